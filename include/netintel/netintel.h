@@ -1,0 +1,184 @@
+/* netintel.h — the public API of libnetintel.
+ *
+ * The one record that flows through netintel is the *session* (ni_session):
+ * a bidirectional flow with its initiator, times, counters and the evidence
+ * learned about it (HTTP, TLS, DNS), then its enrichment (GeoIP, ASN, parsed
+ * User-Agent, service, VPN provider).  Everything else in the library either
+ * produces sessions (sources, decode, flow table, dissectors) or consumes them
+ * (enrichment, analyses, outputs).
+ *
+ * Conventions (see docs/ARCHITECTURE.md): the library holds no global state,
+ * never prints to stdout and never exits; functions return ni_err codes and
+ * keep a message on the context that failed.  Lifetimes use _init/_release
+ * for embedded structs and _new/_free for heap objects.
+ */
+#ifndef NETINTEL_H
+#define NETINTEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NI_VERSION "0.1.0"
+
+/* ---- errors ------------------------------------------------------------ */
+/* Codes are only ever appended, never renumbered. */
+typedef enum ni_err {
+    NI_OK = 0,
+    NI_ERR_NOMEM,       /* out of memory */
+    NI_ERR_IO,          /* read/write failure (errno kept in the message) */
+    NI_ERR_NOTFOUND,    /* file or item does not exist */
+    NI_ERR_FORMAT,      /* input is not in the expected format */
+    NI_ERR_TRUNCATED,   /* input ends in the middle of a record */
+    NI_ERR_UNSUPPORTED, /* valid input that netintel does not handle */
+    NI_ERR_ARG,         /* bad argument (option value, CIDR, ...) */
+    NI_ERR_LIMIT,       /* a configured limit was reached */
+    NI_ERR_DATA,        /* a data file (catalogue, database) is missing or corrupt */
+    NI_ERR__COUNT
+} ni_err;
+
+/* Static, never NULL. */
+const char *ni_strerror(ni_err e);
+
+/* Where a failing call leaves its code and a one-line message naming the
+ * file or argument and the problem ("trace.pcap: unsupported link type 147").
+ * Functions that can fail take a `ni_error *` (which may be NULL). */
+#define NI_ERRMSG_MAX 512
+typedef struct ni_error {
+    ni_err code;
+    char msg[NI_ERRMSG_MAX];
+} ni_error;
+
+/* Sets err (if non-NULL) and returns code. */
+ni_err ni_error_set(ni_error *err, ni_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- addresses --------------------------------------------------------- */
+typedef struct ni_addr {
+    uint8_t family;     /* 4, 6, or 0 = none */
+    uint8_t b[16];      /* network order; IPv4 uses b[0..3], rest zero */
+} ni_addr;
+
+#define NI_ADDR_STRLEN 46
+/* Writes the textual form (RFC 5952 for IPv6) into buf[NI_ADDR_STRLEN]. */
+const char *ni_addr_format(const ni_addr *a, char *buf);
+/* Parses dotted IPv4 or IPv6 text; returns NI_OK or NI_ERR_ARG. */
+ni_err ni_addr_parse(const char *s, ni_addr *out);
+int ni_addr_cmp(const ni_addr *a, const ni_addr *b);
+
+/* ---- the session ------------------------------------------------------- */
+typedef enum ni_direction {
+    NI_DIRECTION_UNKNOWN = 0, /* no target given */
+    NI_DIRECTION_OUTBOUND,    /* client in target, server outside */
+    NI_DIRECTION_INBOUND,     /* client outside, server in target */
+    NI_DIRECTION_INTERNAL,    /* both in target */
+    NI_DIRECTION_TRANSIT      /* neither in target */
+} ni_direction;
+
+const char *ni_direction_name(ni_direction d);
+
+/* One HTTP/1.x request seen on the session (client → server). */
+typedef struct ni_http_req {
+    const char *method;
+    const char *host;
+    const char *path;
+    const char *user_agent;
+    const char *ch_ua;                  /* Sec-CH-UA */
+    const char *ch_ua_platform;         /* Sec-CH-UA-Platform */
+    const char *ch_ua_platform_version; /* Sec-CH-UA-Platform-Version */
+    const char *ch_ua_model;            /* Sec-CH-UA-Model */
+    struct ni_http_req *next;
+} ni_http_req;
+
+/* A singly linked list of strings (DNS answers, ALPN values). */
+typedef struct ni_strlist {
+    const char *s;
+    struct ni_strlist *next;
+} ni_strlist;
+
+typedef struct ni_arena ni_arena;
+
+/* The session record.  All strings are owned by the session's arena (or are
+ * static / owned by a catalogue that outlives every session) and are NULL
+ * when absent.  Field names follow the JSON Lines contract of `sessions`. */
+typedef struct ni_session {
+    /* identity and counters (issue 2) */
+    int64_t first_us, last_us;          /* microseconds since the epoch, UTC */
+    uint8_t proto;                      /* IP protocol number (6 tcp, 17 udp...) */
+    ni_addr client, server;
+    uint16_t client_port, server_port;
+    ni_direction direction;
+    uint64_t c2s_packets, c2s_bytes;    /* bytes = IP-layer length */
+    uint64_t s2c_packets, s2c_bytes;
+    uint8_t c2s_tcp_flags, s2c_tcp_flags; /* OR of TCP flags seen per direction */
+    uint8_t end_reason;                 /* ni_end_reason */
+    uint16_t vlan;                      /* outermost VLAN id, 0 = none */
+
+    /* evidence */
+    ni_http_req *http, *http_tail;      /* requests in order */
+    unsigned http_count;
+    const char *sni;
+    ni_strlist *alpn;                   /* ClientHello ALPN offer, in order */
+    uint16_t tls_client_version;        /* highest version the client offers */
+    uint16_t tls_version;               /* negotiated (ServerHello), else 0 */
+    uint16_t tls_cipher;                /* ServerHello cipher suite, 0 = none */
+    const char *ja4;
+    bool quic;                          /* the TLS evidence came from QUIC */
+    const char *dns_query;
+    ni_strlist *dns_answers;            /* A/AAAA addresses and CNAME targets */
+    const char *dns_name;               /* learned from an earlier DNS answer */
+
+    /* enrichment (issue 3); filled by lib/enrich, NULL/0 when unknown */
+    const char *client_country, *server_country;     /* ISO 3166-1 alpha-2 */
+    const char *client_continent, *server_continent;
+    uint32_t client_asn, server_asn;
+    const char *client_as_org, *server_as_org;
+    const char *ua_browser, *ua_browser_version;
+    const char *ua_os, *ua_os_version;
+    const char *ua_maker, *ua_model, *ua_form_factor, *ua_kind;
+    const char *windows_version;
+    const char *service, *category, *service_evidence;
+    const char *vpn_provider, *vpn_protocol, *vpn_evidence;
+    const char *ndpi_protocol;
+
+    ni_arena *arena;                    /* owns the strings above */
+} ni_session;
+
+typedef enum ni_end_reason {
+    NI_END_NONE = 0,
+    NI_END_FIN,       /* TCP closed with FIN both ways */
+    NI_END_RST,       /* TCP reset */
+    NI_END_IDLE,      /* idle timeout */
+    NI_END_ACTIVE,    /* active timeout (long session split) */
+    NI_END_EVICTED,   /* flow table full: oldest idle flow emitted */
+    NI_END_EOF        /* end of input */
+} ni_end_reason;
+
+/* The best name of a session: SNI, else the first HTTP Host, else the DNS
+ * query (for DNS sessions), else the DNS-learned name; NULL if none. */
+const char *ni_session_name(const ni_session *s);
+
+/* ---- run statistics ---------------------------------------------------- */
+typedef struct ni_stats {
+    uint64_t packets, bytes;            /* as read from the sources */
+    uint64_t ip_packets;
+    uint64_t sessions;                  /* emitted */
+    uint64_t malformed;                 /* headers that contradict themselves */
+    uint64_t truncated;                 /* captured shorter than headers need */
+    uint64_t unsupported;               /* link types / protocols not handled */
+    uint64_t fragments;                 /* non-first IP fragments */
+    uint64_t non_ip;                    /* ARP, LLDP, ... */
+    uint64_t evicted;                   /* flows emitted early: table full */
+    uint64_t reasm_dropped;             /* stream bytes beyond reassembly limits */
+    uint64_t http_requests, tls_hellos, dns_messages, quic_initials;
+    uint64_t dissect_errors;            /* application bytes that did not parse */
+} ni_stats;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

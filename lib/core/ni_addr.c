@@ -1,0 +1,49 @@
+/* ni_addr.c — IP address text form (RFC 5952 via inet_ntop), parsing and
+ * ordering; plus the small shared helpers on the session record. */
+#include "netintel/netintel.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+const char *ni_addr_format(const ni_addr *a, char *buf)
+{
+    buf[0] = 0;
+    if (a->family == 4) inet_ntop(AF_INET, a->b, buf, NI_ADDR_STRLEN);
+    else if (a->family == 6) inet_ntop(AF_INET6, a->b, buf, NI_ADDR_STRLEN);
+    return buf;
+}
+
+ni_err ni_addr_parse(const char *s, ni_addr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, s, out->b) == 1) { out->family = 4; return NI_OK; }
+    if (inet_pton(AF_INET6, s, out->b) == 1) { out->family = 6; return NI_OK; }
+    return NI_ERR_ARG;
+}
+
+int ni_addr_cmp(const ni_addr *a, const ni_addr *b)
+{
+    if (a->family != b->family) return a->family < b->family ? -1 : 1;
+    return memcmp(a->b, b->b, a->family == 4 ? 4 : 16);
+}
+
+const char *ni_direction_name(ni_direction d)
+{
+    switch (d) {
+    case NI_DIRECTION_OUTBOUND: return "outbound";
+    case NI_DIRECTION_INBOUND: return "inbound";
+    case NI_DIRECTION_INTERNAL: return "internal";
+    case NI_DIRECTION_TRANSIT: return "transit";
+    default: return "unknown";
+    }
+}
+
+const char *ni_session_name(const ni_session *s)
+{
+    if (s->sni && *s->sni) return s->sni;
+    for (const ni_http_req *r = s->http; r; r = r->next)
+        if (r->host && *r->host) return r->host;
+    if (s->dns_query && *s->dns_query) return s->dns_query;
+    if (s->dns_name && *s->dns_name) return s->dns_name;
+    return NULL;
+}

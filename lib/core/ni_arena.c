@@ -1,0 +1,86 @@
+/* ni_arena.c — bump allocator with a cap (see ni_arena.h). Blocks grow
+ * geometrically from 256 bytes; the first block is kept across resets. */
+#include "core/ni_arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ni_block {
+    struct ni_block *next;
+    size_t size, used;
+    /* data follows, max_align_t aligned */
+} ni_block;
+
+#define NI_BLOCK_HDR ((sizeof(ni_block) + 15) & ~(size_t)15)
+
+struct ni_arena {
+    ni_block *head;     /* current block (newest) */
+    size_t cap, used;
+};
+
+ni_arena *ni_arena_new(size_t cap)
+{
+    ni_arena *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->cap = cap;
+    return a;
+}
+
+void ni_arena_free(ni_arena *a)
+{
+    if (!a) return;
+    ni_block *b = a->head;
+    while (b) { ni_block *n = b->next; free(b); b = n; }
+    free(a);
+}
+
+void ni_arena_reset(ni_arena *a)
+{
+    ni_block *b = a->head, *last = NULL;
+    while (b) {
+        ni_block *n = b->next;
+        if (n) free(b); else last = b;
+        b = n;
+    }
+    a->head = last;
+    if (last) { last->used = 0; last->next = NULL; }
+    a->used = 0;
+}
+
+void *ni_arena_alloc(ni_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n == 0) n = 16;
+    if (n > a->cap || a->used > a->cap - n) return NULL;
+    ni_block *b = a->head;
+    if (!b || b->size - b->used < n) {
+        size_t sz = b ? b->size * 2 : 256;
+        while (sz < n) sz *= 2;
+        if (sz > a->cap) sz = a->cap < n ? n : a->cap;
+        ni_block *nb = malloc(NI_BLOCK_HDR + sz);
+        if (!nb) return NULL;
+        nb->size = sz; nb->used = 0; nb->next = b;
+        a->head = b = nb;
+    }
+    void *p = (char *)b + NI_BLOCK_HDR + b->used;
+    b->used += n;
+    a->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *ni_arena_strndup(ni_arena *a, const char *s, size_t n)
+{
+    char *d = ni_arena_alloc(a, n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+char *ni_arena_strdup(ni_arena *a, const char *s)
+{
+    return ni_arena_strndup(a, s, strlen(s));
+}
+
+size_t ni_arena_used(const ni_arena *a) { return a->used; }

@@ -1,0 +1,27 @@
+/* ni_buf.h — a growing byte buffer with a cap (after curl's dynbuf).  Output
+ * writers (JSON, CSV, Markdown, HTML) build text in a ni_buf; a buffer never
+ * grows past the cap given at init, appends past it fail with NI_ERR_LIMIT. */
+#ifndef NI_BUF_H
+#define NI_BUF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+#include "netintel/netintel.h"
+
+typedef struct ni_buf {
+    char *p;        /* NUL-terminated when len > 0 or after any append */
+    size_t len, alloc, cap;
+    ni_err err;     /* first error of an append; appends after it are no-ops */
+} ni_buf;
+
+void ni_buf_init(ni_buf *b, size_t cap);
+void ni_buf_release(ni_buf *b);
+void ni_buf_clear(ni_buf *b);          /* len = 0, keeps memory, clears err */
+ni_err ni_buf_add(ni_buf *b, const void *p, size_t n);
+ni_err ni_buf_adds(ni_buf *b, const char *s);
+ni_err ni_buf_addc(ni_buf *b, char c);
+ni_err ni_buf_printf(ni_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ni_err ni_buf_vprintf(ni_buf *b, const char *fmt, va_list ap);
+static inline const char *ni_buf_str(const ni_buf *b) { return b->p ? b->p : ""; }
+
+#endif

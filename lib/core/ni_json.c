@@ -1,0 +1,141 @@
+/* ni_json.c — streaming JSON writer (see ni_json.h). */
+#include "core/ni_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void ni_json_init(ni_json *j, ni_buf *out, int indent)
+{
+    memset(j, 0, sizeof *j);
+    j->out = out;
+    j->indent = indent;
+    j->first[0] = true;
+}
+
+static void newline(ni_json *j)
+{
+    if (!j->indent) return;
+    ni_buf_addc(j->out, '\n');
+    for (int i = 0; i < j->depth * j->indent; i++) ni_buf_addc(j->out, ' ');
+}
+
+/* Called before every value or key. */
+static void sep(ni_json *j)
+{
+    if (j->after_key) { j->after_key = false; return; }
+    if (!j->first[j->depth]) ni_buf_addc(j->out, ',');
+    j->first[j->depth] = false;
+    if (j->depth > 0) newline(j);
+}
+
+static void open(ni_json *j, char c)
+{
+    sep(j);
+    ni_buf_addc(j->out, c);
+    if (j->depth < NI_JSON_DEPTH_MAX - 1) j->depth++;
+    j->first[j->depth] = true;
+}
+
+static void close_(ni_json *j, char c)
+{
+    bool empty = j->first[j->depth];
+    if (j->depth > 0) j->depth--;
+    if (!empty) newline(j);
+    ni_buf_addc(j->out, c);
+}
+
+void ni_json_obj_begin(ni_json *j) { open(j, '{'); }
+void ni_json_obj_end(ni_json *j) { close_(j, '}'); }
+void ni_json_arr_begin(ni_json *j) { open(j, '['); }
+void ni_json_arr_end(ni_json *j) { close_(j, ']'); }
+
+/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len; uint32_t cp;
+    if (c < 0x80) return 1;
+    else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+void ni_json_escape(ni_buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    ni_buf_addc(b, '"');
+    size_t i = 0, run = 0; /* run: start of bytes to copy verbatim */
+    while (i < n) {
+        unsigned char c = u[i];
+        const char *esc = NULL;
+        char tmp[8];
+        size_t l = 1;
+        if (c == '"') esc = "\\\"";
+        else if (c == '\\') esc = "\\\\";
+        else if (c == '\n') esc = "\\n";
+        else if (c == '\r') esc = "\\r";
+        else if (c == '\t') esc = "\\t";
+        else if (c < 0x20 || c == 0x7f) { snprintf(tmp, sizeof tmp, "\\u%04x", c); esc = tmp; }
+        else if (c >= 0x80) {
+            l = utf8_len(u + i, n - i);
+            if (l == 0) { esc = "\xEF\xBF\xBD"; l = 1; }
+        }
+        if (esc) {
+            ni_buf_add(b, s + run, i - run);
+            ni_buf_adds(b, esc);
+            i += l;
+            run = i;
+        } else {
+            i += l;
+        }
+    }
+    ni_buf_add(b, s + run, n - run);
+    ni_buf_addc(b, '"');
+}
+
+void ni_json_key(ni_json *j, const char *k)
+{
+    sep(j);
+    ni_json_escape(j->out, k, strlen(k));
+    ni_buf_addc(j->out, ':');
+    if (j->indent) ni_buf_addc(j->out, ' ');
+    j->after_key = true;
+}
+
+void ni_json_strn(ni_json *j, const char *s, size_t n) { sep(j); ni_json_escape(j->out, s, n); }
+void ni_json_str(ni_json *j, const char *s)
+{
+    if (!s) { ni_json_null(j); return; }
+    ni_json_strn(j, s, strlen(s));
+}
+void ni_json_int(ni_json *j, int64_t v) { sep(j); ni_buf_printf(j->out, "%lld", (long long)v); }
+void ni_json_uint(ni_json *j, uint64_t v) { sep(j); ni_buf_printf(j->out, "%llu", (unsigned long long)v); }
+void ni_json_double(ni_json *j, double v)
+{
+    sep(j);
+    if (!isfinite(v)) { ni_buf_adds(j->out, "null"); return; }
+    if (v == (double)(int64_t)v && fabs(v) < 1e15) { ni_buf_printf(j->out, "%lld", (long long)v); return; }
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.6g", v);
+    ni_buf_adds(j->out, tmp);
+}
+void ni_json_bool(ni_json *j, bool v) { sep(j); ni_buf_adds(j->out, v ? "true" : "false"); }
+void ni_json_null(ni_json *j) { sep(j); ni_buf_adds(j->out, "null"); }
+
+void ni_json_kstr(ni_json *j, const char *k, const char *v) { ni_json_key(j, k); ni_json_str(j, v); }
+void ni_json_kstr_opt(ni_json *j, const char *k, const char *v) { if (v) ni_json_kstr(j, k, v); }
+void ni_json_kint(ni_json *j, const char *k, int64_t v) { ni_json_key(j, k); ni_json_int(j, v); }
+void ni_json_kuint(ni_json *j, const char *k, uint64_t v) { ni_json_key(j, k); ni_json_uint(j, v); }
+void ni_json_kdouble(ni_json *j, const char *k, double v) { ni_json_key(j, k); ni_json_double(j, v); }
+void ni_json_kbool(ni_json *j, const char *k, bool v) { ni_json_key(j, k); ni_json_bool(j, v); }

@@ -1,0 +1,45 @@
+/* ni_limits.h — every limit that bounds netintel's memory and work, in one
+ * place (as SQLite's sqliteLimit.h).  Hostile or huge input must never make
+ * memory grow without bound: each growing structure checks one of these.
+ * Values marked "default" can be changed at run time through options. */
+#ifndef NI_LIMITS_H
+#define NI_LIMITS_H
+
+/* Flow table */
+#define NI_FLOWS_MAX_DEFAULT      131072u  /* live flows; option --max-flows */
+#define NI_FLOW_IDLE_TCP_US       (300ll * 1000000)  /* default TCP idle timeout */
+#define NI_FLOW_IDLE_UDP_US       (60ll * 1000000)   /* default UDP/other idle timeout */
+#define NI_FLOW_ACTIVE_US         (1800ll * 1000000) /* default active timeout */
+#define NI_FLOW_CLOSED_LINGER_US  (5ll * 1000000)    /* kept after FIN/RST for late packets */
+
+/* Per-session memory */
+#define NI_SESSION_ARENA_MAX      (32u * 1024)  /* strings of one session */
+#define NI_HTTP_REQUESTS_MAX      64u           /* requests recorded per session */
+#define NI_DNS_ANSWERS_MAX        32u           /* answers recorded per message */
+#define NI_ALPN_MAX               16u
+
+/* Stream reassembly (first bytes of each TCP direction) */
+#define NI_STREAM_BUF_MAX         (24u * 1024)  /* contiguous bytes kept per direction */
+#define NI_STREAM_OOO_SEGS_MAX    16u           /* out-of-order segments held per direction */
+#define NI_STREAM_OOO_BYTES_MAX   (32u * 1024)  /* out-of-order bytes held per direction */
+#define NI_STREAM_TOTAL_MAX       (32u * 1024 * 1024) /* all reassembly buffers together */
+#define NI_STREAM_INSPECT_MAX     (256u * 1024) /* stream bytes looked at per direction */
+
+/* Protocol fields */
+#define NI_HTTP_HEADER_MAX        (16u * 1024)  /* request line + headers */
+#define NI_HTTP_FIELD_MAX         2048u         /* one kept header value */
+#define NI_DNS_NAME_MAX           255u          /* RFC 1035 2.3.4 */
+#define NI_DNS_LABELS_MAX         128u
+#define NI_DNS_POINTERS_MAX       32u           /* compression pointers followed per name */
+#define NI_TLS_HELLO_MAX          (64u * 1024)  /* ClientHello across records */
+
+/* DNS address→name cache */
+#define NI_DNSCACHE_ENTRIES_MAX   65536u
+#define NI_DNSCACHE_AGE_MAX_US    (3600ll * 1000000) /* entries older are ignored */
+
+/* Inputs */
+#define NI_INPUTS_MAX             4096u
+#define NI_TARGET_PREFIXES_MAX    1000000u
+#define NI_LINE_MAX               65536u        /* one line of a data file */
+
+#endif

@@ -1,0 +1,22 @@
+/* ni_time.h — timestamps: microseconds since the Unix epoch (UTC) to RFC 3339
+ * text and back.  Local time for reports is computed elsewhere from the tz
+ * database (lib/analyze), never from a fixed offset. */
+#ifndef NI_TIME_H
+#define NI_TIME_H
+
+#include <stdint.h>
+#include "netintel/netintel.h"
+
+#define NI_TIME_STRLEN 40
+/* "2024-02-03T04:05:06.000007Z" */
+const char *ni_time_rfc3339_us(int64_t us, char *buf);
+/* "2024-02-03T04:05:06Z" */
+const char *ni_time_rfc3339(int64_t us, char *buf);
+/* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.ffffff]]Z" or with ±HH:MM
+ * offset; returns NI_OK and *us, or NI_ERR_ARG. */
+ni_err ni_time_parse(const char *s, int64_t *us);
+/* Days since 1970-01-01 for a civil date (proleptic Gregorian). */
+int64_t ni_days_from_civil(int64_t y, unsigned m, unsigned d);
+void ni_civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);
+
+#endif

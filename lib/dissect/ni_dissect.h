@@ -1,0 +1,57 @@
+/* ni_dissect.h — the application-layer dissectors behind one entry point.
+ * The flow table hands each session's payload here: in-order stream bytes of
+ * one TCP direction, or one UDP datagram.  The dissectors recognise HTTP/1.x,
+ * TLS (ClientHello / ServerHello, JA4), DNS (UDP and TCP) and QUIC Initial
+ * packets, and fill the session's evidence fields, allocating strings in the
+ * session's arena.  DNS answers feed a bounded address→name cache so that a
+ * later session to that address carries dns_name.
+ *
+ * Ownership: ni_dissect (the context) is owned by the caller; per-flow state
+ * (ni_app_state) is embedded in the flow and released with
+ * ni_app_state_release when the flow is emitted. */
+#ifndef NI_DISSECT_H
+#define NI_DISSECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "netintel/netintel.h"
+
+typedef struct ni_dissect ni_dissect;
+
+/* Per-flow application state: small and fixed-size, embedded in each flow. */
+typedef struct ni_app_state {
+    uint8_t proto;          /* NI_APP_* : what the session was recognised as */
+    uint8_t done[2];        /* per direction: no more bytes wanted */
+    uint8_t flags;
+    uint32_t skip[2];       /* per direction: body bytes still to skip (HTTP) */
+    void *ext;              /* dissector-owned heap state, or NULL */
+} ni_app_state;
+
+enum { NI_APP_UNKNOWN = 0, NI_APP_HTTP, NI_APP_TLS, NI_APP_DNS, NI_APP_QUIC, NI_APP_OTHER };
+
+/* New dissector context (holds the DNS cache and counters).  NULL on OOM. */
+ni_dissect *ni_dissect_new(ni_stats *st);
+void ni_dissect_free(ni_dissect *dx);
+
+/* Called once when a flow is created, after client/server are known: fills
+ * s->dns_name from the DNS cache (the client's earlier answers). */
+void ni_dissect_session_start(ni_dissect *dx, ni_session *s);
+
+/* TCP: in-order stream bytes of direction dir (0 = client→server,
+ * 1 = server→client) starting at the next unconsumed byte.  Returns the
+ * number of bytes consumed; bytes not consumed are presented again, with what
+ * follows appended, on the next call (the caller keeps at most
+ * NI_STREAM_BUF_MAX).  Sets st->done[dir] when it needs no more bytes of
+ * this direction. */
+size_t ni_dissect_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                         const uint8_t *p, size_t n, int64_t ts_us);
+
+/* UDP (and other datagram) payload of direction dir. */
+void ni_dissect_datagram(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                         const uint8_t *p, size_t n, int64_t ts_us);
+
+/* Frees st->ext. */
+void ni_app_state_release(ni_app_state *st);
+
+#endif

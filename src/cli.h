@@ -1,0 +1,15 @@
+/* cli.h — the subcommand table's types and the commands' entry points.
+ * Each cmd_<name>(argc, argv) gets argv[0] = "<name>" and returns the exit
+ * status: 0 ok, 1 failure, 2 usage error. */
+#ifndef NI_CLI_H
+#define NI_CLI_H
+
+struct ni_command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+};
+
+int cmd_sessions(int argc, char **argv);
+
+#endif

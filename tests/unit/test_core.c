@@ -1,0 +1,82 @@
+/* test_core.c — unit tests of lib/core: arena caps, buffer caps, JSON
+ * escaping (including invalid UTF-8), RFC 3339 time, address text. */
+#include "ni_test.h"
+#include "core/ni_arena.h"
+#include "core/ni_buf.h"
+#include "core/ni_json.h"
+#include "core/ni_time.h"
+#include "core/ni_cursor.h"
+
+TEST(arena_cap)
+{
+    ni_arena *a = ni_arena_new(100);
+    CHECK(ni_arena_alloc(a, 64) != NULL);
+    CHECK(ni_arena_alloc(a, 64) == NULL);      /* over the cap */
+    CHECK(ni_arena_strdup(a, "abc") != NULL);
+    ni_arena_reset(a);
+    CHECK_INT(ni_arena_used(a), 0);
+    char *s = ni_arena_strndup(a, "hello world", 5);
+    CHECK_STR(s, "hello");
+    ni_arena_free(a);
+}
+
+TEST(buf_cap)
+{
+    ni_buf b; ni_buf_init(&b, 8);
+    CHECK_INT(ni_buf_adds(&b, "12345678"), NI_OK);
+    CHECK_INT(ni_buf_adds(&b, "9"), NI_ERR_LIMIT);
+    CHECK_STR(ni_buf_str(&b), "12345678");
+    ni_buf_release(&b);
+}
+
+TEST(json_escape)
+{
+    ni_buf b; ni_buf_init(&b, 1 << 16);
+    ni_json j; ni_json_init(&j, &b, 0);
+    ni_json_obj_begin(&j);
+    ni_json_kstr(&j, "a", "q\"\\\n\x01");
+    ni_json_kstr(&j, "bad", "x\xff\xc3\xa9y");
+    ni_json_key(&j, "arr"); ni_json_arr_begin(&j); ni_json_int(&j, -1); ni_json_uint(&j, 2);
+    ni_json_double(&j, 0.5); ni_json_arr_end(&j);
+    ni_json_key(&j, "e"); ni_json_obj_begin(&j); ni_json_obj_end(&j);
+    ni_json_obj_end(&j);
+    CHECK_STR(ni_buf_str(&b), "{\"a\":\"q\\\"\\\\\\n\\u0001\",\"bad\":\"x\xEF\xBF\xBD\xc3\xa9y\",\"arr\":[-1,2,0.5],\"e\":{}}");
+    ni_buf_release(&b);
+}
+
+TEST(time_rfc3339)
+{
+    char buf[NI_TIME_STRLEN];
+    CHECK_STR(ni_time_rfc3339_us(0, buf), "1970-01-01T00:00:00.000000Z");
+    CHECK_STR(ni_time_rfc3339_us(1706659200000007LL, buf), "2024-01-31T00:00:00.000007Z");
+    int64_t us;
+    CHECK_INT(ni_time_parse("2024-01-31", &us), NI_OK);
+    CHECK_INT(us, 1706659200000000LL);
+    CHECK_INT(ni_time_parse("2018-05-04T23:30:00+08:30", &us), NI_OK);
+    CHECK_STR(ni_time_rfc3339(us, buf), "2018-05-04T15:00:00Z");
+    CHECK_INT(ni_time_parse("2018-13-04", &us), NI_ERR_ARG);
+    CHECK_INT(ni_time_parse("garbage", &us), NI_ERR_ARG);
+}
+
+TEST(cursor_bounds)
+{
+    const uint8_t d[3] = {1, 2, 3};
+    ni_cursor c; ni_cur_init(&c, d, 3);
+    CHECK_INT(ni_cur_u16(&c), 0x0102);
+    CHECK_INT(ni_cur_u16(&c), 0);
+    CHECK(c.bad);
+    CHECK_INT(ni_cur_left(&c), 0);
+}
+
+TEST(addr_text)
+{
+    ni_addr a; char buf[NI_ADDR_STRLEN];
+    CHECK_INT(ni_addr_parse("175.45.176.1", &a), NI_OK);
+    CHECK_INT(a.family, 4);
+    CHECK_STR(ni_addr_format(&a, buf), "175.45.176.1");
+    CHECK_INT(ni_addr_parse("2001:DB8:0:0::1", &a), NI_OK);
+    CHECK_STR(ni_addr_format(&a, buf), "2001:db8::1");
+    CHECK_INT(ni_addr_parse("300.1.1.1", &a), NI_ERR_ARG);
+}
+
+RUN(T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(cursor_bounds), T(addr_text))
