@@ -1,0 +1,28 @@
+/* ni_quic.h — QUIC Initial packets (RFC 9000 §17.2.2, RFC 9001 §5: Initial
+ * keys from the client's Destination Connection ID, header protection, AEAD
+ * AES-128-GCM through OpenSSL's libcrypto), for QUIC v1, v2 (RFC 9369) and
+ * drafts 27-34.  CRYPTO frames are reassembled across several Initial packets
+ * (bounded) and the ClientHello handed to ni_tls_parse_handshake(quic=true). */
+#ifndef NI_QUIC_H
+#define NI_QUIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "netintel/netintel.h"
+
+typedef struct ni_quic_state ni_quic_state;
+
+/* Does this UDP payload look like a QUIC long-header Initial packet of a
+ * version we know? */
+bool ni_quic_probe(const uint8_t *p, size_t n);
+
+/* Feeds one client→server UDP datagram (may hold coalesced packets).
+ * *st is created on first use (owned by the caller's flow; free with
+ * ni_quic_state_free).  Returns true once the ClientHello has been parsed
+ * or given up on (no more datagrams needed). */
+bool ni_quic_datagram(ni_quic_state **st, ni_session *s, const uint8_t *p, size_t n);
+
+void ni_quic_state_free(ni_quic_state *st);
+
+#endif
