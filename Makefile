@@ -11,7 +11,7 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2 -g
 WERROR  ?= $(if $(CI),-Werror,)
-PKGS    := libpcap libndpi libmaxminddb libpcre2-8 yaml-0.1 zlib libzstd libcrypto sqlite3
+PKGS    := libpcap libndpi libmaxminddb libpcre2-8 yaml-0.1 zlib libzstd libcrypto sqlite3 jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -Iinclude -Ilib $(PKG_CFLAGS) $(SAN)
