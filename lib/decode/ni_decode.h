@@ -35,6 +35,8 @@ typedef struct ni_packet {
     uint32_t ip_len;            /* IP total length (header + payload), counted as bytes */
     uint16_t vlan;              /* outermost VLAN id, 0 = none */
     uint8_t icmp_type, icmp_code;
+    const uint8_t *l3;          /* start of the IP header (for nDPI), captured bytes */
+    uint32_t l3_caplen;         /* captured bytes from l3 (<= ip_len unless padded) */
 } ni_packet;
 
 typedef enum ni_decode_result {

@@ -1,0 +1,39 @@
+/* ni_ndpi.h — nDPI (libndpi, Debian 4.2) as a second opinion on each
+ * session's application protocol, and the fallback name for sessions that
+ * netintel's own dissectors could not name.  nDPI sees the first packets of a
+ * flow (at most NI_NDPI_PACKETS_MAX) as IP packets; its per-flow state is
+ * allocated lazily, freed as soon as detection ends, and the number of live
+ * states is capped (NI_NDPI_FLOWS_MAX) so memory stays bounded.  The verdict
+ * lands in ni_session.ndpi_protocol as nDPI names it ("TLS.Facebook",
+ * "OpenVPN", "DNS.Google", or "Unknown"). */
+#ifndef NI_NDPI_H
+#define NI_NDPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "netintel/netintel.h"
+
+typedef struct ni_ndpi ni_ndpi;
+typedef struct ni_ndpi_flow ni_ndpi_flow;
+
+/* New detection module with every protocol enabled.  NULL + err on failure. */
+ni_ndpi *ni_ndpi_new(ni_error *err);
+void ni_ndpi_free(ni_ndpi *nd);
+
+/* Feeds one packet of a flow, l3 = IP header, len = captured bytes from it.
+ * *fl is created on first use (NULL stays NULL if the live-state cap is
+ * reached).  Returns true when nDPI needs no more packets of this flow. */
+bool ni_ndpi_packet(ni_ndpi *nd, ni_ndpi_flow **fl, const uint8_t *l3, size_t len, int64_t ts_us);
+
+/* Ends detection (nDPI's give-up guess included when it found nothing),
+ * writes the name into s->ndpi_protocol (s->arena) and frees *fl. */
+void ni_ndpi_finish(ni_ndpi *nd, ni_ndpi_flow **fl, ni_session *s);
+
+/* Frees *fl without a verdict. */
+void ni_ndpi_drop(ni_ndpi *nd, ni_ndpi_flow **fl);
+
+/* Counters: flows given to nDPI, flows skipped because of the cap. */
+void ni_ndpi_counts(const ni_ndpi *nd, uint64_t *flows, uint64_t *skipped);
+
+#endif

@@ -1,0 +1,44 @@
+/* ni_tunnel.h — VPN and tunnel protocols recognised from packet payloads:
+ * OpenVPN over UDP and TCP (hard-reset handshake, including tls-auth and
+ * tls-crypt resets; OpenVPN protocol as in openvpn's ssl_pkt.h opcodes),
+ * WireGuard (the WireGuard paper §5.4 message formats), IPsec (RFC 7296
+ * IKEv2 / RFC 2408 ISAKMP header on UDP 500/4500, RFC 3948 NAT-T, ESP and AH
+ * by IP protocol), L2TP (RFC 2661 / 3931), PPTP (RFC 2637 magic cookie) and
+ * GRE, SSTP and Cisco AnyConnect (HTTP methods, session level), tinc (meta
+ * protocol ID line).  Each flow carries a small ni_tunnel_state; the first
+ * packets of each direction are shown to ni_tunnel_packet until it decides. */
+#ifndef NI_TUNNEL_H
+#define NI_TUNNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "netintel/netintel.h"
+
+typedef struct ni_tunnel_state {
+    uint8_t verdict;        /* NI_TUN_* once decided */
+    uint8_t candidate;      /* protocol seen in one direction, awaiting the reply */
+    uint8_t packets;        /* packets inspected */
+    uint8_t done;
+    uint64_t id;            /* session id / sender index the reply must echo */
+} ni_tunnel_state;
+
+enum {
+    NI_TUN_NONE = 0, NI_TUN_OPENVPN, NI_TUN_WIREGUARD, NI_TUN_IPSEC, NI_TUN_L2TP,
+    NI_TUN_PPTP, NI_TUN_GRE, NI_TUN_SSTP, NI_TUN_ANYCONNECT, NI_TUN_TINC, NI_TUN__COUNT
+};
+
+/* Shows one packet (dir 0 = client→server) to the detector.  proto is the IP
+ * protocol, ports are the session's client and server ports, p/n the L4
+ * payload.  Returns true once no more packets are needed. */
+bool ni_tunnel_packet(ni_tunnel_state *st, uint8_t proto, uint16_t client_port,
+                      uint16_t server_port, int dir, const uint8_t *p, size_t n);
+
+/* Session-level evidence (HTTP methods of SSTP and AnyConnect) combined with
+ * the packet verdict: the protocol name ("OpenVPN", "WireGuard", "IPsec",
+ * "L2TP", "PPTP", "GRE", "SSTP", "AnyConnect", "tinc") or NULL. */
+const char *ni_tunnel_protocol(const ni_tunnel_state *st, const ni_session *s);
+
+const char *ni_tunnel_name(int verdict);
+
+#endif
