@@ -6,6 +6,8 @@
 #include "core/ni_json.h"
 #include "core/ni_time.h"
 #include "core/ni_cursor.h"
+#include "core/ni_map.h"
+#include <stdlib.h>
 
 TEST(arena_cap)
 {
@@ -79,4 +81,43 @@ TEST(addr_text)
     CHECK_INT(ni_addr_parse("300.1.1.1", &a), NI_ERR_ARG);
 }
 
-RUN(T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(cursor_bounds), T(addr_text))
+TEST(map_basic)
+{
+    ni_map *m = ni_map_new(1000);
+    char k[32];
+    for (int i = 0; i < 500; i++) { snprintf(k, sizeof k, "key%d", i); CHECK_INT(ni_map_put(m, k, (void *)(intptr_t)(i + 1)), NI_OK); }
+    CHECK_INT(ni_map_count(m), 500);
+    CHECK(ni_map_get(m, "key123") == (void *)(intptr_t)124);
+    CHECK(ni_map_get(m, "nokey") == NULL);
+    const char **keys = ni_map_sorted_keys(m);
+    CHECK_STR(keys[0], "key0");
+    CHECK_STR(keys[1], "key1");
+    CHECK_STR(keys[2], "key10");
+    free(keys);
+    ni_map_free(m, NULL);
+    ni_map *small = ni_map_new(2);
+    CHECK_INT(ni_map_put(small, "a", NULL), NI_OK);
+    CHECK_INT(ni_map_put(small, "b", NULL), NI_OK);
+    CHECK_INT(ni_map_put(small, "c", NULL), NI_ERR_LIMIT);
+    CHECK_INT(ni_map_put(small, "a", small), NI_OK);
+    ni_map_free(small, NULL);
+}
+
+TEST(addrset_distinct)
+{
+    ni_addrset *s = ni_addrset_new(100000);
+    ni_addr a = {0};
+    a.family = 4;
+    for (int i = 0; i < 3000; i++) { a.b[2] = (uint8_t)(i >> 8); a.b[3] = (uint8_t)i; CHECK_INT(ni_addrset_add(s, &a), 1); }
+    for (int i = 0; i < 3000; i++) { a.b[2] = (uint8_t)(i >> 8); a.b[3] = (uint8_t)i; CHECK_INT(ni_addrset_add(s, &a), 0); }
+    CHECK_INT(ni_addrset_count(s), 3000);
+    ni_addr v6 = {0}; v6.family = 6; v6.b[0] = 0x20;
+    CHECK_INT(ni_addrset_add(s, &v6), 1);
+    CHECK(ni_addrset_has(s, &v6));
+    ni_addrset *t = ni_addrset_new(10);
+    CHECK_INT(ni_addrset_merge(t, s), NI_ERR_LIMIT);
+    ni_addrset_free(t);
+    ni_addrset_free(s);
+}
+
+RUN(T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(cursor_bounds), T(addr_text))

@@ -1,0 +1,42 @@
+/* ni_map.h — a string-keyed hash map (open addressing, linear probing,
+ * FNV-1a) whose keys are copied into the map and whose values are opaque
+ * pointers owned by the caller; and ni_addrset, a set of IP addresses for
+ * exact distinct counts ("hosts").  Both grow by doubling up to a cap given
+ * at creation; an insert past the cap fails with NI_ERR_LIMIT. */
+#ifndef NI_MAP_H
+#define NI_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "netintel/netintel.h"
+
+typedef struct ni_map ni_map;
+
+ni_map *ni_map_new(size_t cap);
+/* Frees the map and its key copies; calls free_value (if non-NULL) on every value. */
+void ni_map_free(ni_map *m, void (*free_value)(void *));
+void *ni_map_get(const ni_map *m, const char *key);
+/* Inserts or replaces; returns NI_OK, NI_ERR_NOMEM or NI_ERR_LIMIT. */
+ni_err ni_map_put(ni_map *m, const char *key, void *value);
+/* Returns the value slot of key, inserting it with NULL if absent (NULL on failure). */
+void **ni_map_slot(ni_map *m, const char *key);
+size_t ni_map_count(const ni_map *m);
+/* Iteration: *it starts at 0; returns 0 at the end.  Order is the table's. */
+int ni_map_next(const ni_map *m, size_t *it, const char **key, void **value);
+/* Keys in byte order (caller frees the array, not the strings). */
+const char **ni_map_sorted_keys(const ni_map *m);
+
+typedef struct ni_addrset ni_addrset;
+ni_addrset *ni_addrset_new(size_t cap);
+void ni_addrset_free(ni_addrset *s);
+/* 1 if added, 0 if present, -1 on failure (cap reached or OOM). */
+int ni_addrset_add(ni_addrset *s, const ni_addr *a);
+int ni_addrset_has(const ni_addrset *s, const ni_addr *a);
+size_t ni_addrset_count(const ni_addrset *s);
+int ni_addrset_next(const ni_addrset *s, size_t *it, ni_addr *out);
+/* Adds every member of src to dst. */
+ni_err ni_addrset_merge(ni_addrset *dst, const ni_addrset *src);
+
+uint64_t ni_hash_bytes(const void *p, size_t n);
+
+#endif
