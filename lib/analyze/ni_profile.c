@@ -1,0 +1,992 @@
+/* ni_profile.c — the profile aggregator (see ni_profile.h for the sections
+ * and units).  Every section is a set of "buckets" keyed by a name: a bucket
+ * holds its distinct target hosts (exact, ni_addrset), its clients
+ * (address|User-Agent pairs), session and byte counts, first/last seen and
+ * evidence counters.  finish = sort buckets deterministically (hosts desc,
+ * sessions desc, name asc) and write JSON; derived figures (shares, ages,
+ * lags, changes, findings) are computed only there. */
+#include "analyze/ni_profile.h"
+#include "core/ni_json.h"
+#include "core/ni_map.h"
+#include "core/ni_time.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NI_PROFILE_KEYS_MAX   200000u   /* distinct names per section */
+#define NI_PROFILE_HOSTS_MAX  4000000u  /* distinct addresses per bucket */
+#define NI_PROFILE_MONTHS_MAX 600
+
+enum { EV_SNI, EV_HOST, EV_DNS, EV_IP, EV_TUNNEL, EV_ENDPOINT, EV_SITE, EV__N };
+static const char *const ev_name[EV__N] = { "sni", "http_host", "dns_name", "ip", "tunnel", "endpoint", "site" };
+
+typedef struct bucket {
+    ni_addrset *hosts;
+    ni_map *clients;        /* "addr|ua" → NULL, for device sections */
+    ni_map *sub;            /* nested buckets (OS versions, vendor evidence) */
+    uint64_t sessions, bytes;
+    int64_t first, last;
+    uint64_t ev[EV__N];
+    char *attr[3];          /* section-specific: category, maker, code, family... */
+    unsigned roles;         /* vendor roles bitmask */
+} bucket;
+
+enum { ROLE_HARDWARE = 1, ROLE_OS = 2, ROLE_BROWSER = 4, ROLE_SERVICE = 8, ROLE_VPN = 16, ROLE_SECURITY = 32 };
+static const char *const role_name[] = { "hardware", "os", "browser", "service", "vpn", "security" };
+
+struct ni_profile {
+    const ni_profile_config *cfg;
+    uint64_t sessions, by_dir[5], bytes;
+    int64_t first, last;
+    ni_addrset *hosts;              /* target addresses seen */
+    ni_addrset *out_hosts;          /* target addresses with outbound sessions */
+    ni_addrset *device_hosts;       /* with a device maker attributed */
+    uint64_t act_hour[24], act_wd[7], act_wdh[7][24], act_n;
+    ni_map *services, *categories;
+    ni_map *makers, *form, *models;
+    ni_map *os, *windows, *browsers;
+    ni_map *vpn, *vpn_proto;
+    ni_addrset *vpn_hosts, *vpn_use_hosts;
+    uint64_t in_sessions;
+    ni_map *sites, *countries, *region_month; /* region_month key "region\tYYYY-MM" */
+    ni_map *vendors;
+};
+
+/* ---- buckets ----------------------------------------------------------- */
+static void bucket_free(void *v)
+{
+    bucket *b = v;
+    if (!b) return;
+    ni_addrset_free(b->hosts);
+    ni_map_free(b->clients, NULL);
+    ni_map_free(b->sub, bucket_free);
+    for (int i = 0; i < 3; i++) free(b->attr[i]);
+    free(b);
+}
+
+static bucket *get(ni_map *m, const char *key)
+{
+    if (!m || !key) return NULL;
+    void **slot = ni_map_slot(m, key);
+    if (!slot) return NULL;
+    if (!*slot) {
+        bucket *b = calloc(1, sizeof *b);
+        if (!b) return NULL;
+        b->hosts = ni_addrset_new(NI_PROFILE_HOSTS_MAX);
+        if (!b->hosts) { free(b); return NULL; }
+        *slot = b;
+    }
+    return *slot;
+}
+
+static void set_attr(bucket *b, int i, const char *v)
+{
+    if (b && v && !b->attr[i]) b->attr[i] = strdup(v);
+}
+
+static void touch(bucket *b, const ni_addr *host, const ni_session *s)
+{
+    if (!b) return;
+    if (host && host->family) ni_addrset_add(b->hosts, host);
+    b->sessions++;
+    b->bytes += s->c2s_bytes + s->s2c_bytes;
+    if (!b->first || s->first_us < b->first) b->first = s->first_us;
+    if (s->last_us > b->last) b->last = s->last_us;
+}
+
+static void add_client(bucket *b, const ni_addr *a, const char *ua)
+{
+    if (!b || !ua) return;
+    if (!b->clients && !(b->clients = ni_map_new(NI_PROFILE_HOSTS_MAX))) return;
+    char key[NI_ADDR_STRLEN + 600], at[NI_ADDR_STRLEN];
+    snprintf(key, sizeof key, "%s|%.580s", ni_addr_format(a, at), ua);
+    ni_map_slot(b->clients, key);
+}
+
+static size_t nclients(const bucket *b) { return b->clients ? ni_map_count(b->clients) : 0; }
+static size_t nhosts(const bucket *b) { return ni_addrset_count(b->hosts); }
+
+/* ---- life cycle -------------------------------------------------------- */
+ni_profile *ni_profile_new(const ni_profile_config *cfg, ni_error *err)
+{
+    if (!cfg || !cfg->tz) { ni_error_set(err, NI_ERR_ARG, "profile: a time zone is required"); return NULL; }
+    ni_profile *p = calloc(1, sizeof *p);
+    if (!p) { ni_error_set(err, NI_ERR_NOMEM, "profile: out of memory"); return NULL; }
+    p->cfg = cfg;
+    ni_map **maps[] = { &p->services, &p->categories, &p->makers, &p->form, &p->models, &p->os,
+                        &p->windows, &p->browsers, &p->vpn, &p->vpn_proto, &p->sites, &p->countries,
+                        &p->region_month, &p->vendors };
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+        if (!(*maps[i] = ni_map_new(NI_PROFILE_KEYS_MAX))) goto oom;
+    ni_addrset **sets[] = { &p->hosts, &p->out_hosts, &p->device_hosts, &p->vpn_hosts, &p->vpn_use_hosts };
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        if (!(*sets[i] = ni_addrset_new(NI_PROFILE_HOSTS_MAX))) goto oom;
+    return p;
+oom:
+    ni_profile_free(p);
+    ni_error_set(err, NI_ERR_NOMEM, "profile: out of memory");
+    return NULL;
+}
+
+void ni_profile_free(ni_profile *p)
+{
+    if (!p) return;
+    ni_map *maps[] = { p->services, p->categories, p->makers, p->form, p->models, p->os, p->windows,
+                       p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month, p->vendors };
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) ni_map_free(maps[i], bucket_free);
+    ni_addrset *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_addrset_free(sets[i]);
+    free(p);
+}
+
+uint64_t ni_profile_sessions(const ni_profile *p) { return p->sessions; }
+
+/* ---- add --------------------------------------------------------------- */
+static const char *first_ua(const ni_session *s)
+{
+    for (const ni_http_req *r = s->http; r; r = r->next)
+        if (r->user_agent && *r->user_agent) return r->user_agent;
+    return NULL;
+}
+
+static void vendor_add(ni_profile *p, const char *kind, const char *name, unsigned role,
+                       const ni_addr *host, const ni_session *s)
+{
+    if (!name || !*name) return;
+    const char *v = NULL;
+    if (p->cfg->lookups.vendor) v = p->cfg->lookups.vendor(p->cfg->lookups.ud, kind, name);
+    if (!v) v = name;
+    bucket *b = get(p->vendors, v);
+    if (!b) return;
+    touch(b, host, s);
+    b->roles |= role;
+    if (!b->sub && !(b->sub = ni_map_new(64))) return;
+    char key[256];
+    snprintf(key, sizeof key, "%s: %s", kind, name);
+    touch(get(b->sub, key), host, s);
+}
+
+void ni_profile_add(ni_profile *p, const ni_session *s)
+{
+    const ni_profile_config *cfg = p->cfg;
+    if (cfg->since_us && s->last_us < cfg->since_us) return;
+    if (cfg->until_us && s->first_us >= cfg->until_us) return;
+
+    p->sessions++;
+    p->by_dir[s->direction < 5 ? s->direction : 0]++;
+    p->bytes += s->c2s_bytes + s->s2c_bytes;
+    if (!p->first || s->first_us < p->first) p->first = s->first_us;
+    if (s->last_us > p->last) p->last = s->last_us;
+
+    bool out = s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL ||
+               s->direction == NI_DIRECTION_UNKNOWN;
+    bool in = s->direction == NI_DIRECTION_INBOUND;
+    if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
+        ni_addrset_add(p->hosts, &s->client);
+    if (s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL)
+        ni_addrset_add(p->hosts, &s->server);
+    if (s->direction == NI_DIRECTION_UNKNOWN) ni_addrset_add(p->hosts, &s->client);
+
+    if (in) {
+        p->in_sessions++;
+        char at[NI_ADDR_STRLEN];
+        const char *site = ni_session_name(s);
+        if (!site) site = ni_addr_format(&s->server, at);
+        touch(get(p->sites, site), &s->client, s);
+        bucket *c = get(p->countries, s->client_country ? s->client_country : "??");
+        touch(c, &s->client, s);
+        set_attr(c, 0, s->client_continent);
+        ni_localtime lt;
+        ni_tz_local(cfg->tz, s->first_us, &lt);
+        char key[128];
+        snprintf(key, sizeof key, "%s\t%04d-%02d", s->client_continent ? s->client_continent : "Unknown",
+                 lt.year, lt.month);
+        touch(get(p->region_month, key), &s->client, s);
+        return;
+    }
+    if (!out) return;
+
+    const ni_addr *h = &s->client;
+    ni_addrset_add(p->out_hosts, h);
+
+    /* activity */
+    ni_localtime lt;
+    ni_tz_local(cfg->tz, s->first_us, &lt);
+    p->act_hour[lt.hour]++;
+    p->act_wd[lt.weekday]++;
+    p->act_wdh[lt.weekday][lt.hour]++;
+    p->act_n++;
+
+    /* services */
+    if (s->service) {
+        bucket *b = get(p->services, s->service);
+        touch(b, h, s);
+        set_attr(b, 0, s->category);
+        if (s->service_evidence)
+            for (int i = 0; i < EV_IP + 1; i++)
+                if (!strcmp(s->service_evidence, ev_name[i])) { if (b) b->ev[i]++; }
+        if (s->category) touch(get(p->categories, s->category), h, s);
+        vendor_add(p, "service", s->service, s->category && !strcmp(s->category, "antivirus")
+                   ? ROLE_SECURITY : ROLE_SERVICE, h, s);
+    }
+
+    /* VPN and proxy */
+    if (s->vpn_provider || s->vpn_protocol) {
+        int ev = EV_SITE;
+        if (s->vpn_evidence && !strcmp(s->vpn_evidence, "tunnel")) ev = EV_TUNNEL;
+        else if (s->vpn_evidence && !strcmp(s->vpn_evidence, "endpoint")) ev = EV_ENDPOINT;
+        ni_addrset_add(p->vpn_hosts, h);
+        if (ev != EV_SITE) ni_addrset_add(p->vpn_use_hosts, h);
+        bucket *b = s->vpn_provider ? get(p->vpn, s->vpn_provider) : get(p->vpn_proto, s->vpn_protocol);
+        touch(b, h, s);
+        if (b) b->ev[ev]++;
+        if (s->vpn_provider) { set_attr(b, 0, s->vpn_protocol); vendor_add(p, "vpn", s->vpn_provider, ROLE_VPN, h, s); }
+    }
+
+    /* devices and software: target clients' User-Agents only, never agents
+     * of the system, bots or tools */
+    const char *ua = first_ua(s);
+    if (!ua) return;
+    const char *kind = s->ua_kind ? s->ua_kind : "browser";
+    bool agent = !strcmp(kind, "bot") || !strcmp(kind, "tool");
+    bool sys = !strcmp(kind, "system");
+    if (agent) return;
+    if (s->ua_os) {
+        bucket *b = get(p->os, s->ua_os);
+        touch(b, h, s);
+        add_client(b, h, ua);
+        if (b && s->ua_os_version) {
+            if (!b->sub) b->sub = ni_map_new(1024);
+            char ver[64];
+            snprintf(ver, sizeof ver, "%s", s->ua_os_version);
+            touch(get(b->sub, ver), h, s);
+        }
+        vendor_add(p, "os", s->ua_os, ROLE_OS, h, s);
+    }
+    if (s->windows_version) {
+        bucket *b = get(p->windows, s->windows_version);
+        touch(b, h, s);
+        add_client(b, h, ua);
+    }
+    if (sys) return;
+    if (s->ua_maker) {
+        bucket *b = get(p->makers, s->ua_maker);
+        touch(b, h, s);
+        add_client(b, h, ua);
+        ni_addrset_add(p->device_hosts, h);
+        vendor_add(p, "hardware", s->ua_maker, ROLE_HARDWARE, h, s);
+        if (s->ua_model) {
+            char key[256];
+            snprintf(key, sizeof key, "%s\t%s", s->ua_maker, s->ua_model);
+            bucket *m = get(p->models, key);
+            touch(m, h, s);
+            add_client(m, h, ua);
+            set_attr(m, 0, s->ua_maker);
+            set_attr(m, 1, s->ua_model);
+        }
+    }
+    if (s->ua_form_factor) {
+        bucket *b = get(p->form, s->ua_form_factor);
+        touch(b, h, s);
+        add_client(b, h, ua);
+    }
+    if (s->ua_browser && !strcmp(kind, "browser")) {
+        char key[256];
+        const char *ver = s->ua_browser_version ? s->ua_browser_version : "";
+        char major[32];
+        size_t n = strcspn(ver, ".");
+        snprintf(major, sizeof major, "%.*s", (int)(n < 31 ? n : 31), ver);
+        snprintf(key, sizeof key, "%s\t%s", s->ua_browser, major);
+        bucket *b = get(p->browsers, key);
+        touch(b, h, s);
+        add_client(b, h, ua);
+        set_attr(b, 0, s->ua_browser);
+        set_attr(b, 1, major);
+        vendor_add(p, "browser", s->ua_browser, ROLE_BROWSER, h, s);
+    }
+}
+
+/* ---- merge ------------------------------------------------------------- */
+static ni_err merge_bucket(bucket *d, const bucket *s)
+{
+    if (ni_addrset_merge(d->hosts, s->hosts)) return NI_ERR_LIMIT;
+    if (s->clients) {
+        if (!d->clients && !(d->clients = ni_map_new(NI_PROFILE_HOSTS_MAX))) return NI_ERR_NOMEM;
+        size_t it = 0; const char *k;
+        while (ni_map_next(s->clients, &it, &k, NULL)) if (!ni_map_slot(d->clients, k)) return NI_ERR_LIMIT;
+    }
+    d->sessions += s->sessions;
+    d->bytes += s->bytes;
+    if (!d->first || (s->first && s->first < d->first)) d->first = s->first;
+    if (s->last > d->last) d->last = s->last;
+    for (int i = 0; i < EV__N; i++) d->ev[i] += s->ev[i];
+    for (int i = 0; i < 3; i++) set_attr(d, i, s->attr[i]);
+    d->roles |= s->roles;
+    if (s->sub) {
+        if (!d->sub && !(d->sub = ni_map_new(NI_PROFILE_KEYS_MAX))) return NI_ERR_NOMEM;
+        size_t it = 0; const char *k; void *v;
+        while (ni_map_next(s->sub, &it, &k, &v)) {
+            bucket *db = get(d->sub, k);
+            if (!db || merge_bucket(db, v)) return NI_ERR_NOMEM;
+        }
+    }
+    return NI_OK;
+}
+
+static ni_err merge_map(ni_map *d, const ni_map *s)
+{
+    size_t it = 0; const char *k; void *v;
+    while (ni_map_next(s, &it, &k, &v)) {
+        bucket *db = get(d, k);
+        if (!db) return NI_ERR_NOMEM;
+        ni_err e = merge_bucket(db, v);
+        if (e) return e;
+    }
+    return NI_OK;
+}
+
+ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
+{
+    d->sessions += s->sessions;
+    for (int i = 0; i < 5; i++) d->by_dir[i] += s->by_dir[i];
+    d->bytes += s->bytes;
+    if (!d->first || (s->first && s->first < d->first)) d->first = s->first;
+    if (s->last > d->last) d->last = s->last;
+    for (int h = 0; h < 24; h++) d->act_hour[h] += s->act_hour[h];
+    for (int w = 0; w < 7; w++) {
+        d->act_wd[w] += s->act_wd[w];
+        for (int h = 0; h < 24; h++) d->act_wdh[w][h] += s->act_wdh[w][h];
+    }
+    d->act_n += s->act_n;
+    d->in_sessions += s->in_sessions;
+    ni_addrset *ds[] = { d->hosts, d->out_hosts, d->device_hosts, d->vpn_hosts, d->vpn_use_hosts };
+    const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
+    for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
+    ni_map *dm[] = { d->services, d->categories, d->makers, d->form, d->models, d->os, d->windows,
+                     d->browsers, d->vpn, d->vpn_proto, d->sites, d->countries, d->region_month, d->vendors };
+    const ni_map *sm[] = { s->services, s->categories, s->makers, s->form, s->models, s->os, s->windows,
+                           s->browsers, s->vpn, s->vpn_proto, s->sites, s->countries, s->region_month, s->vendors };
+    for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++) {
+        ni_err e = merge_map(dm[i], sm[i]);
+        if (e) return e;
+    }
+    return NI_OK;
+}
+
+/* ---- finish helpers ---------------------------------------------------- */
+typedef struct entry { const char *key; bucket *b; } entry;
+
+static int cmp_entry(const void *x, const void *y)
+{
+    const entry *a = x, *b = y;
+    size_t ha = nhosts(a->b), hb = nhosts(b->b);
+    if (ha != hb) return ha < hb ? 1 : -1;
+    if (a->b->sessions != b->b->sessions) return a->b->sessions < b->b->sessions ? 1 : -1;
+    return strcmp(a->key, b->key);
+}
+
+static int cmp_key(const void *x, const void *y)
+{
+    return strcmp(((const entry *)x)->key, ((const entry *)y)->key);
+}
+
+/* Entries of a map sorted by hosts/sessions/name (or by key); caller frees. */
+static entry *sorted(const ni_map *m, size_t *n, bool by_key)
+{
+    size_t cnt = m ? ni_map_count(m) : 0, it = 0, i = 0;
+    entry *e = calloc(cnt + 1, sizeof *e);
+    if (!e) { *n = 0; return NULL; }
+    const char *k; void *v;
+    while (m && ni_map_next(m, &it, &k, &v)) { e[i].key = k; e[i].b = v; i++; }
+    qsort(e, i, sizeof *e, by_key ? cmp_key : cmp_entry);
+    *n = i;
+    return e;
+}
+
+static void jtime(ni_json *j, const char *k, int64_t us)
+{
+    char buf[NI_TIME_STRLEN];
+    if (us) ni_json_kstr(j, k, ni_time_rfc3339(us, buf));
+    else { ni_json_key(j, k); ni_json_null(j); }
+}
+
+static void jdate(ni_json *j, const char *k, int64_t us)
+{
+    char buf[NI_TIME_STRLEN];
+    if (!us) { ni_json_key(j, k); ni_json_null(j); return; }
+    ni_time_rfc3339(us, buf);
+    buf[10] = 0;
+    ni_json_kstr(j, k, buf);
+}
+
+static int64_t date_us(const char *d)
+{
+    int64_t us;
+    return d && ni_time_parse(d, &us) == NI_OK ? us : 0;
+}
+
+static double round3(double v) { return floor(v * 1000 + 0.5) / 1000; }
+
+/* Wilson 95% interval of k/n. */
+static void wilson(double k, double n, double *lo, double *hi)
+{
+    if (n <= 0) { *lo = 0; *hi = 1; return; }
+    double z = 1.959964, ph = k / n, z2 = z * z;
+    double c = (ph + z2 / (2 * n)) / (1 + z2 / n);
+    double w = z * sqrt(ph * (1 - ph) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+    *lo = c - w < 0 ? 0 : c - w;
+    *hi = c + w > 1 ? 1 : c + w;
+}
+
+/* ICD 203 terms for a probability. */
+static const char *icd203(double pr)
+{
+    if (pr < 0.05) return "almost no chance";
+    if (pr < 0.20) return "very unlikely";
+    if (pr < 0.45) return "unlikely";
+    if (pr <= 0.55) return "roughly even chance";
+    if (pr <= 0.80) return "likely";
+    if (pr <= 0.95) return "very likely";
+    return "almost certain";
+}
+
+/* Probability that the true share behind k/n exceeds t (normal
+ * approximation with a Jeffreys-style 0.5 pseudo-count). */
+static double prob_above(double k, double n, double t)
+{
+    if (n <= 0) return 0.5;
+    double ph = (k + 0.5) / (n + 1);
+    double se = sqrt(ph * (1 - ph) / (n + 1));
+    if (se <= 0) return ph > t ? 1 : 0;
+    return 0.5 * erfc(-(ph - t) / se / sqrt(2.0));
+}
+
+static void finding(ni_json *j, const char *section, const char *text, const char *likelihood, const char *basis)
+{
+    ni_json_obj_begin(j);
+    ni_json_kstr(j, "section", section);
+    ni_json_kstr(j, "text", text);
+    ni_json_kstr(j, "likelihood", likelihood);
+    ni_json_kstr(j, "basis", basis);
+    ni_json_obj_end(j);
+}
+
+/* ---- change detection ---------------------------------------------------- */
+typedef struct change { char region[64]; char month[16]; double before, after, ratio, g; } change;
+
+static int month_index(const char *ym) { return atoi(ym) * 12 + atoi(ym + 5) - 1; }
+
+/* One level shift per region: the split maximising the Poisson likelihood
+ * ratio G (chi-square, 1 df), kept when G > 10.83 (p < 0.001), at least two
+ * months lie on each side, and the level changes by a factor of 2 or more. */
+static size_t detect_changes(const ni_profile *p, change *out, size_t max)
+{
+    size_t n; entry *e = sorted(p->region_month, &n, true);
+    if (!e) return 0;
+    int lo = 1 << 30, hi = -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *tab = strchr(e[i].key, '\t');
+        int m = month_index(tab + 1);
+        if (m < lo) lo = m;
+        if (m > hi) hi = m;
+    }
+    size_t found = 0;
+    int T = hi - lo + 1;
+    if (n == 0 || T < 4 || T > NI_PROFILE_MONTHS_MAX) { free(e); return 0; }
+    double *x = calloc((size_t)T, sizeof *x);
+    for (size_t i = 0; x && i < n;) {
+        const char *tab = strchr(e[i].key, '\t');
+        size_t rl = (size_t)(tab - e[i].key);
+        memset(x, 0, (size_t)T * sizeof *x);
+        size_t j = i;
+        for (; j < n && !strncmp(e[j].key, e[i].key, rl) && e[j].key[rl] == '\t'; j++)
+            x[month_index(e[j].key + rl + 1) - lo] = (double)e[j].b->sessions;
+        double tot = 0;
+        for (int t = 0; t < T; t++) tot += x[t];
+        double mu = tot / T, best = 0; int bk = -1;
+        double ll0 = 0;
+        for (int t = 0; t < T; t++) if (x[t] > 0) ll0 += x[t] * log(mu) - mu; else ll0 -= mu;
+        double cum = 0;
+        for (int k = 1; k < T; k++) {
+            cum += x[k - 1];
+            if (k < 2 || T - k < 2) continue;
+            double mb = cum / k, ma = (tot - cum) / (T - k), ll1 = 0;
+            for (int t = 0; t < T; t++) {
+                double m = t < k ? mb : ma;
+                if (x[t] > 0) ll1 += m > 0 ? x[t] * log(m) - m : -1e300; else ll1 -= m;
+            }
+            double g = 2 * (ll1 - ll0);
+            double r = mb > 0 ? ma / mb : INFINITY;
+            if (g > best && (r <= 0.5 || r >= 2.0)) { best = g; bk = k; }
+        }
+        if (bk > 0 && best > 10.83 && found < max) {
+            change *c = &out[found++];
+            double mb = 0, ma = 0;
+            for (int t = 0; t < T; t++) { if (t < bk) mb += x[t]; else ma += x[t]; }
+            mb /= bk; ma /= (T - bk);
+            snprintf(c->region, sizeof c->region, "%.*s", (int)(rl < 63 ? rl : 63), e[i].key);
+            int m = lo + bk;
+            snprintf(c->month, sizeof c->month, "%04d-%02d", (m / 12) % 10000, m % 12 + 1);
+            c->before = mb; c->after = ma; c->ratio = mb > 0 ? ma / mb : 0; c->g = best;
+        }
+        i = j;
+    }
+    free(x);
+    free(e);
+    return found;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+static void j_evidence(ni_json *j, const bucket *b, int from, int to)
+{
+    ni_json_key(j, "evidence");
+    ni_json_obj_begin(j);
+    for (int i = from; i <= to; i++) ni_json_kuint(j, ev_name[i], b->ev[i]);
+    ni_json_obj_end(j);
+}
+
+static void j_hosts_clients(ni_json *j, const bucket *b, bool clients)
+{
+    ni_json_kuint(j, "hosts", nhosts(b));
+    if (clients) ni_json_kuint(j, "clients", nclients(b));
+    ni_json_kuint(j, "sessions", b->sessions);
+}
+
+static void write_activity(ni_profile *p, ni_json *j, ni_buf *tmp, const char **peaks_out)
+{
+    ni_json_key(j, "activity");
+    ni_json_obj_begin(j);
+    ni_json_kstr(j, "unit", "sessions");
+    ni_json_kuint(j, "sample", p->act_n);
+    ni_json_kstr(j, "weekday_order", "Monday first");
+    ni_json_key(j, "by_hour"); ni_json_arr_begin(j);
+    for (int h = 0; h < 24; h++) ni_json_uint(j, p->act_hour[h]);
+    ni_json_arr_end(j);
+    ni_json_key(j, "by_weekday"); ni_json_arr_begin(j);
+    for (int w = 0; w < 7; w++) ni_json_uint(j, p->act_wd[w]);
+    ni_json_arr_end(j);
+    ni_json_key(j, "by_weekday_hour"); ni_json_arr_begin(j);
+    for (int w = 0; w < 7; w++) {
+        ni_json_arr_begin(j);
+        for (int h = 0; h < 24; h++) ni_json_uint(j, p->act_wdh[w][h]);
+        ni_json_arr_end(j);
+    }
+    ni_json_arr_end(j);
+    /* peak hours: the hours whose count is within 90% of the maximum */
+    uint64_t mx = 0;
+    for (int h = 0; h < 24; h++) if (p->act_hour[h] > mx) mx = p->act_hour[h];
+    ni_json_key(j, "peak_hours"); ni_json_arr_begin(j);
+    ni_buf_clear(tmp);
+    for (int h = 0; h < 24 && mx; h++)
+        if (p->act_hour[h] * 10 >= mx * 9) {
+            ni_json_int(j, h);
+            ni_buf_printf(tmp, "%s%02d:00", tmp->len ? ", " : "", h);
+        }
+    ni_json_arr_end(j);
+    ni_json_obj_end(j);
+    *peaks_out = ni_buf_str(tmp);
+}
+
+ni_err ni_profile_json(ni_profile *p, ni_buf *out)
+{
+    const ni_profile_config *cfg = p->cfg;
+    const ni_profile_lookups *lk = &cfg->lookups;
+    ni_json jj, *j = &jj;
+    ni_json_init(j, out, 2);
+    ni_buf peaks; ni_buf_init(&peaks, 4096);
+    char text[1024], basis[512];
+
+    ni_json_obj_begin(j);
+    ni_json_kstr(j, "schema", "netintel.profile/1");
+    ni_json_key(j, "target"); ni_json_obj_begin(j);
+    ni_json_key(j, "spec"); ni_json_arr_begin(j);
+    for (size_t i = 0; i < cfg->n_target_spec; i++) ni_json_str(j, cfg->target_spec[i]);
+    ni_json_arr_end(j);
+    ni_json_kstr(j, "timezone", ni_tz_name(cfg->tz));
+    ni_json_obj_end(j);
+
+    ni_json_key(j, "window"); ni_json_obj_begin(j);
+    jtime(j, "first", p->first);
+    jtime(j, "last", p->last);
+    ni_json_obj_end(j);
+
+    ni_json_key(j, "totals"); ni_json_obj_begin(j);
+    ni_json_kuint(j, "sessions", p->sessions);
+    ni_json_kuint(j, "outbound", p->by_dir[NI_DIRECTION_OUTBOUND]);
+    ni_json_kuint(j, "inbound", p->by_dir[NI_DIRECTION_INBOUND]);
+    ni_json_kuint(j, "internal", p->by_dir[NI_DIRECTION_INTERNAL]);
+    ni_json_kuint(j, "transit", p->by_dir[NI_DIRECTION_TRANSIT]);
+    ni_json_kuint(j, "unknown", p->by_dir[NI_DIRECTION_UNKNOWN]);
+    ni_json_kuint(j, "hosts", ni_addrset_count(p->hosts));
+    ni_json_kuint(j, "bytes", p->bytes);
+    ni_json_obj_end(j);
+
+    const char *peak_text = "";
+    write_activity(p, j, &peaks, &peak_text);
+
+    /* services */
+    size_t n; entry *e = sorted(p->services, &n, false);
+    ni_json_key(j, "services"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "service", e[i].key);
+        ni_json_kstr(j, "category", e[i].b->attr[0] ? e[i].b->attr[0] : "other");
+        j_hosts_clients(j, e[i].b, false);
+        ni_json_kuint(j, "bytes", e[i].b->bytes);
+        j_evidence(j, e[i].b, EV_SNI, EV_IP);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    e = sorted(p->categories, &n, false);
+    ni_json_key(j, "categories"); ni_json_arr_begin(j);
+    const char *top_cat = NULL; size_t top_cat_hosts = 0;
+    for (size_t i = 0; e && i < n; i++) {
+        if (i == 0) { top_cat = e[i].key; top_cat_hosts = nhosts(e[i].b); }
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "category", e[i].key);
+        j_hosts_clients(j, e[i].b, false);
+        ni_json_kuint(j, "bytes", e[i].b->bytes);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    char top_cat_buf[64] = "";
+    if (top_cat) snprintf(top_cat_buf, sizeof top_cat_buf, "%s", top_cat);
+    free(e);
+
+    /* devices */
+    ni_json_key(j, "devices"); ni_json_obj_begin(j);
+    ni_json_kstr(j, "unit", "hosts and clients (address, User-Agent pairs)");
+    ni_json_kuint(j, "sample_hosts", ni_addrset_count(p->device_hosts));
+    e = sorted(p->makers, &n, false);
+    char top_maker[64] = ""; size_t top_maker_hosts = 0;
+    ni_json_key(j, "makers"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        if (i == 0) { snprintf(top_maker, sizeof top_maker, "%s", e[i].key); top_maker_hosts = nhosts(e[i].b); }
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "name", e[i].key);
+        j_hosts_clients(j, e[i].b, true);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    size_t unattributed = 0, it = 0; ni_addr a;
+    while (ni_addrset_next(p->out_hosts, &it, &a)) if (!ni_addrset_has(p->device_hosts, &a)) unattributed++;
+    ni_json_kuint(j, "unattributed_hosts", unattributed);
+    e = sorted(p->form, &n, true);
+    ni_json_key(j, "form_factor"); ni_json_obj_begin(j);
+    for (size_t i = 0; e && i < n; i++) ni_json_kuint(j, e[i].key, nhosts(e[i].b));
+    ni_json_obj_end(j);
+    ni_json_key(j, "form_factor_clients"); ni_json_obj_begin(j);
+    for (size_t i = 0; e && i < n; i++) ni_json_kuint(j, e[i].key, nclients(e[i].b));
+    ni_json_obj_end(j);
+    free(e);
+    e = sorted(p->models, &n, false);
+    ni_json_key(j, "models"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        const char *name = NULL, *rel = NULL;
+        if (lk->device) lk->device(lk->ud, e[i].b->attr[0], e[i].b->attr[1], &name, &rel);
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "maker", e[i].b->attr[0]);
+        ni_json_kstr(j, "model", name ? name : e[i].b->attr[1]);
+        ni_json_kstr(j, "code", e[i].b->attr[1]);
+        j_hosts_clients(j, e[i].b, true);
+        jdate(j, "first_seen", e[i].b->first);
+        ni_json_key(j, "released"); ni_json_str(j, rel);
+        int64_t r = date_us(rel);
+        ni_json_key(j, "lag_days");
+        if (r) ni_json_int(j, (e[i].b->first - r) / 86400000000LL); else ni_json_null(j);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    ni_json_obj_end(j);
+
+    /* software: OS */
+    e = sorted(p->os, &n, false);
+    ni_json_key(j, "os"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "name", e[i].key);
+        j_hosts_clients(j, e[i].b, true);
+        size_t m; entry *v = sorted(e[i].b->sub, &m, false);
+        ni_json_key(j, "versions"); ni_json_arr_begin(j);
+        for (size_t k = 0; v && k < m; k++) {
+            ni_json_obj_begin(j);
+            ni_json_kstr(j, "version", v[k].key);
+            ni_json_kuint(j, "hosts", nhosts(v[k].b));
+            ni_json_kuint(j, "sessions", v[k].b->sessions);
+            ni_json_obj_end(j);
+        }
+        ni_json_arr_end(j);
+        free(v);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+
+    /* Windows versions */
+    e = sorted(p->windows, &n, false);
+    size_t win_hosts = 0, win_unsupported = 0;
+    ni_json_key(j, "windows_versions"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "name", e[i].key);
+        j_hosts_clients(j, e[i].b, true);
+        const char *rel = NULL, *eos = NULL;
+        if (lk->os_life) lk->os_life(lk->ud, "Windows", e[i].key, &rel, &eos);
+        ni_json_key(j, "released"); ni_json_str(j, rel);
+        ni_json_key(j, "end_of_support"); ni_json_str(j, eos);
+        win_hosts += nhosts(e[i].b);
+        if (eos && date_us(eos) && date_us(eos) < p->last) win_unsupported += nhosts(e[i].b);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+
+    /* browsers */
+    size_t nb; entry *be = sorted(p->browsers, &nb, false);
+    ni_json_key(j, "browsers"); ni_json_arr_begin(j);
+    for (size_t i = 0; be && i < nb; i++) {
+        const char *rel = lk->browser_release ? lk->browser_release(lk->ud, be[i].b->attr[0], be[i].b->attr[1]) : NULL;
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "name", be[i].b->attr[0]);
+        ni_json_kstr(j, "version", be[i].b->attr[1]);
+        j_hosts_clients(j, be[i].b, true);
+        ni_json_key(j, "released"); ni_json_str(j, rel);
+        jdate(j, "first_seen", be[i].b->first);
+        ni_json_key(j, "age_days");
+        int64_t r = date_us(rel);
+        if (r) ni_json_int(j, (be[i].b->first - r) / 86400000000LL); else ni_json_null(j);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+
+    /* outdated: OS past end of support at the window's end; browsers whose
+     * major version was released more than 365 days before first seen */
+    ni_json_key(j, "outdated"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        const char *rel = NULL, *eos = NULL;
+        if (lk->os_life) lk->os_life(lk->ud, "Windows", e[i].key, &rel, &eos);
+        if (!eos || !date_us(eos) || date_us(eos) >= p->last) continue;
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "kind", "os");
+        ni_json_kstr(j, "name", "Windows");
+        ni_json_kstr(j, "version", e[i].key);
+        ni_json_kuint(j, "hosts", nhosts(e[i].b));
+        ni_json_key(j, "released"); ni_json_str(j, rel);
+        ni_json_kstr(j, "end_of_support", eos);
+        snprintf(text, sizeof text, "past end of support (%s)", eos);
+        ni_json_kstr(j, "reason", text);
+        ni_json_obj_end(j);
+    }
+    for (size_t i = 0; be && i < nb; i++) {
+        const char *rel = lk->browser_release ? lk->browser_release(lk->ud, be[i].b->attr[0], be[i].b->attr[1]) : NULL;
+        int64_t r = date_us(rel);
+        if (!r || be[i].b->first - r <= 365LL * 86400000000LL) continue;
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "kind", "browser");
+        ni_json_kstr(j, "name", be[i].b->attr[0]);
+        ni_json_kstr(j, "version", be[i].b->attr[1]);
+        ni_json_kuint(j, "hosts", nhosts(be[i].b));
+        ni_json_kstr(j, "released", rel);
+        ni_json_kint(j, "age_days", (be[i].b->first - r) / 86400000000LL);
+        ni_json_kstr(j, "reason", "released more than a year before first seen");
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    free(be);
+
+    /* VPN */
+    ni_json_key(j, "vpn"); ni_json_obj_begin(j);
+    ni_json_kuint(j, "hosts", ni_addrset_count(p->vpn_hosts));
+    ni_json_kuint(j, "hosts_with_use", ni_addrset_count(p->vpn_use_hosts));
+    ni_json_kuint(j, "services", ni_map_count(p->vpn));
+    ni_json_kuint(j, "sample_hosts", ni_addrset_count(p->out_hosts));
+    e = sorted(p->vpn, &n, false);
+    ni_json_key(j, "by_service"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "service", e[i].key);
+        j_hosts_clients(j, e[i].b, false);
+        j_evidence(j, e[i].b, EV_TUNNEL, EV_SITE);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    e = sorted(p->vpn_proto, &n, false);
+    ni_json_key(j, "unattributed"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "protocol", e[i].key);
+        j_hosts_clients(j, e[i].b, false);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    ni_json_obj_end(j);
+
+    /* inbound visitors */
+    change ch[64];
+    size_t nch = detect_changes(p, ch, 64);
+    ni_json_key(j, "inbound"); ni_json_obj_begin(j);
+    ni_json_kuint(j, "sessions", p->in_sessions);
+    e = sorted(p->sites, &n, false);
+    ni_json_key(j, "sites"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "site", e[i].key);
+        ni_json_kuint(j, "sessions", e[i].b->sessions);
+        ni_json_kuint(j, "visitors", nhosts(e[i].b));
+        ni_json_kdouble(j, "share", round3(p->in_sessions ? (double)e[i].b->sessions / p->in_sessions : 0));
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    e = sorted(p->countries, &n, false);
+    ni_json_key(j, "by_country"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "country", e[i].key);
+        ni_json_key(j, "continent"); ni_json_str(j, e[i].b->attr[0]);
+        ni_json_kuint(j, "sessions", e[i].b->sessions);
+        ni_json_kuint(j, "visitors", nhosts(e[i].b));
+        ni_json_kdouble(j, "share", round3(p->in_sessions ? (double)e[i].b->sessions / p->in_sessions : 0));
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    e = sorted(p->region_month, &n, true);
+    ni_json_key(j, "by_region_month"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        const char *tab = strchr(e[i].key, '\t');
+        ni_json_obj_begin(j);
+        ni_json_key(j, "region"); ni_json_strn(j, e[i].key, (size_t)(tab - e[i].key));
+        ni_json_kstr(j, "month", tab + 1);
+        ni_json_kuint(j, "sessions", e[i].b->sessions);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    ni_json_key(j, "changes"); ni_json_arr_begin(j);
+    for (size_t i = 0; i < nch; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "region", ch[i].region);
+        ni_json_kstr(j, "month", ch[i].month);
+        ni_json_kdouble(j, "before", round3(ch[i].before));
+        ni_json_kdouble(j, "after", round3(ch[i].after));
+        ni_json_kdouble(j, "ratio", round3(ch[i].ratio));
+        ni_json_kdouble(j, "g_statistic", round3(ch[i].g));
+        /* events within 45 days of the change's month */
+        int64_t cm = date_us(ch[i].month[0] ? (snprintf(text, sizeof text, "%s-01", ch[i].month), text) : NULL);
+        ni_json_key(j, "events"); ni_json_arr_begin(j);
+        for (size_t k = 0; k < cfg->n_events; k++) {
+            const ni_event *ev = &cfg->events[k];
+            if (ev->region && *ev->region && strcmp(ev->region, ch[i].region)) continue;
+            int64_t d = ev->at_us - cm;
+            if (d < 0) d = -d;
+            if (d <= 45LL * 86400000000LL) ni_json_str(j, ev->label);
+        }
+        ni_json_arr_end(j);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    ni_json_obj_end(j);
+
+    /* vendor exposure */
+    e = sorted(p->vendors, &n, false);
+    ni_json_key(j, "vendors"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "vendor", e[i].key);
+        ni_json_key(j, "roles"); ni_json_arr_begin(j);
+        for (int r = 0; r < 6; r++) if (e[i].b->roles & (1u << r)) ni_json_str(j, role_name[r]);
+        ni_json_arr_end(j);
+        j_hosts_clients(j, e[i].b, false);
+        jtime(j, "first_seen", e[i].b->first);
+        jtime(j, "last_seen", e[i].b->last);
+        size_t m; entry *v = sorted(e[i].b->sub, &m, false);
+        ni_json_key(j, "evidence"); ni_json_arr_begin(j);
+        for (size_t k = 0; v && k < m; k++) {
+            ni_json_obj_begin(j);
+            ni_json_kstr(j, "item", v[k].key);
+            ni_json_kuint(j, "hosts", nhosts(v[k].b));
+            ni_json_kuint(j, "sessions", v[k].b->sessions);
+            ni_json_obj_end(j);
+        }
+        ni_json_arr_end(j);
+        free(v);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+
+    /* findings */
+    ni_json_key(j, "findings"); ni_json_arr_begin(j);
+    double lo, hi;
+    if (p->act_n) {
+        uint64_t wk = 0;
+        for (int w = 0; w < 5; w++) wk += p->act_wd[w];
+        wilson((double)wk, (double)p->act_n, &lo, &hi);
+        double pr = prob_above((double)wk, (double)p->act_n, 5.0 / 7.0);
+        snprintf(text, sizeof text, "Outbound activity peaks at %s local time (%s); it is %s that it follows "
+                 "a working-week pattern (%.0f%% of sessions on Monday-Friday against 71%% if uniform).",
+                 peak_text, ni_tz_name(cfg->tz), icd203(pr), 100.0 * (double)wk / (double)p->act_n);
+        snprintf(basis, sizeof basis, "%llu of %llu outbound sessions on weekdays; Wilson 95%% interval %.0f-%.0f%%",
+                 (unsigned long long)wk, (unsigned long long)p->act_n, lo * 100, hi * 100);
+        finding(j, "activity", text, icd203(pr), basis);
+    }
+    size_t dh = ni_addrset_count(p->device_hosts);
+    if (dh && top_maker[0]) {
+        double pr = prob_above((double)top_maker_hosts, (double)dh, 0.5);
+        wilson((double)top_maker_hosts, (double)dh, &lo, &hi);
+        snprintf(text, sizeof text, "It is %s that most device-identified target hosts use %s devices.",
+                 icd203(pr), top_maker);
+        snprintf(basis, sizeof basis, "%zu of %zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%",
+                 top_maker_hosts, dh, lo * 100, hi * 100);
+        finding(j, "devices", text, icd203(pr), basis);
+    }
+    if (win_hosts) {
+        double pr = prob_above((double)win_unsupported, (double)win_hosts, 0.5);
+        wilson((double)win_unsupported, (double)win_hosts, &lo, &hi);
+        snprintf(text, sizeof text, "It is %s that most Windows hosts of the target run a Windows version past its "
+                 "end of support.", icd203(pr));
+        snprintf(basis, sizeof basis, "%zu of %zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%",
+                 win_unsupported, win_hosts, lo * 100, hi * 100);
+        finding(j, "software", text, icd203(pr), basis);
+    }
+    size_t oh = ni_addrset_count(p->out_hosts), vh = ni_addrset_count(p->vpn_use_hosts);
+    if (oh) {
+        double pr = vh ? prob_above((double)vh, (double)oh, 0.05) : 0.0;
+        wilson((double)vh, (double)oh, &lo, &hi);
+        snprintf(text, sizeof text, "%zu of %zu target hosts used VPN or proxy services (tunnel or endpoint evidence) "
+                 "with %zu providers; it is %s that more than 5%% of the target's hosts use them.",
+                 vh, oh, ni_map_count(p->vpn), icd203(pr));
+        snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.1f-%.1f%%", vh, oh, lo * 100, hi * 100);
+        finding(j, "vpn", text, icd203(pr), basis);
+    }
+    if (top_cat_buf[0] && oh) {
+        double pr = prob_above((double)top_cat_hosts, (double)oh, 0.5);
+        wilson((double)top_cat_hosts, (double)oh, &lo, &hi);
+        snprintf(text, sizeof text, "The service category reaching the most target hosts is '%s'; it is %s that "
+                 "most of the target's hosts use it.", top_cat_buf, icd203(pr));
+        snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.0f-%.0f%%", top_cat_hosts, oh, lo * 100, hi * 100);
+        finding(j, "services", text, icd203(pr), basis);
+    }
+    for (size_t i = 0; i < nch; i++) {
+        /* G > 10.83 is p < 0.001; G > 6.63 would be p < 0.01 (never reported here) */
+        const char *lik = ch[i].g > 20 ? "almost certain" : "very likely";
+        snprintf(text, sizeof text, "Visits from %s %s to %.2f of their earlier level from %s on (%.1f → %.1f sessions a month).",
+                 ch[i].region, ch[i].ratio < 1 ? "dropped" : "rose", ch[i].ratio, ch[i].month, ch[i].before, ch[i].after);
+        snprintf(basis, sizeof basis, "monthly inbound sessions; Poisson level-shift test G = %.1f (p < 0.001)", ch[i].g);
+        finding(j, "visitors", text, lik, basis);
+    }
+    ni_json_arr_end(j);
+
+    ni_json_obj_end(j);
+    ni_buf_addc(out, '\n');
+    ni_buf_release(&peaks);
+    return out->err;
+}
