@@ -1,0 +1,623 @@
+/* ni_report.c — HTML and Markdown views of report.json (see ni_report.h).
+ * One walk over the document drives both: each section emits headings,
+ * paragraphs, a figure (an SVG chart, HTML only) and a table through a small
+ * writer that knows the output mode, so both files always carry the same
+ * figures, units and sample sizes. */
+#include "report/ni_report.h"
+#include "report/ni_svg.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NI_REPORT_ROWS_MAX 50   /* rows shown per table (the JSON has all) */
+#define NI_REPORT_BARS_MAX 15   /* bars per horizontal bar chart */
+
+typedef struct doc {
+    ni_buf *out;
+    int html;
+} doc;
+
+/* ---- small JSON accessors ---------------------------------------------- */
+static const char *js(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+static double jn(const json_t *o, const char *k) { return json_number_value(json_object_get(o, k)); }
+static json_int_t ji(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? json_integer_value(v) : (json_int_t)json_number_value(v);
+}
+
+/* ---- writer ------------------------------------------------------------ */
+static void text(doc *d, const char *s)
+{
+    if (d->html) { ni_svg_escape(d->out, s); return; }
+    for (; s && *s; s++) {  /* Markdown: escape table and emphasis characters */
+        if (strchr("|*_`[]<>\\", *s)) ni_buf_addc(d->out, '\\');
+        ni_buf_addc(d->out, *s == '\n' ? ' ' : *s);
+    }
+}
+
+static void heading(doc *d, int level, const char *id, const char *s)
+{
+    if (d->html) {
+        ni_buf_printf(d->out, "<h%d id=\"%s\">", level, id);
+        text(d, s);
+        ni_buf_printf(d->out, "</h%d>\n", level);
+    } else {
+        for (int i = 0; i < level; i++) ni_buf_addc(d->out, '#');
+        ni_buf_addc(d->out, ' ');
+        text(d, s);
+        ni_buf_adds(d->out, "\n\n");
+    }
+}
+
+static void para(doc *d, const char *s)
+{
+    if (d->html) { ni_buf_adds(d->out, "<p>"); text(d, s); ni_buf_adds(d->out, "</p>\n"); }
+    else { text(d, s); ni_buf_adds(d->out, "\n\n"); }
+}
+
+static void fig_begin(doc *d, const char *id, const char *caption)
+{
+    if (d->html) {
+        ni_buf_printf(d->out, "<figure id=\"%s\" class=\"fig\"><figcaption>", id);
+        text(d, caption);
+        ni_buf_adds(d->out, "</figcaption>\n");
+    } else {
+        ni_buf_adds(d->out, "*");
+        text(d, caption);
+        ni_buf_adds(d->out, "*\n\n");
+    }
+}
+
+static void fig_end(doc *d) { if (d->html) ni_buf_adds(d->out, "</figure>\n"); }
+
+typedef struct table {
+    const char *const *head;
+    size_t cols;
+    char **cells;   /* rows × cols, owned */
+    size_t rows, cap;
+} table;
+
+static void t_row(table *t, ...)
+{
+    if (t->rows >= NI_REPORT_ROWS_MAX) return;
+    if (t->rows == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        char **c = realloc(t->cells, nc * t->cols * sizeof *c);
+        if (!c) return;
+        t->cells = c; t->cap = nc;
+    }
+    va_list ap;
+    va_start(ap, t);
+    for (size_t i = 0; i < t->cols; i++) {
+        const char *s = va_arg(ap, const char *);
+        t->cells[t->rows * t->cols + i] = strdup(s ? s : "");
+    }
+    va_end(ap);
+    t->rows++;
+}
+
+static void t_emit(doc *d, table *t)
+{
+    if (d->html) {
+        ni_buf_adds(d->out, "<div class=\"tw\"><table><thead><tr>");
+        for (size_t i = 0; i < t->cols; i++) { ni_buf_adds(d->out, "<th>"); text(d, t->head[i]); ni_buf_adds(d->out, "</th>"); }
+        ni_buf_adds(d->out, "</tr></thead><tbody>\n");
+        for (size_t r = 0; r < t->rows; r++) {
+            ni_buf_adds(d->out, "<tr>");
+            for (size_t i = 0; i < t->cols; i++) { ni_buf_adds(d->out, "<td>"); text(d, t->cells[r * t->cols + i]); ni_buf_adds(d->out, "</td>"); }
+            ni_buf_adds(d->out, "</tr>\n");
+        }
+        if (!t->rows) ni_buf_printf(d->out, "<tr><td colspan=\"%zu\">(none observed)</td></tr>\n", t->cols);
+        ni_buf_adds(d->out, "</tbody></table></div>\n");
+    } else {
+        ni_buf_adds(d->out, "|");
+        for (size_t i = 0; i < t->cols; i++) { ni_buf_adds(d->out, " "); text(d, t->head[i]); ni_buf_adds(d->out, " |"); }
+        ni_buf_adds(d->out, "\n|");
+        for (size_t i = 0; i < t->cols; i++) ni_buf_adds(d->out, "---|");
+        ni_buf_adds(d->out, "\n");
+        for (size_t r = 0; r < t->rows; r++) {
+            ni_buf_adds(d->out, "|");
+            for (size_t i = 0; i < t->cols; i++) { ni_buf_adds(d->out, " "); text(d, t->cells[r * t->cols + i]); ni_buf_adds(d->out, " |"); }
+            ni_buf_adds(d->out, "\n");
+        }
+        if (!t->rows) ni_buf_adds(d->out, "| (none observed) |\n");
+        ni_buf_adds(d->out, "\n");
+    }
+    for (size_t i = 0; i < t->rows * t->cols; i++) free(t->cells[i]);
+    free(t->cells);
+    t->cells = NULL; t->rows = t->cap = 0;
+}
+
+#define N(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
+
+/* Horizontal bars from an array of objects: label key, value key. */
+static void hbars(doc *d, const char *title, const json_t *arr, const char *lk, const char *vk, const char *unit)
+{
+    if (!d->html) return;
+    size_t n = json_array_size(arr);
+    if (n > NI_REPORT_BARS_MAX) n = NI_REPORT_BARS_MAX;
+    if (!n) return;
+    const char *labels[NI_REPORT_BARS_MAX];
+    double values[NI_REPORT_BARS_MAX];
+    char vt[NI_REPORT_BARS_MAX][48];
+    const char *vtp[NI_REPORT_BARS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(arr, i);
+        labels[i] = js(o, lk) ? js(o, lk) : "?";
+        values[i] = jn(o, vk);
+        if (json_is_real(json_object_get(o, vk))) snprintf(vt[i], sizeof vt[i], "%.1f%%", values[i] * 100);
+        else snprintf(vt[i], sizeof vt[i], "%.0f %s", values[i], unit);
+        vtp[i] = vt[i];
+    }
+    ni_svg_hbars(d->out, title, labels, values, vtp, n);
+}
+
+/* ---- sections ---------------------------------------------------------- */
+static const char *const weekdays[7] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+
+static void sec_overview(doc *d, const json_t *r)
+{
+    const json_t *t = json_object_get(r, "totals"), *w = json_object_get(r, "window"), *tg = json_object_get(r, "target");
+    char buf[1024], a[32], b[32], c[32], e[32], f[32];
+    heading(d, 2, "overview", "1. Overview");
+    ni_buf spec; ni_buf_init(&spec, 4096);
+    const json_t *sp = json_object_get(tg, "spec");
+    for (size_t i = 0; i < json_array_size(sp); i++)
+        ni_buf_printf(&spec, "%s%s", i ? ", " : "", json_string_value(json_array_get(sp, i)));
+    snprintf(buf, sizeof buf, "Target: %s (time zone %s). Window: %s to %s (UTC).",
+             spec.len ? ni_buf_str(&spec) : "none", js(tg, "timezone") ? js(tg, "timezone") : "UTC",
+             js(w, "first") ? js(w, "first") : "-", js(w, "last") ? js(w, "last") : "-");
+    para(d, buf);
+    ni_buf_release(&spec);
+    static const char *const head[] = { "sessions", "outbound", "inbound", "internal", "target hosts", "bytes" };
+    table tb = { head, 6, NULL, 0, 0 };
+    char g[32];
+    t_row(&tb, N(a, ji(t, "sessions")), N(b, ji(t, "outbound")), N(c, ji(t, "inbound")), N(e, ji(t, "internal")),
+          N(f, ji(t, "hosts")), N(g, ji(t, "bytes")));
+    t_emit(d, &tb);
+}
+
+static void sec_activity(doc *d, const json_t *r, const char *tzname)
+{
+    const json_t *a = json_object_get(r, "activity");
+    char cap[512], buf[64];
+    heading(d, 2, "activity", "2. Pattern of life");
+    long long n = ji(a, "sample");
+    const json_t *bh = json_object_get(a, "by_hour"), *bw = json_object_get(a, "by_weekday"),
+                 *peaks = json_object_get(a, "peak_hours");
+    double hv[24], wv[7], hm[7 * 24];
+    int hl[24] = {0};
+    const char *hlab[24];
+    static char hours[24][4];
+    for (int h = 0; h < 24; h++) {
+        hv[h] = json_number_value(json_array_get(bh, (size_t)h));
+        snprintf(hours[h], sizeof hours[h], "%02d", h);
+        hlab[h] = hours[h];
+    }
+    for (size_t i = 0; i < json_array_size(peaks); i++) {
+        json_int_t h = json_integer_value(json_array_get(peaks, i));
+        if (h >= 0 && h < 24) hl[h] = 1;
+    }
+    for (int w = 0; w < 7; w++) {
+        wv[w] = json_number_value(json_array_get(bw, (size_t)w));
+        const json_t *row = json_array_get(json_object_get(a, "by_weekday_hour"), (size_t)w);
+        for (int h = 0; h < 24; h++) hm[w * 24 + h] = json_number_value(json_array_get(row, (size_t)h));
+    }
+    snprintf(cap, sizeof cap, "Figure 1. Outbound sessions by hour of day, local time (%s); n = %lld sessions; peak hours highlighted.",
+             tzname, n);
+    fig_begin(d, "fig-hour", cap);
+    if (d->html) ni_svg_vbars(d->out, "Outbound sessions by local hour", hlab, hv, hl, 24);
+    static const char *const hh[] = { "hour", "sessions" };
+    table t = { hh, 2, NULL, 0, 0 };
+    for (int h = 0; h < 24; h++) t_row(&t, hours[h], N(buf, (long long)hv[h]));
+    if (!d->html) t_emit(d, &t); else { for (size_t i = 0; i < t.rows * t.cols; i++) free(t.cells[i]); free(t.cells); }
+    fig_end(d);
+    snprintf(cap, sizeof cap, "Figure 2. Outbound sessions by weekday (Monday first), local time; n = %lld sessions.", n);
+    fig_begin(d, "fig-weekday", cap);
+    if (d->html) ni_svg_vbars(d->out, "Outbound sessions by weekday", weekdays, wv, NULL, 7);
+    static const char *const wh[] = { "weekday", "sessions" };
+    table tw = { wh, 2, NULL, 0, 0 };
+    for (int w = 0; w < 7; w++) t_row(&tw, weekdays[w], N(buf, (long long)wv[w]));
+    t_emit(d, &tw);
+    fig_end(d);
+    snprintf(cap, sizeof cap, "Weekday × hour heatmap of outbound sessions (local time); n = %lld sessions.", n);
+    fig_begin(d, "fig-heatmap", cap);
+    if (d->html) ni_svg_heatmap(d->out, "Weekday by hour heatmap", weekdays, 7, hlab, 24, hm);
+    fig_end(d);
+}
+
+static void sec_services(doc *d, const json_t *r)
+{
+    char cap[256], a[32], b[32], c[32], ev[128];
+    heading(d, 2, "services", "3. Foreign services used");
+    const json_t *cats = json_object_get(r, "categories"), *svc = json_object_get(r, "services");
+    fig_begin(d, "fig-categories", "Service categories by target hosts reaching them (unit: hosts = distinct target addresses).");
+    hbars(d, "Service categories by hosts", cats, "category", "hosts", "hosts");
+    static const char *const ch[] = { "category", "hosts", "sessions", "bytes" };
+    table t = { ch, 4, NULL, 0, 0 };
+    char e2[32];
+    for (size_t i = 0; i < json_array_size(cats); i++) {
+        const json_t *o = json_array_get(cats, i);
+        t_row(&t, js(o, "category"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), N(e2, ji(o, "bytes")));
+    }
+    t_emit(d, &t);
+    fig_end(d);
+    snprintf(cap, sizeof cap, "Services by hosts; evidence counts sessions named by TLS SNI, HTTP Host, a DNS-learned name or an address prefix.");
+    fig_begin(d, "fig-services", cap);
+    hbars(d, "Services by hosts", svc, "service", "hosts", "hosts");
+    static const char *const sh[] = { "service", "category", "hosts", "sessions", "bytes", "evidence" };
+    table s = { sh, 6, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(svc); i++) {
+        const json_t *o = json_array_get(svc, i), *e = json_object_get(o, "evidence");
+        snprintf(ev, sizeof ev, "sni %lld, host %lld, dns %lld, ip %lld", (long long)ji(e, "sni"),
+                 (long long)ji(e, "http_host"), (long long)ji(e, "dns_name"), (long long)ji(e, "ip"));
+        t_row(&s, js(o, "service"), js(o, "category"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")),
+              N(c, ji(o, "bytes")), ev);
+    }
+    t_emit(d, &s);
+    fig_end(d);
+}
+
+static void sec_devices(doc *d, const json_t *r)
+{
+    const json_t *dv = json_object_get(r, "devices");
+    char cap[512], a[32], b[32], c[32];
+    heading(d, 2, "devices", "4. Devices");
+    snprintf(cap, sizeof cap, "Figure 3. Device makers of target clients (hosts = distinct target addresses; clients = distinct "
+             "address and User-Agent pairs); n = %lld hosts with an identified maker, %lld hosts unattributed. "
+             "Visitors' and system agents' User-Agents are not counted.",
+             (long long)ji(dv, "sample_hosts"), (long long)ji(dv, "unattributed_hosts"));
+    fig_begin(d, "fig-makers", cap);
+    hbars(d, "Device makers by hosts", json_object_get(dv, "makers"), "name", "hosts", "hosts");
+    static const char *const mh[] = { "maker", "hosts", "clients", "sessions" };
+    table t = { mh, 4, NULL, 0, 0 };
+    const json_t *mk = json_object_get(dv, "makers");
+    for (size_t i = 0; i < json_array_size(mk); i++) {
+        const json_t *o = json_array_get(mk, i);
+        t_row(&t, js(o, "name"), N(a, ji(o, "hosts")), N(b, ji(o, "clients")), N(c, ji(o, "sessions")));
+    }
+    t_emit(d, &t);
+    fig_end(d);
+    fig_begin(d, "fig-form-factor", "Form factor of target devices (unit: hosts).");
+    static const char *const fh[] = { "form factor", "hosts", "clients" };
+    table f = { fh, 3, NULL, 0, 0 };
+    const json_t *ff = json_object_get(dv, "form_factor"), *fc = json_object_get(dv, "form_factor_clients");
+    const char *k; json_t *v;
+    json_object_foreach((json_t *)ff, k, v)
+        t_row(&f, k, N(a, json_integer_value(v)), N(b, ji(fc, k)));
+    t_emit(d, &f);
+    fig_end(d);
+    fig_begin(d, "fig-models", "Device models with first sighting, release date and lag (days from release to first seen).");
+    static const char *const dh[] = { "maker", "model", "code", "hosts", "first seen", "released", "lag (days)" };
+    table m = { dh, 7, NULL, 0, 0 };
+    const json_t *models = json_object_get(dv, "models");
+    for (size_t i = 0; i < json_array_size(models); i++) {
+        const json_t *o = json_array_get(models, i), *lag = json_object_get(o, "lag_days");
+        char l[32] = "-";
+        if (json_is_integer(lag)) N(l, json_integer_value(lag));
+        t_row(&m, js(o, "maker"), js(o, "model"), js(o, "code"), N(a, ji(o, "hosts")), js(o, "first_seen"),
+              js(o, "released") ? js(o, "released") : "unknown", l);
+    }
+    t_emit(d, &m);
+    fig_end(d);
+}
+
+static void sec_software(doc *d, const json_t *r)
+{
+    char a[32], b[32], c[32], vers[512];
+    heading(d, 2, "software", "5. Software");
+    const json_t *os = json_object_get(r, "os");
+    fig_begin(d, "fig-os", "Figure 4. Operating systems of target clients (unit: hosts; clients in the table).");
+    hbars(d, "Operating systems by hosts", os, "name", "hosts", "hosts");
+    static const char *const oh[] = { "OS", "hosts", "clients", "versions (hosts)" };
+    table t = { oh, 4, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(os); i++) {
+        const json_t *o = json_array_get(os, i), *vs = json_object_get(o, "versions");
+        ni_buf vb; ni_buf_init(&vb, sizeof vers - 1);
+        for (size_t k = 0; k < json_array_size(vs) && k < 8; k++) {
+            const json_t *v = json_array_get(vs, k);
+            ni_buf_printf(&vb, "%s%s (%lld)", k ? ", " : "", js(v, "version"), (long long)ji(v, "hosts"));
+        }
+        snprintf(vers, sizeof vers, "%s", ni_buf_str(&vb));
+        ni_buf_release(&vb);
+        t_row(&t, js(o, "name"), N(a, ji(o, "hosts")), N(b, ji(o, "clients")), vers);
+    }
+    t_emit(d, &t);
+    fig_end(d);
+    const json_t *win = json_object_get(r, "windows_versions");
+    fig_begin(d, "fig-windows", "Figure 5. Windows versions (from \"Windows NT x.y\"; 11 only when client hints prove it; unit: hosts).");
+    hbars(d, "Windows versions by hosts", win, "name", "hosts", "hosts");
+    static const char *const wh[] = { "Windows", "hosts", "clients", "end of support" };
+    table w = { wh, 4, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(win); i++) {
+        const json_t *o = json_array_get(win, i);
+        t_row(&w, js(o, "name"), N(a, ji(o, "hosts")), N(b, ji(o, "clients")), js(o, "end_of_support") ? js(o, "end_of_support") : "-");
+    }
+    t_emit(d, &w);
+    fig_end(d);
+    const json_t *br = json_object_get(r, "browsers");
+    fig_begin(d, "fig-browsers", "Browsers and versions with release date and age when first seen (unit: hosts).");
+    static const char *const bh[] = { "browser", "version", "hosts", "released", "first seen", "age (days)" };
+    table bt = { bh, 6, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(br); i++) {
+        const json_t *o = json_array_get(br, i), *age = json_object_get(o, "age_days");
+        char ag[32] = "-";
+        if (json_is_integer(age)) N(ag, json_integer_value(age));
+        t_row(&bt, js(o, "name"), js(o, "version"), N(a, ji(o, "hosts")), js(o, "released") ? js(o, "released") : "unknown",
+              js(o, "first_seen"), ag);
+    }
+    t_emit(d, &bt);
+    fig_end(d);
+    const json_t *od = json_object_get(r, "outdated");
+    fig_begin(d, "fig-outdated", "Outdated or unsupported software seen on target hosts.");
+    static const char *const uh[] = { "kind", "name", "version", "hosts", "reason" };
+    table u = { uh, 5, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(od); i++) {
+        const json_t *o = json_array_get(od, i);
+        t_row(&u, js(o, "kind"), js(o, "name"), js(o, "version"), N(c, ji(o, "hosts")), js(o, "reason"));
+    }
+    t_emit(d, &u);
+    fig_end(d);
+}
+
+static void sec_vpn(doc *d, const json_t *r)
+{
+    const json_t *v = json_object_get(r, "vpn");
+    char cap[512], a[32], b[32], c[32], e1[32], e2[32];
+    heading(d, 2, "vpn", "6. VPN and proxy use");
+    snprintf(cap, sizeof cap, "Figure 6. %lld target hosts reached %lld VPN or proxy providers (%lld with tunnel or endpoint "
+             "evidence, out of %lld target hosts with outbound sessions). Evidence: tunnel = protocol seen, endpoint = "
+             "address attributed to the provider, site = provider web site or API only (a visit, not proof of use).",
+             (long long)ji(v, "hosts"), (long long)ji(v, "services"), (long long)ji(v, "hosts_with_use"),
+             (long long)ji(v, "sample_hosts"));
+    fig_begin(d, "fig-vpn", cap);
+    hbars(d, "VPN providers by hosts", json_object_get(v, "by_service"), "service", "hosts", "hosts");
+    static const char *const vh[] = { "provider", "hosts", "sessions", "tunnel", "endpoint", "site" };
+    table t = { vh, 6, NULL, 0, 0 };
+    const json_t *bs = json_object_get(v, "by_service");
+    for (size_t i = 0; i < json_array_size(bs); i++) {
+        const json_t *o = json_array_get(bs, i), *e = json_object_get(o, "evidence");
+        t_row(&t, js(o, "service"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), N(c, ji(e, "tunnel")),
+              N(e1, ji(e, "endpoint")), N(e2, ji(e, "site")));
+    }
+    t_emit(d, &t);
+    static const char *const uh[] = { "tunnel protocol without a known provider", "hosts", "sessions" };
+    table u = { uh, 3, NULL, 0, 0 };
+    const json_t *un = json_object_get(v, "unattributed");
+    for (size_t i = 0; i < json_array_size(un); i++) {
+        const json_t *o = json_array_get(un, i);
+        t_row(&u, js(o, "protocol"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")));
+    }
+    t_emit(d, &u);
+    fig_end(d);
+}
+
+static int month_idx(const char *ym) { return ym ? atoi(ym) * 12 + atoi(ym + 5) - 1 : 0; }
+
+static void sec_visitors(doc *d, const json_t *r)
+{
+    const json_t *in = json_object_get(r, "inbound");
+    char cap[512], a[32], b[32], sh[32];
+    heading(d, 2, "visitors", "7. Visitors of the target's sites");
+    snprintf(cap, sizeof cap, "Figure 7. Share of inbound sessions per target site (by TLS SNI or HTTP Host, else server "
+             "address); n = %lld inbound sessions.", (long long)ji(in, "sessions"));
+    fig_begin(d, "fig-sites", cap);
+    hbars(d, "Inbound sessions share by site", json_object_get(in, "sites"), "site", "share", "");
+    static const char *const sth[] = { "site", "sessions", "visitors", "share" };
+    table t = { sth, 4, NULL, 0, 0 };
+    const json_t *st = json_object_get(in, "sites");
+    for (size_t i = 0; i < json_array_size(st); i++) {
+        const json_t *o = json_array_get(st, i);
+        snprintf(sh, sizeof sh, "%.1f%%", jn(o, "share") * 100);
+        t_row(&t, js(o, "site"), N(a, ji(o, "sessions")), N(b, ji(o, "visitors")), sh);
+    }
+    t_emit(d, &t);
+    static const char *const ch[] = { "source country", "continent", "sessions", "share" };
+    table c = { ch, 4, NULL, 0, 0 };
+    const json_t *bc = json_object_get(in, "by_country");
+    for (size_t i = 0; i < json_array_size(bc); i++) {
+        const json_t *o = json_array_get(bc, i);
+        snprintf(sh, sizeof sh, "%.1f%%", jn(o, "share") * 100);
+        t_row(&c, js(o, "country"), js(o, "continent") ? js(o, "continent") : "-", N(a, ji(o, "sessions")), sh);
+    }
+    t_emit(d, &c);
+    fig_end(d);
+
+    /* continent × month */
+    const json_t *rm = json_object_get(in, "by_region_month"), *chg = json_object_get(in, "changes");
+    size_t n = json_array_size(rm);
+    int lo = 1 << 30, hi = -1;
+    const char *regions[16]; size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(rm, i);
+        int m = month_idx(js(o, "month"));
+        if (m < lo) lo = m;
+        if (m > hi) hi = m;
+        const char *rg = js(o, "region");
+        size_t k = 0;
+        while (k < nr && strcmp(regions[k], rg)) k++;
+        if (k == nr && nr < 16) regions[nr++] = rg;
+    }
+    snprintf(cap, sizeof cap, "Figure 8. Inbound sessions per month by visitors' continent; detected level shifts marked "
+             "(Poisson level-shift test, p < 0.001, factor ≥ 2).");
+    fig_begin(d, "fig-regions", cap);
+    if (d->html && nr && hi >= lo && hi - lo < 600) {
+        size_t np = (size_t)(hi - lo + 1);
+        double *vals = calloc(nr * np, sizeof *vals);
+        char (*xl)[16] = calloc(np, sizeof *xl);
+        const char **xp = calloc(np, sizeof *xp);
+        ni_svg_mark marks[16]; size_t nm = 0;
+        char mlabel[16][64];
+        if (vals && xl && xp) {
+            for (size_t i = 0; i < np; i++) {
+                int m = lo + (int)i;
+                snprintf(xl[i], sizeof xl[i], "%04d-%02d", (m / 12) % 10000, m % 12 + 1);
+                xp[i] = xl[i];
+            }
+            for (size_t i = 0; i < n; i++) {
+                const json_t *o = json_array_get(rm, i);
+                size_t k = 0;
+                while (k < nr && strcmp(regions[k], js(o, "region"))) k++;
+                if (k < nr) vals[k * np + (size_t)(month_idx(js(o, "month")) - lo)] = jn(o, "sessions");
+            }
+            for (size_t i = 0; i < json_array_size(chg) && nm < 16; i++) {
+                const json_t *o = json_array_get(chg, i);
+                size_t k = 0;
+                while (k < nr && strcmp(regions[k], js(o, "region") ? js(o, "region") : "")) k++;
+                int m = month_idx(js(o, "month"));
+                if (k == nr || m < lo || m > hi) continue;
+                snprintf(mlabel[nm], sizeof mlabel[nm], "%s ×%.2f from %s", js(o, "region"), jn(o, "ratio"), js(o, "month"));
+                marks[nm].series = k; marks[nm].point = (size_t)(m - lo); marks[nm].label = mlabel[nm];
+                nm++;
+            }
+            ni_svg_lines(d->out, "Inbound sessions per month by continent", regions, nr, xp, np, vals, marks, nm);
+        }
+        free(vals); free(xl); free(xp);
+    }
+    static const char *const gh[] = { "continent", "change from", "before (sessions/month)", "after", "ratio", "events nearby" };
+    table g = { gh, 6, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(chg); i++) {
+        const json_t *o = json_array_get(chg, i), *evs = json_object_get(o, "events");
+        char be[32], af[32], ra[32], evb[256] = "";
+        snprintf(be, sizeof be, "%.1f", jn(o, "before"));
+        snprintf(af, sizeof af, "%.1f", jn(o, "after"));
+        snprintf(ra, sizeof ra, "%.2f", jn(o, "ratio"));
+        for (size_t k = 0; k < json_array_size(evs); k++) {
+            size_t l = strlen(evb);
+            snprintf(evb + l, sizeof evb - l, "%s%s", k ? "; " : "", json_string_value(json_array_get(evs, k)));
+        }
+        t_row(&g, js(o, "region"), js(o, "month"), be, af, ra, evb[0] ? evb : "-");
+    }
+    t_emit(d, &g);
+    fig_end(d);
+}
+
+static void sec_vendors(doc *d, const json_t *r)
+{
+    char a[32], b[32], roles[128];
+    heading(d, 2, "vendors", "8. Vendor exposure");
+    para(d, "Every vendor whose hardware, software or service appears in the target's outbound traffic, for sanctions "
+            "and export-control due diligence (unit: hosts = distinct target addresses).");
+    static const char *const vh[] = { "vendor", "roles", "hosts", "sessions", "first seen", "last seen", "evidence" };
+    table t = { vh, 7, NULL, 0, 0 };
+    const json_t *vs = json_object_get(r, "vendors");
+    for (size_t i = 0; i < json_array_size(vs); i++) {
+        const json_t *o = json_array_get(vs, i), *rl = json_object_get(o, "roles"), *ev = json_object_get(o, "evidence");
+        roles[0] = 0;
+        for (size_t k = 0; k < json_array_size(rl); k++) {
+            size_t l = strlen(roles);
+            snprintf(roles + l, sizeof roles - l, "%s%s", k ? ", " : "", json_string_value(json_array_get(rl, k)));
+        }
+        char evb[512] = "";
+        for (size_t k = 0; k < json_array_size(ev) && k < 6; k++) {
+            size_t l = strlen(evb);
+            snprintf(evb + l, sizeof evb - l, "%s%s", k ? "; " : "", js(json_array_get(ev, k), "item"));
+        }
+        t_row(&t, js(o, "vendor"), roles, N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), js(o, "first_seen"),
+              js(o, "last_seen"), evb);
+    }
+    t_emit(d, &t);
+}
+
+static void sec_findings(doc *d, const json_t *r)
+{
+    heading(d, 2, "findings", "9. Findings");
+    para(d, "Estimative language follows ICD 203 (almost no chance, very unlikely, unlikely, roughly even chance, likely, "
+            "very likely, almost certain); each term follows from the stated basis.");
+    const json_t *f = json_object_get(r, "findings");
+    if (d->html) ni_buf_adds(d->out, "<ol class=\"findings\">\n");
+    for (size_t i = 0; i < json_array_size(f); i++) {
+        const json_t *o = json_array_get(f, i);
+        const char *sec = js(o, "section") ? js(o, "section") : "";
+        if (d->html) {
+            ni_buf_printf(d->out, "<li><a href=\"#%s\">", strcmp(sec, "software") && strcmp(sec, "visitors") &&
+                          strcmp(sec, "vpn") && strcmp(sec, "devices") && strcmp(sec, "services") &&
+                          strcmp(sec, "activity") ? "findings" : sec);
+            text(d, sec);
+            ni_buf_adds(d->out, "</a>: ");
+            text(d, js(o, "text"));
+            ni_buf_adds(d->out, " <span class=\"lik\">[");
+            text(d, js(o, "likelihood"));
+            ni_buf_adds(d->out, "]</span> <span class=\"basis\">Basis: ");
+            text(d, js(o, "basis"));
+            ni_buf_adds(d->out, "</span></li>\n");
+        } else {
+            ni_buf_printf(d->out, "%zu. **", i + 1);
+            text(d, sec);
+            ni_buf_adds(d->out, "**: ");
+            text(d, js(o, "text"));
+            ni_buf_adds(d->out, " *[");
+            text(d, js(o, "likelihood"));
+            ni_buf_adds(d->out, "]* Basis: ");
+            text(d, js(o, "basis"));
+            ni_buf_adds(d->out, "\n");
+        }
+    }
+    if (d->html) ni_buf_adds(d->out, "</ol>\n");
+    else ni_buf_adds(d->out, "\n");
+}
+
+static const char css[] =
+    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a1a1a;margin:0 auto;"
+    "max-width:60rem;padding:1rem}h1{font-size:1.6rem}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;"
+    "margin-top:2rem}figure{margin:1rem 0;break-inside:avoid}figcaption{font-size:.9rem;color:#333;"
+    "margin-bottom:.4rem}svg.chart{width:100%;height:auto;display:block}.tw{overflow-x:auto}"
+    "table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;min-width:50%}th,td{border:1px solid #ddd;"
+    "padding:.2rem .45rem;text-align:left;vertical-align:top}th{background:#f3f3f3}"
+    ".lik{font-weight:600}.basis{color:#555;font-size:.85rem;display:block}nav a{margin-right:.6rem}"
+    "@media print{body{max-width:none;font-size:11pt}nav{display:none}a{color:inherit;text-decoration:none}}"
+    "@media (max-width:600px){body{padding:.5rem;font-size:14px}table{font-size:.75rem}}";
+
+static ni_err render(const char *json, ni_buf *out, int html, ni_error *err)
+{
+    json_error_t je;
+    json_t *r = json_loads(json, 0, &je);
+    if (!r) return ni_error_set(err, NI_ERR_FORMAT, "report.json: line %d: %s", je.line, je.text);
+    const char *schema = js(r, "schema");
+    if (!schema || strncmp(schema, "netintel.profile/", 17)) {
+        json_decref(r);
+        return ni_error_set(err, NI_ERR_FORMAT, "report.json: not a netintel.profile document");
+    }
+    doc d = { out, html };
+    const char *tz = js(json_object_get(r, "target"), "timezone");
+    if (!tz) tz = "UTC";
+    if (html) {
+        ni_buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+                         "<title>netintel profile</title><style>");
+        ni_buf_adds(out, css);
+        ni_buf_adds(out, "</style></head><body>\n<h1>netintel — profile of the target space</h1>\n"
+                         "<nav><a href=\"#overview\">Overview</a><a href=\"#activity\">Activity</a>"
+                         "<a href=\"#services\">Services</a><a href=\"#devices\">Devices</a><a href=\"#software\">Software</a>"
+                         "<a href=\"#vpn\">VPN</a><a href=\"#visitors\">Visitors</a><a href=\"#vendors\">Vendors</a>"
+                         "<a href=\"#findings\">Findings</a></nav>\n");
+    } else {
+        ni_buf_adds(out, "# netintel — profile of the target space\n\n");
+    }
+    sec_overview(&d, r);
+    sec_activity(&d, r, tz);
+    sec_services(&d, r);
+    sec_devices(&d, r);
+    sec_software(&d, r);
+    sec_vpn(&d, r);
+    sec_visitors(&d, r);
+    sec_vendors(&d, r);
+    sec_findings(&d, r);
+    if (html) ni_buf_printf(out, "<footer><p>Generated by netintel %s from report.json (schema %s).</p></footer>\n"
+                                 "</body></html>\n", NI_VERSION, schema);
+    else ni_buf_printf(out, "---\nGenerated by netintel %s from report.json (schema %s).\n", NI_VERSION, schema);
+    json_decref(r);
+    if (out->err) return ni_error_set(err, out->err, "report: %s", ni_strerror(out->err));
+    return NI_OK;
+}
+
+ni_err ni_report_html(const char *json, ni_buf *out, ni_error *err) { return render(json, out, 1, err); }
+ni_err ni_report_markdown(const char *json, ni_buf *out, ni_error *err) { return render(json, out, 0, err); }
