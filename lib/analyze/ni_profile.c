@@ -978,7 +978,7 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     for (size_t i = 0; i < nch; i++) {
         /* G > 10.83 is p < 0.001; G > 6.63 would be p < 0.01 (never reported here) */
         const char *lik = ch[i].g > 20 ? "almost certain" : "very likely";
-        snprintf(text, sizeof text, "Visits from %s %s to %.2f of their earlier level from %s on (%.1f → %.1f sessions a month).",
+        snprintf(text, sizeof text, "Visits from %.60s %s to %.2f of their earlier level from %.15s on (%.1f → %.1f sessions a month).",
                  ch[i].region, ch[i].ratio < 1 ? "dropped" : "rose", ch[i].ratio, ch[i].month, ch[i].before, ch[i].after);
         snprintf(basis, sizeof basis, "monthly inbound sessions; Poisson level-shift test G = %.1f (p < 0.001)", ch[i].g);
         finding(j, "visitors", text, lik, basis);

@@ -1,0 +1,64 @@
+/* ni_enrich.h — enrichment of sessions: what the evidence means.  One object
+ * loads every catalogue and database once (GeoIP country and ASN, the
+ * User-Agent rules and netintel's verdicts, service and VPN catalogues,
+ * release dates, vendors, nDPI's VPN names) and fills the enrichment fields of
+ * each session:
+ *   geo      client/server country, continent, ASN and organisation;
+ *   UA       browser, OS, maker, model, form factor, kind, Windows version
+ *            (first User-Agent of the session, with its client hints);
+ *   service  by SNI, else HTTP Host, else the DNS-learned name, else the
+ *            server address (service_evidence says which);
+ *   VPN      provider from the VPN catalogue (names, prefixes) or nDPI; the
+ *            evidence is "tunnel" when a tunnel protocol was seen on the
+ *            session, "endpoint" when the server is a provider's server (by
+ *            prefix or server-naming domain), "site" for its web site or API.
+ * Strings set on the session are owned by the catalogues (which outlive the
+ * sessions) or copied into the session's arena. */
+#ifndef NI_ENRICH_H
+#define NI_ENRICH_H
+
+#include <stdbool.h>
+#include "netintel/netintel.h"
+#include "analyze/ni_profile.h"
+
+typedef struct ni_enrich ni_enrich;
+
+typedef struct ni_enrich_config {
+    const char *data_dir;       /* NULL: ni_data_dir() */
+    const char *geoip_path;     /* NULL: NETINTEL_GEOIP, /usr/share/GeoIP/GeoLite2-Country.mmdb, bundled */
+    const char *asn_path;       /* NULL: bundled ranges; or a GeoLite2-ASN .mmdb */
+    bool no_geo;                /* skip GeoIP/ASN */
+} ni_enrich_config;
+
+ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err);
+void ni_enrich_free(ni_enrich *en);
+
+/* Fills the enrichment fields of s (evidence fields must be final). */
+void ni_enrich_session(ni_enrich *en, ni_session *s);
+
+/* Look-ups for the profile (device names, release dates, lifecycles, vendors). */
+ni_profile_lookups ni_enrich_profile_lookups(ni_enrich *en);
+
+/* The data directory: $NETINTEL_DATA, else <exe>/../data, else ./data. */
+const char *ni_data_dir(char *buf, size_t n);
+
+/* Single look-ups for `netintel lookup`: fills a session-like record for an
+ * address (countries, ASN, service, provider) or a domain (service,
+ * provider).  Returns false when the text is neither. */
+bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out);
+
+/* Parses a User-Agent (and hints) into the ua_* fields of s. */
+void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *platform,
+                  const char *platform_version, const char *model);
+
+/* Internals exposed for `lookup --ua`: the parser objects (may be NULL). */
+struct ni_ua;
+struct ni_uav;
+struct ni_ua *ni_enrich_ua_parser(ni_enrich *en);
+const struct ni_uav *ni_enrich_ua_verdicts(ni_enrich *en);
+
+/* Country → a public address that the loaded GeoIP database places there
+ * (r picks among them); for the synthetic world.  NI_ERR_NOTFOUND if none. */
+ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr *out);
+
+#endif
