@@ -37,9 +37,33 @@
 #define NI_DNSCACHE_ENTRIES_MAX   65536u
 #define NI_DNSCACHE_AGE_MAX_US    (3600ll * 1000000) /* entries older are ignored */
 
+/* Packet decoding (lib/decode): nesting bounds against hostile frames */
+#define NI_DECODE_VLAN_MAX        8u            /* stacked 802.1Q/802.1ad tags */
+#define NI_DECODE_MPLS_MAX        8u            /* MPLS label stack entries */
+#define NI_DECODE_IPV6_EXT_MAX    16u           /* IPv6 extension headers per packet */
+
 /* Inputs */
 #define NI_INPUTS_MAX             4096u
 #define NI_TARGET_PREFIXES_MAX    1000000u
 #define NI_LINE_MAX               65536u        /* one line of a data file */
+
+/* Catalogues (data/<name>.tsv) */
+#define NI_CATALOG_ROWS_MAX       1000000u      /* rows of one catalogue */
+#define NI_CATALOG_BYTES_MAX      (64u * 1024 * 1024) /* strings and entries of one catalogue */
+
+/* User-Agent parsing (lib/enrich/ni_ua) */
+#define NI_UA_LEN_MAX             4096u         /* bytes of one User-Agent parsed */
+#define NI_UA_FIELD_MAX           512u          /* one parsed field (family, model...) */
+#define NI_UA_CACHE_DEFAULT       8192u         /* cached results per parser */
+#define NI_UA_MATCH_LIMIT         1000000u      /* PCRE2 match limit per regex try */
+
+/* GeoIP / ASN databases (lib/enrich/ni_geo, ni_asn) */
+#define NI_MMDB_META_SEARCH       (128u * 1024) /* bytes at the end searched for the metadata marker */
+#define NI_MMDB_META_ITEMS_MAX    4096u         /* values in the metadata map */
+#define NI_MMDB_DEPTH_MAX         32u           /* map/array nesting in metadata */
+#define NI_MMDB_RECORD_ITEMS_MAX  65536u        /* decoded items of one data record */
+#define NI_ASN_RANGES_MAX         8000000u      /* ranges of one ASN table (per family) */
+#define NI_ASN_ORG_MAX            1024u         /* bytes of one organisation name */
+#define NI_ASN_POOL_MAX           (256u * 1024 * 1024) /* organisation names of one table */
 
 #endif

@@ -11,12 +11,16 @@
 
 typedef struct ni_prefix_set ni_prefix_set;
 
+/* New empty set holding at most NI_TARGET_PREFIXES_MAX prefixes (NULL on OOM). */
 ni_prefix_set *ni_prefix_new(void);
+/* Same with an explicit cap on the number of prefixes. */
+ni_prefix_set *ni_prefix_new_cap(size_t max_prefixes);
 void ni_prefix_free(ni_prefix_set *ps);
 
 /* Inserts addr/len (host bits beyond len are ignored).  Re-inserting the same
  * prefix replaces its value.  NI_ERR_ARG for a bad length, NI_ERR_LIMIT past
- * NI_TARGET_PREFIXES_MAX prefixes. */
+ * the set's cap, NI_ERR_NOMEM on OOM.  IPv4-mapped IPv6 prefixes of length >= 96
+ * are stored as the IPv4 prefix they map. */
 ni_err ni_prefix_add(ni_prefix_set *ps, const ni_addr *addr, unsigned len, void *value);
 
 /* Parses "a.b.c.d/len", "x::/len" or a bare address (= /32 or /128).

@@ -25,4 +25,10 @@ bool ni_quic_datagram(ni_quic_state **st, ni_session *s, const uint8_t *p, size_
 
 void ni_quic_state_free(ni_quic_state *st);
 
+/* The client's Initial packet protection keys (RFC 9001 §5.2, RFC 9369
+ * §3.3.1) derived from the client's first Destination Connection ID; false
+ * for a version whose Initial salt is unknown.  Exposed for tests. */
+typedef struct ni_quic_keys { uint8_t key[16], iv[12], hp[16]; } ni_quic_keys;
+bool ni_quic_client_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, ni_quic_keys *k);
+
 #endif

@@ -1,0 +1,318 @@
+/* ni_tls.c — TLS handshake dissection: the record layer (RFC 8446 §5.1,
+ * RFC 5246 §6.2), ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) with
+ * server_name (RFC 6066 §3), ALPN (RFC 7301 §3.1), signature_algorithms
+ * (RFC 8446 §4.2.3) and supported_versions (RFC 8446 §4.2.1), ServerHello
+ * (RFC 8446 §4.1.3), GREASE (RFC 8701) and the JA4 fingerprint (ni_ja4.c).
+ *
+ * The stream parser is stateless: each call starts again at the first byte
+ * of the direction, collects the first handshake message from as many
+ * records as it spans (bounded by NI_TLS_HELLO_MAX) and answers NEED_MORE
+ * until it is complete.  SSLv2-compatible ClientHellos (RFC 5246 Appendix
+ * E.2) are recognised and given up on (only their version is kept).
+ * Strings go to the session's arena; a full arena leaves the field unset. */
+#include "dissect/ni_tls.h"
+#include "dissect/ni_ja4.h"
+#include "core/ni_arena.h"
+#include "core/ni_cursor.h"
+#include "core/ni_limits.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TLS_RECORD_MAX (16384u + 2048u)  /* RFC 5246 §6.2.3 TLSCiphertext bound */
+#define CT_HANDSHAKE 22
+
+const char *ni_tls_version_name(uint16_t v)
+{
+    switch (v) {
+    case 0x0002: return "SSLv2";
+    case 0x0300: return "SSLv3";
+    case 0x0301: return "TLSv1.0";
+    case 0x0302: return "TLSv1.1";
+    case 0x0303: return "TLSv1.2";
+    case 0x0304: return "TLSv1.3";
+    case 0xfeff: return "DTLSv1.0";
+    case 0xfefd: return "DTLSv1.2";
+    case 0xfefc: return "DTLSv1.3";
+    default:
+        if ((v >> 8) == 0x7f) return "TLSv1.3 (draft)";   /* IETF drafts 0x7fNN */
+        if ((v >> 8) == 0xfb) return "TLSv1.3 (Fizz)";    /* Facebook Fizz drafts 0xfbNN */
+        return NULL;
+    }
+}
+
+/* An SSLv2-compatible ClientHello: 2-byte header with the top bit set,
+ * msg_type 1, version 0x0002 or 3.x, spec lengths consistent. */
+static int sslv2_hello(const uint8_t *p, size_t n, uint16_t *version)
+{
+    if (n < 1 || !(p[0] & 0x80)) return 0;
+    if (n < 11) return -1;                     /* undecided: need more */
+    size_t len = ((size_t)(p[0] & 0x7f) << 8) | p[1];
+    uint16_t v = (uint16_t)((p[3] << 8) | p[4]);
+    size_t cs = ((size_t)p[5] << 8) | p[6], sid = ((size_t)p[7] << 8) | p[8],
+           ch = ((size_t)p[9] << 8) | p[10];
+    if (p[2] != 1 || !(v == 0x0002 || (v >> 8) == 3)) return 0;
+    if (cs == 0 || cs % 3 || ch < 16 || ch > 32 || (sid != 0 && sid != 16 && sid != 32)) return 0;
+    if (9 + cs + sid + ch != len) return 0;
+    *version = v;
+    return 1;
+}
+
+bool ni_tls_probe(const uint8_t *p, size_t n)
+{
+    if (n == 0) return false;
+    uint16_t v;
+    if (p[0] & 0x80) return sslv2_hello(p, n, &v) == 1;
+    if (p[0] != CT_HANDSHAKE) return false;
+    if (n >= 2 && p[1] != 3) return false;
+    if (n >= 3 && p[2] > 4) return false;
+    if (n >= 5) {
+        size_t len = ((size_t)p[3] << 8) | p[4];
+        if (len == 0 || len > TLS_RECORD_MAX) return false;
+    }
+    if (n >= 6 && (p[5] == 0 || p[5] > 24)) return false; /* handshake type */
+    return true;
+}
+
+/* ---- ClientHello ------------------------------------------------------- */
+
+static void add_alpn(ni_session *s, ni_strlist ***tail, unsigned *count, const uint8_t *v, size_t n)
+{
+    if (!s->arena || n == 0 || *count >= NI_ALPN_MAX) return;
+    ni_strlist *e = ni_arena_alloc(s->arena, sizeof *e);
+    if (!e) return;
+    e->s = ni_arena_strndup(s->arena, (const char *)v, n);
+    if (!e->s) return;                       /* the entry is lost with the arena space */
+    **tail = e;
+    *tail = &e->next;
+    (*count)++;
+}
+
+static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic)
+{
+    uint16_t legacy = ni_cur_u16(c);
+    ni_cur_skip(c, 32);                              /* random */
+    uint8_t sid = ni_cur_u8(c);
+    if (sid > 32) return NI_TLS_MALFORMED;
+    ni_cur_skip(c, sid);
+    uint16_t cs_len = ni_cur_u16(c);
+    if (cs_len & 1) return NI_TLS_MALFORMED;
+    ni_cursor cs = ni_cur_sub(c, cs_len);
+    uint8_t comp = ni_cur_u8(c);
+    ni_cur_skip(c, comp);
+    if (c->bad) return NI_TLS_MALFORMED;
+    ni_cursor ext = {0};
+    bool has_ext = ni_cur_left(c) >= 2;
+    if (has_ext) {
+        uint16_t el = ni_cur_u16(c);
+        ext = ni_cur_sub(c, el);
+        if (c->bad) return NI_TLS_MALFORMED;
+    }
+
+    /* One block for the decoded lists: everything fits in len/2 values. */
+    size_t cap = cs_len / 2 + (has_ext ? ext.len / 2 : 0) + 1;
+    uint16_t *blk = malloc(cap * sizeof *blk);
+    if (!blk) return NI_TLS_DONE;                    /* no memory: give up on this hello */
+    uint16_t *ciphers = blk;
+    size_t nci = 0;
+    while (ni_cur_left(&cs) >= 2) ciphers[nci++] = ni_cur_u16(&cs);
+
+    uint16_t *exts = ciphers + nci, *sig = NULL;
+    size_t nex = 0, nsig = 0;
+    const uint8_t *alpn0 = NULL;
+    size_t alpn0_len = 0;
+    bool has_sni = false, bad = false;
+    const uint8_t *sni = NULL;
+    size_t sni_len = 0;
+    uint16_t best = 0;
+    ni_cursor alpn_list = {0};
+    bool has_alpn = false;
+
+    /* pass 1: extension types (the signature list goes after them) */
+    ni_cursor e1 = ext;
+    while (has_ext && ni_cur_left(&e1) >= 4) {
+        exts[nex++] = ni_cur_u16(&e1);
+        ni_cur_skip(&e1, ni_cur_u16(&e1));
+    }
+    if (e1.bad || ni_cur_left(&e1) != 0) bad = true;
+    sig = exts + nex;
+
+    while (!bad && has_ext && ni_cur_left(&ext) >= 4) {
+        uint16_t type = ni_cur_u16(&ext);
+        uint16_t len = ni_cur_u16(&ext);
+        ni_cursor d = ni_cur_sub(&ext, len);
+        switch (type) {
+        case 0x0000: {                               /* server_name, RFC 6066 §3 */
+            has_sni = true;
+            ni_cursor l = ni_cur_sub(&d, ni_cur_u16(&d));
+            while (!sni && ni_cur_left(&l) >= 3) {
+                uint8_t nt = ni_cur_u8(&l);
+                uint16_t nl = ni_cur_u16(&l);
+                const uint8_t *name = ni_cur_bytes(&l, nl);
+                if (name && nt == 0 && nl > 0) { sni = name; sni_len = nl; }
+            }
+            break;
+        }
+        case 0x0010: {                               /* ALPN, RFC 7301 §3.1 */
+            alpn_list = ni_cur_sub(&d, ni_cur_u16(&d));
+            has_alpn = !alpn_list.bad;
+            if (has_alpn && ni_cur_left(&alpn_list) >= 1) {
+                ni_cursor a = alpn_list;
+                uint8_t l = ni_cur_u8(&a);
+                const uint8_t *v = ni_cur_bytes(&a, l);
+                if (v) { alpn0 = v; alpn0_len = l; }
+            }
+            break;
+        }
+        case 0x000d: {                               /* signature_algorithms */
+            ni_cursor l = ni_cur_sub(&d, ni_cur_u16(&d));
+            while (ni_cur_left(&l) >= 2 && (size_t)(sig + nsig - blk) < cap) sig[nsig++] = ni_cur_u16(&l);
+            break;
+        }
+        case 0x002b: {                               /* supported_versions (client form) */
+            ni_cursor l = ni_cur_sub(&d, ni_cur_u8(&d));
+            while (ni_cur_left(&l) >= 2) {
+                uint16_t v = ni_cur_u16(&l);
+                if (!ni_tls_is_grease(v) && v > best) best = v;
+            }
+            break;
+        }
+        default: break;
+        }
+    }
+    if (ext.bad) bad = true;
+
+    if (bad) { free(blk); return NI_TLS_MALFORMED; }
+
+    uint16_t version = best ? best : legacy;
+    s->tls_client_version = version;
+    if (s->arena) {
+        if (!s->sni && sni) s->sni = ni_arena_strndup(s->arena, (const char *)sni, sni_len);
+        if (!s->alpn && has_alpn) {
+            ni_strlist **tail = &s->alpn;
+            unsigned count = 0;
+            while (ni_cur_left(&alpn_list) >= 1) {
+                uint8_t l = ni_cur_u8(&alpn_list);
+                const uint8_t *v = ni_cur_bytes(&alpn_list, l);
+                if (!v) break;
+                add_alpn(s, &tail, &count, v, l);
+            }
+        }
+        if (!s->ja4) {
+            ni_ja4_input in = {
+                .proto = quic ? 'q' : 't', .version = version, .has_sni = has_sni,
+                .ciphers = ciphers, .n_ciphers = nci, .exts = exts, .n_exts = nex,
+                .sigalgs = sig, .n_sigalgs = nsig, .alpn = alpn0, .alpn_len = alpn0_len,
+            };
+            char fp[NI_JA4_STRLEN];
+            if (ni_ja4_compute(&in, fp)) s->ja4 = ni_arena_strdup(s->arena, fp);
+        }
+    }
+    if (quic) s->quic = true;
+    free(blk);
+    return NI_TLS_DONE;
+}
+
+/* ---- ServerHello ------------------------------------------------------- */
+
+static ni_tls_result server_hello(ni_session *s, ni_cursor *c)
+{
+    uint16_t legacy = ni_cur_u16(c);
+    ni_cur_skip(c, 32);
+    uint8_t sid = ni_cur_u8(c);
+    if (sid > 32) return NI_TLS_MALFORMED;
+    ni_cur_skip(c, sid);
+    uint16_t cipher = ni_cur_u16(c);
+    ni_cur_skip(c, 1);                               /* compression method */
+    if (c->bad) return NI_TLS_MALFORMED;
+    uint16_t version = legacy;
+    if (ni_cur_left(c) >= 2) {
+        ni_cursor ext = ni_cur_sub(c, ni_cur_u16(c));
+        while (ni_cur_left(&ext) >= 4) {
+            uint16_t type = ni_cur_u16(&ext);
+            ni_cursor d = ni_cur_sub(&ext, ni_cur_u16(&ext));
+            if (type == 0x002b && ni_cur_left(&d) >= 2) version = ni_cur_u16(&d);
+        }
+        if (ext.bad || c->bad) return NI_TLS_MALFORMED;
+    }
+    s->tls_version = version;
+    s->tls_cipher = cipher;
+    return NI_TLS_DONE;
+}
+
+ni_tls_result ni_tls_parse_handshake(ni_session *s, const uint8_t *msg, size_t n, bool quic)
+{
+    ni_cursor c;
+    ni_cur_init(&c, msg, n);
+    uint8_t type = ni_cur_u8(&c);
+    uint32_t len = ni_cur_u24(&c);
+    ni_cursor body = ni_cur_sub(&c, len);
+    if (body.bad) return NI_TLS_MALFORMED;
+    if (type == 1) return client_hello(s, &body, quic);
+    if (type == 2) return server_hello(s, &body);
+    return NI_TLS_DONE;                              /* another message: nothing to learn */
+}
+
+/* ---- record layer ------------------------------------------------------ */
+
+ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size_t n)
+{
+    if (n == 0) return NI_TLS_NEED_MORE;
+    if (p[0] & 0x80) {
+        uint16_t v = 0;
+        int r = dir == 0 ? sslv2_hello(p, n, &v) : 0;
+        if (r < 0) return NI_TLS_NEED_MORE;
+        if (r == 0) return NI_TLS_NOT_TLS;
+        if (!s->tls_client_version) s->tls_client_version = v;
+        return NI_TLS_DONE;                          /* SSLv2 framing: given up cleanly */
+    }
+    if (dir == 1 && p[0] == 21 && (n < 2 || p[1] == 3))
+        return NI_TLS_DONE;                          /* the server answers with an alert */
+    if (!ni_tls_probe(p, n)) return NI_TLS_NOT_TLS;
+
+    /* Pass 1: walk the records until the first handshake message is
+     * complete; a partially received record contributes what is there. */
+    uint8_t hdr[4];
+    size_t have = 0, total = 0, off = 0, nrec = 0, got = 0;
+    const uint8_t *first = NULL;
+    size_t first_len = 0;
+    for (;;) {
+        if (n - off < 5) return NI_TLS_NEED_MORE;
+        const uint8_t *r = p + off;
+        size_t rlen = ((size_t)r[3] << 8) | r[4];
+        if (r[0] != CT_HANDSHAKE || r[1] != 3 || rlen == 0 || rlen > TLS_RECORD_MAX)
+            return nrec == 0 ? NI_TLS_NOT_TLS : NI_TLS_MALFORMED;
+        size_t avail = n - off - 5 < rlen ? n - off - 5 : rlen;
+        if (nrec == 0) { first = r + 5; first_len = avail; }
+        nrec++;
+        for (size_t i = 0; i < avail && have < 4; i++) hdr[have++] = r[5 + i];
+        if (have == 4 && total == 0) {
+            total = 4 + (((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3]);
+            if (total > NI_TLS_HELLO_MAX) return NI_TLS_MALFORMED;
+            if ((dir == 0 && hdr[0] != 1) || (dir == 1 && hdr[0] != 2)) return NI_TLS_DONE;
+        }
+        got += avail;
+        if (total && got >= total) break;
+        if (avail < rlen) return NI_TLS_NEED_MORE;
+        off += 5 + rlen;
+    }
+
+    if (first_len >= total) return ni_tls_parse_handshake(s, first, total, false);
+
+    /* Pass 2: the message spans records — gather it. */
+    uint8_t *buf = malloc(total);
+    if (!buf) return NI_TLS_DONE;
+    got = 0;
+    off = 0;
+    while (got < total) {
+        size_t rlen = ((size_t)p[off + 3] << 8) | p[off + 4];
+        size_t av = n - off - 5 < rlen ? n - off - 5 : rlen;
+        size_t take = total - got < av ? total - got : av;
+        memcpy(buf + got, p + off + 5, take);
+        got += take;
+        off += 5 + rlen;
+    }
+    ni_tls_result res = ni_tls_parse_handshake(s, buf, total, false);
+    free(buf);
+    return res;
+}

@@ -1,0 +1,498 @@
+/* ni_dates.c — browser, device and OS release dates (see ni_dates.h).
+ * browser-compat-data's data.json is 16 MB of which only the top-level
+ * "browsers" member is needed: a small bounds-checked scanner (ni_cursor)
+ * finds that member without building the rest, and jansson parses just its
+ * value (JSON_DISABLE_EOF_CHECK stops after it).  JSON per RFC 8259. */
+#include "enrich/ni_dates.h"
+#include "enrich/ni_tsv.h"
+#include "core/ni_arena.h"
+#include "core/ni_cursor.h"
+#include "core/ni_limits.h"
+#include "core/ni_map.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 256   /* composed lookup keys; longer inputs never match */
+
+typedef struct fam_row {
+    const char *bcd;
+    long min_major;
+    unsigned line;
+} fam_row;
+
+struct ni_dates {
+    ni_arena *arena;
+    ni_map *fam;          /* lower-case uap family → fam_row */
+    ni_map *rel;          /* "bcd_key\tversion" → ni_browser_release */
+    ni_map *bcd_keys;     /* bcd key → (void *)1, browsers seen in data.json */
+    ni_map *dev_exact;    /* lower-case model → ni_device_info */
+    ni_map *dev_prefix;   /* lower-case prefix (pattern without '*') → ni_device_info */
+    ni_map *os;           /* "family\tversion" lower-case family → ni_os_info */
+    size_t n_rel, n_dev, n_os;
+    char fam_path[256];   /* browsers.tsv, for cross-check messages */
+};
+
+ni_dates *ni_dates_new(void)
+{
+    ni_dates *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->arena = ni_arena_new(NI_CATALOG_BYTES_MAX);
+    d->fam = ni_map_new(NI_CATALOG_ROWS_MAX);
+    d->rel = ni_map_new(NI_CATALOG_ROWS_MAX);
+    d->bcd_keys = ni_map_new(NI_CATALOG_ROWS_MAX);
+    d->dev_exact = ni_map_new(NI_CATALOG_ROWS_MAX);
+    d->dev_prefix = ni_map_new(NI_CATALOG_ROWS_MAX);
+    d->os = ni_map_new(NI_CATALOG_ROWS_MAX);
+    if (!d->arena || !d->fam || !d->rel || !d->bcd_keys || !d->dev_exact || !d->dev_prefix || !d->os) {
+        ni_dates_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void ni_dates_free(ni_dates *d)
+{
+    if (!d) return;
+    ni_map_free(d->fam, NULL);
+    ni_map_free(d->rel, NULL);
+    ni_map_free(d->bcd_keys, NULL);
+    ni_map_free(d->dev_exact, NULL);
+    ni_map_free(d->dev_prefix, NULL);
+    ni_map_free(d->os, NULL);
+    ni_arena_free(d->arena);
+    free(d);
+}
+
+size_t ni_dates_browser_releases(const ni_dates *d) { return d ? d->n_rel : 0; }
+size_t ni_dates_device_rows(const ni_dates *d) { return d ? d->n_dev : 0; }
+size_t ni_dates_os_rows(const ni_dates *d) { return d ? d->n_os : 0; }
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* "YYYY-MM-DD" with a plausible month and day. */
+static int valid_date(const char *s)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !is_digit(s[i])) return 0;
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), day = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && day >= 1 && day <= 31;
+}
+
+static int valid_url(const char *s)
+{
+    return (!strncmp(s, "https://", 8) && s[8]) || (!strncmp(s, "http://", 7) && s[7]);
+}
+
+/* Lower-cased a, optionally "\t" and b, into out[KEY_MAX]; 0 if too long. */
+static int make_key(char *out, const char *a, const char *b)
+{
+    size_t n = 0;
+    for (const char *p = a; *p; p++) {
+        if (n + 1 >= KEY_MAX) return 0;
+        out[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+    }
+    if (b) {
+        if (n + 1 >= KEY_MAX) return 0;
+        out[n++] = '\t';
+        for (const char *p = b; *p; p++) {
+            if (n + 1 >= KEY_MAX) return 0;
+            out[n++] = *p;
+        }
+    }
+    out[n] = 0;
+    return 1;
+}
+
+static ni_err nomem(ni_error *err, const char *path)
+{
+    return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory or over %u bytes", path, NI_CATALOG_BYTES_MAX);
+}
+
+/* ---- browsers.tsv ------------------------------------------------------- */
+
+ni_err ni_dates_load_browser_map(ni_dates *d, const char *path, ni_error *err)
+{
+    ni_tsv t;
+    ni_err r = ni_tsv_open(&t, path, err);
+    if (r) return r;
+    snprintf(d->fam_path, sizeof d->fam_path, "%s", path);
+    int c_fam = ni_tsv_need(&t, "family", err), c_bcd = ni_tsv_need(&t, "bcd", err);
+    int c_min = ni_tsv_need(&t, "min_major", err), c_src = ni_tsv_need(&t, "source", err);
+    if (c_fam < 0 || c_bcd < 0 || c_min < 0 || c_src < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int k;
+    while ((k = ni_tsv_next(&t, err)) > 0) {
+        const char *fam = ni_tsv_field(&t, c_fam), *bcd = ni_tsv_field(&t, c_bcd);
+        const char *min = ni_tsv_field(&t, c_min), *src = ni_tsv_field(&t, c_src);
+        char key[KEY_MAX];
+        if (!*fam || !make_key(key, fam, NULL)) { r = ni_tsv_error(&t, err, "bad family '%s'", fam); break; }
+        if (!*bcd) { r = ni_tsv_error(&t, err, "empty bcd key"); break; }
+        long mm = 0;
+        if (*min) {
+            char *end;
+            errno = 0;
+            mm = strtol(min, &end, 10);
+            if (errno || *end || mm < 0 || !is_digit(*min)) {
+                r = ni_tsv_error(&t, err, "bad min_major '%s'", min);
+                break;
+            }
+        }
+        if (!valid_url(src)) { r = ni_tsv_error(&t, err, "source '%s' is not an http(s) URL", src); break; }
+        void **slot = ni_map_slot(d->fam, key);
+        if (!slot) { r = nomem(err, path); break; }
+        if (*slot) {
+            const fam_row *old = *slot;
+            r = ni_tsv_error(&t, err, "family '%s' already mapped (line %u)", fam, old->line);
+            break;
+        }
+        fam_row *f = ni_arena_alloc(d->arena, sizeof *f);
+        if (!f || !(f->bcd = ni_arena_strdup(d->arena, bcd))) { r = nomem(err, path); break; }
+        f->min_major = mm;
+        f->line = t.line;
+        *slot = f;
+    }
+    if (r == NI_OK && k < 0) r = NI_ERR_DATA;
+    ni_tsv_close(&t);
+    return r;
+}
+
+/* ---- browser-compat-data data.json -------------------------------------- */
+
+/* Skips a JSON string whose opening quote is at the cursor. */
+static int skip_string(ni_cursor *c)
+{
+    if (ni_cur_u8(c) != '"') return 0;
+    while (ni_cur_left(c)) {
+        uint8_t b = ni_cur_u8(c);
+        if (b == '\\') ni_cur_skip(c, 1);
+        else if (b == '"') return 1;
+    }
+    return 0;
+}
+
+static void skip_ws(ni_cursor *c)
+{
+    while (ni_cur_left(c)) {
+        uint8_t b = *ni_cur_ptr(c);
+        if (b != ' ' && b != '\t' && b != '\n' && b != '\r') break;
+        ni_cur_skip(c, 1);
+    }
+}
+
+/* Offset of the value of the top-level member `name` of the object in
+ * buf[0..len), or -1. */
+static long find_member(const uint8_t *buf, size_t len, const char *name)
+{
+    ni_cursor c;
+    ni_cur_init(&c, buf, len);
+    skip_ws(&c);
+    if (ni_cur_u8(&c) != '{') return -1;
+    size_t nlen = strlen(name);
+    int depth = 1;
+    while (ni_cur_left(&c) && depth > 0) {
+        uint8_t b = *ni_cur_ptr(&c);
+        if (b == '"') {
+            size_t start = c.off + 1;
+            if (!skip_string(&c)) return -1;
+            size_t slen = c.off - 1 - start;
+            if (depth != 1) continue;
+            skip_ws(&c);
+            if (!ni_cur_left(&c) || *ni_cur_ptr(&c) != ':') continue;   /* a value, not a key */
+            ni_cur_skip(&c, 1);
+            skip_ws(&c);
+            if (slen == nlen && !memcmp(buf + start, name, nlen)) return (long)c.off;
+            continue;
+        }
+        if (b == '{' || b == '[') depth++;
+        else if (b == '}' || b == ']') depth--;
+        ni_cur_skip(&c, 1);
+    }
+    return -1;
+}
+
+static ni_err read_file(const char *path, uint8_t **out, size_t *len, ni_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ni_error_set(err, NI_ERR_DATA, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *buf = NULL;
+    size_t n = 0, alloc = 0;
+    for (;;) {
+        if (n == alloc) {
+            if (alloc >= NI_CATALOG_BYTES_MAX) {
+                free(buf); fclose(f);
+                return ni_error_set(err, NI_ERR_DATA, "%s: larger than %u bytes", path, NI_CATALOG_BYTES_MAX);
+            }
+            size_t na = alloc ? alloc * 2 : (1u << 20);
+            if (na > NI_CATALOG_BYTES_MAX) na = NI_CATALOG_BYTES_MAX;
+            uint8_t *nb = realloc(buf, na);
+            if (!nb) { free(buf); fclose(f); return nomem(err, path); }
+            buf = nb; alloc = na;
+        }
+        size_t got = fread(buf + n, 1, alloc - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { free(buf); return ni_error_set(err, NI_ERR_DATA, "%s: read error", path); }
+    *out = buf; *len = n;
+    return NI_OK;
+}
+
+ni_err ni_dates_load_bcd(ni_dates *d, const char *path, ni_error *err)
+{
+    uint8_t *buf = NULL; size_t len = 0;
+    ni_err r = read_file(path, &buf, &len, err);
+    if (r) return r;
+    long off = find_member(buf, len, "browsers");
+    if (off < 0) {
+        free(buf);
+        return ni_error_set(err, NI_ERR_DATA, "%s: no top-level \"browsers\" object", path);
+    }
+    json_error_t je;
+    json_t *root = json_loadb((const char *)buf + off, len - (size_t)off, JSON_DISABLE_EOF_CHECK, &je);
+    free(buf);
+    if (!root || !json_is_object(root)) {
+        json_decref(root);
+        return ni_error_set(err, NI_ERR_DATA, "%s: \"browsers\" is not a valid JSON object: %s",
+                            path, root ? "wrong type" : je.text);
+    }
+    const char *bkey;
+    json_t *bval;
+    r = NI_OK;
+    json_object_foreach(root, bkey, bval) {
+        json_t *rels = json_object_get(bval, "releases");
+        if (!json_is_object(rels)) {
+            r = ni_error_set(err, NI_ERR_DATA, "%s: browsers.%s has no \"releases\" object", path, bkey);
+            break;
+        }
+        if (ni_map_put(d->bcd_keys, bkey, (void *)1) != NI_OK) { r = nomem(err, path); break; }
+        const char *ver;
+        json_t *rv;
+        json_object_foreach(rels, ver, rv) {
+            const char *date = json_string_value(json_object_get(rv, "release_date"));
+            if (!date) continue;                      /* planned / nightly releases */
+            if (!valid_date(date)) {
+                r = ni_error_set(err, NI_ERR_DATA, "%s: browsers.%s.releases.%s: bad release_date '%s'",
+                                 path, bkey, ver, date);
+                break;
+            }
+            char key[KEY_MAX];
+            if (!make_key(key, bkey, ver)) continue;
+            ni_browser_release *br = ni_arena_alloc(d->arena, sizeof *br);
+            if (!br || !(br->bcd_key = ni_arena_strdup(d->arena, bkey)) ||
+                !(br->version = ni_arena_strdup(d->arena, ver)) ||
+                !(br->date = ni_arena_strdup(d->arena, date))) { r = nomem(err, path); break; }
+            void **slot = ni_map_slot(d->rel, key);
+            if (!slot) { r = nomem(err, path); break; }
+            if (!*slot) d->n_rel++;
+            *slot = br;
+        }
+        if (r) break;
+    }
+    json_decref(root);
+    return r;
+}
+
+/* First digits of version as a number (-1 when it does not start with one). */
+static long major_of(const char *v)
+{
+    if (!is_digit(*v)) return -1;
+    long m = 0;
+    for (; is_digit(*v) && m < 1000000; v++) m = m * 10 + (*v - '0');
+    return m;
+}
+
+int ni_dates_browser(const ni_dates *d, const char *family, const char *version,
+                     ni_browser_release *out)
+{
+    if (!d || !family || !version) return 0;
+    char key[KEY_MAX];
+    if (!make_key(key, family, NULL)) return 0;
+    const fam_row *f = ni_map_get(d->fam, key);
+    if (!f) return 0;
+    long major = major_of(version);
+    if (major < 0 || major < f->min_major) return 0;
+    char ver[64];
+    size_t vl = strnlen(version, sizeof ver);
+    if (vl >= sizeof ver) return 0;
+    memcpy(ver, version, vl + 1);
+    for (;;) {
+        if (make_key(key, f->bcd, ver)) {
+            const ni_browser_release *br = ni_map_get(d->rel, key);
+            if (br) { if (out) *out = *br; return 1; }
+        }
+        char *dot = strrchr(ver, '.');
+        if (!dot) return 0;
+        *dot = 0;
+    }
+}
+
+/* ---- devices.tsv -------------------------------------------------------- */
+
+ni_err ni_dates_load_devices(ni_dates *d, const char *path, ni_error *err)
+{
+    ni_tsv t;
+    ni_err r = ni_tsv_open(&t, path, err);
+    if (r) return r;
+    int c_maker = ni_tsv_need(&t, "maker", err), c_pat = ni_tsv_need(&t, "model", err);
+    int c_name = ni_tsv_need(&t, "name", err), c_rel = ni_tsv_need(&t, "release", err);
+    int c_src = ni_tsv_need(&t, "source", err);
+    if (c_maker < 0 || c_pat < 0 || c_name < 0 || c_rel < 0 || c_src < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int k;
+    while ((k = ni_tsv_next(&t, err)) > 0) {
+        const char *maker = ni_tsv_field(&t, c_maker), *pat = ni_tsv_field(&t, c_pat);
+        const char *name = ni_tsv_field(&t, c_name), *rel = ni_tsv_field(&t, c_rel);
+        const char *src = ni_tsv_field(&t, c_src);
+        size_t pl = strlen(pat);
+        int wild = pl > 0 && pat[pl - 1] == '*';
+        if (wild) pl--;
+        if (pl == 0 || pl >= 128 || memchr(pat, '*', pl) || pat[0] == ' ' || pat[pl - 1] == ' ') {
+            r = ni_tsv_error(&t, err, "bad model pattern '%s' (code without edge spaces, optional trailing '*')", pat);
+            break;
+        }
+        if (!*maker || !*name) { r = ni_tsv_error(&t, err, "empty maker or name"); break; }
+        if (!valid_date(rel)) { r = ni_tsv_error(&t, err, "bad release date '%s' (YYYY-MM-DD)", rel); break; }
+        if (!valid_url(src)) { r = ni_tsv_error(&t, err, "source '%s' is not an http(s) URL", src); break; }
+        char key[KEY_MAX], code[128];
+        memcpy(code, pat, pl);
+        code[pl] = 0;
+        make_key(key, code, NULL);
+        void **slot = ni_map_slot(wild ? d->dev_prefix : d->dev_exact, key);
+        if (!slot) { r = nomem(err, path); break; }
+        if (*slot) {
+            const ni_device_info *old = *slot;
+            if (strcmp(old->name, name) || strcmp(old->release, rel) || strcmp(old->maker, maker)) {
+                r = ni_tsv_error(&t, err, "pattern '%s' is already '%s %s' %s", pat,
+                                 old->maker, old->name, old->release);
+                break;
+            }
+            continue;
+        }
+        ni_device_info *di = ni_arena_alloc(d->arena, sizeof *di);
+        if (!di || !(di->maker = ni_arena_strdup(d->arena, maker)) ||
+            !(di->pattern = ni_arena_strdup(d->arena, pat)) ||
+            !(di->name = ni_arena_strdup(d->arena, name)) ||
+            !(di->release = ni_arena_strdup(d->arena, rel)) ||
+            !(di->source = ni_arena_strdup(d->arena, src))) { r = nomem(err, path); break; }
+        *slot = di;
+        d->n_dev++;
+    }
+    if (r == NI_OK && k < 0) r = NI_ERR_DATA;
+    ni_tsv_close(&t);
+    return r;
+}
+
+const ni_device_info *ni_dates_device(const ni_dates *d, const char *model)
+{
+    if (!d || !model) return NULL;
+    char key[KEY_MAX];
+    size_t n = strnlen(model, 128);
+    if (n == 0 || n >= 128 || !make_key(key, model, NULL)) return NULL;
+    const ni_device_info *di = ni_map_get(d->dev_exact, key);
+    if (di) return di;
+    for (; n > 0; n--) {               /* longest prefix first */
+        key[n] = 0;
+        if ((di = ni_map_get(d->dev_prefix, key))) return di;
+    }
+    return NULL;
+}
+
+/* ---- os.tsv ------------------------------------------------------------- */
+
+ni_err ni_dates_load_os(ni_dates *d, const char *path, ni_error *err)
+{
+    ni_tsv t;
+    ni_err r = ni_tsv_open(&t, path, err);
+    if (r) return r;
+    int c_fam = ni_tsv_need(&t, "family", err), c_ver = ni_tsv_need(&t, "version", err);
+    int c_name = ni_tsv_need(&t, "name", err), c_rel = ni_tsv_need(&t, "release", err);
+    int c_end = ni_tsv_need(&t, "end_of_support", err), c_src = ni_tsv_need(&t, "source", err);
+    if (c_fam < 0 || c_ver < 0 || c_name < 0 || c_rel < 0 || c_end < 0 || c_src < 0) {
+        ni_tsv_close(&t);
+        return NI_ERR_DATA;
+    }
+    int k;
+    while ((k = ni_tsv_next(&t, err)) > 0) {
+        const char *fam = ni_tsv_field(&t, c_fam), *ver = ni_tsv_field(&t, c_ver);
+        const char *name = ni_tsv_field(&t, c_name), *rel = ni_tsv_field(&t, c_rel);
+        const char *end = ni_tsv_field(&t, c_end), *src = ni_tsv_field(&t, c_src);
+        char key[KEY_MAX];
+        if (!*fam || !*ver || !*name || !make_key(key, fam, ver)) {
+            r = ni_tsv_error(&t, err, "empty or too long family, version or name");
+            break;
+        }
+        if (!valid_date(rel)) { r = ni_tsv_error(&t, err, "bad release date '%s' (YYYY-MM-DD)", rel); break; }
+        if (*end && !valid_date(end)) { r = ni_tsv_error(&t, err, "bad end_of_support '%s' (YYYY-MM-DD or empty)", end); break; }
+        if (*end && strcmp(end, rel) < 0) { r = ni_tsv_error(&t, err, "end_of_support %s before release %s", end, rel); break; }
+        if (!valid_url(src)) { r = ni_tsv_error(&t, err, "source '%s' is not an http(s) URL", src); break; }
+        void **slot = ni_map_slot(d->os, key);
+        if (!slot) { r = nomem(err, path); break; }
+        if (*slot) { r = ni_tsv_error(&t, err, "%s %s appears twice", fam, ver); break; }
+        ni_os_info *oi = ni_arena_alloc(d->arena, sizeof *oi);
+        if (!oi || !(oi->family = ni_arena_strdup(d->arena, fam)) ||
+            !(oi->version = ni_arena_strdup(d->arena, ver)) ||
+            !(oi->name = ni_arena_strdup(d->arena, name)) ||
+            !(oi->release = ni_arena_strdup(d->arena, rel)) ||
+            (*end && !(oi->end_of_support = ni_arena_strdup(d->arena, end))) ||
+            !(oi->source = ni_arena_strdup(d->arena, src))) { r = nomem(err, path); break; }
+        *slot = oi;
+        d->n_os++;
+    }
+    if (r == NI_OK && k < 0) r = NI_ERR_DATA;
+    ni_tsv_close(&t);
+    return r;
+}
+
+const ni_os_info *ni_dates_os(const ni_dates *d, const char *family, const char *version)
+{
+    if (!d || !family || !version) return NULL;
+    char ver[64], key[KEY_MAX];
+    size_t vl = strnlen(version, sizeof ver);
+    if (vl == 0 || vl >= sizeof ver) return NULL;
+    memcpy(ver, version, vl + 1);
+    for (;;) {
+        if (make_key(key, family, ver)) {
+            const ni_os_info *oi = ni_map_get(d->os, key);
+            if (oi) return oi;
+        }
+        char *dot = strrchr(ver, '.');
+        if (!dot) return NULL;
+        *dot = 0;
+    }
+}
+
+/* ---- everything --------------------------------------------------------- */
+
+
+ni_err ni_dates_load(ni_dates *d, const char *data_dir, ni_error *err)
+{
+    static const char *const files[] = { "browsers.tsv", "ext/node_modules/@mdn/browser-compat-data/data.json",
+                                         "devices.tsv", "os.tsv" };
+    char path[1024];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        int n = snprintf(path, sizeof path, "%s/%s", data_dir, files[i]);
+        if (n < 0 || (size_t)n >= sizeof path) return ni_error_set(err, NI_ERR_ARG, "%s: path too long", data_dir);
+        ni_err r = i == 0 ? ni_dates_load_browser_map(d, path, err)
+                 : i == 1 ? ni_dates_load_bcd(d, path, err)
+                 : i == 2 ? ni_dates_load_devices(d, path, err)
+                 : ni_dates_load_os(d, path, err);
+        if (r) return r;
+    }
+    /* Every browsers.tsv row must name a browser that data.json has. */
+    size_t it = 0;
+    const char *fam;
+    void *v;
+    while (ni_map_next(d->fam, &it, &fam, &v)) {
+        const fam_row *f = v;
+        if (!ni_map_get(d->bcd_keys, f->bcd))
+            return ni_error_set(err, NI_ERR_DATA, "%s:%u: bcd key '%s' is not a browser in browser-compat-data",
+                                d->fam_path, f->line, f->bcd);
+    }
+    return NI_OK;
+}

@@ -1,0 +1,428 @@
+/* ni_source.c — capture sources: pcap (tcpdump.org "pcap" file format) and
+ * pcapng (draft-ietf-opsawg-pcapng) files read through libpcap, from a path or
+ * standard input, optionally gzip (RFC 1952, via zlib) or zstd (RFC 8878, via
+ * libzstd's streaming API) compressed.
+ *
+ * Layers, bottom up, all owned by one ni_source (no globals, so any number
+ * of sources can be open at once):
+ *   raw      read(2) on the file descriptor; the first bytes are peeked to
+ *            recognise the compression by magic (never by file name) and are
+ *            replayed from `rpeek` before further reads.  Bytes read are
+ *            counted for progress.
+ *   decoded  gzip / zstd / identity decoding of the raw bytes.  The first
+ *            decoded bytes are peeked again (`dpeek`) to check for a pcap or
+ *            pcapng magic before libpcap sees them, and replayed.
+ *   FILE*    fopencookie over `decoded`, handed to
+ *            pcap_fopen_offline_with_tstamp_precision (microseconds), which
+ *            owns it from then on (pcap_close fcloses it).
+ * A decoding error is kept on the source and reported instead of libpcap's
+ * generic read error. */
+#include "ingest/ni_source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define RAW_PEEK   6            /* longest compression magic we recognise (xz) */
+#define DEC_PEEK   4            /* pcap / pcapng magic */
+#define INBUF_SIZE (64u * 1024)
+#define FILE_BUF   (64u * 1024)
+
+typedef enum comp { COMP_NONE, COMP_GZIP, COMP_ZSTD } comp;
+
+struct ni_source {
+    char *path;                 /* owned copy of the name given to open */
+    int fd;                     /* owned unless it is stdin */
+    bool is_stdin;
+    uint64_t done, total;       /* raw bytes read; file size (0 unknown) */
+
+    uint8_t rpeek[RAW_PEEK];    /* raw peek, replayed first */
+    size_t rpeek_len, rpeek_pos;
+    bool raw_eof;
+
+    comp kind;
+    uint8_t *in;                /* compressed input buffer (INBUF_SIZE) */
+    size_t in_len, in_pos;
+    z_stream zs;
+    bool zs_live, z_member_end;
+    ZSTD_DStream *zd;
+    size_t zstd_last;           /* last ZSTD_decompressStream hint: 0 = frame complete */
+    bool dec_eof;
+    char dec_err[160];          /* decoding or read failure, "" if none */
+    ni_err dec_code;
+
+    uint8_t dpeek[DEC_PEEK];    /* decoded peek, replayed first */
+    size_t dpeek_len, dpeek_pos;
+
+    pcap_t *pc;                 /* owns the cookie FILE* once opened */
+    int linktype;
+    bool failed;                /* a read error was reported; stays failed */
+    char failmsg[NI_ERRMSG_MAX];
+    ni_err failcode;
+};
+
+/* ---- raw layer ---------------------------------------------------------- */
+
+/* Reads up to n raw bytes; returns the count, 0 at end of file, -1 on error
+ * (errno set). */
+static ssize_t raw_read(ni_source *s, uint8_t *buf, size_t n)
+{
+    if (s->rpeek_pos < s->rpeek_len) {
+        size_t k = s->rpeek_len - s->rpeek_pos;
+        if (k > n) k = n;
+        memcpy(buf, s->rpeek + s->rpeek_pos, k);
+        s->rpeek_pos += k;
+        return (ssize_t)k;
+    }
+    if (s->raw_eof) return 0;
+    for (;;) {
+        ssize_t r = read(s->fd, buf, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r == 0) s->raw_eof = true;
+        if (r > 0) s->done += (uint64_t)r;
+        return r;
+    }
+}
+
+/* Fills buf with up to n bytes, retrying short reads (pipes). */
+static ssize_t raw_read_full(ni_source *s, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = raw_read(s, buf + got, n - got);
+        if (r < 0) return -1;
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* Makes compressed input available; returns false at end of input or on a
+ * read error (which is recorded). */
+static bool fill_input(ni_source *s)
+{
+    if (s->in_pos < s->in_len) return true;
+    ssize_t r = raw_read(s, s->in, INBUF_SIZE);
+    if (r < 0) {
+        s->dec_code = NI_ERR_IO;
+        snprintf(s->dec_err, sizeof s->dec_err, "read error: %s", strerror(errno));
+        return false;
+    }
+    s->in_len = (size_t)r;
+    s->in_pos = 0;
+    return r > 0;
+}
+
+/* ---- decoded layer ------------------------------------------------------ */
+
+static ssize_t dec_fail(ni_source *s, ni_err code, const char *fmt, const char *detail)
+{
+    s->dec_code = code;
+    snprintf(s->dec_err, sizeof s->dec_err, fmt, detail);
+    return -1;
+}
+
+static ssize_t gzip_read(ni_source *s, uint8_t *buf, size_t n)
+{
+    for (;;) {
+        if (s->z_member_end) {
+            /* RFC 1952 section 2.2: a file is a series of members.  Another
+             * member follows only if its magic does; anything else after the
+             * last member is ignored, as gzip(1) does. */
+            bool more = fill_input(s);
+            if (s->dec_err[0]) return -1;
+            if (!more || s->in[s->in_pos] != 0x1f) { s->dec_eof = true; return 0; }
+            if (inflateReset(&s->zs) != Z_OK)
+                return dec_fail(s, NI_ERR_FORMAT, "corrupt gzip stream (%s)", "reset");
+            s->z_member_end = false;
+        }
+        bool have = fill_input(s);
+        if (s->dec_err[0]) return -1;
+        /* Without new input inflate may still flush output it holds. */
+        s->zs.next_in = have ? s->in + s->in_pos : s->in;
+        s->zs.avail_in = have ? (uInt)(s->in_len - s->in_pos) : 0;
+        s->zs.next_out = buf;
+        s->zs.avail_out = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
+        int rc = inflate(&s->zs, Z_NO_FLUSH);
+        if (have) s->in_pos = s->in_len - s->zs.avail_in;
+        size_t out = (size_t)(s->zs.next_out - buf);
+        if (rc == Z_STREAM_END) s->z_member_end = true;
+        else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            /* hand out what was decoded before the damage; the next call fails */
+            dec_fail(s, NI_ERR_FORMAT, "corrupt gzip stream (%s)",
+                     s->zs.msg ? s->zs.msg : zError(rc));
+            return out > 0 ? (ssize_t)out : -1;
+        }
+        if (out > 0) return (ssize_t)out;
+        if (!have && !s->z_member_end)
+            return dec_fail(s, NI_ERR_FORMAT, "corrupt gzip stream (%s)",
+                            "unexpected end of compressed data");
+    }
+}
+
+static ssize_t zstd_read(ni_source *s, uint8_t *buf, size_t n)
+{
+    for (;;) {
+        bool have = fill_input(s);
+        if (s->dec_err[0]) return -1;
+        if (!have && s->zstd_last == 0) { s->dec_eof = true; return 0; }
+        /* Without new input the decoder may still flush output it holds. */
+        ZSTD_inBuffer zin = { s->in, have ? s->in_len : 0, have ? s->in_pos : 0 };
+        ZSTD_outBuffer zout = { buf, n, 0 };
+        size_t rc = ZSTD_decompressStream(s->zd, &zout, &zin);
+        if (ZSTD_isError(rc))
+            return dec_fail(s, NI_ERR_FORMAT, "corrupt zstd stream (%s)", ZSTD_getErrorName(rc));
+        if (have) s->in_pos = zin.pos;
+        if (have || zout.pos > 0) s->zstd_last = rc;
+        if (zout.pos > 0) return (ssize_t)zout.pos;
+        if (!have)
+            return dec_fail(s, NI_ERR_FORMAT, "corrupt zstd stream (%s)",
+                            "unexpected end of compressed data");
+    }
+}
+
+static ssize_t dec_read(ni_source *s, uint8_t *buf, size_t n)
+{
+    if (s->dpeek_pos < s->dpeek_len) {
+        size_t k = s->dpeek_len - s->dpeek_pos;
+        if (k > n) k = n;
+        memcpy(buf, s->dpeek + s->dpeek_pos, k);
+        s->dpeek_pos += k;
+        return (ssize_t)k;
+    }
+    if (n == 0) return 0;
+    if (s->dec_err[0]) return -1;
+    if (s->dec_eof) return 0;
+    switch (s->kind) {
+    case COMP_GZIP: return gzip_read(s, buf, n);
+    case COMP_ZSTD: return zstd_read(s, buf, n);
+    default: {
+        ssize_t r = raw_read(s, buf, n);
+        if (r < 0) {
+            s->dec_code = NI_ERR_IO;
+            snprintf(s->dec_err, sizeof s->dec_err, "read error: %s", strerror(errno));
+        }
+        return r;
+    }
+    }
+}
+
+/* fopencookie callbacks.  libpcap owns the FILE; closing it leaves the
+ * source (freed by ni_source_close) alone. */
+static ssize_t cookie_read(void *cookie, char *buf, size_t n)
+{
+    ni_source *s = cookie;
+    ssize_t r = dec_read(s, (uint8_t *)buf, n);
+    if (r < 0) errno = EIO;
+    return r;
+}
+
+static int cookie_close(void *cookie)
+{
+    (void)cookie;
+    return 0;
+}
+
+/* ---- open / read / close ------------------------------------------------ */
+
+static bool is_capture_magic(const uint8_t *m)
+{
+    static const uint8_t magics[][4] = {
+        { 0xa1, 0xb2, 0xc3, 0xd4 }, { 0xd4, 0xc3, 0xb2, 0xa1 },  /* pcap, µs */
+        { 0xa1, 0xb2, 0x3c, 0x4d }, { 0x4d, 0x3c, 0xb2, 0xa1 },  /* pcap, ns */
+        { 0xa1, 0xb2, 0xcd, 0x34 }, { 0x34, 0xcd, 0xb2, 0xa1 },  /* Kuznetzov pcap */
+        { 0x0a, 0x0d, 0x0d, 0x0a },                              /* pcapng SHB */
+    };
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+        if (memcmp(m, magics[i], 4) == 0) return true;
+    return false;
+}
+
+/* Turns libpcap's wording into ours; returns the error code. */
+static ni_err map_pcap_error(const char *path, const char *pmsg, bool at_open, ni_error *err)
+{
+    if (strstr(pmsg, "different from the type of the first interface"))
+        return ni_error_set(err, NI_ERR_UNSUPPORTED,
+                            "%s: pcapng interfaces have different link types (%s)", path, pmsg);
+    if (strstr(pmsg, "snapshot length") && strstr(pmsg, "first interface"))
+        return ni_error_set(err, NI_ERR_UNSUPPORTED,
+                            "%s: pcapng interfaces have different snapshot lengths (%s)", path, pmsg);
+    if (strstr(pmsg, "truncated")) {
+        if (at_open)
+            return ni_error_set(err, NI_ERR_TRUNCATED, "%s: truncated capture file header", path);
+        return ni_error_set(err, NI_ERR_TRUNCATED,
+                            "%s: truncated in the middle of a packet record", path);
+    }
+    if (strstr(pmsg, "unknown file format"))
+        return ni_error_set(err, NI_ERR_FORMAT, "%s: not a pcap or pcapng capture", path);
+    return ni_error_set(err, NI_ERR_FORMAT, "%s: corrupt capture (%s)", path, pmsg);
+}
+
+static void source_free(ni_source *s)
+{
+    if (!s) return;
+    if (s->pc) pcap_close(s->pc);
+    if (s->zs_live) inflateEnd(&s->zs);
+    if (s->zd) ZSTD_freeDStream(s->zd);
+    free(s->in);
+    if (s->fd >= 0 && !s->is_stdin) close(s->fd);
+    free(s->path);
+    free(s);
+}
+
+/* Fills err with "<path>: <what>", frees s, returns NULL. */
+static ni_source *fail(ni_source *s, ni_error *err, ni_err code, const char *what)
+{
+    ni_error_set(err, code, "%s: %s", s->path, what);
+    source_free(s);
+    return NULL;
+}
+
+ni_source *ni_source_open(const char *path, ni_error *err)
+{
+    if (!path) {
+        ni_error_set(err, NI_ERR_ARG, "(null): no capture path given");
+        return NULL;
+    }
+    ni_source *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    s->fd = -1;
+    s->linktype = -1;
+
+    struct stat st;
+    if (strcmp(path, "-") == 0) {
+        s->fd = STDIN_FILENO;
+        s->is_stdin = true;
+        if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode)) s->total = (uint64_t)st.st_size;
+    } else {
+        if (stat(path, &st) != 0) {
+            int e = errno;
+            return fail(s, err, e == ENOENT || e == ENOTDIR ? NI_ERR_NOTFOUND : NI_ERR_IO, e == ENOENT || e == ENOTDIR ? "no such file" : strerror(e));
+        }
+        if (S_ISDIR(st.st_mode)) return fail(s, err, NI_ERR_ARG, "is a directory");
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            int e = errno;
+            return fail(s, err, e == ENOENT ? NI_ERR_NOTFOUND : NI_ERR_IO,
+                        e == EACCES ? "permission denied" : strerror(e));
+        }
+        if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            s->total = (uint64_t)st.st_size;
+            if (st.st_size == 0) return fail(s, err, NI_ERR_FORMAT, "empty file");
+        }
+    }
+
+    /* Compression by magic bytes. */
+    ssize_t r = raw_read_full(s, s->rpeek, RAW_PEEK);
+    if (r < 0) return fail(s, err, NI_ERR_IO, strerror(errno));
+    s->rpeek_len = (size_t)r;
+    if (r == 0) return fail(s, err, NI_ERR_FORMAT, "empty file");
+    const uint8_t *m = s->rpeek;
+    if (r >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+        s->kind = COMP_GZIP;
+        if (inflateInit2(&s->zs, 16 + MAX_WBITS) != Z_OK)
+            return fail(s, err, NI_ERR_NOMEM, "cannot initialise zlib");
+        s->zs_live = true;
+    } else if (r >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+        s->kind = COMP_ZSTD;
+        s->zd = ZSTD_createDStream();
+        if (!s->zd || ZSTD_isError(ZSTD_initDStream(s->zd)))
+            return fail(s, err, NI_ERR_NOMEM, "cannot initialise libzstd");
+    } else if (r >= 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0) {
+        return fail(s, err, NI_ERR_UNSUPPORTED, "xz compression is not supported (use gzip or zstd)");
+    } else if (r >= 3 && memcmp(m, "BZh", 3) == 0) {
+        return fail(s, err, NI_ERR_UNSUPPORTED, "bzip2 compression is not supported (use gzip or zstd)");
+    } else if (r >= 4 && memcmp(m, "\x04\x22\x4d\x18", 4) == 0) {
+        return fail(s, err, NI_ERR_UNSUPPORTED, "lz4 compression is not supported (use gzip or zstd)");
+    }
+    if (s->kind != COMP_NONE && !(s->in = malloc(INBUF_SIZE)))
+        return fail(s, err, NI_ERR_NOMEM, "out of memory");
+
+    /* The (decoded) content must start with a capture magic. */
+    size_t got = 0;
+    while (got < DEC_PEEK) {
+        ssize_t k = dec_read(s, s->dpeek + got, DEC_PEEK - got);
+        if (k < 0) return fail(s, err, s->dec_code, s->dec_err);
+        if (k == 0) break;
+        got += (size_t)k;
+    }
+    s->dpeek_len = got;
+    if (got == 0)
+        return fail(s, err, NI_ERR_FORMAT,
+                    s->kind == COMP_NONE ? "empty file" : "empty after decompression");
+    if (got < DEC_PEEK || !is_capture_magic(s->dpeek))
+        return fail(s, err, NI_ERR_FORMAT, "not a pcap or pcapng capture");
+
+    static const cookie_io_functions_t io = { .read = cookie_read, .close = cookie_close };
+    FILE *fp = fopencookie(s, "r", io);
+    if (!fp) return fail(s, err, NI_ERR_NOMEM, "out of memory");
+    setvbuf(fp, NULL, _IOFBF, FILE_BUF);
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    s->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+    if (!s->pc) {
+        fclose(fp);                     /* libpcap does not take it on failure */
+        if (s->dec_err[0]) return fail(s, err, s->dec_code, s->dec_err);
+        map_pcap_error(s->path, ebuf, true, err);
+        source_free(s);
+        return NULL;
+    }
+    /* libpcap hands out DLT_ values; the frame contract is LINKTYPE_. */
+    int dlt = pcap_datalink(s->pc);
+    s->linktype = dlt == DLT_RAW ? 101 : dlt;
+    return s;
+}
+
+int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
+{
+    if (s->failed) {
+        ni_error_set(err, s->failcode, "%s", s->failmsg);
+        return -1;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int r = pcap_next_ex(s->pc, &h, &d);
+    if (r == 1) {
+        f->linktype = s->linktype;
+        f->ts_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
+        f->caplen = h->caplen;
+        f->wirelen = h->len;
+        f->data = d;
+        return 1;
+    }
+    ni_error tmp;
+    if (s->dec_err[0]) {
+        ni_error_set(&tmp, s->dec_code, "%s: %s", s->path, s->dec_err);
+    } else if (r == PCAP_ERROR_BREAK || r == 0) {
+        return 0;                       /* clean end of file */
+    } else {
+        map_pcap_error(s->path, pcap_geterr(s->pc), false, &tmp);
+    }
+    s->failed = true;
+    s->failcode = tmp.code;
+    memcpy(s->failmsg, tmp.msg, sizeof s->failmsg);
+    if (err) *err = tmp;
+    return -1;
+}
+
+int ni_source_linktype(const ni_source *s) { return s->linktype; }
+const char *ni_source_path(const ni_source *s) { return s->path; }
+
+void ni_source_progress(const ni_source *s, uint64_t *done, uint64_t *total)
+{
+    if (done) *done = s->done;
+    if (total) *total = s->total;
+}
+
+void ni_source_close(ni_source *s) { source_free(s); }

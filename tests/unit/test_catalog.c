@@ -1,0 +1,272 @@
+/* test_catalog.c — unit tests of lib/enrich/ni_tsv and ni_catalog: TSV
+ * format errors ("file:LINE: problem"), domain-suffix matching on label
+ * boundaries (longest wins, "*." rows, case, trailing dot), prefix matching,
+ * contradictions, and lookups against the shipped data/services.tsv and
+ * data/vpn.tsv; prints lookups per second. */
+#include "ni_test.h"
+#include "enrich/ni_tsv.h"
+#include "enrich/ni_catalog.h"
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static char tmpdir[64];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    if (f) { fputs(text, f); fclose(f); }
+    return path;
+}
+
+static const char *svc(const ni_catalog *c, const char *name)
+{
+    const ni_catalog_entry *e = ni_catalog_service_domain(c, name);
+    return e ? e->name : "-";
+}
+
+static const char *vpn(const ni_catalog *c, const char *name)
+{
+    const ni_catalog_entry *e = ni_catalog_vpn_domain(c, name);
+    return e ? e->kind : "-";
+}
+
+TEST(tsv_format)
+{
+    ni_tsv t; ni_error err = { 0 };
+    const char *p = write_tmp("a.tsv", "# comment\n\nname\tvalue\r\nx\t1\n# c\n\ny\t\n");
+    CHECK_INT(ni_tsv_open(&t, p, &err), NI_OK);
+    CHECK_INT(ni_tsv_col(&t, "value"), 1);
+    CHECK_INT(ni_tsv_col(&t, "nope"), -1);
+    CHECK_INT(ni_tsv_next(&t, &err), 1);
+    CHECK_STR(ni_tsv_field(&t, 0), "x"); CHECK_STR(ni_tsv_field(&t, 1), "1");
+    CHECK_INT(t.line, 4);
+    CHECK_INT(ni_tsv_next(&t, &err), 1);
+    CHECK_STR(ni_tsv_field(&t, 0), "y"); CHECK_STR(ni_tsv_field(&t, 1), "");
+    CHECK_STR(ni_tsv_field(&t, 7), "");
+    CHECK_INT(ni_tsv_next(&t, &err), 0);
+    ni_tsv_close(&t);
+
+    p = write_tmp("b.tsv", "a\tb\n1\t2\n1\t2\t3\n");
+    CHECK_INT(ni_tsv_open(&t, p, &err), NI_OK);
+    CHECK_INT(ni_tsv_next(&t, &err), 1);
+    CHECK_INT(ni_tsv_next(&t, &err), -1);
+    CHECK_INT(err.code, NI_ERR_DATA);
+    CHECK(strstr(err.msg, "b.tsv:3: 3 fields, the header has 2") != NULL);
+    ni_tsv_close(&t);
+
+    p = write_tmp("c.tsv", "# only a comment\n");
+    CHECK_INT(ni_tsv_open(&t, p, &err), NI_ERR_DATA);
+    CHECK(strstr(err.msg, "c.tsv: empty file") != NULL);
+    CHECK_INT(ni_tsv_open(&t, "/nonexistent/x.tsv", &err), NI_ERR_DATA);
+    CHECK(strstr(err.msg, "/nonexistent/x.tsv: cannot open") != NULL);
+    p = write_tmp("d.tsv", "a\ta\n");
+    CHECK_INT(ni_tsv_open(&t, p, &err), NI_ERR_DATA);
+    CHECK(strstr(err.msg, "duplicate header column 'a'") != NULL);
+
+    /* a NUL byte and an over-long line are errors, not truncations */
+    snprintf(err.msg, sizeof err.msg, "%s", "");
+    char path[128];
+    snprintf(path, sizeof path, "%s/e.tsv", tmpdir);
+    FILE *f = fopen(path, "wb");
+    fwrite("a\nx\0y\n", 1, 6, f);
+    fclose(f);
+    CHECK_INT(ni_tsv_open(&t, path, &err), NI_OK);
+    CHECK_INT(ni_tsv_next(&t, &err), -1);
+    CHECK(strstr(err.msg, "e.tsv:2: NUL byte") != NULL);
+    ni_tsv_close(&t);
+    f = fopen(path, "wb");
+    fputs("a\n", f);
+    for (int i = 0; i < 70000; i++) fputc('x', f);
+    fputc('\n', f);
+    fclose(f);
+    CHECK_INT(ni_tsv_open(&t, path, &err), NI_OK);
+    CHECK_INT(ni_tsv_next(&t, &err), -1);
+    CHECK(strstr(err.msg, "e.tsv:2: line longer than") != NULL);
+    ni_tsv_close(&t);
+}
+
+TEST(domain_rules)
+{
+    const char *p = write_tmp("s.tsv",
+        "type\tmatch\tservice\tcategory\tsource\n"
+        "domain\tqq.com\tQQ\tmessaging\thttps://im.qq.com/\n"
+        "domain\tweixin.qq.com\tWeChat\tmessaging\thttps://www.wechat.com/\n"
+        "domain\t*.weixin.qq.com\tWeChat\tmessaging\thttps://www.wechat.com/\n"
+        "domain\tfacebook.com\tFacebook\tsocial\thttps://www.facebook.com/\n"
+        "domain\t*.cdn.example\tCDN\tcdn\thttps://cdn.example/\n"
+        "domain\tfacebook.com\tFacebook\tsocial\thttps://www.facebook.com/\n"   /* identical repeat */
+        "prefix\t157.240.0.0/16\tFacebook\tsocial\thttps://www.facebook.com/\n"
+        "prefix\t157.240.1.0/24\tEdge\tcdn\thttps://x.example/\n"
+        "prefix\t2a03:2880::/32\tFacebook\tsocial\thttps://www.facebook.com/\n");
+    ni_catalog *c = ni_catalog_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_catalog_load_services(c, p, &err), NI_OK);
+    CHECK_INT(ni_catalog_service_rows(c), 8);
+    CHECK_STR(svc(c, "qq.com"), "QQ");
+    CHECK_STR(svc(c, "mail.qq.com"), "QQ");
+    CHECK_STR(svc(c, "weixin.qq.com"), "WeChat");
+    CHECK_STR(svc(c, "long.weixin.qq.com"), "WeChat");
+    CHECK_STR(svc(c, "a.b.weixin.qq.com"), "WeChat");
+    CHECK_STR(svc(c, "xweixin.qq.com"), "QQ");          /* not a label boundary */
+    CHECK_STR(svc(c, "notfacebook.com"), "-");
+    CHECK_STR(svc(c, "facebook.com.evil.net"), "-");
+    CHECK_STR(svc(c, "WWW.FaceBook.COM."), "Facebook");
+    CHECK_STR(svc(c, "facebook.com.."), "-");
+    CHECK_STR(svc(c, ".facebook.com"), "-");
+    CHECK_STR(svc(c, "www..facebook.com"), "-");
+    CHECK_STR(svc(c, ""), "-");
+    CHECK_STR(svc(c, "com"), "-");
+    CHECK_STR(svc(c, "cdn.example"), "-");                /* "*." rows need a subdomain */
+    CHECK_STR(svc(c, "a.cdn.example"), "CDN");
+    CHECK(ni_catalog_service_domain(c, NULL) == NULL);
+    const ni_catalog_entry *e = ni_catalog_service_domain(c, "x.weixin.qq.com");
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_STR(e->match, "*.weixin.qq.com");
+        CHECK_STR(e->category, "messaging");
+        CHECK_STR(e->type, "domain");
+        CHECK_INT(e->line, 4);
+        CHECK(e->kind == NULL);
+    }
+    ni_addr a;
+    ni_addr_parse("157.240.9.9", &a);
+    e = ni_catalog_service_addr(c, &a);
+    CHECK(e && !strcmp(e->name, "Facebook"));
+    ni_addr_parse("157.240.1.9", &a);
+    e = ni_catalog_service_addr(c, &a);
+    CHECK(e && !strcmp(e->name, "Edge"));
+    ni_addr_parse("::ffff:157.240.9.9", &a);
+    e = ni_catalog_service_addr(c, &a);
+    CHECK(e && !strcmp(e->name, "Facebook"));
+    ni_addr_parse("2a03:2880:f003::1", &a);
+    e = ni_catalog_service_addr(c, &a);
+    CHECK(e && !strcmp(e->name, "Facebook") && !strcmp(e->type, "prefix"));
+    ni_addr_parse("8.8.8.8", &a);
+    CHECK(ni_catalog_service_addr(c, &a) == NULL);
+    ni_catalog_free(c);
+}
+
+static void expect_load_error(const char *body, const char *needle)
+{
+    const char *p = write_tmp("bad.tsv", body);
+    ni_catalog *c = ni_catalog_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_catalog_load_services(c, p, &err), NI_ERR_DATA);
+    if (!strstr(err.msg, needle)) {
+        fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", err.msg, needle);
+        CHECK(0);
+    }
+    ni_catalog_free(c);
+}
+
+TEST(load_errors)
+{
+    const char *h = "type\tmatch\tservice\tcategory\tsource\n";
+    char b[1024];
+    snprintf(b, sizeof b, "%sdomain\tqq.com\tQQ\tmessaging\thttps://a/\ndomain\tqq.com\tWeChat\tmessaging\thttps://a/\n", h);
+    expect_load_error(b, "bad.tsv:3: 'qq.com' is already 'QQ' (line 2), not 'WeChat'");
+    snprintf(b, sizeof b, "%sprefix\t10.0.0.0/8\tA\tcloud\thttps://a/\nprefix\t10.1.2.3/8\tB\tcloud\thttps://a/\n", h);
+    expect_load_error(b, "bad.tsv:3: '10.1.2.3/8' is already 'A'");
+    snprintf(b, sizeof b, "%sdomain\tQQ.com\tQQ\tmessaging\thttps://a/\n", h);
+    expect_load_error(b, "bad.tsv:2: bad domain 'QQ.com'");
+    snprintf(b, sizeof b, "%sdomain\ta..b\tQQ\tmessaging\thttps://a/\n", h);
+    expect_load_error(b, "bad.tsv:2: bad domain");
+    snprintf(b, sizeof b, "%sprefix\t10.0.0.0/40\tQQ\tmessaging\thttps://a/\n", h);
+    expect_load_error(b, "bad.tsv:2: bad prefix '10.0.0.0/40'");
+    snprintf(b, sizeof b, "%sdomain\tqq.com\tQQ\tmessaging\tnone\n", h);
+    expect_load_error(b, "bad.tsv:2: source 'none' is not an http(s) URL");
+    snprintf(b, sizeof b, "%sregex\tqq.com\tQQ\tmessaging\thttps://a/\n", h);
+    expect_load_error(b, "bad.tsv:2: type 'regex'");
+    snprintf(b, sizeof b, "%sdomain\tqq.com\tQQ\tMessaging!\thttps://a/\n", h);
+    expect_load_error(b, "bad.tsv:2: bad category");
+    expect_load_error("type\tmatch\tservice\tsource\n", "bad.tsv: no column 'category'");
+    ni_catalog *c = ni_catalog_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_catalog_load(c, "/nonexistent", &err), NI_ERR_DATA);
+    CHECK(strstr(err.msg, "/nonexistent/services.tsv: cannot open") != NULL);
+    ni_catalog_free(c);
+}
+
+TEST(shipped_catalogues)
+{
+    ni_catalog *c = ni_catalog_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_catalog_load(c, "data", &err), NI_OK);
+    if (err.code) fprintf(stderr, "  %s\n", err.msg);
+    CHECK(ni_catalog_service_rows(c) >= 500);
+    CHECK(ni_catalog_vpn_rows(c) >= 35);
+    CHECK_STR(svc(c, "weixin.qq.com"), "WeChat");
+    CHECK_STR(svc(c, "short.weixin.qq.com"), "WeChat");
+    CHECK_STR(svc(c, "www.qq.com"), "QQ");
+    CHECK_STR(svc(c, "notfacebook.com"), "-");
+    CHECK_STR(svc(c, "star-mini.c10r.facebook.com"), "Facebook");
+    CHECK_STR(svc(c, "scontent.cdninstagram.com"), "Instagram");
+    CHECK_STR(svc(c, "rr3---sn-abc.googlevideo.com"), "YouTube");
+    CHECK_STR(svc(c, "mail.google.com"), "Gmail");
+    CHECK_STR(svc(c, "www.google.com"), "Google");
+    CHECK_STR(svc(c, "api.steampowered.com"), "Steam");
+    CHECK_STR(svc(c, "ctldl.windowsupdate.com"), "Windows Update");
+    const ni_catalog_entry *e = ni_catalog_service_domain(c, "www.pornhub.com");
+    CHECK(e && !strcmp(e->category, "adult"));
+    e = ni_catalog_service_domain(c, "ak.xboxlive.com");
+    CHECK(e && !strcmp(e->category, "gaming"));
+    ni_addr a;
+    ni_addr_parse("149.154.167.51", &a);                 /* Telegram DC */
+    e = ni_catalog_service_addr(c, &a);
+    CHECK(e && !strcmp(e->name, "Telegram"));
+    CHECK_STR(vpn(c, "us1234.nordvpn.com"), "server");
+    CHECK_STR(vpn(c, "www.nordvpn.com"), "site");
+    CHECK_STR(vpn(c, "nordvpn.com"), "site");
+    CHECK_STR(vpn(c, "api.nordvpn.com"), "api");
+    CHECK_STR(vpn(c, "vpn-api.proton.me"), "api");
+    CHECK_STR(vpn(c, "it-mil-v086.prod.surfshark.com"), "server");
+    CHECK_STR(vpn(c, "api.cloudflareclient.com"), "api");
+    CHECK_STR(vpn(c, "www.facebook.com"), "-");
+    ni_addr_parse("162.159.192.7", &a);                  /* WARP endpoint (nDPI capture) */
+    e = ni_catalog_vpn_addr(c, &a);
+    CHECK(e && !strcmp(e->name, "Cloudflare WARP") && !strcmp(e->kind, "server"));
+
+    /* speed: mixed names, many labels deep */
+    static const char *names[] = { "a.b.c.d.weixin.qq.com", "www.example.org", "scontent-lhr8-1.xx.fbcdn.net",
+        "rr1---sn-5hne6nsk.googlevideo.com", "unknown.invalid", "us8123.nordvpn.com", "x.y.z.w.v.u.t.s.example.net" };
+    enum { N = 2000000 };
+    size_t hits = 0;
+    clock_t t0 = clock();
+    for (int i = 0; i < N; i++) hits += ni_catalog_service_domain(c, names[i % 7]) != NULL;
+    double s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    CHECK(hits > 0);
+    ni_addr_parse("157.240.22.35", &a);
+    t0 = clock();
+    size_t ah = 0;
+    for (int i = 0; i < N; i++) { a.b[3] = (uint8_t)i; ah += ni_catalog_service_addr(c, &a) != NULL; }
+    double s2 = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    CHECK_INT(ah, N);
+    printf("catalog: %.2f M domain lookups/s, %.2f M address lookups/s (%zu service rows, %zu VPN rows)\n",
+           N / (s > 0 ? s : 1e-9) / 1e6, N / (s2 > 0 ? s2 : 1e-9) / 1e6,
+           ni_catalog_service_rows(c), ni_catalog_vpn_rows(c));
+    ni_catalog_free(c);
+}
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ni-test-catalog-XXXXXX");
+    if (!mkdtemp(tmpdir)) snprintf(tmpdir, sizeof tmpdir, "/tmp");
+}
+
+TEST(init) { setup(); CHECK(tmpdir[0] == '/'); }
+
+TEST(cleanup)
+{
+    static const char *files[] = { "a.tsv", "b.tsv", "c.tsv", "d.tsv", "e.tsv", "s.tsv", "bad.tsv" };
+    char path[128];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmpdir, files[i]);
+        unlink(path);
+    }
+    CHECK_INT(rmdir(tmpdir), 0);
+}
+
+RUN(T(init), T(tsv_format), T(domain_rules), T(load_errors), T(shipped_catalogues), T(cleanup))

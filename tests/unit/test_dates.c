@@ -1,0 +1,178 @@
+/* test_dates.c — unit tests of lib/enrich/ni_dates against the shipped data:
+ * browser releases from @mdn/browser-compat-data (Chrome 49 → 2016-03-02,
+ * Firefox 52 → 2017-03-07, version shortening, min_major), devices
+ * (SM-S928B → Galaxy S24 Ultra, exact beats pattern, longest pattern), OS
+ * lifecycles (Windows XP end 2014-04-08), and one-line errors for missing or
+ * corrupt files. */
+#include "ni_test.h"
+#include "enrich/ni_dates.h"
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static ni_dates *D;
+
+TEST(load)
+{
+    D = ni_dates_new();
+    ni_error err = { 0 };
+    clock_t t0 = clock();
+    CHECK_INT(ni_dates_load(D, "data", &err), NI_OK);
+    if (err.code) fprintf(stderr, "  %s\n", err.msg);
+    printf("dates: loaded in %.0f ms: %zu browser releases, %zu device rows, %zu OS rows\n",
+           (double)(clock() - t0) * 1000 / CLOCKS_PER_SEC, ni_dates_browser_releases(D),
+           ni_dates_device_rows(D), ni_dates_os_rows(D));
+    CHECK(ni_dates_browser_releases(D) > 500);
+    CHECK(ni_dates_device_rows(D) >= 150);
+    CHECK(ni_dates_os_rows(D) >= 30);
+}
+
+static const char *bdate(const char *fam, const char *ver)
+{
+    static ni_browser_release r;
+    return ni_dates_browser(D, fam, ver, &r) ? r.date : "-";
+}
+
+TEST(browsers)
+{
+    CHECK_STR(bdate("Chrome", "49"), "2016-03-02");
+    CHECK_STR(bdate("Chrome", "49.0.2623.112"), "2016-03-02");
+    CHECK_STR(bdate("Firefox", "52.0"), "2017-03-07");
+    CHECK_STR(bdate("firefox", "52"), "2017-03-07");           /* family case-insensitive */
+    ni_browser_release r;
+    CHECK_INT(ni_dates_browser(D, "Chrome Mobile", "120.0.6099.43", &r), 1);
+    CHECK_STR(r.bcd_key, "chrome_android");
+    CHECK_STR(r.version, "120");
+    CHECK_INT(ni_dates_browser(D, "Mobile Safari", "17.4.1", &r), 1);
+    CHECK_STR(r.bcd_key, "safari_ios");
+    CHECK_STR(r.version, "17.4");
+    CHECK_INT(ni_dates_browser(D, "IE", "11.0", &r), 1);
+    CHECK_STR(r.bcd_key, "ie");
+    CHECK_STR(bdate("Firefox iOS", "39.0"), "-");              /* below min_major */
+    CHECK(strcmp(bdate("Firefox iOS", "120.0"), "-") != 0);
+    CHECK_STR(bdate("Yandex Browser", "23.1"), "-");           /* no mapping */
+    CHECK_STR(bdate("Chrome", "9999"), "-");
+    CHECK_STR(bdate("Chrome", ""), "-");
+    CHECK_STR(bdate("Chrome", "abc"), "-");
+    CHECK_STR(bdate(NULL, "1"), "-");
+    /* Releases are dated in order: Chrome 100 after Chrome 49 */
+    CHECK(strcmp(bdate("Chrome", "100"), bdate("Chrome", "49")) > 0);
+}
+
+TEST(devices)
+{
+    const ni_device_info *d = ni_dates_device(D, "SM-S928B");
+    CHECK(d != NULL);
+    if (d) {
+        CHECK_STR(d->maker, "Samsung");
+        CHECK_STR(d->name, "Galaxy S24 Ultra");
+        CHECK_STR(d->release, "2024-01-31");
+        CHECK_STR(d->pattern, "SM-S928*");
+    }
+    d = ni_dates_device(D, "sm-s928u1");                         /* case-insensitive */
+    CHECK(d && !strcmp(d->name, "Galaxy S24 Ultra"));
+    d = ni_dates_device(D, "SM-S928");                           /* '*' matches the empty suffix */
+    CHECK(d && !strcmp(d->name, "Galaxy S24 Ultra"));
+    CHECK(ni_dates_device(D, "SM-S92") == NULL);
+    d = ni_dates_device(D, "Pixel 4");                           /* exact rows: no prefix bleed */
+    CHECK(d && !strcmp(d->name, "Pixel 4"));
+    d = ni_dates_device(D, "Pixel 4 XL");
+    CHECK(d && !strcmp(d->name, "Pixel 4 XL"));
+    CHECK(ni_dates_device(D, "Pixel 4 XXL") == NULL);
+    d = ni_dates_device(D, "iPhone15,2");
+    CHECK(d && !strcmp(d->name, "iPhone 14 Pro") && !strcmp(d->maker, "Apple"));
+    d = ni_dates_device(D, "ELE-L29");
+    CHECK(d && !strcmp(d->name, "P30"));
+    CHECK(ni_dates_device(D, "") == NULL);
+    CHECK(ni_dates_device(D, NULL) == NULL);
+}
+
+TEST(os)
+{
+    const ni_os_info *o = ni_dates_os(D, "Windows", "XP");
+    CHECK(o != NULL);
+    if (o) {
+        CHECK_STR(o->end_of_support, "2014-04-08");
+        CHECK_STR(o->name, "Windows XP");
+    }
+    o = ni_dates_os(D, "windows", "11");
+    CHECK(o && o->end_of_support == NULL && !strcmp(o->release, "2021-10-05"));
+    o = ni_dates_os(D, "Mac OS X", "10.15.7");
+    CHECK(o && !strcmp(o->name, "macOS Catalina"));
+    o = ni_dates_os(D, "Android", "14.0.1");
+    CHECK(o && !strcmp(o->version, "14"));
+    o = ni_dates_os(D, "Android", "12.1");
+    CHECK(o && !strcmp(o->name, "Android 12L"));
+    CHECK(ni_dates_os(D, "Windows", "12") == NULL);
+    CHECK(ni_dates_os(D, "BeOS", "5") == NULL);
+}
+
+static void expect_error(ni_err (*load)(ni_dates *, const char *, ni_error *), const char *body,
+                         const char *needle)
+{
+    char path[] = "/tmp/ni-test-dates-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    if (write(fd, body, strlen(body)) < 0) CHECK(0);
+    close(fd);
+    ni_dates *d = ni_dates_new();
+    ni_error err = { 0 };
+    CHECK_INT(load(d, path, &err), NI_ERR_DATA);
+    if (!strstr(err.msg, needle) || !strstr(err.msg, path) || strchr(err.msg, '\n')) {
+        fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", err.msg, needle);
+        CHECK(0);
+    }
+    ni_dates_free(d);
+    unlink(path);
+}
+
+TEST(errors)
+{
+    expect_error(ni_dates_load_os, "family\tversion\tname\trelease\tend_of_support\tsource\n"
+                 "Windows\tXP\tWindows XP\t2001-13-25\t\thttps://a/\n", ":2: bad release date '2001-13-25'");
+    expect_error(ni_dates_load_os, "family\tversion\tname\trelease\tend_of_support\tsource\n"
+                 "Windows\tXP\tWindows XP\t2001-10-25\t1999-01-01\thttps://a/\n", ":2: end_of_support 1999-01-01 before release");
+    expect_error(ni_dates_load_os, "family\tversion\tname\trelease\tend_of_support\tsource\n"
+                 "Windows\tXP\tA\t2001-10-25\t\thttps://a/\nWindows\tXP\tB\t2001-10-25\t\thttps://a/\n", ":3: Windows XP appears twice");
+    expect_error(ni_dates_load_devices, "maker\tmodel\tname\trelease\tsource\n"
+                 "Samsung\tSM-*928*\tX\t2024-01-31\thttps://a/\n", ":2: bad model pattern");
+    expect_error(ni_dates_load_devices, "maker\tmodel\tname\trelease\tsource\n"
+                 "Samsung\tSM-S928*\tX\t2024-01-31\thttps://a/\nSamsung\tSM-S928*\tY\t2024-01-31\thttps://a/\n",
+                 ":3: pattern 'SM-S928*' is already");
+    expect_error(ni_dates_load_browser_map, "family\tbcd\tmin_major\tsource\nChrome\tchrome\t-1\thttps://a/\n",
+                 ":2: bad min_major");
+    expect_error(ni_dates_load_bcd, "{\"__meta\":{},\"api\":{\"browsers\":{}}}", "no top-level \"browsers\"");
+    expect_error(ni_dates_load_bcd, "{\"x\":\"\\\"browsers\\\":\", \"browsers\": {\"chrome\": {\"releases\": [}}",
+                 "is not a valid JSON object");
+    expect_error(ni_dates_load_bcd, "{\"browsers\":{\"chrome\":{\"releases\":{\"1\":{\"release_date\":\"2008/12/11\"}}}}}",
+                 "browsers.chrome.releases.1: bad release_date");
+    ni_dates *d = ni_dates_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_dates_load(d, "/nonexistent", &err), NI_ERR_DATA);
+    CHECK(strstr(err.msg, "/nonexistent/browsers.tsv: cannot open") != NULL);
+    CHECK_INT(ni_dates_load_bcd(d, "/nonexistent/data.json", &err), NI_ERR_DATA);
+    CHECK(strstr(err.msg, "/nonexistent/data.json: cannot open") != NULL);
+    ni_dates_free(d);
+}
+
+TEST(bcd_member_scan)
+{
+    /* "browsers" nested or inside a string is ignored; the top-level one is used */
+    char path[] = "/tmp/ni-test-dates-XXXXXX";
+    int fd = mkstemp(path);
+    const char *body = "{\"a\":{\"browsers\":1},\"s\":\"\\\"browsers\\\":{\",\"browsers\":"
+                       "{\"chrome\":{\"releases\":{\"7\":{\"release_date\":\"2010-10-21\"},\"8\":{}}}}, \"z\": [";
+    CHECK(fd >= 0 && write(fd, body, strlen(body)) == (ssize_t)strlen(body));
+    close(fd);
+    ni_dates *d = ni_dates_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_dates_load_bcd(d, path, &err), NI_OK);
+    CHECK_INT(ni_dates_browser_releases(d), 1);                  /* "8" has no date */
+    unlink(path);
+    ni_dates_free(d);
+}
+
+TEST(release) { ni_dates_free(D); D = NULL; CHECK(D == NULL); }
+
+RUN(T(load), T(browsers), T(devices), T(os), T(errors), T(bcd_member_scan), T(release))
