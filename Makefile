@@ -14,7 +14,7 @@ WERROR  ?= $(if $(CI),-Werror,)
 PKGS    := libpcap libndpi libmaxminddb libpcre2-8 yaml-0.1 zlib libzstd libcrypto sqlite3 jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -Iinclude -Ilib $(PKG_CFLAGS) $(SAN)
+CFLAGS  += -std=c11 -D_GNU_SOURCE -DNI_SOURCE_DATA=\"$(CURDIR)/data\" $(OPT) -Wall -Wextra $(WERROR) -Iinclude -Ilib $(PKG_CFLAGS) $(SAN)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 LDFLAGS += $(SAN)
 
@@ -64,10 +64,10 @@ demo: all
 	@scripts/demo
 
 bench: all
-	@bench/run
+	@BUILD=$(BUILD) bench/run
 
 fuzz:
-	@tests/fuzz/run
+	@BUILD=$(BUILD) tests/fuzz/run --libfuzzer
 
 clean:
 	rm -rf build build-asan

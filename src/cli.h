@@ -11,5 +11,10 @@ struct ni_command {
 };
 
 int cmd_sessions(int argc, char **argv);
+int cmd_lookup(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

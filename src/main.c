@@ -7,7 +7,12 @@
 #include "cli.h"
 
 static const struct ni_command commands[] = {
+    { "profile", cmd_profile, "captures of a target space -> report.json, report.html, report.md" },
     { "sessions", cmd_sessions, "read captures into sessions (JSON Lines or CSV)" },
+    { "lookup", cmd_lookup, "parse User-Agents (--ua); addresses and domains later" },
+    { "report", cmd_report, "render report.html and report.md again from a report.json" },
+    { "diff", cmd_diff, "what changed between two report.json files" },
+    { "synth", cmd_synth, "write a synthetic capture of a target network (and its truth)" },
 };
 
 static void usage(FILE *f)

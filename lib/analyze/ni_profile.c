@@ -493,16 +493,39 @@ static size_t detect_changes(const ni_profile *p, change *out, size_t max)
         if (m > hi) hi = m;
     }
     size_t found = 0;
-    int T = hi - lo + 1;
-    if (n == 0 || T < 4 || T > NI_PROFILE_MONTHS_MAX) { free(e); return 0; }
+    if (n == 0 || hi - lo + 1 > NI_PROFILE_MONTHS_MAX) { free(e); return 0; }
+    /* Months at the window's edges may be covered only in part: counts are
+     * scaled to a full month, and an edge month less than half covered is
+     * left out, so a capture ending on the 3rd does not read as a drop. */
+    double cover[NI_PROFILE_MONTHS_MAX];
+    ni_localtime a, b;
+    ni_tz_local(p->cfg->tz, p->first, &a);
+    ni_tz_local(p->cfg->tz, p->last, &b);
+    double fa = ni_days_from_civil(a.year, (unsigned)a.month, (unsigned)a.day) + (a.hour * 3600 + a.minute * 60 + a.second) / 86400.0;
+    double fb = ni_days_from_civil(b.year, (unsigned)b.month, (unsigned)b.day) + (b.hour * 3600 + b.minute * 60 + b.second) / 86400.0;
+    for (int m = lo; m <= hi; m++) {
+        int y = m / 12;
+        unsigned mo = (unsigned)(m % 12 + 1);
+        double s0 = (double)ni_days_from_civil(y, mo, 1);
+        double s1 = (double)ni_days_from_civil(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1);
+        double o0 = fa > s0 ? fa : s0, o1 = fb < s1 ? fb : s1;
+        cover[m - lo] = o1 > o0 ? (o1 - o0) / (s1 - s0) : 0;
+    }
+    int first = lo, last = hi;
+    while (first <= last && cover[first - lo] < 0.5) first++;
+    while (last >= first && cover[last - lo] < 0.5) last--;
+    int T = last - first + 1;
+    if (T < 4) { free(e); return 0; }
     double *x = calloc((size_t)T, sizeof *x);
     for (size_t i = 0; x && i < n;) {
         const char *tab = strchr(e[i].key, '\t');
         size_t rl = (size_t)(tab - e[i].key);
         memset(x, 0, (size_t)T * sizeof *x);
         size_t j = i;
-        for (; j < n && !strncmp(e[j].key, e[i].key, rl) && e[j].key[rl] == '\t'; j++)
-            x[month_index(e[j].key + rl + 1) - lo] = (double)e[j].b->sessions;
+        for (; j < n && !strncmp(e[j].key, e[i].key, rl) && e[j].key[rl] == '\t'; j++) {
+            int m = month_index(e[j].key + rl + 1);
+            if (m >= first && m <= last) x[m - first] = (double)e[j].b->sessions / cover[m - lo];
+        }
         double tot = 0;
         for (int t = 0; t < T; t++) tot += x[t];
         double mu = tot / T, best = 0; int bk = -1;
@@ -527,7 +550,7 @@ static size_t detect_changes(const ni_profile *p, change *out, size_t max)
             for (int t = 0; t < T; t++) { if (t < bk) mb += x[t]; else ma += x[t]; }
             mb /= bk; ma /= (T - bk);
             snprintf(c->region, sizeof c->region, "%.*s", (int)(rl < 63 ? rl : 63), e[i].key);
-            int m = lo + bk;
+            int m = first + bk;
             snprintf(c->month, sizeof c->month, "%04d-%02d", (m / 12) % 10000, m % 12 + 1);
             c->before = mb; c->after = ma; c->ratio = mb > 0 ? ma / mb : 0; c->g = best;
         }

@@ -66,4 +66,8 @@
 #define NI_ASN_ORG_MAX            1024u         /* bytes of one organisation name */
 #define NI_ASN_POOL_MAX           (256u * 1024 * 1024) /* organisation names of one table */
 
+/* reports */
+#define NI_REPORT_JSON_MAX        (256u * 1024 * 1024) /* report.json read by `netintel report` */
+#define NI_REPORT_OUT_MAX         (64u * 1024 * 1024)  /* one rendered report.html / report.md */
+
 #endif

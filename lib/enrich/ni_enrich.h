@@ -24,7 +24,7 @@
 typedef struct ni_enrich ni_enrich;
 
 typedef struct ni_enrich_config {
-    const char *data_dir;       /* NULL: ni_data_dir() */
+    const char *data_dir;       /* NULL: ni_data_dir() (session/ni_target.h) */
     const char *geoip_path;     /* NULL: NETINTEL_GEOIP, /usr/share/GeoIP/GeoLite2-Country.mmdb, bundled */
     const char *asn_path;       /* NULL: bundled ranges; or a GeoLite2-ASN .mmdb */
     bool no_geo;                /* skip GeoIP/ASN */
@@ -38,9 +38,6 @@ void ni_enrich_session(ni_enrich *en, ni_session *s);
 
 /* Look-ups for the profile (device names, release dates, lifecycles, vendors). */
 ni_profile_lookups ni_enrich_profile_lookups(ni_enrich *en);
-
-/* The data directory: $NETINTEL_DATA, else <exe>/../data, else ./data. */
-const char *ni_data_dir(char *buf, size_t n);
 
 /* Single look-ups for `netintel lookup`: fills a session-like record for an
  * address (countries, ASN, service, provider) or a domain (service,
@@ -60,5 +57,12 @@ const struct ni_uav *ni_enrich_ua_verdicts(ni_enrich *en);
 /* Country → a public address that the loaded GeoIP database places there
  * (r picks among them); for the synthetic world.  NI_ERR_NOTFOUND if none. */
 ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr *out);
+
+/* A ni_target_resolver (ud = the ni_enrich) for `--target country:CC` (the
+ * GeoIP database's networks of CC) and `asn:N` (the ASN data's ranges of N
+ * as CIDR prefixes). */
+struct ni_target;
+ni_err ni_enrich_resolve_target(void *ud, const char *kind, const char *value, struct ni_target *t,
+                                ni_error *err);
 
 #endif

@@ -115,8 +115,8 @@ ni_scenario *ni_scenario_load(const char *path, ni_error *err)
             if (strcmp(sec, "world") && strcmp(sec, "hours") && strcmp(sec, "weekdays") && !need_cols(sec)) goto bad;
             continue;
         }
-        char *col[SC_COLS_MAX + 1];
-        int n = split(l, col, SC_COLS_MAX + 1);
+        char *col[32];
+        int n = split(l, col, 32);
         if (!strcmp(sec, "world")) {
             if (n != 2) goto bad;
             const char *key = col[0], *v = col[1];
@@ -137,7 +137,7 @@ ni_scenario *ni_scenario_load(const char *path, ni_error *err)
         } else if (need_cols(sec)) {
             table *t = !strcmp(sec, "devices") ? &sc->devices : !strcmp(sec, "services") ? &sc->services
                      : !strcmp(sec, "vpn") ? &sc->vpn : !strcmp(sec, "visitors") ? &sc->visitors : &sc->change;
-            if (n != need_cols(sec) || t->n >= SC_ROWS_MAX) goto bad;
+            if (n != need_cols(sec) || n > SC_COLS_MAX || t->n >= SC_ROWS_MAX) goto bad;
             row *r = &t->r[t->n++];
             r->ncol = n;
             for (int i = 0; i < n; i++) r->col[i] = strcmp(col[i], "-") ? col[i] : NULL;

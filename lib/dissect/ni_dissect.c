@@ -1,0 +1,283 @@
+/* ni_dissect.c — the dispatcher: decides by content what a session carries
+ * and hands its bytes to the HTTP, TLS, DNS and QUIC dissectors.
+ *
+ * TCP: the first bytes of the client→server direction decide — a known HTTP
+ * request method followed by a space → HTTP (RFC 9112); a TLS handshake
+ * record (ni_tls_probe) → TLS on any port (853 DNS-over-TLS included); a
+ * 2-byte length and a plausible DNS header when either port is 53 → DNS over
+ * TCP (RFC 7766); anything else → no more bytes wanted either way.  Too few
+ * bytes to decide → 0 consumed (asked again with more).  Server→client bytes
+ * wait until the client side has decided, except DNS over TCP, which the
+ * server's bytes can decide too (responses seen without their query).
+ *
+ * UDP: DNS when either port is 53, 5353 (mDNS, RFC 6762) or 5355 (LLMNR,
+ * RFC 4795) and the header is plausible; a QUIC Initial client→server
+ * (ni_quic_probe / ni_quic_datagram); an HTTP request head with an HTTP/1.x
+ * version (SSDP M-SEARCH / NOTIFY, RFC 9112 over UDP) → a request.  A
+ * direction whose first UDP_TRIES_MAX datagrams match nothing is done.
+ *
+ * DNS answers feed the (client, address) → name cache; ni_dissect_session_start
+ * reads it.  Per-flow state: ni_app_state; only QUIC keeps heap state in ext
+ * (an ni_quic_state).  The HTTP chunked-body state uses st->flags bits 0-1;
+ * UDP sessions not yet recognised count tries in st->flags bits 4-7. */
+#include "dissect/ni_dissect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ni_arena.h"
+#include "core/ni_cursor.h"
+#include "core/ni_limits.h"
+#include "dissect/ni_dns.h"
+#include "dissect/ni_dnscache.h"
+#include "dissect/ni_http.h"
+#include "dissect/ni_quic.h"
+#include "dissect/ni_tls.h"
+
+#define UDP_TRIES_MAX 4u
+#define DNS_TCP_HDR 14u          /* length prefix + DNS header */
+
+struct ni_dissect {
+    ni_stats *st;
+    ni_stats own;                /* used when the caller gives no stats */
+    ni_dnscache *cache;
+};
+
+ni_dissect *ni_dissect_new(ni_stats *st)
+{
+    ni_dissect *dx = calloc(1, sizeof *dx);
+    if (!dx) return NULL;
+    dx->st = st ? st : &dx->own;
+    dx->cache = ni_dnscache_new(NI_DNSCACHE_ENTRIES_MAX, NI_DNSCACHE_AGE_MAX_US);
+    if (!dx->cache) { free(dx); return NULL; }
+    return dx;
+}
+
+void ni_dissect_free(ni_dissect *dx)
+{
+    if (!dx) return;
+    ni_dnscache_free(dx->cache);
+    free(dx);
+}
+
+void ni_app_state_release(ni_app_state *st)
+{
+    if (!st) return;
+    if (st->proto == NI_APP_QUIC && st->ext) ni_quic_state_free(st->ext);
+    st->ext = NULL;
+}
+
+void ni_dissect_session_start(ni_dissect *dx, ni_session *s)
+{
+    if (s->dns_name || !s->arena) return;
+    const char *name = ni_dnscache_lookup(dx->cache, &s->client, &s->server, s->first_us);
+    if (name) s->dns_name = ni_arena_strdup(s->arena, name);
+}
+
+/* ---- DNS ------------------------------------------------------------------ */
+
+static bool is_dns_port(uint16_t p) { return p == 53 || p == 5353 || p == 5355; }
+
+static bool is_multicast(const ni_addr *a)
+{
+    if (a->family == 4) return (a->b[0] & 0xf0) == 0xe0;
+    if (a->family == 6) return a->b[0] == 0xff;
+    return true;
+}
+
+/* One DNS message of direction dir: evidence, cache, counters. */
+static void dns_message(ni_dissect *dx, ni_session *s, int dir, const uint8_t *p, size_t n,
+                        int64_t ts_us)
+{
+    ni_dns_info info;
+    ni_err e = ni_dns_parse(s, p, n, &info);
+    dx->st->dns_messages++;
+    if (e != NI_OK) dx->st->dissect_errors++;
+    if (!info.response || info.rcode != 0 || !info.qname[0]) return;
+    /* the querier is the receiver of the response */
+    const ni_addr *querier = dir == 1 ? &s->client : &s->server;
+    if (is_multicast(querier)) return;
+    for (unsigned i = 0; i < info.naddr; i++)
+        ni_dnscache_add(dx->cache, querier, &info.addr[i], info.qname, info.ttl[i], ts_us);
+}
+
+/* DNS over TCP: 2-byte length, message; several per stream. */
+static size_t dns_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                         const uint8_t *p, size_t n, int64_t ts_us)
+{
+    ni_cursor c;
+    ni_cur_init(&c, p, n);
+    while (ni_cur_left(&c) >= 2) {
+        size_t start = c.off;
+        uint16_t len = ni_cur_u16(&c);
+        if (len < 12) { dx->st->dissect_errors++; st->done[dir] = 1; break; }
+        if (ni_cur_left(&c) < len) {
+            if ((size_t)len + 2 > NI_STREAM_BUF_MAX) {   /* never fits: what we have */
+                dns_message(dx, s, dir, ni_cur_ptr(&c), ni_cur_left(&c), ts_us);
+                st->done[dir] = 1;
+                return n;
+            }
+            c.off = start;
+            break;
+        }
+        dns_message(dx, s, dir, ni_cur_bytes(&c, len), len, ts_us);
+    }
+    return c.off;
+}
+
+static bool dns_tcp_plausible(const uint8_t *p, size_t n)
+{
+    if (n < DNS_TCP_HDR) return false;
+    size_t len = ((size_t)p[0] << 8) | p[1];
+    if (len < 12) return false;
+    return ni_dns_plausible(p + 2, n - 2 < len ? n - 2 : len);
+}
+
+/* ---- TCP ------------------------------------------------------------------ */
+
+static size_t tls_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                         const uint8_t *p, size_t n)
+{
+    ni_tls_result r = ni_tls_parse_stream(s, dir, p, n);
+    switch (r) {
+    case NI_TLS_NEED_MORE:
+        return 0;
+    case NI_TLS_DONE:
+        if (dir == 0 ? s->tls_client_version != 0 : (s->tls_version != 0 || s->tls_cipher != 0))
+            dx->st->tls_hellos++;
+        break;
+    case NI_TLS_MALFORMED:
+        dx->st->dissect_errors++;
+        break;
+    case NI_TLS_NOT_TLS:
+        if (dir == 0) dx->st->dissect_errors++;
+        break;
+    }
+    st->done[dir] = 1;
+    return n;
+}
+
+size_t ni_dissect_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                         const uint8_t *p, size_t n, int64_t ts_us)
+{
+    if (dir != 0 && dir != 1) return n;
+    if (st->done[dir] || n == 0) return st->done[dir] ? n : 0;
+    bool port53 = s->client_port == 53 || s->server_port == 53;
+
+    if (st->proto == NI_APP_UNKNOWN) {
+        if (dir == 1) {
+            if (port53 && dns_tcp_plausible(p, n)) {
+                st->proto = NI_APP_DNS;
+            } else {
+                if (n > 4096) st->done[1] = 1;      /* the client side never decided */
+                return st->done[1] ? n : 0;
+            }
+        } else {
+            int http = ni_http_probe(p, n);
+            if (http == 1) st->proto = NI_APP_HTTP;
+            else if (ni_tls_probe(p, n)) st->proto = NI_APP_TLS;
+            else if (port53 && dns_tcp_plausible(p, n)) st->proto = NI_APP_DNS;
+            else if (http < 0 || (port53 && n < DNS_TCP_HDR)) return 0;
+            else {
+                st->proto = NI_APP_OTHER;
+                st->done[0] = st->done[1] = 1;
+                return n;
+            }
+        }
+    }
+
+    switch (st->proto) {
+    case NI_APP_HTTP:
+        if (dir == 1) { st->done[1] = 1; return n; }
+        {
+            ni_http_counts cnt = {0, 0};
+            size_t used = ni_http_stream(st, s, p, n, &cnt);
+            dx->st->http_requests += cnt.requests;
+            dx->st->dissect_errors += cnt.errors;
+            return st->done[0] ? n : used;
+        }
+    case NI_APP_TLS:
+        return tls_stream(dx, st, s, dir, p, n);
+    case NI_APP_DNS:
+        return dns_stream(dx, st, s, dir, p, n, ts_us);
+    default:
+        st->done[dir] = 1;
+        return n;
+    }
+}
+
+/* ---- datagrams ------------------------------------------------------------ */
+
+static unsigned tries(const ni_app_state *st, int dir) { return (st->flags >> (4 + 2 * dir)) & 3u; }
+
+static void udp_miss(ni_app_state *st, int dir)
+{
+    unsigned t = tries(st, dir) + 1;
+    if (t >= UDP_TRIES_MAX) { st->done[dir] = 1; return; }
+    st->flags = (uint8_t)((st->flags & ~(3u << (4 + 2 * dir))) | (t << (4 + 2 * dir)));
+}
+
+/* An HTTP request carried in one datagram (SSDP and other HTTPU). */
+static bool http_datagram(ni_dissect *dx, ni_session *s, const uint8_t *p, size_t n)
+{
+    if (ni_http_probe(p, n) != 1) return false;
+    size_t head = ni_http_head_len(p, n < NI_HTTP_HEADER_MAX ? n : NI_HTTP_HEADER_MAX);
+    if (head == 0) head = n;             /* a datagram without the final empty line */
+    ni_http_body body;
+    uint64_t blen;
+    ni_err e = ni_http_parse_request(s, p, head, true, &body, &blen);
+    if (e == NI_ERR_FORMAT) return false;
+    if (e == NI_OK) dx->st->http_requests++;
+    else if (s->http_count < NI_HTTP_REQUESTS_MAX) dx->st->dissect_errors++;
+    return true;
+}
+
+static void quic_datagram(ni_dissect *dx, ni_app_state *st, ni_session *s, const uint8_t *p,
+                          size_t n)
+{
+    if (ni_quic_probe(p, n)) dx->st->quic_initials++;
+    ni_quic_state *q = st->ext;
+    bool done = ni_quic_datagram(&q, s, p, n);
+    st->ext = q;
+    if (done) {
+        st->done[0] = 1;
+        if (s->tls_client_version || s->sni) s->quic = true;
+    }
+}
+
+void ni_dissect_datagram(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                         const uint8_t *p, size_t n, int64_t ts_us)
+{
+    if ((dir != 0 && dir != 1) || st->done[dir] || n == 0) return;
+    if (st->proto == NI_APP_UNKNOWN) {
+        bool dns_port = is_dns_port(s->client_port) || is_dns_port(s->server_port);
+        if (dns_port && ni_dns_plausible(p, n)) {
+            st->proto = NI_APP_DNS;
+        } else if (dir == 0 && ni_quic_probe(p, n)) {
+            st->proto = NI_APP_QUIC;
+        } else if (http_datagram(dx, s, p, n)) {
+            st->proto = NI_APP_HTTP;
+            st->flags = 0;
+            return;
+        } else {
+            udp_miss(st, dir);
+            return;
+        }
+        st->flags = 0;
+    }
+    switch (st->proto) {
+    case NI_APP_DNS:
+        dns_message(dx, s, dir, p, n, ts_us);
+        break;
+    case NI_APP_QUIC:
+        if (dir == 0) quic_datagram(dx, st, s, p, n);
+        else st->done[1] = 1;
+        break;
+    case NI_APP_HTTP:
+        http_datagram(dx, s, p, n);
+        break;
+    default:
+        st->done[dir] = 1;
+        break;
+    }
+}

@@ -1,0 +1,434 @@
+/* ni_enrich.c — the enrichment stage (see ni_enrich.h): loads the catalogues
+ * and databases once and turns a session's evidence into meaning. */
+#include "enrich/ni_enrich.h"
+#include "enrich/ni_catalog.h"
+#include "enrich/ni_country.h"
+#include "enrich/ni_dates.h"
+#include "enrich/ni_geo.h"
+#include "enrich/ni_asn.h"
+#include "enrich/ni_tsv.h"
+#include "enrich/ni_ua.h"
+#include "enrich/ni_uaverdict.h"
+#include "core/ni_arena.h"
+#include "core/ni_map.h"
+#include "core/ni_prefix.h"
+#include "session/ni_target.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NI_UA_CACHE 65536
+
+typedef struct ndpi_vpn { char *provider, *protocol; } ndpi_vpn;
+
+struct ni_enrich {
+    char data_dir[512];
+    ni_catalog *cat;
+    ni_dates *dates;
+    ni_countries *countries;
+    ni_geo *geo;
+    ni_asn *asn;
+    ni_ua_db *uadb;
+    ni_ua *ua;
+    ni_uav *uav;
+    ni_map *vendors;        /* "kind\tname" → vendor (strdup'd) */
+    ni_map *ndpi;           /* nDPI name → ndpi_vpn */
+    ni_map *country_nets;   /* "CC" → net list, for the synthetic world */
+    char date_buf[16];
+};
+
+static void free_ndpi(void *v)
+{
+    ndpi_vpn *n = v;
+    if (!n) return;
+    free(n->provider); free(n->protocol); free(n);
+}
+
+static ni_err load_vendors(ni_enrich *en, ni_error *err)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/vendors.tsv", en->data_dir);
+    ni_tsv t;
+    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
+    int ck = ni_tsv_need(&t, "kind", err), cn = ni_tsv_need(&t, "name", err), cv = ni_tsv_need(&t, "vendor", err);
+    int cs = ni_tsv_need(&t, "source", err);
+    if (ck < 0 || cn < 0 || cv < 0 || cs < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int r;
+    while ((r = ni_tsv_next(&t, err)) > 0) {
+        char key[256];
+        if (!*ni_tsv_field(&t, cs)) { ni_tsv_error(&t, err, "no source"); r = -1; break; }
+        snprintf(key, sizeof key, "%s\t%s", ni_tsv_field(&t, ck), ni_tsv_field(&t, cn));
+        char *v = strdup(ni_tsv_field(&t, cv));
+        if (!v || ni_map_put(en->vendors, key, v)) { free(v); r = -1; break; }
+    }
+    ni_tsv_close(&t);
+    return r < 0 ? NI_ERR_DATA : NI_OK;
+}
+
+static ni_err load_ndpi(ni_enrich *en, ni_error *err)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/ndpi-vpn.tsv", en->data_dir);
+    ni_tsv t;
+    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
+    int cn = ni_tsv_need(&t, "ndpi", err), cp = ni_tsv_need(&t, "provider", err), cr = ni_tsv_need(&t, "protocol", err);
+    if (cn < 0 || cp < 0 || cr < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int r;
+    while ((r = ni_tsv_next(&t, err)) > 0) {
+        ndpi_vpn *n = calloc(1, sizeof *n);
+        if (!n) { r = -1; break; }
+        const char *p = ni_tsv_field(&t, cp), *q = ni_tsv_field(&t, cr);
+        n->provider = *p ? strdup(p) : NULL;
+        n->protocol = *q ? strdup(q) : NULL;
+        if (ni_map_put(en->ndpi, ni_tsv_field(&t, cn), n)) { free_ndpi(n); r = -1; break; }
+    }
+    ni_tsv_close(&t);
+    return r < 0 ? NI_ERR_DATA : NI_OK;
+}
+
+ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
+{
+    ni_enrich *en = calloc(1, sizeof *en);
+    if (!en) { ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory"); return NULL; }
+    if (cfg && cfg->data_dir) snprintf(en->data_dir, sizeof en->data_dir, "%s", cfg->data_dir);
+    else if (ni_data_dir(en->data_dir, sizeof en->data_dir)) {
+        ni_error_set(err, NI_ERR_DATA, "data directory not found (set NETINTEL_DATA)");
+        free(en);
+        return NULL;
+    }
+    en->vendors = ni_map_new(100000);
+    en->ndpi = ni_map_new(10000);
+    en->country_nets = ni_map_new(1000);
+    en->cat = ni_catalog_new();
+    en->dates = ni_dates_new();
+    if (!en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
+        ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
+        goto fail;
+    }
+    if (ni_catalog_load(en->cat, en->data_dir, err)) goto fail;
+    if (ni_dates_load(en->dates, en->data_dir, err)) goto fail;
+    if (!(en->countries = ni_countries_load(en->data_dir, err))) goto fail;
+    if (load_vendors(en, err) || load_ndpi(en, err)) goto fail;
+    char path[600];
+    snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", en->data_dir);
+    if (!(en->uadb = ni_ua_db_load(path, err))) goto fail;
+    if (!(en->ua = ni_ua_new(en->uadb, NI_UA_CACHE, err))) goto fail;
+    if (!(en->uav = ni_uav_load(en->data_dir, err))) goto fail;
+    if (!cfg || !cfg->no_geo) {
+        char gp[1024];
+        if (ni_geo_resolve_path(cfg ? cfg->geoip_path : NULL, en->data_dir, gp, sizeof gp, err)) goto fail;
+        if (!(en->geo = ni_geo_open(gp, 0, err))) goto fail;
+        if (!(en->asn = ni_asn_open(cfg ? cfg->asn_path : NULL, en->data_dir, err))) goto fail;
+    }
+    return en;
+fail:
+    ni_enrich_free(en);
+    return NULL;
+}
+
+static void free_nets(void *v)
+{
+    ni_prefix_set *ps = v;
+    ni_prefix_free(ps);
+}
+
+void ni_enrich_free(ni_enrich *en)
+{
+    if (!en) return;
+    ni_catalog_free(en->cat);
+    ni_dates_free(en->dates);
+    ni_countries_free(en->countries);
+    ni_geo_free(en->geo);
+    ni_asn_free(en->asn);
+    ni_ua_free(en->ua);
+    ni_ua_db_free(en->uadb);
+    ni_uav_free(en->uav);
+    ni_map_free(en->vendors, free);
+    ni_map_free(en->ndpi, free_ndpi);
+    ni_map_free(en->country_nets, free_nets);
+    free(en);
+}
+
+ni_ua *ni_enrich_ua_parser(ni_enrich *en) { return en->ua; }
+const ni_uav *ni_enrich_ua_verdicts(ni_enrich *en) { return en->uav; }
+
+/* ---- pieces ------------------------------------------------------------- */
+static const char *dup(ni_session *s, const char *v)
+{
+    return v && s->arena ? ni_arena_strdup(s->arena, v) : NULL;
+}
+
+/* "major.minor.patch" of the parts present, copied into the arena. */
+static const char *version(ni_session *s, const ni_ua_agent *a)
+{
+    if (!a->major) return NULL;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s%s%s%s%s", a->major, a->minor ? "." : "", a->minor ? a->minor : "",
+             a->minor && a->patch ? "." : "", a->minor && a->patch ? a->patch : "");
+    return dup(s, buf);
+}
+
+void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *platform,
+                  const char *platform_version, const char *model)
+{
+    if (!ua || !en->ua || !en->uav) return;
+    ni_uav_hints h = { platform, platform_version, model };
+    ni_uav_verdict v;
+    ni_uav_parse(en->uav, en->ua, ua, strlen(ua), &h, &v);
+    const ni_ua_result *r = v.ua;
+    if (r->browser.family && strcmp(r->browser.family, "Other")) {
+        s->ua_browser = dup(s, r->browser.family);
+        s->ua_browser_version = version(s, &r->browser);
+    }
+    if (r->os.family && strcmp(r->os.family, "Other")) {
+        s->ua_os = dup(s, r->os.family);
+        s->ua_os_version = version(s, &r->os);
+    }
+    s->ua_maker = dup(s, v.maker);
+    s->ua_model = dup(s, v.model);
+    s->ua_form_factor = dup(s, v.form_factor);
+    s->ua_kind = dup(s, v.kind);
+    s->windows_version = dup(s, v.windows_version);
+}
+
+static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
+                const char **org, ni_session *s)
+{
+    if (en->geo) {
+        ni_geo_result r;
+        if (ni_geo_lookup(en->geo, a, &r, NULL) == NI_OK && r.found && r.country[0]) {
+            const ni_country_info *ci = ni_countries_get(en->countries, r.country);
+            *cc = ci ? ci->alpha2 : dup(s, r.country);
+            *cont = ci ? ci->continent : NULL;
+        }
+    }
+    if (en->asn) {
+        ni_asn_result ar;
+        if (ni_asn_lookup(en->asn, a, &ar) && ar.asn) {
+            *asn = ar.asn;
+            *org = ar.org;
+        }
+    }
+}
+
+static const char *http_host(const ni_session *s)
+{
+    for (const ni_http_req *r = s->http; r; r = r->next) if (r->host && *r->host) return r->host;
+    return NULL;
+}
+
+void ni_enrich_session(ni_enrich *en, ni_session *s)
+{
+    /* geography */
+    geo(en, &s->client, &s->client_country, &s->client_continent, &s->client_asn, &s->client_as_org, s);
+    geo(en, &s->server, &s->server_country, &s->server_continent, &s->server_asn, &s->server_as_org, s);
+
+    /* User-Agent: the first request that has one */
+    for (const ni_http_req *r = s->http; r; r = r->next)
+        if (r->user_agent && *r->user_agent) {
+            ni_enrich_ua(en, s, r->user_agent, r->ch_ua_platform, r->ch_ua_platform_version, r->ch_ua_model);
+            break;
+        }
+
+    /* service and VPN provider by name: SNI, Host, DNS-learned name */
+    const char *names[3] = { s->sni, http_host(s), s->dns_name };
+    static const char *const evs[3] = { "sni", "http_host", "dns_name" };
+    const ni_catalog_entry *vpn = NULL;
+    const char *vpn_ev = NULL;
+    for (int i = 0; i < 3; i++) {
+        if (!names[i] || !*names[i]) continue;
+        if (!s->service) {
+            const ni_catalog_entry *e = ni_catalog_service_domain(en->cat, names[i]);
+            if (e) { s->service = e->name; s->category = e->category; s->service_evidence = evs[i]; }
+        }
+        if (!vpn) {
+            vpn = ni_catalog_vpn_domain(en->cat, names[i]);
+            if (vpn) vpn_ev = evs[i];
+        }
+    }
+    /* a provider named by the session outranks an address-only service match
+     * (a VPN site behind a CDN is the VPN provider's, not the CDN's) */
+    if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
+    if (!vpn) { vpn = ni_catalog_vpn_addr(en->cat, &s->server); if (vpn) vpn_ev = "ip"; }
+    if (!s->service) {
+        const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &s->server);
+        if (e) { s->service = e->name; s->category = e->category; s->service_evidence = "ip"; }
+    }
+    if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
+
+    /* nDPI fills gaps: a provider or tunnel protocol netintel did not see */
+    const ndpi_vpn *nv = NULL;
+    if (s->ndpi_protocol) {
+        nv = ni_map_get(en->ndpi, s->ndpi_protocol);
+        if (!nv) {
+            const char *dot = strchr(s->ndpi_protocol, '.');
+            if (dot) {
+                nv = ni_map_get(en->ndpi, dot + 1);
+                if (!nv) {
+                    char master[64];
+                    snprintf(master, sizeof master, "%.*s", (int)(dot - s->ndpi_protocol), s->ndpi_protocol);
+                    nv = ni_map_get(en->ndpi, master);
+                }
+            }
+        }
+    }
+    if (!s->vpn_protocol && nv && nv->protocol) s->vpn_protocol = nv->protocol;
+
+    if (vpn) {
+        s->vpn_provider = vpn->name;
+        if (s->vpn_protocol) s->vpn_evidence = "tunnel";
+        else if (!strcmp(vpn_ev, "ip") || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = "endpoint";
+        else s->vpn_evidence = "site";
+    } else if (nv && nv->provider) {
+        s->vpn_provider = nv->provider;
+        s->vpn_evidence = s->vpn_protocol ? "tunnel" : "endpoint";
+    } else if (s->vpn_protocol) {
+        s->vpn_evidence = "tunnel";
+    }
+}
+
+/* ---- look-ups for the profile --------------------------------------------- */
+static bool lk_device(void *ud, const char *maker, const char *code, const char **name, const char **released)
+{
+    ni_enrich *en = ud;
+    (void)maker;
+    const ni_device_info *d = code ? ni_dates_device(en->dates, code) : NULL;
+    if (!d) return false;
+    *name = d->name;
+    *released = d->release;
+    return true;
+}
+
+static const char *lk_browser(void *ud, const char *family, const char *major)
+{
+    ni_enrich *en = ud;
+    ni_browser_release r;
+    if (!family || !major || !ni_dates_browser(en->dates, family, major, &r)) return NULL;
+    return r.date;
+}
+
+static bool lk_os(void *ud, const char *family, const char *version, const char **rel, const char **eos)
+{
+    ni_enrich *en = ud;
+    const ni_os_info *o = ni_dates_os(en->dates, family, version);
+    if (!o) return false;
+    *rel = o->release;
+    *eos = o->end_of_support;
+    return true;
+}
+
+static const char *lk_vendor(void *ud, const char *kind, const char *name)
+{
+    ni_enrich *en = ud;
+    char key[256];
+    snprintf(key, sizeof key, "%s\t%s", kind, name);
+    return ni_map_get(en->vendors, key);
+}
+
+ni_profile_lookups ni_enrich_profile_lookups(ni_enrich *en)
+{
+    ni_profile_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor };
+    return l;
+}
+
+/* ---- single look-ups -------------------------------------------------------- */
+bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out)
+{
+    ni_addr a;
+    if (ni_addr_parse(text, &a) == NI_OK) {
+        out->server = a;
+        geo(en, &a, &out->server_country, &out->server_continent, &out->server_asn, &out->server_as_org, out);
+        const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &a);
+        if (e) { out->service = e->name; out->category = e->category; out->service_evidence = "ip"; }
+        const ni_catalog_entry *v = ni_catalog_vpn_addr(en->cat, &a);
+        if (v) { out->vpn_provider = v->name; out->vpn_evidence = "endpoint"; }
+        return true;
+    }
+    const ni_catalog_entry *e = ni_catalog_service_domain(en->cat, text);
+    const ni_catalog_entry *v = ni_catalog_vpn_domain(en->cat, text);
+    if (!strchr(text, '.')) return false;
+    if (e) { out->service = e->name; out->category = e->category; out->service_evidence = "sni"; }
+    if (v) {
+        out->vpn_provider = v->name;
+        out->vpn_evidence = v->kind && !strcmp(v->kind, "server") ? "endpoint" : "site";
+        if (!e) { out->service = v->name; out->category = "vpn"; }
+    }
+    return true;
+}
+
+/* ---- country addresses for the synthetic world ------------------------------ */
+static ni_err add_net(void *ud, const ni_addr *addr, unsigned len)
+{
+    ni_prefix_set *ps = ud;
+    if (addr->family != 4 || len > 28 || ni_prefix_count(ps) >= 4096) return NI_OK;
+    return ni_prefix_add(ps, addr, len, NULL) == NI_ERR_LIMIT ? NI_OK : NI_OK;
+}
+
+typedef struct pick_ctx { uint64_t want, i; ni_addr found; unsigned len; } pick_ctx;
+static void pick_fn(void *ud, const ni_addr *addr, unsigned len, void *value)
+{
+    (void)value;
+    pick_ctx *p = ud;
+    if (p->i++ == p->want) { p->found = *addr; p->len = len; }
+}
+
+ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr *out)
+{
+    if (!en->geo) return NI_ERR_NOTFOUND;
+    ni_prefix_set *ps = ni_map_get(en->country_nets, cc);
+    if (!ps) {
+        ps = ni_prefix_new();
+        if (!ps) return NI_ERR_NOMEM;
+        ni_geo_country_prefixes(en->geo, cc, add_net, ps, NULL);
+        if (ni_map_put(en->country_nets, cc, ps)) { ni_prefix_free(ps); return NI_ERR_NOMEM; }
+    }
+    size_t n = ni_prefix_count(ps);
+    if (!n) return NI_ERR_NOTFOUND;
+    pick_ctx p = { r % n, 0, {0}, 0 };
+    ni_prefix_walk(ps, pick_fn, &p);
+    /* a host inside the network: network + 1 + (r / n) within the block */
+    uint32_t v = (uint32_t)p.found.b[0] << 24 | (uint32_t)p.found.b[1] << 16 | (uint32_t)p.found.b[2] << 8 | p.found.b[3];
+    uint32_t size = p.len >= 32 ? 1 : (uint32_t)1 << (32 - p.len);
+    v += size > 2 ? 1 + (uint32_t)((r / n) % (size - 2)) : 0;
+    *out = p.found;
+    out->b[0] = (uint8_t)(v >> 24); out->b[1] = (uint8_t)(v >> 16); out->b[2] = (uint8_t)(v >> 8); out->b[3] = (uint8_t)v;
+    return NI_OK;
+}
+
+/* ---- target resolution: country:CC and asn:N ---------------------------------- */
+static ni_err add_target_net(void *ud, const ni_addr *addr, unsigned len)
+{
+    return ni_target_add_prefix(ud, addr, len);
+}
+
+ni_err ni_enrich_resolve_target(void *ud, const char *kind, const char *value, ni_target *t, ni_error *err)
+{
+    ni_enrich *en = ud;
+    size_t before = ni_target_count(t);
+    if (!strcmp(kind, "country")) {
+        if (!en->geo) return ni_error_set(err, NI_ERR_UNSUPPORTED, "no GeoIP database loaded");
+        if (strlen(value) != 2) return ni_error_set(err, NI_ERR_ARG, "expected a two-letter country code");
+        char cc[3] = { (char)(value[0] & ~0x20), (char)(value[1] & ~0x20), 0 };
+        ni_err e = ni_geo_country_prefixes(en->geo, cc, add_target_net, t, err);
+        if (e) return e;
+        if (ni_target_count(t) == before) return ni_error_set(err, NI_ERR_NOTFOUND, "no network of %s in %s", cc, ni_geo_path(en->geo));
+        return NI_OK;
+    }
+    if (!strcmp(kind, "asn")) {
+        if (!en->asn) return ni_error_set(err, NI_ERR_UNSUPPORTED, "no ASN data loaded");
+        const char *v = value;
+        if (!strncasecmp(v, "AS", 2)) v += 2;
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (!*v || *end || errno || n == 0 || n > 4294967295ul) return ni_error_set(err, NI_ERR_ARG, "expected an AS number");
+        ni_err e = ni_asn_prefixes(en->asn, (uint32_t)n, add_target_net, t);
+        if (e) return ni_error_set(err, e, "cannot list the networks of AS%lu", n);
+        if (ni_target_count(t) == before) return ni_error_set(err, NI_ERR_NOTFOUND, "AS%lu announces no network in the ASN data", n);
+        return NI_OK;
+    }
+    return ni_error_set(err, NI_ERR_ARG, "unknown kind '%s'", kind);
+}

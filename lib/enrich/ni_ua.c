@@ -1,0 +1,866 @@
+/* ni_ua.c — uap-core User-Agent parser (see ni_ua.h for the semantics it
+ * follows: uap-core docs/specification.md and its reference implementation).
+ *
+ * Layout: loading (libyaml document API → rules), the literal analysis of
+ * each pattern, the Aho-Corasick automaton over all literals, the per-thread
+ * parser with its set-associative cache, and the field substitution rules. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "enrich/ni_ua.h"
+
+#include <errno.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "core/ni_limits.h"
+#include "core/ni_map.h"
+
+#define NFIELDS 5            /* replacement slots per rule */
+#define LIT_MIN 2            /* shortest literal worth filtering on */
+#define LIT_ALTS_MAX 256     /* alternatives kept per requirement */
+#define LIT_LEN_MAX 32       /* literal runs are cut here (a prefix still must occur) */
+#define RE_NEST_MAX 64       /* group nesting followed by the analysis */
+
+typedef struct rule {
+    pcre2_code *re;
+    char *rep[NFIELDS];      /* replacement templates or NULL */
+    uint32_t ngroups;
+    uint8_t full;            /* bits of the requirement sets; 0 = always tried */
+} rule;
+
+struct ni_ua_db {
+    rule *rules;             /* all lists, in order: browser, os, device */
+    size_t nrules;
+    size_t start[NI_UA_LIST__COUNT + 1];
+    size_t unfiltered[NI_UA_LIST__COUNT];
+    size_t words;            /* uint64 words of a rule bitset */
+    uint64_t *always;        /* rules without a literal */
+    /* literals: lit_rules[lit_off[i] .. lit_off[i+1]) are the rules of literal i */
+    size_t nlits;
+    uint32_t *lit_off, *lit_rules;
+    /* Aho-Corasick DFA over byte classes (lower-cased) */
+    uint8_t cls[256];
+    uint32_t nclasses, nstates;
+    uint32_t *delta;         /* nstates * nclasses */
+    int32_t *out;            /* literal ending at this state, or -1 */
+    uint32_t *dict;          /* nearest suffix state with an output, 0 = none */
+    size_t jit_ok;
+};
+
+/* ---------------------------------------------------------------- loading */
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+static const char *const field_keys[NI_UA_LIST__COUNT][NFIELDS] = {
+    { "family_replacement", "v1_replacement", "v2_replacement", "v3_replacement", "v4_replacement" },
+    { "os_replacement", "os_v1_replacement", "os_v2_replacement", "os_v3_replacement", "os_v4_replacement" },
+    { "device_replacement", "brand_replacement", "model_replacement", NULL, NULL },
+};
+static const char *const list_keys[NI_UA_LIST__COUNT] = {
+    "user_agent_parsers", "os_parsers", "device_parsers"
+};
+
+static const char *scalar(yaml_document_t *d, yaml_node_t *n)
+{
+    (void)d;
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const char *path,
+                           int list, size_t idx, size_t *jit_ok, ni_error *err)
+{
+    int ec; PCRE2_SIZE eo;
+    r->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                          caseless ? PCRE2_CASELESS : 0, &ec, &eo, NULL);
+    if (!r->re) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu]: regex '%s' does not compile at %zu: %s",
+                            path, list_keys[list], idx, pattern, (size_t)eo, (char *)msg);
+    }
+    if (pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0) (*jit_ok)++;
+    pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &r->ngroups);
+    return NI_OK;
+}
+
+static void rule_release(rule *r)
+{
+    pcre2_code_free(r->re);
+    for (int i = 0; i < NFIELDS; i++) free(r->rep[i]);
+}
+
+/* ------------------------------------------------------ literal analysis */
+
+/* A requirement: one of alts[] must occur (lower-cased), or none known. */
+typedef struct req {
+    bool none;
+    int n;
+    char alt[LIT_ALTS_MAX][LIT_LEN_MAX + 1];
+} req;
+
+typedef struct lparse {
+    const char *p;
+    size_t i, n;
+    bool fail;               /* a construct we do not understand: no literal */
+    int depth;
+} lparse;
+
+static size_t req_minlen(const req *r)
+{
+    size_t m = SIZE_MAX;
+    for (int i = 0; i < r->n; i++) { size_t l = strlen(r->alt[i]); if (l < m) m = l; }
+    return r->n ? m : 0;
+}
+
+/* true when a is a better filter than b */
+static bool req_better(const req *a, const req *b)
+{
+    if (a->none) return false;
+    if (b->none) return true;
+    size_t la = req_minlen(a), lb = req_minlen(b);
+    if (la >= 4 && lb >= 4) return a->n < b->n || (a->n == b->n && la > lb);
+    return la > lb || (la == lb && a->n < b->n);
+}
+
+/* Requirements that must all hold (a conjunction); n == 0: none known. */
+#define CONJ_MAX 4
+typedef struct conj { int n; req r[CONJ_MAX]; } conj;
+
+static void conj_add(conj *c, const req *r)
+{
+    if (r->none || !r->n || req_minlen(r) < LIT_MIN) return;
+    if (c->n < CONJ_MAX) { c->r[c->n++] = *r; return; }
+    int worst = 0;
+    for (int i = 1; i < c->n; i++) if (req_better(&c->r[worst], &c->r[i])) worst = i;
+    if (req_better(r, &c->r[worst])) c->r[worst] = *r;
+}
+
+static const req *conj_best(const conj *c)
+{
+    const req *b = NULL;
+    for (int i = 0; i < c->n; i++) if (!b || req_better(&c->r[i], b)) b = &c->r[i];
+    return b;
+}
+
+static int lc(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Parses a quantifier at lp->i; returns its minimum count (1 when none). */
+static unsigned quantifier(lparse *lp)
+{
+    unsigned min = 1;
+    if (lp->i >= lp->n) return 1;
+    char c = lp->p[lp->i];
+    if (c == '?' || c == '*') { min = 0; lp->i++; }
+    else if (c == '+') { min = 1; lp->i++; }
+    else if (c == '{') {
+        size_t j = lp->i + 1; unsigned v = 0; bool digits = false;
+        while (j < lp->n && lp->p[j] >= '0' && lp->p[j] <= '9') { v = v * 10 + (unsigned)(lp->p[j] - '0'); if (v > 100000) v = 100000; j++; digits = true; }
+        if (!digits) return 1;                       /* a literal '{' */
+        if (j < lp->n && lp->p[j] == ',') { j++; while (j < lp->n && lp->p[j] >= '0' && lp->p[j] <= '9') j++; }
+        if (j >= lp->n || lp->p[j] != '}') return 1;  /* a literal '{' */
+        lp->i = j + 1; min = v;
+    } else return 1;
+    if (lp->i < lp->n && (lp->p[lp->i] == '?' || lp->p[lp->i] == '+')) lp->i++; /* lazy / possessive */
+    return min;
+}
+
+static bool quantifier_follows(const lparse *lp)
+{
+    if (lp->i >= lp->n) return false;
+    char c = lp->p[lp->i];
+    if (c == '?' || c == '*' || c == '+') return true;
+    if (c == '{') {
+        size_t j = lp->i + 1; bool d = false;
+        while (j < lp->n && lp->p[j] >= '0' && lp->p[j] <= '9') { j++; d = true; }
+        if (!d) return false;
+        if (j < lp->n && lp->p[j] == ',') { j++; while (j < lp->n && lp->p[j] >= '0' && lp->p[j] <= '9') j++; }
+        return j < lp->n && lp->p[j] == '}';
+    }
+    return false;
+}
+
+static void parse_alt(lparse *lp, conj *out);
+
+/* Skips a character class at '['.  Returns the one character it stands for
+ * once lower-cased ([Ss], [x]), or -1 when it is a real class. */
+static int skip_class(lparse *lp)
+{
+    int only = -2;           /* -2: no member yet, -1: several */
+    bool neg = false;
+    lp->i++;
+    if (lp->i < lp->n && lp->p[lp->i] == '^') { neg = true; lp->i++; }
+    bool first = true;
+    while (lp->i < lp->n && (lp->p[lp->i] != ']' || first)) {
+        first = false;
+        int c = (unsigned char)lp->p[lp->i];
+        if (c == '\\') {
+            if (lp->i + 1 >= lp->n) break;
+            int e = (unsigned char)lp->p[lp->i + 1];
+            bool alnum = (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9');
+            c = alnum ? -1 : e;      /* \d, \w, \x.. : not one character */
+            lp->i++;
+        } else if (c == '[' && lp->i + 1 < lp->n && lp->p[lp->i + 1] == ':') {
+            const char *e = strstr(lp->p + lp->i + 2, ":]");
+            if (!e) { lp->fail = true; lp->i = lp->n; return -1; }
+            lp->i = (size_t)(e - lp->p) + 1;
+            c = -1;
+        } else if (lp->i + 2 < lp->n && lp->p[lp->i + 1] == '-' && lp->p[lp->i + 2] != ']') {
+            c = -1;                  /* a range */
+        }
+        if (c < 0x20 || c >= 0x80) only = -1;
+        else if (only == -2) only = lc(c);
+        else if (only != lc(c)) only = -1;
+        lp->i++;
+    }
+    if (lp->i >= lp->n) { lp->fail = true; return -1; }
+    lp->i++;
+    return neg || only < 0 ? -1 : only;
+}
+
+static void flush_run(char *run, size_t *rl, conj *best, req *tmp)
+{
+    if (*rl >= LIT_MIN) {
+        tmp->none = false; tmp->n = 1;
+        memcpy(tmp->alt[0], run, *rl); tmp->alt[0][*rl] = 0;
+        conj_add(best, tmp);
+    }
+    *rl = 0;
+}
+
+/* A sequence up to '|' or ')' or the end. */
+static void parse_seq(lparse *lp, conj *best)
+{
+    char run[LIT_LEN_MAX + 1]; size_t rl = 0;
+    req *tmp = malloc(sizeof *tmp);
+    conj *sub = malloc(sizeof *sub);
+    best->n = 0;
+    if (!tmp || !sub) { lp->fail = true; free(tmp); free(sub); return; }
+    while (lp->i < lp->n && !lp->fail) {
+        char c = lp->p[lp->i];
+        if (c == '|' || c == ')') break;
+        if (c == '(') {
+            flush_run(run, &rl, best, tmp);
+            bool look = false;
+            lp->i++;
+            if (lp->i < lp->n && lp->p[lp->i] == '?') {
+                lp->i++;
+                char d = lp->i < lp->n ? lp->p[lp->i] : 0;
+                if (d == ':') lp->i++;
+                else if (d == '=' || d == '!') { look = true; lp->i++; }
+                else if (d == '<' && lp->i + 1 < lp->n && (lp->p[lp->i + 1] == '=' || lp->p[lp->i + 1] == '!')) { look = true; lp->i += 2; }
+                else if (d == 'P' || d == '<' || d == '\'') {
+                    if (d == 'P') lp->i++;
+                    if (lp->i >= lp->n || (lp->p[lp->i] != '<' && lp->p[lp->i] != '\'')) { lp->fail = true; break; }
+                    char close = lp->p[lp->i] == '<' ? '>' : '\'';
+                    while (lp->i < lp->n && lp->p[lp->i] != close) lp->i++;
+                    lp->i++;
+                } else {
+                    /* inline flags (?i) / (?i:...) — lower-casing covers them */
+                    while (lp->i < lp->n && ((lp->p[lp->i] >= 'a' && lp->p[lp->i] <= 'z') || lp->p[lp->i] == '-')) lp->i++;
+                    if (lp->i < lp->n && lp->p[lp->i] == ')') { lp->i++; continue; }
+                    if (lp->i < lp->n && lp->p[lp->i] == ':') lp->i++;
+                    else { lp->fail = true; break; }
+                }
+            }
+            if (++lp->depth > RE_NEST_MAX) { lp->fail = true; break; }
+            parse_alt(lp, sub);
+            lp->depth--;
+            if (lp->i >= lp->n || lp->p[lp->i] != ')') { lp->fail = true; break; }
+            lp->i++;
+            unsigned min = quantifier(lp);
+            if (!look && min > 0) for (int k = 0; k < sub->n; k++) conj_add(best, &sub->r[k]);
+            continue;
+        }
+        if (c == '[') {
+            int one = skip_class(lp);
+            if (one < 0) { flush_run(run, &rl, best, tmp); quantifier(lp); continue; }
+            if (quantifier_follows(lp)) {
+                unsigned min = quantifier(lp);
+                if (min > 0 && rl < LIT_LEN_MAX) run[rl++] = (char)one;
+                flush_run(run, &rl, best, tmp);
+            } else if (rl < LIT_LEN_MAX) run[rl++] = (char)one;
+            else flush_run(run, &rl, best, tmp);
+            continue;
+        }
+        if (c == '.') { flush_run(run, &rl, best, tmp); lp->i++; quantifier(lp); continue; }
+        if (c == '^' || c == '$') { lp->i++; continue; }
+        int lit = -1;
+        if (c == '\\') {
+            if (lp->i + 1 >= lp->n) { lp->fail = true; break; }
+            char e = lp->p[lp->i + 1];
+            lp->i += 2;
+            if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
+                if (e == 't') lit = '\t';
+                else if (e == 'n') lit = '\n';
+                else if (e == 'r') lit = '\r';
+                else if (e == 'x' || e == 'u' || e == 'c' || e == 'p' || e == 'P' || e == 'k' || e == 'g' || e == 'Q' || e == 'E') { lp->fail = true; break; }
+                else { flush_run(run, &rl, best, tmp); quantifier(lp); continue; } /* \d \s \b \1 ... */
+            } else lit = (unsigned char)e;
+        } else if (c == '*' || c == '+' || c == '?') {
+            lp->fail = true; break;           /* a quantifier with nothing before it */
+        } else { lit = (unsigned char)c; lp->i++; }
+        if (lit < 0x20 || lit >= 0x80) { flush_run(run, &rl, best, tmp); quantifier(lp); continue; }
+        if (quantifier_follows(lp)) {
+            unsigned min = quantifier(lp);
+            if (min > 0 && rl < LIT_LEN_MAX) run[rl++] = (char)lc(lit);
+            flush_run(run, &rl, best, tmp);
+            continue;
+        }
+        if (rl < LIT_LEN_MAX) run[rl++] = (char)lc(lit);
+        else flush_run(run, &rl, best, tmp);   /* keep the 64-byte prefix, restart */
+    }
+    flush_run(run, &rl, best, tmp);
+    free(tmp); free(sub);
+}
+
+/* Alternatives: one branch keeps its conjunction; several become one
+ * requirement, the union of each branch's best. */
+static void parse_alt(lparse *lp, conj *out)
+{
+    parse_seq(lp, out);
+    if (lp->fail || lp->i >= lp->n || lp->p[lp->i] != '|') return;
+    conj *br = malloc(sizeof *br);
+    req *u = malloc(sizeof *u);
+    if (!br || !u) { lp->fail = true; free(br); free(u); out->n = 0; return; }
+    const req *b = conj_best(out);
+    if (b) *u = *b; else { u->none = true; u->n = 0; }
+    while (!lp->fail && lp->i < lp->n && lp->p[lp->i] == '|') {
+        lp->i++;
+        parse_seq(lp, br);
+        b = conj_best(br);
+        if (u->none || !b || u->n + b->n > LIT_ALTS_MAX) { u->none = true; continue; }
+        for (int k = 0; k < b->n; k++) memcpy(u->alt[u->n++], b->alt[k], LIT_LEN_MAX + 1);
+    }
+    out->n = 0;
+    conj_add(out, u);
+    free(br); free(u);
+}
+
+/* The literal requirements of a whole pattern (c->n == 0 when none). */
+static void analyse(const char *pattern, conj *c)
+{
+    lparse lp = { .p = pattern, .i = 0, .n = strlen(pattern), .fail = false, .depth = 0 };
+    parse_alt(&lp, c);
+    if (lp.fail || lp.i != lp.n) c->n = 0;
+}
+
+/* ----------------------------------------------------------- Aho-Corasick */
+
+typedef struct litacc {
+    ni_map *ids;             /* literal → (id + 1) */
+    char **lits; size_t nlits, alits;
+    uint32_t *pr_lit, *pr_rule; size_t npairs, apairs;
+} litacc;
+
+static ni_err litacc_add(litacc *a, const char *lit, uint32_t rule_idx)
+{
+    void *v = ni_map_get(a->ids, lit);
+    uint32_t id;
+    if (v) id = (uint32_t)((uintptr_t)v - 1);
+    else {
+        if (a->nlits == a->alits) {
+            size_t na = a->alits ? a->alits * 2 : 256;
+            char **nl = realloc(a->lits, na * sizeof *nl);
+            if (!nl) return NI_ERR_NOMEM;
+            a->lits = nl; a->alits = na;
+        }
+        if (!(a->lits[a->nlits] = xstrdup(lit))) return NI_ERR_NOMEM;
+        id = (uint32_t)a->nlits++;
+        if (ni_map_put(a->ids, lit, (void *)(uintptr_t)(id + 1)) != NI_OK) return NI_ERR_NOMEM;
+    }
+    if (a->npairs == a->apairs) {
+        size_t na = a->apairs ? a->apairs * 2 : 512;
+        uint32_t *l = realloc(a->pr_lit, na * sizeof *l);
+        if (!l) return NI_ERR_NOMEM;
+        a->pr_lit = l;
+        uint32_t *r = realloc(a->pr_rule, na * sizeof *r);
+        if (!r) return NI_ERR_NOMEM;
+        a->pr_rule = r; a->apairs = na;
+    }
+    /* the same rule may name the same literal twice: harmless */
+    a->pr_lit[a->npairs] = id; a->pr_rule[a->npairs] = rule_idx; a->npairs++;
+    return NI_OK;
+}
+
+static ni_err build_automaton(ni_ua_db *db, litacc *a)
+{
+    /* literal → rules (counting sort on literal id) */
+    db->nlits = a->nlits;
+    db->lit_off = calloc(a->nlits + 1, sizeof *db->lit_off);
+    db->lit_rules = malloc((a->npairs ? a->npairs : 1) * sizeof *db->lit_rules);
+    if (!db->lit_off || !db->lit_rules) return NI_ERR_NOMEM;
+    for (size_t i = 0; i < a->npairs; i++) db->lit_off[a->pr_lit[i] + 1]++;
+    for (size_t i = 0; i < a->nlits; i++) db->lit_off[i + 1] += db->lit_off[i];
+    uint32_t *fill = calloc(a->nlits + 1, sizeof *fill);
+    if (!fill) return NI_ERR_NOMEM;
+    for (size_t i = 0; i < a->npairs; i++) {
+        uint32_t l = a->pr_lit[i];
+        db->lit_rules[db->lit_off[l] + fill[l]++] = a->pr_rule[i];
+    }
+    free(fill);
+
+    /* byte classes: 0 = a byte in no literal; upper case maps like lower */
+    memset(db->cls, 0, sizeof db->cls);
+    uint32_t nc = 1;
+    size_t total = 1;
+    for (size_t i = 0; i < a->nlits; i++) {
+        for (const unsigned char *s = (const unsigned char *)a->lits[i]; *s; s++)
+            if (!db->cls[*s]) db->cls[*s] = (uint8_t)nc++;
+        total += strlen(a->lits[i]);
+    }
+    for (int c = 'A'; c <= 'Z'; c++) db->cls[c] = db->cls[c + 32];
+    db->nclasses = nc;
+    db->delta = malloc(total * nc * sizeof *db->delta);
+    db->out = malloc(total * sizeof *db->out);
+    db->dict = calloc(total, sizeof *db->dict);
+    uint32_t *fail = calloc(total, sizeof *fail), *queue = malloc(total * sizeof *queue);
+    if (!db->delta || !db->out || !db->dict || !fail || !queue) { free(fail); free(queue); return NI_ERR_NOMEM; }
+    const uint32_t NONE = UINT32_MAX;
+    for (size_t i = 0; i < total * nc; i++) db->delta[i] = NONE;
+    for (size_t i = 0; i < total; i++) db->out[i] = -1;
+    uint32_t ns = 1;
+    for (size_t i = 0; i < a->nlits; i++) {
+        uint32_t s = 0;
+        for (const unsigned char *p = (const unsigned char *)a->lits[i]; *p; p++) {
+            uint32_t *t = &db->delta[(size_t)s * nc + db->cls[*p]];
+            if (*t == NONE) *t = ns++;
+            s = *t;
+        }
+        db->out[s] = (int32_t)i;
+    }
+    db->nstates = ns;
+    /* BFS: failure links, full transitions, dictionary links */
+    size_t qh = 0, qt = 0;
+    for (uint32_t c = 0; c < nc; c++) {
+        uint32_t *t = &db->delta[c];
+        if (c == 0 || *t == NONE) *t = 0;   /* class 0 is in no literal */
+        else { fail[*t] = 0; queue[qt++] = *t; }
+    }
+    while (qh < qt) {
+        uint32_t s = queue[qh++];
+        uint32_t f = fail[s];
+        db->dict[s] = db->out[f] >= 0 ? f : db->dict[f];
+        for (uint32_t c = 0; c < nc; c++) {
+            uint32_t *t = &db->delta[(size_t)s * nc + c];
+            uint32_t ft = db->delta[(size_t)f * nc + c];
+            if (*t == NONE || c == 0) *t = (c == 0) ? 0 : ft;
+            else { fail[*t] = ft; queue[qt++] = *t; }
+        }
+    }
+    free(fail); free(queue);
+    return NI_OK;
+}
+
+static void litacc_release(litacc *a)
+{
+    ni_map_free(a->ids, NULL);
+    for (size_t i = 0; i < a->nlits; i++) free(a->lits[i]);
+    free(a->lits); free(a->pr_lit); free(a->pr_rule);
+}
+
+/* ------------------------------------------------------------- the db */
+
+static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, int list,
+                        const char *path, litacc *acc, conj *rq, ni_error *err)
+{
+    db->start[list] = db->nrules;
+    if (!seq) return NI_OK;
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return ni_error_set(err, NI_ERR_DATA, "%s: %s is not a list", path, list_keys[list]);
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    rule *nr = realloc(db->rules, (db->nrules + n) * sizeof *nr);
+    if (!nr && n) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+    db->rules = nr;
+    for (size_t k = 0; k < n; k++) {
+        yaml_node_t *m = yaml_document_get_node(doc, seq->data.sequence.items.start[k]);
+        if (!m || m->type != YAML_MAPPING_NODE)
+            return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu] is not a mapping", path, list_keys[list], k);
+        const char *pattern = NULL; bool caseless = false;
+        rule *r = &db->rules[db->nrules];
+        memset(r, 0, sizeof *r);
+        db->nrules++;   /* counted now so a failure below frees it */
+        for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+            const char *key = scalar(doc, yaml_document_get_node(doc, pr->key));
+            const char *val = scalar(doc, yaml_document_get_node(doc, pr->value));
+            if (!key) continue;
+            if (!strcmp(key, "regex")) pattern = val;
+            else if (!strcmp(key, "regex_flag")) caseless = val && strchr(val, 'i');
+            else for (int f = 0; f < NFIELDS; f++)
+                if (field_keys[list][f] && !strcmp(key, field_keys[list][f]) && val) {
+                    free(r->rep[f]);
+                    if (!(r->rep[f] = xstrdup(val))) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+                }
+        }
+        if (!pattern)
+            return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu] has no regex", path, list_keys[list], k);
+        ni_err e = compile_rule(r, pattern, caseless, path, list, k, &db->jit_ok, err);
+        if (e) return e;
+        analyse(pattern, rq);
+        if (!rq->n) { db->unfiltered[list]++; continue; }
+        r->full = (uint8_t)((1u << rq->n) - 1);
+        for (int k = 0; k < rq->n; k++)
+            for (int i = 0; i < rq->r[k].n; i++)
+                if (litacc_add(acc, rq->r[k].alt[i], (uint32_t)((db->nrules - 1) * CONJ_MAX + (size_t)k)) != NI_OK)
+                    return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+    }
+    return NI_OK;
+}
+
+ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) { ni_error_set(err, errno == ENOENT ? NI_ERR_NOTFOUND : NI_ERR_IO, "%s: %s", path, strerror(errno)); return NULL; }
+    ni_ua_db *db = calloc(1, sizeof *db);
+    litacc acc = { 0 };
+    conj *rq = malloc(sizeof *rq);
+    yaml_parser_t yp; yaml_document_t doc;
+    bool have_doc = false;
+    if (!db || !rq || !(acc.ids = ni_map_new(1u << 20))) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); goto fail; }
+    yaml_parser_initialize(&yp);
+    yaml_parser_set_input_file(&yp, f);
+    if (!yaml_parser_load(&yp, &doc)) {
+        ni_error_set(err, NI_ERR_DATA, "%s: YAML error at line %zu: %s", path,
+                     (size_t)yp.problem_mark.line + 1, yp.problem ? yp.problem : "?");
+        yaml_parser_delete(&yp);
+        goto fail;
+    }
+    yaml_parser_delete(&yp);
+    have_doc = true;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root || root->type != YAML_MAPPING_NODE) { ni_error_set(err, NI_ERR_DATA, "%s: not a uap-core regexes file", path); goto fail; }
+    yaml_node_t *lists[NI_UA_LIST__COUNT] = { 0 };
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+        const char *key = scalar(&doc, yaml_document_get_node(&doc, pr->key));
+        for (int l = 0; key && l < NI_UA_LIST__COUNT; l++)
+            if (!strcmp(key, list_keys[l])) lists[l] = yaml_document_get_node(&doc, pr->value);
+    }
+    if (!lists[0] && !lists[1] && !lists[2]) { ni_error_set(err, NI_ERR_DATA, "%s: no user_agent_parsers, os_parsers or device_parsers", path); goto fail; }
+    for (int l = 0; l < NI_UA_LIST__COUNT; l++)
+        if (load_list(db, &doc, lists[l], l, path, &acc, rq, err) != NI_OK) goto fail;
+    db->start[NI_UA_LIST__COUNT] = db->nrules;
+    yaml_document_delete(&doc); have_doc = false;
+    db->words = (db->nrules + 63) / 64;
+    db->always = calloc(db->words ? db->words : 1, sizeof *db->always);
+    if (!db->always || build_automaton(db, &acc) != NI_OK) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); goto fail; }
+    /* rules with no literal are always candidates */
+    for (size_t i = 0; i < db->nrules; i++)
+        if (!db->rules[i].full) db->always[i / 64] |= 1ull << (i % 64);
+    litacc_release(&acc);
+    free(rq);
+    fclose(f);
+    return db;
+fail:
+    if (have_doc) yaml_document_delete(&doc);
+    litacc_release(&acc);
+    free(rq);
+    fclose(f);
+    ni_ua_db_free(db);
+    return NULL;
+}
+
+void ni_ua_db_free(ni_ua_db *db)
+{
+    if (!db) return;
+    for (size_t i = 0; i < db->nrules; i++) rule_release(&db->rules[i]);
+    free(db->rules); free(db->always);
+    free(db->lit_off); free(db->lit_rules);
+    free(db->delta); free(db->out); free(db->dict);
+    free(db);
+}
+
+size_t ni_ua_db_rules(const ni_ua_db *db, int list)
+{
+    return list >= 0 && list < NI_UA_LIST__COUNT ? db->start[list + 1] - db->start[list] : 0;
+}
+
+size_t ni_ua_db_unfiltered(const ni_ua_db *db, int list)
+{
+    return list >= 0 && list < NI_UA_LIST__COUNT ? db->unfiltered[list] : 0;
+}
+
+/* ----------------------------------------------------------- the parser */
+
+#define WAYS 4
+
+typedef struct centry {
+    uint64_t hash;
+    uint64_t tick;           /* 0 = empty */
+    size_t keylen;
+    char *blk;               /* key bytes, then the result's strings */
+    ni_ua_result res;
+} centry;
+
+struct ni_ua {
+    const ni_ua_db *db;
+    pcre2_match_data *md;
+    pcre2_match_context *mc;
+    pcre2_jit_stack *js;
+    bool prefilter;
+    uint64_t *cand;          /* candidate rules of the current UA */
+    uint32_t *seen;          /* per literal: generation it was last seen in */
+    uint8_t *sat;            /* per rule: requirement sets met so far (0 between UAs) */
+    uint32_t *touched; size_t ntouched;   /* rules with sat != 0 */
+    uint32_t gen;
+    centry *cache; size_t nsets;
+    uint64_t tick;
+    centry scratch;          /* the result when there is no cache */
+    ni_ua_stats st;
+    uint32_t rc;             /* groups set by the last match, plus one */
+};
+
+ni_ua *ni_ua_new(const ni_ua_db *db, size_t cache_entries, ni_error *err)
+{
+    ni_ua *u = calloc(1, sizeof *u);
+    if (!u) goto oom;
+    u->db = db; u->prefilter = true;
+    u->md = pcre2_match_data_create(32, NULL);
+    u->mc = pcre2_match_context_create(NULL);
+    u->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+    u->cand = calloc(db->words ? db->words : 1, sizeof *u->cand);
+    u->seen = calloc(db->nlits ? db->nlits : 1, sizeof *u->seen);
+    u->sat = calloc(db->nrules + 1, 1);
+    u->touched = calloc(db->nrules + 1, sizeof *u->touched);
+    if (!u->md || !u->mc || !u->js || !u->cand || !u->seen || !u->sat || !u->touched) goto oom;
+    pcre2_jit_stack_assign(u->mc, NULL, u->js);
+    pcre2_set_match_limit(u->mc, NI_UA_MATCH_LIMIT);
+    if (cache_entries) {
+        size_t sets = 1;
+        while (sets * WAYS < cache_entries && sets < (1u << 24)) sets *= 2;
+        u->cache = calloc(sets * WAYS, sizeof *u->cache);
+        if (!u->cache) goto oom;
+        u->nsets = sets;
+    }
+    return u;
+oom:
+    ni_error_set(err, NI_ERR_NOMEM, "User-Agent parser: out of memory");
+    ni_ua_free(u);
+    return NULL;
+}
+
+void ni_ua_free(ni_ua *u)
+{
+    if (!u) return;
+    if (u->cache) for (size_t i = 0; i < u->nsets * WAYS; i++) free(u->cache[i].blk);
+    free(u->cache);
+    free(u->scratch.blk);
+    pcre2_match_data_free(u->md);
+    pcre2_match_context_free(u->mc);
+    pcre2_jit_stack_free(u->js);
+    free(u->cand); free(u->seen); free(u->sat); free(u->touched);
+    free(u);
+}
+
+void ni_ua_set_prefilter(ni_ua *u, bool on) { u->prefilter = on; }
+
+void ni_ua_get_stats(const ni_ua *u, ni_ua_stats *out) { *out = u->st; }
+
+/* Fills u->cand with the rules worth trying for s[0..n). */
+static void candidates(ni_ua *u, const unsigned char *s, size_t n)
+{
+    const ni_ua_db *db = u->db;
+    if (!u->prefilter) { memset(u->cand, 0xff, db->words * sizeof *u->cand); return; }
+    memcpy(u->cand, db->always, db->words * sizeof *u->cand);
+    if (++u->gen == 0) { memset(u->seen, 0, db->nlits * sizeof *u->seen); u->gen = 1; }
+    const uint32_t nc = db->nclasses;
+    uint32_t st = 0;
+    for (size_t i = 0; i < n; i++) {
+        st = db->delta[(size_t)st * nc + db->cls[s[i]]];
+        for (uint32_t t = db->out[st] >= 0 ? st : db->dict[st]; t; t = db->dict[t]) {
+            uint32_t lit = (uint32_t)db->out[t];
+            if (u->seen[lit] == u->gen) continue;
+            u->seen[lit] = u->gen;
+            for (uint32_t k = db->lit_off[lit]; k < db->lit_off[lit + 1]; k++) {
+                uint32_t r = db->lit_rules[k] / CONJ_MAX, set = db->lit_rules[k] % CONJ_MAX;
+                if (!u->sat[r]) u->touched[u->ntouched++] = r;
+                u->sat[r] |= (uint8_t)(1u << set);
+            }
+        }
+    }
+    for (size_t k = 0; k < u->ntouched; k++) {
+        uint32_t r = u->touched[k];
+        if (u->sat[r] == db->rules[r].full) u->cand[r / 64] |= 1ull << (r % 64);
+        u->sat[r] = 0;
+    }
+    u->ntouched = 0;
+}
+
+/* First matching rule of a list, or -1; leaves the match in u->md. */
+static long first_match(ni_ua *u, int list, const char *s, size_t n)
+{
+    const ni_ua_db *db = u->db;
+    size_t lo = db->start[list], hi = db->start[list + 1];
+    for (size_t w = lo / 64; w * 64 < hi; w++) {
+        uint64_t bits = u->cand[w];
+        if (w == lo / 64) bits &= ~0ull << (lo % 64);
+        while (bits) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (i >= hi) return -1;
+            u->st.regex_tries++;
+            int rc = pcre2_match(db->rules[i].re, (PCRE2_SPTR)s, n, 0, 0, u->md, u->mc);
+            if (rc > 0) { u->rc = (uint32_t)rc; return (long)i; }
+            if (rc == 0) { u->rc = pcre2_get_ovector_count(u->md); return (long)i; }
+            if (rc != PCRE2_ERROR_NOMATCH) u->st.match_errors++;
+        }
+    }
+    return -1;
+}
+
+/* Output collection: fields are gathered into one block. */
+typedef struct fields {
+    char buf[NI_UA_FIELD_MAX * 13];
+    size_t used;
+    size_t off[13], len[13];
+    bool set[13];
+} fields;
+
+static void add_field(fields *f, int idx, const char *p, size_t n, bool trim)
+{
+    if (trim) {
+        while (n && (*p == ' ' || (*p >= '\t' && *p <= '\r'))) { p++; n--; }
+        while (n && (p[n - 1] == ' ' || (p[n - 1] >= '\t' && p[n - 1] <= '\r'))) n--;
+    }
+    if (n > NI_UA_FIELD_MAX - 1) n = NI_UA_FIELD_MAX - 1;
+    f->set[idx] = n > 0;
+    if (!n) return;
+    f->off[idx] = f->used; f->len[idx] = n;
+    memcpy(f->buf + f->used, p, n);
+    f->used += n;
+}
+
+static size_t group(pcre2_match_data *md, uint32_t rc, uint32_t g, const char *s, const char **out)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    if (g >= rc || ov[2 * g] == PCRE2_UNSET) { *out = ""; return 0; }
+    *out = s + ov[2 * g];
+    return ov[2 * g + 1] - ov[2 * g];
+}
+
+/* The value of field idx: its replacement with $N filled in and trimmed, or
+ * capture group `grp` as is (grp 0 = none). */
+static void field(fields *f, int idx, const char *rep, uint32_t grp, pcre2_match_data *md,
+                  uint32_t rc, const char *s)
+{
+    const char *g; size_t gl;
+    if (!rep) {
+        if (!grp) { f->set[idx] = false; return; }
+        gl = group(md, rc, grp, s, &g);
+        add_field(f, idx, g, gl, false);
+        return;
+    }
+    char tmp[NI_UA_FIELD_MAX * 2]; size_t tl = 0;
+    for (const char *p = rep; *p && tl < sizeof tmp; p++) {
+        if (p[0] == '$' && p[1] >= '0' && p[1] <= '9') {
+            gl = group(md, rc, (uint32_t)(p[1] - '0'), s, &g);
+            if (gl > sizeof tmp - tl) gl = sizeof tmp - tl;
+            memcpy(tmp + tl, g, gl); tl += gl; p++;
+        } else tmp[tl++] = *p;
+    }
+    add_field(f, idx, tmp, tl, true);
+}
+
+/* field indexes in `fields` */
+enum { F_BF, F_B1, F_B2, F_B3, F_B4, F_OF, F_O1, F_O2, F_O3, F_O4, F_DF, F_DB, F_DM };
+
+static void parse_into(ni_ua *u, const char *s, size_t n, centry *e, fields *f)
+{
+    const ni_ua_db *db = u->db;
+    memset(f->set, 0, sizeof f->set);
+    f->used = 0;
+    candidates(u, (const unsigned char *)s, n);
+    for (int list = 0; list < NI_UA_LIST__COUNT; list++) {
+        long i = first_match(u, list, s, n);
+        if (i < 0) continue;
+        const rule *r = &db->rules[i];
+        int base = list == NI_UA_LIST_BROWSER ? F_BF : list == NI_UA_LIST_OS ? F_OF : F_DF;
+        if (list == NI_UA_LIST_DEVICE) {
+            field(f, F_DF, r->rep[0], 1, u->md, u->rc, s);
+            field(f, F_DB, r->rep[1], 0, u->md, u->rc, s);
+            field(f, F_DM, r->rep[2], 1, u->md, u->rc, s);
+        } else {
+            for (int k = 0; k < NFIELDS; k++) field(f, base + k, r->rep[k], (uint32_t)k + 1, u->md, u->rc, s);
+        }
+    }
+    /* one block: key, then each string NUL-terminated */
+    size_t need = n + 1 + f->used + 13;
+    char *blk = malloc(need);
+    free(e->blk);
+    e->blk = blk;
+    e->keylen = n;
+    static const char other[] = "Other";
+    const char **slots[13] = {
+        &e->res.browser.family, &e->res.browser.major, &e->res.browser.minor, &e->res.browser.patch, &e->res.browser.patch_minor,
+        &e->res.os.family, &e->res.os.major, &e->res.os.minor, &e->res.os.patch, &e->res.os.patch_minor,
+        &e->res.device.family, &e->res.device.brand, &e->res.device.model,
+    };
+    if (!blk) {                 /* out of memory: answer "Other", cache nothing */
+        for (int k = 0; k < 13; k++) *slots[k] = NULL;
+        e->res.browser.family = e->res.os.family = e->res.device.family = other;
+        e->tick = 0;
+        return;
+    }
+    memcpy(blk, s, n); blk[n] = 0;
+    size_t o = n + 1;
+    for (int k = 0; k < 13; k++) {
+        if (!f->set[k]) { *slots[k] = NULL; continue; }
+        memcpy(blk + o, f->buf + f->off[k], f->len[k]);
+        blk[o + f->len[k]] = 0;
+        *slots[k] = blk + o;
+        o += f->len[k] + 1;
+    }
+    if (!e->res.browser.family) e->res.browser.family = other;
+    if (!e->res.os.family) e->res.os.family = other;
+    if (!e->res.device.family) e->res.device.family = other;
+}
+
+/* The cache key hash: 8 bytes per step (FNV-1a's byte loop is the cost of a
+ * cache hit otherwise).  Collisions only cost evictions: keys are compared. */
+static uint64_t key_hash(const char *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, k;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&k, p, 8);
+        h = (h ^ k) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    k = 0;
+    memcpy(&k, p, n);
+    h = (h ^ k) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+const ni_ua_result *ni_ua_parse(ni_ua *u, const char *ua, size_t len)
+{
+    fields f;
+    if (!ua) { ua = ""; len = 0; }
+    if (len > NI_UA_LEN_MAX) { len = NI_UA_LEN_MAX; u->st.truncated++; }
+    u->st.parses++;
+    if (!u->cache) {
+        parse_into(u, ua, len, &u->scratch, &f);
+        return &u->scratch.res;
+    }
+    uint64_t h = key_hash(ua, len);
+    centry *set = &u->cache[(h & (u->nsets - 1)) * WAYS];
+    centry *victim = &set[0];
+    for (int w = 0; w < WAYS; w++) {
+        centry *e = &set[w];
+        if (e->tick && e->hash == h && e->keylen == len && memcmp(e->blk, ua, len) == 0) {
+            e->tick = ++u->tick;
+            u->st.cache_hits++;
+            return &e->res;
+        }
+        if (e->tick < victim->tick) victim = e;
+    }
+    parse_into(u, ua, len, victim, &f);
+    victim->hash = h;
+    if (victim->blk) victim->tick = ++u->tick;
+    return &victim->res;
+}

@@ -1,0 +1,76 @@
+/* ni_engine.h — the sessions pipeline: capture sources (lib/ingest) →
+ * link/IP/transport decode (lib/decode) → flow table with TCP reassembly
+ * (ni_flow) → application dissectors (lib/dissect) and per-packet detectors
+ * (VPN tunnels, lib/enrich/ni_tunnel; nDPI, lib/enrich/ni_ndpi) → emit.  Each session is
+ * emitted as soon as it ends: first to the enrichment hooks, in the order
+ * they were added (they may fill the session's enrichment fields, allocating
+ * in s->arena), then to the sink (an output writer).  Memory stays bounded
+ * by the flow table's limits whatever the capture length.
+ *
+ * The engine never prints: problems come back as ni_error ("<file>:
+ * <problem>"), warnings (an unsupported link type, once per file) and
+ * progress through callbacks.  Ownership: the engine borrows the target
+ * (it must outlive the engine); sessions passed to hooks and the sink are
+ * valid only during the call. */
+#ifndef NI_ENGINE_H
+#define NI_ENGINE_H
+
+#include <stdint.h>
+#include "netintel/netintel.h"
+#include "session/ni_flow.h"
+#include "session/ni_target.h"
+#include <stdbool.h>
+
+#define NI_ENGINE_HOOKS_MAX 8
+
+typedef struct ni_engine ni_engine;
+
+typedef struct ni_engine_config {
+    ni_flow_config flow;        /* ni_flow_config_default() for the defaults */
+    const ni_target *target;    /* NULL: direction "unknown" */
+    bool ndpi;                  /* ask nDPI for a second opinion (ndpi_protocol) */
+} ni_engine_config;
+
+/* Enrichment: may modify s before output. */
+typedef void (*ni_engine_hook)(void *ud, ni_session *s);
+/* Output: an error stops the run (ni_engine_read returns it). */
+typedef ni_err (*ni_engine_sink)(void *ud, const ni_session *s, ni_error *err);
+/* A one-line warning "<file>: <problem>". */
+typedef void (*ni_engine_warn)(void *ud, const char *msg);
+
+typedef struct ni_engine_progress {
+    const char *path;
+    uint64_t done, total;       /* input bytes of this file; total 0 = unknown */
+    const ni_stats *stats;
+} ni_engine_progress;
+typedef void (*ni_engine_progress_fn)(void *ud, const ni_engine_progress *p);
+
+/* cfg NULL = defaults.  NULL on OOM or a bad flow configuration (err says). */
+ni_engine *ni_engine_new(const ni_engine_config *cfg, ni_error *err);
+/* Frees everything; live flows are dropped unless ni_engine_finish ran. */
+void ni_engine_free(ni_engine *e);
+
+ni_err ni_engine_add_hook(ni_engine *e, ni_engine_hook fn, void *ud);
+void ni_engine_set_sink(ni_engine *e, ni_engine_sink fn, void *ud);
+void ni_engine_set_warn(ni_engine *e, ni_engine_warn fn, void *ud);
+/* fn is called every `every` frames (0 = 65536). */
+void ni_engine_set_progress(ni_engine *e, ni_engine_progress_fn fn, void *ud, uint64_t every);
+
+/* Reads one capture ("-" = stdin) to its end.  Sessions that end meanwhile
+ * are emitted; the others stay live, so several files form one run.  On a
+ * damaged input returns its error after using every frame before the damage;
+ * a sink error also stops the read and is returned. */
+ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err);
+
+/* One frame of the given link type (for sources other than files). */
+ni_err ni_engine_frame(ni_engine *e, int linktype, const uint8_t *p, uint32_t caplen,
+                       uint32_t wirelen, int64_t ts_us, ni_error *err);
+
+/* Emits every live session (end "eof") in order of first packet.  Returns a
+ * sink error if one happened. */
+ni_err ni_engine_finish(ni_engine *e, ni_error *err);
+
+const ni_stats *ni_engine_stats(const ni_engine *e);
+size_t ni_engine_peak_flows(const ni_engine *e);
+
+#endif

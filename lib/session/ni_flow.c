@@ -1,0 +1,517 @@
+/* ni_flow.c — the bidirectional flow table and TCP stream reassembly (see
+ * ni_flow.h for the contract).  Sequence numbers compare modulo 2^32 as in
+ * RFC 9293 §3.4.  Layout: a chained hash table (bucket count a power of two,
+ * symmetric hash so both orientations land in one bucket) plus three doubly
+ * linked lists ordered by last activity: open TCP, open other, closed TCP.
+ * Each list has one timeout, so its head is always the first to expire. */
+#include "session/ni_flow.h"
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ni_arena.h"
+#include "core/ni_limits.h"
+
+enum { L_TCP = 0, L_OTHER = 1, L_CLOSED = 2, L_N = 3 };
+
+/* An out-of-order segment held until the gap before it fills. */
+typedef struct ni_seg {
+    struct ni_seg *next;
+    uint32_t seq, len;
+    uint8_t data[];
+} ni_seg;
+
+typedef struct ni_stream {
+    uint32_t next_seq;      /* next byte expected in order */
+    bool init, done;
+    uint8_t *buf;           /* unconsumed in-order bytes */
+    uint32_t len, alloc;
+    ni_seg *ooo;            /* sorted by seq */
+    uint32_t ooo_n, ooo_bytes;
+    uint64_t seen;          /* in-order bytes delivered */
+} ni_stream;
+
+typedef struct ni_flow {
+    struct ni_flow *hnext;
+    struct ni_flow *prev, *next;
+    uint64_t id;            /* creation order */
+    int64_t active_us;      /* table clock at the last packet */
+    int64_t start_us;       /* table clock at creation (active timeout) */
+    uint32_t hash;
+    uint8_t list;
+    bool fin[2], rst, closed;
+    bool dgram_done[2];
+    bool pkt_done;              /* on_packet wants no more packets */
+    ni_session s;
+    ni_stream st[2];
+    alignas(max_align_t) unsigned char app[];
+} ni_flow;
+
+struct ni_flow_table {
+    ni_flow_config cfg;
+    ni_flow_callbacks cb;
+    ni_stats *stats;
+    ni_flow **buckets;
+    size_t mask;
+    struct { ni_flow *head, *tail; } lists[L_N];
+    size_t count, peak, stream_bytes;
+    int64_t now;
+    bool have_now;
+    uint64_t next_id;
+};
+
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+
+void ni_flow_config_default(ni_flow_config *c)
+{
+    c->max_flows = NI_FLOWS_MAX_DEFAULT;
+    c->tcp_idle_us = NI_FLOW_IDLE_TCP_US;
+    c->udp_idle_us = NI_FLOW_IDLE_UDP_US;
+    c->active_us = NI_FLOW_ACTIVE_US;
+    c->closed_linger_us = NI_FLOW_CLOSED_LINGER_US;
+    c->stream_total_max = NI_STREAM_TOTAL_MAX;
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27; x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t endpoint_hash(const ni_addr *a, uint16_t port)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, a->b, 8);
+    memcpy(&w1, a->b + 8, 8);
+    return mix64(w0 ^ mix64(w1 ^ ((uint64_t)a->family << 16 | port)));
+}
+
+/* Symmetric: the same value for both orientations. */
+static uint32_t tuple_hash(const ni_addr *a, uint16_t pa, const ni_addr *b, uint16_t pb,
+                           uint8_t proto)
+{
+    uint64_t h = endpoint_hash(a, pa) + endpoint_hash(b, pb);
+    return (uint32_t)mix64(h ^ proto);
+}
+
+static inline bool addr_eq(const ni_addr *a, const ni_addr *b)
+{
+    return a->family == b->family && memcmp(a->b, b->b, 16) == 0;
+}
+
+/* ---- lists -------------------------------------------------------------- */
+static void list_unlink(ni_flow_table *t, ni_flow *f)
+{
+    if (f->prev) f->prev->next = f->next; else t->lists[f->list].head = f->next;
+    if (f->next) f->next->prev = f->prev; else t->lists[f->list].tail = f->prev;
+    f->prev = f->next = NULL;
+}
+
+static void list_append(ni_flow_table *t, ni_flow *f, uint8_t list)
+{
+    f->list = list;
+    f->next = NULL;
+    f->prev = t->lists[list].tail;
+    if (f->prev) f->prev->next = f; else t->lists[list].head = f;
+    t->lists[list].tail = f;
+}
+
+static int64_t list_timeout(const ni_flow_table *t, int list)
+{
+    return list == L_TCP ? t->cfg.tcp_idle_us
+         : list == L_OTHER ? t->cfg.udp_idle_us : t->cfg.closed_linger_us;
+}
+
+/* ---- table -------------------------------------------------------------- */
+ni_flow_table *ni_flow_table_new(const ni_flow_config *cfg, const ni_flow_callbacks *cb,
+                                 ni_stats *st)
+{
+    ni_flow_config c;
+    if (cfg) c = *cfg; else ni_flow_config_default(&c);
+    if (c.max_flows == 0 || c.tcp_idle_us <= 0 || c.udp_idle_us <= 0 || c.active_us <= 0 ||
+        c.closed_linger_us <= 0 || !st)
+        return NULL;
+    ni_flow_table *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->cfg = c;
+    if (cb) t->cb = *cb;
+    t->stats = st;
+    size_t nb = 1024;
+    while (nb < c.max_flows && nb < ((size_t)1 << 22)) nb <<= 1;
+    t->buckets = calloc(nb, sizeof *t->buckets);
+    if (!t->buckets) { free(t); return NULL; }
+    t->mask = nb - 1;
+    return t;
+}
+
+static void stream_free(ni_flow_table *t, ni_stream *s)
+{
+    t->stream_bytes -= s->alloc + s->ooo_bytes;
+    free(s->buf);
+    s->buf = NULL; s->len = s->alloc = 0;
+    for (ni_seg *g = s->ooo, *n; g; g = n) { n = g->next; free(g); }
+    s->ooo = NULL; s->ooo_n = s->ooo_bytes = 0;
+}
+
+static void flow_destroy(ni_flow_table *t, ni_flow *f)
+{
+    stream_free(t, &f->st[0]);
+    stream_free(t, &f->st[1]);
+    ni_arena_free(f->s.arena);
+    free(f);
+}
+
+void ni_flow_table_free(ni_flow_table *t)
+{
+    if (!t) return;
+    for (int l = 0; l < L_N; l++) {
+        for (ni_flow *f = t->lists[l].head, *n; f; f = n) {
+            n = f->next;
+            if (t->cb.on_release) t->cb.on_release(t->cb.ud, &f->s, f->app);
+            flow_destroy(t, f);
+        }
+    }
+    free(t->buckets);
+    free(t);
+}
+
+size_t ni_flow_count(const ni_flow_table *t) { return t->count; }
+size_t ni_flow_peak(const ni_flow_table *t) { return t->peak; }
+size_t ni_flow_stream_bytes(const ni_flow_table *t) { return t->stream_bytes; }
+int64_t ni_flow_now(const ni_flow_table *t) { return t->now; }
+
+/* Removes f from the table, emits its session and frees it. */
+static void flow_end(ni_flow_table *t, ni_flow *f, ni_end_reason reason)
+{
+    ni_flow **pp = &t->buckets[f->hash & t->mask];
+    while (*pp && *pp != f) pp = &(*pp)->hnext;
+    if (*pp) *pp = f->hnext;
+    list_unlink(t, f);
+    t->count--;
+    /* held segments behind a gap that never filled */
+    t->stats->reasm_dropped += f->st[0].ooo_bytes + f->st[1].ooo_bytes;
+    f->s.end_reason = (uint8_t)reason;
+    t->stats->sessions++;
+    if (t->cb.on_finish) t->cb.on_finish(t->cb.ud, &f->s, f->app);
+    if (t->cb.on_emit) t->cb.on_emit(t->cb.ud, &f->s);
+    if (t->cb.on_release) t->cb.on_release(t->cb.ud, &f->s, f->app);
+    flow_destroy(t, f);
+}
+
+static ni_end_reason closed_reason(const ni_flow *f)
+{
+    return f->rst ? NI_END_RST : NI_END_FIN;
+}
+
+static void expire(ni_flow_table *t)
+{
+    for (int l = 0; l < L_N; l++) {
+        int64_t to = list_timeout(t, l);
+        ni_flow *f;
+        while ((f = t->lists[l].head) && t->now - f->active_us > to)
+            flow_end(t, f, l == L_CLOSED ? closed_reason(f) : NI_END_IDLE);
+    }
+}
+
+static void evict_one(ni_flow_table *t)
+{
+    ni_flow *victim = NULL;
+    for (int l = 0; l < L_N; l++) {
+        ni_flow *h = t->lists[l].head;
+        if (h && (!victim || h->active_us < victim->active_us ||
+                  (h->active_us == victim->active_us && h->id < victim->id)))
+            victim = h;
+    }
+    if (!victim) return;
+    t->stats->evicted++;
+    flow_end(t, victim, NI_END_EVICTED);
+}
+
+/* Who opened the connection: 1 if the packet's source is the client. */
+static int src_is_client(const ni_packet *p)
+{
+    if (p->proto == 6) {
+        uint8_t sa = p->tcp_flags & (NI_TCP_SYN | NI_TCP_ACK);
+        if (sa == NI_TCP_SYN) return 1;
+        if (sa == (NI_TCP_SYN | NI_TCP_ACK)) return 0;
+        if (p->sport != p->dport) return p->sport > p->dport;
+        return 1;
+    }
+    if (p->sport < 1024 && p->dport >= 1024) return 0;
+    return 1;
+}
+
+static ni_flow *flow_create(ni_flow_table *t, const ni_packet *p, int client_is_src, uint32_t h)
+{
+    if (t->count >= t->cfg.max_flows) evict_one(t);
+    ni_flow *f = calloc(1, sizeof *f + t->cb.app_size);
+    if (!f) return NULL;
+    f->s.arena = ni_arena_new(NI_SESSION_ARENA_MAX);
+    if (!f->s.arena) { free(f); return NULL; }
+    f->id = t->next_id++;
+    f->hash = h;
+    f->active_us = f->start_us = t->now;
+    ni_session *s = &f->s;
+    s->proto = p->proto;
+    s->first_us = s->last_us = p->ts_us;
+    if (client_is_src) {
+        s->client = p->src; s->client_port = p->sport;
+        s->server = p->dst; s->server_port = p->dport;
+    } else {
+        s->client = p->dst; s->client_port = p->dport;
+        s->server = p->src; s->server_port = p->sport;
+    }
+    s->vlan = p->vlan;
+    size_t b = h & t->mask;
+    f->hnext = t->buckets[b];
+    t->buckets[b] = f;
+    list_append(t, f, p->proto == 6 ? L_TCP : L_OTHER);
+    if (++t->count > t->peak) t->peak = t->count;
+    if (t->cb.on_start) t->cb.on_start(t->cb.ud, s, f->app);
+    return f;
+}
+
+/* ---- TCP reassembly ----------------------------------------------------- */
+static void stream_done(ni_flow_table *t, ni_stream *s)
+{
+    s->done = true;
+    stream_free(t, s);
+}
+
+/* Gives up a direction: bytes held or arriving that cannot be delivered. */
+static void stream_give_up(ni_flow_table *t, ni_stream *s, uint64_t extra)
+{
+    t->stats->reasm_dropped += s->ooo_bytes + extra;
+    stream_done(t, s);
+}
+
+/* Appends n bytes to the unconsumed buffer; false past NI_STREAM_BUF_MAX or
+ * the table's reassembly budget (or OOM). */
+static bool stream_keep(ni_flow_table *t, ni_stream *s, const uint8_t *p, uint32_t n)
+{
+    size_t need = (size_t)s->len + n;
+    if (need > NI_STREAM_BUF_MAX) return false;
+    if (need > s->alloc) {
+        size_t na = s->alloc ? (size_t)s->alloc * 2 : 1024;
+        if (na < need) na = need;
+        if (na > NI_STREAM_BUF_MAX) na = NI_STREAM_BUF_MAX;
+        if (t->stream_bytes - s->alloc + na > t->cfg.stream_total_max) return false;
+        uint8_t *nb = realloc(s->buf, na);
+        if (!nb) return false;
+        t->stream_bytes = t->stream_bytes - s->alloc + na;
+        s->buf = nb;
+        s->alloc = (uint32_t)na;
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len = (uint32_t)need;
+    return true;
+}
+
+/* Hands in-order bytes to on_stream (zero-copy when nothing is pending) and
+ * keeps what it does not consume. */
+static void stream_deliver(ni_flow_table *t, ni_flow *f, int dir, const uint8_t *data,
+                           uint32_t len, int64_t ts)
+{
+    ni_stream *s = &f->st[dir];
+    s->next_seq += len;
+    s->seen += len;
+    if (!t->cb.on_stream) { stream_done(t, s); return; }
+    bool done = false;
+    if (s->len == 0) {
+        size_t used = t->cb.on_stream(t->cb.ud, &f->s, f->app, dir, data, len, ts, &done);
+        if (used > len) used = len;
+        if (!done && used < len && !stream_keep(t, s, data + used, (uint32_t)(len - used))) {
+            stream_give_up(t, s, len - used);
+            return;
+        }
+    } else {
+        if (!stream_keep(t, s, data, len)) { stream_give_up(t, s, len); return; }
+        size_t used = t->cb.on_stream(t->cb.ud, &f->s, f->app, dir, s->buf, s->len, ts, &done);
+        if (used > s->len) used = s->len;
+        memmove(s->buf, s->buf + used, s->len - used);
+        s->len -= (uint32_t)used;
+        if (s->len == 0) {          /* nothing pending: give the memory back */
+            t->stream_bytes -= s->alloc;
+            free(s->buf);
+            s->buf = NULL; s->alloc = 0;
+        }
+    }
+    if (done || s->seen >= NI_STREAM_INSPECT_MAX) stream_done(t, s);
+}
+
+/* Holds a segment that starts after a gap, in seq order. */
+static void stream_hold(ni_flow_table *t, ni_stream *s, uint32_t seq, const uint8_t *p,
+                        uint32_t n)
+{
+    ni_seg **pp = &s->ooo;
+    while (*pp && seq_lt((*pp)->seq, seq)) pp = &(*pp)->next;
+    if (*pp && (*pp)->seq == seq && (*pp)->len >= n) return;   /* duplicate */
+    if (s->ooo_n >= NI_STREAM_OOO_SEGS_MAX || (size_t)s->ooo_bytes + n > NI_STREAM_OOO_BYTES_MAX ||
+        t->stream_bytes + n > t->cfg.stream_total_max) {
+        stream_give_up(t, s, n);
+        return;
+    }
+    ni_seg *g = malloc(sizeof *g + n);
+    if (!g) { stream_give_up(t, s, n); return; }
+    g->seq = seq; g->len = n;
+    memcpy(g->data, p, n);
+    g->next = *pp;
+    *pp = g;
+    s->ooo_n++;
+    s->ooo_bytes += n;
+    t->stream_bytes += n;
+}
+
+/* Delivers held segments that the in-order point has reached. */
+static void stream_drain(ni_flow_table *t, ni_flow *f, int dir, int64_t ts)
+{
+    ni_stream *s = &f->st[dir];
+    while (!s->done && s->ooo && seq_leq(s->ooo->seq, s->next_seq)) {
+        ni_seg *g = s->ooo;
+        s->ooo = g->next;
+        s->ooo_n--;
+        s->ooo_bytes -= g->len;
+        t->stream_bytes -= g->len;
+        uint32_t behind = s->next_seq - g->seq;
+        if (behind < g->len) stream_deliver(t, f, dir, g->data + behind, g->len - behind, ts);
+        free(g);
+    }
+}
+
+/* One TCP segment of direction dir. */
+static void stream_segment(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *p)
+{
+    ni_stream *s = &f->st[dir];
+    if (s->done) return;
+    uint32_t seq = p->seq;
+    if (p->tcp_flags & NI_TCP_SYN) {
+        if (!s->init) { s->init = true; s->next_seq = seq + 1; }
+        seq++;                      /* data on a SYN follows the SYN's number */
+    }
+    const uint8_t *data = p->payload;
+    uint32_t len = data ? p->payload_len : 0;
+    uint32_t wire = p->payload_wire_len > len ? p->payload_wire_len : len;
+    if (wire == 0) return;
+    if (!s->init) { s->init = true; s->next_seq = seq; }
+    if (seq_lt(seq, s->next_seq)) {            /* retransmission: trim the old part */
+        uint32_t behind = s->next_seq - seq;
+        if (behind >= wire) return;
+        if (behind >= len) { stream_give_up(t, s, wire - behind); return; }
+        data += behind; len -= behind; wire -= behind;
+        seq = s->next_seq;
+    }
+    if (seq != s->next_seq) {
+        if (wire != len) stream_give_up(t, s, wire);   /* a hole inside the capture */
+        else stream_hold(t, s, seq, data, len);
+        return;
+    }
+    if (len) stream_deliver(t, f, dir, data, len, p->ts_us);
+    if (wire != len) {                          /* snap length cut the segment */
+        if (!s->done) stream_give_up(t, s, wire - len);
+        return;
+    }
+    stream_drain(t, f, dir, p->ts_us);
+}
+
+/* ---- packets ------------------------------------------------------------ */
+static ni_flow *lookup(ni_flow_table *t, const ni_packet *p, uint32_t h, int *dir)
+{
+    for (ni_flow *f = t->buckets[h & t->mask]; f; f = f->hnext) {
+        if (f->hash != h || f->s.proto != p->proto) continue;
+        const ni_session *s = &f->s;
+        if (s->client_port == p->sport && s->server_port == p->dport &&
+            addr_eq(&s->client, &p->src) && addr_eq(&s->server, &p->dst)) { *dir = 0; return f; }
+        if (s->client_port == p->dport && s->server_port == p->sport &&
+            addr_eq(&s->client, &p->dst) && addr_eq(&s->server, &p->src)) { *dir = 1; return f; }
+    }
+    return NULL;
+}
+
+static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *p)
+{
+    ni_session *s = &f->s;
+    if (p->ts_us < s->first_us) s->first_us = p->ts_us;
+    if (p->ts_us > s->last_us) s->last_us = p->ts_us;
+    f->active_us = t->now;
+    if (dir == 0) {
+        s->c2s_packets++; s->c2s_bytes += p->ip_len;
+        if (p->proto == 6) s->c2s_tcp_flags |= p->tcp_flags;
+    } else {
+        s->s2c_packets++; s->s2c_bytes += p->ip_len;
+        if (p->proto == 6) s->s2c_tcp_flags |= p->tcp_flags;
+    }
+    if (t->cb.on_packet && !f->pkt_done) f->pkt_done = t->cb.on_packet(t->cb.ud, s, f->app, dir, p);
+    uint8_t list = f->list;
+    if (p->proto == 6) {
+        if (p->tcp_flags & NI_TCP_RST) f->rst = true;
+        if (p->tcp_flags & NI_TCP_FIN) f->fin[dir] = true;
+        if (f->rst || (f->fin[0] && f->fin[1])) { f->closed = true; list = L_CLOSED; }
+        /* The peer acknowledged bytes beyond a gap we hold segments after:
+         * it received them, so they will not be sent again. */
+        ni_stream *o = &f->st[!dir];
+        if ((p->tcp_flags & NI_TCP_ACK) && !o->done && o->ooo && seq_lt(o->ooo->seq, p->ack))
+            stream_give_up(t, o, 0);
+        stream_segment(t, f, dir, p);
+    } else if (p->payload && p->payload_len && !f->dgram_done[dir] && t->cb.on_datagram) {
+        f->dgram_done[dir] = t->cb.on_datagram(t->cb.ud, s, f->app, dir, p->payload,
+                                               p->payload_len, p->ts_us);
+    }
+    list_unlink(t, f);
+    list_append(t, f, list);
+}
+
+ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
+{
+    if (!t->have_now || p->ts_us > t->now) { t->now = p->ts_us; t->have_now = true; }
+    expire(t);
+    uint32_t h = tuple_hash(&p->src, p->sport, &p->dst, p->dport, p->proto);
+    int dir = 0, orient = -1;
+    ni_flow *f = lookup(t, p, h, &dir);
+    if (f) {
+        bool syn = p->proto == 6 && (p->tcp_flags & (NI_TCP_SYN | NI_TCP_ACK)) == NI_TCP_SYN;
+        if (f->closed && syn) {                 /* the tuple is reused */
+            flow_end(t, f, closed_reason(f));
+            f = NULL;
+        } else if (t->now - f->start_us >= t->cfg.active_us) {
+            orient = dir == 0;                  /* the continuation keeps its client */
+            flow_end(t, f, NI_END_ACTIVE);
+            f = NULL;
+        }
+    }
+    if (!f) {
+        int cis = orient >= 0 ? orient : src_is_client(p);
+        f = flow_create(t, p, cis, h);
+        if (!f) return NI_ERR_NOMEM;
+        dir = cis ? 0 : 1;
+    }
+    flow_update(t, f, dir, p);
+    return NI_OK;
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+    const ni_flow *x = *(ni_flow *const *)a, *y = *(ni_flow *const *)b;
+    if (x->s.first_us != y->s.first_us) return x->s.first_us < y->s.first_us ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void ni_flow_flush(ni_flow_table *t)
+{
+    size_t n = t->count, k = 0;
+    ni_flow **v = n ? malloc(n * sizeof *v) : NULL;
+    if (v) {
+        for (int l = 0; l < L_N; l++)
+            for (ni_flow *f = t->lists[l].head; f; f = f->next) v[k++] = f;
+        qsort(v, k, sizeof *v, cmp_first);
+        for (size_t i = 0; i < k; i++) flow_end(t, v[i], NI_END_EOF);
+        free(v);
+    }
+    for (int l = 0; l < L_N; l++)           /* only if the array could not be had */
+        while (t->lists[l].head) flow_end(t, t->lists[l].head, NI_END_EOF);
+}

@@ -1,0 +1,57 @@
+/* cli_engine.h — what the commands that read captures share: the engine
+ * options (--target, flow limits and timeouts, --geoip/--asn, --no-enrich,
+ * --stats), building the target (country:/asn: resolved through the GeoIP
+ * and ASN data), loading the enrichment once, reading every capture with
+ * progress on a terminal, the one-line errors, and the run summary. */
+#ifndef NI_CLI_ENGINE_H
+#define NI_CLI_ENGINE_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include "netintel/netintel.h"
+#include "session/ni_engine.h"
+#include "session/ni_target.h"
+#include "enrich/ni_enrich.h"
+
+#define CLI_ENGINE_OPTIONS_HELP \
+    "  --max-flows N       live flows kept at once; the least recently active is\n" \
+    "                      emitted when full\n" \
+    "  --tcp-timeout S     TCP idle timeout in seconds\n" \
+    "  --udp-timeout S     UDP/other idle timeout in seconds\n" \
+    "  --active-timeout S  split sessions longer than S seconds\n" \
+    "  --geoip FILE        MaxMind-format country database (default: $NETINTEL_GEOIP,\n" \
+    "                      /usr/share/GeoIP/GeoLite2-Country.mmdb, or the bundled one)\n" \
+    "  --asn PATH          GeoLite2-ASN .mmdb or a folder of ip-location-db ASN CSVs\n" \
+    "  --no-ndpi           do not ask nDPI for a second opinion\n" \
+    "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n"
+
+typedef struct cli_engine {
+    const char *cmd;
+    ni_engine_config cfg;
+    ni_target *target;
+    char **specs;               /* --target arguments as given */
+    size_t nspecs;
+    const char *geoip, *asn, *stats_path;
+    bool no_enrich;
+    ni_enrich *en;
+    bool prepared;
+} cli_engine;
+
+void cli_engine_init(cli_engine *r, const char *cmd);
+void cli_engine_release(cli_engine *r);
+/* The shared long options followed by own[] and a terminator, into out. */
+size_t cli_engine_options(struct option *out, size_t max, const struct option *own, size_t nown);
+/* 0: the option was ours and is handled; 1: not ours; 2: usage error (printed). */
+int cli_engine_option(cli_engine *r, int c, const char *arg);
+/* Builds the target from the specs (loading the enrichment when a spec needs
+ * GeoIP/ASN).  Returns 0, or the exit status after printing the error. */
+int cli_engine_prepare(cli_engine *r);
+/* The enrichment (loaded once).  NULL with err set on failure. */
+ni_enrich *cli_engine_enrich(cli_engine *r, ni_error *err);
+/* Reads the captures through the engine (hook may be NULL), finishes, prints
+ * each failure as "netintel: <file>: <problem>" and the summary (stderr or
+ * --stats).  Returns the exit status (0 or 1). */
+int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook, void *hook_ud,
+                    ni_engine_sink sink, void *sink_ud);
+
+#endif
