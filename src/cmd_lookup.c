@@ -7,10 +7,11 @@
  *        defines them, null when absent — then netintel's verdicts: maker,
  *        model, form_factor, kind, windows_version, reduced}.
  *   netintel lookup ADDRESS|DOMAIN...
- *       (address and domain lookups: not available yet)
+ *       one JSON object per argument: {"query", "type", "country",
+ *       "continent", "asn", "as_org" (addresses), "service", "category",
+ *       "vpn_provider", "vpn_evidence"}.
  *
- * Data directory: $NETINTEL_DATA, else ../data next to the executable's
- * directory (/proc/self/exe), else ./data (run from the source tree).
+ * Data directory: --data, else ni_data_dir() (core/ni_datadir.h).
  * Each kind of lookup is one function below; main dispatches on the
  * arguments. */
 #include <errno.h>
@@ -25,6 +26,9 @@
 #include "core/ni_buf.h"
 #include "core/ni_json.h"
 #include "core/ni_limits.h"
+#include "core/ni_arena.h"
+#include "core/ni_datadir.h"
+#include "enrich/ni_enrich.h"
 #include "enrich/ni_ua.h"
 #include "enrich/ni_uaverdict.h"
 
@@ -32,7 +36,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: netintel lookup --ua [options] < user-agents.txt\n"
-        "       netintel lookup ADDRESS|DOMAIN...   (not available yet)\n"
+        "       netintel lookup [--geoip FILE] ADDRESS|DOMAIN...\n"
+        "           one JSON object per argument: country, continent, ASN and\n"
+        "           organisation (addresses), service, category, VPN provider\n"
         "\n"
         "  --ua                     read one User-Agent per line from stdin, write one\n"
         "                           JSON object per line (uap-core parse + verdicts)\n"
@@ -40,41 +46,19 @@ static void usage(FILE *f)
         "  --platform-version TEXT  Sec-CH-UA-Platform-Version hint for every line\n"
         "  --model TEXT             Sec-CH-UA-Model hint for every line\n"
         "  --data DIR               data directory (default: $NETINTEL_DATA, ../data\n"
-        "                           beside the executable's directory, ./data)\n"
+        "                           beside the executable's directory, the source\n"
+        "                           tree's data/, ./data)\n"
         "  --cache N                cached parse results (default %u, 0 = none)\n"
         "  --no-prefilter           try every regex (same results, slower)\n"
         "  --stats                  print parse statistics to stderr at the end\n"
         "  -h, --help               this help\n", NI_UA_CACHE_DEFAULT);
 }
 
-static bool is_dir_with(const char *dir, const char *file)
-{
-    char p[PATH_MAX];
-    if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, file) >= sizeof p) return false;
-    return access(p, R_OK) == 0;
-}
-
-/* Fills dir[PATH_MAX] with the data directory; false if none found. */
+/* Fills dir[PATH_MAX] with the data directory (--data, else ni_data_dir). */
 static bool data_dir(const char *opt, char *dir)
 {
-    const char *env = getenv("NETINTEL_DATA");
-    if (opt) { snprintf(dir, PATH_MAX, "%s", opt); return true; }
-    if (env && *env) { snprintf(dir, PATH_MAX, "%s", env); return true; }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *s = strrchr(exe, '/');
-        if (s) { *s = 0; s = strrchr(exe, '/'); }
-        if (s) {
-            *s = 0;
-            if ((size_t)snprintf(dir, PATH_MAX, "%s/data", exe[0] ? exe : "") < PATH_MAX &&
-                is_dir_with(dir, "ua-agents.tsv"))
-                return true;
-        }
-    }
-    snprintf(dir, PATH_MAX, "data");
-    return is_dir_with(dir, "ua-agents.tsv");
+    if (opt) return (size_t)snprintf(dir, PATH_MAX, "%s", opt) < PATH_MAX;
+    return ni_data_dir(dir, PATH_MAX) == NI_OK;
 }
 
 static void write_agent(ni_json *j, const char *key, const ni_ua_agent *a)
@@ -163,19 +147,67 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, bool sta
     return rc;
 }
 
-/* Address and domain lookups (GeoIP, ASN, services, VPN): not yet built. */
-static int lookup_names(int n, char **names)
+/* Address and domain lookups: GeoIP, ASN, service and VPN catalogues, one
+ * JSON object per argument. */
+static int lookup_names(const char *dir_opt, const char *geoip, int n, char **names)
 {
-    (void)names;
-    fprintf(stderr, "netintel lookup: address and domain lookups are not available yet "
-                    "(%d argument%s given); only --ua works for now\n", n, n == 1 ? "" : "s");
-    return 1;
+    char dir[PATH_MAX];
+    if (!data_dir(dir_opt, dir)) {
+        fprintf(stderr, "netintel lookup: no data directory (set NETINTEL_DATA or use --data)\n");
+        return 1;
+    }
+    ni_error err = { 0 };
+    const char *env = getenv("NETINTEL_GEOIP");
+    ni_enrich_config c = { dir, geoip ? geoip : (env && *env ? env : NULL), NULL, false };
+    ni_enrich *en = ni_enrich_new(&c, &err);
+    if (!en) { fprintf(stderr, "netintel lookup: %s\n", err.msg); return 1; }
+    ni_arena *arena = ni_arena_new(1u << 16);
+    ni_buf out; ni_buf_init(&out, 1u << 20);
+    int rc = 0;
+    for (int i = 0; i < n && arena; i++) {
+        ni_session s;
+        memset(&s, 0, sizeof s);
+        s.arena = arena;
+        ni_addr a;
+        bool is_addr = ni_addr_parse(names[i], &a) == NI_OK;
+        if (!ni_enrich_lookup(en, names[i], &s)) {
+            fprintf(stderr, "netintel lookup: '%s': neither an IP address nor a domain name\n", names[i]);
+            rc = 1;
+            continue;
+        }
+        ni_json j;
+        ni_buf_clear(&out);
+        ni_json_init(&j, &out, 0);
+        ni_json_obj_begin(&j);
+        ni_json_kstr(&j, "query", names[i]);
+        ni_json_kstr(&j, "type", is_addr ? "address" : "domain");
+        if (is_addr) {
+            ni_json_kstr(&j, "country", s.server_country);
+            ni_json_kstr(&j, "continent", s.server_continent);
+            ni_json_key(&j, "asn");
+            if (s.server_asn) ni_json_uint(&j, s.server_asn); else ni_json_null(&j);
+            ni_json_kstr(&j, "as_org", s.server_as_org && *s.server_as_org ? s.server_as_org : NULL);
+        }
+        ni_json_kstr(&j, "service", s.service);
+        ni_json_kstr(&j, "category", s.category);
+        ni_json_kstr(&j, "vpn_provider", s.vpn_provider);
+        ni_json_kstr(&j, "vpn_evidence", s.vpn_evidence);
+        ni_json_obj_end(&j);
+        ni_buf_addc(&out, '\n');
+        fwrite(out.p, 1, out.len, stdout);
+        ni_arena_reset(arena);
+    }
+    if (fflush(stdout) != 0) { fprintf(stderr, "netintel lookup: write error: %s\n", strerror(errno)); rc = 1; }
+    ni_buf_release(&out);
+    ni_arena_free(arena);
+    ni_enrich_free(en);
+    return rc;
 }
 
 int cmd_lookup(int argc, char **argv)
 {
     bool ua = false, prefilter = true, stats = false;
-    const char *dir = NULL;
+    const char *dir = NULL, *geoip = NULL;
     size_t cache = NI_UA_CACHE_DEFAULT;
     ni_uav_hints hints = { 0 };
     int nnames = 0;
@@ -190,6 +222,7 @@ int cmd_lookup(int argc, char **argv)
         else if (!strcmp(a, "--no-prefilter")) prefilter = false;
         else if (!strcmp(a, "--stats")) stats = true;
         else if (!strcmp(a, "--data") && has_val) dir = argv[++i];
+        else if (!strcmp(a, "--geoip") && has_val) geoip = argv[++i];
         else if (!strcmp(a, "--platform") && has_val) hints.platform = argv[++i];
         else if (!strcmp(a, "--platform-version") && has_val) hints.platform_version = argv[++i];
         else if (!strcmp(a, "--model") && has_val) hints.model = argv[++i];
@@ -210,7 +243,7 @@ int cmd_lookup(int argc, char **argv)
     if (rc < 0) {
         if (ua && nnames) { fprintf(stderr, "netintel lookup: --ua reads stdin; give no other arguments\n"); rc = 2; }
         else if (ua) rc = lookup_ua(dir, cache, prefilter, stats, &hints);
-        else if (nnames) rc = lookup_names(nnames, names);
+        else if (nnames) rc = lookup_names(dir, geoip, nnames, names);
         else { usage(stderr); rc = 2; }
     }
     free(names);

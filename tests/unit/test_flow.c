@@ -96,7 +96,7 @@ static void on_release(void *ud, ni_session *s, void *app)
 static ni_flow_table *mk(fake *f, const ni_flow_config *cfg, ni_stats *st)
 {
     memset(st, 0, sizeof *st);
-    ni_flow_callbacks cb = { f, sizeof(int), on_start, on_stream, on_datagram, on_emit, on_release };
+    ni_flow_callbacks cb = { f, sizeof(int), on_start, on_stream, on_datagram, on_emit, on_release, NULL, NULL };
     return ni_flow_table_new(cfg, &cb, st);
 }
 

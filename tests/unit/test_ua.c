@@ -1,0 +1,373 @@
+/* test_ua.c — unit tests of lib/enrich/ni_ua (uap-core semantics, literal
+ * prefilter, cache) and lib/enrich/ni_uaverdict (maker, form factor, kind,
+ * Windows version, reduced UAs).  Synthetic regexes files pin down the
+ * specification's rules one at a time; the shipped regexes.yaml and data/
+ * tables are used for the verdicts.  Run from the source tree (run-all does)
+ * or with NETINTEL_DATA set. */
+#include <stdlib.h>
+#include <unistd.h>
+#include "ni_test.h"
+#include "core/ni_limits.h"
+#include "enrich/ni_ua.h"
+#include "enrich/ni_uaverdict.h"
+
+static const char *data_dir(void)
+{
+    const char *e = getenv("NETINTEL_DATA");
+    return e && *e ? e : "data";
+}
+
+/* Writes text to a temporary file; returns its path (static buffer). */
+static const char *tmpfile_with(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/test_ua_XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    size_t n = strlen(text);
+    if (write(fd, text, n) != (ssize_t)n) { close(fd); return NULL; }
+    close(fd);
+    return path;
+}
+
+static ni_ua_db *load_text(const char *yaml, ni_error *err)
+{
+    const char *p = tmpfile_with(yaml);
+    if (!p) return NULL;
+    ni_ua_db *db = ni_ua_db_load(p, err);
+    unlink(p);
+    return db;
+}
+
+static const char SYNTH[] =
+    "user_agent_parsers:\n"
+    "  - regex: '(Foo)Bar/(\\d+)\\.(\\d+)(?:\\.(\\d+)|)'\n"
+    "  - regex: 'Quux/(\\d+)'\n"
+    "    family_replacement: 'Quux $1 Browser'\n"
+    "    v1_replacement: '7'\n"
+    "  - regex: '(Ba)(z)?/(\\d+)'\n"
+    "    family_replacement: '  $1$2 '\n"
+    "  - regex: '(Empty)()/'\n"
+    "  - regex: '(Late)/(\\d+)'\n"
+    "  - regex: '(Lat)e/(\\d+)'\n"
+    "os_parsers:\n"
+    "  - regex: 'Win(95|98|NT)'\n"
+    "    os_replacement: 'Windows $1'\n"
+    "    os_v1_replacement: '$1'\n"
+    "  - regex: '(Os)X (\\d+)_(\\d+)_(\\d+)_(\\d+)'\n"
+    "device_parsers:\n"
+    "  - regex: '; *(Pedi)_(Plus) Build'\n"
+    "    device_replacement: 'Odys $1 $2'\n"
+    "    brand_replacement: 'Odys'\n"
+    "    model_replacement: '$1 $2'\n"
+    "  - regex: 'PHONE-(\\w+)'\n"
+    "    regex_flag: 'i'\n"
+    "  - regex: 'Blank(\\s*)x'\n"
+    "    device_replacement: '$1'\n"
+    "    brand_replacement: '$1'\n"
+    "    model_replacement: '$9'\n";
+
+TEST(spec_groups_and_replacements)
+{
+    ni_error err = { 0 };
+    ni_ua_db *db = load_text(SYNTH, &err);
+    CHECK(db != NULL);
+    if (!db) { fprintf(stderr, "%s\n", err.msg); return; }
+    ni_ua *u = ni_ua_new(db, 0, &err);
+    const ni_ua_result *r;
+    const char *s;
+
+    s = "x FooBar/3.4 y";              /* groups by position; an unset group is null */
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->browser.family, "Foo");
+    CHECK_STR(r->browser.major, "3");
+    CHECK_STR(r->browser.minor, "4");
+    CHECK_STR(r->browser.patch, NULL);
+    CHECK_STR(r->os.family, "Other");
+    CHECK_STR(r->device.family, "Other");
+    CHECK_STR(r->device.brand, NULL);
+
+    s = "Quux/12";                      /* $1 in family, literal v1 */
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->browser.family, "Quux 12 Browser");
+    CHECK_STR(r->browser.major, "7");
+    CHECK_STR(r->browser.minor, NULL);
+
+    s = "Ba/5";                         /* unset $2 is "", the replacement is trimmed */
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->browser.family, "Ba");
+    CHECK_STR(r->browser.major, NULL);  /* group 2 (z) unset: no v1 */
+
+    s = "Empty/";                       /* an empty group is absent */
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->browser.family, "Empty");
+    CHECK_STR(r->browser.major, NULL);
+
+    s = "Late/9";                       /* first rule in file order wins */
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->browser.family, "Late");
+
+    s = "Mozilla (WinNT) OsX 10_15_7_1";
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->os.family, "Windows NT");
+    CHECK_STR(r->os.major, "NT");
+    s = "OsX 10_15_7_1";
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->os.family, "Os");
+    CHECK_STR(r->os.patch_minor, "1");
+
+    s = "Linux; Pedi_Plus Build/1";     /* the specification's device example */
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->device.family, "Odys Pedi Plus");
+    CHECK_STR(r->device.brand, "Odys");
+    CHECK_STR(r->device.model, "Pedi Plus");
+
+    s = "my phone-X1 here";             /* regex_flag i; no replacements: family = model = $1 */
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->device.family, "X1");
+    CHECK_STR(r->device.brand, NULL);
+    CHECK_STR(r->device.model, "X1");
+    s = "PHONE-X1";                     /* case sensitive elsewhere: still matches (flag i) */
+    CHECK_STR(ni_ua_parse(u, s, strlen(s))->device.model, "X1");
+    s = "Blank   x";                    /* whitespace-only replacement → absent; family Other */
+    r = ni_ua_parse(u, s, strlen(s));
+    CHECK_STR(r->device.family, "Other");
+    CHECK_STR(r->device.brand, NULL);
+    CHECK_STR(r->device.model, NULL);
+    s = "foobar/3.4";                   /* case sensitive by default */
+    CHECK_STR(ni_ua_parse(u, s, strlen(s))->browser.family, "Other");
+
+    ni_ua_free(u);
+    ni_ua_db_free(db);
+}
+
+/* Patterns whose literals sit in alternations, optional parts, lookarounds,
+ * quantified atoms and caseless rules: with and without the prefilter the
+ * answers must be the same on strings built to hit each corner. */
+TEST(prefilter_equivalence)
+{
+    static const char yaml[] =
+        "user_agent_parsers:\n"
+        "  - regex: '(?:Opt)?(Req)uired'\n"
+        "  - regex: 'a(bc|de)f(\\d)'\n"
+        "  - regex: 'xy{0,2}zz(\\d)'\n"
+        "  - regex: '(?!Neg)(\\w+)Look'\n"
+        "  - regex: '(?i)(cAsE)d'\n"
+        "  - regex: 'Pl+us(\\d)'\n"
+        "  - regex: '^(Start)\\b'\n"
+        "  - regex: '[Cc]lass(ic)'\n"
+        "  - regex: '(Dot).Any'\n"
+        "  - regex: 'Esc\\.(\\d)\\/'\n"
+        "  - regex: 'Br{2}ace(\\d)'\n"
+        "os_parsers:\n"
+        "  - regex: '(One|Two|)Three'\n"
+        "device_parsers:\n"
+        "  - regex: '(Cased)X'\n"
+        "    regex_flag: 'i'\n";
+    static const char *const inputs[] = {
+        "Required", "OptRequired", "required", "abcf1", "adef2", "af3", "xzz1", "xyzz2", "xyyzz3", "xyyyzz4",
+        "NegLook", "WordLook", "CASED", "cased", "CaSeD", "Plus1", "Pllllus2", "Pus3", "Start here", "Startx",
+        "Classic", "classic", "DotxAny", "Esc.1/", "Esc11/", "Brrace1", "Brace2", "Three", "OneThree", "casedx",
+        "CASEDX", "", "zzzz", "Esc.", NULL
+    };
+    ni_error err = { 0 };
+    ni_ua_db *db = load_text(yaml, &err);
+    CHECK(db != NULL);
+    if (!db) { fprintf(stderr, "%s\n", err.msg); return; }
+    ni_ua *on = ni_ua_new(db, 0, &err), *off = ni_ua_new(db, 0, &err);
+    ni_ua_set_prefilter(off, false);
+    int matched = 0;
+    for (int i = 0; inputs[i]; i++) {
+        size_t n = strlen(inputs[i]);
+        ni_ua_result a = *ni_ua_parse(on, inputs[i], n);
+        const char *af = a.browser.family, *ao = a.os.family, *ad = a.device.family;
+        char keep[3][64];
+        snprintf(keep[0], 64, "%s", af); snprintf(keep[1], 64, "%s", ao); snprintf(keep[2], 64, "%s", ad);
+        const ni_ua_result *b = ni_ua_parse(off, inputs[i], n);
+        CHECK_STR(keep[0], b->browser.family);
+        CHECK_STR(keep[1], b->os.family);
+        CHECK_STR(keep[2], b->device.family);
+        if (strcmp(keep[0], "Other")) matched++;
+    }
+    CHECK(matched >= 20);              /* the inputs do exercise the rules */
+    ni_ua_stats s;
+    ni_ua_get_stats(on, &s);
+    ni_ua_stats t;
+    ni_ua_get_stats(off, &t);
+    CHECK(s.regex_tries < t.regex_tries);   /* and the prefilter does skip work */
+    ni_ua_free(on); ni_ua_free(off);
+    ni_ua_db_free(db);
+}
+
+TEST(load_errors)
+{
+    ni_error err = { 0 };
+    CHECK(ni_ua_db_load("/nonexistent/regexes.yaml", &err) == NULL);
+    CHECK_INT(err.code, NI_ERR_NOTFOUND);
+    CHECK(load_text("user_agent_parsers:\n  - regex: '(unclosed'\n", &err) == NULL);
+    CHECK_INT(err.code, NI_ERR_DATA);
+    CHECK(strstr(err.msg, "user_agent_parsers[0]") != NULL);
+    CHECK(load_text("user_agent_parsers: [ {regex: 'a' \n", &err) == NULL);
+    CHECK_INT(err.code, NI_ERR_DATA);
+    CHECK(load_text("- just a list\n", &err) == NULL);
+    CHECK(load_text("os_parsers:\n  - os_replacement: 'x'\n", &err) == NULL);
+    CHECK(strstr(err.msg, "no regex") != NULL);
+}
+
+static ni_ua_db *real_db(void)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/ext/node_modules/uap-core/regexes.yaml", data_dir());
+    ni_error err = { 0 };
+    ni_ua_db *db = ni_ua_db_load(p, &err);
+    if (!db) fprintf(stderr, "  %s\n", err.msg);
+    return db;
+}
+
+TEST(real_rules_and_cache)
+{
+    ni_ua_db *db = real_db();
+    CHECK(db != NULL);
+    if (!db) return;
+    CHECK(ni_ua_db_rules(db, NI_UA_LIST_BROWSER) > 300);
+    CHECK(ni_ua_db_rules(db, NI_UA_LIST_DEVICE) > 500);
+    /* most rules must have a literal, or the prefilter does nothing */
+    CHECK(ni_ua_db_unfiltered(db, NI_UA_LIST_DEVICE) * 10 < ni_ua_db_rules(db, NI_UA_LIST_DEVICE));
+    ni_error err = { 0 };
+    ni_ua *u = ni_ua_new(db, 8, &err);     /* tiny cache: eviction is exercised */
+    const char *ff = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+    const ni_ua_result *r = ni_ua_parse(u, ff, strlen(ff));
+    CHECK_STR(r->browser.family, "Firefox");
+    CHECK_STR(r->browser.major, "120");
+    CHECK_STR(r->os.family, "Linux");
+    char buf[128];
+    for (int i = 0; i < 200; i++) {
+        snprintf(buf, sizeof buf, "Mozilla/5.0 (iPhone; CPU iPhone OS 16_%d like Mac OS X) Mobile/15E148", i % 50);
+        r = ni_ua_parse(u, buf, strlen(buf));
+        char want[8]; snprintf(want, sizeof want, "%d", i % 50);
+        CHECK_STR(r->os.family, "iOS");
+        CHECK_STR(r->os.minor, want);
+        CHECK_STR(r->device.brand, "Apple");
+    }
+    r = ni_ua_parse(u, ff, strlen(ff));       /* evicted long ago: parsed again */
+    CHECK_STR(r->browser.family, "Firefox");
+    r = ni_ua_parse(u, ff, strlen(ff));       /* now from the cache */
+    CHECK_STR(r->browser.major, "120");
+    ni_ua_stats s;
+    ni_ua_get_stats(u, &s);
+    CHECK(s.cache_hits >= 1);
+    CHECK_INT(s.parses, 203);
+    /* NUL bytes, a lone byte, an overlong UA: answers, no crash */
+    r = ni_ua_parse(u, "curl/8\0x", 8);
+    CHECK_STR(r->browser.family, "curl");
+    r = ni_ua_parse(u, "", 0);
+    CHECK_STR(r->browser.family, "Other");
+    size_t big = NI_UA_LEN_MAX * 2;
+    char *l = malloc(big);
+    if (l) {
+        memset(l, 'A', big);
+        memcpy(l, "Wget/1.2 ", 9);
+        r = ni_ua_parse(u, l, big);
+        CHECK_STR(r->browser.family, "Wget");
+        ni_ua_get_stats(u, &s);
+        CHECK_INT(s.truncated, 1);
+        free(l);
+    }
+    ni_ua_free(u);
+    ni_ua_db_free(db);
+}
+
+typedef struct vcase {
+    const char *ua, *platform, *pver, *model;
+    const char *maker, *vmodel, *form, *kind, *win;
+    int reduced;
+} vcase;
+
+TEST(verdicts)
+{
+    ni_ua_db *db = real_db();
+    ni_error err = { 0 };
+    ni_uav *v = ni_uav_load(data_dir(), &err);
+    CHECK(db != NULL);
+    CHECK(v != NULL);
+    if (!db || !v) { fprintf(stderr, "  %s\n", err.msg); ni_ua_db_free(db); ni_uav_free(v); return; }
+    ni_ua *u = ni_ua_new(db, 64, &err);
+    static const vcase cases[] = {
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, "desktop", "browser", "10/11", 1 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+          "\"Windows\"", "\"15.0.0\"", NULL, NULL, NULL, "desktop", "browser", "11", 1 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+          "\"Windows\"", "\"10.0.0\"", NULL, NULL, NULL, "desktop", "browser", "10", 1 },
+        { "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko",
+          NULL, NULL, NULL, NULL, NULL, "desktop", "browser", "7", 0 },
+        { "Mozilla/5.0 (Windows NT 5.2; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.112 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, "desktop", "browser", "XP x64/Server 2003", 0 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Xbox; Xbox One) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.19041",
+          NULL, NULL, NULL, "Microsoft", NULL, "console", "browser", NULL, 0 },
+        { "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, "mobile", "browser", NULL, 1 },
+        { "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+          "\"Android\"", "\"14.0.0\"", "\"Pixel 8\"", "Google", "Pixel 8", "mobile", "browser", NULL, 1 },
+        { "Mozilla/5.0 (Linux; Android 12; Redmi Note 11 Build/SKQ1.211103.001) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.5359.128 Mobile Safari/537.36",
+          NULL, NULL, NULL, "Xiaomi", "Redmi Note 11", "mobile", "browser", NULL, 0 },
+        { "Mozilla/5.0 (Linux; Android 12; POCO F3 Build/SKQ1.211006.001) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0.4896.127 Mobile Safari/537.36",
+          NULL, NULL, NULL, "Xiaomi", "POCO F3", "mobile", "browser", NULL, 0 },
+        { "Mozilla/5.0 (Linux; Android 12; RMX3363) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Mobile Safari/537.36",
+          NULL, NULL, NULL, "realme", "RMX3363", "mobile", "browser", NULL, 1 },
+        { "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/112.0.5615.48 Safari/537.36",
+          NULL, NULL, NULL, "Samsung", "SM-X700", "tablet", "browser", NULL, 0 },
+        { "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+          NULL, NULL, NULL, "Apple", "iPad", "tablet", "browser", NULL, 0 },
+        { "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) 76.0.3809.146/6.0 TV Safari/537.36",
+          NULL, NULL, NULL, "Samsung", NULL, "tv", "browser", NULL, 0 },
+        { "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+          NULL, NULL, NULL, NULL, NULL, "bot", "bot", NULL, 0 },
+        { "Microsoft NCSI", NULL, NULL, NULL, NULL, NULL, "other", "system", NULL, 0 },
+        { "Microsoft-CryptoAPI/10.0", NULL, NULL, NULL, NULL, NULL, "other", "system", NULL, 0 },
+        { "Debian APT-HTTP/1.3 (2.6.1)", NULL, NULL, NULL, NULL, NULL, "other", "system", NULL, 0 },
+        { "curl/8.4.0", NULL, NULL, NULL, NULL, NULL, "other", "tool", NULL, 0 },
+        { "python-requests/2.31.0", NULL, NULL, NULL, NULL, NULL, "other", "tool", NULL, 0 },
+        { "Dalvik/2.1.0 (Linux; U; Android 12; SM-A525F Build/SP1A.210812.016)",
+          NULL, NULL, NULL, "Samsung", "SM-A525F", "mobile", "app", NULL, 0 },
+        { "", NULL, NULL, NULL, NULL, NULL, "other", "other", NULL, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const vcase *c = &cases[i];
+        ni_uav_hints h = { c->platform, c->pver, c->model };
+        ni_uav_verdict vd;
+        ni_uav_parse(v, u, c->ua, strlen(c->ua), &h, &vd);
+        ni_t_current = c->ua[0] ? c->ua : "(empty)";
+        CHECK_STR(vd.maker, c->maker);
+        if (c->vmodel) CHECK_STR(vd.model, c->vmodel);
+        CHECK_STR(vd.form_factor, c->form);
+        CHECK_STR(vd.kind, c->kind);
+        CHECK_STR(vd.windows_version, c->win);
+        CHECK_INT(vd.reduced, c->reduced);
+    }
+    ni_t_current = "verdicts";
+    ni_ua_free(u);
+    ni_ua_db_free(db);
+    ni_uav_free(v);
+}
+
+TEST(verdict_table_errors)
+{
+    char dir[] = "/tmp/test_uav_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    ni_error err = { 0 };
+    CHECK(ni_uav_load(dir, &err) == NULL);
+    CHECK_INT(err.code, NI_ERR_NOTFOUND);
+    char p[128];
+    snprintf(p, sizeof p, "%s/ua-makers.tsv", dir);
+    FILE *f = fopen(p, "w");
+    if (f) { fputs("maker\twhen\tsource\nAcme\tbogus:x\ttest\n", f); fclose(f); }
+    CHECK(ni_uav_load(dir, &err) == NULL);
+    CHECK_INT(err.code, NI_ERR_DATA);
+    CHECK(strstr(err.msg, "ua-makers.tsv:2") != NULL);
+    unlink(p);
+    rmdir(dir);
+}
+
+RUN(T(spec_groups_and_replacements), T(prefilter_equivalence), T(load_errors),
+    T(real_rules_and_cache), T(verdicts), T(verdict_table_errors))
