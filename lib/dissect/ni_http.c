@@ -207,9 +207,13 @@ static const char *target_authority(const char *t, size_t n, bool connect, size_
     return l ? a : NULL;
 }
 
-static const char *dup_or_null(ni_arena *a, const char *v, size_t n, bool *fail)
+/* Arena copy of v[0..n), NULL when empty; reuses `prev` (the same field of
+ * the previous request) when equal, as keep-alive requests repeat Host and
+ * User-Agent. */
+static const char *dup_or_null(ni_arena *a, const char *v, size_t n, const char *prev, bool *fail)
 {
     if (n == 0) return NULL;
+    if (prev && strlen(prev) == n && memcmp(prev, v, n) == 0) return prev;
     if (!a) { *fail = true; return NULL; }
     char *r = ni_arena_strndup(a, v, n);
     if (!r) *fail = true;
@@ -326,14 +330,17 @@ ni_err ni_http_parse_request(ni_session *s, const uint8_t *p, size_t n, bool req
     ni_http_req r;
     memset(&r, 0, sizeof r);
     r.method = method;
-    r.path = dup_or_null(a, (const char *)t, tlen < NI_HTTP_FIELD_MAX ? tlen : NI_HTTP_FIELD_MAX, &fail);
-    r.host = dup_or_null(a, hostbuf, hl, &fail);
-    r.user_agent = dup_or_null(a, f[F_UA].v, f[F_UA].n, &fail);
-    r.ch_ua = dup_or_null(a, f[F_CH_UA].v, f[F_CH_UA].n, &fail);
-    r.ch_ua_platform = dup_or_null(a, f[F_CH_PLATFORM].v, f[F_CH_PLATFORM].n, &fail);
-    r.ch_ua_platform_version = dup_or_null(a, f[F_CH_PLATFORM_VERSION].v,
-                                           f[F_CH_PLATFORM_VERSION].n, &fail);
-    r.ch_ua_model = dup_or_null(a, f[F_CH_MODEL].v, f[F_CH_MODEL].n, &fail);
+    const ni_http_req *pv = s->http_tail;
+    r.path = dup_or_null(a, (const char *)t, tlen < NI_HTTP_FIELD_MAX ? tlen : NI_HTTP_FIELD_MAX,
+                         pv ? pv->path : NULL, &fail);
+    r.host = dup_or_null(a, hostbuf, hl, pv ? pv->host : NULL, &fail);
+    r.user_agent = dup_or_null(a, f[F_UA].v, f[F_UA].n, pv ? pv->user_agent : NULL, &fail);
+    r.ch_ua = dup_or_null(a, f[F_CH_UA].v, f[F_CH_UA].n, pv ? pv->ch_ua : NULL, &fail);
+    r.ch_ua_platform = dup_or_null(a, f[F_CH_PLATFORM].v, f[F_CH_PLATFORM].n,
+                                   pv ? pv->ch_ua_platform : NULL, &fail);
+    r.ch_ua_platform_version = dup_or_null(a, f[F_CH_PLATFORM_VERSION].v, f[F_CH_PLATFORM_VERSION].n,
+                                           pv ? pv->ch_ua_platform_version : NULL, &fail);
+    r.ch_ua_model = dup_or_null(a, f[F_CH_MODEL].v, f[F_CH_MODEL].n, pv ? pv->ch_ua_model : NULL, &fail);
     ni_http_req *req = fail ? NULL : ni_arena_alloc(a, sizeof *req);
     if (!req) return NI_ERR_LIMIT;
     *req = r;

@@ -20,7 +20,9 @@
  * regard to case; values are trimmed of optional whitespace, otherwise kept
  * as sent, cut at NI_HTTP_FIELD_MAX bytes; obsolete line folding (RFC 9112
  * §5.2) is joined with one space.  Empty values are recorded as NULL.  The
- * first occurrence of a repeated field wins. */
+ * first occurrence of a repeated field wins.  A value equal to the same field
+ * of the session's previous request shares its string (keep-alive requests
+ * repeat Host and User-Agent), so strings are not unique per request. */
 #ifndef NI_HTTP_H
 #define NI_HTTP_H
 

@@ -37,6 +37,7 @@ struct ni_enrich {
     ni_map *vendors;        /* "kind\tname" → vendor (strdup'd) */
     ni_map *ndpi;           /* nDPI name → ndpi_vpn */
     ni_map *country_nets;   /* "CC" → net list, for the synthetic world */
+    ni_prefix_set *special; /* special-purpose blocks: never geolocated */
     char date_buf[16];
 };
 
@@ -63,6 +64,28 @@ static ni_err load_vendors(ni_enrich *en, ni_error *err)
         snprintf(key, sizeof key, "%s\t%s", ni_tsv_field(&t, ck), ni_tsv_field(&t, cn));
         char *v = strdup(ni_tsv_field(&t, cv));
         if (!v || ni_map_put(en->vendors, key, v)) { free(v); r = -1; break; }
+    }
+    ni_tsv_close(&t);
+    return r < 0 ? NI_ERR_DATA : NI_OK;
+}
+
+static ni_err load_special(ni_enrich *en, ni_error *err)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/special-purpose.tsv", en->data_dir);
+    ni_tsv t;
+    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
+    int cp = ni_tsv_need(&t, "prefix", err);
+    if (cp < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int r;
+    while ((r = ni_tsv_next(&t, err)) > 0) {
+        ni_addr a;
+        unsigned len;
+        if (ni_prefix_parse(ni_tsv_field(&t, cp), &a, &len) || ni_prefix_add(en->special, &a, len, en)) {
+            ni_tsv_error(&t, err, "bad prefix '%s'", ni_tsv_field(&t, cp));
+            r = -1;
+            break;
+        }
     }
     ni_tsv_close(&t);
     return r < 0 ? NI_ERR_DATA : NI_OK;
@@ -104,14 +127,15 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     en->country_nets = ni_map_new(1000);
     en->cat = ni_catalog_new();
     en->dates = ni_dates_new();
-    if (!en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
+    en->special = ni_prefix_new();
+    if (!en->special || !en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
     if (ni_catalog_load(en->cat, en->data_dir, err)) goto fail;
     if (ni_dates_load(en->dates, en->data_dir, err)) goto fail;
     if (!(en->countries = ni_countries_load(en->data_dir, err))) goto fail;
-    if (load_vendors(en, err) || load_ndpi(en, err)) goto fail;
+    if (load_vendors(en, err) || load_ndpi(en, err) || load_special(en, err)) goto fail;
     char path[600];
     snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", en->data_dir);
     if (!(en->uadb = ni_ua_db_load(path, err))) goto fail;
@@ -149,6 +173,7 @@ void ni_enrich_free(ni_enrich *en)
     ni_map_free(en->vendors, free);
     ni_map_free(en->ndpi, free_ndpi);
     ni_map_free(en->country_nets, free_nets);
+    ni_prefix_free(en->special);
     free(en);
 }
 
@@ -197,6 +222,8 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
 static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
                 const char **org, ni_session *s)
 {
+    void *v;
+    if (ni_prefix_lookup(en->special, a, &v, NULL)) return;
     if (en->geo) {
         ni_geo_result r;
         if (ni_geo_lookup(en->geo, a, &r, NULL) == NI_OK && r.found && r.country[0]) {
