@@ -144,13 +144,6 @@ void ni_profile_free(ni_profile *p)
 uint64_t ni_profile_sessions(const ni_profile *p) { return p->sessions; }
 
 /* ---- add --------------------------------------------------------------- */
-static const char *first_ua(const ni_session *s)
-{
-    for (const ni_http_req *r = s->http; r; r = r->next)
-        if (r->user_agent && *r->user_agent) return r->user_agent;
-    return NULL;
-}
-
 static void vendor_add(ni_profile *p, const char *kind, const char *name, unsigned role,
                        const ni_addr *host, const ni_session *s)
 {
@@ -247,7 +240,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
 
     /* devices and software: target clients' User-Agents only, never agents
      * of the system, bots or tools */
-    const char *ua = first_ua(s);
+    const char *ua = ni_session_user_agent(s);
     if (!ua) return;
     const char *kind = s->ua_kind ? s->ua_kind : "browser";
     bool agent = !strcmp(kind, "bot") || !strcmp(kind, "tool");

@@ -47,3 +47,10 @@ const char *ni_session_name(const ni_session *s)
     if (s->dns_name && *s->dns_name) return s->dns_name;
     return NULL;
 }
+
+const char *ni_session_user_agent(const ni_session *s)
+{
+    for (const ni_http_req *r = s->http; r; r = r->next)
+        if (r->user_agent && *r->user_agent) return r->user_agent;
+    return s->quic_user_agent && *s->quic_user_agent ? s->quic_user_agent : NULL;
+}

@@ -8,7 +8,8 @@
  * NI_TLS_HELLO_MAX).  Versions: 1, 2 (RFC 9369: its own salt, "quicv2"
  * labels, Initial type 1), IETF drafts 21-34 and Facebook mvfst (0xfaceb001
  * with the draft-22 salt, 0xfaceb002/0xfaceb00e with the draft-27 salt).
- * Google QUIC Q024-Q046 carries its CHLO in plaintext: its SNI tag is read.
+ * Google QUIC Q024-Q046 carries its CHLO in plaintext: its SNI and UAID tags
+ * are read.
  * Cryptography is OpenSSL's libcrypto (HMAC-SHA256, EVP AES). */
 #include "dissect/ni_quic.h"
 #include "dissect/ni_tls.h"
@@ -250,7 +251,8 @@ static bool frames(ni_quic_state *st, const uint8_t *p, size_t n)
 
 /* ---- Google QUIC CHLO -------------------------------------------------- */
 
-/* Finds a plaintext CHLO message and copies its SNI tag into the session. */
+/* Finds a plaintext CHLO message and copies its SNI and UAID (User-Agent)
+ * tags into the session. */
 static void gquic_chlo(ni_session *s, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i + 8 <= n; i++) {
@@ -271,6 +273,9 @@ static void gquic_chlo(ni_session *s, const uint8_t *p, size_t n)
             if (!tag || end < prev || end > avail) return;
             if (!memcmp(tag, "SNI\0", 4) && end > prev && !s->sni && s->arena)
                 s->sni = ni_arena_strndup(s->arena, (const char *)base + prev, end - prev);
+            if (!memcmp(tag, "UAID", 4) && end > prev && !s->quic_user_agent && s->arena)
+                s->quic_user_agent = ni_arena_strndup(s->arena, (const char *)base + prev,
+                                                      end - prev > NI_HTTP_FIELD_MAX ? NI_HTTP_FIELD_MAX : end - prev);
             prev = end;
         }
         return;

@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/x509.h>
 
 #define TLS_RECORD_MAX (16384u + 2048u)  /* RFC 5246 §6.2.3 TLSCiphertext bound */
 #define CT_HANDSHAKE 22
@@ -86,6 +87,29 @@ static void add_alpn(ni_session *s, ni_strlist ***tail, unsigned *count, const u
     **tail = e;
     *tail = &e->next;
     (*count)++;
+}
+
+/* QUIC variable-length integer (RFC 9000 §16). */
+static uint64_t varint(ni_cursor *c)
+{
+    uint8_t b = ni_cur_u8(c);
+    unsigned extra = (1u << (b >> 6)) - 1;
+    uint64_t v = b & 0x3f;
+    for (unsigned i = 0; i < extra; i++) v = v << 8 | ni_cur_u8(c);
+    return v;
+}
+
+/* Transport parameters: Chrome's google_user_agent (0x3129) holds its UA. */
+static void quic_params(ni_session *s, ni_cursor *d)
+{
+    while (ni_cur_left(d) >= 2) {
+        uint64_t id = varint(d), len = varint(d);
+        if (d->bad || len > ni_cur_left(d)) return;
+        const uint8_t *v = ni_cur_bytes(d, (size_t)len);
+        if (id == 0x3129 && len && !s->quic_user_agent && s->arena)
+            s->quic_user_agent = ni_arena_strndup(s->arena, (const char *)v,
+                                                  len > NI_HTTP_FIELD_MAX ? NI_HTTP_FIELD_MAX : (size_t)len);
+    }
 }
 
 static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic)
@@ -169,6 +193,9 @@ static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic)
             while (ni_cur_left(&l) >= 2 && (size_t)(sig + nsig - blk) < cap) sig[nsig++] = ni_cur_u16(&l);
             break;
         }
+        case 0x0039: case 0xffa5:                    /* quic_transport_parameters (RFC 9000 §18; draft) */
+            if (quic) quic_params(s, &d);
+            break;
         case 0x002b: {                               /* supported_versions (client form) */
             ni_cursor l = ni_cur_sub(&d, ni_cur_u8(&d));
             while (ni_cur_left(&l) >= 2) {
@@ -255,6 +282,92 @@ ni_tls_result ni_tls_parse_handshake(ni_session *s, const uint8_t *msg, size_t n
 
 /* ---- record layer ------------------------------------------------------ */
 
+/* ---- server flight: ServerHello, then Certificate (TLS <= 1.2) ----------- */
+
+/* Subject or issuer as RFC 2253 text ("CN=x,O=y,C=US"), in the arena. */
+static const char *name_text(ni_session *s, X509_NAME *nm)
+{
+    if (!nm || !s->arena) return NULL;
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (!bio) return NULL;
+    const char *out = NULL;
+    if (X509_NAME_print_ex(bio, nm, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        char *data;
+        long len = BIO_get_mem_data(bio, &data);
+        if (len > 0) out = ni_arena_strndup(s->arena, data, (size_t)(len > 512 ? 512 : len));
+    }
+    BIO_free(bio);
+    return out;
+}
+
+/* Certificate message body (RFC 5246 §7.4.2): the end-entity certificate's
+ * subject and issuer, decoded with OpenSSL (d2i_X509 checks the DER). */
+static void certificate(ni_session *s, ni_cursor *c)
+{
+    ni_cursor list = ni_cur_sub(c, ni_cur_u24(c));
+    uint32_t len = ni_cur_u24(&list);
+    const uint8_t *der = ni_cur_bytes(&list, len);
+    if (!der || len == 0) return;
+    const unsigned char *q = der;
+    X509 *x = d2i_X509(NULL, &q, (long)len);
+    if (!x) return;
+    s->tls_cert_subject = name_text(s, X509_get_subject_name(x));
+    s->tls_cert_issuer = name_text(s, X509_get_issuer_name(x));
+    X509_free(x);
+}
+
+/* The server's handshake messages from the start of its stream: they may
+ * share records or span them.  Returns NEED_MORE until the ServerHello and,
+ * below TLS 1.3, the Certificate have arrived. */
+static ni_tls_result server_flight(ni_session *s, const uint8_t *p, size_t n)
+{
+    uint8_t *hs = malloc(NI_TLS_HELLO_MAX);
+    if (!hs) return NI_TLS_DONE;
+    size_t have = 0, off = 0;
+    bool ended = false;                      /* a non-handshake record follows */
+    while (n - off >= 5) {
+        const uint8_t *r = p + off;
+        size_t rlen = ((size_t)r[3] << 8) | r[4];
+        if (r[0] != CT_HANDSHAKE) { ended = true; break; }
+        if (r[1] != 3 || rlen == 0 || rlen > TLS_RECORD_MAX) { free(hs); return off ? NI_TLS_DONE : NI_TLS_MALFORMED; }
+        size_t avail = n - off - 5 < rlen ? n - off - 5 : rlen;
+        if (have + avail > NI_TLS_HELLO_MAX) avail = NI_TLS_HELLO_MAX - have;
+        memcpy(hs + have, r + 5, avail);
+        have += avail;
+        if (avail < rlen) break;
+        off += 5 + rlen;
+    }
+    ni_tls_result res = NI_TLS_NEED_MORE;
+    ni_cursor c;
+    ni_cur_init(&c, hs, have);
+    bool hello = false;
+    while (ni_cur_left(&c) >= 4 && res == NI_TLS_NEED_MORE) {
+        size_t start = c.off;
+        uint8_t type = hs[start];
+        size_t len = ((size_t)hs[start + 1] << 16) | ((size_t)hs[start + 2] << 8) | hs[start + 3];
+        if (len > NI_TLS_HELLO_MAX) { res = NI_TLS_MALFORMED; break; }
+        if (ni_cur_left(&c) < 4 + len) break;           /* incomplete message */
+        ni_cur_skip(&c, 4);
+        ni_cursor body = ni_cur_sub(&c, len);
+        if (type == 2) {
+            res = server_hello(s, &body);
+            hello = true;
+            if (res == NI_TLS_DONE && s->tls_version < 0x0304) res = NI_TLS_NEED_MORE;
+        } else if (type == 11 && hello) {
+            certificate(s, &body);
+            res = NI_TLS_DONE;
+        } else if (!hello) {
+            res = NI_TLS_DONE;                           /* not a server flight */
+        } else if (type == 14 || type == 12 || type == 13) {
+            res = NI_TLS_DONE;                           /* no certificate sent */
+        }
+    }
+    if (res == NI_TLS_NEED_MORE && (ended || have >= NI_TLS_HELLO_MAX))
+        res = hello ? NI_TLS_DONE : NI_TLS_MALFORMED;
+    free(hs);
+    return res;
+}
+
 ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size_t n)
 {
     if (n == 0) return NI_TLS_NEED_MORE;
@@ -269,6 +382,7 @@ ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size
     if (dir == 1 && p[0] == 21 && (n < 2 || p[1] == 3))
         return NI_TLS_DONE;                          /* the server answers with an alert */
     if (!ni_tls_probe(p, n)) return NI_TLS_NOT_TLS;
+    if (dir == 1) return server_flight(s, p, n);
 
     /* Pass 1: walk the records until the first handshake message is
      * complete; a partially received record contributes what is there. */

@@ -27,7 +27,7 @@
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 #include "enrich/ni_geo.h"
-#include "session/ni_target.h"   /* ni_data_dir() */
+#include "core/ni_datadir.h"
 
 __extension__ typedef unsigned __int128 u128;
 

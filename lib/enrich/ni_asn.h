@@ -35,7 +35,7 @@ typedef struct ni_asn ni_asn;
 typedef struct ni_asn_info {
     const char *source;        /* "csv", "cache" or "mmdb" */
     size_t v4_ranges, v6_ranges, orgs;
-    size_t overlaps;           /* ranges cut short (see above) */
+    size_t overlaps;           /* ranges cut short (see above); 0 when read from the cache */
     bool cache_written;        /* the CSVs were parsed and the cache rewritten */
     char cache_note[160];      /* why no cache was read or written, "" if none */
 } ni_asn_info;

@@ -38,6 +38,7 @@ struct ni_enrich {
     ni_map *ndpi;           /* nDPI name → ndpi_vpn */
     ni_map *country_nets;   /* "CC" → net list, for the synthetic world */
     ni_prefix_set *special; /* special-purpose blocks: never geolocated */
+    ni_map *cert_orgs;      /* lower-cased certificate O= → provider */
     char date_buf[16];
 };
 
@@ -91,6 +92,54 @@ static ni_err load_special(ni_enrich *en, ni_error *err)
     return r < 0 ? NI_ERR_DATA : NI_OK;
 }
 
+static void lower(char *d, size_t n, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < n; i++) d[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+    d[i] = 0;
+}
+
+static ni_err load_cert_orgs(ni_enrich *en, ni_error *err)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/vpn-certs.tsv", en->data_dir);
+    ni_tsv t;
+    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
+    int co = ni_tsv_need(&t, "org", err), cp = ni_tsv_need(&t, "provider", err), cs = ni_tsv_need(&t, "source", err);
+    if (co < 0 || cp < 0 || cs < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int r;
+    while ((r = ni_tsv_next(&t, err)) > 0) {
+        char key[256];
+        if (!*ni_tsv_field(&t, cs)) { ni_tsv_error(&t, err, "no source"); r = -1; break; }
+        lower(key, sizeof key, ni_tsv_field(&t, co));
+        char *v = strdup(ni_tsv_field(&t, cp));
+        if (!v || ni_map_put(en->cert_orgs, key, v)) { free(v); r = -1; break; }
+    }
+    ni_tsv_close(&t);
+    return r < 0 ? NI_ERR_DATA : NI_OK;
+}
+
+/* The O= value of an RFC 2253 name, lower-cased, into buf; false if none. */
+static bool name_org(const char *dn, char *buf, size_t n)
+{
+    for (const char *p = dn; p && *p;) {
+        if ((p == dn || p[-1] == ',') && p[0] == 'O' && p[1] == '=') {
+            size_t i = 0;
+            for (p += 2; *p && i + 1 < n; p++) {
+                if (*p == '\\' && p[1]) { p++; }
+                else if (*p == ',') break;
+                buf[i++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            }
+            buf[i] = 0;
+            return i > 0;
+        }
+        const char *c = strchr(p, ',');
+        while (c && c > dn && c[-1] == '\\') c = strchr(c + 1, ',');
+        p = c ? c + 1 : NULL;
+    }
+    return false;
+}
+
 static ni_err load_ndpi(ni_enrich *en, ni_error *err)
 {
     char path[600];
@@ -128,14 +177,15 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     en->cat = ni_catalog_new();
     en->dates = ni_dates_new();
     en->special = ni_prefix_new();
-    if (!en->special || !en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
+    en->cert_orgs = ni_map_new(10000);
+    if (!en->special || !en->cert_orgs || !en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
     if (ni_catalog_load(en->cat, en->data_dir, err)) goto fail;
     if (ni_dates_load(en->dates, en->data_dir, err)) goto fail;
     if (!(en->countries = ni_countries_load(en->data_dir, err))) goto fail;
-    if (load_vendors(en, err) || load_ndpi(en, err) || load_special(en, err)) goto fail;
+    if (load_vendors(en, err) || load_ndpi(en, err) || load_special(en, err) || load_cert_orgs(en, err)) goto fail;
     char path[600];
     snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", en->data_dir);
     if (!(en->uadb = ni_ua_db_load(path, err))) goto fail;
@@ -174,6 +224,7 @@ void ni_enrich_free(ni_enrich *en)
     ni_map_free(en->ndpi, free_ndpi);
     ni_map_free(en->country_nets, free_nets);
     ni_prefix_free(en->special);
+    ni_map_free(en->cert_orgs, free);
     free(en);
 }
 
@@ -253,12 +304,15 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     geo(en, &s->client, &s->client_country, &s->client_continent, &s->client_asn, &s->client_as_org, s);
     geo(en, &s->server, &s->server_country, &s->server_continent, &s->server_asn, &s->server_as_org, s);
 
-    /* User-Agent: the first request that has one */
-    for (const ni_http_req *r = s->http; r; r = r->next)
+    /* User-Agent: the first request that has one (with its client hints),
+     * else the one of the QUIC handshake */
+    bool ua_done = false;
+    for (const ni_http_req *r = s->http; r && !ua_done; r = r->next)
         if (r->user_agent && *r->user_agent) {
             ni_enrich_ua(en, s, r->user_agent, r->ch_ua_platform, r->ch_ua_platform_version, r->ch_ua_model);
-            break;
+            ua_done = true;
         }
+    if (!ua_done && s->quic_user_agent) ni_enrich_ua(en, s, s->quic_user_agent, NULL, NULL, NULL);
 
     /* service and VPN provider by name: SNI, Host, DNS-learned name */
     const char *names[3] = { s->sni, http_host(s), s->dns_name };
@@ -304,14 +358,33 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     }
     if (!s->vpn_protocol && nv && nv->protocol) s->vpn_protocol = nv->protocol;
 
+    /* a server certificate naming a provider */
+    const char *cert_provider = NULL;
+    char org[256];
+    if (s->tls_cert_subject && name_org(s->tls_cert_subject, org, sizeof org))
+        cert_provider = ni_map_get(en->cert_orgs, org);
+    if (!cert_provider && s->tls_cert_issuer && name_org(s->tls_cert_issuer, org, sizeof org))
+        cert_provider = ni_map_get(en->cert_orgs, org);
+
+    /* a DNS lookup of a provider's name: a visit's intent at most */
+    const ni_catalog_entry *looked_up = NULL;
+    if (!vpn && s->dns_query) looked_up = ni_catalog_vpn_domain(en->cat, s->dns_query);
+
     if (vpn) {
         s->vpn_provider = vpn->name;
         if (s->vpn_protocol) s->vpn_evidence = "tunnel";
         else if (!strcmp(vpn_ev, "ip") || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = "endpoint";
         else s->vpn_evidence = "site";
+    } else if (cert_provider) {
+        s->vpn_provider = cert_provider;
+        s->vpn_evidence = s->vpn_protocol ? "tunnel" : "endpoint";
+        if (!s->service) { s->service = cert_provider; s->category = "vpn"; s->service_evidence = "ip"; }
     } else if (nv && nv->provider) {
         s->vpn_provider = nv->provider;
         s->vpn_evidence = s->vpn_protocol ? "tunnel" : "endpoint";
+    } else if (looked_up) {
+        s->vpn_provider = looked_up->name;
+        s->vpn_evidence = "site";
     } else if (s->vpn_protocol) {
         s->vpn_evidence = "tunnel";
     }

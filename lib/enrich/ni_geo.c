@@ -24,7 +24,7 @@
 
 #include "core/ni_cursor.h"
 #include "core/ni_limits.h"
-#include "session/ni_target.h"   /* ni_data_dir() */
+#include "core/ni_datadir.h"
 
 struct ni_geo {
     MMDB_s mmdb;
@@ -85,11 +85,19 @@ typedef struct mscan {
     const char *why;
 } mscan;
 
-static bool md_value(mscan *s, ni_cursor *c, unsigned depth, bool ptr_ok, int *type_out);
+/* What a value must be (libmaxminddb 1.7.1 leaks memory when the languages
+ * or description metadata have another shape, so they are checked here). */
+enum md_mode { MD_ANY, MD_STRING, MD_STRING_ARRAY, MD_STRING_MAP };
+
+typedef struct mval {
+    int type;
+    const uint8_t *str;     /* UTF8_STRING: its bytes */
+    size_t slen;
+} mval;
 
 static bool md_fail(mscan *s, const char *why) { if (!s->why) s->why = why; return false; }
 
-static bool md_value(mscan *s, ni_cursor *c, unsigned depth, bool ptr_ok, int *type_out)
+static bool md_value(mscan *s, ni_cursor *c, unsigned depth, bool ptr_ok, enum md_mode mode, mval *out)
 {
     if (++s->items > NI_MMDB_META_ITEMS_MAX) return md_fail(s, "metadata has too many values");
     if (depth > NI_MMDB_DEPTH_MAX) return md_fail(s, "metadata nested too deeply");
@@ -109,7 +117,7 @@ static bool md_value(mscan *s, ni_cursor *c, unsigned depth, bool ptr_ok, int *t
         ni_cursor sub;
         ni_cur_init(&sub, s->p, s->len);
         sub.off = (size_t)off;
-        return md_value(s, &sub, depth + 1, false, type_out);
+        return md_value(s, &sub, depth + 1, false, mode, out);
     }
     if (type == 0) {
         uint8_t ext = ni_cur_u8(c);
@@ -122,12 +130,19 @@ static bool md_value(mscan *s, ni_cursor *c, unsigned depth, bool ptr_ok, int *t
     else if (size == 30) size = 285 + ni_cur_u16(c);
     else if (size == 31) size = 65821 + ni_cur_u24(c);
     if (c->bad) return md_fail(s, "metadata truncated");
-    if (type_out) *type_out = type;
+    if (out) { out->type = type; out->str = NULL; out->slen = 0; }
+    if (mode == MD_STRING && type != MMDB_DATA_TYPE_UTF8_STRING)
+        return md_fail(s, "metadata languages/description hold a value that is not a string");
+    if (mode == MD_STRING_ARRAY && type != MMDB_DATA_TYPE_ARRAY)
+        return md_fail(s, "metadata languages is not an array");
+    if (mode == MD_STRING_MAP && type != MMDB_DATA_TYPE_MAP)
+        return md_fail(s, "metadata description is not a map");
     switch (type) {
     case MMDB_DATA_TYPE_UTF8_STRING: {
         const uint8_t *b = ni_cur_bytes(c, size);
         if (!b) return md_fail(s, "metadata string runs past the end");
         if (!utf8_valid(b, size)) return md_fail(s, "metadata string is not UTF-8");
+        if (out) { out->str = b; out->slen = size; }
         return true;
     }
     case MMDB_DATA_TYPE_BYTES:
@@ -154,12 +169,15 @@ static bool md_value(mscan *s, ni_cursor *c, unsigned depth, bool ptr_ok, int *t
                                                           : "metadata ends with an array header");
         if (size > ni_cur_left(c)) return md_fail(s, "metadata map/array larger than the file");
         for (size_t i = 0; i < size; i++) {
+            enum md_mode vmode = mode == MD_STRING_ARRAY || mode == MD_STRING_MAP ? MD_STRING : MD_ANY;
             if (type == MMDB_DATA_TYPE_MAP) {
-                int kt = -1;
-                if (!md_value(s, c, depth + 1, true, &kt)) return false;
-                if (kt != MMDB_DATA_TYPE_UTF8_STRING) return md_fail(s, "metadata map key is not a string");
+                mval k;
+                if (!md_value(s, c, depth + 1, true, MD_ANY, &k)) return false;
+                if (k.type != MMDB_DATA_TYPE_UTF8_STRING) return md_fail(s, "metadata map key is not a string");
+                if (depth == 0 && k.slen == 9 && !memcmp(k.str, "languages", 9)) vmode = MD_STRING_ARRAY;
+                if (depth == 0 && k.slen == 11 && !memcmp(k.str, "description", 11)) vmode = MD_STRING_MAP;
             }
-            if (!md_value(s, c, depth + 1, true, NULL)) return false;
+            if (!md_value(s, c, depth + 1, true, vmode, NULL)) return false;
         }
         return true;
     default:
@@ -202,9 +220,9 @@ static ni_err prescan(const char *path, ni_error *err)
     mscan s = { .p = meta, .len = (size_t)(buf + n - meta) };
     ni_cursor c;
     ni_cur_init(&c, s.p, s.len);
-    int type = -1;
-    bool ok = md_value(&s, &c, 0, true, &type);
-    if (ok && type != MMDB_DATA_TYPE_MAP) ok = md_fail(&s, "metadata is not a map");
+    mval top;
+    bool ok = md_value(&s, &c, 0, true, MD_ANY, &top);
+    if (ok && top.type != MMDB_DATA_TYPE_MAP) ok = md_fail(&s, "metadata is not a map");
     free(buf);
     if (!ok) return ni_error_set(err, NI_ERR_DATA, "%s: corrupt MaxMind DB: %s", path, s.why);
     return NI_OK;

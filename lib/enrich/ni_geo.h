@@ -9,8 +9,9 @@
  *   3. /usr/share/GeoIP/GeoLite2-Country.mmdb, when that file exists;
  *   4. <data dir>/ext/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/
  *      geo-whois-asn-country.mmdb (installed by scripts/install-deps).
- * The data dir is the one given, else ni_data_dir() ($NETINTEL_DATA, else
- * ../data beside the executable, else ./data).
+ * The data dir is the one given, else ni_data_dir() (core/ni_datadir.h:
+ * $NETINTEL_DATA, else ../data beside the executable, else ./data, else the
+ * source tree's data/).
  *
  * Schemas: GeoIP2/GeoLite2 Country and City databases (country.iso_code,
  * falling back to registered_country.iso_code) and ip-location-db's

@@ -62,13 +62,6 @@ static const char *first_host(const ni_session *s)
     return NULL;
 }
 
-static const char *first_ua(const ni_session *s)
-{
-    for (const ni_http_req *r = s->http; r; r = r->next)
-        if (r->user_agent && *r->user_agent) return r->user_agent;
-    return NULL;
-}
-
 /* TLS version text: the negotiated one, else what the client offered. */
 static const char *tls_text(uint16_t v, char buf[8])
 {
@@ -123,7 +116,7 @@ static void session_json(ni_buf *b, const ni_session *s)
     ni_json_kuint(&j, "s2c_packets", s->s2c_packets);
     ni_json_kuint(&j, "s2c_bytes", s->s2c_bytes);
     ni_json_kstr_opt(&j, "http_host", first_host(s));
-    ni_json_kstr_opt(&j, "user_agent", first_ua(s));
+    ni_json_kstr_opt(&j, "user_agent", ni_session_user_agent(s));
     if (s->http) {
         ni_json_key(&j, "http");
         ni_json_arr_begin(&j);
@@ -156,6 +149,8 @@ static void session_json(ni_buf *b, const ni_session *s)
         snprintf(vb, sizeof vb, "0x%04x", s->tls_cipher);
         ni_json_kstr(&j, "tls_cipher", vb);
     }
+    ni_json_kstr_opt(&j, "cert_subject", s->tls_cert_subject);
+    ni_json_kstr_opt(&j, "cert_issuer", s->tls_cert_issuer);
     if (s->quic) ni_json_kbool(&j, "quic", true);
     if (s->proto == 6) {
         ni_json_key(&j, "tcp_flags");
@@ -245,7 +240,7 @@ static void session_csv(ni_buf *b, const ni_session *s)
     csv_uint(&r, s->s2c_packets, true);
     csv_uint(&r, s->s2c_bytes, true);
     csv_cell(&r, first_host(s));
-    csv_cell(&r, first_ua(s));
+    csv_cell(&r, ni_session_user_agent(s));
     ni_buf_clear(&tmp);                     /* http: "METHOD host path" per request */
     for (const ni_http_req *q = s->http; q; q = q->next) {
         if (q != s->http) ni_buf_addc(&tmp, ';');

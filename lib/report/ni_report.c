@@ -17,6 +17,7 @@
 typedef struct doc {
     ni_buf *out;
     int html;
+    int fig;        /* figures numbered so far */
 } doc;
 
 /* ---- small JSON accessors ---------------------------------------------- */
@@ -65,17 +66,21 @@ static void para(doc *d, const char *s)
 static void fig_begin(doc *d, const char *id, const char *caption)
 {
     if (d->html) {
-        ni_buf_printf(d->out, "<figure id=\"%s\" class=\"fig\"><figcaption>", id);
+        ni_buf_printf(d->out, "<figure id=\"%s\" class=\"fig\"><figcaption><b>Figure %d.</b> ", id, ++d->fig);
         text(d, caption);
         ni_buf_adds(d->out, "</figcaption>\n");
     } else {
-        ni_buf_adds(d->out, "*");
+        ni_buf_printf(d->out, "*Figure %d. ", ++d->fig);
         text(d, caption);
         ni_buf_adds(d->out, "*\n\n");
     }
 }
 
 static void fig_end(doc *d) { if (d->html) ni_buf_adds(d->out, "</figure>\n"); }
+
+/* An SVG chart sits in a wrapper that scrolls sideways on narrow screens. */
+static void chart_begin(doc *d) { ni_buf_adds(d->out, "<div class=\"cw\">"); }
+static void chart_end(doc *d) { ni_buf_adds(d->out, "</div>\n"); }
 
 typedef struct table {
     const char *const *head;
@@ -84,7 +89,7 @@ typedef struct table {
     size_t rows, cap;
 } table;
 
-static void t_row(table *t, ...)
+static void t_rowv(table *t, const char *const *cells)
 {
     if (t->rows >= NI_REPORT_ROWS_MAX) return;
     if (t->rows == t->cap) {
@@ -93,25 +98,58 @@ static void t_row(table *t, ...)
         if (!c) return;
         t->cells = c; t->cap = nc;
     }
+    for (size_t i = 0; i < t->cols; i++) t->cells[t->rows * t->cols + i] = strdup(cells[i] ? cells[i] : "");
+    t->rows++;
+}
+
+static void t_row(table *t, ...)
+{
+    const char *cells[32] = {0};
     va_list ap;
     va_start(ap, t);
-    for (size_t i = 0; i < t->cols; i++) {
-        const char *s = va_arg(ap, const char *);
-        t->cells[t->rows * t->cols + i] = strdup(s ? s : "");
-    }
+    for (size_t i = 0; i < t->cols && i < 32; i++) cells[i] = va_arg(ap, const char *);
     va_end(ap);
-    t->rows++;
+    t_rowv(t, cells);
+}
+
+/* A cell holding a number ("1,234", "-80", "12.5%") is right-aligned. */
+static int numeric(const char *s)
+{
+    if (!s || !*s) return 0;
+    if (*s == '-') s++;
+    if (*s < '0' || *s > '9') return 0;
+    for (; *s; s++) if (!strchr("0123456789,.%", *s)) return 0;
+    return 1;
 }
 
 static void t_emit(doc *d, table *t)
 {
     if (d->html) {
-        ni_buf_adds(d->out, "<div class=\"tw\"><table><thead><tr>");
-        for (size_t i = 0; i < t->cols; i++) { ni_buf_adds(d->out, "<th>"); text(d, t->head[i]); ni_buf_adds(d->out, "</th>"); }
+        /* a column whose cells are all numbers (or "-") is right-aligned, heading included */
+        unsigned char isnum[64] = {0};
+        for (size_t i = 0; i < t->cols && i < sizeof isnum; i++) {
+            isnum[i] = t->rows > 0;
+            for (size_t r = 0; r < t->rows && isnum[i]; r++) {
+                const char *c = t->cells[r * t->cols + i];
+                if (!numeric(c) && strcmp(c, "-")) isnum[i] = 0;
+            }
+        }
+        ni_buf_printf(d->out, "<div class=\"tw\"><table%s><thead><tr>", t->cols > 12 ? " class=\"wide\"" : "");
+        for (size_t i = 0; i < t->cols; i++) {
+            /* a column of numbers has its heading aligned with them */
+            ni_buf_adds(d->out, i < sizeof isnum && isnum[i] ? "<th class=\"n\">" : "<th>");
+            text(d, t->head[i]);
+            ni_buf_adds(d->out, "</th>");
+        }
         ni_buf_adds(d->out, "</tr></thead><tbody>\n");
         for (size_t r = 0; r < t->rows; r++) {
             ni_buf_adds(d->out, "<tr>");
-            for (size_t i = 0; i < t->cols; i++) { ni_buf_adds(d->out, "<td>"); text(d, t->cells[r * t->cols + i]); ni_buf_adds(d->out, "</td>"); }
+            for (size_t i = 0; i < t->cols; i++) {
+                const char *c = t->cells[r * t->cols + i];
+                ni_buf_adds(d->out, i < sizeof isnum && isnum[i] ? "<td class=\"n\">" : "<td>");
+                text(d, c);
+                ni_buf_adds(d->out, "</td>");
+            }
             ni_buf_adds(d->out, "</tr>\n");
         }
         if (!t->rows) ni_buf_printf(d->out, "<tr><td colspan=\"%zu\">(none observed)</td></tr>\n", t->cols);
@@ -135,7 +173,21 @@ static void t_emit(doc *d, table *t)
     t->cells = NULL; t->rows = t->cap = 0;
 }
 
-#define N(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
+/* Integers with thousands separators ("30,905,839"), the same in both views. */
+static const char *num(char *buf, size_t n, long long v)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%llu", v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+    size_t len = strlen(t), o = 0;
+    if (v < 0 && o + 1 < n) buf[o++] = '-';
+    for (size_t i = 0; i < len && o + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = t[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+#define N(buf, v) num(buf, sizeof buf, (long long)(v))
 
 /* Horizontal bars from an array of objects: label key, value key. */
 static void hbars(doc *d, const char *title, const json_t *arr, const char *lk, const char *vk, const char *unit)
@@ -152,11 +204,33 @@ static void hbars(doc *d, const char *title, const json_t *arr, const char *lk, 
         const json_t *o = json_array_get(arr, i);
         labels[i] = js(o, lk) ? js(o, lk) : "?";
         values[i] = jn(o, vk);
-        if (json_is_real(json_object_get(o, vk))) snprintf(vt[i], sizeof vt[i], "%.1f%%", values[i] * 100);
-        else snprintf(vt[i], sizeof vt[i], "%.0f %s", values[i], unit);
+        if (!*unit) snprintf(vt[i], sizeof vt[i], "%.1f%%", values[i] * 100);   /* a share 0..1 */
+        else {
+            char nb[32];
+            size_t ul = strlen(unit);
+            /* "1 host", "2 hosts" */
+            snprintf(vt[i], sizeof vt[i], "%s %.*s", N(nb, (long long)values[i]),
+                     (int)(values[i] == 1 && ul > 1 && unit[ul - 1] == 's' ? ul - 1 : ul), unit);
+        }
         vtp[i] = vt[i];
     }
+    chart_begin(d);
     ni_svg_hbars(d->out, title, labels, values, vtp, n);
+    chart_end(d);
+}
+
+/* Horizontal bars from a JSON object name → count, largest first. */
+static void hbars_obj(doc *d, const char *title, const json_t *obj, const char *unit)
+{
+    json_t *arr = json_array();
+    const char *k; json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        size_t i = 0;
+        while (i < json_array_size(arr) && json_integer_value(json_object_get(json_array_get(arr, i), "v")) >= json_integer_value(v)) i++;
+        json_array_insert_new(arr, i, json_pack("{s:s, s:I}", "k", k, "v", (json_int_t)json_integer_value(v)));
+    }
+    hbars(d, title, arr, "k", "v", unit);
+    json_decref(arr);
 }
 
 /* ---- sections ---------------------------------------------------------- */
@@ -195,7 +269,7 @@ static void sec_activity(doc *d, const json_t *r, const char *tzname)
     double hv[24], wv[7], hm[7 * 24];
     int hl[24] = {0};
     const char *hlab[24];
-    static char hours[24][4];
+    char hours[24][4];
     for (int h = 0; h < 24; h++) {
         hv[h] = json_number_value(json_array_get(bh, (size_t)h));
         snprintf(hours[h], sizeof hours[h], "%02d", h);
@@ -210,32 +284,46 @@ static void sec_activity(doc *d, const json_t *r, const char *tzname)
         const json_t *row = json_array_get(json_object_get(a, "by_weekday_hour"), (size_t)w);
         for (int h = 0; h < 24; h++) hm[w * 24 + h] = json_number_value(json_array_get(row, (size_t)h));
     }
-    snprintf(cap, sizeof cap, "Figure 1. Outbound sessions by hour of day, local time (%s); n = %lld sessions; peak hours highlighted.",
-             tzname, n);
+    char nb[32];
+    snprintf(cap, sizeof cap, "Outbound sessions by hour of day, local time (%s); n = %s sessions; peak hours highlighted.",
+             tzname, N(nb, n));
     fig_begin(d, "fig-hour", cap);
-    if (d->html) ni_svg_vbars(d->out, "Outbound sessions by local hour", hlab, hv, hl, 24);
-    static const char *const hh[] = { "hour", "sessions" };
-    table t = { hh, 2, NULL, 0, 0 };
-    for (int h = 0; h < 24; h++) t_row(&t, hours[h], N(buf, (long long)hv[h]));
-    if (!d->html) t_emit(d, &t); else { for (size_t i = 0; i < t.rows * t.cols; i++) free(t.cells[i]); free(t.cells); }
+    if (d->html) { chart_begin(d); ni_svg_vbars(d->out, "Outbound sessions by local hour", hlab, hv, hl, 24); chart_end(d); }
+    /* one row: hours across (compact, like the heatmap's table) */
+    const char *hh[25] = { "local hour" }, *hr[25] = { "sessions" };
+    char hc[24][32];
+    for (int h = 0; h < 24; h++) { hh[h + 1] = hours[h]; hr[h + 1] = N(hc[h], (long long)hv[h]); }
+    table t = { hh, 25, NULL, 0, 0 };
+    t_rowv(&t, hr);
+    t_emit(d, &t);
     fig_end(d);
-    snprintf(cap, sizeof cap, "Figure 2. Outbound sessions by weekday (Monday first), local time; n = %lld sessions.", n);
+    snprintf(cap, sizeof cap, "Outbound sessions by weekday (Monday first), local time; n = %s sessions.", N(nb, n));
     fig_begin(d, "fig-weekday", cap);
-    if (d->html) ni_svg_vbars(d->out, "Outbound sessions by weekday", weekdays, wv, NULL, 7);
+    if (d->html) { chart_begin(d); ni_svg_vbars(d->out, "Outbound sessions by weekday", weekdays, wv, NULL, 7); chart_end(d); }
     static const char *const wh[] = { "weekday", "sessions" };
     table tw = { wh, 2, NULL, 0, 0 };
     for (int w = 0; w < 7; w++) t_row(&tw, weekdays[w], N(buf, (long long)wv[w]));
     t_emit(d, &tw);
     fig_end(d);
-    snprintf(cap, sizeof cap, "Weekday × hour heatmap of outbound sessions (local time); n = %lld sessions.", n);
+    snprintf(cap, sizeof cap, "Weekday × hour heatmap of outbound sessions (local time); n = %s sessions.", N(nb, n));
     fig_begin(d, "fig-heatmap", cap);
-    if (d->html) ni_svg_heatmap(d->out, "Weekday by hour heatmap", weekdays, 7, hlab, 24, hm);
+    if (d->html) { chart_begin(d); ni_svg_heatmap(d->out, "Weekday by hour heatmap", weekdays, 7, hlab, 24, hm); chart_end(d); }
+    const char *hmh[25] = { "weekday" };
+    for (int h = 0; h < 24; h++) hmh[h + 1] = hours[h];
+    table th = { hmh, 25, NULL, 0, 0 };
+    char cells[24][32];
+    for (int w = 0; w < 7; w++) {
+        const char *row[25] = { weekdays[w] };
+        for (int h = 0; h < 24; h++) row[h + 1] = N(cells[h], (long long)hm[w * 24 + h]);
+        t_rowv(&th, row);
+    }
+    t_emit(d, &th);
     fig_end(d);
 }
 
 static void sec_services(doc *d, const json_t *r)
 {
-    char cap[256], a[32], b[32], c[32], ev[128];
+    char cap[256], a[32], b[32], c[32], a2[32], ev[128];
     heading(d, 2, "services", "3. Foreign services used");
     const json_t *cats = json_object_get(r, "categories"), *svc = json_object_get(r, "services");
     fig_begin(d, "fig-categories", "Service categories by target hosts reaching them (unit: hosts = distinct target addresses).");
@@ -256,10 +344,18 @@ static void sec_services(doc *d, const json_t *r)
     table s = { sh, 6, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(svc); i++) {
         const json_t *o = json_array_get(svc, i), *e = json_object_get(o, "evidence");
-        snprintf(ev, sizeof ev, "sni %lld, host %lld, dns %lld, ip %lld", (long long)ji(e, "sni"),
-                 (long long)ji(e, "http_host"), (long long)ji(e, "dns_name"), (long long)ji(e, "ip"));
+        /* only the kinds that named the service: "SNI 1,944; DNS name 25" */
+        static const char *const ek[] = { "sni", "http_host", "dns_name", "ip" };
+        static const char *const en[] = { "SNI", "HTTP Host", "DNS name", "address" };
+        size_t el = 0;
+        ev[0] = 0;
+        for (int k = 0; k < 4; k++) {
+            if (ji(e, ek[k]) <= 0 || el >= sizeof ev) continue;
+            el += (size_t)snprintf(ev + el, sizeof ev - el, "%s%s %s", el ? "; " : "", en[k], N(c, ji(e, ek[k])));
+        }
+        if (!ev[0]) snprintf(ev, sizeof ev, "-");
         t_row(&s, js(o, "service"), js(o, "category"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")),
-              N(c, ji(o, "bytes")), ev);
+              N(a2, ji(o, "bytes")), ev);
     }
     t_emit(d, &s);
     fig_end(d);
@@ -270,7 +366,7 @@ static void sec_devices(doc *d, const json_t *r)
     const json_t *dv = json_object_get(r, "devices");
     char cap[512], a[32], b[32], c[32];
     heading(d, 2, "devices", "4. Devices");
-    snprintf(cap, sizeof cap, "Figure 3. Device makers of target clients (hosts = distinct target addresses; clients = distinct "
+    snprintf(cap, sizeof cap, "Device makers of target clients (hosts = distinct target addresses; clients = distinct "
              "address and User-Agent pairs); n = %lld hosts with an identified maker, %lld hosts unattributed. "
              "Visitors' and system agents' User-Agents are not counted.",
              (long long)ji(dv, "sample_hosts"), (long long)ji(dv, "unattributed_hosts"));
@@ -285,7 +381,8 @@ static void sec_devices(doc *d, const json_t *r)
     }
     t_emit(d, &t);
     fig_end(d);
-    fig_begin(d, "fig-form-factor", "Form factor of target devices (unit: hosts).");
+    fig_begin(d, "fig-form-factor", "Form factor of target devices (unit: hosts; clients in the table).");
+    hbars_obj(d, "Form factors by hosts", json_object_get(dv, "form_factor"), "hosts");
     static const char *const fh[] = { "form factor", "hosts", "clients" };
     table f = { fh, 3, NULL, 0, 0 };
     const json_t *ff = json_object_get(dv, "form_factor"), *fc = json_object_get(dv, "form_factor_clients");
@@ -314,7 +411,7 @@ static void sec_software(doc *d, const json_t *r)
     char a[32], b[32], c[32], vers[512];
     heading(d, 2, "software", "5. Software");
     const json_t *os = json_object_get(r, "os");
-    fig_begin(d, "fig-os", "Figure 4. Operating systems of target clients (unit: hosts; clients in the table).");
+    fig_begin(d, "fig-os", "Operating systems of target clients (unit: hosts; clients in the table).");
     hbars(d, "Operating systems by hosts", os, "name", "hosts", "hosts");
     static const char *const oh[] = { "OS", "hosts", "clients", "versions (hosts)" };
     table t = { oh, 4, NULL, 0, 0 };
@@ -332,7 +429,7 @@ static void sec_software(doc *d, const json_t *r)
     t_emit(d, &t);
     fig_end(d);
     const json_t *win = json_object_get(r, "windows_versions");
-    fig_begin(d, "fig-windows", "Figure 5. Windows versions (from \"Windows NT x.y\"; 11 only when client hints prove it; unit: hosts).");
+    fig_begin(d, "fig-windows", "Windows versions (from \"Windows NT x.y\"; 11 only when client hints prove it; unit: hosts).");
     hbars(d, "Windows versions by hosts", win, "name", "hosts", "hosts");
     static const char *const wh[] = { "Windows", "hosts", "clients", "end of support" };
     table w = { wh, 4, NULL, 0, 0 };
@@ -372,7 +469,7 @@ static void sec_vpn(doc *d, const json_t *r)
     const json_t *v = json_object_get(r, "vpn");
     char cap[512], a[32], b[32], c[32], e1[32], e2[32];
     heading(d, 2, "vpn", "6. VPN and proxy use");
-    snprintf(cap, sizeof cap, "Figure 6. %lld target hosts reached %lld VPN or proxy providers (%lld with tunnel or endpoint "
+    snprintf(cap, sizeof cap, "%lld target hosts reached %lld VPN or proxy providers (%lld with tunnel or endpoint "
              "evidence, out of %lld target hosts with outbound sessions). Evidence: tunnel = protocol seen, endpoint = "
              "address attributed to the provider, site = provider web site or API only (a visit, not proof of use).",
              (long long)ji(v, "hosts"), (long long)ji(v, "services"), (long long)ji(v, "hosts_with_use"),
@@ -406,8 +503,8 @@ static void sec_visitors(doc *d, const json_t *r)
     const json_t *in = json_object_get(r, "inbound");
     char cap[512], a[32], b[32], sh[32];
     heading(d, 2, "visitors", "7. Visitors of the target's sites");
-    snprintf(cap, sizeof cap, "Figure 7. Share of inbound sessions per target site (by TLS SNI or HTTP Host, else server "
-             "address); n = %lld inbound sessions.", (long long)ji(in, "sessions"));
+    snprintf(cap, sizeof cap, "Share of inbound sessions per target site (by TLS SNI or HTTP Host, else server "
+             "address); n = %s inbound sessions.", N(a, ji(in, "sessions")));
     fig_begin(d, "fig-sites", cap);
     hbars(d, "Inbound sessions share by site", json_object_get(in, "sites"), "site", "share", "");
     static const char *const sth[] = { "site", "sessions", "visitors", "share" };
@@ -445,7 +542,7 @@ static void sec_visitors(doc *d, const json_t *r)
         while (k < nr && strcmp(regions[k], rg)) k++;
         if (k == nr && nr < 16) regions[nr++] = rg;
     }
-    snprintf(cap, sizeof cap, "Figure 8. Inbound sessions per month by visitors' continent; detected level shifts marked "
+    snprintf(cap, sizeof cap, "Inbound sessions per month by visitors' continent; detected level shifts marked "
              "(Poisson level-shift test, p < 0.001, factor ≥ 2).");
     fig_begin(d, "fig-regions", cap);
     if (d->html && nr && hi >= lo && hi - lo < 600) {
@@ -477,11 +574,13 @@ static void sec_visitors(doc *d, const json_t *r)
                 marks[nm].series = k; marks[nm].point = (size_t)(m - lo); marks[nm].label = mlabel[nm];
                 nm++;
             }
+            chart_begin(d);
             ni_svg_lines(d->out, "Inbound sessions per month by continent", regions, nr, xp, np, vals, marks, nm);
+            chart_end(d);
         }
         free(vals); free(xl); free(xp);
     }
-    static const char *const gh[] = { "continent", "change from", "before (sessions/month)", "after", "ratio", "events nearby" };
+    static const char *const gh[] = { "continent", "change from", "before (sessions a month)", "after (sessions a month)", "ratio", "events nearby" };
     table g = { gh, 6, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(chg); i++) {
         const json_t *o = json_array_get(chg, i), *evs = json_object_get(o, "events");
@@ -505,7 +604,7 @@ static void sec_vendors(doc *d, const json_t *r)
     heading(d, 2, "vendors", "8. Vendor exposure");
     para(d, "Every vendor whose hardware, software or service appears in the target's outbound traffic, for sanctions "
             "and export-control due diligence (unit: hosts = distinct target addresses).");
-    static const char *const vh[] = { "vendor", "roles", "hosts", "sessions", "first seen", "last seen", "evidence" };
+    static const char *const vh[] = { "vendor", "roles", "hosts", "sessions", "first seen (UTC)", "last seen (UTC)", "evidence" };
     table t = { vh, 7, NULL, 0, 0 };
     const json_t *vs = json_object_get(r, "vendors");
     for (size_t i = 0; i < json_array_size(vs); i++) {
@@ -520,8 +619,11 @@ static void sec_vendors(doc *d, const json_t *r)
             size_t l = strlen(evb);
             snprintf(evb + l, sizeof evb - l, "%s%s", k ? "; " : "", js(json_array_get(ev, k), "item"));
         }
-        t_row(&t, js(o, "vendor"), roles, N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), js(o, "first_seen"),
-              js(o, "last_seen"), evb);
+        /* the UTC date of first and last sighting (the JSON keeps the instant) */
+        char fs[16] = "-", ls[16] = "-";
+        if (js(o, "first_seen")) snprintf(fs, sizeof fs, "%.10s", js(o, "first_seen"));
+        if (js(o, "last_seen")) snprintf(ls, sizeof ls, "%.10s", js(o, "last_seen"));
+        t_row(&t, js(o, "vendor"), roles, N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), fs, ls, evb);
     }
     t_emit(d, &t);
 }
@@ -565,15 +667,29 @@ static void sec_findings(doc *d, const json_t *r)
 }
 
 static const char css[] =
-    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a1a1a;margin:0 auto;"
-    "max-width:60rem;padding:1rem}h1{font-size:1.6rem}h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;"
-    "margin-top:2rem}figure{margin:1rem 0;break-inside:avoid}figcaption{font-size:.9rem;color:#333;"
-    "margin-bottom:.4rem}svg.chart{width:100%;height:auto;display:block}.tw{overflow-x:auto}"
-    "table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;min-width:50%}th,td{border:1px solid #ddd;"
-    "padding:.2rem .45rem;text-align:left;vertical-align:top}th{background:#f3f3f3}"
-    ".lik{font-weight:600}.basis{color:#555;font-size:.85rem;display:block}nav a{margin-right:.6rem}"
-    "@media print{body{max-width:none;font-size:11pt}nav{display:none}a{color:inherit;text-decoration:none}}"
-    "@media (max-width:600px){body{padding:.5rem;font-size:14px}table{font-size:.75rem}}";
+    "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a1a1a;background:#fff;"
+    "margin:0 auto;max-width:62rem;padding:1rem 1.25rem}"
+    "h1{font-size:1.6rem;line-height:1.25;margin:.6rem 0 .8rem}"
+    "h2{font-size:1.3rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.2rem;break-after:avoid}"
+    "nav{display:flex;flex-wrap:wrap;gap:.25rem .9rem;font-size:.95rem}"
+    "figure{margin:1.4rem 0 2rem;break-inside:avoid}"
+    "figcaption{font-size:.92rem;color:#333;margin-bottom:.5rem;max-width:50rem}"
+    ".cw{overflow-x:auto;margin:.2rem 0 .6rem}"
+    "svg.chart{display:block;max-width:100%;height:auto}svg.chart.wide{min-width:32rem}"
+    ".tw{overflow-x:auto;margin:.4rem 0 .8rem}"
+    "table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-nums}"
+    "th,td{border:1px solid #ddd;padding:.22rem .5rem;text-align:left;vertical-align:top}"
+    "th{background:#f1f3f5;white-space:nowrap}td.n,th.n{text-align:right;white-space:nowrap}"
+    "table.wide{font-size:.78rem}table.wide th,table.wide td{padding:.2rem .3rem}"
+    "tbody tr:nth-child(even){background:#fafafa}"
+    "ol.findings li{margin-bottom:.7rem}.lik{font-weight:600}.basis{color:#555;font-size:.85rem;display:block}"
+    "footer{margin-top:2.5rem;color:#666;font-size:.8rem}"
+    "@media print{body{max-width:none;font-size:10.5pt;padding:0}nav{display:none}"
+    "a{color:inherit;text-decoration:none}svg.chart.wide{min-width:0}.cw,.tw{overflow:visible}"
+    "tbody tr:nth-child(even){background:none}table.wide{font-size:7pt;width:100%}"
+    "table.wide th,table.wide td{padding:.1rem .12rem}th,th.n{white-space:normal}}"
+    "@media (max-width:600px){body{padding:.6rem;font-size:14px}h1{font-size:1.3rem}h2{font-size:1.15rem}"
+    "table{font-size:.78rem}th,td{padding:.2rem .35rem}}";
 
 static ni_err render(const char *json, ni_buf *out, int html, ni_error *err)
 {
@@ -585,7 +701,7 @@ static ni_err render(const char *json, ni_buf *out, int html, ni_error *err)
         json_decref(r);
         return ni_error_set(err, NI_ERR_FORMAT, "report.json: not a netintel.profile document");
     }
-    doc d = { out, html };
+    doc d = { out, html, 0 };
     const char *tz = js(json_object_get(r, "target"), "timezone");
     if (!tz) tz = "UTC";
     if (html) {

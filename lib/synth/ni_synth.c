@@ -289,7 +289,10 @@ static void http_session(gen *g, ni_conv *cv, ni_session *s, const char *host, c
     }
 }
 
-static void dns_exchange(gen *g, const ni_addr *host, const char *name, const ni_addr *answer, int64_t t)
+/* A DNS lookup of name from host; a lookup of a VPN provider's name is
+ * expected to count as a visit of its site (vpn_provider set). */
+static void dns_exchange(gen *g, const ni_addr *host, const char *name, const ni_addr *answer, int64_t t,
+                         const char *vpn_provider)
 {
     ni_conv cv;
     start(g, &cv, host, &g->sc->resolver, 53, 17, t);
@@ -305,6 +308,7 @@ static void dns_exchange(gen *g, const ni_addr *host, const char *name, const ni
     memset(&s, 0, sizeof s);
     s.direction = NI_DIRECTION_INTERNAL;
     s.dns_query = name;
+    if (vpn_provider) { s.vpn_provider = vpn_provider; s.vpn_evidence = "site"; }
     char buf[NI_ADDR_STRLEN];
     ni_strlist *l = ni_arena_alloc(g->arena, sizeof *l);
     if (l) { l->s = ni_arena_strdup(g->arena, ni_addr_format(answer, buf)); s.dns_answers = l; }
@@ -338,7 +342,7 @@ static void outbound(gen *g, int h, int64_t t)
             finish(g, &cv, &s, t0);
             return;
         }
-        dns_exchange(g, &c, name, &srv, t);
+        dns_exchange(g, &c, name, &srv, t, v->col[1]);
         bool wg = !strcmp(proto, "wireguard");
         start(g, &cv, &c, &srv, wg ? 51820 : 1194, 17, g->clock + 2000);
         int64_t t0 = cv.t;
@@ -391,7 +395,7 @@ static void outbound(gen *g, int h, int64_t t)
         set_device(&s, d);
         finish(g, &cv, &s, t0);
     } else if (!strcmp(ev, "dns_name")) {
-        dns_exchange(g, &c, name, &srv, t);
+        dns_exchange(g, &c, name, &srv, t, NULL);
         start(g, &cv, &c, &srv, 443, 6, g->clock + 2000);
         int64_t t0 = cv.t;
         tls_session(g, &cv, NULL, seed);
