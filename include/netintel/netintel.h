@@ -127,7 +127,10 @@ typedef struct ni_session {
     uint16_t tls_version;               /* negotiated (ServerHello), else 0 */
     uint16_t tls_cipher;                /* ServerHello cipher suite, 0 = none */
     const char *ja4;
+    const char *tls_cert_subject;       /* server certificate (TLS <= 1.2), RFC 2253 text */
+    const char *tls_cert_issuer;
     bool quic;                          /* the TLS evidence came from QUIC */
+    const char *quic_user_agent;        /* gQUIC UAID tag / google_user_agent parameter */
     const char *dns_query;
     ni_strlist *dns_answers;            /* A/AAAA addresses and CNAME targets */
     const char *dns_name;               /* learned from an earlier DNS answer */
@@ -161,6 +164,10 @@ typedef enum ni_end_reason {
 /* The best name of a session: SNI, else the first HTTP Host, else the DNS
  * query (for DNS sessions), else the DNS-learned name; NULL if none. */
 const char *ni_session_name(const ni_session *s);
+
+/* The session's User-Agent: the first HTTP request's that has one, else the
+ * one its QUIC handshake carried; NULL if none. */
+const char *ni_session_user_agent(const ni_session *s);
 
 /* ---- run statistics ---------------------------------------------------- */
 typedef struct ni_stats {
