@@ -264,7 +264,7 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
             rc = 1;
         }
         ni_buf_release(&b);
-    } else {
+    } else if (!r->no_summary) {
         stats_text(stderr, st, (unsigned)nfiles, failed);
     }
     ni_engine_free(e);

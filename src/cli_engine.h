@@ -33,6 +33,7 @@ typedef struct cli_engine {
     size_t nspecs;
     const char *geoip, *asn, *stats_path;
     bool no_enrich;
+    bool no_summary;            /* no run summary on stderr (--stats still writes it) */
     ni_enrich *en;
     bool prepared;
 } cli_engine;

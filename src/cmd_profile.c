@@ -168,6 +168,7 @@ int cmd_profile(int argc, char **argv)
     (void)no;
     cli_engine run;
     cli_engine_init(&run, "profile");
+    run.no_summary = true;      /* the profile prints its own summary */
     const char *tzname = NULL, *dir = NULL, *events_path = NULL;
     int64_t since = 0, until = 0;
     int c, rc = 0;
