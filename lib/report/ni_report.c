@@ -269,7 +269,7 @@ static void sec_activity(doc *d, const json_t *r, const char *tzname)
     double hv[24], wv[7], hm[7 * 24];
     int hl[24] = {0};
     const char *hlab[24];
-    char hours[24][4];
+    char hours[24][12];
     for (int h = 0; h < 24; h++) {
         hv[h] = json_number_value(json_array_get(bh, (size_t)h));
         snprintf(hours[h], sizeof hours[h], "%02d", h);

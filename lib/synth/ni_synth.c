@@ -515,7 +515,9 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
             unsigned k = poisson(&g.rng, lam);
             for (unsigned j = 0; j < k; j++) {
                 if (n == evcap) { ev *ne = realloc(evs, (evcap *= 2) * sizeof *evs); if (!ne) break; evs = ne; }
-                evs[n++] = (ev){ (day * 86400 + (int64_t)(unif(&g.rng) * 86400)) * 1000000, 1, 0, i, next(&g.rng) };
+                /* local days too: each day's batch is then disjoint in time */
+                int64_t local = (day * 86400 + (int64_t)(unif(&g.rng) * 86400)) * 1000000;
+                evs[n++] = (ev){ local_to_utc(g.tz, local), 1, 0, i, next(&g.rng) };
             }
         }
         qsort(evs, n, sizeof *evs, cmp_ev);
