@@ -514,7 +514,11 @@ ni_err ni_enrich_resolve_target(void *ud, const char *kind, const char *value, n
         char cc[3] = { (char)(value[0] & ~0x20), (char)(value[1] & ~0x20), 0 };
         ni_err e = ni_geo_country_prefixes(en->geo, cc, add_target_net, t, err);
         if (e) return e;
-        if (ni_target_count(t) == before) return ni_error_set(err, NI_ERR_NOTFOUND, "no network of %s in %s", cc, ni_geo_path(en->geo));
+        if (ni_target_count(t) == before) {
+            const char *db = strrchr(ni_geo_path(en->geo), '/');
+            return ni_error_set(err, NI_ERR_NOTFOUND, "no network of %s in the GeoIP database (%s)", cc,
+                                db ? db + 1 : ni_geo_path(en->geo));
+        }
         return NI_OK;
     }
     if (!strcmp(kind, "asn")) {
