@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
+/* The one-shot low-level SHA-256 API: OpenSSL 3 deprecates it in favour of
+ * EVP, whose implicit algorithm fetch takes a global lock on every init —
+ * measurable at line rate.  The low-level functions are still the same code. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 const char *ni_ja4_version_code(uint16_t v)
 {
@@ -42,24 +46,25 @@ static bool is_alnum(uint8_t c)
 }
 
 /* Appends "xxxx" items joined by ',' to the digest; returns items hashed. */
-static size_t hash_list(EVP_MD_CTX *md, const uint16_t *v, size_t n)
+static size_t hash_list(SHA256_CTX *md, const uint16_t *v, size_t n)
 {
-    char item[6];
-    size_t k = 0;
+    static const char hx[] = "0123456789abcdef";
+    char item[5];
     for (size_t i = 0; i < n; i++) {
-        snprintf(item, sizeof item, "%s%04x", k ? "," : "", (unsigned)v[i]);
-        EVP_DigestUpdate(md, item, strlen(item));
-        k++;
+        item[0] = ',';
+        item[1] = hx[v[i] >> 12]; item[2] = hx[(v[i] >> 8) & 15];
+        item[3] = hx[(v[i] >> 4) & 15]; item[4] = hx[v[i] & 15];
+        if (i) SHA256_Update(md, item, 5);
+        else SHA256_Update(md, item + 1, 4);
     }
-    return k;
+    return n;
 }
 
-static void hex12(EVP_MD_CTX *md, char *out)
+static void hex12(SHA256_CTX *md, char *out)
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
+    unsigned char d[SHA256_DIGEST_LENGTH];
     static const char hx[] = "0123456789abcdef";
-    EVP_DigestFinal_ex(md, d, &dl);
+    SHA256_Final(d, md);
     for (int i = 0; i < 6; i++) { out[2 * i] = hx[d[i] >> 4]; out[2 * i + 1] = hx[d[i] & 15]; }
     out[12] = 0;
 }
@@ -81,8 +86,8 @@ bool ni_ja4_compute(const ni_ja4_input *in, char *out)
     out[0] = 0;
     size_t cap = in->n_ciphers + in->n_exts + in->n_sigalgs + 1;
     uint16_t *tmp = malloc(cap * sizeof *tmp);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!tmp || !md) { free(tmp); EVP_MD_CTX_free(md); return false; }
+    SHA256_CTX mdc, *md = &mdc;
+    if (!tmp) return false;
 
     uint16_t *ci = tmp;
     size_t nci = filter(ci, in->ciphers, in->n_ciphers, false);
@@ -110,17 +115,17 @@ bool ni_ja4_compute(const ni_ja4_input *in, char *out)
     if (nci == 0) memcpy(b, "000000000000", 13);
     else {
         qsort(ci, nci, sizeof *ci, cmp_u16);
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        SHA256_Init(md);
         hash_list(md, ci, nci);
         hex12(md, b);
     }
     if (nex == 0) memcpy(c, "000000000000", 13);
     else {
         qsort(ex, nex, sizeof *ex, cmp_u16);
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        SHA256_Init(md);
         hash_list(md, ex, nex);
         if (nsa) {
-            EVP_DigestUpdate(md, "_", 1);
+            SHA256_Update(md, "_", 1);
             hash_list(md, sa, nsa);
         }
         hex12(md, c);
@@ -136,6 +141,5 @@ bool ni_ja4_compute(const ni_ja4_input *in, char *out)
     out[23] = '_';
     memcpy(out + 24, c, 13);                     /* with its NUL */
     free(tmp);
-    EVP_MD_CTX_free(md);
     return true;
 }

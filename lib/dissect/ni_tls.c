@@ -300,20 +300,72 @@ static const char *name_text(ni_session *s, X509_NAME *nm)
     return out;
 }
 
+/* One DER TLV (X.690 §8.1): tag, then length (short or long form, up to 4
+ * bytes); val and len give the contents.  False on anything malformed. */
+static bool der_tlv(ni_cursor *c, uint8_t *tag, const uint8_t **val, size_t *len)
+{
+    *tag = ni_cur_u8(c);
+    uint8_t l = ni_cur_u8(c);
+    size_t n = l;
+    if (l & 0x80) {
+        unsigned k = l & 0x7f;
+        if (k == 0 || k > 4) return false;
+        n = 0;
+        for (unsigned i = 0; i < k; i++) n = n << 8 | ni_cur_u8(c);
+    }
+    *val = ni_cur_bytes(c, n);
+    *len = n;
+    return !c->bad && *val;
+}
+
+/* A Name (RFC 5280 §4.1.2.4) as RFC 2253 text, decoded by OpenSSL's
+ * d2i_X509_NAME from its own DER bytes. */
+static const char *der_name(ni_session *s, const uint8_t *der, size_t n)
+{
+    const unsigned char *q = der;
+    X509_NAME *nm = d2i_X509_NAME(NULL, &q, (long)n);
+    if (!nm) return NULL;
+    const char *t = name_text(s, nm);
+    X509_NAME_free(nm);
+    return t;
+}
+
 /* Certificate message body (RFC 5246 §7.4.2): the end-entity certificate's
- * subject and issuer, decoded with OpenSSL (d2i_X509 checks the DER). */
+ * issuer and subject.  Only the TBSCertificate's first fields are walked
+ * (RFC 5280 §4.1: [0] version, serialNumber, signature, issuer, validity,
+ * subject); decoding the whole certificate would make OpenSSL decode its
+ * public key, far too costly per session. */
 static void certificate(ni_session *s, ni_cursor *c)
 {
     ni_cursor list = ni_cur_sub(c, ni_cur_u24(c));
     uint32_t len = ni_cur_u24(&list);
     const uint8_t *der = ni_cur_bytes(&list, len);
     if (!der || len == 0) return;
-    const unsigned char *q = der;
-    X509 *x = d2i_X509(NULL, &q, (long)len);
-    if (!x) return;
-    s->tls_cert_subject = name_text(s, X509_get_subject_name(x));
-    s->tls_cert_issuer = name_text(s, X509_get_issuer_name(x));
-    X509_free(x);
+    ni_cursor d;
+    ni_cur_init(&d, der, len);
+    uint8_t tag;
+    const uint8_t *v;
+    size_t n;
+    if (!der_tlv(&d, &tag, &v, &n) || tag != 0x30) return;          /* Certificate */
+    ni_cursor cert;
+    ni_cur_init(&cert, v, n);
+    if (!der_tlv(&cert, &tag, &v, &n) || tag != 0x30) return;       /* TBSCertificate */
+    ni_cursor tbs;
+    ni_cur_init(&tbs, v, n);
+    const uint8_t *start = ni_cur_ptr(&tbs);
+    if (!der_tlv(&tbs, &tag, &v, &n)) return;
+    if (tag == 0xa0) { start = ni_cur_ptr(&tbs); if (!der_tlv(&tbs, &tag, &v, &n)) return; }  /* version */
+    if (tag != 0x02) return;                                          /* serialNumber */
+    if (!der_tlv(&tbs, &tag, &v, &n) || tag != 0x30) return;         /* signature */
+    start = ni_cur_ptr(&tbs);
+    if (!der_tlv(&tbs, &tag, &v, &n) || tag != 0x30) return;         /* issuer */
+    const uint8_t *issuer = start;
+    size_t issuer_len = (size_t)(ni_cur_ptr(&tbs) - start);
+    if (!der_tlv(&tbs, &tag, &v, &n) || tag != 0x30) return;         /* validity */
+    start = ni_cur_ptr(&tbs);
+    if (!der_tlv(&tbs, &tag, &v, &n) || tag != 0x30) return;         /* subject */
+    s->tls_cert_issuer = der_name(s, issuer, issuer_len);
+    s->tls_cert_subject = der_name(s, start, (size_t)(ni_cur_ptr(&tbs) - start));
 }
 
 /* The server's handshake messages from the start of its stream: they may

@@ -10,6 +10,7 @@
 #include "enrich/ni_ua.h"
 #include "enrich/ni_uaverdict.h"
 #include "core/ni_arena.h"
+#include "core/ni_limits.h"
 #include "core/ni_map.h"
 #include "core/ni_prefix.h"
 #include "session/ni_target.h"
@@ -39,8 +40,11 @@ struct ni_enrich {
     ni_map *country_nets;   /* "CC" → net list, for the synthetic world */
     ni_prefix_set *special; /* special-purpose blocks: never geolocated */
     ni_map *cert_orgs;      /* lower-cased certificate O= → provider */
+    ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
     char date_buf[16];
 };
+
+static void ua_fields_free(void *v);
 
 static void free_ndpi(void *v)
 {
@@ -178,7 +182,8 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     en->dates = ni_dates_new();
     en->special = ni_prefix_new();
     en->cert_orgs = ni_map_new(10000);
-    if (!en->special || !en->cert_orgs || !en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
+    en->ua_cache = ni_map_new(NI_UA_CACHE);
+    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
@@ -225,6 +230,7 @@ void ni_enrich_free(ni_enrich *en)
     ni_map_free(en->country_nets, free_nets);
     ni_prefix_free(en->special);
     ni_map_free(en->cert_orgs, free);
+    ni_map_free(en->ua_cache, ua_fields_free);
     free(en);
 }
 
@@ -237,37 +243,78 @@ static const char *dup(ni_session *s, const char *v)
     return v && s->arena ? ni_arena_strdup(s->arena, v) : NULL;
 }
 
-/* "major.minor.patch" of the parts present, copied into the arena. */
-static const char *version(ni_session *s, const ni_ua_agent *a)
+/* The UA fields of a session, as decided once per distinct UA and hints. */
+enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF__N };
+typedef struct ua_fields { char *f[UF__N]; } ua_fields;
+
+static void ua_fields_free(void *v)
+{
+    ua_fields *u = v;
+    if (!u) return;
+    for (int i = 0; i < UF__N; i++) free(u->f[i]);
+    free(u);
+}
+
+static char *vjoin(const ni_ua_agent *a)
 {
     if (!a->major) return NULL;
     char buf[128];
     snprintf(buf, sizeof buf, "%s%s%s%s%s", a->major, a->minor ? "." : "", a->minor ? a->minor : "",
              a->minor && a->patch ? "." : "", a->minor && a->patch ? a->patch : "");
-    return dup(s, buf);
+    return strdup(buf);
+}
+
+static char *sdup(const char *s) { return s ? strdup(s) : NULL; }
+
+static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform, const char *platform_version,
+                            const char *model)
+{
+    char key[NI_HTTP_FIELD_MAX * 2];
+    snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s", ua, platform ? platform : "",
+             platform_version ? platform_version : "", model ? model : "");
+    ua_fields *u = ni_map_get(en->ua_cache, key);
+    if (u) return u;
+    ni_uav_hints h = { platform, platform_version, model };
+    ni_uav_verdict v;
+    ni_uav_parse(en->uav, en->ua, ua, strlen(ua), &h, &v);
+    const ni_ua_result *r = v.ua;
+    if (!(u = calloc(1, sizeof *u))) return NULL;
+    if (r->browser.family && strcmp(r->browser.family, "Other")) {
+        u->f[UF_BROWSER] = strdup(r->browser.family);
+        u->f[UF_BVER] = vjoin(&r->browser);
+    }
+    if (r->os.family && strcmp(r->os.family, "Other")) {
+        u->f[UF_OS] = strdup(r->os.family);
+        u->f[UF_OSVER] = vjoin(&r->os);
+    }
+    u->f[UF_MAKER] = sdup(v.maker);
+    u->f[UF_MODEL] = sdup(v.model);
+    u->f[UF_FORM] = sdup(v.form_factor);
+    u->f[UF_KIND] = sdup(v.kind);
+    u->f[UF_WIN] = sdup(v.windows_version);
+    if (ni_map_count(en->ua_cache) >= NI_UA_CACHE) {   /* full: start again */
+        ni_map_free(en->ua_cache, ua_fields_free);
+        en->ua_cache = ni_map_new(NI_UA_CACHE);
+    }
+    if (!en->ua_cache || ni_map_put(en->ua_cache, key, u)) { ua_fields_free(u); return NULL; }
+    return u;
 }
 
 void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *platform,
                   const char *platform_version, const char *model)
 {
     if (!ua || !en->ua || !en->uav) return;
-    ni_uav_hints h = { platform, platform_version, model };
-    ni_uav_verdict v;
-    ni_uav_parse(en->uav, en->ua, ua, strlen(ua), &h, &v);
-    const ni_ua_result *r = v.ua;
-    if (r->browser.family && strcmp(r->browser.family, "Other")) {
-        s->ua_browser = dup(s, r->browser.family);
-        s->ua_browser_version = version(s, &r->browser);
-    }
-    if (r->os.family && strcmp(r->os.family, "Other")) {
-        s->ua_os = dup(s, r->os.family);
-        s->ua_os_version = version(s, &r->os);
-    }
-    s->ua_maker = dup(s, v.maker);
-    s->ua_model = dup(s, v.model);
-    s->ua_form_factor = dup(s, v.form_factor);
-    s->ua_kind = dup(s, v.kind);
-    s->windows_version = dup(s, v.windows_version);
+    const ua_fields *u = ua_decide(en, ua, platform, platform_version, model);
+    if (!u) return;
+    s->ua_browser = dup(s, u->f[UF_BROWSER]);
+    s->ua_browser_version = dup(s, u->f[UF_BVER]);
+    s->ua_os = dup(s, u->f[UF_OS]);
+    s->ua_os_version = dup(s, u->f[UF_OSVER]);
+    s->ua_maker = dup(s, u->f[UF_MAKER]);
+    s->ua_model = dup(s, u->f[UF_MODEL]);
+    s->ua_form_factor = dup(s, u->f[UF_FORM]);
+    s->ua_kind = dup(s, u->f[UF_KIND]);
+    s->windows_version = dup(s, u->f[UF_WIN]);
 }
 
 static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,

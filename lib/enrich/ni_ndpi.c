@@ -9,7 +9,7 @@
 #include <string.h>
 #include <ndpi/ndpi_api.h>
 
-#define NI_NDPI_PACKETS_MAX 24u     /* packets per flow shown to nDPI */
+#define NI_NDPI_PACKETS_MAX 16u     /* packets per flow shown to nDPI */
 #define NI_NDPI_FLOWS_MAX   16384u  /* live nDPI flow states */
 
 struct ni_ndpi {
@@ -80,7 +80,7 @@ bool ni_ndpi_packet(ni_ndpi *nd, ni_ndpi_flow **fl, const uint8_t *l3, size_t le
     x->packets++;
     bool detected = x->proto.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
                     x->proto.master_protocol != NDPI_PROTOCOL_UNKNOWN;
-    if ((detected && !ndpi_extra_dissection_possible(nd->mod, x->f)) ||
+    if (detected ||
         x->packets >= NI_NDPI_PACKETS_MAX)
         x->done = true;
     return x->done;
