@@ -49,7 +49,15 @@ ni_err ni_buf_add(ni_buf *b, const void *p, size_t n)
 }
 
 ni_err ni_buf_adds(ni_buf *b, const char *s) { return ni_buf_add(b, s, strlen(s)); }
-ni_err ni_buf_addc(ni_buf *b, char c) { return ni_buf_add(b, &c, 1); }
+ni_err ni_buf_addc(ni_buf *b, char c)
+{
+    if (!b->err && b->len + 2 <= b->alloc) {   /* room for c and the NUL */
+        b->p[b->len++] = c;
+        b->p[b->len] = 0;
+        return NI_OK;
+    }
+    return ni_buf_add(b, &c, 1);
+}
 
 ni_err ni_buf_vprintf(ni_buf *b, const char *fmt, va_list ap)
 {

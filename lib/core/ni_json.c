@@ -78,6 +78,7 @@ void ni_json_escape(ni_buf *b, const char *s, size_t n)
     size_t i = 0, run = 0; /* run: start of bytes to copy verbatim */
     while (i < n) {
         unsigned char c = u[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') { i++; continue; }
         const char *esc = NULL;
         char tmp[8];
         size_t l = 1;
@@ -119,8 +120,30 @@ void ni_json_str(ni_json *j, const char *s)
     if (!s) { ni_json_null(j); return; }
     ni_json_strn(j, s, strlen(s));
 }
-void ni_json_int(ni_json *j, int64_t v) { sep(j); ni_buf_printf(j->out, "%lld", (long long)v); }
-void ni_json_uint(ni_json *j, uint64_t v) { sep(j); ni_buf_printf(j->out, "%llu", (unsigned long long)v); }
+/* Decimal digits of v at the end of buf[24]; returns the first digit. */
+static char *u64_text(uint64_t v, char *end)
+{
+    char *p = end;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    return p;
+}
+
+void ni_json_int(ni_json *j, int64_t v)
+{
+    sep(j);
+    char buf[24], *end = buf + sizeof buf;
+    char *p = u64_text(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, end);
+    if (v < 0) *--p = '-';
+    ni_buf_add(j->out, p, (size_t)(end - p));
+}
+
+void ni_json_uint(ni_json *j, uint64_t v)
+{
+    sep(j);
+    char buf[24], *end = buf + sizeof buf;
+    char *p = u64_text(v, end);
+    ni_buf_add(j->out, p, (size_t)(end - p));
+}
 void ni_json_double(ni_json *j, double v)
 {
     sep(j);

@@ -6,9 +6,21 @@
 
 uint64_t ni_hash_bytes(const void *p, size_t n)
 {
+    /* 8 bytes a step, each mixed by a multiply and a rotation (in the style
+     * of wyhash/FxHash), then a final avalanche; good enough for hash tables
+     * keyed by strings and addresses, several times faster than FNV-1a. */
     const uint8_t *b = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) { h ^= b[i]; h *= 1099511628211ull; }
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h = (h << 31) | (h >> 33);
+        b += 8; n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, b, n);
+    h = (h ^ w) * 0x94d049bb133111ebull;
     h ^= h >> 29; h *= 0xbf58476d1ce4e5b9ull; h ^= h >> 32;
     return h;
 }

@@ -40,13 +40,28 @@ static void split(int64_t us, int64_t *days, int64_t *sod, int64_t *frac)
     *days = dd; *sod = s; *frac = f;
 }
 
+static char *digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) { p[i] = (char)('0' + v % 10); v /= 10; }
+    return p + n;
+}
+
 const char *ni_time_rfc3339_us(int64_t us, char *buf)
 {
     int64_t days, sod, frac; int y; unsigned m, d;
     split(us, &days, &sod, &frac);
     ni_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, NI_TIME_STRLEN, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, m, d,
-             (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
+    if (y < 0 || y > 9999) {
+        snprintf(buf, NI_TIME_STRLEN, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, m, d,
+                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
+        return buf;
+    }
+    /* the hot path (two per session record): no printf */
+    char *p = digits(buf, (unsigned)y, 4);
+    *p++ = '-'; p = digits(p, m, 2); *p++ = '-'; p = digits(p, d, 2);
+    *p++ = 'T'; p = digits(p, (unsigned)(sod / 3600), 2); *p++ = ':';
+    p = digits(p, (unsigned)(sod / 60 % 60), 2); *p++ = ':'; p = digits(p, (unsigned)(sod % 60), 2);
+    *p++ = '.'; p = digits(p, (unsigned)frac, 6); *p++ = 'Z'; *p = 0;
     return buf;
 }
 

@@ -76,6 +76,13 @@ static bool cb_packet(void *ud, ni_session *s, void *app, int dir, const ni_pack
     flow_state *fs = app;
     bool tun_done = ni_tunnel_packet(&fs->tun, s->proto, s->client_port, s->server_port, dir,
                                      p->payload, p->payload_len);
+    /* nDPI fills gaps: it is not asked about sessions that netintel's own
+     * dissectors recognised as HTTP or DNS (their names are authoritative);
+     * TLS, QUIC and unrecognised sessions get its second opinion */
+    if (e->ndpi && !fs->nd_done && (fs->app.proto == NI_APP_HTTP || fs->app.proto == NI_APP_DNS)) {
+        ni_ndpi_drop(e->ndpi, &fs->nd);
+        fs->nd_done = true;
+    }
     if (e->ndpi && !fs->nd_done && p->l3 && p->l3_caplen)
         fs->nd_done = ni_ndpi_packet(e->ndpi, &fs->nd, p->l3, p->l3_caplen, p->ts_us);
     return tun_done && (fs->nd_done || !e->ndpi);

@@ -446,7 +446,6 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
         s->s2c_packets++; s->s2c_bytes += p->ip_len;
         if (p->proto == 6) s->s2c_tcp_flags |= p->tcp_flags;
     }
-    if (t->cb.on_packet && !f->pkt_done) f->pkt_done = t->cb.on_packet(t->cb.ud, s, f->app, dir, p);
     uint8_t list = f->list;
     if (p->proto == 6) {
         if (p->tcp_flags & NI_TCP_RST) f->rst = true;
@@ -462,6 +461,9 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
         f->dgram_done[dir] = t->cb.on_datagram(t->cb.ud, s, f->app, dir, p->payload,
                                                p->payload_len, p->ts_us);
     }
+    /* per-packet detectors run after the dissectors saw the payload, so
+     * they can tell what the session already is */
+    if (t->cb.on_packet && !f->pkt_done) f->pkt_done = t->cb.on_packet(t->cb.ud, s, f->app, dir, p);
     list_unlink(t, f);
     list_append(t, f, list);
 }
