@@ -156,10 +156,23 @@ bool ni_tunnel_packet(ni_tunnel_state *st, uint8_t proto, uint16_t cport, uint16
         /* OpenVPN over UDP. */
         uint64_t sid;
         if (dir == 0 && st->candidate != NI_TUN_OPENVPN && ovpn_client_reset(p, n, &sid)) {
-            st->candidate = NI_TUN_OPENVPN; st->id = sid; return false;
+            st->candidate = NI_TUN_OPENVPN; st->id = sid; st->sid_dir = 0; st->client_reset = 1; return false;
         }
-        if (dir == 1 && st->candidate == NI_TUN_OPENVPN && ovpn_server_reset(p, n, st->id)) {
+        if (dir == 1 && st->candidate == NI_TUN_OPENVPN && st->client_reset && ovpn_server_reset(p, n, st->id)) {
             st->verdict = NI_TUN_OPENVPN; st->done = 1; return true;
+        }
+        if (st->candidate != NI_TUN_OPENVPN && n >= 14 && (p[0] & 7) == 0 &&
+            ((p[0] >> 3) == OVPN_HARD_RESET_SERVER_V1 || (p[0] >> 3) == OVPN_HARD_RESET_SERVER_V2)) {
+            st->candidate = NI_TUN_OPENVPN; st->id = be64(p + 1); st->sid_dir = (int8_t)dir; return false;
+        }
+        /* Only one direction captured: the reset's sender goes on with
+         * control/ack packets (opcodes 3-5) carrying the same 8-byte session
+         * id; two of them make the session OpenVPN. */
+        if (st->candidate == NI_TUN_OPENVPN && st->sid_dir == dir && n >= 9 && (p[0] & 7) == 0) {
+            unsigned op = p[0] >> 3;
+            if (op >= 3 && op <= 5 && be64(p + 1) == st->id && ++st->same_sid >= 2) {
+                st->verdict = NI_TUN_OPENVPN; st->done = 1; return true;
+            }
         }
         return false;
     }

@@ -20,6 +20,9 @@ typedef struct ni_tunnel_state {
     uint8_t candidate;      /* protocol seen in one direction, awaiting the reply */
     uint8_t packets;        /* packets inspected */
     uint8_t done;
+    uint8_t same_sid;       /* OpenVPN: later control packets with the reset's session id */
+    int8_t sid_dir;         /* direction of that reset */
+    uint8_t client_reset;   /* the candidate came from a client hard reset */
     uint64_t id;            /* session id / sender index the reply must echo */
 } ni_tunnel_state;
 

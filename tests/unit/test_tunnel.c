@@ -50,6 +50,29 @@ TEST(openvpn_udp_reset_pair)
     CHECK_STR(ni_tunnel_protocol(&st, NULL), "OpenVPN");
 }
 
+TEST(openvpn_one_direction)
+{
+    /* only the server's side captured: its reset, then control packets
+     * carrying the same session id */
+    uint8_t r[60], c1[40], c2[50];
+    fill(r, sizeof r, 21); fill(c1, sizeof c1, 22); fill(c2, sizeof c2, 23);
+    r[0] = 8 << 3;
+    c1[0] = 4 << 3; memcpy(c1 + 1, r + 1, 8);    /* P_CONTROL_V1 */
+    c2[0] = 5 << 3; memcpy(c2 + 1, r + 1, 8);    /* P_ACK_V1 */
+    ni_tunnel_state st = {0};
+    CHECK(!ni_tunnel_packet(&st, 17, 60201, 443, 1, r, sizeof r));
+    CHECK(!ni_tunnel_packet(&st, 17, 60201, 443, 1, c1, sizeof c1));
+    CHECK(ni_tunnel_packet(&st, 17, 60201, 443, 1, c2, sizeof c2));
+    CHECK_STR(ni_tunnel_protocol(&st, NULL), "OpenVPN");
+    /* a different session id is not enough */
+    ni_tunnel_state st2 = {0};
+    c1[1] ^= 1; c2[1] ^= 1;
+    ni_tunnel_packet(&st2, 17, 60201, 443, 1, r, sizeof r);
+    ni_tunnel_packet(&st2, 17, 60201, 443, 1, c1, sizeof c1);
+    ni_tunnel_packet(&st2, 17, 60201, 443, 1, c2, sizeof c2);
+    CHECK(ni_tunnel_protocol(&st2, NULL) == NULL);
+}
+
 TEST(openvpn_tcp_framed)
 {
     uint8_t c[2 + 40], s[2 + 52];
@@ -126,5 +149,5 @@ TEST(sstp_from_http)
 }
 
 RUN(T(wireguard_handshake), T(wireguard_wrong_index_rejected), T(openvpn_udp_reset_pair),
-    T(openvpn_tcp_framed), T(ike_v2), T(esp_and_gre), T(pptp_and_tinc), T(random_udp_not_a_tunnel),
+    T(openvpn_one_direction), T(openvpn_tcp_framed), T(ike_v2), T(esp_and_gre), T(pptp_and_tinc), T(random_udp_not_a_tunnel),
     T(sstp_from_http))
