@@ -73,7 +73,7 @@ const char *ni_scenario_timezone(const ni_scenario *sc) { return sc->timezone; }
 const char *ni_scenario_target(const ni_scenario *sc) { return sc->target; }
 
 static int need_cols(const char *sec) {
-    if (!strcmp(sec, "devices")) return 11;
+    if (!strcmp(sec, "devices")) return 12;
     if (!strcmp(sec, "services")) return 6;
     if (!strcmp(sec, "vpn")) return 6;
     if (!strcmp(sec, "visitors")) return 4;
@@ -214,7 +214,9 @@ typedef struct gen {
     ni_arena *arena;
     ni_synth_summary sum;
     uint16_t port_ctr;
-    int host_dev[200][3];     /* devices behind each host (NAT), -1 = none */
+    int host_dev[200][3];     /* devices behind each host (NAT; -1 = none); [2] = fallback */
+    int64_t dev_from[SC_ROWS_MAX]; /* first day a device row is in use (µs), 0 = always */
+    int64_t today;            /* start of the day being generated (UTC µs) */
 } gen;
 
 static ni_addr host_addr(const gen *g, int i)
@@ -386,8 +388,9 @@ static void outbound(gen *g, int h, int64_t t)
     s.service = sv->col[1]; s.category = sv->col[2]; s.service_evidence = ev;
     if (!strcmp(ev, "http_host")) {
         /* plain HTTP carries the device's User-Agent */
-        int dv = g->host_dev[h][next(&g->rng) % 3];
+        int dv = g->host_dev[h][next(&g->rng) % 2];
         if (dv < 0) dv = g->host_dev[h][0];
+        if (g->dev_from[dv] > g->today) dv = g->host_dev[h][2];   /* not out yet: the older device */
         const row *d = &sc->devices.r[dv];
         start(g, &cv, &c, &srv, 80, 6, t);
         int64_t t0 = cv.t;
@@ -465,10 +468,27 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
     /* devices behind each host: one, sometimes two (NAT) */
     double dw[SC_ROWS_MAX];
     for (int i = 0; i < sc->devices.n; i++) dw[i] = sc->devices.r[i].w;
+    double fw[SC_ROWS_MAX], ftotal = 0;      /* fallback devices: rows in use from the start */
+    for (int i = 0; i < sc->devices.n; i++) {
+        const char *from = sc->devices.r[i].col[11];
+        g.dev_from[i] = 0;
+        if (from && ni_time_parse(from, &g.dev_from[i])) {
+            ni_error_set(err, NI_ERR_DATA, "scenario: device row %d: bad 'from' date '%s'", i + 1, from);
+            ni_pktgen_close(g.pg, NULL); ni_tz_free(g.tz); ni_arena_free(g.arena); ni_buf_release(&g.pay);
+            return NI_ERR_DATA;
+        }
+        fw[i] = g.dev_from[i] ? 0 : dw[i];
+        ftotal += fw[i];
+    }
+    if (ftotal <= 0) {
+        ni_error_set(err, NI_ERR_DATA, "scenario: every device has a 'from' date: none to fall back on");
+        ni_pktgen_close(g.pg, NULL); ni_tz_free(g.tz); ni_arena_free(g.arena); ni_buf_release(&g.pay);
+        return NI_ERR_DATA;
+    }
     for (int h = 0; h < sc->hosts; h++) {
         g.host_dev[h][0] = pick(&g.rng, dw, sc->devices.n, sc->devices.total);
         g.host_dev[h][1] = unif(&g.rng) < 0.25 ? pick(&g.rng, dw, sc->devices.n, sc->devices.total) : -1;
-        g.host_dev[h][2] = -1;
+        g.host_dev[h][2] = pick(&g.rng, fw, sc->devices.n, ftotal);
     }
     int64_t start_us;
     ni_time_parse(sc->start, &start_us);
@@ -489,6 +509,7 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
     ni_err rc = NI_OK;
     for (int64_t day = day0; day < day_end && evs; day++) {
         size_t n = 0;
+        g.today = local_to_utc(g.tz, day * 86400 * 1000000);
         int wd = (int)(((day % 7) + 10) % 7);
         int cy; unsigned cm, cd;
         ni_civil_from_days(day, &cy, &cm, &cd);
