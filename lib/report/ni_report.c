@@ -7,6 +7,7 @@
 #include "report/ni_svg.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +21,29 @@ typedef struct doc {
     int fig;        /* figures numbered so far */
 } doc;
 
+/* A JSON number as a double that every later cast can hold: non-finite
+ * values become 0 and magnitudes are capped at 1e15 (report.json may come
+ * from anywhere: `netintel report` renders what it is given). */
+static double jv(const json_t *v)
+{
+    double d = json_number_value(v);
+    if (!isfinite(d)) return 0;
+    if (d > 1e15) return 1e15;
+    if (d < -1e15) return -1e15;
+    return d;
+}
+
 /* ---- small JSON accessors ---------------------------------------------- */
 static const char *js(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
-static double jn(const json_t *o, const char *k) { return json_number_value(json_object_get(o, k)); }
+static double jnum(const json_t *o, const char *k) { return jv(json_object_get(o, k)); }
 static json_int_t ji(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
-    return json_is_integer(v) ? json_integer_value(v) : (json_int_t)json_number_value(v);
+    return json_is_integer(v) ? json_integer_value(v) : (json_int_t)jv(v);
 }
 
 /* ---- writer ------------------------------------------------------------ */
@@ -203,7 +216,7 @@ static void hbars(doc *d, const char *title, const json_t *arr, const char *lk, 
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_array_get(arr, i);
         labels[i] = js(o, lk) ? js(o, lk) : "?";
-        values[i] = jn(o, vk);
+        values[i] = jnum(o, vk);
         if (!*unit) snprintf(vt[i], sizeof vt[i], "%.1f%%", values[i] * 100);   /* a share 0..1 */
         else {
             char nb[32];
@@ -271,7 +284,7 @@ static void sec_activity(doc *d, const json_t *r, const char *tzname)
     const char *hlab[24];
     char hours[24][12];
     for (int h = 0; h < 24; h++) {
-        hv[h] = json_number_value(json_array_get(bh, (size_t)h));
+        hv[h] = jv(json_array_get(bh, (size_t)h));
         snprintf(hours[h], sizeof hours[h], "%02d", h);
         hlab[h] = hours[h];
     }
@@ -280,9 +293,9 @@ static void sec_activity(doc *d, const json_t *r, const char *tzname)
         if (h >= 0 && h < 24) hl[h] = 1;
     }
     for (int w = 0; w < 7; w++) {
-        wv[w] = json_number_value(json_array_get(bw, (size_t)w));
+        wv[w] = jv(json_array_get(bw, (size_t)w));
         const json_t *row = json_array_get(json_object_get(a, "by_weekday_hour"), (size_t)w);
-        for (int h = 0; h < 24; h++) hm[w * 24 + h] = json_number_value(json_array_get(row, (size_t)h));
+        for (int h = 0; h < 24; h++) hm[w * 24 + h] = jv(json_array_get(row, (size_t)h));
     }
     char nb[32];
     snprintf(cap, sizeof cap, "Outbound sessions by hour of day, local time (%s); n = %s sessions; peak hours highlighted.",
@@ -496,7 +509,15 @@ static void sec_vpn(doc *d, const json_t *r)
     fig_end(d);
 }
 
-static int month_idx(const char *ym) { return ym ? atoi(ym) * 12 + atoi(ym + 5) - 1 : 0; }
+/* "YYYY-MM" → months since year 0; -1 when not that form. */
+static int month_idx(const char *ym)
+{
+    if (!ym || strlen(ym) != 7 || ym[4] != '-') return -1;
+    for (int i = 0; i < 7; i++) if (i != 4 && (ym[i] < '0' || ym[i] > '9')) return -1;
+    int m = atoi(ym + 5);
+    if (m < 1 || m > 12) return -1;
+    return atoi(ym) * 12 + m - 1;
+}
 
 static void sec_visitors(doc *d, const json_t *r)
 {
@@ -512,7 +533,7 @@ static void sec_visitors(doc *d, const json_t *r)
     const json_t *st = json_object_get(in, "sites");
     for (size_t i = 0; i < json_array_size(st); i++) {
         const json_t *o = json_array_get(st, i);
-        snprintf(sh, sizeof sh, "%.1f%%", jn(o, "share") * 100);
+        snprintf(sh, sizeof sh, "%.1f%%", jnum(o, "share") * 100);
         t_row(&t, js(o, "site"), N(a, ji(o, "sessions")), N(b, ji(o, "visitors")), sh);
     }
     t_emit(d, &t);
@@ -521,7 +542,7 @@ static void sec_visitors(doc *d, const json_t *r)
     const json_t *bc = json_object_get(in, "by_country");
     for (size_t i = 0; i < json_array_size(bc); i++) {
         const json_t *o = json_array_get(bc, i);
-        snprintf(sh, sizeof sh, "%.1f%%", jn(o, "share") * 100);
+        snprintf(sh, sizeof sh, "%.1f%%", jnum(o, "share") * 100);
         t_row(&c, js(o, "country"), js(o, "continent") ? js(o, "continent") : "-", N(a, ji(o, "sessions")), sh);
     }
     t_emit(d, &c);
@@ -534,10 +555,12 @@ static void sec_visitors(doc *d, const json_t *r)
     const char *regions[16]; size_t nr = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_array_get(rm, i);
+        const char *rg = js(o, "region");
+        if (!rg || !js(o, "month")) continue;        /* not a row of ours */
         int m = month_idx(js(o, "month"));
+        if (m < 0) continue;
         if (m < lo) lo = m;
         if (m > hi) hi = m;
-        const char *rg = js(o, "region");
         size_t k = 0;
         while (k < nr && strcmp(regions[k], rg)) k++;
         if (k == nr && nr < 16) regions[nr++] = rg;
@@ -560,9 +583,12 @@ static void sec_visitors(doc *d, const json_t *r)
             }
             for (size_t i = 0; i < n; i++) {
                 const json_t *o = json_array_get(rm, i);
+                const char *rg = js(o, "region");
+                int m = month_idx(js(o, "month"));
+                if (!rg || m < lo || m > hi) continue;
                 size_t k = 0;
-                while (k < nr && strcmp(regions[k], js(o, "region"))) k++;
-                if (k < nr) vals[k * np + (size_t)(month_idx(js(o, "month")) - lo)] = jn(o, "sessions");
+                while (k < nr && strcmp(regions[k], rg)) k++;
+                if (k < nr) vals[k * np + (size_t)(m - lo)] = jnum(o, "sessions");
             }
             for (size_t i = 0; i < json_array_size(chg) && nm < 16; i++) {
                 const json_t *o = json_array_get(chg, i);
@@ -570,7 +596,7 @@ static void sec_visitors(doc *d, const json_t *r)
                 while (k < nr && strcmp(regions[k], js(o, "region") ? js(o, "region") : "")) k++;
                 int m = month_idx(js(o, "month"));
                 if (k == nr || m < lo || m > hi) continue;
-                snprintf(mlabel[nm], sizeof mlabel[nm], "%s ×%.2f from %s", js(o, "region"), jn(o, "ratio"), js(o, "month"));
+                snprintf(mlabel[nm], sizeof mlabel[nm], "%s ×%.2f from %s", js(o, "region"), jnum(o, "ratio"), js(o, "month"));
                 marks[nm].series = k; marks[nm].point = (size_t)(m - lo); marks[nm].label = mlabel[nm];
                 nm++;
             }
@@ -585,9 +611,9 @@ static void sec_visitors(doc *d, const json_t *r)
     for (size_t i = 0; i < json_array_size(chg); i++) {
         const json_t *o = json_array_get(chg, i), *evs = json_object_get(o, "events");
         char be[32], af[32], ra[32], evb[256] = "";
-        snprintf(be, sizeof be, "%.1f", jn(o, "before"));
-        snprintf(af, sizeof af, "%.1f", jn(o, "after"));
-        snprintf(ra, sizeof ra, "%.2f", jn(o, "ratio"));
+        snprintf(be, sizeof be, "%.1f", jnum(o, "before"));
+        snprintf(af, sizeof af, "%.1f", jnum(o, "after"));
+        snprintf(ra, sizeof ra, "%.2f", jnum(o, "ratio"));
         for (size_t k = 0; k < json_array_size(evs); k++) {
             size_t l = strlen(evb);
             snprintf(evb + l, sizeof evb - l, "%s%s", k ? "; " : "", json_string_value(json_array_get(evs, k)));

@@ -53,7 +53,8 @@ static double vmax(const double *v, size_t n)
  * most 5 intervals, and the axis top (a multiple of the step at or above m). */
 static double nice_step(double m, int *nticks)
 {
-    if (m <= 0) { *nticks = 1; return 1; }
+    if (!(m > 0)) { *nticks = 1; return 1; }
+    if (m > 1e15) m = 1e15;
     double raw = m / 5, e = pow(10, floor(log10(raw))), f = raw / e;
     double step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * e;
     if (step < 1) step = 1;
@@ -174,6 +175,8 @@ void ni_svg_hbars(ni_buf *b, const char *title, const char *const *labels, const
 /* White → palette blue at t in [0, 1]. */
 static void heat(char *out, size_t n, double t)
 {
+    if (!(t >= 0)) t = 0;
+    if (t > 1) t = 1;
     int R = (int)(255 - t * (255 - 0x00)), G = (int)(255 - t * (255 - 0x72)), B = (int)(255 - t * (255 - 0xB2));
     snprintf(out, n, "#%02x%02x%02x", R, G, B);
 }
