@@ -55,12 +55,17 @@ size_t cli_engine_options(struct option *out, size_t max, const struct option *o
     return n;
 }
 
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "netintel %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'netintel %s --help')\n", cmd);
+    return 2;
+}
+
 static int usage_error(const cli_engine *r, const char *fmt, const char *arg)
 {
-    fprintf(stderr, "netintel %s: ", r->cmd);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'netintel %s --help')\n", r->cmd);
-    return 2;
+    return cli_usage_error(r->cmd, fmt, arg);
 }
 
 /* Seconds (may be fractional) → µs; false unless 0 < s <= 10 years. */

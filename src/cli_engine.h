@@ -38,6 +38,9 @@ typedef struct cli_engine {
     bool prepared;
 } cli_engine;
 
+/* "netintel CMD: <fmt with arg> (see 'netintel CMD --help')" on stderr; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
+
 void cli_engine_init(cli_engine *r, const char *cmd);
 void cli_engine_release(cli_engine *r);
 /* The shared long options followed by own[] and a terminator, into out. */

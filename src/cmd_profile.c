@@ -43,13 +43,7 @@ static const char usage_text[] =
     "\n"
     "exit status: 0 ok, 1 an input or output failed, 2 usage error\n";
 
-static int usage_error(const char *msg, const char *arg)
-{
-    fprintf(stderr, "netintel profile: ");
-    fprintf(stderr, msg, arg);
-    fprintf(stderr, " (see 'netintel profile --help')\n");
-    return 2;
-}
+static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("profile", fmt, arg); }
 
 typedef struct events {
     ni_event *ev;

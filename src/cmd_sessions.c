@@ -52,13 +52,7 @@ static void usage(FILE *f)
             (long long)(NI_FLOW_IDLE_UDP_US / 1000000), (long long)(NI_FLOW_ACTIVE_US / 1000000));
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "netintel sessions: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'netintel sessions --help')\n");
-    return 2;
-}
+static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("sessions", fmt, arg); }
 
 /* ---- output sink -------------------------------------------------------- */
 typedef struct sink {

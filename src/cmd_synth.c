@@ -11,6 +11,7 @@
 
 #include "netintel/netintel.h"
 #include "cli.h"
+#include "cli_engine.h"
 #include "analyze/ni_profile.h"
 #include "analyze/ni_tz.h"
 #include "core/ni_buf.h"
@@ -36,13 +37,7 @@ static const char usage_text[] =
     "  --geoip FILE      the GeoIP database used to place visitors\n"
     "  -h, --help        this help\n";
 
-static int usage_error(const char *msg, const char *arg)
-{
-    fprintf(stderr, "netintel synth: ");
-    fprintf(stderr, msg, arg);
-    fprintf(stderr, " (see 'netintel synth --help')\n");
-    return 2;
-}
+static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("synth", fmt, arg); }
 
 static ni_err country_addr(void *ud, const char *cc, uint64_t r, ni_addr *out)
 {

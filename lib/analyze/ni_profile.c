@@ -570,6 +570,23 @@ static void j_hosts_clients(ni_json *j, const bucket *b, bool clients)
     ni_json_kuint(j, "sessions", b->sessions);
 }
 
+/* A bucket's nested buckets as [{item_key, "hosts", "sessions"}...]. */
+static void j_sub_list(ni_json *j, const char *key, const char *item_key, const bucket *b)
+{
+    size_t m;
+    entry *v = sorted(b->sub, &m, false);
+    ni_json_key(j, key); ni_json_arr_begin(j);
+    for (size_t k = 0; v && k < m; k++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, item_key, v[k].key);
+        ni_json_kuint(j, "hosts", nhosts(v[k].b));
+        ni_json_kuint(j, "sessions", v[k].b->sessions);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(v);
+}
+
 static void write_activity(ni_profile *p, ni_json *j, ni_buf *tmp, const char **peaks_out)
 {
     ni_json_key(j, "activity");
@@ -727,17 +744,7 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
         ni_json_obj_begin(j);
         ni_json_kstr(j, "name", e[i].key);
         j_hosts_clients(j, e[i].b, true);
-        size_t m; entry *v = sorted(e[i].b->sub, &m, false);
-        ni_json_key(j, "versions"); ni_json_arr_begin(j);
-        for (size_t k = 0; v && k < m; k++) {
-            ni_json_obj_begin(j);
-            ni_json_kstr(j, "version", v[k].key);
-            ni_json_kuint(j, "hosts", nhosts(v[k].b));
-            ni_json_kuint(j, "sessions", v[k].b->sessions);
-            ni_json_obj_end(j);
-        }
-        ni_json_arr_end(j);
-        free(v);
+        j_sub_list(j, "versions", "version", e[i].b);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
@@ -923,17 +930,7 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
         j_hosts_clients(j, e[i].b, false);
         jtime(j, "first_seen", e[i].b->first);
         jtime(j, "last_seen", e[i].b->last);
-        size_t m; entry *v = sorted(e[i].b->sub, &m, false);
-        ni_json_key(j, "evidence"); ni_json_arr_begin(j);
-        for (size_t k = 0; v && k < m; k++) {
-            ni_json_obj_begin(j);
-            ni_json_kstr(j, "item", v[k].key);
-            ni_json_kuint(j, "hosts", nhosts(v[k].b));
-            ni_json_kuint(j, "sessions", v[k].b->sessions);
-            ni_json_obj_end(j);
-        }
-        ni_json_arr_end(j);
-        free(v);
+        j_sub_list(j, "evidence", "item", e[i].b);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);

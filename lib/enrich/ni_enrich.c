@@ -53,47 +53,54 @@ static void free_ndpi(void *v)
     free(n->provider); free(n->protocol); free(n);
 }
 
-static ni_err load_vendors(ni_enrich *en, ni_error *err)
+/* One of the small tables of data/: each row is handed to a row function
+ * with the fields of the named columns (in order); a column named "source"
+ * must be non-empty when present.  Errors name file and line. */
+typedef int (*row_fn)(ni_enrich *en, const char *const *f, const char **problem);
+
+static ni_err load_table(ni_enrich *en, const char *file, const char *const *cols, size_t ncols, row_fn fn,
+                         ni_error *err)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/vendors.tsv", en->data_dir);
+    snprintf(path, sizeof path, "%s/%s", en->data_dir, file);
     ni_tsv t;
     if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
-    int ck = ni_tsv_need(&t, "kind", err), cn = ni_tsv_need(&t, "name", err), cv = ni_tsv_need(&t, "vendor", err);
-    int cs = ni_tsv_need(&t, "source", err);
-    if (ck < 0 || cn < 0 || cv < 0 || cs < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int idx[8];
+    for (size_t i = 0; i < ncols && i < 8; i++)
+        if ((idx[i] = ni_tsv_need(&t, cols[i], err)) < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int src = ni_tsv_col(&t, "source");
     int r;
     while ((r = ni_tsv_next(&t, err)) > 0) {
-        char key[256];
-        if (!*ni_tsv_field(&t, cs)) { ni_tsv_error(&t, err, "no source"); r = -1; break; }
-        snprintf(key, sizeof key, "%s\t%s", ni_tsv_field(&t, ck), ni_tsv_field(&t, cn));
-        char *v = strdup(ni_tsv_field(&t, cv));
-        if (!v || ni_map_put(en->vendors, key, v)) { free(v); r = -1; break; }
+        const char *f[8], *problem = "out of memory";
+        for (size_t i = 0; i < ncols && i < 8; i++) f[i] = ni_tsv_field(&t, idx[i]);
+        if (src >= 0 && !*ni_tsv_field(&t, src)) { ni_tsv_error(&t, err, "no source"); r = -1; break; }
+        if (fn(en, f, &problem)) { ni_tsv_error(&t, err, "%s", problem); r = -1; break; }
     }
     ni_tsv_close(&t);
     return r < 0 ? NI_ERR_DATA : NI_OK;
 }
 
-static ni_err load_special(ni_enrich *en, ni_error *err)
+/* vendors.tsv: kind, name → vendor */
+static int row_vendor(ni_enrich *en, const char *const *f, const char **problem)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/special-purpose.tsv", en->data_dir);
-    ni_tsv t;
-    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
-    int cp = ni_tsv_need(&t, "prefix", err);
-    if (cp < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
-    int r;
-    while ((r = ni_tsv_next(&t, err)) > 0) {
-        ni_addr a;
-        unsigned len;
-        if (ni_prefix_parse(ni_tsv_field(&t, cp), &a, &len) || ni_prefix_add(en->special, &a, len, en)) {
-            ni_tsv_error(&t, err, "bad prefix '%s'", ni_tsv_field(&t, cp));
-            r = -1;
-            break;
-        }
+    (void)problem;
+    char key[256];
+    snprintf(key, sizeof key, "%s\t%s", f[0], f[1]);
+    char *v = strdup(f[2]);
+    if (!v || ni_map_put(en->vendors, key, v)) { free(v); return -1; }
+    return 0;
+}
+
+/* special-purpose.tsv: prefix */
+static int row_special(ni_enrich *en, const char *const *f, const char **problem)
+{
+    ni_addr a;
+    unsigned len;
+    if (ni_prefix_parse(f[0], &a, &len) || ni_prefix_add(en->special, &a, len, en)) {
+        *problem = "bad prefix";
+        return -1;
     }
-    ni_tsv_close(&t);
-    return r < 0 ? NI_ERR_DATA : NI_OK;
+    return 0;
 }
 
 static void lower(char *d, size_t n, const char *s)
@@ -103,24 +110,15 @@ static void lower(char *d, size_t n, const char *s)
     d[i] = 0;
 }
 
-static ni_err load_cert_orgs(ni_enrich *en, ni_error *err)
+/* vpn-certs.tsv: certificate organisation → provider */
+static int row_cert(ni_enrich *en, const char *const *f, const char **problem)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/vpn-certs.tsv", en->data_dir);
-    ni_tsv t;
-    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
-    int co = ni_tsv_need(&t, "org", err), cp = ni_tsv_need(&t, "provider", err), cs = ni_tsv_need(&t, "source", err);
-    if (co < 0 || cp < 0 || cs < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
-    int r;
-    while ((r = ni_tsv_next(&t, err)) > 0) {
-        char key[256];
-        if (!*ni_tsv_field(&t, cs)) { ni_tsv_error(&t, err, "no source"); r = -1; break; }
-        lower(key, sizeof key, ni_tsv_field(&t, co));
-        char *v = strdup(ni_tsv_field(&t, cp));
-        if (!v || ni_map_put(en->cert_orgs, key, v)) { free(v); r = -1; break; }
-    }
-    ni_tsv_close(&t);
-    return r < 0 ? NI_ERR_DATA : NI_OK;
+    (void)problem;
+    char key[256];
+    lower(key, sizeof key, f[0]);
+    char *v = strdup(f[1]);
+    if (!v || ni_map_put(en->cert_orgs, key, v)) { free(v); return -1; }
+    return 0;
 }
 
 /* The O= value of an RFC 2253 name, lower-cased, into buf; false if none. */
@@ -144,25 +142,29 @@ static bool name_org(const char *dn, char *buf, size_t n)
     return false;
 }
 
-static ni_err load_ndpi(ni_enrich *en, ni_error *err)
+/* ndpi-vpn.tsv: nDPI protocol name → provider, tunnel protocol */
+static int row_ndpi(ni_enrich *en, const char *const *f, const char **problem)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/ndpi-vpn.tsv", en->data_dir);
-    ni_tsv t;
-    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
-    int cn = ni_tsv_need(&t, "ndpi", err), cp = ni_tsv_need(&t, "provider", err), cr = ni_tsv_need(&t, "protocol", err);
-    if (cn < 0 || cp < 0 || cr < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
-    int r;
-    while ((r = ni_tsv_next(&t, err)) > 0) {
-        ndpi_vpn *n = calloc(1, sizeof *n);
-        if (!n) { r = -1; break; }
-        const char *p = ni_tsv_field(&t, cp), *q = ni_tsv_field(&t, cr);
-        n->provider = *p ? strdup(p) : NULL;
-        n->protocol = *q ? strdup(q) : NULL;
-        if (ni_map_put(en->ndpi, ni_tsv_field(&t, cn), n)) { free_ndpi(n); r = -1; break; }
-    }
-    ni_tsv_close(&t);
-    return r < 0 ? NI_ERR_DATA : NI_OK;
+    (void)problem;
+    ndpi_vpn *n = calloc(1, sizeof *n);
+    if (!n) return -1;
+    n->provider = *f[1] ? strdup(f[1]) : NULL;
+    n->protocol = *f[2] ? strdup(f[2]) : NULL;
+    if (ni_map_put(en->ndpi, f[0], n)) { free_ndpi(n); return -1; }
+    return 0;
+}
+
+static ni_err load_tables(ni_enrich *en, ni_error *err)
+{
+    static const char *const vendor_cols[] = { "kind", "name", "vendor" };
+    static const char *const special_cols[] = { "prefix" };
+    static const char *const cert_cols[] = { "org", "provider" };
+    static const char *const ndpi_cols[] = { "ndpi", "provider", "protocol" };
+    if (load_table(en, "vendors.tsv", vendor_cols, 3, row_vendor, err)) return NI_ERR_DATA;
+    if (load_table(en, "special-purpose.tsv", special_cols, 1, row_special, err)) return NI_ERR_DATA;
+    if (load_table(en, "vpn-certs.tsv", cert_cols, 2, row_cert, err)) return NI_ERR_DATA;
+    if (load_table(en, "ndpi-vpn.tsv", ndpi_cols, 3, row_ndpi, err)) return NI_ERR_DATA;
+    return NI_OK;
 }
 
 ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
@@ -190,7 +192,7 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     if (ni_catalog_load(en->cat, en->data_dir, err)) goto fail;
     if (ni_dates_load(en->dates, en->data_dir, err)) goto fail;
     if (!(en->countries = ni_countries_load(en->data_dir, err))) goto fail;
-    if (load_vendors(en, err) || load_ndpi(en, err) || load_special(en, err) || load_cert_orgs(en, err)) goto fail;
+    if (load_tables(en, err)) goto fail;
     char path[600];
     snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", en->data_dir);
     if (!(en->uadb = ni_ua_db_load(path, err))) goto fail;
