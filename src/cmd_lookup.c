@@ -5,7 +5,8 @@
  *       {"user_agent", "browser": {family, major, minor, patch, patch_minor},
  *        "os": {same}, "device": {family, brand, model}  — as uap-core
  *        defines them, null when absent — then netintel's verdicts: maker,
- *        model, form_factor, kind, windows_version, reduced}.
+ *        model (code), model_name and model_released (data/devices.tsv),
+ *        form_factor, kind, windows_version, reduced}.
  *   netintel lookup ADDRESS|DOMAIN...
  *       one JSON object per argument: {"query", "type", "country",
  *       "continent", "asn", "as_org" (addresses), "service", "category",
@@ -28,6 +29,7 @@
 #include "core/ni_limits.h"
 #include "core/ni_arena.h"
 #include "core/ni_datadir.h"
+#include "enrich/ni_dates.h"
 #include "enrich/ni_enrich.h"
 #include "enrich/ni_ua.h"
 #include "enrich/ni_uaverdict.h"
@@ -86,6 +88,8 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, bool sta
     ni_ua_db *db = ni_ua_db_load(yaml, &err);
     ni_ua *p = db ? ni_ua_new(db, cache, &err) : NULL;
     ni_uav *v = p ? ni_uav_load(dir, &err) : NULL;
+    ni_dates *dates = v ? ni_dates_new() : NULL;
+    if (dates && ni_dates_load(dates, dir, &err)) { ni_dates_free(dates); dates = NULL; ni_uav_free(v); v = NULL; }
     if (!v) {
         fprintf(stderr, "netintel lookup: %s%s\n", err.msg,
                 err.code == NI_ERR_NOTFOUND && !db ? " (run scripts/install-deps)" : "");
@@ -122,6 +126,9 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, bool sta
         ni_json_obj_end(&j);
         ni_json_kstr(&j, "maker", vd.maker);
         ni_json_kstr(&j, "model", vd.model);
+        const ni_device_info *di = vd.model ? ni_dates_device(dates, vd.model) : NULL;
+        ni_json_kstr(&j, "model_name", di ? di->name : NULL);
+        ni_json_kstr(&j, "model_released", di ? di->release : NULL);
         ni_json_kstr(&j, "form_factor", vd.form_factor);
         ni_json_kstr(&j, "kind", vd.kind);
         ni_json_kstr(&j, "windows_version", vd.windows_version);
@@ -143,6 +150,7 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, bool sta
     }
     ni_buf_release(&out);
     free(line);
+    ni_dates_free(dates);
     ni_uav_free(v); ni_ua_free(p); ni_ua_db_free(db);
     return rc;
 }

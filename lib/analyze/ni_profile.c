@@ -955,8 +955,9 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     if (dh && top_maker[0]) {
         double pr = prob_above((double)top_maker_hosts, (double)dh, 0.5);
         wilson((double)top_maker_hosts, (double)dh, &lo, &hi);
-        snprintf(text, sizeof text, "It is %s that most device-identified target hosts use %s devices.",
-                 icd203(pr), top_maker);
+        snprintf(text, sizeof text, "%s is the most common device maker among the target's hosts (%zu of %zu "
+                 "hosts with an identified maker, %.0f%%); it is %s that most of them use %s devices.",
+                 top_maker, top_maker_hosts, dh, 100.0 * (double)top_maker_hosts / (double)dh, icd203(pr), top_maker);
         snprintf(basis, sizeof basis, "%zu of %zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%",
                  top_maker_hosts, dh, lo * 100, hi * 100);
         finding(j, "devices", text, icd203(pr), basis);
