@@ -144,6 +144,7 @@ typedef struct ni_session {
     const char *ua_os, *ua_os_version;
     const char *ua_maker, *ua_model, *ua_form_factor, *ua_kind;
     const char *windows_version;
+    bool ua_reduced;                    /* a reduced UA: its OS version and model are placeholders */
     const char *service, *category, *service_evidence;
     const char *vpn_provider, *vpn_protocol, *vpn_evidence;
     const char *ndpi_protocol;

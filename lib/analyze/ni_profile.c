@@ -250,7 +250,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = get(p->os, s->ua_os);
         touch(b, h, s);
         add_client(b, h, ua);
-        if (b && s->ua_os_version) {
+        if (b && s->ua_os_version && !s->ua_reduced) {   /* a reduced UA's version is a placeholder */
             if (!b->sub) b->sub = ni_map_new(1024);
             char ver[64];
             snprintf(ver, sizeof ver, "%s", s->ua_os_version);
@@ -258,7 +258,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         }
         vendor_add(p, "os", s->ua_os, ROLE_OS, h, s);
     }
-    if (s->windows_version) {
+    if (s->windows_version && !s->ua_reduced) {
         bucket *b = get(p->windows, s->windows_version);
         touch(b, h, s);
         add_client(b, h, ua);

@@ -247,7 +247,7 @@ static const char *dup(ni_session *s, const char *v)
 
 /* The UA fields of a session, as decided once per distinct UA and hints. */
 enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF__N };
-typedef struct ua_fields { char *f[UF__N]; } ua_fields;
+typedef struct ua_fields { char *f[UF__N]; bool reduced; } ua_fields;
 
 static void ua_fields_free(void *v)
 {
@@ -294,6 +294,7 @@ static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform,
     u->f[UF_FORM] = sdup(v.form_factor);
     u->f[UF_KIND] = sdup(v.kind);
     u->f[UF_WIN] = sdup(v.windows_version);
+    u->reduced = v.reduced;
     if (ni_map_count(en->ua_cache) >= NI_UA_CACHE) {   /* full: start again */
         ni_map_free(en->ua_cache, ua_fields_free);
         en->ua_cache = ni_map_new(NI_UA_CACHE);
@@ -317,6 +318,7 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     s->ua_form_factor = dup(s, u->f[UF_FORM]);
     s->ua_kind = dup(s, u->f[UF_KIND]);
     s->windows_version = dup(s, u->f[UF_WIN]);
+    s->ua_reduced = u->reduced;
 }
 
 static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,

@@ -163,6 +163,7 @@ static void session_json(ni_buf *b, const ni_session *s)
     if (s->vlan) ni_json_kuint(&j, "vlan", s->vlan);
     for (size_t i = 0; i < sizeof enrich_str / sizeof enrich_str[0]; i++) {
         ni_json_kstr_opt(&j, enrich_str[i].name, field_str(s, &enrich_str[i]));
+        if (!strcmp(enrich_str[i].name, "windows_version") && s->ua_reduced) ni_json_kbool(&j, "ua_reduced", true);
         if (i == 3) {   /* the ASNs sit after the continents */
             if (s->client_asn) ni_json_kuint(&j, "client_asn", s->client_asn);
             if (s->server_asn) ni_json_kuint(&j, "server_asn", s->server_asn);

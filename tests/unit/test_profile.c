@@ -169,4 +169,24 @@ TEST(visitor_level_shift)
     ni_tz_free(tz);
 }
 
-RUN(T(activity_local_time), T(devices_units_and_exclusions), T(visitor_level_shift))
+TEST(reduced_ua_versions_not_counted)
+{
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    ni_http_req r1 = { .user_agent = "reduced" }, r2 = { .user_agent = "full" };
+    ni_session s[2];
+    s[0] = mk("2024-03-01T00:00:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
+    s[0].http = &r1; s[0].ua_kind = "browser"; s[0].ua_os = "Android"; s[0].ua_os_version = "10"; s[0].ua_reduced = true;
+    s[1] = mk("2024-03-01T00:01:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
+    s[1].http = &r2; s[1].ua_kind = "app"; s[1].ua_os = "Android"; s[1].ua_os_version = "13";
+    json_t *r = run(s, 2, tz);
+    json_t *os = json_array_get(json_object_get(r, "os"), 0);
+    CHECK_STR(json_string_value(json_object_get(os, "name")), "Android");
+    json_t *vs = json_object_get(os, "versions");
+    CHECK_INT(json_array_size(vs), 1);            /* 13 only: "Android 10; K" is a placeholder */
+    CHECK_STR(json_string_value(json_object_get(json_array_get(vs, 0), "version")), "13");
+    json_decref(r);
+    ni_tz_free(tz);
+}
+
+RUN(T(reduced_ua_versions_not_counted), T(activity_local_time), T(devices_units_and_exclusions), T(visitor_level_shift))
