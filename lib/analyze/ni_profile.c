@@ -469,7 +469,14 @@ static void finding(ni_json *j, const char *section, const char *text, const cha
 /* ---- change detection ---------------------------------------------------- */
 typedef struct change { char region[64]; char month[16]; double before, after, ratio, g; } change;
 
-static int month_index(const char *ym) { return atoi(ym) * 12 + atoi(ym + 5) - 1; }
+/* "YYYY-MM" (our own keys) → months since year 0. */
+static int month_index(const char *ym)
+{
+    int y = 0, m = 0;
+    for (int i = 0; i < 4 && ym[i]; i++) y = y * 10 + (ym[i] - '0');
+    if (ym[4] == '-') m = (ym[5] - '0') * 10 + (ym[6] - '0');
+    return y * 12 + m - 1;
+}
 
 /* One level shift per region: the split maximising the Poisson likelihood
  * ratio G (chi-square, 1 df), kept when G > 10.83 (p < 0.001), at least two

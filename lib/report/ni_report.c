@@ -514,9 +514,10 @@ static int month_idx(const char *ym)
 {
     if (!ym || strlen(ym) != 7 || ym[4] != '-') return -1;
     for (int i = 0; i < 7; i++) if (i != 4 && (ym[i] < '0' || ym[i] > '9')) return -1;
-    int m = atoi(ym + 5);
+    int y = (ym[0] - '0') * 1000 + (ym[1] - '0') * 100 + (ym[2] - '0') * 10 + (ym[3] - '0');
+    int m = (ym[5] - '0') * 10 + (ym[6] - '0');
     if (m < 1 || m > 12) return -1;
-    return atoi(ym) * 12 + m - 1;
+    return y * 12 + m - 1;
 }
 
 static void sec_visitors(doc *d, const json_t *r)

@@ -123,8 +123,8 @@ ni_scenario *ni_scenario_load(const char *path, ni_error *err)
             if (!strcmp(key, "target")) snprintf(sc->target, sizeof sc->target, "%s", v);
             else if (!strcmp(key, "timezone")) snprintf(sc->timezone, sizeof sc->timezone, "%s", v);
             else if (!strcmp(key, "start")) snprintf(sc->start, sizeof sc->start, "%s", v);
-            else if (!strcmp(key, "months")) sc->months = atoi(v);
-            else if (!strcmp(key, "hosts")) sc->hosts = atoi(v);
+            else if (!strcmp(key, "months")) sc->months = (int)strtol(v, NULL, 10);
+            else if (!strcmp(key, "hosts")) sc->hosts = (int)strtol(v, NULL, 10);
             else if (!strcmp(key, "sessions_per_host_day")) sc->per_host_day = strtod(v, NULL);
             else if (!strcmp(key, "visitor_sessions_per_month")) sc->visitors_per_month = strtod(v, NULL);
             else if (!strcmp(key, "resolver")) { if (ni_addr_parse(v, &sc->resolver)) goto bad; }
