@@ -629,15 +629,21 @@ static void write_activity(ni_profile *p, ni_json *j, ni_buf *tmp, const char **
     *peaks_out = ni_buf_str(tmp);
 }
 
-ni_err ni_profile_json(ni_profile *p, ni_buf *out)
+/* What the findings need from the sections above them. */
+typedef struct facts {
+    char top_cat[64];
+    size_t top_cat_hosts;
+    char top_maker[64];
+    size_t top_maker_hosts;
+    size_t win_hosts, win_unsupported;
+    change ch[64];
+    size_t nch;
+    const char *peaks;
+} facts;
+
+static void write_head(ni_profile *p, ni_json *j)
 {
     const ni_profile_config *cfg = p->cfg;
-    const ni_profile_lookups *lk = &cfg->lookups;
-    ni_json jj, *j = &jj;
-    ni_json_init(j, out, 2);
-    ni_buf peaks; ni_buf_init(&peaks, 4096);
-    char text[1024], basis[512];
-
     ni_json_obj_begin(j);
     ni_json_kstr(j, "schema", "netintel.profile/1");
     ni_json_key(j, "target"); ni_json_obj_begin(j);
@@ -663,9 +669,10 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     ni_json_kuint(j, "bytes", p->bytes);
     ni_json_obj_end(j);
 
-    const char *peak_text = "";
-    write_activity(p, j, &peaks, &peak_text);
+}
 
+static void write_services(ni_profile *p, ni_json *j, facts *f)
+{
     /* services */
     size_t n; entry *e = sorted(p->services, &n, false);
     ni_json_key(j, "services"); ni_json_arr_begin(j);
@@ -682,9 +689,8 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     free(e);
     e = sorted(p->categories, &n, false);
     ni_json_key(j, "categories"); ni_json_arr_begin(j);
-    const char *top_cat = NULL; size_t top_cat_hosts = 0;
     for (size_t i = 0; e && i < n; i++) {
-        if (i == 0) { top_cat = e[i].key; top_cat_hosts = nhosts(e[i].b); }
+        if (i == 0) { snprintf(f->top_cat, sizeof f->top_cat, "%s", e[i].key); f->top_cat_hosts = nhosts(e[i].b); }
         ni_json_obj_begin(j);
         ni_json_kstr(j, "category", e[i].key);
         j_hosts_clients(j, e[i].b, false);
@@ -692,19 +698,22 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
-    char top_cat_buf[64] = "";
-    if (top_cat) snprintf(top_cat_buf, sizeof top_cat_buf, "%s", top_cat);
     free(e);
 
-    /* devices */
+}
+
+static void write_devices(ni_profile *p, ni_json *j, facts *f)
+{
+    size_t n;
+    entry *e;
+    const ni_profile_lookups *lk = &p->cfg->lookups;
     ni_json_key(j, "devices"); ni_json_obj_begin(j);
     ni_json_kstr(j, "unit", "hosts and clients (address, User-Agent pairs)");
     ni_json_kuint(j, "sample_hosts", ni_addrset_count(p->device_hosts));
     e = sorted(p->makers, &n, false);
-    char top_maker[64] = ""; size_t top_maker_hosts = 0;
     ni_json_key(j, "makers"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
-        if (i == 0) { snprintf(top_maker, sizeof top_maker, "%s", e[i].key); top_maker_hosts = nhosts(e[i].b); }
+        if (i == 0) { snprintf(f->top_maker, sizeof f->top_maker, "%s", e[i].key); f->top_maker_hosts = nhosts(e[i].b); }
         ni_json_obj_begin(j);
         ni_json_kstr(j, "name", e[i].key);
         j_hosts_clients(j, e[i].b, true);
@@ -744,6 +753,14 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     free(e);
     ni_json_obj_end(j);
 
+}
+
+static void write_software(ni_profile *p, ni_json *j, facts *f)
+{
+    size_t n;
+    entry *e;
+    const ni_profile_lookups *lk = &p->cfg->lookups;
+    char text[1024];
     /* software: OS */
     e = sorted(p->os, &n, false);
     ni_json_key(j, "os"); ni_json_arr_begin(j);
@@ -759,7 +776,6 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
 
     /* Windows versions */
     e = sorted(p->windows, &n, false);
-    size_t win_hosts = 0, win_unsupported = 0;
     ni_json_key(j, "windows_versions"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
@@ -769,8 +785,8 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
         if (lk->os_life) lk->os_life(lk->ud, "Windows", e[i].key, &rel, &eos);
         ni_json_key(j, "released"); ni_json_str(j, rel);
         ni_json_key(j, "end_of_support"); ni_json_str(j, eos);
-        win_hosts += nhosts(e[i].b);
-        if (eos && date_us(eos) && date_us(eos) < p->last) win_unsupported += nhosts(e[i].b);
+        f->win_hosts += nhosts(e[i].b);
+        if (eos && date_us(eos) && date_us(eos) < p->last) f->win_unsupported += nhosts(e[i].b);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
@@ -829,6 +845,12 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     free(e);
     free(be);
 
+}
+
+static void write_vpn(ni_profile *p, ni_json *j)
+{
+    size_t n;
+    entry *e;
     /* VPN */
     ni_json_key(j, "vpn"); ni_json_obj_begin(j);
     ni_json_kuint(j, "hosts", ni_addrset_count(p->vpn_hosts));
@@ -858,9 +880,17 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     free(e);
     ni_json_obj_end(j);
 
+}
+
+static void write_inbound(ni_profile *p, ni_json *j, facts *f)
+{
+    size_t n;
+    entry *e;
+    const ni_profile_config *cfg = p->cfg;
+    char text[1024];
     /* inbound visitors */
-    change ch[64];
-    size_t nch = detect_changes(p, ch, 64);
+    change *ch = f->ch;
+    size_t nch = f->nch = detect_changes(p, f->ch, sizeof f->ch / sizeof f->ch[0]);
     ni_json_key(j, "inbound"); ni_json_obj_begin(j);
     ni_json_kuint(j, "sessions", p->in_sessions);
     e = sorted(p->sites, &n, false);
@@ -925,6 +955,12 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     ni_json_arr_end(j);
     ni_json_obj_end(j);
 
+}
+
+static void write_vendors(ni_profile *p, ni_json *j)
+{
+    size_t n;
+    entry *e;
     /* vendor exposure */
     e = sorted(p->vendors, &n, false);
     ni_json_key(j, "vendors"); ni_json_arr_begin(j);
@@ -943,6 +979,12 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     ni_json_arr_end(j);
     free(e);
 
+}
+
+static void write_findings(ni_profile *p, ni_json *j, facts *f)
+{
+    const ni_profile_config *cfg = p->cfg;
+    char text[1024], basis[512];
     /* findings */
     ni_json_key(j, "findings"); ni_json_arr_begin(j);
     double lo, hi;
@@ -953,29 +995,29 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
         double pr = prob_above((double)wk, (double)p->act_n, 5.0 / 7.0);
         snprintf(text, sizeof text, "Outbound activity peaks at %s local time (%s); it is %s that it follows "
                  "a working-week pattern (%.0f%% of sessions on Monday-Friday against 71%% if uniform).",
-                 peak_text, ni_tz_name(cfg->tz), icd203(pr), 100.0 * (double)wk / (double)p->act_n);
+                 f->peaks, ni_tz_name(cfg->tz), icd203(pr), 100.0 * (double)wk / (double)p->act_n);
         snprintf(basis, sizeof basis, "%llu of %llu outbound sessions on weekdays; Wilson 95%% interval %.0f-%.0f%%",
                  (unsigned long long)wk, (unsigned long long)p->act_n, lo * 100, hi * 100);
         finding(j, "activity", text, icd203(pr), basis);
     }
     size_t dh = ni_addrset_count(p->device_hosts);
-    if (dh && top_maker[0]) {
-        double pr = prob_above((double)top_maker_hosts, (double)dh, 0.5);
-        wilson((double)top_maker_hosts, (double)dh, &lo, &hi);
+    if (dh && f->top_maker[0]) {
+        double pr = prob_above((double)f->top_maker_hosts, (double)dh, 0.5);
+        wilson((double)f->top_maker_hosts, (double)dh, &lo, &hi);
         snprintf(text, sizeof text, "%s is the most common device maker among the target's hosts (%zu of %zu "
                  "hosts with an identified maker, %.0f%%); it is %s that most of them use %s devices.",
-                 top_maker, top_maker_hosts, dh, 100.0 * (double)top_maker_hosts / (double)dh, icd203(pr), top_maker);
+                 f->top_maker, f->top_maker_hosts, dh, 100.0 * (double)f->top_maker_hosts / (double)dh, icd203(pr), f->top_maker);
         snprintf(basis, sizeof basis, "%zu of %zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%",
-                 top_maker_hosts, dh, lo * 100, hi * 100);
+                 f->top_maker_hosts, dh, lo * 100, hi * 100);
         finding(j, "devices", text, icd203(pr), basis);
     }
-    if (win_hosts) {
-        double pr = prob_above((double)win_unsupported, (double)win_hosts, 0.5);
-        wilson((double)win_unsupported, (double)win_hosts, &lo, &hi);
+    if (f->win_hosts) {
+        double pr = prob_above((double)f->win_unsupported, (double)f->win_hosts, 0.5);
+        wilson((double)f->win_unsupported, (double)f->win_hosts, &lo, &hi);
         snprintf(text, sizeof text, "It is %s that most Windows hosts of the target run a Windows version past its "
                  "end of support.", icd203(pr));
         snprintf(basis, sizeof basis, "%zu of %zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%",
-                 win_unsupported, win_hosts, lo * 100, hi * 100);
+                 f->win_unsupported, f->win_hosts, lo * 100, hi * 100);
         finding(j, "software", text, icd203(pr), basis);
     }
     size_t oh = ni_addrset_count(p->out_hosts), vh = ni_addrset_count(p->vpn_use_hosts);
@@ -988,26 +1030,46 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
         snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.1f-%.1f%%", vh, oh, lo * 100, hi * 100);
         finding(j, "vpn", text, icd203(pr), basis);
     }
-    if (top_cat_buf[0] && oh) {
-        double pr = prob_above((double)top_cat_hosts, (double)oh, 0.5);
-        wilson((double)top_cat_hosts, (double)oh, &lo, &hi);
+    if (f->top_cat[0] && oh) {
+        double pr = prob_above((double)f->top_cat_hosts, (double)oh, 0.5);
+        wilson((double)f->top_cat_hosts, (double)oh, &lo, &hi);
         snprintf(text, sizeof text, "The service category reaching the most target hosts is '%s'; it is %s that "
-                 "most of the target's hosts use it.", top_cat_buf, icd203(pr));
-        snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.0f-%.0f%%", top_cat_hosts, oh, lo * 100, hi * 100);
+                 "most of the target's hosts use it.", f->top_cat, icd203(pr));
+        snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.0f-%.0f%%", f->top_cat_hosts, oh, lo * 100, hi * 100);
         finding(j, "services", text, icd203(pr), basis);
     }
-    for (size_t i = 0; i < nch; i++) {
+    for (size_t i = 0; i < f->nch; i++) {
         /* G > 10.83 is p < 0.001; G > 6.63 would be p < 0.01 (never reported here) */
-        const char *lik = ch[i].g > 20 ? "almost certain" : "very likely";
+        const char *lik = f->ch[i].g > 20 ? "almost certain" : "very likely";
         snprintf(text, sizeof text, "Visits from %.60s %s to %.2f of their earlier level from %.15s on (%.1f → %.1f sessions a month).",
-                 ch[i].region, ch[i].ratio < 1 ? "dropped" : "rose", ch[i].ratio, ch[i].month, ch[i].before, ch[i].after);
-        snprintf(basis, sizeof basis, "monthly inbound sessions; Poisson level-shift test G = %.1f (p < 0.001)", ch[i].g);
+                 f->ch[i].region, f->ch[i].ratio < 1 ? "dropped" : "rose", f->ch[i].ratio, f->ch[i].month, f->ch[i].before, f->ch[i].after);
+        snprintf(basis, sizeof basis, "monthly inbound sessions; Poisson level-shift test G = %.1f (p < 0.001)", f->ch[i].g);
         finding(j, "visitors", text, lik, basis);
     }
     ni_json_arr_end(j);
+}
 
+ni_err ni_profile_json(ni_profile *p, ni_buf *out)
+{
+    ni_json jj, *j = &jj;
+    ni_json_init(j, out, 2);
+    ni_buf peaks;
+    ni_buf_init(&peaks, 4096);
+    facts *f = calloc(1, sizeof *f);
+    if (!f) return NI_ERR_NOMEM;
+    f->peaks = "";
+    write_head(p, j);
+    write_activity(p, j, &peaks, &f->peaks);
+    write_services(p, j, f);
+    write_devices(p, j, f);
+    write_software(p, j, f);
+    write_vpn(p, j);
+    write_inbound(p, j, f);
+    write_vendors(p, j);
+    write_findings(p, j, f);
     ni_json_obj_end(j);
     ni_buf_addc(out, '\n');
     ni_buf_release(&peaks);
+    free(f);
     return out->err;
 }
