@@ -34,7 +34,7 @@
 #define RAW_PEEK   6            /* longest compression magic we recognise (xz) */
 #define DEC_PEEK   4            /* pcap / pcapng magic */
 #define INBUF_SIZE (64u * 1024)
-#define FILE_BUF   (64u * 1024)
+#define FILE_BUF   (1024u * 1024)
 
 typedef enum comp { COMP_NONE, COMP_GZIP, COMP_ZSTD } comp;
 
