@@ -12,6 +12,7 @@
  * Strings go to the session's arena; a full arena leaves the field unset. */
 #include "dissect/ni_tls.h"
 #include "dissect/ni_ja4.h"
+#include "dissect/ni_x509.h"
 #include "core/ni_arena.h"
 #include "core/ni_cursor.h"
 #include "core/ni_limits.h"
@@ -322,6 +323,9 @@ static bool der_tlv(ni_cursor *c, uint8_t *tag, const uint8_t **val, size_t *len
  * d2i_X509_NAME from its own DER bytes. */
 static const char *der_name(ni_session *s, const uint8_t *der, size_t n)
 {
+    char text[512];
+    size_t k = ni_x509_name(der, n, text, sizeof text);     /* the common names, without OpenSSL */
+    if (k) return s->arena ? ni_arena_strndup(s->arena, text, k) : NULL;
     const unsigned char *q = der;
     X509_NAME *nm = d2i_X509_NAME(NULL, &q, (long)n);
     if (!nm) return NULL;
