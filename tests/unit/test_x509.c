@@ -109,7 +109,7 @@ static void b_bmp(X509_NAME *nm)
 }
 static void b_nul(X509_NAME *nm)
 {
-    X509_NAME_add_entry_by_txt(nm, "L", MBSTRING_ASC, (const unsigned char *)"Man\0chester", 12, -1, 0);
+    X509_NAME_add_entry_by_txt(nm, "L", MBSTRING_ASC, (const unsigned char *)"Man\0chester", 11, -1, 0);
 }
 static void b_unknown(X509_NAME *nm)
 {
