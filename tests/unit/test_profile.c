@@ -189,4 +189,38 @@ TEST(reduced_ua_versions_not_counted)
     ni_tz_free(tz);
 }
 
-RUN(T(reduced_ua_versions_not_counted), T(activity_local_time), T(devices_units_and_exclusions), T(visitor_level_shift))
+/* Profiles of two halves merged give the same report as one profile of all. */
+TEST(merge_equals_whole)
+{
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("Asia/Pyongyang", &err);
+    const char *spec[] = { "kp" };
+    ni_profile_config cfg = { .target_spec = spec, .n_target_spec = 1, .tz = tz };
+    ni_profile *whole = ni_profile_new(&cfg, &err), *a = ni_profile_new(&cfg, &err), *b = ni_profile_new(&cfg, &err);
+    ni_http_req r1 = { .user_agent = "UA-1" }, r2 = { .user_agent = "UA-2" };
+    for (int i = 0; i < 400; i++) {
+        char when[32], cl[32];
+        snprintf(when, sizeof when, "2017-%02d-%02dT%02d:00:00Z", 1 + i % 12, 1 + i % 27, i % 24);
+        snprintf(cl, sizeof cl, "175.45.176.%d", 1 + i % 37);
+        ni_session s = mk(when, cl, "31.13.64.1", i % 5 ? NI_DIRECTION_OUTBOUND : NI_DIRECTION_INBOUND);
+        if (i % 5 == 0) { s.client = s.server; ni_addr_parse("81.2.69.160", &s.client); s.client_country = "GB"; s.client_continent = "Europe"; s.sni = "kcna.kp"; }
+        s.http = i % 2 ? &r1 : &r2;
+        s.ua_kind = "browser"; s.ua_maker = i % 3 ? "Samsung" : "Apple"; s.ua_os = "Android"; s.ua_os_version = i % 2 ? "13" : "14";
+        s.ua_browser = "Chrome Mobile"; s.ua_browser_version = i % 2 ? "120.0" : "121.0";
+        s.service = i % 4 ? "Facebook" : "Baidu"; s.category = i % 4 ? "social" : "search"; s.service_evidence = "sni";
+        if (i % 9 == 0) { s.vpn_provider = "NordVPN"; s.vpn_evidence = "tunnel"; s.vpn_protocol = "OpenVPN"; }
+        ni_profile_add(whole, &s);
+        ni_profile_add(i < 150 ? a : b, &s);
+    }
+    CHECK_INT(ni_profile_merge(a, b), NI_OK);
+    ni_buf x, y;
+    ni_buf_init(&x, 1 << 24); ni_buf_init(&y, 1 << 24);
+    ni_profile_json(whole, &x);
+    ni_profile_json(a, &y);
+    CHECK(x.len == y.len && !memcmp(x.p, y.p, x.len));
+    ni_buf_release(&x); ni_buf_release(&y);
+    ni_profile_free(whole); ni_profile_free(a); ni_profile_free(b);
+    ni_tz_free(tz);
+}
+
+RUN(T(merge_equals_whole), T(reduced_ua_versions_not_counted), T(activity_local_time), T(devices_units_and_exclusions), T(visitor_level_shift))
