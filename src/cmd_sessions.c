@@ -112,7 +112,7 @@ int cmd_sessions(int argc, char **argv)
     if ((rc = cli_engine_prepare(&run))) { cli_engine_release(&run); return rc; }
     ni_enrich *en = NULL;
     if (!run.no_enrich && !(en = cli_engine_enrich(&run, &err))) {
-        fprintf(stderr, "netintel: %s\n", err.msg);
+        fprintf(stderr, "netintel: %s (enrichment data: run scripts/install-deps, or use --no-enrich)\n", err.msg);
         cli_engine_release(&run);
         return 1;
     }
