@@ -22,13 +22,15 @@
 #include "core/ni_time.h"
 #include "enrich/ni_enrich.h"
 #include "enrich/ni_tsv.h"
+#include "ingest/ni_stored.h"
 #include "report/ni_report.h"
 
 static const char usage_text[] =
-    "usage: netintel profile [options] --target SPEC -o DIR CAPTURE...\n"
+    "usage: netintel profile [options] --target SPEC -o DIR INPUT...\n"
     "\n"
-    "Reads captures of a target space and writes its profile: DIR/report.json,\n"
-    "DIR/report.html and DIR/report.md.\n"
+    "Reads captures of a target space (pcap/pcapng, .gz/.zst, '-') or stored\n"
+    "sessions (the JSON Lines of 'netintel sessions', recognised by content) and\n"
+    "writes its profile: DIR/report.json, DIR/report.html and DIR/report.md.\n"
     "\n"
     "options:\n"
     "  --target SPEC       the target space (required): CIDRs, @FILE, a preset (kp),\n"
@@ -221,7 +223,33 @@ int cmd_profile(int argc, char **argv)
                              ni_enrich_profile_lookups(cx.en), ev.ev, ev.n };
     cx.prof = ni_profile_new(&pc, &err);
     if (!cx.prof) rc = 1;
-    if (!rc) rc = cli_engine_read(&run, argv + optind, argc - optind, hook_enrich, &cx, sink_profile, &cx);
+    /* captures go through the engine; stored sessions (JSON Lines written by
+     * `netintel sessions`) are read back, their direction recomputed for
+     * this target and their enrichment redone with the current data */
+    int nfiles = argc - optind, ncap = 0;
+    char **caps = calloc((size_t)nfiles + 1, sizeof *caps);
+    if (!caps) rc = 1;
+    for (int i = 0; !rc && i < nfiles; i++) {
+        const char *path = argv[optind + i];
+        if (!ni_stored_probe(path)) { caps[ncap++] = argv[optind + i]; continue; }
+        ni_error serr = {0};
+        ni_stored *st = ni_stored_open(path, &serr);
+        if (!st) { fprintf(stderr, "netintel: %s\n", serr.msg); rc = 1; continue; }
+        ni_session sess;
+        int r;
+        while ((r = ni_stored_next(st, &sess, &serr)) > 0) {
+            sess.direction = ni_target_direction(run.target, &sess.client, &sess.server);
+            hook_enrich(&cx, &sess);
+            ni_profile_add(cx.prof, &sess);
+        }
+        if (r < 0) { fprintf(stderr, "netintel: %s\n", serr.msg); rc = 1; }
+        ni_stored_close(st);
+    }
+    if (caps && (ncap || nfiles == 0)) {
+        int r = cli_engine_read(&run, caps, ncap, hook_enrich, &cx, sink_profile, &cx);
+        if (r) rc = r;
+    }
+    free(caps);
     if (cx.prof) {
         ni_buf json;
         ni_buf_init(&json, 512u << 20);
