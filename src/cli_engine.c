@@ -128,9 +128,13 @@ ni_enrich *cli_engine_enrich(cli_engine *r, ni_error *err)
     return r->en;
 }
 
-static bool needs_geo(const char *spec)
+/* Resolves country:/asn: specs, loading the enrichment (GeoIP, ASN) the
+ * first time one is met — on the command line, in an @file or a preset. */
+static ni_err lazy_resolve(void *ud, const char *kind, const char *value, ni_target *t, ni_error *err)
 {
-    return strstr(spec, "country:") || strstr(spec, "asn:");
+    cli_engine *r = ud;
+    if (!cli_engine_enrich(r, err)) return err ? err->code : NI_ERR_DATA;
+    return ni_enrich_resolve_target(r->en, kind, value, t, err);
 }
 
 int cli_engine_prepare(cli_engine *r)
@@ -140,11 +144,8 @@ int cli_engine_prepare(cli_engine *r)
     if (!r->nspecs) return 0;
     ni_error err = {0};
     if (!(r->target = ni_target_new())) { fprintf(stderr, "netintel: out of memory\n"); return 1; }
+    ni_target_set_resolver(r->target, lazy_resolve, r);
     for (size_t i = 0; i < r->nspecs; i++) {
-        if (needs_geo(r->specs[i]) && !r->en) {
-            if (!cli_engine_enrich(r, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); return 1; }
-            ni_target_set_resolver(r->target, ni_enrich_resolve_target, r->en);
-        }
         if (ni_target_add_spec(r->target, r->specs[i], &err)) {
             fprintf(stderr, "netintel %s: %s\n", r->cmd, err.msg);
             return 2;

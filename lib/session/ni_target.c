@@ -103,6 +103,10 @@ static char *trim(char *s)
 /* Reads prefixes from path, one a line (first field; '#' comments; a first
  * row "prefix<TAB>..." is the TSV header).  With
  * want_tz, a "# timezone: X" header sets the target's zone if none yet. */
+static ni_err resolve(ni_target *t, const char *item, const char *kind, const char *value, ni_error *err);
+
+/* A line of a target file: a prefix, or country:CC / asn:N (combined in a
+ * preset or @file like on the command line). */
 static ni_err load_file(ni_target *t, const char *item, const char *path, bool want_tz,
                         ni_error *err)
 {
@@ -144,6 +148,18 @@ static ni_err load_file(ni_target *t, const char *item, const char *path, bool w
         if (!*p) continue;
         p[strcspn(p, " \t")] = 0;               /* first field: the prefix */
         if (!seen_row++ && !strcmp(p, "prefix")) continue;     /* the TSV header */
+        if (!strncasecmp(p, "country:", 8) || !strncasecmp(p, "asn:", 4)) {
+            bool c = !strncasecmp(p, "country:", 8);
+            ni_error sub = { 0 };
+            if (resolve(t, p, c ? "country" : "asn", p + (c ? 8 : 4), &sub)) {
+                const char *m = sub.msg;
+                if (!strncmp(m, "--target: ", 10)) m += 10;   /* the item's own message, without the prefix */
+                r = ni_error_set(err, sub.code ? sub.code : NI_ERR_DATA, "--target: '%s': %s:%u: %s", item, path,
+                                 lineno, m);
+                break;
+            }
+            continue;
+        }
         ni_addr a; unsigned plen;
         if (ni_prefix_parse(p, &a, &plen) != NI_OK) {
             r = ni_error_set(err, NI_ERR_DATA, "--target: '%s': %s:%u: '%s' is not a CIDR prefix",

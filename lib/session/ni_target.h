@@ -5,7 +5,8 @@
  *   175.45.176.0/22, 2001:db8::/32, 192.0.2.7   CIDRs or bare addresses
  *   @file      one prefix a line; '#' starts a comment
  *   kp         a preset: <data dir>/targets/kp.tsv, lines "prefix<TAB>source",
- *              header comments such as "# timezone: Asia/Pyongyang"
+ *              header comments such as "# timezone: Asia/Pyongyang"; a line of
+ *              a preset or @file may also be country:CC or asn:N"
  *   country:KP, asn:131279   resolved through a resolver callback (the GeoIP
  *              / ASN module); without one they are refused with a clear error
  * The data dir is $NETINTEL_DATA, else ../data beside the executable

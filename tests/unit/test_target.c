@@ -94,6 +94,34 @@ TEST(resolver_for_country_and_asn)
     ni_target_free(t);
 }
 
+TEST(file_combines_prefixes_and_asn)
+{
+    char path[] = "/tmp/ni-target-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("# a preset may combine\n210.52.109.0/24\tsource\nasn:131279\tsource\n", f);
+    fclose(f);
+    ni_target *t = ni_target_new();
+    int calls = 0;
+    ni_target_set_resolver(t, fake_resolver, &calls);
+    ni_error err = { 0 };
+    char spec[64];
+    snprintf(spec, sizeof spec, "@%s", path);
+    CHECK_INT(ni_target_add_spec(t, spec, &err), NI_OK);
+    CHECK_INT(calls, 1);
+    ni_addr a = ip("175.45.178.9"), b = ip("210.52.109.1"), c = ip("175.45.176.1");
+    CHECK(ni_target_contains(t, &a));
+    CHECK(ni_target_contains(t, &b));
+    CHECK(!ni_target_contains(t, &c));
+    f = fopen(path, "w");
+    fputs("asn:999\n", f);
+    fclose(f);
+    CHECK(ni_target_add_spec(t, spec, &err) == NI_ERR_NOTFOUND);
+    CHECK(strstr(err.msg, ":1: no prefixes for asn 999") != NULL);
+    ni_target_free(t);
+    unlink(path);
+}
+
 TEST(file_with_comments)
 {
     char path[] = "/tmp/ni_target_XXXXXX";
@@ -148,5 +176,5 @@ TEST(preset_kp_from_data_dir)
     ni_target_free(t);
 }
 
-RUN(T(cidrs_and_direction), T(bad_specs_name_the_item), T(resolver_for_country_and_asn),
+RUN(T(cidrs_and_direction), T(bad_specs_name_the_item), T(resolver_for_country_and_asn), T(file_combines_prefixes_and_asn),
     T(file_with_comments), T(preset_kp_from_data_dir))
