@@ -117,7 +117,7 @@ TEST(file_combines_prefixes_and_asn)
     fputs("asn:999\n", f);
     fclose(f);
     CHECK(ni_target_add_spec(t, spec, &err) == NI_ERR_NOTFOUND);
-    CHECK(strstr(err.msg, ":1: no prefixes for asn 999") != NULL);
+    CHECK(strstr(err.msg, ":1: 'asn:999': no prefixes for asn 999") != NULL);
     ni_target_free(t);
     unlink(path);
 }
