@@ -8,7 +8,17 @@
 const char *ni_addr_format(const ni_addr *a, char *buf)
 {
     buf[0] = 0;
-    if (a->family == 4) inet_ntop(AF_INET, a->b, buf, NI_ADDR_STRLEN);
+    if (a->family == 4) {   /* hot (two per session record): no printf, unlike glibc's inet_ntop */
+        char *p = buf;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a->b[i];
+            if (v >= 100) { *p++ = (char)('0' + v / 100); v %= 100; *p++ = (char)('0' + v / 10); *p++ = (char)('0' + v % 10); }
+            else if (v >= 10) { *p++ = (char)('0' + v / 10); *p++ = (char)('0' + v % 10); }
+            else *p++ = (char)('0' + v);
+            if (i < 3) *p++ = '.';
+        }
+        *p = 0;
+    }
     else if (a->family == 6) inet_ntop(AF_INET6, a->b, buf, NI_ADDR_STRLEN);
     return buf;
 }

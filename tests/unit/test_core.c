@@ -76,6 +76,11 @@ TEST(addr_text)
     CHECK_INT(ni_addr_parse("175.45.176.1", &a), NI_OK);
     CHECK_INT(a.family, 4);
     CHECK_STR(ni_addr_format(&a, buf), "175.45.176.1");
+    const char *v4[] = { "0.0.0.0", "255.255.255.255", "10.0.99.100", "1.20.3.199" };
+    for (size_t i = 0; i < 4; i++) {
+        CHECK_INT(ni_addr_parse(v4[i], &a), NI_OK);
+        CHECK_STR(ni_addr_format(&a, buf), v4[i]);
+    }
     CHECK_INT(ni_addr_parse("2001:DB8:0:0::1", &a), NI_OK);
     CHECK_STR(ni_addr_format(&a, buf), "2001:db8::1");
     CHECK_INT(ni_addr_parse("300.1.1.1", &a), NI_ERR_ARG);
