@@ -369,7 +369,11 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
 }
 
 /* ---- finish helpers ---------------------------------------------------- */
-typedef struct entry { const char *key; bucket *b; } entry;
+typedef struct entry {
+    const char *key;
+    bucket *b;
+    const char *rel, *eos;  /* release / end-of-support dates, looked up once */
+} entry;
 
 static int cmp_entry(const void *x, const void *y)
 {
@@ -783,6 +787,7 @@ static void write_software(ni_profile *p, ni_json *j, facts *f)
         j_hosts_clients(j, e[i].b, true);
         const char *rel = NULL, *eos = NULL;
         if (lk->os_life) lk->os_life(lk->ud, "Windows", e[i].key, &rel, &eos);
+        e[i].rel = rel; e[i].eos = eos;
         ni_json_key(j, "released"); ni_json_str(j, rel);
         ni_json_key(j, "end_of_support"); ni_json_str(j, eos);
         f->win_hosts += nhosts(e[i].b);
@@ -796,6 +801,7 @@ static void write_software(ni_profile *p, ni_json *j, facts *f)
     ni_json_key(j, "browsers"); ni_json_arr_begin(j);
     for (size_t i = 0; be && i < nb; i++) {
         const char *rel = lk->browser_release ? lk->browser_release(lk->ud, be[i].b->attr[0], be[i].b->attr[1]) : NULL;
+        be[i].rel = rel;
         ni_json_obj_begin(j);
         ni_json_kstr(j, "name", be[i].b->attr[0]);
         ni_json_kstr(j, "version", be[i].b->attr[1]);
@@ -813,8 +819,7 @@ static void write_software(ni_profile *p, ni_json *j, facts *f)
      * major version was released more than 365 days before first seen */
     ni_json_key(j, "outdated"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
-        const char *rel = NULL, *eos = NULL;
-        if (lk->os_life) lk->os_life(lk->ud, "Windows", e[i].key, &rel, &eos);
+        const char *rel = e[i].rel, *eos = e[i].eos;
         if (!eos || !date_us(eos) || date_us(eos) >= p->last) continue;
         ni_json_obj_begin(j);
         ni_json_kstr(j, "kind", "os");
@@ -828,7 +833,7 @@ static void write_software(ni_profile *p, ni_json *j, facts *f)
         ni_json_obj_end(j);
     }
     for (size_t i = 0; be && i < nb; i++) {
-        const char *rel = lk->browser_release ? lk->browser_release(lk->ud, be[i].b->attr[0], be[i].b->attr[1]) : NULL;
+        const char *rel = be[i].rel;
         int64_t r = date_us(rel);
         if (!r || be[i].b->first - r <= 365LL * 86400000000LL) continue;
         ni_json_obj_begin(j);
@@ -844,7 +849,6 @@ static void write_software(ni_profile *p, ni_json *j, facts *f)
     ni_json_arr_end(j);
     free(e);
     free(be);
-
 }
 
 static void write_vpn(ni_profile *p, ni_json *j)
