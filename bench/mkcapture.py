@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """mkcapture.py — builds the benchmark capture: the third-party corpus
-captures (../shared/corpus/{ndpi,zeek}) replayed COPIES times one after the
+captures (tests/corpus/{ndpi,zeek}) replayed COPIES times one after the
 other into one Ethernet pcap of at least --min-mb megabytes.
 
   mkcapture.py --out FILE --min-mb 300 [--tmp DIR] CAPTURE_DIR...

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """agree.py — corpus agreement between `netintel sessions` and two
 independent tools' expected results (nDPI's regression outputs, Zeek's test
-baselines) under ../shared/corpus.  Python 3 standard library only.
+baselines) under tests/corpus.  Python 3 standard library only.
 
 What is compared (the rules are documented in docs/testing.md):
 
@@ -601,7 +601,7 @@ def report_stale(known, name, present):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--netintel", default=os.path.join(os.environ.get("BUILD", "build"), "netintel"))
-    ap.add_argument("--corpus", default=None, help="default: ../shared/corpus beside the repo")
+    ap.add_argument("--corpus", default=None, help="default: tests/corpus in the repository")
     ap.add_argument("--parse-only", action="store_true",
                     help="only parse the expected-result files (no netintel run)")
     ap.add_argument("--only", nargs="*", help="restrict to these captures/traces")
@@ -613,7 +613,7 @@ def main():
     args.here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(args.here))
     if args.corpus is None:
-        args.corpus = os.environ.get("NI_CORPUS", os.path.join(os.path.dirname(repo), "shared", "corpus"))
+        args.corpus = os.environ.get("NI_CORPUS", os.path.join(repo, "tests", "corpus"))
     if not args.parse_only and not os.access(args.netintel, os.X_OK):
         print("corpus: 0 passed, 1 failed (no executable %s)" % args.netintel)
         return 1

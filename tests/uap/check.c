@@ -1,5 +1,5 @@
 /* check.c — the uap-core fixture suite: parses every fixture file of
- * ../shared/corpus/uap (format: that folder's README; uap-core 0.18.0
+ * tests/corpus/uap (format: that folder's README; uap-core 0.18.0
  * tests/test_ua.yaml, tests/test_os.yaml, tests/test_device.yaml and
  * test_resources/ *.yaml) with lib/enrich/ni_ua and compares the component
  * each file tests, as uap-core's own harness does: browser family, major,

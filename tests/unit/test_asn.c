@@ -2,7 +2,7 @@
  * (edge cases and properties), CSV parsing (RFC 4180 quoting, overlaps,
  * errors with line numbers), the binary cache (reuse, invalidation, damage),
  * GeoLite2-ASN MaxMind DB loading checked against the JSON it was generated
- * from (../shared/corpus/mmdb/source-data/GeoLite2-ASN-Test.json, the most
+ * from (tests/corpus/mmdb/source-data/GeoLite2-ASN-Test.json, the most
  * specific network wins), and the installed @ip-location-db/asn tables
  * (175.45.176.0/22 is AS131279 Star Joint Venture, North Korea's APNIC
  * allocation; 8.8.8.8 is AS15169 Google), with cold/warm load times. */
@@ -379,20 +379,20 @@ static void check_asn_json(const char *db, const char *json, size_t min_networks
 
 TEST(mmdb_geolite2_asn)
 {
-    check_asn_json("../shared/corpus/mmdb/test-data/GeoLite2-ASN-Test.mmdb",
-                   "../shared/corpus/mmdb/source-data/GeoLite2-ASN-Test.json", 700);
+    check_asn_json("tests/corpus/mmdb/test-data/GeoLite2-ASN-Test.mmdb",
+                   "tests/corpus/mmdb/source-data/GeoLite2-ASN-Test.json", 700);
 }
 
 TEST(mmdb_geoip2_isp)   /* the ISP database carries the same two keys */
 {
-    check_asn_json("../shared/corpus/mmdb/test-data/GeoIP2-ISP-Test.mmdb",
-                   "../shared/corpus/mmdb/source-data/GeoIP2-ISP-Test.json", 100);
+    check_asn_json("tests/corpus/mmdb/test-data/GeoIP2-ISP-Test.mmdb",
+                   "tests/corpus/mmdb/source-data/GeoIP2-ISP-Test.json", 100);
 }
 
 TEST(mmdb_bad_refused)
 {
     ni_error err = { 0 };
-    const char *p = "../shared/corpus/mmdb/test-data/MaxMind-DB-test-broken-pointers-24.mmdb";
+    const char *p = "tests/corpus/mmdb/test-data/MaxMind-DB-test-broken-pointers-24.mmdb";
     CHECK(ni_asn_load_mmdb(p, &err) == NULL);
     CHECK_INT(err.code, NI_ERR_DATA);
     CHECK(strstr(err.msg, p) != NULL);
@@ -503,7 +503,7 @@ TEST(default_open)
     a = ni_asn_open(tmpdir, NULL, &err);
     CHECK(a && ni_asn_lookup(a, &x, &r) && r.asn == 15169 && !strcmp(r.org, "Google LLC"));
     ni_asn_free(a);
-    a = ni_asn_open("../shared/corpus/mmdb/test-data/GeoLite2-ASN-Test.mmdb", NULL, &err);
+    a = ni_asn_open("tests/corpus/mmdb/test-data/GeoLite2-ASN-Test.mmdb", NULL, &err);
     CHECK(a && !strcmp(ni_asn_get_info(a)->source, "mmdb"));
     ni_addr y = A("1.128.0.1");
     CHECK(a && ni_asn_lookup(a, &y, &r) && r.asn == 1221 && !strcmp(r.org, "Telstra Pty Ltd"));

@@ -773,9 +773,9 @@ TEST(corpus_against_tshark)
         fprintf(stderr, "  tshark not installed: corpus comparison not run\n");
         return;
     }
-    const char *dirs[] = { "../shared/corpus/ndpi/pcap", "../shared/corpus/zeek/traces",
-                           "../shared/corpus/zeek/traces/http", "../shared/corpus/zeek/traces/tls",
-                           "../shared/corpus/zeek/traces/quic" };
+    const char *dirs[] = { "tests/corpus/ndpi/pcap", "tests/corpus/zeek/traces",
+                           "tests/corpus/zeek/traces/http", "tests/corpus/zeek/traces/tls",
+                           "tests/corpus/zeek/traces/quic" };
     corpus_tally ct = { 0 };
     int files = 0;
     for (size_t d = 0; d < sizeof dirs / sizeof *dirs; d++) {

@@ -14,7 +14,7 @@
 #include "dissect/ni_dissect.h"
 
 #ifndef NI_CORPUS
-#define NI_CORPUS "../shared/corpus"
+#define NI_CORPUS "tests/corpus"
 #endif
 
 static ni_addr A(const char *t) { ni_addr a; ni_addr_parse(t, &a); return a; }

@@ -15,7 +15,7 @@
 #include "dissect/ni_dnscache.h"
 
 #ifndef NI_CORPUS
-#define NI_CORPUS "../shared/corpus"
+#define NI_CORPUS "tests/corpus"
 #endif
 
 /* ---- a tiny message builder ---- */

@@ -3,7 +3,7 @@
  *
  * Expected values come from third-party data, never from this code:
  *  - MaxMind's test databases and the JSON they were generated from
- *    (../shared/corpus/mmdb, see its README): the first address of every
+ *    (tests/corpus/mmdb, see its README): the first address of every
  *    JSON network must give that network's country (the most specific JSON
  *    network containing the address wins, as in the writer);
  *  - the generic test databases, whose contents the README documents as
@@ -26,7 +26,7 @@
 #include "enrich/ni_country.h"
 #include "enrich/ni_geo.h"
 
-#define MMDB "../shared/corpus/mmdb/"
+#define MMDB "tests/corpus/mmdb/"
 
 static const char *data_dir(void)
 {

@@ -20,7 +20,7 @@
 #include <openssl/evp.h>
 
 #ifndef NI_CORPUS
-#define NI_CORPUS "../shared/corpus"
+#define NI_CORPUS "tests/corpus"
 #endif
 
 static const uint8_t rfc_dcid[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CORPUS "../shared/corpus/ndpi/pcap/"
+#define CORPUS "tests/corpus/ndpi/pcap/"
 
 static char tmpdir[256];
 

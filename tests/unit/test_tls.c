@@ -4,7 +4,7 @@
  *    the ALPN hex rule examples of the spec, a hello split into 1-byte
  *    records and fed byte by byte, SSLv2 framing, ServerHello versions,
  *    a full arena, truncation/garbage;
- *  - real captures: every capture of ../shared/corpus/ndpi/pcap with an nDPI
+ *  - real captures: every capture of tests/corpus/ndpi/pcap with an nDPI
  *    result file, client→server (and server→client) TCP payload joined per
  *    flow in sequence order, compared with nDPI's [Hostname/SNI], [ALPNs],
  *    [JA4] and negotiated version for each TLS-over-TCP flow nDPI
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 
 #ifndef NI_CORPUS
-#define NI_CORPUS "../shared/corpus"
+#define NI_CORPUS "tests/corpus"
 #endif
 
 /* ---- building hellos --------------------------------------------------- */

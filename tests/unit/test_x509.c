@@ -1,5 +1,5 @@
 /* test_x509.c — lib/dissect/ni_x509 against OpenSSL: every certificate that
- * tshark finds in the corpus captures (../shared/corpus) is decoded with
+ * tshark finds in the corpus captures (tests/corpus) is decoded with
  * OpenSSL, and the subject and issuer written by ni_x509_name must equal
  * X509_NAME_print_ex's RFC 2253 text (or be declined, leaving it to
  * OpenSSL); plus crafted names: escapes, multi-valued RDNs, BMP strings,
@@ -42,13 +42,13 @@ static int hexval(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
 
 TEST(corpus_certificates_match_openssl)
 {
-    DIR *d = opendir("../shared/corpus/ndpi/pcap");
+    DIR *d = opendir("tests/corpus/ndpi/pcap");
     if (!d) { fprintf(stderr, "  (corpus not found: skipped)\n"); return; }
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         char cmd[512];
-        snprintf(cmd, sizeof cmd, "tshark -r '../shared/corpus/ndpi/pcap/%s' -Y tls.handshake.certificate "
+        snprintf(cmd, sizeof cmd, "tshark -r 'tests/corpus/ndpi/pcap/%s' -Y tls.handshake.certificate "
                  "-T fields -e tls.handshake.certificate 2>/dev/null", e->d_name);
         FILE *p = popen(cmd, "r");
         if (!p) continue;
