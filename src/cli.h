@@ -10,6 +10,10 @@ struct ni_command {
     const char *help;
 };
 
+/* Set by -q/--quiet (src/main.c): commands print no progress, warnings or
+ * summaries on stderr; errors are still printed. */
+extern int cli_quiet;
+
 int cmd_sessions(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
 int cmd_report(int argc, char **argv);

@@ -28,6 +28,8 @@ ni_err ni_data_dir(char *buf, size_t n)
         if (slash) {
             *slash = 0;
             if ((size_t)snprintf(buf, n, "%s/../data", exe) < n && is_dir(buf)) return NI_OK;
+            /* installed: PREFIX/bin/netintel → PREFIX/share/netintel */
+            if ((size_t)snprintf(buf, n, "%s/../share/netintel", exe) < n && is_dir(buf)) return NI_OK;
         }
     }
     if (is_dir("data") && (size_t)snprintf(buf, n, "data") < n) return NI_OK;

@@ -1,7 +1,7 @@
 /* ni_datadir.h — where netintel's data lives (catalogues, presets,
  * scenarios, and the installed npm data under ext/): $NETINTEL_DATA, else
  * ../data beside the executable (/proc/self/exe: build/netintel → data/),
- * else ./data, else the source tree's data/ compiled in (NI_SOURCE_DATA). */
+ * else ../share/netintel beside it (an installed PREFIX/bin/netintel), else ./data, else the source tree's data/ compiled in (NI_SOURCE_DATA). */
 #ifndef NI_DATADIR_H
 #define NI_DATADIR_H
 
