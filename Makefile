@@ -43,9 +43,14 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+VERSION   := $(shell sed -n 's/^\#define NETINTEL_VERSION "\(.*\)"/\1/p' include/netintel/netintel.h)
+ABI_MAJOR := $(shell sed -n 's/^\#define NETINTEL_API_VERSION \([0-9]*\)/\1/p' include/netintel/netintel.h)
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+
 .PHONY: all deps need-deps check check-run check-unit check-asan demo demo-run bench fuzz \
         install uninstall clean
-all: $(BUILD)/netintel
+all: $(BUILD)/netintel $(BUILD)/libnetintel.so $(BUILD)/netintel.pc
 
 # Plain `make` never installs: it names what is missing and stops.
 need-deps:
@@ -57,6 +62,22 @@ deps:
 $(BUILD)/obj/%.o: %.c | need-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# the library's objects are position-independent: one set serves the static
+# and the shared library
+$(BUILD)/obj/lib/%.o: lib/%.c | need-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(BUILD)/libnetintel.so: $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libnetintel.so.$(ABI_MAJOR) -o $@.$(VERSION) $^ $(LDLIBS)
+	ln -sf libnetintel.so.$(VERSION) $(BUILD)/libnetintel.so.$(ABI_MAJOR)
+	ln -sf libnetintel.so.$(VERSION) $@
+
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
+             -e 's|@REQUIRES@|$(PKGS)|' netintel.pc.in
+$(BUILD)/netintel.pc: netintel.pc.in include/netintel/netintel.h
+	$(PC_SED) > $@
 
 $(BUILD)/libnetintel.a: $(LIB_OBJ)
 	@rm -f $@
@@ -124,10 +145,18 @@ install: all
 	  install -D -m 644 data/ext/node_modules/$$f $(DESTDIR)$(DATADIR)/ext/node_modules/$$f || exit 1; done
 	install -m 644 docs/netintel.1 $(DESTDIR)$(MANDIR)/man1/netintel.1
 	install -m 644 scripts/netintel.bash-completion $(DESTDIR)$(COMPDIR)/netintel
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/netintel
+	install -m 644 $(BUILD)/libnetintel.a $(DESTDIR)$(LIBDIR)/libnetintel.a
+	install -m 755 $(BUILD)/libnetintel.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnetintel.so.$(VERSION)
+	ln -sf libnetintel.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnetintel.so.$(ABI_MAJOR)
+	ln -sf libnetintel.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnetintel.so
+	install -m 644 include/netintel/*.h $(DESTDIR)$(INCDIR)/netintel/
+	$(PC_SED) > $(DESTDIR)$(LIBDIR)/pkgconfig/netintel.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/netintel $(DESTDIR)$(MANDIR)/man1/netintel.1 $(DESTDIR)$(COMPDIR)/netintel
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(LIBDIR)/libnetintel.a $(DESTDIR)$(LIBDIR)/libnetintel.so* $(DESTDIR)$(LIBDIR)/pkgconfig/netintel.pc
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(INCDIR)/netintel
 
 clean:
 	rm -rf build build-asan

@@ -23,7 +23,14 @@
 extern "C" {
 #endif
 
-#define NI_VERSION "0.1.0"
+/* The library's version (semantic versioning) and its API version: the
+ * API version grows when a declaration here changes incompatibly; it is the
+ * shared library's soname (libnetintel.so.<API version>). */
+#define NETINTEL_VERSION "0.2.0"
+#define NETINTEL_API_VERSION 1
+#define NI_VERSION NETINTEL_VERSION
+/* The version of the library actually linked (may differ from the header's). */
+const char *ni_version(void);
 
 /* ---- errors ------------------------------------------------------------ */
 /* Codes are only ever appended, never renumbered. */

@@ -34,3 +34,5 @@ ni_err ni_error_set(ni_error *err, ni_err code, const char *fmt, ...)
     va_end(ap);
     return code;
 }
+
+const char *ni_version(void) { return NETINTEL_VERSION; }
