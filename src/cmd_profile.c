@@ -43,7 +43,8 @@ static const char usage_text[] =
     CLI_ENGINE_OPTIONS_HELP
     "  -h, --help          this help\n"
     "\n"
-    "exit status: 0 ok, 1 an input or output failed, 2 usage error\n";
+    "exit status: 0 ok, 1 an input or output failed or counts were lost at a cap\n"
+    "(report.json \"limits\"), 2 usage error\n";
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("profile", fmt, arg); }
 
@@ -258,6 +259,15 @@ int cmd_profile(int argc, char **argv)
             rc = 1;
         } else {
             summary(dir, ni_buf_str(&json));
+        }
+        if (!ni_profile_complete(cx.prof)) {
+            const ni_profile_losses *l = ni_profile_lost(cx.prof);
+            fprintf(stderr, "netintel: profile: counts lost (names %llu, hosts %llu, clients %llu, versions %llu, "
+                    "evidence %llu past their caps; %llu out of memory); see \"limits\" in %s/report.json\n",
+                    (unsigned long long)l->names, (unsigned long long)l->hosts, (unsigned long long)l->clients,
+                    (unsigned long long)l->versions, (unsigned long long)l->evidence,
+                    (unsigned long long)l->out_of_memory, dir);
+            rc = 1;
         }
         ni_buf_release(&json);
     }
