@@ -1,7 +1,8 @@
 /* test_report.c — unit tests of lib/report: a profile built from sessions is
  * rendered to HTML and Markdown; every figure is present, the HTML has no
  * script and no external reference, hostile strings are escaped, and a
- * document that is not a profile is refused with a clear error. */
+ * document that is not a profile (or misses a key) is refused with a clear
+ * error. */
 #include "ni_test.h"
 #include "analyze/ni_profile.h"
 #include "report/ni_report.h"
@@ -83,14 +84,25 @@ TEST(markdown_same_content)
 
 TEST(bad_documents)
 {
-    ni_buf b; ni_buf_init(&b, 1 << 20);
-    ni_error err = {0};
-    CHECK_INT(ni_report_html("{not json", &b, &err), NI_ERR_FORMAT);
-    CHECK(strstr(err.msg, "report.json") != NULL);
-    CHECK_INT(ni_report_html("{\"schema\":\"other\"}", &b, &err), NI_ERR_FORMAT);
-    /* a minimal profile document with missing sections still renders */
-    CHECK_INT(ni_report_markdown("{\"schema\":\"netintel.profile/1\"}", &b, &err), NI_OK);
-    ni_buf_release(&b);
+    /* every refusal names the problem (and the key, for a document that is
+     * JSON but not the contract); nothing missing reads as 0 */
+    static const struct { const char *doc, *msg; } rows[] = {
+        { "{not json", "not JSON" },
+        { "{\"a\":1}\n{\"a\":2}\n", "JSON Lines" },
+        { "[1,2]", "not a report.json" },
+        { "{\"schema\":\"other\"}", "not a report.json" },
+        { "{\"schema\":\"netintel.profile/9\"}", "netintel.profile/9" },
+        { "{\"schema\":\"netintel.profile/1\"}", "key `target` missing" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_buf b; ni_buf_init(&b, 1 << 20);
+        ni_error err = {0};
+        CHECK_INT(ni_report_markdown(rows[i].doc, &b, &err), NI_ERR_FORMAT);
+        CHECK(strstr(err.msg, rows[i].msg) != NULL);
+        CHECK(!strncmp(err.msg, "report.json: ", 13));
+        CHECK_INT(ni_report_html(rows[i].doc, &b, &err), NI_ERR_FORMAT);
+        ni_buf_release(&b);
+    }
 }
 
 RUN(T(html_has_every_figure), T(markdown_same_content), T(bad_documents))
