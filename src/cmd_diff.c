@@ -72,7 +72,7 @@ int cmd_diff(int argc, char **argv)
     }
     ni_buf a, b, jo, md;
     ni_buf_init(&a, NI_REPORT_JSON_MAX); ni_buf_init(&b, NI_REPORT_JSON_MAX);
-    ni_buf_init(&jo, NI_REPORT_OUT_MAX); ni_buf_init(&md, NI_REPORT_OUT_MAX);
+    ni_buf_init(&jo, NI_DIFF_OUT_MAX); ni_buf_init(&md, NI_DIFF_OUT_MAX);
     ni_error err = {0};
     bool changed = false;
     int rc;
