@@ -4,7 +4,11 @@
  * (address|User-Agent pairs), session and byte counts, first/last seen and
  * evidence counters.  finish = sort buckets deterministically (hosts desc,
  * sessions desc, name asc) and write JSON; derived figures (shares, ages,
- * lags, changes, findings) are computed only there. */
+ * lags, changes, findings) are computed only there, the findings by their
+ * own functions from the aggregates (compute_facts), whatever the order the
+ * sections are written in.  Every insertion into a map or set that is
+ * refused (cap of core/ni_limits.h reached, or out of memory) is counted in
+ * p->lost and written as "limits", never silently ignored. */
 #include "analyze/ni_profile.h"
 #include "core/ni_json.h"
 #include "core/ni_limits.h"
@@ -84,9 +88,8 @@ static void addr_add(ni_profile_losses *l, ni_addrset *set, size_t cap, const ni
     else l->out_of_memory++;
 }
 
-/* The bucket of key in m, created on first use (nested maps hold up to
- * cap_sub names); a refused insertion is counted in *capped (p may be NULL:
- * nothing counted). */
+/* The bucket of key in m, created on first use; a refused insertion is
+ * counted in *capped (cap reached) or as out of memory. */
 static bucket *get_in(ni_profile *p, ni_map *m, const char *key, uint64_t *capped)
 {
     if (!m || !key) return NULL;
