@@ -16,9 +16,11 @@
 #include "cli.h"
 #include "cli_engine.h"
 #include "analyze/ni_profile.h"
+#include "analyze/ni_reportdoc.h"
 #include "analyze/ni_tz.h"
 #include "core/ni_buf.h"
 #include "core/ni_file.h"
+#include "core/ni_limits.h"
 #include "core/ni_time.h"
 #include "enrich/ni_enrich.h"
 #include "enrich/ni_tsv.h"
@@ -43,7 +45,8 @@ static const char usage_text[] =
     CLI_ENGINE_OPTIONS_HELP
     "  -h, --help          this help\n"
     "\n"
-    "exit status: 0 ok, 1 an input or output failed, 2 usage error\n";
+    "exit status: 0 ok, 1 an input or output failed or counts were lost at a cap\n"
+    "(report.json \"limits\"), 2 usage error\n";
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("profile", fmt, arg); }
 
@@ -113,8 +116,8 @@ static int write_reports(const char *dir, ni_buf *json, ni_error *err)
 {
     char path[4096];
     ni_buf html, md;
-    ni_buf_init(&html, 256u << 20);
-    ni_buf_init(&md, 256u << 20);
+    ni_buf_init(&html, NI_REPORT_OUT_MAX);
+    ni_buf_init(&md, NI_REPORT_OUT_MAX);
     int rc = 0;
     if (ni_report_html(ni_buf_str(json), &html, err) || ni_report_markdown(ni_buf_str(json), &md, err)) rc = 1;
     const char *names[3] = { "report.json", "report.html", "report.md" };
@@ -128,24 +131,19 @@ static int write_reports(const char *dir, ni_buf *json, ni_error *err)
     return rc;
 }
 
-static void summary(const char *dir, const char *json)
+/* r: the report as checked by ni_reportdoc_load (every key read is there). */
+static void summary(const char *dir, const json_t *r)
 {
-    json_t *r = json_loads(json, 0, NULL);
-    if (!r) return;
-    json_t *t = json_object_get(r, "totals"), *w = json_object_get(r, "window");
+    const char *first = ni_reportdoc_str(r, "window.first"), *last = ni_reportdoc_str(r, "window.last");
     printf("profile: %lld sessions (%lld outbound, %lld inbound, %lld internal), %lld target hosts\n",
-           (long long)json_integer_value(json_object_get(t, "sessions")),
-           (long long)json_integer_value(json_object_get(t, "outbound")),
-           (long long)json_integer_value(json_object_get(t, "inbound")),
-           (long long)json_integer_value(json_object_get(t, "internal")),
-           (long long)json_integer_value(json_object_get(t, "hosts")));
-    printf("window:  %s .. %s\n", json_string_value(json_object_get(w, "first")) ? json_string_value(json_object_get(w, "first")) : "-",
-           json_string_value(json_object_get(w, "last")) ? json_string_value(json_object_get(w, "last")) : "-");
-    json_t *f = json_object_get(r, "findings");
+           ni_reportdoc_int(r, "totals.sessions"), ni_reportdoc_int(r, "totals.outbound"),
+           ni_reportdoc_int(r, "totals.inbound"), ni_reportdoc_int(r, "totals.internal"),
+           ni_reportdoc_int(r, "totals.hosts"));
+    printf("window:  %s .. %s\n", first ? first : "-", last ? last : "-");
+    const json_t *f = ni_reportdoc_get(r, "findings");
     for (size_t i = 0; i < json_array_size(f) && i < 6; i++)
         printf("  - %s\n", json_string_value(json_object_get(json_array_get(f, i), "text")));
     printf("report:  %s/report.html\n", dir);
-    json_decref(r);
 }
 
 int cmd_profile(int argc, char **argv)
@@ -251,13 +249,28 @@ int cmd_profile(int argc, char **argv)
     }
     free(caps);
     if (cx.prof) {
+        /* capped as `report` and `diff` read it; checked against the
+         * description before anything is written */
         ni_buf json;
-        ni_buf_init(&json, 512u << 20);
-        if (ni_profile_json(cx.prof, &json) || write_reports(dir, &json, &err)) {
+        ni_buf_init(&json, NI_REPORT_JSON_MAX);
+        json_t *doc = NULL;
+        if (ni_profile_json(cx.prof, &json) || !(doc = ni_reportdoc_load(json.p, json.len, "report.json", &err)) ||
+            write_reports(dir, &json, &err)) {
+            if (json.err == NI_ERR_LIMIT) ni_error_set(&err, NI_ERR_LIMIT, "report.json larger than %u MiB", NI_REPORT_JSON_MAX >> 20);
             fprintf(stderr, "netintel: %s: %s\n", dir, err.msg[0] ? err.msg : "cannot write the report");
             rc = 1;
         } else {
-            summary(dir, ni_buf_str(&json));
+            summary(dir, doc);
+        }
+        json_decref(doc);
+        if (!ni_profile_complete(cx.prof)) {
+            const ni_profile_losses *l = ni_profile_lost(cx.prof);
+            fprintf(stderr, "netintel: profile: counts lost (names %llu, hosts %llu, clients %llu, versions %llu, "
+                    "evidence %llu past their caps; %llu out of memory); see \"limits\" in %s/report.json\n",
+                    (unsigned long long)l->names, (unsigned long long)l->hosts, (unsigned long long)l->clients,
+                    (unsigned long long)l->versions, (unsigned long long)l->evidence,
+                    (unsigned long long)l->out_of_memory, dir);
+            rc = 1;
         }
         ni_buf_release(&json);
     }

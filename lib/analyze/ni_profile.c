@@ -4,9 +4,14 @@
  * (address|User-Agent pairs), session and byte counts, first/last seen and
  * evidence counters.  finish = sort buckets deterministically (hosts desc,
  * sessions desc, name asc) and write JSON; derived figures (shares, ages,
- * lags, changes, findings) are computed only there. */
+ * lags, changes, findings) are computed only there, the findings by their
+ * own functions from the aggregates (compute_facts), whatever the order the
+ * sections are written in.  Every insertion into a map or set that is
+ * refused (cap of core/ni_limits.h reached, or out of memory) is counted in
+ * p->lost and written as "limits", never silently ignored. */
 #include "analyze/ni_profile.h"
 #include "core/ni_json.h"
+#include "core/ni_limits.h"
 #include "core/ni_map.h"
 #include "core/ni_time.h"
 
@@ -15,9 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NI_PROFILE_KEYS_MAX   200000u   /* distinct names per section */
-#define NI_PROFILE_HOSTS_MAX  4000000u  /* distinct addresses per bucket */
-#define NI_PROFILE_MONTHS_MAX 600
 
 enum { EV_SNI, EV_HOST, EV_DNS, EV_IP, EV_TUNNEL, EV_ENDPOINT, EV_SITE, EV__N };
 static const char *const ev_name[EV__N] = { "sni", "http_host", "dns_name", "ip", "tunnel", "endpoint", "site" };
@@ -31,6 +33,7 @@ typedef struct bucket {
     uint64_t ev[EV__N];
     char *attr[3];          /* section-specific: category, maker, code, family... */
     unsigned roles;         /* vendor roles bitmask */
+    ni_profile_losses *lost; /* the profile's loss counters (refused insertions) */
 } bucket;
 
 enum { ROLE_HARDWARE = 1, ROLE_OS = 2, ROLE_BROWSER = 4, ROLE_SERVICE = 8, ROLE_VPN = 16, ROLE_SECURITY = 32 };
@@ -38,6 +41,7 @@ static const char *const role_name[] = { "hardware", "os", "browser", "service",
 
 struct ni_profile {
     const ni_profile_config *cfg;
+    ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
     int64_t first, last;
     ni_addrset *hosts;              /* target addresses seen */
@@ -66,19 +70,54 @@ static void bucket_free(void *v)
     free(b);
 }
 
-static bucket *get(ni_map *m, const char *key)
+/* Counts a refused insertion into a map: past its cap (in *capped) or out
+ * of memory.  Called only after ni_map_slot failed, so the put inserts
+ * nothing: it only tells the two apart. */
+static void map_refused(ni_profile_losses *l, ni_map *m, const char *key, uint64_t *capped)
+{
+    if (!l) return;
+    if (ni_map_put(m, key, NULL) == NI_ERR_LIMIT) (*capped)++;
+    else l->out_of_memory++;
+}
+
+/* Adds an address to a set of the profile; a refusal is counted. */
+static void addr_add(ni_profile_losses *l, ni_addrset *set, size_t cap, const ni_addr *a)
+{
+    if (ni_addrset_add(set, a) >= 0 || !l) return;
+    if (ni_addrset_count(set) >= cap) l->hosts++;
+    else l->out_of_memory++;
+}
+
+/* The bucket of key in m, created on first use; a refused insertion is
+ * counted in *capped (cap reached) or as out of memory. */
+static bucket *get_in(ni_profile *p, ni_map *m, const char *key, uint64_t *capped)
 {
     if (!m || !key) return NULL;
+    ni_profile_losses *l = p ? &p->lost : NULL;
     void **slot = ni_map_slot(m, key);
-    if (!slot) return NULL;
+    if (!slot) { map_refused(l, m, key, capped); return NULL; }
     if (!*slot) {
         bucket *b = calloc(1, sizeof *b);
-        if (!b) return NULL;
-        b->hosts = ni_addrset_new(NI_PROFILE_HOSTS_MAX);
-        if (!b->hosts) { free(b); return NULL; }
+        if (!b) { if (l) l->out_of_memory++; return NULL; }
+        b->hosts = ni_addrset_new(p ? p->lost.caps.hosts : NI_PROFILE_HOSTS_MAX);
+        if (!b->hosts) { free(b); if (l) l->out_of_memory++; return NULL; }
+        b->lost = l;
         *slot = b;
     }
     return *slot;
+}
+
+/* get(m, key): the bucket of key in one of the profile's section maps (every
+ * caller has the profile p in scope; a refusal counts against the cap on
+ * names per section). */
+#define get(m, key) get_in(p, (m), (key), p ? &p->lost.names : NULL)
+
+/* The nested bucket of key in b->sub (created holding up to cap names). */
+static bucket *get_sub(ni_profile *p, bucket *b, const char *key, size_t cap, uint64_t *capped)
+{
+    if (!b) return NULL;
+    if (!b->sub && !(b->sub = ni_map_new(cap))) { p->lost.out_of_memory++; return NULL; }
+    return get_in(p, b->sub, key, capped);
 }
 
 static void set_attr(bucket *b, int i, const char *v)
@@ -89,7 +128,7 @@ static void set_attr(bucket *b, int i, const char *v)
 static void touch(bucket *b, const ni_addr *host, const ni_session *s)
 {
     if (!b) return;
-    if (host && host->family) ni_addrset_add(b->hosts, host);
+    if (host && host->family) addr_add(b->lost, b->hosts, b->lost ? b->lost->caps.hosts : NI_PROFILE_HOSTS_MAX, host);
     b->sessions++;
     b->bytes += s->c2s_bytes + s->s2c_bytes;
     if (!b->first || s->first_us < b->first) b->first = s->first_us;
@@ -99,10 +138,11 @@ static void touch(bucket *b, const ni_addr *host, const ni_session *s)
 static void add_client(bucket *b, const ni_addr *a, const char *ua)
 {
     if (!b || !ua) return;
-    if (!b->clients && !(b->clients = ni_map_new(NI_PROFILE_HOSTS_MAX))) return;
+    size_t cap = b->lost ? b->lost->caps.clients : NI_PROFILE_CLIENTS_MAX;
+    if (!b->clients && !(b->clients = ni_map_new(cap))) { if (b->lost) b->lost->out_of_memory++; return; }
     char key[NI_ADDR_STRLEN + 600], at[NI_ADDR_STRLEN];
     snprintf(key, sizeof key, "%s|%.580s", ni_addr_format(a, at), ua);
-    ni_map_slot(b->clients, key);
+    if (!ni_map_slot(b->clients, key) && b->lost) map_refused(b->lost, b->clients, key, &b->lost->clients);
 }
 
 static size_t nclients(const bucket *b) { return b->clients ? ni_map_count(b->clients) : 0; }
@@ -111,18 +151,30 @@ static size_t nhosts(const bucket *b) { return ni_addrset_count(b->hosts); }
 /* ---- life cycle -------------------------------------------------------- */
 ni_profile *ni_profile_new(const ni_profile_config *cfg, ni_error *err)
 {
+    return ni_profile_new_capped(cfg, NULL, err);
+}
+
+ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile_caps *caps, ni_error *err)
+{
     if (!cfg || !cfg->tz) { ni_error_set(err, NI_ERR_ARG, "profile: a time zone is required"); return NULL; }
     ni_profile *p = calloc(1, sizeof *p);
     if (!p) { ni_error_set(err, NI_ERR_NOMEM, "profile: out of memory"); return NULL; }
     p->cfg = cfg;
+    ni_profile_caps *c = &p->lost.caps;
+    if (caps) *c = *caps;
+    if (!c->names) c->names = NI_PROFILE_NAMES_MAX;
+    if (!c->hosts) c->hosts = NI_PROFILE_HOSTS_MAX;
+    if (!c->clients) c->clients = NI_PROFILE_CLIENTS_MAX;
+    if (!c->versions) c->versions = NI_PROFILE_VERSIONS_MAX;
+    if (!c->evidence) c->evidence = NI_PROFILE_EVIDENCE_MAX;
     ni_map **maps[] = { &p->services, &p->categories, &p->makers, &p->form, &p->models, &p->os,
                         &p->windows, &p->browsers, &p->vpn, &p->vpn_proto, &p->sites, &p->countries,
                         &p->region_month, &p->vendors };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
-        if (!(*maps[i] = ni_map_new(NI_PROFILE_KEYS_MAX))) goto oom;
+        if (!(*maps[i] = ni_map_new(c->names))) goto oom;
     ni_addrset **sets[] = { &p->hosts, &p->out_hosts, &p->device_hosts, &p->vpn_hosts, &p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
-        if (!(*sets[i] = ni_addrset_new(NI_PROFILE_HOSTS_MAX))) goto oom;
+        if (!(*sets[i] = ni_addrset_new(c->hosts))) goto oom;
     return p;
 oom:
     ni_profile_free(p);
@@ -143,6 +195,14 @@ void ni_profile_free(ni_profile *p)
 
 uint64_t ni_profile_sessions(const ni_profile *p) { return p->sessions; }
 
+const ni_profile_losses *ni_profile_lost(const ni_profile *p) { return &p->lost; }
+
+bool ni_profile_complete(const ni_profile *p)
+{
+    const ni_profile_losses *l = &p->lost;
+    return !(l->names | l->hosts | l->clients | l->versions | l->evidence | l->out_of_memory);
+}
+
 /* ---- add --------------------------------------------------------------- */
 static void vendor_add(ni_profile *p, const char *kind, const char *name, unsigned role,
                        const ni_addr *host, const ni_session *s)
@@ -155,10 +215,9 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
     if (!b) return;
     touch(b, host, s);
     b->roles |= role;
-    if (!b->sub && !(b->sub = ni_map_new(64))) return;
     char key[256];
     snprintf(key, sizeof key, "%s: %s", kind, name);
-    touch(get(b->sub, key), host, s);
+    touch(get_sub(p, b, key, p->lost.caps.evidence, &p->lost.evidence), host, s);
 }
 
 void ni_profile_add(ni_profile *p, const ni_session *s)
@@ -177,10 +236,10 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
                s->direction == NI_DIRECTION_UNKNOWN;
     bool in = s->direction == NI_DIRECTION_INBOUND;
     if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
-        ni_addrset_add(p->hosts, &s->client);
+        addr_add(&p->lost, p->hosts, p->lost.caps.hosts, &s->client);
     if (s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL)
-        ni_addrset_add(p->hosts, &s->server);
-    if (s->direction == NI_DIRECTION_UNKNOWN) ni_addrset_add(p->hosts, &s->client);
+        addr_add(&p->lost, p->hosts, p->lost.caps.hosts, &s->server);
+    if (s->direction == NI_DIRECTION_UNKNOWN) addr_add(&p->lost, p->hosts, p->lost.caps.hosts, &s->client);
 
     if (in) {
         p->in_sessions++;
@@ -202,7 +261,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     if (!out) return;
 
     const ni_addr *h = &s->client;
-    ni_addrset_add(p->out_hosts, h);
+    addr_add(&p->lost, p->out_hosts, p->lost.caps.hosts, h);
 
     /* activity */
     ni_localtime lt;
@@ -230,8 +289,8 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         int ev = EV_SITE;
         if (s->vpn_evidence && !strcmp(s->vpn_evidence, "tunnel")) ev = EV_TUNNEL;
         else if (s->vpn_evidence && !strcmp(s->vpn_evidence, "endpoint")) ev = EV_ENDPOINT;
-        ni_addrset_add(p->vpn_hosts, h);
-        if (ev != EV_SITE) ni_addrset_add(p->vpn_use_hosts, h);
+        addr_add(&p->lost, p->vpn_hosts, p->lost.caps.hosts, h);
+        if (ev != EV_SITE) addr_add(&p->lost, p->vpn_use_hosts, p->lost.caps.hosts, h);
         bucket *b = s->vpn_provider ? get(p->vpn, s->vpn_provider) : get(p->vpn_proto, s->vpn_protocol);
         touch(b, h, s);
         if (b) b->ev[ev]++;
@@ -251,10 +310,9 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         touch(b, h, s);
         add_client(b, h, ua);
         if (b && s->ua_os_version && !s->ua_reduced) {   /* a reduced UA's version is a placeholder */
-            if (!b->sub) b->sub = ni_map_new(1024);
             char ver[64];
             snprintf(ver, sizeof ver, "%s", s->ua_os_version);
-            touch(get(b->sub, ver), h, s);
+            touch(get_sub(p, b, ver, p->lost.caps.versions, &p->lost.versions), h, s);
         }
         vendor_add(p, "os", s->ua_os, ROLE_OS, h, s);
     }
@@ -268,7 +326,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = get(p->makers, s->ua_maker);
         touch(b, h, s);
         add_client(b, h, ua);
-        ni_addrset_add(p->device_hosts, h);
+        addr_add(&p->lost, p->device_hosts, p->lost.caps.hosts, h);
         vendor_add(p, "hardware", s->ua_maker, ROLE_HARDWARE, h, s);
         if (s->ua_model) {
             char key[256];
@@ -302,11 +360,11 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
 }
 
 /* ---- merge ------------------------------------------------------------- */
-static ni_err merge_bucket(bucket *d, const bucket *s)
+static ni_err merge_bucket(ni_profile *p, bucket *d, const bucket *s)
 {
     if (ni_addrset_merge(d->hosts, s->hosts)) return NI_ERR_LIMIT;
     if (s->clients) {
-        if (!d->clients && !(d->clients = ni_map_new(NI_PROFILE_HOSTS_MAX))) return NI_ERR_NOMEM;
+        if (!d->clients && !(d->clients = ni_map_new(p->lost.caps.clients))) return NI_ERR_NOMEM;
         size_t it = 0; const char *k;
         while (ni_map_next(s->clients, &it, &k, NULL)) if (!ni_map_slot(d->clients, k)) return NI_ERR_LIMIT;
     }
@@ -318,23 +376,23 @@ static ni_err merge_bucket(bucket *d, const bucket *s)
     for (int i = 0; i < 3; i++) set_attr(d, i, s->attr[i]);
     d->roles |= s->roles;
     if (s->sub) {
-        if (!d->sub && !(d->sub = ni_map_new(NI_PROFILE_KEYS_MAX))) return NI_ERR_NOMEM;
+        if (!d->sub && !(d->sub = ni_map_new(p->lost.caps.names))) return NI_ERR_NOMEM;
         size_t it = 0; const char *k; void *v;
         while (ni_map_next(s->sub, &it, &k, &v)) {
-            bucket *db = get(d->sub, k);
-            if (!db || merge_bucket(db, v)) return NI_ERR_NOMEM;
+            bucket *db = get_in(p, d->sub, k, &p->lost.names);
+            if (!db || merge_bucket(p, db, v)) return NI_ERR_NOMEM;
         }
     }
     return NI_OK;
 }
 
-static ni_err merge_map(ni_map *d, const ni_map *s)
+static ni_err merge_map(ni_profile *p, ni_map *d, const ni_map *s)
 {
     size_t it = 0; const char *k; void *v;
     while (ni_map_next(s, &it, &k, &v)) {
         bucket *db = get(d, k);
         if (!db) return NI_ERR_NOMEM;
-        ni_err e = merge_bucket(db, v);
+        ni_err e = merge_bucket(p, db, v);
         if (e) return e;
     }
     return NI_OK;
@@ -354,6 +412,9 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     }
     d->act_n += s->act_n;
     d->in_sessions += s->in_sessions;
+    d->lost.names += s->lost.names; d->lost.hosts += s->lost.hosts; d->lost.clients += s->lost.clients;
+    d->lost.versions += s->lost.versions; d->lost.evidence += s->lost.evidence;
+    d->lost.out_of_memory += s->lost.out_of_memory;
     ni_addrset *ds[] = { d->hosts, d->out_hosts, d->device_hosts, d->vpn_hosts, d->vpn_use_hosts };
     const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
     for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
@@ -362,7 +423,7 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     const ni_map *sm[] = { s->services, s->categories, s->makers, s->form, s->models, s->os, s->windows,
                            s->browsers, s->vpn, s->vpn_proto, s->sites, s->countries, s->region_month, s->vendors };
     for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++) {
-        ni_err e = merge_map(dm[i], sm[i]);
+        ni_err e = merge_map(d, dm[i], sm[i]);
         if (e) return e;
     }
     return NI_OK;
@@ -598,7 +659,15 @@ static void j_sub_list(ni_json *j, const char *key, const char *item_key, const 
     free(v);
 }
 
-static void write_activity(ni_profile *p, ni_json *j, ni_buf *tmp, const char **peaks_out)
+/* Peak hours: the local hours whose count is within 90% of the maximum. */
+static bool is_peak(const ni_profile *p, int h)
+{
+    uint64_t mx = 0;
+    for (int k = 0; k < 24; k++) if (p->act_hour[k] > mx) mx = p->act_hour[k];
+    return mx && p->act_hour[h] * 10 >= mx * 9;
+}
+
+static void write_activity(ni_profile *p, ni_json *j)
 {
     ni_json_key(j, "activity");
     ni_json_obj_begin(j);
@@ -618,22 +687,14 @@ static void write_activity(ni_profile *p, ni_json *j, ni_buf *tmp, const char **
         ni_json_arr_end(j);
     }
     ni_json_arr_end(j);
-    /* peak hours: the hours whose count is within 90% of the maximum */
-    uint64_t mx = 0;
-    for (int h = 0; h < 24; h++) if (p->act_hour[h] > mx) mx = p->act_hour[h];
     ni_json_key(j, "peak_hours"); ni_json_arr_begin(j);
-    ni_buf_clear(tmp);
-    for (int h = 0; h < 24 && mx; h++)
-        if (p->act_hour[h] * 10 >= mx * 9) {
-            ni_json_int(j, h);
-            ni_buf_printf(tmp, "%s%02d:00", tmp->len ? ", " : "", h);
-        }
+    for (int h = 0; h < 24; h++) if (is_peak(p, h)) ni_json_int(j, h);
     ni_json_arr_end(j);
     ni_json_obj_end(j);
-    *peaks_out = ni_buf_str(tmp);
 }
 
-/* What the findings need from the sections above them. */
+/* What the findings rest on, computed from the aggregates alone (never from
+ * what a section writer happened to leave behind). */
 typedef struct facts {
     char top_cat[64];
     size_t top_cat_hosts;
@@ -642,8 +703,48 @@ typedef struct facts {
     size_t win_hosts, win_unsupported;
     change ch[64];
     size_t nch;
-    const char *peaks;
+    char peaks[24 * 8];
 } facts;
+
+/* The first bucket of m in report order (hosts, sessions, name). */
+static void fact_top(const ni_map *m, char *name, size_t n, size_t *hosts)
+{
+    size_t cnt; entry *e = sorted(m, &cnt, false);
+    if (e && cnt) { snprintf(name, n, "%s", e[0].key); *hosts = nhosts(e[0].b); }
+    free(e);
+}
+
+/* Windows host observations, and those on versions past end of support at
+ * the window's end. */
+static void fact_windows(const ni_profile *p, size_t *hosts, size_t *unsupported)
+{
+    const ni_profile_lookups *lk = &p->cfg->lookups;
+    size_t it = 0; const char *k; void *v;
+    while (ni_map_next(p->windows, &it, &k, &v)) {
+        const char *rel = NULL, *eos = NULL;
+        if (lk->os_life) lk->os_life(lk->ud, "Windows", k, &rel, &eos);
+        *hosts += nhosts(v);
+        if (eos && date_us(eos) && date_us(eos) < p->last) *unsupported += nhosts(v);
+    }
+}
+
+/* "09:00, 10:00" */
+static void fact_peaks(const ni_profile *p, char *out, size_t n)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (int h = 0; h < 24 && o < n; h++)
+        if (is_peak(p, h)) o += (size_t)snprintf(out + o, n - o, "%s%02d:00", o ? ", " : "", h);
+}
+
+static void compute_facts(const ni_profile *p, facts *f)
+{
+    fact_top(p->categories, f->top_cat, sizeof f->top_cat, &f->top_cat_hosts);
+    fact_top(p->makers, f->top_maker, sizeof f->top_maker, &f->top_maker_hosts);
+    fact_windows(p, &f->win_hosts, &f->win_unsupported);
+    fact_peaks(p, f->peaks, sizeof f->peaks);
+    f->nch = detect_changes(p, f->ch, sizeof f->ch / sizeof f->ch[0]);
+}
 
 static void write_head(ni_profile *p, ni_json *j)
 {
@@ -675,7 +776,7 @@ static void write_head(ni_profile *p, ni_json *j)
 
 }
 
-static void write_services(ni_profile *p, ni_json *j, facts *f)
+static void write_services(ni_profile *p, ni_json *j)
 {
     /* services */
     size_t n; entry *e = sorted(p->services, &n, false);
@@ -694,7 +795,6 @@ static void write_services(ni_profile *p, ni_json *j, facts *f)
     e = sorted(p->categories, &n, false);
     ni_json_key(j, "categories"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
-        if (i == 0) { snprintf(f->top_cat, sizeof f->top_cat, "%s", e[i].key); f->top_cat_hosts = nhosts(e[i].b); }
         ni_json_obj_begin(j);
         ni_json_kstr(j, "category", e[i].key);
         j_hosts_clients(j, e[i].b, false);
@@ -706,7 +806,7 @@ static void write_services(ni_profile *p, ni_json *j, facts *f)
 
 }
 
-static void write_devices(ni_profile *p, ni_json *j, facts *f)
+static void write_devices(ni_profile *p, ni_json *j)
 {
     size_t n;
     entry *e;
@@ -717,7 +817,6 @@ static void write_devices(ni_profile *p, ni_json *j, facts *f)
     e = sorted(p->makers, &n, false);
     ni_json_key(j, "makers"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
-        if (i == 0) { snprintf(f->top_maker, sizeof f->top_maker, "%s", e[i].key); f->top_maker_hosts = nhosts(e[i].b); }
         ni_json_obj_begin(j);
         ni_json_kstr(j, "name", e[i].key);
         j_hosts_clients(j, e[i].b, true);
@@ -759,7 +858,7 @@ static void write_devices(ni_profile *p, ni_json *j, facts *f)
 
 }
 
-static void write_software(ni_profile *p, ni_json *j, facts *f)
+static void write_software(ni_profile *p, ni_json *j)
 {
     size_t n;
     entry *e;
@@ -790,8 +889,6 @@ static void write_software(ni_profile *p, ni_json *j, facts *f)
         e[i].rel = rel; e[i].eos = eos;
         ni_json_key(j, "released"); ni_json_str(j, rel);
         ni_json_key(j, "end_of_support"); ni_json_str(j, eos);
-        f->win_hosts += nhosts(e[i].b);
-        if (eos && date_us(eos) && date_us(eos) < p->last) f->win_unsupported += nhosts(e[i].b);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
@@ -886,15 +983,15 @@ static void write_vpn(ni_profile *p, ni_json *j)
 
 }
 
-static void write_inbound(ni_profile *p, ni_json *j, facts *f)
+static void write_inbound(ni_profile *p, ni_json *j)
 {
     size_t n;
     entry *e;
     const ni_profile_config *cfg = p->cfg;
     char text[1024];
     /* inbound visitors */
-    change *ch = f->ch;
-    size_t nch = f->nch = detect_changes(p, f->ch, sizeof f->ch / sizeof f->ch[0]);
+    change ch[64];
+    size_t nch = detect_changes(p, ch, sizeof ch / sizeof ch[0]);
     ni_json_key(j, "inbound"); ni_json_obj_begin(j);
     ni_json_kuint(j, "sessions", p->in_sessions);
     e = sorted(p->sites, &n, false);
@@ -985,7 +1082,7 @@ static void write_vendors(ni_profile *p, ni_json *j)
 
 }
 
-static void write_findings(ni_profile *p, ni_json *j, facts *f)
+static void write_findings(ni_profile *p, ni_json *j, const facts *f)
 {
     const ni_profile_config *cfg = p->cfg;
     char text[1024], basis[512];
@@ -1053,27 +1150,46 @@ static void write_findings(ni_profile *p, ni_json *j, facts *f)
     ni_json_arr_end(j);
 }
 
+/* "limits": every cap in force and the insertions it refused. */
+static void write_limits(ni_profile *p, ni_json *j)
+{
+    const ni_profile_losses *l = &p->lost;
+    const struct { const char *name; size_t cap; uint64_t dropped; } rows[] = {
+        { "names", l->caps.names, l->names }, { "hosts", l->caps.hosts, l->hosts },
+        { "clients", l->caps.clients, l->clients }, { "versions", l->caps.versions, l->versions },
+        { "evidence", l->caps.evidence, l->evidence },
+    };
+    ni_json_key(j, "limits"); ni_json_obj_begin(j);
+    ni_json_key(j, "complete"); ni_json_bool(j, ni_profile_complete(p));
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_json_key(j, rows[i].name); ni_json_obj_begin(j);
+        ni_json_kuint(j, "cap", rows[i].cap);
+        ni_json_kuint(j, "dropped", rows[i].dropped);
+        ni_json_obj_end(j);
+    }
+    ni_json_kuint(j, "out_of_memory", l->out_of_memory);
+    ni_json_obj_end(j);
+}
+
 ni_err ni_profile_json(ni_profile *p, ni_buf *out)
 {
     ni_json jj, *j = &jj;
     ni_json_init(j, out, 2);
-    ni_buf peaks;
-    ni_buf_init(&peaks, 4096);
     facts *f = calloc(1, sizeof *f);
     if (!f) return NI_ERR_NOMEM;
-    f->peaks = "";
+    compute_facts(p, f);
     write_head(p, j);
-    write_activity(p, j, &peaks, &f->peaks);
-    write_services(p, j, f);
-    write_devices(p, j, f);
-    write_software(p, j, f);
+    write_limits(p, j);
+    write_activity(p, j);
+    write_services(p, j);
+    write_devices(p, j);
+    write_software(p, j);
     write_vpn(p, j);
-    write_inbound(p, j, f);
+    write_inbound(p, j);
     write_vendors(p, j);
     write_findings(p, j, f);
     ni_json_obj_end(j);
     ni_buf_addc(out, '\n');
-    ni_buf_release(&peaks);
     free(f);
     return out->err;
 }

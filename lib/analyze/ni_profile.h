@@ -5,7 +5,8 @@
  * software (OS, Windows versions, browsers and their age, outdated software),
  * VPN and proxy use, visitors of the target's sites (by site, country,
  * continent × month, with level shifts detected), vendor exposure, and
- * findings in ICD 203 estimative language.  Units are explicit: hosts =
+ * findings in ICD 203 estimative language, and the limits (what could not be
+ * counted, when a cap was reached).  Units are explicit: hosts =
  * distinct target addresses, clients = distinct (address, User-Agent) pairs,
  * sessions.  The JSON is deterministic: the same sessions give the same bytes. */
 #ifndef NI_PROFILE_H
@@ -36,6 +37,22 @@ typedef struct ni_event {
     const char *label, *region, *site;
 } ni_event;
 
+/* Caps on what the aggregator holds (0 = the default of core/ni_limits.h). */
+typedef struct ni_profile_caps {
+    size_t names;       /* distinct names per section (services, sites, ...) */
+    size_t hosts;       /* distinct addresses per set */
+    size_t clients;     /* distinct (address, User-Agent) pairs per bucket */
+    size_t versions;    /* OS versions per OS family */
+    size_t evidence;    /* evidence items per vendor */
+} ni_profile_caps;
+
+/* What could not be counted: insertions refused because a cap was reached
+ * (per cap) or memory ran out.  All zero = every count is exact. */
+typedef struct ni_profile_losses {
+    ni_profile_caps caps;                       /* the caps in force */
+    uint64_t names, hosts, clients, versions, evidence, out_of_memory;
+} ni_profile_losses;
+
 typedef struct ni_profile_config {
     const char *const *target_spec;  /* as given on the command line */
     size_t n_target_spec;
@@ -50,6 +67,8 @@ typedef struct ni_profile ni_profile;
 
 /* The config (and what it points to) must outlive the profile. */
 ni_profile *ni_profile_new(const ni_profile_config *cfg, ni_error *err);
+/* The same with other caps (NULL or a zero field: the default). */
+ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile_caps *caps, ni_error *err);
 void ni_profile_free(ni_profile *p);
 
 /* Adds one enriched session (its strings are copied as needed). */
@@ -63,5 +82,10 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out);
 
 /* Sessions counted (after the window filter). */
 uint64_t ni_profile_sessions(const ni_profile *p);
+
+/* The caps in force and the insertions refused so far (also written to
+ * report.json as "limits"); complete = nothing was refused. */
+const ni_profile_losses *ni_profile_lost(const ni_profile *p);
+bool ni_profile_complete(const ni_profile *p);
 
 #endif

@@ -66,8 +66,20 @@
 #define NI_ASN_ORG_MAX            1024u         /* bytes of one organisation name */
 #define NI_ASN_POOL_MAX           (256u * 1024 * 1024) /* organisation names of one table */
 
-/* reports */
-#define NI_REPORT_JSON_MAX        (256u * 1024 * 1024) /* report.json read by `netintel report` */
-#define NI_REPORT_OUT_MAX         (64u * 1024 * 1024)  /* one rendered report.html / report.md */
+/* Profile aggregator (lib/analyze/ni_profile): a refused insertion is
+ * counted and reported in report.json "limits" (profile exits 1) */
+#define NI_PROFILE_NAMES_MAX      200000u       /* distinct names per section */
+#define NI_PROFILE_HOSTS_MAX      4000000u      /* distinct addresses per set */
+#define NI_PROFILE_CLIENTS_MAX    4000000u      /* distinct (address, User-Agent) pairs per bucket */
+#define NI_PROFILE_VERSIONS_MAX   1024u         /* versions per OS family */
+#define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor */
+#define NI_PROFILE_MONTHS_MAX     600           /* months of inbound history tested and drawn */
+
+/* reports: profile refuses to write a report.json larger than what report
+ * and diff read, so every report.json profile writes can be read back */
+#define NI_REPORT_JSON_MAX        (256u * 1024 * 1024) /* report.json: written by profile, read by report and diff */
+#define NI_REPORT_OUT_MAX         (64u * 1024 * 1024)  /* one rendered report.html / report.md (tables show 50 rows) */
+#define NI_DIFF_OUT_MAX           (4u * NI_REPORT_JSON_MAX) /* diff JSON or Markdown: one row per changed
+                                                           row of two reports, each under 4x a report row */
 
 #endif

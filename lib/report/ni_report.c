@@ -5,6 +5,8 @@
  * figures, units and sample sizes. */
 #include "report/ni_report.h"
 #include "report/ni_svg.h"
+#include "analyze/ni_reportdoc.h"
+#include "core/ni_limits.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -263,6 +265,21 @@ static void sec_overview(doc *d, const json_t *r)
              js(w, "first") ? js(w, "first") : "-", js(w, "last") ? js(w, "last") : "-");
     para(d, buf);
     ni_buf_release(&spec);
+    const json_t *lim = json_object_get(r, "limits");
+    if (lim && !json_is_true(json_object_get(lim, "complete"))) {
+        static const char *const caps[] = { "names", "hosts", "clients", "versions", "evidence" };
+        ni_buf lb; ni_buf_init(&lb, 1024);
+        ni_buf_adds(&lb, "Incomplete counts: ");
+        for (size_t i = 0; i < 5; i++) {
+            const json_t *c = json_object_get(lim, caps[i]);
+            if (ji(c, "dropped") > 0)
+                ni_buf_printf(&lb, "%s past the cap of %lld (%lld dropped); ", caps[i], (long long)ji(c, "cap"), (long long)ji(c, "dropped"));
+        }
+        if (ji(lim, "out_of_memory") > 0) ni_buf_printf(&lb, "%lld out of memory; ", (long long)ji(lim, "out_of_memory"));
+        ni_buf_adds(&lb, "the figures concerned are lower bounds (report.json limits).");
+        para(d, ni_buf_str(&lb));
+        ni_buf_release(&lb);
+    }
     static const char *const head[] = { "sessions", "outbound", "inbound", "internal", "target hosts", "bytes" };
     table tb = { head, 6, NULL, 0, 0 };
     char g[32];
@@ -569,7 +586,7 @@ static void sec_visitors(doc *d, const json_t *r)
     snprintf(cap, sizeof cap, "Inbound sessions per month by visitors' continent; detected level shifts marked "
              "(Poisson level-shift test, p < 0.001, factor ≥ 2).");
     fig_begin(d, "fig-regions", cap);
-    if (d->html && nr && hi >= lo && hi - lo < 600) {
+    if (d->html && nr && hi >= lo && hi - lo < NI_PROFILE_MONTHS_MAX) {
         size_t np = (size_t)(hi - lo + 1);
         double *vals = calloc(nr * np, sizeof *vals);
         char (*xl)[16] = calloc(np, sizeof *xl);
@@ -720,14 +737,10 @@ static const char css[] =
 
 static ni_err render(const char *json, ni_buf *out, int html, ni_error *err)
 {
-    json_error_t je;
-    json_t *r = json_loads(json, 0, &je);
-    if (!r) return ni_error_set(err, NI_ERR_FORMAT, "report.json: line %d: %s", je.line, je.text);
+    /* checked against the description: every key below is present and typed */
+    json_t *r = ni_reportdoc_load(json, strlen(json), "report.json", err);
+    if (!r) return err ? err->code : NI_ERR_FORMAT;
     const char *schema = js(r, "schema");
-    if (!schema || strncmp(schema, "netintel.profile/", 17)) {
-        json_decref(r);
-        return ni_error_set(err, NI_ERR_FORMAT, "report.json: not a netintel.profile document");
-    }
     doc d = { out, html, 0 };
     const char *tz = js(json_object_get(r, "target"), "timezone");
     if (!tz) tz = "UTC";

@@ -1,7 +1,8 @@
 /* fuzz_report.c — libFuzzer target for the report renderers and the diff
  * (lib/report/ni_report, lib/analyze/ni_diff): the input is taken as a
- * report.json document (any JSON, or none) and rendered to HTML and
- * Markdown, and compared with itself. */
+ * report.json document (any JSON, or none), checked against the description
+ * of report.json (lib/analyze/ni_reportdoc), rendered to HTML and Markdown,
+ * and compared with itself. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ni_buf_clear(&a);
     ni_report_markdown(json, &a, &err);
     ni_buf_clear(&a);
-    ni_diff_reports(json, "old", json, "new", &a, &b, &err);
+    bool changed;
+    ni_diff_reports(json, "old", json, "new", &changed, &a, &b, &err);
     ni_buf_release(&a);
     ni_buf_release(&b);
     free(json);

@@ -5,7 +5,9 @@
  * device, VPN evidence kinds, a detected level shift, determinism. */
 #include "ni_test.h"
 #include "analyze/ni_profile.h"
+#include "analyze/ni_reportdoc.h"
 #include "core/ni_arena.h"
+#include "core/ni_limits.h"
 #include "core/ni_time.h"
 
 #include <jansson.h>
@@ -59,9 +61,10 @@ static json_t *run(ni_session *ss, size_t n, const ni_tz *tz)
     ni_buf c; ni_buf_init(&c, 1 << 24);
     ni_profile_json(q, &c);
     CHECK(b.len == c.len && !memcmp(b.p, c.p, b.len));
-    json_error_t je;
-    json_t *root = json_loads(ni_buf_str(&b), 0, &je);
+    ni_error derr = {0};
+    json_t *root = ni_reportdoc_load(b.p, b.len, "report.json", &derr);   /* what is written matches the description */
     CHECK(root != NULL);
+    if (!root) fprintf(stderr, "  %s\n", derr.msg);
     ni_buf_release(&b); ni_buf_release(&c);
     ni_profile_free(p); ni_profile_free(q);
     return root;
@@ -223,4 +226,91 @@ TEST(merge_equals_whole)
     ni_tz_free(tz);
 }
 
-RUN(T(merge_equals_whole), T(reduced_ua_versions_not_counted), T(activity_local_time), T(devices_units_and_exclusions), T(visitor_level_shift))
+static const char *acme(void *ud, const char *kind, const char *name) { (void)ud; (void)kind; (void)name; return "Acme"; }
+
+/* Ten target hosts, each with its own service and User-Agent, all Samsung
+ * phones on Android, ten Android versions; one vendor (Acme) for everything,
+ * so Acme has 12 evidence items.  Each cap in turn is set low; the refused
+ * insertions are counted exactly, the rest is unchanged, and "limits" says so. */
+TEST(limits_count_what_was_refused)
+{
+    static const struct {
+        const char *name;
+        ni_profile_caps caps;
+        unsigned long long names, hosts, clients, versions, evidence;
+        long long services, os_hosts;       /* rows of services, hosts of Android */
+    } rows[] = {
+        /* default caps: nothing refused */
+        { "defaults", { 0, 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 10, 10 },
+        /* 4 names per section: services S4..S9 refused (6 sessions) */
+        { "names", { 4, 0, 0, 0, 0 }, 6, 0, 0, 0, 0, 4, 10 },
+        /* 3 addresses per set: hosts 4..10 refused (7 insertions) in each of
+         * the 3 profile-wide sets (hosts, outbound, device hosts) and in each
+         * bucket holding all ten hosts (social, Samsung, Android, "os:
+         * Android", "hardware: Samsung"), and 3 times in Acme's (touched as
+         * vendor of the service, the OS and the hardware of each session) */
+        { "hosts", { 0, 3, 0, 0, 0 }, 0, 8 * 7 + 3 * 7, 0, 0, 0, 10, 3 },
+        /* 2 clients per bucket: Samsung and Android buckets refuse 8 each */
+        { "clients", { 0, 0, 2, 0, 0 }, 0, 0, 16, 0, 0, 10, 10 },
+        /* 3 Android versions: 7 refused */
+        { "versions", { 0, 0, 0, 3, 0 }, 0, 0, 0, 7, 0, 10, 10 },
+        /* 5 evidence items for Acme: 7 of its 12 refused (each 1 session) */
+        { "evidence", { 0, 0, 0, 0, 5 }, 0, 0, 0, 0, 7, 10, 10 },
+    };
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        ni_profile_config cfg = { .tz = tz };
+        cfg.lookups.vendor = acme;
+        ni_profile *p = ni_profile_new_capped(&cfg, &rows[r].caps, &err);
+        char svc[10][8], ver[10][8], ua[10][16], cl[10][32];
+        ni_http_req req[10];
+        for (int i = 0; i < 10; i++) {
+            snprintf(svc[i], sizeof svc[i], "S%d", i);
+            snprintf(ver[i], sizeof ver[i], "%d", i + 4);
+            snprintf(ua[i], sizeof ua[i], "UA-%d", i);
+            snprintf(cl[i], sizeof cl[i], "175.45.176.%d", i + 1);
+            memset(&req[i], 0, sizeof req[i]);
+            req[i].user_agent = ua[i];
+            ni_session s = mk("2024-03-04T10:00:00Z", cl[i], "8.8.8.8", NI_DIRECTION_OUTBOUND);
+            s.http = &req[i]; s.ua_kind = "browser"; s.ua_maker = "Samsung"; s.ua_os = "Android"; s.ua_os_version = ver[i];
+            s.service = svc[i]; s.category = "social";
+            ni_profile_add(p, &s);
+        }
+        const ni_profile_losses *l = ni_profile_lost(p);
+        unsigned long long got[5] = { l->names, l->hosts, l->clients, l->versions, l->evidence };
+        unsigned long long want[5] = { rows[r].names, rows[r].hosts, rows[r].clients, rows[r].versions, rows[r].evidence };
+        for (int k = 0; k < 5; k++) {
+            if (got[k] != want[k]) fprintf(stderr, "  row %s: count %d is %llu, expected %llu\n", rows[r].name, k, got[k], want[k]);
+            CHECK(got[k] == want[k]);
+        }
+        CHECK_INT(l->out_of_memory, 0);
+        bool none = !(want[0] | want[1] | want[2] | want[3] | want[4]);
+        CHECK(ni_profile_complete(p) == none);
+        ni_buf b; ni_buf_init(&b, 1 << 24);
+        CHECK_INT(ni_profile_json(p, &b), NI_OK);
+        json_t *d = ni_reportdoc_load(b.p, b.len, "report.json", &err);
+        CHECK(d != NULL);
+        CHECK(json_is_boolean(ni_reportdoc_get(d, "limits.complete")) && json_is_true(ni_reportdoc_get(d, "limits.complete")) == none);
+        static const char *const keys[5] = { "names", "hosts", "clients", "versions", "evidence" };
+        static const size_t defaults[5] = { NI_PROFILE_NAMES_MAX, NI_PROFILE_HOSTS_MAX, NI_PROFILE_CLIENTS_MAX,
+                                            NI_PROFILE_VERSIONS_MAX, NI_PROFILE_EVIDENCE_MAX };
+        const size_t set[5] = { rows[r].caps.names, rows[r].caps.hosts, rows[r].caps.clients, rows[r].caps.versions,
+                                rows[r].caps.evidence };
+        for (int k = 0; k < 5; k++) {
+            char path[64];
+            snprintf(path, sizeof path, "limits.%s.dropped", keys[k]);
+            CHECK(ni_reportdoc_int(d, path) == (long long)want[k]);
+            snprintf(path, sizeof path, "limits.%s.cap", keys[k]);
+            CHECK(ni_reportdoc_int(d, path) == (long long)(set[k] ? set[k] : defaults[k]));
+        }
+        CHECK_INT(json_array_size(ni_reportdoc_get(d, "services")), rows[r].services);
+        CHECK_INT(json_integer_value(json_object_get(json_array_get(ni_reportdoc_get(d, "os"), 0), "hosts")), rows[r].os_hosts);
+        json_decref(d);
+        ni_buf_release(&b);
+        ni_profile_free(p);
+    }
+    ni_tz_free(tz);
+}
+
+RUN(T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions_not_counted), T(activity_local_time), T(devices_units_and_exclusions), T(visitor_level_shift))

@@ -1,11 +1,13 @@
 /* test_report.c — unit tests of lib/report: a profile built from sessions is
  * rendered to HTML and Markdown; every figure is present, the HTML has no
  * script and no external reference, hostile strings are escaped, and a
- * document that is not a profile is refused with a clear error. */
+ * document that is not a profile (or misses a key) is refused with a clear
+ * error. */
 #include "ni_test.h"
 #include "analyze/ni_profile.h"
 #include "report/ni_report.h"
 #include "core/ni_time.h"
+#include <jansson.h>
 #include <stdlib.h>
 
 static int64_t at(const char *s) { int64_t us = 0; ni_time_parse(s, &us); return us; }
@@ -81,16 +83,57 @@ TEST(markdown_same_content)
     free(json);
 }
 
-TEST(bad_documents)
+TEST(incomplete_counts_shown)
 {
-    ni_buf b; ni_buf_init(&b, 1 << 20);
-    ni_error err = {0};
-    CHECK_INT(ni_report_html("{not json", &b, &err), NI_ERR_FORMAT);
-    CHECK(strstr(err.msg, "report.json") != NULL);
-    CHECK_INT(ni_report_html("{\"schema\":\"other\"}", &b, &err), NI_ERR_FORMAT);
-    /* a minimal profile document with missing sections still renders */
-    CHECK_INT(ni_report_markdown("{\"schema\":\"netintel.profile/1\"}", &b, &err), NI_OK);
-    ni_buf_release(&b);
+    /* limits.complete false: the overview says which cap dropped what;
+     * complete (or absent, from an older document): nothing is said */
+    char *json = profile_json();
+    static const struct { int complete, drop, keep; const char *want; } rows[] = {
+        { 1, 0, 1, NULL },
+        { 1, 0, 0, NULL },
+        { 0, 5, 1, "Incomplete counts: hosts past the cap of 3 (5 dropped); the figures concerned are lower bounds" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        json_t *d = json_loads(json, 0, NULL);
+        json_t *l = json_object_get(d, "limits");
+        json_object_set_new(l, "complete", json_boolean(rows[i].complete));
+        json_object_set_new(json_object_get(l, "hosts"), "cap", json_integer(3));
+        json_object_set_new(json_object_get(l, "hosts"), "dropped", json_integer(rows[i].drop));
+        if (!rows[i].keep) json_object_del(d, "limits");
+        char *text = json_dumps(d, 0);
+        ni_buf m; ni_buf_init(&m, 1 << 24);
+        ni_error err = {0};
+        CHECK_INT(ni_report_markdown(text, &m, &err), NI_OK);
+        if (rows[i].want) CHECK(strstr(ni_buf_str(&m), rows[i].want) != NULL);
+        else CHECK(strstr(ni_buf_str(&m), "Incomplete counts") == NULL);
+        ni_buf_release(&m);
+        free(text);
+        json_decref(d);
+    }
+    free(json);
 }
 
-RUN(T(html_has_every_figure), T(markdown_same_content), T(bad_documents))
+TEST(bad_documents)
+{
+    /* every refusal names the problem (and the key, for a document that is
+     * JSON but not the contract); nothing missing reads as 0 */
+    static const struct { const char *doc, *msg; } rows[] = {
+        { "{not json", "not JSON" },
+        { "{\"a\":1}\n{\"a\":2}\n", "JSON Lines" },
+        { "[1,2]", "not a report.json" },
+        { "{\"schema\":\"other\"}", "not a report.json" },
+        { "{\"schema\":\"netintel.profile/9\"}", "netintel.profile/9" },
+        { "{\"schema\":\"netintel.profile/1\"}", "key `target` missing" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_buf b; ni_buf_init(&b, 1 << 20);
+        ni_error err = {0};
+        CHECK_INT(ni_report_markdown(rows[i].doc, &b, &err), NI_ERR_FORMAT);
+        CHECK(strstr(err.msg, rows[i].msg) != NULL);
+        CHECK(!strncmp(err.msg, "report.json: ", 13));
+        CHECK_INT(ni_report_html(rows[i].doc, &b, &err), NI_ERR_FORMAT);
+        ni_buf_release(&b);
+    }
+}
+
+RUN(T(html_has_every_figure), T(markdown_same_content), T(incomplete_counts_shown), T(bad_documents))
