@@ -108,7 +108,7 @@ int cmd_synth(int argc, char **argv)
     if (!en) { fprintf(stderr, "netintel: %s\n", err.msg); ni_scenario_free(sc); return 1; }
     ni_tz *tz = ni_tz_load(ni_scenario_timezone(sc), &err);
     const char *spec[1] = { ni_scenario_target(sc) };
-    ni_profile_config pc = { spec, 1, tz, 0, 0, ni_enrich_profile_lookups(en), NULL, 0 };
+    ni_profile_config pc = { spec, 1, tz, 0, 0, ni_enrich_profile_lookups(en), NULL, 0, false };
     ni_profile *prof = tz ? ni_profile_new(&pc, &err) : NULL;
     int rc = 0;
     if (!prof) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
