@@ -44,7 +44,9 @@ static const char usage_text[] =
     CLI_ENGINE_OPTIONS_HELP
     "  -h, --help          this help\n"
     "\n"
-    "exit status: 0 ok, 1 an input or output failed, 2 usage error\n";
+    "exit status: 0 ok, 1 an input or output failed (nothing is written when no\n"
+    "input could be read), 2 usage error, 128+N stopped by signal N (what was\n"
+    "read is written; a second signal exits at once)\n";
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("profile", fmt, arg); }
 
@@ -267,8 +269,7 @@ int cmd_profile(int argc, char **argv)
     }
     free(caps);
     if (!rc && !run.files_read) {       /* nothing could be read: the previous report stays */
-        if (!run.interrupted) fprintf(stderr, "netintel: %s: no input could be read; nothing written\n", dir);
-        rc = run.interrupted ? cli_signal_status() : 1;
+        rc = run.interrupted ? cli_signal_status() : 1;      /* each failure was named */
     }
     if (!rc) cli_engine_warn_unmatched(&run);
     pc.interrupted = run.interrupted;

@@ -38,14 +38,19 @@ static const char usage_text[] =
     "  --target SPEC       the target space, repeatable: CIDRs (comma-separated),\n"
     "                      @FILE (one prefix a line), a preset (kp), country:CC, asn:N;\n"
     "                      sets each session's direction (outbound, inbound, ...)\n"
-    "  --format FMT        jsonl (default) or csv\n"
-    "  -o, --output FILE   write to FILE (atomically) instead of standard output\n"
+    "  --format FMT        jsonl (default) or csv (every JSON Lines field; formula\n"
+    "                      cells quoted with a leading ')\n"
+    "  -o, --output FILE   write to FILE instead of standard output: a regular file\n"
+    "                      is replaced atomically, a symlink followed, a device or\n"
+    "                      FIFO written through (docs/sessions.md)\n"
     "  --no-enrich         evidence only: no GeoIP, ASN, User-Agent, service, VPN fields\n"
     CLI_ENGINE_OPTIONS_HELP
     "  -h, --help          this help\n"
     "\n"
     "defaults: --max-flows %u, --tcp-timeout %lld, --udp-timeout %lld, --active-timeout %lld\n"
-    "exit status: 0 ok, 1 an input or output failed, 2 usage error\n";
+    "exit status: 0 ok, 1 an input or output failed (nothing is written when no\n"
+    "input could be read), 2 usage error, 128+N stopped by signal N (what was\n"
+    "read is written; a second signal exits at once)\n";
 
 static void usage(FILE *f)
 {
