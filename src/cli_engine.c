@@ -205,7 +205,7 @@ static void hook_match(void *ud, ni_session *s) { cli_engine_note_session(ud, s)
 
 void cli_engine_warn_unmatched(const cli_engine *r)
 {
-    if (!r->spec_matched || !r->files_read) return;
+    if (!r->spec_matched || !r->files_read || r->interrupted || r->output_closed) return;
     for (size_t i = 0; i < r->nspecs; i++)
         if (!r->spec_matched[i])
             fprintf(stderr, "netintel %s: warning: --target '%s' matches no session\n", r->cmd, r->specs[i]);

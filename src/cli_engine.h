@@ -80,7 +80,8 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
  * --target match check. */
 void cli_engine_note_session(cli_engine *r, const ni_session *s);
 /* "netintel CMD: warning: --target 'SPEC' matches no session" on stderr for
- * each spec that matched none (not when nothing could be read). */
+ * each spec that matched none (not when nothing could be read, the run was
+ * interrupted or the output pipe closed: the inputs were not all seen). */
 void cli_engine_warn_unmatched(const cli_engine *r);
 /* The exit status of a finished run: 128 + signal when interrupted, else 1
  * when an input or output failed, else 0. */
