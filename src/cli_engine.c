@@ -1,6 +1,7 @@
 /* cli_engine.c — shared engine options and capture reading for the commands
  * (see cli_engine.h). */
 #include "cli_engine.h"
+#include "cli_out.h"
 #include "core/ni_buf.h"
 #include "core/ni_file.h"
 #include "core/ni_json.h"
@@ -39,8 +40,13 @@ void cli_engine_init(cli_engine *r, const char *cmd)
 
 void cli_engine_release(cli_engine *r)
 {
-    for (size_t i = 0; i < r->nspecs; i++) free(r->specs[i]);
+    for (size_t i = 0; i < r->nspecs; i++) {
+        free(r->specs[i]);
+        if (r->spec_targets) ni_target_free(r->spec_targets[i]);
+    }
     free(r->specs);
+    free(r->spec_targets);
+    free(r->spec_matched);
     ni_target_free(r->target);
     ni_enrich_free(r->en);
     memset(r, 0, sizeof *r);
@@ -84,9 +90,11 @@ int cli_engine_option(cli_engine *r, int c, const char *arg)
     switch (c) {
     case O_TARGET: {
         char **ns = realloc(r->specs, (r->nspecs + 1) * sizeof *ns);
-        if (!ns) return usage_error(r, "%s", "out of memory");
-        r->specs = ns;
-        if (!(r->specs[r->nspecs] = strdup(arg))) return usage_error(r, "%s", "out of memory");
+        if (ns) r->specs = ns;
+        if (!ns || !(r->specs[r->nspecs] = strdup(arg))) {
+            fprintf(stderr, "netintel %s: out of memory\n", r->cmd);
+            return -1;
+        }
         r->nspecs++;
         return 0;
     }
@@ -137,6 +145,12 @@ static ni_err lazy_resolve(void *ud, const char *kind, const char *value, ni_tar
     return ni_enrich_resolve_target(r->en, kind, value, t, err);
 }
 
+/* A spec that cannot be used is a usage error, unless the machine failed. */
+static int spec_status(ni_err code)
+{
+    return code == NI_ERR_NOMEM || code == NI_ERR_IO ? 1 : 2;
+}
+
 int cli_engine_prepare(cli_engine *r)
 {
     if (r->prepared) return 0;
@@ -148,11 +162,59 @@ int cli_engine_prepare(cli_engine *r)
     for (size_t i = 0; i < r->nspecs; i++) {
         if (ni_target_add_spec(r->target, r->specs[i], &err)) {
             fprintf(stderr, "netintel %s: %s\n", r->cmd, err.msg);
-            return 2;
+            return spec_status(err.code);
         }
     }
     r->cfg.target = r->target;
+    if (!(r->spec_matched = calloc(r->nspecs, sizeof *r->spec_matched))) {
+        fprintf(stderr, "netintel %s: out of memory\n", r->cmd);
+        return 1;
+    }
+    if (r->nspecs > 1) {        /* each spec on its own, to tell which matched */
+        if (!(r->spec_targets = calloc(r->nspecs, sizeof *r->spec_targets))) {
+            fprintf(stderr, "netintel %s: out of memory\n", r->cmd);
+            return 1;
+        }
+        for (size_t i = 0; i < r->nspecs; i++) {
+            if (!(r->spec_targets[i] = ni_target_new())) { fprintf(stderr, "netintel %s: out of memory\n", r->cmd); return 1; }
+            ni_target_set_resolver(r->spec_targets[i], lazy_resolve, r);
+            if (ni_target_add_spec(r->spec_targets[i], r->specs[i], &err)) {
+                fprintf(stderr, "netintel %s: %s\n", r->cmd, err.msg);
+                return spec_status(err.code);
+            }
+        }
+    }
     return 0;
+}
+
+void cli_engine_note_session(cli_engine *r, const ni_session *s)
+{
+    if (!r->spec_matched) return;
+    if (!r->spec_targets) {
+        if (!r->spec_matched[0] && s->direction != NI_DIRECTION_TRANSIT && s->direction != NI_DIRECTION_UNKNOWN)
+            r->spec_matched[0] = true;
+        return;
+    }
+    for (size_t i = 0; i < r->nspecs; i++)
+        if (!r->spec_matched[i] && (ni_target_contains(r->spec_targets[i], &s->client) ||
+                                    ni_target_contains(r->spec_targets[i], &s->server)))
+            r->spec_matched[i] = true;
+}
+
+static void hook_match(void *ud, ni_session *s) { cli_engine_note_session(ud, s); }
+
+void cli_engine_warn_unmatched(const cli_engine *r)
+{
+    if (!r->spec_matched || !r->files_read || r->interrupted || r->output_closed) return;
+    for (size_t i = 0; i < r->nspecs; i++)
+        if (!r->spec_matched[i])
+            fprintf(stderr, "netintel %s: warning: --target '%s' matches no session\n", r->cmd, r->specs[i]);
+}
+
+int cli_engine_status(const cli_engine *r)
+{
+    if (r->interrupted) return cli_signal_status();
+    return r->files_failed || r->output_failed || !r->files_read ? 1 : 0;
 }
 
 /* ---- progress (only on a terminal) ---------------------------------------- */
@@ -188,7 +250,8 @@ static void warn(void *ud, const char *msg)
 }
 
 /* ---- summary ---------------------------------------------------------------- */
-static void stats_json(ni_buf *b, const ni_stats *st, unsigned files, unsigned failed, size_t peak)
+static void stats_json(ni_buf *b, const ni_stats *st, unsigned files, unsigned failed, size_t peak,
+                       bool interrupted)
 {
     ni_json j;
     ni_json_init(&j, b, 2);
@@ -212,21 +275,22 @@ static void stats_json(ni_buf *b, const ni_stats *st, unsigned files, unsigned f
     ni_json_kuint(&j, "quic_initials", st->quic_initials);
     ni_json_kuint(&j, "dissect_errors", st->dissect_errors);
     ni_json_kuint(&j, "peak_flows", peak);
+    ni_json_kbool(&j, "interrupted", interrupted);
     ni_json_obj_end(&j);
     ni_buf_addc(b, '\n');
 }
 
-static void stats_text(FILE *f, const ni_stats *st, unsigned files, unsigned failed)
+static void stats_text(FILE *f, const ni_stats *st, unsigned files, unsigned failed, bool interrupted)
 {
     fprintf(f, "summary: files %u (%u failed), packets %llu, bytes %llu, sessions %llu, "
                "malformed %llu, truncated %llu, unsupported %llu, fragments %llu, non_ip %llu, "
-               "evicted %llu, reasm_dropped %llu, dissect_errors %llu\n",
+               "evicted %llu, reasm_dropped %llu, dissect_errors %llu%s\n",
             files, failed, (unsigned long long)st->packets, (unsigned long long)st->bytes,
             (unsigned long long)st->sessions, (unsigned long long)st->malformed,
             (unsigned long long)st->truncated, (unsigned long long)st->unsupported,
             (unsigned long long)st->fragments, (unsigned long long)st->non_ip,
             (unsigned long long)st->evicted, (unsigned long long)st->reasm_dropped,
-            (unsigned long long)st->dissect_errors);
+            (unsigned long long)st->dissect_errors, interrupted ? ", interrupted" : "");
 }
 
 int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook, void *hook_ud,
@@ -238,41 +302,59 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
     ni_error err = {0};
     ni_engine *e = ni_engine_new(&r->cfg, &err);
     if (!e) { fprintf(stderr, "netintel: %s\n", err.msg); return 1; }
+    if (r->spec_matched) ni_engine_add_hook(e, hook_match, r);
     if (hook) ni_engine_add_hook(e, hook, hook_ud);
     ni_engine_set_sink(e, sink, sink_ud);
     ni_engine_set_warn(e, warn, NULL);
+    ni_engine_set_stop(e, cli_signal_stop, NULL);
     progress prog = { 0, (unsigned)nfiles, now_s(), 0, 0 };
     if (isatty(STDERR_FILENO)) ni_engine_set_progress(e, on_progress, &prog, 16384);
+    const ni_stats *st = ni_engine_stats(e);
     unsigned failed = 0;
     bool stop = false;
     for (int i = 0; i < nfiles && !stop; i++) {
         prog.file = (unsigned)i + 1;
         ni_error ferr = {0};
+        uint64_t before = st->packets;
         ni_err x = ni_engine_read(e, files[i], &ferr);
-        if (x != NI_OK) {
-            if (prog.shown) { fprintf(stderr, "\r\033[K"); prog.shown = 0; }
+        if (x == NI_OK || st->packets > before) r->files_read++;
+        if (x == NI_OK) continue;
+        if (prog.shown) { fprintf(stderr, "\r\033[K"); prog.shown = 0; }
+        switch (x) {
+        case NI_ERR_INTERRUPTED: r->interrupted = true; stop = true; break;
+        case NI_ERR_PIPE: r->output_closed = true; stop = true; break;
+        case NI_ERR_OUTPUT:     /* the sink's failure: an output, not this input */
+            fprintf(stderr, "netintel: %s\n", ferr.msg[0] ? ferr.msg : ni_strerror(x));
+            r->output_failed = true;
+            stop = true;
+            break;
+        default:
             fprintf(stderr, "netintel: %s\n", ferr.msg[0] ? ferr.msg : ni_strerror(x));
             failed++;
-            rc = 1;
-            if (ferr.code == NI_ERR_IO && strstr(ferr.msg, "write")) stop = true;
         }
     }
+    r->files_failed += failed;
+    if (r->interrupted)
+        fprintf(stderr, "netintel %s: interrupted by signal %d: writing what was read\n", r->cmd, cli_signal_caught());
     ni_error ferr = {0};
-    if (ni_engine_finish(e, &ferr) != NI_OK) { fprintf(stderr, "netintel: %s\n", ferr.msg); rc = 1; }
+    ni_err x = ni_engine_finish(e, &ferr);     /* the sessions in flight, even when interrupted */
+    if (x == NI_ERR_PIPE) r->output_closed = true;
+    else if (x != NI_OK && !r->output_failed) { fprintf(stderr, "netintel: %s\n", ferr.msg); r->output_failed = true; }
     if (prog.shown) fprintf(stderr, "\r\033[K");
-    const ni_stats *st = ni_engine_stats(e);
     if (r->stats_path) {
-        ni_buf b;
-        ni_buf_init(&b, 1u << 16);
-        stats_json(&b, st, (unsigned)nfiles, failed, ni_engine_peak_flows(e));
-        if (ni_file_write_all(r->stats_path, b.p, b.len, &ferr) != NI_OK) {
-            fprintf(stderr, "netintel: %s\n", ferr.msg);
-            rc = 1;
+        if (r->files_read) {            /* a run that read nothing writes nothing */
+            ni_buf b;
+            ni_buf_init(&b, 1u << 16);
+            stats_json(&b, st, (unsigned)nfiles, failed, ni_engine_peak_flows(e), r->interrupted);
+            if (cli_out_write_all(r->stats_path, b.p, b.len, &ferr) != NI_OK) {
+                if (ferr.code == NI_ERR_PIPE) r->output_closed = true;
+                else { fprintf(stderr, "netintel: %s\n", ferr.msg); r->output_failed = true; }
+            }
+            ni_buf_release(&b);
         }
-        ni_buf_release(&b);
-    } else if (!r->no_summary) {
-        stats_text(stderr, st, (unsigned)nfiles, failed);
+    } else if (!r->no_summary && !r->output_closed) {
+        stats_text(stderr, st, (unsigned)nfiles, failed, r->interrupted);
     }
     ni_engine_free(e);
-    return rc;
+    return cli_engine_status(r);
 }

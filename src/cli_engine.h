@@ -36,6 +36,16 @@ typedef struct cli_engine {
     bool no_summary;            /* no run summary on stderr (--stats still writes it) */
     ni_enrich *en;
     bool prepared;
+    ni_target **spec_targets;   /* one per spec when there are several: which matched */
+    bool *spec_matched;         /* per spec: some session had an end in it */
+
+    /* what the reads saw (cumulative; a command that reads other inputs
+     * itself adds them to files_read / files_failed) */
+    unsigned files_read;        /* inputs read, to their end or up to damage after some frames */
+    unsigned files_failed;      /* inputs that failed (each named on stderr) */
+    bool interrupted;           /* a signal stopped the run (cli_out.h) */
+    bool output_closed;         /* the reader of the output pipe went away: end quietly */
+    bool output_failed;         /* an output failed (named on stderr) */
 } cli_engine;
 
 /* "netintel CMD: <fmt with arg> (see 'netintel CMD --help')" on stderr; returns 2. */
@@ -45,17 +55,36 @@ void cli_engine_init(cli_engine *r, const char *cmd);
 void cli_engine_release(cli_engine *r);
 /* The shared long options followed by own[] and a terminator, into out. */
 size_t cli_engine_options(struct option *out, size_t max, const struct option *own, size_t nown);
-/* 0: the option was ours and is handled; 1: not ours; 2: usage error (printed). */
+/* 0: the option was ours and is handled; 1: not ours; 2: usage error
+ * (printed); -1: a failure such as out of memory (printed; exit 1). */
 int cli_engine_option(cli_engine *r, int c, const char *arg);
 /* Builds the target from the specs (loading the enrichment when a spec needs
- * GeoIP/ASN).  Returns 0, or the exit status after printing the error. */
+ * GeoIP/ASN).  Returns 0, or the exit status after printing the error: 2 for
+ * a bad spec (unknown country, malformed ASN, ...), 1 for out of memory or a
+ * read error. */
 int cli_engine_prepare(cli_engine *r);
 /* The enrichment (loaded once).  NULL with err set on failure. */
 ni_enrich *cli_engine_enrich(cli_engine *r, ni_error *err);
 /* Reads the captures through the engine (hook may be NULL), finishes, prints
  * each failure as "netintel: <file>: <problem>" and the summary (stderr or
- * --stats).  Returns the exit status (0 or 1). */
+ * --stats; nothing is written to --stats when no input could be read).  A
+ * signal (cli_out.h) stops the reading: the sessions in flight are finished
+ * and written, `interrupted` is set.  An output failure (the sink's
+ * NI_ERR_OUTPUT) stops the run and is named as such, never as a failed
+ * input; a closed output pipe (NI_ERR_PIPE) stops it quietly.  Returns 0, 1
+ * (a failure), 2 (usage) or 1 when no input could be read at all. */
 int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook, void *hook_ud,
                     ni_engine_sink sink, void *sink_ud);
+
+/* Notes a session met outside the engine (stored sessions) for the
+ * --target match check. */
+void cli_engine_note_session(cli_engine *r, const ni_session *s);
+/* "netintel CMD: warning: --target 'SPEC' matches no session" on stderr for
+ * each spec that matched none (not when nothing could be read, the run was
+ * interrupted or the output pipe closed: the inputs were not all seen). */
+void cli_engine_warn_unmatched(const cli_engine *r);
+/* The exit status of a finished run: 128 + signal when interrupted, else 1
+ * when an input or output failed, else 0. */
+int cli_engine_status(const cli_engine *r);
 
 #endif

@@ -17,6 +17,7 @@
  * arguments. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,27 @@ static void usage(FILE *f)
         "  --no-prefilter           try every regex (same results, slower)\n"
         "  --stats                  print parse statistics to stderr at the end\n"
         "  -h, --help               this help\n", NI_UA_CACHE_DEFAULT);
+}
+
+/* Writes a record to standard output.  0 ok; 1 a write failure (said on
+ * stderr); -1 the reader closed the pipe (quiet: the run just ends). */
+static int out_write(const void *p, size_t n)
+{
+    if (fwrite(p, 1, n, stdout) == n) return 0;
+    if (errno == EPIPE) return -1;
+    fprintf(stderr, "netintel lookup: standard output: cannot write: %s\n", strerror(errno));
+    return 1;
+}
+
+/* Flushes standard output at the end: as out_write. */
+static int out_flush(void)
+{
+    if (fflush(stdout) == 0) return 0;
+    int e = errno;
+    clearerr(stdout);
+    if (e == EPIPE) return -1;
+    fprintf(stderr, "netintel lookup: standard output: cannot write: %s\n", strerror(e));
+    return 1;
 }
 
 /* Fills dir[PATH_MAX] with the data directory (--data, else ni_data_dir). */
@@ -100,6 +122,7 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, bool sta
     char *line = malloc(NI_LINE_MAX);
     ni_buf out; ni_buf_init(&out, 1u << 20);
     int rc = 0;
+    bool closed = false;        /* the reader closed the pipe */
     if (!line) { fprintf(stderr, "netintel lookup: out of memory\n"); rc = 1; }
     while (line && fgets(line, NI_LINE_MAX, stdin)) {
         size_t n = strlen(line);
@@ -136,10 +159,11 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, bool sta
         ni_json_obj_end(&j);
         ni_buf_addc(&out, '\n');
         if (out.err) { fprintf(stderr, "netintel lookup: output record too large\n"); rc = 1; break; }
-        if (fwrite(out.p, 1, out.len, stdout) != out.len) { fprintf(stderr, "netintel lookup: write error: %s\n", strerror(errno)); rc = 1; break; }
+        int w = out_write(out.p, out.len);
+        if (w) { closed = w < 0; rc = w > 0; break; }
     }
-    if (line && ferror(stdin)) { fprintf(stderr, "netintel lookup: read error: %s\n", strerror(errno)); rc = 1; }
-    if (fflush(stdout) != 0) { fprintf(stderr, "netintel lookup: write error: %s\n", strerror(errno)); rc = 1; }
+    if (line && !closed && ferror(stdin)) { fprintf(stderr, "netintel lookup: read error: %s\n", strerror(errno)); rc = 1; }
+    if (!closed && !rc && out_flush() > 0) rc = 1;
     if (stats) {
         ni_ua_stats s;
         ni_ua_get_stats(p, &s);
@@ -172,6 +196,7 @@ static int lookup_names(const char *dir_opt, const char *geoip, int n, char **na
     ni_arena *arena = ni_arena_new(1u << 16);
     ni_buf out; ni_buf_init(&out, 1u << 20);
     int rc = 0;
+    bool closed = false;        /* the reader closed the pipe */
     for (int i = 0; i < n && arena; i++) {
         ni_session s;
         memset(&s, 0, sizeof s);
@@ -202,10 +227,11 @@ static int lookup_names(const char *dir_opt, const char *geoip, int n, char **na
         ni_json_kstr(&j, "vpn_evidence", s.vpn_evidence);
         ni_json_obj_end(&j);
         ni_buf_addc(&out, '\n');
-        fwrite(out.p, 1, out.len, stdout);
         ni_arena_reset(arena);
+        int w = out_write(out.p, out.len);
+        if (w) { closed = w < 0; if (w > 0) rc = 1; break; }
     }
-    if (fflush(stdout) != 0) { fprintf(stderr, "netintel lookup: write error: %s\n", strerror(errno)); rc = 1; }
+    if (!closed && out_flush() > 0) rc = 1;
     ni_buf_release(&out);
     ni_arena_free(arena);
     ni_enrich_free(en);
@@ -214,6 +240,7 @@ static int lookup_names(const char *dir_opt, const char *geoip, int n, char **na
 
 int cmd_lookup(int argc, char **argv)
 {
+    signal(SIGPIPE, SIG_IGN);   /* a closed pipe is EPIPE from the write: the run ends quietly */
     bool ua = false, prefilter = true, stats = false;
     const char *dir = NULL, *geoip = NULL;
     size_t cache = NI_UA_CACHE_DEFAULT;

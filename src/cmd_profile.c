@@ -15,6 +15,7 @@
 #include "netintel/netintel.h"
 #include "cli.h"
 #include "cli_engine.h"
+#include "cli_out.h"
 #include "analyze/ni_profile.h"
 #include "analyze/ni_reportdoc.h"
 #include "analyze/ni_tz.h"
@@ -45,8 +46,10 @@ static const char usage_text[] =
     CLI_ENGINE_OPTIONS_HELP
     "  -h, --help          this help\n"
     "\n"
-    "exit status: 0 ok, 1 an input or output failed or counts were lost at a cap\n"
-    "(report.json \"limits\"), 2 usage error\n";
+    "exit status: 0 ok, 1 an input or output failed (nothing is written when no\n"
+    "input could be read) or counts were lost at a cap (report.json \"limits\"),\n"
+    "2 usage error, 128+N stopped by signal N (what was read is written; a\n"
+    "second signal exits at once)\n";
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("profile", fmt, arg); }
 
@@ -115,6 +118,10 @@ static ni_err sink_profile(void *ud, const ni_session *s, ni_error *err)
 static int write_reports(const char *dir, ni_buf *json, ni_error *err)
 {
     char path[4096];
+    if (mkdir(dir, 0777) && errno != EEXIST) {
+        ni_error_set(err, NI_ERR_OUTPUT, "cannot create the folder: %s", strerror(errno));
+        return 1;
+    }
     ni_buf html, md;
     ni_buf_init(&html, NI_REPORT_OUT_MAX);
     ni_buf_init(&md, NI_REPORT_OUT_MAX);
@@ -124,7 +131,7 @@ static int write_reports(const char *dir, ni_buf *json, ni_error *err)
     ni_buf *bufs[3] = { json, &html, &md };
     for (int i = 0; i < 3 && !rc; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (ni_file_write_all(path, bufs[i]->p, bufs[i]->len, err)) rc = 1;
+        if (cli_out_write_all(path, bufs[i]->p, bufs[i]->len, err)) rc = 1;
     }
     ni_buf_release(&html);
     ni_buf_release(&md);
@@ -171,7 +178,7 @@ int cmd_profile(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
         int r = cli_engine_option(&run, c, optarg);
         if (r == 0) continue;
-        if (r == 2) { cli_engine_release(&run); return 2; }
+        if (r != 1) { cli_engine_release(&run); return r < 0 ? 1 : 2; }
         switch (c) {
         case 'h': printf("%s", usage_text); cli_engine_release(&run); return 0;
         case 'o': dir = optarg; break;
@@ -191,7 +198,13 @@ int cmd_profile(int argc, char **argv)
     if (!run.nspecs) { cli_engine_release(&run); return usage_error("%s", "--target is required"); }
     if (!dir) { cli_engine_release(&run); return usage_error("%s", "-o DIR is required"); }
     if (optind >= argc) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
+    if (since && until && since >= until) {     /* [since, until) would hold nothing */
+        cli_engine_release(&run);
+        return usage_error("%s", since == until ? "--since and --until give an empty window"
+                                                : "--since is after --until");
+    }
     if ((rc = cli_engine_prepare(&run))) { cli_engine_release(&run); return rc; }
+    cli_signals_install(true);
 
     ni_error err = {0};
     events ev = {0};
@@ -203,11 +216,10 @@ int cmd_profile(int argc, char **argv)
     if (!tzname) tzname = ni_target_timezone(run.target);
     if (!tzname) tzname = "UTC";
     ni_tz *tz = ni_tz_load(tzname, &err);
-    if (!tz) { fprintf(stderr, "netintel profile: %s\n", err.msg); events_free(&ev); cli_engine_release(&run); return 2; }
-    if (mkdir(dir, 0777) && errno != EEXIST) {
-        fprintf(stderr, "netintel: %s: %s\n", dir, strerror(errno));
-        ni_tz_free(tz); events_free(&ev); cli_engine_release(&run);
-        return 1;
+    if (!tz) {
+        fprintf(stderr, "netintel profile: %s\n", err.msg);
+        events_free(&ev); cli_engine_release(&run);
+        return err.code == NI_ERR_NOMEM ? 1 : 2;
     }
 
     ctx cx = {0};
@@ -218,7 +230,7 @@ int cmd_profile(int argc, char **argv)
         return 1;
     }
     ni_profile_config pc = { (const char *const *)run.specs, run.nspecs, tz, since, until,
-                             ni_enrich_profile_lookups(cx.en), ev.ev, ev.n };
+                             ni_enrich_profile_lookups(cx.en), ev.ev, ev.n, false };
     cx.prof = ni_profile_new(&pc, &err);
     if (!cx.prof) rc = 1;
     /* captures go through the engine; stored sessions (JSON Lines written by
@@ -231,24 +243,35 @@ int cmd_profile(int argc, char **argv)
         const char *path = argv[optind + i];
         if (!ni_stored_probe(path)) { caps[ncap++] = argv[optind + i]; continue; }
         ni_error serr = {0};
+        if (cli_signal_caught()) { run.interrupted = true; break; }
         ni_stored *st = ni_stored_open(path, &serr);
-        if (!st) { fprintf(stderr, "netintel: %s\n", serr.msg); rc = 1; continue; }
+        if (!st) { fprintf(stderr, "netintel: %s\n", serr.msg); run.files_failed++; continue; }
         ni_session sess;
         int r;
+        uint64_t got = 0;
         while ((r = ni_stored_next(st, &sess, &serr)) > 0) {
             sess.direction = ni_target_direction(run.target, &sess.client, &sess.server);
+            cli_engine_note_session(&run, &sess);
             hook_enrich(&cx, &sess);
             ni_profile_add(cx.prof, &sess);
+            got++;
+            if (cli_signal_caught()) { run.interrupted = true; break; }
         }
-        if (r < 0) { fprintf(stderr, "netintel: %s\n", serr.msg); rc = 1; }
+        if (r == 0 || got) run.files_read++;
+        if (r < 0) { fprintf(stderr, "netintel: %s\n", serr.msg); run.files_failed++; }
         ni_stored_close(st);
     }
-    if (caps && (ncap || nfiles == 0)) {
+    if (caps && !rc && !run.interrupted && (ncap || nfiles == 0)) {
         int r = cli_engine_read(&run, caps, ncap, hook_enrich, &cx, sink_profile, &cx);
-        if (r) rc = r;
+        if (r == 2) rc = 2;
     }
     free(caps);
-    if (cx.prof) {
+    if (!rc && !run.files_read) {       /* nothing could be read: the previous report stays */
+        rc = run.interrupted ? cli_signal_status() : 1;      /* each failure was named */
+    }
+    if (!rc) cli_engine_warn_unmatched(&run);
+    pc.interrupted = run.interrupted;
+    if (cx.prof && !rc) {
         /* capped as `report` and `diff` read it; checked against the
          * description before anything is written */
         ni_buf json;
@@ -274,6 +297,7 @@ int cmd_profile(int argc, char **argv)
         }
         ni_buf_release(&json);
     }
+    if (!rc) rc = cli_engine_status(&run);
     ni_profile_free(cx.prof);
     ni_tz_free(tz);
     events_free(&ev);

@@ -24,6 +24,7 @@
 #include "session/ni_engine.h"
 #include "session/ni_target.h"
 #include "cli_engine.h"
+#include "cli_out.h"
 #include "enrich/ni_enrich.h"
 
 static const char usage_text[] =
@@ -37,14 +38,19 @@ static const char usage_text[] =
     "  --target SPEC       the target space, repeatable: CIDRs (comma-separated),\n"
     "                      @FILE (one prefix a line), a preset (kp), country:CC, asn:N;\n"
     "                      sets each session's direction (outbound, inbound, ...)\n"
-    "  --format FMT        jsonl (default) or csv\n"
-    "  -o, --output FILE   write to FILE (atomically) instead of standard output\n"
+    "  --format FMT        jsonl (default) or csv (every JSON Lines field; formula\n"
+    "                      cells quoted with a leading ')\n"
+    "  -o, --output FILE   write to FILE instead of standard output: a regular file\n"
+    "                      is replaced atomically, a symlink followed, a device or\n"
+    "                      FIFO written through (docs/sessions.md)\n"
     "  --no-enrich         evidence only: no GeoIP, ASN, User-Agent, service, VPN fields\n"
     CLI_ENGINE_OPTIONS_HELP
     "  -h, --help          this help\n"
     "\n"
     "defaults: --max-flows %u, --tcp-timeout %lld, --udp-timeout %lld, --active-timeout %lld\n"
-    "exit status: 0 ok, 1 an input or output failed, 2 usage error\n";
+    "exit status: 0 ok, 1 an input or output failed (nothing is written when no\n"
+    "input could be read), 2 usage error, 128+N stopped by signal N (what was\n"
+    "read is written; a second signal exits at once)\n";
 
 static void usage(FILE *f)
 {
@@ -59,14 +65,26 @@ typedef struct sink {
     ni_file file;
     ni_out_format fmt;
     ni_buf buf;
+    bool begun;                 /* the CSV header is written with the first record */
 } sink;
+
+static ni_err sink_begin(sink *k, ni_error *err)
+{
+    if (k->begun) return NI_OK;
+    k->begun = true;
+    ni_buf_clear(&k->buf);
+    ni_out_begin(&k->buf, k->fmt);
+    return ni_file_write(&k->file, k->buf.p, k->buf.len, err);
+}
 
 static ni_err sink_write(void *ud, const ni_session *s, ni_error *err)
 {
     sink *k = ud;
+    ni_err r = sink_begin(k, err);
+    if (r) return r;
     ni_buf_clear(&k->buf);
     ni_out_session(&k->buf, k->fmt, s);
-    if (k->buf.err) return ni_error_set(err, k->buf.err, "a session record is too large");
+    if (k->buf.err) return ni_error_set(err, NI_ERR_OUTPUT, "a session record is too large");
     return ni_file_write(&k->file, k->buf.p, k->buf.len, err);
 }
 
@@ -94,7 +112,7 @@ int cmd_sessions(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
         int r = cli_engine_option(&run, c, optarg);
         if (r == 0) continue;
-        if (r == 2) { cli_engine_release(&run); return 2; }
+        if (r != 1) { cli_engine_release(&run); return r < 0 ? 1 : 2; }
         switch (c) {
         case 'h': usage(stdout); cli_engine_release(&run); return 0;
         case O_FORMAT:
@@ -110,6 +128,7 @@ int cmd_sessions(int argc, char **argv)
     }
     if (optind >= argc) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
     if ((rc = cli_engine_prepare(&run))) { cli_engine_release(&run); return rc; }
+    cli_signals_install(true);
     ni_enrich *en = NULL;
     if (!run.no_enrich && !(en = cli_engine_enrich(&run, &err))) {
         fprintf(stderr, "netintel: %s (enrichment data: run scripts/install-deps, or use --no-enrich)\n", err.msg);
@@ -121,23 +140,23 @@ int cmd_sessions(int argc, char **argv)
     memset(&k, 0, sizeof k);
     k.fmt = fmt;
     ni_buf_init(&k.buf, 4u * 1024 * 1024);
-    if (ni_file_open(&k.file, out_path, &err) != NI_OK) {
+    if (cli_out_open(&k.file, out_path, &err) != NI_OK) {
         fprintf(stderr, "netintel: %s\n", err.msg);
         ni_buf_release(&k.buf);
         cli_engine_release(&run);
         return 1;
     }
-    ni_out_begin(&k.buf, fmt);
-    if (k.buf.len) ni_file_write(&k.file, k.buf.p, k.buf.len, NULL);
-    rc = cli_engine_read(&run, argv + optind, argc - optind, en ? hook_enrich : NULL, en, sink_write, &k);
+    cli_engine_read(&run, argv + optind, argc - optind, en ? hook_enrich : NULL, en, sink_write, &k);
     ni_error ferr = { 0 };
-    if (k.file.failed) {
-        ni_file_abort(&k.file);
-        rc = 1;
-    } else if (ni_file_commit(&k.file, &ferr) != NI_OK) {
-        fprintf(stderr, "netintel: %s\n", ferr.msg);
-        rc = 1;
+    if (!run.files_read || run.output_failed || run.output_closed) {
+        cli_out_abort(&k.file);    /* nothing read, or the output is lost: the previous file stays */
+    } else if (sink_begin(&k, &ferr) != NI_OK || cli_out_commit(&k.file, &ferr) != NI_OK) {
+        if (k.file.fp) cli_out_abort(&k.file);
+        if (ferr.code == NI_ERR_PIPE) run.output_closed = true;
+        else { fprintf(stderr, "netintel: %s\n", ferr.msg); run.output_failed = true; }
     }
+    cli_engine_warn_unmatched(&run);
+    rc = cli_engine_status(&run);
     ni_buf_release(&k.buf);
     cli_engine_release(&run);
     return rc;

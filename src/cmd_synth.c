@@ -12,6 +12,7 @@
 #include "netintel/netintel.h"
 #include "cli.h"
 #include "cli_engine.h"
+#include "cli_out.h"
 #include "analyze/ni_profile.h"
 #include "analyze/ni_tz.h"
 #include "core/ni_buf.h"
@@ -92,6 +93,7 @@ int cmd_synth(int argc, char **argv)
     }
     if (!out) return usage_error("%s", "-o CAPTURE is required");
     if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
+    cli_signals_install(false);         /* synth cannot stop half-way: a signal ends it, leaving no temporary file */
 
     ni_error err = {0};
     char data[512], path[1024];
@@ -108,31 +110,42 @@ int cmd_synth(int argc, char **argv)
     if (!en) { fprintf(stderr, "netintel: %s\n", err.msg); ni_scenario_free(sc); return 1; }
     ni_tz *tz = ni_tz_load(ni_scenario_timezone(sc), &err);
     const char *spec[1] = { ni_scenario_target(sc) };
-    ni_profile_config pc = { spec, 1, tz, 0, 0, ni_enrich_profile_lookups(en), NULL, 0 };
+    ni_profile_config pc = { spec, 1, tz, 0, 0, ni_enrich_profile_lookups(en), NULL, 0, false };
     ni_profile *prof = tz ? ni_profile_new(&pc, &err) : NULL;
     int rc = 0;
     if (!prof) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
 
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", out, (long)getpid());
-    ni_synth_opts o = { seed, scale, tmp, country_addr, en, on_session, prof,
+    /* -o: the rules of core/ni_file.h; libpcap writes the file by name */
+    ni_file of;
+    bool have_of = false;
+    const char *wpath = out;
+    ni_file_kind kind = NI_FILE_STDOUT;
+    char *dest = NULL;
+    if (!rc && ni_file_resolve(out, &kind, &dest, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
+    free(dest);
+    if (!rc && kind != NI_FILE_STDOUT) {    /* "-": libpcap writes standard output itself */
+        if (cli_out_open(&of, out, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
+        else { have_of = true; wpath = ni_file_write_path(&of); }
+    }
+    ni_synth_opts o = { seed, scale, wpath, country_addr, en, on_session, prof,
                         isatty(STDERR_FILENO) ? on_progress : NULL, NULL };
     ni_synth_summary sum = {0};
     if (!rc && ni_synth_run(sc, &o, &sum, &err)) {
-        fprintf(stderr, "%snetintel: %s\n", o.progress ? "\r\033[K" : "", err.msg);
-        unlink(tmp);
+        if (err.code == NI_ERR_IO)      /* the capture writer failed: an output failure, named by -o */
+            fprintf(stderr, "%snetintel: %s: cannot write the capture (%s)\n", o.progress ? "\r\033[K" : "", out, err.msg);
+        else
+            fprintf(stderr, "%snetintel: %s\n", o.progress ? "\r\033[K" : "", err.msg);
         rc = 1;
     }
     if (o.progress) fprintf(stderr, "\r\033[K");
-    if (!rc && rename(tmp, out)) {
-        fprintf(stderr, "netintel: %s: %s\n", out, strerror(errno));
-        unlink(tmp);
-        rc = 1;
+    if (have_of) {
+        if (rc) cli_out_abort(&of);
+        else if (cli_out_commit(&of, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
     }
     if (!rc && truth) {
         ni_buf b;
         ni_buf_init(&b, 512u << 20);
-        if (ni_profile_json(prof, &b) || ni_file_write_all(truth, b.p, b.len, &err)) {
+        if (ni_profile_json(prof, &b) || cli_out_write_all(truth, b.p, b.len, &err)) {
             fprintf(stderr, "netintel: %s: %s\n", truth, err.msg[0] ? err.msg : "cannot write");
             rc = 1;
         }

@@ -45,6 +45,9 @@ typedef enum ni_err {
     NI_ERR_ARG,         /* bad argument (option value, CIDR, ...) */
     NI_ERR_LIMIT,       /* a configured limit was reached */
     NI_ERR_DATA,        /* a data file (catalogue, database) is missing or corrupt */
+    NI_ERR_OUTPUT,      /* an output could not be written (disk full, unwritable folder...) */
+    NI_ERR_PIPE,        /* the reader of an output pipe went away (EPIPE) */
+    NI_ERR_INTERRUPTED, /* stopped on request (a signal) before the input's end */
     NI_ERR__COUNT
 } ni_err;
 

@@ -751,6 +751,7 @@ static void write_head(ni_profile *p, ni_json *j)
     const ni_profile_config *cfg = p->cfg;
     ni_json_obj_begin(j);
     ni_json_kstr(j, "schema", "netintel.profile/1");
+    if (cfg->interrupted) ni_json_kbool(j, "interrupted", true);
     ni_json_key(j, "target"); ni_json_obj_begin(j);
     ni_json_key(j, "spec"); ni_json_arr_begin(j);
     for (size_t i = 0; i < cfg->n_target_spec; i++) ni_json_str(j, cfg->target_spec[i]);

@@ -61,6 +61,7 @@ typedef struct ni_profile_config {
     ni_profile_lookups lookups;
     const ni_event *events;          /* --events annotations (sorted or not) */
     size_t n_events;
+    bool interrupted;                /* the run was stopped early: "interrupted": true */
 } ni_profile_config;
 
 typedef struct ni_profile ni_profile;

@@ -16,6 +16,9 @@ static const char *const ni_err_text[NI_ERR__COUNT] = {
     [NI_ERR_ARG] = "bad argument",
     [NI_ERR_LIMIT] = "limit reached",
     [NI_ERR_DATA] = "missing or corrupt data file",
+    [NI_ERR_OUTPUT] = "output failed",
+    [NI_ERR_PIPE] = "output pipe closed by its reader",
+    [NI_ERR_INTERRUPTED] = "interrupted",
 };
 
 const char *ni_strerror(ni_err e)

@@ -1,11 +1,24 @@
-/* ni_file.h — atomic output files.  An output is written to a temporary file
- * in the destination's directory ("<dir>/.<name>.tmp-<pid>-<n>"), then
- * flushed, fsync'ed and renamed over the destination on commit, so a reader
- * never sees a half-written file and a failed run leaves the previous file
- * untouched; on abort (or a failed commit) the temporary file is unlinked.
- * A path of "-" or NULL writes to standard output (no atomicity there).
+/* ni_file.h — output files, written so that a reader never sees half of one.
+ * What `-o PATH` means (docs/sessions.md, "Output paths"):
+ *   - "-" or NULL: standard output, written as it comes;
+ *   - a regular file, or a path that does not exist yet: written to a
+ *     temporary file in the destination's directory
+ *     ("<dir>/.<name>.tmp-<pid>-<n>"), then flushed, fsync'ed and renamed over
+ *     the destination on commit, so a failed or aborted run leaves the
+ *     previous file untouched; on abort (or a failed commit) the temporary
+ *     file is unlinked;
+ *   - a symbolic link: followed (chains too, and a link to a path that does
+ *     not exist yet); the link stays and its final target gets the rules
+ *     above;
+ *   - an existing file that is not regular (character or block device, FIFO,
+ *     socket): written through — opened and written in place, never replaced
+ *     (a FIFO waits for its reader, a socket is connected to);
+ *   - a directory: refused (NI_ERR_OUTPUT).
+ * Errors are NI_ERR_OUTPUT ("<path>: <why>"), NI_ERR_PIPE when the reader of
+ * a pipe or socket went away (EPIPE), NI_ERR_NOMEM.
  *
- * Ownership: ni_file is embedded by the caller (_open/_commit or _abort). */
+ * Ownership: ni_file is embedded by the caller (_open, then _commit or
+ * _abort, which release it either way). */
 #ifndef NI_FILE_H
 #define NI_FILE_H
 
@@ -14,23 +27,41 @@
 #include <stdbool.h>
 #include "netintel/netintel.h"
 
+typedef enum ni_file_kind {
+    NI_FILE_STDOUT = 0,     /* "-": standard output */
+    NI_FILE_ATOMIC,         /* temporary file renamed over the destination */
+    NI_FILE_THROUGH         /* existing non-regular file written in place */
+} ni_file_kind;
+
 typedef struct ni_file {
     FILE *fp;
-    char *path;         /* destination (NULL for stdout) */
-    char *tmp;          /* temporary file being written */
-    bool failed;        /* a write failed: commit will fail and unlink */
+    ni_file_kind kind;
+    char *path;         /* as given (NULL for stdout); used in messages */
+    char *dest;         /* ATOMIC: the file replaced (symlinks resolved); THROUGH: the file written */
+    char *tmp;          /* ATOMIC: the temporary file being written, else NULL */
+    bool failed;        /* a write failed: commit fails (and unlinks) */
+    int write_errno;    /* errno of the first failed write */
 } ni_file;
 
-/* Opens path for writing ("-" or NULL = stdout).  Errors: "<path>: <why>". */
+/* What writing `path` would do, without creating anything: its kind and,
+ * unless stdout, the destination (*dest, malloc'd, symlinks resolved). */
+ni_err ni_file_resolve(const char *path, ni_file_kind *kind, char **dest, ni_error *err);
+
+/* Opens path for writing as described above.  A FIFO blocks until a reader
+ * opens it.  Errors: "<path>: <why>". */
 ni_err ni_file_open(ni_file *f, const char *path, ni_error *err);
 ni_err ni_file_write(ni_file *f, const void *p, size_t n, ni_error *err);
-/* Flushes, fsyncs and renames into place; on any failure unlinks the
- * temporary file.  The ni_file is closed either way. */
+/* The path another writer (e.g. libpcap) may open by name to write this
+ * output: the temporary file, the destination written through, or "-". */
+const char *ni_file_write_path(const ni_file *f);
+/* Flushes; ATOMIC: fsyncs and renames into place, unlinking the temporary
+ * file on any failure.  The ni_file is closed and released either way. */
 ni_err ni_file_commit(ni_file *f, ni_error *err);
-/* Closes and unlinks the temporary file (stdout: just flushes). */
+/* Closes; ATOMIC: unlinks the temporary file (the destination is untouched).
+ * Bytes already written through (stdout, a device, a FIFO) stay written. */
 void ni_file_abort(ni_file *f);
 
-/* Writes a whole file atomically in one call. */
+/* Writes a whole file in one call (open, write, commit). */
 ni_err ni_file_write_all(const char *path, const void *p, size_t n, ni_error *err);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stddef.h>
 
 #include "core/ni_json.h"
 #include "core/ni_time.h"
@@ -88,202 +89,265 @@ static const char *field_str(const ni_session *s, const strfield *f)
     return v && *v ? v : NULL;
 }
 
-static void json_strlist(ni_json *j, const char *key, const ni_strlist *l)
+/* ---- one walk over the fields, two writers --------------------------------
+ * session_fields() names every field in the JSON Lines order; an emitter
+ * writes them as JSON (absent values omitted), as a CSV row (absent values
+ * empty, arrays and objects as JSON text in one cell) or as the CSV header
+ * row (the names).  So CSV has every field JSON Lines has, by construction. */
+typedef enum emit_mode { EMIT_JSON, EMIT_CSV, EMIT_HEADER } emit_mode;
+
+typedef struct emitter {
+    emit_mode mode;
+    ni_json *j;         /* EMIT_JSON */
+    ni_buf *b;          /* EMIT_CSV / EMIT_HEADER: the row */
+    ni_buf *tmp;        /* EMIT_CSV: scratch for a cell */
+    int n;              /* cells written in the row */
+} emitter;
+
+static void csv_sep(emitter *e) { if (e->n++) ni_buf_addc(e->b, ','); }
+
+/* A number as a spreadsheet reads one: [+-]digits[.digits][e[+-]digits]. */
+static bool csv_is_number(const char *v)
 {
-    if (!l) return;
-    ni_json_key(j, key);
+    const char *p = v;
+    if (*p == '+' || *p == '-') p++;
+    size_t d = 0;
+    while (*p >= '0' && *p <= '9') { p++; d++; }
+    if (*p == '.') { p++; while (*p >= '0' && *p <= '9') { p++; d++; } }
+    if (!d) return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return false;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid — the
+ * rule of the JSON writer (core/ni_json.c): overlongs, surrogates and code
+ * points above U+10FFFF are invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* One CSV cell (RFC 4180 §2.5-2.7): invalid UTF-8 bytes become U+FFFD as in
+ * JSON Lines; a value a spreadsheet would run as a formula (first character
+ * = + - @ TAB CR, and not a number) gets a leading single quote (OWASP CSV
+ * injection); quoted when it holds a comma, quote, CR or LF. */
+static void csv_cell(emitter *e, const char *v)
+{
+    csv_sep(e);
+    if (!v) return;
+    ni_buf *t = e->tmp;
+    ni_buf_clear(t);
+    if (strchr("=+-@\t\r", v[0]) && v[0] && !csv_is_number(v)) ni_buf_addc(t, '\'');
+    const unsigned char *u = (const unsigned char *)v;
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_len(u + i, n - i);
+        if (l) { ni_buf_add(t, v + i, l); i += l; }
+        else { ni_buf_adds(t, "\xEF\xBF\xBD"); i++; }
+    }
+    const char *c = ni_buf_str(t);
+    if (!strpbrk(c, ",\"\r\n")) { ni_buf_adds(e->b, c); return; }
+    ni_buf_addc(e->b, '"');
+    for (const char *p = c; *p; p++) {
+        if (*p == '"') ni_buf_addc(e->b, '"');
+        ni_buf_addc(e->b, *p);
+    }
+    ni_buf_addc(e->b, '"');
+}
+
+static void e_name(emitter *e, const char *key)
+{
+    csv_sep(e);
+    ni_buf_adds(e->b, key);
+}
+
+/* A string; NULL = absent. */
+static void e_str(emitter *e, const char *key, const char *v)
+{
+    if (e->mode == EMIT_HEADER) e_name(e, key);
+    else if (e->mode == EMIT_JSON) ni_json_kstr_opt(e->j, key, v);
+    else csv_cell(e, v);
+}
+
+static void e_uint(emitter *e, const char *key, uint64_t v, bool present)
+{
+    if (e->mode == EMIT_HEADER) { e_name(e, key); return; }
+    if (e->mode == EMIT_JSON) { if (present) ni_json_kuint(e->j, key, v); return; }
+    csv_sep(e);
+    if (present) ni_buf_printf(e->b, "%llu", (unsigned long long)v);
+}
+
+/* A flag written only when true ("true" in CSV, empty otherwise). */
+static void e_true(emitter *e, const char *key, bool v)
+{
+    if (e->mode == EMIT_HEADER) e_name(e, key);
+    else if (e->mode == EMIT_JSON) { if (v) ni_json_kbool(e->j, key, true); }
+    else csv_cell(e, v ? "true" : NULL);
+}
+
+/* A JSON array or object value, written by fn: in place (JSON), as JSON text
+ * in one cell (CSV).  present false = absent. */
+typedef void (*json_value_fn)(ni_json *j, const ni_session *s);
+static void e_json(emitter *e, const char *key, bool present, json_value_fn fn, const ni_session *s)
+{
+    if (e->mode == EMIT_HEADER) { e_name(e, key); return; }
+    if (e->mode == EMIT_JSON) {
+        if (!present) return;
+        ni_json_key(e->j, key);
+        fn(e->j, s);
+        return;
+    }
+    if (!present) { csv_cell(e, NULL); return; }
+    ni_buf cell;
+    ni_buf_init(&cell, 1u << 20);
+    ni_json j;
+    ni_json_init(&j, &cell, 0);
+    fn(&j, s);
+    csv_cell(e, cell.err ? NULL : ni_buf_str(&cell));
+    ni_buf_release(&cell);
+}
+
+static void strlist_json(ni_json *j, const ni_strlist *l)
+{
     ni_json_arr_begin(j);
     for (; l; l = l->next) ni_json_str(j, l->s ? l->s : "");
     ni_json_arr_end(j);
 }
+static void alpn_json(ni_json *j, const ni_session *s) { strlist_json(j, s->alpn); }
+static void answers_json(ni_json *j, const ni_session *s) { strlist_json(j, s->dns_answers); }
+
+static void http_json(ni_json *j, const ni_session *s)
+{
+    ni_json_arr_begin(j);
+    for (const ni_http_req *r = s->http; r; r = r->next) {
+        ni_json_obj_begin(j);
+        ni_json_kstr_opt(j, "method", r->method);
+        ni_json_kstr_opt(j, "host", r->host);
+        ni_json_kstr_opt(j, "path", r->path);
+        ni_json_kstr_opt(j, "user_agent", r->user_agent);
+        ni_json_kstr_opt(j, "sec_ch_ua", r->ch_ua);
+        ni_json_kstr_opt(j, "sec_ch_ua_platform", r->ch_ua_platform);
+        ni_json_kstr_opt(j, "sec_ch_ua_platform_version", r->ch_ua_platform_version);
+        ni_json_kstr_opt(j, "sec_ch_ua_model", r->ch_ua_model);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+}
+
+/* tcp_flags: an object in JSON, two cells (tcp_flags_c2s, tcp_flags_s2c) in CSV. */
+static void e_tcp_flags(emitter *e, const ni_session *s)
+{
+    char fb[9];
+    bool tcp = s->proto == 6;
+    if (e->mode == EMIT_HEADER) { e_name(e, "tcp_flags_c2s"); e_name(e, "tcp_flags_s2c"); return; }
+    if (e->mode == EMIT_CSV) {
+        csv_cell(e, tcp ? ni_out_tcp_flags(s->c2s_tcp_flags, fb) : NULL);
+        csv_cell(e, tcp ? ni_out_tcp_flags(s->s2c_tcp_flags, fb) : NULL);
+        return;
+    }
+    if (!tcp) return;
+    ni_json_key(e->j, "tcp_flags");
+    ni_json_obj_begin(e->j);
+    ni_json_kstr(e->j, "c2s", ni_out_tcp_flags(s->c2s_tcp_flags, fb));
+    ni_json_kstr(e->j, "s2c", ni_out_tcp_flags(s->s2c_tcp_flags, fb));
+    ni_json_obj_end(e->j);
+}
+
+/* Every field, in the order of docs/sessions.md.  s is NULL for the header. */
+static void session_fields(emitter *e, const ni_session *s)
+{
+    static const ni_session none;
+    if (!s) s = &none;
+    char t[NI_TIME_STRLEN], a[NI_ADDR_STRLEN], pb[4], vb[8];
+    bool ports = has_ports(s->proto);
+    e_str(e, "first", ni_time_rfc3339_us(s->first_us, t));
+    e_str(e, "last", ni_time_rfc3339_us(s->last_us, t));
+    e_str(e, "proto", ni_out_proto_name(s->proto, pb));
+    e_str(e, "client", ni_addr_format(&s->client, a));
+    e_uint(e, "client_port", s->client_port, ports);
+    e_str(e, "server", ni_addr_format(&s->server, a));
+    e_uint(e, "server_port", s->server_port, ports);
+    e_str(e, "direction", ni_direction_name(s->direction));
+    e_uint(e, "c2s_packets", s->c2s_packets, true);
+    e_uint(e, "c2s_bytes", s->c2s_bytes, true);
+    e_uint(e, "s2c_packets", s->s2c_packets, true);
+    e_uint(e, "s2c_bytes", s->s2c_bytes, true);
+    e_str(e, "http_host", first_host(s));
+    e_str(e, "user_agent", ni_session_user_agent(s));
+    e_json(e, "http", s->http != NULL, http_json, s);
+    e_str(e, "sni", s->sni && *s->sni ? s->sni : NULL);
+    e_json(e, "alpn", s->alpn != NULL, alpn_json, s);
+    e_str(e, "tls_version", tls_text(s->tls_version ? s->tls_version : s->tls_client_version, vb));
+    e_str(e, "ja4", s->ja4);
+    e_str(e, "dns_query", s->dns_query);
+    e_json(e, "dns_answers", s->dns_answers != NULL, answers_json, s);
+    e_str(e, "dns_name", s->dns_name);
+    e_str(e, "name", ni_session_name(s));
+    /* extras */
+    e_str(e, "tls_client_version", tls_text(s->tls_client_version, vb));
+    if (s->tls_cipher) snprintf(vb, sizeof vb, "0x%04x", s->tls_cipher);
+    e_str(e, "tls_cipher", s->tls_cipher ? vb : NULL);
+    e_str(e, "cert_subject", s->tls_cert_subject);
+    e_str(e, "cert_issuer", s->tls_cert_issuer);
+    e_true(e, "quic", s->quic);
+    e_tcp_flags(e, s);
+    e_str(e, "end", ni_out_end_name(s->end_reason));
+    e_uint(e, "vlan", s->vlan, s->vlan != 0);
+    for (size_t i = 0; i < sizeof enrich_str / sizeof enrich_str[0]; i++) {
+        e_str(e, enrich_str[i].name, field_str(s, &enrich_str[i]));
+        if (!strcmp(enrich_str[i].name, "windows_version")) e_true(e, "ua_reduced", s->ua_reduced);
+        if (i == 3) {   /* the ASNs sit after the continents */
+            e_uint(e, "client_asn", s->client_asn, s->client_asn != 0);
+            e_uint(e, "server_asn", s->server_asn, s->server_asn != 0);
+        }
+    }
+}
 
 static void session_json(ni_buf *b, const ni_session *s)
 {
-    char t[NI_TIME_STRLEN], a[NI_ADDR_STRLEN], pb[4], vb[8], fb[9];
     ni_json j;
     ni_json_init(&j, b, 0);
+    emitter e = { EMIT_JSON, &j, NULL, NULL, 0 };
     ni_json_obj_begin(&j);
-    ni_json_kstr(&j, "first", ni_time_rfc3339_us(s->first_us, t));
-    ni_json_kstr(&j, "last", ni_time_rfc3339_us(s->last_us, t));
-    ni_json_kstr(&j, "proto", ni_out_proto_name(s->proto, pb));
-    ni_json_kstr(&j, "client", ni_addr_format(&s->client, a));
-    if (has_ports(s->proto)) ni_json_kuint(&j, "client_port", s->client_port);
-    ni_json_kstr(&j, "server", ni_addr_format(&s->server, a));
-    if (has_ports(s->proto)) ni_json_kuint(&j, "server_port", s->server_port);
-    ni_json_kstr(&j, "direction", ni_direction_name(s->direction));
-    ni_json_kuint(&j, "c2s_packets", s->c2s_packets);
-    ni_json_kuint(&j, "c2s_bytes", s->c2s_bytes);
-    ni_json_kuint(&j, "s2c_packets", s->s2c_packets);
-    ni_json_kuint(&j, "s2c_bytes", s->s2c_bytes);
-    ni_json_kstr_opt(&j, "http_host", first_host(s));
-    ni_json_kstr_opt(&j, "user_agent", ni_session_user_agent(s));
-    if (s->http) {
-        ni_json_key(&j, "http");
-        ni_json_arr_begin(&j);
-        for (const ni_http_req *r = s->http; r; r = r->next) {
-            ni_json_obj_begin(&j);
-            ni_json_kstr_opt(&j, "method", r->method);
-            ni_json_kstr_opt(&j, "host", r->host);
-            ni_json_kstr_opt(&j, "path", r->path);
-            ni_json_kstr_opt(&j, "user_agent", r->user_agent);
-            ni_json_kstr_opt(&j, "sec_ch_ua", r->ch_ua);
-            ni_json_kstr_opt(&j, "sec_ch_ua_platform", r->ch_ua_platform);
-            ni_json_kstr_opt(&j, "sec_ch_ua_platform_version", r->ch_ua_platform_version);
-            ni_json_kstr_opt(&j, "sec_ch_ua_model", r->ch_ua_model);
-            ni_json_obj_end(&j);
-        }
-        ni_json_arr_end(&j);
-    }
-    ni_json_kstr_opt(&j, "sni", s->sni && *s->sni ? s->sni : NULL);
-    json_strlist(&j, "alpn", s->alpn);
-    ni_json_kstr_opt(&j, "tls_version", tls_text(s->tls_version ? s->tls_version
-                                                                : s->tls_client_version, vb));
-    ni_json_kstr_opt(&j, "ja4", s->ja4);
-    ni_json_kstr_opt(&j, "dns_query", s->dns_query);
-    json_strlist(&j, "dns_answers", s->dns_answers);
-    ni_json_kstr_opt(&j, "dns_name", s->dns_name);
-    ni_json_kstr_opt(&j, "name", ni_session_name(s));
-    /* extras */
-    ni_json_kstr_opt(&j, "tls_client_version", tls_text(s->tls_client_version, vb));
-    if (s->tls_cipher) {
-        snprintf(vb, sizeof vb, "0x%04x", s->tls_cipher);
-        ni_json_kstr(&j, "tls_cipher", vb);
-    }
-    ni_json_kstr_opt(&j, "cert_subject", s->tls_cert_subject);
-    ni_json_kstr_opt(&j, "cert_issuer", s->tls_cert_issuer);
-    if (s->quic) ni_json_kbool(&j, "quic", true);
-    if (s->proto == 6) {
-        ni_json_key(&j, "tcp_flags");
-        ni_json_obj_begin(&j);
-        ni_json_kstr(&j, "c2s", ni_out_tcp_flags(s->c2s_tcp_flags, fb));
-        ni_json_kstr(&j, "s2c", ni_out_tcp_flags(s->s2c_tcp_flags, fb));
-        ni_json_obj_end(&j);
-    }
-    ni_json_kstr_opt(&j, "end", ni_out_end_name(s->end_reason));
-    if (s->vlan) ni_json_kuint(&j, "vlan", s->vlan);
-    for (size_t i = 0; i < sizeof enrich_str / sizeof enrich_str[0]; i++) {
-        ni_json_kstr_opt(&j, enrich_str[i].name, field_str(s, &enrich_str[i]));
-        if (!strcmp(enrich_str[i].name, "windows_version") && s->ua_reduced) ni_json_kbool(&j, "ua_reduced", true);
-        if (i == 3) {   /* the ASNs sit after the continents */
-            if (s->client_asn) ni_json_kuint(&j, "client_asn", s->client_asn);
-            if (s->server_asn) ni_json_kuint(&j, "server_asn", s->server_asn);
-        }
-    }
+    session_fields(&e, s);
     ni_json_obj_end(&j);
     ni_buf_addc(b, '\n');
 }
 
-/* ---- CSV ---------------------------------------------------------------- */
-static const char *const csv_cols[] = {
-    "first", "last", "proto", "client", "client_port", "server", "server_port", "direction",
-    "c2s_packets", "c2s_bytes", "s2c_packets", "s2c_bytes", "http_host", "user_agent", "http",
-    "sni", "alpn", "tls_version", "ja4", "dns_query", "dns_answers", "dns_name", "name",
-    "tls_client_version", "tls_cipher", "quic", "tcp_flags_c2s", "tcp_flags_s2c", "end", "vlan",
-    "client_country", "server_country", "client_continent", "server_continent",
-    "client_asn", "server_asn", "client_as_org", "server_as_org",
-    "ua_browser", "ua_browser_version", "ua_os", "ua_os_version", "ua_maker", "ua_model",
-    "ua_form_factor", "ua_kind", "windows_version", "service", "category", "service_evidence",
-    "vpn_provider", "vpn_protocol", "vpn_evidence", "ndpi_protocol",
-};
-
-typedef struct csvrow { ni_buf *b; int n; } csvrow;
-
-static void csv_sep(csvrow *r) { if (r->n++) ni_buf_addc(r->b, ','); }
-
-/* One cell from a piece list: quoted per RFC 4180 §2.6 when needed. */
-static void csv_cell(csvrow *r, const char *v)
-{
-    csv_sep(r);
-    if (!v) return;
-    if (!strpbrk(v, ",\"\r\n")) { ni_buf_adds(r->b, v); return; }
-    ni_buf_addc(r->b, '"');
-    for (const char *p = v; *p; p++) {
-        if (*p == '"') ni_buf_addc(r->b, '"');
-        ni_buf_addc(r->b, *p);
-    }
-    ni_buf_addc(r->b, '"');
-}
-
-static void csv_uint(csvrow *r, uint64_t v, bool present)
-{
-    csv_sep(r);
-    if (present) ni_buf_printf(r->b, "%llu", (unsigned long long)v);
-}
-
-/* Joins pieces with ';' into tmp, then writes one cell. */
-static void csv_list(csvrow *r, ni_buf *tmp, const ni_strlist *l)
-{
-    ni_buf_clear(tmp);
-    for (const ni_strlist *x = l; x; x = x->next) {
-        if (x != l) ni_buf_addc(tmp, ';');
-        ni_buf_adds(tmp, x->s ? x->s : "");
-    }
-    csv_cell(r, l ? ni_buf_str(tmp) : NULL);
-}
-
 static void session_csv(ni_buf *b, const ni_session *s)
 {
-    char t[NI_TIME_STRLEN], a[NI_ADDR_STRLEN], pb[4], vb[8], fb[9];
-    csvrow r = { b, 0 };
     ni_buf tmp;
-    ni_buf_init(&tmp, 1u << 20);
-    bool ports = has_ports(s->proto);
-    csv_cell(&r, ni_time_rfc3339_us(s->first_us, t));
-    csv_cell(&r, ni_time_rfc3339_us(s->last_us, t));
-    csv_cell(&r, ni_out_proto_name(s->proto, pb));
-    csv_cell(&r, ni_addr_format(&s->client, a));
-    csv_uint(&r, s->client_port, ports);
-    csv_cell(&r, ni_addr_format(&s->server, a));
-    csv_uint(&r, s->server_port, ports);
-    csv_cell(&r, ni_direction_name(s->direction));
-    csv_uint(&r, s->c2s_packets, true);
-    csv_uint(&r, s->c2s_bytes, true);
-    csv_uint(&r, s->s2c_packets, true);
-    csv_uint(&r, s->s2c_bytes, true);
-    csv_cell(&r, first_host(s));
-    csv_cell(&r, ni_session_user_agent(s));
-    ni_buf_clear(&tmp);                     /* http: "METHOD host path" per request */
-    for (const ni_http_req *q = s->http; q; q = q->next) {
-        if (q != s->http) ni_buf_addc(&tmp, ';');
-        ni_buf_printf(&tmp, "%s %s %s", q->method ? q->method : "", q->host ? q->host : "",
-                      q->path ? q->path : "");
-    }
-    csv_cell(&r, s->http ? ni_buf_str(&tmp) : NULL);
-    csv_cell(&r, s->sni && *s->sni ? s->sni : NULL);
-    csv_list(&r, &tmp, s->alpn);
-    csv_cell(&r, tls_text(s->tls_version ? s->tls_version : s->tls_client_version, vb));
-    csv_cell(&r, s->ja4);
-    csv_cell(&r, s->dns_query);
-    csv_list(&r, &tmp, s->dns_answers);
-    csv_cell(&r, s->dns_name);
-    csv_cell(&r, ni_session_name(s));
-    csv_cell(&r, tls_text(s->tls_client_version, vb));
-    if (s->tls_cipher) snprintf(vb, sizeof vb, "0x%04x", s->tls_cipher);
-    csv_cell(&r, s->tls_cipher ? vb : NULL);
-    csv_cell(&r, s->quic ? "true" : NULL);
-    csv_cell(&r, s->proto == 6 ? ni_out_tcp_flags(s->c2s_tcp_flags, fb) : NULL);
-    csv_cell(&r, s->proto == 6 ? ni_out_tcp_flags(s->s2c_tcp_flags, fb) : NULL);
-    csv_cell(&r, ni_out_end_name(s->end_reason));
-    csv_uint(&r, s->vlan, s->vlan != 0);
-    for (size_t i = 0; i < sizeof enrich_str / sizeof enrich_str[0]; i++) {
-        csv_cell(&r, field_str(s, &enrich_str[i]));
-        if (i == 3) {
-            csv_uint(&r, s->client_asn, s->client_asn != 0);
-            csv_uint(&r, s->server_asn, s->server_asn != 0);
-        }
-    }
+    ni_buf_init(&tmp, 4u << 20);
+    emitter e = { s ? EMIT_CSV : EMIT_HEADER, NULL, b, &tmp, 0 };
+    session_fields(&e, s);
     ni_buf_adds(b, "\r\n");
     ni_buf_release(&tmp);
 }
 
 void ni_out_begin(ni_buf *b, ni_out_format fmt)
 {
-    if (fmt != NI_OUT_CSV) return;
-    for (size_t i = 0; i < sizeof csv_cols / sizeof csv_cols[0]; i++) {
-        if (i) ni_buf_addc(b, ',');
-        ni_buf_adds(b, csv_cols[i]);
-    }
-    ni_buf_adds(b, "\r\n");
+    if (fmt == NI_OUT_CSV) session_csv(b, NULL);
 }
 
 void ni_out_session(ni_buf *b, ni_out_format fmt, const ni_session *s)

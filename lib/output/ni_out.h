@@ -1,9 +1,13 @@
 /* ni_out.h — sessions as text: JSON Lines (RFC 8259, one object per line,
  * the field contract of docs/sessions.md) and CSV (RFC 4180: a header row,
- * fixed columns, CRLF line ends, fields quoted when they hold a comma, quote,
- * CR or LF; arrays joined with ';').  Absent evidence is omitted (JSON) or
- * left empty (CSV).  The writer formats into a caller's ni_buf; the caller
- * writes the bytes wherever it wants (see core/ni_file.h). */
+ * then every JSON Lines field as a fixed column — both written from one walk
+ * over the fields; arrays and objects as their JSON text in one cell,
+ * tcp_flags as two columns; CRLF line ends; cells quoted when they hold a
+ * comma, quote, CR or LF; invalid UTF-8 replaced by U+FFFD as in JSON; a
+ * cell starting with = + - @ TAB CR that is not a number prefixed with a
+ * single quote, the OWASP rule against formula injection).  Absent evidence
+ * is omitted (JSON) or left empty (CSV).  The writer formats into a caller's
+ * ni_buf; the caller writes the bytes wherever it wants (core/ni_file.h). */
 #ifndef NI_OUT_H
 #define NI_OUT_H
 

@@ -35,6 +35,8 @@ struct ni_engine {
     ni_error sink_msg;
     ni_engine_warn warn;
     void *warn_ud;
+    ni_engine_stop_fn stop;
+    void *stop_ud;
     ni_engine_progress_fn progress;
     void *progress_ud;
     uint64_t progress_every;
@@ -162,6 +164,7 @@ ni_err ni_engine_add_hook(ni_engine *e, ni_engine_hook fn, void *ud)
 
 void ni_engine_set_sink(ni_engine *e, ni_engine_sink fn, void *ud) { e->sink = fn; e->sink_ud = ud; }
 void ni_engine_set_warn(ni_engine *e, ni_engine_warn fn, void *ud) { e->warn = fn; e->warn_ud = ud; }
+void ni_engine_set_stop(ni_engine *e, ni_engine_stop_fn fn, void *ud) { e->stop = fn; e->stop_ud = ud; }
 void ni_engine_set_progress(ni_engine *e, ni_engine_progress_fn fn, void *ud, uint64_t every)
 {
     e->progress = fn;
@@ -215,6 +218,10 @@ ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err)
     ni_frame f;
     uint64_t n = 0;
     for (;;) {
+        if (e->stop && e->stop(e->stop_ud)) {
+            r = ni_error_set(err, NI_ERR_INTERRUPTED, "%s: interrupted", e->cur_path);
+            break;
+        }
         int k = ni_source_next(src, &f, err);
         if (k == 0) break;
         if (k < 0) { r = err ? err->code : NI_ERR_FORMAT; if (!r) r = NI_ERR_FORMAT; break; }

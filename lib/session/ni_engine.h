@@ -56,6 +56,11 @@ void ni_engine_set_warn(ni_engine *e, ni_engine_warn fn, void *ud);
 /* fn is called every `every` frames (0 = 65536). */
 void ni_engine_set_progress(ni_engine *e, ni_engine_progress_fn fn, void *ud, uint64_t every);
 
+/* Asked before each frame: when fn returns true the read stops there and
+ * returns NI_ERR_INTERRUPTED (live sessions stay for ni_engine_finish). */
+typedef bool (*ni_engine_stop_fn)(void *ud);
+void ni_engine_set_stop(ni_engine *e, ni_engine_stop_fn fn, void *ud);
+
 /* Reads one capture ("-" = stdin) to its end.  Sessions that end meanwhile
  * are emitted; the others stay live, so several files form one run.  On a
  * damaged input returns its error after using every frame before the damage;

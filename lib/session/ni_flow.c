@@ -186,9 +186,18 @@ size_t ni_flow_peak(const ni_flow_table *t) { return t->peak; }
 size_t ni_flow_stream_bytes(const ni_flow_table *t) { return t->stream_bytes; }
 int64_t ni_flow_now(const ni_flow_table *t) { return t->now; }
 
-/* Removes f from the table, emits its session and frees it. */
+static ni_end_reason closed_reason(const ni_flow *f)
+{
+    return f->rst ? NI_END_RST : NI_END_FIN;
+}
+
+/* Removes f from the table, emits its session and frees it.  A session that
+ * closed (FIN both ways, or RST) ends "fin"/"rst" whatever ends its linger
+ * (end of input, eviction, the active timeout): "eof" is only for sessions
+ * still open when the input ended. */
 static void flow_end(ni_flow_table *t, ni_flow *f, ni_end_reason reason)
 {
+    if (f->closed) reason = closed_reason(f);
     ni_flow **pp = &t->buckets[f->hash & t->mask];
     while (*pp && *pp != f) pp = &(*pp)->hnext;
     if (*pp) *pp = f->hnext;
@@ -204,10 +213,6 @@ static void flow_end(ni_flow_table *t, ni_flow *f, ni_end_reason reason)
     flow_destroy(t, f);
 }
 
-static ni_end_reason closed_reason(const ni_flow *f)
-{
-    return f->rst ? NI_END_RST : NI_END_FIN;
-}
 
 static void expire(ni_flow_table *t)
 {

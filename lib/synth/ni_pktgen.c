@@ -36,7 +36,7 @@ ni_pktgen *ni_pktgen_open(const char *path, ni_error *err)
 ni_err ni_pktgen_close(ni_pktgen *g, ni_error *err)
 {
     if (!g) return NI_OK;
-    int bad = pcap_dump_flush(g->d) != 0;
+    int bad = pcap_dump_flush(g->d) != 0 || ferror(pcap_dump_file(g->d));   /* an earlier fwrite may have failed */
     pcap_dump_close(g->d);
     pcap_close(g->dead);
     free(g);

@@ -1,14 +1,24 @@
-/* test_out.c — the session writers (JSON Lines field contract, CSV quoting
- * and fixed columns) and atomic output files (ni_file). */
+/* test_out.c — the session writers (JSON Lines field contract; CSV: RFC 4180
+ * quoting, every JSON Lines field, formula-injection quoting, UTF-8 repair)
+ * and output files (ni_file: atomic replace, symlinks followed, devices,
+ * FIFOs and sockets written through, errors as codes). */
 #include "ni_test.h"
 #include "output/ni_out.h"
 #include "core/ni_arena.h"
 #include "core/ni_file.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <signal.h>
 
 static ni_session base(void)
 {
@@ -150,8 +160,9 @@ TEST(csv_header_quoting_and_columns)
     size_t rlen = strlen(row);
     CHECK_INT(csv_fields(row, rlen - 2), cols);
     CHECK(strstr(row, ",\"Agent \"\"X\"\", 1.0\",") != NULL);   /* RFC 4180 doubled quotes */
-    CHECK(strstr(row, ",\"GET a.example /p,q\",") != NULL);
-    CHECK(strstr(row, ",h2;http/1.1,") != NULL);
+    /* arrays and objects are JSON text in one cell */
+    CHECK(strstr(row, ",\"[{\"\"method\"\":\"\"GET\"\",\"\"host\"\":\"\"a.example\"\",\"\"path\"\":\"\"/p,q\"\",") != NULL);
+    CHECK(strstr(row, ",\"[\"\"h2\"\",\"\"http/1.1\"\"]\",") != NULL);
     CHECK(starts(row, "2023-11-14T22:13:20.000001Z,2023-11-14T22:13:21.500000Z,tcp,175.45.176.10,51000,"));
     ni_buf_release(&b);
     ni_out_format fmt;
@@ -209,12 +220,383 @@ TEST(atomic_file_commit_and_abort)
     /* errors name the path */
     char bad[300];
     snprintf(bad, sizeof bad, "%s/no/such/dir/x.json", dir);
-    CHECK(ni_file_open(&f, bad, &err) == NI_ERR_NOTFOUND);
+    CHECK(ni_file_open(&f, bad, &err) == NI_ERR_OUTPUT);
     CHECK(strstr(err.msg, bad) == err.msg);
     CHECK(ni_file_write_all(path, "x", 1, &err) == NI_OK);
     unlink(path);
     rmdir(dir);
 }
 
+
+/* ---- CSV against JSON Lines ------------------------------------------------ */
+
+/* Splits one CSV record (RFC 4180, CRLF-terminated) into cells; returns the
+ * number of cells (at most max); cells point into buf. */
+static int csv_split(const char *line, char *buf, size_t cap, char **cells, int max)
+{
+    int n = 0;
+    size_t o = 0;
+    const char *p = line;
+    for (;;) {
+        if (n == max || o + 1 >= cap) return -1;
+        cells[n++] = buf + o;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (!*p) return -1;
+                if (*p == '"' && p[1] == '"') { buf[o++] = '"'; p += 2; continue; }
+                if (*p == '"') { p++; break; }
+                buf[o++] = *p++;
+                if (o + 1 >= cap) return -1;
+            }
+        } else {
+            while (*p && *p != ',' && !(*p == '\r' && p[1] == '\n')) { buf[o++] = *p++; if (o + 1 >= cap) return -1; }
+        }
+        buf[o++] = 0;
+        if (*p == ',') { p++; continue; }
+        return n;
+    }
+}
+
+static int col_of(char **hdr, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) if (!strcmp(hdr[i], name)) return i;
+    return -1;
+}
+
+static ni_session full(ni_arena *arena)
+{
+    static ni_http_req r2 = { "POST", "b.example", "/y", "Mozilla/5.0 (X11)", "\"Chromium\";v=\"120\"",
+                              "\"Linux\"", NULL, NULL, NULL };
+    static ni_http_req r1 = { "GET", "a.example", "/p,q", NULL, NULL, NULL, NULL, NULL, &r2 };
+    static ni_strlist alpn2 = { "http/1.1", NULL }, alpn1 = { "h2", &alpn2 };
+    static ni_strlist ans2 = { "2001:db8::1", NULL }, ans1 = { "192.0.2.1", &ans2 };
+    ni_session s = base();
+    s.arena = arena;
+    s.http = &r1; s.http_tail = &r2; s.http_count = 2;
+    s.sni = "www.example.com"; s.alpn = &alpn1;
+    s.tls_client_version = 0x0303; s.tls_version = 0x0304; s.tls_cipher = 0x1301;
+    s.ja4 = "t13d1516h2_8daaf6152771_02713d6af862";
+    s.tls_cert_subject = "CN=www.example.com,O=Example"; s.tls_cert_issuer = "CN=Example CA";
+    s.quic = true; s.vlan = 7;
+    s.dns_query = "example.org"; s.dns_answers = &ans1; s.dns_name = "learned.example";
+    s.client_country = "KP"; s.server_country = "US"; s.client_continent = "Asia";
+    s.server_continent = "North America"; s.client_asn = 131279; s.server_asn = 15133;
+    s.client_as_org = "Star JV"; s.server_as_org = "Edgecast";
+    s.ua_browser = "Chrome"; s.ua_browser_version = "120"; s.ua_os = "Linux"; s.ua_os_version = "6";
+    s.ua_maker = "Google"; s.ua_model = "Pixel 7"; s.ua_form_factor = "phone"; s.ua_kind = "browser";
+    s.windows_version = "11"; s.ua_reduced = true;
+    s.service = "Example"; s.category = "web"; s.service_evidence = "sni";
+    s.vpn_provider = "ExampleVPN"; s.vpn_protocol = "wireguard"; s.vpn_evidence = "endpoint";
+    s.ndpi_protocol = "TLS";
+    return s;
+}
+
+/* Every top-level JSON Lines field is a CSV column holding the same value
+ * (strings as they are, numbers as digits, arrays as compact JSON text,
+ * tcp_flags as tcp_flags_c2s / tcp_flags_s2c), and nothing else. */
+TEST(csv_has_every_jsonl_field)
+{
+    ni_arena *arena = ni_arena_new(4096);
+    ni_session s = full(arena);
+    ni_buf j, c;
+    ni_buf_init(&j, 1 << 16); ni_buf_init(&c, 1 << 16);
+    ni_out_session(&j, NI_OUT_JSONL, &s);
+    ni_out_begin(&c, NI_OUT_CSV);
+    size_t hlen = c.len;
+    ni_out_session(&c, NI_OUT_CSV, &s);
+    static char hb[8192], rb[8192];
+    char *hdr[128], *row[128];
+    int nh = csv_split(ni_buf_str(&c), hb, sizeof hb, hdr, 128);
+    int nr = csv_split(ni_buf_str(&c) + hlen, rb, sizeof rb, row, 128);
+    CHECK(nh > 50);
+    CHECK_INT(nr, nh);
+    json_error_t je;
+    json_t *o = json_loads(ni_buf_str(&j), 0, &je);
+    CHECK(o != NULL);
+    const char *key;
+    json_t *v;
+    int seen = 0;
+    json_object_foreach(o, key, v) {
+        if (!strcmp(key, "tcp_flags")) {
+            int a = col_of(hdr, nh, "tcp_flags_c2s"), b = col_of(hdr, nh, "tcp_flags_s2c");
+            CHECK(a >= 0 && b >= 0);
+            if (a >= 0 && b >= 0) {
+                CHECK_STR(row[a], json_string_value(json_object_get(v, "c2s")));
+                CHECK_STR(row[b], json_string_value(json_object_get(v, "s2c")));
+            }
+            seen += 2;
+            continue;
+        }
+        int k = col_of(hdr, nh, key);
+        if (k < 0) { fprintf(stderr, "  CSV lacks the column %s\n", key); CHECK(0); continue; }
+        seen++;
+        char num[32];
+        char *dump = NULL;
+        const char *want = NULL;
+        if (json_is_string(v)) want = json_string_value(v);
+        else if (json_is_integer(v)) { snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)); want = num; }
+        else if (json_is_true(v)) want = "true";
+        else want = dump = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (strcmp(row[k], want)) { fprintf(stderr, "  column %s: '%s', JSON '%s'\n", key, row[k], want); CHECK(0); }
+        free(dump);
+    }
+    CHECK_INT(seen, nh);        /* the full session fills every column */
+    json_decref(o);
+    ni_buf_release(&j); ni_buf_release(&c);
+    ni_arena_free(arena);
+}
+
+/* Cells from the traffic: formula injection (OWASP: a leading = + - @ TAB CR
+ * gets a single quote unless the cell is a number) and invalid UTF-8 (each
+ * bad byte becomes U+FFFD, as in JSON Lines). */
+TEST(csv_hostile_cells)
+{
+    static const struct { const char *in, *cell; } cases[] = {
+        { "=HYPERLINK(\"http://x.invalid\",\"y\")", "'=HYPERLINK(\"http://x.invalid\",\"y\")" },
+        { "@SUM(A1:A9)", "'@SUM(A1:A9)" },
+        { "+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0" },
+        { "-2+3", "'-2+3" },
+        { "\t=1", "'\t=1" },
+        { "\r=1", "'\r=1" },
+        { "-12", "-12" },               /* numbers stay numbers */
+        { "+3.5", "+3.5" },
+        { "-1e5", "-1e5" },
+        { "-", "'-" },
+        { "a=b", "a=b" },               /* only the first character counts */
+        { "ok.example", "ok.example" },
+        { "bad\xff" "byte", "bad\xEF\xBF\xBD" "byte" },
+        { "\xC0\xAF", "\xEF\xBF\xBD\xEF\xBF\xBD" },      /* overlong '/' */
+        { "\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },  /* a surrogate */
+        { "caf\xC3\xA9", "caf\xC3\xA9" },                /* valid UTF-8 kept */
+        { "=\xff", "'=\xEF\xBF\xBD" },
+    };
+    ni_buf h; ni_buf_init(&h, 1 << 16);
+    ni_out_begin(&h, NI_OUT_CSV);
+    static char hb[8192], rb[8192];
+    char *hdr[128], *row[128];
+    int nh = csv_split(ni_buf_str(&h), hb, sizeof hb, hdr, 128);
+    int ks = col_of(hdr, nh, "sni"), ku = col_of(hdr, nh, "user_agent");
+    CHECK(ks >= 0 && ku >= 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] && ks >= 0 && ku >= 0; i++) {
+        ni_session s = base();
+        ni_http_req r = { "GET", "h", "/", cases[i].in, NULL, NULL, NULL, NULL, NULL };
+        s.http = &r;
+        s.sni = cases[i].in;
+        ni_buf b; ni_buf_init(&b, 1 << 16);
+        ni_out_session(&b, NI_OUT_CSV, &s);
+        int nr = csv_split(ni_buf_str(&b), rb, sizeof rb, row, 128);
+        CHECK_INT(nr, nh);
+        if (nr == nh) {
+            CHECK_STR(row[ks], cases[i].cell);
+            CHECK_STR(row[ku], cases[i].cell);
+        }
+        /* JSON Lines repairs the same bytes the same way */
+        ni_buf_clear(&b);
+        ni_out_session(&b, NI_OUT_JSONL, &s);
+        json_t *o = json_loads(ni_buf_str(&b), 0, NULL);
+        CHECK(o != NULL);
+        const char *js = json_string_value(json_object_get(o, "sni"));
+        const char *cell = cases[i].cell;
+        if (cell[0] == '\'' && cases[i].in[0] != '\'') cell++;
+        CHECK_STR(js, cell);
+        json_decref(o);
+        ni_buf_release(&b);
+    }
+    ni_buf_release(&h);
+}
+
+/* ---- output paths ------------------------------------------------------------ */
+
+static char *slurp(const char *path, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp) return buf;
+    size_t n = fread(buf, 1, cap - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+    return buf;
+}
+
+static bool no_temp_in(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp) return false;
+    struct dirent *e;
+    bool ok = true;
+    while ((e = readdir(dp))) if (strstr(e->d_name, ".tmp-")) ok = false;
+    closedir(dp);
+    return ok;
+}
+
+/* Regular files, new paths and symlinks (to a file, dangling, chained,
+ * relative) are replaced atomically at the link's final target; the links
+ * stay links. */
+TEST(file_paths_regular_and_links)
+{
+    char dir[] = "/tmp/ni_test_paths_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    mkdir(sub, 0755);
+    static const struct {
+        const char *name, *setup, *write_to, *check, *links;   /* setup: "file", "link:T", "none" */
+    } cases[] = {
+        { "new path", "none", "a", "a", NULL },
+        { "regular file", "file", "b", "b", NULL },
+        { "link to file", "link:c.real", "c", "c.real", "c" },
+        { "dangling link", "link:d.real", "d", "d.real", "d" },
+        { "link in sub to ../", "link:../e.real", "sub/e", "e.real", "sub/e" },
+        { "absolute chain", "chain", "f", "f.real", "f" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char p[400], chk[400], buf[64];
+        snprintf(p, sizeof p, "%s/%s", dir, cases[i].write_to);
+        snprintf(chk, sizeof chk, "%s/%s", dir, cases[i].check);
+        if (!strcmp(cases[i].setup, "file")) {
+            FILE *fp = fopen(p, "w"); if (fp) { fputs("old\n", fp); fclose(fp); }
+        } else if (!strncmp(cases[i].setup, "link:", 5)) {
+            CHECK(symlink(cases[i].setup + 5, p) == 0);
+            if (!strcmp(cases[i].name, "link to file")) { FILE *fp = fopen(chk, "w"); if (fp) { fputs("old\n", fp); fclose(fp); } }
+        } else if (!strcmp(cases[i].setup, "chain")) {
+            char mid[400];
+            snprintf(mid, sizeof mid, "%s/f.mid", dir);
+            CHECK(symlink(chk, mid) == 0);                /* f -> f.mid -> /abs/f.real */
+            CHECK(symlink("f.mid", p) == 0);
+        }
+        ni_error err = { 0 };
+        ni_file f;
+        CHECK(ni_file_open(&f, p, &err) == NI_OK);
+        CHECK_INT(f.kind, NI_FILE_ATOMIC);
+        CHECK(ni_file_write(&f, "new\n", 4, &err) == NI_OK);
+        CHECK(ni_file_commit(&f, &err) == NI_OK);
+        if (strcmp(slurp(chk, buf, sizeof buf), "new\n")) { fprintf(stderr, "  case '%s'\n", cases[i].name); CHECK(0); }
+        if (cases[i].links) {
+            char l[400];
+            struct stat st;
+            snprintf(l, sizeof l, "%s/%s", dir, cases[i].links);
+            CHECK(lstat(l, &st) == 0 && S_ISLNK(st.st_mode));
+        }
+    }
+    CHECK(no_temp_in(dir) && no_temp_in(sub));
+    /* a directory is refused, as an output error */
+    ni_error err = { 0 };
+    ni_file f;
+    CHECK(ni_file_open(&f, sub, &err) == NI_ERR_OUTPUT);
+    CHECK(strstr(err.msg, "is a directory") != NULL);
+    /* an unwritable folder is an output error naming the path */
+    char bad[400];
+    snprintf(bad, sizeof bad, "%s/missing/x", dir);
+    CHECK(ni_file_write_all(bad, "x", 1, &err) == NI_ERR_OUTPUT);
+    CHECK(strncmp(err.msg, bad, strlen(bad)) == 0);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+/* Paths that exist and are not regular files are written through, never
+ * replaced: /dev/null, a device node made with mknod (root only), a FIFO, a
+ * listening socket; /dev/full fails on commit with an output error. */
+TEST(file_paths_written_through)
+{
+    char dir[] = "/tmp/ni_test_thru_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    ni_error err = { 0 };
+    ni_file f;
+    struct stat st;
+    /* /dev/null */
+    CHECK(ni_file_open(&f, "/dev/null", &err) == NI_OK);
+    CHECK_INT(f.kind, NI_FILE_THROUGH);
+    CHECK(ni_file_write(&f, "x\n", 2, &err) == NI_OK);
+    CHECK(ni_file_commit(&f, &err) == NI_OK);
+    CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+    /* /dev/full: the failure is an output failure naming the path */
+    if (access("/dev/full", W_OK) == 0) {
+        CHECK(ni_file_open(&f, "/dev/full", &err) == NI_OK);
+        ni_file_write(&f, "x\n", 2, &err);
+        CHECK(ni_file_commit(&f, &err) == NI_ERR_OUTPUT);
+        CHECK(strstr(err.msg, "/dev/full") == err.msg);
+        CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
+    }
+    /* a character device made with mknod (the same device as /dev/null) */
+    char node[300];
+    snprintf(node, sizeof node, "%s/null", dir);
+    if (geteuid() == 0 && mknod(node, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+        CHECK(ni_file_write_all(node, "x\n", 2, &err) == NI_OK);
+        CHECK(stat(node, &st) == 0 && S_ISCHR(st.st_mode));
+        /* and through a symlink to it */
+        char l[320];
+        snprintf(l, sizeof l, "%s/null-link", dir);
+        CHECK(symlink(node, l) == 0);
+        CHECK(ni_file_write_all(l, "x\n", 2, &err) == NI_OK);
+        CHECK(stat(node, &st) == 0 && S_ISCHR(st.st_mode));
+        CHECK(lstat(l, &st) == 0 && S_ISLNK(st.st_mode));
+    } else {
+        printf("test_out: skipped the mknod case (not root)\n");
+    }
+    /* a FIFO: a child reads what was written */
+    char fifo[300], got[64];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    int pfd[2];
+    CHECK(pipe(pfd) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        int fd = open(fifo, O_RDONLY);
+        char b[64];
+        ssize_t n, t = 0;
+        while (fd >= 0 && (n = read(fd, b + t, sizeof b - 1 - (size_t)t)) > 0) t += n;
+        if (write(pfd[1], b, (size_t)t) < 0) _exit(1);
+        _exit(0);
+    }
+    close(pfd[1]);
+    CHECK(ni_file_write_all(fifo, "through\n", 8, &err) == NI_OK);
+    ssize_t n = read(pfd[0], got, sizeof got - 1);
+    got[n > 0 ? n : 0] = 0;
+    close(pfd[0]);
+    waitpid(pid, NULL, 0);
+    CHECK_STR(got, "through\n");
+    CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    /* a listening socket is connected to */
+    char sock[300];
+    snprintf(sock, sizeof sock, "%s/sock", dir);
+    int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(ls, 1) == 0);
+    CHECK(ni_file_open(&f, sock, &err) == NI_OK);
+    CHECK_INT(f.kind, NI_FILE_THROUGH);
+    int as = accept(ls, NULL, NULL);
+    CHECK(ni_file_write(&f, "sock\n", 5, &err) == NI_OK);
+    CHECK(ni_file_commit(&f, &err) == NI_OK);
+    n = as >= 0 ? read(as, got, sizeof got - 1) : -1;
+    got[n > 0 ? n : 0] = 0;
+    CHECK_STR(got, "sock\n");
+    if (as >= 0) close(as);
+    close(ls);
+    CHECK(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode));
+    /* a pipe whose reader went away: NI_ERR_PIPE, not an output error */
+    CHECK(pipe(pfd) == 0);
+    close(pfd[0]);
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    char dev[64];
+    snprintf(dev, sizeof dev, "/dev/fd/%d", pfd[1]);
+    if (ni_file_open(&f, dev, &err) == NI_OK) {
+        ni_file_write(&f, "x", 1, &err);
+        CHECK(ni_file_commit(&f, &err) == NI_ERR_PIPE);
+    }
+    signal(SIGPIPE, old);
+    close(pfd[1]);
+    CHECK(no_temp_in(dir));
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 RUN(T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
-    T(csv_header_quoting_and_columns), T(flag_and_reason_names), T(atomic_file_commit_and_abort))
+    T(csv_header_quoting_and_columns), T(flag_and_reason_names), T(atomic_file_commit_and_abort),
+    T(csv_has_every_jsonl_field), T(csv_hostile_cells), T(file_paths_regular_and_links), T(file_paths_written_through))
