@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_out.h"
 #include "netintel/netintel.h"
 #include "core/ni_buf.h"
 #include "core/ni_json.h"
@@ -53,7 +54,7 @@ static void usage(FILE *f)
         "                           tree's data/, ./data)\n"
         "  --cache N                cached parse results (default %u, 0 = none)\n"
         "  --no-prefilter           try every regex (same results, slower)\n"
-        "  --stats                  print parse statistics to stderr at the end\n"
+        "  --stats FILE             write the parse statistics as JSON to FILE\n"
         "  -h, --help               this help\n", NI_UA_CACHE_DEFAULT);
 }
 
@@ -97,7 +98,7 @@ static void write_agent(ni_json *j, const char *key, const ni_ua_agent *a)
     ni_json_obj_end(j);
 }
 
-static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, bool stats,
+static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, const char *stats,
                      const ni_uav_hints *hints)
 {
     char dir[PATH_MAX], yaml[PATH_MAX + 64];
@@ -167,10 +168,22 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, bool sta
     if (stats) {
         ni_ua_stats s;
         ni_ua_get_stats(p, &s);
-        fprintf(stderr, "lookup: %llu parsed, %llu from cache, %llu regexes tried, %llu match errors, %llu truncated\n",
-                (unsigned long long)s.parses, (unsigned long long)s.cache_hits,
-                (unsigned long long)s.regex_tries, (unsigned long long)s.match_errors,
-                (unsigned long long)s.truncated);
+        ni_json j;
+        ni_buf_clear(&out);
+        ni_json_init(&j, &out, 2);
+        ni_json_obj_begin(&j);
+        ni_json_kuint(&j, "parsed", s.parses);
+        ni_json_kuint(&j, "cache_hits", s.cache_hits);
+        ni_json_kuint(&j, "regex_tries", s.regex_tries);
+        ni_json_kuint(&j, "match_errors", s.match_errors);
+        ni_json_kuint(&j, "truncated", s.truncated);
+        ni_json_obj_end(&j);
+        ni_buf_addc(&out, '\n');
+        ni_error serr = { 0 };
+        if (cli_out_write_all(stats, out.p, out.len, &serr) != NI_OK) {
+            fprintf(stderr, "netintel lookup: %s\n", serr.msg);
+            rc = 1;
+        }
     }
     ni_buf_release(&out);
     free(line);
@@ -241,7 +254,8 @@ static int lookup_names(const char *dir_opt, const char *geoip, int n, char **na
 int cmd_lookup(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);   /* a closed pipe is EPIPE from the write: the run ends quietly */
-    bool ua = false, prefilter = true, stats = false;
+    bool ua = false, prefilter = true;
+    const char *stats = NULL;
     const char *dir = NULL, *geoip = NULL;
     size_t cache = NI_UA_CACHE_DEFAULT;
     ni_uav_hints hints = { 0 };
@@ -255,7 +269,7 @@ int cmd_lookup(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rc = 0; }
         else if (!strcmp(a, "--ua")) ua = true;
         else if (!strcmp(a, "--no-prefilter")) prefilter = false;
-        else if (!strcmp(a, "--stats")) stats = true;
+        else if (!strcmp(a, "--stats") && has_val) stats = argv[++i];
         else if (!strcmp(a, "--data") && has_val) dir = argv[++i];
         else if (!strcmp(a, "--geoip") && has_val) geoip = argv[++i];
         else if (!strcmp(a, "--platform") && has_val) hints.platform = argv[++i];
