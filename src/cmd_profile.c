@@ -41,7 +41,8 @@ static const char usage_text[] =
     "  --tz ZONE           local time zone of the target (default: the preset's, else UTC)\n"
     "  --since DATE        only sessions from DATE (YYYY-MM-DD or RFC 3339)\n"
     "  --until DATE        only sessions before DATE\n"
-    "  --events FILE       annotations: TSV date<TAB>label[<TAB>region[<TAB>site]]\n"
+    "  --events FILE       annotations drawn on the figures: TSV whose first row names\n"
+    "                      the columns: date, label[, region[, site]]\n"
     "  -o, --output DIR    where the reports go (created if missing)\n"
     CLI_ENGINE_OPTIONS_HELP
     "  -h, --help          this help\n"
