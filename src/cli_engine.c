@@ -1,5 +1,6 @@
 /* cli_engine.c — shared engine options and capture reading for the commands
  * (see cli_engine.h). */
+#include "cli.h"
 #include "cli_engine.h"
 #include "cli_out.h"
 #include "core/ni_buf.h"
@@ -205,7 +206,7 @@ static void hook_match(void *ud, ni_session *s) { cli_engine_note_session(ud, s)
 
 void cli_engine_warn_unmatched(const cli_engine *r)
 {
-    if (!r->spec_matched || !r->files_read || r->interrupted || r->output_closed) return;
+    if (cli_quiet || !r->spec_matched || !r->files_read || r->interrupted || r->output_closed) return;
     for (size_t i = 0; i < r->nspecs; i++)
         if (!r->spec_matched[i])
             fprintf(stderr, "netintel %s: warning: --target '%s' matches no session\n", r->cmd, r->specs[i]);
@@ -246,7 +247,7 @@ static void on_progress(void *ud, const ni_engine_progress *p)
 static void warn(void *ud, const char *msg)
 {
     (void)ud;
-    fprintf(stderr, "netintel: %s\n", msg);
+    if (!cli_quiet) fprintf(stderr, "netintel: %s\n", msg);
 }
 
 /* ---- summary ---------------------------------------------------------------- */
@@ -308,7 +309,7 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
     ni_engine_set_warn(e, warn, NULL);
     ni_engine_set_stop(e, cli_signal_stop, NULL);
     progress prog = { 0, (unsigned)nfiles, now_s(), 0, 0 };
-    if (isatty(STDERR_FILENO)) ni_engine_set_progress(e, on_progress, &prog, 16384);
+    if (!cli_quiet && isatty(STDERR_FILENO)) ni_engine_set_progress(e, on_progress, &prog, 16384);
     const ni_stats *st = ni_engine_stats(e);
     unsigned failed = 0;
     bool stop = false;
@@ -334,7 +335,7 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
         }
     }
     r->files_failed += failed;
-    if (r->interrupted)
+    if (r->interrupted && !cli_quiet)
         fprintf(stderr, "netintel %s: interrupted by signal %d: writing what was read\n", r->cmd, cli_signal_caught());
     ni_error ferr = {0};
     ni_err x = ni_engine_finish(e, &ferr);     /* the sessions in flight, even when interrupted */
@@ -352,7 +353,7 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
             }
             ni_buf_release(&b);
         }
-    } else if (!r->no_summary && !r->output_closed) {
+    } else if (!r->no_summary && !r->output_closed && !cli_quiet) {
         stats_text(stderr, st, (unsigned)nfiles, failed, r->interrupted);
     }
     ni_engine_free(e);

@@ -284,7 +284,7 @@ int cmd_profile(int argc, char **argv)
             fprintf(stderr, "netintel: %s: %s\n", dir, err.msg[0] ? err.msg : "cannot write the report");
             rc = 1;
         } else {
-            summary(dir, doc);
+            if (!cli_quiet) summary(dir, doc);
         }
         json_decref(doc);
         if (!ni_profile_complete(cx.prof)) {

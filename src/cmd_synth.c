@@ -128,7 +128,7 @@ int cmd_synth(int argc, char **argv)
         else { have_of = true; wpath = ni_file_write_path(&of); }
     }
     ni_synth_opts o = { seed, scale, wpath, country_addr, en, on_session, prof,
-                        isatty(STDERR_FILENO) ? on_progress : NULL, NULL };
+                        !cli_quiet && isatty(STDERR_FILENO) ? on_progress : NULL, NULL };
     ni_synth_summary sum = {0};
     if (!rc && ni_synth_run(sc, &o, &sum, &err)) {
         if (err.code == NI_ERR_IO)      /* the capture writer failed: an output failure, named by -o */
@@ -151,7 +151,7 @@ int cmd_synth(int argc, char **argv)
         }
         ni_buf_release(&b);
     }
-    if (!rc)
+    if (!rc && !cli_quiet)
         fprintf(stderr, "synth: %s: %llu sessions, %llu packets, %.1f MB\n", out, (unsigned long long)sum.sessions,
                 (unsigned long long)sum.packets, (double)sum.bytes / 1e6);
     ni_profile_free(prof);
