@@ -164,6 +164,17 @@ void ni_conv_tcp_data(ni_pktgen *g, ni_conv *cv, int dir, const uint8_t *p, size
     }
 }
 
+void ni_conv_tcp_send(ni_pktgen *g, ni_conv *cv, int dir, const uint8_t *p, size_t n)
+{
+    unsigned segs = 0;
+    for (size_t off = 0; off < n; off += MSS) {
+        size_t k = n - off < MSS ? n - off : MSS;
+        tcp_seg(g, cv, dir, off + k >= n ? 0x18 : 0x10, p + off, k);
+        segs++;
+        if (segs % 2 == 0 || off + k >= n) tcp_seg(g, cv, !dir, 0x10, NULL, 0);   /* delayed ACK */
+    }
+}
+
 void ni_conv_tcp_close(ni_pktgen *g, ni_conv *cv)
 {
     tcp_seg(g, cv, 0, 0x11, NULL, 0);
@@ -235,7 +246,7 @@ void ni_gen_client_hello(ni_buf *b, const char *sni, const char *alpn, uint32_t 
     set16(b, rec + 3, b->len - rec - 5);
 }
 
-void ni_gen_server_hello(ni_buf *b, uint32_t seed)
+void ni_gen_server_hello(ni_buf *b, uint32_t seed, size_t encrypted)
 {
     size_t rec = b->len;
     ni_buf_add(b, "\x16\x03\x03\0\0", 5);
@@ -254,9 +265,22 @@ void ni_gen_server_hello(ni_buf *b, uint32_t seed)
     if (b->err) return;
     set24(b, hs + 1, b->len - hs - 4);
     set16(b, rec + 3, b->len - rec - 5);
-    /* then opaque application records (encrypted extensions, certificate...) */
-    ni_buf_add(b, "\x14\x03\x03\x00\x01\x01\x17\x03\x03\x04\x00", 11);
-    ni_gen_random(b, 1024, seed ^ 13);
+    /* then change_cipher_spec and the opaque records (encrypted extensions,
+     * certificate chain, verify, finished) */
+    ni_buf_add(b, "\x14\x03\x03\x00\x01\x01", 6);
+    ni_gen_tls_appdata(b, encrypted ? encrypted : 1024, seed ^ 13);
+}
+
+void ni_gen_tls_appdata(ni_buf *b, size_t n, uint32_t seed)
+{
+    while (n > 0) {
+        size_t k = n < 16384 ? n : 16384;
+        ni_buf_add(b, "\x17\x03\x03", 3);
+        add16(b, (uint16_t)k);
+        ni_gen_random(b, k, seed);
+        seed = seed * 2654435761u + 1;
+        n -= k;
+    }
 }
 
 void ni_gen_http_request(ni_buf *b, const char *method, const char *host, const char *path, const char *ua,

@@ -40,13 +40,20 @@ void ni_conv_init(ni_conv *cv, const ni_addr *c, uint16_t cport, const ni_addr *
  * segments, each acknowledged); FIN/ACK close. dt_us: gap between packets. */
 void ni_conv_tcp_open(ni_pktgen *g, ni_conv *cv);
 void ni_conv_tcp_data(ni_pktgen *g, ni_conv *cv, int dir, const uint8_t *p, size_t n);
+/* Like ni_conv_tcp_data with delayed ACKs: the peer acknowledges every
+ * second segment and the last one (RFC 9293 §3.8.6.3). */
+void ni_conv_tcp_send(ni_pktgen *g, ni_conv *cv, int dir, const uint8_t *p, size_t n);
 void ni_conv_tcp_close(ni_pktgen *g, ni_conv *cv);
 /* One UDP datagram in direction dir (0 = client→server). */
 void ni_conv_udp(ni_pktgen *g, ni_conv *cv, int dir, const uint8_t *p, size_t n);
 
 /* Payload builders (append to b). */
 void ni_gen_client_hello(ni_buf *b, const char *sni, const char *alpn, uint32_t seed);
-void ni_gen_server_hello(ni_buf *b, uint32_t seed);
+/* ServerHello, change_cipher_spec and `encrypted` bytes (0 = 1024) of
+ * opaque application_data records standing for TLS 1.3's encrypted flight. */
+void ni_gen_server_hello(ni_buf *b, uint32_t seed, size_t encrypted);
+/* n bytes of application_data records (≤ 16 KiB each) of random content. */
+void ni_gen_tls_appdata(ni_buf *b, size_t n, uint32_t seed);
 void ni_gen_http_request(ni_buf *b, const char *method, const char *host, const char *path, const char *ua,
                          const char *platform_version);
 void ni_gen_dns_query(ni_buf *b, uint16_t id, const char *name);

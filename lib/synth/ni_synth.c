@@ -21,7 +21,10 @@
 #include <string.h>
 
 #define SC_ROWS_MAX 256
-#define SC_COLS_MAX 12
+#define SC_COLS_MAX 16
+#define SC_HOSTS_MAX 1000
+#define SVC_PER_HOST_MAX 32
+#define AGENTS_PER_HOST_MAX 16
 
 typedef struct row { double w; char *col[SC_COLS_MAX]; int ncol; } row;
 typedef struct table { row r[SC_ROWS_MAX]; int n; double total; } table;
@@ -30,10 +33,15 @@ struct ni_scenario {
     char target[128], timezone[64], start[16];
     int months, hosts;
     double per_host_day, visitors_per_month;
+    double zipf;                  /* host activity ∝ rank^-zipf */
+    int svc_min, svc_max;         /* services a host uses */
+    double dns_share;             /* connections preceded by a DNS lookup */
+    double agent_share;           /* a host's sessions made by its agents */
+    double vpn_hosts, vpn_share;  /* hosts that use a VPN; their sessions through it */
     ni_addr resolver, site_server, net;
     unsigned net_len;
     double hours[24], weekdays[7];
-    table devices, services, vpn, visitors, change;
+    table devices, services, vpn, visitors, change, agents;
     char *text;  /* the file, rows point into it */
 };
 
@@ -78,7 +86,18 @@ static int need_cols(const char *sec) {
     if (!strcmp(sec, "vpn")) return 6;
     if (!strcmp(sec, "visitors")) return 4;
     if (!strcmp(sec, "change")) return 3;
+    if (!strcmp(sec, "agents")) return 16;
     return 0;
+}
+
+/* A number in [0, max]. */
+static bool share(const char *v, double *out, double max)
+{
+    char *e;
+    double x = strtod(v, &e);
+    if (e == v || *e || !(x >= 0 && x <= max)) return false;
+    *out = x;
+    return true;
 }
 
 ni_scenario *ni_scenario_load(const char *path, ni_error *err)
@@ -95,6 +114,8 @@ ni_scenario *ni_scenario_load(const char *path, ni_error *err)
     sc->text = b.p ? b.p : strdup("");
     snprintf(sc->timezone, sizeof sc->timezone, "UTC");
     sc->months = 12; sc->hosts = 20; sc->per_host_day = 4; sc->visitors_per_month = 100;
+    sc->zipf = 0; sc->svc_min = sc->svc_max = SVC_PER_HOST_MAX; sc->dns_share = 0;
+    sc->agent_share = 0; sc->vpn_hosts = 0.125; sc->vpn_share = 0.1;
     for (int h = 0; h < 24; h++) sc->hours[h] = 1;
     for (int d = 0; d < 7; d++) sc->weekdays[d] = 1;
     char sec[32] = "";
@@ -127,6 +148,18 @@ ni_scenario *ni_scenario_load(const char *path, ni_error *err)
             else if (!strcmp(key, "hosts")) sc->hosts = (int)strtol(v, NULL, 10);
             else if (!strcmp(key, "sessions_per_host_day")) sc->per_host_day = strtod(v, NULL);
             else if (!strcmp(key, "visitor_sessions_per_month")) sc->visitors_per_month = strtod(v, NULL);
+            else if (!strcmp(key, "activity_zipf")) { if (!share(v, &sc->zipf, 4)) goto bad; }
+            else if (!strcmp(key, "dns_share")) { if (!share(v, &sc->dns_share, 1)) goto bad; }
+            else if (!strcmp(key, "agent_share")) { if (!share(v, &sc->agent_share, 1)) goto bad; }
+            else if (!strcmp(key, "vpn_hosts")) { if (!share(v, &sc->vpn_hosts, 1)) goto bad; }
+            else if (!strcmp(key, "vpn_share")) { if (!share(v, &sc->vpn_share, 1)) goto bad; }
+            else if (!strcmp(key, "services_per_host")) {
+                char *e1, *e2;
+                long a = strtol(v, &e1, 10), b = a;
+                if (*e1 == '-') b = strtol(e1 + 1, &e2, 10); else e2 = e1;
+                if (e1 == v || *e2 || a < 1 || b < a || b > SVC_PER_HOST_MAX) goto bad;
+                sc->svc_min = (int)a; sc->svc_max = (int)b;
+            }
             else if (!strcmp(key, "resolver")) { if (ni_addr_parse(v, &sc->resolver)) goto bad; }
             else if (!strcmp(key, "site_server")) { if (ni_addr_parse(v, &sc->site_server)) goto bad; }
             else goto bad;
@@ -136,7 +169,8 @@ ni_scenario *ni_scenario_load(const char *path, ni_error *err)
             for (int i = 0; i < n; i++) (sec[0] == 'h' ? sc->hours : sc->weekdays)[i] = strtod(col[i], NULL);
         } else if (need_cols(sec)) {
             table *t = !strcmp(sec, "devices") ? &sc->devices : !strcmp(sec, "services") ? &sc->services
-                     : !strcmp(sec, "vpn") ? &sc->vpn : !strcmp(sec, "visitors") ? &sc->visitors : &sc->change;
+                     : !strcmp(sec, "vpn") ? &sc->vpn : !strcmp(sec, "visitors") ? &sc->visitors
+                     : !strcmp(sec, "agents") ? &sc->agents : &sc->change;
             if (n != need_cols(sec) || n > SC_COLS_MAX || t->n >= SC_ROWS_MAX) goto bad;
             row *r = &t->r[t->n++];
             r->ncol = n;
@@ -152,10 +186,12 @@ ni_scenario *ni_scenario_load(const char *path, ni_error *err)
     ni_error perr;
     if (!sc->target[0] || ni_prefix_parse(sc->target, &sc->net, &sc->net_len) || sc->net.family != 4 ||
         sc->net_len > 24 || !sc->start[0] || ni_time_parse(sc->start, &us) || sc->months < 1 || sc->months > 120 ||
-        sc->hosts < 1 || sc->hosts > 200 || !sc->devices.n || !sc->services.n || !sc->resolver.family ||
+        sc->hosts < 1 || sc->hosts > SC_HOSTS_MAX || (uint64_t)sc->hosts + 33 > (1ull << (32 - sc->net_len)) ||
+        !sc->devices.n || !sc->services.n || !sc->resolver.family ||
         !sc->site_server.family) {
         (void)perr;
-        ni_error_set(err, NI_ERR_DATA, "%s: incomplete [world] (target IPv4 /24 or wider, start, months 1-120, hosts 1-200, "
+        ni_error_set(err, NI_ERR_DATA, "%s: incomplete [world] (target IPv4 /24 or wider, start, months 1-120, hosts 1-1000 fitting "
+                     "the target after its first 32 addresses, "
                      "resolver, site_server) or no [devices]/[services]", path);
         ni_scenario_free(sc);
         return NULL;
@@ -203,6 +239,17 @@ static unsigned poisson(uint64_t *s, double lambda)
 }
 
 /* ---- generation ---------------------------------------------------------- */
+/* A host of the target network: who is behind it and what it does. */
+typedef struct host {
+    int dev[3];                     /* devices behind it (NAT; [1] = -1: one); [2] = fallback */
+    double activity;                /* mean 1 over the hosts: Zipf by a random rank */
+    int nsvc, svc[SVC_PER_HOST_MAX];
+    double svc_w[SVC_PER_HOST_MAX], svc_total;
+    int nag, agent[AGENTS_PER_HOST_MAX];
+    double ag_w[AGENTS_PER_HOST_MAX], ag_total;
+    int vpn;                        /* its VPN provider's row, -1 = none */
+} host;
+
 typedef struct gen {
     const ni_scenario *sc;
     const ni_synth_opts *o;
@@ -214,7 +261,7 @@ typedef struct gen {
     ni_arena *arena;
     ni_synth_summary sum;
     uint16_t port_ctr;
-    int host_dev[200][3];     /* devices behind each host (NAT; -1 = none); [2] = fallback */
+    host *hosts;
     int64_t dev_from[SC_ROWS_MAX]; /* first day a device row is in use (µs), 0 = always */
     int64_t today;            /* start of the day being generated (UTC µs) */
 } gen;
@@ -228,6 +275,15 @@ static ni_addr host_addr(const gen *g, int i)
 }
 
 static uint16_t eport(gen *g) { g->port_ctr = (uint16_t)(g->port_ctr + 1); return (uint16_t)(20000 + g->port_ctr % 40000); }
+
+/* A log-normal size in bytes: median m, shape sigma, within [lo, hi]. */
+static size_t lognormal(uint64_t *s, double m, double sigma, size_t lo, size_t hi)
+{
+    double u1 = unif(s), u2 = unif(s);
+    double z = sqrt(-2 * log(u1 > 0 ? u1 : 1e-12)) * cos(6.283185307179586 * u2);
+    double v = m * exp(sigma * z);
+    return v < (double)lo ? lo : v > (double)hi ? hi : (size_t)v;
+}
 
 /* Starts a session at t (moved after the previous session's end). */
 static void start(gen *g, ni_conv *cv, const ni_addr *c, const ni_addr *s, uint16_t sport, uint8_t proto, int64_t t)
@@ -253,36 +309,52 @@ static void finish(gen *g, ni_conv *cv, ni_session *s, int64_t t0)
     ni_arena_reset(g->arena);
 }
 
+/* A TLS 1.3 connection as browsers and apps make them: handshake, the
+ * ClientHello, the server's flight (ServerHello, then the encrypted
+ * certificate chain: 2-4.8 kB), the client's Finished and request, a
+ * response of log-normal size (median 1.1 kB, heavy tail), close.  About 15
+ * packets and 6 kB. */
 static void tls_session(gen *g, ni_conv *cv, const char *sni, uint32_t seed)
 {
     ni_conv_tcp_open(g->pg, cv);
     ni_buf_clear(&g->pay);
     ni_gen_client_hello(&g->pay, sni, "h2", seed);
-    ni_conv_tcp_data(g->pg, cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
+    ni_conv_tcp_send(g->pg, cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
     ni_buf_clear(&g->pay);
-    ni_gen_server_hello(&g->pay, seed);
-    ni_conv_tcp_data(g->pg, cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
+    ni_gen_server_hello(&g->pay, seed, 2000 + (size_t)(next(&g->rng) % 2800));
+    ni_conv_tcp_send(g->pg, cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
+    ni_buf_clear(&g->pay);
+    ni_gen_tls_appdata(&g->pay, 330 + (size_t)(next(&g->rng) % 450), seed ^ 0x51u);
+    ni_conv_tcp_send(g->pg, cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
+    ni_buf_clear(&g->pay);
+    ni_gen_tls_appdata(&g->pay, lognormal(&g->rng, 1100, 1.1, 60, 256 * 1024), seed ^ 0x77u);
+    ni_conv_tcp_send(g->pg, cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
     ni_conv_tcp_close(g->pg, cv);
 }
 
-static void set_device(ni_session *s, const row *d)
+/* Sets the expected User-Agent parse from 9 scenario columns: maker, model,
+ * form factor, OS, OS version, browser, browser version, Windows, kind. */
+static void set_ua(ni_session *s, char *const *c)
 {
-    s->ua_maker = d->col[2]; s->ua_model = d->col[3]; s->ua_form_factor = d->col[4];
-    s->ua_os = d->col[5]; s->ua_os_version = d->col[6];
-    s->ua_browser = d->col[7]; s->ua_browser_version = d->col[8];
-    s->windows_version = d->col[9]; s->ua_kind = d->col[10];
+    s->ua_maker = c[0]; s->ua_model = c[1]; s->ua_form_factor = c[2];
+    s->ua_os = c[3]; s->ua_os_version = c[4];
+    s->ua_browser = c[5]; s->ua_browser_version = c[6];
+    s->windows_version = c[7]; s->ua_kind = c[8];
 }
 
+/* Plain HTTP: a request with the User-Agent, a response of log-normal size
+ * (median 1.5 kB), close. */
 static void http_session(gen *g, ni_conv *cv, ni_session *s, const char *host, const char *ua)
 {
     ni_conv_tcp_open(g->pg, cv);
     ni_buf_clear(&g->pay);
     ni_gen_http_request(&g->pay, "GET", host, "/", ua, NULL);
-    ni_conv_tcp_data(g->pg, cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
+    ni_conv_tcp_send(g->pg, cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
     ni_buf_clear(&g->pay);
-    ni_buf_adds(&g->pay, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2000\r\n\r\n");
-    ni_gen_random(&g->pay, 2000, (uint32_t)next(&g->rng));
-    ni_conv_tcp_data(g->pg, cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
+    size_t body = lognormal(&g->rng, 1500, 1.0, 100, 256 * 1024);
+    ni_buf_printf(&g->pay, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n\r\n", body);
+    ni_gen_random(&g->pay, body, (uint32_t)next(&g->rng));
+    ni_conv_tcp_send(g->pg, cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
     ni_conv_tcp_close(g->pg, cv);
     ni_http_req *r = ni_arena_alloc(g->arena, sizeof *r);
     if (r) {
@@ -317,98 +389,128 @@ static void dns_exchange(gen *g, const ni_addr *host, const char *name, const ni
     finish(g, &cv, &s, t0);
 }
 
-/* One outbound session of host h at time t. */
-static void outbound(gen *g, int h, int64_t t)
+/* Most connections are preceded by a lookup of their name (the rest use a
+ * name the host has cached); returns the time the connection starts. */
+static int64_t maybe_dns(gen *g, const ni_addr *c, const char *name, const ni_addr *srv, int64_t t,
+                         const char *vpn_provider, bool always)
 {
-    const ni_scenario *sc = g->sc;
-    ni_addr c = host_addr(g, h);
+    if (!always && unif(&g->rng) >= g->sc->dns_share) return t;
+    dns_exchange(g, c, name, srv, t, vpn_provider);
+    return g->clock + 2000;
+}
+
+/* A session through the host's VPN: a tunnel to a server named through DNS,
+ * or TLS to the provider's site. */
+static void vpn_session(gen *g, const ni_addr *c, const row *v, int64_t t)
+{
     ni_session s;
     memset(&s, 0, sizeof s);
     s.direction = NI_DIRECTION_OUTBOUND;
     ni_conv cv;
     uint32_t seed = (uint32_t)next(&g->rng);
-    /* VPN users: one host in eight, one session in ten */
-    if (sc->vpn.n && h % 8 == 0 && unif(&g->rng) < 0.1) {
-        const row *v = &sc->vpn.r[pick_row(&g->rng, &sc->vpn)];
-        ni_addr srv;
-        if (ni_addr_parse(v->col[5], &srv)) return;
-        const char *proto = v->col[2], *name = v->col[4];
-        s.vpn_provider = v->col[1];
-        s.vpn_evidence = v->col[3];
-        s.service = v->col[1]; s.category = "vpn";
-        if (!strcmp(proto, "api")) {
-            start(g, &cv, &c, &srv, 443, 6, t);
-            int64_t t0 = cv.t;
-            tls_session(g, &cv, name, seed);
-            s.sni = name; s.service_evidence = "sni";
-            finish(g, &cv, &s, t0);
-            return;
-        }
-        dns_exchange(g, &c, name, &srv, t, v->col[1]);
-        bool wg = !strcmp(proto, "wireguard");
-        start(g, &cv, &c, &srv, wg ? 51820 : 1194, 17, g->clock + 2000);
+    ni_addr srv;
+    if (ni_addr_parse(v->col[5], &srv)) return;
+    const char *proto = v->col[2], *name = v->col[4];
+    s.vpn_provider = v->col[1];
+    s.vpn_evidence = v->col[3];
+    s.service = v->col[1]; s.category = "vpn";
+    if (!strcmp(proto, "api")) {
+        t = maybe_dns(g, c, name, &srv, t, v->col[1], false);
+        start(g, &cv, c, &srv, 443, 6, t);
         int64_t t0 = cv.t;
-        ni_buf_clear(&g->pay);
-        if (wg) {
-            uint32_t idx = (uint32_t)next(&g->rng);
-            ni_gen_wireguard(&g->pay, 1, idx, 0, seed);
-            ni_conv_udp(g->pg, &cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
-            ni_buf_clear(&g->pay);
-            ni_gen_wireguard(&g->pay, 2, idx ^ 0x55aa, idx, seed + 1);
-            ni_conv_udp(g->pg, &cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
-            for (int i = 0; i < 6; i++) {
-                ni_buf_clear(&g->pay);
-                ni_gen_wireguard(&g->pay, 4, 0, i & 1 ? idx : idx ^ 0x55aa, seed + 2 + (uint32_t)i);
-                ni_conv_udp(g->pg, &cv, i & 1, (const uint8_t *)g->pay.p, g->pay.len);
-            }
-            s.vpn_protocol = "WireGuard";
-        } else {
-            uint64_t cs = next(&g->rng) | 1, ss = next(&g->rng) | 1;
-            ni_gen_openvpn_reset(&g->pay, 0, cs, 0, seed);
-            ni_conv_udp(g->pg, &cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
-            ni_buf_clear(&g->pay);
-            ni_gen_openvpn_reset(&g->pay, 1, ss, cs, seed + 1);
-            ni_conv_udp(g->pg, &cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
-            for (int i = 0; i < 6; i++) {
-                ni_buf_clear(&g->pay);
-                ni_buf_addc(&g->pay, (char)(9 << 3));  /* P_DATA_V2 */
-                ni_gen_random(&g->pay, 120 + (size_t)i * 30, seed + 5 + (uint32_t)i);
-                ni_conv_udp(g->pg, &cv, i & 1, (const uint8_t *)g->pay.p, g->pay.len);
-            }
-            s.vpn_protocol = "OpenVPN";
-        }
-        s.dns_name = name; s.service_evidence = "dns_name";
+        tls_session(g, &cv, name, seed);
+        s.sni = name; s.service_evidence = "sni";
         finish(g, &cv, &s, t0);
         return;
     }
-    const row *sv = &sc->services.r[pick_row(&g->rng, &sc->services)];
+    dns_exchange(g, c, name, &srv, t, v->col[1]);
+    bool wg = !strcmp(proto, "wireguard");
+    start(g, &cv, c, &srv, wg ? 51820 : 1194, 17, g->clock + 2000);
+    int64_t t0 = cv.t;
+    ni_buf_clear(&g->pay);
+    if (wg) {
+        uint32_t idx = (uint32_t)next(&g->rng);
+        ni_gen_wireguard(&g->pay, 1, idx, 0, seed);
+        ni_conv_udp(g->pg, &cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
+        ni_buf_clear(&g->pay);
+        ni_gen_wireguard(&g->pay, 2, idx ^ 0x55aa, idx, seed + 1);
+        ni_conv_udp(g->pg, &cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
+        for (int i = 0; i < 10; i++) {
+            ni_buf_clear(&g->pay);
+            ni_gen_wireguard(&g->pay, 4, 0, i & 1 ? idx : idx ^ 0x55aa, seed + 2 + (uint32_t)i);
+            ni_conv_udp(g->pg, &cv, i & 1, (const uint8_t *)g->pay.p, g->pay.len);
+        }
+        s.vpn_protocol = "WireGuard";
+    } else {
+        uint64_t cs = next(&g->rng) | 1, ss = next(&g->rng) | 1;
+        ni_gen_openvpn_reset(&g->pay, 0, cs, 0, seed);
+        ni_conv_udp(g->pg, &cv, 0, (const uint8_t *)g->pay.p, g->pay.len);
+        ni_buf_clear(&g->pay);
+        ni_gen_openvpn_reset(&g->pay, 1, ss, cs, seed + 1);
+        ni_conv_udp(g->pg, &cv, 1, (const uint8_t *)g->pay.p, g->pay.len);
+        for (int i = 0; i < 10; i++) {
+            ni_buf_clear(&g->pay);
+            ni_buf_addc(&g->pay, (char)(9 << 3));  /* P_DATA_V2 */
+            ni_gen_random(&g->pay, 120 + (size_t)i * 90, seed + 5 + (uint32_t)i);
+            ni_conv_udp(g->pg, &cv, i & 1, (const uint8_t *)g->pay.p, g->pay.len);
+        }
+        s.vpn_protocol = "OpenVPN";
+    }
+    s.dns_name = name; s.service_evidence = "dns_name";
+    finish(g, &cv, &s, t0);
+}
+
+/* One outbound session of host h at time t: through its VPN, by one of its
+ * agents (system or app User-Agents over plain HTTP), or to one of its
+ * services. */
+static void outbound(gen *g, int h, int64_t t)
+{
+    const ni_scenario *sc = g->sc;
+    const host *H = &g->hosts[h];
+    ni_addr c = host_addr(g, h);
+    if (H->vpn >= 0 && unif(&g->rng) < sc->vpn_share) { vpn_session(g, &c, &sc->vpn.r[H->vpn], t); return; }
+    ni_session s;
+    memset(&s, 0, sizeof s);
+    s.direction = NI_DIRECTION_OUTBOUND;
+    ni_conv cv;
+    uint32_t seed = (uint32_t)next(&g->rng);
     ni_addr srv;
+    if (H->nag && unif(&g->rng) < sc->agent_share) {
+        const row *a = &sc->agents.r[H->agent[pick(&g->rng, H->ag_w, H->nag, H->ag_total)]];
+        if (ni_addr_parse(a->col[15], &srv)) return;
+        const char *name = a->col[14];
+        t = maybe_dns(g, &c, name, &srv, t, NULL, false);
+        start(g, &cv, &c, &srv, 80, 6, t);
+        int64_t t0 = cv.t;
+        http_session(g, &cv, &s, name, a->col[2]);
+        set_ua(&s, &a->col[3]);
+        s.service = a->col[12]; s.category = a->col[13];
+        if (s.service) s.service_evidence = "http_host";
+        finish(g, &cv, &s, t0);
+        return;
+    }
+    const row *sv = &sc->services.r[H->svc[pick(&g->rng, H->svc_w, H->nsvc, H->svc_total)]];
     if (ni_addr_parse(sv->col[5], &srv)) return;
     const char *ev = sv->col[3], *name = sv->col[4];
     s.service = sv->col[1]; s.category = sv->col[2]; s.service_evidence = ev;
+    bool by_dns = !strcmp(ev, "dns_name");
+    t = maybe_dns(g, &c, name, &srv, t, NULL, by_dns);
     if (!strcmp(ev, "http_host")) {
         /* plain HTTP carries the device's User-Agent */
-        int dv = g->host_dev[h][next(&g->rng) % 2];
-        if (dv < 0) dv = g->host_dev[h][0];
-        if (g->dev_from[dv] > g->today) dv = g->host_dev[h][2];   /* not out yet: the older device */
+        int dv = H->dev[next(&g->rng) % 2];
+        if (dv < 0) dv = H->dev[0];
+        if (g->dev_from[dv] > g->today) dv = H->dev[2];   /* not out yet: the older device */
         const row *d = &sc->devices.r[dv];
         start(g, &cv, &c, &srv, 80, 6, t);
         int64_t t0 = cv.t;
         http_session(g, &cv, &s, name, d->col[1]);
-        set_device(&s, d);
-        finish(g, &cv, &s, t0);
-    } else if (!strcmp(ev, "dns_name")) {
-        dns_exchange(g, &c, name, &srv, t, NULL);
-        start(g, &cv, &c, &srv, 443, 6, g->clock + 2000);
-        int64_t t0 = cv.t;
-        tls_session(g, &cv, NULL, seed);
-        s.dns_name = name;
+        set_ua(&s, &d->col[2]);
         finish(g, &cv, &s, t0);
     } else {
         start(g, &cv, &c, &srv, 443, 6, t);
         int64_t t0 = cv.t;
-        tls_session(g, &cv, name, seed);
-        s.sni = name;
+        tls_session(g, &cv, by_dns ? NULL : name, seed);
+        if (by_dns) s.dns_name = name; else s.sni = name;
         finish(g, &cv, &s, t0);
     }
 }
@@ -452,6 +554,61 @@ static int64_t local_to_utc(const ni_tz *tz, int64_t local_us)
     return local_us - (int64_t)ni_tz_offset(tz, u) * 1000000;
 }
 
+/* Who the hosts are: devices, activity, services, agents, VPN. */
+static void make_hosts(gen *g, const double *fw, double ftotal)
+{
+    const ni_scenario *sc = g->sc;
+    double dw[SC_ROWS_MAX];
+    for (int i = 0; i < sc->devices.n; i++) dw[i] = sc->devices.r[i].w;
+    /* activity: Zipf over a random order of the hosts, scaled to mean 1 */
+    int *rank = malloc((size_t)sc->hosts * sizeof *rank);
+    double zsum = 0;
+    for (int h = 0; h < sc->hosts; h++) { if (rank) rank[h] = h; zsum += pow(h + 1, -sc->zipf); }
+    for (int h = sc->hosts - 1; h > 0 && rank; h--) {
+        int j = (int)(next(&g->rng) % (uint64_t)(h + 1));
+        int x = rank[h]; rank[h] = rank[j]; rank[j] = x;
+    }
+    for (int h = 0; h < sc->hosts; h++) {
+        host *H = &g->hosts[h];
+        H->activity = rank ? pow(rank[h] + 1, -sc->zipf) * sc->hosts / zsum : 1;
+        H->dev[0] = pick(&g->rng, dw, sc->devices.n, sc->devices.total);
+        H->dev[1] = unif(&g->rng) < 0.25 ? pick(&g->rng, dw, sc->devices.n, sc->devices.total) : -1;
+        H->dev[2] = pick(&g->rng, fw, sc->devices.n, ftotal);
+        /* a handful of services, drawn by popularity without replacement;
+         * each with a preference of its own */
+        int want = sc->svc_min + (int)(next(&g->rng) % (uint64_t)(sc->svc_max - sc->svc_min + 1));
+        if (want > sc->services.n) want = sc->services.n;
+        double left[SC_ROWS_MAX], ltotal = 0;
+        for (int i = 0; i < sc->services.n; i++) { left[i] = sc->services.r[i].w; ltotal += left[i]; }
+        H->nsvc = 0; H->svc_total = 0;
+        while (H->nsvc < want && ltotal > 0) {
+            int i = pick(&g->rng, left, sc->services.n, ltotal);
+            if (left[i] <= 0) break;
+            ltotal -= left[i];
+            H->svc[H->nsvc] = i;
+            H->svc_w[H->nsvc] = sc->services.r[i].w * -log(1 - unif(&g->rng) * 0.999);
+            H->svc_total += H->svc_w[H->nsvc++];
+            left[i] = 0;
+        }
+        /* agents of its main device: by OS, OS and version, or model */
+        const row *d = &sc->devices.r[H->dev[0]];
+        char osv[128];
+        snprintf(osv, sizeof osv, "%s %s", d->col[5] ? d->col[5] : "-", d->col[6] ? d->col[6] : "-");
+        H->nag = 0; H->ag_total = 0;
+        for (int i = 0; i < sc->agents.n && H->nag < AGENTS_PER_HOST_MAX; i++) {
+            const char *on = sc->agents.r[i].col[1];
+            if (on && strcmp(on, "*") && strcmp(on, osv) && (!d->col[5] || strcmp(on, d->col[5])) &&
+                (!d->col[3] || strcmp(on, d->col[3])))
+                continue;
+            H->agent[H->nag] = i;
+            H->ag_w[H->nag] = sc->agents.r[i].w;
+            H->ag_total += H->ag_w[H->nag++];
+        }
+        H->vpn = sc->vpn.n && unif(&g->rng) < sc->vpn_hosts ? pick_row(&g->rng, &sc->vpn) : -1;
+    }
+    free(rank);
+}
+
 ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summary *sum, ni_error *err)
 {
     gen g;
@@ -463,33 +620,30 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
     if (!g.tz) return err ? err->code : NI_ERR_ARG;
     g.arena = ni_arena_new(1 << 20);
     ni_buf_init(&g.pay, 1 << 20);
-    g.pg = ni_pktgen_open(o->out_path, err);
-    if (!g.pg || !g.arena) { ni_tz_free(g.tz); ni_arena_free(g.arena); return err ? err->code : NI_ERR_IO; }
-    /* devices behind each host: one, sometimes two (NAT) */
-    double dw[SC_ROWS_MAX];
-    for (int i = 0; i < sc->devices.n; i++) dw[i] = sc->devices.r[i].w;
+    g.hosts = calloc((size_t)sc->hosts, sizeof *g.hosts);
+    g.pg = g.hosts ? ni_pktgen_open(o->out_path, err) : NULL;
+    if (!g.pg || !g.arena) {
+        if (!g.hosts) ni_error_set(err, NI_ERR_NOMEM, "synth: out of memory");
+        ni_pktgen_close(g.pg, NULL); free(g.hosts); ni_tz_free(g.tz); ni_arena_free(g.arena); ni_buf_release(&g.pay);
+        return err ? err->code : NI_ERR_IO;
+    }
     double fw[SC_ROWS_MAX], ftotal = 0;      /* fallback devices: rows in use from the start */
-    for (int i = 0; i < sc->devices.n; i++) {
+    ni_err rc = NI_OK;
+    for (int i = 0; i < sc->devices.n && !rc; i++) {
         const char *from = sc->devices.r[i].col[11];
         g.dev_from[i] = 0;
-        if (from && ni_time_parse(from, &g.dev_from[i])) {
-            ni_error_set(err, NI_ERR_DATA, "scenario: device row %d: bad 'from' date '%s'", i + 1, from);
-            ni_pktgen_close(g.pg, NULL); ni_tz_free(g.tz); ni_arena_free(g.arena); ni_buf_release(&g.pay);
-            return NI_ERR_DATA;
-        }
-        fw[i] = g.dev_from[i] ? 0 : dw[i];
+        if (from && ni_time_parse(from, &g.dev_from[i]))
+            rc = ni_error_set(err, NI_ERR_DATA, "scenario: device row %d: bad 'from' date '%s'", i + 1, from);
+        fw[i] = g.dev_from[i] ? 0 : sc->devices.r[i].w;
         ftotal += fw[i];
     }
-    if (ftotal <= 0) {
-        ni_error_set(err, NI_ERR_DATA, "scenario: every device has a 'from' date: none to fall back on");
-        ni_pktgen_close(g.pg, NULL); ni_tz_free(g.tz); ni_arena_free(g.arena); ni_buf_release(&g.pay);
-        return NI_ERR_DATA;
+    if (!rc && ftotal <= 0)
+        rc = ni_error_set(err, NI_ERR_DATA, "scenario: every device has a 'from' date: none to fall back on");
+    if (rc) {
+        ni_pktgen_close(g.pg, NULL); free(g.hosts); ni_tz_free(g.tz); ni_arena_free(g.arena); ni_buf_release(&g.pay);
+        return rc;
     }
-    for (int h = 0; h < sc->hosts; h++) {
-        g.host_dev[h][0] = pick(&g.rng, dw, sc->devices.n, sc->devices.total);
-        g.host_dev[h][1] = unif(&g.rng) < 0.25 ? pick(&g.rng, dw, sc->devices.n, sc->devices.total) : -1;
-        g.host_dev[h][2] = pick(&g.rng, fw, sc->devices.n, ftotal);
-    }
+    make_hosts(&g, fw, ftotal);
     int64_t start_us;
     ni_time_parse(sc->start, &start_us);
     int y; unsigned m, d;
@@ -506,7 +660,6 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
 
     size_t evcap = 4096;
     ev *evs = malloc(evcap * sizeof *evs);
-    ni_err rc = NI_OK;
     for (int64_t day = day0; day < day_end && evs; day++) {
         size_t n = 0;
         g.today = local_to_utc(g.tz, day * 86400 * 1000000);
@@ -516,7 +669,7 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
         unsigned mdays = (unsigned)(ni_days_from_civil(cm == 12 ? cy + 1 : cy, cm == 12 ? 1 : cm + 1, 1) -
                                     ni_days_from_civil(cy, cm, 1));
         for (int h = 0; h < sc->hosts; h++) {
-            unsigned k = poisson(&g.rng, sc->per_host_day * scale * sc->weekdays[wd] / wd_mean);
+            unsigned k = poisson(&g.rng, sc->per_host_day * g.hosts[h].activity * scale * sc->weekdays[wd] / wd_mean);
             for (unsigned i = 0; i < k; i++) {
                 int hour = pick(&g.rng, sc->hours, 24, hw_total);
                 int64_t local = (day * 86400 + hour * 3600 + (int64_t)(unif(&g.rng) * 3600)) * 1000000;
@@ -550,6 +703,7 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
     }
     if (!evs) rc = ni_error_set(err, NI_ERR_NOMEM, "synth: out of memory");
     free(evs);
+    free(g.hosts);
     g.sum.bytes = ni_pktgen_bytes(g.pg);
     ni_err e = ni_pktgen_close(g.pg, err);
     if (!rc) rc = e;

@@ -1,8 +1,11 @@
 /* ni_synth.h — the synthetic world: from a scenario file (data/scenarios/,
  * format documented in default.scn) writes a realistic capture of a target
- * network — devices with period-correct User-Agents, local-time-shaped
- * activity (tz database), sessions to services of every category, DNS,
- * VPN tunnels (OpenVPN, WireGuard) and provider APIs, and inbound visitors
+ * network shaped like a target space's traffic — hosts that differ (Zipf
+ * activity, a handful of services each), devices and system/app agents with
+ * period-correct User-Agents, local-time-shaped activity (tz database),
+ * short sessions (TLS and HTTP of ~10-15 packets) to services of every
+ * category, most after a DNS lookup, VPN tunnels (OpenVPN, WireGuard) and
+ * provider APIs, and inbound visitors
  * from many countries with a regional level shift — and reports every
  * session it generated, with the values netintel is expected to derive, to
  * a callback.  Feeding those sessions to ni_profile gives the truth file in
