@@ -12,6 +12,7 @@
 #include "core/ni_arena.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
+#include "core/ni_str.h"
 #include "core/ni_prefix.h"
 #include "session/ni_target.h"
 
@@ -103,19 +104,12 @@ static int row_special(ni_enrich *en, const char *const *f, const char **problem
     return 0;
 }
 
-static void lower(char *d, size_t n, const char *s)
-{
-    size_t i = 0;
-    for (; s[i] && i + 1 < n; i++) d[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-    d[i] = 0;
-}
-
 /* vpn-certs.tsv: certificate organisation → provider */
 static int row_cert(ni_enrich *en, const char *const *f, const char **problem)
 {
     (void)problem;
     char key[256];
-    lower(key, sizeof key, f[0]);
+    ni_ascii_lower_copy(key, sizeof key, f[0]);
     char *v = strdup(f[1]);
     if (!v || ni_map_put(en->cert_orgs, key, v)) { free(v); return -1; }
     return 0;
@@ -130,7 +124,7 @@ static bool name_org(const char *dn, char *buf, size_t n)
             for (p += 2; *p && i + 1 < n; p++) {
                 if (*p == '\\' && p[1]) { p++; }
                 else if (*p == ',') break;
-                buf[i++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+                buf[i++] = ni_ascii_lower(*p);
             }
             buf[i] = 0;
             return i > 0;
@@ -266,8 +260,6 @@ static char *vjoin(const ni_ua_agent *a)
     return strdup(buf);
 }
 
-static char *sdup(const char *s) { return s ? strdup(s) : NULL; }
-
 static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform, const char *platform_version,
                             const char *model)
 {
@@ -289,11 +281,11 @@ static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform,
         u->f[UF_OS] = strdup(r->os.family);
         u->f[UF_OSVER] = vjoin(&r->os);
     }
-    u->f[UF_MAKER] = sdup(v.maker);
-    u->f[UF_MODEL] = sdup(v.model);
-    u->f[UF_FORM] = sdup(v.form_factor);
-    u->f[UF_KIND] = sdup(v.kind);
-    u->f[UF_WIN] = sdup(v.windows_version);
+    u->f[UF_MAKER] = ni_strdup(v.maker);
+    u->f[UF_MODEL] = ni_strdup(v.model);
+    u->f[UF_FORM] = ni_strdup(v.form_factor);
+    u->f[UF_KIND] = ni_strdup(v.kind);
+    u->f[UF_WIN] = ni_strdup(v.windows_version);
     u->reduced = v.reduced;
     if (ni_map_count(en->ua_cache) >= NI_UA_CACHE) {   /* full: start again */
         ni_map_free(en->ua_cache, ua_fields_free);
@@ -514,8 +506,8 @@ bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out)
 static ni_err add_net(void *ud, const ni_addr *addr, unsigned len)
 {
     ni_prefix_set *ps = ud;
-    if (addr->family != 4 || len > 28 || ni_prefix_count(ps) >= 4096) return NI_OK;
-    return ni_prefix_add(ps, addr, len, NULL) == NI_ERR_LIMIT ? NI_OK : NI_OK;
+    if (addr->family != 4 || len > 28) return NI_OK;
+    return ni_prefix_add_upto(ps, addr, len, 4096);   /* a full sample is enough; out of memory is not */
 }
 
 typedef struct pick_ctx { uint64_t want, i; ni_addr found; unsigned len; } pick_ctx;
@@ -533,7 +525,10 @@ ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr
     if (!ps) {
         ps = ni_prefix_new();
         if (!ps) return NI_ERR_NOMEM;
-        ni_geo_country_prefixes(en->geo, cc, add_net, ps, NULL);
+        if (ni_geo_country_prefixes(en->geo, cc, add_net, ps, NULL) == NI_ERR_NOMEM) {
+            ni_prefix_free(ps);
+            return NI_ERR_NOMEM;
+        }
         if (ni_map_put(en->country_nets, cc, ps)) { ni_prefix_free(ps); return NI_ERR_NOMEM; }
     }
     size_t n = ni_prefix_count(ps);
