@@ -10,6 +10,7 @@
 #include "enrich/ni_ua.h"
 #include "enrich/ni_uaverdict.h"
 #include "core/ni_arena.h"
+#include "core/ni_kinds.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 #include "core/ni_str.h"
@@ -24,7 +25,7 @@
 
 #define NI_UA_CACHE 65536
 
-typedef struct ndpi_vpn { char *provider, *protocol; } ndpi_vpn;
+typedef struct ndpi_vpn { char *provider; ni_tunnel_proto protocol; } ndpi_vpn;
 
 struct ni_enrich {
     char data_dir[512];
@@ -51,7 +52,7 @@ static void free_ndpi(void *v)
 {
     ndpi_vpn *n = v;
     if (!n) return;
-    free(n->provider); free(n->protocol); free(n);
+    free(n->provider); free(n);
 }
 
 /* One of the small tables of data/: each row is handed to a row function
@@ -139,11 +140,12 @@ static bool name_org(const char *dn, char *buf, size_t n)
 /* ndpi-vpn.tsv: nDPI protocol name → provider, tunnel protocol */
 static int row_ndpi(ni_enrich *en, const char *const *f, const char **problem)
 {
-    (void)problem;
+    ni_tunnel_proto proto = ni_tunnel_proto_parse(f[2]);
+    if (*f[2] && !proto) { *problem = "unknown tunnel protocol"; return -1; }
     ndpi_vpn *n = calloc(1, sizeof *n);
     if (!n) return -1;
     n->provider = *f[1] ? strdup(f[1]) : NULL;
-    n->protocol = *f[2] ? strdup(f[2]) : NULL;
+    n->protocol = proto;
     if (ni_map_put(en->ndpi, f[0], n)) { free_ndpi(n); return -1; }
     return 0;
 }
@@ -308,7 +310,7 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     s->ua_maker = dup(s, u->f[UF_MAKER]);
     s->ua_model = dup(s, u->f[UF_MODEL]);
     s->ua_form_factor = dup(s, u->f[UF_FORM]);
-    s->ua_kind = dup(s, u->f[UF_KIND]);
+    s->ua_kind = ni_ua_kind_parse(u->f[UF_KIND]);
     s->windows_version = dup(s, u->f[UF_WIN]);
     s->ua_reduced = u->reduced;
 }
@@ -359,9 +361,9 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
 
     /* service and VPN provider by name: SNI, Host, DNS-learned name */
     const char *names[3] = { s->sni, http_host(s), s->dns_name };
-    static const char *const evs[3] = { "sni", "http_host", "dns_name" };
+    static const ni_evidence evs[3] = { NI_EVIDENCE_SNI, NI_EVIDENCE_HTTP_HOST, NI_EVIDENCE_DNS_NAME };
     const ni_catalog_entry *vpn = NULL;
-    const char *vpn_ev = NULL;
+    ni_evidence vpn_ev = NI_EVIDENCE_NONE;
     for (int i = 0; i < 3; i++) {
         if (!names[i] || !*names[i]) continue;
         if (!s->service) {
@@ -376,14 +378,16 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     /* a provider named by the session outranks an address-only service match
      * (a VPN site behind a CDN is the VPN provider's, not the CDN's) */
     if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
-    if (!vpn) { vpn = ni_catalog_vpn_addr(en->cat, &s->server); if (vpn) vpn_ev = "ip"; }
+    if (!vpn) { vpn = ni_catalog_vpn_addr(en->cat, &s->server); if (vpn) vpn_ev = NI_EVIDENCE_IP; }
     if (!s->service) {
         const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &s->server);
-        if (e) { s->service = e->name; s->category = e->category; s->service_evidence = "ip"; }
+        if (e) { s->service = e->name; s->category = e->category; s->service_evidence = NI_EVIDENCE_IP; }
     }
     if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
 
-    /* nDPI fills gaps: a provider or tunnel protocol netintel did not see */
+    /* the tunnel protocol seen on the session; nDPI fills gaps: a provider
+     * or tunnel protocol netintel did not see */
+    if (!s->vpn_protocol) s->vpn_protocol = s->tunnel;
     const ndpi_vpn *nv = NULL;
     if (s->ndpi_protocol) {
         nv = ni_map_get(en->ndpi, s->ndpi_protocol);
@@ -415,21 +419,21 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
 
     if (vpn) {
         s->vpn_provider = vpn->name;
-        if (s->vpn_protocol) s->vpn_evidence = "tunnel";
-        else if (!strcmp(vpn_ev, "ip") || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = "endpoint";
-        else s->vpn_evidence = "site";
+        if (s->vpn_protocol) s->vpn_evidence = NI_EVIDENCE_TUNNEL;
+        else if (vpn_ev == NI_EVIDENCE_IP || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
+        else s->vpn_evidence = NI_EVIDENCE_SITE;
     } else if (cert_provider) {
         s->vpn_provider = cert_provider;
-        s->vpn_evidence = s->vpn_protocol ? "tunnel" : "endpoint";
-        if (!s->service) { s->service = cert_provider; s->category = "vpn"; s->service_evidence = "ip"; }
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
+        if (!s->service) { s->service = cert_provider; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
     } else if (nv && nv->provider) {
         s->vpn_provider = nv->provider;
-        s->vpn_evidence = s->vpn_protocol ? "tunnel" : "endpoint";
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
     } else if (looked_up) {
         s->vpn_provider = looked_up->name;
-        s->vpn_evidence = "site";
+        s->vpn_evidence = NI_EVIDENCE_SITE;
     } else if (s->vpn_protocol) {
-        s->vpn_evidence = "tunnel";
+        s->vpn_evidence = NI_EVIDENCE_TUNNEL;
     }
 }
 
@@ -485,18 +489,18 @@ bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out)
         out->server = a;
         geo(en, &a, &out->server_country, &out->server_continent, &out->server_asn, &out->server_as_org, out);
         const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &a);
-        if (e) { out->service = e->name; out->category = e->category; out->service_evidence = "ip"; }
+        if (e) { out->service = e->name; out->category = e->category; out->service_evidence = NI_EVIDENCE_IP; }
         const ni_catalog_entry *v = ni_catalog_vpn_addr(en->cat, &a);
-        if (v) { out->vpn_provider = v->name; out->vpn_evidence = "endpoint"; }
+        if (v) { out->vpn_provider = v->name; out->vpn_evidence = NI_EVIDENCE_ENDPOINT; }
         return true;
     }
     const ni_catalog_entry *e = ni_catalog_service_domain(en->cat, text);
     const ni_catalog_entry *v = ni_catalog_vpn_domain(en->cat, text);
     if (!strchr(text, '.')) return false;
-    if (e) { out->service = e->name; out->category = e->category; out->service_evidence = "sni"; }
+    if (e) { out->service = e->name; out->category = e->category; out->service_evidence = NI_EVIDENCE_SNI; }
     if (v) {
         out->vpn_provider = v->name;
-        out->vpn_evidence = v->kind && !strcmp(v->kind, "server") ? "endpoint" : "site";
+        out->vpn_evidence = v->kind && !strcmp(v->kind, "server") ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
         if (!e) { out->service = v->name; out->category = "vpn"; }
     }
     return true;

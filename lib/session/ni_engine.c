@@ -10,8 +10,8 @@
 #include "decode/ni_decode.h"
 #include "dissect/ni_dissect.h"
 #include "ingest/ni_source.h"
-#include "enrich/ni_ndpi.h"
-#include "enrich/ni_tunnel.h"
+#include "dissect/ni_ndpi.h"
+#include "dissect/ni_tunnel.h"
 
 /* Per-flow state: the dissectors' and the per-packet detectors'. */
 typedef struct flow_state {
@@ -92,7 +92,7 @@ static void cb_finish(void *ud, ni_session *s, void *app)
 {
     ni_engine *e = ud;
     flow_state *fs = app;
-    if (!s->vpn_protocol) s->vpn_protocol = ni_tunnel_protocol(&fs->tun, s);
+    s->tunnel = ni_tunnel_protocol(&fs->tun, s);
     if (e->ndpi) ni_ndpi_finish(e->ndpi, &fs->nd, s);
 }
 

@@ -9,6 +9,7 @@
 #include "core/ni_map.h"
 #include "core/ni_prefix.h"
 #include "core/ni_str.h"
+#include "core/ni_kinds.h"
 #include <stdlib.h>
 
 TEST(arena_cap)
@@ -225,5 +226,26 @@ TEST(prefix_add_upto)
     ni_prefix_free(ps);
 }
 
+/* Every category value has one name that parses back to it; text that is
+ * not a name (a typo, another case, NULL) is _NONE. */
+TEST(kinds_round_trip)
+{
+    for (int i = 1; i < NI_EVIDENCE__COUNT; i++) {
+        CHECK(ni_evidence_name((ni_evidence)i) != NULL);
+        CHECK_INT(ni_evidence_parse(ni_evidence_name((ni_evidence)i)), i);
+    }
+    for (int i = 1; i < NI_TUN__COUNT; i++) CHECK_INT(ni_tunnel_proto_parse(ni_tunnel_proto_name((ni_tunnel_proto)i)), i);
+    for (int i = 1; i < NI_UA_KIND__COUNT; i++) CHECK_INT(ni_ua_kind_parse(ni_ua_kind_name((ni_ua_kind)i)), i);
+    CHECK(ni_evidence_name(NI_EVIDENCE_NONE) == NULL);
+    CHECK(ni_evidence_name(NI_EVIDENCE__COUNT) == NULL);
+    CHECK_STR(ni_evidence_name(NI_EVIDENCE_TUNNEL), "tunnel");
+    CHECK_STR(ni_tunnel_proto_name(NI_TUN_WIREGUARD), "WireGuard");
+    CHECK_STR(ni_ua_kind_name(NI_UA_KIND_SYSTEM), "system");
+    CHECK_INT(ni_evidence_parse("tunel"), NI_EVIDENCE_NONE);
+    CHECK_INT(ni_evidence_parse("Tunnel"), NI_EVIDENCE_NONE);
+    CHECK_INT(ni_ua_kind_parse(NULL), NI_UA_KIND_NONE);
+    CHECK_INT(ni_tunnel_proto_parse(""), NI_TUN_NONE);
+}
+
 RUN(T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(cursor_bounds), T(addr_text),
-    T(ascii_folding), T(cursor_varint), T(cursor_der), T(prefix_add_upto))
+    T(ascii_folding), T(cursor_varint), T(cursor_der), T(prefix_add_upto), T(kinds_round_trip))

@@ -2,7 +2,7 @@
  * ndpi_init_detection_module / ndpi_finalize_initialization once, then per
  * flow ndpi_detection_process_packet on the first packets, and
  * ndpi_detection_giveup (with guessing) when the flow ends undetected. */
-#include "enrich/ni_ndpi.h"
+#include "dissect/ni_ndpi.h"
 #include "core/ni_arena.h"
 
 #include <stdlib.h>
