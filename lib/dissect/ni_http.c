@@ -25,7 +25,7 @@ static const char *const methods[] = {
 };
 #define N_METHODS (sizeof methods / sizeof methods[0])
 
-/* Chunked-body states kept in st->flags (bits 0-1) for an HTTP session. */
+/* Chunked-body states kept in st->http_chunk for an HTTP session. */
 enum { CH_NONE = 0, CH_SIZE = 1, CH_DATA_END = 2, CH_TRAILER = 3 };
 #define CH_MASK 3u
 #define CHUNK_LINE_MAX 1024u   /* chunk-size line with extensions */
@@ -343,8 +343,8 @@ ni_err ni_http_parse_request(ni_session *s, const uint8_t *p, size_t n, bool req
 
 /* ---- the client→server stream ------------------------------------------ */
 
-static unsigned ch_state(const ni_app_state *st) { return st->flags & CH_MASK; }
-static void ch_set(ni_app_state *st, unsigned v) { st->flags = (uint8_t)((st->flags & ~CH_MASK) | v); }
+static unsigned ch_state(const ni_app_state *st) { return st->http_chunk & CH_MASK; }
+static void ch_set(ni_app_state *st, unsigned v) { st->http_chunk = (uint8_t)(v & CH_MASK); }
 
 /* Chunk-size line (§7.1): 1*HEXDIG [ chunk-ext ] CRLF.  Returns 1 and the
  * size, 0 when the line is incomplete, -1 when malformed. */

@@ -206,3 +206,23 @@ ni_tunnel_proto ni_tunnel_protocol(const ni_tunnel_state *st, const ni_session *
     }
     return NI_TUN_NONE;
 }
+
+/* ---- the producer (ni_producer.h) ------------------------------------------ */
+
+static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_packet *p)
+{
+    (void)ctx;
+    const ni_session *s = f->s;
+    return ni_tunnel_packet(state, s->proto, s->client_port, s->server_port, dir, p->payload, p->payload_len);
+}
+
+static void prod_finish(void *ctx, void *state, ni_pflow *f)
+{
+    (void)ctx;
+    f->s->tunnel = ni_tunnel_protocol(state, f->s);
+}
+
+const ni_producer ni_tunnel_producer = {
+    .name = "tunnel", .state_size = sizeof(ni_tunnel_state),
+    .on_packet = prod_packet, .on_finish = prod_finish,
+};

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "netintel/netintel.h"
+#include "dissect/ni_producer.h"
 
 typedef struct ni_tunnel_state {
     uint8_t verdict;        /* ni_tunnel_proto once decided */
@@ -36,5 +37,9 @@ bool ni_tunnel_packet(ni_tunnel_state *st, uint8_t proto, uint16_t client_port,
  * the packet verdict: OpenVPN, WireGuard, IPsec, L2TP, PPTP, GRE, SSTP,
  * AnyConnect, tinc, or NI_TUN_NONE.  st or s may be NULL. */
 ni_tunnel_proto ni_tunnel_protocol(const ni_tunnel_state *st, const ni_session *s);
+
+/* The detector as an evidence producer (ni_producer.c): per-flow state
+ * ni_tunnel_state, packets until it decides, s->tunnel at the end. */
+extern const ni_producer ni_tunnel_producer;
 
 #endif

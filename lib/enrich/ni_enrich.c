@@ -10,12 +10,12 @@
 #include "enrich/ni_ua.h"
 #include "enrich/ni_uaverdict.h"
 #include "core/ni_arena.h"
+#include "core/ni_datadir.h"
 #include "core/ni_kinds.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 #include "core/ni_str.h"
 #include "core/ni_prefix.h"
-#include "session/ni_target.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -475,9 +475,9 @@ static const char *lk_vendor(void *ud, const char *kind, const char *name)
     return ni_map_get(en->vendors, key);
 }
 
-ni_profile_lookups ni_enrich_profile_lookups(ni_enrich *en)
+ni_enrich_lookups ni_enrich_profile_lookups(ni_enrich *en)
 {
-    ni_profile_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor };
+    ni_enrich_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor };
     return l;
 }
 
@@ -548,23 +548,27 @@ ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr
     return NI_OK;
 }
 
-/* ---- target resolution: country:CC and asn:N ---------------------------------- */
-static ni_err add_target_net(void *ud, const ni_addr *addr, unsigned len)
+/* ---- networks of a country or an AS (target resolution) ------------------------ */
+typedef struct net_count { ni_enrich_net_fn fn; void *ud; size_t n; } net_count;
+
+static ni_err count_net(void *ud, const ni_addr *addr, unsigned len)
 {
-    return ni_target_add_prefix(ud, addr, len);
+    net_count *c = ud;
+    c->n++;
+    return c->fn(c->ud, addr, len);
 }
 
-ni_err ni_enrich_resolve_target(void *ud, const char *kind, const char *value, ni_target *t, ni_error *err)
+ni_err ni_enrich_networks(ni_enrich *en, const char *kind, const char *value, ni_enrich_net_fn fn, void *fn_ud,
+                          ni_error *err)
 {
-    ni_enrich *en = ud;
-    size_t before = ni_target_count(t);
+    net_count nc = { fn, fn_ud, 0 };
     if (!strcmp(kind, "country")) {
         if (!en->geo) return ni_error_set(err, NI_ERR_UNSUPPORTED, "no GeoIP database loaded");
         if (strlen(value) != 2) return ni_error_set(err, NI_ERR_ARG, "expected a two-letter country code");
         char cc[3] = { (char)(value[0] & ~0x20), (char)(value[1] & ~0x20), 0 };
-        ni_err e = ni_geo_country_prefixes(en->geo, cc, add_target_net, t, err);
+        ni_err e = ni_geo_country_prefixes(en->geo, cc, count_net, &nc, err);
         if (e) return e;
-        if (ni_target_count(t) == before) {
+        if (nc.n == 0) {
             const char *db = strrchr(ni_geo_path(en->geo), '/');
             return ni_error_set(err, NI_ERR_NOTFOUND, "no network of %s in the GeoIP database (%s)", cc,
                                 db ? db + 1 : ni_geo_path(en->geo));
@@ -579,9 +583,9 @@ ni_err ni_enrich_resolve_target(void *ud, const char *kind, const char *value, n
         errno = 0;
         unsigned long n = strtoul(v, &end, 10);
         if (!*v || *end || errno || n == 0 || n > 4294967295ul) return ni_error_set(err, NI_ERR_ARG, "expected an AS number");
-        ni_err e = ni_asn_prefixes(en->asn, (uint32_t)n, add_target_net, t);
+        ni_err e = ni_asn_prefixes(en->asn, (uint32_t)n, count_net, &nc);
         if (e) return ni_error_set(err, e, "cannot list the networks of AS%lu", n);
-        if (ni_target_count(t) == before) return ni_error_set(err, NI_ERR_NOTFOUND, "AS%lu announces no network in the ASN data", n);
+        if (nc.n == 0) return ni_error_set(err, NI_ERR_NOTFOUND, "AS%lu announces no network in the ASN data", n);
         return NI_OK;
     }
     return ni_error_set(err, NI_ERR_ARG, "unknown kind '%s'", kind);

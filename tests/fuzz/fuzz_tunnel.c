@@ -1,5 +1,5 @@
 /* fuzz_tunnel.c — libFuzzer target for the tunnel detector
- * (lib/enrich/ni_tunnel): the input is split into packets (2-byte length
+ * (lib/dissect/ni_tunnel): the input is split into packets (2-byte length
  * each, the top bit choosing the direction) fed to one flow's state for
  * UDP, TCP, GRE and ESP; the verdict must be a known name or none. */
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* test_tunnel.c — unit tests of lib/enrich/ni_tunnel: each tunnel protocol
+/* test_tunnel.c — unit tests of lib/dissect/ni_tunnel: each tunnel protocol
  * recognised from handshake-shaped payloads, and look-alikes rejected. */
 #include "ni_test.h"
 #include "dissect/ni_tunnel.h"
