@@ -129,9 +129,11 @@ static size_t dns_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
 static bool dns_tcp_plausible(const uint8_t *p, size_t n)
 {
     if (n < DNS_TCP_HDR) return false;
-    size_t len = ((size_t)p[0] << 8) | p[1];
+    ni_cursor c;
+    ni_cur_init(&c, p, n);
+    size_t len = ni_cur_u16(&c);
     if (len < 12) return false;
-    return ni_dns_plausible(p + 2, n - 2 < len ? n - 2 : len);
+    return ni_dns_plausible(ni_cur_ptr(&c), ni_cur_left(&c) < len ? ni_cur_left(&c) : len);
 }
 
 /* ---- TCP ------------------------------------------------------------------ */
