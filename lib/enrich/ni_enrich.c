@@ -227,11 +227,6 @@ ni_ua *ni_enrich_ua_parser(ni_enrich *en) { return en->ua; }
 const ni_uav *ni_enrich_ua_verdicts(ni_enrich *en) { return en->uav; }
 
 /* ---- pieces ------------------------------------------------------------- */
-static const char *dup(ni_session *s, const char *v)
-{
-    return v && s->arena ? ni_arena_strdup(s->arena, v) : NULL;
-}
-
 /* The UA fields of a session, as decided once per distinct UA and hints. */
 enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF__N };
 typedef struct ua_fields { char *f[UF__N]; bool reduced; } ua_fields;
@@ -294,15 +289,15 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     if (!ua || !en->ua || !en->uav) return;
     const ua_fields *u = ua_decide(en, ua, platform, platform_version, model);
     if (!u) return;
-    s->ua_browser = dup(s, u->f[UF_BROWSER]);
-    s->ua_browser_version = dup(s, u->f[UF_BVER]);
-    s->ua_os = dup(s, u->f[UF_OS]);
-    s->ua_os_version = dup(s, u->f[UF_OSVER]);
-    s->ua_maker = dup(s, u->f[UF_MAKER]);
-    s->ua_model = dup(s, u->f[UF_MODEL]);
-    s->ua_form_factor = dup(s, u->f[UF_FORM]);
+    s->ua_browser = ni_arena_strdup(s->arena, u->f[UF_BROWSER]);
+    s->ua_browser_version = ni_arena_strdup(s->arena, u->f[UF_BVER]);
+    s->ua_os = ni_arena_strdup(s->arena, u->f[UF_OS]);
+    s->ua_os_version = ni_arena_strdup(s->arena, u->f[UF_OSVER]);
+    s->ua_maker = ni_arena_strdup(s->arena, u->f[UF_MAKER]);
+    s->ua_model = ni_arena_strdup(s->arena, u->f[UF_MODEL]);
+    s->ua_form_factor = ni_arena_strdup(s->arena, u->f[UF_FORM]);
     s->ua_kind = ni_ua_kind_parse(u->f[UF_KIND]);
-    s->windows_version = dup(s, u->f[UF_WIN]);
+    s->windows_version = ni_arena_strdup(s->arena, u->f[UF_WIN]);
     s->ua_reduced = u->reduced;
 }
 
@@ -315,7 +310,7 @@ static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **c
         ni_geo_result r;
         if (ni_geo_lookup(en->geo, a, &r, NULL) == NI_OK && r.found && r.country[0]) {
             const ni_country_info *ci = ni_countries_get(en->countries, r.country);
-            *cc = ci ? ci->alpha2 : dup(s, r.country);
+            *cc = ci ? ci->alpha2 : ni_arena_strdup(s->arena, r.country);
             *cont = ci ? ci->continent : NULL;
         }
     }
