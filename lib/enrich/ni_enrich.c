@@ -406,7 +406,7 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     if (vpn) {
         s->vpn_provider = vpn->name;
         if (s->vpn_protocol) s->vpn_evidence = NI_EVIDENCE_TUNNEL;
-        else if (vpn_ev == NI_EVIDENCE_IP || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
+        else if (vpn_ev == NI_EVIDENCE_IP || vpn->kind == NI_VPN_KIND_SERVER) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
         else s->vpn_evidence = NI_EVIDENCE_SITE;
     } else if (cert_provider) {
         s->vpn_provider = cert_provider;
@@ -486,7 +486,7 @@ bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out)
     if (e) { out->service = e->name; out->category = e->category; out->service_evidence = NI_EVIDENCE_SNI; }
     if (v) {
         out->vpn_provider = v->name;
-        out->vpn_evidence = v->kind && !strcmp(v->kind, "server") ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
+        out->vpn_evidence = v->kind == NI_VPN_KIND_SERVER ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
         if (!e) { out->service = v->name; out->category = "vpn"; }
     }
     return true;
