@@ -143,7 +143,7 @@ static ni_err lazy_resolve(void *ud, const char *kind, const char *value, ni_tar
 {
     cli_engine *r = ud;
     if (!cli_engine_enrich(r, err)) return err ? err->code : NI_ERR_DATA;
-    return ni_enrich_resolve_target(r->en, kind, value, t, err);
+    return ni_enrich_networks(r->en, kind, value, ni_target_add_net, t, err);
 }
 
 /* A spec that cannot be used is a usage error, unless the machine failed. */
@@ -316,9 +316,9 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
     for (int i = 0; i < nfiles && !stop; i++) {
         prog.file = (unsigned)i + 1;
         ni_error ferr = {0};
-        uint64_t before = st->packets;
+        uint64_t before = st->packets, sessions_before = st->sessions;
         ni_err x = ni_engine_read(e, files[i], &ferr);
-        if (x == NI_OK || st->packets > before) r->files_read++;
+        if (x == NI_OK || st->packets > before || st->sessions > sessions_before) r->files_read++;
         if (x == NI_OK) continue;
         if (prog.shown) { fprintf(stderr, "\r\033[K"); prog.shown = 0; }
         switch (x) {
