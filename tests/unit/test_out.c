@@ -284,10 +284,10 @@ static ni_session full(ni_arena *arena)
     s.server_continent = "North America"; s.client_asn = 131279; s.server_asn = 15133;
     s.client_as_org = "Star JV"; s.server_as_org = "Edgecast";
     s.ua_browser = "Chrome"; s.ua_browser_version = "120"; s.ua_os = "Linux"; s.ua_os_version = "6";
-    s.ua_maker = "Google"; s.ua_model = "Pixel 7"; s.ua_form_factor = "phone"; s.ua_kind = "browser";
+    s.ua_maker = "Google"; s.ua_model = "Pixel 7"; s.ua_form_factor = "phone"; s.ua_kind = NI_UA_KIND_BROWSER;
     s.windows_version = "11"; s.ua_reduced = true;
-    s.service = "Example"; s.category = "web"; s.service_evidence = "sni";
-    s.vpn_provider = "ExampleVPN"; s.vpn_protocol = "wireguard"; s.vpn_evidence = "endpoint";
+    s.service = "Example"; s.category = "web"; s.service_evidence = NI_EVIDENCE_SNI;
+    s.vpn_provider = "ExampleVPN"; s.vpn_protocol = NI_TUN_WIREGUARD; s.vpn_evidence = NI_EVIDENCE_ENDPOINT;
     s.ndpi_protocol = "TLS";
     return s;
 }

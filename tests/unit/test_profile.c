@@ -273,7 +273,7 @@ TEST(limits_count_what_was_refused)
             memset(&req[i], 0, sizeof req[i]);
             req[i].user_agent = ua[i];
             ni_session s = mk("2024-03-04T10:00:00Z", cl[i], "8.8.8.8", NI_DIRECTION_OUTBOUND);
-            s.http = &req[i]; s.ua_kind = "browser"; s.ua_maker = "Samsung"; s.ua_os = "Android"; s.ua_os_version = ver[i];
+            s.http = &req[i]; s.ua_kind = NI_UA_KIND_BROWSER; s.ua_maker = "Samsung"; s.ua_os = "Android"; s.ua_os_version = ver[i];
             s.service = svc[i]; s.category = "social";
             ni_profile_add(p, &s);
         }

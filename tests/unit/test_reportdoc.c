@@ -48,11 +48,11 @@ static char *full_report(void)
         s.client.family = 4; s.client.b[0] = 175; s.client.b[1] = 45; s.client.b[2] = 176; s.client.b[3] = (uint8_t)(i % 20);
         ni_addr_parse("31.13.64.1", &s.server);
         s.direction = NI_DIRECTION_OUTBOUND;
-        s.http = &r; s.ua_kind = "browser"; s.ua_maker = "Samsung"; s.ua_model = "SM-S928B"; s.ua_form_factor = "mobile";
+        s.http = &r; s.ua_kind = NI_UA_KIND_BROWSER; s.ua_maker = "Samsung"; s.ua_model = "SM-S928B"; s.ua_form_factor = "mobile";
         s.ua_os = "Windows"; s.ua_os_version = "XP"; s.windows_version = "XP"; s.ua_browser = "Chrome";
         s.ua_browser_version = "49.0";
-        s.service = "Facebook"; s.category = "social"; s.service_evidence = "sni";
-        s.vpn_provider = "NordVPN"; s.vpn_protocol = "OpenVPN"; s.vpn_evidence = "tunnel";
+        s.service = "Facebook"; s.category = "social"; s.service_evidence = NI_EVIDENCE_SNI;
+        s.vpn_provider = "NordVPN"; s.vpn_protocol = NI_TUN_OPENVPN; s.vpn_evidence = NI_EVIDENCE_TUNNEL;
         ni_profile_add(p, &s);
         s.direction = NI_DIRECTION_INBOUND;
         ni_addr_parse("81.2.69.160", &s.client);
