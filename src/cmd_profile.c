@@ -23,6 +23,7 @@
 #include "enrich/ni_enrich.h"
 #include "enrich/ni_tsv.h"
 #include "ingest/ni_stored.h"
+#include "ingest/ni_zeek.h"
 #include "report/ni_report.h"
 
 static const char usage_text[] =
@@ -231,7 +232,7 @@ int cmd_profile(int argc, char **argv)
     if (!caps) rc = 1;
     for (int i = 0; !rc && i < nfiles; i++) {
         const char *path = argv[optind + i];
-        if (!ni_stored_probe(path)) { caps[ncap++] = argv[optind + i]; continue; }
+        if (!ni_stored_probe(path) || ni_zeek_probe(path)) { caps[ncap++] = argv[optind + i]; continue; }
         ni_error serr = {0};
         ni_stored *st = ni_stored_open(path, &serr);
         if (!st) { fprintf(stderr, "netintel: %s\n", serr.msg); rc = 1; continue; }

@@ -156,6 +156,8 @@ typedef struct ni_session {
     const char *vpn_provider, *vpn_protocol, *vpn_evidence;
     const char *ndpi_protocol;
 
+    const char *source;                 /* "zeek": read from sensor logs; NULL: from packets */
+
     ni_arena *arena;                    /* owns the strings above */
 } ni_session;
 

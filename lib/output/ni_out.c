@@ -169,6 +169,7 @@ static void session_json(ni_buf *b, const ni_session *s)
             if (s->server_asn) ni_json_kuint(&j, "server_asn", s->server_asn);
         }
     }
+    ni_json_kstr_opt(&j, "source", s->source);
     ni_json_obj_end(&j);
     ni_buf_addc(b, '\n');
 }
