@@ -648,6 +648,7 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
     } else if (kind == ZK_DNS) {
         const char *q = zf_str(L, "query");
         if (!e->proto) e->proto = proto_of(zf_str(L, "proto"), e->oh.family);
+        if (!e->proto) e->proto = 17;           /* DNS without its transport: UDP */
         if (!e->dns_query && q && *q) e->dns_query = gdup(z, q);
         const char *qt = zf_str(L, "qtype_name");
         if (!qt || (strcmp(qt, "A") && strcmp(qt, "AAAA") && strcmp(qt, "CNAME"))) return;
