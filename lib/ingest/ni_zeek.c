@@ -421,8 +421,19 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
-/* "1300475167.096535" (seconds, fraction rounded down to µs) or ISO 8601. */
+/* "1300475167.096535" (seconds, fraction rounded down to µs) or ISO 8601;
+ * from 1970 to the end of year 9999 (RFC 3339 has four-digit years). */
+#define ZEEK_SECS_MAX 253402300799ll
+static bool parse_secs_any(const char *s, int64_t *us);
 static bool parse_secs(const char *s, int64_t *us)
+{
+    int64_t v;
+    if (!parse_secs_any(s, &v) || v < 0 || v > ZEEK_SECS_MAX * 1000000 + 999999) return false;
+    *us = v;
+    return true;
+}
+
+static bool parse_secs_any(const char *s, int64_t *us)
 {
     if (!s || !*s) return false;
     const char *dot = strchr(s, '.');
@@ -432,7 +443,7 @@ static bool parse_secs(const char *s, int64_t *us)
         memcpy(ip, s, il);
         ip[il] = 0;
         uint64_t sec;
-        if (parse_u64(ip, (uint64_t)INT64_MAX / 1000000 - 1, &sec)) {
+        if (parse_u64(ip, (uint64_t)ZEEK_SECS_MAX, &sec)) {
             int64_t frac = 0;
             unsigned digits = 0;
             bool ok = true;
@@ -958,7 +969,7 @@ static bool conn_session(ni_zeek *z, zlog *L, ni_session *s)
     val_time(z, zf_str(L, "ts"), &ts);
     val_time(z, zf_str(L, "duration"), &dur);
     s->first_us = ts;
-    s->last_us = dur > INT64_MAX - ts ? ts : ts + dur;
+    s->last_us = ts + dur > ZEEK_SECS_MAX * 1000000 ? ts : ts + dur;     /* both within 0..year 9999 */
     if (val_u64(z, zf_str(L, "orig_pkts"), UINT64_MAX, &v)) s->c2s_packets = v;
     if (val_u64(z, zf_str(L, "orig_ip_bytes"), UINT64_MAX, &v)) s->c2s_bytes = v;
     if (val_u64(z, zf_str(L, "resp_pkts"), UINT64_MAX, &v)) s->s2c_packets = v;

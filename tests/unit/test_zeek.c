@@ -335,6 +335,14 @@ TEST(bad_input)
     CHECK_INT(rc, 0);
     CHECK_INT(st.bad_values, 1);
     CHECK_INT(g[0].last - g[0].first, 500000);
+    /* times past the year 9999 (RFC 3339's four digits) are bad values too */
+    put("conn.log", "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tproto\tduration\n"
+        "253402300800.0\tA\t10.0.0.1\t10.0.0.2\tudp\t0.5\n"
+        "253402300799.0\tB\t10.0.0.1\t10.0.0.2\tudp\t2.5\n");
+    CHECK_INT(read_all(dir, g, 2, &rc, NULL, &st), 2);
+    CHECK_INT(st.bad_values, 1);
+    CHECK_INT(g[0].first, 0); CHECK_INT(g[0].last, 500000);
+    CHECK_INT(g[1].first, 253402300799000000ll); CHECK_INT(g[1].last, g[1].first);
     /* an over-long line is skipped with bounded memory */
     size_t big = 300u * 1024;
     char *t = malloc(big + 512);
