@@ -54,6 +54,8 @@
 #define NI_ZEEK_FILES_MAX         65536u        /* log files of one directory input */
 #define NI_ZEEK_UIDS_MAX          4000000u      /* connections with protocol rows held for the join */
 #define NI_ZEEK_GROUP_BYTES_MAX   (512u * 1024 * 1024) /* protocol evidence held for one rotation interval */
+#define NI_ZEEK_KEPT_MAX          1000000u      /* certificates, and browsers per host, kept across intervals */
+#define NI_ZEEK_KEPT_BYTES_MAX    (128u * 1024 * 1024) /* their strings */
 
 /* Catalogues (data/<name>.tsv) */
 #define NI_CATALOG_ROWS_MAX       1000000u      /* rows of one catalogue */

@@ -107,8 +107,11 @@ struct ni_zeek {
     size_t fi;                          /* conn file being read (phase 1) */
     bool log_open;
     zlog *L;
-    ni_arena *garena;
-    ni_map *ev, *x509, *sw;
+    ni_arena *garena;                   /* one group's protocol rows */
+    ni_map *ev;
+    ni_arena *karena;                   /* certificates and browsers, kept across groups:
+                                         * Zeek logs each only when first seen */
+    ni_map *x509, *sw;
     zev *ev_head, *ev_tail, *orphan;
     ni_arena *sarena;
     ni_zeek_stats st;
@@ -520,13 +523,14 @@ static void history_flags(const char *h, uint8_t *c2s, uint8_t *s2c)
     (void)flipped;      /* letters are already relative to the final orientation */
 }
 
-static char *gdup(ni_zeek *z, const char *s)
+static char *adup(ni_zeek *z, ni_arena *a, const char *s)
 {
     if (!s) return NULL;
-    char *d = ni_arena_strdup(z->garena, s);
+    char *d = ni_arena_strdup(a, s);
     if (!d) z->st.dropped++;
     return d;
 }
+static char *gdup(ni_zeek *z, const char *s) { return adup(z, z->garena, s); }
 
 /* ---- the join: protocol rows held per connection ----------------------- */
 static zev *ev_get(ni_zeek *z, zlog *L, bool *fresh)
@@ -589,10 +593,10 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
         void **slot = ni_map_slot(z->x509, key);
         if (!slot) { z->st.dropped++; return; }
         if (*slot) return;
-        zcert *c = ni_arena_alloc(z->garena, sizeof *c);
+        zcert *c = ni_arena_alloc(z->karena, sizeof *c);
         if (!c) { z->st.dropped++; return; }
-        c->subject = gdup(z, zf_str(L, "certificate.subject"));
-        c->issuer = gdup(z, zf_str(L, "certificate.issuer"));
+        c->subject = adup(z, z->karena, zf_str(L, "certificate.subject"));
+        c->issuer = adup(z, z->karena, zf_str(L, "certificate.issuer"));
         *slot = c;
         return;
     }
@@ -605,7 +609,7 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
         char t[NI_ADDR_STRLEN];
         void **slot = ni_map_slot(z->sw, ni_addr_format(&a, t));
         if (!slot) { z->st.dropped++; return; }
-        if (!*slot) *slot = gdup(z, ua);
+        if (!*slot) *slot = adup(z, z->karena, ua);
         return;
     }
     bool fresh;
@@ -853,9 +857,7 @@ ni_zeek *ni_zeek_open(const char *path, ni_error *err)
 static void group_release(ni_zeek *z)
 {
     ni_map_free(z->ev, NULL);
-    ni_map_free(z->x509, NULL);
-    ni_map_free(z->sw, NULL);
-    z->ev = z->x509 = z->sw = NULL;
+    z->ev = NULL;
     ni_arena_free(z->garena);
     z->garena = NULL;
     z->ev_head = z->ev_tail = z->orphan = NULL;
@@ -870,6 +872,9 @@ void ni_zeek_close(ni_zeek *z)
         free(z->L);
     }
     group_release(z);
+    ni_map_free(z->x509, NULL);
+    ni_map_free(z->sw, NULL);
+    ni_arena_free(z->karena);
     for (size_t i = 0; i < z->nfiles; i++) { free(z->files[i].path); free(z->files[i].key); }
     free(z->files);
     ni_arena_free(z->sarena);
@@ -903,9 +908,10 @@ static bool group_load(ni_zeek *z)
 {
     z->garena = ni_arena_new(NI_ZEEK_GROUP_BYTES_MAX);
     z->ev = ni_map_new(NI_ZEEK_UIDS_MAX);
-    z->x509 = ni_map_new(NI_ZEEK_UIDS_MAX);
-    z->sw = ni_map_new(NI_ZEEK_UIDS_MAX);
-    if (!z->garena || !z->ev || !z->x509 || !z->sw) return false;
+    if (!z->karena) z->karena = ni_arena_new(NI_ZEEK_KEPT_BYTES_MAX);
+    if (!z->x509) z->x509 = ni_map_new(NI_ZEEK_KEPT_MAX);
+    if (!z->sw) z->sw = ni_map_new(NI_ZEEK_KEPT_MAX);
+    if (!z->garena || !z->ev || !z->karena || !z->x509 || !z->sw) return false;
     for (size_t i = z->g0; i < z->g1; i++) {
         if (z->files[i].kind == ZK_CONN) continue;
         if (!log_open(z, &z->files[i])) continue;

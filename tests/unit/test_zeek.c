@@ -283,6 +283,16 @@ TEST(rotation_order)
         "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\thost\n"
         "#types\ttime\tstring\taddr\tport\taddr\tport\tcount\tstring\n"
         "10\tU\t10.0.0.1\t1\t10.0.0.2\t80\t1\tday-one.example\n");
+    /* Zeek logs a certificate once, when first seen: an earlier interval's
+     * x509.log still names the certificate of a later ssl.log row */
+    put("x509.2024-01-01-00-00-00.log", HDR("\\x09", ",", "(empty)", "-", "x509")
+        "#fields\tts\tfingerprint\tcertificate.subject\tcertificate.issuer\n"
+        "#types\ttime\tstring\tstring\tstring\n"
+        "10\tf1\tCN=kept.example\tCN=CA\n");
+    put("ssl.log", HDR("\\x09", ",", "(empty)", "-", "ssl")
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tserver_name\tcert_chain_fps\n"
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tstring\tvector[string]\n"
+        "30\tU\t10.0.0.1\t3\t10.0.0.2\t80\tkept.example\tf1,f2\n");
 #undef CONN
 #undef SEPC
     got g[4];
@@ -292,6 +302,8 @@ TEST(rotation_order)
     CHECK_INT(g[0].cport, 1); CHECK_INT(g[1].cport, 2); CHECK_INT(g[2].cport, 3);
     CHECK_STR(g[0].host0, "day-one.example");
     CHECK_STR(g[1].host0, ""); CHECK_STR(g[2].host0, "");
+    CHECK_STR(g[0].subject, ""); CHECK_STR(g[1].subject, "");
+    CHECK_STR(g[2].sni, "kept.example"); CHECK_STR(g[2].subject, "CN=kept.example");
     rm_tmp();
 }
 
