@@ -5,7 +5,6 @@
 #include "core/ni_file.h"
 #include "core/ni_json.h"
 #include "core/ni_limits.h"
-#include "ingest/ni_zeek.h"
 
 #include <errno.h>
 #include <math.h>
@@ -135,7 +134,7 @@ static ni_err lazy_resolve(void *ud, const char *kind, const char *value, ni_tar
 {
     cli_engine *r = ud;
     if (!cli_engine_enrich(r, err)) return err ? err->code : NI_ERR_DATA;
-    return ni_enrich_resolve_target(r->en, kind, value, t, err);
+    return ni_enrich_networks(r->en, kind, value, ni_target_add_net, t, err);
 }
 
 int cli_engine_prepare(cli_engine *r)
@@ -230,27 +229,6 @@ static void stats_text(FILE *f, const ni_stats *st, unsigned files, unsigned fai
             (unsigned long long)st->dissect_errors);
 }
 
-/* Zeek logs (a log file or a directory of logs): sessions straight to the
- * hook and sink, direction from the target; *n counts them. */
-static ni_err read_zeek(cli_engine *r, const char *path, ni_engine_hook hook, void *hook_ud,
-                        ni_engine_sink sink, void *sink_ud, uint64_t *n, ni_error *err)
-{
-    ni_zeek *z = ni_zeek_open(path, err);
-    if (!z) return err->code;
-    ni_session s;
-    int k;
-    ni_err x = NI_OK;
-    while (x == NI_OK && (k = ni_zeek_next(z, &s, err)) > 0) {
-        s.direction = ni_target_direction(r->target, &s.client, &s.server);
-        if (hook) hook(hook_ud, &s);
-        x = sink(sink_ud, &s, err);
-        (*n)++;
-    }
-    if (x == NI_OK && k < 0) x = err->code;
-    ni_zeek_close(z);
-    return x;
-}
-
 int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook, void *hook_ud,
                     ni_engine_sink sink, void *sink_ud)
 {
@@ -266,13 +244,11 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
     progress prog = { 0, (unsigned)nfiles, now_s(), 0, 0 };
     if (isatty(STDERR_FILENO)) ni_engine_set_progress(e, on_progress, &prog, 16384);
     unsigned failed = 0;
-    uint64_t zeek_sessions = 0;
     bool stop = false;
     for (int i = 0; i < nfiles && !stop; i++) {
         prog.file = (unsigned)i + 1;
         ni_error ferr = {0};
-        ni_err x = ni_zeek_probe(files[i]) ? read_zeek(r, files[i], hook, hook_ud, sink, sink_ud, &zeek_sessions, &ferr)
-                                           : ni_engine_read(e, files[i], &ferr);
+        ni_err x = ni_engine_read(e, files[i], &ferr);
         if (x != NI_OK) {
             if (prog.shown) { fprintf(stderr, "\r\033[K"); prog.shown = 0; }
             fprintf(stderr, "netintel: %s\n", ferr.msg[0] ? ferr.msg : ni_strerror(x));
@@ -284,9 +260,7 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
     ni_error ferr = {0};
     if (ni_engine_finish(e, &ferr) != NI_OK) { fprintf(stderr, "netintel: %s\n", ferr.msg); rc = 1; }
     if (prog.shown) fprintf(stderr, "\r\033[K");
-    ni_stats all = *ni_engine_stats(e);
-    all.sessions += zeek_sessions;
-    const ni_stats *st = &all;
+    const ni_stats *st = ni_engine_stats(e);
     if (r->stats_path) {
         ni_buf b;
         ni_buf_init(&b, 1u << 16);

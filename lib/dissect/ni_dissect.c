@@ -18,8 +18,8 @@
  *
  * DNS answers feed the (client, address) → name cache; ni_dissect_session_start
  * reads it.  Per-flow state: ni_app_state; only QUIC keeps heap state in ext
- * (an ni_quic_state).  The HTTP chunked-body state uses st->flags bits 0-1;
- * UDP sessions not yet recognised count tries in st->flags bits 4-7. */
+ * (an ni_quic_state); the HTTP chunked-body state and the UDP tries have
+ * fields of their own. */
 #include "dissect/ni_dissect.h"
 
 #include <stdlib.h>
@@ -208,13 +208,9 @@ size_t ni_dissect_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
 
 /* ---- datagrams ------------------------------------------------------------ */
 
-static unsigned tries(const ni_app_state *st, int dir) { return (st->flags >> (4 + 2 * dir)) & 3u; }
-
 static void udp_miss(ni_app_state *st, int dir)
 {
-    unsigned t = tries(st, dir) + 1;
-    if (t >= UDP_TRIES_MAX) { st->done[dir] = 1; return; }
-    st->flags = (uint8_t)((st->flags & ~(3u << (4 + 2 * dir))) | (t << (4 + 2 * dir)));
+    if (++st->udp_tries[dir] >= UDP_TRIES_MAX) st->done[dir] = 1;
 }
 
 /* An HTTP request carried in one datagram (SSDP and other HTTPU). */
@@ -257,13 +253,11 @@ void ni_dissect_datagram(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
             st->proto = NI_APP_QUIC;
         } else if (http_datagram(dx, s, p, n)) {
             st->proto = NI_APP_HTTP;
-            st->flags = 0;
             return;
         } else {
             udp_miss(st, dir);
             return;
         }
-        st->flags = 0;
     }
     switch (st->proto) {
     case NI_APP_DNS:
@@ -281,3 +275,53 @@ void ni_dissect_datagram(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
         break;
     }
 }
+
+/* ---- the producer (ni_producer.h) ------------------------------------------ */
+
+static void *prod_ctx_new(const ni_producer_opts *o, ni_stats *st, ni_error *err)
+{
+    (void)o;
+    ni_dissect *dx = ni_dissect_new(st);
+    if (!dx) ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+    return dx;
+}
+
+static void prod_ctx_free(void *ctx) { ni_dissect_free(ctx); }
+
+static void prod_start(void *ctx, void *state, ni_pflow *f)
+{
+    (void)state;
+    ni_dissect_session_start(ctx, f->s);
+}
+
+static size_t prod_stream(void *ctx, void *state, ni_pflow *f, int dir, const uint8_t *p, size_t n,
+                          int64_t ts_us, bool *done)
+{
+    ni_app_state *st = state;
+    size_t used = ni_dissect_stream(ctx, st, f->s, dir, p, n, ts_us);
+    f->app = st->proto;
+    *done = (dir == 0 || dir == 1) && st->done[dir] != 0;
+    return used;
+}
+
+static bool prod_datagram(void *ctx, void *state, ni_pflow *f, int dir, const uint8_t *p, size_t n,
+                          int64_t ts_us)
+{
+    ni_app_state *st = state;
+    ni_dissect_datagram(ctx, st, f->s, dir, p, n, ts_us);
+    f->app = st->proto;
+    return (dir == 0 || dir == 1) && st->done[dir] != 0;
+}
+
+static void prod_release(void *ctx, void *state)
+{
+    (void)ctx;
+    ni_app_state_release(state);
+}
+
+const ni_producer ni_dissect_producer = {
+    .name = "content", .state_size = sizeof(ni_app_state),
+    .ctx_new = prod_ctx_new, .ctx_free = prod_ctx_free,
+    .on_start = prod_start, .on_stream = prod_stream, .on_datagram = prod_datagram,
+    .release = prod_release,
+};

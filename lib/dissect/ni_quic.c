@@ -180,11 +180,7 @@ static long unprotect(EVP_CIPHER_CTX *cx, const ni_quic_keys *k, const uint8_t *
 
 static bool varint(ni_cursor *c, uint64_t *v)
 {
-    uint8_t b = ni_cur_u8(c);
-    unsigned extra = (1u << (b >> 6)) - 1;
-    uint64_t x = b & 0x3f;
-    for (unsigned i = 0; i < extra; i++) x = (x << 8) | ni_cur_u8(c);
-    *v = x;
+    *v = ni_cur_varint(c);
     return !c->bad;
 }
 

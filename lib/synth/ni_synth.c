@@ -5,6 +5,7 @@
  * Sessions are written in time order (each starts after the previous one
  * ended), so the capture is monotonic like a real one. */
 #include "synth/ni_synth.h"
+#include "core/ni_kinds.h"
 #include "synth/ni_pktgen.h"
 #include "analyze/ni_tz.h"
 #include "core/ni_arena.h"
@@ -270,7 +271,7 @@ static void set_device(ni_session *s, const row *d)
     s->ua_maker = d->col[2]; s->ua_model = d->col[3]; s->ua_form_factor = d->col[4];
     s->ua_os = d->col[5]; s->ua_os_version = d->col[6];
     s->ua_browser = d->col[7]; s->ua_browser_version = d->col[8];
-    s->windows_version = d->col[9]; s->ua_kind = d->col[10];
+    s->windows_version = d->col[9]; s->ua_kind = ni_ua_kind_parse(d->col[10]);
 }
 
 static void http_session(gen *g, ni_conv *cv, ni_session *s, const char *host, const char *ua)
@@ -310,7 +311,7 @@ static void dns_exchange(gen *g, const ni_addr *host, const char *name, const ni
     memset(&s, 0, sizeof s);
     s.direction = NI_DIRECTION_INTERNAL;
     s.dns_query = name;
-    if (vpn_provider) { s.vpn_provider = vpn_provider; s.vpn_evidence = "site"; }
+    if (vpn_provider) { s.vpn_provider = vpn_provider; s.vpn_evidence = NI_EVIDENCE_SITE; }
     char buf[NI_ADDR_STRLEN];
     ni_strlist *l = ni_arena_alloc(g->arena, sizeof *l);
     if (l) { l->s = ni_arena_strdup(g->arena, ni_addr_format(answer, buf)); s.dns_answers = l; }
@@ -334,13 +335,13 @@ static void outbound(gen *g, int h, int64_t t)
         if (ni_addr_parse(v->col[5], &srv)) return;
         const char *proto = v->col[2], *name = v->col[4];
         s.vpn_provider = v->col[1];
-        s.vpn_evidence = v->col[3];
+        s.vpn_evidence = ni_evidence_parse(v->col[3]);
         s.service = v->col[1]; s.category = "vpn";
         if (!strcmp(proto, "api")) {
             start(g, &cv, &c, &srv, 443, 6, t);
             int64_t t0 = cv.t;
             tls_session(g, &cv, name, seed);
-            s.sni = name; s.service_evidence = "sni";
+            s.sni = name; s.service_evidence = NI_EVIDENCE_SNI;
             finish(g, &cv, &s, t0);
             return;
         }
@@ -361,7 +362,7 @@ static void outbound(gen *g, int h, int64_t t)
                 ni_gen_wireguard(&g->pay, 4, 0, i & 1 ? idx : idx ^ 0x55aa, seed + 2 + (uint32_t)i);
                 ni_conv_udp(g->pg, &cv, i & 1, (const uint8_t *)g->pay.p, g->pay.len);
             }
-            s.vpn_protocol = "WireGuard";
+            s.vpn_protocol = NI_TUN_WIREGUARD;
         } else {
             uint64_t cs = next(&g->rng) | 1, ss = next(&g->rng) | 1;
             ni_gen_openvpn_reset(&g->pay, 0, cs, 0, seed);
@@ -375,9 +376,9 @@ static void outbound(gen *g, int h, int64_t t)
                 ni_gen_random(&g->pay, 120 + (size_t)i * 30, seed + 5 + (uint32_t)i);
                 ni_conv_udp(g->pg, &cv, i & 1, (const uint8_t *)g->pay.p, g->pay.len);
             }
-            s.vpn_protocol = "OpenVPN";
+            s.vpn_protocol = NI_TUN_OPENVPN;
         }
-        s.dns_name = name; s.service_evidence = "dns_name";
+        s.dns_name = name; s.service_evidence = NI_EVIDENCE_DNS_NAME;
         finish(g, &cv, &s, t0);
         return;
     }
@@ -385,7 +386,7 @@ static void outbound(gen *g, int h, int64_t t)
     ni_addr srv;
     if (ni_addr_parse(sv->col[5], &srv)) return;
     const char *ev = sv->col[3], *name = sv->col[4];
-    s.service = sv->col[1]; s.category = sv->col[2]; s.service_evidence = ev;
+    s.service = sv->col[1]; s.category = sv->col[2]; s.service_evidence = ni_evidence_parse(ev);
     if (!strcmp(ev, "http_host")) {
         /* plain HTTP carries the device's User-Agent */
         int dv = g->host_dev[h][next(&g->rng) % 2];

@@ -3,23 +3,12 @@
  * handshake-shaped first packet and, where the protocol has one, the peer's
  * reply echoing its identifier (OpenVPN session id, WireGuard sender index),
  * so random UDP payloads are not mistaken for tunnels. */
-#include "enrich/ni_tunnel.h"
+#include "dissect/ni_tunnel.h"
 #include "core/ni_cursor.h"
 
 #include <string.h>
 
 #define NI_TUNNEL_PACKETS_MAX 12
-
-static const char *const names[NI_TUN__COUNT] = {
-    [NI_TUN_OPENVPN] = "OpenVPN", [NI_TUN_WIREGUARD] = "WireGuard", [NI_TUN_IPSEC] = "IPsec",
-    [NI_TUN_L2TP] = "L2TP", [NI_TUN_PPTP] = "PPTP", [NI_TUN_GRE] = "GRE",
-    [NI_TUN_SSTP] = "SSTP", [NI_TUN_ANYCONNECT] = "AnyConnect", [NI_TUN_TINC] = "tinc",
-};
-
-const char *ni_tunnel_name(int v)
-{
-    return v > 0 && v < NI_TUN__COUNT ? names[v] : NULL;
-}
 
 static uint64_t be64(const uint8_t *p)
 {
@@ -204,16 +193,36 @@ bool ni_tunnel_packet(ni_tunnel_state *st, uint8_t proto, uint16_t cport, uint16
     return false;
 }
 
-const char *ni_tunnel_protocol(const ni_tunnel_state *st, const ni_session *s)
+ni_tunnel_proto ni_tunnel_protocol(const ni_tunnel_state *st, const ni_session *s)
 {
-    if (st && st->verdict) return names[st->verdict];
+    if (st && st->verdict) return (ni_tunnel_proto)st->verdict;
     if (s) {
         for (const ni_http_req *r = s->http; r; r = r->next) {
-            if (r->method && !strcmp(r->method, "SSTP_DUPLEX_POST")) return names[NI_TUN_SSTP];
+            if (r->method && !strcmp(r->method, "SSTP_DUPLEX_POST")) return NI_TUN_SSTP;
             if (r->method && !strcmp(r->method, "CONNECT") && r->path &&
                 !strncmp(r->path, "/CSCOSSLC/", 10))
-                return names[NI_TUN_ANYCONNECT];
+                return NI_TUN_ANYCONNECT;
         }
     }
-    return NULL;
+    return NI_TUN_NONE;
 }
+
+/* ---- the producer (ni_producer.h) ------------------------------------------ */
+
+static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_packet *p)
+{
+    (void)ctx;
+    const ni_session *s = f->s;
+    return ni_tunnel_packet(state, s->proto, s->client_port, s->server_port, dir, p->payload, p->payload_len);
+}
+
+static void prod_finish(void *ctx, void *state, ni_pflow *f)
+{
+    (void)ctx;
+    f->s->tunnel = ni_tunnel_protocol(state, f->s);
+}
+
+const ni_producer ni_tunnel_producer = {
+    .name = "tunnel", .state_size = sizeof(ni_tunnel_state),
+    .on_packet = prod_packet, .on_finish = prod_finish,
+};
