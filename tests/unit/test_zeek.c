@@ -146,7 +146,9 @@ static const char dns_tsv[] =
     "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\tvector[string]\n"
     "1704067203.0\tC4\t10.0.0.1\t50002\t8.8.8.8\t53\tudp\texample.com\tA\twww.example.com,93.184.216.34,TXT 3 abc\n"
     "1704067209.0\tC9\t10.0.0.9\t40000\t8.8.4.4\t53\tudp\tlonely.example\tAAAA\t(empty)\n"
-    "1704067210.0\tC9\t10.0.0.9\t40000\t8.8.4.4\t53\tudp\tsecond.example\tPTR\tptr.example\n";
+    "1704067210.0\tC9\t10.0.0.9\t40000\t8.8.4.4\t53\tudp\tsecond.example\tPTR\tptr.example\n"
+    /* a value that is literally the unset or empty marker is written escaped */
+    "1704067211.0\tC10\t10.0.0.10\t40001\t8.8.4.4\t53\tudp\t\\x2d\tA\t\\x28empty)\n";
 #undef SEPC
 
 TEST(tsv_join)
@@ -163,7 +165,7 @@ TEST(tsv_join)
     char msg[NI_ERRMSG_MAX];
     ni_zeek_stats st;
     int n = read_all(dir, g, 8, &rc, msg, &st);
-    CHECK_INT(n, 5);
+    CHECK_INT(n, 6);
     CHECK_INT(rc, 0);
     CHECK_STR(msg, "");
     /* conn row 1 + two http rows, sorted by trans_depth, Host cleaned */
@@ -195,7 +197,9 @@ TEST(tsv_join)
     CHECK_STR(g[4].answers, "");
     CHECK_INT(g[4].first, 1704067209000000ll); CHECK_INT(g[4].last, 1704067210000000ll);
     CHECK_INT(g[4].c2s_p + g[4].s2c_p + g[4].c2s_b + g[4].s2c_b, 0);
-    CHECK_INT(st.orphans, 1);
+    CHECK_STR(g[5].query, "-");
+    CHECK_STR(g[5].answers, "(empty);");
+    CHECK_INT(st.orphans, 2);
     CHECK_INT(st.joined, 4);      /* 2 http + 1 ssl + 1 dns (C4); the C9 rows are not joined */
     CHECK_INT(st.ignored_files, 1);
     CHECK_INT(st.files, 5);
