@@ -78,6 +78,12 @@ static int zeek_next(void *src, ni_item *it, ni_error *err)
     return ni_zeek_next(x->z, &x->s, err);
 }
 
+static void zeek_stats(const void *src, ni_input_progress *st)
+{
+    const zeek_src *x = src;
+    ni_zeek_progress(x->z, &st->done, &st->total);
+}
+
 static void zeek_close(void *src)
 {
     zeek_src *x = src;
@@ -89,7 +95,7 @@ static void zeek_close(void *src)
 /* ---- the table ---------------------------------------------------------------- */
 static const ni_source_ops sources[] = {
     /* Zeek's JSON logs start with '{' too: before stored sessions */
-    { "zeek", ni_zeek_probe, zeek_open, zeek_next, sto_stats, zeek_close, NULL },
+    { "zeek", ni_zeek_probe, zeek_open, zeek_next, zeek_stats, zeek_close, NULL },
     { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL },
     { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path },   /* the fallback: last */
 };

@@ -75,6 +75,7 @@ typedef struct zfile {
     char *path;
     char *key;          /* rotation group: stamp from the name, "~" for current logs */
     zkind kind;
+    uint64_t size;      /* bytes on disk, for progress */
 } zfile;
 
 /* What the protocol logs say about one connection (uid). */
@@ -115,6 +116,7 @@ struct ni_zeek {
     zev *ev_head, *ev_tail, *orphan;
     ni_arena *sarena;
     ni_zeek_stats st;
+    uint64_t bytes_total, bytes_done;   /* files finished, for progress */
     char problem[NI_ERRMSG_MAX];
     bool reported;
 };
@@ -755,7 +757,7 @@ static int file_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->path, y->path);
 }
 
-static bool add_file(ni_zeek *z, const char *path, const char *sub, const char *name, size_t *cap)
+static bool add_file(ni_zeek *z, const char *path, const char *sub, const char *name, uint64_t size, size_t *cap)
 {
     zkind kind;
     if (!peek(z->L, path, &kind)) { z->st.ignored_files++; return true; }
@@ -772,8 +774,10 @@ static bool add_file(ni_zeek *z, const char *path, const char *sub, const char *
     f->path = strdup(path);
     f->key = stamp_key(sub, name);
     f->kind = kind;
+    f->size = size;
     if (!f->path || !f->key) { free(f->path); free(f->key); return false; }
     z->nfiles++;
+    z->bytes_total += size;
     return true;
 }
 
@@ -792,7 +796,7 @@ static bool list_dir(ni_zeek *z, const char *dir, const char *sub, size_t *cap, 
         struct stat sb;
         if (!stat(p, &sb)) {
             if (S_ISDIR(sb.st_mode) && depth == 0) ok = list_dir(z, p, de->d_name, cap, 1);
-            else if (S_ISREG(sb.st_mode)) ok = add_file(z, p, sub, de->d_name, cap);
+            else if (S_ISREG(sb.st_mode)) ok = add_file(z, p, sub, de->d_name, (uint64_t)sb.st_size, cap);
         }
         free(p);
     }
@@ -836,7 +840,7 @@ ni_zeek *ni_zeek_open(const char *path, ni_error *err)
         ok = list_dir(z, path, NULL, &cap, 0);
     } else {
         const char *base = strrchr(path, '/');
-        ok = add_file(z, path, NULL, base ? base + 1 : path, &cap);
+        ok = add_file(z, path, NULL, base ? base + 1 : path, (uint64_t)sb.st_size, &cap);
     }
     if (!ok) {
         ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
@@ -883,6 +887,17 @@ void ni_zeek_close(ni_zeek *z)
 
 const ni_zeek_stats *ni_zeek_stats_get(const ni_zeek *z) { return &z->st; }
 
+void ni_zeek_progress(const ni_zeek *z, uint64_t *done, uint64_t *total)
+{
+    uint64_t cur = 0;
+    if (z->L && z->L->gz) {
+        z_off_t o = gzoffset(z->L->gz);
+        if (o > 0) cur = (uint64_t)o;
+    }
+    *done = z->bytes_done + cur;
+    *total = z->bytes_total > *done ? z->bytes_total : *done;
+}
+
 static bool log_open(ni_zeek *z, const zfile *f)
 {
     zlog *L = z->L;
@@ -917,6 +932,7 @@ static bool group_load(ni_zeek *z)
         if (!log_open(z, &z->files[i])) continue;
         while (log_row(z, z->L)) load_row(z, z->L, z->files[i].kind);
         log_reset(z->L);
+        z->bytes_done += z->files[i].size;
     }
     return true;
 }
@@ -1033,6 +1049,7 @@ int ni_zeek_next(ni_zeek *z, ni_session *s, ni_error *err)
             }
             log_reset(z->L);
             z->log_open = false;
+            z->bytes_done += z->files[z->fi].size;
             z->fi++;
             break;
         case 2:     /* protocol rows no conn row claimed */

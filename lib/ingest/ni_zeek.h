@@ -66,6 +66,9 @@ ni_zeek *ni_zeek_open(const char *path, ni_error *err);
 int ni_zeek_next(ni_zeek *z, ni_session *s, ni_error *err);
 
 const ni_zeek_stats *ni_zeek_stats_get(const ni_zeek *z);
+/* Bytes of the (compressed) log files read so far and their total, for
+ * progress display. */
+void ni_zeek_progress(const ni_zeek *z, uint64_t *done, uint64_t *total);
 void ni_zeek_close(ni_zeek *z);
 
 #endif

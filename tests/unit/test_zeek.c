@@ -396,6 +396,25 @@ TEST(probe_and_open_errors)
         "1\tA\t10.0.0.1\t1\t10.0.0.2\t443\ts.example\n");
     CHECK(ni_zeek_probe(dir));
     CHECK(ni_zeek_probe(path("ssl.log")));
+    /* progress: bytes of the Zeek logs (not of the other files), all read at the end */
+    struct stat sb;
+    CHECK(stat(path("ssl.log"), &sb) == 0);
+    ni_zeek *z = ni_zeek_open(dir, &err);
+    CHECK(z != NULL);
+    if (z) {
+        uint64_t done, total;
+        ni_zeek_progress(z, &done, &total);
+        CHECK_INT(done, 0);
+        CHECK_INT(total, sb.st_size);
+        ni_session s;
+        int n = 0;
+        while (ni_zeek_next(z, &s, &err) > 0) n++;
+        CHECK_INT(n, 1);
+        ni_zeek_progress(z, &done, &total);
+        CHECK_INT(done, sb.st_size);
+        CHECK_INT(total, sb.st_size);
+        ni_zeek_close(z);
+    }
     rm_tmp();
 }
 
