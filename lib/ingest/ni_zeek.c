@@ -506,10 +506,10 @@ static uint16_t tls_code(const char *v)
  * bit order FIN SYN RST PSH ACK: 1 2 4 8 16).  Upper case = originator. */
 static void history_flags(const char *h, uint8_t *c2s, uint8_t *s2c)
 {
-    bool flipped = false;
+    /* '^' (Zeek flipped the roles) needs nothing: the letters are already
+     * relative to the final originator */
     for (; h && *h; h++) {
         char ch = *h;
-        if (ch == '^') { flipped = true; continue; }
         bool orig = ch >= 'A' && ch <= 'Z';
         uint8_t f = 0;
         switch (orig ? ch : ch - 'a' + 'A') {
@@ -522,7 +522,6 @@ static void history_flags(const char *h, uint8_t *c2s, uint8_t *s2c)
         }
         *(orig ? c2s : s2c) |= f;
     }
-    (void)flipped;      /* letters are already relative to the final orientation */
 }
 
 static char *adup(ni_zeek *z, ni_arena *a, const char *s)
@@ -533,6 +532,8 @@ static char *adup(ni_zeek *z, ni_arena *a, const char *s)
     return d;
 }
 static char *gdup(ni_zeek *z, const char *s) { return adup(z, z->garena, s); }
+/* Evidence strings: empty ones are absent (docs/sessions.md). */
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
 
 /* ---- the join: protocol rows held per connection ----------------------- */
 static zev *ev_get(ni_zeek *z, zlog *L, bool *fresh)
@@ -631,12 +632,10 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
         uint64_t depth;
         if (!val_u64(z, zf_str(L, "trans_depth"), UINT32_MAX, &depth)) depth = e->nhttp + 1u;
         q->depth = depth;
-        q->r.method = gdup(z, zf_str(L, "method"));
-        q->r.host = host_clean(z, zf_str(L, "host"));
-        q->r.path = gdup(z, zf_str(L, "uri"));
-        q->r.user_agent = gdup(z, zf_str(L, "user_agent"));
-        const char *ua = q->r.user_agent;
-        if (ua && !*ua) q->r.user_agent = NULL;
+        q->r.method = gdup(z, nz(zf_str(L, "method")));
+        q->r.host = host_clean(z, nz(zf_str(L, "host")));
+        q->r.path = gdup(z, nz(zf_str(L, "uri")));
+        q->r.user_agent = gdup(z, nz(zf_str(L, "user_agent")));
         /* insert in trans_depth order (rows are written as transactions end) */
         zreq **pp = &e->http_head;
         while (*pp && (*pp)->depth <= depth) pp = (zreq **)&(*pp)->r.next;
