@@ -524,11 +524,20 @@ static void history_flags(const char *h, uint8_t *c2s, uint8_t *s2c)
     }
 }
 
+/* A protocol row (or part) the join's memory bounds cannot hold: counted,
+ * and reported once as a problem (the sessions lack that evidence). */
+static void dropped(ni_zeek *z)
+{
+    if (!z->st.dropped++)
+        problem(z, z->L, "more protocol rows than the join holds (NI_ZEEK_UIDS_MAX, NI_ZEEK_GROUP_BYTES_MAX, "
+                "NI_ZEEK_KEPT_MAX): evidence dropped");
+}
+
 static char *adup(ni_zeek *z, ni_arena *a, const char *s)
 {
     if (!s) return NULL;
     char *d = ni_arena_strdup(a, s);
-    if (!d) z->st.dropped++;
+    if (!d) dropped(z);
     return d;
 }
 static char *gdup(ni_zeek *z, const char *s) { return adup(z, z->garena, s); }
@@ -542,10 +551,10 @@ static zev *ev_get(ni_zeek *z, zlog *L, bool *fresh)
     *fresh = false;
     if (!uid || !*uid) { z->st.bad_values++; return NULL; }
     void **slot = ni_map_slot(z->ev, uid);
-    if (!slot) { z->st.dropped++; return NULL; }
+    if (!slot) { dropped(z); return NULL; }
     if (*slot) return *slot;
     zev *e = ni_arena_alloc(z->garena, sizeof *e);
-    if (!e) { z->st.dropped++; return NULL; }
+    if (!e) { dropped(z); return NULL; }
     *slot = e;
     *fresh = true;
     const char *oh = zf_str(L, "id.orig_h"), *rh = zf_str(L, "id.resp_h");
@@ -575,7 +584,7 @@ static char *host_clean(ni_zeek *z, const char *v)
             keep = (size_t)(colon - v);
     }
     char *d = ni_arena_strndup(z->garena, v, keep);
-    if (!d) { z->st.dropped++; return NULL; }
+    if (!d) { dropped(z); return NULL; }
     for (char *p = d; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
     return d;
 }
@@ -594,10 +603,10 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
         if (!key) key = zf_str(L, "id");
         if (!key || !*key) { z->st.bad_values++; return; }
         void **slot = ni_map_slot(z->x509, key);
-        if (!slot) { z->st.dropped++; return; }
+        if (!slot) { dropped(z); return; }
         if (*slot) return;
         zcert *c = ni_arena_alloc(z->karena, sizeof *c);
-        if (!c) { z->st.dropped++; return; }
+        if (!c) { dropped(z); return; }
         c->subject = adup(z, z->karena, zf_str(L, "certificate.subject"));
         c->issuer = adup(z, z->karena, zf_str(L, "certificate.issuer"));
         *slot = c;
@@ -611,7 +620,7 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
         if (ni_addr_parse(host, &a)) { z->st.bad_values++; return; }
         char t[NI_ADDR_STRLEN];
         void **slot = ni_map_slot(z->sw, ni_addr_format(&a, t));
-        if (!slot) { z->st.dropped++; return; }
+        if (!slot) { dropped(z); return; }
         if (!*slot) *slot = adup(z, z->karena, ua);
         return;
     }
@@ -626,9 +635,9 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
     }
     if (kind == ZK_HTTP) {
         e->proto = e->proto ? e->proto : 6;
-        if (e->nhttp >= NI_HTTP_REQUESTS_MAX) { z->st.dropped++; return; }
+        if (e->nhttp >= NI_HTTP_REQUESTS_MAX) return;     /* as for captures: the first ones */
         zreq *q = ni_arena_alloc(z->garena, sizeof *q);
-        if (!q) { z->st.dropped++; return; }
+        if (!q) { dropped(z); return; }
         uint64_t depth;
         if (!val_u64(z, zf_str(L, "trans_depth"), UINT32_MAX, &depth)) depth = e->nhttp + 1u;
         q->depth = depth;
@@ -673,7 +682,7 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
         for (size_t i = 0; i < n && e->nanswers < NI_DNS_ANSWERS_MAX; i++) {
             if (!dns_keep(it[i])) continue;
             ni_strlist *l = ni_arena_alloc(z->garena, sizeof *l);
-            if (!l || !(l->s = gdup(z, it[i]))) { z->st.dropped++; return; }
+            if (!l || !(l->s = gdup(z, it[i]))) { dropped(z); return; }
             if (e->answers_tail) e->answers_tail->next = l; else e->answers = l;
             e->answers_tail = l;
             e->nanswers++;

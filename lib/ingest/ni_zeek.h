@@ -18,8 +18,8 @@
  * become sessions of their own from their id fields (no counters).
  *
  * Bad input never stops the reader: rows with the wrong number of fields,
- * bad JSON, over-long lines, broken headers (the file is skipped) and
- * damaged compression are counted; the first is kept as a one-line message
+ * bad JSON, over-long lines, broken headers (the file is skipped), damaged
+ * compression and protocol rows beyond the join's bounds are counted; the first is kept as a one-line message
  * "<file>:<line>: <problem>" and reported by ni_zeek_next once every
  * session has been returned.  Values that do not parse (a masked time
  * stamp, a bad count) are counted in bad_values and read as unset. */
@@ -43,8 +43,8 @@ typedef struct ni_zeek_stats {
     uint64_t bad_values;    /* values that did not parse (read as unset) */
     uint64_t long_lines;    /* lines longer than NI_ZEEK_LINE_MAX (skipped) */
     uint64_t bad_files;     /* broken header, unreadable, damaged compression */
-    uint64_t dropped;       /* protocol rows beyond the join's memory bounds */
-    uint64_t problems;      /* bad_rows + long_lines + bad_files */
+    uint64_t dropped;       /* protocol rows beyond the join's memory bounds (one problem) */
+    uint64_t problems;      /* bad_rows + long_lines + bad_files, + 1 if any dropped */
 } ni_zeek_stats;
 
 /* True if path is a Zeek log (first line "#separator ..." or a JSON object
