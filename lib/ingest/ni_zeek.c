@@ -117,6 +117,7 @@ struct ni_zeek {
     ni_arena *sarena;
     ni_zeek_stats st;
     uint64_t bytes_total, bytes_done;   /* files finished, for progress */
+    size_t uids_max, bytes_max;         /* the join's bounds (NI_ZEEK_UIDS_MAX, NI_ZEEK_GROUP_BYTES_MAX) */
     char problem[NI_ERRMSG_MAX];
     bool reported;
 };
@@ -835,6 +836,8 @@ ni_zeek *ni_zeek_open(const char *path, ni_error *err)
         return NULL;
     }
     snprintf(z->path, sizeof z->path, "%s", path);
+    z->uids_max = NI_ZEEK_UIDS_MAX;
+    z->bytes_max = NI_ZEEK_GROUP_BYTES_MAX;
     log_reset(z->L);
     struct stat sb;
     if (stat(path, &sb)) {
@@ -895,6 +898,12 @@ void ni_zeek_close(ni_zeek *z)
 
 const ni_zeek_stats *ni_zeek_stats_get(const ni_zeek *z) { return &z->st; }
 
+void ni_zeek_set_bounds(ni_zeek *z, size_t uids, size_t bytes)
+{
+    if (uids && uids < NI_ZEEK_UIDS_MAX) z->uids_max = uids;
+    if (bytes && bytes < NI_ZEEK_GROUP_BYTES_MAX) z->bytes_max = bytes;
+}
+
 void ni_zeek_progress(const ni_zeek *z, uint64_t *done, uint64_t *total)
 {
     uint64_t cur = 0;
@@ -929,8 +938,8 @@ static bool log_open(ni_zeek *z, const zfile *f)
 /* Loads the protocol logs of files[g0..g1). */
 static bool group_load(ni_zeek *z)
 {
-    z->garena = ni_arena_new(NI_ZEEK_GROUP_BYTES_MAX);
-    z->ev = ni_map_new(NI_ZEEK_UIDS_MAX);
+    z->garena = ni_arena_new(z->bytes_max);
+    z->ev = ni_map_new(z->uids_max);
     if (!z->karena) z->karena = ni_arena_new(NI_ZEEK_KEPT_BYTES_MAX);
     if (!z->x509) z->x509 = ni_map_new(NI_ZEEK_KEPT_MAX);
     if (!z->sw) z->sw = ni_map_new(NI_ZEEK_KEPT_MAX);

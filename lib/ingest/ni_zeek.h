@@ -66,6 +66,10 @@ ni_zeek *ni_zeek_open(const char *path, ni_error *err);
 int ni_zeek_next(ni_zeek *z, ni_session *s, ni_error *err);
 
 const ni_zeek_stats *ni_zeek_stats_get(const ni_zeek *z);
+/* Tighter bounds for the join of each rotation interval: connections with
+ * protocol rows, and bytes of their evidence (0 or more than the limits in
+ * ni_limits.h: those limits).  Call before the first ni_zeek_next. */
+void ni_zeek_set_bounds(ni_zeek *z, size_t uids, size_t bytes);
 /* Bytes of the (compressed) log files read so far and their total, for
  * progress display. */
 void ni_zeek_progress(const ni_zeek *z, uint64_t *done, uint64_t *total);

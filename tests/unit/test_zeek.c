@@ -418,10 +418,44 @@ TEST(probe_and_open_errors)
     rm_tmp();
 }
 
+/* The join's bounds: rows beyond are dropped, counted, and reported once;
+ * the sessions are still all there. */
+TEST(join_bounds)
+{
+    mkdir_tmp();
+    put("http.log", "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\thost\n"
+        "1\tA\t10.0.0.1\t1\t10.0.0.2\t80\t1\ta.example\n"
+        "2\tB\t10.0.0.1\t2\t10.0.0.2\t80\t1\tb.example\n"
+        "3\tC\t10.0.0.1\t3\t10.0.0.2\t80\t1\tc.example\n"
+        "4\tA\t10.0.0.1\t1\t10.0.0.2\t80\t2\ta2.example\n");
+    static const struct { size_t uids, bytes; int sessions; uint64_t dropped; } rows[] = {
+        { 0, 0, 3, 0 },         /* the default bounds hold everything */
+        { 2, 0, 2, 1 },         /* two connections: C is dropped */
+        { 0, 64, 0, 4 },        /* 64 bytes: not even one connection's record */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_error err = {0};
+        ni_zeek *z = ni_zeek_open(dir, &err);
+        CHECK(z != NULL);
+        if (!z) continue;
+        ni_zeek_set_bounds(z, rows[i].uids, rows[i].bytes);
+        ni_session s;
+        int n = 0, r;
+        while ((r = ni_zeek_next(z, &s, &err)) > 0) n++;
+        CHECK_INT(n, rows[i].sessions);
+        CHECK_INT(ni_zeek_stats_get(z)->dropped, rows[i].dropped);
+        CHECK_INT(r, rows[i].dropped ? -1 : 0);
+        if (rows[i].dropped) CHECK(strstr(err.msg, "http.log:") && strstr(err.msg, "evidence dropped"));
+        ni_zeek_close(z);
+    }
+    rm_tmp();
+}
+
 int main(void)
 {
     static const ni_test_case cases[] = {
         T(tsv_join), T(tsv_custom_header), T(json_lines), T(rotation_order), T(bad_input), T(probe_and_open_errors),
+        T(join_bounds),
     };
     return ni_test_main("test_zeek", cases, sizeof cases / sizeof cases[0]);
 }
