@@ -77,6 +77,11 @@ static inline ni_cursor ni_cur_sub(ni_cursor *c, size_t n)
     return s;
 }
 
+/* The byte at offset i of the buffer, without moving the cursor; 0 past
+ * the end (never an overread).  For formats recognised by bytes at fixed
+ * places (magic numbers, opcodes), after a length check. */
+static inline uint8_t ni_cur_at(const ni_cursor *c, size_t i) { return i < c->len ? c->p[i] : 0; }
+
 /* A QUIC variable-length integer (RFC 9000 §16): the top two bits of the
  * first byte give the length (1, 2, 4 or 8 bytes).  0 and bad when short. */
 static inline uint64_t ni_cur_varint(ni_cursor *c)

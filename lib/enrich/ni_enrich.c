@@ -39,7 +39,6 @@ struct ni_enrich {
     ni_uav *uav;
     ni_map *vendors;        /* "kind\tname" → vendor (strdup'd) */
     ni_map *ndpi;           /* nDPI name → ndpi_vpn */
-    ni_map *country_nets;   /* "CC" → net list, for the synthetic world */
     ni_prefix_set *special; /* special-purpose blocks: never geolocated */
     ni_map *cert_orgs;      /* lower-cased certificate O= → provider */
     ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
@@ -175,13 +174,12 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     }
     en->vendors = ni_map_new(100000);
     en->ndpi = ni_map_new(10000);
-    en->country_nets = ni_map_new(1000);
     en->cat = ni_catalog_new();
     en->dates = ni_dates_new();
     en->special = ni_prefix_new();
     en->cert_orgs = ni_map_new(10000);
     en->ua_cache = ni_map_new(NI_UA_CACHE);
-    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
+    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->vendors || !en->ndpi || !en->cat || !en->dates) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
@@ -206,12 +204,6 @@ fail:
     return NULL;
 }
 
-static void free_nets(void *v)
-{
-    ni_prefix_set *ps = v;
-    ni_prefix_free(ps);
-}
-
 void ni_enrich_free(ni_enrich *en)
 {
     if (!en) return;
@@ -225,7 +217,6 @@ void ni_enrich_free(ni_enrich *en)
     ni_uav_free(en->uav);
     ni_map_free(en->vendors, free);
     ni_map_free(en->ndpi, free_ndpi);
-    ni_map_free(en->country_nets, free_nets);
     ni_prefix_free(en->special);
     ni_map_free(en->cert_orgs, free);
     ni_map_free(en->ua_cache, ua_fields_free);
@@ -236,11 +227,6 @@ ni_ua *ni_enrich_ua_parser(ni_enrich *en) { return en->ua; }
 const ni_uav *ni_enrich_ua_verdicts(ni_enrich *en) { return en->uav; }
 
 /* ---- pieces ------------------------------------------------------------- */
-static const char *dup(ni_session *s, const char *v)
-{
-    return v && s->arena ? ni_arena_strdup(s->arena, v) : NULL;
-}
-
 /* The UA fields of a session, as decided once per distinct UA and hints. */
 enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF__N };
 typedef struct ua_fields { char *f[UF__N]; bool reduced; } ua_fields;
@@ -303,15 +289,15 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     if (!ua || !en->ua || !en->uav) return;
     const ua_fields *u = ua_decide(en, ua, platform, platform_version, model);
     if (!u) return;
-    s->ua_browser = dup(s, u->f[UF_BROWSER]);
-    s->ua_browser_version = dup(s, u->f[UF_BVER]);
-    s->ua_os = dup(s, u->f[UF_OS]);
-    s->ua_os_version = dup(s, u->f[UF_OSVER]);
-    s->ua_maker = dup(s, u->f[UF_MAKER]);
-    s->ua_model = dup(s, u->f[UF_MODEL]);
-    s->ua_form_factor = dup(s, u->f[UF_FORM]);
+    s->ua_browser = ni_arena_strdup(s->arena, u->f[UF_BROWSER]);
+    s->ua_browser_version = ni_arena_strdup(s->arena, u->f[UF_BVER]);
+    s->ua_os = ni_arena_strdup(s->arena, u->f[UF_OS]);
+    s->ua_os_version = ni_arena_strdup(s->arena, u->f[UF_OSVER]);
+    s->ua_maker = ni_arena_strdup(s->arena, u->f[UF_MAKER]);
+    s->ua_model = ni_arena_strdup(s->arena, u->f[UF_MODEL]);
+    s->ua_form_factor = ni_arena_strdup(s->arena, u->f[UF_FORM]);
     s->ua_kind = ni_ua_kind_parse(u->f[UF_KIND]);
-    s->windows_version = dup(s, u->f[UF_WIN]);
+    s->windows_version = ni_arena_strdup(s->arena, u->f[UF_WIN]);
     s->ua_reduced = u->reduced;
 }
 
@@ -324,7 +310,7 @@ static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **c
         ni_geo_result r;
         if (ni_geo_lookup(en->geo, a, &r, NULL) == NI_OK && r.found && r.country[0]) {
             const ni_country_info *ci = ni_countries_get(en->countries, r.country);
-            *cc = ci ? ci->alpha2 : dup(s, r.country);
+            *cc = ci ? ci->alpha2 : ni_arena_strdup(s->arena, r.country);
             *cont = ci ? ci->continent : NULL;
         }
     }
@@ -420,7 +406,7 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     if (vpn) {
         s->vpn_provider = vpn->name;
         if (s->vpn_protocol) s->vpn_evidence = NI_EVIDENCE_TUNNEL;
-        else if (vpn_ev == NI_EVIDENCE_IP || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
+        else if (vpn_ev == NI_EVIDENCE_IP || vpn->kind == NI_VPN_KIND_SERVER) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
         else s->vpn_evidence = NI_EVIDENCE_SITE;
     } else if (cert_provider) {
         s->vpn_provider = cert_provider;
@@ -500,52 +486,10 @@ bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out)
     if (e) { out->service = e->name; out->category = e->category; out->service_evidence = NI_EVIDENCE_SNI; }
     if (v) {
         out->vpn_provider = v->name;
-        out->vpn_evidence = v->kind && !strcmp(v->kind, "server") ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
+        out->vpn_evidence = v->kind == NI_VPN_KIND_SERVER ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
         if (!e) { out->service = v->name; out->category = "vpn"; }
     }
     return true;
-}
-
-/* ---- country addresses for the synthetic world ------------------------------ */
-static ni_err add_net(void *ud, const ni_addr *addr, unsigned len)
-{
-    ni_prefix_set *ps = ud;
-    if (addr->family != 4 || len > 28) return NI_OK;
-    return ni_prefix_add_upto(ps, addr, len, 4096);   /* a full sample is enough; out of memory is not */
-}
-
-typedef struct pick_ctx { uint64_t want, i; ni_addr found; unsigned len; } pick_ctx;
-static void pick_fn(void *ud, const ni_addr *addr, unsigned len, void *value)
-{
-    (void)value;
-    pick_ctx *p = ud;
-    if (p->i++ == p->want) { p->found = *addr; p->len = len; }
-}
-
-ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr *out)
-{
-    if (!en->geo) return NI_ERR_NOTFOUND;
-    ni_prefix_set *ps = ni_map_get(en->country_nets, cc);
-    if (!ps) {
-        ps = ni_prefix_new();
-        if (!ps) return NI_ERR_NOMEM;
-        if (ni_geo_country_prefixes(en->geo, cc, add_net, ps, NULL) == NI_ERR_NOMEM) {
-            ni_prefix_free(ps);
-            return NI_ERR_NOMEM;
-        }
-        if (ni_map_put(en->country_nets, cc, ps)) { ni_prefix_free(ps); return NI_ERR_NOMEM; }
-    }
-    size_t n = ni_prefix_count(ps);
-    if (!n) return NI_ERR_NOTFOUND;
-    pick_ctx p = { r % n, 0, {0}, 0 };
-    ni_prefix_walk(ps, pick_fn, &p);
-    /* a host inside the network: network + 1 + (r / n) within the block */
-    uint32_t v = (uint32_t)p.found.b[0] << 24 | (uint32_t)p.found.b[1] << 16 | (uint32_t)p.found.b[2] << 8 | p.found.b[3];
-    uint32_t size = p.len >= 32 ? 1 : (uint32_t)1 << (32 - p.len);
-    v += size > 2 ? 1 + (uint32_t)((r / n) % (size - 2)) : 0;
-    *out = p.found;
-    out->b[0] = (uint8_t)(v >> 24); out->b[1] = (uint8_t)(v >> 16); out->b[2] = (uint8_t)(v >> 8); out->b[3] = (uint8_t)v;
-    return NI_OK;
 }
 
 /* ---- networks of a country or an AS (target resolution) ------------------------ */

@@ -67,9 +67,6 @@ struct ni_uav;
 struct ni_ua *ni_enrich_ua_parser(ni_enrich *en);
 const struct ni_uav *ni_enrich_ua_verdicts(ni_enrich *en);
 
-/* Country → a public address that the loaded GeoIP database places there
- * (r picks among them); for the synthetic world.  NI_ERR_NOTFOUND if none. */
-ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr *out);
 
 /* The networks of `country:CC` (the GeoIP database's networks of CC) or
  * `asn:N` (the ASN data's ranges of AS N as CIDR prefixes), each handed to

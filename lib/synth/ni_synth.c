@@ -8,6 +8,9 @@
 #include "core/ni_kinds.h"
 #include "synth/ni_pktgen.h"
 #include "analyze/ni_tz.h"
+#include "enrich/ni_enrich.h"
+#include "core/ni_map.h"
+#include "core/ni_prefix.h"
 #include "core/ni_arena.h"
 #include "core/ni_buf.h"
 #include "core/ni_limits.h"
@@ -559,4 +562,69 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
     ni_tz_free(g.tz);
     if (sum) *sum = g.sum;
     return rc;
+}
+
+/* ---- country addresses (see ni_synth.h) ------------------------------------- */
+struct ni_synth_geo {
+    struct ni_enrich *en;
+    ni_map *nets;                   /* "CC" → ni_prefix_set sample */
+};
+
+ni_synth_geo *ni_synth_geo_new(struct ni_enrich *en)
+{
+    ni_synth_geo *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->en = en;
+    if (!(g->nets = ni_map_new(1000))) { free(g); return NULL; }
+    return g;
+}
+
+static void free_nets(void *v) { ni_prefix_free(v); }
+
+void ni_synth_geo_free(ni_synth_geo *g)
+{
+    if (!g) return;
+    ni_map_free(g->nets, free_nets);
+    free(g);
+}
+
+static ni_err add_net(void *ud, const ni_addr *addr, unsigned len)
+{
+    if (addr->family != 4 || len > 28) return NI_OK;
+    return ni_prefix_add_upto(ud, addr, len, 4096);   /* a full sample is enough; out of memory is not */
+}
+
+typedef struct pick_ctx { uint64_t want, i; ni_addr found; unsigned len; } pick_ctx;
+static void pick_fn(void *ud, const ni_addr *addr, unsigned len, void *value)
+{
+    (void)value;
+    pick_ctx *p = ud;
+    if (p->i++ == p->want) { p->found = *addr; p->len = len; }
+}
+
+ni_err ni_synth_geo_addr(void *ud, const char *cc, uint64_t r, ni_addr *out)
+{
+    ni_synth_geo *g = ud;
+    ni_prefix_set *ps = ni_map_get(g->nets, cc);
+    if (!ps) {
+        ps = ni_prefix_new();
+        if (!ps) return NI_ERR_NOMEM;
+        /* none (or no GeoIP database) leaves the sample empty */
+        if (ni_enrich_networks(g->en, "country", cc, add_net, ps, NULL) == NI_ERR_NOMEM) {
+            ni_prefix_free(ps);
+            return NI_ERR_NOMEM;
+        }
+        if (ni_map_put(g->nets, cc, ps)) { ni_prefix_free(ps); return NI_ERR_NOMEM; }
+    }
+    size_t n = ni_prefix_count(ps);
+    if (!n) return NI_ERR_NOTFOUND;
+    pick_ctx p = { r % n, 0, {0}, 0 };
+    ni_prefix_walk(ps, pick_fn, &p);
+    /* a host inside the network: network + 1 + (r / n) within the block */
+    uint32_t v = (uint32_t)p.found.b[0] << 24 | (uint32_t)p.found.b[1] << 16 | (uint32_t)p.found.b[2] << 8 | p.found.b[3];
+    uint32_t size = p.len >= 32 ? 1 : (uint32_t)1 << (32 - p.len);
+    v += size > 2 ? 1 + (uint32_t)((r / n) % (size - 2)) : 0;
+    *out = p.found;
+    out->b[0] = (uint8_t)(v >> 24); out->b[1] = (uint8_t)(v >> 16); out->b[2] = (uint8_t)(v >> 8); out->b[3] = (uint8_t)v;
+    return NI_OK;
 }
