@@ -136,6 +136,13 @@ static void problem(ni_zeek *z, const zlog *L, const char *fmt, ...)
     else snprintf(z->problem, sizeof z->problem, "%.240s: %s", L ? L->path : z->path, what);
 }
 
+static int hexval(uint8_t h)
+{
+    if (h >= '0' && h <= '9') return h - '0';
+    h |= 0x20;
+    return h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1;
+}
+
 /* \xNN escapes decoded in place (the result is never longer). */
 static void unescape(char *s)
 {
@@ -145,10 +152,8 @@ static void unescape(char *s)
     size_t w = 0;
     while (ni_cur_left(&c)) {
         uint8_t b = ni_cur_u8(&c);
-        if (b == '\\' && ni_cur_has(&c, 3) && ni_cur_ptr(&c)[0] == 'x') {
-            const uint8_t *h = ni_cur_ptr(&c) + 1;
-            int hi = h[0] >= '0' && h[0] <= '9' ? h[0] - '0' : (h[0] | 0x20) >= 'a' && (h[0] | 0x20) <= 'f' ? (h[0] | 0x20) - 'a' + 10 : -1;
-            int lo = h[1] >= '0' && h[1] <= '9' ? h[1] - '0' : (h[1] | 0x20) >= 'a' && (h[1] | 0x20) <= 'f' ? (h[1] | 0x20) - 'a' + 10 : -1;
+        if (b == '\\' && ni_cur_at(&c, c.off) == 'x') {
+            int hi = hexval(ni_cur_at(&c, c.off + 1)), lo = hexval(ni_cur_at(&c, c.off + 2));
             if (hi >= 0 && lo >= 0) {
                 ni_cur_skip(&c, 3);
                 b = (uint8_t)(hi * 16 + lo);
