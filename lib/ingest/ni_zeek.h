@@ -19,9 +19,9 @@
  *
  * Bad input never stops the reader: rows with the wrong number of fields,
  * bad JSON, over-long lines, broken headers (the file is skipped), damaged
- * compression and protocol rows beyond the join's bounds are counted; the first is kept as a one-line message
- * "<file>:<line>: <problem>" and reported by ni_zeek_next once every
- * session has been returned.  Values that do not parse (a masked time
+ * compression and protocol rows beyond the join's bounds are counted; the
+ * first is kept as a one-line message "<file>:<line>: <problem>" and
+ * reported by ni_zeek_next once every session has been returned.  Values that do not parse (a masked time
  * stamp, a bad count) are counted in bad_values and read as unset. */
 #ifndef NI_ZEEK_H
 #define NI_ZEEK_H
