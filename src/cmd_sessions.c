@@ -33,6 +33,7 @@ static const char usage_text[] =
     "Reads pcap/pcapng captures (also .gz/.zst; '-' = standard input) and writes\n"
     "one record per session (bidirectional flow) as it ends, with its evidence\n"
     "(HTTP, TLS, DNS) and enrichment (GeoIP, ASN, User-Agent, service, VPN).\n"
+    "Zeek's logs (a log file or a directory of logs) are read too (docs/zeek.md).\n"
     "\n"
     "options:\n"
     "  --target SPEC       the target space, repeatable: CIDRs (comma-separated),\n"

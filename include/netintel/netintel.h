@@ -198,6 +198,8 @@ typedef struct ni_session {
     ni_evidence vpn_evidence;           /* tunnel, endpoint or site */
     const char *ndpi_protocol;
 
+    const char *source;                 /* "zeek": read from sensor logs; NULL: from packets */
+
     ni_arena *arena;                    /* owns the strings above */
 } ni_session;
 

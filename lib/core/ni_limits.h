@@ -50,6 +50,16 @@
 #define NI_TARGET_PREFIXES_MAX    1000000u
 #define NI_LINE_MAX               65536u        /* one line of a data file */
 
+/* Zeek logs (lib/ingest/ni_zeek) */
+#define NI_ZEEK_LINE_MAX          (256u * 1024) /* one log line (longer lines are skipped, counted) */
+#define NI_ZEEK_FIELDS_MAX        512u          /* columns of one log */
+#define NI_ZEEK_ITEMS_MAX         1024u         /* set/vector items read from one row */
+#define NI_ZEEK_FILES_MAX         65536u        /* log files of one directory input */
+#define NI_ZEEK_UIDS_MAX          4000000u      /* connections with protocol rows held for the join */
+#define NI_ZEEK_GROUP_BYTES_MAX   (512u * 1024 * 1024) /* protocol evidence held for one rotation interval */
+#define NI_ZEEK_KEPT_MAX          1000000u      /* certificates, and browsers per host, kept across intervals */
+#define NI_ZEEK_KEPT_BYTES_MAX    (128u * 1024 * 1024) /* their strings */
+
 /* Catalogues (data/<name>.tsv) */
 #define NI_CATALOG_ROWS_MAX       1000000u      /* rows of one catalogue */
 #define NI_CATALOG_BYTES_MAX      (64u * 1024 * 1024) /* strings and entries of one catalogue */

@@ -1,6 +1,7 @@
 /* ni_input.c — the source table and the interface over it (see ni_input.h). */
 #include "ingest/ni_input.h"
 #include "ingest/ni_stored.h"
+#include "ingest/ni_zeek.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +56,46 @@ static void sto_close(void *src)
     free(x);
 }
 
+/* ---- Zeek logs (ni_zeek): a log file or a directory of logs ------------------- */
+typedef struct zeek_src {
+    ni_zeek *z;
+    ni_session s;
+} zeek_src;
+
+static void *zeek_open(const char *path, ni_error *err)
+{
+    zeek_src *x = calloc(1, sizeof *x);
+    if (!x) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    if (!(x->z = ni_zeek_open(path, err))) { free(x); return NULL; }
+    return x;
+}
+
+static int zeek_next(void *src, ni_item *it, ni_error *err)
+{
+    zeek_src *x = src;
+    it->kind = NI_ITEM_SESSION;
+    it->session = &x->s;
+    return ni_zeek_next(x->z, &x->s, err);
+}
+
+static void zeek_stats(const void *src, ni_input_progress *st)
+{
+    const zeek_src *x = src;
+    ni_zeek_progress(x->z, &st->done, &st->total);
+}
+
+static void zeek_close(void *src)
+{
+    zeek_src *x = src;
+    if (!x) return;
+    ni_zeek_close(x->z);
+    free(x);
+}
+
 /* ---- the table ---------------------------------------------------------------- */
 static const ni_source_ops sources[] = {
+    /* Zeek's JSON logs start with '{' too: before stored sessions */
+    { "zeek", ni_zeek_probe, zeek_open, zeek_next, zeek_stats, zeek_close, NULL },
     { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL },
     { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path },   /* the fallback: last */
 };

@@ -329,6 +329,7 @@ static void session_fields(emitter *e, const ni_session *s)
             e_uint(e, "server_asn", s->server_asn, s->server_asn != 0);
         }
     }
+    e_str(e, "source", s->source);     /* absent for packet captures */
 }
 
 static void session_json(ni_buf *b, const ni_session *s)
