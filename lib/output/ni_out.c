@@ -81,6 +81,7 @@ static const strfield enrich_str[] = {
     SF(ua_maker), SF(ua_model), SF(ua_form_factor), SF(ua_kind), SF(windows_version),
     SF(service), SF(category), SF(service_evidence),
     SF(vpn_provider), SF(vpn_protocol), SF(vpn_evidence), SF(ndpi_protocol),
+    SF(ua_os_detail), SF(ua_device_source),
 };
 static const char *field_str(const ni_session *s, const strfield *f)
 {
@@ -184,6 +185,7 @@ static const char *const csv_cols[] = {
     "ua_browser", "ua_browser_version", "ua_os", "ua_os_version", "ua_maker", "ua_model",
     "ua_form_factor", "ua_kind", "windows_version", "service", "category", "service_evidence",
     "vpn_provider", "vpn_protocol", "vpn_evidence", "ndpi_protocol",
+    "ua_os_detail", "ua_device_source",
 };
 
 typedef struct csvrow { ni_buf *b; int n; } csvrow;
