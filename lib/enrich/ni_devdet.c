@@ -6,9 +6,13 @@
  *
  * Cost: brand regexes (about 2,300) are JIT-compiled at load; model
  * regexes (about 15,500) are compiled without JIT, as each runs only after
- * its brand matched.  The caller (ni_uaverdict) consults the database only
- * for User-Agents where uap-core gives no real device, once per distinct
- * User-Agent (the enrichment caches verdicts). */
+ * its brand matched.  Brand and vendor patterns go through ni_ua's literal
+ * prefilter (each pattern's required literals, one Aho-Corasick pass over
+ * the lower-cased User-Agent): only brands one of whose literals occurs are
+ * tried, in order, so results are those of trying them all.  The caller
+ * (ni_uaverdict) consults the database only for User-Agents where uap-core
+ * gives no real device, once per distinct User-Agent (the enrichment caches
+ * verdicts). */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "enrich/ni_devdet.h"
 
@@ -24,6 +28,7 @@
 #include "core/ni_cursor.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
+#include "enrich/ni_ua.h"
 
 #define DD_FILE_MAX (16u * 1024 * 1024)   /* one .js data file */
 #define DD_PATTERN_MAX 65536u             /* one wrapped pattern */
@@ -37,6 +42,7 @@ typedef struct dd_model {
 typedef struct dd_brand {
     const char *name;                       /* "" for "Unknown" */
     pcre2_code *re;
+    uint32_t pf;                            /* its rule in the literal prefilter */
     const char *type, *model;
     dd_model *models; size_t nmodels;
 } dd_brand;
@@ -62,7 +68,7 @@ static const struct { const char *file; int gate; } list_files[] = {
 };
 #define NLISTS (sizeof list_files / sizeof list_files[0])
 
-typedef struct dd_vendor { const char *name; pcre2_code **re; size_t n; } dd_vendor;
+typedef struct dd_vendor { const char *name; pcre2_code **re; uint32_t *pf; size_t n; } dd_vendor;
 
 /* Fixed fragments (parser/helper.js and the gated parsers). */
 enum { FR_HBBTV, FR_SHELLTV, FR_FBMD, FR_DESKTOP, FR_DESKTOP_EXCL, FR_CH_ANDROID, FR_TELEGRAM,
@@ -86,6 +92,9 @@ struct ni_devdet {
     pcre2_code *frag[FR__N];
     ni_map *info;            /* "brand\tmodel" lower-case → "2016", "2018-05" or "->alias" */
     size_t nbrands, nmodels;
+    /* the literal prefilter (ni_ua's analysis) over brand and vendor patterns */
+    ni_ua_db *pf;
+    const char **pats; size_t npats, apats;   /* while loading */
 };
 
 /* ---------------------------------------------------------------- loading */
@@ -224,6 +233,29 @@ static pcre2_code *compile(const char *pat, bool base, bool jit, const char *pat
     return re;
 }
 
+/* Records pattern P (after "++" → "+") for the prefilter; its rule number in *id. */
+static ni_err add_pattern(ni_devdet *d, const char *pat, uint32_t *id)
+{
+    size_t n = strlen(pat);
+    char *p = ni_arena_alloc(d->arena, n + 1);
+    if (!p) return NI_ERR_NOMEM;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[o++] = pat[i];
+        if (pat[i] == '+' && i + 1 < n && pat[i + 1] == '+') i++;
+    }
+    p[o] = 0;
+    if (d->npats == d->apats) {
+        size_t na = d->apats ? d->apats * 2 : 4096;
+        const char **np = realloc(d->pats, na * sizeof *np);
+        if (!np) return NI_ERR_NOMEM;
+        d->pats = np; d->apats = na;
+    }
+    *id = (uint32_t)d->npats;
+    d->pats[d->npats++] = p;
+    return NI_OK;
+}
+
 static const char *str_member(ni_arena *a, json_t *o, const char *k, bool *bad)
 {
     json_t *v = json_object_get(o, k);
@@ -266,6 +298,7 @@ static ni_err load_list(ni_devdet *d, const char *dir, size_t li, ni_error *err)
         if (!B->name || bad) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': bad member", path, keys[i].key); goto out; }
         if (!(B->re = compile(re, true, true, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
         L->nbrands++;
+        if (add_pattern(d, re, &B->pf)) { rc = nomem(err, path); goto out; }
         json_t *models = json_object_get(b, "models");
         if (!models) continue;
         if (!json_is_array(models)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': models is not a list", path, keys[i].key); goto out; }
@@ -309,7 +342,8 @@ static ni_err load_vendors(ni_devdet *d, const char *dir, ni_error *err)
         if (!json_is_array(arr)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: '%s' is not a list", path, keys[i].key); goto out; }
         V->name = ni_arena_strdup(d->arena, keys[i].key);
         V->re = calloc(json_array_size(arr) + 1, sizeof *V->re);
-        if (!V->name || !V->re) { rc = nomem(err, path); goto out; }
+        V->pf = calloc(json_array_size(arr) + 1, sizeof *V->pf);
+        if (!V->name || !V->re || !V->pf) { rc = nomem(err, path); goto out; }
         d->nvendors++;
         size_t k; json_t *p;
         json_array_foreach(arr, k, p) {
@@ -319,6 +353,7 @@ static ni_err load_vendors(ni_devdet *d, const char *dir, ni_error *err)
                 rc = ni_error_set(err, NI_ERR_DATA, "%s: '%s'[%zu] too long", path, keys[i].key, k); goto out;
             }
             if (!(V->re[V->n] = compile(pat, true, false, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+            if (add_pattern(d, pat, &V->pf[V->n])) { rc = nomem(err, path); goto out; }
             V->n++;
         }
     }
@@ -388,6 +423,8 @@ ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
     for (size_t i = 0; i < NLISTS; i++)
         if (load_list(d, dir, i, err)) goto fail;
     if (load_vendors(d, dir, err) || load_info(d, dir, err)) goto fail;
+    if (!(d->pf = ni_ua_prefilter_build(d->pats, d->npats, err))) goto fail;
+    free(d->pats); d->pats = NULL;
     return d;
 fail:
     ni_devdet_free(d);
@@ -409,24 +446,34 @@ void ni_devdet_free(ni_devdet *d)
     for (size_t i = 0; i < d->nvendors; i++) {
         for (size_t k = 0; k < d->vendors[i].n; k++) pcre2_code_free(d->vendors[i].re[k]);
         free(d->vendors[i].re);
+        free(d->vendors[i].pf);
     }
     free(d->vendors);
     for (int i = 0; i < FR__N; i++) pcre2_code_free(d->frag[i]);
     ni_map_free(d->info, NULL);
+    ni_ua_db_free(d->pf);
+    free(d->pats);
     ni_arena_free(d->arena);
     free(d);
 }
 
 size_t ni_devdet_brands(const ni_devdet *d) { return d ? d->nbrands : 0; }
 size_t ni_devdet_models(const ni_devdet *d) { return d ? d->nmodels : 0; }
+size_t ni_devdet_unfiltered(const ni_devdet *d) { return d && d->pf ? ni_ua_db_unfiltered(d->pf, 0) : 0; }
 
 /* ---------------------------------------------------------------- matching */
 
 typedef struct mctx {
     const char *s; size_t n;
+    const uint64_t *cand;        /* prefilter candidates of s, NULL = try all */
     pcre2_match_data *md;
     pcre2_match_context *mc;
 } mctx;
+
+static bool maybe(const mctx *m, uint32_t id)
+{
+    return !m->cand || (m->cand[id / 64] >> (id % 64)) & 1;
+}
 
 static bool match(mctx *m, const pcre2_code *re)
 {
@@ -489,7 +536,7 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
     memset(out, 0, sizeof *out);
     const dd_brand *hit = NULL;
     for (size_t i = 0; i < L->nbrands && !hit; i++)
-        if (match(m, L->brands[i].re)) hit = &L->brands[i];
+        if (maybe(m, L->brands[i].pf) && match(m, L->brands[i].re)) hit = &L->brands[i];
     if (hit) {
         const char *type = hit->type, *brand = hit->name;
         if (hit->nmodels) {
@@ -528,6 +575,12 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
 bool ni_devdet_parse(const ni_devdet *d, const char *ua, size_t len, const char *hint_model,
                      const char *hint_platform_version, ni_devdet_result *out)
 {
+    return ni_devdet_parse_ex(d, ua, len, hint_model, hint_platform_version, true, out);
+}
+
+bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const char *hint_model,
+                        const char *hint_platform_version, bool prefilter, ni_devdet_result *out)
+{
     memset(out, 0, sizeof *out);
     if (!d || !ua) return false;
     if (len > NI_UA_LEN_MAX) len = NI_UA_LEN_MAX;
@@ -537,6 +590,7 @@ bool ni_devdet_parse(const ni_devdet *d, const char *ua, size_t len, const char 
     m.mc = pcre2_match_context_create(NULL);
     char *restored = NULL;
     bool found = false;
+    ni_ua *pf = NULL;
     if (!m.md || !m.mc) goto done;
     pcre2_set_match_limit(m.mc, NI_UA_MATCH_LIMIT);
 
@@ -575,6 +629,7 @@ bool ni_devdet_parse(const ni_devdet *d, const char *ua, size_t len, const char 
         if (ch_form) goto done;                                 /* no model to find */
         if (match(&m, d->frag[FR_DESKTOP]) && !match(&m, d->frag[FR_DESKTOP_EXCL])) goto done;
     }
+    if (prefilter && (pf = ni_ua_new(d->pf, 0, NULL)) != NULL) m.cand = ni_ua_candidates(pf, m.s, m.n);
     for (size_t i = 0; i < NLISTS; i++) {
         const dd_list *L = &d->lists[i];
         if (L->gate == GATE_HBBTV && !match(&m, d->frag[FR_HBBTV])) continue;
@@ -585,11 +640,12 @@ bool ni_devdet_parse(const ni_devdet *d, const char *ua, size_t len, const char 
     if (!out->brand[0]) {
         for (size_t i = 0; i < d->nvendors && !out->brand[0]; i++)
             for (size_t k = 0; k < d->vendors[i].n; k++)
-                if (match(&m, d->vendors[i].re[k])) { copy(out->brand, sizeof out->brand, d->vendors[i].name, strlen(d->vendors[i].name)); break; }
+                if (maybe(&m, d->vendors[i].pf[k]) && match(&m, d->vendors[i].re[k])) { copy(out->brand, sizeof out->brand, d->vendors[i].name, strlen(d->vendors[i].name)); break; }
     }
     if (!out->model[0] && hint_model) copy(out->model, sizeof out->model, hint_model, strlen(hint_model));
     found = out->brand[0] || out->model[0];
 done:
+    ni_ua_free(pf);
     free(restored);
     pcre2_match_data_free(m.md);
     pcre2_match_context_free(m.mc);

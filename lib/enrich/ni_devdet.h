@@ -68,6 +68,13 @@ size_t ni_devdet_models(const ni_devdet *d);
 bool ni_devdet_parse(const ni_devdet *d, const char *ua, size_t len, const char *hint_model,
                      const char *hint_platform_version, ni_devdet_result *out);
 
+/* The same, with the literal prefilter on or off (results are identical;
+ * off is for checking that). */
+bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const char *hint_model,
+                        const char *hint_platform_version, bool prefilter, ni_devdet_result *out);
+/* Brand and vendor patterns without a literal the prefilter can use. */
+size_t ni_devdet_unfiltered(const ni_devdet *d);
+
 /* The release of a device from device-info/device.js (brand and model as
  * ni_devdet_parse gives them, or a model code it lists as an alias): "2016"
  * or "2018-05", or NULL when unknown.  Owned by d. */
