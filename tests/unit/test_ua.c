@@ -445,6 +445,68 @@ TEST(devices_os_windows)
     ni_uav_free(v);
 }
 
+/* Every ua-makers.tsv source is checked: "(e.g. CODE)" — a User-Agent that
+ * names CODE gets the row's maker; "uap-core 0.18.0 regexes.yaml
+ * brand_replacement 'X'" — regexes.yaml has that replacement. */
+TEST(maker_sources)
+{
+    ni_ua_db *db = real_db();
+    ni_error err = { 0 };
+    ni_uav *v = ni_uav_load(data_dir(), &err);
+    ni_ua *u = db ? ni_ua_new(db, 64, &err) : NULL;
+    CHECK(u != NULL && v != NULL);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ua-makers.tsv", data_dir());
+    FILE *f = fopen(path, "r");
+    snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", data_dir());
+    FILE *y = fopen(path, "r");
+    CHECK(f != NULL && y != NULL);
+    static char yaml[1 << 20];
+    size_t yn = y ? fread(yaml, 1, sizeof yaml - 1, y) : 0;
+    yaml[yn] = 0;
+    if (y) fclose(y);
+    char line[4096];
+    int examples = 0, replacements = 0;
+    while (u && v && f && fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || !strncmp(line, "maker\t", 6)) continue;
+        line[strcspn(line, "\n")] = 0;
+        char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        CHECK(t2 != NULL);
+        if (!t2) continue;
+        *t1 = 0;
+        const char *src = t2 + 1;
+        ni_t_current = src;
+        const char *eg = strstr(src, "(e.g. ");
+        if (eg) {
+            char code[128];
+            size_t n = strcspn(eg + 6, ")");
+            snprintf(code, sizeof code, "%.*s", (int)n, eg + 6);
+            char ua[512];
+            snprintf(ua, sizeof ua, "Mozilla/5.0 (Linux; Android 12; %s Build/SP1A) AppleWebKit/537.36 "
+                     "(KHTML, like Gecko) Chrome/110.0.5481.153 Mobile Safari/537.36", code);
+            ni_uav_verdict vd;
+            ni_uav_parse(v, u, ua, strlen(ua), NULL, &vd);
+            CHECK_STR(vd.maker, line);
+            examples++;
+        }
+        const char *br = strstr(src, "brand_replacement '");
+        if (br) {
+            char want[160];
+            size_t n = strcspn(br + 19, "'");
+            snprintf(want, sizeof want, "brand_replacement: '%.*s'", (int)n, br + 19);
+            CHECK(strstr(yaml, want) != NULL);
+            replacements++;
+        }
+    }
+    ni_t_current = "maker_sources";
+    if (f) fclose(f);
+    CHECK(examples >= 15);
+    CHECK(replacements >= 20);
+    ni_ua_free(u);
+    ni_ua_db_free(db);
+    ni_uav_free(v);
+}
+
 TEST(verdict_table_errors)
 {
     char dir[] = "/tmp/test_uav_XXXXXX";
@@ -464,4 +526,4 @@ TEST(verdict_table_errors)
 }
 
 RUN(T(spec_groups_and_replacements), T(prefilter_equivalence), T(load_errors),
-    T(real_rules_and_cache), T(verdicts), T(devices_os_windows), T(verdict_table_errors))
+    T(real_rules_and_cache), T(verdicts), T(devices_os_windows), T(maker_sources), T(verdict_table_errors))
