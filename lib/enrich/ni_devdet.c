@@ -602,7 +602,7 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
         size_t cap = len + strlen(hint_model) + 64;
         if (!(restored = malloc(cap))) goto done;
         size_t o = 0;
-        const char *k = ch_form ? strstr(ua, "Android ") : NULL;
+        const char *k = ch_form ? memmem(ua, len, "Android ", 8) : NULL;   /* ua need not end in NUL */
         if (k && (size_t)(k - ua) < len) {
             const char *p = k + 8, *end = ua + len;
             while (p < end && ((*p >= '0' && *p <= '9') || *p == '.')) p++;
