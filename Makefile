@@ -128,6 +128,9 @@ fuzz:
 # npm data in data/ext only the files netintel reads (with their package.json
 # for `netintel --version`, and their licences).
 EXT_FILES := uap-core/regexes.yaml uap-core/package.json uap-core/LICENSE \
+  $(addprefix node-device-detector/,package.json README.md regexes/vendorfragments.js regexes/device-info/device.js \
+    $(addprefix regexes/device/,televisions.js shell_tv.js notebooks.js consoles.js car_browsers.js cameras.js \
+      portable_media_player.js mobiles.js)) \
   @mdn/browser-compat-data/data.json @mdn/browser-compat-data/package.json @mdn/browser-compat-data/LICENSE \
   @ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb \
   @ip-location-db/geo-whois-asn-country-mmdb/package.json @ip-location-db/geo-whois-asn-country-mmdb/NRO_LICENSE \

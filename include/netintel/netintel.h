@@ -190,6 +190,8 @@ typedef struct ni_session {
     const char *ua_maker, *ua_model, *ua_form_factor;
     ni_ua_kind ua_kind;
     const char *windows_version;
+    const char *ua_os_detail;           /* Linux: the distribution ("Ubuntu 22.04") */
+    const char *ua_device_source;       /* which database named the device: "uap-core", "device-detector" */
     bool ua_reduced;                    /* a reduced UA: its OS version and model are placeholders */
     const char *service, *category;
     ni_evidence service_evidence;       /* sni, http_host, dns_name or ip */

@@ -32,7 +32,8 @@ struct ni_dates {
     ni_map *dev_exact;    /* lower-case model → ni_device_info */
     ni_map *dev_prefix;   /* lower-case prefix (pattern without '*') → ni_device_info */
     ni_map *os;           /* "family\tversion" lower-case family → ni_os_info */
-    size_t n_rel, n_dev, n_os;
+    ni_map *final;        /* "browser\tos\tversion" lower-case → ni_final_build */
+    size_t n_rel, n_dev, n_os, n_final;
     char fam_path[256];   /* browsers.tsv, for cross-check messages */
 };
 
@@ -47,7 +48,8 @@ ni_dates *ni_dates_new(void)
     d->dev_exact = ni_map_new(NI_CATALOG_ROWS_MAX);
     d->dev_prefix = ni_map_new(NI_CATALOG_ROWS_MAX);
     d->os = ni_map_new(NI_CATALOG_ROWS_MAX);
-    if (!d->arena || !d->fam || !d->rel || !d->bcd_keys || !d->dev_exact || !d->dev_prefix || !d->os) {
+    d->final = ni_map_new(NI_CATALOG_ROWS_MAX);
+    if (!d->arena || !d->fam || !d->rel || !d->bcd_keys || !d->dev_exact || !d->dev_prefix || !d->os || !d->final) {
         ni_dates_free(d);
         return NULL;
     }
@@ -63,6 +65,7 @@ void ni_dates_free(ni_dates *d)
     ni_map_free(d->dev_exact, NULL);
     ni_map_free(d->dev_prefix, NULL);
     ni_map_free(d->os, NULL);
+    ni_map_free(d->final, NULL);
     ni_arena_free(d->arena);
     free(d);
 }
@@ -70,6 +73,7 @@ void ni_dates_free(ni_dates *d)
 size_t ni_dates_browser_releases(const ni_dates *d) { return d ? d->n_rel : 0; }
 size_t ni_dates_device_rows(const ni_dates *d) { return d ? d->n_dev : 0; }
 size_t ni_dates_os_rows(const ni_dates *d) { return d ? d->n_os : 0; }
+size_t ni_dates_final_build_rows(const ni_dates *d) { return d ? d->n_final : 0; }
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -474,7 +478,7 @@ const ni_os_info *ni_dates_os(const ni_dates *d, const char *family, const char 
 ni_err ni_dates_load(ni_dates *d, const char *data_dir, ni_error *err)
 {
     static const char *const files[] = { "browsers.tsv", "ext/node_modules/@mdn/browser-compat-data/data.json",
-                                         "devices.tsv", "os.tsv" };
+                                         "devices.tsv", "os.tsv", "final-builds.tsv" };
     char path[1024];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         int n = snprintf(path, sizeof path, "%s/%s", data_dir, files[i]);
@@ -482,7 +486,8 @@ ni_err ni_dates_load(ni_dates *d, const char *data_dir, ni_error *err)
         ni_err r = i == 0 ? ni_dates_load_browser_map(d, path, err)
                  : i == 1 ? ni_dates_load_bcd(d, path, err)
                  : i == 2 ? ni_dates_load_devices(d, path, err)
-                 : ni_dates_load_os(d, path, err);
+                 : i == 3 ? ni_dates_load_os(d, path, err)
+                 : ni_dates_load_final_builds(d, path, err);
         if (r) return r;
     }
     /* Every browsers.tsv row must name a browser that data.json has. */
@@ -496,4 +501,96 @@ ni_err ni_dates_load(ni_dates *d, const char *data_dir, ni_error *err)
                                 d->fam_path, f->line, f->bcd);
     }
     return NI_OK;
+}
+
+/* ---- final-builds.tsv ---------------------------------------------------- */
+
+/* "49.0.2623.112": digits separated by single dots. */
+static int valid_build(const char *s)
+{
+    if (!is_digit(*s)) return 0;
+    for (; *s; s++)
+        if (!is_digit(*s) && !(*s == '.' && is_digit(s[1]))) return 0;
+    return 1;
+}
+
+/* Lower-cased "a\tb\tc" into out[KEY_MAX]; 0 if too long. */
+static int make_key3(char *out, const char *a, const char *b, const char *c)
+{
+    char ab[KEY_MAX];
+    if (!make_key(ab, a, b)) return 0;
+    int n = snprintf(out, KEY_MAX, "%s\t%s", ab, c);
+    if (n < 0 || n >= KEY_MAX) return 0;
+    for (char *p = out; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    return 1;
+}
+
+ni_err ni_dates_load_final_builds(ni_dates *d, const char *path, ni_error *err)
+{
+    ni_tsv t;
+    ni_err r = ni_tsv_open(&t, path, err);
+    if (r) return r;
+    int c_br = ni_tsv_need(&t, "browser", err), c_os = ni_tsv_need(&t, "os", err);
+    int c_ver = ni_tsv_need(&t, "os_version", err), c_fin = ni_tsv_need(&t, "final", err);
+    int c_m = ni_tsv_need(&t, "match", err), c_src = ni_tsv_need(&t, "source", err);
+    if (c_br < 0 || c_os < 0 || c_ver < 0 || c_fin < 0 || c_m < 0 || c_src < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int k;
+    while ((k = ni_tsv_next(&t, err)) > 0) {
+        const char *br = ni_tsv_field(&t, c_br), *os = ni_tsv_field(&t, c_os), *ver = ni_tsv_field(&t, c_ver);
+        const char *fin = ni_tsv_field(&t, c_fin), *m = ni_tsv_field(&t, c_m), *src = ni_tsv_field(&t, c_src);
+        char key[KEY_MAX], oskey[KEY_MAX];
+        if (!*br || !*os || !*ver || !make_key3(key, br, os, ver) || !make_key(oskey, os, ver)) {
+            r = ni_tsv_error(&t, err, "empty or too long browser, os or os_version");
+            break;
+        }
+        char fk[KEY_MAX];
+        if (!make_key(fk, br, NULL) || !ni_map_get(d->fam, fk)) { r = ni_tsv_error(&t, err, "browser '%s' is not a family of browsers.tsv", br); break; }
+        if (!ni_map_get(d->os, oskey)) { r = ni_tsv_error(&t, err, "%s %s has no row in os.tsv", os, ver); break; }
+        if (!valid_build(fin)) { r = ni_tsv_error(&t, err, "bad build '%s' (digits and dots)", fin); break; }
+        if (strcmp(m, "build") && strcmp(m, "major")) { r = ni_tsv_error(&t, err, "match '%s' is neither build nor major", m); break; }
+        if (!valid_url(src)) { r = ni_tsv_error(&t, err, "source '%s' is not an http(s) URL", src); break; }
+        void **slot = ni_map_slot(d->final, key);
+        if (!slot) { r = nomem(err, path); break; }
+        if (*slot) { r = ni_tsv_error(&t, err, "%s on %s %s appears twice", br, os, ver); break; }
+        ni_final_build *fb = ni_arena_alloc(d->arena, sizeof *fb);
+        if (!fb || !(fb->browser = ni_arena_strdup(d->arena, br)) || !(fb->os = ni_arena_strdup(d->arena, os)) ||
+            !(fb->os_version = ni_arena_strdup(d->arena, ver)) || !(fb->final = ni_arena_strdup(d->arena, fin)) ||
+            !(fb->source = ni_arena_strdup(d->arena, src))) { r = nomem(err, path); break; }
+        fb->major_only = !strcmp(m, "major");
+        *slot = fb;
+        d->n_final++;
+    }
+    if (r == NI_OK && k < 0) r = NI_ERR_DATA;
+    ni_tsv_close(&t);
+    return r;
+}
+
+const ni_final_build *ni_dates_final_build(const ni_dates *d, const char *family, const char *os,
+                                           const char *os_version)
+{
+    if (!d || !family || !os || !os_version) return NULL;
+    char ver[64], key[KEY_MAX];
+    size_t vl = strnlen(os_version, sizeof ver);
+    if (vl == 0 || vl >= sizeof ver) return NULL;
+    memcpy(ver, os_version, vl + 1);
+    for (;;) {
+        if (make_key3(key, family, os, ver)) {
+            const ni_final_build *fb = ni_map_get(d->final, key);
+            if (fb) return fb;
+        }
+        char *dot = strrchr(ver, '.');
+        if (!dot) return NULL;
+        *dot = 0;
+    }
+}
+
+int ni_dates_is_final_build(const ni_dates *d, const char *family, const char *version, const char *os,
+                            const char *os_version, const ni_final_build **row)
+{
+    const ni_final_build *fb = ni_dates_final_build(d, family, os, os_version);
+    if (row) *row = fb;
+    if (!fb || !version || !*version) return 0;
+    if (!fb->major_only) return strcmp(version, fb->final) == 0;
+    size_t a = strcspn(version, "."), b = strcspn(fb->final, ".");
+    return a == b && !strncmp(version, fb->final, a);
 }

@@ -228,7 +228,8 @@ const ni_uav *ni_enrich_ua_verdicts(ni_enrich *en) { return en->uav; }
 
 /* ---- pieces ------------------------------------------------------------- */
 /* The UA fields of a session, as decided once per distinct UA and hints. */
-enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF__N };
+enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF_OSDETAIL,
+       UF_DEVSRC, UF__N };
 typedef struct ua_fields { char *f[UF__N]; bool reduced; } ua_fields;
 
 static void ua_fields_free(void *v)
@@ -239,12 +240,14 @@ static void ua_fields_free(void *v)
     free(u);
 }
 
+/* The full version: "49.0.2623.112" (major.minor.patch.patch_minor as given). */
 static char *vjoin(const ni_ua_agent *a)
 {
     if (!a->major) return NULL;
     char buf[128];
-    snprintf(buf, sizeof buf, "%s%s%s%s%s", a->major, a->minor ? "." : "", a->minor ? a->minor : "",
-             a->minor && a->patch ? "." : "", a->minor && a->patch ? a->patch : "");
+    bool p = a->minor && a->patch, pm = p && a->patch_minor;
+    snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s", a->major, a->minor ? "." : "", a->minor ? a->minor : "",
+             p ? "." : "", p ? a->patch : "", pm ? "." : "", pm ? a->patch_minor : "");
     return strdup(buf);
 }
 
@@ -265,10 +268,12 @@ static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform,
         u->f[UF_BROWSER] = strdup(r->browser.family);
         u->f[UF_BVER] = vjoin(&r->browser);
     }
-    if (r->os.family && strcmp(r->os.family, "Other")) {
-        u->f[UF_OS] = strdup(r->os.family);
-        u->f[UF_OSVER] = vjoin(&r->os);
+    if (v.os) {
+        u->f[UF_OS] = strdup(v.os);
+        if (!v.os_replaced) u->f[UF_OSVER] = vjoin(&r->os);
     }
+    u->f[UF_OSDETAIL] = ni_strdup(v.os_detail);
+    u->f[UF_DEVSRC] = ni_strdup(v.device_source);
     u->f[UF_MAKER] = ni_strdup(v.maker);
     u->f[UF_MODEL] = ni_strdup(v.model);
     u->f[UF_FORM] = ni_strdup(v.form_factor);
@@ -298,6 +303,8 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     s->ua_form_factor = ni_arena_strdup(s->arena, u->f[UF_FORM]);
     s->ua_kind = ni_ua_kind_parse(u->f[UF_KIND]);
     s->windows_version = ni_arena_strdup(s->arena, u->f[UF_WIN]);
+    s->ua_os_detail = ni_arena_strdup(s->arena, u->f[UF_OSDETAIL]);
+    s->ua_device_source = ni_arena_strdup(s->arena, u->f[UF_DEVSRC]);
     s->ua_reduced = u->reduced;
 }
 

@@ -559,6 +559,39 @@ fail:
     return NULL;
 }
 
+ni_ua_db *ni_ua_prefilter_build(const char *const *patterns, size_t n, ni_error *err)
+{
+    ni_ua_db *db = calloc(1, sizeof *db);
+    litacc acc = { 0 };
+    conj *rq = malloc(sizeof *rq);
+    if (!db || !rq || !(acc.ids = ni_map_new(1u << 20)) || !(db->rules = calloc(n ? n : 1, sizeof *db->rules)))
+        goto oom;
+    db->nrules = n;
+    for (int l = 1; l <= NI_UA_LIST__COUNT; l++) db->start[l] = n;
+    for (size_t i = 0; i < n; i++) {
+        analyse(patterns[i], rq);
+        if (!rq->n) { db->unfiltered[0]++; continue; }
+        db->rules[i].full = (uint8_t)((1u << rq->n) - 1);
+        for (int k = 0; k < rq->n; k++)
+            for (int a = 0; a < rq->r[k].n; a++)
+                if (litacc_add(&acc, rq->r[k].alt[a], (uint32_t)(i * CONJ_MAX + (size_t)k)) != NI_OK) goto oom;
+    }
+    db->words = (db->nrules + 63) / 64;
+    db->always = calloc(db->words ? db->words : 1, sizeof *db->always);
+    if (!db->always || build_automaton(db, &acc) != NI_OK) goto oom;
+    for (size_t i = 0; i < db->nrules; i++)
+        if (!db->rules[i].full) db->always[i / 64] |= 1ull << (i % 64);
+    litacc_release(&acc);
+    free(rq);
+    return db;
+oom:
+    ni_error_set(err, NI_ERR_NOMEM, "literal prefilter: out of memory");
+    litacc_release(&acc);
+    free(rq);
+    ni_ua_db_free(db);
+    return NULL;
+}
+
 void ni_ua_db_free(ni_ua_db *db)
 {
     if (!db) return;
@@ -685,6 +718,13 @@ static void candidates(ni_ua *u, const unsigned char *s, size_t n)
         u->sat[r] = 0;
     }
     u->ntouched = 0;
+}
+
+const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n)
+{
+    if (n > NI_UA_LEN_MAX) n = NI_UA_LEN_MAX;
+    candidates(u, (const unsigned char *)s, n);
+    return u->cand;
 }
 
 /* First matching rule of a list, or -1; leaves the match in u->md. */

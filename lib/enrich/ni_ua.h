@@ -79,6 +79,16 @@ void ni_ua_set_prefilter(ni_ua *u, bool on);
  * (or ni_ua_free). */
 const ni_ua_result *ni_ua_parse(ni_ua *u, const char *ua, size_t len);
 
+/* The literal prefilter alone, for another rule set matched the same way
+ * (bytes, ASCII case folding; ni_devdet): the analysis above applied to
+ * patterns[0..n), no regex compiled.  The db serves only ni_ua_new (cache 0)
+ * and ni_ua_candidates; ni_ua_db_unfiltered(db, 0) counts the patterns
+ * without a usable literal.  NULL on OOM. */
+ni_ua_db *ni_ua_prefilter_build(const char *const *patterns, size_t n, ni_error *err);
+/* Bit i set: pattern/rule i may match s[0..n) (all bits when the prefilter
+ * is off); (rules + 63) / 64 words owned by u, valid until its next use. */
+const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n);
+
 typedef struct ni_ua_stats {
     uint64_t parses, cache_hits;
     uint64_t regex_tries;      /* regexes run (after the prefilter) */

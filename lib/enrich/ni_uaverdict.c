@@ -18,9 +18,10 @@
 #include "core/ni_limits.h"
 
 enum term_type { T_ANY, T_PREFIX, T_HAS, T_IHAS, T_BROWSER, T_OS, T_DEVICE, T_BRAND, T_MODEL,
-                 T_MAKER, T_KIND, T_HINT, T_RE, T_MODELRE };
+                 T_MAKER, T_KIND, T_HINT, T_RE, T_MODELRE, T_DDTYPE, T_SOURCE };
 static const char *const term_names[] = { "any", "prefix", "has", "ihas", "browser", "os", "device",
-                                          "brand", "model", "maker", "kind", "hint", "re", "modelre" };
+                                          "brand", "model", "maker", "kind", "hint", "re", "modelre",
+                                          "ddtype", "source" };
 
 typedef struct term {
     enum term_type type;
@@ -35,13 +36,14 @@ typedef struct vrule {
     term *terms; size_t nterms;
 } vrule;
 
-enum { F_MAKER, F_KIND, F_FORM, F_REDUCED };
+enum { F_MAKER, F_KIND, F_FORM, F_REDUCED, F_OS, F_WINDOWS };
 
 typedef struct ntver { char *nt; char *name; } ntver;
 
 struct ni_uav {
     vrule *rules; size_t nrules;
     ntver *nt; size_t nnt;
+    ni_devdet *dd;             /* node-device-detector's device database */
 };
 
 /* ---------------------------------------------------------------- loading */
@@ -67,6 +69,7 @@ void ni_uav_free(ni_uav *v)
     free(v->rules);
     for (size_t i = 0; i < v->nnt; i++) { free(v->nt[i].nt); free(v->nt[i].name); }
     free(v->nt);
+    ni_devdet_free(v->dd);
     free(v);
 }
 
@@ -161,6 +164,8 @@ static ni_err load_file(ni_uav *v, const char *dir, const char *name, int kind, 
                 if (!ni_ua_kind_parse(c[1])) { rc = ni_error_set(err, NI_ERR_DATA, "%s:%d: unknown kind '%s'", path, lineno, c[1]); break; }
             } else if (!strcmp(c[0], "form_factor")) r.field = F_FORM;
             else if (!strcmp(c[0], "reduced")) r.field = F_REDUCED;
+            else if (!strcmp(c[0], "os")) r.field = F_OS;
+            else if (!strcmp(c[0], "windows")) r.field = F_WINDOWS;
             else { rc = ni_error_set(err, NI_ERR_DATA, "%s:%d: unknown field '%s'", path, lineno, c[0]); break; }
             r.value = dupn(c[1], strlen(c[1]));
             when = c[2];
@@ -187,6 +192,9 @@ ni_uav *ni_uav_load(const char *data_dir, ni_error *err)
         ni_uav_free(v);
         return NULL;
     }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ext/node_modules/node-device-detector/regexes", data_dir);
+    if (!(v->dd = ni_devdet_load(path, err))) { ni_uav_free(v); return NULL; }
     return v;
 }
 
@@ -197,7 +205,10 @@ typedef struct ctx {
     const ni_ua_result *r;
     const char *platform; size_t platform_len;   /* hint, unquoted */
     const char *maker, *kind;
-    const char *model;                          /* the hint's model, else uap's */
+    const char *model;                          /* the hint's model, else uap's (or device-detector's) */
+    const char *brand;                          /* uap's brand, or device-detector's */
+    const char *ddtype;                         /* device-detector's type, or NULL */
+    const char *source;                         /* "uap-core", "device-detector" or NULL */
 } ctx;
 
 static bool ieq(const char *a, const char *b, size_t bn)
@@ -223,7 +234,9 @@ static bool term_true(const term *t, const ctx *c)
     case T_BROWSER: return ieq(c->r->browser.family, t->text, t->len);
     case T_OS: return ieq(c->r->os.family, t->text, t->len);
     case T_DEVICE: return ieq(c->r->device.family, t->text, t->len);
-    case T_BRAND: return ieq(c->r->device.brand, t->text, t->len);
+    case T_BRAND: return ieq(c->brand, t->text, t->len);
+    case T_DDTYPE: return ieq(c->ddtype, t->text, t->len);
+    case T_SOURCE: return ieq(c->source, t->text, t->len);
     case T_MODEL: return c->model && strncasecmp(c->model, t->text, t->len) == 0;
     case T_MAKER: return ieq(c->maker, t->text, t->len);
     case T_KIND: return ieq(c->kind, t->text, t->len);
@@ -296,6 +309,42 @@ static const char *windows_name(const ni_uav *v, const ctx *c, bool *is_ten)
     return NULL;
 }
 
+/* The Windows version from Sec-CH-UA-Platform-Version: Microsoft documents
+ * major >= 13 as Windows 11, 1..12 as Windows 10, and 0.1/0.2/0.3 as
+ * Windows 7/8/8.1 ("Detect Windows 11 using User-Agent Client Hints").
+ * NULL when the hint says nothing usable. */
+static const char *windows_from_hint(const char *pv, size_t pvn)
+{
+    char buf[16]; size_t n = pvn < sizeof buf - 1 ? pvn : sizeof buf - 1;
+    memcpy(buf, pv, n); buf[n] = 0;
+    char *end; errno = 0;
+    long major = strtol(buf, &end, 10);
+    if (end == buf || errno || major < 0) return NULL;
+    if (major >= 13) return "11";
+    if (major >= 1) return "10";
+    if (*end != '.') return NULL;
+    long minor = strtol(end + 1, &end, 10);
+    return minor == 1 ? "7" : minor == 2 ? "8" : minor == 3 ? "8.1" : NULL;
+}
+
+/* Linux distributions uap-core names as the OS family become Linux, the
+ * distribution (and its version) the detail. */
+static void os_verdict(const ni_uav *v, const ctx *c, ni_uav_verdict *out)
+{
+    const ni_ua_agent *os = &c->r->os;
+    out->os = os->family && strcmp(os->family, "Other") ? os->family : NULL;
+    const char *rep = first_value(v, F_OS, c);
+    if (!rep || (out->os && !strcmp(rep, out->os))) return;
+    out->os_replaced = true;
+    if (!strcmp(rep, "Linux") && out->os) {
+        snprintf(out->os_detail_buf, sizeof out->os_detail_buf, "%s%s%s%s%s", out->os,
+                 os->major ? " " : "", os->major ? os->major : "",
+                 os->major && os->minor ? "." : "", os->major && os->minor ? os->minor : "");
+        out->os_detail = out->os_detail_buf;
+    }
+    out->os = rep;
+}
+
 void ni_uav_decide(const ni_uav *v, const char *ua, size_t len, const ni_ua_result *r,
                    const ni_uav_hints *h, ni_uav_verdict *out)
 {
@@ -303,7 +352,7 @@ void ni_uav_decide(const ni_uav *v, const char *ua, size_t len, const ni_ua_resu
     if (len > NI_UA_LEN_MAX) len = NI_UA_LEN_MAX;
     memset(out, 0, sizeof *out);
     out->ua = r;
-    ctx c = { .ua = ua, .len = len, .r = r };
+    ctx c = { .ua = ua, .len = len, .r = r, .brand = r->device.brand };
     size_t pvn = 0, hmn = 0;
     const char *pv = NULL, *hm = NULL;
     if (h) {
@@ -319,17 +368,36 @@ void ni_uav_decide(const ni_uav *v, const char *ua, size_t len, const ni_ua_resu
         out->model_buf[hmn] = 0;
         c.model = out->model_buf;
     }
+    bool uap_model = c.model == out->model_buf ||
+                     (!placeholder_model(r->device.brand) &&
+                      !(out->reduced && r->device.model && !strcmp(r->device.model, "K")));
+
+    /* uap-core gives a generic device or none: ask device-detector */
+    if (generic_brand(r->device.brand) && !(r->device.brand && !strcasecmp(r->device.brand, "Spider")) && v->dd) {
+        char pvb[32] = "";
+        if (pv && pvn < sizeof pvb) { memcpy(pvb, pv, pvn); pvb[pvn] = 0; }
+        if (ni_devdet_parse(v->dd, ua, len, c.model == out->model_buf ? out->model_buf : NULL,
+                            pvb[0] ? pvb : NULL, &out->dd)) {
+            c.source = "device-detector";
+            c.brand = out->dd.brand[0] ? out->dd.brand : NULL;
+            c.ddtype = out->dd.type[0] ? out->dd.type : NULL;
+            if (out->dd.model[0]) { c.model = out->dd.model; uap_model = true; }
+        }
+    }
 
     c.maker = first_value(v, F_MAKER, &c);
-    if (!c.maker && !generic_brand(r->device.brand)) c.maker = r->device.brand;
+    if (!c.maker && !generic_brand(c.brand)) c.maker = c.brand;
     out->maker = c.maker;
-
-    if (c.model == out->model_buf) {
-        out->model = out->model_buf;
-    } else if (!placeholder_model(r->device.brand) &&
-               !(out->reduced && r->device.model && !strcmp(r->device.model, "K"))) {
-        out->model = r->device.model;
+    if (uap_model) out->model = c.model;
+    /* a sub-brand normalised to its maker keeps its name on the model:
+     * device-detector's POCO "F3" is Xiaomi "POCO F3" */
+    if (c.source && out->dd.model[0] && out->model == out->dd.model && out->maker && c.brand &&
+        strcasecmp(out->maker, c.brand) != 0 && strncasecmp(out->dd.model, c.brand, strlen(c.brand)) != 0) {
+        snprintf(out->dd_model_buf, sizeof out->dd_model_buf, "%s %s", c.brand, out->dd.model);
+        out->model = out->dd_model_buf;
     }
+    if (!c.source && (out->maker || out->model)) c.source = "uap-core";
+    out->device_source = c.source;
 
     c.kind = len ? first_value(v, F_KIND, &c) : NULL;
     out->kind = c.kind ? c.kind : "other";
@@ -337,20 +405,20 @@ void ni_uav_decide(const ni_uav *v, const char *ua, size_t len, const ni_ua_resu
     const char *ff = first_value(v, F_FORM, &c);
     out->form_factor = ff ? ff : "other";
 
+    os_verdict(v, &c, out);
+
     /* Windows: a Windows host only (an Xbox says Windows NT 10.0 too) */
     bool ten = false;
     const char *wn = windows_name(v, &c, &ten);
-    if (wn && strcmp(out->form_factor, "console") != 0 && strcmp(out->form_factor, "mobile") != 0) {
+    if (wn && !out->os_replaced && strcmp(out->form_factor, "console") != 0 &&
+        strcmp(out->form_factor, "mobile") != 0) {
         out->windows_version = wn;
+        /* reduced User-Agents: "10/11" or "undetermined" (ua-agents.tsv) */
+        const char *w = ten ? first_value(v, F_WINDOWS, &c) : NULL;
+        if (w) out->windows_version = w;
         if (ten && pv && c.platform && c.platform_len == 7 && !strncasecmp(c.platform, "Windows", 7)) {
-            char buf[16]; size_t n = pvn < sizeof buf - 1 ? pvn : sizeof buf - 1;
-            memcpy(buf, pv, n); buf[n] = 0;
-            char *end; errno = 0;
-            long major = strtol(buf, &end, 10);
-            if (end != buf && !errno) {
-                if (major >= 13) out->windows_version = "11";
-                else if (major >= 1) out->windows_version = "10";
-            }
+            const char *hw = windows_from_hint(pv, pvn);
+            if (hw) out->windows_version = hw;
         }
     }
 }
@@ -361,3 +429,5 @@ void ni_uav_parse(const ni_uav *v, ni_ua *p, const char *ua, size_t len,
     const ni_ua_result *r = ni_ua_parse(p, ua, len);
     ni_uav_decide(v, ua, len, r, h, out);
 }
+
+const ni_devdet *ni_uav_devdet(const ni_uav *v) { return v ? v->dd : NULL; }

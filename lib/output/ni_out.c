@@ -85,6 +85,7 @@ static const strfield enrich_str[] = {
     SF(ua_maker), SF(ua_model), SF(ua_form_factor), SE(ua_kind, F_UA_KIND), SF(windows_version),
     SF(service), SF(category), SE(service_evidence, F_EVIDENCE),
     SF(vpn_provider), SE(vpn_protocol, F_TUNNEL), SE(vpn_evidence, F_EVIDENCE), SF(ndpi_protocol),
+    SF(ua_os_detail), SF(ua_device_source),
 };
 static const char *field_str(const ni_session *s, const strfield *f)
 {

@@ -2,6 +2,8 @@
  * input is "USER-AGENT[\nPLATFORM\nPLATFORM-VERSION\nMODEL]" (bytes, NULs
  * allowed in the User-Agent).  Checks the contract: the parse with the
  * literal prefilter and cache equals the parse that tries every regex,
+ * the verdicts (with node-device-detector's database, ni_devdet, where
+ * uap-core has no real device) take only their documented values,
  * families are never NULL, every field fits NI_UA_FIELD_MAX, and the
  * verdicts take only their documented values.  The rules come from
  * $NETINTEL_DATA, else the data/ folder of the source tree whose
@@ -100,6 +102,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ni_uav_parse(verdicts, fast, p, ualen, &h, &v);
     if (!one_of(v.form_factor, forms) || !one_of(v.kind, kinds)) abort();
     if (v.model && strlen(v.model) >= NI_UA_FIELD_MAX) abort();
+    /* the device database that decided (ni_devdet is reached through here) */
+    static const char *const sources[] = { "uap-core", "device-detector", NULL };
+    if (v.device_source && !one_of(v.device_source, sources)) abort();
+    if (!v.device_source && (v.maker || v.model)) abort();
     free(p);
     return 0;
 }

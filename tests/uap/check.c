@@ -71,7 +71,8 @@ int main(int argc, char **argv)
     static char store[1 << 16];
     for (int a = 2; a < argc; a++) {
         const char *path = argv[a];
-        int comp = strstr(path, "device") ? 2 : strstr(path, "_os") ? 1 : 0;
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;   /* not the directories */
+        int comp = strstr(base, "device") ? 2 : strstr(base, "_os") ? 1 : 0;
         FILE *f = fopen(path, "rb");
         if (!f) { printf("%s: cannot open\n", path); failed++; continue; }
         yaml_parser_t p; yaml_document_t d;

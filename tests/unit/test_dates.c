@@ -1,9 +1,9 @@
 /* test_dates.c — unit tests of lib/enrich/ni_dates against the shipped data:
  * browser releases from @mdn/browser-compat-data (Chrome 49 → 2016-03-02,
  * Firefox 52 → 2017-03-07, version shortening, min_major), devices
- * (SM-S928B → Galaxy S24 Ultra, exact beats pattern, longest pattern), OS
- * lifecycles (Windows XP end 2014-04-08), and one-line errors for missing or
- * corrupt files. */
+ * (SM-G973F → Galaxy S10, exact beats pattern, longest pattern), OS
+ * lifecycles (Windows XP end 2014-04-08), final builds for old OSes (Chrome
+ * 49.0.2623.112 on XP), and one-line errors for missing or corrupt files. */
 #include "ni_test.h"
 #include "enrich/ni_dates.h"
 #include <stdlib.h>
@@ -23,7 +23,7 @@ TEST(load)
            (double)(clock() - t0) * 1000 / CLOCKS_PER_SEC, ni_dates_browser_releases(D),
            ni_dates_device_rows(D), ni_dates_os_rows(D));
     CHECK(ni_dates_browser_releases(D) > 500);
-    CHECK(ni_dates_device_rows(D) >= 150);
+    CHECK(ni_dates_device_rows(D) >= 80);
     CHECK(ni_dates_os_rows(D) >= 30);
 }
 
@@ -61,24 +61,24 @@ TEST(browsers)
 
 TEST(devices)
 {
-    const ni_device_info *d = ni_dates_device(D, "SM-S928B");
+    const ni_device_info *d = ni_dates_device(D, "SM-G973F");
     CHECK(d != NULL);
     if (d) {
         CHECK_STR(d->maker, "Samsung");
-        CHECK_STR(d->name, "Galaxy S24 Ultra");
-        CHECK_STR(d->release, "2024-01-31");
-        CHECK_STR(d->pattern, "SM-S928*");
+        CHECK_STR(d->name, "Galaxy S10");
+        CHECK_STR(d->release, "2019-03-08");
+        CHECK_STR(d->pattern, "SM-G973*");
     }
-    d = ni_dates_device(D, "sm-s928u1");                         /* case-insensitive */
-    CHECK(d && !strcmp(d->name, "Galaxy S24 Ultra"));
-    d = ni_dates_device(D, "SM-S928");                           /* '*' matches the empty suffix */
-    CHECK(d && !strcmp(d->name, "Galaxy S24 Ultra"));
-    CHECK(ni_dates_device(D, "SM-S92") == NULL);
-    d = ni_dates_device(D, "Pixel 4");                           /* exact rows: no prefix bleed */
-    CHECK(d && !strcmp(d->name, "Pixel 4"));
-    d = ni_dates_device(D, "Pixel 4 XL");
-    CHECK(d && !strcmp(d->name, "Pixel 4 XL"));
-    CHECK(ni_dates_device(D, "Pixel 4 XXL") == NULL);
+    d = ni_dates_device(D, "sm-g973u1");                         /* case-insensitive */
+    CHECK(d && !strcmp(d->name, "Galaxy S10"));
+    d = ni_dates_device(D, "SM-G973");                           /* '*' matches the empty suffix */
+    CHECK(d && !strcmp(d->name, "Galaxy S10"));
+    CHECK(ni_dates_device(D, "SM-G97") == NULL);
+    d = ni_dates_device(D, "Pixel 7");                           /* exact rows: no prefix bleed */
+    CHECK(d && !strcmp(d->name, "Pixel 7"));
+    d = ni_dates_device(D, "Pixel 7 Pro");
+    CHECK(d && !strcmp(d->name, "Pixel 7 Pro"));
+    CHECK(ni_dates_device(D, "Pixel 7 Pro XL") == NULL);
     d = ni_dates_device(D, "iPhone15,2");
     CHECK(d && !strcmp(d->name, "iPhone 14 Pro") && !strcmp(d->maker, "Apple"));
     d = ni_dates_device(D, "ELE-L29");
@@ -156,6 +156,64 @@ TEST(errors)
     ni_dates_free(d);
 }
 
+typedef struct fcase { const char *browser, *version, *os, *os_version, *final; int is_final; } fcase;
+
+/* data/final-builds.tsv: the last build for an old OS, and the accessor. */
+TEST(final_builds)
+{
+    CHECK(ni_dates_final_build_rows(D) >= 7);
+    static const fcase cases[] = {
+        { "Chrome", "49.0.2623.112", "Windows", "XP", "49.0.2623.112", 1 },
+        { "Chrome", "49.0.2623.112", "Windows", "Vista", "49.0.2623.112", 1 },
+        { "chrome", "49.0.2623.87", "windows", "XP", "49.0.2623.112", 0 },    /* an older build */
+        { "Chrome", "109.0.5414.120", "Windows", "7", "109.0.5414.120", 1 },
+        { "Chrome", "109.0.5414.120", "Windows", "8.1", "109.0.5414.120", 1 },
+        { "Chrome", "109.0.0.0", "Windows", "7", "109.0.5414.120", 0 },         /* reduced: not the build */
+        { "Firefox", "52.0", "Windows", "XP", "52.9.0", 1 },                      /* UAs say the major only */
+        { "Firefox", "51.0", "Windows", "Vista", "52.9.0", 0 },
+        { "Chrome", "120.0.6099.144", "Windows", "10", NULL, 0 },               /* still updated */
+        { "Chrome Mobile", "49.0.2623.112", "Windows", "XP", NULL, 0 },
+        { "Chrome", NULL, "Windows", "XP", "49.0.2623.112", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const fcase *c = &cases[i];
+        const ni_final_build *row = NULL;
+        ni_t_current = c->version ? c->version : "(no version)";
+        CHECK_INT(ni_dates_is_final_build(D, c->browser, c->version, c->os, c->os_version, &row), c->is_final);
+        CHECK_STR(row ? row->final : NULL, c->final);
+        if (row) CHECK(!strncmp(row->source, "https://", 8));
+    }
+    ni_t_current = "final_builds";
+    /* one-line errors naming file:line */
+    static const struct { const char *body, *needle; } bad[] = {
+        { "browser\tos\tos_version\tfinal\tmatch\tsource\nNetscape\tWindows\tXP\t9.0\tbuild\thttps://a/\n", ":2: browser 'Netscape' is not a family" },
+        { "browser\tos\tos_version\tfinal\tmatch\tsource\nChrome\tWindows\t3.1\t9.0\tbuild\thttps://a/\n", ":2: Windows 3.1 has no row in os.tsv" },
+        { "browser\tos\tos_version\tfinal\tmatch\tsource\nChrome\tWindows\tXP\t49..1\tbuild\thttps://a/\n", ":2: bad build '49..1'" },
+        { "browser\tos\tos_version\tfinal\tmatch\tsource\nChrome\tWindows\tXP\t49.0\tminor\thttps://a/\n", ":2: match 'minor'" },
+        { "browser\tos\tos_version\tfinal\tmatch\tsource\nChrome\tWindows\tXP\t49.0\tbuild\tmemory\n", ":2: source 'memory'" },
+        { "browser\tos\tos_version\tfinal\tmatch\tsource\nChrome\tWindows\t2000\t49.0\tbuild\thttps://a/\n"
+          "Chrome\tWindows\t2000\t49.1\tbuild\thttps://a/\n", ":3: Chrome on Windows 2000 appears twice" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[] = "/tmp/ni-test-final-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        if (fd < 0) continue;
+        if (write(fd, bad[i].body, strlen(bad[i].body)) < 0) CHECK(0);
+        close(fd);
+        ni_dates *d = ni_dates_new();
+        ni_error err = { 0 };
+        CHECK_INT(ni_dates_load(d, "data", &err), NI_OK);           /* browsers and OS rows to check against */
+        CHECK_INT(ni_dates_load_final_builds(d, path, &err), NI_ERR_DATA);
+        if (!strstr(err.msg, bad[i].needle) || !strstr(err.msg, path)) {
+            fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", err.msg, bad[i].needle);
+            CHECK(0);
+        }
+        ni_dates_free(d);
+        unlink(path);
+    }
+}
+
 TEST(bcd_member_scan)
 {
     /* "browsers" nested or inside a string is ignored; the top-level one is used */
@@ -175,4 +233,4 @@ TEST(bcd_member_scan)
 
 TEST(release) { ni_dates_free(D); D = NULL; CHECK(D == NULL); }
 
-RUN(T(load), T(browsers), T(devices), T(os), T(errors), T(bcd_member_scan), T(release))
+RUN(T(load), T(browsers), T(devices), T(os), T(final_builds), T(errors), T(bcd_member_scan), T(release))

@@ -316,7 +316,7 @@ TEST(verdicts)
         { "Mozilla/5.0 (Linux; Android 12; RMX3363) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Mobile Safari/537.36",
           NULL, NULL, NULL, "realme", "RMX3363", "mobile", "browser", NULL, 1 },
         { "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/112.0.5615.48 Safari/537.36",
-          NULL, NULL, NULL, "Samsung", "SM-X700", "tablet", "browser", NULL, 0 },
+          NULL, NULL, NULL, "Samsung", "Galaxy Tab S8 11.0\" WiFi", "tablet", "browser", NULL, 0 },
         { "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
           NULL, NULL, NULL, "Apple", "iPad", "tablet", "browser", NULL, 0 },
         { "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) 76.0.3809.146/6.0 TV Safari/537.36",
@@ -351,6 +351,162 @@ TEST(verdicts)
     ni_uav_free(v);
 }
 
+/* Issue 10: which database named the device, the OS netintel reports, and
+ * Windows versions of reduced User-Agents. */
+typedef struct ocase {
+    const char *ua, *platform, *pver, *model;
+    const char *source, *maker, *vmodel, *os, *detail, *win;
+    int replaced;
+} ocase;
+
+TEST(devices_os_windows)
+{
+    ni_ua_db *db = real_db();
+    ni_error err = { 0 };
+    ni_uav *v = ni_uav_load(data_dir(), &err);
+    CHECK(db != NULL);
+    CHECK(v != NULL);
+    if (!db || !v) { fprintf(stderr, "  %s\n", err.msg); ni_ua_db_free(db); ni_uav_free(v); return; }
+    ni_ua *u = ni_ua_new(db, 64, &err);
+    static const ocase cases[] = {
+        /* uap-core knows the device: it stays the source */
+        { "Mozilla/5.0 (Linux; Android 13; SM-A546B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36",
+          NULL, NULL, NULL, "uap-core", "Samsung", "SM-A546B", "Android", NULL, NULL, 0 },
+        { "Mozilla/5.0 (PlayStation 4 5.55) AppleWebKit/601.2 (KHTML, like Gecko)",
+          NULL, NULL, NULL, "uap-core", "Sony", "PlayStation 4", "PlayStation", NULL, NULL, 1 },
+        /* uap-core has only a generic device: node-device-detector decides */
+        { "Mozilla/5.0 (Linux; Android 13; 23021RAAEG) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+          NULL, NULL, NULL, "device-detector", "Xiaomi", "Redmi Note 12", "Android", NULL, NULL, 0 },
+        { "Mozilla/5.0 (Linux; Android 12; POCO F3 Build/SKQ1.211006.001) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0.4896.127 Mobile Safari/537.36",
+          NULL, NULL, NULL, "device-detector", "Xiaomi", "POCO F3", "Android", NULL, NULL, 0 },
+        { "Mozilla/5.0 (Linux; Android 11; CPH2269) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36",
+          NULL, NULL, NULL, "uap-core", "OPPO", "CPH2269", "Android", NULL, NULL, 0 },
+        { "Mozilla/5.0 (Linux; Android 13; V2207) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 Mobile Safari/537.36",
+          NULL, NULL, NULL, "device-detector", "vivo", NULL, "Android", NULL, NULL, 0 },
+        /* reduced Android with a Sec-CH-UA-Model hint: device-detector reads the hint */
+        { "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+          "\"Android\"", "\"13.0.0\"", "\"23021RAAEG\"", "device-detector", "Xiaomi", "Redmi Note 12", "Android", NULL, NULL, 0 },
+        /* nothing to say about the device */
+        { "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Android", NULL, NULL, 0 },
+        /* consoles are no Windows hosts */
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Xbox; Xbox One) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.19041",
+          NULL, NULL, NULL, "device-detector", "Microsoft", "Xbox One", "Xbox", NULL, NULL, 1 },
+        { "Mozilla/5.0 (Nintendo Switch; WifiWebAuthApplet) AppleWebKit/606.4 (KHTML, like Gecko) NF/6.0.1.15.4 NintendoBrowser/5.1.0.20393",
+          NULL, NULL, NULL, "device-detector", "Nintendo", "Switch", "Nintendo", NULL, NULL, 1 },
+        /* HarmonyOS is its own OS */
+        { "Mozilla/5.0 (Linux; Android 12; HarmonyOS; ANA-AN00; HMSCore 6.11.0.302) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/99.0.4844.88 HuaweiBrowser/14.0.0.322 Mobile Safari/537.36",
+          NULL, NULL, NULL, "uap-core", "Huawei", NULL, "HarmonyOS", NULL, NULL, 1 },
+        { "Mozilla/5.0 (Phone; OpenHarmony 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/114.0.0.0 Safari/537.36 ArkWeb/4.1.6.1 Mobile",
+          NULL, NULL, NULL, NULL, NULL, NULL, "HarmonyOS", NULL, NULL, 1 },
+        /* Linux distributions count under Linux */
+        { "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Linux", "Ubuntu", NULL, 1 },
+        { "Mozilla/5.0 (X11; Linux x86_64; Fedora 38) Gecko/20100101 Firefox/118.0",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Linux", "Fedora", NULL, 1 },
+        /* Windows versions: real unless the frozen NT 10.0 of Chrome 107..109 */
+        { "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Windows", NULL, "7", 0 },
+        { "Mozilla/5.0 (Windows NT 6.3; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.0.0 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Windows", NULL, "8.1", 0 },
+        { "Mozilla/5.0 (Windows NT 6.2; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/104.0.0.0 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Windows", NULL, "8", 0 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.0.0 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Windows", NULL, "undetermined", 0 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36 Edg/109.0.1518.78",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Windows", NULL, "undetermined", 0 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36",
+          "\"Windows\"", "\"0.3.0\"", NULL, NULL, NULL, NULL, "Windows", NULL, "8.1", 0 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0.0.0 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Windows", NULL, "10/11", 0 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/106.0.0.0 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Windows", NULL, "10/11", 0 },
+        { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.5359.125 Safari/537.36",
+          NULL, NULL, NULL, NULL, NULL, NULL, "Windows", NULL, "10/11", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const ocase *c = &cases[i];
+        ni_uav_hints h = { c->platform, c->pver, c->model };
+        ni_uav_verdict vd;
+        ni_uav_parse(v, u, c->ua, strlen(c->ua), &h, &vd);
+        ni_t_current = c->ua;
+        CHECK_STR(vd.device_source, c->source);
+        CHECK_STR(vd.maker, c->maker);
+        if (c->vmodel) CHECK_STR(vd.model, c->vmodel);
+        CHECK_STR(vd.os, c->os);
+        if (c->detail) CHECK(vd.os_detail && !strncmp(vd.os_detail, c->detail, strlen(c->detail)));
+        else CHECK(vd.os_detail == NULL || c->replaced == 0);
+        CHECK_STR(vd.windows_version, c->win);
+        CHECK_INT(vd.os_replaced, c->replaced);
+    }
+    ni_t_current = "devices_os_windows";
+    ni_ua_free(u);
+    ni_ua_db_free(db);
+    ni_uav_free(v);
+}
+
+/* Every ua-makers.tsv source is checked: "(e.g. CODE)" — a User-Agent that
+ * names CODE gets the row's maker; "uap-core 0.18.0 regexes.yaml
+ * brand_replacement 'X'" — regexes.yaml has that replacement. */
+TEST(maker_sources)
+{
+    ni_ua_db *db = real_db();
+    ni_error err = { 0 };
+    ni_uav *v = ni_uav_load(data_dir(), &err);
+    ni_ua *u = db ? ni_ua_new(db, 64, &err) : NULL;
+    CHECK(u != NULL && v != NULL);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ua-makers.tsv", data_dir());
+    FILE *f = fopen(path, "r");
+    snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", data_dir());
+    FILE *y = fopen(path, "r");
+    CHECK(f != NULL && y != NULL);
+    static char yaml[1 << 20];
+    size_t yn = y ? fread(yaml, 1, sizeof yaml - 1, y) : 0;
+    yaml[yn] = 0;
+    if (y) fclose(y);
+    char line[4096];
+    int examples = 0, replacements = 0;
+    while (u && v && f && fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || !strncmp(line, "maker\t", 6)) continue;
+        line[strcspn(line, "\n")] = 0;
+        char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        CHECK(t2 != NULL);
+        if (!t2) continue;
+        *t1 = 0;
+        const char *src = t2 + 1;
+        ni_t_current = src;
+        const char *eg = strstr(src, "(e.g. ");
+        if (eg) {
+            char code[128];
+            size_t n = strcspn(eg + 6, ")");
+            snprintf(code, sizeof code, "%.*s", (int)n, eg + 6);
+            char ua[512];
+            snprintf(ua, sizeof ua, "Mozilla/5.0 (Linux; Android 12; %s Build/SP1A) AppleWebKit/537.36 "
+                     "(KHTML, like Gecko) Chrome/110.0.5481.153 Mobile Safari/537.36", code);
+            ni_uav_verdict vd;
+            ni_uav_parse(v, u, ua, strlen(ua), NULL, &vd);
+            CHECK_STR(vd.maker, line);
+            examples++;
+        }
+        const char *br = strstr(src, "brand_replacement '");
+        if (br) {
+            char want[160];
+            size_t n = strcspn(br + 19, "'");
+            snprintf(want, sizeof want, "brand_replacement: '%.*s'", (int)n, br + 19);
+            CHECK(strstr(yaml, want) != NULL);
+            replacements++;
+        }
+    }
+    ni_t_current = "maker_sources";
+    if (f) fclose(f);
+    CHECK(examples >= 15);
+    CHECK(replacements >= 20);
+    ni_ua_free(u);
+    ni_ua_db_free(db);
+    ni_uav_free(v);
+}
+
 TEST(verdict_table_errors)
 {
     char dir[] = "/tmp/test_uav_XXXXXX";
@@ -370,4 +526,4 @@ TEST(verdict_table_errors)
 }
 
 RUN(T(spec_groups_and_replacements), T(prefilter_equivalence), T(load_errors),
-    T(real_rules_and_cache), T(verdicts), T(verdict_table_errors))
+    T(real_rules_and_cache), T(verdicts), T(devices_os_windows), T(maker_sources), T(verdict_table_errors))

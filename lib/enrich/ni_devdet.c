@@ -1,0 +1,673 @@
+/* ni_devdet.c — node-device-detector 2.2.7's device database, read with
+ * jansson and compiled with PCRE2 (see ni_devdet.h for the matching rules it
+ * reimplements).  The .js files are CommonJS modules whose value is plain
+ * JSON (RFC 8259): `module.exports = <JSON>;` — the wrapper is checked and
+ * cut with the bounds-checked cursor before jansson parses the value.
+ *
+ * Cost: brand regexes (about 2,300) are JIT-compiled at load; model
+ * regexes (about 15,500) are compiled without JIT, as each runs only after
+ * its brand matched.  Brand and vendor patterns go through ni_ua's literal
+ * prefilter (each pattern's required literals, one Aho-Corasick pass over
+ * the lower-cased User-Agent): only brands one of whose literals occurs are
+ * tried, in order, so results are those of trying them all.  The caller
+ * (ni_uaverdict) consults the database only for User-Agents where uap-core
+ * gives no real device, once per distinct User-Agent (the enrichment caches
+ * verdicts). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "enrich/ni_devdet.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/ni_arena.h"
+#include "core/ni_cursor.h"
+#include "core/ni_limits.h"
+#include "core/ni_map.h"
+#include "enrich/ni_ua.h"
+
+#define DD_FILE_MAX (16u * 1024 * 1024)   /* one .js data file */
+#define DD_PATTERN_MAX 65536u             /* one wrapped pattern */
+#define DD_REDIRECT_MAX 4                 /* "->alias" hops in device-info */
+
+typedef struct dd_model {
+    pcre2_code *re;
+    const char *model, *type, *brand;      /* NULL when the rule has none */
+} dd_model;
+
+typedef struct dd_brand {
+    const char *name;                       /* "" for "Unknown" */
+    pcre2_code *re;
+    uint32_t pf;                            /* its rule in the literal prefilter */
+    const char *type, *model;
+    dd_model *models; size_t nmodels;
+} dd_brand;
+
+enum { GATE_NONE, GATE_HBBTV, GATE_SHELLTV, GATE_FBMD };
+
+typedef struct dd_list {
+    const char *file;
+    int gate;
+    dd_brand *brands; size_t nbrands;
+} dd_list;
+
+/* The lists in node-device-detector's parser order (index.js init()). */
+static const struct { const char *file; int gate; } list_files[] = {
+    { "device/televisions.js", GATE_HBBTV },
+    { "device/shell_tv.js", GATE_SHELLTV },
+    { "device/notebooks.js", GATE_FBMD },
+    { "device/consoles.js", GATE_NONE },
+    { "device/car_browsers.js", GATE_NONE },
+    { "device/cameras.js", GATE_NONE },
+    { "device/portable_media_player.js", GATE_NONE },
+    { "device/mobiles.js", GATE_NONE },
+};
+#define NLISTS (sizeof list_files / sizeof list_files[0])
+
+typedef struct dd_vendor { const char *name; pcre2_code **re; uint32_t *pf; size_t n; } dd_vendor;
+
+/* Fixed fragments (parser/helper.js and the gated parsers). */
+enum { FR_HBBTV, FR_SHELLTV, FR_FBMD, FR_DESKTOP, FR_DESKTOP_EXCL, FR_CH_ANDROID, FR_TELEGRAM,
+       FR_ANDROID_SP, FR__N };
+static const struct { const char *re; bool base; } fragments[FR__N] = {
+    [FR_HBBTV] = { "(?:HbbTV|SmartTvA)/([1-9]{1}(?:[.][0-9]{1}){1,2})", true },
+    [FR_SHELLTV] = { "[a-z]+[ _]Shell[ _]\\w{6}|tclwebkit(\\d+[.\\d]*)", true },
+    [FR_FBMD] = { "FBMD/", true },
+    [FR_DESKTOP] = { "(?:Windows (?:NT|IoT)|X11; Linux x86_64)", true },
+    [FR_DESKTOP_EXCL] = { "CE-HTML| Mozilla/|Andr[o0]id|Tablet|Mobile|iPhone|Windows Phone|ricoh|OculusBrowser"
+                          "|PicoBrowser|Lenovo|compatible; MSIE|Trident/|Tesla/|XBOX|FBMD/|ARM; ?([^)]+)", true },
+    [FR_CH_ANDROID] = { "Android (?:1[0-6][.\\d]*; K(?: Build/|[;)])|1[0-6]\\)) AppleWebKit", false },
+    [FR_TELEGRAM] = { "Telegram-Android/", false },
+    [FR_ANDROID_SP] = { "android ", false },
+};
+
+struct ni_devdet {
+    ni_arena *arena;
+    dd_list lists[NLISTS];
+    dd_vendor *vendors; size_t nvendors;
+    pcre2_code *frag[FR__N];
+    ni_map *info;            /* "brand\tmodel" lower-case → "2016", "2018-05" or "->alias" */
+    size_t nbrands, nmodels;
+    /* the literal prefilter (ni_ua's analysis) over brand and vendor patterns */
+    ni_ua_db *pf;
+    const char **pats; size_t npats, apats;   /* while loading */
+};
+
+/* ---------------------------------------------------------------- loading */
+
+static ni_err nomem(ni_error *err, const char *path)
+{
+    return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+}
+
+/* Reads a whole file (at most DD_FILE_MAX bytes) into a NUL-terminated buffer. */
+static ni_err read_file(const char *path, char **out, size_t *len, ni_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ni_error_set(err, errno == ENOENT ? NI_ERR_NOTFOUND : NI_ERR_IO, "%s: %s", path, strerror(errno));
+    char *buf = malloc(DD_FILE_MAX + 1);
+    if (!buf) { fclose(f); return nomem(err, path); }
+    size_t n = fread(buf, 1, DD_FILE_MAX + 1, f);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) { free(buf); return ni_error_set(err, NI_ERR_IO, "%s: read error", path); }
+    if (n > DD_FILE_MAX) { free(buf); return ni_error_set(err, NI_ERR_LIMIT, "%s: larger than %u bytes", path, DD_FILE_MAX); }
+    buf[n] = 0;
+    *out = buf; *len = n;
+    return NI_OK;
+}
+
+static bool is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* The JSON value of a `module.exports = VALUE;` module (or a bare JSON
+ * text): offsets of VALUE in buf.  false when the wrapper is not that. */
+static bool js_value(const char *buf, size_t len, size_t *start, size_t *end)
+{
+    static const char wrap[] = "module.exports";
+    ni_cursor c;
+    ni_cur_init(&c, (const uint8_t *)buf, len);
+    while (ni_cur_has(&c, 1) && is_space(*ni_cur_ptr(&c))) ni_cur_skip(&c, 1);
+    if (ni_cur_has(&c, sizeof wrap - 1) && !memcmp(ni_cur_ptr(&c), wrap, sizeof wrap - 1)) {
+        ni_cur_skip(&c, sizeof wrap - 1);
+        while (ni_cur_has(&c, 1) && is_space(*ni_cur_ptr(&c))) ni_cur_skip(&c, 1);
+        if (!ni_cur_has(&c, 1) || ni_cur_u8(&c) != '=') return false;
+        while (ni_cur_has(&c, 1) && is_space(*ni_cur_ptr(&c))) ni_cur_skip(&c, 1);
+    }
+    if (!ni_cur_has(&c, 1) || (*ni_cur_ptr(&c) != '{' && *ni_cur_ptr(&c) != '[')) return false;
+    size_t s = len - ni_cur_left(&c), e = len;
+    while (e > s && (is_space((uint8_t)buf[e - 1]) || buf[e - 1] == ';')) e--;
+    *start = s; *end = e;
+    return e > s;
+}
+
+static json_t *load_js(const char *dir, const char *name, char *path, size_t pathsz, ni_error *err)
+{
+    snprintf(path, pathsz, "%s/%s", dir, name);
+    char *buf = NULL; size_t len = 0, s, e;
+    if (read_file(path, &buf, &len, err)) return NULL;
+    if (!js_value(buf, len, &s, &e)) {
+        free(buf);
+        ni_error_set(err, NI_ERR_DATA, "%s: not a 'module.exports = <JSON>' module", path);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *v = json_loadb(buf + s, e - s, 0, &je);
+    free(buf);
+    if (!v) ni_error_set(err, NI_ERR_DATA, "%s: JSON error at line %d: %s", path, je.line, je.text);
+    return v;
+}
+
+/* JavaScript's "array index" property keys ("360", "8848"): for-in visits
+ * them first, ascending. */
+static bool array_index(const char *k, unsigned long *v)
+{
+    if (!*k || (k[0] == '0' && k[1]) || strlen(k) > 10) return false;
+    unsigned long n = 0;
+    for (const char *p = k; *p; p++) {
+        if (*p < '0' || *p > '9') return false;
+        n = n * 10 + (unsigned long)(*p - '0');
+    }
+    if (n >= 4294967295ul) return false;
+    *v = n;
+    return true;
+}
+
+typedef struct okey { const char *key; unsigned long idx; bool isidx; size_t pos; } okey;
+
+static int okey_cmp(const void *a, const void *b)
+{
+    const okey *x = a, *y = b;
+    if (x->isidx != y->isidx) return x->isidx ? -1 : 1;
+    if (x->isidx && x->idx != y->idx) return x->idx < y->idx ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The keys of an object in JavaScript property order (caller frees). */
+static okey *js_keys(json_t *obj, size_t *n)
+{
+    size_t cnt = json_object_size(obj), i = 0;
+    okey *k = calloc(cnt ? cnt : 1, sizeof *k);
+    if (!k) return NULL;
+    const char *key; json_t *val;
+    json_object_foreach(obj, key, val) {
+        (void)val;
+        k[i].key = key; k[i].pos = i;
+        k[i].isidx = array_index(key, &k[i].idx);
+        i++;
+    }
+    qsort(k, i, sizeof *k, okey_cmp);
+    *n = i;
+    return k;
+}
+
+/* Compiles P with device-detector's prefix (or as is, !base). */
+static pcre2_code *compile(const char *pat, bool base, bool jit, const char *path, const char *where,
+                           ni_error *err)
+{
+    static const char pre[] = "(?:^|[^A-Z0-9_-]|[^A-Z0-9-]_|sprd-|MZ-)(?:";
+    char *buf = malloc(DD_PATTERN_MAX);
+    if (!buf) { nomem(err, path); return NULL; }
+    size_t n = 0, pl = strlen(pat);
+    if (base) { memcpy(buf, pre, sizeof pre - 1); n = sizeof pre - 1; }
+    for (size_t i = 0; i < pl; i++) {
+        if (n + 3 >= DD_PATTERN_MAX) { free(buf); ni_error_set(err, NI_ERR_LIMIT, "%s: %s: pattern too long", path, where); return NULL; }
+        if (base && pat[i] == '+' && i + 1 < pl && pat[i + 1] == '+') { buf[n++] = '+'; i++; continue; }
+        buf[n++] = pat[i];
+    }
+    if (base) buf[n++] = ')';
+    int ec; PCRE2_SIZE eo;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)buf, n, PCRE2_CASELESS | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX,
+                                   &ec, &eo, NULL);
+    free(buf);
+    if (!re) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        ni_error_set(err, NI_ERR_DATA, "%s: %s: regex '%s' does not compile: %s", path, where, pat, (char *)msg);
+        return NULL;
+    }
+    if (jit) pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    return re;
+}
+
+/* Records pattern P (after "++" → "+") for the prefilter; its rule number in *id. */
+static ni_err add_pattern(ni_devdet *d, const char *pat, uint32_t *id)
+{
+    size_t n = strlen(pat);
+    char *p = ni_arena_alloc(d->arena, n + 1);
+    if (!p) return NI_ERR_NOMEM;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[o++] = pat[i];
+        if (pat[i] == '+' && i + 1 < n && pat[i + 1] == '+') i++;
+    }
+    p[o] = 0;
+    if (d->npats == d->apats) {
+        size_t na = d->apats ? d->apats * 2 : 4096;
+        const char **np = realloc(d->pats, na * sizeof *np);
+        if (!np) return NI_ERR_NOMEM;
+        d->pats = np; d->apats = na;
+    }
+    *id = (uint32_t)d->npats;
+    d->pats[d->npats++] = p;
+    return NI_OK;
+}
+
+static const char *str_member(ni_arena *a, json_t *o, const char *k, bool *bad)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v) return NULL;
+    if (json_is_integer(v)) {           /* "model": 5 */
+        char tmp[32];
+        snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
+        return ni_arena_strdup(a, tmp);
+    }
+    if (!json_is_string(v)) { *bad = true; return NULL; }
+    return ni_arena_strdup(a, json_string_value(v));
+}
+
+static ni_err load_list(ni_devdet *d, const char *dir, size_t li, ni_error *err)
+{
+    char path[4200];
+    dd_list *L = &d->lists[li];
+    L->file = list_files[li].file;
+    L->gate = list_files[li].gate;
+    json_t *root = load_js(dir, L->file, path, sizeof path, err);
+    if (!root) return err ? err->code : NI_ERR_DATA;
+    ni_err rc = NI_OK;
+    size_t nk = 0;
+    okey *keys = json_is_object(root) ? js_keys(root, &nk) : NULL;
+    if (!json_is_object(root)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: not an object of brands", path); goto out; }
+    if (!keys || !(L->brands = calloc(nk ? nk : 1, sizeof *L->brands))) { rc = nomem(err, path); goto out; }
+    for (size_t i = 0; i < nk; i++) {
+        json_t *b = json_object_get(root, keys[i].key);
+        dd_brand *B = &L->brands[L->nbrands];
+        bool bad = !json_is_object(b);
+        const char *re = bad ? NULL : str_member(d->arena, b, "regex", &bad);
+        if (bad || !re) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': no regex", path, keys[i].key); goto out; }
+        char name[NI_DEVDET_FIELD_MAX];
+        snprintf(name, sizeof name, "%s", keys[i].key);
+        size_t nl = strlen(name);
+        while (nl && name[nl - 1] == ' ') name[--nl] = 0;
+        B->name = ni_arena_strdup(d->arena, !strcmp(name, "Unknown") ? "" : name);
+        B->type = str_member(d->arena, b, "device", &bad);
+        B->model = str_member(d->arena, b, "model", &bad);
+        if (!B->name || bad) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': bad member", path, keys[i].key); goto out; }
+        if (!(B->re = compile(re, true, true, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+        L->nbrands++;
+        if (add_pattern(d, re, &B->pf)) { rc = nomem(err, path); goto out; }
+        json_t *models = json_object_get(b, "models");
+        if (!models) continue;
+        if (!json_is_array(models)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': models is not a list", path, keys[i].key); goto out; }
+        if (!(B->models = calloc(json_array_size(models) + 1, sizeof *B->models))) { rc = nomem(err, path); goto out; }
+        size_t mi; json_t *m;
+        json_array_foreach(models, mi, m) {
+            dd_model *M = &B->models[B->nmodels];
+            const char *mre = json_is_object(m) ? str_member(d->arena, m, "regex", &bad) : NULL;
+            if (!mre || bad) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': model %zu has no regex", path, keys[i].key, mi); goto out; }
+            M->model = str_member(d->arena, m, "model", &bad);
+            M->type = str_member(d->arena, m, "device", &bad);
+            M->brand = str_member(d->arena, m, "brand", &bad);
+            if (bad) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': model %zu: bad member", path, keys[i].key, mi); goto out; }
+            char where[160];
+            snprintf(where, sizeof where, "%s model %zu", keys[i].key, mi);
+            if (!(M->re = compile(mre, true, false, path, where, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+            B->nmodels++;
+        }
+        d->nmodels += B->nmodels;
+    }
+    d->nbrands += L->nbrands;
+out:
+    free(keys);
+    json_decref(root);
+    return rc;
+}
+
+static ni_err load_vendors(ni_devdet *d, const char *dir, ni_error *err)
+{
+    char path[4200];
+    json_t *root = load_js(dir, "vendorfragments.js", path, sizeof path, err);
+    if (!root) return err ? err->code : NI_ERR_DATA;
+    ni_err rc = NI_OK;
+    size_t nk = 0;
+    okey *keys = json_is_object(root) ? js_keys(root, &nk) : NULL;
+    if (!json_is_object(root)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: not an object of brands", path); goto out; }
+    if (!keys || !(d->vendors = calloc(nk ? nk : 1, sizeof *d->vendors))) { rc = nomem(err, path); goto out; }
+    for (size_t i = 0; i < nk; i++) {
+        json_t *arr = json_object_get(root, keys[i].key);
+        dd_vendor *V = &d->vendors[d->nvendors];
+        if (!json_is_array(arr)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: '%s' is not a list", path, keys[i].key); goto out; }
+        V->name = ni_arena_strdup(d->arena, keys[i].key);
+        V->re = calloc(json_array_size(arr) + 1, sizeof *V->re);
+        V->pf = calloc(json_array_size(arr) + 1, sizeof *V->pf);
+        if (!V->name || !V->re || !V->pf) { rc = nomem(err, path); goto out; }
+        d->nvendors++;
+        size_t k; json_t *p;
+        json_array_foreach(arr, k, p) {
+            if (!json_is_string(p)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: '%s'[%zu] is not a string", path, keys[i].key, k); goto out; }
+            char pat[512];
+            if ((size_t)snprintf(pat, sizeof pat, "%s[^a-z0-9]+", json_string_value(p)) >= sizeof pat) {
+                rc = ni_error_set(err, NI_ERR_DATA, "%s: '%s'[%zu] too long", path, keys[i].key, k); goto out;
+            }
+            if (!(V->re[V->n] = compile(pat, true, false, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+            if (add_pattern(d, pat, &V->pf[V->n])) { rc = nomem(err, path); goto out; }
+            V->n++;
+        }
+    }
+out:
+    free(keys);
+    json_decref(root);
+    return rc;
+}
+
+/* device-info/device.js: { brand: { model: "DS=..;RE=2016;.." or "->alias" } };
+ * only the release (RE=YYYY or YYYY.MM) is kept. */
+static ni_err load_info(ni_devdet *d, const char *dir, ni_error *err)
+{
+    char path[4200];
+    json_t *root = load_js(dir, "device-info/device.js", path, sizeof path, err);
+    if (!root) return err ? err->code : NI_ERR_DATA;
+    ni_err rc = NI_OK;
+    if (!json_is_object(root)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: not an object of brands", path); goto out; }
+    const char *brand; json_t *models;
+    json_object_foreach(root, brand, models) {
+        if (!json_is_object(models)) continue;       /* null: no data */
+        const char *model; json_t *v;
+        json_object_foreach(models, model, v) {
+            if (!json_is_string(v)) continue;
+            const char *s = json_string_value(v);
+            char val[NI_DEVDET_FIELD_MAX];
+            if (!strncmp(s, "->", 2)) {
+                size_t n = strcspn(s + 2, ";");
+                if (!n || n >= sizeof val - 2) continue;
+                memcpy(val, s, n + 2); val[n + 2] = 0;
+            } else {
+                const char *re = strstr(s, "RE=");
+                if (re && re != s && re[-1] != ';') re = NULL;
+                if (!re) continue;
+                re += 3;
+                size_t n = strcspn(re, ";");
+                /* "2016" or "2018.05" */
+                if (n == 4 || (n == 7 && re[4] == '.')) {
+                    bool ok = true;
+                    for (size_t i = 0; i < n; i++) if (i != 4 && (re[i] < '0' || re[i] > '9')) ok = false;
+                    if (!ok) continue;
+                    memcpy(val, re, n); val[n] = 0;
+                    if (n == 7) val[4] = '-';
+                } else continue;
+            }
+            char key[2 * NI_DEVDET_FIELD_MAX + 2];
+            if ((size_t)snprintf(key, sizeof key, "%s\t%s", brand, model) >= sizeof key) continue;
+            for (char *p = key; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+            char *sv = ni_arena_strdup(d->arena, val);
+            if (!sv || ni_map_put(d->info, key, sv)) { rc = nomem(err, path); goto out; }
+        }
+    }
+out:
+    json_decref(root);
+    return rc;
+}
+
+ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
+{
+    ni_devdet *d = calloc(1, sizeof *d);
+    if (!d) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); return NULL; }
+    d->arena = ni_arena_new(NI_CATALOG_BYTES_MAX);
+    d->info = ni_map_new(NI_CATALOG_ROWS_MAX);
+    if (!d->arena || !d->info) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); goto fail; }
+    for (int i = 0; i < FR__N; i++)
+        if (!(d->frag[i] = compile(fragments[i].re, fragments[i].base, false, "ni_devdet", "fragment", err))) goto fail;
+    for (size_t i = 0; i < NLISTS; i++)
+        if (load_list(d, dir, i, err)) goto fail;
+    if (load_vendors(d, dir, err) || load_info(d, dir, err)) goto fail;
+    if (!(d->pf = ni_ua_prefilter_build(d->pats, d->npats, err))) goto fail;
+    free(d->pats); d->pats = NULL;
+    return d;
+fail:
+    ni_devdet_free(d);
+    return NULL;
+}
+
+void ni_devdet_free(ni_devdet *d)
+{
+    if (!d) return;
+    for (size_t i = 0; i < NLISTS; i++) {
+        dd_list *L = &d->lists[i];
+        for (size_t b = 0; b < L->nbrands; b++) {
+            pcre2_code_free(L->brands[b].re);
+            for (size_t m = 0; m < L->brands[b].nmodels; m++) pcre2_code_free(L->brands[b].models[m].re);
+            free(L->brands[b].models);
+        }
+        free(L->brands);
+    }
+    for (size_t i = 0; i < d->nvendors; i++) {
+        for (size_t k = 0; k < d->vendors[i].n; k++) pcre2_code_free(d->vendors[i].re[k]);
+        free(d->vendors[i].re);
+        free(d->vendors[i].pf);
+    }
+    free(d->vendors);
+    for (int i = 0; i < FR__N; i++) pcre2_code_free(d->frag[i]);
+    ni_map_free(d->info, NULL);
+    ni_ua_db_free(d->pf);
+    free(d->pats);
+    ni_arena_free(d->arena);
+    free(d);
+}
+
+size_t ni_devdet_brands(const ni_devdet *d) { return d ? d->nbrands : 0; }
+size_t ni_devdet_models(const ni_devdet *d) { return d ? d->nmodels : 0; }
+size_t ni_devdet_unfiltered(const ni_devdet *d) { return d && d->pf ? ni_ua_db_unfiltered(d->pf, 0) : 0; }
+
+/* ---------------------------------------------------------------- matching */
+
+typedef struct mctx {
+    const char *s; size_t n;
+    const uint64_t *cand;        /* prefilter candidates of s, NULL = try all */
+    pcre2_match_data *md;
+    pcre2_match_context *mc;
+} mctx;
+
+static bool maybe(const mctx *m, uint32_t id)
+{
+    return !m->cand || (m->cand[id / 64] >> (id % 64)) & 1;
+}
+
+static bool match(mctx *m, const pcre2_code *re)
+{
+    int rc = pcre2_match(re, (PCRE2_SPTR)m->s, m->n, 0, 0, m->md, m->mc);
+    return rc >= 0;
+}
+
+static void copy(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n > cap - 1) n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = 0;
+}
+
+/* Fills "$1".."$max" of tmpl with the groups of the last match, the way
+ * matchReplace (helper.js) does: one pass per group number, unset groups
+ * as "", then '_' → ' ', a trailing " TD" dropped, trimmed; "Build" → "". */
+static void build_model(mctx *m, const pcre2_code *re, const char *tmpl, char *out, size_t cap)
+{
+    char a[NI_DEVDET_FIELD_MAX * 4], b[sizeof a];
+    copy(a, sizeof a, tmpl, strlen(tmpl));
+    uint32_t groups = 0;
+    pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    uint32_t max = groups ? groups : 1;
+    if (strchr(a, '$')) {
+        for (uint32_t g = 1; g <= max && g < 10; g++) {
+            char tok[4] = { '$', (char)('0' + g), 0, 0 };
+            if (!strstr(a, tok)) continue;
+            size_t o = 0;
+            for (const char *p = a; *p && o < sizeof b - 1; ) {
+                if (p[0] == tok[0] && p[1] == tok[1]) {
+                    if (g <= groups && ov[2 * g] != PCRE2_UNSET) {
+                        size_t gl = ov[2 * g + 1] - ov[2 * g];
+                        if (gl > sizeof b - 1 - o) gl = sizeof b - 1 - o;
+                        memcpy(b + o, m->s + ov[2 * g], gl);
+                        o += gl;
+                    }
+                    p += 2;
+                } else b[o++] = *p++;
+            }
+            b[o] = 0;
+            memcpy(a, b, o + 1);
+        }
+    }
+    for (char *p = a; *p; p++) if (*p == '_') *p = ' ';
+    size_t n = strlen(a);
+    if (n >= 3 && a[n - 3] == ' ' && (a[n - 2] | 32) == 't' && (a[n - 1] | 32) == 'd') a[n -= 3] = 0;
+    if (!strcmp(a, "Build")) { out[0] = 0; return; }
+    const char *s = a;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+    copy(out, cap, s, n);
+}
+
+/* One list; 1 = answered (out filled, possibly empty), 0 = no answer. */
+static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const dd_brand *hit = NULL;
+    for (size_t i = 0; i < L->nbrands && !hit; i++)
+        if (maybe(m, L->brands[i].pf) && match(m, L->brands[i].re)) hit = &L->brands[i];
+    if (hit) {
+        const char *type = hit->type, *brand = hit->name;
+        if (hit->nmodels) {
+            for (size_t k = 0; k < hit->nmodels; k++) {
+                const dd_model *M = &hit->models[k];
+                if (!match(m, M->re)) continue;
+                if (M->model) build_model(m, M->re, M->model, out->model, sizeof out->model);
+                if (M->type) type = M->type;
+                if (M->brand) brand = M->brand;
+                break;
+            }
+        } else if (hit->model) {
+            build_model(m, hit->re, hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
+        }
+        copy(out->brand, sizeof out->brand, brand, strlen(brand));
+        if (type) copy(out->type, sizeof out->type, type, strlen(type));
+        /* an "iPhone" that says Android is a fake: no device */
+        if (!strcmp(out->brand, "Apple") && match(m, d->frag[FR_ANDROID_SP])) memset(out, 0, sizeof *out);
+    }
+    switch (L->gate) {
+    case GATE_HBBTV:
+        if (!out->type[0]) copy(out->type, sizeof out->type, "tv", 2);
+        return 1;
+    case GATE_SHELLTV:
+        copy(out->type, sizeof out->type, "tv", 2);
+        return 1;
+    case GATE_FBMD:
+        if (!hit) return 0;
+        copy(out->type, sizeof out->type, "desktop", 7);
+        return 1;
+    default:
+        return hit != NULL;
+    }
+}
+
+bool ni_devdet_parse(const ni_devdet *d, const char *ua, size_t len, const char *hint_model,
+                     const char *hint_platform_version, ni_devdet_result *out)
+{
+    return ni_devdet_parse_ex(d, ua, len, hint_model, hint_platform_version, true, out);
+}
+
+bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const char *hint_model,
+                        const char *hint_platform_version, bool prefilter, ni_devdet_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!d || !ua) return false;
+    if (len > NI_UA_LEN_MAX) len = NI_UA_LEN_MAX;
+    if (hint_model && !*hint_model) hint_model = NULL;
+    mctx m = { .s = ua, .n = len };
+    m.md = pcre2_match_data_create(32, NULL);
+    m.mc = pcre2_match_context_create(NULL);
+    char *restored = NULL;
+    bool found = false;
+    ni_ua *pf = NULL;
+    if (!m.md || !m.mc) goto done;
+    pcre2_set_match_limit(m.mc, NI_UA_MATCH_LIMIT);
+
+    bool ch_form = match(&m, d->frag[FR_CH_ANDROID]) && !match(&m, d->frag[FR_TELEGRAM]);
+    if (hint_model) {
+        /* helper.js restoreUserAgentFromClientHints: the model goes where
+         * the reduced form left it out */
+        static const char *const forms[] = { "X11; Linux x86_64", "Windows NT 10.0; Win64; x64" };
+        size_t cap = len + strlen(hint_model) + 64;
+        if (!(restored = malloc(cap))) goto done;
+        size_t o = 0;
+        const char *k = ch_form ? memmem(ua, len, "Android ", 8) : NULL;   /* ua need not end in NUL */
+        if (k && (size_t)(k - ua) < len) {
+            const char *p = k + 8, *end = ua + len;
+            while (p < end && ((*p >= '0' && *p <= '9') || *p == '.')) p++;
+            if (p + 3 <= end && !memcmp(p, "; K", 3)) p += 3;
+            const char *ver = hint_platform_version && *hint_platform_version ? hint_platform_version : "10";
+            o = (size_t)snprintf(restored, cap, "%.*sAndroid %s; %s", (int)(k - ua), ua, ver, hint_model);
+            if (o < cap) o += (size_t)snprintf(restored + o, cap - o, "%.*s", (int)(end - p), p);
+        } else {
+            o = (size_t)snprintf(restored, cap, "%.*s", (int)len, ua);
+            for (int f = 0; f < 2; f++) {
+                const char *q = memmem(restored, o, forms[f], strlen(forms[f]));
+                if (!q) continue;
+                size_t at = (size_t)(q - restored) + strlen(forms[f]);
+                char *tmp = malloc(cap);
+                if (!tmp) goto done;
+                size_t t = (size_t)snprintf(tmp, cap, "%.*s; %s%s", (int)at, restored, hint_model, restored + at);
+                free(restored); restored = tmp; o = t < cap ? t : cap - 1;
+                break;
+            }
+        }
+        if (o >= cap) o = cap - 1;
+        m.s = restored; m.n = o;
+    } else {
+        if (ch_form) goto done;                                 /* no model to find */
+        if (match(&m, d->frag[FR_DESKTOP]) && !match(&m, d->frag[FR_DESKTOP_EXCL])) goto done;
+    }
+    if (prefilter && (pf = ni_ua_new(d->pf, 0, NULL)) != NULL) m.cand = ni_ua_candidates(pf, m.s, m.n);
+    for (size_t i = 0; i < NLISTS; i++) {
+        const dd_list *L = &d->lists[i];
+        if (L->gate == GATE_HBBTV && !match(&m, d->frag[FR_HBBTV])) continue;
+        if (L->gate == GATE_SHELLTV && !match(&m, d->frag[FR_SHELLTV])) continue;
+        if (L->gate == GATE_FBMD && !match(&m, d->frag[FR_FBMD])) continue;
+        if (parse_list(d, L, &m, out)) break;
+    }
+    if (!out->brand[0]) {
+        for (size_t i = 0; i < d->nvendors && !out->brand[0]; i++)
+            for (size_t k = 0; k < d->vendors[i].n; k++)
+                if (maybe(&m, d->vendors[i].pf[k]) && match(&m, d->vendors[i].re[k])) { copy(out->brand, sizeof out->brand, d->vendors[i].name, strlen(d->vendors[i].name)); break; }
+    }
+    if (!out->model[0] && hint_model) copy(out->model, sizeof out->model, hint_model, strlen(hint_model));
+    found = out->brand[0] || out->model[0];
+done:
+    ni_ua_free(pf);
+    free(restored);
+    pcre2_match_data_free(m.md);
+    pcre2_match_context_free(m.mc);
+    return found;
+}
+
+const char *ni_devdet_release(const ni_devdet *d, const char *brand, const char *model)
+{
+    if (!d || !brand || !model || !*brand || !*model) return NULL;
+    char cur[NI_DEVDET_FIELD_MAX];
+    snprintf(cur, sizeof cur, "%s", model);
+    for (int hop = 0; hop <= DD_REDIRECT_MAX; hop++) {
+        char key[2 * NI_DEVDET_FIELD_MAX + 2];
+        if ((size_t)snprintf(key, sizeof key, "%s\t%s", brand, cur) >= sizeof key) return NULL;
+        for (char *p = key; *p; p++) {
+            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+            else if (*p == '_') *p = ' ';
+        }
+        const char *v = ni_map_get(d->info, key);
+        if (!v) return NULL;
+        if (strncmp(v, "->", 2)) return v;
+        snprintf(cur, sizeof cur, "%s", v + 2);
+    }
+    return NULL;
+}
