@@ -124,6 +124,8 @@ typedef struct ni_session {
     uint8_t c2s_tcp_flags, s2c_tcp_flags; /* OR of TCP flags seen per direction */
     uint8_t end_reason;                 /* ni_end_reason */
     uint16_t vlan;                      /* outermost VLAN id, 0 = none */
+    const char *source;                 /* flow records: "netflow5", "netflow9", "ipfix"; NULL = packets */
+    uint32_t sampled;                   /* counts scaled by this sampling interval (estimates); 0 = exact */
 
     /* evidence */
     ni_http_req *http, *http_tail;      /* requests in order */

@@ -161,6 +161,8 @@ static void session_json(ni_buf *b, const ni_session *s)
     }
     ni_json_kstr_opt(&j, "end", ni_out_end_name(s->end_reason));
     if (s->vlan) ni_json_kuint(&j, "vlan", s->vlan);
+    ni_json_kstr_opt(&j, "source", s->source);
+    if (s->sampled) ni_json_kuint(&j, "sampled", s->sampled);
     for (size_t i = 0; i < sizeof enrich_str / sizeof enrich_str[0]; i++) {
         ni_json_kstr_opt(&j, enrich_str[i].name, field_str(s, &enrich_str[i]));
         if (!strcmp(enrich_str[i].name, "windows_version") && s->ua_reduced) ni_json_kbool(&j, "ua_reduced", true);
