@@ -52,6 +52,7 @@ typedef struct nf_rec {
     uint16_t sport, dport, vlan;
     uint8_t proto, flags, rflags, version, end_reason;
     bool biflow;
+    uint8_t biflow_dir;         /* RFC 5103 biflowDirection: 1 source initiated, 2 destination */
     uint32_t sampling;
     uint64_t pkts, bytes, rpkts, rbytes;
     int64_t first_us, last_us;
@@ -102,7 +103,7 @@ typedef struct nf_ctx {
 typedef struct nf_raw {
     ni_addr src, dst;
     uint16_t sport, dport, vlan;
-    uint8_t proto, flags, rflags, end_reason;
+    uint8_t proto, flags, rflags, end_reason, biflow_dir;
     uint64_t b[3], p[3], rb, rp;        /* [0] delta 1/2, [1] total 85/86, [2] post 23/24 */
     bool hb[3], hp[3], hrb, hrp, hrflags;
     bool abs_f, abs_l, up_f, up_l, dl_f, dl_l;
@@ -463,6 +464,7 @@ static void apply_field(nf_raw *r, uint16_t id, bool rev, ni_cursor *v, size_t l
     case 12: case 28: read_addr(v, len, &r->dst); break;
     case 58: case 243: if (!r->vlan) r->vlan = (uint16_t)(read_uint(v, len) & 0x0fff); break;
     case 136: r->end_reason = (uint8_t)read_uint(v, len); break;
+    case 239: r->biflow_dir = (uint8_t)read_uint(v, len); break;
     case 22: r->upf = (uint32_t)read_uint(v, len); r->up_f = true; break;
     case 21: r->upl = (uint32_t)read_uint(v, len); r->up_l = true; break;
     case 150: r->abs_first = (int64_t)read_uint(v, len) * 1000000; r->abs_f = true; break;
@@ -520,8 +522,11 @@ static int64_t uptime_abs(const nf_ctx *x, uint32_t up_ms)
         if (x->d->sys_init_known) return (x->d->sys_init_ms + up_ms) * 1000;
         return x->export_us;
     }
-    int32_t ago = (int32_t)(x->uptime_ms - up_ms);     /* sysUptime wraps at 2^32 ms */
-    return x->export_us - (int64_t)ago * 1000;
+    /* boot = export - sysUptime; a start "before boot" by more than 2^31 ms
+     * means sysUptime wrapped (every 49.7 days) since the flow started */
+    int64_t ago = (int64_t)x->uptime_ms - (int64_t)up_ms;
+    if (ago < -2147483648ll) ago += 4294967296ll;
+    return x->export_us - ago * 1000;
 }
 
 /* Raw fields → flow record with absolute times; false without addresses. */
@@ -545,6 +550,7 @@ static bool raw_to_rec(const nf_ctx *x, const nf_raw *r, nf_rec *o)
     for (int i = 0; i < 3; i++) if (r->hp[i]) { o->pkts = r->p[i]; break; }
     if (r->hrb || r->hrp || r->hrflags) {
         o->biflow = true;
+        o->biflow_dir = r->biflow_dir;
         o->rbytes = r->rb;
         o->rpkts = r->rp;
     }
@@ -643,10 +649,18 @@ static ni_err emit(ni_netflow *nf, const nf_rec *a, const nf_rec *b, ni_error *e
         s.server = c->dst; s.server_port = c->dport;
         nf->st.paired++;
     } else if (a->biflow) {
-        cp = a->pkts; cb = a->bytes; cf = a->flags;
-        sp = a->rpkts; sb = a->rbytes; sf = a->rflags;
-        s.client = a->src; s.client_port = a->sport;
-        s.server = a->dst; s.server_port = a->dport;
+        /* the source is the initiator only when biflowDirection says so;
+         * else the two halves are judged as a pair of records would be */
+        nf_rec rev = *a;
+        rev.src = a->dst; rev.sport = a->dport;
+        rev.dst = a->src; rev.dport = a->sport;
+        rev.pkts = a->rpkts; rev.bytes = a->rbytes; rev.flags = a->rflags;
+        bool fwd = a->biflow_dir == 1 ? true : a->biflow_dir == 2 ? false : pair_a_is_client(a, &rev);
+        const nf_rec *cr = fwd ? a : &rev, *sr = fwd ? &rev : a;
+        cp = cr->pkts; cb = cr->bytes; cf = cr->flags;
+        sp = sr->pkts; sb = sr->bytes; sf = sr->flags;
+        s.client = cr->src; s.client_port = cr->sport;
+        s.server = cr->dst; s.server_port = cr->dport;
         nf->st.biflows++;
     } else if (single_src_is_client(a)) {
         cp = a->pkts; cb = a->bytes; cf = a->flags;
