@@ -53,6 +53,7 @@ typedef struct nf_rec {
     uint8_t proto, flags, rflags, version, end_reason;
     bool biflow;
     uint8_t biflow_dir;         /* RFC 5103 biflowDirection: 1 source initiated, 2 destination */
+    bool rflags_known;          /* the biflow's reverse TCP flags were exported */
     uint32_t sampling;
     uint64_t pkts, bytes, rpkts, rbytes;
     int64_t first_us, last_us;
@@ -551,6 +552,7 @@ static bool raw_to_rec(const nf_ctx *x, const nf_raw *r, nf_rec *o)
     if (r->hrb || r->hrp || r->hrflags) {
         o->biflow = true;
         o->biflow_dir = r->biflow_dir;
+        o->rflags_known = r->hrflags;
         o->rbytes = r->rb;
         o->rpkts = r->rp;
     }
@@ -655,7 +657,9 @@ static ni_err emit(ni_netflow *nf, const nf_rec *a, const nf_rec *b, ni_error *e
         rev.src = a->dst; rev.sport = a->dport;
         rev.dst = a->src; rev.dport = a->sport;
         rev.pkts = a->rpkts; rev.bytes = a->rbytes; rev.flags = a->rflags;
-        bool fwd = a->biflow_dir == 1 ? true : a->biflow_dir == 2 ? false : pair_a_is_client(a, &rev);
+        nf_rec judge = rev;             /* unknown reverse flags say nothing about SYN */
+        if (!a->rflags_known) judge.flags = a->flags;
+        bool fwd = a->biflow_dir == 1 ? true : a->biflow_dir == 2 ? false : pair_a_is_client(a, &judge);
         const nf_rec *cr = fwd ? a : &rev, *sr = fwd ? &rev : a;
         cp = cr->pkts; cb = cr->bytes; cf = cr->flags;
         sp = sr->pkts; sb = sr->bytes; sf = sr->flags;
