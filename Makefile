@@ -77,6 +77,7 @@ $(BUILD)/libnetintel.so: $(LIB_OBJ)
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
              -e 's|@REQUIRES@|$(PKGS)|' netintel.pc.in
 $(BUILD)/netintel.pc: netintel.pc.in include/netintel/netintel.h
+	@mkdir -p $(BUILD)
 	$(PC_SED) > $@
 
 $(BUILD)/libnetintel.a: $(LIB_OBJ)

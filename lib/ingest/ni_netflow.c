@@ -560,7 +560,7 @@ static bool raw_to_rec(const nf_ctx *x, const nf_raw *r, nf_rec *o)
     o->sampling = raw_sampling(r, &stated);
     if (!stated) o->sampling = x->d->sampling ? x->d->sampling : x->hdr_sampling;
 
-    int64_t f, l;
+    int64_t f = 0, l = 0;
     bool hf = true, hl = true;
     if (r->abs_f) f = r->abs_first;
     else if (r->up_f) f = uptime_abs(x, r->upf);
@@ -780,6 +780,12 @@ ni_err ni_netflow_expire(ni_netflow *nf, int64_t now_us, ni_error *err)
             }
     }
     return NI_OK;
+}
+
+int ni_netflow_finish_one(ni_netflow *nf, ni_error *err)
+{
+    if (!nf->oldest) return 0;
+    return pend_emit_oldest(nf, err) ? -1 : 1;
 }
 
 ni_err ni_netflow_finish(ni_netflow *nf, ni_error *err)

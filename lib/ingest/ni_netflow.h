@@ -95,6 +95,9 @@ ni_err ni_netflow_datagram(ni_netflow *nf, const ni_addr *exporter, const uint8_
 ni_err ni_netflow_expire(ni_netflow *nf, int64_t now_us, ni_error *err);
 /* Emits every pending record (end of input, shutdown). */
 ni_err ni_netflow_finish(ni_netflow *nf, ni_error *err);
+/* Emits the oldest pending record: 1, or 0 when none is left, -1 when the
+ * sink failed (for readers that hand out one session at a time). */
+int ni_netflow_finish_one(ni_netflow *nf, ni_error *err);
 
 const ni_netflow_stats *ni_netflow_stats_get(const ni_netflow *nf);
 /* Templates currently held (all exporters). */
