@@ -134,7 +134,7 @@ static ni_err lazy_resolve(void *ud, const char *kind, const char *value, ni_tar
 {
     cli_engine *r = ud;
     if (!cli_engine_enrich(r, err)) return err ? err->code : NI_ERR_DATA;
-    return ni_enrich_resolve_target(r->en, kind, value, t, err);
+    return ni_enrich_networks(r->en, kind, value, ni_target_add_net, t, err);
 }
 
 int cli_engine_prepare(cli_engine *r)

@@ -199,7 +199,7 @@ static int lookup_names(const char *dir_opt, const char *geoip, int n, char **na
         ni_json_kstr(&j, "service", s.service);
         ni_json_kstr(&j, "category", s.category);
         ni_json_kstr(&j, "vpn_provider", s.vpn_provider);
-        ni_json_kstr(&j, "vpn_evidence", s.vpn_evidence);
+        ni_json_kstr(&j, "vpn_evidence", ni_evidence_name(s.vpn_evidence));
         ni_json_obj_end(&j);
         ni_buf_addc(&out, '\n');
         fwrite(out.p, 1, out.len, stdout);

@@ -22,7 +22,6 @@
 #include "core/ni_time.h"
 #include "enrich/ni_enrich.h"
 #include "enrich/ni_tsv.h"
-#include "ingest/ni_stored.h"
 #include "report/ni_report.h"
 
 static const char usage_text[] =
@@ -223,33 +222,14 @@ int cmd_profile(int argc, char **argv)
                              ni_enrich_profile_lookups(cx.en), ev.ev, ev.n };
     cx.prof = ni_profile_new(&pc, &err);
     if (!cx.prof) rc = 1;
-    /* captures go through the engine; stored sessions (JSON Lines written by
-     * `netintel sessions`) are read back, their direction recomputed for
-     * this target and their enrichment redone with the current data */
-    int nfiles = argc - optind, ncap = 0;
-    char **caps = calloc((size_t)nfiles + 1, sizeof *caps);
-    if (!caps) rc = 1;
-    for (int i = 0; !rc && i < nfiles; i++) {
-        const char *path = argv[optind + i];
-        if (!ni_stored_probe(path)) { caps[ncap++] = argv[optind + i]; continue; }
-        ni_error serr = {0};
-        ni_stored *st = ni_stored_open(path, &serr);
-        if (!st) { fprintf(stderr, "netintel: %s\n", serr.msg); rc = 1; continue; }
-        ni_session sess;
-        int r;
-        while ((r = ni_stored_next(st, &sess, &serr)) > 0) {
-            sess.direction = ni_target_direction(run.target, &sess.client, &sess.server);
-            hook_enrich(&cx, &sess);
-            ni_profile_add(cx.prof, &sess);
-        }
-        if (r < 0) { fprintf(stderr, "netintel: %s\n", serr.msg); rc = 1; }
-        ni_stored_close(st);
-    }
-    if (caps && (ncap || nfiles == 0)) {
-        int r = cli_engine_read(&run, caps, ncap, hook_enrich, &cx, sink_profile, &cx);
+    /* every input goes through the engine's one source interface, in the
+     * order given: captures, and stored sessions (JSON Lines written by
+     * `netintel sessions`), whose direction is recomputed for this target
+     * and whose enrichment is redone with the current data */
+    if (!rc) {
+        int r = cli_engine_read(&run, argv + optind, argc - optind, hook_enrich, &cx, sink_profile, &cx);
         if (r) rc = r;
     }
-    free(caps);
     if (cx.prof) {
         ni_buf json;
         ni_buf_init(&json, 512u << 20);

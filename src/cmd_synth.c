@@ -39,11 +39,6 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("synth", fmt, arg); }
 
-static ni_err country_addr(void *ud, const char *cc, uint64_t r, ni_addr *out)
-{
-    return ni_enrich_country_addr(ud, cc, r, out);
-}
-
 static void on_session(void *ud, const ni_session *s) { ni_profile_add(ud, s); }
 
 static void on_progress(void *ud, uint64_t bytes, double fraction)
@@ -110,12 +105,13 @@ int cmd_synth(int argc, char **argv)
     const char *spec[1] = { ni_scenario_target(sc) };
     ni_profile_config pc = { spec, 1, tz, 0, 0, ni_enrich_profile_lookups(en), NULL, 0 };
     ni_profile *prof = tz ? ni_profile_new(&pc, &err) : NULL;
+    ni_synth_geo *geo = ni_synth_geo_new(en);
     int rc = 0;
-    if (!prof) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
+    if (!prof || !geo) { fprintf(stderr, "netintel: %s\n", prof ? "out of memory" : err.msg); rc = 1; }
 
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", out, (long)getpid());
-    ni_synth_opts o = { seed, scale, tmp, country_addr, en, on_session, prof,
+    ni_synth_opts o = { seed, scale, tmp, ni_synth_geo_addr, geo, on_session, prof,
                         isatty(STDERR_FILENO) ? on_progress : NULL, NULL };
     ni_synth_summary sum = {0};
     if (!rc && ni_synth_run(sc, &o, &sum, &err)) {
@@ -142,6 +138,7 @@ int cmd_synth(int argc, char **argv)
         fprintf(stderr, "synth: %s: %llu sessions, %llu packets, %.1f MB\n", out, (unsigned long long)sum.sessions,
                 (unsigned long long)sum.packets, (double)sum.bytes / 1e6);
     ni_profile_free(prof);
+    ni_synth_geo_free(geo);
     ni_tz_free(tz);
     ni_enrich_free(en);
     ni_scenario_free(sc);

@@ -88,6 +88,40 @@ typedef enum ni_direction {
 
 const char *ni_direction_name(ni_direction d);
 
+/* Categories carried by a session are enums; their text (the JSON Lines
+ * values of docs/sessions.md) lives in one name table each (lib/core/ni_kinds),
+ * used only where sessions are read or written.  The _name functions return
+ * NULL for the _NONE value and for values out of range. */
+
+/* What a service or VPN attribution rests on. */
+typedef enum ni_evidence {
+    NI_EVIDENCE_NONE = 0,
+    NI_EVIDENCE_SNI,          /* "sni": the TLS/QUIC server name */
+    NI_EVIDENCE_HTTP_HOST,    /* "http_host" */
+    NI_EVIDENCE_DNS_NAME,     /* "dns_name": learned from an earlier DNS answer */
+    NI_EVIDENCE_IP,           /* "ip": the server address (prefix) */
+    NI_EVIDENCE_TUNNEL,       /* "tunnel": a tunnel protocol seen on the session */
+    NI_EVIDENCE_ENDPOINT,     /* "endpoint": the server is a provider's server */
+    NI_EVIDENCE_SITE,         /* "site": the provider's web site, API or a DNS lookup */
+    NI_EVIDENCE__COUNT
+} ni_evidence;
+const char *ni_evidence_name(ni_evidence e);
+
+/* Tunnel / VPN protocols (recognised from packets, or named by nDPI). */
+typedef enum ni_tunnel_proto {
+    NI_TUN_NONE = 0, NI_TUN_OPENVPN, NI_TUN_WIREGUARD, NI_TUN_IPSEC, NI_TUN_L2TP,
+    NI_TUN_PPTP, NI_TUN_GRE, NI_TUN_SSTP, NI_TUN_ANYCONNECT, NI_TUN_TINC,
+    NI_TUN_SOFTETHER, NI_TUN_TOR, NI_TUN__COUNT
+} ni_tunnel_proto;
+const char *ni_tunnel_proto_name(ni_tunnel_proto t);
+
+/* The kind of agent a User-Agent belongs to (data/ua-agents.tsv). */
+typedef enum ni_ua_kind {
+    NI_UA_KIND_NONE = 0, NI_UA_KIND_BROWSER, NI_UA_KIND_APP, NI_UA_KIND_SYSTEM,
+    NI_UA_KIND_BOT, NI_UA_KIND_TOOL, NI_UA_KIND_OTHER, NI_UA_KIND__COUNT
+} ni_ua_kind;
+const char *ni_ua_kind_name(ni_ua_kind k);
+
 /* One HTTP/1.x request seen on the session (client → server). */
 typedef struct ni_http_req {
     const char *method;
@@ -143,6 +177,7 @@ typedef struct ni_session {
     const char *dns_query;
     ni_strlist *dns_answers;            /* A/AAAA addresses and CNAME targets */
     const char *dns_name;               /* learned from an earlier DNS answer */
+    ni_tunnel_proto tunnel;             /* tunnel protocol seen (packets, SSTP/AnyConnect requests) */
 
     /* enrichment (issue 3); filled by lib/enrich, NULL/0 when unknown */
     const char *client_country, *server_country;     /* ISO 3166-1 alpha-2 */
@@ -151,11 +186,15 @@ typedef struct ni_session {
     const char *client_as_org, *server_as_org;
     const char *ua_browser, *ua_browser_version;
     const char *ua_os, *ua_os_version;
-    const char *ua_maker, *ua_model, *ua_form_factor, *ua_kind;
+    const char *ua_maker, *ua_model, *ua_form_factor;
+    ni_ua_kind ua_kind;
     const char *windows_version;
     bool ua_reduced;                    /* a reduced UA: its OS version and model are placeholders */
-    const char *service, *category, *service_evidence;
-    const char *vpn_provider, *vpn_protocol, *vpn_evidence;
+    const char *service, *category;
+    ni_evidence service_evidence;       /* sni, http_host, dns_name or ip */
+    const char *vpn_provider;
+    ni_tunnel_proto vpn_protocol;       /* the tunnel evidence, else nDPI's protocol */
+    ni_evidence vpn_evidence;           /* tunnel, endpoint or site */
     const char *ndpi_protocol;
 
     ni_arena *arena;                    /* owns the strings above */

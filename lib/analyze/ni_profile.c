@@ -217,9 +217,8 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = get(p->services, s->service);
         touch(b, h, s);
         set_attr(b, 0, s->category);
-        if (s->service_evidence)
-            for (int i = 0; i < EV_IP + 1; i++)
-                if (!strcmp(s->service_evidence, ev_name[i])) { if (b) b->ev[i]++; }
+        if (b && s->service_evidence >= NI_EVIDENCE_SNI && s->service_evidence <= NI_EVIDENCE_IP)
+            b->ev[EV_SNI + (s->service_evidence - NI_EVIDENCE_SNI)]++;
         if (s->category) touch(get(p->categories, s->category), h, s);
         vendor_add(p, "service", s->service, s->category && !strcmp(s->category, "antivirus")
                    ? ROLE_SECURITY : ROLE_SERVICE, h, s);
@@ -227,24 +226,23 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
 
     /* VPN and proxy */
     if (s->vpn_provider || s->vpn_protocol) {
-        int ev = EV_SITE;
-        if (s->vpn_evidence && !strcmp(s->vpn_evidence, "tunnel")) ev = EV_TUNNEL;
-        else if (s->vpn_evidence && !strcmp(s->vpn_evidence, "endpoint")) ev = EV_ENDPOINT;
+        int ev = s->vpn_evidence == NI_EVIDENCE_TUNNEL ? EV_TUNNEL
+               : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
         ni_addrset_add(p->vpn_hosts, h);
         if (ev != EV_SITE) ni_addrset_add(p->vpn_use_hosts, h);
-        bucket *b = s->vpn_provider ? get(p->vpn, s->vpn_provider) : get(p->vpn_proto, s->vpn_protocol);
+        bucket *b = s->vpn_provider ? get(p->vpn, s->vpn_provider) : get(p->vpn_proto, ni_tunnel_proto_name(s->vpn_protocol));
         touch(b, h, s);
         if (b) b->ev[ev]++;
-        if (s->vpn_provider) { set_attr(b, 0, s->vpn_protocol); vendor_add(p, "vpn", s->vpn_provider, ROLE_VPN, h, s); }
+        if (s->vpn_provider) { set_attr(b, 0, ni_tunnel_proto_name(s->vpn_protocol)); vendor_add(p, "vpn", s->vpn_provider, ROLE_VPN, h, s); }
     }
 
     /* devices and software: target clients' User-Agents only, never agents
      * of the system, bots or tools */
     const char *ua = ni_session_user_agent(s);
     if (!ua) return;
-    const char *kind = s->ua_kind ? s->ua_kind : "browser";
-    bool agent = !strcmp(kind, "bot") || !strcmp(kind, "tool");
-    bool sys = !strcmp(kind, "system");
+    ni_ua_kind kind = s->ua_kind ? s->ua_kind : NI_UA_KIND_BROWSER;
+    bool agent = kind == NI_UA_KIND_BOT || kind == NI_UA_KIND_TOOL;
+    bool sys = kind == NI_UA_KIND_SYSTEM;
     if (agent) return;
     if (s->ua_os) {
         bucket *b = get(p->os, s->ua_os);
@@ -285,7 +283,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         touch(b, h, s);
         add_client(b, h, ua);
     }
-    if (s->ua_browser && !strcmp(kind, "browser")) {
+    if (s->ua_browser && kind == NI_UA_KIND_BROWSER) {
         char key[256];
         const char *ver = s->ua_browser_version ? s->ua_browser_version : "";
         char major[32];

@@ -16,20 +16,11 @@
 #include "netintel/netintel.h"
 #include "core/ni_buf.h"
 #include "analyze/ni_tz.h"
+#include "enrich/ni_enrich.h"
 
-/* Look-ups the profile needs from the enrichment catalogues; any may be NULL.
- * Dates are "YYYY-MM-DD" strings owned by the provider (NULL = unknown). */
-typedef struct ni_profile_lookups {
-    void *ud;
-    /* device model code (e.g. "SM-S928B") → marketing name and release date */
-    bool (*device)(void *ud, const char *maker, const char *code, const char **name, const char **released);
-    /* browser family and major version → release date */
-    const char *(*browser_release)(void *ud, const char *family, const char *major);
-    /* OS family and version → release and end-of-support dates */
-    bool (*os_life)(void *ud, const char *family, const char *version, const char **released, const char **eos);
-    /* software or service name → vendor (e.g. "Chrome" → "Google") */
-    const char *(*vendor)(void *ud, const char *kind, const char *name);
-} ni_profile_lookups;
+/* Look-ups the profile needs from the enrichment catalogues (device names,
+ * release dates, lifecycles, vendors): ni_enrich_lookups, enrich/ni_enrich.h. */
+typedef ni_enrich_lookups ni_profile_lookups;
 
 typedef struct ni_event {
     int64_t at_us;

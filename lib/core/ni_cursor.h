@@ -77,4 +77,42 @@ static inline ni_cursor ni_cur_sub(ni_cursor *c, size_t n)
     return s;
 }
 
+/* The byte at offset i of the buffer, without moving the cursor; 0 past
+ * the end (never an overread).  For formats recognised by bytes at fixed
+ * places (magic numbers, opcodes), after a length check. */
+static inline uint8_t ni_cur_at(const ni_cursor *c, size_t i) { return i < c->len ? c->p[i] : 0; }
+
+/* A QUIC variable-length integer (RFC 9000 §16): the top two bits of the
+ * first byte give the length (1, 2, 4 or 8 bytes).  0 and bad when short. */
+static inline uint64_t ni_cur_varint(ni_cursor *c)
+{
+    uint8_t b = ni_cur_u8(c);
+    unsigned extra = (1u << (b >> 6)) - 1;
+    uint64_t v = b & 0x3f;
+    for (unsigned i = 0; i < extra; i++) v = v << 8 | ni_cur_u8(c);
+    return c->bad ? 0 : v;
+}
+
+/* One DER TLV (X.690 §8.1): a one-byte tag (no high-tag-number form: none
+ * of the structures netintel reads uses one), then the definite length in
+ * short form or long form of 1 to NI_DER_LEN_BYTES_MAX bytes; *val becomes a
+ * sub-cursor over the contents.  False (and nothing promised about *val) on
+ * an indefinite or over-long length or contents past the end. */
+#define NI_DER_LEN_BYTES_MAX 4u
+static inline bool ni_cur_der(ni_cursor *c, uint8_t *tag, ni_cursor *val)
+{
+    *tag = ni_cur_u8(c);
+    uint8_t l = ni_cur_u8(c);
+    size_t n = l;
+    if (l & 0x80) {
+        unsigned k = l & 0x7fu;
+        if (k == 0 || k > NI_DER_LEN_BYTES_MAX) { c->bad = true; return false; }
+        n = 0;
+        for (unsigned i = 0; i < k; i++) n = n << 8 | ni_cur_u8(c);
+    }
+    if (c->bad) return false;
+    *val = ni_cur_sub(c, n);
+    return !c->bad && !val->bad;
+}
+
 #endif

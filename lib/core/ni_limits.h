@@ -12,6 +12,9 @@
 #define NI_FLOW_ACTIVE_US         (1800ll * 1000000) /* default active timeout */
 #define NI_FLOW_CLOSED_LINGER_US  (5ll * 1000000)    /* kept after FIN/RST for late packets */
 
+/* Evidence producers registered (lib/dissect/ni_producer.c) */
+#define NI_PRODUCERS_MAX          16u
+
 /* Per-session memory */
 #define NI_SESSION_ARENA_MAX      (32u * 1024)  /* strings of one session */
 #define NI_HTTP_REQUESTS_MAX      64u           /* requests recorded per session */

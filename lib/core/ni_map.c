@@ -1,41 +1,30 @@
 /* ni_map.c — string hash map and address set (see ni_map.h). */
 #include "core/ni_map.h"
+#include "core/ni_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-uint64_t ni_hash_bytes(const void *p, size_t n)
-{
-    /* 8 bytes a step, each mixed by a multiply and a rotation (in the style
-     * of wyhash/FxHash), then a final avalanche; good enough for hash tables
-     * keyed by strings and addresses, several times faster than FNV-1a. */
-    const uint8_t *b = p;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, b, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h = (h << 31) | (h >> 33);
-        b += 8; n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, b, n);
-    h = (h ^ w) * 0x94d049bb133111ebull;
-    h ^= h >> 29; h *= 0xbf58476d1ce4e5b9ull; h ^= h >> 32;
-    return h;
-}
 
 typedef struct slot { char *key; void *value; uint64_t hash; } slot;
 
 struct ni_map {
     slot *t;
     size_t size, count, cap;
+    ni_hash_key key;
 };
 
 ni_map *ni_map_new(size_t cap)
 {
+    ni_hash_key k;
+    ni_hash_key_random(&k);
+    return ni_map_new_keyed(cap, &k);
+}
+
+ni_map *ni_map_new_keyed(size_t cap, const ni_hash_key *key)
+{
     ni_map *m = calloc(1, sizeof *m);
     if (!m) return NULL;
+    m->key = *key;
     m->cap = cap;
     m->size = 16;
     m->t = calloc(m->size, sizeof *m->t);
@@ -77,13 +66,13 @@ static int grow(ni_map *m)
 
 void *ni_map_get(const ni_map *m, const char *key)
 {
-    size_t i = find(m, key, ni_hash_bytes(key, strlen(key)));
+    size_t i = find(m, key, ni_hash(&m->key, key, strlen(key)));
     return m->t[i].key ? m->t[i].value : NULL;
 }
 
 void **ni_map_slot(ni_map *m, const char *key)
 {
-    uint64_t h = ni_hash_bytes(key, strlen(key));
+    uint64_t h = ni_hash(&m->key, key, strlen(key));
     size_t i = find(m, key, h);
     if (m->t[i].key) return &m->t[i].value;
     if (m->count >= m->cap) return NULL;
@@ -100,7 +89,7 @@ void **ni_map_slot(ni_map *m, const char *key)
 
 ni_err ni_map_put(ni_map *m, const char *key, void *value)
 {
-    uint64_t h = ni_hash_bytes(key, strlen(key));
+    uint64_t h = ni_hash(&m->key, key, strlen(key));
     if (m->count >= m->cap && !m->t[find(m, key, h)].key) return NI_ERR_LIMIT;
     void **s = ni_map_slot(m, key);
     if (!s) return NI_ERR_NOMEM;
@@ -109,6 +98,17 @@ ni_err ni_map_put(ni_map *m, const char *key, void *value)
 }
 
 size_t ni_map_count(const ni_map *m) { return m->count; }
+
+size_t ni_map_probe_max(const ni_map *m)
+{
+    size_t worst = 0, mask = m->size - 1;
+    for (size_t i = 0; i < m->size; i++) {
+        if (!m->t[i].key) continue;
+        size_t d = (i - (size_t)m->t[i].hash) & mask;   /* distance from its home slot */
+        if (d + 1 > worst) worst = d + 1;
+    }
+    return worst;
+}
 
 int ni_map_next(const ni_map *m, size_t *it, const char **key, void **value)
 {
@@ -142,12 +142,14 @@ typedef struct aslot { ni_addr a; uint8_t used; } aslot;
 struct ni_addrset {
     aslot *t;
     size_t size, count, cap;
+    ni_hash_key key;
 };
 
 ni_addrset *ni_addrset_new(size_t cap)
 {
     ni_addrset *s = calloc(1, sizeof *s);
     if (!s) return NULL;
+    ni_hash_key_random(&s->key);
     s->cap = cap; s->size = 8;
     s->t = calloc(s->size, sizeof *s->t);
     if (!s->t) { free(s); return NULL; }
@@ -161,11 +163,11 @@ void ni_addrset_free(ni_addrset *s)
     free(s);
 }
 
-static uint64_t ahash(const ni_addr *a) { return ni_hash_bytes(a, sizeof *a); }
+static uint64_t ahash(const ni_addrset *s, const ni_addr *a) { return ni_hash(&s->key, a, sizeof *a); }
 
 static size_t afind(const ni_addrset *s, const ni_addr *a)
 {
-    size_t mask = s->size - 1, i = ahash(a) & mask;
+    size_t mask = s->size - 1, i = ahash(s, a) & mask;
     while (s->t[i].used && memcmp(&s->t[i].a, a, sizeof *a)) i = (i + 1) & mask;
     return i;
 }
@@ -185,7 +187,7 @@ int ni_addrset_add(ni_addrset *s, const ni_addr *a0)
         if (!nt) return -1;
         for (size_t k = 0; k < s->size; k++) {
             if (!s->t[k].used) continue;
-            size_t j = ahash(&s->t[k].a) & (ns - 1);
+            size_t j = ahash(s, &s->t[k].a) & (ns - 1);
             while (nt[j].used) j = (j + 1) & (ns - 1);
             nt[j] = s->t[k];
         }

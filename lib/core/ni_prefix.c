@@ -267,3 +267,10 @@ void ni_prefix_walk(const ni_prefix_set *ps,
     walk_node(ps, ps->root[0], 4, fn, ud);
     walk_node(ps, ps->root[1], 6, fn, ud);
 }
+
+ni_err ni_prefix_add_upto(ni_prefix_set *ps, const ni_addr *addr, unsigned len, size_t want)
+{
+    if (ps && ni_prefix_count(ps) >= want) return NI_OK;
+    ni_err e = ni_prefix_add(ps, addr, len, NULL);
+    return e == NI_ERR_LIMIT ? NI_OK : e;
+}

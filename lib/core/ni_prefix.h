@@ -23,6 +23,11 @@ void ni_prefix_free(ni_prefix_set *ps);
  * are stored as the IPv4 prefix they map. */
 ni_err ni_prefix_add(ni_prefix_set *ps, const ni_addr *addr, unsigned len, void *value);
 
+/* For sampling: adds addr/len (value NULL) unless the set already holds
+ * `want` prefixes or reached its cap, which are not errors (NI_OK, nothing
+ * added); a bad length or out of memory is returned. */
+ni_err ni_prefix_add_upto(ni_prefix_set *ps, const ni_addr *addr, unsigned len, size_t want);
+
 /* Parses "a.b.c.d/len", "x::/len" or a bare address (= /32 or /128).
  * Returns NI_OK or NI_ERR_ARG. */
 ni_err ni_prefix_parse(const char *text, ni_addr *addr, unsigned *len);

@@ -1,5 +1,8 @@
-/* ni_dissect.c — the dispatcher: decides by content what a session carries
- * and hands its bytes to the HTTP, TLS, DNS and QUIC dissectors.
+/* ni_dissect.c — the content dissectors: decides by content, not port, what
+ * a session carries and hands its bytes to the HTTP, TLS, DNS and QUIC
+ * dissectors.  The protocols are rows of two tables (protos_stream,
+ * protos_dgram: a probe and a handler each), tried in order; the dispatch
+ * below never names a protocol.
  *
  * TCP: the first bytes of the client→server direction decide — a known HTTP
  * request method followed by a space → HTTP (RFC 9112); a TLS handshake
@@ -18,8 +21,8 @@
  *
  * DNS answers feed the (client, address) → name cache; ni_dissect_session_start
  * reads it.  Per-flow state: ni_app_state; only QUIC keeps heap state in ext
- * (an ni_quic_state).  The HTTP chunked-body state uses st->flags bits 0-1;
- * UDP sessions not yet recognised count tries in st->flags bits 4-7. */
+ * (an ni_quic_state); the HTTP chunked-body state and the UDP tries have
+ * fields of their own. */
 #include "dissect/ni_dissect.h"
 
 #include <stdlib.h>
@@ -76,8 +79,6 @@ void ni_dissect_session_start(ni_dissect *dx, ni_session *s)
 
 /* ---- DNS ------------------------------------------------------------------ */
 
-static bool is_dns_port(uint16_t p) { return p == 53 || p == 5353 || p == 5355; }
-
 static bool is_multicast(const ni_addr *a)
 {
     if (a->family == 4) return (a->b[0] & 0xf0) == 0xe0;
@@ -128,9 +129,11 @@ static size_t dns_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
 static bool dns_tcp_plausible(const uint8_t *p, size_t n)
 {
     if (n < DNS_TCP_HDR) return false;
-    size_t len = ((size_t)p[0] << 8) | p[1];
+    ni_cursor c;
+    ni_cur_init(&c, p, n);
+    size_t len = ni_cur_u16(&c);
     if (len < 12) return false;
-    return ni_dns_plausible(p + 2, n - 2 < len ? n - 2 : len);
+    return ni_dns_plausible(ni_cur_ptr(&c), ni_cur_left(&c) < len ? ni_cur_left(&c) : len);
 }
 
 /* ---- TCP ------------------------------------------------------------------ */
@@ -157,64 +160,156 @@ static size_t tls_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
     return n;
 }
 
+/* HTTP requests on the client→server stream; the server's bytes are not read. */
+static size_t http_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                          const uint8_t *p, size_t n, int64_t ts_us)
+{
+    (void)ts_us;
+    if (dir == 1) { st->done[1] = 1; return n; }
+    ni_http_counts cnt = {0, 0};
+    size_t used = ni_http_stream(st, s, p, n, &cnt);
+    dx->st->http_requests += cnt.requests;
+    dx->st->dissect_errors += cnt.errors;
+    return st->done[0] ? n : used;
+}
+
+static size_t tls_stream_ts(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                            const uint8_t *p, size_t n, int64_t ts_us)
+{
+    (void)ts_us;
+    return tls_stream(dx, st, s, dir, p, n);
+}
+
+static bool port53(const ni_session *s) { return s->client_port == 53 || s->server_port == 53; }
+
+/* Stream probes: 1 = this protocol, 0 = not, -1 = too few bytes to tell. */
+static int http_probe_stream(const ni_session *s, const uint8_t *p, size_t n) { (void)s; return ni_http_probe(p, n); }
+static int tls_probe_stream(const ni_session *s, const uint8_t *p, size_t n) { (void)s; return ni_tls_probe(p, n); }
+static int dns_probe_stream(const ni_session *s, const uint8_t *p, size_t n)
+{
+    if (!port53(s)) return 0;
+    if (dns_tcp_plausible(p, n)) return 1;
+    return n < DNS_TCP_HDR ? -1 : 0;
+}
+
+/* ---- datagram handlers and probes ------------------------------------------ */
+static bool is_dns_port(uint16_t p) { return p == 53 || p == 5353 || p == 5355; }
+static bool http_datagram(ni_dissect *dx, ni_session *s, const uint8_t *p, size_t n);
+static void quic_datagram(ni_dissect *dx, ni_app_state *st, ni_session *s, const uint8_t *p, size_t n);
+
+/* Datagram probes: 0 = not this protocol, 1 = it is (the datagram is then
+ * handed to the handler), 2 = it is and the probe used the datagram. */
+static int dns_probe_dgram(ni_dissect *dx, ni_session *s, int dir, const uint8_t *p, size_t n)
+{
+    (void)dx; (void)dir;
+    return (is_dns_port(s->client_port) || is_dns_port(s->server_port)) && ni_dns_plausible(p, n);
+}
+
+static int quic_probe_dgram(ni_dissect *dx, ni_session *s, int dir, const uint8_t *p, size_t n)
+{
+    (void)dx; (void)s;
+    return dir == 0 && ni_quic_probe(p, n);
+}
+
+static int http_probe_dgram(ni_dissect *dx, ni_session *s, int dir, const uint8_t *p, size_t n)
+{
+    (void)dir;
+    return http_datagram(dx, s, p, n) ? 2 : 0;
+}
+
+static void dns_dgram(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir, const uint8_t *p, size_t n,
+                      int64_t ts_us)
+{
+    (void)st;
+    dns_message(dx, s, dir, p, n, ts_us);
+}
+
+static void quic_dgram(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir, const uint8_t *p, size_t n,
+                       int64_t ts_us)
+{
+    (void)ts_us;
+    if (dir == 0) quic_datagram(dx, st, s, p, n);
+    else st->done[1] = 1;
+}
+
+static void http_dgram(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir, const uint8_t *p, size_t n,
+                       int64_t ts_us)
+{
+    (void)st; (void)dir; (void)ts_us;
+    http_datagram(dx, s, p, n);
+}
+
+/* ---- the content protocols ----------------------------------------------------
+ * One row per protocol, tried in this order; to add one, write its probe and
+ * handlers above and add a row.  TCP: the first client→server bytes decide
+ * (the first row whose probe says 1; any -1 and none 1 = wait for more;
+ * all 0 = nothing netintel reads); rows with server_decides may also decide
+ * from the server's bytes (DNS responses seen without their query).  UDP:
+ * the first row whose probe accepts a datagram. */
+typedef struct content_proto {
+    uint8_t app;                                /* NI_APP_* */
+    int (*probe_stream)(const ni_session *s, const uint8_t *p, size_t n);
+    bool server_decides;
+    size_t (*stream)(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir, const uint8_t *p, size_t n,
+                     int64_t ts_us);
+    int (*probe_dgram)(ni_dissect *dx, ni_session *s, int dir, const uint8_t *p, size_t n);
+    void (*dgram)(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir, const uint8_t *p, size_t n,
+                  int64_t ts_us);
+} content_proto;
+
+static const content_proto protos_stream[] = {
+    { NI_APP_HTTP, http_probe_stream, false, http_stream, NULL, NULL },
+    { NI_APP_TLS, tls_probe_stream, false, tls_stream_ts, NULL, NULL },
+    { NI_APP_DNS, dns_probe_stream, true, dns_stream, NULL, NULL },
+};
+static const content_proto protos_dgram[] = {
+    { NI_APP_DNS, NULL, false, NULL, dns_probe_dgram, dns_dgram },
+    { NI_APP_QUIC, NULL, false, NULL, quic_probe_dgram, quic_dgram },
+    { NI_APP_HTTP, NULL, false, NULL, http_probe_dgram, http_dgram },
+};
+#define NPROTOS(t) (sizeof t / sizeof t[0])
+
+static const content_proto *find(const content_proto *t, size_t n, uint8_t app)
+{
+    for (size_t i = 0; i < n; i++) if (t[i].app == app) return &t[i];
+    return NULL;
+}
+
 size_t ni_dissect_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
                          const uint8_t *p, size_t n, int64_t ts_us)
 {
     if (dir != 0 && dir != 1) return n;
     if (st->done[dir] || n == 0) return st->done[dir] ? n : 0;
-    bool port53 = s->client_port == 53 || s->server_port == 53;
 
     if (st->proto == NI_APP_UNKNOWN) {
-        if (dir == 1) {
-            if (port53 && dns_tcp_plausible(p, n)) {
-                st->proto = NI_APP_DNS;
-            } else {
+        bool undecided = false;
+        for (size_t i = 0; i < NPROTOS(protos_stream) && st->proto == NI_APP_UNKNOWN; i++) {
+            if (dir == 1 && !protos_stream[i].server_decides) continue;
+            int r = protos_stream[i].probe_stream(s, p, n);
+            if (r == 1) st->proto = protos_stream[i].app;
+            else if (r < 0) undecided = true;
+        }
+        if (st->proto == NI_APP_UNKNOWN) {
+            if (dir == 1) {                         /* wait for the client side */
                 if (n > 4096) st->done[1] = 1;      /* the client side never decided */
                 return st->done[1] ? n : 0;
             }
-        } else {
-            int http = ni_http_probe(p, n);
-            if (http == 1) st->proto = NI_APP_HTTP;
-            else if (ni_tls_probe(p, n)) st->proto = NI_APP_TLS;
-            else if (port53 && dns_tcp_plausible(p, n)) st->proto = NI_APP_DNS;
-            else if (http < 0 || (port53 && n < DNS_TCP_HDR)) return 0;
-            else {
-                st->proto = NI_APP_OTHER;
-                st->done[0] = st->done[1] = 1;
-                return n;
-            }
+            if (undecided) return 0;
+            st->proto = NI_APP_OTHER;
+            st->done[0] = st->done[1] = 1;
+            return n;
         }
     }
-
-    switch (st->proto) {
-    case NI_APP_HTTP:
-        if (dir == 1) { st->done[1] = 1; return n; }
-        {
-            ni_http_counts cnt = {0, 0};
-            size_t used = ni_http_stream(st, s, p, n, &cnt);
-            dx->st->http_requests += cnt.requests;
-            dx->st->dissect_errors += cnt.errors;
-            return st->done[0] ? n : used;
-        }
-    case NI_APP_TLS:
-        return tls_stream(dx, st, s, dir, p, n);
-    case NI_APP_DNS:
-        return dns_stream(dx, st, s, dir, p, n, ts_us);
-    default:
-        st->done[dir] = 1;
-        return n;
-    }
+    const content_proto *cp = find(protos_stream, NPROTOS(protos_stream), st->proto);
+    if (!cp) { st->done[dir] = 1; return n; }
+    return cp->stream(dx, st, s, dir, p, n, ts_us);
 }
 
 /* ---- datagrams ------------------------------------------------------------ */
 
-static unsigned tries(const ni_app_state *st, int dir) { return (st->flags >> (4 + 2 * dir)) & 3u; }
-
 static void udp_miss(ni_app_state *st, int dir)
 {
-    unsigned t = tries(st, dir) + 1;
-    if (t >= UDP_TRIES_MAX) { st->done[dir] = 1; return; }
-    st->flags = (uint8_t)((st->flags & ~(3u << (4 + 2 * dir))) | (t << (4 + 2 * dir)));
+    if (++st->udp_tries[dir] >= UDP_TRIES_MAX) st->done[dir] = 1;
 }
 
 /* An HTTP request carried in one datagram (SSDP and other HTTPU). */
@@ -250,34 +345,66 @@ void ni_dissect_datagram(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
 {
     if ((dir != 0 && dir != 1) || st->done[dir] || n == 0) return;
     if (st->proto == NI_APP_UNKNOWN) {
-        bool dns_port = is_dns_port(s->client_port) || is_dns_port(s->server_port);
-        if (dns_port && ni_dns_plausible(p, n)) {
-            st->proto = NI_APP_DNS;
-        } else if (dir == 0 && ni_quic_probe(p, n)) {
-            st->proto = NI_APP_QUIC;
-        } else if (http_datagram(dx, s, p, n)) {
-            st->proto = NI_APP_HTTP;
-            st->flags = 0;
-            return;
-        } else {
-            udp_miss(st, dir);
-            return;
+        for (size_t i = 0; i < NPROTOS(protos_dgram); i++) {
+            int r = protos_dgram[i].probe_dgram(dx, s, dir, p, n);
+            if (!r) continue;
+            st->proto = protos_dgram[i].app;
+            if (r == 2) return;                     /* the probe used the datagram */
+            break;
         }
-        st->flags = 0;
+        if (st->proto == NI_APP_UNKNOWN) { udp_miss(st, dir); return; }
     }
-    switch (st->proto) {
-    case NI_APP_DNS:
-        dns_message(dx, s, dir, p, n, ts_us);
-        break;
-    case NI_APP_QUIC:
-        if (dir == 0) quic_datagram(dx, st, s, p, n);
-        else st->done[1] = 1;
-        break;
-    case NI_APP_HTTP:
-        http_datagram(dx, s, p, n);
-        break;
-    default:
-        st->done[dir] = 1;
-        break;
-    }
+    const content_proto *cp = find(protos_dgram, NPROTOS(protos_dgram), st->proto);
+    if (cp) cp->dgram(dx, st, s, dir, p, n, ts_us);
+    else st->done[dir] = 1;
 }
+
+/* ---- the producer (ni_producer.h) ------------------------------------------ */
+
+static void *prod_ctx_new(const ni_producer_opts *o, ni_stats *st, ni_error *err)
+{
+    (void)o;
+    ni_dissect *dx = ni_dissect_new(st);
+    if (!dx) ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+    return dx;
+}
+
+static void prod_ctx_free(void *ctx) { ni_dissect_free(ctx); }
+
+static void prod_start(void *ctx, void *state, ni_pflow *f)
+{
+    (void)state;
+    ni_dissect_session_start(ctx, f->s);
+}
+
+static size_t prod_stream(void *ctx, void *state, ni_pflow *f, int dir, const uint8_t *p, size_t n,
+                          int64_t ts_us, bool *done)
+{
+    ni_app_state *st = state;
+    size_t used = ni_dissect_stream(ctx, st, f->s, dir, p, n, ts_us);
+    f->app = st->proto;
+    *done = (dir == 0 || dir == 1) && st->done[dir] != 0;
+    return used;
+}
+
+static bool prod_datagram(void *ctx, void *state, ni_pflow *f, int dir, const uint8_t *p, size_t n,
+                          int64_t ts_us)
+{
+    ni_app_state *st = state;
+    ni_dissect_datagram(ctx, st, f->s, dir, p, n, ts_us);
+    f->app = st->proto;
+    return (dir == 0 || dir == 1) && st->done[dir] != 0;
+}
+
+static void prod_release(void *ctx, void *state)
+{
+    (void)ctx;
+    ni_app_state_release(state);
+}
+
+const ni_producer ni_dissect_producer = {
+    .name = "content", .state_size = sizeof(ni_app_state),
+    .ctx_new = prod_ctx_new, .ctx_free = prod_ctx_free,
+    .on_start = prod_start, .on_stream = prod_stream, .on_datagram = prod_datagram,
+    .release = prod_release,
+};

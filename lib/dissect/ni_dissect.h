@@ -16,19 +16,23 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "netintel/netintel.h"
+#include "dissect/ni_producer.h"
 
 typedef struct ni_dissect ni_dissect;
 
 /* Per-flow application state: small and fixed-size, embedded in each flow. */
 typedef struct ni_app_state {
-    uint8_t proto;          /* NI_APP_* : what the session was recognised as */
+    uint8_t proto;          /* NI_APP_* (ni_producer.h): what the session was recognised as */
     uint8_t done[2];        /* per direction: no more bytes wanted */
-    uint8_t flags;
+    uint8_t http_chunk;     /* HTTP: chunked-body state (ni_http) */
+    uint8_t udp_tries[2];   /* per direction: datagrams that matched nothing yet */
     uint32_t skip[2];       /* per direction: body bytes still to skip (HTTP) */
     void *ext;              /* dissector-owned heap state, or NULL */
 } ni_app_state;
 
-enum { NI_APP_UNKNOWN = 0, NI_APP_HTTP, NI_APP_TLS, NI_APP_DNS, NI_APP_QUIC, NI_APP_OTHER };
+/* The content dissectors as an evidence producer (registered in ni_producer.c):
+ * state ni_app_state, context ni_dissect, stream and datagram callbacks. */
+extern const ni_producer ni_dissect_producer;
 
 /* New dissector context (holds the DNS cache and counters).  NULL on OOM. */
 ni_dissect *ni_dissect_new(ni_stats *st);

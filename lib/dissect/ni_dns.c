@@ -1,6 +1,7 @@
 /* ni_dns.c — DNS message parser (RFC 1035 §4.1, §4.1.4; RFC 3596).  See
  * ni_dns.h for the text form of names and what reaches the session. */
 #include "dissect/ni_dns.h"
+#include "core/ni_str.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -69,7 +70,7 @@ int ni_dns_name(const uint8_t *msg, size_t n, size_t off, char *out, size_t cap,
         if (o && !put(out, cap, &o, '.')) return -1;
         for (size_t i = 0; i < len; i++) {
             uint8_t b = l[i];
-            if (b >= 'A' && b <= 'Z') b = (uint8_t)(b - 'A' + 'a');
+            b = (uint8_t)ni_ascii_lower((char)b);
             if (b < 0x21 || b > 0x7e || b == '.' || b == '\\') {
                 char esc[5];
                 snprintf(esc, sizeof esc, "\\%03u", (unsigned)b);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ni_hash.h"
 #include "core/ni_limits.h"
 
 #define NIL UINT32_MAX
@@ -29,24 +30,17 @@ struct ni_dnscache {
     uint32_t *bucket;
     size_t nbucket;         /* power of two */
     int64_t max_age_us;
+    ni_hash_key key;        /* drawn per cache: answers are traffic-derived */
 };
-
-static uint64_t mix(uint64_t h, const ni_addr *a)
-{
-    h ^= a->family;
-    h *= 0x100000001b3ull;
-    for (int i = 0; i < 16; i++) {
-        h ^= a->b[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static size_t hash(const ni_dnscache *c, const ni_addr *client, const ni_addr *addr)
 {
-    uint64_t h = mix(mix(0xcbf29ce484222325ull, client), addr);
-    h ^= h >> 29;
-    return (size_t)h & (c->nbucket - 1);
+    uint8_t k[34];
+    k[0] = client->family;
+    memcpy(k + 1, client->b, 16);
+    k[17] = addr->family;
+    memcpy(k + 18, addr->b, 16);
+    return (size_t)ni_hash(&c->key, k, sizeof k) & (c->nbucket - 1);
 }
 
 static bool same(const ni_addr *a, const ni_addr *b)
@@ -61,6 +55,7 @@ ni_dnscache *ni_dnscache_new(size_t max_entries, int64_t max_age_us)
     c->max = max_entries ? max_entries : NI_DNSCACHE_ENTRIES_MAX;
     if (c->max > NIL - 1) c->max = NIL - 1;
     c->max_age_us = max_age_us > 0 ? max_age_us : NI_DNSCACHE_AGE_MAX_US;
+    ni_hash_key_random(&c->key);
     c->nbucket = 64;
     c->bucket = malloc(c->nbucket * sizeof *c->bucket);
     if (!c->bucket) { free(c); return NULL; }

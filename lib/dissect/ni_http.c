@@ -2,6 +2,7 @@
  * client→server stream (RFC 9112 §2-§7, RFC 9110 §7.2 Host, §8.6
  * Content-Length).  See ni_http.h for what is recorded. */
 #include "dissect/ni_http.h"
+#include "core/ni_str.h"
 
 #include <string.h>
 
@@ -24,7 +25,7 @@ static const char *const methods[] = {
 };
 #define N_METHODS (sizeof methods / sizeof methods[0])
 
-/* Chunked-body states kept in st->flags (bits 0-1) for an HTTP session. */
+/* Chunked-body states kept in st->http_chunk for an HTTP session. */
 enum { CH_NONE = 0, CH_SIZE = 1, CH_DATA_END = 2, CH_TRAILER = 3 };
 #define CH_MASK 3u
 #define CHUNK_LINE_MAX 1024u   /* chunk-size line with extensions */
@@ -91,14 +92,7 @@ static void trim(const uint8_t **v, size_t *n)
 
 static bool name_is(const uint8_t *name, size_t n, const char *want)
 {
-    size_t wl = strlen(want);
-    if (n != wl) return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t a = name[i];
-        if (a >= 'A' && a <= 'Z') a = (uint8_t)(a - 'A' + 'a');
-        if (a != (uint8_t)want[i]) return false;
-    }
-    return true;
+    return ni_ascii_ieq(name, n, want);
 }
 
 /* A kept header value, joined across obs-fold lines, capped. */
@@ -176,10 +170,7 @@ static size_t host_clean(const char *v, size_t n, char *out, size_t cap)
         }
     }
     if (keep > cap) keep = cap;
-    for (size_t i = 0; i < keep; i++) {
-        char ch = v[i];
-        out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
-    }
+    ni_ascii_lower_n(out, v, keep);
     return keep;
 }
 
@@ -323,8 +314,7 @@ ni_err ni_http_parse_request(ni_session *s, const uint8_t *p, size_t n, bool req
         hl = host_clean(f[F_HOST].v, f[F_HOST].n, hostbuf, sizeof hostbuf);
     } else {
         size_t al;
-        const char *auth = target_authority((const char *)t, tlen, method[0] == 'C' && method[1] == 'O',
-                                            &al);
+        const char *auth = target_authority((const char *)t, tlen, !strcmp(method, "CONNECT"), &al);
         if (auth) hl = host_clean(auth, al, hostbuf, sizeof hostbuf);
     }
     ni_http_req r;
@@ -353,8 +343,8 @@ ni_err ni_http_parse_request(ni_session *s, const uint8_t *p, size_t n, bool req
 
 /* ---- the client→server stream ------------------------------------------ */
 
-static unsigned ch_state(const ni_app_state *st) { return st->flags & CH_MASK; }
-static void ch_set(ni_app_state *st, unsigned v) { st->flags = (uint8_t)((st->flags & ~CH_MASK) | v); }
+static unsigned ch_state(const ni_app_state *st) { return st->http_chunk & CH_MASK; }
+static void ch_set(ni_app_state *st, unsigned v) { st->http_chunk = (uint8_t)(v & CH_MASK); }
 
 /* Chunk-size line (§7.1): 1*HEXDIG [ chunk-ext ] CRLF.  Returns 1 and the
  * size, 0 when the line is incomplete, -1 when malformed. */

@@ -75,30 +75,35 @@ static bool gquic_plain(uint32_t v)
     return num >= 24 && num <= 46;
 }
 
-static uint32_t be32(const uint8_t *p)
+static uint32_t be32_at(const ni_cursor *c, size_t at)
 {
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+    return ((uint32_t)ni_cur_at(c, at) << 24) | ((uint32_t)ni_cur_at(c, at + 1) << 16) |
+           ((uint32_t)ni_cur_at(c, at + 2) << 8) | ni_cur_at(c, at + 3);
 }
 
 /* Version of a Google QUIC packet (either header form), 0 if not one. */
-static uint32_t gquic_version(const uint8_t *p, size_t n)
+static uint32_t gquic_version(const ni_cursor *c)
 {
-    if (n >= 5 && (p[0] & 0x80) && p[1] == 'Q' && p[2] == '0') return be32(p + 1);  /* Q046+ */
-    if (n >= 13 && !(p[0] & 0x80) && (p[0] & 0x01) && (p[0] & 0x08) && p[9] == 'Q' && p[10] == '0')
-        return be32(p + 9);                                                         /* public header */
+    size_t n = c->len;
+    uint8_t b0 = ni_cur_at(c, 0);
+    if (n >= 5 && (b0 & 0x80) && ni_cur_at(c, 1) == 'Q' && ni_cur_at(c, 2) == '0') return be32_at(c, 1);  /* Q046+ */
+    if (n >= 13 && !(b0 & 0x80) && (b0 & 0x01) && (b0 & 0x08) && ni_cur_at(c, 9) == 'Q' && ni_cur_at(c, 10) == '0')
+        return be32_at(c, 9);                                                                          /* public header */
     return 0;
 }
 
 bool ni_quic_probe(const uint8_t *p, size_t n)
 {
     if (n < 7) return false;
-    uint32_t g = gquic_version(p, n);
-    if (g) return true;
-    if (!(p[0] & 0x80)) return false;
-    uint32_t v = be32(p + 1);
+    ni_cursor c;
+    ni_cur_init(&c, p, n);
+    if (gquic_version(&c)) return true;
+    uint8_t b0 = ni_cur_at(&c, 0);
+    if (!(b0 & 0x80)) return false;
+    uint32_t v = be32_at(&c, 1);
     if (!version_salt(v)) return false;
-    unsigned type = (p[0] >> 4) & 3;
-    return type == (v == QUIC_V2 ? 1u : 0u) && p[5] <= QUIC_CID_MAX;
+    unsigned type = (b0 >> 4) & 3;
+    return type == (v == QUIC_V2 ? 1u : 0u) && ni_cur_at(&c, 5) <= QUIC_CID_MAX;
 }
 
 /* ---- keys -------------------------------------------------------------- */
@@ -180,11 +185,7 @@ static long unprotect(EVP_CIPHER_CTX *cx, const ni_quic_keys *k, const uint8_t *
 
 static bool varint(ni_cursor *c, uint64_t *v)
 {
-    uint8_t b = ni_cur_u8(c);
-    unsigned extra = (1u << (b >> 6)) - 1;
-    uint64_t x = b & 0x3f;
-    for (unsigned i = 0; i < extra; i++) x = (x << 8) | ni_cur_u8(c);
-    *v = x;
+    *v = ni_cur_varint(c);
     return !c->bad;
 }
 
@@ -301,7 +302,9 @@ bool ni_quic_datagram(ni_quic_state **stp, ni_session *s, const uint8_t *p, size
     ni_quic_state *st = *stp;
     if (st->done) return true;
 
-    uint32_t gv = gquic_version(p, n);
+    ni_cursor pc;
+    ni_cur_init(&pc, p, n);
+    uint32_t gv = gquic_version(&pc);
     if (gv) {
         if (gquic_plain(gv)) gquic_chlo(s, p, n);
         finish(st);

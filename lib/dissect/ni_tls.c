@@ -47,13 +47,16 @@ const char *ni_tls_version_name(uint16_t v)
  * msg_type 1, version 0x0002 or 3.x, spec lengths consistent. */
 static int sslv2_hello(const uint8_t *p, size_t n, uint16_t *version)
 {
-    if (n < 1 || !(p[0] & 0x80)) return 0;
+    ni_cursor c;
+    ni_cur_init(&c, p, n);
+    uint8_t b0 = ni_cur_u8(&c);
+    if (c.bad || !(b0 & 0x80)) return 0;
     if (n < 11) return -1;                     /* undecided: need more */
-    size_t len = ((size_t)(p[0] & 0x7f) << 8) | p[1];
-    uint16_t v = (uint16_t)((p[3] << 8) | p[4]);
-    size_t cs = ((size_t)p[5] << 8) | p[6], sid = ((size_t)p[7] << 8) | p[8],
-           ch = ((size_t)p[9] << 8) | p[10];
-    if (p[2] != 1 || !(v == 0x0002 || (v >> 8) == 3)) return 0;
+    size_t len = ((size_t)(b0 & 0x7f) << 8) | ni_cur_u8(&c);
+    uint8_t type = ni_cur_u8(&c);
+    uint16_t v = ni_cur_u16(&c);
+    size_t cs = ni_cur_u16(&c), sid = ni_cur_u16(&c), ch = ni_cur_u16(&c);
+    if (type != 1 || !(v == 0x0002 || (v >> 8) == 3)) return 0;
     if (cs == 0 || cs % 3 || ch < 16 || ch > 32 || (sid != 0 && sid != 16 && sid != 32)) return 0;
     if (9 + cs + sid + ch != len) return 0;
     *version = v;
@@ -63,17 +66,44 @@ static int sslv2_hello(const uint8_t *p, size_t n, uint16_t *version)
 bool ni_tls_probe(const uint8_t *p, size_t n)
 {
     if (n == 0) return false;
+    ni_cursor c;
+    ni_cur_init(&c, p, n);
+    uint8_t type = ni_cur_u8(&c);
     uint16_t v;
-    if (p[0] & 0x80) return sslv2_hello(p, n, &v) == 1;
-    if (p[0] != CT_HANDSHAKE) return false;
-    if (n >= 2 && p[1] != 3) return false;
-    if (n >= 3 && p[2] > 4) return false;
+    if (type & 0x80) return sslv2_hello(p, n, &v) == 1;
+    if (type != CT_HANDSHAKE) return false;
+    if (n >= 2 && ni_cur_u8(&c) != 3) return false;
+    if (n >= 3 && ni_cur_u8(&c) > 4) return false;
     if (n >= 5) {
-        size_t len = ((size_t)p[3] << 8) | p[4];
+        size_t len = ni_cur_u16(&c);
         if (len == 0 || len > TLS_RECORD_MAX) return false;
     }
-    if (n >= 6 && (p[5] == 0 || p[5] > 24)) return false; /* handshake type */
+    if (n >= 6) {
+        uint8_t hs = ni_cur_u8(&c);
+        if (hs == 0 || hs > 24) return false;     /* handshake type */
+    }
     return true;
+}
+
+/* One record of the record layer (RFC 8446 §5.1): content type, legacy
+ * version (major byte kept), length, and the part of the fragment present
+ * in the buffer (avail <= len).  False when fewer than 5 bytes are left. */
+typedef struct tls_record {
+    uint8_t type, major;
+    size_t len, avail;
+    const uint8_t *frag;
+} tls_record;
+
+static bool next_record(ni_cursor *c, tls_record *r)
+{
+    if (ni_cur_left(c) < 5) return false;
+    r->type = ni_cur_u8(c);
+    r->major = ni_cur_u8(c);
+    ni_cur_skip(c, 1);
+    r->len = ni_cur_u16(c);
+    r->avail = ni_cur_left(c) < r->len ? ni_cur_left(c) : r->len;
+    r->frag = ni_cur_bytes(c, r->avail);
+    return !c->bad;
 }
 
 /* ---- ClientHello ------------------------------------------------------- */
@@ -90,21 +120,11 @@ static void add_alpn(ni_session *s, ni_strlist ***tail, unsigned *count, const u
     (*count)++;
 }
 
-/* QUIC variable-length integer (RFC 9000 §16). */
-static uint64_t varint(ni_cursor *c)
-{
-    uint8_t b = ni_cur_u8(c);
-    unsigned extra = (1u << (b >> 6)) - 1;
-    uint64_t v = b & 0x3f;
-    for (unsigned i = 0; i < extra; i++) v = v << 8 | ni_cur_u8(c);
-    return v;
-}
-
 /* Transport parameters: Chrome's google_user_agent (0x3129) holds its UA. */
 static void quic_params(ni_session *s, ni_cursor *d)
 {
     while (ni_cur_left(d) >= 2) {
-        uint64_t id = varint(d), len = varint(d);
+        uint64_t id = ni_cur_varint(d), len = ni_cur_varint(d);
         if (d->bad || len > ni_cur_left(d)) return;
         const uint8_t *v = ni_cur_bytes(d, (size_t)len);
         if (id == 0x3129 && len && !s->quic_user_agent && s->arena)
@@ -301,24 +321,6 @@ static const char *name_text(ni_session *s, X509_NAME *nm)
     return out;
 }
 
-/* One DER TLV (X.690 §8.1): tag, then length (short or long form, up to 4
- * bytes); val and len give the contents.  False on anything malformed. */
-static bool der_tlv(ni_cursor *c, uint8_t *tag, const uint8_t **val, size_t *len)
-{
-    *tag = ni_cur_u8(c);
-    uint8_t l = ni_cur_u8(c);
-    size_t n = l;
-    if (l & 0x80) {
-        unsigned k = l & 0x7f;
-        if (k == 0 || k > 4) return false;
-        n = 0;
-        for (unsigned i = 0; i < k; i++) n = n << 8 | ni_cur_u8(c);
-    }
-    *val = ni_cur_bytes(c, n);
-    *len = n;
-    return !c->bad && *val;
-}
-
 /* A Name (RFC 5280 §4.1.2.4) as RFC 2253 text, decoded by OpenSSL's
  * d2i_X509_NAME from its own DER bytes. */
 static const char *der_name(ni_session *s, const uint8_t *der, size_t n)
@@ -345,29 +347,23 @@ static void certificate(ni_session *s, ni_cursor *c)
     uint32_t len = ni_cur_u24(&list);
     const uint8_t *der = ni_cur_bytes(&list, len);
     if (!der || len == 0) return;
-    ni_cursor d;
+    ni_cursor d, cert, tbs, v;
     ni_cur_init(&d, der, len);
     uint8_t tag;
-    const uint8_t *v;
-    size_t n;
-    if (!der_tlv(&d, &tag, &v, &n) || tag != 0x30) return;          /* Certificate */
-    ni_cursor cert;
-    ni_cur_init(&cert, v, n);
-    if (!der_tlv(&cert, &tag, &v, &n) || tag != 0x30) return;       /* TBSCertificate */
-    ni_cursor tbs;
-    ni_cur_init(&tbs, v, n);
+    if (!ni_cur_der(&d, &tag, &cert) || tag != 0x30) return;         /* Certificate */
+    if (!ni_cur_der(&cert, &tag, &tbs) || tag != 0x30) return;       /* TBSCertificate */
     const uint8_t *start = ni_cur_ptr(&tbs);
-    if (!der_tlv(&tbs, &tag, &v, &n)) return;
-    if (tag == 0xa0) { start = ni_cur_ptr(&tbs); if (!der_tlv(&tbs, &tag, &v, &n)) return; }  /* version */
+    if (!ni_cur_der(&tbs, &tag, &v)) return;
+    if (tag == 0xa0) { start = ni_cur_ptr(&tbs); if (!ni_cur_der(&tbs, &tag, &v)) return; }  /* version */
     if (tag != 0x02) return;                                          /* serialNumber */
-    if (!der_tlv(&tbs, &tag, &v, &n) || tag != 0x30) return;         /* signature */
+    if (!ni_cur_der(&tbs, &tag, &v) || tag != 0x30) return;          /* signature */
     start = ni_cur_ptr(&tbs);
-    if (!der_tlv(&tbs, &tag, &v, &n) || tag != 0x30) return;         /* issuer */
+    if (!ni_cur_der(&tbs, &tag, &v) || tag != 0x30) return;          /* issuer */
     const uint8_t *issuer = start;
     size_t issuer_len = (size_t)(ni_cur_ptr(&tbs) - start);
-    if (!der_tlv(&tbs, &tag, &v, &n) || tag != 0x30) return;         /* validity */
+    if (!ni_cur_der(&tbs, &tag, &v) || tag != 0x30) return;          /* validity */
     start = ni_cur_ptr(&tbs);
-    if (!der_tlv(&tbs, &tag, &v, &n) || tag != 0x30) return;         /* subject */
+    if (!ni_cur_der(&tbs, &tag, &v) || tag != 0x30) return;          /* subject */
     s->tls_cert_issuer = der_name(s, issuer, issuer_len);
     s->tls_cert_subject = der_name(s, start, (size_t)(ni_cur_ptr(&tbs) - start));
 }
@@ -379,28 +375,28 @@ static ni_tls_result server_flight(ni_session *s, const uint8_t *p, size_t n)
 {
     uint8_t *hs = malloc(NI_TLS_HELLO_MAX);
     if (!hs) return NI_TLS_DONE;
-    size_t have = 0, off = 0;
+    size_t have = 0;
     bool ended = false;                      /* a non-handshake record follows */
-    while (n - off >= 5) {
-        const uint8_t *r = p + off;
-        size_t rlen = ((size_t)r[3] << 8) | r[4];
-        if (r[0] != CT_HANDSHAKE) { ended = true; break; }
-        if (r[1] != 3 || rlen == 0 || rlen > TLS_RECORD_MAX) { free(hs); return off ? NI_TLS_DONE : NI_TLS_MALFORMED; }
-        size_t avail = n - off - 5 < rlen ? n - off - 5 : rlen;
+    ni_cursor rc;
+    ni_cur_init(&rc, p, n);
+    tls_record r;
+    for (bool first = true; next_record(&rc, &r); first = false) {
+        if (r.type != CT_HANDSHAKE) { ended = true; break; }
+        if (r.major != 3 || r.len == 0 || r.len > TLS_RECORD_MAX) { free(hs); return first ? NI_TLS_MALFORMED : NI_TLS_DONE; }
+        size_t avail = r.avail;
         if (have + avail > NI_TLS_HELLO_MAX) avail = NI_TLS_HELLO_MAX - have;
-        memcpy(hs + have, r + 5, avail);
+        memcpy(hs + have, r.frag, avail);
         have += avail;
-        if (avail < rlen) break;
-        off += 5 + rlen;
+        if (avail < r.len) break;
     }
     ni_tls_result res = NI_TLS_NEED_MORE;
     ni_cursor c;
     ni_cur_init(&c, hs, have);
     bool hello = false;
     while (ni_cur_left(&c) >= 4 && res == NI_TLS_NEED_MORE) {
-        size_t start = c.off;
-        uint8_t type = hs[start];
-        size_t len = ((size_t)hs[start + 1] << 16) | ((size_t)hs[start + 2] << 8) | hs[start + 3];
+        ni_cursor h = c;                                  /* the message header, peeked */
+        uint8_t type = ni_cur_u8(&h);
+        size_t len = ni_cur_u24(&h);
         if (len > NI_TLS_HELLO_MAX) { res = NI_TLS_MALFORMED; break; }
         if (ni_cur_left(&c) < 4 + len) break;           /* incomplete message */
         ni_cur_skip(&c, 4);
@@ -427,7 +423,10 @@ static ni_tls_result server_flight(ni_session *s, const uint8_t *p, size_t n)
 ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size_t n)
 {
     if (n == 0) return NI_TLS_NEED_MORE;
-    if (p[0] & 0x80) {
+    ni_cursor c;
+    ni_cur_init(&c, p, n);
+    uint8_t b0 = ni_cur_u8(&c);
+    if (b0 & 0x80) {
         uint16_t v = 0;
         int r = dir == 0 ? sslv2_hello(p, n, &v) : 0;
         if (r < 0) return NI_TLS_NEED_MORE;
@@ -435,36 +434,36 @@ ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size
         if (!s->tls_client_version) s->tls_client_version = v;
         return NI_TLS_DONE;                          /* SSLv2 framing: given up cleanly */
     }
-    if (dir == 1 && p[0] == 21 && (n < 2 || p[1] == 3))
+    if (dir == 1 && b0 == 21 && (n < 2 || ni_cur_u8(&c) == 3))
         return NI_TLS_DONE;                          /* the server answers with an alert */
     if (!ni_tls_probe(p, n)) return NI_TLS_NOT_TLS;
     if (dir == 1) return server_flight(s, p, n);
 
     /* Pass 1: walk the records until the first handshake message is
      * complete; a partially received record contributes what is there. */
+    ni_cursor h, rc;
     uint8_t hdr[4];
-    size_t have = 0, total = 0, off = 0, nrec = 0, got = 0;
+    size_t have = 0, total = 0, nrec = 0, got = 0;
     const uint8_t *first = NULL;
     size_t first_len = 0;
+    tls_record r;
+    ni_cur_init(&rc, p, n);
     for (;;) {
-        if (n - off < 5) return NI_TLS_NEED_MORE;
-        const uint8_t *r = p + off;
-        size_t rlen = ((size_t)r[3] << 8) | r[4];
-        if (r[0] != CT_HANDSHAKE || r[1] != 3 || rlen == 0 || rlen > TLS_RECORD_MAX)
+        if (!next_record(&rc, &r)) return NI_TLS_NEED_MORE;
+        if (r.type != CT_HANDSHAKE || r.major != 3 || r.len == 0 || r.len > TLS_RECORD_MAX)
             return nrec == 0 ? NI_TLS_NOT_TLS : NI_TLS_MALFORMED;
-        size_t avail = n - off - 5 < rlen ? n - off - 5 : rlen;
-        if (nrec == 0) { first = r + 5; first_len = avail; }
+        if (nrec == 0) { first = r.frag; first_len = r.avail; }
         nrec++;
-        for (size_t i = 0; i < avail && have < 4; i++) hdr[have++] = r[5 + i];
+        ni_cur_init(&h, r.frag, r.avail);
+        while (have < 4 && ni_cur_left(&h)) hdr[have++] = ni_cur_u8(&h);
         if (have == 4 && total == 0) {
             total = 4 + (((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3]);
             if (total > NI_TLS_HELLO_MAX) return NI_TLS_MALFORMED;
             if ((dir == 0 && hdr[0] != 1) || (dir == 1 && hdr[0] != 2)) return NI_TLS_DONE;
         }
-        got += avail;
+        got += r.avail;
         if (total && got >= total) break;
-        if (avail < rlen) return NI_TLS_NEED_MORE;
-        off += 5 + rlen;
+        if (r.avail < r.len) return NI_TLS_NEED_MORE;
     }
 
     if (first_len >= total) return ni_tls_parse_handshake(s, first, total, false);
@@ -473,16 +472,14 @@ ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size
     uint8_t *buf = malloc(total);
     if (!buf) return NI_TLS_DONE;
     got = 0;
-    off = 0;
-    while (got < total) {
-        size_t rlen = ((size_t)p[off + 3] << 8) | p[off + 4];
-        size_t av = n - off - 5 < rlen ? n - off - 5 : rlen;
-        size_t take = total - got < av ? total - got : av;
-        memcpy(buf + got, p + off + 5, take);
+    ni_cur_init(&rc, p, n);
+    while (got < total && next_record(&rc, &r)) {
+        size_t take = total - got < r.avail ? total - got : r.avail;
+        memcpy(buf + got, r.frag, take);
         got += take;
-        off += 5 + rlen;
     }
     ni_tls_result res = ni_tls_parse_handshake(s, buf, total, false);
     free(buf);
     return res;
+
 }

@@ -38,21 +38,6 @@ typedef struct ava {
     unsigned set;           /* index of its RDN */
 } ava;
 
-static bool tlv(ni_cursor *c, uint8_t *tag, ni_cursor *val)
-{
-    *tag = ni_cur_u8(c);
-    uint8_t l = ni_cur_u8(c);
-    size_t n = l;
-    if (l & 0x80) {
-        unsigned k = l & 0x7f;
-        if (k == 0 || k > 3) return false;
-        n = 0;
-        for (unsigned i = 0; i < k; i++) n = n << 8 | ni_cur_u8(c);
-    }
-    *val = ni_cur_sub(c, n);
-    return !c->bad && !val->bad;
-}
-
 typedef struct out { char *p; size_t len, cap; bool full; } out;
 
 static void put(out *o, char ch)
@@ -146,19 +131,19 @@ size_t ni_x509_name(const uint8_t *der, size_t n, char *buf, size_t cap)
     ni_cur_init(&c, der, n);
     uint8_t tag;
     ni_cursor name;
-    if (!tlv(&c, &tag, &name) || tag != 0x30 || ni_cur_left(&c)) return 0;
+    if (!ni_cur_der(&c, &tag, &name) || tag != 0x30 || ni_cur_left(&c)) return 0;
     ava avas[AVA_MAX];
     size_t na = 0;
     unsigned set = 0;
     while (ni_cur_left(&name)) {
         ni_cursor rdn;
-        if (!tlv(&name, &tag, &rdn) || tag != 0x31) return 0;
+        if (!ni_cur_der(&name, &tag, &rdn) || tag != 0x31) return 0;
         while (ni_cur_left(&rdn)) {
             ni_cursor atv, oid, val;
             uint8_t vt;
-            if (!tlv(&rdn, &tag, &atv) || tag != 0x30) return 0;
-            if (!tlv(&atv, &tag, &oid) || tag != 0x06) return 0;
-            if (!tlv(&atv, &vt, &val) || ni_cur_left(&atv)) return 0;
+            if (!ni_cur_der(&rdn, &tag, &atv) || tag != 0x30) return 0;
+            if (!ni_cur_der(&atv, &tag, &oid) || tag != 0x06) return 0;
+            if (!ni_cur_der(&atv, &vt, &val) || ni_cur_left(&atv)) return 0;
             const oidname *on = NULL;
             for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
                 if (names[i].len == oid.len && !memcmp(names[i].der, oid.p, oid.len)) { on = &names[i]; break; }

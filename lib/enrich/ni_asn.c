@@ -4,12 +4,12 @@
  *
  * Cache file (all integers little-endian; IPv6 addresses 16 bytes in network
  * order):
- *   "NIASNC\x00\x01"  u64 key  u32 n4  u32 n6  u32 norgs  u32 pool_len
+ *   "NIASNC\x00\x02"  u64 key  u32 n4  u32 n6  u32 norgs  u32 pool_len
  *   n4 × (u32 first, u32 last, u32 asn, u32 org)
  *   n6 × (16 first, 16 last, u32 asn, u32 org)
  *   norgs × u32 offset into pool     pool (NUL-terminated strings)
- *   u64 checksum (ni_hash_bytes of everything before it)
- * key = ni_hash_bytes over (path, size, mtime) of both CSVs.  The reader
+ *   u64 checksum (ni_hash with the fixed key, of everything before it)
+ * key = ni_hash (fixed key) over (path, size, mtime) of both CSVs.  The reader
  * checks every count against the file size, every offset and index, and that
  * the ranges are sorted and disjoint, so a damaged cache is rebuilt, never
  * trusted. */
@@ -24,6 +24,7 @@
 
 #include "core/ni_cursor.h"
 #include "core/ni_file.h"
+#include "core/ni_hash.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 #include "enrich/ni_geo.h"
@@ -43,7 +44,7 @@ struct ni_asn {
     ni_asn_info info;
 };
 
-static const uint8_t cache_magic[8] = { 'N', 'I', 'A', 'S', 'N', 'C', 0, 1 };
+static const uint8_t cache_magic[8] = { 'N', 'I', 'A', 'S', 'N', 'C', 0, 2 };
 
 /* ---------------------------------------------------------------- basics */
 
@@ -328,7 +329,7 @@ static uint64_t cache_key(const char *v4, const char *v6, bool *ok)
         }
         memcpy(buf + n, v, sizeof v); n += sizeof v;
     }
-    return ni_hash_bytes(buf, n);
+    return ni_hash(&ni_hash_key_fixed, buf, n);
 }
 
 static void put32(uint8_t **p, uint32_t v) { for (int i = 0; i < 4; i++) { *(*p)++ = (uint8_t)v; v >>= 8; } }
@@ -354,7 +355,7 @@ static ni_err write_cache(const ni_asn *a, const char *path, uint64_t key, ni_er
     }
     for (size_t i = 0; i < a->norgs; i++) put32(&p, a->org_off[i]);
     memcpy(p, a->pool, a->pool_len); p += a->pool_len;
-    put64(&p, ni_hash_bytes(buf, (size_t)(p - buf)));
+    put64(&p, ni_hash(&ni_hash_key_fixed, buf, (size_t)(p - buf)));
     ni_err r = ni_file_write_all(path, buf, size, err);
     free(buf);
     return r;
@@ -379,7 +380,7 @@ static bool read_cache(ni_asn *a, const char *path, uint64_t key)
             ni_cursor tail;
             ni_cur_init(&tail, buf + n - 8, 8);
             if (memcmp(buf, cache_magic, 8)) why = "cache has another format";
-            else if (cur_u64_le(&tail) != ni_hash_bytes(buf, n - 8)) why = "cache checksum mismatch";
+            else if (cur_u64_le(&tail) != ni_hash(&ni_hash_key_fixed, buf, n - 8)) why = "cache checksum mismatch";
             else {
                 ni_cur_skip(&c, 8);
                 if (cur_u64_le(&c) != key) why = "CSV files changed since the cache was written";

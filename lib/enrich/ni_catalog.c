@@ -2,6 +2,7 @@
  * TSV rows → a hash of domain suffixes (one probe per label suffix of the
  * looked-up name, longest first) and a longest-prefix trie of addresses. */
 #include "enrich/ni_catalog.h"
+#include "core/ni_str.h"
 #include "enrich/ni_tsv.h"
 #include "core/ni_arena.h"
 #include "core/ni_limits.h"
@@ -75,7 +76,7 @@ static int norm_name(const char *name, char *out)
         char ch = name[i];
         if (ch == '.' && prev == '.') return -1;        /* empty label */
         if ((unsigned char)ch <= ' ' || ch == 0x7f) return -1;
-        out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+        out[i] = ni_ascii_lower(ch);
         prev = ch;
     }
     if (prev == '.') return -1;
@@ -186,7 +187,6 @@ static ni_err add_entry(ni_catalog *c, side *s, const ni_tsv *t, ni_catalog_entr
     return ni_tsv_error(t, err, "type '%s' is neither 'domain' nor 'prefix'", e->type);
 }
 
-static char *keep(ni_catalog *c, const char *s) { return ni_arena_strdup(c->arena, s); }
 
 static ni_err load(ni_catalog *c, side *s, const char *path, int is_vpn, ni_error *err)
 {
@@ -217,9 +217,9 @@ static ni_err load(ni_catalog *c, side *s, const char *path, int is_vpn, ni_erro
         if (!valid_url(src)) { r = ni_tsv_error(&t, err, "source '%s' is not an http(s) URL", src); break; }
         if (s->n >= NI_CATALOG_ROWS_MAX) { r = ni_tsv_error(&t, err, "more than %u rows", NI_CATALOG_ROWS_MAX); break; }
         ni_catalog_entry *e = ni_arena_alloc(c->arena, sizeof *e);
-        if (!e || !(e->name = keep(c, name)) || !(e->type = keep(c, type)) ||
-            !(e->match = keep(c, match)) || !(e->source = keep(c, src)) ||
-            !(e->category = keep(c, is_vpn ? "vpn" : x)) || (is_vpn && !(e->kind = keep(c, x)))) {
+        if (!e || !(e->name = ni_arena_strdup(c->arena, name)) || !(e->type = ni_arena_strdup(c->arena, type)) ||
+            !(e->match = ni_arena_strdup(c->arena, match)) || !(e->source = ni_arena_strdup(c->arena, src)) ||
+            !(e->category = ni_arena_strdup(c->arena, is_vpn ? "vpn" : x)) || (is_vpn && !(e->kind = ni_arena_strdup(c->arena, x)))) {
             r = ni_tsv_error(&t, err, "catalogue larger than %u bytes", NI_CATALOG_BYTES_MAX);
             break;
         }

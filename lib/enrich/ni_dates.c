@@ -4,6 +4,7 @@
  * finds that member without building the rest, and jansson parses just its
  * value (JSON_DISABLE_EOF_CHECK stops after it).  JSON per RFC 8259. */
 #include "enrich/ni_dates.h"
+#include "core/ni_str.h"
 #include "enrich/ni_tsv.h"
 #include "core/ni_arena.h"
 #include "core/ni_cursor.h"
@@ -95,7 +96,7 @@ static int make_key(char *out, const char *a, const char *b)
     size_t n = 0;
     for (const char *p = a; *p; p++) {
         if (n + 1 >= KEY_MAX) return 0;
-        out[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+        out[n++] = ni_ascii_lower(*p);
     }
     if (b) {
         if (n + 1 >= KEY_MAX) return 0;

@@ -10,10 +10,12 @@
 #include "enrich/ni_ua.h"
 #include "enrich/ni_uaverdict.h"
 #include "core/ni_arena.h"
+#include "core/ni_datadir.h"
+#include "core/ni_kinds.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
+#include "core/ni_str.h"
 #include "core/ni_prefix.h"
-#include "session/ni_target.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@
 
 #define NI_UA_CACHE 65536
 
-typedef struct ndpi_vpn { char *provider, *protocol; } ndpi_vpn;
+typedef struct ndpi_vpn { char *provider; ni_tunnel_proto protocol; } ndpi_vpn;
 
 struct ni_enrich {
     char data_dir[512];
@@ -37,7 +39,6 @@ struct ni_enrich {
     ni_uav *uav;
     ni_map *vendors;        /* "kind\tname" → vendor (strdup'd) */
     ni_map *ndpi;           /* nDPI name → ndpi_vpn */
-    ni_map *country_nets;   /* "CC" → net list, for the synthetic world */
     ni_prefix_set *special; /* special-purpose blocks: never geolocated */
     ni_map *cert_orgs;      /* lower-cased certificate O= → provider */
     ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
@@ -50,7 +51,7 @@ static void free_ndpi(void *v)
 {
     ndpi_vpn *n = v;
     if (!n) return;
-    free(n->provider); free(n->protocol); free(n);
+    free(n->provider); free(n);
 }
 
 /* One of the small tables of data/: each row is handed to a row function
@@ -103,19 +104,12 @@ static int row_special(ni_enrich *en, const char *const *f, const char **problem
     return 0;
 }
 
-static void lower(char *d, size_t n, const char *s)
-{
-    size_t i = 0;
-    for (; s[i] && i + 1 < n; i++) d[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-    d[i] = 0;
-}
-
 /* vpn-certs.tsv: certificate organisation → provider */
 static int row_cert(ni_enrich *en, const char *const *f, const char **problem)
 {
     (void)problem;
     char key[256];
-    lower(key, sizeof key, f[0]);
+    ni_ascii_lower_copy(key, sizeof key, f[0]);
     char *v = strdup(f[1]);
     if (!v || ni_map_put(en->cert_orgs, key, v)) { free(v); return -1; }
     return 0;
@@ -130,7 +124,7 @@ static bool name_org(const char *dn, char *buf, size_t n)
             for (p += 2; *p && i + 1 < n; p++) {
                 if (*p == '\\' && p[1]) { p++; }
                 else if (*p == ',') break;
-                buf[i++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+                buf[i++] = ni_ascii_lower(*p);
             }
             buf[i] = 0;
             return i > 0;
@@ -145,11 +139,12 @@ static bool name_org(const char *dn, char *buf, size_t n)
 /* ndpi-vpn.tsv: nDPI protocol name → provider, tunnel protocol */
 static int row_ndpi(ni_enrich *en, const char *const *f, const char **problem)
 {
-    (void)problem;
+    ni_tunnel_proto proto = ni_tunnel_proto_parse(f[2]);
+    if (*f[2] && !proto) { *problem = "unknown tunnel protocol"; return -1; }
     ndpi_vpn *n = calloc(1, sizeof *n);
     if (!n) return -1;
     n->provider = *f[1] ? strdup(f[1]) : NULL;
-    n->protocol = *f[2] ? strdup(f[2]) : NULL;
+    n->protocol = proto;
     if (ni_map_put(en->ndpi, f[0], n)) { free_ndpi(n); return -1; }
     return 0;
 }
@@ -179,13 +174,12 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     }
     en->vendors = ni_map_new(100000);
     en->ndpi = ni_map_new(10000);
-    en->country_nets = ni_map_new(1000);
     en->cat = ni_catalog_new();
     en->dates = ni_dates_new();
     en->special = ni_prefix_new();
     en->cert_orgs = ni_map_new(10000);
     en->ua_cache = ni_map_new(NI_UA_CACHE);
-    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->vendors || !en->ndpi || !en->country_nets || !en->cat || !en->dates) {
+    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->vendors || !en->ndpi || !en->cat || !en->dates) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
@@ -210,12 +204,6 @@ fail:
     return NULL;
 }
 
-static void free_nets(void *v)
-{
-    ni_prefix_set *ps = v;
-    ni_prefix_free(ps);
-}
-
 void ni_enrich_free(ni_enrich *en)
 {
     if (!en) return;
@@ -229,7 +217,6 @@ void ni_enrich_free(ni_enrich *en)
     ni_uav_free(en->uav);
     ni_map_free(en->vendors, free);
     ni_map_free(en->ndpi, free_ndpi);
-    ni_map_free(en->country_nets, free_nets);
     ni_prefix_free(en->special);
     ni_map_free(en->cert_orgs, free);
     ni_map_free(en->ua_cache, ua_fields_free);
@@ -266,8 +253,6 @@ static char *vjoin(const ni_ua_agent *a)
     return strdup(buf);
 }
 
-static char *sdup(const char *s) { return s ? strdup(s) : NULL; }
-
 static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform, const char *platform_version,
                             const char *model)
 {
@@ -289,11 +274,11 @@ static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform,
         u->f[UF_OS] = strdup(r->os.family);
         u->f[UF_OSVER] = vjoin(&r->os);
     }
-    u->f[UF_MAKER] = sdup(v.maker);
-    u->f[UF_MODEL] = sdup(v.model);
-    u->f[UF_FORM] = sdup(v.form_factor);
-    u->f[UF_KIND] = sdup(v.kind);
-    u->f[UF_WIN] = sdup(v.windows_version);
+    u->f[UF_MAKER] = ni_strdup(v.maker);
+    u->f[UF_MODEL] = ni_strdup(v.model);
+    u->f[UF_FORM] = ni_strdup(v.form_factor);
+    u->f[UF_KIND] = ni_strdup(v.kind);
+    u->f[UF_WIN] = ni_strdup(v.windows_version);
     u->reduced = v.reduced;
     if (ni_map_count(en->ua_cache) >= NI_UA_CACHE) {   /* full: start again */
         ni_map_free(en->ua_cache, ua_fields_free);
@@ -316,7 +301,7 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     s->ua_maker = dup(s, u->f[UF_MAKER]);
     s->ua_model = dup(s, u->f[UF_MODEL]);
     s->ua_form_factor = dup(s, u->f[UF_FORM]);
-    s->ua_kind = dup(s, u->f[UF_KIND]);
+    s->ua_kind = ni_ua_kind_parse(u->f[UF_KIND]);
     s->windows_version = dup(s, u->f[UF_WIN]);
     s->ua_reduced = u->reduced;
 }
@@ -367,9 +352,9 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
 
     /* service and VPN provider by name: SNI, Host, DNS-learned name */
     const char *names[3] = { s->sni, http_host(s), s->dns_name };
-    static const char *const evs[3] = { "sni", "http_host", "dns_name" };
+    static const ni_evidence evs[3] = { NI_EVIDENCE_SNI, NI_EVIDENCE_HTTP_HOST, NI_EVIDENCE_DNS_NAME };
     const ni_catalog_entry *vpn = NULL;
-    const char *vpn_ev = NULL;
+    ni_evidence vpn_ev = NI_EVIDENCE_NONE;
     for (int i = 0; i < 3; i++) {
         if (!names[i] || !*names[i]) continue;
         if (!s->service) {
@@ -384,14 +369,16 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     /* a provider named by the session outranks an address-only service match
      * (a VPN site behind a CDN is the VPN provider's, not the CDN's) */
     if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
-    if (!vpn) { vpn = ni_catalog_vpn_addr(en->cat, &s->server); if (vpn) vpn_ev = "ip"; }
+    if (!vpn) { vpn = ni_catalog_vpn_addr(en->cat, &s->server); if (vpn) vpn_ev = NI_EVIDENCE_IP; }
     if (!s->service) {
         const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &s->server);
-        if (e) { s->service = e->name; s->category = e->category; s->service_evidence = "ip"; }
+        if (e) { s->service = e->name; s->category = e->category; s->service_evidence = NI_EVIDENCE_IP; }
     }
     if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
 
-    /* nDPI fills gaps: a provider or tunnel protocol netintel did not see */
+    /* the tunnel protocol seen on the session; nDPI fills gaps: a provider
+     * or tunnel protocol netintel did not see */
+    if (!s->vpn_protocol) s->vpn_protocol = s->tunnel;
     const ndpi_vpn *nv = NULL;
     if (s->ndpi_protocol) {
         nv = ni_map_get(en->ndpi, s->ndpi_protocol);
@@ -423,21 +410,21 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
 
     if (vpn) {
         s->vpn_provider = vpn->name;
-        if (s->vpn_protocol) s->vpn_evidence = "tunnel";
-        else if (!strcmp(vpn_ev, "ip") || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = "endpoint";
-        else s->vpn_evidence = "site";
+        if (s->vpn_protocol) s->vpn_evidence = NI_EVIDENCE_TUNNEL;
+        else if (vpn_ev == NI_EVIDENCE_IP || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
+        else s->vpn_evidence = NI_EVIDENCE_SITE;
     } else if (cert_provider) {
         s->vpn_provider = cert_provider;
-        s->vpn_evidence = s->vpn_protocol ? "tunnel" : "endpoint";
-        if (!s->service) { s->service = cert_provider; s->category = "vpn"; s->service_evidence = "ip"; }
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
+        if (!s->service) { s->service = cert_provider; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
     } else if (nv && nv->provider) {
         s->vpn_provider = nv->provider;
-        s->vpn_evidence = s->vpn_protocol ? "tunnel" : "endpoint";
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
     } else if (looked_up) {
         s->vpn_provider = looked_up->name;
-        s->vpn_evidence = "site";
+        s->vpn_evidence = NI_EVIDENCE_SITE;
     } else if (s->vpn_protocol) {
-        s->vpn_evidence = "tunnel";
+        s->vpn_evidence = NI_EVIDENCE_TUNNEL;
     }
 }
 
@@ -479,9 +466,9 @@ static const char *lk_vendor(void *ud, const char *kind, const char *name)
     return ni_map_get(en->vendors, key);
 }
 
-ni_profile_lookups ni_enrich_profile_lookups(ni_enrich *en)
+ni_enrich_lookups ni_enrich_profile_lookups(ni_enrich *en)
 {
-    ni_profile_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor };
+    ni_enrich_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor };
     return l;
 }
 
@@ -493,79 +480,44 @@ bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out)
         out->server = a;
         geo(en, &a, &out->server_country, &out->server_continent, &out->server_asn, &out->server_as_org, out);
         const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &a);
-        if (e) { out->service = e->name; out->category = e->category; out->service_evidence = "ip"; }
+        if (e) { out->service = e->name; out->category = e->category; out->service_evidence = NI_EVIDENCE_IP; }
         const ni_catalog_entry *v = ni_catalog_vpn_addr(en->cat, &a);
-        if (v) { out->vpn_provider = v->name; out->vpn_evidence = "endpoint"; }
+        if (v) { out->vpn_provider = v->name; out->vpn_evidence = NI_EVIDENCE_ENDPOINT; }
         return true;
     }
     const ni_catalog_entry *e = ni_catalog_service_domain(en->cat, text);
     const ni_catalog_entry *v = ni_catalog_vpn_domain(en->cat, text);
     if (!strchr(text, '.')) return false;
-    if (e) { out->service = e->name; out->category = e->category; out->service_evidence = "sni"; }
+    if (e) { out->service = e->name; out->category = e->category; out->service_evidence = NI_EVIDENCE_SNI; }
     if (v) {
         out->vpn_provider = v->name;
-        out->vpn_evidence = v->kind && !strcmp(v->kind, "server") ? "endpoint" : "site";
+        out->vpn_evidence = v->kind && !strcmp(v->kind, "server") ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
         if (!e) { out->service = v->name; out->category = "vpn"; }
     }
     return true;
 }
 
-/* ---- country addresses for the synthetic world ------------------------------ */
-static ni_err add_net(void *ud, const ni_addr *addr, unsigned len)
+/* ---- networks of a country or an AS (target resolution) ------------------------ */
+typedef struct net_count { ni_enrich_net_fn fn; void *ud; size_t n; } net_count;
+
+static ni_err count_net(void *ud, const ni_addr *addr, unsigned len)
 {
-    ni_prefix_set *ps = ud;
-    if (addr->family != 4 || len > 28 || ni_prefix_count(ps) >= 4096) return NI_OK;
-    return ni_prefix_add(ps, addr, len, NULL) == NI_ERR_LIMIT ? NI_OK : NI_OK;
+    net_count *c = ud;
+    c->n++;
+    return c->fn(c->ud, addr, len);
 }
 
-typedef struct pick_ctx { uint64_t want, i; ni_addr found; unsigned len; } pick_ctx;
-static void pick_fn(void *ud, const ni_addr *addr, unsigned len, void *value)
+ni_err ni_enrich_networks(ni_enrich *en, const char *kind, const char *value, ni_enrich_net_fn fn, void *fn_ud,
+                          ni_error *err)
 {
-    (void)value;
-    pick_ctx *p = ud;
-    if (p->i++ == p->want) { p->found = *addr; p->len = len; }
-}
-
-ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr *out)
-{
-    if (!en->geo) return NI_ERR_NOTFOUND;
-    ni_prefix_set *ps = ni_map_get(en->country_nets, cc);
-    if (!ps) {
-        ps = ni_prefix_new();
-        if (!ps) return NI_ERR_NOMEM;
-        ni_geo_country_prefixes(en->geo, cc, add_net, ps, NULL);
-        if (ni_map_put(en->country_nets, cc, ps)) { ni_prefix_free(ps); return NI_ERR_NOMEM; }
-    }
-    size_t n = ni_prefix_count(ps);
-    if (!n) return NI_ERR_NOTFOUND;
-    pick_ctx p = { r % n, 0, {0}, 0 };
-    ni_prefix_walk(ps, pick_fn, &p);
-    /* a host inside the network: network + 1 + (r / n) within the block */
-    uint32_t v = (uint32_t)p.found.b[0] << 24 | (uint32_t)p.found.b[1] << 16 | (uint32_t)p.found.b[2] << 8 | p.found.b[3];
-    uint32_t size = p.len >= 32 ? 1 : (uint32_t)1 << (32 - p.len);
-    v += size > 2 ? 1 + (uint32_t)((r / n) % (size - 2)) : 0;
-    *out = p.found;
-    out->b[0] = (uint8_t)(v >> 24); out->b[1] = (uint8_t)(v >> 16); out->b[2] = (uint8_t)(v >> 8); out->b[3] = (uint8_t)v;
-    return NI_OK;
-}
-
-/* ---- target resolution: country:CC and asn:N ---------------------------------- */
-static ni_err add_target_net(void *ud, const ni_addr *addr, unsigned len)
-{
-    return ni_target_add_prefix(ud, addr, len);
-}
-
-ni_err ni_enrich_resolve_target(void *ud, const char *kind, const char *value, ni_target *t, ni_error *err)
-{
-    ni_enrich *en = ud;
-    size_t before = ni_target_count(t);
+    net_count nc = { fn, fn_ud, 0 };
     if (!strcmp(kind, "country")) {
         if (!en->geo) return ni_error_set(err, NI_ERR_UNSUPPORTED, "no GeoIP database loaded");
         if (strlen(value) != 2) return ni_error_set(err, NI_ERR_ARG, "expected a two-letter country code");
         char cc[3] = { (char)(value[0] & ~0x20), (char)(value[1] & ~0x20), 0 };
-        ni_err e = ni_geo_country_prefixes(en->geo, cc, add_target_net, t, err);
+        ni_err e = ni_geo_country_prefixes(en->geo, cc, count_net, &nc, err);
         if (e) return e;
-        if (ni_target_count(t) == before) {
+        if (nc.n == 0) {
             const char *db = strrchr(ni_geo_path(en->geo), '/');
             return ni_error_set(err, NI_ERR_NOTFOUND, "no network of %s in the GeoIP database (%s)", cc,
                                 db ? db + 1 : ni_geo_path(en->geo));
@@ -580,9 +532,9 @@ ni_err ni_enrich_resolve_target(void *ud, const char *kind, const char *value, n
         errno = 0;
         unsigned long n = strtoul(v, &end, 10);
         if (!*v || *end || errno || n == 0 || n > 4294967295ul) return ni_error_set(err, NI_ERR_ARG, "expected an AS number");
-        ni_err e = ni_asn_prefixes(en->asn, (uint32_t)n, add_target_net, t);
+        ni_err e = ni_asn_prefixes(en->asn, (uint32_t)n, count_net, &nc);
         if (e) return ni_error_set(err, e, "cannot list the networks of AS%lu", n);
-        if (ni_target_count(t) == before) return ni_error_set(err, NI_ERR_NOTFOUND, "AS%lu announces no network in the ASN data", n);
+        if (nc.n == 0) return ni_error_set(err, NI_ERR_NOTFOUND, "AS%lu announces no network in the ASN data", n);
         return NI_OK;
     }
     return ni_error_set(err, NI_ERR_ARG, "unknown kind '%s'", kind);

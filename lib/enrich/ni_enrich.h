@@ -19,12 +19,11 @@
 
 #include <stdbool.h>
 #include "netintel/netintel.h"
-#include "analyze/ni_profile.h"
 
 typedef struct ni_enrich ni_enrich;
 
 typedef struct ni_enrich_config {
-    const char *data_dir;       /* NULL: ni_data_dir() (session/ni_target.h) */
+    const char *data_dir;       /* NULL: ni_data_dir() (core/ni_datadir.h) */
     const char *geoip_path;     /* NULL: NETINTEL_GEOIP, /usr/share/GeoIP/GeoLite2-Country.mmdb, bundled */
     const char *asn_path;       /* NULL: bundled ranges; or a GeoLite2-ASN .mmdb */
     bool no_geo;                /* skip GeoIP/ASN */
@@ -36,8 +35,22 @@ void ni_enrich_free(ni_enrich *en);
 /* Fills the enrichment fields of s (evidence fields must be final). */
 void ni_enrich_session(ni_enrich *en, ni_session *s);
 
+/* Look-ups the profile makes in the enrichment catalogues; any may be NULL.
+ * Dates are "YYYY-MM-DD" strings owned by the provider (NULL = unknown). */
+typedef struct ni_enrich_lookups {
+    void *ud;
+    /* device model code (e.g. "SM-S928B") → marketing name and release date */
+    bool (*device)(void *ud, const char *maker, const char *code, const char **name, const char **released);
+    /* browser family and major version → release date */
+    const char *(*browser_release)(void *ud, const char *family, const char *major);
+    /* OS family and version → release and end-of-support dates */
+    bool (*os_life)(void *ud, const char *family, const char *version, const char **released, const char **eos);
+    /* software or service name → vendor (e.g. "Chrome" → "Google") */
+    const char *(*vendor)(void *ud, const char *kind, const char *name);
+} ni_enrich_lookups;
+
 /* Look-ups for the profile (device names, release dates, lifecycles, vendors). */
-ni_profile_lookups ni_enrich_profile_lookups(ni_enrich *en);
+ni_enrich_lookups ni_enrich_profile_lookups(ni_enrich *en);
 
 /* Single look-ups for `netintel lookup`: fills a session-like record for an
  * address (countries, ASN, service, provider) or a domain (service,
@@ -54,15 +67,14 @@ struct ni_uav;
 struct ni_ua *ni_enrich_ua_parser(ni_enrich *en);
 const struct ni_uav *ni_enrich_ua_verdicts(ni_enrich *en);
 
-/* Country → a public address that the loaded GeoIP database places there
- * (r picks among them); for the synthetic world.  NI_ERR_NOTFOUND if none. */
-ni_err ni_enrich_country_addr(ni_enrich *en, const char *cc, uint64_t r, ni_addr *out);
 
-/* A ni_target_resolver (ud = the ni_enrich) for `--target country:CC` (the
- * GeoIP database's networks of CC) and `asn:N` (the ASN data's ranges of N
- * as CIDR prefixes). */
-struct ni_target;
-ni_err ni_enrich_resolve_target(void *ud, const char *kind, const char *value, struct ni_target *t,
-                                ni_error *err);
+/* The networks of `country:CC` (the GeoIP database's networks of CC) or
+ * `asn:N` (the ASN data's ranges of AS N as CIDR prefixes), each handed to
+ * fn(fn_ud, address, prefix length) — target resolution (ni_target_add_net).
+ * NI_ERR_NOTFOUND when there is none, NI_ERR_ARG for a bad value or kind,
+ * NI_ERR_UNSUPPORTED when the data is not loaded; fn's error stops the walk. */
+typedef ni_err (*ni_enrich_net_fn)(void *ud, const ni_addr *addr, unsigned len);
+ni_err ni_enrich_networks(ni_enrich *en, const char *kind, const char *value, ni_enrich_net_fn fn, void *fn_ud,
+                          ni_error *err);
 
 #endif

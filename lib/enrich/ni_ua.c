@@ -6,6 +6,8 @@
  * parser with its set-associative cache, and the field substitution rules. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "enrich/ni_ua.h"
+#include "core/ni_str.h"
+#include "core/ni_hash.h"
 
 #include <errno.h>
 #include <pcre2.h>
@@ -50,14 +52,6 @@ struct ni_ua_db {
 };
 
 /* ---------------------------------------------------------------- loading */
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p) memcpy(p, s, n);
-    return p;
-}
 
 static const char *const field_keys[NI_UA_LIST__COUNT][NFIELDS] = {
     { "family_replacement", "v1_replacement", "v2_replacement", "v3_replacement", "v4_replacement" },
@@ -150,7 +144,6 @@ static const req *conj_best(const conj *c)
     return b;
 }
 
-static int lc(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* Parses a quantifier at lp->i; returns its minimum count (1 when none). */
 static unsigned quantifier(lparse *lp)
@@ -216,8 +209,8 @@ static int skip_class(lparse *lp)
             c = -1;                  /* a range */
         }
         if (c < 0x20 || c >= 0x80) only = -1;
-        else if (only == -2) only = lc(c);
-        else if (only != lc(c)) only = -1;
+        else if (only == -2) only = ni_ascii_lower_int(c);
+        else if (only != ni_ascii_lower_int(c)) only = -1;
         lp->i++;
     }
     if (lp->i >= lp->n) { lp->fail = true; return -1; }
@@ -310,11 +303,11 @@ static void parse_seq(lparse *lp, conj *best)
         if (lit < 0x20 || lit >= 0x80) { flush_run(run, &rl, best, tmp); quantifier(lp); continue; }
         if (quantifier_follows(lp)) {
             unsigned min = quantifier(lp);
-            if (min > 0 && rl < LIT_LEN_MAX) run[rl++] = (char)lc(lit);
+            if (min > 0 && rl < LIT_LEN_MAX) run[rl++] = (char)ni_ascii_lower_int(lit);
             flush_run(run, &rl, best, tmp);
             continue;
         }
-        if (rl < LIT_LEN_MAX) run[rl++] = (char)lc(lit);
+        if (rl < LIT_LEN_MAX) run[rl++] = (char)ni_ascii_lower_int(lit);
         else flush_run(run, &rl, best, tmp);   /* keep the 64-byte prefix, restart */
     }
     flush_run(run, &rl, best, tmp);
@@ -372,7 +365,7 @@ static ni_err litacc_add(litacc *a, const char *lit, uint32_t rule_idx)
             if (!nl) return NI_ERR_NOMEM;
             a->lits = nl; a->alits = na;
         }
-        if (!(a->lits[a->nlits] = xstrdup(lit))) return NI_ERR_NOMEM;
+        if (!(a->lits[a->nlits] = ni_strdup(lit))) return NI_ERR_NOMEM;
         id = (uint32_t)a->nlits++;
         if (ni_map_put(a->ids, lit, (void *)(uintptr_t)(id + 1)) != NI_OK) return NI_ERR_NOMEM;
     }
@@ -496,7 +489,7 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
             else for (int f = 0; f < NFIELDS; f++)
                 if (field_keys[list][f] && !strcmp(key, field_keys[list][f]) && val) {
                     free(r->rep[f]);
-                    if (!(r->rep[f] = xstrdup(val))) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+                    if (!(r->rep[f] = ni_strdup(val))) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
                 }
         }
         if (!pattern)
@@ -600,6 +593,7 @@ typedef struct centry {
 
 struct ni_ua {
     const ni_ua_db *db;
+    ni_hash_key key;            /* of the result cache, drawn per parser */
     pcre2_match_data *md;
     pcre2_match_context *mc;
     pcre2_jit_stack *js;
@@ -621,6 +615,7 @@ ni_ua *ni_ua_new(const ni_ua_db *db, size_t cache_entries, ni_error *err)
     ni_ua *u = calloc(1, sizeof *u);
     if (!u) goto oom;
     u->db = db; u->prefilter = true;
+    ni_hash_key_random(&u->key);
     u->md = pcre2_match_data_create(32, NULL);
     u->mc = pcre2_match_context_create(NULL);
     u->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
@@ -821,22 +816,6 @@ static void parse_into(ni_ua *u, const char *s, size_t n, centry *e, fields *f)
     if (!e->res.device.family) e->res.device.family = other;
 }
 
-/* The cache key hash: 8 bytes per step (FNV-1a's byte loop is the cost of a
- * cache hit otherwise).  Collisions only cost evictions: keys are compared. */
-static uint64_t key_hash(const char *p, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, k;
-    for (; n >= 8; p += 8, n -= 8) {
-        memcpy(&k, p, 8);
-        h = (h ^ k) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    k = 0;
-    memcpy(&k, p, n);
-    h = (h ^ k) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 29);
-}
-
 const ni_ua_result *ni_ua_parse(ni_ua *u, const char *ua, size_t len)
 {
     fields f;
@@ -847,7 +826,7 @@ const ni_ua_result *ni_ua_parse(ni_ua *u, const char *ua, size_t len)
         parse_into(u, ua, len, &u->scratch, &f);
         return &u->scratch.res;
     }
-    uint64_t h = key_hash(ua, len);
+    uint64_t h = ni_hash(&u->key, ua, len);
     centry *set = &u->cache[(h & (u->nsets - 1)) * WAYS];
     centry *victim = &set[0];
     for (int w = 0; w < WAYS; w++) {

@@ -6,6 +6,7 @@
  * ("Detect Windows 11 using User-Agent Client Hints"). */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "enrich/ni_uaverdict.h"
+#include "core/ni_kinds.h"
 
 #include <errno.h>
 #include <pcre2.h>
@@ -155,8 +156,10 @@ static ni_err load_file(ni_uav *v, const char *dir, const char *name, int kind, 
         const char *when;
         if (kind == 0) { r.field = F_MAKER; r.value = dupn(c[0], strlen(c[0])); when = c[1]; }
         else {
-            if (!strcmp(c[0], "kind")) r.field = F_KIND;
-            else if (!strcmp(c[0], "form_factor")) r.field = F_FORM;
+            if (!strcmp(c[0], "kind")) {
+                r.field = F_KIND;
+                if (!ni_ua_kind_parse(c[1])) { rc = ni_error_set(err, NI_ERR_DATA, "%s:%d: unknown kind '%s'", path, lineno, c[1]); break; }
+            } else if (!strcmp(c[0], "form_factor")) r.field = F_FORM;
             else if (!strcmp(c[0], "reduced")) r.field = F_REDUCED;
             else { rc = ni_error_set(err, NI_ERR_DATA, "%s:%d: unknown field '%s'", path, lineno, c[0]); break; }
             r.value = dupn(c[1], strlen(c[1]));

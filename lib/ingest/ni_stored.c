@@ -3,6 +3,7 @@
  * writes (RFC 3339 times with microseconds, addresses as text, TCP flags as
  * letters, TLS versions as names). */
 #include "ingest/ni_stored.h"
+#include "core/ni_kinds.h"
 #include "core/ni_arena.h"
 #include "core/ni_limits.h"
 #include "core/ni_time.h"
@@ -207,7 +208,8 @@ int ni_stored_next(ni_stored *st, ni_session *s, ni_error *err)
         /* packet-level verdicts that enrichment cannot recompute */
         s->ndpi_protocol = str(st, o, "ndpi_protocol");
         const char *ev = json_string_value(json_object_get(o, "vpn_evidence"));
-        if (ev && !strcmp(ev, "tunnel")) s->vpn_protocol = str(st, o, "vpn_protocol");
+        if (ni_evidence_parse(ev) == NI_EVIDENCE_TUNNEL)
+            s->tunnel = ni_tunnel_proto_parse(json_string_value(json_object_get(o, "vpn_protocol")));
         json_decref(o);
         return 1;
     }

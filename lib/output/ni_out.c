@@ -72,19 +72,26 @@ static const char *tls_text(uint16_t v, char buf[8])
     return buf;
 }
 
-typedef struct strfield { const char *name; size_t off; } strfield;
-#define SF(f) { #f, offsetof(ni_session, f) }
+/* String fields, and the category enums written through their name tables. */
+enum { F_STR, F_EVIDENCE, F_TUNNEL, F_UA_KIND };
+typedef struct strfield { const char *name; size_t off; int type; } strfield;
+#define SF(f) { #f, offsetof(ni_session, f), F_STR }
+#define SE(f, t) { #f, offsetof(ni_session, f), t }
 static const strfield enrich_str[] = {
     SF(client_country), SF(server_country), SF(client_continent), SF(server_continent),
     SF(client_as_org), SF(server_as_org),
     SF(ua_browser), SF(ua_browser_version), SF(ua_os), SF(ua_os_version),
-    SF(ua_maker), SF(ua_model), SF(ua_form_factor), SF(ua_kind), SF(windows_version),
-    SF(service), SF(category), SF(service_evidence),
-    SF(vpn_provider), SF(vpn_protocol), SF(vpn_evidence), SF(ndpi_protocol),
+    SF(ua_maker), SF(ua_model), SF(ua_form_factor), SE(ua_kind, F_UA_KIND), SF(windows_version),
+    SF(service), SF(category), SE(service_evidence, F_EVIDENCE),
+    SF(vpn_provider), SE(vpn_protocol, F_TUNNEL), SE(vpn_evidence, F_EVIDENCE), SF(ndpi_protocol),
 };
 static const char *field_str(const ni_session *s, const strfield *f)
 {
-    const char *v = *(const char *const *)((const char *)s + f->off);
+    const char *at = (const char *)s + f->off;
+    const char *v = f->type == F_EVIDENCE ? ni_evidence_name(*(const ni_evidence *)(const void *)at)
+                  : f->type == F_TUNNEL ? ni_tunnel_proto_name(*(const ni_tunnel_proto *)(const void *)at)
+                  : f->type == F_UA_KIND ? ni_ua_kind_name(*(const ni_ua_kind *)(const void *)at)
+                  : *(const char *const *)(const void *)at;
     return v && *v ? v : NULL;
 }
 

@@ -1,31 +1,40 @@
 /* ni_engine.c — the sessions pipeline (see ni_engine.h): wires the flow
- * table's callbacks to the dissectors, the target (direction), the
- * enrichment hooks and the sink. */
+ * table's callbacks to the evidence producers (ni_producer.h), the target
+ * (direction), the enrichment hooks and the sink. */
 #include "session/ni_engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ni_limits.h"
 #include "decode/ni_decode.h"
-#include "dissect/ni_dissect.h"
-#include "ingest/ni_source.h"
-#include "enrich/ni_ndpi.h"
-#include "enrich/ni_tunnel.h"
+#include "dissect/ni_producer.h"
+#include "ingest/ni_input.h"
 
-/* Per-flow state: the dissectors' and the per-packet detectors'. */
-typedef struct flow_state {
-    ni_app_state app;
-    ni_tunnel_state tun;
-    ni_ndpi_flow *nd;
-    bool nd_done;
-} flow_state;
+#include <stdalign.h>
+#include <stddef.h>
+
+/* Per-flow state: what the producers share, then each producer's state at
+ * its own (aligned) offset. */
+typedef struct flow_hdr {
+    ni_pflow f;
+    uint32_t pkt_done;          /* bit i: producer i wants no more packets */
+} flow_hdr;
+
+typedef struct producer_slot {
+    const ni_producer *p;
+    void *ctx;
+    size_t off;                 /* of its state in the per-flow block */
+} producer_slot;
 
 struct ni_engine {
     ni_stats stats;
     ni_flow_table *flows;
-    ni_dissect *dx;
-    ni_ndpi *ndpi;              /* NULL when disabled */
+    producer_slot prod[NI_PRODUCERS_MAX];   /* the enabled producers, in table order */
+    unsigned nprod;
+    int stream_prod, dgram_prod;            /* the one consuming streams / datagrams, -1 none */
+    uint32_t pkt_mask;                      /* producers with on_packet */
     const ni_target *target;
     struct { ni_engine_hook fn; void *ud; } hooks[NI_ENGINE_HOOKS_MAX];
     unsigned nhooks;
@@ -42,58 +51,62 @@ struct ni_engine {
     const char *cur_path;
 };
 
-/* ---- flow table callbacks ----------------------------------------------- */
+static ni_pflow *pflow(void *app, ni_session *s)
+{
+    ni_pflow *f = &((flow_hdr *)app)->f;
+    f->s = s;
+    return f;
+}
+
+static void *pstate(const ni_engine *e, void *app, unsigned i) { return (unsigned char *)app + e->prod[i].off; }
+
+/* ---- flow table callbacks: the producers, then enrichment and the sink ---- */
 static void cb_start(void *ud, ni_session *s, void *app)
 {
     ni_engine *e = ud;
-    (void)app;
     s->direction = ni_target_direction(e->target, &s->client, &s->server);
-    ni_dissect_session_start(e->dx, s);
+    ni_pflow *f = pflow(app, s);
+    for (unsigned i = 0; i < e->nprod; i++)
+        if (e->prod[i].p->on_start) e->prod[i].p->on_start(e->prod[i].ctx, pstate(e, app, i), f);
 }
 
 static size_t cb_stream(void *ud, ni_session *s, void *app, int dir, const uint8_t *p, size_t n,
                         int64_t ts, bool *done)
 {
     ni_engine *e = ud;
-    ni_app_state *st = &((flow_state *)app)->app;
-    size_t used = ni_dissect_stream(e->dx, st, s, dir, p, n, ts);
-    *done = st->done[dir] != 0;
-    return used;
+    if (e->stream_prod < 0) { *done = true; return n; }
+    unsigned i = (unsigned)e->stream_prod;
+    return e->prod[i].p->on_stream(e->prod[i].ctx, pstate(e, app, i), pflow(app, s), dir, p, n, ts, done);
 }
 
 static bool cb_datagram(void *ud, ni_session *s, void *app, int dir, const uint8_t *p, size_t n,
                         int64_t ts)
 {
     ni_engine *e = ud;
-    ni_app_state *st = &((flow_state *)app)->app;
-    ni_dissect_datagram(e->dx, st, s, dir, p, n, ts);
-    return st->done[dir] != 0;
+    if (e->dgram_prod < 0) return true;
+    unsigned i = (unsigned)e->dgram_prod;
+    return e->prod[i].p->on_datagram(e->prod[i].ctx, pstate(e, app, i), pflow(app, s), dir, p, n, ts);
 }
 
 static bool cb_packet(void *ud, ni_session *s, void *app, int dir, const ni_packet *p)
 {
     ni_engine *e = ud;
-    flow_state *fs = app;
-    bool tun_done = ni_tunnel_packet(&fs->tun, s->proto, s->client_port, s->server_port, dir,
-                                     p->payload, p->payload_len);
-    /* nDPI fills gaps: it is not asked about sessions that netintel's own
-     * dissectors recognised as HTTP or DNS (their names are authoritative);
-     * TLS, QUIC and unrecognised sessions get its second opinion */
-    if (e->ndpi && !fs->nd_done && (fs->app.proto == NI_APP_HTTP || fs->app.proto == NI_APP_DNS)) {
-        ni_ndpi_drop(e->ndpi, &fs->nd);
-        fs->nd_done = true;
+    flow_hdr *h = app;
+    ni_pflow *f = pflow(app, s);
+    for (unsigned i = 0; i < e->nprod; i++) {
+        uint32_t bit = 1u << i;
+        if (!(e->pkt_mask & bit) || (h->pkt_done & bit)) continue;
+        if (e->prod[i].p->on_packet(e->prod[i].ctx, pstate(e, app, i), f, dir, p)) h->pkt_done |= bit;
     }
-    if (e->ndpi && !fs->nd_done && p->l3 && p->l3_caplen)
-        fs->nd_done = ni_ndpi_packet(e->ndpi, &fs->nd, p->l3, p->l3_caplen, p->ts_us);
-    return tun_done && (fs->nd_done || !e->ndpi);
+    return (h->pkt_done & e->pkt_mask) == e->pkt_mask;
 }
 
 static void cb_finish(void *ud, ni_session *s, void *app)
 {
     ni_engine *e = ud;
-    flow_state *fs = app;
-    if (!s->vpn_protocol) s->vpn_protocol = ni_tunnel_protocol(&fs->tun, s);
-    if (e->ndpi) ni_ndpi_finish(e->ndpi, &fs->nd, s);
+    ni_pflow *f = pflow(app, s);
+    for (unsigned i = 0; i < e->nprod; i++)
+        if (e->prod[i].p->on_finish) e->prod[i].p->on_finish(e->prod[i].ctx, pstate(e, app, i), f);
 }
 
 static void cb_emit(void *ud, ni_session *s)
@@ -107,35 +120,71 @@ static void cb_release(void *ud, ni_session *s, void *app)
 {
     ni_engine *e = ud;
     (void)s;
-    flow_state *fs = app;
-    ni_app_state_release(&fs->app);
-    if (e->ndpi) ni_ndpi_drop(e->ndpi, &fs->nd);
+    for (unsigned i = 0; i < e->nprod; i++)
+        if (e->prod[i].p->release) e->prod[i].p->release(e->prod[i].ctx, pstate(e, app, i));
 }
 
 /* ---- lifetime ----------------------------------------------------------- */
+static void free_producers(ni_engine *e)
+{
+    for (unsigned i = 0; i < e->nprod; i++)
+        if (e->prod[i].p->ctx_free && e->prod[i].ctx) e->prod[i].p->ctx_free(e->prod[i].ctx);
+    e->nprod = 0;
+}
+
+/* Makes the enabled producers' contexts and lays out the per-flow block;
+ * returns its size, 0 on failure (err says). */
+static size_t make_producers(ni_engine *e, const ni_producer_opts *o, ni_error *err)
+{
+    const size_t align = alignof(max_align_t);
+    size_t off = (sizeof(flow_hdr) + align - 1) / align * align;
+    e->stream_prod = e->dgram_prod = -1;
+    for (const ni_producer *const *pp = ni_producers; *pp; pp++) {
+        const ni_producer *p = *pp;
+        void *ctx = NULL;
+        if (p->ctx_new) {
+            ni_error ce = { NI_OK, "" };
+            ctx = p->ctx_new(o, &e->stats, &ce);
+            if (!ctx && ce.code != NI_OK) {
+                if (err) *err = ce;
+                free_producers(e);
+                return 0;
+            }
+            if (!ctx) continue;                 /* disabled by the options */
+        }
+        if (e->nprod >= NI_PRODUCERS_MAX) {
+            if (p->ctx_free && ctx) p->ctx_free(ctx);
+            ni_error_set(err, NI_ERR_LIMIT, "too many evidence producers");
+            free_producers(e);
+            return 0;
+        }
+        unsigned i = e->nprod++;
+        e->prod[i] = (producer_slot){ p, ctx, off };
+        off += (p->state_size + align - 1) / align * align;
+        if (p->on_stream && e->stream_prod < 0) e->stream_prod = (int)i;
+        if (p->on_datagram && e->dgram_prod < 0) e->dgram_prod = (int)i;
+        if (p->on_packet) e->pkt_mask |= 1u << i;
+    }
+    return off;
+}
+
 ni_engine *ni_engine_new(const ni_engine_config *cfg, ni_error *err)
 {
     ni_engine *e = calloc(1, sizeof *e);
     if (!e) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
     ni_flow_config fc;
     if (cfg) { fc = cfg->flow; e->target = cfg->target; } else ni_flow_config_default(&fc);
-    ni_flow_callbacks cb = { e, sizeof(flow_state), cb_start, cb_stream, cb_datagram, cb_emit,
+    ni_producer_opts po = { cfg && cfg->ndpi };
+    size_t app_size = make_producers(e, &po, err);
+    if (!app_size) { free(e); return NULL; }
+    ni_flow_callbacks cb = { e, app_size, cb_start, cb_stream, cb_datagram, cb_emit,
                              cb_release, cb_packet, cb_finish };
-    if (cfg && cfg->ndpi && !(e->ndpi = ni_ndpi_new(err))) { free(e); return NULL; }
     e->flows = ni_flow_table_new(&fc, &cb, &e->stats);
     if (!e->flows) {
         ni_error_set(err, fc.max_flows ? NI_ERR_NOMEM : NI_ERR_ARG,
                      fc.max_flows ? "out of memory for the flow table" : "bad flow table limits");
-        ni_ndpi_free(e->ndpi);
+        free_producers(e);
         free(e);
-        return NULL;
-    }
-    e->dx = ni_dissect_new(&e->stats);
-    if (!e->dx) {
-        ni_flow_table_free(e->flows);
-        ni_ndpi_free(e->ndpi);
-        free(e);
-        ni_error_set(err, NI_ERR_NOMEM, "out of memory");
         return NULL;
     }
     e->progress_every = 65536;
@@ -145,9 +194,8 @@ ni_engine *ni_engine_new(const ni_engine_config *cfg, ni_error *err)
 void ni_engine_free(ni_engine *e)
 {
     if (!e) return;
-    ni_flow_table_free(e->flows);       /* releases app state of live flows */
-    ni_dissect_free(e->dx);
-    ni_ndpi_free(e->ndpi);
+    ni_flow_table_free(e->flows);       /* releases the producers' state of live flows */
+    free_producers(e);
     free(e);
 }
 
@@ -204,35 +252,49 @@ ni_err ni_engine_frame(ni_engine *e, int linktype, const uint8_t *p, uint32_t ca
     return NI_OK;
 }
 
+ni_err ni_engine_session(ni_engine *e, ni_session *s, ni_error *err)
+{
+    if (e->sink_err) return sink_error(e, err);
+    s->direction = ni_target_direction(e->target, &s->client, &s->server);
+    e->stats.sessions++;
+    cb_emit(e, s);
+    if (e->sink_err) return sink_error(e, err);
+    return NI_OK;
+}
+
+static void report_progress(ni_engine *e, const ni_input *in)
+{
+    ni_input_progress is;
+    ni_input_stats(in, &is);
+    ni_engine_progress pr = { e->cur_path, is.done, is.total, &e->stats };
+    e->progress(e->progress_ud, &pr);
+}
+
 ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err)
 {
     if (e->sink_err) return sink_error(e, err);
-    ni_source *src = ni_source_open(path, err);
-    if (!src) return err ? err->code : NI_ERR_IO;
-    e->cur_path = ni_source_path(src);
+    ni_input *in = ni_input_open(path, err);
+    if (!in) return err && err->code ? err->code : NI_ERR_IO;
+    e->cur_path = ni_input_path(in);
     e->warned_linktype = false;
     ni_err r = NI_OK;
-    ni_frame f;
+    ni_item it;
     uint64_t n = 0;
     for (;;) {
-        int k = ni_source_next(src, &f, err);
+        int k = ni_input_next(in, &it, err);
         if (k == 0) break;
         if (k < 0) { r = err ? err->code : NI_ERR_FORMAT; if (!r) r = NI_ERR_FORMAT; break; }
-        if ((r = ni_engine_frame(e, f.linktype, f.data, f.caplen, f.wirelen, f.ts_us, err)) != NI_OK)
-            break;
-        if (e->progress && ++n % e->progress_every == 0) {
-            ni_engine_progress pr = { e->cur_path, 0, 0, &e->stats };
-            ni_source_progress(src, &pr.done, &pr.total);
-            e->progress(e->progress_ud, &pr);
-        }
+        if (it.kind == NI_ITEM_FRAME)
+            r = ni_engine_frame(e, it.frame.linktype, it.frame.data, it.frame.caplen, it.frame.wirelen,
+                                it.frame.ts_us, err);
+        else
+            r = ni_engine_session(e, it.session, err);
+        if (r != NI_OK) break;
+        if (e->progress && ++n % e->progress_every == 0) report_progress(e, in);
     }
-    if (e->progress) {
-        ni_engine_progress pr = { e->cur_path, 0, 0, &e->stats };
-        ni_source_progress(src, &pr.done, &pr.total);
-        e->progress(e->progress_ud, &pr);
-    }
+    if (e->progress) report_progress(e, in);
     e->cur_path = NULL;
-    ni_source_close(src);
+    ni_input_close(in);
     return r;
 }
 

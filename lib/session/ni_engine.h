@@ -1,11 +1,12 @@
-/* ni_engine.h — the sessions pipeline: capture sources (lib/ingest) →
- * link/IP/transport decode (lib/decode) → flow table with TCP reassembly
- * (ni_flow) → application dissectors (lib/dissect) and per-packet detectors
- * (VPN tunnels, lib/enrich/ni_tunnel; nDPI, lib/enrich/ni_ndpi) → emit.  Each session is
- * emitted as soon as it ends: first to the enrichment hooks, in the order
- * they were added (they may fill the session's enrichment fields, allocating
- * in s->arena), then to the sink (an output writer).  Memory stays bounded
- * by the flow table's limits whatever the capture length.
+/* ni_engine.h — the sessions pipeline: inputs through the one source
+ * interface (lib/ingest/ni_input: captures, stored sessions) → link/IP/
+ * transport decode (lib/decode) → flow table with TCP reassembly (ni_flow) →
+ * the evidence producers (lib/dissect/ni_producer: content dissectors, tunnel
+ * detector, nDPI) → emit.  Each session is emitted as soon as it ends (a
+ * stored session as soon as it is read): first to the enrichment hooks, in
+ * the order they were added (they fill the session's enrichment fields,
+ * allocating in s->arena), then to the sink (an output writer, the profile).
+ * Memory stays bounded by the flow table's limits whatever the input length.
  *
  * The engine never prints: problems come back as ni_error ("<file>:
  * <problem>"), warnings (an unsupported link type, once per file) and
@@ -56,11 +57,19 @@ void ni_engine_set_warn(ni_engine *e, ni_engine_warn fn, void *ud);
 /* fn is called every `every` frames (0 = 65536). */
 void ni_engine_set_progress(ni_engine *e, ni_engine_progress_fn fn, void *ud, uint64_t every);
 
-/* Reads one capture ("-" = stdin) to its end.  Sessions that end meanwhile
- * are emitted; the others stay live, so several files form one run.  On a
- * damaged input returns its error after using every frame before the damage;
- * a sink error also stops the read and is returned. */
+/* Reads one input to its end through the source interface (lib/ingest/
+ * ni_input: a capture, "-" = stdin, or stored sessions).  Frames go through
+ * decode, the flow table and the producers; sessions that end meanwhile are
+ * emitted, the others stay live, so several inputs form one run, read in the
+ * order given.  Sessions a source yields whole (stored sessions) get their
+ * direction for this run's target and are emitted at once.  On a damaged
+ * input returns its error after using every item before the damage; a sink
+ * error also stops the read and is returned. */
 ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err);
+
+/* One finished session from a source other than packets: direction, then
+ * the enrichment hooks and the sink, as for the flow table's sessions. */
+ni_err ni_engine_session(ni_engine *e, ni_session *s, ni_error *err);
 
 /* One frame of the given link type (for sources other than files). */
 ni_err ni_engine_frame(ni_engine *e, int linktype, const uint8_t *p, uint32_t caplen,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/ni_arena.h"
+#include "core/ni_hash.h"
 #include "core/ni_limits.h"
 
 enum { L_TCP = 0, L_OTHER = 1, L_CLOSED = 2, L_N = 3 };
@@ -51,6 +52,7 @@ typedef struct ni_flow {
 
 struct ni_flow_table {
     ni_flow_config cfg;
+    ni_hash_key key;            /* flow keys come from the traffic: keyed hash */
     ni_flow_callbacks cb;
     ni_stats *stats;
     ni_flow **buckets;
@@ -76,28 +78,27 @@ void ni_flow_config_default(ni_flow_config *c)
 }
 
 /* ---- hashing ------------------------------------------------------------ */
-static uint64_t mix64(uint64_t x)
+static void endpoint_bytes(uint8_t *k, const ni_addr *a, uint16_t port)
 {
-    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27; x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
+    k[0] = a->family;
+    memcpy(k + 1, a->b, 16);
+    k[17] = (uint8_t)(port >> 8);
+    k[18] = (uint8_t)port;
 }
 
-static uint64_t endpoint_hash(const ni_addr *a, uint16_t port)
+/* Symmetric: the same value for both orientations (the two endpoints are
+ * hashed in byte order), keyed per table (ni_hash.h). */
+static uint32_t tuple_hash(const ni_flow_table *t, const ni_addr *a, uint16_t pa, const ni_addr *b,
+                           uint16_t pb, uint8_t proto)
 {
-    uint64_t w0, w1;
-    memcpy(&w0, a->b, 8);
-    memcpy(&w1, a->b + 8, 8);
-    return mix64(w0 ^ mix64(w1 ^ ((uint64_t)a->family << 16 | port)));
-}
-
-/* Symmetric: the same value for both orientations. */
-static uint32_t tuple_hash(const ni_addr *a, uint16_t pa, const ni_addr *b, uint16_t pb,
-                           uint8_t proto)
-{
-    uint64_t h = endpoint_hash(a, pa) + endpoint_hash(b, pb);
-    return (uint32_t)mix64(h ^ proto);
+    uint8_t ea[19], eb[19], k[39];
+    endpoint_bytes(ea, a, pa);
+    endpoint_bytes(eb, b, pb);
+    bool swap = memcmp(ea, eb, sizeof ea) > 0;
+    memcpy(k, swap ? eb : ea, 19);
+    memcpy(k + 19, swap ? ea : eb, 19);
+    k[38] = proto;
+    return (uint32_t)ni_hash(&t->key, k, sizeof k);
 }
 
 static inline bool addr_eq(const ni_addr *a, const ni_addr *b)
@@ -140,6 +141,7 @@ ni_flow_table *ni_flow_table_new(const ni_flow_config *cfg, const ni_flow_callba
     ni_flow_table *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->cfg = c;
+    ni_hash_key_random(&t->key);
     if (cb) t->cb = *cb;
     t->stats = st;
     size_t nb = 1024;
@@ -472,7 +474,7 @@ ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
 {
     if (!t->have_now || p->ts_us > t->now) { t->now = p->ts_us; t->have_now = true; }
     expire(t);
-    uint32_t h = tuple_hash(&p->src, p->sport, &p->dst, p->dport, p->proto);
+    uint32_t h = tuple_hash(t, &p->src, p->sport, &p->dst, p->dport, p->proto);
     int dir = 0, orient = -1;
     ni_flow *f = lookup(t, p, h, &dir);
     if (f) {

@@ -70,6 +70,8 @@ ni_err ni_target_add_prefix(ni_target *t, const ni_addr *a, unsigned len)
     return ni_prefix_add(t->set, a, len, t);
 }
 
+ni_err ni_target_add_net(void *ud, const ni_addr *a, unsigned len) { return ni_target_add_prefix(ud, a, len); }
+
 bool ni_target_defined(const ni_target *t) { return t && t->defined; }
 size_t ni_target_count(const ni_target *t) { return t ? ni_prefix_count(t->set) : 0; }
 const char *ni_target_timezone(const ni_target *t) { return t ? t->tz : NULL; }

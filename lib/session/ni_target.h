@@ -42,6 +42,9 @@ ni_err ni_target_set_data_dir(ni_target *t, const char *dir);
  * with the message "--target: '<item>': <problem>". */
 ni_err ni_target_add_spec(ni_target *t, const char *spec, ni_error *err);
 ni_err ni_target_add_prefix(ni_target *t, const ni_addr *a, unsigned len);
+/* The same as a prefix callback (ud = the ni_target), for look-ups that
+ * list networks, e.g. ni_enrich_networks in a resolver. */
+ni_err ni_target_add_net(void *ud, const ni_addr *a, unsigned len);
 
 /* True once any spec was added (even one that matched no prefix). */
 bool ni_target_defined(const ni_target *t);

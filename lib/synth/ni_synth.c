@@ -5,8 +5,12 @@
  * Sessions are written in time order (each starts after the previous one
  * ended), so the capture is monotonic like a real one. */
 #include "synth/ni_synth.h"
+#include "core/ni_kinds.h"
 #include "synth/ni_pktgen.h"
 #include "analyze/ni_tz.h"
+#include "enrich/ni_enrich.h"
+#include "core/ni_map.h"
+#include "core/ni_prefix.h"
 #include "core/ni_arena.h"
 #include "core/ni_buf.h"
 #include "core/ni_limits.h"
@@ -270,7 +274,7 @@ static void set_device(ni_session *s, const row *d)
     s->ua_maker = d->col[2]; s->ua_model = d->col[3]; s->ua_form_factor = d->col[4];
     s->ua_os = d->col[5]; s->ua_os_version = d->col[6];
     s->ua_browser = d->col[7]; s->ua_browser_version = d->col[8];
-    s->windows_version = d->col[9]; s->ua_kind = d->col[10];
+    s->windows_version = d->col[9]; s->ua_kind = ni_ua_kind_parse(d->col[10]);
 }
 
 static void http_session(gen *g, ni_conv *cv, ni_session *s, const char *host, const char *ua)
@@ -310,7 +314,7 @@ static void dns_exchange(gen *g, const ni_addr *host, const char *name, const ni
     memset(&s, 0, sizeof s);
     s.direction = NI_DIRECTION_INTERNAL;
     s.dns_query = name;
-    if (vpn_provider) { s.vpn_provider = vpn_provider; s.vpn_evidence = "site"; }
+    if (vpn_provider) { s.vpn_provider = vpn_provider; s.vpn_evidence = NI_EVIDENCE_SITE; }
     char buf[NI_ADDR_STRLEN];
     ni_strlist *l = ni_arena_alloc(g->arena, sizeof *l);
     if (l) { l->s = ni_arena_strdup(g->arena, ni_addr_format(answer, buf)); s.dns_answers = l; }
@@ -334,13 +338,13 @@ static void outbound(gen *g, int h, int64_t t)
         if (ni_addr_parse(v->col[5], &srv)) return;
         const char *proto = v->col[2], *name = v->col[4];
         s.vpn_provider = v->col[1];
-        s.vpn_evidence = v->col[3];
+        s.vpn_evidence = ni_evidence_parse(v->col[3]);
         s.service = v->col[1]; s.category = "vpn";
         if (!strcmp(proto, "api")) {
             start(g, &cv, &c, &srv, 443, 6, t);
             int64_t t0 = cv.t;
             tls_session(g, &cv, name, seed);
-            s.sni = name; s.service_evidence = "sni";
+            s.sni = name; s.service_evidence = NI_EVIDENCE_SNI;
             finish(g, &cv, &s, t0);
             return;
         }
@@ -361,7 +365,7 @@ static void outbound(gen *g, int h, int64_t t)
                 ni_gen_wireguard(&g->pay, 4, 0, i & 1 ? idx : idx ^ 0x55aa, seed + 2 + (uint32_t)i);
                 ni_conv_udp(g->pg, &cv, i & 1, (const uint8_t *)g->pay.p, g->pay.len);
             }
-            s.vpn_protocol = "WireGuard";
+            s.vpn_protocol = NI_TUN_WIREGUARD;
         } else {
             uint64_t cs = next(&g->rng) | 1, ss = next(&g->rng) | 1;
             ni_gen_openvpn_reset(&g->pay, 0, cs, 0, seed);
@@ -375,9 +379,9 @@ static void outbound(gen *g, int h, int64_t t)
                 ni_gen_random(&g->pay, 120 + (size_t)i * 30, seed + 5 + (uint32_t)i);
                 ni_conv_udp(g->pg, &cv, i & 1, (const uint8_t *)g->pay.p, g->pay.len);
             }
-            s.vpn_protocol = "OpenVPN";
+            s.vpn_protocol = NI_TUN_OPENVPN;
         }
-        s.dns_name = name; s.service_evidence = "dns_name";
+        s.dns_name = name; s.service_evidence = NI_EVIDENCE_DNS_NAME;
         finish(g, &cv, &s, t0);
         return;
     }
@@ -385,7 +389,7 @@ static void outbound(gen *g, int h, int64_t t)
     ni_addr srv;
     if (ni_addr_parse(sv->col[5], &srv)) return;
     const char *ev = sv->col[3], *name = sv->col[4];
-    s.service = sv->col[1]; s.category = sv->col[2]; s.service_evidence = ev;
+    s.service = sv->col[1]; s.category = sv->col[2]; s.service_evidence = ni_evidence_parse(ev);
     if (!strcmp(ev, "http_host")) {
         /* plain HTTP carries the device's User-Agent */
         int dv = g->host_dev[h][next(&g->rng) % 2];
@@ -558,4 +562,69 @@ ni_err ni_synth_run(const ni_scenario *sc, const ni_synth_opts *o, ni_synth_summ
     ni_tz_free(g.tz);
     if (sum) *sum = g.sum;
     return rc;
+}
+
+/* ---- country addresses (see ni_synth.h) ------------------------------------- */
+struct ni_synth_geo {
+    struct ni_enrich *en;
+    ni_map *nets;                   /* "CC" → ni_prefix_set sample */
+};
+
+ni_synth_geo *ni_synth_geo_new(struct ni_enrich *en)
+{
+    ni_synth_geo *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->en = en;
+    if (!(g->nets = ni_map_new(1000))) { free(g); return NULL; }
+    return g;
+}
+
+static void free_nets(void *v) { ni_prefix_free(v); }
+
+void ni_synth_geo_free(ni_synth_geo *g)
+{
+    if (!g) return;
+    ni_map_free(g->nets, free_nets);
+    free(g);
+}
+
+static ni_err add_net(void *ud, const ni_addr *addr, unsigned len)
+{
+    if (addr->family != 4 || len > 28) return NI_OK;
+    return ni_prefix_add_upto(ud, addr, len, 4096);   /* a full sample is enough; out of memory is not */
+}
+
+typedef struct pick_ctx { uint64_t want, i; ni_addr found; unsigned len; } pick_ctx;
+static void pick_fn(void *ud, const ni_addr *addr, unsigned len, void *value)
+{
+    (void)value;
+    pick_ctx *p = ud;
+    if (p->i++ == p->want) { p->found = *addr; p->len = len; }
+}
+
+ni_err ni_synth_geo_addr(void *ud, const char *cc, uint64_t r, ni_addr *out)
+{
+    ni_synth_geo *g = ud;
+    ni_prefix_set *ps = ni_map_get(g->nets, cc);
+    if (!ps) {
+        ps = ni_prefix_new();
+        if (!ps) return NI_ERR_NOMEM;
+        /* none (or no GeoIP database) leaves the sample empty */
+        if (ni_enrich_networks(g->en, "country", cc, add_net, ps, NULL) == NI_ERR_NOMEM) {
+            ni_prefix_free(ps);
+            return NI_ERR_NOMEM;
+        }
+        if (ni_map_put(g->nets, cc, ps)) { ni_prefix_free(ps); return NI_ERR_NOMEM; }
+    }
+    size_t n = ni_prefix_count(ps);
+    if (!n) return NI_ERR_NOTFOUND;
+    pick_ctx p = { r % n, 0, {0}, 0 };
+    ni_prefix_walk(ps, pick_fn, &p);
+    /* a host inside the network: network + 1 + (r / n) within the block */
+    uint32_t v = (uint32_t)p.found.b[0] << 24 | (uint32_t)p.found.b[1] << 16 | (uint32_t)p.found.b[2] << 8 | p.found.b[3];
+    uint32_t size = p.len >= 32 ? 1 : (uint32_t)1 << (32 - p.len);
+    v += size > 2 ? 1 + (uint32_t)((r / n) % (size - 2)) : 0;
+    *out = p.found;
+    out->b[0] = (uint8_t)(v >> 24); out->b[1] = (uint8_t)(v >> 16); out->b[2] = (uint8_t)(v >> 8); out->b[3] = (uint8_t)v;
+    return NI_OK;
 }

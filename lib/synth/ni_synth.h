@@ -21,6 +21,18 @@ void ni_scenario_free(ni_scenario *sc);
 const char *ni_scenario_timezone(const ni_scenario *sc);
 const char *ni_scenario_target(const ni_scenario *sc);
 
+/* Public addresses of a country for the visitors: a sample of the GeoIP
+ * database's IPv4 networks of each country (/28 or larger, at most 4096),
+ * listed through the enrichment (ni_enrich_networks) once per country. */
+struct ni_enrich;
+typedef struct ni_synth_geo ni_synth_geo;
+/* en must outlive the object.  NULL on OOM. */
+ni_synth_geo *ni_synth_geo_new(struct ni_enrich *en);
+void ni_synth_geo_free(ni_synth_geo *g);
+/* A country_addr callback (ud = the ni_synth_geo): a host address inside
+ * one of cc's networks, r picking it.  NI_ERR_NOTFOUND if cc has none. */
+ni_err ni_synth_geo_addr(void *ud, const char *cc, uint64_t r, ni_addr *out);
+
 typedef struct ni_synth_opts {
     uint64_t seed;
     double scale;                       /* multiplies hosts' sessions and visitors (≥ 0.01) */

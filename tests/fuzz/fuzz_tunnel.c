@@ -1,12 +1,12 @@
 /* fuzz_tunnel.c — libFuzzer target for the tunnel detector
- * (lib/enrich/ni_tunnel): the input is split into packets (2-byte length
+ * (lib/dissect/ni_tunnel): the input is split into packets (2-byte length
  * each, the top bit choosing the direction) fed to one flow's state for
  * UDP, TCP, GRE and ESP; the verdict must be a known name or none. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "enrich/ni_tunnel.h"
+#include "dissect/ni_tunnel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (ni_tunnel_packet(&st, protos[pi], pp[0], pp[1], dir, data + off, n)) break;
             off += n;
         }
-        const char *name = ni_tunnel_protocol(&st, NULL);
-        if (name && !ni_tunnel_name(st.verdict)) abort();
+        ni_tunnel_proto t = ni_tunnel_protocol(&st, NULL);
+        if (t && !ni_tunnel_proto_name(t)) abort();
     }
     return 0;
 }

@@ -7,6 +7,9 @@
 #include "core/ni_time.h"
 #include "core/ni_cursor.h"
 #include "core/ni_map.h"
+#include "core/ni_prefix.h"
+#include "core/ni_str.h"
+#include "core/ni_kinds.h"
 #include <stdlib.h>
 
 TEST(arena_cap)
@@ -125,4 +128,124 @@ TEST(addrset_distinct)
     ni_addrset_free(s);
 }
 
-RUN(T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(cursor_bounds), T(addr_text))
+TEST(ascii_folding)
+{
+    static const struct { const char *in, *out; } rows[] = {
+        { "WWW.Example.COM", "www.example.com" }, { "a-Z_09@[`{", "a-z_09@[`{" },
+        { "\xc3\x89t\xc3\xa9", "\xc3\x89t\xc3\xa9" },        /* bytes >= 0x80 untouched */
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char buf[64];
+        CHECK_INT(ni_ascii_lower_copy(buf, sizeof buf, rows[i].in), strlen(rows[i].out));
+        CHECK_STR(buf, rows[i].out);
+        CHECK(ni_ascii_ieq(rows[i].in, strlen(rows[i].in), rows[i].out));
+    }
+    char small[4];
+    CHECK_INT(ni_ascii_lower_copy(small, sizeof small, "ABCDEF"), 3);
+    CHECK_STR(small, "abc");
+    CHECK(!ni_ascii_ieq("Host", 4, "hos"));
+    CHECK(!ni_ascii_ieq("Hos", 3, "host"));
+    CHECK(!ni_ascii_ieq("H\0st", 4, "h"));
+    char in[] = "MiXeD";
+    ni_ascii_lower_n(in, in, 3);
+    CHECK_STR(in, "mixeD");
+    char *d = ni_strdup("copy");
+    CHECK_STR(d, "copy");
+    free(d);
+    CHECK(ni_strdup(NULL) == NULL);
+}
+
+/* RFC 9000 §A.1's examples, and truncation. */
+TEST(cursor_varint)
+{
+    static const struct { uint8_t b[8]; size_t n; uint64_t v; bool bad; } rows[] = {
+        { { 0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c }, 8, 151288809941952652ull, false },
+        { { 0x9d, 0x7f, 0x3e, 0x7d }, 4, 494878333, false },
+        { { 0x7b, 0xbd }, 2, 15293, false },
+        { { 0x25 }, 1, 37, false },
+        { { 0x40, 0x25 }, 2, 37, false },
+        { { 0x9d, 0x7f, 0x3e }, 3, 0, true },
+        { { 0 }, 0, 0, true },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_cursor c;
+        ni_cur_init(&c, rows[i].b, rows[i].n);
+        CHECK(ni_cur_varint(&c) == rows[i].v);
+        CHECK_INT(c.bad, rows[i].bad);
+        if (!rows[i].bad) CHECK_INT(ni_cur_left(&c), 0);
+    }
+}
+
+/* X.690 §8.1.3: short and long length forms; indefinite, over-long and
+ * truncated lengths refused. */
+TEST(cursor_der)
+{
+    static const struct { uint8_t b[12]; size_t n; bool ok; uint8_t tag; size_t len; } rows[] = {
+        { { 0x30, 0x03, 1, 2, 3 }, 5, true, 0x30, 3 },
+        { { 0x04, 0x81, 0x02, 9, 9 }, 5, true, 0x04, 2 },
+        { { 0x04, 0x82, 0x00, 0x01, 7 }, 5, true, 0x04, 1 },
+        { { 0x04, 0x84, 0, 0, 0, 1, 7 }, 7, true, 0x04, 1 },
+        { { 0x04, 0x85, 0, 0, 0, 0, 1, 7 }, 8, false, 0, 0 },   /* 5 length bytes */
+        { { 0x30, 0x80, 0, 0 }, 4, false, 0, 0 },               /* indefinite: BER, not DER */
+        { { 0x30, 0x05, 1, 2 }, 4, false, 0, 0 },               /* contents past the end */
+        { { 0x30 }, 1, false, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_cursor c, v;
+        uint8_t tag;
+        ni_cur_init(&c, rows[i].b, rows[i].n);
+        bool ok = ni_cur_der(&c, &tag, &v);
+        CHECK_INT(ok, rows[i].ok);
+        if (!ok || !rows[i].ok) continue;
+        CHECK_INT(tag, rows[i].tag);
+        CHECK_INT(ni_cur_left(&v), rows[i].len);
+        CHECK_INT(ni_cur_left(&c), 0);
+    }
+}
+
+/* The sampling insert used for a country's networks: a full sample or a
+ * full set is not an error, a bad prefix is (it used to be swallowed by
+ * "? NI_OK : NI_OK" in ni_enrich.c). */
+TEST(prefix_add_upto)
+{
+    ni_prefix_set *ps = ni_prefix_new_cap(2);
+    ni_addr a;
+    CHECK_INT(ni_addr_parse("10.0.0.0", &a), NI_OK);
+    CHECK_INT(ni_prefix_add_upto(ps, &a, 8, 3), NI_OK);
+    a.b[0] = 11;
+    CHECK_INT(ni_prefix_add_upto(ps, &a, 8, 3), NI_OK);
+    a.b[0] = 12;
+    CHECK_INT(ni_prefix_add_upto(ps, &a, 8, 3), NI_OK);      /* the set's cap: fine */
+    CHECK_INT(ni_prefix_count(ps), 2);
+    CHECK_INT(ni_prefix_add_upto(ps, &a, 8, 2), NI_OK);      /* the sample is full */
+    ni_prefix_free(ps);
+    ps = ni_prefix_new();
+    CHECK_INT(ni_prefix_add_upto(ps, &a, 33, 10), NI_ERR_ARG);  /* an error is returned */
+    CHECK_INT(ni_prefix_count(ps), 0);
+    ni_prefix_free(ps);
+}
+
+/* Every category value has one name that parses back to it; text that is
+ * not a name (a typo, another case, NULL) is _NONE. */
+TEST(kinds_round_trip)
+{
+    for (int i = 1; i < NI_EVIDENCE__COUNT; i++) {
+        CHECK(ni_evidence_name((ni_evidence)i) != NULL);
+        CHECK_INT(ni_evidence_parse(ni_evidence_name((ni_evidence)i)), i);
+    }
+    for (int i = 1; i < NI_TUN__COUNT; i++) CHECK_INT(ni_tunnel_proto_parse(ni_tunnel_proto_name((ni_tunnel_proto)i)), i);
+    for (int i = 1; i < NI_UA_KIND__COUNT; i++) CHECK_INT(ni_ua_kind_parse(ni_ua_kind_name((ni_ua_kind)i)), i);
+    CHECK(ni_evidence_name(NI_EVIDENCE_NONE) == NULL);
+    CHECK(ni_evidence_name(NI_EVIDENCE__COUNT) == NULL);
+    CHECK_STR(ni_evidence_name(NI_EVIDENCE_TUNNEL), "tunnel");
+    CHECK_STR(ni_tunnel_proto_name(NI_TUN_WIREGUARD), "WireGuard");
+    CHECK_STR(ni_ua_kind_name(NI_UA_KIND_SYSTEM), "system");
+    CHECK_INT(ni_evidence_parse("tunel"), NI_EVIDENCE_NONE);
+    CHECK_INT(ni_evidence_parse("Tunnel"), NI_EVIDENCE_NONE);
+    CHECK_INT(ni_ua_kind_parse(NULL), NI_UA_KIND_NONE);
+    CHECK_INT(ni_tunnel_proto_parse(""), NI_TUN_NONE);
+}
+
+RUN(T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(cursor_bounds), T(addr_text),
+    T(ascii_folding), T(cursor_varint), T(cursor_der), T(prefix_add_upto), T(kinds_round_trip))

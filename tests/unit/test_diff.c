@@ -27,7 +27,7 @@ static char *make(int n, int apple, const char *day, const char *service)
         s.client.family = 4; s.client.b[0] = 175; s.client.b[1] = 45; s.client.b[2] = (uint8_t)(176 + i / 256); s.client.b[3] = (uint8_t)i;
         ni_addr_parse("8.8.8.8", &s.server);
         s.direction = NI_DIRECTION_OUTBOUND;
-        s.http = &r; s.ua_kind = "browser";
+        s.http = &r; s.ua_kind = NI_UA_KIND_BROWSER;
         s.ua_maker = i < apple ? "Apple" : "Samsung";
         s.service = service; s.category = "social";
         ni_profile_add(p, &s);

@@ -143,6 +143,29 @@ TEST(host_from_target)
     sess_free(s);
 }
 
+/* COPY (WebDAV, RFC 4918 §9.8) and the other methods starting "CO" use
+ * the origin or absolute form: only CONNECT's target is an authority. */
+TEST(copy_is_not_connect)
+{
+    ni_session *s = sess_new(NI_SESSION_ARENA_MAX);
+    static const struct { const char *req, *method, *host; } rows[] = {
+        { "COPY http://dav.example/a.txt HTTP/1.1\r\nDestination: /b.txt\r\n\r\n", "COPY", "dav.example" },
+        { "COPY a.example:80 HTTP/1.1\r\n\r\n", "COPY", NULL },
+        { "CONNECT b.example:443 HTTP/1.1\r\n\r\n", "CONNECT", "b.example" },
+    };
+    ni_http_body b;
+    uint64_t bl;
+    for (unsigned i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        CHECK_INT(ni_http_parse_request(s, (const uint8_t *)rows[i].req, strlen(rows[i].req), false, &b, &bl), NI_OK);
+        const ni_http_req *r = req_at(s, i);
+        CHECK(r != NULL);
+        if (!r) continue;
+        CHECK_STR(r->method, rows[i].method);
+        CHECK_STR(r->host, rows[i].host);
+    }
+    sess_free(s);
+}
+
 TEST(folding_duplicates_caps)
 {
     ni_session *s = sess_new(NI_SESSION_ARENA_MAX);
@@ -406,6 +429,6 @@ TEST(request_cap_and_arena_full)
     sess_free(s);
 }
 
-RUN(T(probe_methods), T(basic_fields), T(host_forms), T(host_from_target), T(folding_duplicates_caps),
+RUN(T(probe_methods), T(basic_fields), T(host_forms), T(host_from_target), T(copy_is_not_connect), T(folding_duplicates_caps),
     T(bad_request_lines), T(pipelined_bodies_whole), T(pipelined_bodies_every_split), T(split_user_agent),
     T(give_up_paths), T(request_cap_and_arena_full))

@@ -100,15 +100,15 @@ TEST(devices_units_and_exclusions)
                 r3 = { .user_agent = "Microsoft NCSI" }, r4 = { .user_agent = "UA-visitor" };
     ni_session s[5];
     s[0] = mk("2024-03-01T00:00:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
-    s[0].http = &r1; s[0].ua_maker = "Samsung"; s[0].ua_model = "SM-S928B"; s[0].ua_form_factor = "mobile"; s[0].ua_kind = "browser";
+    s[0].http = &r1; s[0].ua_maker = "Samsung"; s[0].ua_model = "SM-S928B"; s[0].ua_form_factor = "mobile"; s[0].ua_kind = NI_UA_KIND_BROWSER;
     s[1] = s[0]; s[1].http = &r2;                           /* same host, second client (NAT) */
     s[2] = mk("2024-03-02T00:00:00Z", "175.45.176.11", "8.8.8.8", NI_DIRECTION_OUTBOUND);
-    s[2].http = &r3; s[2].ua_maker = "Microsoft"; s[2].ua_kind = "system"; s[2].ua_os = "Windows";
+    s[2].http = &r3; s[2].ua_maker = "Microsoft"; s[2].ua_kind = NI_UA_KIND_SYSTEM; s[2].ua_os = "Windows";
     s[2].windows_version = "XP";
     s[3] = mk("2024-03-02T00:00:00Z", "9.9.9.9", "175.45.176.1", NI_DIRECTION_INBOUND);
-    s[3].http = &r4; s[3].ua_maker = "Apple"; s[3].ua_kind = "browser";   /* a visitor */
+    s[3].http = &r4; s[3].ua_maker = "Apple"; s[3].ua_kind = NI_UA_KIND_BROWSER;   /* a visitor */
     s[4] = mk("2024-03-03T00:00:00Z", "175.45.176.12", "1.1.1.1", NI_DIRECTION_OUTBOUND);
-    s[4].vpn_provider = "NordVPN"; s[4].vpn_evidence = "tunnel"; s[4].vpn_protocol = "OpenVPN";
+    s[4].vpn_provider = "NordVPN"; s[4].vpn_evidence = NI_EVIDENCE_TUNNEL; s[4].vpn_protocol = NI_TUN_OPENVPN;
     json_t *r = run(s, 5, tz);
     json_t *dev = json_object_get(r, "devices");
     json_t *makers = json_object_get(dev, "makers");
@@ -176,9 +176,9 @@ TEST(reduced_ua_versions_not_counted)
     ni_http_req r1 = { .user_agent = "reduced" }, r2 = { .user_agent = "full" };
     ni_session s[2];
     s[0] = mk("2024-03-01T00:00:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
-    s[0].http = &r1; s[0].ua_kind = "browser"; s[0].ua_os = "Android"; s[0].ua_os_version = "10"; s[0].ua_reduced = true;
+    s[0].http = &r1; s[0].ua_kind = NI_UA_KIND_BROWSER; s[0].ua_os = "Android"; s[0].ua_os_version = "10"; s[0].ua_reduced = true;
     s[1] = mk("2024-03-01T00:01:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
-    s[1].http = &r2; s[1].ua_kind = "app"; s[1].ua_os = "Android"; s[1].ua_os_version = "13";
+    s[1].http = &r2; s[1].ua_kind = NI_UA_KIND_APP; s[1].ua_os = "Android"; s[1].ua_os_version = "13";
     json_t *r = run(s, 2, tz);
     json_t *os = json_array_get(json_object_get(r, "os"), 0);
     CHECK_STR(json_string_value(json_object_get(os, "name")), "Android");
@@ -205,10 +205,10 @@ TEST(merge_equals_whole)
         ni_session s = mk(when, cl, "31.13.64.1", i % 5 ? NI_DIRECTION_OUTBOUND : NI_DIRECTION_INBOUND);
         if (i % 5 == 0) { s.client = s.server; ni_addr_parse("81.2.69.160", &s.client); s.client_country = "GB"; s.client_continent = "Europe"; s.sni = "kcna.kp"; }
         s.http = i % 2 ? &r1 : &r2;
-        s.ua_kind = "browser"; s.ua_maker = i % 3 ? "Samsung" : "Apple"; s.ua_os = "Android"; s.ua_os_version = i % 2 ? "13" : "14";
+        s.ua_kind = NI_UA_KIND_BROWSER; s.ua_maker = i % 3 ? "Samsung" : "Apple"; s.ua_os = "Android"; s.ua_os_version = i % 2 ? "13" : "14";
         s.ua_browser = "Chrome Mobile"; s.ua_browser_version = i % 2 ? "120.0" : "121.0";
-        s.service = i % 4 ? "Facebook" : "Baidu"; s.category = i % 4 ? "social" : "search"; s.service_evidence = "sni";
-        if (i % 9 == 0) { s.vpn_provider = "NordVPN"; s.vpn_evidence = "tunnel"; s.vpn_protocol = "OpenVPN"; }
+        s.service = i % 4 ? "Facebook" : "Baidu"; s.category = i % 4 ? "social" : "search"; s.service_evidence = NI_EVIDENCE_SNI;
+        if (i % 9 == 0) { s.vpn_provider = "NordVPN"; s.vpn_evidence = NI_EVIDENCE_TUNNEL; s.vpn_protocol = NI_TUN_OPENVPN; }
         ni_profile_add(whole, &s);
         ni_profile_add(i < 150 ? a : b, &s);
     }

@@ -25,8 +25,8 @@ static char *profile_json(void)
         ni_addr_parse("175.45.176.9", &s.client);
         ni_addr_parse("31.13.64.1", &s.server);
         s.direction = NI_DIRECTION_OUTBOUND;
-        s.http = &r; s.ua_maker = "Samsung<b>"; s.ua_kind = "browser"; s.ua_os = "Android"; s.ua_os_version = "14";
-        s.service = "Facebook"; s.category = "social"; s.service_evidence = "sni";
+        s.http = &r; s.ua_maker = "Samsung<b>"; s.ua_kind = NI_UA_KIND_BROWSER; s.ua_os = "Android"; s.ua_os_version = "14";
+        s.service = "Facebook"; s.category = "social"; s.service_evidence = NI_EVIDENCE_SNI;
         ni_profile_add(p, &s);
         s.direction = NI_DIRECTION_INBOUND;
         ni_addr_parse("81.2.69.160", &s.client);

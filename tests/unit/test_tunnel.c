@@ -1,7 +1,7 @@
-/* test_tunnel.c — unit tests of lib/enrich/ni_tunnel: each tunnel protocol
+/* test_tunnel.c — unit tests of lib/dissect/ni_tunnel: each tunnel protocol
  * recognised from handshake-shaped payloads, and look-alikes rejected. */
 #include "ni_test.h"
-#include "enrich/ni_tunnel.h"
+#include "dissect/ni_tunnel.h"
 
 #include <stdlib.h>
 
@@ -21,7 +21,7 @@ TEST(wireguard_handshake)
     ni_tunnel_state st = {0};
     CHECK(!ni_tunnel_packet(&st, 17, 51820, 51820, 0, init, sizeof init));
     CHECK(ni_tunnel_packet(&st, 17, 51820, 51820, 1, resp, sizeof resp));
-    CHECK_STR(ni_tunnel_protocol(&st, NULL), "WireGuard");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&st, NULL)), "WireGuard");
 }
 
 TEST(wireguard_wrong_index_rejected)
@@ -34,7 +34,7 @@ TEST(wireguard_wrong_index_rejected)
     ni_tunnel_state st = {0};
     ni_tunnel_packet(&st, 17, 40000, 51820, 0, init, sizeof init);
     ni_tunnel_packet(&st, 17, 40000, 51820, 1, resp, sizeof resp);
-    CHECK(ni_tunnel_protocol(&st, NULL) == NULL);
+    CHECK(ni_tunnel_protocol(&st, NULL) == NI_TUN_NONE);
 }
 
 TEST(openvpn_udp_reset_pair)
@@ -47,7 +47,7 @@ TEST(openvpn_udp_reset_pair)
     ni_tunnel_state st = {0};
     CHECK(!ni_tunnel_packet(&st, 17, 50000, 1194, 0, c, sizeof c));
     CHECK(ni_tunnel_packet(&st, 17, 50000, 1194, 1, s, sizeof s));
-    CHECK_STR(ni_tunnel_protocol(&st, NULL), "OpenVPN");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&st, NULL)), "OpenVPN");
 }
 
 TEST(openvpn_one_direction)
@@ -63,14 +63,14 @@ TEST(openvpn_one_direction)
     CHECK(!ni_tunnel_packet(&st, 17, 60201, 443, 1, r, sizeof r));
     CHECK(!ni_tunnel_packet(&st, 17, 60201, 443, 1, c1, sizeof c1));
     CHECK(ni_tunnel_packet(&st, 17, 60201, 443, 1, c2, sizeof c2));
-    CHECK_STR(ni_tunnel_protocol(&st, NULL), "OpenVPN");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&st, NULL)), "OpenVPN");
     /* a different session id is not enough */
     ni_tunnel_state st2 = {0};
     c1[1] ^= 1; c2[1] ^= 1;
     ni_tunnel_packet(&st2, 17, 60201, 443, 1, r, sizeof r);
     ni_tunnel_packet(&st2, 17, 60201, 443, 1, c1, sizeof c1);
     ni_tunnel_packet(&st2, 17, 60201, 443, 1, c2, sizeof c2);
-    CHECK(ni_tunnel_protocol(&st2, NULL) == NULL);
+    CHECK(ni_tunnel_protocol(&st2, NULL) == NI_TUN_NONE);
 }
 
 TEST(openvpn_tcp_framed)
@@ -83,7 +83,7 @@ TEST(openvpn_tcp_framed)
     ni_tunnel_state st = {0};
     ni_tunnel_packet(&st, 6, 50000, 443, 0, c, sizeof c);
     ni_tunnel_packet(&st, 6, 50000, 443, 1, s, sizeof s);
-    CHECK_STR(ni_tunnel_protocol(&st, NULL), "OpenVPN");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&st, NULL)), "OpenVPN");
 }
 
 TEST(ike_v2)
@@ -94,22 +94,22 @@ TEST(ike_v2)
     p[27] = sizeof p;
     ni_tunnel_state st = {0};
     CHECK(ni_tunnel_packet(&st, 17, 500, 500, 0, p, sizeof p));
-    CHECK_STR(ni_tunnel_protocol(&st, NULL), "IPsec");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&st, NULL)), "IPsec");
     p[27] = 99;                         /* length mismatch: not IKE */
     ni_tunnel_state st2 = {0};
     ni_tunnel_packet(&st2, 17, 500, 500, 0, p, sizeof p);
-    CHECK(ni_tunnel_protocol(&st2, NULL) == NULL);
+    CHECK(ni_tunnel_protocol(&st2, NULL) == NI_TUN_NONE);
 }
 
 TEST(esp_and_gre)
 {
     ni_tunnel_state st = {0};
     CHECK(ni_tunnel_packet(&st, 50, 0, 0, 0, (const uint8_t *)"\1\2\3\4", 4));
-    CHECK_STR(ni_tunnel_protocol(&st, NULL), "IPsec");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&st, NULL)), "IPsec");
     const uint8_t gre[] = {0x30, 0x81, 0x88, 0x0b, 0, 0, 0, 0};
     ni_tunnel_state g = {0};
     ni_tunnel_packet(&g, 47, 0, 0, 0, gre, sizeof gre);
-    CHECK_STR(ni_tunnel_protocol(&g, NULL), "PPTP");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&g, NULL)), "PPTP");
 }
 
 TEST(pptp_and_tinc)
@@ -117,11 +117,11 @@ TEST(pptp_and_tinc)
     uint8_t p[156] = {0, 156, 0, 1, 0x1a, 0x2b, 0x3c, 0x4d, 0, 1};
     ni_tunnel_state st = {0};
     ni_tunnel_packet(&st, 6, 40000, 1723, 0, p, sizeof p);
-    CHECK_STR(ni_tunnel_protocol(&st, NULL), "PPTP");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&st, NULL)), "PPTP");
     const char *t = "0 laptop 17.7\n";
     ni_tunnel_state t2 = {0};
     ni_tunnel_packet(&t2, 6, 40000, 655, 0, (const uint8_t *)t, strlen(t));
-    CHECK_STR(ni_tunnel_protocol(&t2, NULL), "tinc");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(&t2, NULL)), "tinc");
 }
 
 TEST(random_udp_not_a_tunnel)
@@ -145,7 +145,7 @@ TEST(sstp_from_http)
 {
     ni_http_req r = { .method = "SSTP_DUPLEX_POST", .path = "/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/" };
     ni_session s = { .http = &r };
-    CHECK_STR(ni_tunnel_protocol(NULL, &s), "SSTP");
+    CHECK_STR(ni_tunnel_proto_name(ni_tunnel_protocol(NULL, &s)), "SSTP");
 }
 
 RUN(T(wireguard_handshake), T(wireguard_wrong_index_rejected), T(openvpn_udp_reset_pair),

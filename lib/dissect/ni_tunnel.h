@@ -14,9 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "netintel/netintel.h"
+#include "dissect/ni_producer.h"
 
 typedef struct ni_tunnel_state {
-    uint8_t verdict;        /* NI_TUN_* once decided */
+    uint8_t verdict;        /* ni_tunnel_proto once decided */
     uint8_t candidate;      /* protocol seen in one direction, awaiting the reply */
     uint8_t packets;        /* packets inspected */
     uint8_t done;
@@ -26,11 +27,6 @@ typedef struct ni_tunnel_state {
     uint64_t id;            /* session id / sender index the reply must echo */
 } ni_tunnel_state;
 
-enum {
-    NI_TUN_NONE = 0, NI_TUN_OPENVPN, NI_TUN_WIREGUARD, NI_TUN_IPSEC, NI_TUN_L2TP,
-    NI_TUN_PPTP, NI_TUN_GRE, NI_TUN_SSTP, NI_TUN_ANYCONNECT, NI_TUN_TINC, NI_TUN__COUNT
-};
-
 /* Shows one packet (dir 0 = client→server) to the detector.  proto is the IP
  * protocol, ports are the session's client and server ports, p/n the L4
  * payload.  Returns true once no more packets are needed. */
@@ -38,10 +34,12 @@ bool ni_tunnel_packet(ni_tunnel_state *st, uint8_t proto, uint16_t client_port,
                       uint16_t server_port, int dir, const uint8_t *p, size_t n);
 
 /* Session-level evidence (HTTP methods of SSTP and AnyConnect) combined with
- * the packet verdict: the protocol name ("OpenVPN", "WireGuard", "IPsec",
- * "L2TP", "PPTP", "GRE", "SSTP", "AnyConnect", "tinc") or NULL. */
-const char *ni_tunnel_protocol(const ni_tunnel_state *st, const ni_session *s);
+ * the packet verdict: OpenVPN, WireGuard, IPsec, L2TP, PPTP, GRE, SSTP,
+ * AnyConnect, tinc, or NI_TUN_NONE.  st or s may be NULL. */
+ni_tunnel_proto ni_tunnel_protocol(const ni_tunnel_state *st, const ni_session *s);
 
-const char *ni_tunnel_name(int verdict);
+/* The detector as an evidence producer (ni_producer.c): per-flow state
+ * ni_tunnel_state, packets until it decides, s->tunnel at the end. */
+extern const ni_producer ni_tunnel_producer;
 
 #endif

@@ -2,7 +2,7 @@
  * ndpi_init_detection_module / ndpi_finalize_initialization once, then per
  * flow ndpi_detection_process_packet on the first packets, and
  * ndpi_detection_giveup (with guessing) when the flow ends undetected. */
-#include "enrich/ni_ndpi.h"
+#include "dissect/ni_ndpi.h"
 #include "core/ni_arena.h"
 
 #include <stdlib.h>
@@ -108,3 +108,44 @@ void ni_ndpi_counts(const ni_ndpi *nd, uint64_t *flows, uint64_t *skipped)
     *flows = nd->flows;
     *skipped = nd->skipped;
 }
+
+/* ---- the producer (ni_producer.h) ------------------------------------------ */
+
+typedef struct prod_state { ni_ndpi_flow *fl; bool done; } prod_state;
+
+static void *prod_ctx_new(const ni_producer_opts *o, ni_stats *st, ni_error *err)
+{
+    (void)st;
+    if (!o || !o->ndpi) return NULL;        /* disabled */
+    return ni_ndpi_new(err);
+}
+
+static void prod_ctx_free(void *ctx) { ni_ndpi_free(ctx); }
+
+static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_packet *p)
+{
+    (void)dir;
+    prod_state *x = state;
+    if (!x->done && (f->app == NI_APP_HTTP || f->app == NI_APP_DNS)) {
+        ni_ndpi_drop(ctx, &x->fl);
+        x->done = true;
+    }
+    if (!x->done && p->l3 && p->l3_caplen) x->done = ni_ndpi_packet(ctx, &x->fl, p->l3, p->l3_caplen, p->ts_us);
+    return x->done;
+}
+
+static void prod_finish(void *ctx, void *state, ni_pflow *f)
+{
+    ni_ndpi_finish(ctx, &((prod_state *)state)->fl, f->s);
+}
+
+static void prod_release(void *ctx, void *state)
+{
+    ni_ndpi_drop(ctx, &((prod_state *)state)->fl);
+}
+
+const ni_producer ni_ndpi_producer = {
+    .name = "ndpi", .state_size = sizeof(prod_state),
+    .ctx_new = prod_ctx_new, .ctx_free = prod_ctx_free,
+    .on_packet = prod_packet, .on_finish = prod_finish, .release = prod_release,
+};

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "netintel/netintel.h"
+#include "dissect/ni_producer.h"
 
 typedef struct ni_ndpi ni_ndpi;
 typedef struct ni_ndpi_flow ni_ndpi_flow;
@@ -32,6 +33,13 @@ void ni_ndpi_finish(ni_ndpi *nd, ni_ndpi_flow **fl, ni_session *s);
 
 /* Frees *fl without a verdict. */
 void ni_ndpi_drop(ni_ndpi *nd, ni_ndpi_flow **fl);
+
+/* nDPI as an evidence producer (ni_producer.c), enabled by
+ * ni_producer_opts.ndpi.  nDPI fills gaps: it is not asked about sessions
+ * that netintel's own dissectors recognised as HTTP or DNS (their names are
+ * authoritative); TLS, QUIC and unrecognised sessions get its second opinion
+ * in s->ndpi_protocol. */
+extern const ni_producer ni_ndpi_producer;
 
 /* Counters: flows given to nDPI, flows skipped because of the cap. */
 void ni_ndpi_counts(const ni_ndpi *nd, uint64_t *flows, uint64_t *skipped);

@@ -1,0 +1,99 @@
+/* ni_input.c — the source table and the interface over it (see ni_input.h). */
+#include "ingest/ni_input.h"
+#include "ingest/ni_stored.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- capture files and standard input (ni_source) -------------------------- */
+static void *cap_open(const char *path, ni_error *err) { return ni_source_open(path, err); }
+
+static int cap_next(void *src, ni_item *it, ni_error *err)
+{
+    it->kind = NI_ITEM_FRAME;
+    it->session = NULL;
+    return ni_source_next(src, &it->frame, err);
+}
+
+static void cap_stats(const void *src, ni_input_progress *st) { ni_source_progress(src, &st->done, &st->total); }
+static void cap_close(void *src) { ni_source_close(src); }
+static const char *cap_path(const void *src) { return ni_source_path(src); }
+
+/* ---- stored sessions (ni_stored) --------------------------------------------- */
+typedef struct stored_src {
+    ni_stored *st;
+    ni_session s;
+} stored_src;
+
+static void *sto_open(const char *path, ni_error *err)
+{
+    stored_src *x = calloc(1, sizeof *x);
+    if (!x) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    if (!(x->st = ni_stored_open(path, err))) { free(x); return NULL; }
+    return x;
+}
+
+static int sto_next(void *src, ni_item *it, ni_error *err)
+{
+    stored_src *x = src;
+    it->kind = NI_ITEM_SESSION;
+    it->session = &x->s;
+    return ni_stored_next(x->st, &x->s, err);
+}
+
+static void sto_stats(const void *src, ni_input_progress *st)
+{
+    (void)src;
+    st->done = st->total = 0;
+}
+
+static void sto_close(void *src)
+{
+    stored_src *x = src;
+    if (!x) return;
+    ni_stored_close(x->st);
+    free(x);
+}
+
+/* ---- the table ---------------------------------------------------------------- */
+static const ni_source_ops sources[] = {
+    { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL },
+    { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path },   /* the fallback: last */
+};
+
+struct ni_input {
+    const ni_source_ops *ops;
+    void *src;
+    char path[512];
+};
+
+ni_input *ni_input_open(const char *path, ni_error *err)
+{
+    const ni_source_ops *ops = NULL;
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0] && !ops; i++)
+        if (!sources[i].probe || sources[i].probe(path)) ops = &sources[i];
+    ni_input *in = calloc(1, sizeof *in);
+    if (!in) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    in->ops = ops;
+    snprintf(in->path, sizeof in->path, "%s", path);
+    if (!(in->src = ops->open(path, err))) { free(in); return NULL; }
+    return in;
+}
+
+int ni_input_next(ni_input *in, ni_item *it, ni_error *err) { return in->ops->next(in->src, it, err); }
+
+void ni_input_stats(const ni_input *in, ni_input_progress *st)
+{
+    st->done = st->total = 0;
+    in->ops->stats(in->src, st);
+}
+
+const char *ni_input_path(const ni_input *in) { return in->ops->path ? in->ops->path(in->src) : in->path; }
+const char *ni_input_kind(const ni_input *in) { return in->ops->name; }
+
+void ni_input_close(ni_input *in)
+{
+    if (!in) return;
+    in->ops->close(in->src);
+    free(in);
+}

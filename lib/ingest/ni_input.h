@@ -1,0 +1,62 @@
+/* ni_input.h — the one source interface: open / next / stats / close over
+ * every kind of input netintel reads.  A source yields items of one of two
+ * kinds: frames (packets, which go through decode, the flow table and the
+ * evidence producers) or finished sessions (stored sessions today; flow
+ * records, Zeek logs, SQLite or ClickHouse rows tomorrow), which go straight
+ * to enrichment and the sinks.  The stages after a source never know which
+ * source an item came from.
+ *
+ * Sources are registered in one table (ni_input.c), tried in order: the
+ * first whose probe accepts the input reads it; the capture reader (pcap,
+ * pcapng, .gz/.zst, "-" for standard input) is the fallback.  To add a
+ * source: write its reader module, give it a probe/open/next/stats/close
+ * (copy the stored-sessions entry) and list it before the fallback. */
+#ifndef NI_INPUT_H
+#define NI_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "netintel/netintel.h"
+#include "ingest/ni_source.h"
+
+typedef enum ni_item_kind { NI_ITEM_FRAME = 1, NI_ITEM_SESSION } ni_item_kind;
+
+/* One item; what it points to is valid until the next ni_input_next/close. */
+typedef struct ni_item {
+    ni_item_kind kind;
+    ni_frame frame;             /* NI_ITEM_FRAME */
+    ni_session *session;        /* NI_ITEM_SESSION: evidence and counters; the
+                                   caller may fill direction and enrichment
+                                   (strings in session->arena) */
+} ni_item;
+
+typedef struct ni_input_progress {
+    uint64_t done, total;       /* input bytes consumed / size (0 = unknown), for progress */
+} ni_input_progress;
+
+/* A source kind: how to recognise and read one input. */
+typedef struct ni_source_ops {
+    const char *name;
+    bool (*probe)(const char *path);            /* NULL: the fallback */
+    void *(*open)(const char *path, ni_error *err);
+    /* 1 and *it filled, 0 at the clean end, -1 on an error ("<path>: <problem>";
+     * the items already returned stay valid results) */
+    int (*next)(void *src, ni_item *it, ni_error *err);
+    void (*stats)(const void *src, ni_input_progress *st);
+    void (*close)(void *src);
+    const char *(*path)(const void *src);       /* the name in messages; NULL: as given */
+} ni_source_ops;
+
+typedef struct ni_input ni_input;
+
+/* Opens path with the first source whose probe accepts it.  NULL + err
+ * ("<path>: <problem>") on failure. */
+ni_input *ni_input_open(const char *path, ni_error *err);
+int ni_input_next(ni_input *in, ni_item *it, ni_error *err);
+void ni_input_stats(const ni_input *in, ni_input_progress *st);
+const char *ni_input_path(const ni_input *in);
+/* The name of the source reading it ("capture", "sessions"). */
+const char *ni_input_kind(const ni_input *in);
+void ni_input_close(ni_input *in);
+
+#endif
