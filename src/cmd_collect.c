@@ -72,11 +72,13 @@ typedef struct sink {
     ni_out_format fmt;
     ni_buf buf;
     ni_enrich *en;
+    const ni_target *target;
 } sink;
 
 static ni_err sink_write(void *ud, ni_session *s, ni_error *err)
 {
     sink *k = ud;
+    s->direction = ni_target_direction(k->target, &s->client, &s->server);
     if (k->en) ni_enrich_session(k->en, s);
     ni_buf_clear(&k->buf);
     ni_out_session(&k->buf, k->fmt, s);
@@ -236,7 +238,7 @@ int cmd_collect(int argc, char **argv)
         cli_engine_release(&run);
         return 1;
     }
-    cfg.target = run.target;
+    k2.target = run.target;
     ni_netflow *nf = ni_netflow_new(&cfg, &err);
     ni_collect *col = nf ? ni_collect_new(nf, &err) : NULL;
     if (!col) {

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/ni_arena.h"
+#include "core/ni_cursor.h"
 #include "core/ni_limits.h"
 #include "decode/ni_decode.h"
 #include "ingest/ni_source.h"
@@ -317,4 +319,141 @@ ni_err ni_collect_read(ni_collect *c, const char *path, ni_error *err)
     if (r < 0 && !rc) rc = err ? err->code : NI_ERR_FORMAT;
     ni_source_close(src);
     return rc;
+}
+
+/* ---- a capture of export datagrams as a session source (ni_input) ---------------- */
+/* The first frames of a capture tell: every IP frame among them is UDP and
+ * its payload a consistent NetFlow v5/v9 or IPFIX header. */
+#define PROBE_FRAMES 16
+
+/* A NetFlow v5/v9 or IPFIX header whose counts, lengths, export time
+ * (after 2000) and first set agree with the datagram. */
+static bool export_header(const uint8_t *p, size_t len)
+{
+    ni_cursor c;
+    ni_cur_init(&c, p, len);
+    uint16_t v = ni_cur_u16(&c), n = ni_cur_u16(&c);
+    if (v == 5) {
+        ni_cur_skip(&c, 4);
+        uint32_t secs = ni_cur_u32(&c);
+        return !c.bad && n >= 1 && n <= 30 && len == 24 + 48u * n && secs > 946684800u;
+    }
+    size_t hdr = v == 9 ? 20 : 16;
+    if (v == 9) ni_cur_skip(&c, 4);
+    else if (v != 10 || n != len) return false;
+    uint32_t secs = ni_cur_u32(&c);
+    ni_cur_skip(&c, hdr - c.off);
+    uint16_t set = ni_cur_u16(&c), slen = ni_cur_u16(&c);
+    if (c.bad || secs <= 946684800u || slen < 4 || slen > len - hdr) return false;
+    return v == 9 ? (set <= 1 || set >= 256) : (set == 2 || set == 3 || set >= 256);
+}
+
+bool ni_collect_probe(const char *path)
+{
+    if (!strcmp(path, "-")) return false;
+    ni_source *src = ni_source_open(path, NULL);
+    if (!src) return false;
+    ni_stats st;
+    memset(&st, 0, sizeof st);
+    ni_frame f;
+    ni_packet p;
+    unsigned exports = 0, others = 0;
+    for (unsigned i = 0; i < PROBE_FRAMES && ni_source_next(src, &f, NULL) == 1; i++) {
+        if (ni_decode_frame(f.linktype, f.data, f.caplen, f.ts_us, &p, &st) != NI_DECODE_OK) continue;
+        if (p.proto == 17 && p.payload_len == p.payload_wire_len && export_header(p.payload, p.payload_len)) exports++;
+        else others++;
+    }
+    ni_source_close(src);
+    return exports > 0 && others == 0;
+}
+
+typedef struct flowsrc {
+    ni_source *src;
+    ni_netflow *nf;
+    ni_session *q;              /* sessions decoded, not yet handed out (a ring) */
+    size_t qhead, qn, qcap;
+    ni_session cur;
+    ni_arena *arena;
+    ni_stats dst;
+    bool eof;
+} flowsrc;
+
+static ni_err flowsrc_push(void *ud, ni_session *s, ni_error *err)
+{
+    flowsrc *x = ud;
+    if (x->qn == x->qcap) {
+        size_t nc = x->qcap ? x->qcap * 2 : 64;
+        ni_session *nq = malloc(nc * sizeof *nq);
+        if (!nq) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", ni_source_path(x->src));
+        for (size_t i = 0; i < x->qn; i++) nq[i] = x->q[(x->qhead + i) % x->qcap];
+        free(x->q);
+        x->q = nq;
+        x->qcap = nc;
+        x->qhead = 0;
+    }
+    ni_session *d = &x->q[(x->qhead + x->qn++) % x->qcap];
+    *d = *s;                    /* flow sessions hold no strings but the static source name */
+    d->arena = NULL;
+    return NI_OK;
+}
+
+void *ni_collect_source_open(const char *path, ni_error *err)
+{
+    flowsrc *x = calloc(1, sizeof *x);
+    if (!x) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    if (!(x->arena = ni_arena_new(NI_SESSION_ARENA_MAX)) || !(x->nf = ni_netflow_new(NULL, err)) ||
+        !(x->src = ni_source_open(path, err))) {
+        if (!x->arena) ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+        ni_collect_source_close(x);
+        return NULL;
+    }
+    ni_netflow_set_sink(x->nf, flowsrc_push, x);
+    return x;
+}
+
+int ni_collect_source_next(void *src, ni_item *it, ni_error *err)
+{
+    flowsrc *x = src;
+    while (!x->qn) {
+        if (x->eof) {
+            int r = ni_netflow_finish_one(x->nf, err);
+            if (r <= 0) return r;
+            continue;
+        }
+        ni_frame f;
+        ni_packet p;
+        int r = ni_source_next(x->src, &f, err);
+        if (r < 0) return -1;
+        if (r == 0) { x->eof = true; continue; }
+        if (ni_decode_frame(f.linktype, f.data, f.caplen, f.ts_us, &p, &x->dst) != NI_DECODE_OK || p.proto != 17)
+            continue;
+        if (ni_netflow_datagram(x->nf, &p.src, p.payload, p.payload_len, p.ts_us, err)) return -1;
+    }
+    ni_arena_reset(x->arena);
+    x->cur = x->q[x->qhead];
+    x->cur.arena = x->arena;
+    x->qhead = (x->qhead + 1) % x->qcap;
+    x->qn--;
+    it->kind = NI_ITEM_SESSION;
+    it->session = &x->cur;
+    return 1;
+}
+
+void ni_collect_source_stats(const void *src, ni_input_progress *st)
+{
+    const flowsrc *x = src;
+    ni_source_progress(x->src, &st->done, &st->total);
+}
+
+const char *ni_collect_source_path(const void *src) { return ni_source_path(((const flowsrc *)src)->src); }
+
+void ni_collect_source_close(void *src)
+{
+    flowsrc *x = src;
+    if (!x) return;
+    ni_source_close(x->src);
+    ni_netflow_free(x->nf);
+    ni_arena_free(x->arena);
+    free(x->q);
+    free(x);
 }

@@ -17,9 +17,11 @@
 #define NI_COLLECT_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "netintel/netintel.h"
+#include "ingest/ni_input.h"
 #include "ingest/ni_netflow.h"
 
 typedef struct ni_collect ni_collect;
@@ -64,5 +66,18 @@ ni_err ni_collect_run(ni_collect *c, const volatile sig_atomic_t *stop, int64_t 
 ni_err ni_collect_read(ni_collect *c, const char *path, ni_error *err);
 
 const ni_collect_stats *ni_collect_stats_get(const ni_collect *c);
+
+/* ---- the "flows" source of the one source interface (ingest/ni_input) ----
+ * A capture whose first frames (up to 16) are all UDP datagrams with a
+ * consistent NetFlow v5/v9 or IPFIX header is read as flow exports: its items
+ * are the sessions the decoder makes (default configuration), so `sessions`
+ * and `profile` read such captures as they read packets.  Standard input is
+ * never probed. */
+bool ni_collect_probe(const char *path);
+void *ni_collect_source_open(const char *path, ni_error *err);
+int ni_collect_source_next(void *src, ni_item *it, ni_error *err);
+void ni_collect_source_stats(const void *src, ni_input_progress *st);
+const char *ni_collect_source_path(const void *src);
+void ni_collect_source_close(void *src);
 
 #endif

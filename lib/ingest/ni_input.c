@@ -1,6 +1,7 @@
 /* ni_input.c — the source table and the interface over it (see ni_input.h). */
 #include "ingest/ni_input.h"
 #include "ingest/ni_stored.h"
+#include "ingest/ni_collect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,8 @@ static void sto_close(void *src)
 /* ---- the table ---------------------------------------------------------------- */
 static const ni_source_ops sources[] = {
     { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL },
+    { "flows", ni_collect_probe, ni_collect_source_open, ni_collect_source_next, ni_collect_source_stats,
+      ni_collect_source_close, ni_collect_source_path },
     { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path },   /* the fallback: last */
 };
 

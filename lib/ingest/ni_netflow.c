@@ -699,7 +699,6 @@ static ni_err emit(ni_netflow *nf, const nf_rec *a, const nf_rec *b, ni_error *e
     s.end_reason = ea == NI_END_RST || eb == NI_END_RST ? NI_END_RST : ea ? ea : eb;
     s.vlan = a->vlan;
     s.source = ni_netflow_source_name(a->version);
-    s.direction = ni_target_direction(nf->cfg.target, &s.client, &s.server);
     nf->st.sessions++;
     ni_err rc = nf->sink ? nf->sink(nf->sink_ud, &s, err) : NI_OK;
     ni_arena_reset(nf->arena);

@@ -28,16 +28,16 @@
  * length 3 < 4").  It holds no global state; the clock is the receive time
  * the caller passes with each datagram (capture timestamp or wall clock).
  *
- * Ownership: sessions handed to the sink are valid only during the call
- * (their strings live in an arena reset after it); the target given in the
- * configuration is borrowed and must outlive the decoder. */
+ * Sessions leave with direction "unknown": the target is the caller's
+ * (the engine or the collector's sink sets it).  Ownership: sessions handed
+ * to the sink are valid only during the call (their strings live in an arena
+ * reset after it). */
 #ifndef NI_NETFLOW_H
 #define NI_NETFLOW_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "netintel/netintel.h"
-#include "session/ni_target.h"
 
 typedef struct ni_netflow ni_netflow;
 
@@ -45,7 +45,6 @@ typedef struct ni_netflow_config {
     int64_t pair_timeout_us;        /* pairing window; 0 = NI_NETFLOW_PAIR_US */
     int64_t template_ttl_us;        /* template expiry; 0 = NI_NETFLOW_TEMPLATE_TTL_US */
     size_t pending_max;             /* unpaired records held; 0 = NI_NETFLOW_PENDING_MAX */
-    const ni_target *target;        /* NULL: direction "unknown" */
 } ni_netflow_config;
 
 typedef struct ni_netflow_stats {

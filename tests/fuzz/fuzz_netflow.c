@@ -26,7 +26,7 @@ static ni_err sink(void *ud, ni_session *s, ni_error *err)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ni_netflow_config cfg = { 5ll * 1000000, 30ll * 1000000, 64, NULL };
+    ni_netflow_config cfg = { 5ll * 1000000, 30ll * 1000000, 64 };
     ni_netflow *nf = ni_netflow_new(&cfg, NULL);
     if (!nf) return 0;
     ni_netflow_set_sink(nf, sink, NULL);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ni_test.h"
 #include "core/ni_limits.h"
@@ -334,7 +335,7 @@ static void small_data(bb *x, unsigned id, unsigned host, unsigned packets)
 
 TEST(ipfix_withdraw_refresh_redefine_expire)
 {
-    ni_netflow_config cfg = { 0, 60ll * 1000000, 0, NULL };
+    ni_netflow_config cfg = { 0, 60ll * 1000000, 0 };
     ni_netflow *nf = fresh(&cfg);
     const ni_netflow_stats *st = ni_netflow_stats_get(nf);
     bb x;
@@ -418,7 +419,7 @@ TEST(ipfix_sequence_gap_counts_records)
 /* ---- pairing -------------------------------------------------------------------- */
 TEST(pairing_window_and_pending_limit)
 {
-    ni_netflow_config cfg = { 10ll * 1000000, 0, 4, NULL };
+    ni_netflow_config cfg = { 10ll * 1000000, 0, 4 };
     ni_netflow *nf = fresh(&cfg);
     bb x;
     v9_begin(&x, 60000, 1700000000, 0, 1);
@@ -671,7 +672,50 @@ TEST(collector_specs)
     ni_netflow_free(nf);
 }
 
-RUN(T(v5_pair_times_client), T(v5_sequence_sampling_wrap), T(v9_templates_options_sequence), T(ipfix_times),
+/* a capture (LINKTYPE_RAW) of one v5 datagram with a reply pair is read by
+ * the one source interface as the "flows" source; other captures are not */
+TEST(input_source_flows)
+{
+    bb x;
+    v5_header(&x, 2, 100000, 1700000000, 0, 0, 0);
+    v5_record(&x, S4, C4, 443, 50000, 12, 7408, 90010, 95000, 0x1b, 6);
+    v5_record(&x, C4, S4, 50000, 443, 16, 1288, 90000, 95100, 0x1b, 6);
+    char path[] = "/tmp/ni-test-flows-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    FILE *f = fdopen(fd, "wb");
+    uint32_t gh[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 101 };
+    fwrite(gh, 4, 6, f);
+    uint32_t len = (uint32_t)(28 + x.n);
+    uint32_t ph[4] = { 1700000000, 0, len, len };
+    fwrite(ph, 4, 4, f);
+    uint8_t ip[28] = { 0x45, 0, (uint8_t)(len >> 8), (uint8_t)len, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 127, 0, 0, 1,
+                       0x08, 0x07, 0x08, 0x07, (uint8_t)((len - 20) >> 8), (uint8_t)(len - 20), 0, 0 };
+    fwrite(ip, 1, sizeof ip, f);
+    fwrite(x.b, 1, x.n, f);
+    fclose(f);
+    CHECK(ni_collect_probe(path));
+    ni_error err = { 0 };
+    ni_input *in = ni_input_open(path, &err);
+    CHECK(in != NULL);
+    if (in) {
+        CHECK_STR(ni_input_kind(in), "flows");
+        ni_item it;
+        CHECK_INT(ni_input_next(in, &it, &err), 1);
+        CHECK_INT(it.kind, NI_ITEM_SESSION);
+        CHECK_STR(it.session->source, "netflow5");
+        CHECK_INT(it.session->c2s_packets, 16);
+        CHECK(it.session->arena != NULL);
+        CHECK_INT(ni_input_next(in, &it, &err), 0);
+        ni_input_close(in);
+    }
+    unlink(path);
+    CHECK(!ni_collect_probe("-"));
+    CHECK(!ni_collect_probe("tests/corpus/ndpi/pcap/dns.pcap"));
+}
+
+RUN(T(input_source_flows), T(v5_pair_times_client), T(v5_sequence_sampling_wrap), T(v9_templates_options_sequence), T(ipfix_times),
     T(ipfix_biflow_varlen_enterprise_ipv6), T(ipfix_withdraw_refresh_redefine_expire),
     T(ipfix_sequence_gap_counts_records), T(pairing_window_and_pending_limit), T(pairing_tcp_syn_decides),
     T(template_flood_is_bounded), T(hostile_datagrams_are_counted), T(warnings_name_the_offset),
