@@ -111,8 +111,14 @@ static bool parse_seconds(const char *s, int64_t *us)
     X(template_limit) X(domain_limit) X(options_records) X(lost_records) X(lost_datagrams) \
     X(sessions) X(paired) X(biflows) X(sampled) X(pending_evicted)
 
-static void summary(const char *stats_path, const ni_netflow_stats *st, const ni_collect_stats *cs, int *rc)
+/* The first exporter streams of the summary (--stats); the count says how many there were. */
+#define EXPORTERS_SHOWN 256
+
+static void summary(const char *stats_path, const ni_netflow *nf, const ni_collect_stats *cs, int *rc)
 {
+    const ni_netflow_stats *st = ni_netflow_stats_get(nf);
+    static ni_netflow_exporter ex[EXPORTERS_SHOWN];
+    size_t nex = ni_netflow_exporters(nf, ex, EXPORTERS_SHOWN);
     if (stats_path) {
         ni_buf b;
         ni_buf_init(&b, 1u << 16);
@@ -128,6 +134,23 @@ static void summary(const char *stats_path, const ni_netflow_stats *st, const ni
         ni_json_kuint(&j, "capture_frames", cs->capture_frames);
         ni_json_kuint(&j, "capture_not_udp", cs->capture_not_udp);
         ni_json_kbool(&j, "estimates", st->sampled > 0);
+        ni_json_kuint(&j, "exporter_streams", nex);
+        ni_json_key(&j, "exporters");
+        ni_json_arr_begin(&j);
+        for (size_t i = 0; i < nex && i < EXPORTERS_SHOWN; i++) {
+            char a[NI_ADDR_STRLEN];
+            ni_json_obj_begin(&j);
+            ni_json_kstr(&j, "address", ni_addr_format(&ex[i].address, a));
+            ni_json_kstr(&j, "source", ni_netflow_source_name(ex[i].version));
+            ni_json_kuint(&j, "domain", ex[i].domain);
+            ni_json_kuint(&j, "datagrams", ex[i].datagrams);
+            ni_json_kuint(&j, "records", ex[i].records);
+            ni_json_kuint(&j, ex[i].version == 9 ? "lost_datagrams" : "lost_records", ex[i].lost);
+            ni_json_kuint(&j, "templates", ex[i].templates);
+            if (ex[i].sampling) ni_json_kuint(&j, "sampling", ex[i].sampling);
+            ni_json_obj_end(&j);
+        }
+        ni_json_arr_end(&j);
         ni_json_obj_end(&j);
         ni_buf_addc(&b, '\n');
         ni_error ferr = { 0 };
@@ -144,6 +167,13 @@ static void summary(const char *stats_path, const ni_netflow_stats *st, const ni
     STAT_FIELDS(T)
 #undef T
     fprintf(stderr, " kernel_drops %llu\n", (unsigned long long)cs->kernel_drops);
+    for (size_t i = 0; i < nex && i < EXPORTERS_SHOWN; i++)
+        if (ex[i].lost) {
+            char a[NI_ADDR_STRLEN];
+            fprintf(stderr, "exporter %s %s domain %u: %llu %s lost (sequence gaps)\n",
+                    ni_addr_format(&ex[i].address, a), ni_netflow_source_name(ex[i].version), ex[i].domain,
+                    (unsigned long long)ex[i].lost, ex[i].version == 9 ? "export datagrams" : "records");
+        }
     if (st->sampled)
         fprintf(stderr, "note: %llu sessions come from sampled records: their packet and byte counts are "
                         "estimates (scaled by the sampling interval)\n", (unsigned long long)st->sampled);
@@ -306,7 +336,7 @@ int cmd_collect(int argc, char **argv)
         fprintf(stderr, "netintel: %s\n", ferr.msg);
         rc = 1;
     }
-    summary(run.stats_path, ni_netflow_stats_get(nf), ni_collect_stats_get(col), &rc);
+    summary(run.stats_path, nf, ni_collect_stats_get(col), &rc);
     ni_buf_release(&k2.buf);
     ni_collect_free(col);
     ni_netflow_free(nf);

@@ -45,6 +45,7 @@ typedef struct nf_domain {
     uint32_t sampling;          /* from options data, 0 = none */
     bool sys_init_known;
     int64_t sys_init_ms;        /* IPFIX systemInitTimeMilliseconds */
+    uint64_t datagrams, records, lost;
 } nf_domain;
 
 typedef struct nf_rec {
@@ -192,6 +193,23 @@ void ni_netflow_free(ni_netflow *nf)
 void ni_netflow_set_sink(ni_netflow *nf, ni_netflow_sink fn, void *ud) { nf->sink = fn; nf->sink_ud = ud; }
 void ni_netflow_set_warn(ni_netflow *nf, ni_netflow_warn fn, void *ud) { nf->warn = fn; nf->warn_ud = ud; }
 const ni_netflow_stats *ni_netflow_stats_get(const ni_netflow *nf) { return &nf->st; }
+
+size_t ni_netflow_exporters(const ni_netflow *nf, ni_netflow_exporter *out, size_t max)
+{
+    for (size_t i = 0; i < nf->ndom && i < max; i++) {
+        const nf_domain *d = &nf->dom[i];
+        ni_netflow_exporter *e = &out[i];
+        e->address = d->exporter;
+        e->version = d->version;
+        e->domain = d->odid;
+        e->datagrams = d->datagrams;
+        e->records = d->records;
+        e->lost = d->lost;
+        e->templates = d->nt;
+        e->sampling = d->sampling;
+    }
+    return nf->ndom;
+}
 size_t ni_netflow_template_count(const ni_netflow *nf) { return nf->tmpl_count; }
 
 /* ---- domains and templates ------------------------------------------------ */
@@ -801,6 +819,7 @@ static void submit(nf_ctx *x, const nf_rec *r)
 {
     ni_netflow *nf = x->nf;
     nf->st.records++;
+    x->d->records++;
     if (x->err) return;
     if (r->biflow) { x->err = emit(nf, r, NULL, x->e); return; }
     uint64_t h = rec_hash(nf, x->exporter, r);
@@ -895,6 +914,7 @@ static void seq_check(nf_ctx *x, uint32_t seq, bool counts_records)
         if (gap && gap < 0x80000000u) {
             if (counts_records) x->nf->st.lost_records += gap;
             else x->nf->st.lost_datagrams += gap;
+            d->lost += gap;
         }
     }
 }
@@ -920,6 +940,7 @@ static void parse_v5(nf_ctx *x, ni_cursor *c)
         warnf(nf, "offset 24: NetFlow v5 header says %u records, the datagram holds %zu", count, have);
         count = (uint16_t)have;
     }
+    x->d->datagrams++;
     seq_check(x, seq, true);
     x->d->seq_known = true;
     x->d->seq_next = seq + count;
@@ -980,6 +1001,7 @@ static void parse_v9(nf_ctx *x, ni_cursor *c)
     if (c->bad) { nf->st.malformed++; warnf(nf, "offset 0: NetFlow v9 header truncated"); return; }
     if (!(x->d = domain_get(nf, x->exporter, 9, odid))) return;
     x->export_us = (int64_t)secs * 1000000;
+    x->d->datagrams++;
     seq_check(x, seq, false);
     x->d->seq_known = true;
     x->d->seq_next = seq + 1;
@@ -1001,6 +1023,7 @@ static void parse_ipfix(nf_ctx *x, ni_cursor *c)
     if (!(x->d = domain_get(nf, x->exporter, 10, odid))) return;
     x->export_us = (int64_t)secs * 1000000;
     ni_cursor body = ni_cur_sub(c, (size_t)len - 16);
+    x->d->datagrams++;
     seq_check(x, seq, true);
     parse_sets(x, &body, 16);
     x->d->seq_known = !x->uncounted;

@@ -99,6 +99,21 @@ ni_err ni_netflow_finish(ni_netflow *nf, ni_error *err);
 int ni_netflow_finish_one(ni_netflow *nf, ni_error *err);
 
 const ni_netflow_stats *ni_netflow_stats_get(const ni_netflow *nf);
+
+/* Per exporter stream (address, version, observation domain / source id /
+ * v5 engine type<<8|id): what it sent and what its sequence numbers say was
+ * lost.  Fills out[0..max) in order of first datagram; returns the number of
+ * streams (which may exceed max). */
+typedef struct ni_netflow_exporter {
+    ni_addr address;
+    unsigned version;               /* 5, 9, 10 */
+    uint32_t domain;
+    uint64_t datagrams, records;
+    uint64_t lost;                  /* records (v5, IPFIX) or datagrams (v9) */
+    size_t templates;               /* held now */
+    uint32_t sampling;              /* from options data, 0 = none */
+} ni_netflow_exporter;
+size_t ni_netflow_exporters(const ni_netflow *nf, ni_netflow_exporter *out, size_t max);
 /* Templates currently held (all exporters). */
 size_t ni_netflow_template_count(const ni_netflow *nf);
 

@@ -129,6 +129,13 @@ TEST(v5_sequence_sampling_wrap)
     ni_netflow_finish(nf, NULL);
     const ni_netflow_stats *st = ni_netflow_stats_get(nf);
     CHECK_INT(st->lost_records, 3);
+    ni_netflow_exporter ex[2];
+    CHECK_INT(ni_netflow_exporters(nf, ex, 2), 1);
+    CHECK_STR(addr(&ex[0].address), "192.0.2.1");
+    CHECK_INT(ex[0].version, 5);
+    CHECK_INT(ex[0].datagrams, 2);
+    CHECK_INT(ex[0].records, 2);
+    CHECK_INT(ex[0].lost, 3);
     CHECK_INT(G.n, 2);
     CHECK_INT(G.s[0].sampled, 10);
     CHECK_INT(G.s[0].c2s_packets, 10);
@@ -413,6 +420,16 @@ TEST(ipfix_sequence_gap_counts_records)
     ipfix_end(&x);
     feed(nf, &x, NOW);
     CHECK_INT(ni_netflow_stats_get(nf)->lost_records, 5);
+    /* a second domain of the same exporter keeps its own sequence */
+    ipfix_begin(&x, (uint32_t)T0, 77, 2);
+    small_template(&x, 300);
+    small_data(&x, 300, 5, 1);
+    ipfix_end(&x);
+    feed(nf, &x, NOW);
+    ni_netflow_exporter ex[4];
+    CHECK_INT(ni_netflow_exporters(nf, ex, 4), 2);
+    CHECK_INT(ex[0].domain, 1); CHECK_INT(ex[0].lost, 5); CHECK_INT(ex[0].records, 4);
+    CHECK_INT(ex[1].domain, 2); CHECK_INT(ex[1].lost, 0); CHECK_INT(ex[1].records, 1);
     ni_netflow_free(nf);
 }
 
