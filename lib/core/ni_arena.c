@@ -80,6 +80,7 @@ char *ni_arena_strndup(ni_arena *a, const char *s, size_t n)
 
 char *ni_arena_strdup(ni_arena *a, const char *s)
 {
+    if (!a || !s) return NULL;
     return ni_arena_strndup(a, s, strlen(s));
 }
 

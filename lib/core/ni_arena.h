@@ -21,6 +21,8 @@ void ni_arena_reset(ni_arena *a);
 void *ni_arena_alloc(ni_arena *a, size_t n);
 /* Copy of s[0..n) plus NUL. */
 char *ni_arena_strndup(ni_arena *a, const char *s, size_t n);
+/* Copy of the string s; NULL when s or a is NULL (nothing to copy, or no
+ * arena to copy into), over the cap or OOM. */
 char *ni_arena_strdup(ni_arena *a, const char *s);
 /* Bytes handed out so far. */
 size_t ni_arena_used(const ni_arena *a);

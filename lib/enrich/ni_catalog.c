@@ -119,18 +119,29 @@ static int valid_url(const char *s)
     return (!strncmp(s, "https://", 8) && s[8]) || (!strncmp(s, "http://", 7) && s[7]);
 }
 
+static const char *const vpn_kind_names[NI_VPN_KIND__COUNT] = {
+    [NI_VPN_KIND_API] = "api", [NI_VPN_KIND_SITE] = "site", [NI_VPN_KIND_SERVER] = "server",
+};
+
+const char *ni_vpn_kind_name(ni_vpn_kind k) { return k > 0 && k < NI_VPN_KIND__COUNT ? vpn_kind_names[k] : NULL; }
+
+static ni_vpn_kind vpn_kind_parse(const char *s)
+{
+    for (int i = 1; i < NI_VPN_KIND__COUNT; i++) if (!strcmp(vpn_kind_names[i], s)) return (ni_vpn_kind)i;
+    return NI_VPN_KIND_NONE;
+}
+
 static int same_target(const ni_catalog_entry *a, const ni_catalog_entry *b)
 {
-    return !strcmp(a->name, b->name) && !strcmp(a->category, b->category) &&
-           ((!a->kind && !b->kind) || (a->kind && b->kind && !strcmp(a->kind, b->kind)));
+    return !strcmp(a->name, b->name) && !strcmp(a->category, b->category) && a->kind == b->kind;
 }
 
 static ni_err contradiction(const ni_tsv *t, ni_error *err, const ni_catalog_entry *old,
                             const ni_catalog_entry *e)
 {
     return ni_tsv_error(t, err, "'%s' is already '%s'%s%s (line %u), not '%s'%s%s",
-                        e->match, old->name, old->kind ? " " : "", old->kind ? old->kind : "",
-                        old->line, e->name, e->kind ? " " : "", e->kind ? e->kind : "");
+                        e->match, old->name, old->kind ? " " : "", old->kind ? ni_vpn_kind_name(old->kind) : "",
+                        old->line, e->name, e->kind ? " " : "", e->kind ? ni_vpn_kind_name(e->kind) : "");
 }
 
 /* The length ni_prefix keeps for addr/len (an IPv4-mapped /96+n is IPv4 /n). */
@@ -210,7 +221,8 @@ static ni_err load(ni_catalog *c, side *s, const char *path, int is_vpn, ni_erro
         const char *src = ni_tsv_field(&t, c_src);
         if (!*name) { r = ni_tsv_error(&t, err, "empty %s", name_col); break; }
         if (!valid_word(x)) { r = ni_tsv_error(&t, err, "bad %s '%s' (want [a-z0-9-]+)", third, x); break; }
-        if (is_vpn && strcmp(x, "api") && strcmp(x, "site") && strcmp(x, "server")) {
+        ni_vpn_kind kind = is_vpn ? vpn_kind_parse(x) : NI_VPN_KIND_NONE;
+        if (is_vpn && !kind) {
             r = ni_tsv_error(&t, err, "kind '%s' is not api, site or server", x);
             break;
         }
@@ -219,10 +231,11 @@ static ni_err load(ni_catalog *c, side *s, const char *path, int is_vpn, ni_erro
         ni_catalog_entry *e = ni_arena_alloc(c->arena, sizeof *e);
         if (!e || !(e->name = ni_arena_strdup(c->arena, name)) || !(e->type = ni_arena_strdup(c->arena, type)) ||
             !(e->match = ni_arena_strdup(c->arena, match)) || !(e->source = ni_arena_strdup(c->arena, src)) ||
-            !(e->category = ni_arena_strdup(c->arena, is_vpn ? "vpn" : x)) || (is_vpn && !(e->kind = ni_arena_strdup(c->arena, x)))) {
+            !(e->category = ni_arena_strdup(c->arena, is_vpn ? "vpn" : x))) {
             r = ni_tsv_error(&t, err, "catalogue larger than %u bytes", NI_CATALOG_BYTES_MAX);
             break;
         }
+        e->kind = kind;
         e->line = t.line;
         int dup = 0;
         r = add_entry(c, s, &t, e, &dup, err);

@@ -22,10 +22,15 @@
 
 #include "netintel/netintel.h"
 
+/* What a VPN row names: the provider's API, its web site, or its servers. */
+typedef enum ni_vpn_kind { NI_VPN_KIND_NONE = 0, NI_VPN_KIND_API, NI_VPN_KIND_SITE, NI_VPN_KIND_SERVER, NI_VPN_KIND__COUNT } ni_vpn_kind;
+/* "api", "site", "server"; NULL for NONE. */
+const char *ni_vpn_kind_name(ni_vpn_kind k);
+
 typedef struct ni_catalog_entry {
     const char *name;      /* service ("WeChat") or provider ("NordVPN") */
     const char *category;  /* services: "messaging", ...; VPN rows: "vpn" */
-    const char *kind;      /* VPN rows: "api" | "site" | "server"; services: NULL */
+    ni_vpn_kind kind;      /* VPN rows: api, site or server; services: NONE */
     const char *type;      /* "domain" or "prefix" */
     const char *match;     /* the row's match as written ("*.weixin.qq.com") */
     const char *source;    /* the row's source URL */

@@ -227,11 +227,6 @@ ni_ua *ni_enrich_ua_parser(ni_enrich *en) { return en->ua; }
 const ni_uav *ni_enrich_ua_verdicts(ni_enrich *en) { return en->uav; }
 
 /* ---- pieces ------------------------------------------------------------- */
-static const char *dup(ni_session *s, const char *v)
-{
-    return v && s->arena ? ni_arena_strdup(s->arena, v) : NULL;
-}
-
 /* The UA fields of a session, as decided once per distinct UA and hints. */
 enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF__N };
 typedef struct ua_fields { char *f[UF__N]; bool reduced; } ua_fields;
@@ -294,15 +289,15 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     if (!ua || !en->ua || !en->uav) return;
     const ua_fields *u = ua_decide(en, ua, platform, platform_version, model);
     if (!u) return;
-    s->ua_browser = dup(s, u->f[UF_BROWSER]);
-    s->ua_browser_version = dup(s, u->f[UF_BVER]);
-    s->ua_os = dup(s, u->f[UF_OS]);
-    s->ua_os_version = dup(s, u->f[UF_OSVER]);
-    s->ua_maker = dup(s, u->f[UF_MAKER]);
-    s->ua_model = dup(s, u->f[UF_MODEL]);
-    s->ua_form_factor = dup(s, u->f[UF_FORM]);
+    s->ua_browser = ni_arena_strdup(s->arena, u->f[UF_BROWSER]);
+    s->ua_browser_version = ni_arena_strdup(s->arena, u->f[UF_BVER]);
+    s->ua_os = ni_arena_strdup(s->arena, u->f[UF_OS]);
+    s->ua_os_version = ni_arena_strdup(s->arena, u->f[UF_OSVER]);
+    s->ua_maker = ni_arena_strdup(s->arena, u->f[UF_MAKER]);
+    s->ua_model = ni_arena_strdup(s->arena, u->f[UF_MODEL]);
+    s->ua_form_factor = ni_arena_strdup(s->arena, u->f[UF_FORM]);
     s->ua_kind = ni_ua_kind_parse(u->f[UF_KIND]);
-    s->windows_version = dup(s, u->f[UF_WIN]);
+    s->windows_version = ni_arena_strdup(s->arena, u->f[UF_WIN]);
     s->ua_reduced = u->reduced;
 }
 
@@ -315,7 +310,7 @@ static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **c
         ni_geo_result r;
         if (ni_geo_lookup(en->geo, a, &r, NULL) == NI_OK && r.found && r.country[0]) {
             const ni_country_info *ci = ni_countries_get(en->countries, r.country);
-            *cc = ci ? ci->alpha2 : dup(s, r.country);
+            *cc = ci ? ci->alpha2 : ni_arena_strdup(s->arena, r.country);
             *cont = ci ? ci->continent : NULL;
         }
     }
@@ -411,7 +406,7 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     if (vpn) {
         s->vpn_provider = vpn->name;
         if (s->vpn_protocol) s->vpn_evidence = NI_EVIDENCE_TUNNEL;
-        else if (vpn_ev == NI_EVIDENCE_IP || (vpn->kind && !strcmp(vpn->kind, "server"))) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
+        else if (vpn_ev == NI_EVIDENCE_IP || vpn->kind == NI_VPN_KIND_SERVER) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
         else s->vpn_evidence = NI_EVIDENCE_SITE;
     } else if (cert_provider) {
         s->vpn_provider = cert_provider;
@@ -491,7 +486,7 @@ bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out)
     if (e) { out->service = e->name; out->category = e->category; out->service_evidence = NI_EVIDENCE_SNI; }
     if (v) {
         out->vpn_provider = v->name;
-        out->vpn_evidence = v->kind && !strcmp(v->kind, "server") ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
+        out->vpn_evidence = v->kind == NI_VPN_KIND_SERVER ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
         if (!e) { out->service = v->name; out->category = "vpn"; }
     }
     return true;

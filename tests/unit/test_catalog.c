@@ -30,7 +30,7 @@ static const char *svc(const ni_catalog *c, const char *name)
 static const char *vpn(const ni_catalog *c, const char *name)
 {
     const ni_catalog_entry *e = ni_catalog_vpn_domain(c, name);
-    return e ? e->kind : "-";
+    return e ? ni_vpn_kind_name(e->kind) : "-";
 }
 
 TEST(tsv_format)
@@ -129,7 +129,7 @@ TEST(domain_rules)
         CHECK_STR(e->category, "messaging");
         CHECK_STR(e->type, "domain");
         CHECK_INT(e->line, 4);
-        CHECK(e->kind == NULL);
+        CHECK(e->kind == NI_VPN_KIND_NONE);
     }
     ni_addr a;
     ni_addr_parse("157.240.9.9", &a);
@@ -227,7 +227,7 @@ TEST(shipped_catalogues)
     CHECK_STR(vpn(c, "www.facebook.com"), "-");
     ni_addr_parse("162.159.192.7", &a);                  /* WARP endpoint (nDPI capture) */
     e = ni_catalog_vpn_addr(c, &a);
-    CHECK(e && !strcmp(e->name, "Cloudflare WARP") && !strcmp(e->kind, "server"));
+    CHECK(e && !strcmp(e->name, "Cloudflare WARP") && e->kind == NI_VPN_KIND_SERVER);
 
     /* speed: mixed names, many labels deep */
     static const char *names[] = { "a.b.c.d.weixin.qq.com", "www.example.org", "scontent-lhr8-1.xx.fbcdn.net",

@@ -18,6 +18,8 @@ TEST(arena_cap)
     CHECK(ni_arena_alloc(a, 64) != NULL);
     CHECK(ni_arena_alloc(a, 64) == NULL);      /* over the cap */
     CHECK(ni_arena_strdup(a, "abc") != NULL);
+    CHECK(ni_arena_strdup(a, NULL) == NULL);
+    CHECK(ni_arena_strdup(NULL, "abc") == NULL);
     ni_arena_reset(a);
     CHECK_INT(ni_arena_used(a), 0);
     char *s = ni_arena_strndup(a, "hello world", 5);
