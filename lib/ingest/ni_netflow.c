@@ -824,7 +824,8 @@ static void submit(nf_ctx *x, const nf_rec *r)
     if (r->biflow) { x->err = emit(nf, r, NULL, x->e); return; }
     uint64_t h = rec_hash(nf, x->exporter, r);
     for (pend *p = nf->buckets[h & (nf->nbuckets - 1)]; p; p = p->hnext) {
-        if (p->hash != h || p->r.proto != r->proto || !addr_eq(&p->exporter, x->exporter)) continue;
+        if (p->hash != h || p->r.proto != r->proto || p->r.version != r->version ||
+            !addr_eq(&p->exporter, x->exporter)) continue;
         if (reverse_dir(&p->r, r) && !same_dir(&p->r, r)) {
             nf_rec a = p->r;
             pend_unlink(nf, p);
