@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <netinet/in.h>
 #include <time.h>
@@ -350,7 +351,8 @@ static bool export_header(const uint8_t *p, size_t len)
 
 bool ni_collect_probe(const char *path)
 {
-    if (!strcmp(path, "-")) return false;
+    struct stat sb;     /* pipes and terminals cannot be read twice */
+    if (!strcmp(path, "-") || stat(path, &sb) || !S_ISREG(sb.st_mode)) return false;
     ni_source *src = ni_source_open(path, NULL);
     if (!src) return false;
     ni_stats st;

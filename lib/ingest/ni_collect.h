@@ -71,8 +71,8 @@ const ni_collect_stats *ni_collect_stats_get(const ni_collect *c);
  * A capture whose first frames (up to 16) are all UDP datagrams with a
  * consistent NetFlow v5/v9 or IPFIX header is read as flow exports: its items
  * are the sessions the decoder makes (default configuration), so `sessions`
- * and `profile` read such captures as they read packets.  Standard input is
- * never probed. */
+ * and `profile` read such captures as they read packets.  Only regular
+ * files are probed (standard input, pipes and devices cannot be read twice). */
 bool ni_collect_probe(const char *path);
 void *ni_collect_source_open(const char *path, ni_error *err);
 int ni_collect_source_next(void *src, ni_item *it, ni_error *err);
