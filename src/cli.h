@@ -20,5 +20,6 @@ int cmd_report(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct ni_command commands[] = {
     { "lookup", cmd_lookup, "addresses and domains (country, ASN, service, VPN); User-Agents (--ua)" },
     { "report", cmd_report, "render report.html and report.md again from a report.json" },
     { "diff", cmd_diff, "what changed between two report.json files" },
+    { "collect", cmd_collect, "a flow collector: NetFlow v5/v9 and IPFIX exports -> sessions" },
     { "synth", cmd_synth, "write a synthetic capture of a target network (and its truth)" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -161,6 +161,9 @@ typedef struct ni_session {
     uint8_t c2s_tcp_flags, s2c_tcp_flags; /* OR of TCP flags seen per direction */
     uint8_t end_reason;                 /* ni_end_reason */
     uint16_t vlan;                      /* outermost VLAN id, 0 = none */
+    const char *source;                 /* not from packets: "zeek" (sensor logs), "netflow5",
+                                           "netflow9", "ipfix" (flow records); NULL = packets */
+    uint32_t sampled;                   /* counts scaled by this sampling interval (estimates); 0 = exact */
 
     /* evidence */
     ni_http_req *http, *http_tail;      /* requests in order */
@@ -199,8 +202,6 @@ typedef struct ni_session {
     ni_tunnel_proto vpn_protocol;       /* the tunnel evidence, else nDPI's protocol */
     ni_evidence vpn_evidence;           /* tunnel, endpoint or site */
     const char *ndpi_protocol;
-
-    const char *source;                 /* "zeek": read from sensor logs; NULL: from packets */
 
     ni_arena *arena;                    /* owns the strings above */
 } ni_session;

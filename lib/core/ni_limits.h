@@ -79,6 +79,19 @@
 #define NI_ASN_ORG_MAX            1024u         /* bytes of one organisation name */
 #define NI_ASN_POOL_MAX           (256u * 1024 * 1024) /* organisation names of one table */
 
+/* Flow export (lib/ingest/ni_netflow, ni_collect): NetFlow v5/v9, IPFIX */
+#define NI_NETFLOW_DOMAINS_MAX         1024u   /* (exporter, version, observation domain) kept */
+#define NI_NETFLOW_TEMPLATES_PER_EXPORTER 1024u /* templates of one exporter address, all domains */
+#define NI_NETFLOW_TEMPLATE_FIELDS_MAX 256u    /* fields of one template */
+#define NI_NETFLOW_TEMPLATE_BYTES_MAX  (16u * 1024 * 1024) /* all templates together */
+#define NI_NETFLOW_TEMPLATE_TTL_US     (1800ll * 1000000)  /* default: unrefreshed templates expire */
+#define NI_NETFLOW_PENDING_MAX         131072u /* unpaired records waiting for their reverse */
+#define NI_NETFLOW_PAIR_US             (120ll * 1000000)   /* default pairing window */
+#define NI_NETFLOW_SAMPLING_MAX        1000000u /* a larger sampling interval is not believed */
+#define NI_COLLECT_LISTEN_MAX          16u     /* --listen sockets */
+#define NI_COLLECT_RCVBUF              (16u * 1024 * 1024) /* receive buffer asked per socket */
+#define NI_COLLECT_BATCH               64u     /* datagrams read per system call */
+
 /* Profile aggregator (lib/analyze/ni_profile): a refused insertion is
  * counted and reported in report.json "limits" (profile exits 1) */
 #define NI_PROFILE_NAMES_MAX      200000u       /* distinct names per section */

@@ -2,6 +2,7 @@
 #include "ingest/ni_input.h"
 #include "ingest/ni_stored.h"
 #include "ingest/ni_zeek.h"
+#include "ingest/ni_collect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,8 @@ static const ni_source_ops sources[] = {
     /* Zeek's JSON logs start with '{' too: before stored sessions */
     { "zeek", ni_zeek_probe, zeek_open, zeek_next, zeek_stats, zeek_close, NULL },
     { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL },
+    { "flows", ni_collect_probe, ni_collect_source_open, ni_collect_source_next, ni_collect_source_stats,
+      ni_collect_source_close, ni_collect_source_path },
     { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path },   /* the fallback: last */
 };
 

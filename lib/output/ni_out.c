@@ -331,6 +331,7 @@ static void session_fields(emitter *e, const ni_session *s)
         }
     }
     e_str(e, "source", s->source);     /* absent for packet captures */
+    e_uint(e, "sampled", s->sampled, s->sampled != 0);
 }
 
 static void session_json(ni_buf *b, const ni_session *s)
