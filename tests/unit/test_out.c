@@ -290,7 +290,7 @@ static ni_session full(ni_arena *arena)
     s.vpn_provider = "ExampleVPN"; s.vpn_protocol = NI_TUN_WIREGUARD; s.vpn_evidence = NI_EVIDENCE_ENDPOINT;
     s.ndpi_protocol = "TLS";
     s.ua_os_detail = "Ubuntu 22.04"; s.ua_device_source = "uap-core";
-    s.source = "zeek";
+    s.source = "ipfix"; s.sampled = 4;
     return s;
 }
 
