@@ -2,11 +2,13 @@
  *
  *   netintel lookup --ua [options] < user-agents.txt
  *       one User-Agent per line in, one JSON object per line out:
- *       {"user_agent", "browser": {family, major, minor, patch, patch_minor},
- *        "os": {same}, "device": {family, brand, model}  — as uap-core
- *        defines them, null when absent — then netintel's verdicts: maker,
- *        model (code), model_name and model_released (data/devices.tsv),
- *        form_factor, kind, windows_version, reduced}.
+ *       {"user_agent", then the fields a session carrying it has, named
+ *        as in docs/sessions.md (ua_browser, ua_browser_version, ua_os,
+ *        ua_os_version, ua_os_detail, ua_maker, ua_model, ua_device_source,
+ *        ua_form_factor, ua_kind, windows_version, ua_reduced; null when
+ *        absent), model_name and model_released (data/devices.tsv), and
+ *        "uap": {browser, os, device} — uap-core's own parse as its
+ *        specification defines it}.
  *   netintel lookup ADDRESS|DOMAIN...
  *       one JSON object per argument: {"query", "type", "country",
  *       "continent", "asn", "as_org" (addresses), "service", "category",
@@ -108,18 +110,22 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, const ch
     }
     snprintf(yaml, sizeof yaml, "%s/ext/node_modules/uap-core/regexes.yaml", dir);
     ni_error err = { 0 };
+    /* uap-core's own parse (the "uap" object, --cache, --stats) and the
+     * enrichment that gives sessions their ua_* fields, so that both say the same */
     ni_ua_db *db = ni_ua_db_load(yaml, &err);
     ni_ua *p = db ? ni_ua_new(db, cache, &err) : NULL;
-    ni_uav *v = p ? ni_uav_load(dir, &err) : NULL;
-    ni_dates *dates = v ? ni_dates_new() : NULL;
-    if (dates && ni_dates_load(dates, dir, &err)) { ni_dates_free(dates); dates = NULL; ni_uav_free(v); v = NULL; }
-    if (!v) {
-        fprintf(stderr, "netintel lookup: %s%s\n", err.msg,
+    ni_enrich_config ec = { dir, NULL, NULL, true };
+    ni_enrich *en = p ? ni_enrich_new(&ec, &err) : NULL;
+    ni_arena *arena = en ? ni_arena_new(NI_SESSION_ARENA_MAX) : NULL;
+    if (!arena) {
+        fprintf(stderr, "netintel lookup: %s%s\n", err.msg[0] ? err.msg : "out of memory",
                 err.code == NI_ERR_NOTFOUND && !db ? " (run scripts/install-deps)" : "");
-        ni_ua_free(p); ni_ua_db_free(db);
+        ni_enrich_free(en); ni_ua_free(p); ni_ua_db_free(db);
         return 1;
     }
     ni_ua_set_prefilter(p, prefilter);
+    if (ni_enrich_ua_parser(en)) ni_ua_set_prefilter(ni_enrich_ua_parser(en), prefilter);
+    ni_enrich_lookups lk = ni_enrich_profile_lookups(en);
     char *line = malloc(NI_LINE_MAX);
     ni_buf out; ni_buf_init(&out, 1u << 20);
     int rc = 0;
@@ -132,14 +138,37 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, const ch
             while ((ch = getchar()) != EOF && ch != '\n') {}
         }
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
-        ni_uav_verdict vd;
-        ni_uav_parse(v, p, line, n, hints, &vd);
-        const ni_ua_result *r = vd.ua;
+        const ni_ua_result *r = ni_ua_parse(p, line, n);
+        ni_session s;
+        memset(&s, 0, sizeof s);
+        s.arena = arena;
+        ni_enrich_ua(en, &s, line, hints->platform, hints->platform_version, hints->model);
+        const char *name = NULL, *released = NULL;
+        if (s.ua_model && lk.device) lk.device(lk.ud, s.ua_maker, s.ua_model, &name, &released);
         ni_json j;
         ni_buf_clear(&out);
         ni_json_init(&j, &out, 0);
         ni_json_obj_begin(&j);
         ni_json_key(&j, "user_agent"); ni_json_strn(&j, line, n);
+        /* the fields a session carrying this User-Agent has (docs/sessions.md) */
+        ni_json_kstr(&j, "ua_browser", s.ua_browser);
+        ni_json_kstr(&j, "ua_browser_version", s.ua_browser_version);
+        ni_json_kstr(&j, "ua_os", s.ua_os);
+        ni_json_kstr(&j, "ua_os_version", s.ua_os_version);
+        ni_json_kstr(&j, "ua_os_detail", s.ua_os_detail);
+        ni_json_kstr(&j, "ua_maker", s.ua_maker);
+        ni_json_kstr(&j, "ua_model", s.ua_model);
+        ni_json_kstr(&j, "ua_device_source", s.ua_device_source);
+        ni_json_kstr(&j, "ua_form_factor", s.ua_form_factor);
+        ni_json_kstr(&j, "ua_kind", s.ua_kind ? ni_ua_kind_name(s.ua_kind) : NULL);
+        ni_json_kstr(&j, "windows_version", s.windows_version);
+        ni_json_kbool(&j, "ua_reduced", s.ua_reduced);
+        /* from data/devices.tsv */
+        ni_json_kstr(&j, "model_name", name);
+        ni_json_kstr(&j, "model_released", released);
+        /* uap-core's parse as its specification defines it */
+        ni_json_key(&j, "uap");
+        ni_json_obj_begin(&j);
         write_agent(&j, "browser", &r->browser);
         write_agent(&j, "os", &r->os);
         ni_json_key(&j, "device");
@@ -148,16 +177,9 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, const ch
         ni_json_kstr(&j, "brand", r->device.brand);
         ni_json_kstr(&j, "model", r->device.model);
         ni_json_obj_end(&j);
-        ni_json_kstr(&j, "maker", vd.maker);
-        ni_json_kstr(&j, "model", vd.model);
-        const ni_device_info *di = vd.model ? ni_dates_device(dates, vd.model) : NULL;
-        ni_json_kstr(&j, "model_name", di ? di->name : NULL);
-        ni_json_kstr(&j, "model_released", di ? di->release : NULL);
-        ni_json_kstr(&j, "form_factor", vd.form_factor);
-        ni_json_kstr(&j, "kind", vd.kind);
-        ni_json_kstr(&j, "windows_version", vd.windows_version);
-        ni_json_kbool(&j, "reduced", vd.reduced);
         ni_json_obj_end(&j);
+        ni_json_obj_end(&j);
+        ni_arena_reset(arena);
         ni_buf_addc(&out, '\n');
         if (out.err) { fprintf(stderr, "netintel lookup: output record too large\n"); rc = 1; break; }
         int w = out_write(out.p, out.len);
@@ -187,8 +209,9 @@ static int lookup_ua(const char *dir_opt, size_t cache, bool prefilter, const ch
     }
     ni_buf_release(&out);
     free(line);
-    ni_dates_free(dates);
-    ni_uav_free(v); ni_ua_free(p); ni_ua_db_free(db);
+    ni_arena_free(arena);
+    ni_enrich_free(en);
+    ni_ua_free(p); ni_ua_db_free(db);
     return rc;
 }
 
