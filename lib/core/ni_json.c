@@ -51,7 +51,7 @@ void ni_json_arr_begin(ni_json *j) { open(j, '['); }
 void ni_json_arr_end(ni_json *j) { close_(j, ']'); }
 
 /* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t ni_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
     size_t len; uint32_t cp;
@@ -89,7 +89,7 @@ void ni_json_escape(ni_buf *b, const char *s, size_t n)
         else if (c == '\t') esc = "\\t";
         else if (c < 0x20 || c == 0x7f) { snprintf(tmp, sizeof tmp, "\\u%04x", c); esc = tmp; }
         else if (c >= 0x80) {
-            l = utf8_len(u + i, n - i);
+            l = ni_utf8_len(u + i, n - i);
             if (l == 0) { esc = "\xEF\xBF\xBD"; l = 1; }
         }
         if (esc) {

@@ -42,5 +42,8 @@ void ni_json_kdouble(ni_json *j, const char *k, double v);
 void ni_json_kbool(ni_json *j, const char *k, bool v);
 /* Appends an escaped JSON string (with quotes) to b. */
 void ni_json_escape(ni_buf *b, const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is
+ * invalid: overlongs, surrogates and code points above U+10FFFF are. */
+size_t ni_utf8_len(const unsigned char *s, size_t n);
 
 #endif

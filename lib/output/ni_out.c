@@ -132,30 +132,6 @@ static bool csv_is_number(const char *v)
     return *p == 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid — the
- * rule of the JSON writer (core/ni_json.c): overlongs, surrogates and code
- * points above U+10FFFF are invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* One CSV cell (RFC 4180 §2.5-2.7): invalid UTF-8 bytes become U+FFFD as in
  * JSON Lines; a value a spreadsheet would run as a formula (first character
  * = + - @ TAB CR, and not a number) gets a leading single quote (OWASP CSV
@@ -170,7 +146,7 @@ static void csv_cell(emitter *e, const char *v)
     const unsigned char *u = (const unsigned char *)v;
     size_t n = strlen(v);
     for (size_t i = 0; i < n;) {
-        size_t l = utf8_len(u + i, n - i);
+        size_t l = ni_utf8_len(u + i, n - i);
         if (l) { ni_buf_add(t, v + i, l); i += l; }
         else { ni_buf_adds(t, "\xEF\xBF\xBD"); i++; }
     }
