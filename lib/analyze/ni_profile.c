@@ -43,6 +43,7 @@ struct ni_profile {
     const ni_profile_config *cfg;
     ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
+    uint64_t out_dns, int_dns;      /* outbound / internal sessions that are only DNS lookups */
     int64_t first, last;
     ni_addrset *hosts;              /* target addresses seen */
     ni_addrset *out_hosts;          /* target addresses with outbound sessions */
@@ -204,6 +205,40 @@ bool ni_profile_complete(const ni_profile *p)
 }
 
 /* ---- add --------------------------------------------------------------- */
+/* The frozen platform versions of Chrome's User-Agent Reduction
+ * (https://www.chromium.org/updates/ua-reduction/): in a reduced UA these
+ * say nothing about the host ("Android 10; K", "Intel Mac OS X 10_15_7",
+ * "CrOS x86_64 14541.0.0", "Windows NT 10.0"); every other version of a
+ * reduced UA is real (docs/user-agents.md). */
+static bool reduced_placeholder(const char *os, const char *ver)
+{
+    static const struct { const char *os, *ver; } frozen[] = {
+        { "Android", "10" }, { "Mac OS X", "10.15.7" }, { "macOS", "10.15.7" },
+        { "Chrome OS", "14541.0.0" }, { "ChromeOS", "14541.0.0" }, { "Windows", "10" },
+    };
+    if (!os || !ver) return false;
+    for (size_t i = 0; i < sizeof frozen / sizeof frozen[0]; i++)
+        if (!strcmp(os, frozen[i].os) && !strcmp(ver, frozen[i].ver)) return true;
+    return false;
+}
+
+/* The row name of a Windows version: the enrichment's "undetermined" (the
+ * frozen NT 10.0 of a reduced Chrome/Edge 107-109) is named for its cause,
+ * so that the rows cover every Windows host. */
+static const char *windows_label(const char *v)
+{
+    return !strcmp(v, "undetermined") ? "undetermined: reduced User-Agent" : v;
+}
+
+/* A session that is only a DNS lookup: a DNS query seen (or the DNS port, or
+ * nDPI's DNS) and nothing else (no HTTP request, TLS or QUIC handshake).  It
+ * is evidence (names learned), not activity of a host's user. */
+static bool dns_only(const ni_session *s)
+{
+    if (s->http || s->sni || s->quic || s->ja4) return false;
+    return s->dns_query || s->server_port == 53 || (s->ndpi_protocol && !strcmp(s->ndpi_protocol, "DNS"));
+}
+
 static void vendor_add(ni_profile *p, const char *kind, const char *name, unsigned role,
                        const ni_addr *host, const ni_session *s)
 {
@@ -231,6 +266,9 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     p->bytes += s->c2s_bytes + s->s2c_bytes;
     if (!p->first || s->first_us < p->first) p->first = s->first_us;
     if (s->last_us > p->last) p->last = s->last_us;
+    bool dns = dns_only(s);
+    if (dns && s->direction == NI_DIRECTION_OUTBOUND) p->out_dns++;
+    if (dns && s->direction == NI_DIRECTION_INTERNAL) p->int_dns++;
 
     bool out = s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL ||
                s->direction == NI_DIRECTION_UNKNOWN;
@@ -263,13 +301,17 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     const ni_addr *h = &s->client;
     addr_add(&p->lost, p->out_hosts, p->lost.caps.hosts, h);
 
-    /* activity */
-    ni_localtime lt;
-    ni_tz_local(cfg->tz, s->first_us, &lt);
-    p->act_hour[lt.hour]++;
-    p->act_wd[lt.weekday]++;
-    p->act_wdh[lt.weekday][lt.hour]++;
-    p->act_n++;
+    /* activity: target-initiated outbound sessions only; internal sessions
+     * (lookups to the target's own resolvers among them), transit and
+     * DNS lookups to outside resolvers are counted in "totals" instead */
+    if (s->direction == NI_DIRECTION_OUTBOUND && !dns) {
+        ni_localtime lt;
+        ni_tz_local(cfg->tz, s->first_us, &lt);
+        p->act_hour[lt.hour]++;
+        p->act_wd[lt.weekday]++;
+        p->act_wdh[lt.weekday][lt.hour]++;
+        p->act_n++;
+    }
 
     /* services */
     if (s->service) {
@@ -307,15 +349,19 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = get(p->os, s->ua_os);
         touch(b, h, s);
         add_client(b, h, ua);
-        if (b && s->ua_os_version && !s->ua_reduced) {   /* a reduced UA's version is a placeholder */
-            char ver[64];
-            snprintf(ver, sizeof ver, "%s", s->ua_os_version);
-            touch(get_sub(p, b, ver, p->lost.caps.versions, &p->lost.versions), h, s);
+        /* Windows: the version the enrichment decided (the Windows figure's
+         * rows); others: the UA's version unless it is a reduced UA's
+         * frozen placeholder */
+        const char *ver = s->windows_version ? windows_label(s->windows_version) : s->ua_os_version;
+        if (b && ver && !(s->ua_reduced && !s->windows_version && reduced_placeholder(s->ua_os, ver))) {
+            char vb[64];
+            snprintf(vb, sizeof vb, "%s", ver);
+            touch(get_sub(p, b, vb, p->lost.caps.versions, &p->lost.versions), h, s);
         }
         vendor_add(p, "os", s->ua_os, ROLE_OS, h, s);
     }
-    if (s->windows_version && !s->ua_reduced) {
-        bucket *b = get(p->windows, s->windows_version);
+    if (s->windows_version) {   /* reduced UAs too: real NT versions, "10/11", undetermined */
+        bucket *b = get(p->windows, windows_label(s->windows_version));
         touch(b, h, s);
         add_client(b, h, ua);
     }
@@ -409,6 +455,8 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
         for (int h = 0; h < 24; h++) d->act_wdh[w][h] += s->act_wdh[w][h];
     }
     d->act_n += s->act_n;
+    d->out_dns += s->out_dns;
+    d->int_dns += s->int_dns;
     d->in_sessions += s->in_sessions;
     d->lost.names += s->lost.names; d->lost.hosts += s->lost.hosts; d->lost.clients += s->lost.clients;
     d->lost.versions += s->lost.versions; d->lost.evidence += s->lost.evidence;
@@ -765,8 +813,10 @@ static void write_head(ni_profile *p, ni_json *j)
     ni_json_key(j, "totals"); ni_json_obj_begin(j);
     ni_json_kuint(j, "sessions", p->sessions);
     ni_json_kuint(j, "outbound", p->by_dir[NI_DIRECTION_OUTBOUND]);
+    ni_json_kuint(j, "outbound_dns", p->out_dns);
     ni_json_kuint(j, "inbound", p->by_dir[NI_DIRECTION_INBOUND]);
     ni_json_kuint(j, "internal", p->by_dir[NI_DIRECTION_INTERNAL]);
+    ni_json_kuint(j, "internal_dns", p->int_dns);
     ni_json_kuint(j, "transit", p->by_dir[NI_DIRECTION_TRANSIT]);
     ni_json_kuint(j, "unknown", p->by_dir[NI_DIRECTION_UNKNOWN]);
     ni_json_kuint(j, "hosts", ni_addrset_count(p->hosts));

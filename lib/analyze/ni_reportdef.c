@@ -20,9 +20,11 @@ static const ni_rd_field p4[] = {  /* window */
 static const ni_rd_field p5[] = {  /* totals */
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "All counted sessions (unit: sessions)." },
     { "outbound", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Outbound sessions (unit: sessions)." },
+    { "outbound_dns", NI_RD_INT, 0, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Outbound sessions that are only DNS lookups to an outside resolver (a DNS query, the DNS port or nDPI's DNS, and no HTTP, TLS or QUIC): evidence of names, not activity; part of outbound, left out of activity (unit: sessions). Optional for documents written before it existed." },
     { "inbound", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Inbound sessions (unit: sessions)." },
-    { "internal", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Internal sessions (unit: sessions)." },
-    { "transit", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Transit sessions (unit: sessions)." },
+    { "internal", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Internal sessions, never activity (unit: sessions)." },
+    { "internal_dns", NI_RD_INT, 0, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Internal sessions that are only DNS lookups (to the target's own resolvers); part of internal (unit: sessions). Optional for documents written before it existed." },
+    { "transit", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Transit sessions, never activity (unit: sessions)." },
     { "unknown", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions of unknown direction (unit: sessions)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target addresses seen: clients of outbound/internal/unknown sessions and servers of inbound/internal sessions (unit: hosts)." },
     { "bytes", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "IP-layer bytes of all counted sessions, both directions (unit: bytes)." }
@@ -126,7 +128,7 @@ static const ni_rd_field p32[] = {  /* devices */
     { "models", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i31, NULL, 0, "Device models with their release date and the lag from release to first sighting." }
 };
 static const ni_rd_field p33[] = {  /* os[].versions[] */
-    { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Version as parsed (\"14\", \"16.6\", \"XP\")." },
+    { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Version as parsed (\"14\", \"16.6\"); for Windows the row of windows_versions (\"XP\", \"10/11\", \"undetermined: reduced User-Agent\"). The frozen placeholder of a reduced User-Agent (Android 10, Mac OS X 10.15.7, Chrome OS 14541.0.0) is never a row; every other version of a reduced UA is real and counted." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
@@ -140,7 +142,7 @@ static const ni_rd_field p35[] = {  /* os[] */
 };
 static const ni_rd_field i36 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p35, 5, NULL, NULL, 0, NULL };  /* os[] */
 static const ni_rd_field p37[] = {  /* windows_versions[] */
-    { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Version (XP, 7, 8.1, 10/11, 11, ...)." },
+    { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Version (XP, 7, 8.1, 10/11, 11, ..., or \"undetermined: reduced User-Agent\")." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "clients", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct (target address, User-Agent) pairs (unit: clients); at least hosts when both are counted on the same sessions." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
@@ -282,14 +284,14 @@ static const ni_rd_field p74[] = {  /* (document) */
     { "interrupted", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (true) only when a signal (SIGINT, SIGTERM, SIGHUP) stopped the run before its inputs' end: the report covers what was read until then." },
     { "target", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p3, 2, NULL, NULL, 0, "What was profiled." },
     { "window", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p4, 2, NULL, NULL, 0, "Observed time span of the counted sessions (after --since/--until). Null when no session was counted." },
-    { "totals", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p5, 8, NULL, NULL, 0, "Counts over all counted sessions. Direction is relative to the target: outbound = client in the target, server outside; inbound = client outside, server in the target; internal = both inside; transit = neither; unknown = no target given." },
+    { "totals", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p5, 10, NULL, NULL, 0, "Counts over all counted sessions. Direction is relative to the target: outbound = client in the target, server outside; inbound = client outside, server in the target; internal = both inside; transit = neither; unknown = no target given." },
     { "limits", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p11, 7, NULL, NULL, 0, "What the aggregator could not count. Every count is exact (distinct hosts and clients are exact sets) unless complete is false: then an insertion was refused because a cap of lib/core/ni_limits.h was reached or memory ran out, the affected figures are lower bounds, and `netintel profile` exits 1. Optional for documents written before it existed; always written by `netintel profile` and `netintel synth --truth`." },
-    { "activity", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p19, 7, NULL, NULL, 0, "Pattern of life: start times of outbound, internal and unknown-direction sessions in the target's local time." },
+    { "activity", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p19, 7, NULL, NULL, 0, "Pattern of life: start times of target-initiated outbound sessions (client in the target, server outside) in the target's local time, DNS lookups left out (totals.outbound - totals.outbound_dns). Internal, transit, inbound and unknown-direction sessions are not activity." },
     { "services", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i22, NULL, 0, "Foreign services reached by target hosts (outbound sessions the catalogue attributed to a service, VPN providers' sites included)." },
     { "categories", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i24, NULL, 0, "Service categories by target hosts reaching any service of the category." },
     { "devices", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p32, 7, NULL, NULL, 0, "Devices of target hosts, from the first User-Agent of outbound sessions. Bots, tools and system agents (e.g. Microsoft NCSI) are never counted as devices; inbound visitors' User-Agents are never counted." },
     { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i36, NULL, 0, "Operating systems of target clients (browsers and system agents; not bots or tools)." },
-    { "windows_versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i38, NULL, 0, "Windows versions of target clients (from \"Windows NT x.y\"; 11 only when client hints prove it, else \"10/11\"), with lifecycle dates from data/os.tsv." },
+    { "windows_versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i38, NULL, 0, "Windows versions of target clients (from \"Windows NT x.y\"; 11 only when client hints prove it, else \"10/11\"), with lifecycle dates from data/os.tsv. Reduced User-Agents count like the others (their NT version is real, docs/user-agents.md), except the frozen NT 10.0 of a reduced Chrome/Edge 107-109, which is its own row \"undetermined: reduced User-Agent\": the rows cover every Windows host." },
     { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i40, NULL, 0, "Browser families and major versions of target clients (User-Agent kind 'browser'), with release dates from @mdn/browser-compat-data." },
     { "outdated", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i47, NULL, 0, "Outdated software on target hosts: Windows versions past end of support at the window's end (kind os, first), then browser major versions released more than 365 days before they were first seen (kind browser)." },
     { "vpn", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p53, 6, NULL, NULL, 0, "VPN and proxy providers reached by target hosts. Evidence kinds: tunnel = a tunnel protocol (OpenVPN, WireGuard, ...) was seen on the session; endpoint = the server is the provider's (prefix or server-naming domain); site = only the provider's web site or API (a visit, not proof of use)." },

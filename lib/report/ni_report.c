@@ -280,12 +280,20 @@ static void sec_overview(doc *d, const json_t *r)
         para(d, ni_buf_str(&lb));
         ni_buf_release(&lb);
     }
-    static const char *const head[] = { "sessions", "outbound", "inbound", "internal", "target hosts", "bytes" };
-    table tb = { head, 6, NULL, 0, 0 };
-    char g[32];
-    t_row(&tb, N(a, ji(t, "sessions")), N(b, ji(t, "outbound")), N(c, ji(t, "inbound")), N(e, ji(t, "internal")),
-          N(f, ji(t, "hosts")), N(g, ji(t, "bytes")));
+    static const char *const head[] = { "sessions", "outbound", "of which DNS lookups", "inbound", "internal",
+                                        "of which DNS lookups", "transit", "target hosts", "bytes" };
+    table tb = { head, 9, NULL, 0, 0 };
+    char g[32], h[32], k[32], m[32];
+    t_row(&tb, N(a, ji(t, "sessions")), N(b, ji(t, "outbound")), N(h, ji(t, "outbound_dns")), N(c, ji(t, "inbound")),
+          N(e, ji(t, "internal")), N(k, ji(t, "internal_dns")), N(m, ji(t, "transit")), N(f, ji(t, "hosts")),
+          N(g, ji(t, "bytes")));
     t_emit(d, &tb);
+    char n1[32], n2[32], n3[32];
+    snprintf(buf, sizeof buf, "Activity (section 2) counts the %s target-initiated outbound sessions that are not DNS "
+             "lookups. DNS lookups are evidence, not activity; internal sessions (%s, lookups to the target's own "
+             "resolvers among them) and transit sessions (%s) are counted here only.",
+             N(n1, ji(t, "outbound") - ji(t, "outbound_dns")), N(n2, ji(t, "internal")), N(n3, ji(t, "transit")));
+    para(d, buf);
 }
 
 static void sec_activity(doc *d, const json_t *r, const char *tzname)
@@ -459,7 +467,7 @@ static void sec_software(doc *d, const json_t *r)
     t_emit(d, &t);
     fig_end(d);
     const json_t *win = json_object_get(r, "windows_versions");
-    fig_begin(d, "fig-windows", "Windows versions (from \"Windows NT x.y\"; 11 only when client hints prove it; unit: hosts).");
+    fig_begin(d, "fig-windows", "Windows versions (from \"Windows NT x.y\"; 11 only when client hints prove it; hosts whose version a reduced User-Agent hides are their own bar; unit: hosts).");
     hbars(d, "Windows versions by hosts", win, "name", "hosts", "hosts");
     static const char *const wh[] = { "Windows", "hosts", "clients", "end of support" };
     table w = { wh, 4, NULL, 0, 0 };

@@ -94,6 +94,48 @@ TEST(activity_local_time)
     ni_tz_free(tz);
 }
 
+/* Activity counts target-initiated outbound sessions only: a lookup (to an
+ * outside resolver or the target's own), internal and transit sessions are
+ * counted in totals, never in the figures' n. */
+TEST(activity_outbound_only)
+{
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    ni_http_req rq = { .user_agent = "UA-1" };
+    struct { ni_direction d; const char *client, *server; int dns; int http; } rows[] = {
+        { NI_DIRECTION_OUTBOUND, "175.45.176.10", "31.13.64.1", 0, 1 },   /* activity */
+        { NI_DIRECTION_OUTBOUND, "175.45.176.10", "31.13.64.2", 0, 0 },   /* activity (no evidence at all) */
+        { NI_DIRECTION_OUTBOUND, "175.45.176.10", "8.8.8.8", 1, 0 },      /* lookup outside: evidence */
+        { NI_DIRECTION_OUTBOUND, "175.45.176.11", "1.1.1.1", 2, 0 },      /* port 53 only */
+        { NI_DIRECTION_INTERNAL, "175.45.176.10", "175.45.176.2", 1, 0 }, /* own resolver */
+        { NI_DIRECTION_INTERNAL, "175.45.176.10", "175.45.176.3", 0, 1 }, /* intranet site */
+        { NI_DIRECTION_TRANSIT, "10.0.0.1", "10.0.0.2", 0, 1 },
+    };
+    size_t n = sizeof rows / sizeof rows[0];
+    ni_session s[8];
+    for (size_t i = 0; i < n; i++) {
+        s[i] = mk("2024-03-04T10:00:00Z", rows[i].client, rows[i].server, rows[i].d);
+        if (rows[i].dns) { s[i].proto = 17; s[i].server_port = 53; }
+        if (rows[i].dns == 1) s[i].dns_query = "example.com";
+        if (rows[i].http) { s[i].http = &rq; s[i].server_port = 80; }
+    }
+    json_t *r = run(s, n, tz);
+    json_t *act = json_object_get(r, "activity"), *tot = json_object_get(r, "totals");
+    CHECK_INT(json_integer_value(json_object_get(act, "sample")), 2);
+    CHECK_INT(json_integer_value(json_array_get(json_object_get(act, "by_hour"), 10)), 2);
+    CHECK_INT(json_integer_value(json_object_get(tot, "outbound")), 4);
+    CHECK_INT(json_integer_value(json_object_get(tot, "outbound_dns")), 2);
+    CHECK_INT(json_integer_value(json_object_get(tot, "internal")), 2);
+    CHECK_INT(json_integer_value(json_object_get(tot, "internal_dns")), 1);
+    CHECK_INT(json_integer_value(json_object_get(tot, "transit")), 1);
+    /* the activity finding rests on the same n */
+    json_t *f = json_array_get(json_object_get(r, "findings"), 0);
+    CHECK_STR(json_string_value(json_object_get(f, "section")), "activity");
+    CHECK(strstr(json_string_value(json_object_get(f, "basis")), "of 2 outbound sessions") != NULL);
+    json_decref(r);
+    ni_tz_free(tz);
+}
+
 TEST(devices_units_and_exclusions)
 {
     ni_error err = {0};
@@ -172,22 +214,59 @@ TEST(visitor_level_shift)
     ni_tz_free(tz);
 }
 
-TEST(reduced_ua_versions_not_counted)
+/* Reduced User-Agents: their frozen placeholders are no version, their real
+ * versions are counted, and a Windows version they hide is its own row, so
+ * that the Windows rows cover every Windows host. */
+TEST(reduced_ua_versions)
 {
     ni_error err = {0};
     ni_tz *tz = ni_tz_load("UTC", &err);
-    ni_http_req r1 = { .user_agent = "reduced" }, r2 = { .user_agent = "full" };
-    ni_session s[2];
-    s[0] = mk("2024-03-01T00:00:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
-    s[0].http = &r1; s[0].ua_kind = NI_UA_KIND_BROWSER; s[0].ua_os = "Android"; s[0].ua_os_version = "10"; s[0].ua_reduced = true;
-    s[1] = mk("2024-03-01T00:01:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
-    s[1].http = &r2; s[1].ua_kind = NI_UA_KIND_APP; s[1].ua_os = "Android"; s[1].ua_os_version = "13";
-    json_t *r = run(s, 2, tz);
-    json_t *os = json_array_get(json_object_get(r, "os"), 0);
-    CHECK_STR(json_string_value(json_object_get(os, "name")), "Android");
-    json_t *vs = json_object_get(os, "versions");
-    CHECK_INT(json_array_size(vs), 1);            /* 13 only: "Android 10; K" is a placeholder */
-    CHECK_STR(json_string_value(json_object_get(json_array_get(vs, 0), "version")), "13");
+    ni_http_req rq[6] = { { .user_agent = "r1" }, { .user_agent = "r2" }, { .user_agent = "r3" },
+                          { .user_agent = "r4" }, { .user_agent = "r5" }, { .user_agent = "r6" } };
+    struct { const char *host, *os, *ver, *win; bool reduced; const char *os_row; } rows[] = {
+        { "175.45.176.10", "Android", "10", NULL, true, NULL },            /* "Android 10; K": placeholder */
+        { "175.45.176.10", "Android", "13", NULL, false, "13" },
+        { "175.45.176.11", "Windows", "7", "7", true, "7" },               /* NT 6.1 + Chrome/109.0.0.0: real */
+        { "175.45.176.12", "Windows", "10", "undetermined", true, "undetermined: reduced User-Agent" },
+        { "175.45.176.13", "Windows", "10", "10/11", true, "10/11" },
+        { "175.45.176.14", "Mac OS X", "10.15.7", NULL, true, NULL },      /* frozen macOS */
+    };
+    size_t n = sizeof rows / sizeof rows[0];
+    ni_session s[6];
+    for (size_t i = 0; i < n; i++) {
+        s[i] = mk("2024-03-01T00:00:00Z", rows[i].host, "8.8.8.8", NI_DIRECTION_OUTBOUND);
+        s[i].http = &rq[i]; s[i].ua_kind = NI_UA_KIND_BROWSER; s[i].ua_os = rows[i].os; s[i].ua_os_version = rows[i].ver;
+        s[i].windows_version = rows[i].win; s[i].ua_reduced = rows[i].reduced;
+    }
+    json_t *r = run(s, n, tz);
+    json_t *os = json_object_get(r, "os"), *win = json_object_get(r, "windows_versions");
+    /* every expected OS row is there, and nothing else */
+    size_t want = 0, got = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].os_row) continue;
+        want++;
+        bool found = false;
+        for (size_t k = 0; k < json_array_size(os); k++) {
+            json_t *o = json_array_get(os, k);
+            if (strcmp(json_string_value(json_object_get(o, "name")), rows[i].os)) continue;
+            json_t *vs = json_object_get(o, "versions");
+            for (size_t v = 0; v < json_array_size(vs); v++)
+                if (!strcmp(json_string_value(json_object_get(json_array_get(vs, v), "version")), rows[i].os_row)) found = true;
+        }
+        CHECK(found);
+    }
+    for (size_t k = 0; k < json_array_size(os); k++) got += json_array_size(json_object_get(json_array_get(os, k), "versions"));
+    CHECK_INT(got, want);
+    /* the Windows rows: one per decided version, hosts adding up to the Windows hosts */
+    CHECK_INT(json_array_size(win), 3);
+    size_t whosts = 0; bool undet = false;
+    for (size_t k = 0; k < json_array_size(win); k++) {
+        json_t *w = json_array_get(win, k);
+        whosts += (size_t)json_integer_value(json_object_get(w, "hosts"));
+        if (!strcmp(json_string_value(json_object_get(w, "name")), "undetermined: reduced User-Agent")) undet = true;
+    }
+    CHECK(undet);
+    CHECK_INT(whosts, 3);
     json_decref(r);
     ni_tz_free(tz);
 }
@@ -313,4 +392,4 @@ TEST(limits_count_what_was_refused)
     ni_tz_free(tz);
 }
 
-RUN(T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions_not_counted), T(activity_local_time), T(devices_units_and_exclusions), T(visitor_level_shift))
+RUN(T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions), T(activity_local_time), T(activity_outbound_only), T(devices_units_and_exclusions), T(visitor_level_shift))

@@ -75,6 +75,10 @@ TEST(markdown_same_content)
     CHECK_INT(ni_report_markdown(json, &m, &err), NI_OK);
     const char *s = ni_buf_str(&m);
     CHECK(strstr(s, "## 2. Pattern of life") != NULL);
+    /* overview: outbound lookups, internal and transit sessions have their own counts */
+    CHECK(strstr(s, "| sessions | outbound | of which DNS lookups | inbound | internal | of which DNS lookups | transit |") != NULL);
+    CHECK(strstr(s, "| 100 | 50 | 0 | 50 | 0 | 0 | 0 | 2 |") != NULL);
+    CHECK(strstr(s, "counts the 50 target-initiated outbound sessions") != NULL);
     CHECK(strstr(s, "| Facebook | social | 1 | 50 |") != NULL);
     CHECK(strstr(s, "Samsung\\<b\\>") != NULL);
     CHECK(strstr(s, "kcna.kp") != NULL);
