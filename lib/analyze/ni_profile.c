@@ -57,6 +57,8 @@ struct ni_profile {
     uint64_t in_sessions;
     ni_map *sites, *countries, *region_month; /* region_month key "region\tYYYY-MM" */
     ni_map *vendors;
+    ni_map *finals;                 /* "browser\tos\tos_version\tfinal" → hosts on an OS whose
+                                       builds of the browser ended; sub "at_final": at that build */
 };
 
 /* ---- buckets ----------------------------------------------------------- */
@@ -170,7 +172,7 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     if (!c->evidence) c->evidence = NI_PROFILE_EVIDENCE_MAX;
     ni_map **maps[] = { &p->services, &p->categories, &p->makers, &p->form, &p->models, &p->os,
                         &p->windows, &p->browsers, &p->vpn, &p->vpn_proto, &p->sites, &p->countries,
-                        &p->region_month, &p->vendors };
+                        &p->region_month, &p->vendors, &p->finals };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
         if (!(*maps[i] = ni_map_new(c->names))) goto oom;
     ni_addrset **sets[] = { &p->hosts, &p->out_hosts, &p->device_hosts, &p->vpn_hosts, &p->vpn_use_hosts };
@@ -187,7 +189,8 @@ void ni_profile_free(ni_profile *p)
 {
     if (!p) return;
     ni_map *maps[] = { p->services, p->categories, p->makers, p->form, p->models, p->os, p->windows,
-                       p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month, p->vendors };
+                       p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month, p->vendors,
+                       p->finals };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) ni_map_free(maps[i], bucket_free);
     ni_addrset *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_addrset_free(sets[i]);
@@ -399,7 +402,27 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         add_client(b, h, ua);
         set_attr(b, 0, s->ua_browser);
         set_attr(b, 1, major);
+        if (b && *ver) {   /* the full build, as the User-Agent gives it */
+            char full[64];
+            snprintf(full, sizeof full, "%s", ver);
+            touch(get_sub(p, b, full, p->lost.caps.versions, &p->lost.versions), h, s);
+        }
         vendor_add(p, "browser", s->ua_browser, ROLE_BROWSER, h, s);
+        /* a browser whose builds for this OS have ended (final-builds.tsv) */
+        const ni_profile_lookups *lk = &cfg->lookups;
+        const char *osv = s->windows_version ? s->windows_version : s->ua_os_version, *final = NULL;
+        if (lk->final_build && s->ua_os && osv && *ver) {
+            bool at_final = lk->final_build(lk->ud, s->ua_browser, ver, s->ua_os, osv, &final);
+            if (final) {
+                snprintf(key, sizeof key, "%s\t%s\t%s\t%s", s->ua_browser, s->ua_os, osv, final);
+                bucket *f = get(p->finals, key);
+                touch(f, h, s);
+                set_attr(f, 0, s->ua_browser);
+                set_attr(f, 1, s->ua_os);
+                set_attr(f, 2, osv);
+                if (f && at_final) touch(get_sub(p, f, "at_final", 1, &p->lost.versions), h, s);
+            }
+        }
     }
 }
 
@@ -465,9 +488,9 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
     for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
     ni_map *dm[] = { d->services, d->categories, d->makers, d->form, d->models, d->os, d->windows,
-                     d->browsers, d->vpn, d->vpn_proto, d->sites, d->countries, d->region_month, d->vendors };
+                     d->browsers, d->vpn, d->vpn_proto, d->sites, d->countries, d->region_month, d->vendors, d->finals };
     const ni_map *sm[] = { s->services, s->categories, s->makers, s->form, s->models, s->os, s->windows,
-                           s->browsers, s->vpn, s->vpn_proto, s->sites, s->countries, s->region_month, s->vendors };
+                           s->browsers, s->vpn, s->vpn_proto, s->sites, s->countries, s->region_month, s->vendors, s->finals };
     for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++) {
         ni_err e = merge_map(d, dm[i], sm[i]);
         if (e) return e;
@@ -747,6 +770,8 @@ typedef struct facts {
     char top_maker[64];
     size_t top_maker_hosts;
     size_t win_hosts, win_unsupported;
+    size_t final_hosts, final_stuck;   /* distinct hosts on an OS whose browser builds ended / at the final build */
+    char final_list[512];              /* "Chrome 109.0.5414.120 on Windows 7 (3 hosts), ..." */
     change ch[64];
     size_t nch;
     char peaks[24 * 8];
@@ -783,8 +808,34 @@ static void fact_peaks(const ni_profile *p, char *out, size_t n)
         if (is_peak(p, h)) o += (size_t)snprintf(out + o, n - o, "%s%02d:00", o ? ", " : "", h);
 }
 
+/* Hosts whose browser gets no more builds for their OS, and those at
+ * exactly the final build (distinct hosts over every row). */
+static void fact_finals(const ni_profile *p, facts *f)
+{
+    ni_addrset *all = ni_addrset_new(p->lost.caps.hosts), *stuck = ni_addrset_new(p->lost.caps.hosts);
+    size_t n, o = 0;
+    entry *e = sorted(p->finals, &n, false);
+    f->final_list[0] = 0;
+    for (size_t i = 0; all && stuck && e && i < n; i++) {
+        const bucket *at = e[i].b->sub ? ni_map_get(e[i].b->sub, "at_final") : NULL;
+        ni_addrset_merge(all, e[i].b->hosts);
+        if (!at || !nhosts(at)) continue;
+        ni_addrset_merge(stuck, at->hosts);
+        if (o < sizeof f->final_list)
+            o += (size_t)snprintf(f->final_list + o, sizeof f->final_list - o, "%s%s %s on %s %s (%zu host%s)",
+                                  o ? ", " : "", e[i].b->attr[0], strrchr(e[i].key, '\t') + 1, e[i].b->attr[1],
+                                  e[i].b->attr[2], nhosts(at), nhosts(at) == 1 ? "" : "s");
+    }
+    f->final_hosts = all ? ni_addrset_count(all) : 0;
+    f->final_stuck = stuck ? ni_addrset_count(stuck) : 0;
+    ni_addrset_free(all);
+    ni_addrset_free(stuck);
+    free(e);
+}
+
 static void compute_facts(const ni_profile *p, facts *f)
 {
+    fact_finals(p, f);
     fact_top(p->categories, f->top_cat, sizeof f->top_cat, &f->top_cat_hosts);
     fact_top(p->makers, f->top_maker, sizeof f->top_maker, &f->top_maker_hosts);
     fact_windows(p, &f->win_hosts, &f->win_unsupported);
@@ -952,6 +1003,7 @@ static void write_software(ni_profile *p, ni_json *j)
         ni_json_kstr(j, "name", be[i].b->attr[0]);
         ni_json_kstr(j, "version", be[i].b->attr[1]);
         j_hosts_clients(j, be[i].b, true);
+        j_sub_list(j, "builds", "build", be[i].b);
         ni_json_key(j, "released"); ni_json_str(j, rel);
         jdate(j, "first_seen", be[i].b->first);
         ni_json_key(j, "age_days");
@@ -995,6 +1047,24 @@ static void write_software(ni_profile *p, ni_json *j)
     ni_json_arr_end(j);
     free(e);
     free(be);
+
+    /* final builds: browsers on an OS whose builds of them have ended */
+    e = sorted(p->finals, &n, false);
+    ni_json_key(j, "final_builds"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        const bucket *at = e[i].b->sub ? ni_map_get(e[i].b->sub, "at_final") : NULL;
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "browser", e[i].b->attr[0]);
+        ni_json_kstr(j, "os", e[i].b->attr[1]);
+        ni_json_kstr(j, "os_version", e[i].b->attr[2]);
+        ni_json_kstr(j, "final", strrchr(e[i].key, '\t') + 1);
+        j_hosts_clients(j, e[i].b, false);
+        ni_json_kuint(j, "hosts_at_final", at ? nhosts(at) : 0);
+        ni_json_kuint(j, "sessions_at_final", at ? at->sessions : 0);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
 }
 
 static void write_vpn(ni_profile *p, ni_json *j)
@@ -1168,6 +1238,17 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
                  "end of support.", icd203(pr));
         snprintf(basis, sizeof basis, "%zu of %zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%",
                  f->win_unsupported, f->win_hosts, lo * 100, hi * 100);
+        finding(j, "software", text, icd203(pr), basis);
+    }
+    if (f->final_stuck) {
+        double pr = prob_above((double)f->final_stuck, (double)f->final_hosts, 0.5);
+        wilson((double)f->final_stuck, (double)f->final_hosts, &lo, &hi);
+        snprintf(text, sizeof text, "%zu target hosts run the final build of their browser for their OS (%s): their "
+                 "browser gets no further updates unless the OS is replaced; it is %s that most hosts whose browser "
+                 "updates ended with their OS are stuck at that final build.", f->final_stuck, f->final_list, icd203(pr));
+        snprintf(basis, sizeof basis, "%zu of %zu hosts running a browser on an OS whose builds of it ended "
+                 "(data/final-builds.tsv) at exactly the final build; Wilson 95%% interval %.0f-%.0f%%",
+                 f->final_stuck, f->final_hosts, lo * 100, hi * 100);
         finding(j, "software", text, icd203(pr), basis);
     }
     size_t oh = ni_addrset_count(p->out_hosts), vh = ni_addrset_count(p->vpn_use_hosts);

@@ -150,9 +150,16 @@ static const ni_rd_field p37[] = {  /* windows_versions[] */
     { "end_of_support", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "End of (extended) support; null while supported or unknown." }
 };
 static const ni_rd_field i38 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p37, 6, NULL, NULL, 0, NULL };  /* windows_versions[] */
-static const ni_rd_field p39[] = {  /* browsers[] */
+static const ni_rd_field p39[] = {  /* browsers[].builds[] */
+    { "build", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Full version string." },
+    { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
+};
+static const ni_rd_field i40 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p39, 3, NULL, NULL, 0, NULL };  /* browsers[].builds[] */
+static const ni_rd_field p41[] = {  /* browsers[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family (uap-core: Chrome, Chrome Mobile, Firefox, Mobile Safari, ...)." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Major version (may be empty when the User-Agent has none)." },
+    { "builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i40, NULL, 0, "The full builds of this major version seen, as the User-Agents give them (\"109.0.5414.120\"; a reduced UA's \"120.0.0.0\" is its own row), by hosts; at most limits.versions.cap rows. Optional for documents written before it existed." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "clients", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct (target address, User-Agent) pairs (unit: clients); at least hosts when both are counted on the same sessions." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
@@ -160,21 +167,32 @@ static const ni_rd_field p39[] = {  /* browsers[] */
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "UTC date of the first session with it." },
     { "age_days", NI_RD_INT|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Days from release to first_seen (unit: days); null when the release is unknown." }
 };
-static const ni_rd_field i40 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p39, 8, NULL, NULL, 0, NULL };  /* browsers[] */
-static const char *const v41[] = { "os", NULL };  /* outdated[]{0}.kind */
-static const char *const v42[] = { "Windows", NULL };  /* outdated[]{0}.name */
-static const ni_rd_field p43[] = {  /* outdated[]{0} */
-    { "kind", NI_RD_STR, 1, v41, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
-    { "name", NI_RD_STR, 1, v42, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family." },
+static const ni_rd_field i42 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p41, 9, NULL, NULL, 0, NULL };  /* browsers[] */
+static const ni_rd_field p43[] = {  /* final_builds[] */
+    { "browser", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family (uap-core)." },
+    { "os", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family (uap-core)." },
+    { "os_version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS version (Windows: the windows_versions row, e.g. \"7\"; others as the User-Agent gives it)." },
+    { "final", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The last build of the browser for that OS (for rows matched by major, e.g. Firefox 52.9.0, any build of that major counts as at_final)." },
+    { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Hosts running the browser on that OS version, any build (unit: hosts)." },
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "hosts_at_final", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Of those, hosts at exactly the final build: stuck, no further browser updates for their OS (unit: hosts)." },
+    { "sessions_at_final", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
+};
+static const ni_rd_field i44 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p43, 8, NULL, NULL, 0, NULL };  /* final_builds[] */
+static const char *const v45[] = { "os", NULL };  /* outdated[]{0}.kind */
+static const char *const v46[] = { "Windows", NULL };  /* outdated[]{0}.name */
+static const ni_rd_field p47[] = {  /* outdated[]{0} */
+    { "kind", NI_RD_STR, 1, v45, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
+    { "name", NI_RD_STR, 1, v46, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Windows version." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "released", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, NULL },
     { "end_of_support", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "End of support, before window.last." },
     { "reason", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Human-readable reason: \"past end of support (DATE)\"." }
 };
-static const char *const v44[] = { "browser", NULL };  /* outdated[]{1}.kind */
-static const ni_rd_field p45[] = {  /* outdated[]{1} */
-    { "kind", NI_RD_STR, 1, v44, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
+static const char *const v48[] = { "browser", NULL };  /* outdated[]{1}.kind */
+static const ni_rd_field p49[] = {  /* outdated[]{1} */
+    { "kind", NI_RD_STR, 1, v48, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Major version." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
@@ -182,104 +200,104 @@ static const ni_rd_field p45[] = {  /* outdated[]{1} */
     { "age_days", NI_RD_INT, 1, NULL, 366.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Days from release to first sighting (unit: days)." },
     { "reason", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Human-readable reason." }
 };
-static const ni_rd_field u46[] = {  /* outdated[]: one of */
-    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p43, 7, NULL, NULL, 0, NULL },
-    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p45, 7, NULL, NULL, 0, NULL }
+static const ni_rd_field u50[] = {  /* outdated[]: one of */
+    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p47, 7, NULL, NULL, 0, NULL },
+    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p49, 7, NULL, NULL, 0, NULL }
 };
-static const ni_rd_field i47 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, u46, 2, NULL };  /* outdated[] */
-static const ni_rd_field p48[] = {  /* vpn.by_service[].evidence */
+static const ni_rd_field i51 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, u50, 2, NULL };  /* outdated[] */
+static const ni_rd_field p52[] = {  /* vpn.by_service[].evidence */
     { "tunnel", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "endpoint", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "site", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field p49[] = {  /* vpn.by_service[] */
+static const ni_rd_field p53[] = {  /* vpn.by_service[] */
     { "service", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Provider name." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p48, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions)." }
+    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p52, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions)." }
 };
-static const ni_rd_field i50 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p49, 4, NULL, NULL, 0, NULL };  /* vpn.by_service[] */
-static const ni_rd_field p51[] = {  /* vpn.unattributed[] */
+static const ni_rd_field i54 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p53, 4, NULL, NULL, 0, NULL };  /* vpn.by_service[] */
+static const ni_rd_field p55[] = {  /* vpn.unattributed[] */
     { "protocol", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Tunnel protocol (OpenVPN, WireGuard, ...)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i52 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p51, 3, NULL, NULL, 0, NULL };  /* vpn.unattributed[] */
-static const ni_rd_field p53[] = {  /* vpn */
+static const ni_rd_field i56 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p55, 3, NULL, NULL, 0, NULL };  /* vpn.unattributed[] */
+static const ni_rd_field p57[] = {  /* vpn */
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with any VPN/proxy evidence, site visits included." },
     { "hosts_with_use", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with tunnel or endpoint evidence." },
     { "services", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct providers (unit: providers)." },
     { "sample_hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with outbound sessions (the denominator)." },
-    { "by_service", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i50, NULL, 0, "Providers." },
-    { "unattributed", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i52, NULL, 0, "Tunnel protocols seen without a known provider." }
+    { "by_service", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i54, NULL, 0, "Providers." },
+    { "unattributed", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i56, NULL, 0, "Tunnel protocols seen without a known provider." }
 };
-static const ni_rd_field p54[] = {  /* inbound.sites[] */
+static const ni_rd_field p58[] = {  /* inbound.sites[] */
     { "site", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Site name or server address." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "visitors", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct source addresses (unit: visitors)." },
     { "share", NI_RD_NUM, 1, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "sessions / inbound.sessions, rounded to 3 decimals." }
 };
-static const ni_rd_field i55 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p54, 4, NULL, NULL, 0, NULL };  /* inbound.sites[] */
-static const ni_rd_field p56[] = {  /* inbound.by_country[] */
+static const ni_rd_field i59 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p58, 4, NULL, NULL, 0, NULL };  /* inbound.sites[] */
+static const ni_rd_field p60[] = {  /* inbound.by_country[] */
     { "country", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ISO 3166-1 alpha-2 code, or ??." },
     { "continent", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent name; null when unknown." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "visitors", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct source addresses (unit: visitors)." },
     { "share", NI_RD_NUM, 1, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "sessions / inbound.sessions, rounded to 3 decimals." }
 };
-static const ni_rd_field i57 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p56, 5, NULL, NULL, 0, NULL };  /* inbound.by_country[] */
-static const ni_rd_field p58[] = {  /* inbound.by_region_month[] */
+static const ni_rd_field i61 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p60, 5, NULL, NULL, 0, NULL };  /* inbound.by_country[] */
+static const ni_rd_field p62[] = {  /* inbound.by_region_month[] */
     { "region", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent." },
     { "month", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_MONTH, 0, NULL, 0, NULL, NULL, 0, "Local calendar month YYYY-MM." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i59 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p58, 3, NULL, NULL, 0, NULL };  /* inbound.by_region_month[] */
-static const ni_rd_field i60 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* inbound.changes[].events[] */
-static const ni_rd_field p61[] = {  /* inbound.changes[] */
+static const ni_rd_field i63 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p62, 3, NULL, NULL, 0, NULL };  /* inbound.by_region_month[] */
+static const ni_rd_field i64 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* inbound.changes[].events[] */
+static const ni_rd_field p65[] = {  /* inbound.changes[] */
     { "region", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent." },
     { "month", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_MONTH, 0, NULL, 0, NULL, NULL, 0, "First month of the new level." },
     { "before", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean inbound sessions per month before the change (unit: sessions/month)." },
     { "after", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean inbound sessions per month from the change on (unit: sessions/month)." },
     { "ratio", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "after / before, rounded to 3 decimals." },
     { "g_statistic", NI_RD_NUM, 1, NULL, NAN, NAN, 10.83, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Likelihood-ratio statistic G of the split against a constant level." },
-    { "events", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i60, NULL, 0, "Labels of --events annotations within 45 days of the first day of the change's month (and of the same region, when the event names one)." }
+    { "events", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i64, NULL, 0, "Labels of --events annotations within 45 days of the first day of the change's month (and of the same region, when the event names one)." }
 };
-static const ni_rd_field i62 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p61, 7, NULL, NULL, 0, NULL };  /* inbound.changes[] */
-static const ni_rd_field p63[] = {  /* inbound */
+static const ni_rd_field i66 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p65, 7, NULL, NULL, 0, NULL };  /* inbound.changes[] */
+static const ni_rd_field p67[] = {  /* inbound */
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Inbound sessions (the n of shares)." },
-    { "sites", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i55, NULL, 0, "Target sites by the session's name (TLS SNI, else HTTP Host, else DNS name), else the server address." },
-    { "by_country", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i57, NULL, 0, "Visitors' countries (GeoIP of the source address; \"??\" when unknown)." },
-    { "by_region_month", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i59, NULL, 0, "Inbound sessions per visitors' continent (\"Unknown\" when none) and local calendar month of the target; sorted by region, then month; months without sessions are absent (zero)." },
-    { "changes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i62, NULL, 0, "Detected level shifts, at most one per region: the split of the region's monthly series (all months of the window, zeros included) maximising the Poisson likelihood-ratio statistic G, kept when G > 10.83 (chi-square 1 df, p < 0.001), at least two months lie on each side and the mean level changes by a factor of 2 or more. In region order." }
+    { "sites", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i59, NULL, 0, "Target sites by the session's name (TLS SNI, else HTTP Host, else DNS name), else the server address." },
+    { "by_country", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i61, NULL, 0, "Visitors' countries (GeoIP of the source address; \"??\" when unknown)." },
+    { "by_region_month", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i63, NULL, 0, "Inbound sessions per visitors' continent (\"Unknown\" when none) and local calendar month of the target; sorted by region, then month; months without sessions are absent (zero)." },
+    { "changes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i66, NULL, 0, "Detected level shifts, at most one per region: the split of the region's monthly series (all months of the window, zeros included) maximising the Poisson likelihood-ratio statistic G, kept when G > 10.83 (chi-square 1 df, p < 0.001), at least two months lie on each side and the mean level changes by a factor of 2 or more. In region order." }
 };
-static const char *const v64[] = { "hardware", "os", "browser", "service", "vpn", "security", NULL };  /* vendors[].roles[] */
-static const ni_rd_field i65 = { NULL, NI_RD_STR, 1, v64, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* vendors[].roles[] */
-static const ni_rd_field p66[] = {  /* vendors[].evidence[] */
+static const char *const v68[] = { "hardware", "os", "browser", "service", "vpn", "security", NULL };  /* vendors[].roles[] */
+static const ni_rd_field i69 = { NULL, NI_RD_STR, 1, v68, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* vendors[].roles[] */
+static const ni_rd_field p70[] = {  /* vendors[].evidence[] */
     { "item", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "\"kind: name\", kind one of hardware, os, browser, service, vpn (e.g. \"service: Facebook\")." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i67 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p66, 3, NULL, NULL, 0, NULL };  /* vendors[].evidence[] */
-static const ni_rd_field p68[] = {  /* vendors[] */
+static const ni_rd_field i71 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p70, 3, NULL, NULL, 0, NULL };  /* vendors[].evidence[] */
+static const ni_rd_field p72[] = {  /* vendors[] */
     { "vendor", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Vendor name." },
-    { "roles", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 1, 0, 0, NULL, 0, &i65, NULL, 0, "What the vendor supplies, in this order." },
+    { "roles", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 1, 0, 0, NULL, 0, &i69, NULL, 0, "What the vendor supplies, in this order." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "Start of the first session involving the vendor (UTC)." },
     { "last_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "End of the last such session (UTC)." },
-    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i67, NULL, 0, "The items that tie the vendor to the target." }
+    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i71, NULL, 0, "The items that tie the vendor to the target." }
 };
-static const ni_rd_field i69 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p68, 7, NULL, NULL, 0, NULL };  /* vendors[] */
-static const char *const v70[] = { "activity", "devices", "software", "vpn", "services", "visitors", NULL };  /* findings[].section */
-static const char *const v71[] = { "almost no chance", "very unlikely", "unlikely", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
-static const ni_rd_field p72[] = {  /* findings[] */
-    { "section", NI_RD_STR, 1, v70, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
+static const ni_rd_field i73 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p72, 7, NULL, NULL, 0, NULL };  /* vendors[] */
+static const char *const v74[] = { "activity", "devices", "software", "vpn", "services", "visitors", NULL };  /* findings[].section */
+static const char *const v75[] = { "almost no chance", "very unlikely", "unlikely", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
+static const ni_rd_field p76[] = {  /* findings[] */
+    { "section", NI_RD_STR, 1, v74, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
     { "text", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The judgement, one sentence or two." },
-    { "likelihood", NI_RD_STR, 1, v71, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even chance, <= 0.80 likely, <= 0.95 very likely, else almost certain." },
+    { "likelihood", NI_RD_STR, 1, v75, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even chance, <= 0.80 likely, <= 0.95 very likely, else almost certain." },
     { "basis", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Counts and interval behind the judgement (k of n; Wilson 95% interval, or the test statistic)." }
 };
-static const ni_rd_field i73 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p72, 4, NULL, NULL, 0, NULL };  /* findings[] */
-static const ni_rd_field p74[] = {  /* (document) */
+static const ni_rd_field i77 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p76, 4, NULL, NULL, 0, NULL };  /* findings[] */
+static const ni_rd_field p78[] = {  /* (document) */
     { "schema", NI_RD_STR, 1, v1, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Contract name and major version. A consumer must refuse other values; a change that renames, removes or retypes a field increments the number." },
     { "interrupted", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (true) only when a signal (SIGINT, SIGTERM, SIGHUP) stopped the run before its inputs' end: the report covers what was read until then." },
     { "target", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p3, 2, NULL, NULL, 0, "What was profiled." },
@@ -292,13 +310,14 @@ static const ni_rd_field p74[] = {  /* (document) */
     { "devices", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p32, 7, NULL, NULL, 0, "Devices of target hosts, from the first User-Agent of outbound sessions. Bots, tools and system agents (e.g. Microsoft NCSI) are never counted as devices; inbound visitors' User-Agents are never counted." },
     { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i36, NULL, 0, "Operating systems of target clients (browsers and system agents; not bots or tools)." },
     { "windows_versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i38, NULL, 0, "Windows versions of target clients (from \"Windows NT x.y\"; 11 only when client hints prove it, else \"10/11\"), with lifecycle dates from data/os.tsv. Reduced User-Agents count like the others (their NT version is real, docs/user-agents.md), except the frozen NT 10.0 of a reduced Chrome/Edge 107-109, which is its own row \"undetermined: reduced User-Agent\": the rows cover every Windows host." },
-    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i40, NULL, 0, "Browser families and major versions of target clients (User-Agent kind 'browser'), with release dates from @mdn/browser-compat-data." },
-    { "outdated", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i47, NULL, 0, "Outdated software on target hosts: Windows versions past end of support at the window's end (kind os, first), then browser major versions released more than 365 days before they were first seen (kind browser)." },
-    { "vpn", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p53, 6, NULL, NULL, 0, "VPN and proxy providers reached by target hosts. Evidence kinds: tunnel = a tunnel protocol (OpenVPN, WireGuard, ...) was seen on the session; endpoint = the server is the provider's (prefix or server-naming domain); site = only the provider's web site or API (a visit, not proof of use)." },
-    { "inbound", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p63, 5, NULL, NULL, 0, "Visitors of the target's sites: inbound sessions." },
-    { "vendors", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i69, NULL, 0, "Vendor exposure: every vendor whose hardware, OS, browser, service or VPN appears in the target's outbound traffic (vendor names from data/vendors.tsv; unlisted names are their own vendor)." },
-    { "findings", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i73, NULL, 0, "Key judgements in ICD 203 estimative language, each with its basis. Order: activity, devices, software, vpn, services, then one per detected change (visitors); a finding is absent when its sample is empty." }
+    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i42, NULL, 0, "Browser families and major versions of target clients (User-Agent kind 'browser'), with release dates from @mdn/browser-compat-data." },
+    { "final_builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i44, NULL, 0, "Browsers seen on an OS version whose builds of that browser have ended (data/final-builds.tsv: the last build for the OS, with its sources), one row per browser, OS version and final build, by hosts. Optional for documents written before it existed." },
+    { "outdated", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i51, NULL, 0, "Outdated software on target hosts: Windows versions past end of support at the window's end (kind os, first), then browser major versions released more than 365 days before they were first seen (kind browser)." },
+    { "vpn", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p57, 6, NULL, NULL, 0, "VPN and proxy providers reached by target hosts. Evidence kinds: tunnel = a tunnel protocol (OpenVPN, WireGuard, ...) was seen on the session; endpoint = the server is the provider's (prefix or server-naming domain); site = only the provider's web site or API (a visit, not proof of use)." },
+    { "inbound", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p67, 5, NULL, NULL, 0, "Visitors of the target's sites: inbound sessions." },
+    { "vendors", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i73, NULL, 0, "Vendor exposure: every vendor whose hardware, OS, browser, service or VPN appears in the target's outbound traffic (vendor names from data/vendors.tsv; unlisted names are their own vendor)." },
+    { "findings", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i77, NULL, 0, "Key judgements in ICD 203 estimative language, each with its basis. Order: activity, devices, software, vpn, services, then one per detected change (visitors); a finding is absent when its sample is empty." }
 };
 
-const ni_rd_field ni_reportdef_root = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p74, 18, NULL, NULL, 0, "The profile of a target space as written by `netintel profile` (lib/analyze/ni_profile.c) and read by `netintel report` and `netintel diff`. Every object is closed (no other keys). Units: hosts = distinct target IP addresses; clients = distinct (target address, User-Agent) pairs; visitors = distinct source addresses of inbound sessions; sessions = bidirectional flows as emitted by the session engine; bytes = IP-layer bytes of both directions. Times are UTC (RFC 3339, 'Z'); 'local' hours and weekdays use target.timezone from the tz database. Arrays of buckets are sorted by hosts (descending), then sessions (descending), then name (ascending), unless stated otherwise. The document is deterministic: the same sessions give the same bytes. Explained in docs/report.md." };
+const ni_rd_field ni_reportdef_root = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p78, 19, NULL, NULL, 0, "The profile of a target space as written by `netintel profile` (lib/analyze/ni_profile.c) and read by `netintel report` and `netintel diff`. Every object is closed (no other keys). Units: hosts = distinct target IP addresses; clients = distinct (target address, User-Agent) pairs; visitors = distinct source addresses of inbound sessions; sessions = bidirectional flows as emitted by the session engine; bytes = IP-layer bytes of both directions. Times are UTC (RFC 3339, 'Z'); 'local' hours and weekdays use target.timezone from the tz database. Arrays of buckets are sorted by hosts (descending), then sessions (descending), then name (ascending), unless stated otherwise. The document is deterministic: the same sessions give the same bytes. Explained in docs/report.md." };
 const char ni_reportdef_schema[] = "netintel.profile/1";

@@ -479,24 +479,41 @@ static void sec_software(doc *d, const json_t *r)
     fig_end(d);
     const json_t *br = json_object_get(r, "browsers");
     fig_begin(d, "fig-browsers", "Browsers and versions with release date and age when first seen (unit: hosts).");
-    static const char *const bh[] = { "browser", "version", "hosts", "released", "first seen", "age (days)" };
-    table bt = { bh, 6, NULL, 0, 0 };
+    static const char *const bh[] = { "browser", "version", "hosts", "released", "first seen", "age (days)",
+                                      "full builds (hosts)" };
+    table bt = { bh, 7, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(br); i++) {
-        const json_t *o = json_array_get(br, i), *age = json_object_get(o, "age_days");
+        const json_t *o = json_array_get(br, i), *age = json_object_get(o, "age_days"), *bl = json_object_get(o, "builds");
         char ag[32] = "-";
         if (json_is_integer(age)) N(ag, json_integer_value(age));
+        ni_buf bb; ni_buf_init(&bb, 4096);
+        for (size_t k = 0; k < json_array_size(bl); k++) {
+            const json_t *v = json_array_get(bl, k);
+            ni_buf_printf(&bb, "%s%s (%lld)", k ? ", " : "", js(v, "build"), (long long)ji(v, "hosts"));
+        }
         t_row(&bt, js(o, "name"), js(o, "version"), N(a, ji(o, "hosts")), js(o, "released") ? js(o, "released") : "unknown",
-              js(o, "first_seen"), ag);
+              js(o, "first_seen"), ag, bb.len ? ni_buf_str(&bb) : "-");
+        ni_buf_release(&bb);
     }
     t_emit(d, &bt);
     fig_end(d);
     const json_t *od = json_object_get(r, "outdated");
-    fig_begin(d, "fig-outdated", "Outdated or unsupported software seen on target hosts.");
+    fig_begin(d, "fig-outdated", "Outdated or unsupported software seen on target hosts; a final build is the last build of a browser for an old OS (data/final-builds.tsv): hosts at it get no more browser updates.");
     static const char *const uh[] = { "kind", "name", "version", "hosts", "reason" };
     table u = { uh, 5, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(od); i++) {
         const json_t *o = json_array_get(od, i);
         t_row(&u, js(o, "kind"), js(o, "name"), js(o, "version"), N(c, ji(o, "hosts")), js(o, "reason"));
+    }
+    /* hosts stuck at the final build of their browser for their OS */
+    const json_t *fb = json_object_get(r, "final_builds");
+    for (size_t i = 0; i < json_array_size(fb); i++) {
+        const json_t *o = json_array_get(fb, i);
+        if (ji(o, "hosts_at_final") <= 0) continue;
+        char why[256], n1[32];
+        snprintf(why, sizeof why, "final build for %s %s (%s of the %s hosts with %s on it)", js(o, "os"),
+                 js(o, "os_version"), N(c, ji(o, "hosts_at_final")), N(n1, ji(o, "hosts")), js(o, "browser"));
+        t_row(&u, "final build", js(o, "browser"), js(o, "final"), N(c, ji(o, "hosts_at_final")), why);
     }
     t_emit(d, &u);
     fig_end(d);

@@ -271,6 +271,76 @@ TEST(reduced_ua_versions)
     ni_tz_free(tz);
 }
 
+/* A fake final-builds table: Chrome's last build for Windows 7. */
+static bool fake_final_build(void *ud, const char *family, const char *version, const char *os, const char *os_version,
+                             const char **final)
+{
+    (void)ud;
+    *final = NULL;
+    if (strcmp(family, "Chrome") || strcmp(os, "Windows") || strcmp(os_version, "7")) return false;
+    *final = "109.0.5414.120";
+    return !strcmp(version, *final);
+}
+
+/* Full builds per major, and hosts stuck at the final build for their OS. */
+TEST(full_builds_and_final_build)
+{
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    const char *spec[] = { "kp" };
+    ni_profile_config cfg = { .target_spec = spec, .n_target_spec = 1, .tz = tz };
+    cfg.lookups.final_build = fake_final_build;
+    ni_profile *p = ni_profile_new(&cfg, &err);
+    ni_http_req rq = { .user_agent = "UA" };
+    struct { const char *host, *ver, *win; } rows[] = {
+        { "175.45.176.10", "109.0.5414.120", "7" },     /* stuck */
+        { "175.45.176.11", "109.0.5414.120", "7" },     /* stuck */
+        { "175.45.176.12", "109.0.5414.75", "7" },      /* on Windows 7, older than the final build */
+        { "175.45.176.13", "109.0.5414.120", "10/11" }, /* no row: Windows 10 still gets builds */
+        { "175.45.176.14", "120.0.6099.109", "10/11" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_session s = mk("2024-03-01T00:00:00Z", rows[i].host, "8.8.8.8", NI_DIRECTION_OUTBOUND);
+        s.http = &rq; s.ua_kind = NI_UA_KIND_BROWSER; s.ua_browser = "Chrome"; s.ua_browser_version = rows[i].ver;
+        s.ua_os = "Windows"; s.windows_version = rows[i].win;
+        ni_profile_add(p, &s);
+    }
+    ni_buf b; ni_buf_init(&b, 1 << 24);
+    CHECK_INT(ni_profile_json(p, &b), NI_OK);
+    ni_error derr = {0};
+    json_t *r = ni_reportdoc_load(b.p, b.len, "report.json", &derr);
+    CHECK(r != NULL);
+    json_t *br = json_object_get(r, "browsers");
+    json_t *b109 = json_array_get(br, 0);
+    CHECK_STR(json_string_value(json_object_get(b109, "version")), "109");
+    json_t *builds = json_object_get(b109, "builds");
+    CHECK_INT(json_array_size(builds), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(builds, 0), "build")), "109.0.5414.120");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(builds, 0), "hosts")), 3);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(builds, 1), "hosts")), 1);
+    json_t *fb = json_object_get(r, "final_builds");
+    CHECK_INT(json_array_size(fb), 1);
+    json_t *f0 = json_array_get(fb, 0);
+    CHECK_STR(json_string_value(json_object_get(f0, "os_version")), "7");
+    CHECK_STR(json_string_value(json_object_get(f0, "final")), "109.0.5414.120");
+    CHECK_INT(json_integer_value(json_object_get(f0, "hosts")), 3);
+    CHECK_INT(json_integer_value(json_object_get(f0, "hosts_at_final")), 2);
+    bool found = false;
+    json_t *fs = json_object_get(r, "findings");
+    for (size_t i = 0; i < json_array_size(fs); i++) {
+        const char *t = json_string_value(json_object_get(json_array_get(fs, i), "text"));
+        if (strstr(t, "Chrome 109.0.5414.120 on Windows 7 (2 hosts)")) {
+            found = true;
+            CHECK(strstr(json_string_value(json_object_get(json_array_get(fs, i), "basis")), "2 of 3 hosts") != NULL);
+        }
+    }
+    CHECK(found);
+    json_decref(r);
+    ni_buf_release(&b);
+    ni_profile_free(p);
+    ni_tz_free(tz);
+}
+
 /* Profiles of two halves merged give the same report as one profile of all. */
 TEST(merge_equals_whole)
 {
@@ -392,4 +462,4 @@ TEST(limits_count_what_was_refused)
     ni_tz_free(tz);
 }
 
-RUN(T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions), T(activity_local_time), T(activity_outbound_only), T(devices_units_and_exclusions), T(visitor_level_shift))
+RUN(T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions), T(full_builds_and_final_build), T(activity_local_time), T(activity_outbound_only), T(devices_units_and_exclusions), T(visitor_level_shift))
