@@ -567,16 +567,40 @@ static void wilson(double k, double n, double *lo, double *hi)
     *hi = c + w > 1 ? 1 : c + w;
 }
 
-/* ICD 203 terms for a probability. */
-static const char *icd203(double pr)
+/* ICD 203 (Intelligence Community Directive 203, Analytic Standards,
+ * 2015): seven probability bands, one term each, and the clause that opens
+ * a judgement with it ("there is almost no chance that ...", "it is roughly
+ * even odds that ..."). */
+static const struct icd_band { double upper; bool inclusive; const char *term, *phrase; } icd_bands[] = {
+    { 0.05, false, "almost no chance", "there is almost no chance" },
+    { 0.20, false, "very unlikely", "it is very unlikely" },
+    { 0.45, false, "unlikely", "it is unlikely" },
+    { 0.55, true, "roughly even odds", "it is roughly even odds" },
+    { 0.80, true, "likely", "it is likely" },
+    { 0.95, true, "very likely", "it is very likely" },
+    { INFINITY, true, "almost certain", "it is almost certain" },
+};
+
+static const struct icd_band *icd_band(double pr)
 {
-    if (pr < 0.05) return "almost no chance";
-    if (pr < 0.20) return "very unlikely";
-    if (pr < 0.45) return "unlikely";
-    if (pr <= 0.55) return "roughly even chance";
-    if (pr <= 0.80) return "likely";
-    if (pr <= 0.95) return "very likely";
-    return "almost certain";
+    size_t n = sizeof icd_bands / sizeof icd_bands[0];
+    for (size_t i = 0; i + 1 < n; i++)
+        if (pr < icd_bands[i].upper || (icd_bands[i].inclusive && pr == icd_bands[i].upper)) return &icd_bands[i];
+    return &icd_bands[n - 1];
+}
+
+const char *ni_profile_icd203(double pr) { return icd_band(pr)->term; }
+const char *ni_profile_icd203_phrase(double pr) { return icd_band(pr)->phrase; }
+
+static const char *icd203(double pr) { return icd_band(pr)->term; }
+static const char *icd_phrase(double pr) { return icd_band(pr)->phrase; }
+
+/* The same clause opening a sentence ("It is likely"), in buf. */
+static const char *icd_Phrase(double pr, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", icd_phrase(pr));
+    if (buf[0] >= 'a' && buf[0] <= 'z') buf[0] = (char)(buf[0] - 'a' + 'A');
+    return buf;
 }
 
 /* Probability that the true share behind k/n exceeds t (normal
@@ -588,6 +612,35 @@ static double prob_above(double k, double n, double t)
     double se = sqrt(ph * (1 - ph) / (n + 1));
     if (se <= 0) return ph > t ? 1 : 0;
     return 0.5 * erfc(-(ph - t) / se / sqrt(2.0));
+}
+
+/* The shape of the week from sessions per local weekday (Monday first).
+ * Each weekend day is quiet when it has less than half the mean Monday-
+ * Friday rate, busy otherwise; the test: its share among the Monday-Friday
+ * sessions and its own, against the share of a day at half the weekday
+ * rate (0.5 / 5.5), one-sided (prob_above).  p = the smaller of the two
+ * days' probabilities of lying on the side found. */
+void ni_profile_week_shape(const uint64_t wd[7], ni_week_shape *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t wk = 0;
+    for (int w = 0; w < 5; w++) wk += wd[w];
+    out->weekday_mean = (double)wk / 5;
+    bool quiet[2];
+    out->p = 1;
+    for (int d = 0; d < 2; d++) {
+        double k = (double)wd[5 + d], n = (double)wk + k;
+        out->ratio[d] = wk ? k / out->weekday_mean : 0;
+        double above = prob_above(k, n, 0.5 / 5.5);
+        quiet[d] = wk && out->ratio[d] < 0.5;
+        double pr = quiet[d] ? 1 - above : above;
+        if (pr < out->p) out->p = pr;
+    }
+    if (!wk) { out->kind = NI_WEEK_UNKNOWN; out->name = "no weekday sessions"; out->p = 0.5; }
+    else if (quiet[0] && quiet[1]) { out->kind = NI_WEEK_FIVE_DAY; out->name = "five-day week"; }
+    else if (!quiet[0] && quiet[1]) { out->kind = NI_WEEK_SIX_DAY; out->name = "six-day week"; }
+    else if (!quiet[0] && !quiet[1]) { out->kind = NI_WEEK_NONE; out->name = "no weekly pattern"; }
+    else { out->kind = NI_WEEK_OTHER; out->name = "quiet Saturday, busy Sunday"; }
 }
 
 static void finding(ni_json *j, const char *section, const char *text, const char *likelihood, const char *basis)
@@ -1208,25 +1261,39 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     /* findings */
     ni_json_key(j, "findings"); ni_json_arr_begin(j);
     double lo, hi;
+    char cap[64];
     if (p->act_n) {
-        uint64_t wk = 0;
-        for (int w = 0; w < 5; w++) wk += p->act_wd[w];
-        wilson((double)wk, (double)p->act_n, &lo, &hi);
-        double pr = prob_above((double)wk, (double)p->act_n, 5.0 / 7.0);
-        snprintf(text, sizeof text, "Outbound activity peaks at %s local time (%s); it is %s that it follows "
-                 "a working-week pattern (%.0f%% of sessions on Monday-Friday against 71%% if uniform).",
-                 f->peaks, ni_tz_name(cfg->tz), icd203(pr), 100.0 * (double)wk / (double)p->act_n);
-        snprintf(basis, sizeof basis, "%llu of %llu outbound sessions on weekdays; Wilson 95%% interval %.0f-%.0f%%",
-                 (unsigned long long)wk, (unsigned long long)p->act_n, lo * 100, hi * 100);
-        finding(j, "activity", text, icd203(pr), basis);
+        ni_week_shape ws;
+        ni_profile_week_shape(p->act_wd, &ws);
+        static const char *const claim[] = {
+            [NI_WEEK_UNKNOWN] = "the target's hosts keep any weekly pattern",
+            [NI_WEEK_FIVE_DAY] = "the target's hosts keep a five-day week (Saturday and Sunday quiet)",
+            [NI_WEEK_SIX_DAY] = "the target's hosts keep a six-day week (Saturday busy, Sunday quiet)",
+            [NI_WEEK_NONE] = "the target's outbound activity has no weekly pattern (Saturday and Sunday busy)",
+            [NI_WEEK_OTHER] = "the target's hosts rest on Saturday rather than Sunday",
+        };
+        char shape[64];
+        if (ws.kind == NI_WEEK_NONE) snprintf(shape, sizeof shape, "shows no weekly pattern");
+        else snprintf(shape, sizeof shape, "has the shape of a %s", ws.name);
+        snprintf(text, sizeof text, "Outbound activity peaks at %s local time (%s); its week %s: Saturday at %.0f%% "
+                 "and Sunday at %.0f%% of the mean Monday-Friday day. %s that %s.",
+                 f->peaks, ni_tz_name(cfg->tz), shape, 100 * ws.ratio[0], 100 * ws.ratio[1],
+                 icd_Phrase(ws.p, cap, sizeof cap), claim[ws.kind]);
+        snprintf(basis, sizeof basis, "%llu of %llu outbound sessions on Monday-Friday (%.0f a day), %llu on Saturday, "
+                 "%llu on Sunday; each weekend day quiet below half the weekday rate, busy otherwise (one-sided "
+                 "test of its share among Monday-Friday and its own sessions against 0.5/5.5, normal approximation); "
+                 "P(shape) = %.2f",
+                 (unsigned long long)(p->act_n - p->act_wd[5] - p->act_wd[6]), (unsigned long long)p->act_n,
+                 ws.weekday_mean, (unsigned long long)p->act_wd[5], (unsigned long long)p->act_wd[6], ws.p);
+        finding(j, "activity", text, icd203(ws.p), basis);
     }
     size_t dh = ni_addrset_count(p->device_hosts);
     if (dh && f->top_maker[0]) {
         double pr = prob_above((double)f->top_maker_hosts, (double)dh, 0.5);
         wilson((double)f->top_maker_hosts, (double)dh, &lo, &hi);
         snprintf(text, sizeof text, "%s is the most common device maker among the target's hosts (%zu of %zu "
-                 "hosts with an identified maker, %.0f%%); it is %s that most of them use %s devices.",
-                 f->top_maker, f->top_maker_hosts, dh, 100.0 * (double)f->top_maker_hosts / (double)dh, icd203(pr), f->top_maker);
+                 "hosts with an identified maker, %.0f%%); %s that most of them use %s devices.",
+                 f->top_maker, f->top_maker_hosts, dh, 100.0 * (double)f->top_maker_hosts / (double)dh, icd_phrase(pr), f->top_maker);
         snprintf(basis, sizeof basis, "%zu of %zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%",
                  f->top_maker_hosts, dh, lo * 100, hi * 100);
         finding(j, "devices", text, icd203(pr), basis);
@@ -1234,8 +1301,8 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     if (f->win_hosts) {
         double pr = prob_above((double)f->win_unsupported, (double)f->win_hosts, 0.5);
         wilson((double)f->win_unsupported, (double)f->win_hosts, &lo, &hi);
-        snprintf(text, sizeof text, "It is %s that most Windows hosts of the target run a Windows version past its "
-                 "end of support.", icd203(pr));
+        snprintf(text, sizeof text, "%s that most Windows hosts of the target run a Windows version past its "
+                 "end of support.", icd_Phrase(pr, cap, sizeof cap));
         snprintf(basis, sizeof basis, "%zu of %zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%",
                  f->win_unsupported, f->win_hosts, lo * 100, hi * 100);
         finding(j, "software", text, icd203(pr), basis);
@@ -1244,8 +1311,8 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
         double pr = prob_above((double)f->final_stuck, (double)f->final_hosts, 0.5);
         wilson((double)f->final_stuck, (double)f->final_hosts, &lo, &hi);
         snprintf(text, sizeof text, "%zu target hosts run the final build of their browser for their OS (%s): their "
-                 "browser gets no further updates unless the OS is replaced; it is %s that most hosts whose browser "
-                 "updates ended with their OS are stuck at that final build.", f->final_stuck, f->final_list, icd203(pr));
+                 "browser gets no further updates unless the OS is replaced; %s that most hosts whose browser "
+                 "updates ended with their OS are stuck at that final build.", f->final_stuck, f->final_list, icd_phrase(pr));
         snprintf(basis, sizeof basis, "%zu of %zu hosts running a browser on an OS whose builds of it ended "
                  "(data/final-builds.tsv) at exactly the final build; Wilson 95%% interval %.0f-%.0f%%",
                  f->final_stuck, f->final_hosts, lo * 100, hi * 100);
@@ -1256,16 +1323,16 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
         double pr = vh ? prob_above((double)vh, (double)oh, 0.05) : 0.0;
         wilson((double)vh, (double)oh, &lo, &hi);
         snprintf(text, sizeof text, "%zu of %zu target hosts used VPN or proxy services (tunnel or endpoint evidence) "
-                 "with %zu providers; it is %s that more than 5%% of the target's hosts use them.",
-                 vh, oh, ni_map_count(p->vpn), icd203(pr));
+                 "with %zu providers; %s that more than 5%% of the target's hosts use them.",
+                 vh, oh, ni_map_count(p->vpn), icd_phrase(pr));
         snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.1f-%.1f%%", vh, oh, lo * 100, hi * 100);
         finding(j, "vpn", text, icd203(pr), basis);
     }
     if (f->top_cat[0] && oh) {
         double pr = prob_above((double)f->top_cat_hosts, (double)oh, 0.5);
         wilson((double)f->top_cat_hosts, (double)oh, &lo, &hi);
-        snprintf(text, sizeof text, "The service category reaching the most target hosts is '%s'; it is %s that "
-                 "most of the target's hosts use it.", f->top_cat, icd203(pr));
+        snprintf(text, sizeof text, "The service category reaching the most target hosts is '%s'; %s that "
+                 "most of the target's hosts use it.", f->top_cat, icd_phrase(pr));
         snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.0f-%.0f%%", f->top_cat_hosts, oh, lo * 100, hi * 100);
         finding(j, "services", text, icd203(pr), basis);
     }

@@ -75,6 +75,32 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out);
 /* Sessions counted (after the window filter). */
 uint64_t ni_profile_sessions(const ni_profile *p);
 
+/* ICD 203 estimative language: the term of the probability band of pr
+ * ("almost no chance", "very unlikely", "unlikely", "roughly even odds",
+ * "likely", "very likely", "almost certain") and the clause that opens a
+ * judgement with it ("there is almost no chance", "it is likely"; + " that ..."). */
+const char *ni_profile_icd203(double pr);
+const char *ni_profile_icd203_phrase(double pr);
+
+/* The shape of a week of activity (sessions per local weekday, Monday
+ * first): each weekend day quiet (below half the mean Monday-Friday rate)
+ * or busy; p = probability that both lie on the side found. */
+typedef enum ni_week_kind {
+    NI_WEEK_UNKNOWN,    /* no Monday-Friday session */
+    NI_WEEK_FIVE_DAY,   /* Saturday and Sunday quiet */
+    NI_WEEK_SIX_DAY,    /* Saturday busy, Sunday quiet */
+    NI_WEEK_NONE,       /* both busy: no weekly pattern */
+    NI_WEEK_OTHER       /* Saturday quiet, Sunday busy */
+} ni_week_kind;
+typedef struct ni_week_shape {
+    ni_week_kind kind;
+    const char *name;       /* "five-day week", "six-day week", "no weekly pattern", ... */
+    double weekday_mean;    /* sessions per Monday-Friday day */
+    double ratio[2];        /* Saturday, Sunday against weekday_mean */
+    double p;               /* probability of the shape (both days on their side) */
+} ni_week_shape;
+void ni_profile_week_shape(const uint64_t by_weekday[7], ni_week_shape *out);
+
 /* The caps in force and the insertions refused so far (also written to
  * report.json as "limits"); complete = nothing was refused. */
 const ni_profile_losses *ni_profile_lost(const ni_profile *p);

@@ -289,11 +289,11 @@ static const ni_rd_field p72[] = {  /* vendors[] */
 };
 static const ni_rd_field i73 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p72, 7, NULL, NULL, 0, NULL };  /* vendors[] */
 static const char *const v74[] = { "activity", "devices", "software", "vpn", "services", "visitors", NULL };  /* findings[].section */
-static const char *const v75[] = { "almost no chance", "very unlikely", "unlikely", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
+static const char *const v75[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
 static const ni_rd_field p76[] = {  /* findings[] */
     { "section", NI_RD_STR, 1, v74, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
     { "text", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The judgement, one sentence or two." },
-    { "likelihood", NI_RD_STR, 1, v75, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even chance, <= 0.80 likely, <= 0.95 very likely, else almost certain." },
+    { "likelihood", NI_RD_STR, 1, v75, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term, one per probability band; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even odds, <= 0.80 likely, <= 0.95 very likely, else almost certain. \"roughly even chance\" is the same band as written before 'roughly even odds' replaced it (accepted when read, never written)." },
     { "basis", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Counts and interval behind the judgement (k of n; Wilson 95% interval, or the test statistic)." }
 };
 static const ni_rd_field i77 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p76, 4, NULL, NULL, 0, NULL };  /* findings[] */

@@ -700,7 +700,7 @@ static void sec_vendors(doc *d, const json_t *r)
 static void sec_findings(doc *d, const json_t *r)
 {
     heading(d, 2, "findings", "9. Findings");
-    para(d, "Estimative language follows ICD 203 (almost no chance, very unlikely, unlikely, roughly even chance, likely, "
+    para(d, "Estimative language follows ICD 203 (almost no chance, very unlikely, unlikely, roughly even odds, likely, "
             "very likely, almost certain); each term follows from the stated basis.");
     const json_t *f = json_object_get(r, "findings");
     if (d->html) ni_buf_adds(d->out, "<ol class=\"findings\">\n");

@@ -341,6 +341,76 @@ TEST(full_builds_and_final_build)
     ni_tz_free(tz);
 }
 
+/* ICD 203: one term per band, and a grammatical clause opening with it. */
+TEST(icd203_phrases)
+{
+    static const struct { double p; const char *term, *phrase; } rows[] = {
+        { 0.0, "almost no chance", "there is almost no chance" },
+        { 0.049, "almost no chance", "there is almost no chance" },
+        { 0.05, "very unlikely", "it is very unlikely" },
+        { 0.199, "very unlikely", "it is very unlikely" },
+        { 0.20, "unlikely", "it is unlikely" },
+        { 0.45, "roughly even odds", "it is roughly even odds" },
+        { 0.55, "roughly even odds", "it is roughly even odds" },
+        { 0.551, "likely", "it is likely" },
+        { 0.80, "likely", "it is likely" },
+        { 0.801, "very likely", "it is very likely" },
+        { 0.95, "very likely", "it is very likely" },
+        { 0.951, "almost certain", "it is almost certain" },
+        { 1.0, "almost certain", "it is almost certain" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        CHECK_STR(ni_profile_icd203(rows[i].p), rows[i].term);
+        CHECK_STR(ni_profile_icd203_phrase(rows[i].p), rows[i].phrase);
+        /* the clause ends with the band's term: one term per band */
+        const char *ph = ni_profile_icd203_phrase(rows[i].p), *t = ni_profile_icd203(rows[i].p);
+        CHECK(strlen(ph) > strlen(t) && !strcmp(ph + strlen(ph) - strlen(t), t));
+    }
+}
+
+/* The week shape named from what was measured, with the test's p. */
+TEST(week_shapes)
+{
+    static const struct { uint64_t wd[7]; ni_week_kind kind; const char *name; double pmin, pmax; } rows[] = {
+        { { 1000, 1000, 1000, 1000, 1000, 100, 80 }, NI_WEEK_FIVE_DAY, "five-day week", 0.95, 1 },
+        { { 1000, 1000, 1000, 1000, 1000, 900, 400 }, NI_WEEK_SIX_DAY, "six-day week", 0.95, 1 },
+        { { 1000, 1000, 1000, 1000, 1000, 950, 1050 }, NI_WEEK_NONE, "no weekly pattern", 0.95, 1 },
+        { { 1000, 1000, 1000, 1000, 1000, 100, 1000 }, NI_WEEK_OTHER, "quiet Saturday, busy Sunday", 0.95, 1 },
+        { { 10, 10, 10, 10, 10, 6, 7 }, NI_WEEK_NONE, "no weekly pattern", 0.0, 0.95 },   /* few sessions: weak */
+        { { 0, 0, 0, 0, 0, 3, 3 }, NI_WEEK_UNKNOWN, "no weekday sessions", 0.5, 0.5 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_week_shape ws;
+        ni_profile_week_shape(rows[i].wd, &ws);
+        CHECK_INT(ws.kind, rows[i].kind);
+        CHECK_STR(ws.name, rows[i].name);
+        CHECK(ws.p >= rows[i].pmin && ws.p <= rows[i].pmax);
+    }
+    /* the finding names the shape and its term agrees with its text */
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    ni_session s[700];
+    size_t n = 0;
+    static const int per_day[7] = { 100, 100, 100, 100, 100, 95, 20 };   /* Monday 2024-03-04 */
+    for (int d = 0; d < 7; d++)
+        for (int k = 0; k < per_day[d]; k++) {
+            char when[32];
+            snprintf(when, sizeof when, "2024-03-%02dT10:%02d:00Z", 4 + d, k % 60);
+            s[n++] = mk(when, "175.45.176.10", "31.13.64.1", NI_DIRECTION_OUTBOUND);
+        }
+    json_t *r = run(s, n, tz);
+    json_t *f = json_array_get(json_object_get(r, "findings"), 0);
+    const char *text = json_string_value(json_object_get(f, "text"));
+    CHECK(strstr(text, "six-day week") != NULL);
+    CHECK(strstr(text, "working-week") == NULL);
+    char opening[64];
+    snprintf(opening, sizeof opening, "%s that", json_string_value(json_object_get(f, "likelihood")));
+    CHECK(strstr(text, opening) != NULL);
+    CHECK(strstr(json_string_value(json_object_get(f, "basis")), "500 of 615 outbound sessions on Monday-Friday") != NULL);
+    json_decref(r);
+    ni_tz_free(tz);
+}
+
 /* Profiles of two halves merged give the same report as one profile of all. */
 TEST(merge_equals_whole)
 {
@@ -462,4 +532,4 @@ TEST(limits_count_what_was_refused)
     ni_tz_free(tz);
 }
 
-RUN(T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions), T(full_builds_and_final_build), T(activity_local_time), T(activity_outbound_only), T(devices_units_and_exclusions), T(visitor_level_shift))
+RUN(T(icd203_phrases), T(week_shapes), T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions), T(full_builds_and_final_build), T(activity_local_time), T(activity_outbound_only), T(devices_units_and_exclusions), T(visitor_level_shift))
