@@ -57,6 +57,8 @@ struct ni_profile {
     uint64_t in_sessions;
     ni_map *sites, *countries, *region_month; /* region_month key "region\tYYYY-MM" */
     ni_map *vendors;
+    ni_map *host_view;              /* address → bucket; sub "kind\tname" items (kind: maker, model,
+                                       os, browser, service, vpn; vpn items count evidence kinds) */
     ni_map *finals;                 /* "browser\tos\tos_version\tfinal" → hosts on an OS whose
                                        builds of the browser ended; sub "at_final": at that build */
 };
@@ -170,6 +172,7 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     if (!c->clients) c->clients = NI_PROFILE_CLIENTS_MAX;
     if (!c->versions) c->versions = NI_PROFILE_VERSIONS_MAX;
     if (!c->evidence) c->evidence = NI_PROFILE_EVIDENCE_MAX;
+    if (!c->host_view) c->host_view = NI_PROFILE_HOST_VIEW_MAX;
     ni_map **maps[] = { &p->services, &p->categories, &p->makers, &p->form, &p->models, &p->os,
                         &p->windows, &p->browsers, &p->vpn, &p->vpn_proto, &p->sites, &p->countries,
                         &p->region_month, &p->vendors, &p->finals };
@@ -178,6 +181,7 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     ni_addrset **sets[] = { &p->hosts, &p->out_hosts, &p->device_hosts, &p->vpn_hosts, &p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         if (!(*sets[i] = ni_addrset_new(c->hosts))) goto oom;
+    if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
     return p;
 oom:
     ni_profile_free(p);
@@ -192,6 +196,7 @@ void ni_profile_free(ni_profile *p)
                        p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month, p->vendors,
                        p->finals };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) ni_map_free(maps[i], bucket_free);
+    ni_map_free(p->host_view, bucket_free);
     ni_addrset *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_addrset_free(sets[i]);
     free(p);
@@ -204,6 +209,8 @@ const ni_profile_losses *ni_profile_lost(const ni_profile *p) { return &p->lost;
 bool ni_profile_complete(const ni_profile *p)
 {
     const ni_profile_losses *l = &p->lost;
+    /* host_view is left out: a host view cut at its cap lists fewer hosts,
+     * but no figure of the profile is a lower bound because of it */
     return !(l->names | l->hosts | l->clients | l->versions | l->evidence | l->out_of_memory);
 }
 
@@ -258,6 +265,26 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
     touch(get_sub(p, b, key, p->lost.caps.evidence, &p->lost.evidence), host, s);
 }
 
+/* The host-view entry of a target address (refusals counted in host_view). */
+static bucket *host_entry(ni_profile *p, const ni_addr *a, const ni_session *s)
+{
+    char at[NI_ADDR_STRLEN];
+    bucket *b = get_in(p, p->host_view, ni_addr_format(a, at), &p->lost.host_view);
+    touch(b, NULL, s);
+    return b;
+}
+
+/* One item of a host's entry ("os", "Android 13"); NULL when refused. */
+static bucket *host_item(ni_profile *p, bucket *hb, const char *kind, const char *a, const char *b, const ni_session *s)
+{
+    if (!hb || !a || !*a) return NULL;
+    char key[320];
+    snprintf(key, sizeof key, "%s\t%.150s%s%.150s", kind, a, b && *b ? " " : "", b && *b ? b : "");
+    bucket *it = get_sub(p, hb, key, p->lost.caps.evidence, &p->lost.evidence);
+    touch(it, NULL, s);
+    return it;
+}
+
 void ni_profile_add(ni_profile *p, const ni_session *s)
 {
     const ni_profile_config *cfg = p->cfg;
@@ -275,6 +302,10 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
 
     bool out = s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL ||
                s->direction == NI_DIRECTION_UNKNOWN;
+    /* the per-host view: the target's clients (and servers of inbound and
+     * internal sessions) */
+    bucket *hv = out ? host_entry(p, &s->client, s) : NULL;
+    if (s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL) host_entry(p, &s->server, s);
     bool in = s->direction == NI_DIRECTION_INBOUND;
     if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
         addr_add(&p->lost, p->hosts, p->lost.caps.hosts, &s->client);
@@ -324,6 +355,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         if (b && s->service_evidence >= NI_EVIDENCE_SNI && s->service_evidence <= NI_EVIDENCE_IP)
             b->ev[EV_SNI + (s->service_evidence - NI_EVIDENCE_SNI)]++;
         if (s->category) touch(get(p->categories, s->category), h, s);
+        host_item(p, hv, "service", s->service, NULL, s);
         vendor_add(p, "service", s->service, s->category && !strcmp(s->category, "antivirus")
                    ? ROLE_SECURITY : ROLE_SERVICE, h, s);
     }
@@ -337,6 +369,8 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = s->vpn_provider ? get(p->vpn, s->vpn_provider) : get(p->vpn_proto, ni_tunnel_proto_name(s->vpn_protocol));
         touch(b, h, s);
         if (b) b->ev[ev]++;
+        bucket *hi = host_item(p, hv, "vpn", s->vpn_provider, NULL, s);
+        if (hi) hi->ev[ev]++;
         if (s->vpn_provider) { set_attr(b, 0, ni_tunnel_proto_name(s->vpn_protocol)); vendor_add(p, "vpn", s->vpn_provider, ROLE_VPN, h, s); }
     }
 
@@ -362,6 +396,8 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
             touch(get_sub(p, b, vb, p->lost.caps.versions, &p->lost.versions), h, s);
         }
         vendor_add(p, "os", s->ua_os, ROLE_OS, h, s);
+        host_item(p, hv, "os", s->ua_os, s->windows_version ? windows_label(s->windows_version)
+                  : s->ua_reduced && reduced_placeholder(s->ua_os, s->ua_os_version) ? NULL : s->ua_os_version, s);
     }
     if (s->windows_version) {   /* reduced UAs too: real NT versions, "10/11", undetermined */
         bucket *b = get(p->windows, windows_label(s->windows_version));
@@ -375,6 +411,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         add_client(b, h, ua);
         addr_add(&p->lost, p->device_hosts, p->lost.caps.hosts, h);
         vendor_add(p, "hardware", s->ua_maker, ROLE_HARDWARE, h, s);
+        host_item(p, hv, "maker", s->ua_maker, NULL, s);
         if (s->ua_model) {
             char key[256];
             snprintf(key, sizeof key, "%s\t%s", s->ua_maker, s->ua_model);
@@ -383,6 +420,9 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
             add_client(m, h, ua);
             set_attr(m, 0, s->ua_maker);
             set_attr(m, 1, s->ua_model);
+            const char *name = NULL, *rel = NULL;
+            if (cfg->lookups.device) cfg->lookups.device(cfg->lookups.ud, s->ua_maker, s->ua_model, &name, &rel);
+            host_item(p, hv, "model", s->ua_maker, name ? name : s->ua_model, s);
         }
     }
     if (s->ua_form_factor) {
@@ -408,6 +448,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
             touch(get_sub(p, b, full, p->lost.caps.versions, &p->lost.versions), h, s);
         }
         vendor_add(p, "browser", s->ua_browser, ROLE_BROWSER, h, s);
+        host_item(p, hv, "browser", s->ua_browser, major, s);
         /* a browser whose builds for this OS have ended (final-builds.tsv) */
         const ni_profile_lookups *lk = &cfg->lookups;
         const char *osv = s->windows_version ? s->windows_version : s->ua_os_version, *final = NULL;
@@ -453,11 +494,11 @@ static ni_err merge_bucket(ni_profile *p, bucket *d, const bucket *s)
     return NI_OK;
 }
 
-static ni_err merge_map(ni_profile *p, ni_map *d, const ni_map *s)
+static ni_err merge_map_capped(ni_profile *p, ni_map *d, const ni_map *s, uint64_t *capped)
 {
     size_t it = 0; const char *k; void *v;
     while (ni_map_next(s, &it, &k, &v)) {
-        bucket *db = get(d, k);
+        bucket *db = get_in(p, d, k, capped);
         if (!db) return NI_ERR_NOMEM;
         ni_err e = merge_bucket(p, db, v);
         if (e) return e;
@@ -484,6 +525,9 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     d->lost.names += s->lost.names; d->lost.hosts += s->lost.hosts; d->lost.clients += s->lost.clients;
     d->lost.versions += s->lost.versions; d->lost.evidence += s->lost.evidence;
     d->lost.out_of_memory += s->lost.out_of_memory;
+    d->lost.host_view += s->lost.host_view;
+    ni_err he = merge_map_capped(d, d->host_view, s->host_view, &d->lost.host_view);
+    if (he) return he;
     ni_addrset *ds[] = { d->hosts, d->out_hosts, d->device_hosts, d->vpn_hosts, d->vpn_use_hosts };
     const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
     for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
@@ -492,7 +536,7 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     const ni_map *sm[] = { s->services, s->categories, s->makers, s->form, s->models, s->os, s->windows,
                            s->browsers, s->vpn, s->vpn_proto, s->sites, s->countries, s->region_month, s->vendors, s->finals };
     for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++) {
-        ni_err e = merge_map(d, dm[i], sm[i]);
+        ni_err e = merge_map_capped(d, dm[i], sm[i], &d->lost.names);
         if (e) return e;
     }
     return NI_OK;
@@ -1254,6 +1298,58 @@ static void write_vendors(ni_profile *p, ni_json *j)
 
 }
 
+/* Host-view items of one kind ("kind\tname" keys of the host's sub map),
+ * in report order (sessions, name). */
+static void j_host_items(ni_json *j, const char *key, const char *kind, const entry *it, size_t n)
+{
+    size_t kl = strlen(kind);
+    ni_json_key(j, key); ni_json_arr_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(it[i].key, kind, kl) || it[i].key[kl] != '\t') continue;
+        if (strcmp(kind, "vpn")) { ni_json_str(j, it[i].key + kl + 1); continue; }
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "provider", it[i].key + kl + 1);
+        ni_json_key(j, "evidence"); ni_json_arr_begin(j);
+        for (int e = EV_TUNNEL; e <= EV_SITE; e++) if (it[i].b->ev[e]) ni_json_str(j, ev_name[e]);
+        ni_json_arr_end(j);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+}
+
+/* "hosts": one entry per target host (at most limits.host_view.cap). */
+static int cmp_host(const void *x, const void *y)
+{
+    const entry *a = x, *b = y;
+    if (a->b->sessions != b->b->sessions) return a->b->sessions < b->b->sessions ? 1 : -1;
+    return strcmp(a->key, b->key);
+}
+
+static void write_hosts(ni_profile *p, ni_json *j)
+{
+    size_t n; entry *e = sorted(p->host_view, &n, true);
+    if (e) qsort(e, n, sizeof *e, cmp_host);
+    ni_json_key(j, "hosts"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        size_t m; entry *it = sorted(e[i].b->sub, &m, false);
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "address", e[i].key);
+        jtime(j, "first_seen", e[i].b->first);
+        jtime(j, "last_seen", e[i].b->last);
+        ni_json_kuint(j, "sessions", e[i].b->sessions);
+        j_host_items(j, "makers", "maker", it, it ? m : 0);
+        j_host_items(j, "models", "model", it, it ? m : 0);
+        j_host_items(j, "os", "os", it, it ? m : 0);
+        j_host_items(j, "browsers", "browser", it, it ? m : 0);
+        j_host_items(j, "services", "service", it, it ? m : 0);
+        j_host_items(j, "vpn", "vpn", it, it ? m : 0);
+        ni_json_obj_end(j);
+        free(it);
+    }
+    ni_json_arr_end(j);
+    free(e);
+}
+
 static void write_findings(ni_profile *p, ni_json *j, const facts *f)
 {
     const ni_profile_config *cfg = p->cfg;
@@ -1354,7 +1450,7 @@ static void write_limits(ni_profile *p, ni_json *j)
     const struct { const char *name; size_t cap; uint64_t dropped; } rows[] = {
         { "names", l->caps.names, l->names }, { "hosts", l->caps.hosts, l->hosts },
         { "clients", l->caps.clients, l->clients }, { "versions", l->caps.versions, l->versions },
-        { "evidence", l->caps.evidence, l->evidence },
+        { "evidence", l->caps.evidence, l->evidence }, { "host_view", l->caps.host_view, l->host_view },
     };
     ni_json_key(j, "limits"); ni_json_obj_begin(j);
     ni_json_key(j, "complete"); ni_json_bool(j, ni_profile_complete(p));
@@ -1384,6 +1480,7 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     write_vpn(p, j);
     write_inbound(p, j);
     write_vendors(p, j);
+    write_hosts(p, j);
     write_findings(p, j, f);
     ni_json_obj_end(j);
     ni_buf_addc(out, '\n');

@@ -3,7 +3,8 @@
  * Sections: overview, activity by local hour/weekday (tz database), services
  * and categories, devices (makers, form factors, models and release lag),
  * software (OS, Windows versions, browsers and their age, outdated software),
- * VPN and proxy use, visitors of the target's sites (by site, country,
+ * VPN and proxy use, a per-host view (each target host's makers, models,
+ * OS, browsers, services and VPN providers), visitors of the target's sites (by site, country,
  * continent × month, with level shifts detected), vendor exposure, and
  * findings in ICD 203 estimative language, and the limits (what could not be
  * counted, when a cap was reached).  Units are explicit: hosts =
@@ -34,14 +35,16 @@ typedef struct ni_profile_caps {
     size_t hosts;       /* distinct addresses per set */
     size_t clients;     /* distinct (address, User-Agent) pairs per bucket */
     size_t versions;    /* OS versions per OS family */
-    size_t evidence;    /* evidence items per vendor */
+    size_t evidence;    /* evidence items per vendor, items per host of the host view */
+    size_t host_view;   /* target hosts of the per-host view ("hosts") */
 } ni_profile_caps;
 
 /* What could not be counted: insertions refused because a cap was reached
- * (per cap) or memory ran out.  All zero = every count is exact. */
+ * (per cap) or memory ran out.  All zero = every count is exact; host_view
+ * (hosts left out of the per-host view) makes no other count inexact. */
 typedef struct ni_profile_losses {
     ni_profile_caps caps;                       /* the caps in force */
-    uint64_t names, hosts, clients, versions, evidence, out_of_memory;
+    uint64_t names, hosts, clients, versions, evidence, host_view, out_of_memory;
 } ni_profile_losses;
 
 typedef struct ni_profile_config {

@@ -411,6 +411,74 @@ TEST(week_shapes)
     ni_tz_free(tz);
 }
 
+/* The per-host view: one entry per target host with what its own sessions
+ * showed (never a visitor's), bounded with the losses counted. */
+TEST(host_view)
+{
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    ni_http_req r1 = { .user_agent = "UA-phone" }, r2 = { .user_agent = "UA-visitor" };
+    ni_session s[4];
+    s[0] = mk("2024-03-01T00:00:00Z", "175.45.176.10", "31.13.64.1", NI_DIRECTION_OUTBOUND);
+    s[0].http = &r1; s[0].ua_kind = NI_UA_KIND_BROWSER; s[0].ua_maker = "Samsung"; s[0].ua_model = "SM-S928B";
+    s[0].ua_os = "Android"; s[0].ua_os_version = "14"; s[0].ua_browser = "Chrome Mobile"; s[0].ua_browser_version = "120.0.6099.1";
+    s[0].service = "Facebook"; s[0].category = "social"; s[0].service_evidence = NI_EVIDENCE_SNI;
+    s[0].vpn_provider = "NordVPN"; s[0].vpn_evidence = NI_EVIDENCE_TUNNEL; s[0].vpn_protocol = NI_TUN_OPENVPN;
+    s[1] = mk("2024-03-02T00:00:00Z", "175.45.176.10", "1.1.1.1", NI_DIRECTION_OUTBOUND);
+    s[1].vpn_provider = "NordVPN"; s[1].vpn_evidence = NI_EVIDENCE_SITE;
+    s[2] = mk("2024-03-03T00:00:00Z", "175.45.176.11", "31.13.64.1", NI_DIRECTION_OUTBOUND);
+    s[2].service = "Baidu"; s[2].category = "search"; s[2].service_evidence = NI_EVIDENCE_SNI;
+    s[3] = mk("2024-03-04T00:00:00Z", "9.9.9.9", "175.45.176.1", NI_DIRECTION_INBOUND);
+    s[3].http = &r2; s[3].ua_kind = NI_UA_KIND_BROWSER; s[3].ua_maker = "Apple";
+    json_t *r = run(s, 4, tz);
+    json_t *hs = json_object_get(r, "hosts");
+    CHECK_INT(json_array_size(hs), 3);          /* .10, .11 and the visited server .1; never the visitor */
+    json_t *h = json_array_get(hs, 0);
+    CHECK_STR(json_string_value(json_object_get(h, "address")), "175.45.176.10");
+    CHECK_INT(json_integer_value(json_object_get(h, "sessions")), 2);
+    CHECK_STR(json_string_value(json_object_get(h, "first_seen")), "2024-03-01T00:00:00Z");
+    CHECK_STR(json_string_value(json_object_get(h, "last_seen")), "2024-03-02T00:00:00Z");
+    static const struct { const char *key, *value; } items[] = {
+        { "makers", "Samsung" }, { "models", "Samsung SM-S928B" }, { "os", "Android 14" },
+        { "browsers", "Chrome Mobile 120" }, { "services", "Facebook" },
+    };
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        json_t *a = json_object_get(h, items[i].key);
+        CHECK_INT(json_array_size(a), 1);
+        CHECK_STR(json_string_value(json_array_get(a, 0)), items[i].value);
+    }
+    json_t *v = json_array_get(json_object_get(h, "vpn"), 0);
+    CHECK_STR(json_string_value(json_object_get(v, "provider")), "NordVPN");
+    json_t *ev = json_object_get(v, "evidence");
+    CHECK_INT(json_array_size(ev), 2);
+    CHECK_STR(json_string_value(json_array_get(ev, 0)), "tunnel");
+    CHECK_STR(json_string_value(json_array_get(ev, 1)), "site");
+    for (size_t i = 0; i < json_array_size(hs); i++) {   /* the visitor's maker is nobody's */
+        json_t *m = json_object_get(json_array_get(hs, i), "makers");
+        for (size_t k = 0; k < json_array_size(m); k++) CHECK(strcmp(json_string_value(json_array_get(m, k)), "Apple"));
+    }
+    json_decref(r);
+
+    /* capped at one host: the others' sessions are counted as lost */
+    const char *spec[] = { "kp" };
+    ni_profile_config cfg = { .target_spec = spec, .n_target_spec = 1, .tz = tz };
+    ni_profile_caps caps = { .host_view = 1 };
+    ni_profile *p = ni_profile_new_capped(&cfg, &caps, &err);
+    for (size_t i = 0; i < 4; i++) ni_profile_add(p, &s[i]);
+    CHECK(ni_profile_complete(p));   /* every other figure is still exact */
+    CHECK_INT(ni_profile_lost(p)->host_view, 2);
+    ni_buf b; ni_buf_init(&b, 1 << 20);
+    CHECK_INT(ni_profile_json(p, &b), NI_OK);
+    json_t *c = ni_reportdoc_load(b.p, b.len, "report.json", &err);
+    CHECK(c != NULL);
+    CHECK_INT(json_array_size(json_object_get(c, "hosts")), 1);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(c, "limits"), "host_view"), "dropped")), 2);
+    json_decref(c);
+    ni_buf_release(&b);
+    ni_profile_free(p);
+    ni_tz_free(tz);
+}
+
 /* Profiles of two halves merged give the same report as one profile of all. */
 TEST(merge_equals_whole)
 {
@@ -460,21 +528,21 @@ TEST(limits_count_what_was_refused)
         long long services, os_hosts;       /* rows of services, hosts of Android */
     } rows[] = {
         /* default caps: nothing refused */
-        { "defaults", { 0, 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 10, 10 },
+        { "defaults", { 0, 0, 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 10, 10 },
         /* 4 names per section: services S4..S9 refused (6 sessions) */
-        { "names", { 4, 0, 0, 0, 0 }, 6, 0, 0, 0, 0, 4, 10 },
+        { "names", { 4, 0, 0, 0, 0, 0 }, 6, 0, 0, 0, 0, 4, 10 },
         /* 3 addresses per set: hosts 4..10 refused (7 insertions) in each of
          * the 3 profile-wide sets (hosts, outbound, device hosts) and in each
          * bucket holding all ten hosts (social, Samsung, Android, "os:
          * Android", "hardware: Samsung"), and 3 times in Acme's (touched as
          * vendor of the service, the OS and the hardware of each session) */
-        { "hosts", { 0, 3, 0, 0, 0 }, 0, 8 * 7 + 3 * 7, 0, 0, 0, 10, 3 },
+        { "hosts", { 0, 3, 0, 0, 0, 0 }, 0, 8 * 7 + 3 * 7, 0, 0, 0, 10, 3 },
         /* 2 clients per bucket: Samsung and Android buckets refuse 8 each */
-        { "clients", { 0, 0, 2, 0, 0 }, 0, 0, 16, 0, 0, 10, 10 },
+        { "clients", { 0, 0, 2, 0, 0, 0 }, 0, 0, 16, 0, 0, 10, 10 },
         /* 3 Android versions: 7 refused */
-        { "versions", { 0, 0, 0, 3, 0 }, 0, 0, 0, 7, 0, 10, 10 },
+        { "versions", { 0, 0, 0, 3, 0, 0 }, 0, 0, 0, 7, 0, 10, 10 },
         /* 5 evidence items for Acme: 7 of its 12 refused (each 1 session) */
-        { "evidence", { 0, 0, 0, 0, 5 }, 0, 0, 0, 0, 7, 10, 10 },
+        { "evidence", { 0, 0, 0, 0, 5, 0 }, 0, 0, 0, 0, 7, 10, 10 },
     };
     ni_error err = {0};
     ni_tz *tz = ni_tz_load("UTC", &err);
@@ -532,4 +600,4 @@ TEST(limits_count_what_was_refused)
     ni_tz_free(tz);
 }
 
-RUN(T(icd203_phrases), T(week_shapes), T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions), T(full_builds_and_final_build), T(activity_local_time), T(activity_outbound_only), T(devices_units_and_exclusions), T(visitor_level_shift))
+RUN(T(host_view), T(icd203_phrases), T(week_shapes), T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions), T(full_builds_and_final_build), T(activity_local_time), T(activity_outbound_only), T(devices_units_and_exclusions), T(visitor_level_shift))

@@ -52,7 +52,7 @@ TEST(html_has_every_figure)
     const char *s = ni_buf_str(&h);
     const char *figs[] = { "fig-hour", "fig-weekday", "fig-heatmap", "fig-categories", "fig-services", "fig-makers",
                            "fig-form-factor", "fig-models", "fig-os", "fig-windows", "fig-browsers", "fig-outdated",
-                           "fig-vpn", "fig-sites", "fig-regions" };
+                           "fig-vpn", "fig-sites", "fig-regions", "fig-hosts" };
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         char id[64];
         snprintf(id, sizeof id, "id=\"%s\"", figs[i]);
@@ -83,6 +83,10 @@ TEST(markdown_same_content)
     CHECK(strstr(s, "Samsung\\<b\\>") != NULL);
     CHECK(strstr(s, "kcna.kp") != NULL);
     CHECK(strstr(s, "## 9. Findings") != NULL);
+    /* the host view: one row per target host, with what its sessions showed */
+    CHECK(strstr(s, "## 10. Hosts") != NULL);
+    CHECK(strstr(s, "| 175.45.176.9 | 2024-02-20 to 2024-02-22 | 50 | Samsung\\<b\\> | Android 14 | - | Facebook | - |") != NULL);
+    CHECK(strstr(s, "| 175.45.176.1 |") != NULL);
     ni_buf_release(&m);
     free(json);
 }
