@@ -550,7 +550,7 @@ TEST(limits_count_what_was_refused)
         ni_profile_config cfg = { .tz = tz };
         cfg.lookups.vendor = acme;
         ni_profile *p = ni_profile_new_capped(&cfg, &rows[r].caps, &err);
-        char svc[10][8], ver[10][8], ua[10][16], cl[10][32];
+        char svc[10][16], ver[10][16], ua[10][16], cl[10][32];
         ni_http_req req[10];
         for (int i = 0; i < 10; i++) {
             snprintf(svc[i], sizeof svc[i], "S%d", i);
