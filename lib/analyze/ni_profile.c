@@ -43,6 +43,7 @@ struct ni_profile {
     const ni_profile_config *cfg;
     ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
+    uint64_t out_dns, int_dns;      /* outbound / internal sessions that are only DNS lookups */
     int64_t first, last;
     ni_addrset *hosts;              /* target addresses seen */
     ni_addrset *out_hosts;          /* target addresses with outbound sessions */
@@ -56,6 +57,10 @@ struct ni_profile {
     uint64_t in_sessions;
     ni_map *sites, *countries, *region_month; /* region_month key "region\tYYYY-MM" */
     ni_map *vendors;
+    ni_map *host_view;              /* address → bucket; sub "kind\tname" items (kind: maker, model,
+                                       os, browser, service, vpn; vpn items count evidence kinds) */
+    ni_map *finals;                 /* "browser\tos\tos_version\tfinal" → hosts on an OS whose
+                                       builds of the browser ended; sub "at_final": at that build */
 };
 
 /* ---- buckets ----------------------------------------------------------- */
@@ -167,14 +172,16 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     if (!c->clients) c->clients = NI_PROFILE_CLIENTS_MAX;
     if (!c->versions) c->versions = NI_PROFILE_VERSIONS_MAX;
     if (!c->evidence) c->evidence = NI_PROFILE_EVIDENCE_MAX;
+    if (!c->host_view) c->host_view = NI_PROFILE_HOST_VIEW_MAX;
     ni_map **maps[] = { &p->services, &p->categories, &p->makers, &p->form, &p->models, &p->os,
                         &p->windows, &p->browsers, &p->vpn, &p->vpn_proto, &p->sites, &p->countries,
-                        &p->region_month, &p->vendors };
+                        &p->region_month, &p->vendors, &p->finals };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
         if (!(*maps[i] = ni_map_new(c->names))) goto oom;
     ni_addrset **sets[] = { &p->hosts, &p->out_hosts, &p->device_hosts, &p->vpn_hosts, &p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         if (!(*sets[i] = ni_addrset_new(c->hosts))) goto oom;
+    if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
     return p;
 oom:
     ni_profile_free(p);
@@ -186,8 +193,10 @@ void ni_profile_free(ni_profile *p)
 {
     if (!p) return;
     ni_map *maps[] = { p->services, p->categories, p->makers, p->form, p->models, p->os, p->windows,
-                       p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month, p->vendors };
+                       p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month, p->vendors,
+                       p->finals };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) ni_map_free(maps[i], bucket_free);
+    ni_map_free(p->host_view, bucket_free);
     ni_addrset *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_addrset_free(sets[i]);
     free(p);
@@ -200,10 +209,46 @@ const ni_profile_losses *ni_profile_lost(const ni_profile *p) { return &p->lost;
 bool ni_profile_complete(const ni_profile *p)
 {
     const ni_profile_losses *l = &p->lost;
+    /* host_view is left out: a host view cut at its cap lists fewer hosts,
+     * but no figure of the profile is a lower bound because of it */
     return !(l->names | l->hosts | l->clients | l->versions | l->evidence | l->out_of_memory);
 }
 
 /* ---- add --------------------------------------------------------------- */
+/* The frozen platform versions of Chrome's User-Agent Reduction
+ * (https://www.chromium.org/updates/ua-reduction/): in a reduced UA these
+ * say nothing about the host ("Android 10; K", "Intel Mac OS X 10_15_7",
+ * "CrOS x86_64 14541.0.0", "Windows NT 10.0"); every other version of a
+ * reduced UA is real (docs/user-agents.md). */
+static bool reduced_placeholder(const char *os, const char *ver)
+{
+    static const struct { const char *os, *ver; } frozen[] = {
+        { "Android", "10" }, { "Mac OS X", "10.15.7" }, { "macOS", "10.15.7" },
+        { "Chrome OS", "14541.0.0" }, { "ChromeOS", "14541.0.0" }, { "Windows", "10" },
+    };
+    if (!os || !ver) return false;
+    for (size_t i = 0; i < sizeof frozen / sizeof frozen[0]; i++)
+        if (!strcmp(os, frozen[i].os) && !strcmp(ver, frozen[i].ver)) return true;
+    return false;
+}
+
+/* The row name of a Windows version: the enrichment's "undetermined" (the
+ * frozen NT 10.0 of a reduced Chrome/Edge 107-109) is named for its cause,
+ * so that the rows cover every Windows host. */
+static const char *windows_label(const char *v)
+{
+    return !strcmp(v, "undetermined") ? "undetermined: reduced User-Agent" : v;
+}
+
+/* A session that is only a DNS lookup: a DNS query seen (or the DNS port, or
+ * nDPI's DNS) and nothing else (no HTTP request, TLS or QUIC handshake).  It
+ * is evidence (names learned), not activity of a host's user. */
+static bool dns_only(const ni_session *s)
+{
+    if (s->http || s->sni || s->quic || s->ja4) return false;
+    return s->dns_query || s->server_port == 53 || (s->ndpi_protocol && !strcmp(s->ndpi_protocol, "DNS"));
+}
+
 static void vendor_add(ni_profile *p, const char *kind, const char *name, unsigned role,
                        const ni_addr *host, const ni_session *s)
 {
@@ -220,6 +265,26 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
     touch(get_sub(p, b, key, p->lost.caps.evidence, &p->lost.evidence), host, s);
 }
 
+/* The host-view entry of a target address (refusals counted in host_view). */
+static bucket *host_entry(ni_profile *p, const ni_addr *a, const ni_session *s)
+{
+    char at[NI_ADDR_STRLEN];
+    bucket *b = get_in(p, p->host_view, ni_addr_format(a, at), &p->lost.host_view);
+    touch(b, NULL, s);
+    return b;
+}
+
+/* One item of a host's entry ("os", "Android 13"); NULL when refused. */
+static bucket *host_item(ni_profile *p, bucket *hb, const char *kind, const char *a, const char *b, const ni_session *s)
+{
+    if (!hb || !a || !*a) return NULL;
+    char key[320];
+    snprintf(key, sizeof key, "%s\t%.150s%s%.150s", kind, a, b && *b ? " " : "", b && *b ? b : "");
+    bucket *it = get_sub(p, hb, key, p->lost.caps.evidence, &p->lost.evidence);
+    touch(it, NULL, s);
+    return it;
+}
+
 void ni_profile_add(ni_profile *p, const ni_session *s)
 {
     const ni_profile_config *cfg = p->cfg;
@@ -231,9 +296,16 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     p->bytes += s->c2s_bytes + s->s2c_bytes;
     if (!p->first || s->first_us < p->first) p->first = s->first_us;
     if (s->last_us > p->last) p->last = s->last_us;
+    bool dns = dns_only(s);
+    if (dns && s->direction == NI_DIRECTION_OUTBOUND) p->out_dns++;
+    if (dns && s->direction == NI_DIRECTION_INTERNAL) p->int_dns++;
 
     bool out = s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL ||
                s->direction == NI_DIRECTION_UNKNOWN;
+    /* the per-host view: the target's clients (and servers of inbound and
+     * internal sessions) */
+    bucket *hv = out ? host_entry(p, &s->client, s) : NULL;
+    if (s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL) host_entry(p, &s->server, s);
     bool in = s->direction == NI_DIRECTION_INBOUND;
     if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
         addr_add(&p->lost, p->hosts, p->lost.caps.hosts, &s->client);
@@ -263,13 +335,17 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     const ni_addr *h = &s->client;
     addr_add(&p->lost, p->out_hosts, p->lost.caps.hosts, h);
 
-    /* activity */
-    ni_localtime lt;
-    ni_tz_local(cfg->tz, s->first_us, &lt);
-    p->act_hour[lt.hour]++;
-    p->act_wd[lt.weekday]++;
-    p->act_wdh[lt.weekday][lt.hour]++;
-    p->act_n++;
+    /* activity: target-initiated outbound sessions only; internal sessions
+     * (lookups to the target's own resolvers among them), transit and
+     * DNS lookups to outside resolvers are counted in "totals" instead */
+    if (s->direction == NI_DIRECTION_OUTBOUND && !dns) {
+        ni_localtime lt;
+        ni_tz_local(cfg->tz, s->first_us, &lt);
+        p->act_hour[lt.hour]++;
+        p->act_wd[lt.weekday]++;
+        p->act_wdh[lt.weekday][lt.hour]++;
+        p->act_n++;
+    }
 
     /* services */
     if (s->service) {
@@ -279,6 +355,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         if (b && s->service_evidence >= NI_EVIDENCE_SNI && s->service_evidence <= NI_EVIDENCE_IP)
             b->ev[EV_SNI + (s->service_evidence - NI_EVIDENCE_SNI)]++;
         if (s->category) touch(get(p->categories, s->category), h, s);
+        host_item(p, hv, "service", s->service, NULL, s);
         vendor_add(p, "service", s->service, s->category && !strcmp(s->category, "antivirus")
                    ? ROLE_SECURITY : ROLE_SERVICE, h, s);
     }
@@ -292,6 +369,8 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = s->vpn_provider ? get(p->vpn, s->vpn_provider) : get(p->vpn_proto, ni_tunnel_proto_name(s->vpn_protocol));
         touch(b, h, s);
         if (b) b->ev[ev]++;
+        bucket *hi = host_item(p, hv, "vpn", s->vpn_provider, NULL, s);
+        if (hi) hi->ev[ev]++;
         if (s->vpn_provider) { set_attr(b, 0, ni_tunnel_proto_name(s->vpn_protocol)); vendor_add(p, "vpn", s->vpn_provider, ROLE_VPN, h, s); }
     }
 
@@ -307,15 +386,21 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = get(p->os, s->ua_os);
         touch(b, h, s);
         add_client(b, h, ua);
-        if (b && s->ua_os_version && !s->ua_reduced) {   /* a reduced UA's version is a placeholder */
-            char ver[64];
-            snprintf(ver, sizeof ver, "%s", s->ua_os_version);
-            touch(get_sub(p, b, ver, p->lost.caps.versions, &p->lost.versions), h, s);
+        /* Windows: the version the enrichment decided (the Windows figure's
+         * rows); others: the UA's version unless it is a reduced UA's
+         * frozen placeholder */
+        const char *ver = s->windows_version ? windows_label(s->windows_version) : s->ua_os_version;
+        if (b && ver && !(s->ua_reduced && !s->windows_version && reduced_placeholder(s->ua_os, ver))) {
+            char vb[64];
+            snprintf(vb, sizeof vb, "%s", ver);
+            touch(get_sub(p, b, vb, p->lost.caps.versions, &p->lost.versions), h, s);
         }
         vendor_add(p, "os", s->ua_os, ROLE_OS, h, s);
+        host_item(p, hv, "os", s->ua_os, s->windows_version ? windows_label(s->windows_version)
+                  : s->ua_reduced && reduced_placeholder(s->ua_os, s->ua_os_version) ? NULL : s->ua_os_version, s);
     }
-    if (s->windows_version && !s->ua_reduced) {
-        bucket *b = get(p->windows, s->windows_version);
+    if (s->windows_version) {   /* reduced UAs too: real NT versions, "10/11", undetermined */
+        bucket *b = get(p->windows, windows_label(s->windows_version));
         touch(b, h, s);
         add_client(b, h, ua);
     }
@@ -326,6 +411,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         add_client(b, h, ua);
         addr_add(&p->lost, p->device_hosts, p->lost.caps.hosts, h);
         vendor_add(p, "hardware", s->ua_maker, ROLE_HARDWARE, h, s);
+        host_item(p, hv, "maker", s->ua_maker, NULL, s);
         if (s->ua_model) {
             char key[256];
             snprintf(key, sizeof key, "%s\t%s", s->ua_maker, s->ua_model);
@@ -334,6 +420,9 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
             add_client(m, h, ua);
             set_attr(m, 0, s->ua_maker);
             set_attr(m, 1, s->ua_model);
+            const char *name = NULL, *rel = NULL;
+            if (cfg->lookups.device) cfg->lookups.device(cfg->lookups.ud, s->ua_maker, s->ua_model, &name, &rel);
+            host_item(p, hv, "model", s->ua_maker, name ? name : s->ua_model, s);
         }
     }
     if (s->ua_form_factor) {
@@ -353,7 +442,28 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         add_client(b, h, ua);
         set_attr(b, 0, s->ua_browser);
         set_attr(b, 1, major);
+        if (b && *ver) {   /* the full build, as the User-Agent gives it */
+            char full[64];
+            snprintf(full, sizeof full, "%s", ver);
+            touch(get_sub(p, b, full, p->lost.caps.versions, &p->lost.versions), h, s);
+        }
         vendor_add(p, "browser", s->ua_browser, ROLE_BROWSER, h, s);
+        host_item(p, hv, "browser", s->ua_browser, major, s);
+        /* a browser whose builds for this OS have ended (final-builds.tsv) */
+        const ni_profile_lookups *lk = &cfg->lookups;
+        const char *osv = s->windows_version ? s->windows_version : s->ua_os_version, *final = NULL;
+        if (lk->final_build && s->ua_os && osv && *ver) {
+            bool at_final = lk->final_build(lk->ud, s->ua_browser, ver, s->ua_os, osv, &final);
+            if (final) {
+                snprintf(key, sizeof key, "%s\t%s\t%s\t%s", s->ua_browser, s->ua_os, osv, final);
+                bucket *f = get(p->finals, key);
+                touch(f, h, s);
+                set_attr(f, 0, s->ua_browser);
+                set_attr(f, 1, s->ua_os);
+                set_attr(f, 2, osv);
+                if (f && at_final) touch(get_sub(p, f, "at_final", 1, &p->lost.versions), h, s);
+            }
+        }
     }
 }
 
@@ -384,11 +494,11 @@ static ni_err merge_bucket(ni_profile *p, bucket *d, const bucket *s)
     return NI_OK;
 }
 
-static ni_err merge_map(ni_profile *p, ni_map *d, const ni_map *s)
+static ni_err merge_map_capped(ni_profile *p, ni_map *d, const ni_map *s, uint64_t *capped)
 {
     size_t it = 0; const char *k; void *v;
     while (ni_map_next(s, &it, &k, &v)) {
-        bucket *db = get(d, k);
+        bucket *db = get_in(p, d, k, capped);
         if (!db) return NI_ERR_NOMEM;
         ni_err e = merge_bucket(p, db, v);
         if (e) return e;
@@ -409,19 +519,24 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
         for (int h = 0; h < 24; h++) d->act_wdh[w][h] += s->act_wdh[w][h];
     }
     d->act_n += s->act_n;
+    d->out_dns += s->out_dns;
+    d->int_dns += s->int_dns;
     d->in_sessions += s->in_sessions;
     d->lost.names += s->lost.names; d->lost.hosts += s->lost.hosts; d->lost.clients += s->lost.clients;
     d->lost.versions += s->lost.versions; d->lost.evidence += s->lost.evidence;
     d->lost.out_of_memory += s->lost.out_of_memory;
+    d->lost.host_view += s->lost.host_view;
+    ni_err he = merge_map_capped(d, d->host_view, s->host_view, &d->lost.host_view);
+    if (he) return he;
     ni_addrset *ds[] = { d->hosts, d->out_hosts, d->device_hosts, d->vpn_hosts, d->vpn_use_hosts };
     const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
     for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
     ni_map *dm[] = { d->services, d->categories, d->makers, d->form, d->models, d->os, d->windows,
-                     d->browsers, d->vpn, d->vpn_proto, d->sites, d->countries, d->region_month, d->vendors };
+                     d->browsers, d->vpn, d->vpn_proto, d->sites, d->countries, d->region_month, d->vendors, d->finals };
     const ni_map *sm[] = { s->services, s->categories, s->makers, s->form, s->models, s->os, s->windows,
-                           s->browsers, s->vpn, s->vpn_proto, s->sites, s->countries, s->region_month, s->vendors };
+                           s->browsers, s->vpn, s->vpn_proto, s->sites, s->countries, s->region_month, s->vendors, s->finals };
     for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++) {
-        ni_err e = merge_map(d, dm[i], sm[i]);
+        ni_err e = merge_map_capped(d, dm[i], sm[i], &d->lost.names);
         if (e) return e;
     }
     return NI_OK;
@@ -496,16 +611,40 @@ static void wilson(double k, double n, double *lo, double *hi)
     *hi = c + w > 1 ? 1 : c + w;
 }
 
-/* ICD 203 terms for a probability. */
-static const char *icd203(double pr)
+/* ICD 203 (Intelligence Community Directive 203, Analytic Standards,
+ * 2015): seven probability bands, one term each, and the clause that opens
+ * a judgement with it ("there is almost no chance that ...", "it is roughly
+ * even odds that ..."). */
+static const struct icd_band { double upper; bool inclusive; const char *term, *phrase; } icd_bands[] = {
+    { 0.05, false, "almost no chance", "there is almost no chance" },
+    { 0.20, false, "very unlikely", "it is very unlikely" },
+    { 0.45, false, "unlikely", "it is unlikely" },
+    { 0.55, true, "roughly even odds", "it is roughly even odds" },
+    { 0.80, true, "likely", "it is likely" },
+    { 0.95, true, "very likely", "it is very likely" },
+    { INFINITY, true, "almost certain", "it is almost certain" },
+};
+
+static const struct icd_band *icd_band(double pr)
 {
-    if (pr < 0.05) return "almost no chance";
-    if (pr < 0.20) return "very unlikely";
-    if (pr < 0.45) return "unlikely";
-    if (pr <= 0.55) return "roughly even chance";
-    if (pr <= 0.80) return "likely";
-    if (pr <= 0.95) return "very likely";
-    return "almost certain";
+    size_t n = sizeof icd_bands / sizeof icd_bands[0];
+    for (size_t i = 0; i + 1 < n; i++)
+        if (pr < icd_bands[i].upper || (icd_bands[i].inclusive && pr == icd_bands[i].upper)) return &icd_bands[i];
+    return &icd_bands[n - 1];
+}
+
+const char *ni_profile_icd203(double pr) { return icd_band(pr)->term; }
+const char *ni_profile_icd203_phrase(double pr) { return icd_band(pr)->phrase; }
+
+static const char *icd203(double pr) { return icd_band(pr)->term; }
+static const char *icd_phrase(double pr) { return icd_band(pr)->phrase; }
+
+/* The same clause opening a sentence ("It is likely"), in buf. */
+static const char *icd_Phrase(double pr, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", icd_phrase(pr));
+    if (buf[0] >= 'a' && buf[0] <= 'z') buf[0] = (char)(buf[0] - 'a' + 'A');
+    return buf;
 }
 
 /* Probability that the true share behind k/n exceeds t (normal
@@ -517,6 +656,35 @@ static double prob_above(double k, double n, double t)
     double se = sqrt(ph * (1 - ph) / (n + 1));
     if (se <= 0) return ph > t ? 1 : 0;
     return 0.5 * erfc(-(ph - t) / se / sqrt(2.0));
+}
+
+/* The shape of the week from sessions per local weekday (Monday first).
+ * Each weekend day is quiet when it has less than half the mean Monday-
+ * Friday rate, busy otherwise; the test: its share among the Monday-Friday
+ * sessions and its own, against the share of a day at half the weekday
+ * rate (0.5 / 5.5), one-sided (prob_above).  p = the smaller of the two
+ * days' probabilities of lying on the side found. */
+void ni_profile_week_shape(const uint64_t wd[7], ni_week_shape *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t wk = 0;
+    for (int w = 0; w < 5; w++) wk += wd[w];
+    out->weekday_mean = (double)wk / 5;
+    bool quiet[2];
+    out->p = 1;
+    for (int d = 0; d < 2; d++) {
+        double k = (double)wd[5 + d], n = (double)wk + k;
+        out->ratio[d] = wk ? k / out->weekday_mean : 0;
+        double above = prob_above(k, n, 0.5 / 5.5);
+        quiet[d] = wk && out->ratio[d] < 0.5;
+        double pr = quiet[d] ? 1 - above : above;
+        if (pr < out->p) out->p = pr;
+    }
+    if (!wk) { out->kind = NI_WEEK_UNKNOWN; out->name = "no weekday sessions"; out->p = 0.5; }
+    else if (quiet[0] && quiet[1]) { out->kind = NI_WEEK_FIVE_DAY; out->name = "five-day week"; }
+    else if (!quiet[0] && quiet[1]) { out->kind = NI_WEEK_SIX_DAY; out->name = "six-day week"; }
+    else if (!quiet[0] && !quiet[1]) { out->kind = NI_WEEK_NONE; out->name = "no weekly pattern"; }
+    else { out->kind = NI_WEEK_OTHER; out->name = "quiet Saturday, busy Sunday"; }
 }
 
 static void finding(ni_json *j, const char *section, const char *text, const char *likelihood, const char *basis)
@@ -699,6 +867,8 @@ typedef struct facts {
     char top_maker[64];
     size_t top_maker_hosts;
     size_t win_hosts, win_unsupported;
+    size_t final_hosts, final_stuck;   /* distinct hosts on an OS whose browser builds ended / at the final build */
+    char final_list[512];              /* "Chrome 109.0.5414.120 on Windows 7 (3 hosts), ..." */
     change ch[64];
     size_t nch;
     char peaks[24 * 8];
@@ -735,8 +905,34 @@ static void fact_peaks(const ni_profile *p, char *out, size_t n)
         if (is_peak(p, h)) o += (size_t)snprintf(out + o, n - o, "%s%02d:00", o ? ", " : "", h);
 }
 
+/* Hosts whose browser gets no more builds for their OS, and those at
+ * exactly the final build (distinct hosts over every row). */
+static void fact_finals(const ni_profile *p, facts *f)
+{
+    ni_addrset *all = ni_addrset_new(p->lost.caps.hosts), *stuck = ni_addrset_new(p->lost.caps.hosts);
+    size_t n, o = 0;
+    entry *e = sorted(p->finals, &n, false);
+    f->final_list[0] = 0;
+    for (size_t i = 0; all && stuck && e && i < n; i++) {
+        const bucket *at = e[i].b->sub ? ni_map_get(e[i].b->sub, "at_final") : NULL;
+        ni_addrset_merge(all, e[i].b->hosts);
+        if (!at || !nhosts(at)) continue;
+        ni_addrset_merge(stuck, at->hosts);
+        if (o < sizeof f->final_list)
+            o += (size_t)snprintf(f->final_list + o, sizeof f->final_list - o, "%s%s %s on %s %s (%zu host%s)",
+                                  o ? ", " : "", e[i].b->attr[0], strrchr(e[i].key, '\t') + 1, e[i].b->attr[1],
+                                  e[i].b->attr[2], nhosts(at), nhosts(at) == 1 ? "" : "s");
+    }
+    f->final_hosts = all ? ni_addrset_count(all) : 0;
+    f->final_stuck = stuck ? ni_addrset_count(stuck) : 0;
+    ni_addrset_free(all);
+    ni_addrset_free(stuck);
+    free(e);
+}
+
 static void compute_facts(const ni_profile *p, facts *f)
 {
+    fact_finals(p, f);
     fact_top(p->categories, f->top_cat, sizeof f->top_cat, &f->top_cat_hosts);
     fact_top(p->makers, f->top_maker, sizeof f->top_maker, &f->top_maker_hosts);
     fact_windows(p, &f->win_hosts, &f->win_unsupported);
@@ -765,8 +961,10 @@ static void write_head(ni_profile *p, ni_json *j)
     ni_json_key(j, "totals"); ni_json_obj_begin(j);
     ni_json_kuint(j, "sessions", p->sessions);
     ni_json_kuint(j, "outbound", p->by_dir[NI_DIRECTION_OUTBOUND]);
+    ni_json_kuint(j, "outbound_dns", p->out_dns);
     ni_json_kuint(j, "inbound", p->by_dir[NI_DIRECTION_INBOUND]);
     ni_json_kuint(j, "internal", p->by_dir[NI_DIRECTION_INTERNAL]);
+    ni_json_kuint(j, "internal_dns", p->int_dns);
     ni_json_kuint(j, "transit", p->by_dir[NI_DIRECTION_TRANSIT]);
     ni_json_kuint(j, "unknown", p->by_dir[NI_DIRECTION_UNKNOWN]);
     ni_json_kuint(j, "hosts", ni_addrset_count(p->hosts));
@@ -902,6 +1100,7 @@ static void write_software(ni_profile *p, ni_json *j)
         ni_json_kstr(j, "name", be[i].b->attr[0]);
         ni_json_kstr(j, "version", be[i].b->attr[1]);
         j_hosts_clients(j, be[i].b, true);
+        j_sub_list(j, "builds", "build", be[i].b);
         ni_json_key(j, "released"); ni_json_str(j, rel);
         jdate(j, "first_seen", be[i].b->first);
         ni_json_key(j, "age_days");
@@ -945,6 +1144,24 @@ static void write_software(ni_profile *p, ni_json *j)
     ni_json_arr_end(j);
     free(e);
     free(be);
+
+    /* final builds: browsers on an OS whose builds of them have ended */
+    e = sorted(p->finals, &n, false);
+    ni_json_key(j, "final_builds"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        const bucket *at = e[i].b->sub ? ni_map_get(e[i].b->sub, "at_final") : NULL;
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "browser", e[i].b->attr[0]);
+        ni_json_kstr(j, "os", e[i].b->attr[1]);
+        ni_json_kstr(j, "os_version", e[i].b->attr[2]);
+        ni_json_kstr(j, "final", strrchr(e[i].key, '\t') + 1);
+        j_hosts_clients(j, e[i].b, false);
+        ni_json_kuint(j, "hosts_at_final", at ? nhosts(at) : 0);
+        ni_json_kuint(j, "sessions_at_final", at ? at->sessions : 0);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
 }
 
 static void write_vpn(ni_profile *p, ni_json *j)
@@ -1081,6 +1298,58 @@ static void write_vendors(ni_profile *p, ni_json *j)
 
 }
 
+/* Host-view items of one kind ("kind\tname" keys of the host's sub map),
+ * in report order (sessions, name). */
+static void j_host_items(ni_json *j, const char *key, const char *kind, const entry *it, size_t n)
+{
+    size_t kl = strlen(kind);
+    ni_json_key(j, key); ni_json_arr_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(it[i].key, kind, kl) || it[i].key[kl] != '\t') continue;
+        if (strcmp(kind, "vpn")) { ni_json_str(j, it[i].key + kl + 1); continue; }
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "provider", it[i].key + kl + 1);
+        ni_json_key(j, "evidence"); ni_json_arr_begin(j);
+        for (int e = EV_TUNNEL; e <= EV_SITE; e++) if (it[i].b->ev[e]) ni_json_str(j, ev_name[e]);
+        ni_json_arr_end(j);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+}
+
+/* "hosts": one entry per target host (at most limits.host_view.cap). */
+static int cmp_host(const void *x, const void *y)
+{
+    const entry *a = x, *b = y;
+    if (a->b->sessions != b->b->sessions) return a->b->sessions < b->b->sessions ? 1 : -1;
+    return strcmp(a->key, b->key);
+}
+
+static void write_hosts(ni_profile *p, ni_json *j)
+{
+    size_t n; entry *e = sorted(p->host_view, &n, true);
+    if (e) qsort(e, n, sizeof *e, cmp_host);
+    ni_json_key(j, "hosts"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        size_t m; entry *it = sorted(e[i].b->sub, &m, false);
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "address", e[i].key);
+        jtime(j, "first_seen", e[i].b->first);
+        jtime(j, "last_seen", e[i].b->last);
+        ni_json_kuint(j, "sessions", e[i].b->sessions);
+        j_host_items(j, "makers", "maker", it, it ? m : 0);
+        j_host_items(j, "models", "model", it, it ? m : 0);
+        j_host_items(j, "os", "os", it, it ? m : 0);
+        j_host_items(j, "browsers", "browser", it, it ? m : 0);
+        j_host_items(j, "services", "service", it, it ? m : 0);
+        j_host_items(j, "vpn", "vpn", it, it ? m : 0);
+        ni_json_obj_end(j);
+        free(it);
+    }
+    ni_json_arr_end(j);
+    free(e);
+}
+
 static void write_findings(ni_profile *p, ni_json *j, const facts *f)
 {
     const ni_profile_config *cfg = p->cfg;
@@ -1088,25 +1357,39 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     /* findings */
     ni_json_key(j, "findings"); ni_json_arr_begin(j);
     double lo, hi;
+    char cap[64];
     if (p->act_n) {
-        uint64_t wk = 0;
-        for (int w = 0; w < 5; w++) wk += p->act_wd[w];
-        wilson((double)wk, (double)p->act_n, &lo, &hi);
-        double pr = prob_above((double)wk, (double)p->act_n, 5.0 / 7.0);
-        snprintf(text, sizeof text, "Outbound activity peaks at %s local time (%s); it is %s that it follows "
-                 "a working-week pattern (%.0f%% of sessions on Monday-Friday against 71%% if uniform).",
-                 f->peaks, ni_tz_name(cfg->tz), icd203(pr), 100.0 * (double)wk / (double)p->act_n);
-        snprintf(basis, sizeof basis, "%llu of %llu outbound sessions on weekdays; Wilson 95%% interval %.0f-%.0f%%",
-                 (unsigned long long)wk, (unsigned long long)p->act_n, lo * 100, hi * 100);
-        finding(j, "activity", text, icd203(pr), basis);
+        ni_week_shape ws;
+        ni_profile_week_shape(p->act_wd, &ws);
+        static const char *const claim[] = {
+            [NI_WEEK_UNKNOWN] = "the target's hosts keep any weekly pattern",
+            [NI_WEEK_FIVE_DAY] = "the target's hosts keep a five-day week (Saturday and Sunday quiet)",
+            [NI_WEEK_SIX_DAY] = "the target's hosts keep a six-day week (Saturday busy, Sunday quiet)",
+            [NI_WEEK_NONE] = "the target's outbound activity has no weekly pattern (Saturday and Sunday busy)",
+            [NI_WEEK_OTHER] = "the target's hosts rest on Saturday rather than Sunday",
+        };
+        char shape[64];
+        if (ws.kind == NI_WEEK_NONE) snprintf(shape, sizeof shape, "shows no weekly pattern");
+        else snprintf(shape, sizeof shape, "has the shape of a %s", ws.name);
+        snprintf(text, sizeof text, "Outbound activity peaks at %s local time (%s); its week %s: Saturday at %.0f%% "
+                 "and Sunday at %.0f%% of the mean Monday-Friday day. %s that %s.",
+                 f->peaks, ni_tz_name(cfg->tz), shape, 100 * ws.ratio[0], 100 * ws.ratio[1],
+                 icd_Phrase(ws.p, cap, sizeof cap), claim[ws.kind]);
+        snprintf(basis, sizeof basis, "%llu of %llu outbound sessions on Monday-Friday (%.0f a day), %llu on Saturday, "
+                 "%llu on Sunday; each weekend day quiet below half the weekday rate, busy otherwise (one-sided "
+                 "test of its share among Monday-Friday and its own sessions against 0.5/5.5, normal approximation); "
+                 "P(shape) = %.2f",
+                 (unsigned long long)(p->act_n - p->act_wd[5] - p->act_wd[6]), (unsigned long long)p->act_n,
+                 ws.weekday_mean, (unsigned long long)p->act_wd[5], (unsigned long long)p->act_wd[6], ws.p);
+        finding(j, "activity", text, icd203(ws.p), basis);
     }
     size_t dh = ni_addrset_count(p->device_hosts);
     if (dh && f->top_maker[0]) {
         double pr = prob_above((double)f->top_maker_hosts, (double)dh, 0.5);
         wilson((double)f->top_maker_hosts, (double)dh, &lo, &hi);
         snprintf(text, sizeof text, "%s is the most common device maker among the target's hosts (%zu of %zu "
-                 "hosts with an identified maker, %.0f%%); it is %s that most of them use %s devices.",
-                 f->top_maker, f->top_maker_hosts, dh, 100.0 * (double)f->top_maker_hosts / (double)dh, icd203(pr), f->top_maker);
+                 "hosts with an identified maker, %.0f%%); %s that most of them use %s devices.",
+                 f->top_maker, f->top_maker_hosts, dh, 100.0 * (double)f->top_maker_hosts / (double)dh, icd_phrase(pr), f->top_maker);
         snprintf(basis, sizeof basis, "%zu of %zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%",
                  f->top_maker_hosts, dh, lo * 100, hi * 100);
         finding(j, "devices", text, icd203(pr), basis);
@@ -1114,10 +1397,21 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     if (f->win_hosts) {
         double pr = prob_above((double)f->win_unsupported, (double)f->win_hosts, 0.5);
         wilson((double)f->win_unsupported, (double)f->win_hosts, &lo, &hi);
-        snprintf(text, sizeof text, "It is %s that most Windows hosts of the target run a Windows version past its "
-                 "end of support.", icd203(pr));
+        snprintf(text, sizeof text, "%s that most Windows hosts of the target run a Windows version past its "
+                 "end of support.", icd_Phrase(pr, cap, sizeof cap));
         snprintf(basis, sizeof basis, "%zu of %zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%",
                  f->win_unsupported, f->win_hosts, lo * 100, hi * 100);
+        finding(j, "software", text, icd203(pr), basis);
+    }
+    if (f->final_stuck) {
+        double pr = prob_above((double)f->final_stuck, (double)f->final_hosts, 0.5);
+        wilson((double)f->final_stuck, (double)f->final_hosts, &lo, &hi);
+        snprintf(text, sizeof text, "%zu target hosts run the final build of their browser for their OS (%s): their "
+                 "browser gets no further updates unless the OS is replaced; %s that most hosts whose browser "
+                 "updates ended with their OS are stuck at that final build.", f->final_stuck, f->final_list, icd_phrase(pr));
+        snprintf(basis, sizeof basis, "%zu of %zu hosts running a browser on an OS whose builds of it ended "
+                 "(data/final-builds.tsv) at exactly the final build; Wilson 95%% interval %.0f-%.0f%%",
+                 f->final_stuck, f->final_hosts, lo * 100, hi * 100);
         finding(j, "software", text, icd203(pr), basis);
     }
     size_t oh = ni_addrset_count(p->out_hosts), vh = ni_addrset_count(p->vpn_use_hosts);
@@ -1125,16 +1419,16 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
         double pr = vh ? prob_above((double)vh, (double)oh, 0.05) : 0.0;
         wilson((double)vh, (double)oh, &lo, &hi);
         snprintf(text, sizeof text, "%zu of %zu target hosts used VPN or proxy services (tunnel or endpoint evidence) "
-                 "with %zu providers; it is %s that more than 5%% of the target's hosts use them.",
-                 vh, oh, ni_map_count(p->vpn), icd203(pr));
+                 "with %zu providers; %s that more than 5%% of the target's hosts use them.",
+                 vh, oh, ni_map_count(p->vpn), icd_phrase(pr));
         snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.1f-%.1f%%", vh, oh, lo * 100, hi * 100);
         finding(j, "vpn", text, icd203(pr), basis);
     }
     if (f->top_cat[0] && oh) {
         double pr = prob_above((double)f->top_cat_hosts, (double)oh, 0.5);
         wilson((double)f->top_cat_hosts, (double)oh, &lo, &hi);
-        snprintf(text, sizeof text, "The service category reaching the most target hosts is '%s'; it is %s that "
-                 "most of the target's hosts use it.", f->top_cat, icd203(pr));
+        snprintf(text, sizeof text, "The service category reaching the most target hosts is '%s'; %s that "
+                 "most of the target's hosts use it.", f->top_cat, icd_phrase(pr));
         snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.0f-%.0f%%", f->top_cat_hosts, oh, lo * 100, hi * 100);
         finding(j, "services", text, icd203(pr), basis);
     }
@@ -1156,7 +1450,7 @@ static void write_limits(ni_profile *p, ni_json *j)
     const struct { const char *name; size_t cap; uint64_t dropped; } rows[] = {
         { "names", l->caps.names, l->names }, { "hosts", l->caps.hosts, l->hosts },
         { "clients", l->caps.clients, l->clients }, { "versions", l->caps.versions, l->versions },
-        { "evidence", l->caps.evidence, l->evidence },
+        { "evidence", l->caps.evidence, l->evidence }, { "host_view", l->caps.host_view, l->host_view },
     };
     ni_json_key(j, "limits"); ni_json_obj_begin(j);
     ni_json_key(j, "complete"); ni_json_bool(j, ni_profile_complete(p));
@@ -1186,6 +1480,7 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     write_vpn(p, j);
     write_inbound(p, j);
     write_vendors(p, j);
+    write_hosts(p, j);
     write_findings(p, j, f);
     ni_json_obj_end(j);
     ni_buf_addc(out, '\n');

@@ -3,7 +3,8 @@
  * Sections: overview, activity by local hour/weekday (tz database), services
  * and categories, devices (makers, form factors, models and release lag),
  * software (OS, Windows versions, browsers and their age, outdated software),
- * VPN and proxy use, visitors of the target's sites (by site, country,
+ * VPN and proxy use, a per-host view (each target host's makers, models,
+ * OS, browsers, services and VPN providers), visitors of the target's sites (by site, country,
  * continent × month, with level shifts detected), vendor exposure, and
  * findings in ICD 203 estimative language, and the limits (what could not be
  * counted, when a cap was reached).  Units are explicit: hosts =
@@ -34,14 +35,16 @@ typedef struct ni_profile_caps {
     size_t hosts;       /* distinct addresses per set */
     size_t clients;     /* distinct (address, User-Agent) pairs per bucket */
     size_t versions;    /* OS versions per OS family */
-    size_t evidence;    /* evidence items per vendor */
+    size_t evidence;    /* evidence items per vendor, items per host of the host view */
+    size_t host_view;   /* target hosts of the per-host view ("hosts") */
 } ni_profile_caps;
 
 /* What could not be counted: insertions refused because a cap was reached
- * (per cap) or memory ran out.  All zero = every count is exact. */
+ * (per cap) or memory ran out.  All zero = every count is exact; host_view
+ * (hosts left out of the per-host view) makes no other count inexact. */
 typedef struct ni_profile_losses {
     ni_profile_caps caps;                       /* the caps in force */
-    uint64_t names, hosts, clients, versions, evidence, out_of_memory;
+    uint64_t names, hosts, clients, versions, evidence, host_view, out_of_memory;
 } ni_profile_losses;
 
 typedef struct ni_profile_config {
@@ -74,6 +77,32 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out);
 
 /* Sessions counted (after the window filter). */
 uint64_t ni_profile_sessions(const ni_profile *p);
+
+/* ICD 203 estimative language: the term of the probability band of pr
+ * ("almost no chance", "very unlikely", "unlikely", "roughly even odds",
+ * "likely", "very likely", "almost certain") and the clause that opens a
+ * judgement with it ("there is almost no chance", "it is likely"; + " that ..."). */
+const char *ni_profile_icd203(double pr);
+const char *ni_profile_icd203_phrase(double pr);
+
+/* The shape of a week of activity (sessions per local weekday, Monday
+ * first): each weekend day quiet (below half the mean Monday-Friday rate)
+ * or busy; p = probability that both lie on the side found. */
+typedef enum ni_week_kind {
+    NI_WEEK_UNKNOWN,    /* no Monday-Friday session */
+    NI_WEEK_FIVE_DAY,   /* Saturday and Sunday quiet */
+    NI_WEEK_SIX_DAY,    /* Saturday busy, Sunday quiet */
+    NI_WEEK_NONE,       /* both busy: no weekly pattern */
+    NI_WEEK_OTHER       /* Saturday quiet, Sunday busy */
+} ni_week_kind;
+typedef struct ni_week_shape {
+    ni_week_kind kind;
+    const char *name;       /* "five-day week", "six-day week", "no weekly pattern", ... */
+    double weekday_mean;    /* sessions per Monday-Friday day */
+    double ratio[2];        /* Saturday, Sunday against weekday_mean */
+    double p;               /* probability of the shape (both days on their side) */
+} ni_week_shape;
+void ni_profile_week_shape(const uint64_t by_weekday[7], ni_week_shape *out);
 
 /* The caps in force and the insertions refused so far (also written to
  * report.json as "limits"); complete = nothing was refused. */

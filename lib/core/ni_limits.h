@@ -98,7 +98,8 @@
 #define NI_PROFILE_HOSTS_MAX      4000000u      /* distinct addresses per set */
 #define NI_PROFILE_CLIENTS_MAX    4000000u      /* distinct (address, User-Agent) pairs per bucket */
 #define NI_PROFILE_VERSIONS_MAX   1024u         /* versions per OS family */
-#define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor */
+#define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor (and items per host of the host view) */
+#define NI_PROFILE_HOST_VIEW_MAX  10000u        /* target hosts of the per-host view (report.json hosts) */
 #define NI_PROFILE_MONTHS_MAX     600           /* months of inbound history tested and drawn */
 
 /* reports: profile refuses to write a report.json larger than what report

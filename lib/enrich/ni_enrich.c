@@ -468,9 +468,21 @@ static const char *lk_vendor(void *ud, const char *kind, const char *name)
     return ni_map_get(en->vendors, key);
 }
 
+static bool lk_final_build(void *ud, const char *family, const char *version, const char *os,
+                           const char *os_version, const char **final)
+{
+    ni_enrich *en = ud;
+    const ni_final_build *row = NULL;
+    *final = NULL;
+    if (!family || !version || !os || !os_version) return false;
+    int at = ni_dates_is_final_build(en->dates, family, version, os, os_version, &row);
+    if (row) *final = row->final;
+    return at == 1;
+}
+
 ni_enrich_lookups ni_enrich_profile_lookups(ni_enrich *en)
 {
-    ni_enrich_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor };
+    ni_enrich_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor, lk_final_build };
     return l;
 }
 

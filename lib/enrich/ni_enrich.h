@@ -47,6 +47,11 @@ typedef struct ni_enrich_lookups {
     bool (*os_life)(void *ud, const char *family, const char *version, const char **released, const char **eos);
     /* software or service name → vendor (e.g. "Chrome" → "Google") */
     const char *(*vendor)(void *ud, const char *kind, const char *name);
+    /* browser family at a full version on an OS version: the last build of
+     * that browser for that OS (data/final-builds.tsv) in *final (NULL when
+     * the OS still gets new builds); returns true when the version is it */
+    bool (*final_build)(void *ud, const char *family, const char *version, const char *os,
+                        const char *os_version, const char **final);
 } ni_enrich_lookups;
 
 /* Look-ups for the profile (device names, release dates, lifecycles, vendors). */

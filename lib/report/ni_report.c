@@ -267,10 +267,10 @@ static void sec_overview(doc *d, const json_t *r)
     ni_buf_release(&spec);
     const json_t *lim = json_object_get(r, "limits");
     if (lim && !json_is_true(json_object_get(lim, "complete"))) {
-        static const char *const caps[] = { "names", "hosts", "clients", "versions", "evidence" };
+        static const char *const caps[] = { "names", "hosts", "clients", "versions", "evidence", "host_view" };
         ni_buf lb; ni_buf_init(&lb, 1024);
         ni_buf_adds(&lb, "Incomplete counts: ");
-        for (size_t i = 0; i < 5; i++) {
+        for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
             const json_t *c = json_object_get(lim, caps[i]);
             if (ji(c, "dropped") > 0)
                 ni_buf_printf(&lb, "%s past the cap of %lld (%lld dropped); ", caps[i], (long long)ji(c, "cap"), (long long)ji(c, "dropped"));
@@ -280,12 +280,20 @@ static void sec_overview(doc *d, const json_t *r)
         para(d, ni_buf_str(&lb));
         ni_buf_release(&lb);
     }
-    static const char *const head[] = { "sessions", "outbound", "inbound", "internal", "target hosts", "bytes" };
-    table tb = { head, 6, NULL, 0, 0 };
-    char g[32];
-    t_row(&tb, N(a, ji(t, "sessions")), N(b, ji(t, "outbound")), N(c, ji(t, "inbound")), N(e, ji(t, "internal")),
-          N(f, ji(t, "hosts")), N(g, ji(t, "bytes")));
+    static const char *const head[] = { "sessions", "outbound", "of which DNS lookups", "inbound", "internal",
+                                        "of which DNS lookups", "transit", "target hosts", "bytes" };
+    table tb = { head, 9, NULL, 0, 0 };
+    char g[32], h[32], k[32], m[32];
+    t_row(&tb, N(a, ji(t, "sessions")), N(b, ji(t, "outbound")), N(h, ji(t, "outbound_dns")), N(c, ji(t, "inbound")),
+          N(e, ji(t, "internal")), N(k, ji(t, "internal_dns")), N(m, ji(t, "transit")), N(f, ji(t, "hosts")),
+          N(g, ji(t, "bytes")));
     t_emit(d, &tb);
+    char n1[32], n2[32], n3[32];
+    snprintf(buf, sizeof buf, "Activity (section 2) counts the %s target-initiated outbound sessions that are not DNS "
+             "lookups. DNS lookups are evidence, not activity; internal sessions (%s, lookups to the target's own "
+             "resolvers among them) and transit sessions (%s) are counted here only.",
+             N(n1, ji(t, "outbound") - ji(t, "outbound_dns")), N(n2, ji(t, "internal")), N(n3, ji(t, "transit")));
+    para(d, buf);
 }
 
 static void sec_activity(doc *d, const json_t *r, const char *tzname)
@@ -459,7 +467,7 @@ static void sec_software(doc *d, const json_t *r)
     t_emit(d, &t);
     fig_end(d);
     const json_t *win = json_object_get(r, "windows_versions");
-    fig_begin(d, "fig-windows", "Windows versions (from \"Windows NT x.y\"; 11 only when client hints prove it; unit: hosts).");
+    fig_begin(d, "fig-windows", "Windows versions (from \"Windows NT x.y\"; 11 only when client hints prove it; hosts whose version a reduced User-Agent hides are their own bar; unit: hosts).");
     hbars(d, "Windows versions by hosts", win, "name", "hosts", "hosts");
     static const char *const wh[] = { "Windows", "hosts", "clients", "end of support" };
     table w = { wh, 4, NULL, 0, 0 };
@@ -471,24 +479,41 @@ static void sec_software(doc *d, const json_t *r)
     fig_end(d);
     const json_t *br = json_object_get(r, "browsers");
     fig_begin(d, "fig-browsers", "Browsers and versions with release date and age when first seen (unit: hosts).");
-    static const char *const bh[] = { "browser", "version", "hosts", "released", "first seen", "age (days)" };
-    table bt = { bh, 6, NULL, 0, 0 };
+    static const char *const bh[] = { "browser", "version", "hosts", "released", "first seen", "age (days)",
+                                      "full builds (hosts)" };
+    table bt = { bh, 7, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(br); i++) {
-        const json_t *o = json_array_get(br, i), *age = json_object_get(o, "age_days");
+        const json_t *o = json_array_get(br, i), *age = json_object_get(o, "age_days"), *bl = json_object_get(o, "builds");
         char ag[32] = "-";
         if (json_is_integer(age)) N(ag, json_integer_value(age));
+        ni_buf bb; ni_buf_init(&bb, 4096);
+        for (size_t k = 0; k < json_array_size(bl); k++) {
+            const json_t *v = json_array_get(bl, k);
+            ni_buf_printf(&bb, "%s%s (%lld)", k ? ", " : "", js(v, "build"), (long long)ji(v, "hosts"));
+        }
         t_row(&bt, js(o, "name"), js(o, "version"), N(a, ji(o, "hosts")), js(o, "released") ? js(o, "released") : "unknown",
-              js(o, "first_seen"), ag);
+              js(o, "first_seen"), ag, bb.len ? ni_buf_str(&bb) : "-");
+        ni_buf_release(&bb);
     }
     t_emit(d, &bt);
     fig_end(d);
     const json_t *od = json_object_get(r, "outdated");
-    fig_begin(d, "fig-outdated", "Outdated or unsupported software seen on target hosts.");
+    fig_begin(d, "fig-outdated", "Outdated or unsupported software seen on target hosts; a final build is the last build of a browser for an old OS (data/final-builds.tsv): hosts at it get no more browser updates.");
     static const char *const uh[] = { "kind", "name", "version", "hosts", "reason" };
     table u = { uh, 5, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(od); i++) {
         const json_t *o = json_array_get(od, i);
         t_row(&u, js(o, "kind"), js(o, "name"), js(o, "version"), N(c, ji(o, "hosts")), js(o, "reason"));
+    }
+    /* hosts stuck at the final build of their browser for their OS */
+    const json_t *fb = json_object_get(r, "final_builds");
+    for (size_t i = 0; i < json_array_size(fb); i++) {
+        const json_t *o = json_array_get(fb, i);
+        if (ji(o, "hosts_at_final") <= 0) continue;
+        char why[256], n1[32];
+        snprintf(why, sizeof why, "final build for %s %s (%s of the %s hosts with %s on it)", js(o, "os"),
+                 js(o, "os_version"), N(c, ji(o, "hosts_at_final")), N(n1, ji(o, "hosts")), js(o, "browser"));
+        t_row(&u, "final build", js(o, "browser"), js(o, "final"), N(c, ji(o, "hosts_at_final")), why);
     }
     t_emit(d, &u);
     fig_end(d);
@@ -672,10 +697,58 @@ static void sec_vendors(doc *d, const json_t *r)
     t_emit(d, &t);
 }
 
+/* A host's items of one kind joined ("Android 13, Windows 7"); "-" if none. */
+static void host_list(const json_t *arr, char *out, size_t n)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (size_t k = 0; k < json_array_size(arr) && o < n; k++) {
+        const json_t *v = json_array_get(arr, k);
+        const char *s = json_is_string(v) ? json_string_value(v) : js(v, "provider");
+        if (!s) continue;
+        o += (size_t)snprintf(out + o, n - o, "%s%s", o ? ", " : "", s);
+        const json_t *ev = json_is_object(v) ? json_object_get(v, "evidence") : NULL;
+        for (size_t e = 0; ev && e < json_array_size(ev) && o < n; e++)
+            o += (size_t)snprintf(out + o, n - o, "%s%s%s", e ? "+" : " (", json_string_value(json_array_get(ev, e)),
+                                  e + 1 == json_array_size(ev) ? ")" : "");
+    }
+    if (!out[0]) snprintf(out, n, "-");
+}
+
+static void sec_hosts(doc *d, const json_t *r)
+{
+    const json_t *hs = json_object_get(r, "hosts");
+    if (!hs) return;   /* a document written before the host view */
+    char a[32], cap[256];
+    heading(d, 2, "hosts", "10. Hosts");
+    const json_t *lim = json_object_get(json_object_get(r, "limits"), "host_view");
+    snprintf(cap, sizeof cap, "One row per target host, most sessions first (%s hosts%s; unit: sessions).",
+             N(a, json_array_size(hs)), ji(lim, "dropped") > 0 ? ", more past the cap: report.json limits.host_view" : "");
+    fig_begin(d, "fig-hosts", cap);
+    static const char *const hh[] = { "address", "seen (UTC)", "sessions", "devices", "OS", "browsers", "services",
+                                      "VPN (evidence)" };
+    table t = { hh, 8, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(hs); i++) {
+        const json_t *o = json_array_get(hs, i);
+        char seen[40] = "-", dev[512], os[256], br[256], sv[512], vp[512], mk[256];
+        if (js(o, "first_seen") && js(o, "last_seen"))
+            snprintf(seen, sizeof seen, "%.10s to %.10s", js(o, "first_seen"), js(o, "last_seen"));
+        host_list(json_object_get(o, "models"), dev, sizeof dev);
+        if (!strcmp(dev, "-")) { host_list(json_object_get(o, "makers"), mk, sizeof mk); snprintf(dev, sizeof dev, "%s", mk); }
+        host_list(json_object_get(o, "os"), os, sizeof os);
+        host_list(json_object_get(o, "browsers"), br, sizeof br);
+        host_list(json_object_get(o, "services"), sv, sizeof sv);
+        host_list(json_object_get(o, "vpn"), vp, sizeof vp);
+        t_row(&t, js(o, "address"), seen, N(a, ji(o, "sessions")), dev, os, br, sv, vp);
+    }
+    t_emit(d, &t);
+    fig_end(d);
+}
+
 static void sec_findings(doc *d, const json_t *r)
 {
     heading(d, 2, "findings", "9. Findings");
-    para(d, "Estimative language follows ICD 203 (almost no chance, very unlikely, unlikely, roughly even chance, likely, "
+    para(d, "Estimative language follows ICD 203 (almost no chance, very unlikely, unlikely, roughly even odds, likely, "
             "very likely, almost certain); each term follows from the stated basis.");
     const json_t *f = json_object_get(r, "findings");
     if (d->html) ni_buf_adds(d->out, "<ol class=\"findings\">\n");
@@ -729,7 +802,7 @@ static const char css[] =
     "ol.findings li{margin-bottom:.7rem}.lik{font-weight:600}.basis{color:#555;font-size:.85rem;display:block}"
     "footer{margin-top:2.5rem;color:#666;font-size:.8rem}"
     "@media print{body{max-width:none;font-size:10.5pt;padding:0}nav{display:none}"
-    "a{color:inherit;text-decoration:none}svg.chart.wide{min-width:0}.cw,.tw{overflow:visible}"
+    "a{color:inherit;text-decoration:none}svg.chart.wide{min-width:0}.cw,.tw{overflow:visible}td{overflow-wrap:anywhere}"
     "tbody tr:nth-child(even){background:none}table.wide{font-size:7pt;width:100%}"
     "table.wide th,table.wide td{padding:.1rem .12rem}th,th.n{white-space:normal}}"
     "@media (max-width:600px){body{padding:.6rem;font-size:14px}h1{font-size:1.3rem}h2{font-size:1.15rem}"
@@ -754,7 +827,7 @@ static ni_err render(const char *json, ni_buf *out, int html, ni_error *err)
                          "<nav><a href=\"#overview\">Overview</a><a href=\"#activity\">Activity</a>"
                          "<a href=\"#services\">Services</a><a href=\"#devices\">Devices</a><a href=\"#software\">Software</a>"
                          "<a href=\"#vpn\">VPN</a><a href=\"#visitors\">Visitors</a><a href=\"#vendors\">Vendors</a>"
-                         "<a href=\"#findings\">Findings</a></nav>\n");
+                         "<a href=\"#findings\">Findings</a><a href=\"#hosts\">Hosts</a></nav>\n");
     } else {
         ni_buf_adds(out, "# netintel — profile of the target space\n\n");
     }
@@ -767,6 +840,7 @@ static ni_err render(const char *json, ni_buf *out, int html, ni_error *err)
     sec_visitors(&d, r);
     sec_vendors(&d, r);
     sec_findings(&d, r);
+    sec_hosts(&d, r);
     if (html) ni_buf_printf(out, "<footer><p>Generated by netintel %s from report.json (schema %s).</p></footer>\n"
                                  "</body></html>\n", NI_VERSION, schema);
     else ni_buf_printf(out, "---\nGenerated by netintel %s from report.json (schema %s).\n", NI_VERSION, schema);

@@ -21,7 +21,7 @@ const { chromium } = require(path.join(here, "data/ext/node_modules/playwright-c
 
 const FIGURES = ["fig-hour", "fig-weekday", "fig-heatmap", "fig-categories", "fig-services", "fig-makers",
   "fig-form-factor", "fig-models", "fig-os", "fig-windows", "fig-browsers", "fig-outdated", "fig-vpn",
-  "fig-sites", "fig-regions"];
+  "fig-sites", "fig-regions", "fig-hosts"];
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
@@ -202,8 +202,9 @@ async function main() {
         check(f["fig-regions"].lines === regions.size && f["fig-regions"].changes === report.inbound.changes.length,
               "json: one line per continent, one mark per detected change",
               `${f["fig-regions"].lines}/${regions.size}, ${f["fig-regions"].changes}/${report.inbound.changes.length}`);
-        const overview = dom.tables[0].rows[0];
-        check(overview[0] === fmt(report.totals.sessions) && overview[4] === fmt(report.totals.hosts),
+        const overview = dom.tables[0].rows[0], ohead = dom.tables[0].head;
+        check(overview[0] === fmt(report.totals.sessions) && overview[ohead.indexOf("target hosts")] === fmt(report.totals.hosts) &&
+              overview[ohead.indexOf("transit")] === fmt(report.totals.transit),
               "json: overview sessions and hosts", overview.join(" "));
         const svcRows = dom.tables.find(t => t.head[0] === "service");
         check(svcRows && svcRows.rows.length === Math.min(50, report.services.length) &&

@@ -94,6 +94,48 @@ TEST(activity_local_time)
     ni_tz_free(tz);
 }
 
+/* Activity counts target-initiated outbound sessions only: a lookup (to an
+ * outside resolver or the target's own), internal and transit sessions are
+ * counted in totals, never in the figures' n. */
+TEST(activity_outbound_only)
+{
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    ni_http_req rq = { .user_agent = "UA-1" };
+    struct { ni_direction d; const char *client, *server; int dns; int http; } rows[] = {
+        { NI_DIRECTION_OUTBOUND, "175.45.176.10", "31.13.64.1", 0, 1 },   /* activity */
+        { NI_DIRECTION_OUTBOUND, "175.45.176.10", "31.13.64.2", 0, 0 },   /* activity (no evidence at all) */
+        { NI_DIRECTION_OUTBOUND, "175.45.176.10", "8.8.8.8", 1, 0 },      /* lookup outside: evidence */
+        { NI_DIRECTION_OUTBOUND, "175.45.176.11", "1.1.1.1", 2, 0 },      /* port 53 only */
+        { NI_DIRECTION_INTERNAL, "175.45.176.10", "175.45.176.2", 1, 0 }, /* own resolver */
+        { NI_DIRECTION_INTERNAL, "175.45.176.10", "175.45.176.3", 0, 1 }, /* intranet site */
+        { NI_DIRECTION_TRANSIT, "10.0.0.1", "10.0.0.2", 0, 1 },
+    };
+    size_t n = sizeof rows / sizeof rows[0];
+    ni_session s[8];
+    for (size_t i = 0; i < n; i++) {
+        s[i] = mk("2024-03-04T10:00:00Z", rows[i].client, rows[i].server, rows[i].d);
+        if (rows[i].dns) { s[i].proto = 17; s[i].server_port = 53; }
+        if (rows[i].dns == 1) s[i].dns_query = "example.com";
+        if (rows[i].http) { s[i].http = &rq; s[i].server_port = 80; }
+    }
+    json_t *r = run(s, n, tz);
+    json_t *act = json_object_get(r, "activity"), *tot = json_object_get(r, "totals");
+    CHECK_INT(json_integer_value(json_object_get(act, "sample")), 2);
+    CHECK_INT(json_integer_value(json_array_get(json_object_get(act, "by_hour"), 10)), 2);
+    CHECK_INT(json_integer_value(json_object_get(tot, "outbound")), 4);
+    CHECK_INT(json_integer_value(json_object_get(tot, "outbound_dns")), 2);
+    CHECK_INT(json_integer_value(json_object_get(tot, "internal")), 2);
+    CHECK_INT(json_integer_value(json_object_get(tot, "internal_dns")), 1);
+    CHECK_INT(json_integer_value(json_object_get(tot, "transit")), 1);
+    /* the activity finding rests on the same n */
+    json_t *f = json_array_get(json_object_get(r, "findings"), 0);
+    CHECK_STR(json_string_value(json_object_get(f, "section")), "activity");
+    CHECK(strstr(json_string_value(json_object_get(f, "basis")), "of 2 outbound sessions") != NULL);
+    json_decref(r);
+    ni_tz_free(tz);
+}
+
 TEST(devices_units_and_exclusions)
 {
     ni_error err = {0};
@@ -172,23 +214,268 @@ TEST(visitor_level_shift)
     ni_tz_free(tz);
 }
 
-TEST(reduced_ua_versions_not_counted)
+/* Reduced User-Agents: their frozen placeholders are no version, their real
+ * versions are counted, and a Windows version they hide is its own row, so
+ * that the Windows rows cover every Windows host. */
+TEST(reduced_ua_versions)
 {
     ni_error err = {0};
     ni_tz *tz = ni_tz_load("UTC", &err);
-    ni_http_req r1 = { .user_agent = "reduced" }, r2 = { .user_agent = "full" };
-    ni_session s[2];
-    s[0] = mk("2024-03-01T00:00:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
-    s[0].http = &r1; s[0].ua_kind = NI_UA_KIND_BROWSER; s[0].ua_os = "Android"; s[0].ua_os_version = "10"; s[0].ua_reduced = true;
-    s[1] = mk("2024-03-01T00:01:00Z", "175.45.176.10", "8.8.8.8", NI_DIRECTION_OUTBOUND);
-    s[1].http = &r2; s[1].ua_kind = NI_UA_KIND_APP; s[1].ua_os = "Android"; s[1].ua_os_version = "13";
-    json_t *r = run(s, 2, tz);
-    json_t *os = json_array_get(json_object_get(r, "os"), 0);
-    CHECK_STR(json_string_value(json_object_get(os, "name")), "Android");
-    json_t *vs = json_object_get(os, "versions");
-    CHECK_INT(json_array_size(vs), 1);            /* 13 only: "Android 10; K" is a placeholder */
-    CHECK_STR(json_string_value(json_object_get(json_array_get(vs, 0), "version")), "13");
+    ni_http_req rq[6] = { { .user_agent = "r1" }, { .user_agent = "r2" }, { .user_agent = "r3" },
+                          { .user_agent = "r4" }, { .user_agent = "r5" }, { .user_agent = "r6" } };
+    struct { const char *host, *os, *ver, *win; bool reduced; const char *os_row; } rows[] = {
+        { "175.45.176.10", "Android", "10", NULL, true, NULL },            /* "Android 10; K": placeholder */
+        { "175.45.176.10", "Android", "13", NULL, false, "13" },
+        { "175.45.176.11", "Windows", "7", "7", true, "7" },               /* NT 6.1 + Chrome/109.0.0.0: real */
+        { "175.45.176.12", "Windows", "10", "undetermined", true, "undetermined: reduced User-Agent" },
+        { "175.45.176.13", "Windows", "10", "10/11", true, "10/11" },
+        { "175.45.176.14", "Mac OS X", "10.15.7", NULL, true, NULL },      /* frozen macOS */
+    };
+    size_t n = sizeof rows / sizeof rows[0];
+    ni_session s[6];
+    for (size_t i = 0; i < n; i++) {
+        s[i] = mk("2024-03-01T00:00:00Z", rows[i].host, "8.8.8.8", NI_DIRECTION_OUTBOUND);
+        s[i].http = &rq[i]; s[i].ua_kind = NI_UA_KIND_BROWSER; s[i].ua_os = rows[i].os; s[i].ua_os_version = rows[i].ver;
+        s[i].windows_version = rows[i].win; s[i].ua_reduced = rows[i].reduced;
+    }
+    json_t *r = run(s, n, tz);
+    json_t *os = json_object_get(r, "os"), *win = json_object_get(r, "windows_versions");
+    /* every expected OS row is there, and nothing else */
+    size_t want = 0, got = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].os_row) continue;
+        want++;
+        bool found = false;
+        for (size_t k = 0; k < json_array_size(os); k++) {
+            json_t *o = json_array_get(os, k);
+            if (strcmp(json_string_value(json_object_get(o, "name")), rows[i].os)) continue;
+            json_t *vs = json_object_get(o, "versions");
+            for (size_t v = 0; v < json_array_size(vs); v++)
+                if (!strcmp(json_string_value(json_object_get(json_array_get(vs, v), "version")), rows[i].os_row)) found = true;
+        }
+        CHECK(found);
+    }
+    for (size_t k = 0; k < json_array_size(os); k++) got += json_array_size(json_object_get(json_array_get(os, k), "versions"));
+    CHECK_INT(got, want);
+    /* the Windows rows: one per decided version, hosts adding up to the Windows hosts */
+    CHECK_INT(json_array_size(win), 3);
+    size_t whosts = 0; bool undet = false;
+    for (size_t k = 0; k < json_array_size(win); k++) {
+        json_t *w = json_array_get(win, k);
+        whosts += (size_t)json_integer_value(json_object_get(w, "hosts"));
+        if (!strcmp(json_string_value(json_object_get(w, "name")), "undetermined: reduced User-Agent")) undet = true;
+    }
+    CHECK(undet);
+    CHECK_INT(whosts, 3);
     json_decref(r);
+    ni_tz_free(tz);
+}
+
+/* A fake final-builds table: Chrome's last build for Windows 7. */
+static bool fake_final_build(void *ud, const char *family, const char *version, const char *os, const char *os_version,
+                             const char **final)
+{
+    (void)ud;
+    *final = NULL;
+    if (strcmp(family, "Chrome") || strcmp(os, "Windows") || strcmp(os_version, "7")) return false;
+    *final = "109.0.5414.120";
+    return !strcmp(version, *final);
+}
+
+/* Full builds per major, and hosts stuck at the final build for their OS. */
+TEST(full_builds_and_final_build)
+{
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    const char *spec[] = { "kp" };
+    ni_profile_config cfg = { .target_spec = spec, .n_target_spec = 1, .tz = tz };
+    cfg.lookups.final_build = fake_final_build;
+    ni_profile *p = ni_profile_new(&cfg, &err);
+    ni_http_req rq = { .user_agent = "UA" };
+    struct { const char *host, *ver, *win; } rows[] = {
+        { "175.45.176.10", "109.0.5414.120", "7" },     /* stuck */
+        { "175.45.176.11", "109.0.5414.120", "7" },     /* stuck */
+        { "175.45.176.12", "109.0.5414.75", "7" },      /* on Windows 7, older than the final build */
+        { "175.45.176.13", "109.0.5414.120", "10/11" }, /* no row: Windows 10 still gets builds */
+        { "175.45.176.14", "120.0.6099.109", "10/11" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_session s = mk("2024-03-01T00:00:00Z", rows[i].host, "8.8.8.8", NI_DIRECTION_OUTBOUND);
+        s.http = &rq; s.ua_kind = NI_UA_KIND_BROWSER; s.ua_browser = "Chrome"; s.ua_browser_version = rows[i].ver;
+        s.ua_os = "Windows"; s.windows_version = rows[i].win;
+        ni_profile_add(p, &s);
+    }
+    ni_buf b; ni_buf_init(&b, 1 << 24);
+    CHECK_INT(ni_profile_json(p, &b), NI_OK);
+    ni_error derr = {0};
+    json_t *r = ni_reportdoc_load(b.p, b.len, "report.json", &derr);
+    CHECK(r != NULL);
+    json_t *br = json_object_get(r, "browsers");
+    json_t *b109 = json_array_get(br, 0);
+    CHECK_STR(json_string_value(json_object_get(b109, "version")), "109");
+    json_t *builds = json_object_get(b109, "builds");
+    CHECK_INT(json_array_size(builds), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(builds, 0), "build")), "109.0.5414.120");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(builds, 0), "hosts")), 3);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(builds, 1), "hosts")), 1);
+    json_t *fb = json_object_get(r, "final_builds");
+    CHECK_INT(json_array_size(fb), 1);
+    json_t *f0 = json_array_get(fb, 0);
+    CHECK_STR(json_string_value(json_object_get(f0, "os_version")), "7");
+    CHECK_STR(json_string_value(json_object_get(f0, "final")), "109.0.5414.120");
+    CHECK_INT(json_integer_value(json_object_get(f0, "hosts")), 3);
+    CHECK_INT(json_integer_value(json_object_get(f0, "hosts_at_final")), 2);
+    bool found = false;
+    json_t *fs = json_object_get(r, "findings");
+    for (size_t i = 0; i < json_array_size(fs); i++) {
+        const char *t = json_string_value(json_object_get(json_array_get(fs, i), "text"));
+        if (strstr(t, "Chrome 109.0.5414.120 on Windows 7 (2 hosts)")) {
+            found = true;
+            CHECK(strstr(json_string_value(json_object_get(json_array_get(fs, i), "basis")), "2 of 3 hosts") != NULL);
+        }
+    }
+    CHECK(found);
+    json_decref(r);
+    ni_buf_release(&b);
+    ni_profile_free(p);
+    ni_tz_free(tz);
+}
+
+/* ICD 203: one term per band, and a grammatical clause opening with it. */
+TEST(icd203_phrases)
+{
+    static const struct { double p; const char *term, *phrase; } rows[] = {
+        { 0.0, "almost no chance", "there is almost no chance" },
+        { 0.049, "almost no chance", "there is almost no chance" },
+        { 0.05, "very unlikely", "it is very unlikely" },
+        { 0.199, "very unlikely", "it is very unlikely" },
+        { 0.20, "unlikely", "it is unlikely" },
+        { 0.45, "roughly even odds", "it is roughly even odds" },
+        { 0.55, "roughly even odds", "it is roughly even odds" },
+        { 0.551, "likely", "it is likely" },
+        { 0.80, "likely", "it is likely" },
+        { 0.801, "very likely", "it is very likely" },
+        { 0.95, "very likely", "it is very likely" },
+        { 0.951, "almost certain", "it is almost certain" },
+        { 1.0, "almost certain", "it is almost certain" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        CHECK_STR(ni_profile_icd203(rows[i].p), rows[i].term);
+        CHECK_STR(ni_profile_icd203_phrase(rows[i].p), rows[i].phrase);
+        /* the clause ends with the band's term: one term per band */
+        const char *ph = ni_profile_icd203_phrase(rows[i].p), *t = ni_profile_icd203(rows[i].p);
+        CHECK(strlen(ph) > strlen(t) && !strcmp(ph + strlen(ph) - strlen(t), t));
+    }
+}
+
+/* The week shape named from what was measured, with the test's p. */
+TEST(week_shapes)
+{
+    static const struct { uint64_t wd[7]; ni_week_kind kind; const char *name; double pmin, pmax; } rows[] = {
+        { { 1000, 1000, 1000, 1000, 1000, 100, 80 }, NI_WEEK_FIVE_DAY, "five-day week", 0.95, 1 },
+        { { 1000, 1000, 1000, 1000, 1000, 900, 400 }, NI_WEEK_SIX_DAY, "six-day week", 0.95, 1 },
+        { { 1000, 1000, 1000, 1000, 1000, 950, 1050 }, NI_WEEK_NONE, "no weekly pattern", 0.95, 1 },
+        { { 1000, 1000, 1000, 1000, 1000, 100, 1000 }, NI_WEEK_OTHER, "quiet Saturday, busy Sunday", 0.95, 1 },
+        { { 10, 10, 10, 10, 10, 6, 7 }, NI_WEEK_NONE, "no weekly pattern", 0.0, 0.95 },   /* few sessions: weak */
+        { { 0, 0, 0, 0, 0, 3, 3 }, NI_WEEK_UNKNOWN, "no weekday sessions", 0.5, 0.5 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ni_week_shape ws;
+        ni_profile_week_shape(rows[i].wd, &ws);
+        CHECK_INT(ws.kind, rows[i].kind);
+        CHECK_STR(ws.name, rows[i].name);
+        CHECK(ws.p >= rows[i].pmin && ws.p <= rows[i].pmax);
+    }
+    /* the finding names the shape and its term agrees with its text */
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    ni_session s[700];
+    size_t n = 0;
+    static const int per_day[7] = { 100, 100, 100, 100, 100, 95, 20 };   /* Monday 2024-03-04 */
+    for (int d = 0; d < 7; d++)
+        for (int k = 0; k < per_day[d]; k++) {
+            char when[32];
+            snprintf(when, sizeof when, "2024-03-%02dT10:%02d:00Z", 4 + d, k % 60);
+            s[n++] = mk(when, "175.45.176.10", "31.13.64.1", NI_DIRECTION_OUTBOUND);
+        }
+    json_t *r = run(s, n, tz);
+    json_t *f = json_array_get(json_object_get(r, "findings"), 0);
+    const char *text = json_string_value(json_object_get(f, "text"));
+    CHECK(strstr(text, "six-day week") != NULL);
+    CHECK(strstr(text, "working-week") == NULL);
+    char opening[64];
+    snprintf(opening, sizeof opening, "%s that", json_string_value(json_object_get(f, "likelihood")));
+    CHECK(strstr(text, opening) != NULL);
+    CHECK(strstr(json_string_value(json_object_get(f, "basis")), "500 of 615 outbound sessions on Monday-Friday") != NULL);
+    json_decref(r);
+    ni_tz_free(tz);
+}
+
+/* The per-host view: one entry per target host with what its own sessions
+ * showed (never a visitor's), bounded with the losses counted. */
+TEST(host_view)
+{
+    ni_error err = {0};
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    ni_http_req r1 = { .user_agent = "UA-phone" }, r2 = { .user_agent = "UA-visitor" };
+    ni_session s[4];
+    s[0] = mk("2024-03-01T00:00:00Z", "175.45.176.10", "31.13.64.1", NI_DIRECTION_OUTBOUND);
+    s[0].http = &r1; s[0].ua_kind = NI_UA_KIND_BROWSER; s[0].ua_maker = "Samsung"; s[0].ua_model = "SM-S928B";
+    s[0].ua_os = "Android"; s[0].ua_os_version = "14"; s[0].ua_browser = "Chrome Mobile"; s[0].ua_browser_version = "120.0.6099.1";
+    s[0].service = "Facebook"; s[0].category = "social"; s[0].service_evidence = NI_EVIDENCE_SNI;
+    s[0].vpn_provider = "NordVPN"; s[0].vpn_evidence = NI_EVIDENCE_TUNNEL; s[0].vpn_protocol = NI_TUN_OPENVPN;
+    s[1] = mk("2024-03-02T00:00:00Z", "175.45.176.10", "1.1.1.1", NI_DIRECTION_OUTBOUND);
+    s[1].vpn_provider = "NordVPN"; s[1].vpn_evidence = NI_EVIDENCE_SITE;
+    s[2] = mk("2024-03-03T00:00:00Z", "175.45.176.11", "31.13.64.1", NI_DIRECTION_OUTBOUND);
+    s[2].service = "Baidu"; s[2].category = "search"; s[2].service_evidence = NI_EVIDENCE_SNI;
+    s[3] = mk("2024-03-04T00:00:00Z", "9.9.9.9", "175.45.176.1", NI_DIRECTION_INBOUND);
+    s[3].http = &r2; s[3].ua_kind = NI_UA_KIND_BROWSER; s[3].ua_maker = "Apple";
+    json_t *r = run(s, 4, tz);
+    json_t *hs = json_object_get(r, "hosts");
+    CHECK_INT(json_array_size(hs), 3);          /* .10, .11 and the visited server .1; never the visitor */
+    json_t *h = json_array_get(hs, 0);
+    CHECK_STR(json_string_value(json_object_get(h, "address")), "175.45.176.10");
+    CHECK_INT(json_integer_value(json_object_get(h, "sessions")), 2);
+    CHECK_STR(json_string_value(json_object_get(h, "first_seen")), "2024-03-01T00:00:00Z");
+    CHECK_STR(json_string_value(json_object_get(h, "last_seen")), "2024-03-02T00:00:00Z");
+    static const struct { const char *key, *value; } items[] = {
+        { "makers", "Samsung" }, { "models", "Samsung SM-S928B" }, { "os", "Android 14" },
+        { "browsers", "Chrome Mobile 120" }, { "services", "Facebook" },
+    };
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        json_t *a = json_object_get(h, items[i].key);
+        CHECK_INT(json_array_size(a), 1);
+        CHECK_STR(json_string_value(json_array_get(a, 0)), items[i].value);
+    }
+    json_t *v = json_array_get(json_object_get(h, "vpn"), 0);
+    CHECK_STR(json_string_value(json_object_get(v, "provider")), "NordVPN");
+    json_t *ev = json_object_get(v, "evidence");
+    CHECK_INT(json_array_size(ev), 2);
+    CHECK_STR(json_string_value(json_array_get(ev, 0)), "tunnel");
+    CHECK_STR(json_string_value(json_array_get(ev, 1)), "site");
+    for (size_t i = 0; i < json_array_size(hs); i++) {   /* the visitor's maker is nobody's */
+        json_t *m = json_object_get(json_array_get(hs, i), "makers");
+        for (size_t k = 0; k < json_array_size(m); k++) CHECK(strcmp(json_string_value(json_array_get(m, k)), "Apple"));
+    }
+    json_decref(r);
+
+    /* capped at one host: the others' sessions are counted as lost */
+    const char *spec[] = { "kp" };
+    ni_profile_config cfg = { .target_spec = spec, .n_target_spec = 1, .tz = tz };
+    ni_profile_caps caps = { .host_view = 1 };
+    ni_profile *p = ni_profile_new_capped(&cfg, &caps, &err);
+    for (size_t i = 0; i < 4; i++) ni_profile_add(p, &s[i]);
+    CHECK(ni_profile_complete(p));   /* every other figure is still exact */
+    CHECK_INT(ni_profile_lost(p)->host_view, 2);
+    ni_buf b; ni_buf_init(&b, 1 << 20);
+    CHECK_INT(ni_profile_json(p, &b), NI_OK);
+    json_t *c = ni_reportdoc_load(b.p, b.len, "report.json", &err);
+    CHECK(c != NULL);
+    CHECK_INT(json_array_size(json_object_get(c, "hosts")), 1);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(c, "limits"), "host_view"), "dropped")), 2);
+    json_decref(c);
+    ni_buf_release(&b);
+    ni_profile_free(p);
     ni_tz_free(tz);
 }
 
@@ -241,21 +528,21 @@ TEST(limits_count_what_was_refused)
         long long services, os_hosts;       /* rows of services, hosts of Android */
     } rows[] = {
         /* default caps: nothing refused */
-        { "defaults", { 0, 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 10, 10 },
+        { "defaults", { 0, 0, 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 10, 10 },
         /* 4 names per section: services S4..S9 refused (6 sessions) */
-        { "names", { 4, 0, 0, 0, 0 }, 6, 0, 0, 0, 0, 4, 10 },
+        { "names", { 4, 0, 0, 0, 0, 0 }, 6, 0, 0, 0, 0, 4, 10 },
         /* 3 addresses per set: hosts 4..10 refused (7 insertions) in each of
          * the 3 profile-wide sets (hosts, outbound, device hosts) and in each
          * bucket holding all ten hosts (social, Samsung, Android, "os:
          * Android", "hardware: Samsung"), and 3 times in Acme's (touched as
          * vendor of the service, the OS and the hardware of each session) */
-        { "hosts", { 0, 3, 0, 0, 0 }, 0, 8 * 7 + 3 * 7, 0, 0, 0, 10, 3 },
+        { "hosts", { 0, 3, 0, 0, 0, 0 }, 0, 8 * 7 + 3 * 7, 0, 0, 0, 10, 3 },
         /* 2 clients per bucket: Samsung and Android buckets refuse 8 each */
-        { "clients", { 0, 0, 2, 0, 0 }, 0, 0, 16, 0, 0, 10, 10 },
+        { "clients", { 0, 0, 2, 0, 0, 0 }, 0, 0, 16, 0, 0, 10, 10 },
         /* 3 Android versions: 7 refused */
-        { "versions", { 0, 0, 0, 3, 0 }, 0, 0, 0, 7, 0, 10, 10 },
+        { "versions", { 0, 0, 0, 3, 0, 0 }, 0, 0, 0, 7, 0, 10, 10 },
         /* 5 evidence items for Acme: 7 of its 12 refused (each 1 session) */
-        { "evidence", { 0, 0, 0, 0, 5 }, 0, 0, 0, 0, 7, 10, 10 },
+        { "evidence", { 0, 0, 0, 0, 5, 0 }, 0, 0, 0, 0, 7, 10, 10 },
     };
     ni_error err = {0};
     ni_tz *tz = ni_tz_load("UTC", &err);
@@ -313,4 +600,4 @@ TEST(limits_count_what_was_refused)
     ni_tz_free(tz);
 }
 
-RUN(T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions_not_counted), T(activity_local_time), T(devices_units_and_exclusions), T(visitor_level_shift))
+RUN(T(host_view), T(icd203_phrases), T(week_shapes), T(limits_count_what_was_refused), T(merge_equals_whole), T(reduced_ua_versions), T(full_builds_and_final_build), T(activity_local_time), T(activity_outbound_only), T(devices_units_and_exclusions), T(visitor_level_shift))

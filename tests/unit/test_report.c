@@ -52,7 +52,7 @@ TEST(html_has_every_figure)
     const char *s = ni_buf_str(&h);
     const char *figs[] = { "fig-hour", "fig-weekday", "fig-heatmap", "fig-categories", "fig-services", "fig-makers",
                            "fig-form-factor", "fig-models", "fig-os", "fig-windows", "fig-browsers", "fig-outdated",
-                           "fig-vpn", "fig-sites", "fig-regions" };
+                           "fig-vpn", "fig-sites", "fig-regions", "fig-hosts" };
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         char id[64];
         snprintf(id, sizeof id, "id=\"%s\"", figs[i]);
@@ -75,10 +75,18 @@ TEST(markdown_same_content)
     CHECK_INT(ni_report_markdown(json, &m, &err), NI_OK);
     const char *s = ni_buf_str(&m);
     CHECK(strstr(s, "## 2. Pattern of life") != NULL);
+    /* overview: outbound lookups, internal and transit sessions have their own counts */
+    CHECK(strstr(s, "| sessions | outbound | of which DNS lookups | inbound | internal | of which DNS lookups | transit |") != NULL);
+    CHECK(strstr(s, "| 100 | 50 | 0 | 50 | 0 | 0 | 0 | 2 |") != NULL);
+    CHECK(strstr(s, "counts the 50 target-initiated outbound sessions") != NULL);
     CHECK(strstr(s, "| Facebook | social | 1 | 50 |") != NULL);
     CHECK(strstr(s, "Samsung\\<b\\>") != NULL);
     CHECK(strstr(s, "kcna.kp") != NULL);
     CHECK(strstr(s, "## 9. Findings") != NULL);
+    /* the host view: one row per target host, with what its sessions showed */
+    CHECK(strstr(s, "## 10. Hosts") != NULL);
+    CHECK(strstr(s, "| 175.45.176.9 | 2024-02-20 to 2024-02-22 | 50 | Samsung\\<b\\> | Android 14 | - | Facebook | - |") != NULL);
+    CHECK(strstr(s, "| 175.45.176.1 |") != NULL);
     ni_buf_release(&m);
     free(json);
 }
