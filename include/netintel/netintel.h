@@ -243,4 +243,7 @@ typedef struct ni_stats {
 #ifdef __cplusplus
 }
 #endif
+/* The embedding API: runs, profiles, reports, look-ups. */
+#include "run.h"
+
 #endif
