@@ -126,6 +126,12 @@ ni_err ni_profile_merge(ni_profile *dst, const ni_profile *src);
  * the aggregator was reached, see "limits" in report.json). */
 uint64_t ni_profile_sessions(const ni_profile *p);
 bool ni_profile_complete(const ni_profile *p);
+/* What could not be counted: insertions refused because a cap was reached
+ * (per cap) or memory ran out; all zero when ni_profile_complete. */
+typedef struct ni_profile_loss {
+    uint64_t names, hosts, clients, versions, evidence, out_of_memory;
+} ni_profile_loss;
+void ni_profile_get_losses(const ni_profile *p, ni_profile_loss *out);
 /* Writes DIR/report.json, report.html and report.md (DIR is created if
  * missing), each atomically; report.json is checked against its schema
  * before anything is written.  NI_ERR_OUTPUT/NI_ERR_LIMIT/NI_ERR_NOMEM;
@@ -133,9 +139,28 @@ bool ni_profile_complete(const ni_profile *p);
  * (the caller prefixes it: "out: cannot create the folder: ..."). */
 ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err);
 
-/* Renders DIR/report.html and DIR/report.md again from a report.json
- * (checked first: NI_ERR_FORMAT names the problem). */
+/* Renders DIR/report.html and DIR/report.md again from a report.json (as
+ * `netintel report`): both are rendered in memory first, so a bad document
+ * never replaces a good report, then written, each atomically.  dir NULL:
+ * the directory holding report_json; created if missing.  Errors name the
+ * file: NI_ERR_NOTFOUND/NI_ERR_IO, NI_ERR_LIMIT (too large), NI_ERR_FORMAT
+ * (not a report.json of this schema), NI_ERR_OUTPUT. */
 ni_err ni_report_render(const char *report_json, const char *dir, ni_error *err);
+
+/* Compares two report.json files (`netintel diff`): writes the changes as
+ * Markdown to md_path (NULL or "-": standard output) and, when json_path
+ * is not NULL, as JSON there (each by the rules of netintel/output.h);
+ * *changed is false when the two carry the same figures.  Errors name the
+ * file: NI_ERR_NOTFOUND, NI_ERR_IO, NI_ERR_LIMIT, NI_ERR_FORMAT (not a
+ * report.json), NI_ERR_OUTPUT, NI_ERR_PIPE. */
+ni_err ni_report_diff(const char *old_json, const char *new_json, const char *md_path, const char *json_path,
+                      bool *changed, ni_error *err);
+
+/* ---- times ---------------------------------------------------------------- */
+/* Parses "YYYY-MM-DD" or RFC 3339 ("YYYY-MM-DDTHH:MM[:SS[.ffffff]]Z" or with
+ * a ±HH:MM offset) into µs since the epoch (for since_us/until_us);
+ * NI_OK or NI_ERR_ARG. */
+ni_err ni_time_parse(const char *s, int64_t *us);
 
 /* ---- look-ups ------------------------------------------------------------- */
 /* Fills out's server_* fields (country, continent, ASN, organisation) and

@@ -5,6 +5,7 @@
  * engine's hook, the caller's callback and the profile (lib/analyze) as its
  * sink — and adds the reports (lib/report), written atomically (core/ni_file). */
 #include "api/ni_run.h"
+#include "analyze/ni_diff.h"
 #include "analyze/ni_profile.h"
 #include "analyze/ni_reportdoc.h"
 #include "analyze/ni_tz.h"
@@ -308,8 +309,8 @@ static ni_err profile_config(ni_run *r, ni_error *err)
 {
     if (r->events_loaded) return NI_OK;
     if (r->events_path && load_events(r, r->events_path, err)) {
-        if (err && err->code != NI_ERR_DATA) ni_error_set(err, NI_ERR_DATA, "%s: %s", r->events_path,
-                                                          err->code ? err->msg : "cannot read the events");
+        if (err && !err->code) ni_error_set(err, NI_ERR_DATA, "%s: cannot read the events", r->events_path);
+        if (err) err->code = NI_ERR_DATA;       /* the message stays the reader's */
         return NI_ERR_DATA;
     }
     if (!r->tz) {
@@ -337,6 +338,17 @@ ni_profile *ni_run_profile(ni_run *r, ni_error *err)
 {
     if (!r->prof) r->prof = ni_run_new_profile(r, err);
     return r->prof;
+}
+
+void ni_profile_get_losses(const ni_profile *p, ni_profile_loss *out)
+{
+    const ni_profile_losses *l = ni_profile_lost(p);
+    out->names = l->names;
+    out->hosts = l->hosts;
+    out->clients = l->clients;
+    out->versions = l->versions;
+    out->evidence = l->evidence;
+    out->out_of_memory = l->out_of_memory;
 }
 
 static ni_err write_file(const char *dir, const char *name, const ni_buf *b, ni_error *err)
@@ -384,26 +396,128 @@ ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err)
     return e;
 }
 
-ni_err ni_report_render(const char *report_json, const char *dir, ni_error *err)
+/* Reads the whole file into a NUL-terminated ni_buf capped at
+ * NI_REPORT_JSON_MAX; errors name the file. */
+static ni_err read_report(const char *path, ni_buf *b, ni_error *err)
 {
-    FILE *f = fopen(report_json, "rb");
-    if (!f) return ni_error_set(err, errno == ENOENT ? NI_ERR_NOTFOUND : NI_ERR_IO, "%s: %s", report_json, strerror(errno));
-    ni_buf json;
-    ni_buf_init(&json, NI_REPORT_JSON_MAX);
+    FILE *f = fopen(path, "rb");
+    if (!f) return ni_error_set(err, errno == ENOENT ? NI_ERR_NOTFOUND : NI_ERR_IO, "%s: %s", path, strerror(errno));
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ni_buf_add(&json, chunk, n);
-    bool bad = ferror(f);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (ni_buf_add(b, chunk, n)) break;
+    int rerr = ferror(f);
     fclose(f);
-    ni_err e = NI_OK;
-    json_t *doc = NULL;
-    if (bad) e = ni_error_set(err, NI_ERR_IO, "%s: read error", report_json);
-    else if (json.err) e = ni_error_set(err, json.err, "%s: %s", report_json,
-                                        json.err == NI_ERR_LIMIT ? "larger than the report limit" : ni_strerror(json.err));
-    else if (!(doc = ni_reportdoc_load(json.p, json.len, report_json, err))) e = err && err->code ? err->code : NI_ERR_FORMAT;
-    else e = write_reports(dir, &json, false, err);
-    json_decref(doc);
+    if (b->err == NI_ERR_LIMIT) return ni_error_set(err, NI_ERR_LIMIT, "%s: larger than %u MiB", path, NI_REPORT_JSON_MAX >> 20);
+    if (b->err) return ni_error_set(err, b->err, "%s: %s", path, ni_strerror(b->err));
+    if (rerr) return ni_error_set(err, NI_ERR_IO, "%s: read error", path);
+    if (b->len == 0) return ni_error_set(err, NI_ERR_FORMAT, "%s: empty file, not a report.json", path);
+    if (memchr(b->p, 0, b->len)) return ni_error_set(err, NI_ERR_FORMAT, "%s: contains a NUL byte, not JSON", path);
+    return NI_OK;
+}
+
+/* The renderers name the document "report.json"; name the real file. */
+static ni_err render_error(const char *path, ni_error *err)
+{
+    if (!err) return NI_ERR_FORMAT;
+    char m[NI_ERRMSG_MAX];
+    const char *p = err->msg;
+    if (!strncmp(p, "report.json: ", 13)) p += 13;
+    snprintf(m, sizeof m, "%s", *p ? p : ni_strerror(err->code));
+    ni_err code = err->code ? err->code : NI_ERR_FORMAT;
+    return ni_error_set(err, code, "%s: %s", path, m);
+}
+
+ni_err ni_report_render(const char *report_json, const char *outdir, ni_error *err)
+{
+    ni_buf json, html, md;
+    ni_buf_init(&json, NI_REPORT_JSON_MAX);
+    ni_buf_init(&html, NI_REPORT_OUT_MAX);
+    ni_buf_init(&md, NI_REPORT_OUT_MAX);
+    char *dir = NULL;
+    ni_err e = read_report(report_json, &json, err);
+    if (!e && (ni_report_html(ni_buf_str(&json), &html, err) || ni_report_markdown(ni_buf_str(&json), &md, err)))
+        e = render_error(report_json, err);
+    if (e) goto done;
+
+    /* the output directory: outdir, else the input's own directory */
+    if (outdir) dir = strdup(outdir);
+    else {
+        const char *slash = strrchr(report_json, '/');
+        dir = slash ? strndup(report_json, (size_t)(slash - report_json) + (slash == report_json)) : strdup(".");
+    }
+    if (!dir) { e = ni_error_set(err, NI_ERR_NOMEM, "out of memory"); goto done; }
+    if (!*dir) { e = ni_error_set(err, NI_ERR_ARG, "an empty output directory"); goto done; }
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT || mkdir(dir, 0777) != 0) {
+            e = ni_error_set(err, NI_ERR_OUTPUT, "%s: %s", dir, strerror(errno));
+            goto done;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        e = ni_error_set(err, NI_ERR_OUTPUT, "%s: not a directory", dir);
+        goto done;
+    }
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dir[--dl] = 0;
+    const char *sep = dir[dl - 1] == '/' ? "" : "/";
+    char path[8192];
+    const char *names[2] = { "report.html", "report.md" };
+    const ni_buf *bufs[2] = { &html, &md };
+    for (int i = 0; i < 2 && !e; i++) {
+        if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, sep, names[i]) >= sizeof path)
+            e = ni_error_set(err, NI_ERR_OUTPUT, "%s: path too long", dir);
+        else
+            e = ni_file_write_all(path, bufs[i]->p, bufs[i]->len, err);
+    }
+done:
+    free(dir);
     ni_buf_release(&json);
+    ni_buf_release(&html);
+    ni_buf_release(&md);
+    return e;
+}
+
+/* ---- comparing two profiles ---------------------------------------------------- */
+/* Reads a report.json for the diff; errors name the file. */
+static ni_err read_for_diff(const char *path, ni_buf *b, ni_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ni_error_set(err, NI_ERR_NOTFOUND, "%s: cannot open", path);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (ni_buf_add(b, chunk, n)) {
+            fclose(f);
+            return ni_error_set(err, NI_ERR_LIMIT, "%s: larger than %u MiB, not a report.json", path, NI_REPORT_JSON_MAX >> 20);
+        }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return ni_error_set(err, NI_ERR_IO, "%s: read error", path);
+    if (b->len == 0) return ni_error_set(err, NI_ERR_FORMAT, "%s: empty file, not a report.json", path);
+    if (memchr(b->p, 0, b->len)) return ni_error_set(err, NI_ERR_FORMAT, "%s: contains a NUL byte, not a report.json", path);
+    return NI_OK;
+}
+
+ni_err ni_report_diff(const char *old_json, const char *new_json, const char *md_path, const char *json_path,
+                      bool *changed, ni_error *err)
+{
+    ni_buf a, b, jo, md;
+    ni_buf_init(&a, NI_REPORT_JSON_MAX);
+    ni_buf_init(&b, NI_REPORT_JSON_MAX);
+    ni_buf_init(&jo, NI_DIFF_OUT_MAX);
+    ni_buf_init(&md, NI_DIFF_OUT_MAX);
+    bool ch = false;
+    ni_err e = read_for_diff(old_json, &a, err);
+    if (!e) e = read_for_diff(new_json, &b, err);
+    if (!e) e = ni_diff_reports(ni_buf_str(&a), old_json, ni_buf_str(&b), new_json, &ch, &jo, &md, err);
+    if (!e && json_path) e = ni_file_write_all(json_path, jo.p, jo.len, err);
+    if (!e) e = ni_file_write_all(md_path ? md_path : "-", md.p, md.len, err);
+    if (!e && changed) *changed = ch;
+    ni_buf_release(&a);
+    ni_buf_release(&b);
+    ni_buf_release(&jo);
+    ni_buf_release(&md);
     return e;
 }
 
