@@ -42,6 +42,8 @@ TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
 VERSION   := $(shell sed -n 's/^\#define NETINTEL_VERSION "\(.*\)"/\1/p' include/netintel/netintel.h)
 ABI_MAJOR := $(shell sed -n 's/^\#define NETINTEL_API_VERSION \([0-9]*\)/\1/p' include/netintel/netintel.h)
@@ -49,7 +51,7 @@ LIBDIR    ?= $(PREFIX)/lib
 INCDIR    ?= $(PREFIX)/include
 
 .PHONY: all deps need-deps check check-run check-unit check-asan demo demo-run bench fuzz \
-        install uninstall clean
+        examples install uninstall clean
 all: $(BUILD)/netintel $(BUILD)/libnetintel.so $(BUILD)/netintel.pc
 
 # Plain `make` never installs: it names what is missing and stops.
@@ -93,13 +95,22 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnetintel.a | need-deps
 
 tests: $(TEST_BIN)
 
+# The embedding examples (docs/API.md): only the public headers, linked
+# against the shared library as another program would be.
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libnetintel.so $(wildcard include/netintel/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -Wall -Wextra $(WERROR) $(SAN) -Iinclude -o $@ $< \
+	  -L$(BUILD) -Wl,-rpath,$(CURDIR)/$(BUILD) -lnetintel
+
+examples: $(EXAMPLES)
+
 # The README's commands: install what is missing, then build and run in a
 # fresh make that sees the libraries.
 check:
 	@scripts/install-deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(TEST_BIN)
+check-run: all $(TEST_BIN) $(EXAMPLES)
 	@BUILD=$(BUILD) tests/run-all
 
 check-unit: all $(TEST_BIN)

@@ -1,12 +1,8 @@
-/* cli_engine.c — shared engine options and capture reading for the commands
- * (see cli_engine.h). */
+/* cli_engine.c — shared engine options and input reading for the commands,
+ * over the embedding API (see cli_engine.h, netintel/run.h). */
 #include "cli.h"
 #include "cli_engine.h"
 #include "cli_out.h"
-#include "core/ni_buf.h"
-#include "core/ni_file.h"
-#include "core/ni_json.h"
-#include "core/ni_limits.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,21 +31,15 @@ void cli_engine_init(cli_engine *r, const char *cmd)
 {
     memset(r, 0, sizeof *r);
     r->cmd = cmd;
-    ni_flow_config_default(&r->cfg.flow);
-    r->cfg.ndpi = true;
+    ni_options_init(&r->opts);
 }
 
 void cli_engine_release(cli_engine *r)
 {
-    for (size_t i = 0; i < r->nspecs; i++) {
-        free(r->specs[i]);
-        if (r->spec_targets) ni_target_free(r->spec_targets[i]);
-    }
+    if (r->run) cli_signals_attach(NULL);      /* no signal reaches a freed run */
+    ni_run_free(r->run);
+    for (size_t i = 0; i < r->nspecs; i++) free(r->specs[i]);
     free(r->specs);
-    free(r->spec_targets);
-    free(r->spec_matched);
-    ni_target_free(r->target);
-    ni_enrich_free(r->en);
     memset(r, 0, sizeof *r);
 }
 
@@ -105,7 +95,7 @@ int cli_engine_option(cli_engine *r, int c, const char *arg)
         unsigned long long v = strtoull(arg, &end, 10);
         if (end == arg || *end || errno || v == 0 || v > (1ull << 30) || arg[0] == '-')
             return usage_error(r, "--max-flows: '%s': expected a number from 1 to 1073741824", arg);
-        r->cfg.flow.max_flows = (uint32_t)v;
+        r->opts.max_flows = (size_t)v;
         return 0;
     }
     case O_TCP: case O_UDP: case O_ACTIVE: {
@@ -114,36 +104,18 @@ int cli_engine_option(cli_engine *r, int c, const char *arg)
             return usage_error(r, c == O_TCP ? "--tcp-timeout: '%s': expected seconds > 0"
                                : c == O_UDP ? "--udp-timeout: '%s': expected seconds > 0"
                                : "--active-timeout: '%s': expected seconds > 0", arg);
-        if (c == O_TCP) r->cfg.flow.tcp_idle_us = us;
-        else if (c == O_UDP) r->cfg.flow.udp_idle_us = us;
-        else r->cfg.flow.active_us = us;
+        if (c == O_TCP) r->opts.tcp_idle_us = us;
+        else if (c == O_UDP) r->opts.udp_idle_us = us;
+        else r->opts.active_us = us;
         return 0;
     }
-    case O_GEOIP: r->geoip = arg; return 0;
-    case O_ASN: r->asn = arg; return 0;
-    case O_NO_ENRICH: r->no_enrich = true; return 0;
-    case O_NO_NDPI: r->cfg.ndpi = false; return 0;
+    case O_GEOIP: r->opts.geoip_path = arg; return 0;
+    case O_ASN: r->opts.asn_path = arg; return 0;
+    case O_NO_ENRICH: r->no_enrich = true; r->opts.enrich = false; return 0;
+    case O_NO_NDPI: r->opts.ndpi = false; return 0;
     case O_STATS: r->stats_path = arg; return 0;
     default: return 1;
     }
-}
-
-ni_enrich *cli_engine_enrich(cli_engine *r, ni_error *err)
-{
-    if (r->en) return r->en;
-    const char *env = getenv("NETINTEL_GEOIP");
-    ni_enrich_config c = { NULL, r->geoip ? r->geoip : (env && *env ? env : NULL), r->asn, false };
-    r->en = ni_enrich_new(&c, err);
-    return r->en;
-}
-
-/* Resolves country:/asn: specs, loading the enrichment (GeoIP, ASN) the
- * first time one is met — on the command line, in an @file or a preset. */
-static ni_err lazy_resolve(void *ud, const char *kind, const char *value, ni_target *t, ni_error *err)
-{
-    cli_engine *r = ud;
-    if (!cli_engine_enrich(r, err)) return err ? err->code : NI_ERR_DATA;
-    return ni_enrich_networks(r->en, kind, value, ni_target_add_net, t, err);
 }
 
 /* A spec that cannot be used is a usage error, unless the machine failed. */
@@ -154,61 +126,22 @@ static int spec_status(ni_err code)
 
 int cli_engine_prepare(cli_engine *r)
 {
-    if (r->prepared) return 0;
-    r->prepared = true;
-    if (!r->nspecs) return 0;
+    if (r->run) return 0;
     ni_error err = {0};
-    if (!(r->target = ni_target_new())) { fprintf(stderr, "netintel: out of memory\n"); return 1; }
-    ni_target_set_resolver(r->target, lazy_resolve, r);
-    for (size_t i = 0; i < r->nspecs; i++) {
-        if (ni_target_add_spec(r->target, r->specs[i], &err)) {
-            fprintf(stderr, "netintel %s: %s\n", r->cmd, err.msg);
-            return spec_status(err.code);
-        }
-    }
-    r->cfg.target = r->target;
-    if (!(r->spec_matched = calloc(r->nspecs, sizeof *r->spec_matched))) {
-        fprintf(stderr, "netintel %s: out of memory\n", r->cmd);
-        return 1;
-    }
-    if (r->nspecs > 1) {        /* each spec on its own, to tell which matched */
-        if (!(r->spec_targets = calloc(r->nspecs, sizeof *r->spec_targets))) {
-            fprintf(stderr, "netintel %s: out of memory\n", r->cmd);
-            return 1;
-        }
-        for (size_t i = 0; i < r->nspecs; i++) {
-            if (!(r->spec_targets[i] = ni_target_new())) { fprintf(stderr, "netintel %s: out of memory\n", r->cmd); return 1; }
-            ni_target_set_resolver(r->spec_targets[i], lazy_resolve, r);
-            if (ni_target_add_spec(r->spec_targets[i], r->specs[i], &err)) {
-                fprintf(stderr, "netintel %s: %s\n", r->cmd, err.msg);
-                return spec_status(err.code);
-            }
-        }
+    r->opts.targets = (const char *const *)r->specs;
+    r->opts.n_targets = r->nspecs;
+    if (!(r->run = ni_run_new(&r->opts, &err))) {
+        fprintf(stderr, "netintel %s: %s\n", r->cmd, err.msg);
+        return spec_status(err.code);
     }
     return 0;
 }
 
-void cli_engine_note_session(cli_engine *r, const ni_session *s)
-{
-    if (!r->spec_matched) return;
-    if (!r->spec_targets) {
-        if (!r->spec_matched[0] && s->direction != NI_DIRECTION_TRANSIT && s->direction != NI_DIRECTION_UNKNOWN)
-            r->spec_matched[0] = true;
-        return;
-    }
-    for (size_t i = 0; i < r->nspecs; i++)
-        if (!r->spec_matched[i] && (ni_target_contains(r->spec_targets[i], &s->client) ||
-                                    ni_target_contains(r->spec_targets[i], &s->server)))
-            r->spec_matched[i] = true;
-}
-
-static void hook_match(void *ud, ni_session *s) { cli_engine_note_session(ud, s); }
-
 void cli_engine_warn_unmatched(const cli_engine *r)
 {
-    if (cli_quiet || !r->spec_matched || !r->files_read || r->interrupted || r->output_closed) return;
+    if (cli_quiet || !r->run || !r->nspecs || !r->files_read || r->interrupted || r->output_closed) return;
     for (size_t i = 0; i < r->nspecs; i++)
-        if (!r->spec_matched[i])
+        if (!ni_run_target_matched(r->run, i))
             fprintf(stderr, "netintel %s: warning: --target '%s' matches no session\n", r->cmd, r->specs[i]);
 }
 
@@ -228,19 +161,19 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void on_progress(void *ud, const ni_engine_progress *p)
+static void on_progress(void *ud, const char *path, uint64_t done, uint64_t total, const ni_stats *st)
 {
     progress *g = ud;
     double t = now_s();
     if (t - g->last < 0.25) return;
     g->last = t;
-    double rate = t > g->t0 ? (double)p->stats->packets / (t - g->t0) : 0;
-    if (p->total)
-        fprintf(stderr, "\r\033[K[%u/%u] %s %3.0f%%  %llu packets  %.0f packets/s", g->file, g->files, p->path,
-                100.0 * (double)p->done / (double)p->total, (unsigned long long)p->stats->packets, rate);
+    double rate = t > g->t0 ? (double)st->packets / (t - g->t0) : 0;
+    if (total)
+        fprintf(stderr, "\r\033[K[%u/%u] %s %3.0f%%  %llu packets  %.0f packets/s", g->file, g->files, path,
+                100.0 * (double)done / (double)total, (unsigned long long)st->packets, rate);
     else
-        fprintf(stderr, "\r\033[K[%u/%u] %s  %llu packets  %.0f packets/s", g->file, g->files, p->path,
-                (unsigned long long)p->stats->packets, rate);
+        fprintf(stderr, "\r\033[K[%u/%u] %s  %llu packets  %.0f packets/s", g->file, g->files, path,
+                (unsigned long long)st->packets, rate);
     g->shown = 1;
 }
 
@@ -251,34 +184,26 @@ static void warn(void *ud, const char *msg)
 }
 
 /* ---- summary ---------------------------------------------------------------- */
-static void stats_json(ni_buf *b, const ni_stats *st, unsigned files, unsigned failed, size_t peak,
-                       bool interrupted)
+/* The --stats JSON: one object, two-space indent, one key a line. */
+static int stats_json(char *b, size_t cap, const ni_stats *st, unsigned files, unsigned failed, size_t peak,
+                      bool interrupted)
 {
-    ni_json j;
-    ni_json_init(&j, b, 2);
-    ni_json_obj_begin(&j);
-    ni_json_kuint(&j, "files", files);
-    ni_json_kuint(&j, "files_failed", failed);
-    ni_json_kuint(&j, "packets", st->packets);
-    ni_json_kuint(&j, "bytes", st->bytes);
-    ni_json_kuint(&j, "ip_packets", st->ip_packets);
-    ni_json_kuint(&j, "sessions", st->sessions);
-    ni_json_kuint(&j, "malformed", st->malformed);
-    ni_json_kuint(&j, "truncated", st->truncated);
-    ni_json_kuint(&j, "unsupported", st->unsupported);
-    ni_json_kuint(&j, "fragments", st->fragments);
-    ni_json_kuint(&j, "non_ip", st->non_ip);
-    ni_json_kuint(&j, "evicted", st->evicted);
-    ni_json_kuint(&j, "reasm_dropped", st->reasm_dropped);
-    ni_json_kuint(&j, "http_requests", st->http_requests);
-    ni_json_kuint(&j, "tls_hellos", st->tls_hellos);
-    ni_json_kuint(&j, "dns_messages", st->dns_messages);
-    ni_json_kuint(&j, "quic_initials", st->quic_initials);
-    ni_json_kuint(&j, "dissect_errors", st->dissect_errors);
-    ni_json_kuint(&j, "peak_flows", peak);
-    ni_json_kbool(&j, "interrupted", interrupted);
-    ni_json_obj_end(&j);
-    ni_buf_addc(b, '\n');
+    const struct { const char *k; unsigned long long v; } f[] = {
+        { "files", files }, { "files_failed", failed }, { "packets", st->packets }, { "bytes", st->bytes },
+        { "ip_packets", st->ip_packets }, { "sessions", st->sessions }, { "malformed", st->malformed },
+        { "truncated", st->truncated }, { "unsupported", st->unsupported }, { "fragments", st->fragments },
+        { "non_ip", st->non_ip }, { "evicted", st->evicted }, { "reasm_dropped", st->reasm_dropped },
+        { "http_requests", st->http_requests }, { "tls_hellos", st->tls_hellos },
+        { "dns_messages", st->dns_messages }, { "quic_initials", st->quic_initials },
+        { "dissect_errors", st->dissect_errors }, { "peak_flows", peak },
+    };
+    size_t n = 0;
+    int w = snprintf(b, cap, "{\n");
+    for (size_t i = 0; w >= 0 && (n += (size_t)w) < cap && i < sizeof f / sizeof f[0]; i++)
+        w = snprintf(b + n, cap - n, "  \"%s\": %llu,\n", f[i].k, f[i].v);
+    if (w >= 0 && n < cap) w = snprintf(b + n, cap - n, "  \"interrupted\": %s\n}\n", interrupted ? "true" : "false");
+    if (w < 0 || (n += (size_t)w) >= cap) return -1;
+    return (int)n;
 }
 
 static void stats_text(FILE *f, const ni_stats *st, unsigned files, unsigned failed, bool interrupted)
@@ -294,37 +219,35 @@ static void stats_text(FILE *f, const ni_stats *st, unsigned files, unsigned fai
             (unsigned long long)st->dissect_errors, interrupted ? ", interrupted" : "");
 }
 
-int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook, void *hook_ud,
-                    ni_engine_sink sink, void *sink_ud)
+int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_session_fn fn, void *ud)
 {
     int rc = cli_engine_prepare(r);
     if (rc) return rc;
-    if (nfiles > (int)NI_INPUTS_MAX) { fprintf(stderr, "netintel %s: too many captures in one run\n", r->cmd); return 2; }
-    ni_error err = {0};
-    ni_engine *e = ni_engine_new(&r->cfg, &err);
-    if (!e) { fprintf(stderr, "netintel: %s\n", err.msg); return 1; }
-    if (r->spec_matched) ni_engine_add_hook(e, hook_match, r);
-    if (hook) ni_engine_add_hook(e, hook, hook_ud);
-    ni_engine_set_sink(e, sink, sink_ud);
-    ni_engine_set_warn(e, warn, NULL);
-    ni_engine_set_stop(e, cli_signal_stop, NULL);
+    if (nfiles < 0 || (size_t)nfiles > r->opts.max_inputs) {
+        fprintf(stderr, "netintel %s: too many captures in one run\n", r->cmd);
+        return 2;
+    }
+    ni_run *run = r->run;
+    ni_run_on_session(run, fn, ud);
+    ni_run_on_warning(run, warn, NULL);
+    cli_signals_attach(run);
     progress prog = { 0, (unsigned)nfiles, now_s(), 0, 0 };
-    if (!cli_quiet && isatty(STDERR_FILENO)) ni_engine_set_progress(e, on_progress, &prog, 16384);
-    const ni_stats *st = ni_engine_stats(e);
+    if (!cli_quiet && isatty(STDERR_FILENO)) ni_run_on_progress(run, on_progress, &prog);
+    const ni_stats *st = ni_run_stats(run);
     unsigned failed = 0;
     bool stop = false;
     for (int i = 0; i < nfiles && !stop; i++) {
         prog.file = (unsigned)i + 1;
         ni_error ferr = {0};
         uint64_t before = st->packets, sessions_before = st->sessions;
-        ni_err x = ni_engine_read(e, files[i], &ferr);
+        ni_err x = ni_run_read(run, files[i], &ferr);
         if (x == NI_OK || st->packets > before || st->sessions > sessions_before) r->files_read++;
         if (x == NI_OK) continue;
         if (prog.shown) { fprintf(stderr, "\r\033[K"); prog.shown = 0; }
         switch (x) {
         case NI_ERR_INTERRUPTED: r->interrupted = true; stop = true; break;
         case NI_ERR_PIPE: r->output_closed = true; stop = true; break;
-        case NI_ERR_OUTPUT:     /* the sink's failure: an output, not this input */
+        case NI_ERR_OUTPUT:     /* the callback's failure: an output, not this input */
             fprintf(stderr, "netintel: %s\n", ferr.msg[0] ? ferr.msg : ni_strerror(x));
             r->output_failed = true;
             stop = true;
@@ -338,24 +261,25 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook
     if (r->interrupted && !cli_quiet)
         fprintf(stderr, "netintel %s: interrupted by signal %d: writing what was read\n", r->cmd, cli_signal_caught());
     ni_error ferr = {0};
-    ni_err x = ni_engine_finish(e, &ferr);     /* the sessions in flight, even when interrupted */
+    ni_err x = ni_run_finish(run, &ferr);       /* the sessions in flight, even when interrupted */
     if (x == NI_ERR_PIPE) r->output_closed = true;
     else if (x != NI_OK && !r->output_failed) { fprintf(stderr, "netintel: %s\n", ferr.msg); r->output_failed = true; }
     if (prog.shown) fprintf(stderr, "\r\033[K");
+    ni_run_on_progress(run, NULL, NULL);
     if (r->stats_path) {
         if (r->files_read) {            /* a run that read nothing writes nothing */
-            ni_buf b;
-            ni_buf_init(&b, 1u << 16);
-            stats_json(&b, st, (unsigned)nfiles, failed, ni_engine_peak_flows(e), r->interrupted);
-            if (cli_out_write_all(r->stats_path, b.p, b.len, &ferr) != NI_OK) {
+            char b[4096];
+            int n = stats_json(b, sizeof b, st, (unsigned)nfiles, failed, ni_run_peak_flows(run), r->interrupted);
+            if (n < 0) {
+                fprintf(stderr, "netintel: %s: the summary does not fit\n", r->stats_path);
+                r->output_failed = true;
+            } else if (cli_out_write_all(r->stats_path, b, (size_t)n, &ferr) != NI_OK) {
                 if (ferr.code == NI_ERR_PIPE) r->output_closed = true;
                 else { fprintf(stderr, "netintel: %s\n", ferr.msg); r->output_failed = true; }
             }
-            ni_buf_release(&b);
         }
     } else if (!r->no_summary && !r->output_closed && !cli_quiet) {
         stats_text(stderr, st, (unsigned)nfiles, failed, r->interrupted);
     }
-    ni_engine_free(e);
     return cli_engine_status(r);
 }

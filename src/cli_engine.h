@@ -1,17 +1,15 @@
-/* cli_engine.h — what the commands that read captures share: the engine
- * options (--target, flow limits and timeouts, --geoip/--asn, --no-enrich,
- * --stats), building the target (country:/asn: resolved through the GeoIP
- * and ASN data), loading the enrichment once, reading every capture with
- * progress on a terminal, the one-line errors, and the run summary. */
+/* cli_engine.h — what the commands that read captures share, over the
+ * embedding API (netintel/run.h): the engine options (--target, flow limits
+ * and timeouts, --geoip/--asn, --no-enrich, --stats) into ni_options, the
+ * run (ni_run_new: the target, with country:/asn: resolved through the
+ * GeoIP and ASN data), reading every input with progress on a terminal, the
+ * one-line errors, the --target match warnings and the run summary. */
 #ifndef NI_CLI_ENGINE_H
 #define NI_CLI_ENGINE_H
 
 #include <getopt.h>
 #include <stdbool.h>
 #include "netintel/netintel.h"
-#include "session/ni_engine.h"
-#include "session/ni_target.h"
-#include "enrich/ni_enrich.h"
 
 #define CLI_ENGINE_OPTIONS_HELP \
     "  --max-flows N       live flows kept at once; the least recently active is\n" \
@@ -27,17 +25,13 @@
 
 typedef struct cli_engine {
     const char *cmd;
-    ni_engine_config cfg;
-    ni_target *target;
+    ni_options opts;            /* targets = specs once prepared */
     char **specs;               /* --target arguments as given */
     size_t nspecs;
-    const char *geoip, *asn, *stats_path;
+    const char *stats_path;
     bool no_enrich;
     bool no_summary;            /* no run summary on stderr (--stats still writes it) */
-    ni_enrich *en;
-    bool prepared;
-    ni_target **spec_targets;   /* one per spec when there are several: which matched */
-    bool *spec_matched;         /* per spec: some session had an end in it */
+    ni_run *run;                /* made by cli_engine_prepare */
 
     /* what the reads saw (cumulative; a command that reads other inputs
      * itself adds them to files_read / files_failed) */
@@ -58,27 +52,21 @@ size_t cli_engine_options(struct option *out, size_t max, const struct option *o
 /* 0: the option was ours and is handled; 1: not ours; 2: usage error
  * (printed); -1: a failure such as out of memory (printed; exit 1). */
 int cli_engine_option(cli_engine *r, int c, const char *arg);
-/* Builds the target from the specs (loading the enrichment when a spec needs
- * GeoIP/ASN).  Returns 0, or the exit status after printing the error: 2 for
- * a bad spec (unknown country, malformed ASN, ...), 1 for out of memory or a
- * read error. */
+/* Makes the run (r->run) from the options: builds the target (loading the
+ * GeoIP/ASN data when a spec needs it).  Returns 0, or the exit status after
+ * printing the error: 2 for a bad spec (unknown country, malformed ASN, ...),
+ * 1 for out of memory or a read error. */
 int cli_engine_prepare(cli_engine *r);
-/* The enrichment (loaded once).  NULL with err set on failure. */
-ni_enrich *cli_engine_enrich(cli_engine *r, ni_error *err);
-/* Reads the captures through the engine (hook may be NULL), finishes, prints
- * each failure as "netintel: <file>: <problem>" and the summary (stderr or
- * --stats; nothing is written to --stats when no input could be read).  A
- * signal (cli_out.h) stops the reading: the sessions in flight are finished
- * and written, `interrupted` is set.  An output failure (the sink's
- * NI_ERR_OUTPUT) stops the run and is named as such, never as a failed
- * input; a closed output pipe (NI_ERR_PIPE) stops it quietly.  Returns 0, 1
- * (a failure), 2 (usage) or 1 when no input could be read at all. */
-int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_engine_hook hook, void *hook_ud,
-                    ni_engine_sink sink, void *sink_ud);
+/* Reads the inputs through the run (the session callback may be NULL),
+ * finishes, prints each failure as "netintel: <file>: <problem>" and the
+ * summary (stderr or --stats; nothing is written to --stats when no input
+ * could be read).  A signal (cli_out.h) stops the reading: the sessions in
+ * flight are finished and written, `interrupted` is set.  An output failure
+ * (the callback's NI_ERR_OUTPUT) stops the run and is named as such, never
+ * as a failed input; a closed output pipe (NI_ERR_PIPE) stops it quietly.
+ * Returns 0, 1 (a failure), 2 (usage) or 1 when no input could be read. */
+int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_session_fn fn, void *ud);
 
-/* Notes a session met outside the engine (stored sessions) for the
- * --target match check. */
-void cli_engine_note_session(cli_engine *r, const ni_session *s);
 /* "netintel CMD: warning: --target 'SPEC' matches no session" on stderr for
  * each spec that matched none (not when nothing could be read, the run was
  * interrupted or the output pipe closed: the inputs were not all seen). */

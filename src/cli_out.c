@@ -14,10 +14,11 @@
 static struct temp_slot {
     volatile sig_atomic_t used;
     char path[PATH_MAX];
-    const ni_file *owner;
+    const ni_output *owner;
 } temps[TEMPS_MAX];
 
 static volatile sig_atomic_t caught, graceful_mode;
+static ni_run *volatile attached;
 
 static void remove_temps(void)
 {
@@ -32,6 +33,14 @@ static void on_signal(int sig)
         _exit(128 + (caught ? caught : sig));
     }
     caught = sig;
+    ni_run *r = attached;
+    if (r) ni_run_interrupt(r);
+}
+
+void cli_signals_attach(ni_run *run)
+{
+    attached = run;
+    if (run && caught) ni_run_interrupt(run);
 }
 
 void cli_signals_install(bool graceful)
@@ -68,58 +77,66 @@ static void block(sigset_t *old)
     sigprocmask(SIG_BLOCK, &s, old);
 }
 
-static void forget(const ni_file *f)
+/* The slot noting o's temporary file, or TEMPS_MAX. */
+static size_t slot_of(const ni_output *o)
 {
-    for (size_t i = 0; i < TEMPS_MAX; i++)
-        if (temps[i].used && temps[i].owner == f) { temps[i].used = 0; temps[i].owner = NULL; }
+    size_t i = 0;
+    while (i < TEMPS_MAX && !(temps[i].used && temps[i].owner == o)) i++;
+    return i;
 }
 
-ni_err cli_out_open(ni_file *f, const char *path, ni_error *err)
+static void forget(size_t i)
 {
-    ni_file_kind kind;
-    char *dest;
-    ni_err r = ni_file_resolve(path, &kind, &dest, err);
-    free(dest);
-    if (r) return r;
-    if (kind != NI_FILE_ATOMIC) return ni_file_open(f, path, err);     /* may wait for a FIFO's reader */
+    if (i < TEMPS_MAX) { temps[i].used = 0; temps[i].owner = NULL; }
+}
+
+ni_output *cli_out_open(const char *path, ni_error *err)
+{
+    bool atomic;
+    if (ni_output_is_atomic(path, &atomic, err)) return NULL;
+    if (!atomic) return ni_output_open(path, err);      /* may wait for a FIFO's reader */
     sigset_t old;
     block(&old);                /* no signal between creating the temporary file and noting it */
-    r = ni_file_open(f, path, err);
-    if (!r && f->tmp) {
+    ni_output *o = ni_output_open(path, err);
+    const char *tmp = o ? ni_output_temp(o) : NULL;
+    if (tmp) {
         size_t i = 0;
         while (i < TEMPS_MAX && temps[i].used) i++;
-        if (i == TEMPS_MAX || strlen(f->tmp) >= PATH_MAX) {
-            ni_file_abort(f);
-            r = ni_error_set(err, NI_ERR_LIMIT, "%s: too many outputs open at once", path);
+        if (i == TEMPS_MAX || strlen(tmp) >= PATH_MAX) {
+            ni_output_abort(o);
+            o = NULL;
+            ni_error_set(err, NI_ERR_LIMIT, "%s: too many outputs open at once", path);
         } else {
-            memcpy(temps[i].path, f->tmp, strlen(f->tmp) + 1);
-            temps[i].owner = f;
+            memcpy(temps[i].path, tmp, strlen(tmp) + 1);
+            temps[i].owner = o;
             temps[i].used = 1;
         }
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
-    return r;
+    return o;
 }
 
-ni_err cli_out_commit(ni_file *f, ni_error *err)
+ni_err cli_out_commit(ni_output *o, ni_error *err)
 {
     /* a signal after the rename unlinks a name that no longer exists: harmless */
-    ni_err r = ni_file_commit(f, err);
-    forget(f);
+    size_t i = slot_of(o);
+    ni_err r = ni_output_commit(o, err);
+    forget(i);
     return r;
 }
 
-void cli_out_abort(ni_file *f)
+void cli_out_abort(ni_output *o)
 {
-    ni_file_abort(f);
-    forget(f);
+    size_t i = slot_of(o);
+    ni_output_abort(o);
+    forget(i);
 }
 
 ni_err cli_out_write_all(const char *path, const void *p, size_t n, ni_error *err)
 {
-    ni_file f;
-    ni_err r = cli_out_open(&f, path, err);
-    if (r) return r;
-    if ((r = ni_file_write(&f, p, n, err)) != NI_OK) { cli_out_abort(&f); return r; }
-    return cli_out_commit(&f, err);
+    ni_output *o = cli_out_open(path, err);
+    if (!o) return err && err->code ? err->code : NI_ERR_OUTPUT;
+    ni_err r = ni_output_write(o, p, n, err);
+    if (r) { cli_out_abort(o); return r; }
+    return cli_out_commit(o, err);
 }

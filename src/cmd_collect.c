@@ -17,6 +17,7 @@
 #include "netintel/netintel.h"
 #include "cli.h"
 #include "cli_engine.h"
+#include "api/ni_run.h"
 #include "core/ni_buf.h"
 #include "core/ni_file.h"
 #include "core/ni_json.h"
@@ -263,12 +264,12 @@ int cmd_collect(int argc, char **argv)
     sink k2;
     memset(&k2, 0, sizeof k2);
     k2.fmt = fmt;
-    if (!run.no_enrich && !(k2.en = cli_engine_enrich(&run, &err))) {
+    if (!run.no_enrich && !(k2.en = ni_run_enrich(run.run, &err))) {
         fprintf(stderr, "netintel: %s (enrichment data: run scripts/install-deps, or use --no-enrich)\n", err.msg);
         cli_engine_release(&run);
         return 1;
     }
-    k2.target = run.target;
+    k2.target = ni_run_target(run.run);
     ni_netflow *nf = ni_netflow_new(&cfg, &err);
     ni_collect *col = nf ? ni_collect_new(nf, &err) : NULL;
     if (!col) {

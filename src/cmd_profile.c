@@ -3,29 +3,18 @@
  * docs/report-schema.json), DIR/report.html and DIR/report.md, each
  * atomically; a short summary goes to standard output.  Sessions come from
  * the same engine as `sessions` and are enriched, then aggregated
- * (lib/analyze/ni_profile); the HTML and Markdown are rendered from the JSON. */
-#include <errno.h>
+ * (ni_run_profile, netintel/run.h); the HTML and Markdown are rendered from
+ * the JSON (ni_profile_write). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "netintel/netintel.h"
 #include "cli.h"
 #include "cli_engine.h"
 #include "cli_out.h"
-#include "analyze/ni_profile.h"
-#include "analyze/ni_reportdoc.h"
-#include "analyze/ni_tz.h"
-#include "core/ni_buf.h"
-#include "core/ni_file.h"
-#include "core/ni_limits.h"
-#include "core/ni_time.h"
-#include "enrich/ni_enrich.h"
-#include "enrich/ni_tsv.h"
-#include "report/ni_report.h"
 
 static const char usage_text[] =
     "usage: netintel profile [options] --target SPEC -o DIR INPUT...\n"
@@ -54,101 +43,40 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("profile", fmt, arg); }
 
-typedef struct events {
-    ni_event *ev;
-    size_t n;
-    char **strings;
-    size_t ns;
-} events;
-
-static void events_free(events *e)
+/* A value of report.json by its dotted path ("totals.sessions"), or NULL. */
+static const json_t *doc_get(const json_t *doc, const char *path)
 {
-    for (size_t i = 0; i < e->ns; i++) free(e->strings[i]);
-    free(e->strings);
-    free(e->ev);
-}
-
-static const char *keep(events *e, const char *s)
-{
-    if (!s || !*s) return NULL;
-    char **ns = realloc(e->strings, (e->ns + 1) * sizeof *ns);
-    if (!ns) return NULL;
-    e->strings = ns;
-    return e->strings[e->ns++] = strdup(s);
-}
-
-/* date<TAB>label[<TAB>region[<TAB>site]], '#' comments, header line "date ..." */
-static ni_err load_events(const char *path, events *e, ni_error *err)
-{
-    ni_tsv t;
-    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
-    int cd = ni_tsv_need(&t, "date", err), cl = ni_tsv_need(&t, "label", err);
-    int cr = ni_tsv_col(&t, "region"), cs = ni_tsv_col(&t, "site");
-    if (cd < 0 || cl < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
-    int r;
-    while ((r = ni_tsv_next(&t, err)) > 0) {
-        int64_t us;
-        if (ni_time_parse(ni_tsv_field(&t, cd), &us)) { ni_tsv_error(&t, err, "bad date '%s'", ni_tsv_field(&t, cd)); r = -1; break; }
-        ni_event *ne = realloc(e->ev, (e->n + 1) * sizeof *ne);
-        if (!ne) { r = -1; break; }
-        e->ev = ne;
-        ni_event *v = &e->ev[e->n++];
-        v->at_us = us;
-        v->label = keep(e, ni_tsv_field(&t, cl));
-        v->region = cr >= 0 ? keep(e, ni_tsv_field(&t, cr)) : NULL;
-        v->site = cs >= 0 ? keep(e, ni_tsv_field(&t, cs)) : NULL;
+    char key[128];
+    const json_t *v = doc;
+    while (v && path && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key) return NULL;
+        memcpy(key, path, n);
+        key[n] = 0;
+        v = json_object_get(v, key);
+        path += n + (path[n] == '.');
     }
-    ni_tsv_close(&t);
-    return r < 0 ? NI_ERR_DATA : NI_OK;
+    return v;
 }
 
-typedef struct ctx {
-    ni_enrich *en;
-    ni_profile *prof;
-} ctx;
-
-static void hook_enrich(void *ud, ni_session *s) { ni_enrich_session(((ctx *)ud)->en, s); }
-
-static ni_err sink_profile(void *ud, const ni_session *s, ni_error *err)
+static long long doc_int(const json_t *doc, const char *path)
 {
-    (void)err;
-    ni_profile_add(((ctx *)ud)->prof, s);
-    return NI_OK;
+    const json_t *v = doc_get(doc, path);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
-static int write_reports(const char *dir, ni_buf *json, ni_error *err)
-{
-    char path[4096];
-    if (mkdir(dir, 0777) && errno != EEXIST) {
-        ni_error_set(err, NI_ERR_OUTPUT, "cannot create the folder: %s", strerror(errno));
-        return 1;
-    }
-    ni_buf html, md;
-    ni_buf_init(&html, NI_REPORT_OUT_MAX);
-    ni_buf_init(&md, NI_REPORT_OUT_MAX);
-    int rc = 0;
-    if (ni_report_html(ni_buf_str(json), &html, err) || ni_report_markdown(ni_buf_str(json), &md, err)) rc = 1;
-    const char *names[3] = { "report.json", "report.html", "report.md" };
-    ni_buf *bufs[3] = { json, &html, &md };
-    for (int i = 0; i < 3 && !rc; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (cli_out_write_all(path, bufs[i]->p, bufs[i]->len, err)) rc = 1;
-    }
-    ni_buf_release(&html);
-    ni_buf_release(&md);
-    return rc;
-}
+static const char *doc_str(const json_t *doc, const char *path) { return json_string_value(doc_get(doc, path)); }
 
-/* r: the report as checked by ni_reportdoc_load (every key read is there). */
+/* r: the report just written (and checked) by ni_profile_write. */
 static void summary(const char *dir, const json_t *r)
 {
-    const char *first = ni_reportdoc_str(r, "window.first"), *last = ni_reportdoc_str(r, "window.last");
+    const char *first = doc_str(r, "window.first"), *last = doc_str(r, "window.last");
     printf("profile: %lld sessions (%lld outbound, %lld inbound, %lld internal), %lld target hosts\n",
-           ni_reportdoc_int(r, "totals.sessions"), ni_reportdoc_int(r, "totals.outbound"),
-           ni_reportdoc_int(r, "totals.inbound"), ni_reportdoc_int(r, "totals.internal"),
-           ni_reportdoc_int(r, "totals.hosts"));
+           doc_int(r, "totals.sessions"), doc_int(r, "totals.outbound"),
+           doc_int(r, "totals.inbound"), doc_int(r, "totals.internal"),
+           doc_int(r, "totals.hosts"));
     printf("window:  %s .. %s\n", first ? first : "-", last ? last : "-");
-    const json_t *f = ni_reportdoc_get(r, "findings");
+    const json_t *f = doc_get(r, "findings");
     for (size_t i = 0; i < json_array_size(f) && i < 6; i++)
         printf("  - %s\n", json_string_value(json_object_get(json_array_get(f, i), "text")));
     printf("report:  %s/report.html\n", dir);
@@ -204,79 +132,58 @@ int cmd_profile(int argc, char **argv)
         return usage_error("%s", since == until ? "--since and --until give an empty window"
                                                 : "--since is after --until");
     }
+    run.opts.tz = tzname;
+    run.opts.since_us = since;
+    run.opts.until_us = until;
+    run.opts.events_path = events_path;
     if ((rc = cli_engine_prepare(&run))) { cli_engine_release(&run); return rc; }
     cli_signals_install(true);
 
+    /* the events, the time zone (a bad one is a usage error) and the data */
     ni_error err = {0};
-    events ev = {0};
-    if (events_path && load_events(events_path, &ev, &err)) {
-        fprintf(stderr, "netintel: %s\n", err.msg);
+    ni_profile *prof = ni_run_profile(run.run, &err);
+    if (!prof) {
+        if (err.code == NI_ERR_ARG) fprintf(stderr, "netintel profile: %s\n", err.msg);
+        else fprintf(stderr, "netintel: %s\n", err.msg);
         cli_engine_release(&run);
-        return 1;
+        return err.code == NI_ERR_ARG ? 2 : 1;
     }
-    if (!tzname) tzname = ni_target_timezone(run.target);
-    if (!tzname) tzname = "UTC";
-    ni_tz *tz = ni_tz_load(tzname, &err);
-    if (!tz) {
-        fprintf(stderr, "netintel profile: %s\n", err.msg);
-        events_free(&ev); cli_engine_release(&run);
-        return err.code == NI_ERR_NOMEM ? 1 : 2;
-    }
-
-    ctx cx = {0};
-    cx.en = cli_engine_enrich(&run, &err);
-    if (!cx.en) {
-        fprintf(stderr, "netintel: %s\n", err.msg);
-        ni_tz_free(tz); events_free(&ev); cli_engine_release(&run);
-        return 1;
-    }
-    ni_profile_config pc = { (const char *const *)run.specs, run.nspecs, tz, since, until,
-                             ni_enrich_profile_lookups(cx.en), ev.ev, ev.n, false };
-    cx.prof = ni_profile_new(&pc, &err);
-    if (!cx.prof) rc = 1;
-    /* every input goes through the engine's one source interface, in the
+    /* every input goes through the run's one source interface, in the
      * order given: captures, and stored sessions (JSON Lines written by
      * `netintel sessions`), whose direction is recomputed for this target
      * and whose enrichment is redone with the current data */
-    if (!rc) {
-        int r = cli_engine_read(&run, argv + optind, argc - optind, hook_enrich, &cx, sink_profile, &cx);
-        if (r == 2) rc = 2;
-    }
+    int r = cli_engine_read(&run, argv + optind, argc - optind, NULL, NULL);
+    if (r == 2) rc = 2;
     if (!rc && !run.files_read) {       /* nothing could be read: the previous report stays */
         rc = run.interrupted ? cli_signal_status() : 1;      /* each failure was named */
     }
     if (!rc) cli_engine_warn_unmatched(&run);
-    pc.interrupted = run.interrupted;
-    if (cx.prof && !rc) {
+    if (!rc) {
         /* capped as `report` and `diff` read it; checked against the
          * description before anything is written */
-        ni_buf json;
-        ni_buf_init(&json, NI_REPORT_JSON_MAX);
-        json_t *doc = NULL;
-        if (ni_profile_json(cx.prof, &json) || !(doc = ni_reportdoc_load(json.p, json.len, "report.json", &err)) ||
-            write_reports(dir, &json, &err)) {
-            if (json.err == NI_ERR_LIMIT) ni_error_set(&err, NI_ERR_LIMIT, "report.json larger than %u MiB", NI_REPORT_JSON_MAX >> 20);
+        if (ni_profile_write(prof, dir, &err)) {
             fprintf(stderr, "netintel: %s: %s\n", dir, err.msg[0] ? err.msg : "cannot write the report");
             rc = 1;
-        } else {
-            if (!cli_quiet) summary(dir, doc);
+        } else if (!cli_quiet) {
+            char path[4096];
+            json_t *doc = NULL;
+            if ((size_t)snprintf(path, sizeof path, "%s/report.json", dir) < sizeof path)
+                doc = json_load_file(path, JSON_DECODE_ANY, NULL);
+            if (doc) summary(dir, doc);
+            json_decref(doc);
         }
-        json_decref(doc);
-        if (!ni_profile_complete(cx.prof)) {
-            const ni_profile_losses *l = ni_profile_lost(cx.prof);
+        if (!ni_profile_complete(prof)) {
+            ni_profile_loss l;
+            ni_profile_get_losses(prof, &l);
             fprintf(stderr, "netintel: profile: counts lost (names %llu, hosts %llu, clients %llu, versions %llu, "
                     "evidence %llu past their caps; %llu out of memory); see \"limits\" in %s/report.json\n",
-                    (unsigned long long)l->names, (unsigned long long)l->hosts, (unsigned long long)l->clients,
-                    (unsigned long long)l->versions, (unsigned long long)l->evidence,
-                    (unsigned long long)l->out_of_memory, dir);
+                    (unsigned long long)l.names, (unsigned long long)l.hosts, (unsigned long long)l.clients,
+                    (unsigned long long)l.versions, (unsigned long long)l.evidence,
+                    (unsigned long long)l.out_of_memory, dir);
             rc = 1;
         }
-        ni_buf_release(&json);
     }
     if (!rc) rc = cli_engine_status(&run);
-    ni_profile_free(cx.prof);
-    ni_tz_free(tz);
-    events_free(&ev);
     cli_engine_release(&run);
     return rc;
 }

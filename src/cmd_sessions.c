@@ -16,16 +16,8 @@
 
 #include "netintel/netintel.h"
 #include "cli.h"
-#include "core/ni_buf.h"
-#include "core/ni_file.h"
-#include "core/ni_json.h"
-#include "core/ni_limits.h"
-#include "output/ni_out.h"
-#include "session/ni_engine.h"
-#include "session/ni_target.h"
 #include "cli_engine.h"
 #include "cli_out.h"
-#include "enrich/ni_enrich.h"
 
 static const char usage_text[] =
     "usage: netintel sessions [options] CAPTURE...\n"
@@ -55,41 +47,13 @@ static const char usage_text[] =
 
 static void usage(FILE *f)
 {
-    fprintf(f, usage_text, NI_FLOWS_MAX_DEFAULT, (long long)(NI_FLOW_IDLE_TCP_US / 1000000),
-            (long long)(NI_FLOW_IDLE_UDP_US / 1000000), (long long)(NI_FLOW_ACTIVE_US / 1000000));
+    ni_options d;
+    ni_options_init(&d);
+    fprintf(f, usage_text, (unsigned)d.max_flows, (long long)(d.tcp_idle_us / 1000000),
+            (long long)(d.udp_idle_us / 1000000), (long long)(d.active_us / 1000000));
 }
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("sessions", fmt, arg); }
-
-/* ---- output sink -------------------------------------------------------- */
-typedef struct sink {
-    ni_file file;
-    ni_out_format fmt;
-    ni_buf buf;
-    bool begun;                 /* the CSV header is written with the first record */
-} sink;
-
-static ni_err sink_begin(sink *k, ni_error *err)
-{
-    if (k->begun) return NI_OK;
-    k->begun = true;
-    ni_buf_clear(&k->buf);
-    ni_out_begin(&k->buf, k->fmt);
-    return ni_file_write(&k->file, k->buf.p, k->buf.len, err);
-}
-
-static ni_err sink_write(void *ud, const ni_session *s, ni_error *err)
-{
-    sink *k = ud;
-    ni_err r = sink_begin(k, err);
-    if (r) return r;
-    ni_buf_clear(&k->buf);
-    ni_out_session(&k->buf, k->fmt, s);
-    if (k->buf.err) return ni_error_set(err, NI_ERR_OUTPUT, "a session record is too large");
-    return ni_file_write(&k->file, k->buf.p, k->buf.len, err);
-}
-
-static void hook_enrich(void *ud, ni_session *s) { ni_enrich_session(ud, s); }
 
 int cmd_sessions(int argc, char **argv)
 {
@@ -103,7 +67,7 @@ int cmd_sessions(int argc, char **argv)
     cli_engine_options(opts, 64, own, sizeof own / sizeof own[0]);
     cli_engine run;
     cli_engine_init(&run, "sessions");
-    ni_out_format fmt = NI_OUT_JSONL;
+    ni_format fmt = NI_FORMAT_JSONL;
     const char *out_path = NULL;
     ni_error err = { 0 };
     int rc = 0, c;
@@ -117,7 +81,7 @@ int cmd_sessions(int argc, char **argv)
         switch (c) {
         case 'h': usage(stdout); cli_engine_release(&run); return 0;
         case O_FORMAT:
-            if (ni_out_format_parse(optarg, &fmt) != NI_OK) {
+            if (ni_format_parse(optarg, &fmt) != NI_OK) {
                 cli_engine_release(&run);
                 return usage_error("--format: '%s': expected jsonl or csv", optarg);
             }
@@ -130,35 +94,35 @@ int cmd_sessions(int argc, char **argv)
     if (optind >= argc) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
     if ((rc = cli_engine_prepare(&run))) { cli_engine_release(&run); return rc; }
     cli_signals_install(true);
-    ni_enrich *en = NULL;
-    if (!run.no_enrich && !(en = cli_engine_enrich(&run, &err))) {
+    if (!run.no_enrich && ni_run_load(run.run, &err)) {
         fprintf(stderr, "netintel: %s (enrichment data: run scripts/install-deps, or use --no-enrich)\n", err.msg);
         cli_engine_release(&run);
         return 1;
     }
 
-    sink k;
-    memset(&k, 0, sizeof k);
-    k.fmt = fmt;
-    ni_buf_init(&k.buf, 4u * 1024 * 1024);
-    if (cli_out_open(&k.file, out_path, &err) != NI_OK) {
+    ni_output *out = cli_out_open(out_path, &err);
+    ni_sink *k = out ? ni_sink_new(out, fmt, &err) : NULL;
+    if (!k) {
         fprintf(stderr, "netintel: %s\n", err.msg);
-        ni_buf_release(&k.buf);
+        cli_out_abort(out);
         cli_engine_release(&run);
         return 1;
     }
-    cli_engine_read(&run, argv + optind, argc - optind, en ? hook_enrich : NULL, en, sink_write, &k);
+    cli_engine_read(&run, argv + optind, argc - optind, ni_sink_session, k);
     ni_error ferr = { 0 };
     if (!run.files_read || run.output_failed || run.output_closed) {
-        cli_out_abort(&k.file);    /* nothing read, or the output is lost: the previous file stays */
-    } else if (sink_begin(&k, &ferr) != NI_OK || cli_out_commit(&k.file, &ferr) != NI_OK) {
-        if (k.file.fp) cli_out_abort(&k.file);
+        cli_out_abort(out);        /* nothing read, or the output is lost: the previous file stays */
+    } else if (ni_sink_end(k, &ferr) != NI_OK) {
+        cli_out_abort(out);
+        if (ferr.code == NI_ERR_PIPE) run.output_closed = true;
+        else { fprintf(stderr, "netintel: %s\n", ferr.msg); run.output_failed = true; }
+    } else if (cli_out_commit(out, &ferr) != NI_OK) {
         if (ferr.code == NI_ERR_PIPE) run.output_closed = true;
         else { fprintf(stderr, "netintel: %s\n", ferr.msg); run.output_failed = true; }
     }
     cli_engine_warn_unmatched(&run);
     rc = cli_engine_status(&run);
-    ni_buf_release(&k.buf);
+    ni_sink_free(k);
     cli_engine_release(&run);
     return rc;
 }

@@ -112,7 +112,7 @@ int cmd_synth(int argc, char **argv)
     if (!prof || !geo) { fprintf(stderr, "netintel: %s\n", prof ? "out of memory" : err.msg); rc = 1; }
 
     /* -o: the rules of core/ni_file.h; libpcap writes the file by name */
-    ni_file of;
+    ni_output *of = NULL;
     bool have_of = false;
     const char *wpath = out;
     ni_file_kind kind = NI_FILE_STDOUT;
@@ -120,8 +120,8 @@ int cmd_synth(int argc, char **argv)
     if (!rc && ni_file_resolve(out, &kind, &dest, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
     free(dest);
     if (!rc && kind != NI_FILE_STDOUT) {    /* "-": libpcap writes standard output itself */
-        if (cli_out_open(&of, out, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
-        else { have_of = true; wpath = ni_file_write_path(&of); }
+        if (!(of = cli_out_open(out, &err))) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
+        else { have_of = true; wpath = ni_output_path(of); }
     }
     ni_synth_opts o = { seed, scale, wpath, ni_synth_geo_addr, geo, on_session, prof,
                         !cli_quiet && isatty(STDERR_FILENO) ? on_progress : NULL, NULL };
@@ -135,8 +135,8 @@ int cmd_synth(int argc, char **argv)
     }
     if (o.progress) fprintf(stderr, "\r\033[K");
     if (have_of) {
-        if (rc) cli_out_abort(&of);
-        else if (cli_out_commit(&of, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
+        if (rc) cli_out_abort(of);
+        else if (cli_out_commit(of, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
     }
     if (!rc && truth) {
         ni_buf b;

@@ -243,4 +243,8 @@ typedef struct ni_stats {
 #ifdef __cplusplus
 }
 #endif
+/* The embedding API: runs, profiles, reports, look-ups; outputs. */
+#include "run.h"
+#include "output.h"
+
 #endif

@@ -106,6 +106,7 @@
  * and diff read, so every report.json profile writes can be read back */
 #define NI_REPORT_JSON_MAX        (256u * 1024 * 1024) /* report.json: written by profile, read by report and diff */
 #define NI_REPORT_OUT_MAX         (64u * 1024 * 1024)  /* one rendered report.html / report.md (tables show 50 rows) */
+#define NI_SESSION_RECORD_MAX     (4u * 1024 * 1024)   /* one session as a JSON line or CSV row (sessions, the API's ni_sink) */
 #define NI_DIFF_OUT_MAX           (4u * NI_REPORT_JSON_MAX) /* diff JSON or Markdown: one row per changed
                                                            row of two reports, each under 4x a report row */
 

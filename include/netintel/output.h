@@ -1,0 +1,70 @@
+/* output.h — outputs of the embedding API: files written so that a reader
+ * never sees half of one, and the session writers (JSON Lines, the
+ * contract of docs/sessions.md, and CSV).  Included by netintel.h;
+ * documented in docs/API.md.
+ *
+ * What a path means (docs/sessions.md, "Output paths"): NULL or "-" is
+ * standard output, written as it comes; a regular file, or a path that does
+ * not exist yet, is written to a temporary file beside it and renamed over
+ * it on commit (an aborted or failed output leaves the previous file
+ * untouched); symbolic links are followed; an existing device, FIFO or
+ * socket is written through; a directory is refused. */
+#ifndef NETINTEL_OUTPUT_H
+#define NETINTEL_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "netintel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ni_output ni_output;
+
+/* Whether writing path would make a temporary file (a regular file or a new
+ * path), without creating anything: a caller that removes temporary files
+ * on a signal blocks signals around ni_output_open only then (opening a
+ * FIFO waits for its reader).  NI_ERR_OUTPUT for a path that cannot be
+ * written ("<path>: <why>"). */
+ni_err ni_output_is_atomic(const char *path, bool *atomic, ni_error *err);
+/* NULL with err set: NI_ERR_OUTPUT ("<path>: <why>"), NI_ERR_NOMEM. */
+ni_output *ni_output_open(const char *path, ni_error *err);
+/* NI_ERR_OUTPUT, or NI_ERR_PIPE when the reader of a pipe went away. */
+ni_err ni_output_write(ni_output *o, const void *p, size_t n, ni_error *err);
+/* The temporary file being written, else NULL. */
+const char *ni_output_temp(const ni_output *o);
+/* The path another writer may open by name to write this output (the
+ * temporary file, the file written through, or "-"). */
+const char *ni_output_path(const ni_output *o);
+/* Flushes, and for a temporary file syncs it and renames it into place;
+ * frees o either way.  NI_ERR_OUTPUT, NI_ERR_PIPE. */
+ni_err ni_output_commit(ni_output *o, ni_error *err);
+/* Closes and frees o; a temporary file is removed.  NULL is a no-op. */
+void ni_output_abort(ni_output *o);
+/* open, write, commit. */
+ni_err ni_output_write_all(const char *path, const void *p, size_t n, ni_error *err);
+
+/* ---- session writers ----------------------------------------------------- */
+typedef enum ni_format {
+    NI_FORMAT_JSONL = 0,        /* one JSON object a line (docs/sessions.md) */
+    NI_FORMAT_CSV               /* every JSON Lines field; a header row first */
+} ni_format;
+/* "jsonl" or "csv"; NI_ERR_ARG otherwise. */
+ni_err ni_format_parse(const char *name, ni_format *fmt);
+
+typedef struct ni_sink ni_sink;
+/* A writer of sessions to out (borrowed: commit or abort it after
+ * ni_sink_end / ni_sink_free).  NULL on NI_ERR_NOMEM. */
+ni_sink *ni_sink_new(ni_output *out, ni_format fmt, ni_error *err);
+/* Writes one session; a session callback (ni_session_fn) with ud = the
+ * sink.  NI_ERR_OUTPUT (also for a record too large), NI_ERR_PIPE. */
+ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err);
+/* Writes what an output with no session still has (the CSV header). */
+ni_err ni_sink_end(ni_sink *k, ni_error *err);
+void ni_sink_free(ni_sink *k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

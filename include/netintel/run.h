@@ -1,0 +1,182 @@
+/* run.h — the embedding API of libnetintel: one run reads inputs (captures,
+ * standard input, stored sessions) in the order given, turns them into
+ * enriched sessions, hands each to the caller's callback and, when asked,
+ * to a profile; the profile is written as report.json/html/md; single
+ * addresses, domains and User-Agents can be looked up with the same data.
+ * Included by netintel.h; documented in docs/API.md; examples/ shows a
+ * complete program.
+ *
+ * Lifetimes: ni_run_new/ni_run_free; a profile made by ni_run_profile
+ * belongs to the run (freed with it); ni_run_new_profile/ni_profile_free for
+ * profiles of one's own (merging), freed before their run.  Callbacks get
+ * sessions that are valid only during the call.  A run is used by one
+ * thread at a time (ni_run_interrupt excepted); separate runs are
+ * independent. */
+#ifndef NETINTEL_RUN_H
+#define NETINTEL_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "netintel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a run does; ni_options_init gives the defaults of the CLI. */
+typedef struct ni_options {
+    const char *const *targets;  /* target specs (CIDR, @FILE, preset, country:CC, asn:N) */
+    size_t n_targets;            /* 0: no target, every session's direction is "unknown" */
+    const char *data_dir;        /* NULL: $NETINTEL_DATA, else the defaults (netintel(1)) */
+    const char *geoip_path;      /* NULL: $NETINTEL_GEOIP, else the defaults */
+    const char *asn_path;        /* NULL: the ASN data in the data directory */
+    bool enrich;                 /* GeoIP, ASN, User-Agent, service, VPN fields (default true) */
+    bool ndpi;                   /* nDPI's second opinion (default true) */
+    size_t max_flows;            /* live flows kept at once */
+    size_t max_inputs;           /* inputs one run reads (ni_run_read: NI_ERR_LIMIT past it) */
+    int64_t tcp_idle_us, udp_idle_us, active_us;   /* flow timeouts */
+    /* profile only */
+    const char *tz;              /* local time zone; NULL: the target preset's, else UTC */
+    int64_t since_us, until_us;  /* window [since, until); 0 = open */
+    const char *events_path;     /* TSV annotations (date, label[, region, site]); NULL none */
+} ni_options;
+
+/* The defaults: no target, the default data, enrich and nDPI on, the flow
+ * table's default limits and timeouts, UTC unless a preset names a zone. */
+
+void ni_options_init(ni_options *o);
+
+typedef struct ni_run ni_run;
+typedef struct ni_profile ni_profile;
+
+/* A session as it ends (enriched when options.enrich).  A non-OK return
+ * stops the run with that error. */
+typedef ni_err (*ni_session_fn)(void *ud, const ni_session *s, ni_error *err);
+/* A one-line warning "<file>: <problem>" the run goes on after. */
+typedef void (*ni_warning_fn)(void *ud, const char *msg);
+/* Progress of the current input, every 16384 frames: bytes done of total
+ * (0 = unknown) and the run's counters so far. */
+typedef void (*ni_progress_fn)(void *ud, const char *input, uint64_t done, uint64_t total,
+                               const ni_stats *stats);
+
+/* Checks the options and builds the target (loading the GeoIP/ASN data when
+ * a country:/asn: spec needs it); the options and what they point to are
+ * copied (o NULL: the defaults).  NULL with err set: NI_ERR_ARG for a bad
+ * target spec ("--target: 'x': ...") or option, NI_ERR_NOTFOUND/NI_ERR_DATA
+ * for missing or corrupt data, NI_ERR_NOMEM. */
+ni_run *ni_run_new(const ni_options *o, ni_error *err);
+void ni_run_free(ni_run *r);
+
+/* Loads the enrichment data (GeoIP, ASN, User-Agents, catalogues) now, so
+ * that its errors come before any input; otherwise the first ni_run_read
+ * (options.enrich), ni_run_profile or look-up loads it.  NI_ERR_DATA,
+ * NI_ERR_NOTFOUND, NI_ERR_NOMEM. */
+ni_err ni_run_load(ni_run *r, ni_error *err);
+
+void ni_run_on_session(ni_run *r, ni_session_fn fn, void *ud);
+void ni_run_on_warning(ni_run *r, ni_warning_fn fn, void *ud);
+void ni_run_on_progress(ni_run *r, ni_progress_fn fn, void *ud);
+
+/* Also counts every session into a profile owned by the run (created on
+ * the first call, the same one after; call it before the first
+ * ni_run_read).  Loads the events, the time zone and the enrichment data.
+ * NULL with err set on failure: NI_ERR_DATA for a bad events file,
+ * NI_ERR_ARG for an unknown time zone, the codes of ni_run_load. */
+ni_profile *ni_run_profile(ni_run *r, ni_error *err);
+
+/* Whether some session so far had an end in the i-th target spec
+ * (i < n_targets); false for i out of range. */
+bool ni_run_target_matched(const ni_run *r, size_t i);
+
+/* Reads one input to its end: a capture (pcap/pcapng, .gz/.zst), "-" for
+ * standard input, or stored sessions (JSON Lines of `netintel sessions`),
+ * recognised by content.  Sessions still open stay open across inputs. On
+ * a damaged input, returns its error after using what came before. */
+ni_err ni_run_read(ni_run *r, const char *input, ni_error *err);
+
+/* Asks a run in progress to stop at the next packet (async-signal-safe:
+ * it only sets a flag; may be called from a signal handler or another
+ * thread); ni_run_read then returns NI_ERR_INTERRUPTED
+ * (and so does every later ni_run_read).  The profile is marked
+ * "interrupted". */
+void ni_run_interrupt(ni_run *r);
+
+/* Ends the open sessions (they are passed to the callback and the
+ * profile).  Call it once, after the last ni_run_read. */
+ni_err ni_run_finish(ni_run *r, ni_error *err);
+
+/* The run's counters (valid until ni_run_free) and the most flows live at
+ * once. */
+const ni_stats *ni_run_stats(const ni_run *r);
+size_t ni_run_peak_flows(const ni_run *r);
+
+/* ---- profiles ----------------------------------------------------------- */
+/* An empty profile with the run's configuration (target, time zone,
+ * window, events), owned by the caller, to be freed before the run: for
+ * counting sessions of one's own (ni_profile_add) or merging. */
+ni_profile *ni_run_new_profile(ni_run *r, ni_error *err);
+void ni_profile_free(ni_profile *p);
+/* Adds one enriched session. */
+void ni_profile_add(ni_profile *p, const ni_session *s);
+/* Adds everything src counted into dst (both of the same run).
+ * NI_ERR_NOMEM leaves dst with some of src's counts. */
+ni_err ni_profile_merge(ni_profile *dst, const ni_profile *src);
+/* Sessions counted so far; whether every count is exact (false: a cap of
+ * the aggregator was reached, see "limits" in report.json). */
+uint64_t ni_profile_sessions(const ni_profile *p);
+bool ni_profile_complete(const ni_profile *p);
+/* What could not be counted: insertions refused because a cap was reached
+ * (per cap) or memory ran out; all zero when ni_profile_complete. */
+typedef struct ni_profile_loss {
+    uint64_t names, hosts, clients, versions, evidence, out_of_memory;
+} ni_profile_loss;
+void ni_profile_get_losses(const ni_profile *p, ni_profile_loss *out);
+/* Writes DIR/report.json, report.html and report.md (DIR is created if
+ * missing), each atomically; report.json is checked against its schema
+ * before anything is written.  NI_ERR_OUTPUT/NI_ERR_LIMIT/NI_ERR_NOMEM;
+ * the message names the file inside DIR or the problem, not DIR itself
+ * (the caller prefixes it: "out: cannot create the folder: ..."). */
+ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err);
+
+/* Renders DIR/report.html and DIR/report.md again from a report.json (as
+ * `netintel report`): both are rendered in memory first, so a bad document
+ * never replaces a good report, then written, each atomically.  dir NULL:
+ * the directory holding report_json; created if missing.  Errors name the
+ * file: NI_ERR_NOTFOUND/NI_ERR_IO, NI_ERR_LIMIT (too large), NI_ERR_FORMAT
+ * (not a report.json of this schema), NI_ERR_OUTPUT. */
+ni_err ni_report_render(const char *report_json, const char *dir, ni_error *err);
+
+/* Compares two report.json files (`netintel diff`): writes the changes as
+ * Markdown to md_path (NULL or "-": standard output) and, when json_path
+ * is not NULL, as JSON there (each by the rules of netintel/output.h);
+ * *changed is false when the two carry the same figures.  Errors name the
+ * file: NI_ERR_NOTFOUND, NI_ERR_IO, NI_ERR_LIMIT, NI_ERR_FORMAT (not a
+ * report.json), NI_ERR_OUTPUT, NI_ERR_PIPE. */
+ni_err ni_report_diff(const char *old_json, const char *new_json, const char *md_path, const char *json_path,
+                      bool *changed, ni_error *err);
+
+/* ---- times ---------------------------------------------------------------- */
+/* Parses "YYYY-MM-DD" or RFC 3339 ("YYYY-MM-DDTHH:MM[:SS[.ffffff]]Z" or with
+ * a ±HH:MM offset) into µs since the epoch (for since_us/until_us);
+ * NI_OK or NI_ERR_ARG. */
+ni_err ni_time_parse(const char *s, int64_t *us);
+
+/* ---- look-ups ------------------------------------------------------------- */
+/* Fills out's server_* fields (country, continent, ASN, organisation) and
+ * service/category/VPN fields for an address or a domain name, as a session
+ * to that server would have them.  out is cleared first; its strings belong
+ * to the run and stay valid until the next look-up or ni_run_free.
+ * NI_ERR_ARG if text is neither. */
+ni_err ni_run_lookup(ni_run *r, const char *text, ni_session *out, ni_error *err);
+/* Fills out's ua_* fields and windows_version for one User-Agent (client
+ * hints may be NULL), as a session carrying it would have them; out as for
+ * ni_run_lookup. */
+ni_err ni_run_lookup_ua(ni_run *r, const char *ua, const char *platform,
+                        const char *platform_version, const char *model,
+                        ni_session *out, ni_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,117 @@
+/* ni_output.c — the embedding API's outputs (include/netintel/output.h):
+ * output files over core/ni_file (the rules of docs/sessions.md, "Output
+ * paths") and the session writers over output/ni_out (JSON Lines, CSV). */
+#include "api/ni_output.h"
+#include "core/ni_buf.h"
+#include "core/ni_file.h"
+#include "core/ni_limits.h"
+#include "output/ni_out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+
+
+struct ni_output {
+    ni_file f;
+};
+
+ni_err ni_output_is_atomic(const char *path, bool *atomic, ni_error *err)
+{
+    ni_file_kind kind;
+    char *dest = NULL;
+    ni_err r = ni_file_resolve(path, &kind, &dest, err);
+    free(dest);
+    *atomic = !r && kind == NI_FILE_ATOMIC;
+    return r;
+}
+
+ni_output *ni_output_open(const char *path, ni_error *err)
+{
+    ni_output *o = calloc(1, sizeof *o);
+    if (!o) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path ? path : "-"); return NULL; }
+    if (ni_file_open(&o->f, path, err)) { free(o); return NULL; }
+    return o;
+}
+
+ni_err ni_output_write(ni_output *o, const void *p, size_t n, ni_error *err)
+{
+    return ni_file_write(&o->f, p, n, err);
+}
+
+const char *ni_output_temp(const ni_output *o) { return o->f.tmp; }
+const char *ni_output_path(const ni_output *o) { return ni_file_write_path(&o->f); }
+
+ni_err ni_output_commit(ni_output *o, ni_error *err)
+{
+    ni_err r = ni_file_commit(&o->f, err);
+    free(o);
+    return r;
+}
+
+void ni_output_abort(ni_output *o)
+{
+    if (!o) return;
+    ni_file_abort(&o->f);
+    free(o);
+}
+
+ni_err ni_output_write_all(const char *path, const void *p, size_t n, ni_error *err)
+{
+    return ni_file_write_all(path, p, n, err);
+}
+
+/* ---- session writers ----------------------------------------------------- */
+struct ni_sink {
+    ni_output *out;
+    ni_out_format fmt;
+    ni_buf buf;
+    bool begun;                 /* the CSV header is written with the first record */
+};
+
+ni_err ni_format_parse(const char *name, ni_format *fmt)
+{
+    ni_out_format f;
+    if (!name || ni_out_format_parse(name, &f) != NI_OK) return NI_ERR_ARG;
+    *fmt = f == NI_OUT_CSV ? NI_FORMAT_CSV : NI_FORMAT_JSONL;
+    return NI_OK;
+}
+
+ni_sink *ni_sink_new(ni_output *out, ni_format fmt, ni_error *err)
+{
+    ni_sink *k = calloc(1, sizeof *k);
+    if (!k) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
+    k->out = out;
+    k->fmt = fmt == NI_FORMAT_CSV ? NI_OUT_CSV : NI_OUT_JSONL;
+    ni_buf_init(&k->buf, NI_SESSION_RECORD_MAX);
+    return k;
+}
+
+static ni_err sink_begin(ni_sink *k, ni_error *err)
+{
+    if (k->begun) return NI_OK;
+    k->begun = true;
+    ni_buf_clear(&k->buf);
+    ni_out_begin(&k->buf, k->fmt);
+    return ni_output_write(k->out, k->buf.p, k->buf.len, err);
+}
+
+ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err)
+{
+    ni_sink *k = sink;
+    ni_err r = sink_begin(k, err);
+    if (r) return r;
+    ni_buf_clear(&k->buf);
+    ni_out_session(&k->buf, k->fmt, s);
+    if (k->buf.err) return ni_error_set(err, NI_ERR_OUTPUT, "a session record is too large");
+    return ni_output_write(k->out, k->buf.p, k->buf.len, err);
+}
+
+ni_err ni_sink_end(ni_sink *k, ni_error *err) { return sink_begin(k, err); }
+
+void ni_sink_free(ni_sink *k)
+{
+    if (!k) return;
+    ni_buf_release(&k->buf);
+    free(k);
+}

@@ -1,0 +1,576 @@
+/* ni_run.c — the embedding API (include/netintel/run.h, docs/API.md): one
+ * run wires the internals the way the CLI does — the target (country:/asn:
+ * resolved through the GeoIP/ASN data), the session engine (sources through
+ * lib/ingest, lib/session/ni_engine), the enrichment (lib/enrich) as the
+ * engine's hook, the caller's callback and the profile (lib/analyze) as its
+ * sink — and adds the reports (lib/report), written atomically (core/ni_file). */
+#include "api/ni_run.h"
+#include "analyze/ni_diff.h"
+#include "analyze/ni_profile.h"
+#include "analyze/ni_reportdoc.h"
+#include "analyze/ni_tz.h"
+#include "core/ni_arena.h"
+#include "core/ni_buf.h"
+#include "core/ni_file.h"
+#include "core/ni_limits.h"
+#include "core/ni_time.h"
+#include "enrich/ni_enrich.h"
+#include "enrich/ni_tsv.h"
+#include "report/ni_report.h"
+#include "session/ni_engine.h"
+#include "session/ni_target.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct ni_run {
+    ni_options o;               /* strings below are the run's copies */
+    char **specs;
+    size_t nspecs;
+    char *data_dir, *geoip, *asn, *tzname, *events_path;
+
+    ni_target *target;          /* NULL without specs */
+    ni_target **spec_targets;   /* one per spec when there are several */
+    bool *spec_matched;
+    ni_enrich *en;              /* loaded when needed */
+    ni_engine *engine;
+
+    ni_session_fn on_session; void *session_ud;
+    ni_warning_fn on_warning; void *warning_ud;
+    ni_progress_fn on_progress; void *progress_ud;
+
+    ni_tz *tz;                  /* loaded with the first profile */
+    ni_event *ev;               /* --events annotations */
+    size_t nev;
+    char **ev_strings;
+    size_t nev_strings;
+    bool events_loaded;
+    ni_profile_config pc;       /* borrowed by every profile of the run */
+    ni_profile *prof;           /* ni_run_profile's */
+
+    ni_arena *lookup_arena;
+    volatile sig_atomic_t stop;
+    bool finished;
+    size_t inputs;              /* ni_run_read calls so far */
+};
+
+void ni_options_init(ni_options *o)
+{
+    memset(o, 0, sizeof *o);
+    ni_flow_config fc;
+    ni_flow_config_default(&fc);
+    o->enrich = true;
+    o->ndpi = true;
+    o->max_flows = fc.max_flows;
+    o->max_inputs = NI_INPUTS_MAX;
+    o->tcp_idle_us = fc.tcp_idle_us;
+    o->udp_idle_us = fc.udp_idle_us;
+    o->active_us = fc.active_us;
+}
+
+static bool dup_opt(char **dst, const char *s)
+{
+    *dst = NULL;
+    return !s || (*dst = strdup(s)) != NULL;
+}
+
+static ni_enrich *run_enrich(ni_run *r, ni_error *err)
+{
+    if (r->en) return r->en;
+    const char *env = getenv("NETINTEL_GEOIP");
+    ni_enrich_config c = { r->data_dir, r->geoip ? r->geoip : (env && *env ? env : NULL), r->asn, false };
+    r->en = ni_enrich_new(&c, err);
+    return r->en;
+}
+
+/* country:/asn: specs, loading the enrichment the first time one is met. */
+static ni_err lazy_resolve(void *ud, const char *kind, const char *value, ni_target *t, ni_error *err)
+{
+    ni_run *r = ud;
+    if (!run_enrich(r, err)) return err && err->code ? err->code : NI_ERR_DATA;
+    return ni_enrich_networks(r->en, kind, value, ni_target_add_net, t, err);
+}
+
+static ni_target *new_target(ni_run *r, ni_error *err)
+{
+    ni_target *t = ni_target_new();
+    if (!t) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
+    ni_target_set_resolver(t, lazy_resolve, r);
+    if (r->data_dir && ni_target_set_data_dir(t, r->data_dir)) {
+        ni_target_free(t);
+        ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return t;
+}
+
+static ni_err build_target(ni_run *r, ni_error *err)
+{
+    if (!r->nspecs) return NI_OK;
+    if (!(r->target = new_target(r, err))) return NI_ERR_NOMEM;
+    for (size_t i = 0; i < r->nspecs; i++)
+        if (ni_target_add_spec(r->target, r->specs[i], err)) return err ? err->code : NI_ERR_ARG;
+    if (!(r->spec_matched = calloc(r->nspecs, sizeof *r->spec_matched)))
+        return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+    if (r->nspecs > 1) {        /* each spec on its own, to tell which matched */
+        if (!(r->spec_targets = calloc(r->nspecs, sizeof *r->spec_targets)))
+            return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < r->nspecs; i++) {
+            if (!(r->spec_targets[i] = new_target(r, err))) return NI_ERR_NOMEM;
+            if (ni_target_add_spec(r->spec_targets[i], r->specs[i], err)) return err ? err->code : NI_ERR_ARG;
+        }
+    }
+    return NI_OK;
+}
+
+static void note_match(ni_run *r, const ni_session *s)
+{
+    if (!r->spec_matched) return;
+    if (!r->spec_targets) {
+        if (!r->spec_matched[0] && s->direction != NI_DIRECTION_TRANSIT && s->direction != NI_DIRECTION_UNKNOWN)
+            r->spec_matched[0] = true;
+        return;
+    }
+    for (size_t i = 0; i < r->nspecs; i++)
+        if (!r->spec_matched[i] && (ni_target_contains(r->spec_targets[i], &s->client) ||
+                                    ni_target_contains(r->spec_targets[i], &s->server)))
+            r->spec_matched[i] = true;
+}
+
+/* ---- the engine's callbacks ------------------------------------------------ */
+static void hook_session(void *ud, ni_session *s)
+{
+    ni_run *r = ud;
+    note_match(r, s);
+    if ((r->o.enrich || r->prof) && r->en) ni_enrich_session(r->en, s);
+}
+
+static ni_err sink_session(void *ud, const ni_session *s, ni_error *err)
+{
+    ni_run *r = ud;
+    if (r->prof) ni_profile_add(r->prof, s);
+    return r->on_session ? r->on_session(r->session_ud, s, err) : NI_OK;
+}
+
+static void engine_warn(void *ud, const char *msg)
+{
+    ni_run *r = ud;
+    if (r->on_warning) r->on_warning(r->warning_ud, msg);
+}
+
+static void engine_progress(void *ud, const ni_engine_progress *p)
+{
+    ni_run *r = ud;
+    if (r->on_progress) r->on_progress(r->progress_ud, p->path, p->done, p->total, p->stats);
+}
+
+static bool engine_stop(void *ud) { return ((ni_run *)ud)->stop != 0; }
+
+ni_run *ni_run_new(const ni_options *o, ni_error *err)
+{
+    ni_options def;
+    if (!o) { ni_options_init(&def); o = &def; }
+    ni_run *r = calloc(1, sizeof *r);
+    if (!r) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
+    r->o = *o;
+    ni_err e = NI_OK;
+    if (o->n_targets && !o->targets) e = ni_error_set(err, NI_ERR_ARG, "targets: NULL with n_targets %zu", o->n_targets);
+    else if (o->n_targets && !(r->specs = calloc(o->n_targets, sizeof *r->specs))) e = NI_ERR_NOMEM;
+    for (size_t i = 0; !e && i < o->n_targets; i++) {
+        if (!o->targets[i]) e = ni_error_set(err, NI_ERR_ARG, "targets[%zu]: NULL", i);
+        else if (!(r->specs[i] = strdup(o->targets[i]))) e = NI_ERR_NOMEM;
+        else r->nspecs++;
+    }
+    if (!e && (!dup_opt(&r->data_dir, o->data_dir) || !dup_opt(&r->geoip, o->geoip_path) ||
+               !dup_opt(&r->asn, o->asn_path) || !dup_opt(&r->tzname, o->tz) ||
+               !dup_opt(&r->events_path, o->events_path) || !(r->lookup_arena = ni_arena_new(1u << 16))))
+        e = NI_ERR_NOMEM;
+    if (e == NI_ERR_NOMEM) ni_error_set(err, e, "out of memory");
+    r->o.targets = NULL;
+    r->o.data_dir = r->data_dir; r->o.geoip_path = r->geoip; r->o.asn_path = r->asn;
+    r->o.tz = r->tzname; r->o.events_path = r->events_path;
+    if (!e && (o->max_flows == 0 || o->max_flows > (1u << 30)))
+        e = ni_error_set(err, NI_ERR_ARG, "max_flows: %zu: expected 1 to 1073741824", o->max_flows);
+    if (!e && (o->tcp_idle_us <= 0 || o->udp_idle_us <= 0 || o->active_us <= 0))
+        e = ni_error_set(err, NI_ERR_ARG, "flow timeouts must be > 0");
+    if (!e && o->since_us && o->until_us && o->since_us >= o->until_us)
+        e = ni_error_set(err, NI_ERR_ARG, "since/until: an empty window");
+    if (!e) e = build_target(r, err);
+    if (!e) {
+        ni_engine_config cfg;
+        ni_flow_config_default(&cfg.flow);
+        cfg.flow.max_flows = (uint32_t)o->max_flows;
+        cfg.flow.tcp_idle_us = o->tcp_idle_us;
+        cfg.flow.udp_idle_us = o->udp_idle_us;
+        cfg.flow.active_us = o->active_us;
+        cfg.target = r->target;
+        cfg.ndpi = o->ndpi;
+        if (!(r->engine = ni_engine_new(&cfg, err))) e = err && err->code ? err->code : NI_ERR_NOMEM;
+    }
+    if (!e) e = ni_engine_add_hook(r->engine, hook_session, r);
+    if (e) {
+        if (err && !err->code) ni_error_set(err, e, "%s", ni_strerror(e));
+        ni_run_free(r);
+        return NULL;
+    }
+    ni_engine_set_sink(r->engine, sink_session, r);
+    ni_engine_set_warn(r->engine, engine_warn, r);
+    ni_engine_set_stop(r->engine, engine_stop, r);
+    return r;
+}
+
+void ni_run_free(ni_run *r)
+{
+    if (!r) return;
+    ni_engine_free(r->engine);
+    ni_profile_free(r->prof);
+    for (size_t i = 0; i < r->nspecs; i++)
+        if (r->spec_targets) ni_target_free(r->spec_targets[i]);
+    for (size_t i = 0; i < r->nspecs; i++) free(r->specs[i]);
+    free(r->specs);
+    free(r->spec_targets);
+    free(r->spec_matched);
+    ni_target_free(r->target);
+    ni_enrich_free(r->en);
+    ni_tz_free(r->tz);
+    for (size_t i = 0; i < r->nev_strings; i++) free(r->ev_strings[i]);
+    free(r->ev_strings);
+    free(r->ev);
+    ni_arena_free(r->lookup_arena);
+    free(r->data_dir); free(r->geoip); free(r->asn); free(r->tzname); free(r->events_path);
+    free(r);
+}
+
+void ni_run_on_session(ni_run *r, ni_session_fn fn, void *ud) { r->on_session = fn; r->session_ud = ud; }
+void ni_run_on_warning(ni_run *r, ni_warning_fn fn, void *ud) { r->on_warning = fn; r->warning_ud = ud; }
+
+void ni_run_on_progress(ni_run *r, ni_progress_fn fn, void *ud)
+{
+    r->on_progress = fn;
+    r->progress_ud = ud;
+    ni_engine_set_progress(r->engine, fn ? engine_progress : NULL, fn ? r : NULL, 16384);
+}
+
+ni_err ni_run_load(ni_run *r, ni_error *err)
+{
+    return run_enrich(r, err) ? NI_OK : err && err->code ? err->code : NI_ERR_DATA;
+}
+
+ni_enrich *ni_run_enrich(ni_run *r, ni_error *err) { return run_enrich(r, err); }
+const ni_target *ni_run_target(const ni_run *r) { return r->target; }
+
+bool ni_run_target_matched(const ni_run *r, size_t i)
+{
+    return r->spec_matched && i < r->nspecs && r->spec_matched[i];
+}
+
+/* ---- profiles ---------------------------------------------------------------- */
+static const char *keep(ni_run *r, const char *s)
+{
+    if (!s || !*s) return NULL;
+    char **ns = realloc(r->ev_strings, (r->nev_strings + 1) * sizeof *ns);
+    if (!ns) return NULL;
+    r->ev_strings = ns;
+    return r->ev_strings[r->nev_strings++] = strdup(s);
+}
+
+/* date<TAB>label[<TAB>region[<TAB>site]], '#' comments, header line "date ..." */
+static ni_err load_events(ni_run *r, const char *path, ni_error *err)
+{
+    ni_tsv t;
+    if (ni_tsv_open(&t, path, err)) return NI_ERR_DATA;
+    int cd = ni_tsv_need(&t, "date", err), cl = ni_tsv_need(&t, "label", err);
+    int cr = ni_tsv_col(&t, "region"), cs = ni_tsv_col(&t, "site");
+    if (cd < 0 || cl < 0) { ni_tsv_close(&t); return NI_ERR_DATA; }
+    int rc;
+    while ((rc = ni_tsv_next(&t, err)) > 0) {
+        int64_t us;
+        if (ni_time_parse(ni_tsv_field(&t, cd), &us)) { ni_tsv_error(&t, err, "bad date '%s'", ni_tsv_field(&t, cd)); rc = -1; break; }
+        ni_event *ne = realloc(r->ev, (r->nev + 1) * sizeof *ne);
+        if (!ne) { rc = -1; break; }
+        r->ev = ne;
+        ni_event *v = &r->ev[r->nev++];
+        v->at_us = us;
+        v->label = keep(r, ni_tsv_field(&t, cl));
+        v->region = cr >= 0 ? keep(r, ni_tsv_field(&t, cr)) : NULL;
+        v->site = cs >= 0 ? keep(r, ni_tsv_field(&t, cs)) : NULL;
+    }
+    ni_tsv_close(&t);
+    return rc < 0 ? NI_ERR_DATA : NI_OK;
+}
+
+/* The configuration every profile of the run shares (loaded once). */
+static ni_err profile_config(ni_run *r, ni_error *err)
+{
+    if (r->events_loaded) return NI_OK;
+    if (r->events_path && load_events(r, r->events_path, err)) {
+        if (err && !err->code) ni_error_set(err, NI_ERR_DATA, "%s: cannot read the events", r->events_path);
+        if (err) err->code = NI_ERR_DATA;       /* the message stays the reader's */
+        return NI_ERR_DATA;
+    }
+    if (!r->tz) {
+        const char *name = r->tzname ? r->tzname : r->target ? ni_target_timezone(r->target) : NULL;
+        if (!(r->tz = ni_tz_load(name ? name : "UTC", err))) {
+            if (err && err->code != NI_ERR_NOMEM) err->code = NI_ERR_ARG;
+            return err && err->code ? err->code : NI_ERR_ARG;
+        }
+    }
+    if (!run_enrich(r, err)) return err && err->code ? err->code : NI_ERR_DATA;
+    ni_profile_config pc = { (const char *const *)r->specs, r->nspecs, r->tz, r->o.since_us, r->o.until_us,
+                             ni_enrich_profile_lookups(r->en), r->ev, r->nev, r->stop != 0 };
+    r->pc = pc;
+    r->events_loaded = true;
+    return NI_OK;
+}
+
+ni_profile *ni_run_new_profile(ni_run *r, ni_error *err)
+{
+    if (profile_config(r, err)) return NULL;
+    return ni_profile_new(&r->pc, err);
+}
+
+ni_profile *ni_run_profile(ni_run *r, ni_error *err)
+{
+    if (!r->prof) r->prof = ni_run_new_profile(r, err);
+    return r->prof;
+}
+
+void ni_profile_get_losses(const ni_profile *p, ni_profile_loss *out)
+{
+    const ni_profile_losses *l = ni_profile_lost(p);
+    out->names = l->names;
+    out->hosts = l->hosts;
+    out->clients = l->clients;
+    out->versions = l->versions;
+    out->evidence = l->evidence;
+    out->out_of_memory = l->out_of_memory;
+}
+
+static ni_err write_file(const char *dir, const char *name, const ni_buf *b, ni_error *err)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+        return ni_error_set(err, NI_ERR_ARG, "%s: path too long", dir);
+    return ni_file_write_all(path, b->p, b->len, err);
+}
+
+/* json: a report.json already checked by ni_reportdoc_load. */
+static ni_err write_reports(const char *dir, const ni_buf *json, bool with_json, ni_error *err)
+{
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        return ni_error_set(err, NI_ERR_OUTPUT, "cannot create the folder: %s", strerror(errno));
+    ni_buf html, md;
+    ni_buf_init(&html, NI_REPORT_OUT_MAX);
+    ni_buf_init(&md, NI_REPORT_OUT_MAX);
+    ni_err e = ni_report_html(ni_buf_str(json), &html, err);
+    if (!e) e = ni_report_markdown(ni_buf_str(json), &md, err);
+    if (!e && with_json) e = write_file(dir, "report.json", json, err);
+    if (!e) e = write_file(dir, "report.html", &html, err);
+    if (!e) e = write_file(dir, "report.md", &md, err);
+    ni_buf_release(&html);
+    ni_buf_release(&md);
+    return e;
+}
+
+ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err)
+{
+    ni_buf json;
+    ni_buf_init(&json, NI_REPORT_JSON_MAX);
+    json_t *doc = NULL;
+    ni_err e = ni_profile_json(p, &json);
+    if (e) {
+        if (json.err == NI_ERR_LIMIT) ni_error_set(err, NI_ERR_LIMIT, "report.json larger than %u MiB", NI_REPORT_JSON_MAX >> 20);
+        else ni_error_set(err, e, "cannot write the report");
+    } else if (!(doc = ni_reportdoc_load(json.p, json.len, "report.json", err))) {
+        e = err && err->code ? err->code : NI_ERR_FORMAT;
+    } else {
+        e = write_reports(dir, &json, true, err);
+    }
+    json_decref(doc);
+    ni_buf_release(&json);
+    return e;
+}
+
+/* Reads the whole file into a NUL-terminated ni_buf capped at
+ * NI_REPORT_JSON_MAX; errors name the file. */
+static ni_err read_report(const char *path, ni_buf *b, ni_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ni_error_set(err, errno == ENOENT ? NI_ERR_NOTFOUND : NI_ERR_IO, "%s: %s", path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (ni_buf_add(b, chunk, n)) break;
+    int rerr = ferror(f);
+    fclose(f);
+    if (b->err == NI_ERR_LIMIT) return ni_error_set(err, NI_ERR_LIMIT, "%s: larger than %u MiB", path, NI_REPORT_JSON_MAX >> 20);
+    if (b->err) return ni_error_set(err, b->err, "%s: %s", path, ni_strerror(b->err));
+    if (rerr) return ni_error_set(err, NI_ERR_IO, "%s: read error", path);
+    if (b->len == 0) return ni_error_set(err, NI_ERR_FORMAT, "%s: empty file, not a report.json", path);
+    if (memchr(b->p, 0, b->len)) return ni_error_set(err, NI_ERR_FORMAT, "%s: contains a NUL byte, not JSON", path);
+    return NI_OK;
+}
+
+/* The renderers name the document "report.json"; name the real file. */
+static ni_err render_error(const char *path, ni_error *err)
+{
+    if (!err) return NI_ERR_FORMAT;
+    char m[NI_ERRMSG_MAX];
+    const char *p = err->msg;
+    if (!strncmp(p, "report.json: ", 13)) p += 13;
+    snprintf(m, sizeof m, "%s", *p ? p : ni_strerror(err->code));
+    ni_err code = err->code ? err->code : NI_ERR_FORMAT;
+    return ni_error_set(err, code, "%s: %s", path, m);
+}
+
+ni_err ni_report_render(const char *report_json, const char *outdir, ni_error *err)
+{
+    ni_buf json, html, md;
+    ni_buf_init(&json, NI_REPORT_JSON_MAX);
+    ni_buf_init(&html, NI_REPORT_OUT_MAX);
+    ni_buf_init(&md, NI_REPORT_OUT_MAX);
+    char *dir = NULL;
+    ni_err e = read_report(report_json, &json, err);
+    if (!e && (ni_report_html(ni_buf_str(&json), &html, err) || ni_report_markdown(ni_buf_str(&json), &md, err)))
+        e = render_error(report_json, err);
+    if (e) goto done;
+
+    /* the output directory: outdir, else the input's own directory */
+    if (outdir) dir = strdup(outdir);
+    else {
+        const char *slash = strrchr(report_json, '/');
+        dir = slash ? strndup(report_json, (size_t)(slash - report_json) + (slash == report_json)) : strdup(".");
+    }
+    if (!dir) { e = ni_error_set(err, NI_ERR_NOMEM, "out of memory"); goto done; }
+    if (!*dir) { e = ni_error_set(err, NI_ERR_ARG, "an empty output directory"); goto done; }
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT || mkdir(dir, 0777) != 0) {
+            e = ni_error_set(err, NI_ERR_OUTPUT, "%s: %s", dir, strerror(errno));
+            goto done;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        e = ni_error_set(err, NI_ERR_OUTPUT, "%s: not a directory", dir);
+        goto done;
+    }
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dir[--dl] = 0;
+    const char *sep = dir[dl - 1] == '/' ? "" : "/";
+    char path[8192];
+    const char *names[2] = { "report.html", "report.md" };
+    const ni_buf *bufs[2] = { &html, &md };
+    for (int i = 0; i < 2 && !e; i++) {
+        if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, sep, names[i]) >= sizeof path)
+            e = ni_error_set(err, NI_ERR_OUTPUT, "%s: path too long", dir);
+        else
+            e = ni_file_write_all(path, bufs[i]->p, bufs[i]->len, err);
+    }
+done:
+    free(dir);
+    ni_buf_release(&json);
+    ni_buf_release(&html);
+    ni_buf_release(&md);
+    return e;
+}
+
+/* ---- comparing two profiles ---------------------------------------------------- */
+/* Reads a report.json for the diff; errors name the file. */
+static ni_err read_for_diff(const char *path, ni_buf *b, ni_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ni_error_set(err, NI_ERR_NOTFOUND, "%s: cannot open", path);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (ni_buf_add(b, chunk, n)) {
+            fclose(f);
+            return ni_error_set(err, NI_ERR_LIMIT, "%s: larger than %u MiB, not a report.json", path, NI_REPORT_JSON_MAX >> 20);
+        }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return ni_error_set(err, NI_ERR_IO, "%s: read error", path);
+    if (b->len == 0) return ni_error_set(err, NI_ERR_FORMAT, "%s: empty file, not a report.json", path);
+    if (memchr(b->p, 0, b->len)) return ni_error_set(err, NI_ERR_FORMAT, "%s: contains a NUL byte, not a report.json", path);
+    return NI_OK;
+}
+
+ni_err ni_report_diff(const char *old_json, const char *new_json, const char *md_path, const char *json_path,
+                      bool *changed, ni_error *err)
+{
+    ni_buf a, b, jo, md;
+    ni_buf_init(&a, NI_REPORT_JSON_MAX);
+    ni_buf_init(&b, NI_REPORT_JSON_MAX);
+    ni_buf_init(&jo, NI_DIFF_OUT_MAX);
+    ni_buf_init(&md, NI_DIFF_OUT_MAX);
+    bool ch = false;
+    ni_err e = read_for_diff(old_json, &a, err);
+    if (!e) e = read_for_diff(new_json, &b, err);
+    if (!e) e = ni_diff_reports(ni_buf_str(&a), old_json, ni_buf_str(&b), new_json, &ch, &jo, &md, err);
+    if (!e && json_path) e = ni_file_write_all(json_path, jo.p, jo.len, err);
+    if (!e) e = ni_file_write_all(md_path ? md_path : "-", md.p, md.len, err);
+    if (!e && changed) *changed = ch;
+    ni_buf_release(&a);
+    ni_buf_release(&b);
+    ni_buf_release(&jo);
+    ni_buf_release(&md);
+    return e;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+ni_err ni_run_read(ni_run *r, const char *input, ni_error *err)
+{
+    if (r->finished) return ni_error_set(err, NI_ERR_ARG, "%s: the run is finished", input);
+    if (r->stop) return ni_error_set(err, NI_ERR_INTERRUPTED, "%s: interrupted", input);
+    if (r->inputs >= r->o.max_inputs)
+        return ni_error_set(err, NI_ERR_LIMIT, "%s: more than %zu inputs in one run", input, r->o.max_inputs);
+    r->inputs++;
+    if (r->o.enrich && !r->en && ni_run_load(r, err)) return err && err->code ? err->code : NI_ERR_DATA;
+    return ni_engine_read(r->engine, input, err);
+}
+
+void ni_run_interrupt(ni_run *r) { r->stop = 1; }
+
+ni_err ni_run_finish(ni_run *r, ni_error *err)
+{
+    if (r->finished) return NI_OK;
+    r->finished = true;
+    r->pc.interrupted = r->stop != 0;
+    return ni_engine_finish(r->engine, err);
+}
+
+const ni_stats *ni_run_stats(const ni_run *r) { return ni_engine_stats(r->engine); }
+size_t ni_run_peak_flows(const ni_run *r) { return ni_engine_peak_flows(r->engine); }
+
+/* ---- look-ups --------------------------------------------------------------- */
+static ni_enrich *lookup_start(ni_run *r, ni_session *out, ni_error *err)
+{
+    if (!run_enrich(r, err)) return NULL;
+    ni_arena_reset(r->lookup_arena);
+    memset(out, 0, sizeof *out);
+    out->arena = r->lookup_arena;
+    return r->en;
+}
+
+ni_err ni_run_lookup(ni_run *r, const char *text, ni_session *out, ni_error *err)
+{
+    ni_enrich *en = lookup_start(r, out, err);
+    if (!en) return err && err->code ? err->code : NI_ERR_DATA;
+    if (!text || !*text || !ni_enrich_lookup(en, text, out))
+        return ni_error_set(err, NI_ERR_ARG, "'%s': neither an address nor a domain name", text ? text : "");
+    return NI_OK;
+}
+
+ni_err ni_run_lookup_ua(ni_run *r, const char *ua, const char *platform, const char *platform_version,
+                        const char *model, ni_session *out, ni_error *err)
+{
+    ni_enrich *en = lookup_start(r, out, err);
+    if (!en) return err && err->code ? err->code : NI_ERR_DATA;
+    if (!ua) return ni_error_set(err, NI_ERR_ARG, "User-Agent: NULL");
+    ni_enrich_ua(en, out, ua, platform, platform_version, model);
+    return NI_OK;
+}
