@@ -1406,9 +1406,12 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     if (f->final_stuck) {
         double pr = prob_above((double)f->final_stuck, (double)f->final_hosts, 0.5);
         wilson((double)f->final_stuck, (double)f->final_hosts, &lo, &hi);
-        snprintf(text, sizeof text, "%zu target hosts run the final build of their browser for their OS (%s): their "
+        bool one = f->final_stuck == 1;
+        snprintf(text, sizeof text, "%zu target %s the final build of %s browser for %s OS (%s): %s "
                  "browser gets no further updates unless the OS is replaced; %s that most hosts whose browser "
-                 "updates ended with their OS are stuck at that final build.", f->final_stuck, f->final_list, icd_phrase(pr));
+                 "updates ended with their OS are stuck at that final build.", f->final_stuck,
+                 one ? "host runs" : "hosts run", one ? "its" : "their", one ? "its" : "their", f->final_list,
+                 one ? "its" : "their", icd_phrase(pr));
         snprintf(basis, sizeof basis, "%zu of %zu hosts running a browser on an OS whose builds of it ended "
                  "(data/final-builds.tsv) at exactly the final build; Wilson 95%% interval %.0f-%.0f%%",
                  f->final_stuck, f->final_hosts, lo * 100, hi * 100);

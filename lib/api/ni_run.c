@@ -22,11 +22,14 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* ni_run_interrupt may run in a signal handler: the flag must be lock-free */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic int is not lock-free");
 
 struct ni_run {
     ni_options o;               /* strings below are the run's copies */
@@ -54,7 +57,7 @@ struct ni_run {
     ni_profile *prof;           /* ni_run_profile's */
 
     ni_arena *lookup_arena;
-    volatile sig_atomic_t stop;
+    atomic_int stop;            /* ni_run_interrupt: lock-free, so signal- and thread-safe */
     bool finished;
     size_t inputs;              /* ni_run_read calls so far */
 };
@@ -533,7 +536,7 @@ ni_err ni_run_read(ni_run *r, const char *input, ni_error *err)
     return ni_engine_read(r->engine, input, err);
 }
 
-void ni_run_interrupt(ni_run *r) { r->stop = 1; }
+void ni_run_interrupt(ni_run *r) { atomic_store(&r->stop, 1); }
 
 ni_err ni_run_finish(ni_run *r, ni_error *err)
 {
