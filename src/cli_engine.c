@@ -66,7 +66,7 @@ static int usage_error(const cli_engine *r, const char *fmt, const char *arg)
 }
 
 /* Seconds (may be fractional) → µs; false unless 0 < s <= 10 years. */
-static bool parse_seconds(const char *s, int64_t *us)
+bool cli_parse_seconds(const char *s, int64_t *us)
 {
     char *end;
     errno = 0;
@@ -100,7 +100,7 @@ int cli_engine_option(cli_engine *r, int c, const char *arg)
     }
     case O_TCP: case O_UDP: case O_ACTIVE: {
         int64_t us;
-        if (!parse_seconds(arg, &us))
+        if (!cli_parse_seconds(arg, &us))
             return usage_error(r, c == O_TCP ? "--tcp-timeout: '%s': expected seconds > 0"
                                : c == O_UDP ? "--udp-timeout: '%s': expected seconds > 0"
                                : "--active-timeout: '%s': expected seconds > 0", arg);

@@ -75,4 +75,7 @@ void cli_engine_warn_unmatched(const cli_engine *r);
  * when an input or output failed, else 0. */
 int cli_engine_status(const cli_engine *r);
 
+/* Seconds (may be fractional) → µs; false unless 0 < s <= 10 years. */
+bool cli_parse_seconds(const char *s, int64_t *us);
+
 #endif

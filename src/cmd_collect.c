@@ -96,16 +96,6 @@ static void warn(void *ud, const char *msg)
     else if (warnings == 21) fprintf(stderr, "netintel: further warnings about export datagrams not shown\n");
 }
 
-static bool parse_seconds(const char *s, int64_t *us)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v) || v <= 0 || v > 315576000.0) return false;
-    *us = (int64_t)(v * 1e6);
-    return *us > 0;
-}
-
 #define STAT_FIELDS(X) \
     X(datagrams) X(v5) X(v9) X(ipfix) X(not_export) X(malformed) X(records) X(records_short) \
     X(no_template) X(templates) X(templates_bad) X(template_withdrawals) X(templates_expired) \
@@ -239,7 +229,7 @@ int cmd_collect(int argc, char **argv)
             break;
         case O_DURATION: case O_PAIR: case O_TTL: {
             int64_t us;
-            if (!parse_seconds(optarg, &us)) {
+            if (!cli_parse_seconds(optarg, &us)) {
                 cli_engine_release(&run);
                 return usage_error(c == O_DURATION ? "--duration: '%s': expected seconds > 0"
                                    : c == O_PAIR ? "--pair-timeout: '%s': expected seconds > 0"
