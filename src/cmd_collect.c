@@ -5,7 +5,9 @@
  * or CSV, enriched unless --no-enrich).  SIGINT/SIGTERM (or --duration)
  * end a live run: everything received is decoded, pending records are
  * emitted, the output is committed.  A summary (datagrams, records,
- * templates, lost records, kernel drops...) goes to stderr or --stats. */
+ * templates, lost records, kernel drops...) goes to stderr or --stats.
+ * Written on the embedding API alone (netintel/collect.h: the collector's
+ * sessions go through a run, out through ni_sink as in `sessions`). */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -17,15 +19,7 @@
 #include "netintel/netintel.h"
 #include "cli.h"
 #include "cli_engine.h"
-#include "api/ni_run.h"
-#include "core/ni_buf.h"
-#include "core/ni_file.h"
-#include "core/ni_json.h"
-#include "core/ni_limits.h"
-#include "enrich/ni_enrich.h"
-#include "ingest/ni_collect.h"
-#include "ingest/ni_netflow.h"
-#include "output/ni_out.h"
+#include "cli_out.h"
 
 static const char usage_text[] =
     "usage: netintel collect --listen udp://HOST:PORT... [options]\n"
@@ -59,32 +53,33 @@ static const char usage_text[] =
 
 static void usage(FILE *f)
 {
-    fprintf(f, usage_text, (long long)(NI_NETFLOW_PAIR_US / 1000000),
-            (long long)(NI_NETFLOW_TEMPLATE_TTL_US / 1000000));
+    ni_collector_options d;
+    ni_collector_options_init(&d);
+    fprintf(f, usage_text, (long long)(d.pair_timeout_us / 1000000), (long long)(d.template_ttl_us / 1000000));
 }
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("collect", fmt, arg); }
 
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) { (void)sig; stop_flag = 1; }
+/* The run a signal stops (ni_run_interrupt is async-signal-safe). */
+static ni_run *volatile signal_run;
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (signal_run) ni_run_interrupt(signal_run);
+}
 
+/* The output: sessions through ni_sink, its failure remembered. */
 typedef struct sink {
-    ni_file file;
-    ni_out_format fmt;
-    ni_buf buf;
-    ni_enrich *en;
-    const ni_target *target;
+    ni_sink *k;
+    bool failed;
 } sink;
 
-static ni_err sink_write(void *ud, ni_session *s, ni_error *err)
+static ni_err sink_write(void *ud, const ni_session *s, ni_error *err)
 {
     sink *k = ud;
-    s->direction = ni_target_direction(k->target, &s->client, &s->server);
-    if (k->en) ni_enrich_session(k->en, s);
-    ni_buf_clear(&k->buf);
-    ni_out_session(&k->buf, k->fmt, s);
-    if (k->buf.err) return ni_error_set(err, k->buf.err, "a session record is too large");
-    return ni_file_write(&k->file, k->buf.p, k->buf.len, err);
+    ni_err e = ni_sink_session(k->k, s, err);
+    if (e) k->failed = true;
+    return e;
 }
 
 static unsigned long warnings;
@@ -102,72 +97,43 @@ static void warn(void *ud, const char *msg)
     X(template_limit) X(domain_limit) X(options_records) X(lost_records) X(lost_datagrams) \
     X(sessions) X(paired) X(biflows) X(sampled) X(pending_evicted)
 
-/* The first exporter streams of the summary (--stats); the count says how many there were. */
+/* The first exporter streams of the summary on stderr. */
 #define EXPORTERS_SHOWN 256
 
-static void summary(const char *stats_path, const ni_netflow *nf, const ni_collect_stats *cs, int *rc)
+static void summary(const char *stats_path, ni_collector *col, int *rc)
 {
-    const ni_netflow_stats *st = ni_netflow_stats_get(nf);
-    static ni_netflow_exporter ex[EXPORTERS_SHOWN];
-    size_t nex = ni_netflow_exporters(nf, ex, EXPORTERS_SHOWN);
     if (stats_path) {
-        ni_buf b;
-        ni_buf_init(&b, 1u << 16);
-        ni_json j;
-        ni_json_init(&j, &b, 2);
-        ni_json_obj_begin(&j);
-#define J(f) ni_json_kuint(&j, #f, st->f);
-        STAT_FIELDS(J)
-#undef J
-        ni_json_kuint(&j, "kernel_drops", cs->kernel_drops);
-        ni_json_kuint(&j, "oversized", cs->oversized);
-        ni_json_kuint(&j, "recv_errors", cs->recv_errors);
-        ni_json_kuint(&j, "capture_frames", cs->capture_frames);
-        ni_json_kuint(&j, "capture_not_udp", cs->capture_not_udp);
-        ni_json_kbool(&j, "estimates", st->sampled > 0);
-        ni_json_kuint(&j, "exporter_streams", nex);
-        ni_json_key(&j, "exporters");
-        ni_json_arr_begin(&j);
-        for (size_t i = 0; i < nex && i < EXPORTERS_SHOWN; i++) {
-            char a[NI_ADDR_STRLEN];
-            ni_json_obj_begin(&j);
-            ni_json_kstr(&j, "address", ni_addr_format(&ex[i].address, a));
-            ni_json_kstr(&j, "source", ni_netflow_source_name(ex[i].version));
-            ni_json_kuint(&j, "domain", ex[i].domain);
-            ni_json_kuint(&j, "datagrams", ex[i].datagrams);
-            ni_json_kuint(&j, "records", ex[i].records);
-            ni_json_kuint(&j, ex[i].version == 9 ? "lost_datagrams" : "lost_records", ex[i].lost);
-            ni_json_kuint(&j, "templates", ex[i].templates);
-            if (ex[i].sampling) ni_json_kuint(&j, "sampling", ex[i].sampling);
-            ni_json_obj_end(&j);
-        }
-        ni_json_arr_end(&j);
-        ni_json_obj_end(&j);
-        ni_buf_addc(&b, '\n');
+        const char *text;
+        size_t len;
         ni_error ferr = { 0 };
-        if (ni_file_write_all(stats_path, b.p, b.len, &ferr) != NI_OK) {
+        if (ni_collector_stats_json(col, &text, &len, &ferr) != NI_OK ||
+            cli_out_write_all(stats_path, text, len, &ferr) != NI_OK) {
             fprintf(stderr, "netintel: %s\n", ferr.msg);
             *rc = 1;
         }
-        ni_buf_release(&b);
         return;
     }
     if (cli_quiet) return;
+    ni_collector_stats st;
+    ni_collector_get_stats(col, &st);
+    static ni_collector_exporter ex[EXPORTERS_SHOWN];
+    size_t nex = ni_collector_exporters(col, ex, EXPORTERS_SHOWN);
     fprintf(stderr, "summary:");
-#define T(f) fprintf(stderr, " " #f " %llu,", (unsigned long long)st->f);
+#define T(f) fprintf(stderr, " " #f " %llu,", (unsigned long long)st.f);
     STAT_FIELDS(T)
 #undef T
-    fprintf(stderr, " kernel_drops %llu\n", (unsigned long long)cs->kernel_drops);
+    fprintf(stderr, " kernel_drops %llu\n", (unsigned long long)st.kernel_drops);
     for (size_t i = 0; i < nex && i < EXPORTERS_SHOWN; i++)
         if (ex[i].lost) {
             char a[NI_ADDR_STRLEN];
+            bool v9 = !strcmp(ex[i].source, "netflow9");
             fprintf(stderr, "exporter %s %s domain %u: %llu %s lost (sequence gaps)\n",
-                    ni_addr_format(&ex[i].address, a), ni_netflow_source_name(ex[i].version), ex[i].domain,
-                    (unsigned long long)ex[i].lost, ex[i].version == 9 ? "export datagrams" : "records");
+                    ni_addr_format(&ex[i].address, a), ex[i].source, ex[i].domain,
+                    (unsigned long long)ex[i].lost, v9 ? "export datagrams" : "records");
         }
-    if (st->sampled)
+    if (st.sampled)
         fprintf(stderr, "note: %llu sessions come from sampled records: their packet and byte counts are "
-                        "estimates (scaled by the sampling interval)\n", (unsigned long long)st->sampled);
+                        "estimates (scaled by the sampling interval)\n", (unsigned long long)st.sampled);
 }
 
 int cmd_collect(int argc, char **argv)
@@ -184,7 +150,8 @@ int cmd_collect(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
     };
     /* the shared engine options that apply to flow records */
-    static const char *const unused[] = { "max-flows", "tcp-timeout", "udp-timeout", "active-timeout", "no-ndpi" };
+    static const char *const unused[] = { "max-flows", "tcp-timeout", "udp-timeout", "active-timeout", "no-ndpi",
+                                          "filter" };
     struct option all[64], opts[64];
     size_t n = cli_engine_options(all, 64, own, sizeof own / sizeof own[0]), k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -196,141 +163,141 @@ int cmd_collect(int argc, char **argv)
 
     cli_engine run;
     cli_engine_init(&run, "collect");
-    ni_out_format fmt = NI_OUT_JSONL;
+    ni_format fmt = NI_FORMAT_JSONL;
     const char *out_path = NULL;
-    const char *listen[NI_COLLECT_LISTEN_MAX], *reads[NI_INPUTS_MAX];
+    const char *listen[NI_COLLECTOR_LISTEN_MAX];
+    const char **reads = calloc((size_t)argc + 1, sizeof *reads);   /* each --read takes an argument */
     size_t nlisten = 0, nreads = 0;
     int64_t duration = 0;
-    ni_netflow_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    ni_collector_options cfg;
+    ni_collector_options_init(&cfg);
     int rc = 0, c;
+    if (!reads) { fprintf(stderr, "netintel collect: out of memory\n"); return 1; }
+#define USAGE(...) do { cli_engine_release(&run); free(reads); return usage_error(__VA_ARGS__); } while (0)
 
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
         int r = cli_engine_option(&run, c, optarg);
         if (r == 0) continue;
-        if (r == 2) { cli_engine_release(&run); return 2; }
+        if (r == 2 || r < 0) { cli_engine_release(&run); free(reads); return r < 0 ? 1 : 2; }
         switch (c) {
-        case 'h': usage(stdout); cli_engine_release(&run); return 0;
+        case 'h': usage(stdout); cli_engine_release(&run); free(reads); return 0;
         case O_FORMAT:
-            if (ni_out_format_parse(optarg, &fmt) != NI_OK) {
-                cli_engine_release(&run);
-                return usage_error("--format: '%s': expected jsonl or csv", optarg);
-            }
+            if (ni_format_parse(optarg, &fmt) != NI_OK) USAGE("--format: '%s': expected jsonl or csv", optarg);
             break;
         case O_LISTEN:
-            if (nlisten >= NI_COLLECT_LISTEN_MAX) { cli_engine_release(&run); return usage_error("%s", "too many --listen"); }
+            if (nlisten >= NI_COLLECTOR_LISTEN_MAX) USAGE("%s", "too many --listen");
             listen[nlisten++] = optarg;
             break;
         case O_READ:
-            if (nreads >= NI_INPUTS_MAX) { cli_engine_release(&run); return usage_error("%s", "too many --read"); }
+            if (nreads >= run.opts.max_inputs) USAGE("%s", "too many --read");
             reads[nreads++] = optarg;
             break;
         case O_DURATION: case O_PAIR: case O_TTL: {
             int64_t us;
-            if (!cli_parse_seconds(optarg, &us)) {
-                cli_engine_release(&run);
-                return usage_error(c == O_DURATION ? "--duration: '%s': expected seconds > 0"
-                                   : c == O_PAIR ? "--pair-timeout: '%s': expected seconds > 0"
-                                   : "--template-timeout: '%s': expected seconds > 0", optarg);
-            }
+            if (!cli_parse_seconds(optarg, &us))
+                USAGE(c == O_DURATION ? "--duration: '%s': expected seconds > 0"
+                      : c == O_PAIR ? "--pair-timeout: '%s': expected seconds > 0"
+                      : "--template-timeout: '%s': expected seconds > 0", optarg);
             if (c == O_DURATION) duration = us;
             else if (c == O_PAIR) cfg.pair_timeout_us = us;
             else cfg.template_ttl_us = us;
             break;
         }
         case 'o': out_path = optarg; break;
-        case ':': cli_engine_release(&run); return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: cli_engine_release(&run); return usage_error("unknown option '%s'", argv[optind - 1]);
+        case ':': USAGE("option '%s' needs a value", argv[optind - 1]);
+        default: USAGE("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) { cli_engine_release(&run); return usage_error("unexpected argument '%s'", argv[optind]); }
-    if (!nlisten && !nreads) { cli_engine_release(&run); return usage_error("%s", "give --listen or --read"); }
-    if (nlisten && nreads) { cli_engine_release(&run); return usage_error("%s", "--listen and --read do not mix"); }
-    if ((rc = cli_engine_prepare(&run))) { cli_engine_release(&run); return rc; }
+    if (optind < argc) USAGE("unexpected argument '%s'", argv[optind]);
+    if (!nlisten && !nreads) USAGE("%s", "give --listen or --read");
+    if (nlisten && nreads) USAGE("%s", "--listen and --read do not mix");
+#undef USAGE
+    if ((rc = cli_engine_prepare(&run))) { cli_engine_release(&run); free(reads); return rc; }
 
     ni_error err = { 0 };
-    sink k2;
-    memset(&k2, 0, sizeof k2);
-    k2.fmt = fmt;
-    if (!run.no_enrich && !(k2.en = ni_run_enrich(run.run, &err))) {
+    if (!run.no_enrich && ni_run_load(run.run, &err)) {
         fprintf(stderr, "netintel: %s (enrichment data: run scripts/install-deps, or use --no-enrich)\n", err.msg);
         cli_engine_release(&run);
+        free(reads);
         return 1;
     }
-    k2.target = ni_run_target(run.run);
-    ni_netflow *nf = ni_netflow_new(&cfg, &err);
-    ni_collect *col = nf ? ni_collect_new(nf, &err) : NULL;
+    ni_run_on_warning(run.run, warn, NULL);
+    ni_collector *col = ni_collector_new(run.run, &cfg, &err);
     if (!col) {
         fprintf(stderr, "netintel: %s\n", err.msg);
-        ni_netflow_free(nf);
         cli_engine_release(&run);
+        free(reads);
         return 1;
     }
-    ni_collect_set_warn(col, warn, NULL);
     for (size_t i = 0; i < nlisten; i++) {
-        if (ni_collect_listen(col, listen[i], &err) != NI_OK) {
+        if (ni_collector_listen(col, listen[i], &err) != NI_OK) {
             fprintf(stderr, "netintel collect: %s\n", err.msg);
             rc = err.code == NI_ERR_ARG ? 2 : 1;
-            ni_collect_free(col);
-            ni_netflow_free(nf);
+            ni_collector_free(col);
             cli_engine_release(&run);
+            free(reads);
             return rc;
         }
     }
 
-    ni_buf_init(&k2.buf, 4u * 1024 * 1024);
-    if (ni_file_open(&k2.file, out_path, &err) != NI_OK) {
+    sink k2 = { NULL, false };
+    ni_output *out = ni_output_open(out_path, &err);
+    if (!out || !(k2.k = ni_sink_new(out, fmt, &err))) {
         fprintf(stderr, "netintel: %s\n", err.msg);
-        ni_buf_release(&k2.buf);
-        ni_collect_free(col);
-        ni_netflow_free(nf);
+        ni_output_abort(out);
+        ni_collector_free(col);
         cli_engine_release(&run);
+        free(reads);
         return 1;
     }
-    ni_netflow_set_sink(nf, sink_write, &k2);
-    ni_out_begin(&k2.buf, fmt);
-    if (k2.buf.len) ni_file_write(&k2.file, k2.buf.p, k2.buf.len, NULL);
+    ni_run_on_session(run.run, sink_write, &k2);
 
     if (nlisten) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_signal;       /* no SA_RESTART: poll returns at once */
         sigemptyset(&sa.sa_mask);
+        signal_run = run.run;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         if (!cli_quiet)
-            for (size_t i = 0; i < ni_collect_sockets(col); i++)
-                fprintf(stderr, "netintel: listening on %s (port %u)\n", listen[i], ni_collect_port(col, i));
-        if (ni_collect_run(col, &stop_flag, duration, &err) != NI_OK) {
+            for (size_t i = 0; i < ni_collector_sockets(col); i++)
+                fprintf(stderr, "netintel: listening on %s (port %u)\n", listen[i], ni_collector_port(col, i));
+        if (ni_collector_run(col, duration, &err) != NI_OK) {
             fprintf(stderr, "netintel: %s\n", err.msg);
             rc = 1;
         }
     }
-    for (size_t i = 0; i < nreads && !k2.file.failed; i++) {
+    for (size_t i = 0; i < nreads && !k2.failed; i++) {
         ni_error ferr = { 0 };
-        if (ni_collect_read(col, reads[i], &ferr) != NI_OK) {
+        if (ni_collector_read(col, reads[i], &ferr) != NI_OK) {
             fprintf(stderr, "netintel: %s\n", ferr.msg[0] ? ferr.msg : ni_strerror(ferr.code));
             rc = 1;
         }
     }
     ni_error ferr = { 0 };
-    if (!k2.file.failed && ni_netflow_finish(nf, &ferr) != NI_OK) {
+    if (!k2.failed && ni_collector_finish(col, &ferr) != NI_OK) {
         fprintf(stderr, "netintel: %s\n", ferr.msg);
         rc = 1;
     }
-    if (k2.file.failed) {
-        ni_file_abort(&k2.file);
+    if (!k2.failed && ni_sink_end(k2.k, &ferr) != NI_OK) {
+        fprintf(stderr, "netintel: %s\n", ferr.msg);
+        k2.failed = true;
+    }
+    if (k2.failed) {
+        ni_output_abort(out);
         rc = 1;
-    } else if (ni_file_commit(&k2.file, &ferr) != NI_OK) {
+    } else if (ni_output_commit(out, &ferr) != NI_OK) {
         fprintf(stderr, "netintel: %s\n", ferr.msg);
         rc = 1;
     }
-    summary(run.stats_path, nf, ni_collect_stats_get(col), &rc);
-    ni_buf_release(&k2.buf);
-    ni_collect_free(col);
-    ni_netflow_free(nf);
+    summary(run.stats_path, col, &rc);
+    ni_sink_free(k2.k);
+    ni_collector_free(col);
+    signal_run = NULL;
     cli_engine_release(&run);
+    free(reads);
     return rc;
 }

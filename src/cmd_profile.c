@@ -6,7 +6,6 @@
  * (ni_run_profile, netintel/run.h); the HTML and Markdown are rendered from
  * the JSON (ni_profile_write). */
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,42 +42,14 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("profile", fmt, arg); }
 
-/* A value of report.json by its dotted path ("totals.sessions"), or NULL. */
-static const json_t *doc_get(const json_t *doc, const char *path)
+/* The report just written (and checked) by ni_profile_write, read back. */
+static void summary(const char *dir, const ni_report_summary *r)
 {
-    char key[128];
-    const json_t *v = doc;
-    while (v && path && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof key) return NULL;
-        memcpy(key, path, n);
-        key[n] = 0;
-        v = json_object_get(v, key);
-        path += n + (path[n] == '.');
-    }
-    return v;
-}
-
-static long long doc_int(const json_t *doc, const char *path)
-{
-    const json_t *v = doc_get(doc, path);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
-static const char *doc_str(const json_t *doc, const char *path) { return json_string_value(doc_get(doc, path)); }
-
-/* r: the report just written (and checked) by ni_profile_write. */
-static void summary(const char *dir, const json_t *r)
-{
-    const char *first = doc_str(r, "window.first"), *last = doc_str(r, "window.last");
-    printf("profile: %lld sessions (%lld outbound, %lld inbound, %lld internal), %lld target hosts\n",
-           doc_int(r, "totals.sessions"), doc_int(r, "totals.outbound"),
-           doc_int(r, "totals.inbound"), doc_int(r, "totals.internal"),
-           doc_int(r, "totals.hosts"));
-    printf("window:  %s .. %s\n", first ? first : "-", last ? last : "-");
-    const json_t *f = doc_get(r, "findings");
-    for (size_t i = 0; i < json_array_size(f) && i < 6; i++)
-        printf("  - %s\n", json_string_value(json_object_get(json_array_get(f, i), "text")));
+    printf("profile: %llu sessions (%llu outbound, %llu inbound, %llu internal), %llu target hosts\n",
+           (unsigned long long)r->sessions, (unsigned long long)r->outbound, (unsigned long long)r->inbound,
+           (unsigned long long)r->internal, (unsigned long long)r->hosts);
+    printf("window:  %s .. %s\n", r->first ? r->first : "-", r->last ? r->last : "-");
+    for (size_t i = 0; i < r->n_findings && i < 6; i++) printf("  - %s\n", r->findings[i]);
     printf("report:  %s/report.html\n", dir);
 }
 
@@ -166,11 +137,12 @@ int cmd_profile(int argc, char **argv)
             rc = 1;
         } else if (!cli_quiet) {
             char path[4096];
-            json_t *doc = NULL;
-            if ((size_t)snprintf(path, sizeof path, "%s/report.json", dir) < sizeof path)
-                doc = json_load_file(path, JSON_DECODE_ANY, NULL);
-            if (doc) summary(dir, doc);
-            json_decref(doc);
+            ni_report_summary sum;
+            if ((size_t)snprintf(path, sizeof path, "%s/report.json", dir) < sizeof path &&
+                ni_report_summary_load(path, &sum, NULL) == NI_OK) {
+                summary(dir, &sum);
+                ni_report_summary_release(&sum);
+            }
         }
         if (!ni_profile_complete(prof)) {
             ni_profile_loss l;

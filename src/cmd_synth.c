@@ -1,7 +1,8 @@
 /* cmd_synth.c — `netintel synth`: writes a synthetic capture of a simulated
  * target network from a scenario (data/scenarios/), and optionally its truth:
  * the profile that netintel must find in it, in the report.json shape,
- * computed from the sessions as generated (lib/synth/ni_synth). */
+ * computed from the sessions as generated.  Written on the embedding API
+ * alone (netintel/synth.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,13 +14,6 @@
 #include "cli.h"
 #include "cli_engine.h"
 #include "cli_out.h"
-#include "analyze/ni_profile.h"
-#include "analyze/ni_tz.h"
-#include "core/ni_buf.h"
-#include "core/ni_file.h"
-#include "enrich/ni_enrich.h"
-#include "session/ni_target.h"
-#include "synth/ni_synth.h"
 
 static const char usage_text[] =
     "usage: netintel synth [--scenario FILE] [--seed N] [--scale K] -o CAPTURE.pcap [--truth TRUTH.json]\n"
@@ -39,8 +33,6 @@ static const char usage_text[] =
     "  -h, --help        this help\n";
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("synth", fmt, arg); }
-
-static void on_session(void *ud, const ni_session *s) { ni_profile_add(ud, s); }
 
 static void on_progress(void *ud, uint64_t bytes, double fraction)
 {
@@ -91,69 +83,49 @@ int cmd_synth(int argc, char **argv)
     cli_signals_install(false);         /* synth cannot stop half-way: a signal ends it, leaving no temporary file */
 
     ni_error err = {0};
-    char data[512], path[1024];
-    if (!scenario) {
-        if (ni_data_dir(data, sizeof data)) { fprintf(stderr, "netintel: data directory not found (set NETINTEL_DATA)\n"); return 1; }
-        snprintf(path, sizeof path, "%s/scenarios/default.scn", data);
-        scenario = path;
-    }
-    ni_scenario *sc = ni_scenario_load(scenario, &err);
-    if (!sc) { fprintf(stderr, "netintel: %s\n", err.msg); return 1; }
-    const char *env = getenv("NETINTEL_GEOIP");
-    ni_enrich_config ec = { NULL, geoip ? geoip : (env && *env ? env : NULL), NULL, false };
-    ni_enrich *en = ni_enrich_new(&ec, &err);
-    if (!en) { fprintf(stderr, "netintel: %s\n", err.msg); ni_scenario_free(sc); return 1; }
-    ni_tz *tz = ni_tz_load(ni_scenario_timezone(sc), &err);
-    const char *spec[1] = { ni_scenario_target(sc) };
-    ni_profile_config pc = { spec, 1, tz, 0, 0, ni_enrich_profile_lookups(en), NULL, 0, false };
-    ni_profile *prof = tz ? ni_profile_new(&pc, &err) : NULL;
-    ni_synth_geo *geo = ni_synth_geo_new(en);
+    ni_synth_options so;
+    ni_synth_options_init(&so);
+    so.scenario = scenario;
+    so.geoip_path = geoip;
+    so.seed = seed;
+    so.scale = scale;
+    so.progress = !cli_quiet && isatty(STDERR_FILENO) ? on_progress : NULL;
+    ni_world *w = ni_world_new(&so, &err);
     int rc = 0;
-    if (!prof || !geo) { fprintf(stderr, "netintel: %s\n", prof ? "out of memory" : err.msg); rc = 1; }
+    if (!w) { fprintf(stderr, "netintel: %s\n", err.msg[0] ? err.msg : "out of memory"); return 1; }
 
-    /* -o: the rules of core/ni_file.h; libpcap writes the file by name */
+    /* -o: the rules of netintel/output.h; libpcap writes the file by name */
     ni_output *of = NULL;
-    bool have_of = false;
     const char *wpath = out;
-    ni_file_kind kind = NI_FILE_STDOUT;
-    char *dest = NULL;
-    if (!rc && ni_file_resolve(out, &kind, &dest, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
-    free(dest);
-    if (!rc && kind != NI_FILE_STDOUT) {    /* "-": libpcap writes standard output itself */
+    if (strcmp(out, "-")) {             /* "-": libpcap writes standard output itself */
         if (!(of = cli_out_open(out, &err))) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
-        else { have_of = true; wpath = ni_output_path(of); }
+        else wpath = ni_output_path(of);
     }
-    ni_synth_opts o = { seed, scale, wpath, ni_synth_geo_addr, geo, on_session, prof,
-                        !cli_quiet && isatty(STDERR_FILENO) ? on_progress : NULL, NULL };
-    ni_synth_summary sum = {0};
-    if (!rc && ni_synth_run(sc, &o, &sum, &err)) {
+    if (!rc && ni_world_write(w, wpath, &err)) {
         if (err.code == NI_ERR_IO)      /* the capture writer failed: an output failure, named by -o */
-            fprintf(stderr, "%snetintel: %s: cannot write the capture (%s)\n", o.progress ? "\r\033[K" : "", out, err.msg);
+            fprintf(stderr, "%snetintel: %s: cannot write the capture (%s)\n", so.progress ? "\r\033[K" : "", out, err.msg);
         else
-            fprintf(stderr, "%snetintel: %s\n", o.progress ? "\r\033[K" : "", err.msg);
+            fprintf(stderr, "%snetintel: %s\n", so.progress ? "\r\033[K" : "", err.msg);
         rc = 1;
     }
-    if (o.progress) fprintf(stderr, "\r\033[K");
-    if (have_of) {
+    if (so.progress) fprintf(stderr, "\r\033[K");
+    if (of) {
         if (rc) cli_out_abort(of);
         else if (cli_out_commit(of, &err)) { fprintf(stderr, "netintel: %s\n", err.msg); rc = 1; }
     }
     if (!rc && truth) {
-        ni_buf b;
-        ni_buf_init(&b, 512u << 20);
-        if (ni_profile_json(prof, &b) || cli_out_write_all(truth, b.p, b.len, &err)) {
+        const char *json;
+        size_t len;
+        if (ni_world_truth(w, &json, &len, &err) || cli_out_write_all(truth, json, len, &err)) {
             fprintf(stderr, "netintel: %s: %s\n", truth, err.msg[0] ? err.msg : "cannot write");
             rc = 1;
         }
-        ni_buf_release(&b);
     }
+    ni_world_summary sum;
+    ni_world_get_summary(w, &sum);
     if (!rc && !cli_quiet)
         fprintf(stderr, "synth: %s: %llu sessions, %llu packets, %.1f MB\n", out, (unsigned long long)sum.sessions,
                 (unsigned long long)sum.packets, (double)sum.bytes / 1e6);
-    ni_profile_free(prof);
-    ni_synth_geo_free(geo);
-    ni_tz_free(tz);
-    ni_enrich_free(en);
-    ni_scenario_free(sc);
+    ni_world_free(w);
     return rc;
 }

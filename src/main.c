@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 #include "netintel/netintel.h"
-#include "enrich/ni_dataver.h"
 #include "cli.h"
 
 int cli_quiet;
@@ -47,9 +46,9 @@ static const struct ni_command *find(const char *name)
 static int version(void)
 {
     printf("netintel %s\n", NI_VERSION);
-    ni_data_versions v;
+    ni_data_info v;
     ni_error err = { 0 };
-    if (ni_data_versions_get(NULL, NULL, &v, &err) != NI_OK) {
+    if (ni_data_info_get(NULL, NULL, &v, &err) != NI_OK) {
         fprintf(stderr, "netintel: %s\n", err.msg);
         return 1;
     }

@@ -243,8 +243,12 @@ typedef struct ni_stats {
 #ifdef __cplusplus
 }
 #endif
-/* The embedding API: runs, profiles, reports, look-ups; outputs. */
+/* The embedding API: runs, profiles, reports, look-ups; outputs; look-ups
+ * as JSON and data versions; the flow collector; synthetic worlds. */
 #include "run.h"
 #include "output.h"
+#include "lookup.h"
+#include "collect.h"
+#include "synth.h"
 
 #endif

@@ -147,6 +147,21 @@ ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err);
  * (not a report.json of this schema), NI_ERR_OUTPUT. */
 ni_err ni_report_render(const char *report_json, const char *dir, ni_error *err);
 
+/* The figures `netintel profile` prints after writing a report: read from
+ * a report.json, checked against its schema like `report` and `diff` read
+ * it.  Strings are copies owned by s (ni_report_summary_release). */
+typedef struct ni_report_summary {
+    uint64_t sessions, outbound, inbound, internal;     /* totals.* */
+    uint64_t hosts;                                     /* totals.hosts: target hosts */
+    char *first, *last;         /* window.first/last (RFC 3339), NULL when there is none */
+    char **findings;            /* findings[].text, in the report's order */
+    size_t n_findings;
+} ni_report_summary;
+/* NI_ERR_NOTFOUND/NI_ERR_IO, NI_ERR_LIMIT, NI_ERR_FORMAT (not a report.json
+ * of this schema: the key named), NI_ERR_NOMEM; s is left empty on error. */
+ni_err ni_report_summary_load(const char *report_json, ni_report_summary *s, ni_error *err);
+void ni_report_summary_release(ni_report_summary *s);
+
 /* Compares two report.json files (`netintel diff`): writes the changes as
  * Markdown to md_path (NULL or "-": standard output) and, when json_path
  * is not NULL, as JSON there (each by the rules of netintel/output.h);

@@ -57,6 +57,8 @@ struct ni_run {
     ni_profile *prof;           /* ni_run_profile's */
 
     ni_arena *lookup_arena;
+    ni_buf lookup_out;          /* ni_run_lookup_json's line */
+    volatile sig_atomic_t sig_stop;     /* the same request, for ni_collect_run */
     atomic_int stop;            /* ni_run_interrupt: lock-free, so signal- and thread-safe */
     bool finished;
     size_t inputs;              /* ni_run_read calls so far */
@@ -181,6 +183,7 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
     ni_run *r = calloc(1, sizeof *r);
     if (!r) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
     r->o = *o;
+    ni_buf_init(&r->lookup_out, 1u << 20);
     ni_err e = NI_OK;
     if (o->n_targets && !o->targets) e = ni_error_set(err, NI_ERR_ARG, "targets: NULL with n_targets %zu", o->n_targets);
     else if (o->n_targets && !(r->specs = calloc(o->n_targets, sizeof *r->specs))) e = NI_ERR_NOMEM;
@@ -245,6 +248,7 @@ void ni_run_free(ni_run *r)
     free(r->ev_strings);
     free(r->ev);
     ni_arena_free(r->lookup_arena);
+    ni_buf_release(&r->lookup_out);
     free(r->data_dir); free(r->geoip); free(r->asn); free(r->tzname); free(r->events_path);
     free(r);
 }
@@ -481,6 +485,56 @@ done:
     return e;
 }
 
+/* ---- the summary of a report ------------------------------------------------------ */
+void ni_report_summary_release(ni_report_summary *s)
+{
+    if (!s) return;
+    free(s->first);
+    free(s->last);
+    for (size_t i = 0; i < s->n_findings; i++) free(s->findings[i]);
+    free(s->findings);
+    memset(s, 0, sizeof *s);
+}
+
+static uint64_t doc_count(const json_t *doc, const char *path)
+{
+    long long v = ni_reportdoc_int(doc, path);
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+ni_err ni_report_summary_load(const char *report_json, ni_report_summary *s, ni_error *err)
+{
+    memset(s, 0, sizeof *s);
+    ni_buf b;
+    ni_buf_init(&b, NI_REPORT_JSON_MAX);
+    json_t *doc = NULL;
+    ni_err e = read_report(report_json, &b, err);
+    if (!e && !(doc = ni_reportdoc_load(b.p, b.len, report_json, err))) e = err && err->code ? err->code : NI_ERR_FORMAT;
+    ni_buf_release(&b);
+    if (e) return e;
+    s->sessions = doc_count(doc, "totals.sessions");
+    s->outbound = doc_count(doc, "totals.outbound");
+    s->inbound = doc_count(doc, "totals.inbound");
+    s->internal = doc_count(doc, "totals.internal");
+    s->hosts = doc_count(doc, "totals.hosts");
+    const char *first = ni_reportdoc_str(doc, "window.first"), *last = ni_reportdoc_str(doc, "window.last");
+    bool nomem = (first && !(s->first = strdup(first))) || (last && !(s->last = strdup(last)));
+    const json_t *f = ni_reportdoc_get(doc, "findings");
+    size_t n = json_array_size(f);
+    if (!nomem && n && !(s->findings = calloc(n, sizeof *s->findings))) nomem = true;
+    for (size_t i = 0; !nomem && i < n; i++) {
+        const char *t = json_string_value(json_object_get(json_array_get(f, i), "text"));
+        if (!(s->findings[i] = strdup(t ? t : ""))) nomem = true;
+        else s->n_findings++;
+    }
+    json_decref(doc);
+    if (nomem) {
+        ni_report_summary_release(s);
+        return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+    }
+    return NI_OK;
+}
+
 /* ---- comparing two profiles ---------------------------------------------------- */
 /* Reads a report.json for the diff; errors name the file. */
 static ni_err read_for_diff(const char *path, ni_buf *b, ni_error *err)
@@ -536,7 +590,22 @@ ni_err ni_run_read(ni_run *r, const char *input, ni_error *err)
     return ni_engine_read(r->engine, input, err);
 }
 
-void ni_run_interrupt(ni_run *r) { atomic_store(&r->stop, 1); }
+void ni_run_interrupt(ni_run *r)
+{
+    atomic_store(&r->stop, 1);
+    r->sig_stop = 1;
+}
+
+const volatile sig_atomic_t *ni_run_stop_flag(ni_run *r) { return &r->sig_stop; }
+ni_buf *ni_run_lookup_buf(ni_run *r) { return &r->lookup_out; }
+void ni_run_warn(ni_run *r, const char *msg) { engine_warn(r, msg); }
+
+ni_err ni_run_deliver(ni_run *r, ni_session *s, ni_error *err)
+{
+    s->direction = ni_target_direction(r->target, &s->client, &s->server);
+    hook_session(r, s);
+    return sink_session(r, s, err);
+}
 
 ni_err ni_run_finish(ni_run *r, ni_error *err)
 {
