@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { O_TARGET = 256, O_MAXFLOWS, O_TCP, O_UDP, O_ACTIVE, O_GEOIP, O_ASN, O_NO_ENRICH, O_NO_NDPI, O_STATS };
+enum { O_TARGET = 256, O_MAXFLOWS, O_TCP, O_UDP, O_ACTIVE, O_GEOIP, O_ASN, O_NO_ENRICH, O_NO_NDPI, O_STATS, O_FILTER, O_FLOWS };
 
 static const struct option shared[] = {
     { "target", required_argument, NULL, O_TARGET },
@@ -25,6 +25,8 @@ static const struct option shared[] = {
     { "no-enrich", no_argument, NULL, O_NO_ENRICH },
     { "no-ndpi", no_argument, NULL, O_NO_NDPI },
     { "stats", required_argument, NULL, O_STATS },
+    { "filter", required_argument, NULL, O_FILTER },
+    { "flows", no_argument, NULL, O_FLOWS },
 };
 
 void cli_engine_init(cli_engine *r, const char *cmd)
@@ -114,6 +116,11 @@ int cli_engine_option(cli_engine *r, int c, const char *arg)
     case O_NO_ENRICH: r->no_enrich = true; r->opts.enrich = false; return 0;
     case O_NO_NDPI: r->opts.ndpi = false; return 0;
     case O_STATS: r->stats_path = arg; return 0;
+    case O_FILTER:
+        if (!*arg) return usage_error(r, "--filter: '%s': an empty expression", arg);
+        r->opts.filter = arg;
+        return 0;
+    case O_FLOWS: r->opts.flows = true; return 0;
     default: return 1;
     }
 }

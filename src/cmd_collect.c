@@ -151,7 +151,7 @@ int cmd_collect(int argc, char **argv)
     };
     /* the shared engine options that apply to flow records */
     static const char *const unused[] = { "max-flows", "tcp-timeout", "udp-timeout", "active-timeout", "no-ndpi",
-                                          "filter" };
+                                          "filter", "flows" };
     struct option all[64], opts[64];
     size_t n = cli_engine_options(all, 64, own, sizeof own / sizeof own[0]), k = 0;
     for (size_t i = 0; i < n; i++) {

@@ -40,6 +40,11 @@ typedef struct ni_options {
     const char *tz;              /* local time zone; NULL: the target preset's, else UTC */
     int64_t since_us, until_us;  /* window [since, until); 0 = open */
     const char *events_path;     /* TSV annotations (date, label[, region, site]); NULL none */
+    /* inputs (added in 0.2: after the fields above) */
+    const char *filter;          /* BPF expression (pcap-filter(7)) for the frames of captures;
+                                    NULL none; other inputs are refused (NI_ERR_UNSUPPORTED) */
+    bool flows;                  /* read every input as a capture of NetFlow/IPFIX export
+                                    datagrams, whatever its content (default false) */
 } ni_options;
 
 /* The defaults: no target, the default data, enrich and nDPI on, the flow
@@ -63,7 +68,8 @@ typedef void (*ni_progress_fn)(void *ud, const char *input, uint64_t done, uint6
 /* Checks the options and builds the target (loading the GeoIP/ASN data when
  * a country:/asn: spec needs it); the options and what they point to are
  * copied (o NULL: the defaults).  NULL with err set: NI_ERR_ARG for a bad
- * target spec ("--target: 'x': ...") or option, NI_ERR_NOTFOUND/NI_ERR_DATA
+ * target spec ("--target: 'x': ...") or option (a filter libpcap cannot
+ * compile: "filter 'x': <libpcap's message>"), NI_ERR_NOTFOUND/NI_ERR_DATA
  * for missing or corrupt data, NI_ERR_NOMEM. */
 ni_run *ni_run_new(const ni_options *o, ni_error *err);
 void ni_run_free(ni_run *r);
@@ -90,9 +96,14 @@ ni_profile *ni_run_profile(ni_run *r, ni_error *err);
 bool ni_run_target_matched(const ni_run *r, size_t i);
 
 /* Reads one input to its end: a capture (pcap/pcapng, .gz/.zst), "-" for
- * standard input, or stored sessions (JSON Lines of `netintel sessions`),
- * recognised by content.  Sessions still open stay open across inputs. On
- * a damaged input, returns its error after using what came before. */
+ * standard input, stored sessions (JSON Lines of `netintel sessions`), Zeek
+ * logs or a capture of flow exports, recognised by content (options.flows:
+ * always flow exports).  Sessions still open stay open across inputs. On
+ * a damaged input, returns its error after using what came before.  With
+ * options.filter, only the frames it accepts are read; an input that is not
+ * a packet capture is NI_ERR_UNSUPPORTED ("<input>: a packet filter applies
+ * to packet captures, not to stored sessions"), a filter that cannot be
+ * compiled for the capture's link type NI_ERR_ARG. */
 ni_err ni_run_read(ni_run *r, const char *input, ni_error *err);
 
 /* Asks a run in progress to stop at the next packet (async-signal-safe:

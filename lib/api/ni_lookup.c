@@ -124,8 +124,10 @@ ni_ua_lookup *ni_ua_lookup_new(const char *data_dir, size_t cache, bool prefilte
     ni_buf_init(&q->out, 1u << 20);
     ni_enrich_config ec = { dir, NULL, NULL, true };
     if (!(q->db = ni_ua_db_load(yaml, err))) {
-        if (err && err->code == NI_ERR_NOTFOUND && strlen(err->msg) + 30 < sizeof err->msg)
-            strcat(err->msg, " (run scripts/install-deps)");
+        if (err && err->code == NI_ERR_NOTFOUND) {
+            size_t n = strlen(err->msg);
+            snprintf(err->msg + n, sizeof err->msg - n, " (run scripts/install-deps)");
+        }
         ni_ua_lookup_free(q);
         return NULL;
     }

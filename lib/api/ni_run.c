@@ -35,7 +35,8 @@ struct ni_run {
     ni_options o;               /* strings below are the run's copies */
     char **specs;
     size_t nspecs;
-    char *data_dir, *geoip, *asn, *tzname, *events_path;
+    char *data_dir, *geoip, *asn, *tzname, *events_path, *filter;
+    ni_input_options input;     /* the engine's: filter, flows */
 
     ni_target *target;          /* NULL without specs */
     ni_target **spec_targets;   /* one per spec when there are several */
@@ -194,18 +195,22 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
     }
     if (!e && (!dup_opt(&r->data_dir, o->data_dir) || !dup_opt(&r->geoip, o->geoip_path) ||
                !dup_opt(&r->asn, o->asn_path) || !dup_opt(&r->tzname, o->tz) ||
-               !dup_opt(&r->events_path, o->events_path) || !(r->lookup_arena = ni_arena_new(1u << 16))))
+               !dup_opt(&r->events_path, o->events_path) || !dup_opt(&r->filter, o->filter) ||
+               !(r->lookup_arena = ni_arena_new(1u << 16))))
         e = NI_ERR_NOMEM;
     if (e == NI_ERR_NOMEM) ni_error_set(err, e, "out of memory");
     r->o.targets = NULL;
     r->o.data_dir = r->data_dir; r->o.geoip_path = r->geoip; r->o.asn_path = r->asn;
-    r->o.tz = r->tzname; r->o.events_path = r->events_path;
+    r->o.tz = r->tzname; r->o.events_path = r->events_path; r->o.filter = r->filter;
+    r->input.filter = r->filter;
+    r->input.flows = o->flows;
     if (!e && (o->max_flows == 0 || o->max_flows > (1u << 30)))
         e = ni_error_set(err, NI_ERR_ARG, "max_flows: %zu: expected 1 to 1073741824", o->max_flows);
     if (!e && (o->tcp_idle_us <= 0 || o->udp_idle_us <= 0 || o->active_us <= 0))
         e = ni_error_set(err, NI_ERR_ARG, "flow timeouts must be > 0");
     if (!e && o->since_us && o->until_us && o->since_us >= o->until_us)
         e = ni_error_set(err, NI_ERR_ARG, "since/until: an empty window");
+    if (!e && r->filter) e = ni_input_check_filter(r->filter, err);
     if (!e) e = build_target(r, err);
     if (!e) {
         ni_engine_config cfg;
@@ -227,6 +232,7 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
     ni_engine_set_sink(r->engine, sink_session, r);
     ni_engine_set_warn(r->engine, engine_warn, r);
     ni_engine_set_stop(r->engine, engine_stop, r);
+    ni_engine_set_input(r->engine, &r->input);
     return r;
 }
 
@@ -250,6 +256,7 @@ void ni_run_free(ni_run *r)
     ni_arena_free(r->lookup_arena);
     ni_buf_release(&r->lookup_out);
     free(r->data_dir); free(r->geoip); free(r->asn); free(r->tzname); free(r->events_path);
+    free(r->filter);
     free(r);
 }
 

@@ -6,9 +6,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- capture files and standard input (ni_source) -------------------------- */
 static void *cap_open(const char *path, ni_error *err) { return ni_source_open(path, err); }
+
+static ni_err cap_filter(void *src, const char *expr, ni_error *err) { return ni_source_set_filter(src, expr, err); }
 
 static int cap_next(void *src, ni_item *it, ni_error *err)
 {
@@ -109,18 +112,49 @@ struct ni_input {
     char path[512];
 };
 
-ni_input *ni_input_open(const char *path, ni_error *err)
+/* What each kind is called in the message refusing a filter. */
+static const char *kind_text(const ni_source_ops *ops)
+{
+    if (!strcmp(ops->name, "zeek")) return "Zeek logs";
+    if (!strcmp(ops->name, "sessions")) return "stored sessions";
+    if (!strcmp(ops->name, "flows")) return "a capture of flow exports (its records hold no frames)";
+    return ops->name;
+}
+
+static const ni_source_ops *find_ops(const char *name)
+{
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
+        if (!strcmp(sources[i].name, name)) return &sources[i];
+    return NULL;
+}
+
+ni_input *ni_input_open_opts(const char *path, const ni_input_options *o, ni_error *err)
 {
     const ni_source_ops *ops = NULL;
+    if (o && o->flows) ops = find_ops("flows");
     for (size_t i = 0; i < sizeof sources / sizeof sources[0] && !ops; i++)
         if (!sources[i].probe || sources[i].probe(path)) ops = &sources[i];
+    bool capture = !strcmp(ops->name, "capture");
+    if (o && o->filter && !capture) {
+        ni_error_set(err, NI_ERR_UNSUPPORTED, "%s: a packet filter applies to packet captures, not to %s",
+                     path, kind_text(ops));
+        return NULL;
+    }
     ni_input *in = calloc(1, sizeof *in);
     if (!in) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
     in->ops = ops;
     snprintf(in->path, sizeof in->path, "%s", path);
     if (!(in->src = ops->open(path, err))) { free(in); return NULL; }
+    if (o && o->filter && cap_filter(in->src, o->filter, err)) {
+        ni_input_close(in);
+        return NULL;
+    }
     return in;
 }
+
+ni_input *ni_input_open(const char *path, ni_error *err) { return ni_input_open_opts(path, NULL, err); }
+
+ni_err ni_input_check_filter(const char *expr, ni_error *err) { return ni_source_check_filter(expr, err); }
 
 int ni_input_next(ni_input *in, ni_item *it, ni_error *err) { return in->ops->next(in->src, it, err); }
 

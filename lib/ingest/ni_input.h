@@ -49,9 +49,25 @@ typedef struct ni_source_ops {
 
 typedef struct ni_input ni_input;
 
+/* How inputs are opened; all zero: recognised by content, unfiltered. */
+typedef struct ni_input_options {
+    const char *filter;         /* a BPF expression (pcap-filter(7)) applied to the frames of
+                                   captures; an input of another kind is refused */
+    bool flows;                 /* read every input as a capture of flow export datagrams
+                                   (the "flows" source), whatever its content */
+} ni_input_options;
+
 /* Opens path with the first source whose probe accepts it.  NULL + err
  * ("<path>: <problem>") on failure. */
 ni_input *ni_input_open(const char *path, ni_error *err);
+/* The same with options (o NULL: none).  With a filter, an input that is
+ * not a packet capture is NI_ERR_UNSUPPORTED ("<path>: a packet filter
+ * applies to packet captures, not to <kind>"); a filter libpcap cannot
+ * compile for the capture's link type is NI_ERR_ARG. */
+ni_input *ni_input_open_opts(const char *path, const ni_input_options *o, ni_error *err);
+/* Whether libpcap compiles expr (for Ethernet frames): NI_OK, or NI_ERR_ARG
+ * with "filter 'EXPR': <libpcap's message>". */
+ni_err ni_input_check_filter(const char *expr, ni_error *err);
 int ni_input_next(ni_input *in, ni_item *it, ni_error *err);
 void ni_input_stats(const ni_input *in, ni_input_progress *st);
 const char *ni_input_path(const ni_input *in);

@@ -416,6 +416,39 @@ int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
     return -1;
 }
 
+/* ---- BPF filters (pcap-filter(7)) ------------------------------------------ */
+/* libpcap's messages may end in a newline or carry the expression again */
+static const char *pcap_msg(pcap_t *pc)
+{
+    const char *m = pcap_geterr(pc);
+    return m && *m ? m : "cannot compile";
+}
+
+ni_err ni_source_set_filter(ni_source *s, const char *expr, ni_error *err)
+{
+    struct bpf_program prog;
+    if (pcap_compile(s->pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
+        return ni_error_set(err, NI_ERR_ARG, "%s: filter '%s': %s", s->path, expr, pcap_msg(s->pc));
+    int r = pcap_setfilter(s->pc, &prog);
+    pcap_freecode(&prog);
+    if (r != 0) return ni_error_set(err, NI_ERR_ARG, "%s: filter '%s': %s", s->path, expr, pcap_msg(s->pc));
+    return NI_OK;
+}
+
+ni_err ni_source_check_filter(const char *expr, ni_error *err)
+{
+    pcap_t *pc = pcap_open_dead(DLT_EN10MB, 262144);
+    if (!pc) return ni_error_set(err, NI_ERR_NOMEM, "filter '%s': out of memory", expr);
+    struct bpf_program prog;
+    ni_err e = NI_OK;
+    if (pcap_compile(pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
+        e = ni_error_set(err, NI_ERR_ARG, "filter '%s': %s", expr, pcap_msg(pc));
+    else
+        pcap_freecode(&prog);
+    pcap_close(pc);
+    return e;
+}
+
 int ni_source_linktype(const ni_source *s) { return s->linktype; }
 const char *ni_source_path(const ni_source *s) { return s->path; }
 

@@ -28,6 +28,15 @@ ni_source *ni_source_open(const char *path, ni_error *err);
  * (err says "<path>: <problem>"; frames already returned stay valid results). */
 int ni_source_next(ni_source *src, ni_frame *f, ni_error *err);
 
+/* Keeps only the frames that the BPF expression (pcap-filter(7)) accepts,
+ * compiled by libpcap for this capture's link type (call it before the
+ * first ni_source_next).  NI_ERR_ARG: "<path>: filter 'EXPR': <libpcap's
+ * message>". */
+ni_err ni_source_set_filter(ni_source *src, const char *expr, ni_error *err);
+/* Whether libpcap compiles expr for Ethernet frames: NI_OK, or NI_ERR_ARG
+ * with "filter 'EXPR': <libpcap's message>". */
+ni_err ni_source_check_filter(const char *expr, ni_error *err);
+
 /* Link type of the first interface (pcap: the file's). */
 int ni_source_linktype(const ni_source *src);
 const char *ni_source_path(const ni_source *src);

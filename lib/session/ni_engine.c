@@ -36,6 +36,7 @@ struct ni_engine {
     int stream_prod, dgram_prod;            /* the one consuming streams / datagrams, -1 none */
     uint32_t pkt_mask;                      /* producers with on_packet */
     const ni_target *target;
+    const ni_input_options *input;          /* ni_engine_set_input, NULL none */
     struct { ni_engine_hook fn; void *ud; } hooks[NI_ENGINE_HOOKS_MAX];
     unsigned nhooks;
     ni_engine_sink sink;
@@ -273,10 +274,12 @@ static void report_progress(ni_engine *e, const ni_input *in)
     e->progress(e->progress_ud, &pr);
 }
 
+void ni_engine_set_input(ni_engine *e, const ni_input_options *o) { e->input = o; }
+
 ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err)
 {
     if (e->sink_err) return sink_error(e, err);
-    ni_input *in = ni_input_open(path, err);
+    ni_input *in = ni_input_open_opts(path, e->input, err);
     if (!in) return err && err->code ? err->code : NI_ERR_IO;
     e->cur_path = ni_input_path(in);
     e->warned_linktype = false;

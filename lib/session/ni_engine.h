@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include "netintel/netintel.h"
+#include "ingest/ni_input.h"
 #include "session/ni_flow.h"
 #include "session/ni_target.h"
 #include <stdbool.h>
@@ -61,6 +62,9 @@ void ni_engine_set_progress(ni_engine *e, ni_engine_progress_fn fn, void *ud, ui
  * returns NI_ERR_INTERRUPTED (live sessions stay for ni_engine_finish). */
 typedef bool (*ni_engine_stop_fn)(void *ud);
 void ni_engine_set_stop(ni_engine *e, ni_engine_stop_fn fn, void *ud);
+/* How the next inputs are opened (a BPF filter, flows forced; ni_input.h);
+ * o and its strings must outlive the engine.  Default: none. */
+void ni_engine_set_input(ni_engine *e, const ni_input_options *o);
 
 /* Reads one input to its end through the source interface (lib/ingest/
  * ni_input: a capture, "-" = stdin, or stored sessions).  Frames go through
