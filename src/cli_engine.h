@@ -15,7 +15,7 @@
     "  --filter EXPR       read only the frames of captures that the BPF expression\n" \
     "                      accepts (pcap-filter(7), as tcpdump); other inputs are refused\n" \
     "  --flows             read every capture as NetFlow/IPFIX export datagrams\n" \
-    "                      (as 'collect --read'), whatever its content\n" \
+    "                      (as the collect command reads them), whatever its content\n" \
     "  --max-flows N       live flows kept at once; the least recently active is\n" \
     "                      emitted when full\n" \
     "  --tcp-timeout S     TCP idle timeout in seconds\n" \
