@@ -92,6 +92,7 @@ struct ni_ua_lookup {
     ni_enrich *en;              /* the ua_* fields, as sessions get them */
     ni_enrich_lookups lk;
     ni_arena *arena;
+    ni_buf ua;                  /* the User-Agent, NUL-terminated for the enrichment */
     ni_buf out;
 };
 
@@ -99,6 +100,7 @@ void ni_ua_lookup_free(ni_ua_lookup *q)
 {
     if (!q) return;
     ni_buf_release(&q->out);
+    ni_buf_release(&q->ua);
     ni_arena_free(q->arena);
     ni_enrich_free(q->en);
     ni_ua_free(q->parser);
@@ -122,6 +124,7 @@ ni_ua_lookup *ni_ua_lookup_new(const char *data_dir, size_t cache, bool prefilte
     ni_ua_lookup *q = calloc(1, sizeof *q);
     if (!q) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
     ni_buf_init(&q->out, 1u << 20);
+    ni_buf_init(&q->ua, 1u << 20);
     ni_enrich_config ec = { dir, NULL, NULL, true };
     if (!(q->db = ni_ua_db_load(yaml, err))) {
         if (err && err->code == NI_ERR_NOTFOUND) {
@@ -159,11 +162,14 @@ ni_err ni_ua_lookup_json(ni_ua_lookup *q, const char *line, size_t n, const char
                          const char *platform_version, const char *model,
                          const char **text, size_t *len, ni_error *err)
 {
+    ni_buf_clear(&q->ua);
+    if (!line || ni_buf_add(&q->ua, line, n))
+        return ni_error_set(err, line ? NI_ERR_LIMIT : NI_ERR_ARG, "User-Agent: %s", line ? "too long" : "NULL");
+    line = ni_buf_str(&q->ua);  /* ua[0..n) may not end in a NUL: the enrichment needs one */
     const ni_ua_result *r = ni_ua_parse(q->parser, line, n);
     ni_session s;
     memset(&s, 0, sizeof s);
     s.arena = q->arena;
-    /* the enrichment reads a NUL-terminated string: line[n] must be one */
     ni_enrich_ua(q->en, &s, line, platform, platform_version, model);
     const char *name = NULL, *released = NULL;
     if (s.ua_model && q->lk.device) q->lk.device(q->lk.ud, s.ua_maker, s.ua_model, &name, &released);
