@@ -16,10 +16,13 @@
 #define NI_PRODUCERS_MAX          16u
 
 /* Per-session memory */
-#define NI_SESSION_ARENA_MAX      (32u * 1024)  /* strings of one session */
+#define NI_SESSION_ARENA_MAX      (64u * 1024)  /* strings of one session (blocks grow as used) */
 #define NI_HTTP_REQUESTS_MAX      64u           /* requests recorded per session */
 #define NI_DNS_ANSWERS_MAX        32u           /* answers recorded per message */
 #define NI_ALPN_MAX               16u
+#define NI_DNS_TRANSACTIONS_MAX   256u          /* DNS transactions recorded per session (`dns`) */
+#define NI_DNS_ARENA_RESERVE      (8u * 1024)   /* arena bytes DNS transactions leave to other evidence */
+#define NI_DNS_TXT_MAX            255u          /* bytes of one TXT answer kept as text */
 
 /* Stream reassembly (first bytes of each TCP direction) */
 #define NI_STREAM_BUF_MAX         (24u * 1024)  /* contiguous bytes kept per direction */
