@@ -41,12 +41,12 @@ static void pair_free(void *v)
     free(p);
 }
 
-ni_dnstun *ni_dnstun_new(size_t cap)
+ni_dnstun *ni_dnstun_new(size_t cap, const char *psl_path)
 {
     ni_dnstun *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     if (!(t->pairs = ni_map_new(cap))) { free(t); return NULL; }
-    t->psl = ni_psl_load(NI_PSL_PATH, NULL);          /* optional: else the last two labels */
+    t->psl = psl_path ? ni_psl_load(psl_path, NULL) : NULL;   /* optional: else the last two labels */
     t->skey.k0 = 0x6e692d646e737475ull;               /* "ni-dnstu": fixed, so that profiles merge */
     t->skey.k1 = 0x6e2d736b65746368ull;
     return t;

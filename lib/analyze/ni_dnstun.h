@@ -47,8 +47,10 @@
 
 typedef struct ni_dnstun ni_dnstun;
 
-/* cap = (client, suffix) pairs held (a refused pair is counted by add). */
-ni_dnstun *ni_dnstun_new(size_t cap);
+/* cap = (client, suffix) pairs held (a refused pair is counted by add);
+ * psl_path = the Public Suffix List to read (ni_psl; the profile passes
+ * NI_PSL_PATH), NULL or unreadable = the last two labels. */
+ni_dnstun *ni_dnstun_new(size_t cap, const char *psl_path);
 void ni_dnstun_free(ni_dnstun *t);
 /* "public suffix list" or "last two labels": the suffix rule in force. */
 const char *ni_dnstun_rule(const ni_dnstun *t);

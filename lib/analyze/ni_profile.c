@@ -11,6 +11,7 @@
  * p->lost and written as "limits", never silently ignored. */
 #include "analyze/ni_profile.h"
 #include "analyze/ni_dnstun.h"
+#include "analyze/ni_psl.h"
 #include "core/ni_json.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
@@ -184,7 +185,7 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         if (!(*sets[i] = ni_addrset_new(c->hosts))) goto oom;
     if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
-    if (!(p->dnstun = ni_dnstun_new(c->names))) goto oom;
+    if (!(p->dnstun = ni_dnstun_new(c->names, NI_PSL_PATH))) goto oom;
     return p;
 oom:
     ni_profile_free(p);

@@ -148,7 +148,7 @@ static void add_tunnel(ni_dnstun *t, const char *client, unsigned n, size_t len,
 TEST(flag_and_indicators)
 {
     uint64_t refused = 0, oom = 0;
-    ni_dnstun *t = ni_dnstun_new(1000);
+    ni_dnstun *t = ni_dnstun_new(1000, NULL);
     CHECK(t != NULL);
     if (!t) return;
     /* iodine-like: 150 distinct 52-character base32 labels under t.example, NULL queries */
@@ -206,13 +206,27 @@ TEST(flag_and_indicators)
     free(r);
     CHECK_INT(refused, 0);
     CHECK_INT(oom, 0);
+    CHECK_STR(ni_dnstun_rule(t), "last two labels");
     ni_dnstun_free(t);
+    /* with the system's list (when the publicsuffix package is installed) */
+    FILE *f = fopen(NI_PSL_PATH, "r");
+    if (f) {
+        fclose(f);
+        t = ni_dnstun_new(10, NI_PSL_PATH);
+        CHECK_STR(ni_dnstun_rule(t), "public suffix list");
+        add_tunnel(t, "10.1.1.9", 60, 30, "TXT", "x.tunnel.example.co.uk", 3, &refused, &oom);
+        n = ni_dnstun_rows(t, &r);
+        CHECK_INT(n, 1);
+        if (n) CHECK_STR(r[0].suffix, "example.co.uk");
+        free(r);
+        ni_dnstun_free(t);
+    }
 }
 
 TEST(estimate_past_the_bound_and_merge)
 {
     uint64_t refused = 0, oom = 0;
-    ni_dnstun *t = ni_dnstun_new(100);
+    ni_dnstun *t = ni_dnstun_new(100, NULL);
     add_tunnel(t, "10.2.2.2", 3000, 30, "TXT", "x.example", 1, &refused, &oom);
     ni_dnstun_row *r;
     size_t n = ni_dnstun_rows(t, &r);
@@ -226,7 +240,7 @@ TEST(estimate_past_the_bound_and_merge)
     free(r);
 
     /* merge: two halves with 20 names in common, exact */
-    ni_dnstun *a = ni_dnstun_new(100), *b = ni_dnstun_new(100);
+    ni_dnstun *a = ni_dnstun_new(100, NULL), *b = ni_dnstun_new(100, NULL);
     add_tunnel(a, "10.3.3.3", 60, 30, "TXT", "m.example", 1, &refused, &oom);
     add_tunnel(b, "10.3.3.3", 60, 30, "TXT", "m.example", 41, &refused, &oom);
     CHECK_INT(ni_dnstun_merge(a, b, &refused), NI_OK);
@@ -246,7 +260,7 @@ TEST(estimate_past_the_bound_and_merge)
     ni_dnstun_free(b);
 
     /* the pair cap: a refused pair is counted */
-    ni_dnstun *c = ni_dnstun_new(1);
+    ni_dnstun *c = ni_dnstun_new(1, NULL);
     add_tunnel(c, "10.4.4.4", 1, 30, "TXT", "one.example", 1, &refused, &oom);
     add_tunnel(c, "10.4.4.4", 1, 30, "TXT", "two.example", 1, &refused, &oom);
     CHECK_INT(refused, 1);
@@ -254,7 +268,7 @@ TEST(estimate_past_the_bound_and_merge)
     ni_dnstun_free(t);
 
     /* a session without transactions counts its dns_query */
-    ni_dnstun *d = ni_dnstun_new(10);
+    ni_dnstun *d = ni_dnstun_new(10, NULL);
     sess *x = malloc(sizeof *x);
     for (unsigned i = 0; i < NI_DNSTUN_NAMES_MIN; i++) {
         char label[64], name[128];
