@@ -144,6 +144,21 @@ typedef struct ni_strlist {
     struct ni_strlist *next;
 } ni_strlist;
 
+/* One DNS transaction seen on the session: a query and its response,
+ * paired by message id and question name (docs/sessions.md `dns`).  A query
+ * without a response has rcode NULL; a response seen without its query is
+ * listed too (queried false). */
+typedef struct ni_dns_txn {
+    const char *query;                  /* question name (text form of ni_dns.h) */
+    const char *qtype;                  /* mnemonic: "A", "TXT", "NULL", "TYPE65"...; NULL if unknown */
+    const char *rcode;                  /* "NOERROR", "NXDOMAIN"...; NULL = no response seen */
+    ni_strlist *answers;                /* answer data as text, in order */
+    int64_t ttl;                        /* smallest TTL of the answers; -1 = none */
+    uint16_t id;                        /* message id (pairing only, not written) */
+    bool queried;                       /* the query itself was seen */
+    struct ni_dns_txn *next;
+} ni_dns_txn;
+
 typedef struct ni_arena ni_arena;
 
 /* The session record.  All strings are owned by the session's arena (or are
@@ -181,6 +196,9 @@ typedef struct ni_session {
     const char *dns_query;
     ni_strlist *dns_answers;            /* A/AAAA addresses and CNAME targets */
     const char *dns_name;               /* learned from an earlier DNS answer */
+    ni_dns_txn *dns, *dns_tail;         /* DNS transactions in order (NI_DNS_TRANSACTIONS_MAX) */
+    unsigned dns_count;
+    uint32_t dns_dropped;               /* DNS messages whose transaction was not kept (limits) */
     ni_tunnel_proto tunnel;             /* tunnel protocol seen (packets, SSTP/AnyConnect requests) */
 
     /* enrichment (issue 3); filled by lib/enrich, NULL/0 when unknown */

@@ -10,6 +10,8 @@
  * refused (cap of core/ni_limits.h reached, or out of memory) is counted in
  * p->lost and written as "limits", never silently ignored. */
 #include "analyze/ni_profile.h"
+#include "analyze/ni_dnstun.h"
+#include "analyze/ni_psl.h"
 #include "core/ni_json.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
@@ -61,6 +63,7 @@ struct ni_profile {
                                        os, browser, service, vpn; vpn items count evidence kinds) */
     ni_map *finals;                 /* "browser\tos\tos_version\tfinal" → hosts on an OS whose
                                        builds of the browser ended; sub "at_final": at that build */
+    ni_dnstun *dnstun;              /* DNS names per (target client, suffix): dns_tunnels */
 };
 
 /* ---- buckets ----------------------------------------------------------- */
@@ -182,6 +185,7 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         if (!(*sets[i] = ni_addrset_new(c->hosts))) goto oom;
     if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
+    if (!(p->dnstun = ni_dnstun_new(c->names, NI_PSL_PATH))) goto oom;
     return p;
 oom:
     ni_profile_free(p);
@@ -197,6 +201,7 @@ void ni_profile_free(ni_profile *p)
                        p->finals };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) ni_map_free(maps[i], bucket_free);
     ni_map_free(p->host_view, bucket_free);
+    ni_dnstun_free(p->dnstun);
     ni_addrset *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_addrset_free(sets[i]);
     free(p);
@@ -334,6 +339,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
 
     const ni_addr *h = &s->client;
     addr_add(&p->lost, p->out_hosts, p->lost.caps.hosts, h);
+    ni_dnstun_add(p->dnstun, s, &p->lost.names, &p->lost.out_of_memory);
 
     /* activity: target-initiated outbound sessions only; internal sessions
      * (lookups to the target's own resolvers among them), transit and
@@ -528,6 +534,7 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     d->lost.host_view += s->lost.host_view;
     ni_err he = merge_map_capped(d, d->host_view, s->host_view, &d->lost.host_view);
     if (he) return he;
+    if ((he = ni_dnstun_merge(d->dnstun, s->dnstun, &d->lost.names))) return he;
     ni_addrset *ds[] = { d->hosts, d->out_hosts, d->device_hosts, d->vpn_hosts, d->vpn_use_hosts };
     const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
     for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
@@ -1350,6 +1357,74 @@ static void write_hosts(ni_profile *p, ni_json *j)
     free(e);
 }
 
+/* "dns_tunnels": the flagged (client, suffix) pairs (lib/analyze/ni_dnstun.h). */
+static void write_dns_tunnels(ni_profile *p, ni_json *j)
+{
+    ni_dnstun_row *r;
+    size_t n = ni_dnstun_rows(p->dnstun, &r);
+    ni_json_key(j, "dns_tunnels"); ni_json_arr_begin(j);
+    for (size_t i = 0; r && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_key(j, "client"); ni_json_strn(j, r[i].client, (size_t)(r[i].suffix - 1 - r[i].client));
+        ni_json_kstr(j, "suffix", r[i].suffix);
+        ni_json_kuint(j, "names", r[i].names);
+        ni_json_key(j, "names_estimated"); ni_json_bool(j, r[i].estimated);
+        ni_json_kuint(j, "sessions", r[i].sessions);
+        ni_json_kuint(j, "queries", r[i].queries);
+        ni_json_kdouble(j, "mean_entropy", round3(r[i].mean_entropy));
+        ni_json_kdouble(j, "mean_length", round3(r[i].mean_length));
+        ni_json_key(j, "qtypes"); ni_json_arr_begin(j);
+        for (size_t q = 0; q < r[i].nqtypes; q++) {
+            ni_json_obj_begin(j);
+            ni_json_kstr(j, "qtype", r[i].qtypes[q].qtype);
+            ni_json_kuint(j, "queries", r[i].qtypes[q].queries);
+            ni_json_obj_end(j);
+        }
+        ni_json_arr_end(j);
+        jtime(j, "first", r[i].first_us);
+        jtime(j, "last", r[i].last_us);
+        ni_json_kstr(j, "suffix_rule", ni_dnstun_rule(p->dnstun));
+        ni_json_kstr(j, "likelihood", icd203(r[i].probability));
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(r);
+}
+
+/* The DNS-tunnel finding: the pair with the most names, and how many more. */
+static void finding_dns_tunnels(ni_profile *p, ni_json *j)
+{
+    ni_dnstun_row *r;
+    size_t n = ni_dnstun_rows(p->dnstun, &r);
+    if (!r || !n) { free(r); return; }
+    char text[1024], basis[768], cap[64], client[NI_ADDR_STRLEN];
+    snprintf(client, sizeof client, "%.*s", (int)(r[0].suffix - 1 - r[0].client), r[0].client);
+    static const char *const ind[] = { "random-looking labels", "data-carrying query types", "volume" };
+    char met[128] = "";
+    size_t o = 0;
+    for (int b = 0; b < 3; b++)
+        if (r[0].indicators & (1u << b))
+            o += (size_t)snprintf(met + o, sizeof met - o, "%s%s", o ? ", " : "", ind[b]);
+    char others[96] = "";
+    if (n > 1) snprintf(others, sizeof others, " %zu other client and suffix pair%s show%s the same shape.", n - 1,
+                        n - 1 == 1 ? "" : "s", n - 1 == 1 ? "s" : "");
+    snprintf(text, sizeof text, "Target host %s looked up %s%llu distinct names under %.200s (%llu queries, mostly %s; "
+             "leftmost labels of %.0f characters and %.1f bits per character on average). %s that it carries data "
+             "in DNS names (a DNS tunnel or exfiltration) to whoever answers for %.200s.%s",
+             client, r[0].estimated ? "about " : "", (unsigned long long)r[0].names, r[0].suffix,
+             (unsigned long long)r[0].queries, r[0].nqtypes ? r[0].qtypes[0].qtype : "unknown", r[0].mean_length,
+             r[0].mean_entropy, icd_Phrase(r[0].probability, cap, sizeof cap), r[0].suffix, others);
+    snprintf(basis, sizeof basis, "a pair is flagged at >= %u distinct names under one suffix (%s) with leftmost labels "
+             ">= %.0f characters and >= %.1f bits per character on average; then 0.5 + 0.15 per indicator met "
+             "(labels >= %.1f bits per character; half the queries TXT, NULL, CNAME, MX, SRV, ANY, KEY or private "
+             "types; >= %u names or labels >= %.0f characters): %s (P = %.2f)",
+             NI_DNSTUN_NAMES_MIN, ni_dnstun_rule(p->dnstun), NI_DNSTUN_LENGTH_MIN, NI_DNSTUN_ENTROPY_FLOOR,
+             NI_DNSTUN_ENTROPY_HIGH, NI_DNSTUN_NAMES_MANY, NI_DNSTUN_LENGTH_LONG, o ? met : "none",
+             r[0].probability);
+    finding(j, "dns", text, icd203(r[0].probability), basis);
+    free(r);
+}
+
 static void write_findings(ni_profile *p, ni_json *j, const facts *f)
 {
     const ni_profile_config *cfg = p->cfg;
@@ -1443,6 +1518,7 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
         snprintf(basis, sizeof basis, "monthly inbound sessions; Poisson level-shift test G = %.1f (p < 0.001)", f->ch[i].g);
         finding(j, "visitors", text, lik, basis);
     }
+    finding_dns_tunnels(p, j);
     ni_json_arr_end(j);
 }
 
@@ -1484,6 +1560,7 @@ ni_err ni_profile_json(ni_profile *p, ni_buf *out)
     write_inbound(p, j);
     write_vendors(p, j);
     write_hosts(p, j);
+    write_dns_tunnels(p, j);
     write_findings(p, j, f);
     ni_json_obj_end(j);
     ni_buf_addc(out, '\n');

@@ -318,16 +318,39 @@ static const ni_rd_field p84[] = {  /* hosts[] */
     { "vpn", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i83, NULL, 0, "VPN and proxy providers reached, each with its evidence kinds." }
 };
 static const ni_rd_field i85 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p84, 10, NULL, NULL, 0, NULL };  /* hosts[] */
-static const char *const v86[] = { "activity", "devices", "software", "vpn", "services", "visitors", NULL };  /* findings[].section */
-static const char *const v87[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
-static const ni_rd_field p88[] = {  /* findings[] */
-    { "section", NI_RD_STR, 1, v86, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
+static const ni_rd_field p86[] = {  /* dns_tunnels[].qtypes[] */
+    { "qtype", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mnemonic (A, TXT, NULL, TYPE65280...), \"unknown\" or \"other\"." },
+    { "queries", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL }
+};
+static const ni_rd_field i87 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p86, 2, NULL, NULL, 0, NULL };  /* dns_tunnels[].qtypes[] */
+static const char *const v88[] = { "public suffix list", "last two labels", NULL };  /* dns_tunnels[].suffix_rule */
+static const char *const v89[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* dns_tunnels[].likelihood */
+static const ni_rd_field p90[] = {  /* dns_tunnels[] */
+    { "client", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The target address that sent the queries." },
+    { "suffix", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The registered domain by the Public Suffix List; for a name under a top-level label no rule knows, its last two labels (or the last label of a two-label name); else (no list) the last two labels." },
+    { "names", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct names under the suffix (unit: names); an estimate when names_estimated." },
+    { "names_estimated", NI_RD_BOOL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "True when the distinct count went past the exact bound (NI_PROFILE_DNS_NAMES_EXACT) and is a linear-counting estimate." },
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions with at least one of these queries (unit: sessions)." },
+    { "queries", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "DNS transactions under the suffix (unit: queries)." },
+    { "mean_entropy", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean Shannon entropy of the distinct names' leftmost labels (dots removed), bits per character." },
+    { "mean_length", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean length of the distinct names' leftmost labels (dots removed), characters." },
+    { "qtypes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i87, NULL, 0, "Queries per query type, most first (at most 8 types, the rest as \"other\")." },
+    { "first", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "First session start (UTC)." },
+    { "last", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "Last session end (UTC)." },
+    { "suffix_rule", NI_RD_STR, 1, v88, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "How the suffix was found (the list is read from Debian's publicsuffix package when installed)." },
+    { "likelihood", NI_RD_STR, 1, v89, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "That the pair carries data in DNS names: 0.5 + 0.15 per indicator met (mean entropy >= 3.5 bits; half the queries TXT, NULL, CNAME, MX, SRV, ANY, KEY or private types; >= 500 names or labels >= 50 characters)." }
+};
+static const ni_rd_field i91 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p90, 13, NULL, NULL, 0, NULL };  /* dns_tunnels[] */
+static const char *const v92[] = { "activity", "devices", "software", "vpn", "services", "visitors", "dns", NULL };  /* findings[].section */
+static const char *const v93[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
+static const ni_rd_field p94[] = {  /* findings[] */
+    { "section", NI_RD_STR, 1, v92, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
     { "text", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The judgement, one sentence or two." },
-    { "likelihood", NI_RD_STR, 1, v87, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term, one per probability band; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even odds, <= 0.80 likely, <= 0.95 very likely, else almost certain. \"roughly even chance\" is the same band as written before 'roughly even odds' replaced it (accepted when read, never written)." },
+    { "likelihood", NI_RD_STR, 1, v93, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term, one per probability band; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even odds, <= 0.80 likely, <= 0.95 very likely, else almost certain. \"roughly even chance\" is the same band as written before 'roughly even odds' replaced it (accepted when read, never written)." },
     { "basis", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Counts and interval behind the judgement (k of n; Wilson 95% interval, or the test statistic)." }
 };
-static const ni_rd_field i89 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p88, 4, NULL, NULL, 0, NULL };  /* findings[] */
-static const ni_rd_field p90[] = {  /* (document) */
+static const ni_rd_field i95 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p94, 4, NULL, NULL, 0, NULL };  /* findings[] */
+static const ni_rd_field p96[] = {  /* (document) */
     { "schema", NI_RD_STR, 1, v1, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Contract name and major version. A consumer must refuse other values; a change that renames, removes or retypes a field increments the number." },
     { "interrupted", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (true) only when a signal (SIGINT, SIGTERM, SIGHUP) stopped the run before its inputs' end: the report covers what was read until then." },
     { "target", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p3, 2, NULL, NULL, 0, "What was profiled." },
@@ -347,8 +370,9 @@ static const ni_rd_field p90[] = {  /* (document) */
     { "inbound", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p68, 5, NULL, NULL, 0, "Visitors of the target's sites: inbound sessions." },
     { "vendors", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i74, NULL, 0, "Vendor exposure: every vendor whose hardware, OS, browser, service or VPN appears in the target's outbound traffic (vendor names from data/vendors.tsv; unlisted names are their own vendor)." },
     { "hosts", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i85, NULL, 0, "The per-host view: one entry per target host (the client of outbound, internal and unknown-direction sessions, the server of inbound and internal ones), most sessions first, at most limits.host_view.cap entries (the rest counted in limits.host_view.dropped). Items come from the same sessions as the sections (target clients' User-Agents, never visitors' or agents'), in order of sessions, at most limits.evidence.cap per host. Optional for documents written before it existed." },
-    { "findings", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i89, NULL, 0, "Key judgements in ICD 203 estimative language, each with its basis. Order: activity, devices, software, vpn, services, then one per detected change (visitors); a finding is absent when its sample is empty." }
+    { "dns_tunnels", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i91, NULL, 0, "DNS tunnels and exfiltration: (target client, suffix) pairs whose lookups look like data carried in DNS names (lib/analyze/ni_dnstun.h, docs/report.md): at least 50 distinct names under one suffix whose leftmost labels average at least 20 characters and 2.5 bits of Shannon entropy per character. Clients of outbound, internal and unknown-direction sessions; names from the sessions' dns transactions (else dns_query); reverse lookups (arpa), mDNS, LLMNR and NetBIOS names not counted. Most names first. Optional for documents written before it existed." },
+    { "findings", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i95, NULL, 0, "Key judgements in ICD 203 estimative language, each with its basis. Order: activity, devices, software, vpn, services, then one per detected change (visitors), then dns (the dns_tunnels pair with the most names); a finding is absent when its sample is empty." }
 };
 
-const ni_rd_field ni_reportdef_root = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p90, 20, NULL, NULL, 0, "The profile of a target space as written by `netintel profile` (lib/analyze/ni_profile.c) and read by `netintel report` and `netintel diff`. Every object is closed (no other keys). Units: hosts = distinct target IP addresses; clients = distinct (target address, User-Agent) pairs; visitors = distinct source addresses of inbound sessions; sessions = bidirectional flows as emitted by the session engine; bytes = IP-layer bytes of both directions. Times are UTC (RFC 3339, 'Z'); 'local' hours and weekdays use target.timezone from the tz database. Arrays of buckets are sorted by hosts (descending), then sessions (descending), then name (ascending), unless stated otherwise. The document is deterministic: the same sessions give the same bytes. Explained in docs/report.md." };
+const ni_rd_field ni_reportdef_root = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p96, 21, NULL, NULL, 0, "The profile of a target space as written by `netintel profile` (lib/analyze/ni_profile.c) and read by `netintel report` and `netintel diff`. Every object is closed (no other keys). Units: hosts = distinct target IP addresses; clients = distinct (target address, User-Agent) pairs; visitors = distinct source addresses of inbound sessions; sessions = bidirectional flows as emitted by the session engine; bytes = IP-layer bytes of both directions. Times are UTC (RFC 3339, 'Z'); 'local' hours and weekdays use target.timezone from the tz database. Arrays of buckets are sorted by hosts (descending), then sessions (descending), then name (ascending), unless stated otherwise. The document is deterministic: the same sessions give the same bytes. Explained in docs/report.md." };
 const char ni_reportdef_schema[] = "netintel.profile/1";

@@ -16,10 +16,13 @@
 #define NI_PRODUCERS_MAX          16u
 
 /* Per-session memory */
-#define NI_SESSION_ARENA_MAX      (32u * 1024)  /* strings of one session */
+#define NI_SESSION_ARENA_MAX      (64u * 1024)  /* strings of one session (blocks grow as used) */
 #define NI_HTTP_REQUESTS_MAX      64u           /* requests recorded per session */
 #define NI_DNS_ANSWERS_MAX        32u           /* answers recorded per message */
 #define NI_ALPN_MAX               16u
+#define NI_DNS_TRANSACTIONS_MAX   256u          /* DNS transactions recorded per session (`dns`) */
+#define NI_DNS_ARENA_RESERVE      (8u * 1024)   /* arena bytes DNS transactions leave to other evidence */
+#define NI_DNS_TXT_MAX            255u          /* bytes of one TXT answer kept as text */
 
 /* Stream reassembly (first bytes of each TCP direction) */
 #define NI_STREAM_BUF_MAX         (24u * 1024)  /* contiguous bytes kept per direction */
@@ -101,6 +104,12 @@
 #define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor (and items per host of the host view) */
 #define NI_PROFILE_HOST_VIEW_MAX  10000u        /* target hosts of the per-host view (report.json hosts) */
 #define NI_PROFILE_MONTHS_MAX     600           /* months of inbound history tested and drawn */
+#define NI_PROFILE_DNS_NAMES_EXACT 256u         /* distinct names per (client, suffix) of dns_tunnels
+                                                   counted exactly; past it: estimated (linear counting) */
+#define NI_PROFILE_DNS_NAME_BYTES_MAX (32u * 1024 * 1024) /* the exactly counted names, all pairs */
+#define NI_PROFILE_DNS_SKETCHES_MAX 16384u      /* (client, suffix) pairs counted by an estimate */
+#define NI_PROFILE_DNS_SKETCH_BITS 8192u        /* the linear-counting bitmap of one pair */
+#define NI_PSL_RULES_MAX          100000u       /* rules read from the Public Suffix List */
 
 /* reports: profile refuses to write a report.json larger than what report
  * and diff read, so every report.json profile writes can be read back */

@@ -49,6 +49,12 @@ typedef struct ni_dns_info {
     uint32_t ttl[NI_DNS_ANSWERS_MAX];
 } ni_dns_info;
 
+/* Mnemonics: an RR type ("A", "NULL", "HTTPS"; unlisted: "TYPE65534", RFC
+ * 3597 §5) and a header RCODE ("NOERROR", "NXDOMAIN"; unassigned: "RCODE12").
+ * The result is static or buf. */
+const char *ni_dns_qtype_name(uint16_t type, char buf[12]);
+const char *ni_dns_rcode_name(uint8_t rcode, char buf[12]);
+
 /* Parses one DNS message p[0..n).  Fills info and the session:
  *   s->dns_query    the first question name of the first message that has
  *                   one (queries and responses alike), if not set yet; a
@@ -56,7 +62,19 @@ typedef struct ni_dns_info {
  *                   its first answer's owner name instead;
  *   s->dns_answers  A/AAAA addresses (text) and CNAME targets of the answer
  *                   section, in order, without duplicates, at most
- *                   NI_DNS_ANSWERS_MAX for the session.
+ *                   NI_DNS_ANSWERS_MAX for the session;
+ *   s->dns          the transactions: a query opens one (a repeated query
+ *                   with the same id and name while unanswered is the same
+ *                   transaction); a response completes the oldest open one
+ *                   with its id and question name (rcode, answers: A/AAAA,
+ *                   CNAME, NS, PTR, DNAME, MX and SRV targets, TXT text;
+ *                   ttl: the smallest answer TTL), or, seen without its
+ *                   query, makes its own; a repeated response to an
+ *                   answered query is not recorded again.  At most
+ *                   NI_DNS_TRANSACTIONS_MAX per session and while the arena
+ *                   keeps NI_DNS_ARENA_RESERVE bytes for other evidence;
+ *                   messages whose transaction is not kept are counted in
+ *                   s->dns_dropped.
  * Strings go to s->arena (nothing is recorded when it is NULL or full).
  * Returns NI_OK, NI_ERR_TRUNCATED (the message ends inside a record: what
  * came before is kept) or NI_ERR_FORMAT (bad header, bad name). */

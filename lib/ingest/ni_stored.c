@@ -205,6 +205,24 @@ int ni_stored_next(ni_stored *st, ni_session *s, ni_error *err)
         s->dns_query = str(st, o, "dns_query");
         s->dns_answers = strlist(st, json_object_get(o, "dns_answers"));
         s->dns_name = str(st, o, "dns_name");
+        const json_t *dns = json_object_get(o, "dns");
+        for (size_t i = 0; i < json_array_size(dns) && i < NI_DNS_TRANSACTIONS_MAX; i++) {
+            const json_t *d = json_array_get(dns, i);
+            if (!json_is_object(d)) continue;
+            ni_dns_txn *t = ni_arena_alloc(st->arena, sizeof *t);
+            if (!t) break;
+            t->query = str(st, d, "query");
+            t->qtype = str(st, d, "qtype");
+            t->rcode = str(st, d, "rcode");
+            t->answers = strlist(st, json_object_get(d, "answers"));
+            const json_t *ttl = json_object_get(d, "ttl");
+            t->ttl = json_is_integer(ttl) && json_integer_value(ttl) >= 0 ? (int64_t)json_integer_value(ttl) : -1;
+            t->queried = true;
+            if (s->dns_tail) s->dns_tail->next = t; else s->dns = t;
+            s->dns_tail = t;
+            s->dns_count++;
+        }
+        s->dns_dropped = (uint32_t)num(o, "dns_dropped");
         s->source = str(st, o, "source");
         s->sampled = (uint32_t)num(o, "sampled");
         /* packet-level verdicts that enrichment cannot recompute */

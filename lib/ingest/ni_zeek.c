@@ -96,6 +96,9 @@ typedef struct zev {
     const char *dns_query;
     ni_strlist *answers, *answers_tail;
     unsigned nanswers;
+    ni_dns_txn *dns, *dns_tail;         /* one per dns.log row */
+    unsigned ndns;
+    uint32_t dns_dropped;
 } zev;
 typedef struct zcert { const char *subject, *issuer; } zcert;
 
@@ -602,6 +605,63 @@ static bool dns_keep(const char *a)
     return *a && !strchr(a, ' ');          /* a CNAME target (names only, no "TXT ..." records) */
 }
 
+/* Zeek's mnemonic into netintel's (docs/sessions.md `dns`): "*" is ANY,
+ * Zeek's defaults for unnamed codes "query-N" / "rcode-N" become RFC 3597's
+ * "TYPEN" / "RCODEN"; NULL stays NULL. */
+static const char *dns_mnemonic(ni_zeek *z, const char *v, const char *zeek_prefix, const char *ours)
+{
+    if (!v || !*v) return NULL;
+    if (!strcmp(v, "*")) return "ANY";
+    size_t pl = strlen(zeek_prefix);
+    if (!strncmp(v, zeek_prefix, pl) && v[pl] && strspn(v + pl, "0123456789") == strlen(v + pl)) {
+        char b[32];
+        snprintf(b, sizeof b, "%s%.20s", ours, v + pl);
+        return gdup(z, b);
+    }
+    return gdup(z, v);
+}
+
+/* One dns.log row: one transaction of its connection (query, qtype_name,
+ * rcode_name — unset when Zeek saw no reply —, answers, the smallest of
+ * TTLs).  Zeek writes TXT answers as "TXT <length> <text>": the text is kept. */
+static void dns_row(ni_zeek *z, zlog *L, zev *e, const char *q, const char *qt,
+                    const char *const *it, size_t n)
+{
+    if (e->ndns >= NI_DNS_TRANSACTIONS_MAX) { e->dns_dropped++; return; }
+    ni_dns_txn *t = ni_arena_alloc(z->garena, sizeof *t);
+    if (!t) { dropped(z); return; }
+    t->query = q && *q ? gdup(z, q) : NULL;
+    t->qtype = dns_mnemonic(z, qt, "query-", "TYPE");
+    t->rcode = dns_mnemonic(z, zf_str(L, "rcode_name"), "rcode-", "RCODE");
+    t->ttl = -1;
+    t->queried = true;
+    ni_strlist **tail = &t->answers;
+    for (size_t i = 0; i < n && i < NI_DNS_ANSWERS_MAX; i++) {
+        const char *a = it[i];
+        if (!strncmp(a, "TXT ", 4)) {                /* "TXT 11 v=spf1 -all" */
+            const char *sp = strchr(a + 4, ' ');
+            a = sp ? sp + 1 : a + 4;
+        }
+        if (!*a) continue;
+        ni_strlist *l = ni_arena_alloc(z->garena, sizeof *l);
+        if (!l || !(l->s = gdup(z, a))) { dropped(z); break; }
+        *tail = l;
+        tail = &l->next;
+    }
+    /* TTLs: intervals ("124.000000"), one per answer; it[] is reused */
+    const char *const *tt;
+    size_t nt = zf_list(L, "TTLs", &tt);
+    for (size_t i = 0; i < nt; i++) {
+        char *end;
+        double v = strtod(tt[i], &end);
+        if (end == tt[i] || v < 0 || v > 4294967295.0) continue;
+        if (t->ttl < 0 || (int64_t)v < t->ttl) t->ttl = (int64_t)v;
+    }
+    if (e->dns_tail) e->dns_tail->next = t; else e->dns = t;
+    e->dns_tail = t;
+    e->ndns++;
+}
+
 static void load_row(ni_zeek *z, zlog *L, zkind kind)
 {
     if (kind == ZK_X509) {
@@ -682,17 +742,18 @@ static void load_row(ni_zeek *z, zlog *L, zkind kind)
         if (!e->proto) e->proto = 17;           /* DNS without its transport: UDP */
         if (!e->dns_query && q && *q) e->dns_query = gdup(z, q);
         const char *qt = zf_str(L, "qtype_name");
-        if (!qt || (strcmp(qt, "A") && strcmp(qt, "AAAA") && strcmp(qt, "CNAME"))) return;
         const char *const *it;
         size_t n = zf_list(L, "answers", &it);
-        for (size_t i = 0; i < n && e->nanswers < NI_DNS_ANSWERS_MAX; i++) {
+        bool addr_type = qt && (!strcmp(qt, "A") || !strcmp(qt, "AAAA") || !strcmp(qt, "CNAME"));
+        for (size_t i = 0; addr_type && i < n && e->nanswers < NI_DNS_ANSWERS_MAX; i++) {
             if (!dns_keep(it[i])) continue;
             ni_strlist *l = ni_arena_alloc(z->garena, sizeof *l);
-            if (!l || !(l->s = gdup(z, it[i]))) { dropped(z); return; }
+            if (!l || !(l->s = gdup(z, it[i]))) { dropped(z); break; }
             if (e->answers_tail) e->answers_tail->next = l; else e->answers = l;
             e->answers_tail = l;
             e->nanswers++;
         }
+        dns_row(z, L, e, q, qt, it, n);             /* last: it reads TTLs, reusing it[] */
     }
 }
 
@@ -991,6 +1052,10 @@ static void attach(ni_zeek *z, ni_session *s, zev *e)
     }
     s->dns_query = e->dns_query;
     s->dns_answers = e->answers;
+    s->dns = e->dns;
+    s->dns_tail = e->dns_tail;
+    s->dns_count = e->ndns;
+    s->dns_dropped = e->dns_dropped;
 }
 
 /* One conn.log row into s: true, or false when the row is unusable. */

@@ -239,6 +239,22 @@ static void http_json(ni_json *j, const ni_session *s)
     ni_json_arr_end(j);
 }
 
+/* dns: one object per transaction, absent members omitted. */
+static void dns_json(ni_json *j, const ni_session *s)
+{
+    ni_json_arr_begin(j);
+    for (const ni_dns_txn *t = s->dns; t; t = t->next) {
+        ni_json_obj_begin(j);
+        ni_json_kstr_opt(j, "query", t->query);
+        ni_json_kstr_opt(j, "qtype", t->qtype);
+        ni_json_kstr_opt(j, "rcode", t->rcode);
+        if (t->answers) { ni_json_key(j, "answers"); strlist_json(j, t->answers); }
+        if (t->ttl >= 0) ni_json_kuint(j, "ttl", (uint64_t)t->ttl);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+}
+
 /* tcp_flags: an object in JSON, two cells (tcp_flags_c2s, tcp_flags_s2c) in CSV. */
 static void e_tcp_flags(emitter *e, const ni_session *s)
 {
@@ -308,6 +324,8 @@ static void session_fields(emitter *e, const ni_session *s)
     }
     e_str(e, "source", s->source);     /* absent for packet captures */
     e_uint(e, "sampled", s->sampled, s->sampled != 0);
+    e_json(e, "dns", s->dns != NULL, dns_json, s);
+    e_uint(e, "dns_dropped", s->dns_dropped, s->dns_dropped != 0);
 }
 
 static void session_json(ni_buf *b, const ni_session *s)

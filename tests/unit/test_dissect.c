@@ -117,6 +117,10 @@ TEST(tcp_other_and_port53)
     CHECK_INT(ni_dissect_stream(dx, &st, &s, 0, two + sizeof q, sizeof q, 0), sizeof q);
     CHECK_INT(stats.dns_messages, 2);
     CHECK_INT(st.done[0], 0);
+    /* the same query twice (same id, unanswered): one transaction */
+    CHECK_INT(s.dns_count, 1);
+    CHECK_STR(s.dns ? s.dns->qtype : NULL, "A");
+    CHECK(s.dns && s.dns->rcode == NULL);
     /* a zero length prefix is not DNS: done, counted */
     CHECK_INT(ni_dissect_stream(dx, &st, &s, 0, (const uint8_t *)"\0\0", 2, 0), 2);
     CHECK_INT(st.done[0], 1);
@@ -714,6 +718,15 @@ TEST(ndpi_dns_over_tcp)
         CHECK_INT(f->st.proto, NI_APP_DNS);
         CHECK_STR(f->s.dns_query, "weberlab.de");
         CHECK(f->s.dns_answers == NULL);
+        /* one transaction per TCP connection: the DNSKEY query and its
+         * answer (DNSKEY and RRSIG records: no text kept, but their TTL) */
+        CHECK_INT(f->s.dns_count, 1);
+        if (f->s.dns) {
+            CHECK_STR(f->s.dns->query, "weberlab.de");
+            CHECK_STR(f->s.dns->qtype, "DNSKEY");
+            CHECK_STR(f->s.dns->rcode, "NOERROR");
+            CHECK(f->s.dns->queried && f->s.dns->answers == NULL && f->s.dns->ttl >= 0);
+        }
         CHECK(f->st.done[0] == 0 && f->st.done[1] == 0);   /* whole messages, no give-up */
     }
     CHECK_INT(tcp, 2);

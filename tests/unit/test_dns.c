@@ -461,6 +461,141 @@ TEST(corpus_all_dns_flows)
     CHECK_INT(bad, 0);
 }
 
-RUN(T(query_and_response), T(first_query_only), T(names_escapes_limits), T(truncated_every_length),
+/* ---- transactions (s->dns) ---- */
+static void query_msg(mb *m, unsigned id, const char *qname, unsigned qtype)
+{
+    hdr(m, 0x0100, 1, 0, 0, 0);
+    m->b[0] = (uint8_t)(id >> 8); m->b[1] = (uint8_t)id;
+    name(m, qname);
+    u16(m, qtype); u16(m, 1);
+}
+/* A response to (id, qname, qtype) with rcode and, when ip is set, one A
+ * answer with this TTL, then one TXT answer "hi\1" when txt. */
+static void response_msg(mb *m, unsigned id, const char *qname, unsigned qtype, unsigned rcode,
+                         const uint8_t *ip, uint32_t ttl, bool txt)
+{
+    hdr(m, 0x8180 | rcode, 1, (ip ? 1u : 0u) + (txt ? 1u : 0u), 0, 0);
+    m->b[0] = (uint8_t)(id >> 8); m->b[1] = (uint8_t)id;
+    name(m, qname);
+    u16(m, qtype); u16(m, 1);
+    if (ip) { u16(m, 0xc00c); u16(m, 1); u16(m, 1); u32(m, ttl); u16(m, 4); for (int i = 0; i < 4; i++) u8(m, ip[i]); }
+    if (txt) { u16(m, 0xc00c); u16(m, 16); u16(m, 1); u32(m, ttl + 7); u16(m, 4); u8(m, 3); u8(m, 'h'); u8(m, 'i'); u8(m, 1); }
+}
+static const ni_dns_txn *txn_at(const ni_session *s, unsigned i)
+{
+    const ni_dns_txn *t = s->dns;
+    while (t && i--) t = t->next;
+    return t;
+}
+static unsigned txn_count(const ni_session *s) { unsigned n = 0; for (const ni_dns_txn *t = s->dns; t; t = t->next) n++; return n; }
+
+TEST(transactions_pairing)
+{
+    mb m;
+    ni_dns_info info;
+    ni_session *s = sess_new();
+    static const uint8_t ip1[4] = {192, 0, 2, 1}, ip2[4] = {192, 0, 2, 2};
+    /* two queries in flight, answered out of order; one retransmitted */
+    query_msg(&m, 1, "a.example", 1); ni_dns_parse(s, m.b, m.n, &info);
+    query_msg(&m, 2, "b.example", 16); ni_dns_parse(s, m.b, m.n, &info);
+    query_msg(&m, 1, "a.example", 1); ni_dns_parse(s, m.b, m.n, &info);      /* retransmission */
+    response_msg(&m, 2, "b.example", 16, 0, NULL, 30, true); ni_dns_parse(s, m.b, m.n, &info);
+    response_msg(&m, 1, "a.example", 1, 0, ip1, 300, false); ni_dns_parse(s, m.b, m.n, &info);
+    response_msg(&m, 1, "a.example", 1, 0, ip1, 300, false); ni_dns_parse(s, m.b, m.n, &info); /* duplicate */
+    /* a query never answered; an NXDOMAIN; a response without its query */
+    query_msg(&m, 3, "c.example", 28); ni_dns_parse(s, m.b, m.n, &info);
+    query_msg(&m, 4, "d.example", 1); ni_dns_parse(s, m.b, m.n, &info);
+    response_msg(&m, 4, "d.example", 1, 3, NULL, 0, false); ni_dns_parse(s, m.b, m.n, &info);
+    response_msg(&m, 9, "e.example", 1, 0, ip2, 60, false); ni_dns_parse(s, m.b, m.n, &info);
+    /* the same id for another name is another transaction */
+    query_msg(&m, 4, "f.example", 10); ni_dns_parse(s, m.b, m.n, &info);
+    response_msg(&m, 4, "f.example", 10, 5, NULL, 0, false); ni_dns_parse(s, m.b, m.n, &info);
+    /* an unknown type */
+    query_msg(&m, 5, "g.example", 65280); ni_dns_parse(s, m.b, m.n, &info);
+
+    CHECK_INT(txn_count(s), 7);
+    CHECK_INT(s->dns_count, 7);
+    CHECK_INT(s->dns_dropped, 0);
+    CHECK_STR(s->dns_query, "a.example");
+    const ni_dns_txn *t = txn_at(s, 0);
+    CHECK_STR(t->query, "a.example"); CHECK_STR(t->qtype, "A"); CHECK_STR(t->rcode, "NOERROR");
+    CHECK_INT(count_list(t->answers), 1); CHECK_STR(list_at(t->answers, 0), "192.0.2.1");
+    CHECK_INT(t->ttl, 300); CHECK(t->queried);
+    t = txn_at(s, 1);
+    CHECK_STR(t->query, "b.example"); CHECK_STR(t->qtype, "TXT"); CHECK_STR(t->rcode, "NOERROR");
+    CHECK_STR(list_at(t->answers, 0), "hi\\001"); CHECK_INT(t->ttl, 37);
+    t = txn_at(s, 2);
+    CHECK_STR(t->query, "c.example"); CHECK_STR(t->qtype, "AAAA");
+    CHECK(t->rcode == NULL); CHECK(t->answers == NULL); CHECK_INT(t->ttl, -1);
+    t = txn_at(s, 3);
+    CHECK_STR(t->query, "d.example"); CHECK_STR(t->rcode, "NXDOMAIN"); CHECK_INT(t->ttl, -1);
+    t = txn_at(s, 4);
+    CHECK_STR(t->query, "e.example"); CHECK_STR(t->rcode, "NOERROR"); CHECK(!t->queried);
+    CHECK_STR(list_at(t->answers, 0), "192.0.2.2"); CHECK_INT(t->ttl, 60);
+    t = txn_at(s, 5);
+    CHECK_STR(t->query, "f.example"); CHECK_STR(t->qtype, "NULL"); CHECK_STR(t->rcode, "REFUSED");
+    t = txn_at(s, 6);
+    CHECK_STR(t->query, "g.example"); CHECK_STR(t->qtype, "TYPE65280");
+    /* the session-wide answers are unchanged: A/AAAA/CNAME only, no TXT */
+    CHECK_INT(count_list(s->dns_answers), 2);
+    sess_free(s);
+}
+
+TEST(transactions_truncated_and_limits)
+{
+    mb m;
+    ni_dns_info info;
+    static const uint8_t ip[4] = {198, 51, 100, 5};
+    /* a response cut inside its answer still completes its transaction */
+    response_msg(&m, 7, "t.example", 1, 0, ip, 10, false);
+    for (size_t n = 0; n < m.n; n++) {
+        ni_session *s = sess_new();
+        query_msg(&m, 7, "t.example", 1);
+        mb q = m;
+        CHECK_INT(ni_dns_parse(s, q.b, q.n, &info), NI_OK);
+        response_msg(&m, 7, "t.example", 1, 0, ip, 10, false);
+        CHECK(ni_dns_parse(s, m.b, n, &info) != NI_OK);
+        CHECK_INT(txn_count(s), 1);
+        bool question_whole = n >= 12 + 11 + 4;
+        CHECK_STR(s->dns->rcode, question_whole ? "NOERROR" : NULL);
+        CHECK(s->dns->answers == NULL);
+        sess_free(s);
+    }
+    /* mnemonics */
+    char b[12];
+    CHECK_STR(ni_dns_qtype_name(1, b), "A");
+    CHECK_STR(ni_dns_qtype_name(255, b), "ANY");
+    CHECK_STR(ni_dns_qtype_name(65, b), "HTTPS");
+    CHECK_STR(ni_dns_qtype_name(65535, b), "TYPE65535");
+    CHECK_STR(ni_dns_rcode_name(2, b), "SERVFAIL");
+    CHECK_STR(ni_dns_rcode_name(15, b), "RCODE15");
+    /* at most NI_DNS_TRANSACTIONS_MAX transactions; the rest are counted */
+    ni_session *s = sess_new();
+    for (unsigned i = 0; i < NI_DNS_TRANSACTIONS_MAX + 10; i++) {
+        char qn[32];
+        snprintf(qn, sizeof qn, "n%u.example", i);
+        query_msg(&m, i, qn, 1);
+        ni_dns_parse(s, m.b, m.n, &info);
+    }
+    CHECK_INT(txn_count(s), NI_DNS_TRANSACTIONS_MAX);
+    CHECK_INT(s->dns_dropped, 10);
+    CHECK_STR(s->dns_tail->query, "n255.example");
+    sess_free(s);
+    /* long names fill the arena before the count: DNS leaves its reserve */
+    s = sess_new();
+    unsigned sent = 0;
+    for (unsigned i = 0; i < NI_DNS_TRANSACTIONS_MAX; i++, sent++) {
+        char qn[260];
+        snprintf(qn, sizeof qn, "%060u.%060u.%060u.%060u.x", i, i, i, i);
+        query_msg(&m, i, qn, 1);
+        ni_dns_parse(s, m.b, m.n, &info);
+    }
+    CHECK(s->dns_count < NI_DNS_TRANSACTIONS_MAX);
+    CHECK_INT(s->dns_count + s->dns_dropped, sent);
+    CHECK(ni_arena_used(s->arena) + NI_DNS_ARENA_RESERVE - 512 <= NI_SESSION_ARENA_MAX);
+    sess_free(s);
+}
+
+RUN(T(transactions_pairing), T(transactions_truncated_and_limits), T(query_and_response), T(first_query_only), T(names_escapes_limits), T(truncated_every_length),
     T(plausibility), T(answers_capped), T(cache_basic_and_age), T(cache_eviction), T(corpus_dns_pcap),
     T(corpus_dns_fragmented), T(corpus_all_dns_flows))

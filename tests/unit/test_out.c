@@ -6,6 +6,7 @@
 #include "output/ni_out.h"
 #include "core/ni_arena.h"
 #include "core/ni_file.h"
+#include "ingest/ni_stored.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -291,6 +292,9 @@ static ni_session full(ni_arena *arena)
     s.ndpi_protocol = "TLS";
     s.ua_os_detail = "Ubuntu 22.04"; s.ua_device_source = "uap-core";
     s.source = "ipfix"; s.sampled = 4;
+    static ni_strlist ans = { "192.0.2.9", NULL };
+    static ni_dns_txn txn = { "dns.example", "AAAA", "SERVFAIL", &ans, 5, 9, true, NULL };
+    s.dns = s.dns_tail = &txn; s.dns_count = 1; s.dns_dropped = 2;
     return s;
 }
 
@@ -599,6 +603,65 @@ TEST(file_paths_written_through)
     CHECK(system(cmd) == 0);
 }
 
-RUN(T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
+/* dns: one object per transaction, absent members omitted, after every
+ * older field; CSV: its JSON text in one cell; stored sessions read it back
+ * (written again, the line is the same). */
+TEST(json_dns_transactions_round_trip)
+{
+    ni_session s = base();
+    s.proto = 17; s.client_port = 40000; s.server_port = 53;
+    s.end_reason = NI_END_NONE;      /* not read back by stored sessions */
+    s.c2s_tcp_flags = s.s2c_tcp_flags = 0;
+    ni_strlist a2 = { "192.0.2.1", NULL }, a1 = { "edge.example.net", &a2 }, t1 = { "v=spf1 -all", NULL };
+    ni_dns_txn d3 = { "c.example", "TYPE65280", NULL, NULL, -1, 3, true, NULL };
+    ni_dns_txn d2 = { "b.example", "TXT", "NXDOMAIN", &t1, 0, 2, true, &d3 };
+    ni_dns_txn d1 = { "a.example", "A", "NOERROR", &a1, 300, 1, true, &d2 };
+    s.dns = &d1; s.dns_tail = &d3; s.dns_count = 3; s.dns_dropped = 7;
+    s.dns_query = "a.example";
+    s.source = "zeek";
+    ni_buf b; ni_buf_init(&b, 1 << 16);
+    ni_out_session(&b, NI_OUT_JSONL, &s);
+    const char *o = ni_buf_str(&b);
+    const char *want = "\"source\":\"zeek\",\"dns\":[{\"query\":\"a.example\",\"qtype\":\"A\",\"rcode\":\"NOERROR\","
+                       "\"answers\":[\"edge.example.net\",\"192.0.2.1\"],\"ttl\":300},"
+                       "{\"query\":\"b.example\",\"qtype\":\"TXT\",\"rcode\":\"NXDOMAIN\",\"answers\":[\"v=spf1 -all\"],\"ttl\":0},"
+                       "{\"query\":\"c.example\",\"qtype\":\"TYPE65280\"}],\"dns_dropped\":7}\n";
+    CHECK(strstr(o, want) != NULL);
+    if (!strstr(o, want)) fprintf(stderr, "  got %s\n", o);
+
+    char path[] = "/tmp/ni-test-out-dns-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(write(fd, o, strlen(o)) == (ssize_t)strlen(o));
+        close(fd);
+        ni_error err;
+        ni_stored *st = ni_stored_open(path, &err);
+        CHECK(st != NULL);
+        ni_session r;
+        if (st && ni_stored_next(st, &r, &err) == 1) {
+            CHECK_INT(r.dns_count, 3);
+            CHECK_INT(r.dns_dropped, 7);
+            CHECK_STR(r.dns_tail ? r.dns_tail->query : NULL, "c.example");
+            CHECK(r.dns_tail && r.dns_tail->rcode == NULL && r.dns_tail->ttl == -1);
+            ni_buf b2; ni_buf_init(&b2, 1 << 16);
+            ni_out_session(&b2, NI_OUT_JSONL, &r);
+            CHECK_STR(ni_buf_str(&b2), o);
+            ni_buf_release(&b2);
+        } else {
+            CHECK(0);
+        }
+        ni_stored_close(st);
+        unlink(path);
+    }
+    /* CSV: the dns cell holds the same JSON text */
+    ni_buf_clear(&b);
+    ni_out_session(&b, NI_OUT_CSV, &s);
+    CHECK(strstr(ni_buf_str(&b), ",zeek,,\"[{\"\"query\"\":\"\"a.example\"\",\"\"qtype\"\":\"\"A\"\"") != NULL);
+    CHECK(strstr(ni_buf_str(&b), "\"\"qtype\"\":\"\"TYPE65280\"\"}]\",7\r\n") != NULL);
+    ni_buf_release(&b);
+}
+
+RUN(T(json_dns_transactions_round_trip), T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
     T(csv_header_quoting_and_columns), T(flag_and_reason_names), T(atomic_file_commit_and_abort),
     T(csv_has_every_jsonl_field), T(csv_hostile_cells), T(file_paths_regular_and_links), T(file_paths_written_through))

@@ -62,6 +62,7 @@ typedef struct got {
     uint64_t c2s_p, c2s_b, s2c_p, s2c_b;
     unsigned c2s_f, s2c_f;
     char host0[64], path0[64], ua[128], sni[64], query[64], subject[64], answers[128], source[8];
+    char dns[256];          /* "query|qtype|rcode|answer,answer|ttl;" per transaction, "-" = absent */
     unsigned nhttp, tlsv;
     bool quic;
 } got;
@@ -97,6 +98,15 @@ static int read_all(const char *p, got *g, int max, int *rc_end, char *errmsg, n
             for (const ni_strlist *l = s.dns_answers; l; l = l->next) {
                 strncat(x->answers, l->s, sizeof x->answers - strlen(x->answers) - 2);
                 strcat(x->answers, ";");
+            }
+            for (const ni_dns_txn *t = s.dns; t; t = t->next) {
+                char one[160], ans[96] = "", ttl[24] = "-";
+                for (const ni_strlist *l = t->answers; l; l = l->next)
+                    snprintf(ans + strlen(ans), sizeof ans - strlen(ans), "%s%s", ans[0] ? "," : "", l->s);
+                if (t->ttl >= 0) snprintf(ttl, sizeof ttl, "%lld", (long long)t->ttl);
+                snprintf(one, sizeof one, "%s|%s|%s|%s|%s;", t->query ? t->query : "-", t->qtype ? t->qtype : "-",
+                         t->rcode ? t->rcode : "-", ans, ttl);
+                strncat(x->dns, one, sizeof x->dns - strlen(x->dns) - 1);
             }
             x->tlsv = s.tls_version;
             x->quic = s.quic;
@@ -142,13 +152,13 @@ static const char x509_tsv[] =
     "1704067201.7\tFa\tCN=www.example.com\\x2cO=Example\tCN=CA\n";
 static const char dns_tsv[] =
     HDR("\\x09", ",", "(empty)", "-", "dns")
-    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\tanswers\n"
-    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\tvector[string]\n"
-    "1704067203.0\tC4\t10.0.0.1\t50002\t8.8.8.8\t53\tudp\texample.com\tA\twww.example.com,93.184.216.34,TXT 3 abc\n"
-    "1704067209.0\tC9\t10.0.0.9\t40000\t8.8.4.4\t53\tudp\tlonely.example\tAAAA\t(empty)\n"
-    "1704067210.0\tC9\t10.0.0.9\t40000\t8.8.4.4\t53\tudp\tsecond.example\tPTR\tptr.example\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\tanswers\trcode_name\tTTLs\n"
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\tvector[string]\tstring\tvector[interval]\n"
+    "1704067203.0\tC4\t10.0.0.1\t50002\t8.8.8.8\t53\tudp\texample.com\tA\twww.example.com,93.184.216.34,TXT 3 abc\tNOERROR\t60.000000,30.5,10.000000\n"
+    "1704067209.0\tC9\t10.0.0.9\t40000\t8.8.4.4\t53\tudp\tlonely.example\tquery-65280\t(empty)\t-\t-\n"
+    "1704067210.0\tC9\t10.0.0.9\t40000\t8.8.4.4\t53\tudp\tsecond.example\t*\tptr.example\trcode-12\t3600.000000\n"
     /* a value that is literally the unset or empty marker is written escaped */
-    "1704067211.0\tC10\t10.0.0.10\t40001\t8.8.4.4\t53\tudp\t\\x2d\tA\t\\x28empty)\n";
+    "1704067211.0\tC10\t10.0.0.10\t40001\t8.8.4.4\t53\tudp\t\\x2d\tA\t\\x28empty)\tNOERROR\t(empty)\n";
 #undef SEPC
 
 TEST(tsv_join)
@@ -191,6 +201,10 @@ TEST(tsv_join)
     /* dns: query, A/AAAA and CNAME answers only */
     CHECK_STR(g[3].query, "example.com");
     CHECK_STR(g[3].answers, "www.example.com;93.184.216.34;");
+    /* dns: one transaction per row; TXT without Zeek's prefix; ttl the smallest */
+    CHECK_STR(g[3].dns, "example.com|A|NOERROR|www.example.com,93.184.216.34,abc|10;");
+    CHECK_STR(g[4].dns, "lonely.example|TYPE65280|-||-;second.example|ANY|RCODE12|ptr.example|3600;");
+    CHECK_STR(g[5].dns, "-|A|NOERROR|(empty)|-;");
     /* a dns uid without a conn row: a session from the id fields, no counters */
     CHECK_STR(g[4].client, "10.0.0.9"); CHECK_STR(g[4].server, "8.8.4.4"); CHECK_INT(g[4].proto, 17);
     CHECK_STR(g[4].query, "lonely.example");
