@@ -308,6 +308,8 @@ static void session_fields(emitter *e, const ni_session *s)
     }
     e_str(e, "source", s->source);     /* absent for packet captures */
     e_uint(e, "sampled", s->sampled, s->sampled != 0);
+    e_str(e, "proxy", ni_proxy_kind_name(s->proxy));
+    e_str(e, "proxy_dest", s->proxy_dest);
 }
 
 static void session_json(ni_buf *b, const ni_session *s)
