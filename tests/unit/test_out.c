@@ -291,6 +291,7 @@ static ni_session full(ni_arena *arena)
     s.ndpi_protocol = "TLS";
     s.ua_os_detail = "Ubuntu 22.04"; s.ua_device_source = "uap-core";
     s.source = "ipfix"; s.sampled = 4;
+    s.proxy = NI_PROXY_SOCKS5; s.proxy_dest = "example.org:443";
     return s;
 }
 
