@@ -188,15 +188,15 @@ static size_t http_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int d
 static size_t proxy_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
                            const uint8_t *p, size_t n, int64_t ts_us)
 {
-    (void)ts_us;
+    (void)dx; (void)ts_us;
     if (dir == 1) return 0;                         /* the reply waits for the request */
     ni_proxy_kind kind = NI_PROXY_NONE;
     char dest[NI_PROXY_DEST_MAX];
     size_t used = 0;
     ni_proxy_result r = ni_proxy_client(p, n, &kind, dest, sizeof dest, &used);
     if (r == NI_PROXY_NEED_MORE) return 0;
-    if (r != NI_PROXY_DONE) {
-        dx->st->dissect_errors++;
+    if (r != NI_PROXY_DONE) {                       /* the probe's guess was wrong: something else */
+        st->proto = NI_APP_OTHER;
         st->done[0] = st->done[1] = 1;
         return n;
     }
