@@ -189,7 +189,10 @@ static size_t proxy_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int 
                            const uint8_t *p, size_t n, int64_t ts_us)
 {
     (void)dx; (void)ts_us;
-    if (dir == 1) return 0;                         /* the reply waits for the request */
+    if (dir == 1) {                                 /* the reply waits for the request */
+        if (n > 4096) { st->done[1] = 1; return n; }  /* the client side never completed */
+        return 0;
+    }
     ni_proxy_kind kind = NI_PROXY_NONE;
     char dest[NI_PROXY_DEST_MAX];
     size_t used = 0;

@@ -198,38 +198,36 @@ ni_proxy_result ni_proxy_client(const uint8_t *p, size_t n, ni_proxy_kind *kind,
  * none).  1 = complete (cursor past it), 0 = not a response, -1 = more. */
 static int http_response(ni_cursor *c, int *status, long long *clen)
 {
-    const uint8_t *q = ni_cur_ptr(c);
     size_t left = ni_cur_left(c), lim = left < NI_HTTP_HEADER_MAX ? left : NI_HTTP_HEADER_MAX;
+    ni_cursor h;                                  /* the head, read with ni_cur_at */
+    ni_cur_init(&h, ni_cur_ptr(c), lim);
     static const char ver[] = "HTTP/1.";
-    size_t k = lim < 7 ? lim : 7;
-    if (memcmp(q, ver, k) != 0) return 0;
+    for (size_t i = 0; i < 7 && i < lim; i++) if (ni_cur_at(&h, i) != (uint8_t)ver[i]) return 0;
     if (lim < 12) return left >= NI_HTTP_HEADER_MAX ? 0 : -1;
-    if (q[8] != ' ' || q[9] < '1' || q[9] > '5' || q[10] < '0' || q[10] > '9' || q[11] < '0' || q[11] > '9')
-        return 0;
-    *status = (q[9] - '0') * 100 + (q[10] - '0') * 10 + (q[11] - '0');
+    uint8_t d1 = ni_cur_at(&h, 9), d2 = ni_cur_at(&h, 10), d3 = ni_cur_at(&h, 11);
+    if (ni_cur_at(&h, 8) != ' ' || d1 < '1' || d1 > '5' || d2 < '0' || d2 > '9' || d3 < '0' || d3 > '9') return 0;
+    *status = (d1 - '0') * 100 + (d2 - '0') * 10 + (d3 - '0');
     *clen = -1;
+    static const char cl[] = "content-length:";
     size_t i = 0, line = 0;
     for (;;) {                                    /* each line: [line, i) */
-        while (i < lim && q[i] != '\n') i++;
+        while (i < lim && ni_cur_at(&h, i) != '\n') i++;
         if (i >= lim) return left >= NI_HTTP_HEADER_MAX ? 0 : -1;
-        size_t end = i > line && q[i - 1] == '\r' ? i - 1 : i;
+        size_t end = i > line && ni_cur_at(&h, i - 1) == '\r' ? i - 1 : i;
         if (end == line) { ni_cur_skip(c, i + 1); return 1; }        /* the empty line */
-        static const char cl[] = "content-length:";
-        if (end - line > 15) {
-            bool match = true;
-            for (size_t j = 0; j < 15 && match; j++) {
-                uint8_t b = q[line + j];
-                if (b >= 'A' && b <= 'Z') b = (uint8_t)(b + 32);
-                match = b == (uint8_t)cl[j];
-            }
-            if (match) {
-                size_t j = line + 15;
-                while (j < end && (q[j] == ' ' || q[j] == '\t')) j++;
-                long long v = 0;
-                size_t d = 0;
-                for (; j < end && q[j] >= '0' && q[j] <= '9' && d < 12; j++, d++) v = v * 10 + (q[j] - '0');
-                if (d) *clen = v;
-            }
+        bool match = end - line > 15;
+        for (size_t j = 0; j < 15 && match; j++) {
+            uint8_t b = ni_cur_at(&h, line + j);
+            if (b >= 'A' && b <= 'Z') b = (uint8_t)(b + 32);
+            match = b == (uint8_t)cl[j];
+        }
+        if (match) {
+            size_t j = line + 15, dn = 0;
+            while (j < end && (ni_cur_at(&h, j) == ' ' || ni_cur_at(&h, j) == '\t')) j++;
+            long long v = 0;
+            for (; j < end && ni_cur_at(&h, j) >= '0' && ni_cur_at(&h, j) <= '9' && dn < 12; j++, dn++)
+                v = v * 10 + (ni_cur_at(&h, j) - '0');
+            if (dn) *clen = v;
         }
         line = ++i;
     }
@@ -250,10 +248,7 @@ static ni_proxy_result http_server(const uint8_t *p, size_t n, size_t *used)
         if (status >= 100 && status < 200) continue;            /* interim response */
         /* refused; another CONNECT may follow (after a 407) when the body ends */
         if (clen < 0 || clen > (long long)(NI_STREAM_BUF_MAX / 2)) return NI_PROXY_REFUSED;
-        if (ni_cur_left(&c) < (size_t)clen) {
-            if (start > 0) { *used = start; return NI_PROXY_NEED_MORE; }
-            return NI_PROXY_NEED_MORE;
-        }
+        if (ni_cur_left(&c) < (size_t)clen) { *used = start; return NI_PROXY_NEED_MORE; }
         ni_cur_skip(&c, (size_t)clen);
         *used = c.off;
     }

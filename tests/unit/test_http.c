@@ -359,6 +359,19 @@ TEST(give_up_paths)
     CHECK_STR(s->proxy_dest, "x.example:443");
     sess_free(s);
 
+    /* a CONNECT to a path (AnyConnect's tunnel) is no proxy: done, nothing recorded */
+    s = sess_new(NI_SESSION_ARENA_MAX);
+    memset(&st, 0, sizeof st);
+    cnt = (ni_http_counts){0, 0};
+    const char *ac = "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: vpn.example\r\n\r\nSTF\x01";
+    ni_http_stream(&st, s, (const uint8_t *)ac, strlen(ac), &cnt);
+    CHECK_INT(st.done[0], 1);
+    CHECK_INT(st.proxy, NI_PROXY_NONE);
+    CHECK_INT(s->proxy, NI_PROXY_NONE);
+    CHECK(s->proxy_dest == NULL);
+    CHECK_INT(s->http_count, 1);
+    sess_free(s);
+
     /* head over NI_HTTP_HEADER_MAX: done, counted, nothing recorded */
     s = sess_new(NI_SESSION_ARENA_MAX);
     memset(&st, 0, sizeof st);
