@@ -125,6 +125,14 @@ typedef enum ni_ua_kind {
 } ni_ua_kind;
 const char *ni_ua_kind_name(ni_ua_kind k);
 
+/* A proxy preamble seen before the session's payload in the same TCP
+ * stream: a SOCKS4/4a (SOCKS 4A: socks4) or SOCKS5 (RFC 1928) request, or
+ * an HTTP CONNECT (RFC 9110 §9.3.6). */
+typedef enum ni_proxy_kind {
+    NI_PROXY_NONE = 0, NI_PROXY_SOCKS4, NI_PROXY_SOCKS5, NI_PROXY_HTTP_CONNECT, NI_PROXY__COUNT
+} ni_proxy_kind;
+const char *ni_proxy_kind_name(ni_proxy_kind k);
+
 /* One HTTP/1.x request seen on the session (client → server). */
 typedef struct ni_http_req {
     const char *method;
@@ -200,6 +208,8 @@ typedef struct ni_session {
     unsigned dns_count;
     uint32_t dns_dropped;               /* DNS messages whose transaction was not kept (limits) */
     ni_tunnel_proto tunnel;             /* tunnel protocol seen (packets, SSTP/AnyConnect requests) */
+    ni_proxy_kind proxy;                /* proxy preamble before the payload */
+    const char *proxy_dest;             /* what the client asked the proxy for: "host:port" */
 
     /* enrichment (issue 3); filled by lib/enrich, NULL/0 when unknown */
     const char *client_country, *server_country;     /* ISO 3166-1 alpha-2 */

@@ -1319,6 +1319,7 @@ static void j_host_items(ni_json *j, const char *key, const char *kind, const en
         ni_json_key(j, "evidence"); ni_json_arr_begin(j);
         for (int e = EV_TUNNEL; e <= EV_SITE; e++) if (it[i].b->ev[e]) ni_json_str(j, ev_name[e]);
         ni_json_arr_end(j);
+        ni_json_kuint(j, "sessions", it[i].b->sessions);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);

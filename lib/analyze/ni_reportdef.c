@@ -302,9 +302,10 @@ static const char *const v80[] = { "tunnel", "endpoint", "site", NULL };  /* hos
 static const ni_rd_field i81 = { NULL, NI_RD_STR, 1, v80, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].vpn[].evidence[] */
 static const ni_rd_field p82[] = {  /* hosts[].vpn[] */
     { "provider", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
-    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i81, NULL, 0, "tunnel = protocol seen, endpoint = provider's address, site = provider's web site or API only." }
+    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i81, NULL, 0, "tunnel = protocol seen, endpoint = provider's address, site = provider's web site or API only." },
+    { "sessions", NI_RD_INT, 0, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "This host's sessions attributed to the provider (the width of its link in the hosts-to-providers figure). Optional for documents written before it existed." }
 };
-static const ni_rd_field i83 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p82, 2, NULL, NULL, 0, NULL };  /* hosts[].vpn[] */
+static const ni_rd_field i83 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p82, 3, NULL, NULL, 0, NULL };  /* hosts[].vpn[] */
 static const ni_rd_field p84[] = {  /* hosts[] */
     { "address", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The target address." },
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "First session start (UTC)." },

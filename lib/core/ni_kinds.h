@@ -1,5 +1,5 @@
 /* ni_kinds.h — the name tables of the session's categories (ni_evidence,
- * ni_tunnel_proto, ni_ua_kind: include/netintel/netintel.h), one table
+ * ni_tunnel_proto, ni_ua_kind, ni_proxy_kind: include/netintel/netintel.h), one table
  * each, and their parsers, for the edges only: readers of stored sessions
  * and of data files turn text into these enums, writers turn them back.
  * Everything in between compares enums, so a misspelt category is an error
@@ -14,5 +14,6 @@
 ni_evidence ni_evidence_parse(const char *s);
 ni_tunnel_proto ni_tunnel_proto_parse(const char *s);
 ni_ua_kind ni_ua_kind_parse(const char *s);
+ni_proxy_kind ni_proxy_kind_parse(const char *s);
 
 #endif

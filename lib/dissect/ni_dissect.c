@@ -8,7 +8,10 @@
  * request method followed by a space → HTTP (RFC 9112); a TLS handshake
  * record (ni_tls_probe) → TLS on any port (853 DNS-over-TLS included); a
  * 2-byte length and a plausible DNS header when either port is 53 → DNS over
- * TCP (RFC 7766); anything else → no more bytes wanted either way.  Too few
+ * TCP (RFC 7766); a SOCKS 4/4A/5 request (ni_proxy) → its preamble is
+ * consumed and recorded (proxy, proxy_dest), then what follows is dispatched
+ * afresh, as after an HTTP CONNECT, the server's bytes first passing the
+ * proxy's reply; anything else → no more bytes wanted either way.  Too few
  * bytes to decide → 0 consumed (asked again with more).  Server→client bytes
  * wait until the client side has decided, except DNS over TCP, which the
  * server's bytes can decide too (responses seen without their query).
@@ -34,6 +37,7 @@
 #include "dissect/ni_dns.h"
 #include "dissect/ni_dnscache.h"
 #include "dissect/ni_http.h"
+#include "dissect/ni_proxy.h"
 #include "dissect/ni_quic.h"
 #include "dissect/ni_tls.h"
 
@@ -170,7 +174,66 @@ static size_t http_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int d
     size_t used = ni_http_stream(st, s, p, n, &cnt);
     dx->st->http_requests += cnt.requests;
     dx->st->dissect_errors += cnt.errors;
+    if (!st->done[0] && st->proxy == NI_PROXY_HTTP_CONNECT && !st->proxy_srv) {
+        st->proto = NI_APP_UNKNOWN;                 /* the tunnel's bytes decide afresh */
+        return used;
+    }
     return st->done[0] ? n : used;
+}
+
+/* ---- proxy preambles (ni_proxy) -------------------------------------------- */
+
+/* SOCKS 4/4A/5 client preamble: once complete it is consumed, recorded, and
+ * the bytes after it are dispatched afresh (TLS, HTTP...). */
+static size_t proxy_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                           const uint8_t *p, size_t n, int64_t ts_us)
+{
+    (void)dx; (void)ts_us;
+    if (dir == 1) {                                 /* the reply waits for the request */
+        if (n > 4096) { st->done[1] = 1; return n; }  /* the client side never completed */
+        return 0;
+    }
+    ni_proxy_kind kind = NI_PROXY_NONE;
+    char dest[NI_PROXY_DEST_MAX];
+    size_t used = 0;
+    ni_proxy_result r = ni_proxy_client(p, n, &kind, dest, sizeof dest, &used);
+    if (r == NI_PROXY_NEED_MORE) return 0;
+    if (r != NI_PROXY_DONE) {                       /* the probe's guess was wrong: something else */
+        st->proto = NI_APP_OTHER;
+        st->done[0] = st->done[1] = 1;
+        return n;
+    }
+    if (s->proxy == NI_PROXY_NONE) {
+        s->proxy = kind;
+        if (s->arena && dest[0]) s->proxy_dest = ni_arena_strdup(s->arena, dest);
+    }
+    st->proxy = (uint8_t)kind;
+    st->proxy_srv = 0;
+    st->proto = NI_APP_UNKNOWN;
+    return used;
+}
+
+/* The proxy's reply on the server→client stream, before anything else of
+ * that direction is read. */
+static size_t proxy_reply(ni_dissect *dx, ni_app_state *st, const uint8_t *p, size_t n)
+{
+    size_t used = 0;
+    ni_proxy_result r = ni_proxy_server((ni_proxy_kind)st->proxy, p, n, &used);
+    switch (r) {
+    case NI_PROXY_NEED_MORE:
+        if (n >= NI_STREAM_BUF_MAX) break;
+        return used;
+    case NI_PROXY_DONE:
+        st->proxy_srv = 1;
+        return used;
+    case NI_PROXY_NOT:
+        dx->st->dissect_errors++;
+        break;
+    case NI_PROXY_REFUSED:
+        break;
+    }
+    st->done[1] = 1;                                /* no tunnel: nothing more to read */
+    return n;
 }
 
 static size_t tls_stream_ts(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
@@ -185,6 +248,10 @@ static bool port53(const ni_session *s) { return s->client_port == 53 || s->serv
 /* Stream probes: 1 = this protocol, 0 = not, -1 = too few bytes to tell. */
 static int http_probe_stream(const ni_session *s, const uint8_t *p, size_t n) { (void)s; return ni_http_probe(p, n); }
 static int tls_probe_stream(const ni_session *s, const uint8_t *p, size_t n) { (void)s; return ni_tls_probe(p, n); }
+static int proxy_probe_stream(const ni_session *s, const uint8_t *p, size_t n)
+{
+    return s->proxy != NI_PROXY_NONE ? 0 : ni_proxy_probe(p, n);   /* one preamble per session */
+}
 static int dns_probe_stream(const ni_session *s, const uint8_t *p, size_t n)
 {
     if (!port53(s)) return 0;
@@ -261,6 +328,7 @@ static const content_proto protos_stream[] = {
     { NI_APP_HTTP, http_probe_stream, false, http_stream, NULL, NULL },
     { NI_APP_TLS, tls_probe_stream, false, tls_stream_ts, NULL, NULL },
     { NI_APP_DNS, dns_probe_stream, true, dns_stream, NULL, NULL },
+    { NI_APP_PROXY, proxy_probe_stream, false, proxy_stream, NULL, NULL },
 };
 static const content_proto protos_dgram[] = {
     { NI_APP_DNS, NULL, false, NULL, dns_probe_dgram, dns_dgram },
@@ -275,11 +343,11 @@ static const content_proto *find(const content_proto *t, size_t n, uint8_t app)
     return NULL;
 }
 
-size_t ni_dissect_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
-                         const uint8_t *p, size_t n, int64_t ts_us)
+static size_t stream_once(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                          const uint8_t *p, size_t n, int64_t ts_us)
 {
-    if (dir != 0 && dir != 1) return n;
     if (st->done[dir] || n == 0) return st->done[dir] ? n : 0;
+    if (dir == 1 && st->proxy && !st->proxy_srv) return proxy_reply(dx, st, p, n);
 
     if (st->proto == NI_APP_UNKNOWN) {
         bool undecided = false;
@@ -303,6 +371,25 @@ size_t ni_dissect_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
     const content_proto *cp = find(protos_stream, NPROTOS(protos_stream), st->proto);
     if (!cp) { st->done[dir] = 1; return n; }
     return cp->stream(dx, st, s, dir, p, n, ts_us);
+}
+
+/* A proxy preamble (or the proxy's reply) consumed, the bytes after it are
+ * dispatched at once: the flow table presents unconsumed bytes again only
+ * when more arrive. */
+size_t ni_dissect_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
+                         const uint8_t *p, size_t n, int64_t ts_us)
+{
+    if (dir != 0 && dir != 1) return n;
+    size_t total = 0;
+    for (;;) {
+        bool reply_pending = dir == 1 && st->proxy && !st->proxy_srv;
+        size_t used = stream_once(dx, st, s, dir, p + total, n - total, ts_us);
+        total += used;
+        if (st->done[dir] || used == 0 || total >= n) return st->done[dir] ? n : total;
+        /* bytes consumed and still undecided: only a preamble does that */
+        bool preamble = dir == 0 ? st->proto == NI_APP_UNKNOWN : (reply_pending && st->proxy_srv);
+        if (!preamble) return total;
+    }
 }
 
 /* ---- datagrams ------------------------------------------------------------ */

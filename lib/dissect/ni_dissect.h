@@ -26,6 +26,8 @@ typedef struct ni_app_state {
     uint8_t done[2];        /* per direction: no more bytes wanted */
     uint8_t http_chunk;     /* HTTP: chunked-body state (ni_http) */
     uint8_t udp_tries[2];   /* per direction: datagrams that matched nothing yet */
+    uint8_t proxy;          /* ni_proxy_kind of a proxy preamble the client sent (ni_proxy, ni_http) */
+    uint8_t proxy_srv;      /* the proxy's reply has been consumed (server→client) */
     uint32_t skip[2];       /* per direction: body bytes still to skip (HTTP) */
     void *ext;              /* dissector-owned heap state, or NULL */
 } ni_app_state;

@@ -460,8 +460,18 @@ size_t ni_http_stream(ni_app_state *st, ni_session *s, const uint8_t *p, size_t 
         } else if (body == NI_HTTP_BODY_CHUNKED) {
             ch_set(st, CH_SIZE);
         }
-        if (head >= 8 && memcmp(q, "CONNECT ", 8) == 0) {  /* a tunnel follows */
-            give_up(st, cnt, false);
+        if (head >= 8 && memcmp(q, "CONNECT ", 8) == 0) {  /* a tunnel follows (RFC 9110 §9.3.6) */
+            const char *target = e == NI_OK && s->http_tail ? s->http_tail->path : NULL;
+            if (!target || target[0] == '/') {       /* origin-form: a VPN's tunnel (AnyConnect), no proxy */
+                give_up(st, cnt, false);
+                break;
+            }
+            if (s->proxy == NI_PROXY_NONE) {
+                s->proxy = NI_PROXY_HTTP_CONNECT;
+                s->proxy_dest = target;
+            }
+            st->proxy = NI_PROXY_HTTP_CONNECT;           /* the caller reads what follows afresh */
+            st->proxy_srv = 0;
             break;
         }
     }

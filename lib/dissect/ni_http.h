@@ -71,8 +71,13 @@ typedef struct ni_http_counts {
 
 /* Client→server stream bytes (dir 0 of an HTTP session) from the first
  * unconsumed byte; returns bytes consumed.  Sets st->done[0] when no more
- * bytes are wanted (non-HTTP bytes after a request, e.g. a tunnel or an
- * upgraded connection; an unparsable head; NI_HTTP_REQUESTS_MAX reached).
+ * bytes are wanted (non-HTTP bytes after a request, e.g. an upgraded
+ * connection; an unparsable head; NI_HTTP_REQUESTS_MAX reached; a CONNECT
+ * whose target is a path, as VPN clients send).  After a proxy's CONNECT
+ * (authority-form target, "host:port") it stops with the bytes consumed through its head and
+ * st->proxy = NI_PROXY_HTTP_CONNECT, st->proxy_srv = 0: the tunnelled bytes
+ * (TLS, HTTP) are the caller's to read afresh; the session's first CONNECT
+ * sets s->proxy and s->proxy_dest (its request-target, "host:port").
  * A head larger than NI_HTTP_HEADER_MAX ends the direction (counted). */
 size_t ni_http_stream(ni_app_state *st, ni_session *s, const uint8_t *p, size_t n,
                       ni_http_counts *cnt);

@@ -27,7 +27,7 @@
 #include "decode/ni_decode.h"
 
 /* What the content dissectors recognised a session as (ni_pflow.app). */
-enum { NI_APP_UNKNOWN = 0, NI_APP_HTTP, NI_APP_TLS, NI_APP_DNS, NI_APP_QUIC, NI_APP_OTHER };
+enum { NI_APP_UNKNOWN = 0, NI_APP_HTTP, NI_APP_TLS, NI_APP_DNS, NI_APP_QUIC, NI_APP_OTHER, NI_APP_PROXY };
 
 /* One flow as the producers see it: the session (evidence fields are theirs
  * to fill, strings in s->arena) and what the producers share. */

@@ -225,6 +225,8 @@ int ni_stored_next(ni_stored *st, ni_session *s, ni_error *err)
         s->dns_dropped = (uint32_t)num(o, "dns_dropped");
         s->source = str(st, o, "source");
         s->sampled = (uint32_t)num(o, "sampled");
+        s->proxy = ni_proxy_kind_parse(json_string_value(json_object_get(o, "proxy")));
+        s->proxy_dest = str(st, o, "proxy_dest");
         /* packet-level verdicts that enrichment cannot recompute */
         s->ndpi_protocol = str(st, o, "ndpi_protocol");
         const char *ev = json_string_value(json_object_get(o, "vpn_evidence"));

@@ -326,6 +326,8 @@ static void session_fields(emitter *e, const ni_session *s)
     e_uint(e, "sampled", s->sampled, s->sampled != 0);
     e_json(e, "dns", s->dns != NULL, dns_json, s);
     e_uint(e, "dns_dropped", s->dns_dropped, s->dns_dropped != 0);
+    e_str(e, "proxy", ni_proxy_kind_name(s->proxy));
+    e_str(e, "proxy_dest", s->proxy_dest);
 }
 
 static void session_json(ni_buf *b, const ni_session *s)

@@ -16,6 +16,8 @@
 
 #define NI_REPORT_ROWS_MAX 50   /* rows shown per table (the JSON has all) */
 #define NI_REPORT_BARS_MAX 15   /* bars per horizontal bar chart */
+#define NI_REPORT_GRAPH_HOSTS_MAX 31      /* hosts in the hosts-to-providers figure */
+#define NI_REPORT_GRAPH_PROVIDERS_MAX 35  /* providers in it (the study's figure: 31 hosts, 35 services) */
 
 typedef struct doc {
     ni_buf *out;
@@ -715,6 +717,137 @@ static void host_list(const json_t *arr, char *out, size_t n)
     if (!out[0]) snprintf(out, n, "-");
 }
 
+/* ---- the hosts-to-providers figure ----------------------------------------
+ * Target hosts (left) linked to the VPN and proxy providers they used
+ * (right), from hosts[].vpn: an edge per (host, provider), its width from
+ * the sessions (hosts[].vpn[].sessions; 1 in documents written before it),
+ * its stroke from the strongest evidence kind (tunnel, endpoint, site).
+ * Providers by sessions over all hosts, then name; hosts in report order
+ * (most sessions first); at most NI_REPORT_GRAPH_*_MAX of each, the rest
+ * named as "and K more".  The same links follow as a table (the text
+ * alternative, and the Markdown's view). */
+static const char *const graph_styles[] = { "tunnel", "endpoint", "site" };
+
+typedef struct gprov { const char *name; double weight; } gprov;
+
+static int cmp_gprov(const void *x, const void *y)
+{
+    const gprov *a = x, *b = y;
+    if (a->weight != b->weight) return a->weight < b->weight ? 1 : -1;
+    return strcmp(a->name, b->name);
+}
+
+static double vpn_weight(const json_t *v)
+{
+    const json_t *s = json_object_get(v, "sessions");
+    return s ? jv(s) : 1;
+}
+
+/* Strongest evidence kind of a host's provider item: index into graph_styles. */
+static size_t vpn_style(const json_t *v)
+{
+    size_t best = 2;
+    const json_t *ev = json_object_get(v, "evidence");
+    for (size_t e = 0; e < json_array_size(ev); e++) {
+        const char *k = json_string_value(json_array_get(ev, e));
+        for (size_t s = 0; k && s < best; s++) if (!strcmp(k, graph_styles[s])) best = s;
+    }
+    return best;
+}
+
+static void sec_host_graph(doc *d, const json_t *hs)
+{
+    size_t nh = json_array_size(hs), np = 0, pcap = 16;
+    gprov *pv = malloc(pcap * sizeof *pv);
+    if (!pv) return;
+    size_t vpn_hosts = 0;
+    for (size_t i = 0; i < nh; i++) {
+        const json_t *vp = json_object_get(json_array_get(hs, i), "vpn");
+        if (json_array_size(vp)) vpn_hosts++;
+        for (size_t k = 0; k < json_array_size(vp); k++) {
+            const json_t *v = json_array_get(vp, k);
+            const char *name = js(v, "provider");
+            if (!name) continue;
+            size_t j = 0;
+            while (j < np && strcmp(pv[j].name, name)) j++;
+            if (j == np) {
+                if (np == pcap) {
+                    gprov *q = realloc(pv, 2 * pcap * sizeof *pv);
+                    if (!q) break;
+                    pv = q; pcap *= 2;
+                }
+                pv[np++] = (gprov){ name, 0 };
+            }
+            pv[j].weight += vpn_weight(v);
+        }
+    }
+    qsort(pv, np, sizeof *pv, cmp_gprov);
+    size_t shown_p = np < NI_REPORT_GRAPH_PROVIDERS_MAX ? np : NI_REPORT_GRAPH_PROVIDERS_MAX;
+
+    const char *left[NI_REPORT_GRAPH_HOSTS_MAX], *right[NI_REPORT_GRAPH_PROVIDERS_MAX];
+    for (size_t j = 0; j < shown_p; j++) right[j] = pv[j].name;
+    ni_svg_edge *edges = malloc((NI_REPORT_GRAPH_HOSTS_MAX * NI_REPORT_GRAPH_PROVIDERS_MAX + 1) * sizeof *edges);
+    char (*notes)[192] = malloc((NI_REPORT_GRAPH_HOSTS_MAX * NI_REPORT_GRAPH_PROVIDERS_MAX + 1) * sizeof *notes);
+    if (!edges || !notes) { free(edges); free(notes); free(pv); return; }
+    size_t nl = 0, ne = 0;
+    static const char *const gh[] = { "host", "provider", "evidence", "sessions" };
+    table t = { gh, 4, NULL, 0, 0 };
+    for (size_t i = 0; i < nh && nl < NI_REPORT_GRAPH_HOSTS_MAX; i++) {
+        const json_t *o = json_array_get(hs, i);
+        const json_t *vp = json_object_get(o, "vpn");
+        const char *addr = js(o, "address");
+        if (!addr) continue;
+        size_t before = ne;
+        for (size_t k = 0; k < json_array_size(vp); k++) {
+            const json_t *v = json_array_get(vp, k);
+            const char *name = js(v, "provider");
+            size_t j = 0;
+            while (name && j < shown_p && strcmp(right[j], name)) j++;
+            if (!name || j == shown_p) continue;
+            char evs[64] = "", w[32];
+            const json_t *ev = json_object_get(v, "evidence");
+            for (size_t e = 0, o2 = 0; e < json_array_size(ev) && o2 < sizeof evs; e++)
+                o2 += (size_t)snprintf(evs + o2, sizeof evs - o2, "%s%s", e ? ", " : "",
+                                       json_string_value(json_array_get(ev, e)) ? json_string_value(json_array_get(ev, e)) : "?");
+            double wt = vpn_weight(v);
+            snprintf(notes[ne], sizeof notes[ne], "%s to %s: %s session%s; evidence: %s", addr, name,
+                     N(w, (long long)wt), wt == 1 ? "" : "s", evs[0] ? evs : "-");
+            edges[ne] = (ni_svg_edge){ nl, j, wt, vpn_style(v), notes[ne] };
+            t_row(&t, addr, name, evs[0] ? evs : "-", N(w, (long long)wt));
+            ne++;
+        }
+        if (ne > before) left[nl++] = addr;
+    }
+    size_t shown_hosts = nl;
+    char lm[64], rm[64];
+    snprintf(lm, sizeof lm, "and %zu more hosts", vpn_hosts - shown_hosts);
+    snprintf(rm, sizeof rm, "and %zu more providers", np - shown_p);
+
+    char cap[512], a[32], b2[32];
+    snprintf(cap, sizeof cap, "Target hosts linked to the VPN and proxy providers they used (%s hosts, %s providers%s). "
+             "Line width grows with the sessions (log scale); the line style is the strongest evidence: "
+             "tunnel = protocol seen, endpoint = provider's server, site = web site or API only. "
+             "The table lists the same links.", N(a, (long long)vpn_hosts), N(b2, (long long)np),
+             vpn_hosts > shown_hosts || np > shown_p ? "; the figure shows the most used" : "");
+    fig_begin(d, "fig-host-providers", cap);
+    if (d->html && ne) {
+        ni_svg_bigraph g = {
+            .left_head = "target hosts", .right_head = "VPN and proxy providers",
+            .left = left, .nleft = nl, .left_more = vpn_hosts > shown_hosts ? lm : NULL,
+            .right = right, .nright = shown_p, .right_more = np > shown_p ? rm : NULL,
+            .edges = edges, .nedges = ne, .style_names = graph_styles, .nstyles = 3,
+        };
+        chart_begin(d);
+        ni_svg_bipartite(d->out, "Target hosts and the VPN and proxy providers they used", &g);
+        chart_end(d);
+    }
+    t_emit(d, &t);
+    fig_end(d);
+    free(edges);
+    free(notes);
+    free(pv);
+}
+
 static void sec_hosts(doc *d, const json_t *r)
 {
     const json_t *hs = json_object_get(r, "hosts");
@@ -743,6 +876,7 @@ static void sec_hosts(doc *d, const json_t *r)
     }
     t_emit(d, &t);
     fig_end(d);
+    sec_host_graph(d, hs);
 }
 
 static void sec_dns_tunnels(doc *d, const json_t *r)

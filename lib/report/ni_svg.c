@@ -278,3 +278,113 @@ void ni_svg_lines(ni_buf *b, const char *title, const char *const *names, size_t
     }
     ni_buf_adds(b, "</svg>\n");
 }
+
+/* ---- bipartite figure ------------------------------------------------------ */
+
+#define BG_W 760
+#define BG_ROW 20
+#define BG_TOP 34                  /* first node row (headings above) */
+#define BG_XL 236                  /* left node column */
+#define BG_XR 524                  /* right node column */
+#define BG_LABEL 30                /* label characters */
+
+static const struct { const char *colour, *dash; } bg_styles[] = {
+    { "#0072B2", NULL }, { "#D55E00", "7 4" }, { "#009E73", "2 3" }, { "#666666", "10 3 2 3" },
+};
+#define BG_NSTYLES (sizeof bg_styles / sizeof bg_styles[0])
+
+static double bg_width(double w)
+{
+    double x = 0.75 + log1p(w > 0 ? w : 0);
+    return x > 7 ? 7 : x;
+}
+
+static void bg_stroke(ni_buf *b, size_t style, double width)
+{
+    size_t s = style < BG_NSTYLES ? style : BG_NSTYLES - 1;
+    ni_buf_printf(b, " stroke=\"%s\" stroke-width=\"%.1f\"", bg_styles[s].colour, width);
+    if (bg_styles[s].dash) ni_buf_printf(b, " stroke-dasharray=\"%s\"", bg_styles[s].dash);
+}
+
+/* y of node i of a column of k nodes among rows, centred vertically. */
+static double bg_y(size_t i, size_t k, size_t rows)
+{
+    return BG_TOP + (double)(rows - k) * BG_ROW / 2.0 + (double)i * BG_ROW + BG_ROW / 2.0;
+}
+
+static void bg_node(ni_buf *b, const char *cls, const char *name, double x, double y, bool right)
+{
+    ni_buf_adds(b, "<g class=\"");
+    ni_buf_adds(b, cls);
+    ni_buf_adds(b, "\"><title>");
+    ni_svg_escape(b, name);
+    ni_buf_printf(b, "</title><circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#333\"/>"
+                  "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"%s\">",
+                  x, y, right ? x + 9 : x - 9, y + 4, right ? "start" : "end");
+    label(b, name, BG_LABEL);
+    ni_buf_adds(b, "</text></g>");
+}
+
+void ni_svg_bipartite(ni_buf *b, const char *title, const ni_svg_bigraph *g)
+{
+    size_t kl = g->nleft + (g->left_more ? 1 : 0), kr = g->nright + (g->right_more ? 1 : 0);
+    size_t rows = kl > kr ? kl : kr;
+    if (rows == 0) rows = 1;
+    size_t ns = g->nstyles < BG_NSTYLES ? g->nstyles : BG_NSTYLES;
+    int legend_y = BG_TOP + (int)rows * BG_ROW + 22;
+    int h = legend_y + 26;
+    open_svg(b, title, BG_W, h, 1);
+    ni_buf_printf(b, "<text x=\"%d\" y=\"16\" font-size=\"13\" font-weight=\"bold\" text-anchor=\"end\">", BG_XL);
+    ni_svg_escape(b, g->left_head);
+    ni_buf_printf(b, "</text><text x=\"%d\" y=\"16\" font-size=\"13\" font-weight=\"bold\">", BG_XR);
+    ni_svg_escape(b, g->right_head);
+    ni_buf_adds(b, "</text>");
+
+    /* edges first, nodes drawn over them */
+    ni_buf_adds(b, "<g class=\"edges\" fill=\"none\" stroke-linecap=\"round\" stroke-opacity=\"0.7\">");
+    for (size_t i = 0; i < g->nedges; i++) {
+        const ni_svg_edge *e = &g->edges[i];
+        if (e->from >= g->nleft || e->to >= g->nright) continue;
+        double y1 = bg_y(e->from, kl, rows), y2 = bg_y(e->to, kr, rows), xm = (BG_XL + BG_XR) / 2.0;
+        ni_buf_adds(b, "<path class=\"edge\" data-from=\"");
+        ni_svg_escape(b, g->left[e->from]);
+        ni_buf_adds(b, "\" data-to=\"");
+        ni_svg_escape(b, g->right[e->to]);
+        ni_buf_printf(b, "\" data-weight=\"%.0f\" data-style=\"", e->weight);
+        ni_svg_escape(b, e->style < g->nstyles ? g->style_names[e->style] : "");
+        ni_buf_printf(b, "\" d=\"M%d %.1f C%.1f %.1f %.1f %.1f %d %.1f\"", BG_XL, y1, xm, y1, xm, y2, BG_XR, y2);
+        bg_stroke(b, e->style, bg_width(e->weight));
+        ni_buf_adds(b, "><title>");
+        ni_svg_escape(b, e->note);
+        ni_buf_adds(b, "</title></path>");
+    }
+    ni_buf_adds(b, "</g>");
+
+    for (size_t i = 0; i < g->nleft; i++) bg_node(b, "node left", g->left[i], BG_XL, bg_y(i, kl, rows), false);
+    for (size_t i = 0; i < g->nright; i++) bg_node(b, "node right", g->right[i], BG_XR, bg_y(i, kr, rows), true);
+    if (g->left_more) {
+        ni_buf_printf(b, "<text class=\"more\" x=\"%d\" y=\"%.1f\" font-size=\"12\" font-style=\"italic\" "
+                      "text-anchor=\"end\">", BG_XL - 9, bg_y(g->nleft, kl, rows) + 4);
+        ni_svg_escape(b, g->left_more);
+        ni_buf_adds(b, "</text>");
+    }
+    if (g->right_more) {
+        ni_buf_printf(b, "<text class=\"more\" x=\"%d\" y=\"%.1f\" font-size=\"12\" font-style=\"italic\">",
+                      BG_XR + 9, bg_y(g->nright, kr, rows) + 4);
+        ni_svg_escape(b, g->right_more);
+        ni_buf_adds(b, "</text>");
+    }
+
+    /* legend: one stroke sample per style, then the width rule */
+    int x = 20;
+    ni_buf_adds(b, "<g class=\"legend\" font-size=\"12\">");
+    for (size_t s = 0; s < ns; s++) {
+        ni_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"", x, legend_y, x + 34, legend_y);
+        bg_stroke(b, s, 3);
+        ni_buf_printf(b, "/><text x=\"%d\" y=\"%d\">", x + 40, legend_y + 4);
+        ni_svg_escape(b, g->style_names[s]);
+        ni_buf_adds(b, "</text>");
+        x += 60 + 7 * (int)strlen(g->style_names[s] ? g->style_names[s] : "");
+    }
+    ni_buf_printf(b, "<text x=\"%d\" y=\"%d\">line width: log(1 + sessions)</text></g></svg>", x + 10, legend_y + 4);
+}

@@ -21,7 +21,7 @@ const { chromium } = require(path.join(here, "data/ext/node_modules/playwright-c
 
 const FIGURES = ["fig-hour", "fig-weekday", "fig-heatmap", "fig-categories", "fig-services", "fig-makers",
   "fig-form-factor", "fig-models", "fig-os", "fig-windows", "fig-browsers", "fig-outdated", "fig-vpn",
-  "fig-sites", "fig-regions", "fig-hosts", "fig-dns-tunnels"];
+  "fig-sites", "fig-regions", "fig-hosts", "fig-dns-tunnels", "fig-host-providers"];
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 

@@ -344,13 +344,31 @@ TEST(give_up_paths)
     CHECK_INT(s->http_count, 1);
     sess_free(s);
 
-    /* CONNECT: a tunnel follows */
+    /* CONNECT: a tunnel follows; the stream stops after the CONNECT's head,
+     * for the caller to read the tunnel afresh, and records the proxy */
     s = sess_new(NI_SESSION_ARENA_MAX);
     memset(&st, 0, sizeof st);
     cnt = (ni_http_counts){0, 0};
     const char *cn = "CONNECT x.example:443 HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n";
-    ni_http_stream(&st, s, (const uint8_t *)cn, strlen(cn), &cnt);
+    size_t cu = ni_http_stream(&st, s, (const uint8_t *)cn, strlen(cn), &cnt);
+    CHECK_INT(cu, strlen("CONNECT x.example:443 HTTP/1.1\r\n\r\n"));
+    CHECK_INT(st.done[0], 0);
+    CHECK_INT(st.proxy, NI_PROXY_HTTP_CONNECT);
+    CHECK_INT(s->http_count, 1);
+    CHECK_INT(s->proxy, NI_PROXY_HTTP_CONNECT);
+    CHECK_STR(s->proxy_dest, "x.example:443");
+    sess_free(s);
+
+    /* a CONNECT to a path (AnyConnect's tunnel) is no proxy: done, nothing recorded */
+    s = sess_new(NI_SESSION_ARENA_MAX);
+    memset(&st, 0, sizeof st);
+    cnt = (ni_http_counts){0, 0};
+    const char *ac = "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: vpn.example\r\n\r\nSTF\x01";
+    ni_http_stream(&st, s, (const uint8_t *)ac, strlen(ac), &cnt);
     CHECK_INT(st.done[0], 1);
+    CHECK_INT(st.proxy, NI_PROXY_NONE);
+    CHECK_INT(s->proxy, NI_PROXY_NONE);
+    CHECK(s->proxy_dest == NULL);
     CHECK_INT(s->http_count, 1);
     sess_free(s);
 

@@ -295,6 +295,7 @@ static ni_session full(ni_arena *arena)
     static ni_strlist ans = { "192.0.2.9", NULL };
     static ni_dns_txn txn = { "dns.example", "AAAA", "SERVFAIL", &ans, 5, 9, true, NULL };
     s.dns = s.dns_tail = &txn; s.dns_count = 1; s.dns_dropped = 2;
+    s.proxy = NI_PROXY_SOCKS5; s.proxy_dest = "example.org:443";
     return s;
 }
 

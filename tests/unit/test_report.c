@@ -52,7 +52,7 @@ TEST(html_has_every_figure)
     const char *s = ni_buf_str(&h);
     const char *figs[] = { "fig-hour", "fig-weekday", "fig-heatmap", "fig-categories", "fig-services", "fig-makers",
                            "fig-form-factor", "fig-models", "fig-os", "fig-windows", "fig-browsers", "fig-outdated",
-                           "fig-vpn", "fig-sites", "fig-regions", "fig-hosts" };
+                           "fig-vpn", "fig-sites", "fig-regions", "fig-hosts", "fig-host-providers" };
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         char id[64];
         snprintf(id, sizeof id, "id=\"%s\"", figs[i]);
