@@ -7,6 +7,7 @@
  * Catalogue rows (TSV, see docs/catalogues.md):
  *   services.tsv  type  match  service   category  source
  *   vpn.tsv       type  match  provider  kind      source
+ * (VPN kind: api, site, server or update).
  * type is "domain" or "prefix".  A domain "example.com" matches example.com
  * and every name under it; "*.example.com" matches only names under it.
  * A prefix is a CIDR ("192.0.2.0/24", "2001:db8::/32") or a bare address.
@@ -22,9 +23,13 @@
 
 #include "netintel/netintel.h"
 
-/* What a VPN row names: the provider's API, its web site, or its servers. */
-typedef enum ni_vpn_kind { NI_VPN_KIND_NONE = 0, NI_VPN_KIND_API, NI_VPN_KIND_SITE, NI_VPN_KIND_SERVER, NI_VPN_KIND__COUNT } ni_vpn_kind;
-/* "api", "site", "server"; NULL for NONE. */
+/* What a VPN row names: the provider's API, its web site, its servers, or
+ * the hosts its apps fetch updates and configuration files from. */
+typedef enum ni_vpn_kind {
+    NI_VPN_KIND_NONE = 0, NI_VPN_KIND_API, NI_VPN_KIND_SITE, NI_VPN_KIND_SERVER, NI_VPN_KIND_UPDATE,
+    NI_VPN_KIND__COUNT
+} ni_vpn_kind;
+/* "api", "site", "server", "update"; NULL for NONE. */
 const char *ni_vpn_kind_name(ni_vpn_kind k);
 
 typedef struct ni_catalog_entry {
