@@ -280,10 +280,12 @@ static const ni_catalog_entry *by_domain(const side *s, const char *name)
     char buf[NI_DNS_NAME_MAX + 1];
     if (norm_name(name, buf) < 0) return NULL;
     const char *p = buf;
+    /* "www.x" is x's web site: a "*.x" (server zone) row does not take it */
+    const char *www_parent = !strncmp(buf, "www.", 4) ? buf + 4 : NULL;
     for (int first = 1;; first = 0) {
         const dom_slot *ds = ni_map_get(s->dom, p);
         if (ds) {
-            if (!first && ds->sub) return ds->sub;
+            if (!first && ds->sub && !(p == www_parent && ds->self)) return ds->sub;
             if (ds->self) return ds->self;
         }
         const char *dot = strchr(p, '.');

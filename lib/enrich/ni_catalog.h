@@ -9,7 +9,9 @@
  *   vpn.tsv       type  match  provider  kind      source
  * (VPN kind: api, site, server or update).
  * type is "domain" or "prefix".  A domain "example.com" matches example.com
- * and every name under it; "*.example.com" matches only names under it.
+ * and every name under it; "*.example.com" matches only names under it,
+ * except "www.example.com" when example.com has its own row (the web site
+ * of a server zone: www.nordvpn.com is the site, us1234.nordvpn.com a server).
  * A prefix is a CIDR ("192.0.2.0/24", "2001:db8::/32") or a bare address.
  * Two rows with the same type and match that name different services
  * (providers) are an error; identical repeats are ignored.

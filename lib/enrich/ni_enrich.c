@@ -440,22 +440,26 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     /* the tunnel protocol seen on the session; nDPI fills gaps: a provider
      * or tunnel protocol netintel did not see */
     if (!s->vpn_protocol) s->vpn_protocol = s->tunnel;
+    /* nDPI's "Master.App": the whole label, else the app (its provider; its
+     * tunnel protocol only when the master is no carrier of its own, so
+     * "TLS.CloudflareWarp" is WARP's API over TLS, not a WireGuard tunnel),
+     * else the master */
     const ndpi_vpn *nv = NULL;
+    ni_tunnel_proto ndpi_proto = NI_TUN_NONE;
     if (s->ndpi_protocol) {
         nv = ni_map_get(en->ndpi, s->ndpi_protocol);
-        if (!nv) {
-            const char *dot = strchr(s->ndpi_protocol, '.');
-            if (dot) {
-                nv = ni_map_get(en->ndpi, dot + 1);
-                if (!nv) {
-                    char master[64];
-                    snprintf(master, sizeof master, "%.*s", (int)(dot - s->ndpi_protocol), s->ndpi_protocol);
-                    nv = ni_map_get(en->ndpi, master);
-                }
-            }
+        if (nv) ndpi_proto = nv->protocol;
+        const char *dot = strchr(s->ndpi_protocol, '.');
+        if (!nv && dot) {
+            char master[64];
+            snprintf(master, sizeof master, "%.*s", (int)(dot - s->ndpi_protocol), s->ndpi_protocol);
+            const ndpi_vpn *mv = ni_map_get(en->ndpi, master);
+            nv = ni_map_get(en->ndpi, dot + 1);
+            if (!nv) nv = mv;
+            ndpi_proto = mv ? mv->protocol : NI_TUN_NONE;
         }
     }
-    if (!s->vpn_protocol && nv && nv->protocol) s->vpn_protocol = nv->protocol;
+    if (!s->vpn_protocol && ndpi_proto) s->vpn_protocol = ndpi_proto;
 
     /* DNS answers naming a provider's servers teach their addresses */
     vpn_learn(en, s);
