@@ -4,7 +4,8 @@
  * nDPI / tunnel matches) and ni_enrich_session on synthetic sessions with the
  * shipped data: a certificate CN naming a provider's server, a tunnel to an
  * address another host's DNS answer tied to a provider (and not after the
- * answer aged out), corporate SSL-VPN gateways as their own category. */
+ * answer aged out), corporate SSL-VPN gateways as their own category, and
+ * the profile's VPN section keeping them apart (vpn.corporate). */
 #include "ni_test.h"
 #include "core/ni_arena.h"
 #include "core/ni_limits.h"
@@ -12,6 +13,11 @@
 #include "enrich/ni_enrich.h"
 #include "enrich/ni_sslvpn.h"
 #include "enrich/ni_vpnlearn.h"
+#include "analyze/ni_profile.h"
+#include "analyze/ni_reportdoc.h"
+#include "analyze/ni_tz.h"
+#include "core/ni_buf.h"
+#include <jansson.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -338,6 +344,66 @@ TEST(ssl_vpn_category)
     CHECK(s.category == NULL || strcmp(s.category, "ssl-vpn"));
 }
 
+static json_t *jget(const json_t *o, const char *path)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    const json_t *x = o;
+    for (char *k = strtok(buf, "."); k && x; k = strtok(NULL, ".")) x = json_object_get(x, k);
+    return (json_t *)x;
+}
+
+TEST(profile_corporate)
+{
+    ni_error err = { 0 };
+    ni_tz *tz = ni_tz_load("UTC", &err);
+    const char *spec[] = { "175.45.176.0/22" };
+    ni_profile_config cfg = { .target_spec = spec, .n_target_spec = 1, .tz = tz };
+    ni_session s[4];
+    s[0] = mk(S(1700000000), "175.45.176.10", "203.0.113.60", 6);     /* a FortiGate login */
+    s[0].vpn_provider = "Fortinet SSL-VPN"; s[0].vpn_evidence = NI_EVIDENCE_ENDPOINT;
+    s[0].service = "Fortinet SSL-VPN"; s[0].category = "ssl-vpn";
+    s[1] = s[0]; s[1].client = ip("175.45.176.11");                    /* another host, AnyConnect */
+    s[1].vpn_provider = "Cisco AnyConnect"; s[1].service = "Cisco AnyConnect";
+    s[1].vpn_protocol = NI_TUN_ANYCONNECT; s[1].vpn_evidence = NI_EVIDENCE_TUNNEL;
+    s[2] = mk(S(1700000100), "175.45.176.12", "198.51.100.77", 17);    /* a consumer provider */
+    s[2].vpn_provider = "NordVPN"; s[2].vpn_protocol = NI_TUN_WIREGUARD; s[2].vpn_evidence = NI_EVIDENCE_ENDPOINT;
+    s[3] = s[0]; s[3].first_us = s[3].last_us = S(1700000200);         /* the first host again */
+    for (int i = 0; i < 4; i++) s[i].direction = NI_DIRECTION_OUTBOUND;
+    ni_profile *p = ni_profile_new(&cfg, &err);
+    CHECK(p != NULL);
+    if (!p) { ni_tz_free(tz); return; }
+    for (int i = 0; i < 4; i++) ni_profile_add(p, &s[i]);
+    ni_buf b;
+    ni_buf_init(&b, 1 << 24);
+    CHECK_INT(ni_profile_json(p, &b), NI_OK);
+    json_t *r = ni_reportdoc_load(b.p, b.len, "report.json", &err);     /* matches the schema */
+    if (!r) fprintf(stderr, "  %s\n", err.msg);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_INT(json_integer_value(jget(r, "vpn.hosts")), 1);              /* consumer providers only */
+        CHECK_INT(json_integer_value(jget(r, "vpn.hosts_with_use")), 1);
+        CHECK_INT(json_integer_value(jget(r, "vpn.services")), 1);
+        const json_t *bs = jget(r, "vpn.by_service");
+        CHECK_INT(json_array_size(bs), 1);
+        CHECK_STR(json_string_value(json_object_get(json_array_get(bs, 0), "service")), "NordVPN");
+        CHECK_INT(json_integer_value(jget(r, "vpn.corporate.hosts")), 2);
+        const json_t *bp = jget(r, "vpn.corporate.by_product");
+        CHECK_INT(json_array_size(bp), 2);
+        const json_t *f = json_array_get(bp, 0);                            /* most hosts/sessions first */
+        CHECK_STR(json_string_value(json_object_get(f, "product")), "Fortinet SSL-VPN");
+        CHECK_INT(json_integer_value(json_object_get(f, "sessions")), 2);
+        CHECK_INT(json_integer_value(jget(f, "evidence.endpoint")), 2);
+        const json_t *g = json_array_get(bp, 1);
+        CHECK_STR(json_string_value(json_object_get(g, "product")), "Cisco AnyConnect");
+        CHECK_INT(json_integer_value(jget(g, "evidence.tunnel")), 1);
+        json_decref(r);
+    }
+    ni_buf_release(&b);
+    ni_profile_free(p);
+    ni_tz_free(tz);
+}
+
 TEST(enrich_cleanup)
 {
     ni_enrich_free(en);
@@ -347,4 +413,4 @@ TEST(enrich_cleanup)
 }
 
 RUN(T(learn_time_rule), T(learn_bounded), T(sslvpn_table), T(enrich_setup), T(cert_names), T(learned_endpoints),
-    T(ssl_vpn_category), T(enrich_cleanup))
+    T(ssl_vpn_category), T(profile_corporate), T(enrich_cleanup))
