@@ -56,6 +56,8 @@ struct ni_profile {
     ni_map *os, *windows, *browsers;
     ni_map *vpn, *vpn_proto;
     ni_addrset *vpn_hosts, *vpn_use_hosts;
+    ni_map *sslvpn;                 /* corporate SSL-VPN gateway products (category "ssl-vpn") */
+    ni_addrset *sslvpn_hosts;
     uint64_t in_sessions;
     ni_map *sites, *countries, *region_month; /* region_month key "region\tYYYY-MM" */
     ni_map *vendors;
@@ -186,6 +188,7 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
         if (!(*sets[i] = ni_addrset_new(c->hosts))) goto oom;
     if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
     if (!(p->dnstun = ni_dnstun_new(c->names, NI_PSL_PATH))) goto oom;
+    if (!(p->sslvpn = ni_map_new(c->names)) || !(p->sslvpn_hosts = ni_addrset_new(c->hosts))) goto oom;
     return p;
 oom:
     ni_profile_free(p);
@@ -202,6 +205,8 @@ void ni_profile_free(ni_profile *p)
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) ni_map_free(maps[i], bucket_free);
     ni_map_free(p->host_view, bucket_free);
     ni_dnstun_free(p->dnstun);
+    ni_map_free(p->sslvpn, bucket_free);
+    ni_addrset_free(p->sslvpn_hosts);
     ni_addrset *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_addrset_free(sets[i]);
     free(p);
@@ -366,8 +371,19 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
                    ? ROLE_SECURITY : ROLE_SERVICE, h, s);
     }
 
-    /* VPN and proxy */
-    if (s->vpn_provider || s->vpn_protocol) {
+    /* VPN and proxy; corporate SSL-VPN gateways (enrichment's category
+     * "ssl-vpn") are their own category */
+    bool corporate = s->vpn_provider && s->category && !strcmp(s->category, "ssl-vpn");
+    if (corporate) {
+        int ev = s->vpn_evidence == NI_EVIDENCE_TUNNEL ? EV_TUNNEL
+               : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
+        addr_add(&p->lost, p->sslvpn_hosts, p->lost.caps.hosts, h);
+        bucket *b = get(p->sslvpn, s->vpn_provider);
+        touch(b, h, s);
+        if (b) b->ev[ev]++;
+        bucket *hi = host_item(p, hv, "vpn", s->vpn_provider, NULL, s);
+        if (hi) hi->ev[ev]++;
+    } else if (s->vpn_provider || s->vpn_protocol) {
         int ev = s->vpn_evidence == NI_EVIDENCE_TUNNEL ? EV_TUNNEL
                : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
         addr_add(&p->lost, p->vpn_hosts, p->lost.caps.hosts, h);
@@ -538,6 +554,9 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     ni_addrset *ds[] = { d->hosts, d->out_hosts, d->device_hosts, d->vpn_hosts, d->vpn_use_hosts };
     const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
     for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
+    if (ni_addrset_merge(d->sslvpn_hosts, s->sslvpn_hosts)) return NI_ERR_LIMIT;
+    ni_err ve = merge_map_capped(d, d->sslvpn, s->sslvpn, &d->lost.names);
+    if (ve) return ve;
     ni_map *dm[] = { d->services, d->categories, d->makers, d->form, d->models, d->os, d->windows,
                      d->browsers, d->vpn, d->vpn_proto, d->sites, d->countries, d->region_month, d->vendors, d->finals };
     const ni_map *sm[] = { s->services, s->categories, s->makers, s->form, s->models, s->os, s->windows,
@@ -1202,6 +1221,21 @@ static void write_vpn(ni_profile *p, ni_json *j)
     }
     ni_json_arr_end(j);
     free(e);
+    /* corporate SSL-VPN gateways */
+    ni_json_key(j, "corporate"); ni_json_obj_begin(j);
+    ni_json_kuint(j, "hosts", ni_addrset_count(p->sslvpn_hosts));
+    e = sorted(p->sslvpn, &n, false);
+    ni_json_key(j, "by_product"); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "product", e[i].key);
+        j_hosts_clients(j, e[i].b, false);
+        j_evidence(j, e[i].b, EV_TUNNEL, EV_SITE);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+    ni_json_obj_end(j);
     ni_json_obj_end(j);
 
 }

@@ -43,6 +43,10 @@
 #define NI_DNSCACHE_ENTRIES_MAX   65536u
 #define NI_DNSCACHE_AGE_MAX_US    (3600ll * 1000000) /* entries older are ignored */
 
+/* VPN endpoints learned from DNS answers (lib/enrich/ni_vpnlearn) */
+#define NI_VPNLEARN_ENTRIES_MAX   65536u
+#define NI_VPNLEARN_SKEW_US       (2ll * 1000000)    /* a session may start this much before the answer */
+
 /* Packet decoding (lib/decode): nesting bounds against hostile frames */
 #define NI_DECODE_VLAN_MAX        8u            /* stacked 802.1Q/802.1ad tags */
 #define NI_DECODE_MPLS_MAX        8u            /* MPLS label stack entries */

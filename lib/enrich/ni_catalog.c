@@ -121,6 +121,7 @@ static int valid_url(const char *s)
 
 static const char *const vpn_kind_names[NI_VPN_KIND__COUNT] = {
     [NI_VPN_KIND_API] = "api", [NI_VPN_KIND_SITE] = "site", [NI_VPN_KIND_SERVER] = "server",
+    [NI_VPN_KIND_UPDATE] = "update",
 };
 
 const char *ni_vpn_kind_name(ni_vpn_kind k) { return k > 0 && k < NI_VPN_KIND__COUNT ? vpn_kind_names[k] : NULL; }
@@ -223,7 +224,7 @@ static ni_err load(ni_catalog *c, side *s, const char *path, int is_vpn, ni_erro
         if (!valid_word(x)) { r = ni_tsv_error(&t, err, "bad %s '%s' (want [a-z0-9-]+)", third, x); break; }
         ni_vpn_kind kind = is_vpn ? vpn_kind_parse(x) : NI_VPN_KIND_NONE;
         if (is_vpn && !kind) {
-            r = ni_tsv_error(&t, err, "kind '%s' is not api, site or server", x);
+            r = ni_tsv_error(&t, err, "kind '%s' is not api, site, server or update", x);
             break;
         }
         if (!valid_url(src)) { r = ni_tsv_error(&t, err, "source '%s' is not an http(s) URL", src); break; }
@@ -279,10 +280,12 @@ static const ni_catalog_entry *by_domain(const side *s, const char *name)
     char buf[NI_DNS_NAME_MAX + 1];
     if (norm_name(name, buf) < 0) return NULL;
     const char *p = buf;
+    /* "www.x" is x's web site: a "*.x" (server zone) row does not take it */
+    const char *www_parent = !strncmp(buf, "www.", 4) ? buf + 4 : NULL;
     for (int first = 1;; first = 0) {
         const dom_slot *ds = ni_map_get(s->dom, p);
         if (ds) {
-            if (!first && ds->sub) return ds->sub;
+            if (!first && ds->sub && !(p == www_parent && ds->self)) return ds->sub;
             if (ds->self) return ds->self;
         }
         const char *dot = strchr(p, '.');

@@ -7,8 +7,11 @@
  * Catalogue rows (TSV, see docs/catalogues.md):
  *   services.tsv  type  match  service   category  source
  *   vpn.tsv       type  match  provider  kind      source
+ * (VPN kind: api, site, server or update).
  * type is "domain" or "prefix".  A domain "example.com" matches example.com
- * and every name under it; "*.example.com" matches only names under it.
+ * and every name under it; "*.example.com" matches only names under it,
+ * except "www.example.com" when example.com has its own row (the web site
+ * of a server zone: www.nordvpn.com is the site, us1234.nordvpn.com a server).
  * A prefix is a CIDR ("192.0.2.0/24", "2001:db8::/32") or a bare address.
  * Two rows with the same type and match that name different services
  * (providers) are an error; identical repeats are ignored.
@@ -22,9 +25,13 @@
 
 #include "netintel/netintel.h"
 
-/* What a VPN row names: the provider's API, its web site, or its servers. */
-typedef enum ni_vpn_kind { NI_VPN_KIND_NONE = 0, NI_VPN_KIND_API, NI_VPN_KIND_SITE, NI_VPN_KIND_SERVER, NI_VPN_KIND__COUNT } ni_vpn_kind;
-/* "api", "site", "server"; NULL for NONE. */
+/* What a VPN row names: the provider's API, its web site, its servers, or
+ * the hosts its apps fetch updates and configuration files from. */
+typedef enum ni_vpn_kind {
+    NI_VPN_KIND_NONE = 0, NI_VPN_KIND_API, NI_VPN_KIND_SITE, NI_VPN_KIND_SERVER, NI_VPN_KIND_UPDATE,
+    NI_VPN_KIND__COUNT
+} ni_vpn_kind;
+/* "api", "site", "server", "update"; NULL for NONE. */
 const char *ni_vpn_kind_name(ni_vpn_kind k);
 
 typedef struct ni_catalog_entry {

@@ -5,6 +5,8 @@
 #include "enrich/ni_country.h"
 #include "enrich/ni_dates.h"
 #include "enrich/ni_geo.h"
+#include "enrich/ni_sslvpn.h"
+#include "enrich/ni_vpnlearn.h"
 #include "enrich/ni_asn.h"
 #include "enrich/ni_tsv.h"
 #include "enrich/ni_ua.h"
@@ -41,6 +43,8 @@ struct ni_enrich {
     ni_map *ndpi;           /* nDPI name → ndpi_vpn */
     ni_prefix_set *special; /* special-purpose blocks: never geolocated */
     ni_map *cert_orgs;      /* lower-cased certificate O= → provider */
+    ni_sslvpn *sslvpn;      /* corporate SSL-VPN gateway signatures */
+    ni_vpnlearn *learned;   /* addresses DNS answers tied to a provider's server or API name */
     ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
     char date_buf[16];
 };
@@ -183,11 +187,17 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
+    char path[600];
     if (ni_catalog_load(en->cat, en->data_dir, err)) goto fail;
     if (ni_dates_load(en->dates, en->data_dir, err)) goto fail;
     if (!(en->countries = ni_countries_load(en->data_dir, err))) goto fail;
     if (load_tables(en, err)) goto fail;
-    char path[600];
+    snprintf(path, sizeof path, "%s/sslvpn.tsv", en->data_dir);
+    if (!(en->sslvpn = ni_sslvpn_load(path, err))) goto fail;
+    if (!(en->learned = ni_vpnlearn_new(0))) {
+        ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
+        goto fail;
+    }
     snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", en->data_dir);
     if (!(en->uadb = ni_ua_db_load(path, err))) goto fail;
     if (!(en->ua = ni_ua_new(en->uadb, NI_UA_CACHE, err))) goto fail;
@@ -219,6 +229,8 @@ void ni_enrich_free(ni_enrich *en)
     ni_map_free(en->ndpi, free_ndpi);
     ni_prefix_free(en->special);
     ni_map_free(en->cert_orgs, free);
+    ni_sslvpn_free(en->sslvpn);
+    ni_vpnlearn_free(en->learned);
     ni_map_free(en->ua_cache, ua_fields_free);
     free(en);
 }
@@ -336,6 +348,53 @@ static const char *http_host(const ni_session *s)
     return NULL;
 }
 
+/* ---- VPN ------------------------------------------------------------------ */
+/* A row DNS answers may teach: a provider's server or API name. */
+static const ni_catalog_entry *learnable(const ni_catalog_entry *e)
+{
+    return e && (e->kind == NI_VPN_KIND_SERVER || e->kind == NI_VPN_KIND_API) ? e : NULL;
+}
+
+/* A DNS session whose query (or a CNAME target) is a provider's server or
+ * API name teaches every address of its answers (ni_vpnlearn.h). */
+static void vpn_learn(ni_enrich *en, const ni_session *s)
+{
+    if (!en->learned || !s->dns_query || !s->dns_answers) return;
+    const ni_catalog_entry *e = learnable(ni_catalog_vpn_domain(en->cat, s->dns_query));
+    ni_addr a;
+    for (const ni_strlist *x = s->dns_answers; x && !e; x = x->next)
+        if (x->s && ni_addr_parse(x->s, &a) != NI_OK) e = learnable(ni_catalog_vpn_domain(en->cat, x->s));
+    if (!e) return;
+    for (const ni_strlist *x = s->dns_answers; x; x = x->next)
+        if (x->s && ni_addr_parse(x->s, &a) == NI_OK) ni_vpnlearn_add(en->learned, &a, e, s->first_us, 0);
+}
+
+/* The CN= value of an RFC 2253 name as a host name ("*." removed) into buf;
+ * false if none or not name-like. */
+static bool name_cn_host(const char *dn, char *buf, size_t n)
+{
+    for (const char *p = dn; p && *p;) {
+        if ((p == dn || p[-1] == ',') && p[0] == 'C' && p[1] == 'N' && p[2] == '=') {
+            size_t i = 0;
+            p += 3;
+            if (p[0] == '*' && p[1] == '.') p += 2;
+            for (; *p && *p != ',' && i + 1 < n; p++) {
+                char c = *p;
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_'))
+                    return false;
+                buf[i++] = c;
+            }
+            buf[i] = 0;
+            return i > 0 && strchr(buf, '.') != NULL;
+        }
+        const char *c = strchr(p, ',');
+        while (c && c > dn && c[-1] == '\\') c = strchr(c + 1, ',');
+        p = c ? c + 1 : NULL;
+    }
+    return false;
+}
+
 void ni_enrich_session(ni_enrich *en, ni_session *s)
 {
     /* geography */
@@ -381,30 +440,49 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     /* the tunnel protocol seen on the session; nDPI fills gaps: a provider
      * or tunnel protocol netintel did not see */
     if (!s->vpn_protocol) s->vpn_protocol = s->tunnel;
+    /* nDPI's "Master.App": the whole label, else the app (its provider; its
+     * tunnel protocol only when the master is no carrier of its own, so
+     * "TLS.CloudflareWarp" is WARP's API over TLS, not a WireGuard tunnel),
+     * else the master */
     const ndpi_vpn *nv = NULL;
+    ni_tunnel_proto ndpi_proto = NI_TUN_NONE;
     if (s->ndpi_protocol) {
         nv = ni_map_get(en->ndpi, s->ndpi_protocol);
-        if (!nv) {
-            const char *dot = strchr(s->ndpi_protocol, '.');
-            if (dot) {
-                nv = ni_map_get(en->ndpi, dot + 1);
-                if (!nv) {
-                    char master[64];
-                    snprintf(master, sizeof master, "%.*s", (int)(dot - s->ndpi_protocol), s->ndpi_protocol);
-                    nv = ni_map_get(en->ndpi, master);
-                }
-            }
+        if (nv) ndpi_proto = nv->protocol;
+        const char *dot = strchr(s->ndpi_protocol, '.');
+        if (!nv && dot) {
+            char master[64];
+            snprintf(master, sizeof master, "%.*s", (int)(dot - s->ndpi_protocol), s->ndpi_protocol);
+            const ndpi_vpn *mv = ni_map_get(en->ndpi, master);
+            nv = ni_map_get(en->ndpi, dot + 1);
+            if (!nv) nv = mv;
+            ndpi_proto = mv ? mv->protocol : NI_TUN_NONE;
         }
     }
-    if (!s->vpn_protocol && nv && nv->protocol) s->vpn_protocol = nv->protocol;
+    if (!s->vpn_protocol && ndpi_proto) s->vpn_protocol = ndpi_proto;
 
-    /* a server certificate naming a provider */
+    /* DNS answers naming a provider's servers teach their addresses */
+    vpn_learn(en, s);
+
+    /* a server certificate naming a provider: its CN as a host name in the
+     * catalogue, else its organisation (O=, data/vpn-certs.tsv) */
+    const ni_catalog_entry *cert_cn = NULL;
     const char *cert_provider = NULL;
     char org[256];
+    if (!vpn && s->tls_cert_subject && name_cn_host(s->tls_cert_subject, org, sizeof org))
+        cert_cn = ni_catalog_vpn_domain(en->cat, org);
     if (s->tls_cert_subject && name_org(s->tls_cert_subject, org, sizeof org))
         cert_provider = ni_map_get(en->cert_orgs, org);
     if (!cert_provider && s->tls_cert_issuer && name_org(s->tls_cert_issuer, org, sizeof org))
         cert_provider = ni_map_get(en->cert_orgs, org);
+
+    /* a tunnel to an address some host's DNS answer tied to a provider */
+    const ni_catalog_entry *learned = NULL;
+    if (!vpn && !cert_cn && !cert_provider && s->vpn_protocol)
+        learned = ni_vpnlearn_get(en->learned, &s->server, s->first_us);
+
+    /* a corporate SSL-VPN gateway (data/sslvpn.tsv) */
+    const char *gateway = ni_sslvpn_match(en->sslvpn, s);
 
     /* a DNS lookup of a provider's name: a visit's intent at most */
     const ni_catalog_entry *looked_up = NULL;
@@ -415,10 +493,26 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
         if (s->vpn_protocol) s->vpn_evidence = NI_EVIDENCE_TUNNEL;
         else if (vpn_ev == NI_EVIDENCE_IP || vpn->kind == NI_VPN_KIND_SERVER) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
         else s->vpn_evidence = NI_EVIDENCE_SITE;
+    } else if (cert_cn) {
+        s->vpn_provider = cert_cn->name;
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL
+                        : cert_cn->kind == NI_VPN_KIND_SERVER ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
+        if (!s->service) { s->service = cert_cn->name; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
     } else if (cert_provider) {
         s->vpn_provider = cert_provider;
         s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
         if (!s->service) { s->service = cert_provider; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
+    } else if (learned) {
+        s->vpn_provider = learned->name;
+        s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
+        if (!s->service) { s->service = learned->name; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
+    } else if (gateway) {
+        /* its own category: the profile reports corporate gateways apart */
+        s->vpn_provider = gateway;
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
+        s->service = gateway;
+        s->category = "ssl-vpn";
+        if (!s->service_evidence) s->service_evidence = NI_EVIDENCE_IP;
     } else if (nv && nv->provider) {
         s->vpn_provider = nv->provider;
         s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;

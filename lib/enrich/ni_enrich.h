@@ -8,10 +8,17 @@
  *            (first User-Agent of the session, with its client hints);
  *   service  by SNI, else HTTP Host, else the DNS-learned name, else the
  *            server address (service_evidence says which);
- *   VPN      provider from the VPN catalogue (names, prefixes) or nDPI; the
- *            evidence is "tunnel" when a tunnel protocol was seen on the
- *            session, "endpoint" when the server is a provider's server (by
- *            prefix or server-naming domain), "site" for its web site or API.
+ *   VPN      provider from the VPN catalogue (names, prefixes, the server
+ *            certificate's CN or O=), an address any host's DNS answer tied
+ *            to a provider's server name (tunnels only: ni_vpnlearn), a
+ *            corporate SSL-VPN gateway (ni_sslvpn: category "ssl-vpn") or
+ *            nDPI; the evidence is "tunnel" when a tunnel protocol was seen
+ *            on the session, "endpoint" when the server is a provider's
+ *            server (by prefix, server-naming domain, certificate, learned
+ *            address, gateway signature), "site" for its web site or API.
+ *            Rules and order: docs/sessions.md, "VPN attribution".  The
+ *            learned addresses are state: sessions must be enriched in the
+ *            order they end (one ni_enrich per run, not shared by threads).
  * Strings set on the session are owned by the catalogues (which outlive the
  * sessions) or copied into the session's arena. */
 #ifndef NI_ENRICH_H

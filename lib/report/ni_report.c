@@ -551,6 +551,25 @@ static void sec_vpn(doc *d, const json_t *r)
     }
     t_emit(d, &u);
     fig_end(d);
+
+    /* corporate SSL-VPN gateways: their own category (absent from older reports) */
+    const json_t *corp = json_object_get(v, "corporate");
+    if (!corp) return;
+    const json_t *bp = json_object_get(corp, "by_product");
+    snprintf(cap, sizeof cap, "%lld target hosts reached corporate SSL-VPN gateways (%zu products: Fortinet, "
+             "GlobalProtect, Pulse/Ivanti, AnyConnect, Citrix, SoftEther, ...), counted apart from the consumer VPN "
+             "providers above. Evidence: tunnel = the product's tunnel protocol seen, endpoint = the gateway's login "
+             "or signature paths or nDPI's label.", (long long)ji(corp, "hosts"), json_array_size(bp));
+    fig_begin(d, "fig-sslvpn", cap);
+    static const char *const ch[] = { "corporate SSL-VPN gateway", "hosts", "sessions", "tunnel", "endpoint" };
+    table g = { ch, 5, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(bp); i++) {
+        const json_t *o = json_array_get(bp, i), *e = json_object_get(o, "evidence");
+        t_row(&g, js(o, "product"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), N(c, ji(e, "tunnel")),
+              N(e1, ji(e, "endpoint")));
+    }
+    t_emit(d, &g);
+    fig_end(d);
 }
 
 /* "YYYY-MM" → months since year 0; -1 when not that form. */

@@ -20,7 +20,7 @@ const here = path.resolve(__dirname, "../..");
 const { chromium } = require(path.join(here, "data/ext/node_modules/playwright-core"));
 
 const FIGURES = ["fig-hour", "fig-weekday", "fig-heatmap", "fig-categories", "fig-services", "fig-makers",
-  "fig-form-factor", "fig-models", "fig-os", "fig-windows", "fig-browsers", "fig-outdated", "fig-vpn",
+  "fig-form-factor", "fig-models", "fig-os", "fig-windows", "fig-browsers", "fig-outdated", "fig-vpn", "fig-sslvpn",
   "fig-sites", "fig-regions", "fig-hosts", "fig-dns-tunnels", "fig-host-providers"];
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];

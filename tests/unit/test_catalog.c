@@ -149,6 +149,38 @@ TEST(domain_rules)
     ni_catalog_free(c);
 }
 
+TEST(vpn_rules)
+{
+    const char *p = write_tmp("v.tsv",
+        "type\tmatch\tprovider\tkind\tsource\n"
+        "domain\tprov.example\tProv\tsite\thttps://prov.example/\n"
+        "domain\t*.prov.example\tProv\tserver\thttps://prov.example/\n"
+        "domain\tapi.prov.example\tProv\tapi\thttps://prov.example/\n"
+        "domain\tdl.cdn.example\tProv\tupdate\thttps://prov.example/\n"
+        "domain\t*.zone.example\tProv\tserver\thttps://prov.example/\n");
+    ni_catalog *c = ni_catalog_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_catalog_load_vpn(c, p, &err), NI_OK);
+    CHECK_STR(vpn(c, "prov.example"), "site");
+    CHECK_STR(vpn(c, "www.prov.example"), "site");         /* www: the zone's own row */
+    CHECK_STR(vpn(c, "WWW.Prov.Example."), "site");
+    CHECK_STR(vpn(c, "www2.prov.example"), "server");
+    CHECK_STR(vpn(c, "a.www.prov.example"), "server");     /* only the label right under the zone */
+    CHECK_STR(vpn(c, "us12.prov.example"), "server");
+    CHECK_STR(vpn(c, "api.prov.example"), "api");
+    CHECK_STR(vpn(c, "v2.api.prov.example"), "api");
+    CHECK_STR(vpn(c, "dl.cdn.example"), "update");
+    CHECK_STR(vpn(c, "www.zone.example"), "server");       /* no site row for the zone: still a server */
+    CHECK_STR(ni_vpn_kind_name(NI_VPN_KIND_UPDATE), "update");
+    CHECK(ni_vpn_kind_name(NI_VPN_KIND__COUNT) == NULL);
+    ni_catalog_free(c);
+    p = write_tmp("v.tsv", "type\tmatch\tprovider\tkind\tsource\ndomain\ta.example\tA\tproxy\thttps://a/\n");
+    c = ni_catalog_new();
+    CHECK_INT(ni_catalog_load_vpn(c, p, &err), NI_ERR_DATA);
+    CHECK(strstr(err.msg, "v.tsv:2: kind 'proxy' is not api, site, server or update") != NULL);
+    ni_catalog_free(c);
+}
+
 static void expect_load_error(const char *body, const char *needle)
 {
     const char *p = write_tmp("bad.tsv", body);
@@ -197,7 +229,7 @@ TEST(shipped_catalogues)
     CHECK_INT(ni_catalog_load(c, "data", &err), NI_OK);
     if (err.code) fprintf(stderr, "  %s\n", err.msg);
     CHECK(ni_catalog_service_rows(c) >= 500);
-    CHECK(ni_catalog_vpn_rows(c) >= 35);
+    CHECK(ni_catalog_vpn_rows(c) >= 45);
     CHECK_STR(svc(c, "weixin.qq.com"), "WeChat");
     CHECK_STR(svc(c, "short.weixin.qq.com"), "WeChat");
     CHECK_STR(svc(c, "www.qq.com"), "QQ");
@@ -220,7 +252,14 @@ TEST(shipped_catalogues)
     CHECK_STR(vpn(c, "us1234.nordvpn.com"), "server");
     CHECK_STR(vpn(c, "www.nordvpn.com"), "site");
     CHECK_STR(vpn(c, "nordvpn.com"), "site");
-    CHECK_STR(vpn(c, "api.nordvpn.com"), "api");
+    CHECK_STR(vpn(c, "api.nordvpn.com"), "server");    /* no sourced api row: the server zone */
+    CHECK_STR(vpn(c, "downloads.nordcdn.com"), "update");
+    CHECK_STR(vpn(c, "germany-frankfurt-1-ca-version-2.expressnetw.com"), "server");
+    CHECK_STR(vpn(c, "node-ch-05.protonvpn.net"), "server");
+    CHECK_STR(vpn(c, "87-1-de.cg-dialup.net"), "server");
+    CHECK_STR(vpn(c, "au-melbourne.privateinternetaccess.com"), "server");
+    CHECK_STR(vpn(c, "www.privateinternetaccess.com"), "site");
+    CHECK_STR(vpn(c, "jp1.vpn.goldenfrog.com"), "server");
     CHECK_STR(vpn(c, "vpn-api.proton.me"), "api");
     CHECK_STR(vpn(c, "it-mil-v086.prod.surfshark.com"), "server");
     CHECK_STR(vpn(c, "api.cloudflareclient.com"), "api");
@@ -260,7 +299,7 @@ TEST(init) { setup(); CHECK(tmpdir[0] == '/'); }
 
 TEST(cleanup)
 {
-    static const char *files[] = { "a.tsv", "b.tsv", "c.tsv", "d.tsv", "e.tsv", "s.tsv", "bad.tsv" };
+    static const char *files[] = { "a.tsv", "b.tsv", "c.tsv", "d.tsv", "e.tsv", "s.tsv", "bad.tsv", "v.tsv" };
     char path[128];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", tmpdir, files[i]);
@@ -269,4 +308,4 @@ TEST(cleanup)
     CHECK_INT(rmdir(tmpdir), 0);
 }
 
-RUN(T(init), T(tsv_format), T(domain_rules), T(load_errors), T(shipped_catalogues), T(cleanup))
+RUN(T(init), T(tsv_format), T(domain_rules), T(vpn_rules), T(load_errors), T(shipped_catalogues), T(cleanup))

@@ -1,0 +1,151 @@
+/* ni_sslvpn.c — corporate SSL-VPN gateway signatures (see ni_sslvpn.h). */
+#include "enrich/ni_sslvpn.h"
+#include "enrich/ni_tsv.h"
+#include "core/ni_kinds.h"
+#include "core/ni_str.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { ROW_PATH = 1, ROW_NDPI, ROW_TUNNEL };
+
+typedef struct row {
+    int type;
+    char *method;              /* path rows: required method, or NULL */
+    char *match;               /* path prefix, nDPI name */
+    ni_tunnel_proto tunnel;
+    char *product;
+} row;
+
+struct ni_sslvpn {
+    row *rows;
+    size_t n, alloc;
+};
+
+void ni_sslvpn_free(ni_sslvpn *t)
+{
+    if (!t) return;
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->rows[i].method);
+        free(t->rows[i].match);
+        free(t->rows[i].product);
+    }
+    free(t->rows);
+    free(t);
+}
+
+static int valid_url(const char *s)
+{
+    return (!strncmp(s, "https://", 8) && s[8]) || (!strncmp(s, "http://", 7) && s[7]);
+}
+
+/* A method is 1..16 upper-case letters. */
+static int valid_method(const char *m, size_t n)
+{
+    if (n == 0 || n > 16) return 0;
+    for (size_t i = 0; i < n; i++) if (m[i] < 'A' || m[i] > 'Z') return 0;
+    return 1;
+}
+
+static ni_err add_row(ni_sslvpn *t, ni_tsv *ts, const char *type, const char *match, const char *product,
+                      ni_error *err)
+{
+    row r = { 0 };
+    if (!strcmp(type, "path")) {
+        const char *sp = strchr(match, ' ');
+        const char *p = match;
+        if (sp) {
+            if (!valid_method(match, (size_t)(sp - match)))
+                return ni_tsv_error(ts, err, "bad method in '%s' (want 'METHOD /path' or '/path')", match);
+            if (!(r.method = strndup(match, (size_t)(sp - match)))) goto nomem;
+            p = sp + 1;
+        }
+        if (p[0] != '/' || strchr(p, ' ')) {
+            free(r.method);
+            return ni_tsv_error(ts, err, "path '%s' does not start with '/' (or has a space)", match);
+        }
+        r.type = ROW_PATH;
+        if (!(r.match = strdup(p))) goto nomem;
+    } else if (!strcmp(type, "ndpi")) {
+        if (!*match) return ni_tsv_error(ts, err, "empty nDPI name");
+        r.type = ROW_NDPI;
+        if (!(r.match = strdup(match))) goto nomem;
+    } else if (!strcmp(type, "tunnel")) {
+        r.type = ROW_TUNNEL;
+        if (!(r.tunnel = ni_tunnel_proto_parse(match)))
+            return ni_tsv_error(ts, err, "unknown tunnel protocol '%s'", match);
+    } else {
+        return ni_tsv_error(ts, err, "type '%s' is not path, ndpi or tunnel", type);
+    }
+    if (!(r.product = strdup(product))) goto nomem;
+    if (t->n == t->alloc) {
+        size_t na = t->alloc ? t->alloc * 2 : 32;
+        row *nr = realloc(t->rows, na * sizeof *nr);
+        if (!nr) goto nomem;
+        t->rows = nr;
+        t->alloc = na;
+    }
+    t->rows[t->n++] = r;
+    return NI_OK;
+nomem:
+    free(r.method); free(r.match); free(r.product);
+    return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", ts->path);
+}
+
+ni_sslvpn *ni_sslvpn_load(const char *path, ni_error *err)
+{
+    ni_sslvpn *t = calloc(1, sizeof *t);
+    if (!t) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    ni_tsv ts;
+    if (ni_tsv_open(&ts, path, err)) { free(t); return NULL; }
+    int c_type = ni_tsv_need(&ts, "type", err), c_match = ni_tsv_need(&ts, "match", err);
+    int c_prod = ni_tsv_need(&ts, "product", err), c_src = ni_tsv_need(&ts, "source", err);
+    ni_err r = (c_type < 0 || c_match < 0 || c_prod < 0 || c_src < 0) ? NI_ERR_DATA : NI_OK;
+    int k = 0;
+    while (r == NI_OK && (k = ni_tsv_next(&ts, err)) > 0) {
+        const char *prod = ni_tsv_field(&ts, c_prod), *src = ni_tsv_field(&ts, c_src);
+        if (!*prod) { r = ni_tsv_error(&ts, err, "empty product"); break; }
+        if (!valid_url(src)) { r = ni_tsv_error(&ts, err, "source '%s' is not an http(s) URL", src); break; }
+        r = add_row(t, &ts, ni_tsv_field(&ts, c_type), ni_tsv_field(&ts, c_match), prod, err);
+    }
+    if (r == NI_OK && k < 0) r = NI_ERR_DATA;
+    ni_tsv_close(&ts);
+    if (r) { ni_sslvpn_free(t); return NULL; }
+    return t;
+}
+
+/* nDPI's "Master.App": the whole name, the app or the master equals name. */
+static int ndpi_names(const char *label, const char *name)
+{
+    if (!strcmp(label, name)) return 1;
+    const char *dot = strchr(label, '.');
+    if (!dot) return 0;
+    size_t n = strlen(name);
+    return !strcmp(dot + 1, name) || ((size_t)(dot - label) == n && !strncmp(label, name, n));
+}
+
+const char *ni_sslvpn_match(const ni_sslvpn *t, const ni_session *s)
+{
+    if (!t || !s) return NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        const row *r = &t->rows[i];
+        switch (r->type) {
+        case ROW_PATH:
+            for (const ni_http_req *q = s->http; q; q = q->next) {
+                if (!q->path || strncmp(q->path, r->match, strlen(r->match))) continue;
+                if (r->method && (!q->method || strcmp(q->method, r->method))) continue;
+                return r->product;
+            }
+            break;
+        case ROW_NDPI:
+            if (s->ndpi_protocol && ndpi_names(s->ndpi_protocol, r->match)) return r->product;
+            break;
+        case ROW_TUNNEL:
+            if (s->tunnel == r->tunnel || (!s->tunnel && s->vpn_protocol == r->tunnel)) return r->product;
+            break;
+        }
+    }
+    return NULL;
+}
+
+size_t ni_sslvpn_rows(const ni_sslvpn *t) { return t ? t->n : 0; }
