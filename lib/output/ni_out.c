@@ -308,6 +308,11 @@ static void session_fields(emitter *e, const ni_session *s)
     }
     e_str(e, "source", s->source);     /* absent for packet captures */
     e_uint(e, "sampled", s->sampled, s->sampled != 0);
+    /* TCP/IP fingerprint (issue 12) */
+    e_str(e, "tcp_fingerprint", s->tcp_fingerprint);
+    e_uint(e, "tcp_window", s->tcp_window, s->tcp_fingerprint != NULL);
+    e_str(e, "tcp_os", s->tcp_os);
+    e_str(e, "tcp_os_detail", s->tcp_os_detail);
 }
 
 static void session_json(ni_buf *b, const ni_session *s)
