@@ -291,6 +291,8 @@ static ni_session full(ni_arena *arena)
     s.ndpi_protocol = "TLS";
     s.ua_os_detail = "Ubuntu 22.04"; s.ua_device_source = "uap-core";
     s.source = "ipfix"; s.sampled = 4;
+    s.tcp_fingerprint = "4:64+0:0:1460:mss*44,7:mss,sok,ts,nop,ws:df,id+:0"; s.tcp_window = 64240;
+    s.tcp_os = "Linux"; s.tcp_os_detail = "2.2.x-3.x";
     return s;
 }
 
