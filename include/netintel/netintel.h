@@ -232,6 +232,11 @@ typedef struct ni_session {
     const char *ndpi_protocol;
 
     ni_arena *arena;                    /* owns the strings above */
+
+    /* TCP/IP fingerprint (issue 12): evidence, then its meaning (lib/enrich) */
+    const char *tcp_fingerprint;        /* the client's SYN in p0f's signature syntax (raw_sig) */
+    uint16_t tcp_window;                /* that SYN's window (the fingerprint may write it as mss*N) */
+    const char *tcp_os, *tcp_os_detail; /* OS family ("Linux") and p0f's label ("3.11 and newer") */
 } ni_session;
 
 typedef enum ni_end_reason {

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 
 enum { EV_SNI, EV_HOST, EV_DNS, EV_IP, EV_TUNNEL, EV_ENDPOINT, EV_SITE, EV__N };
@@ -66,7 +67,41 @@ struct ni_profile {
     ni_map *finals;                 /* "browser\tos\tos_version\tfinal" → hosts on an OS whose
                                        builds of the browser ended; sub "at_final": at that build */
     ni_dnstun *dnstun;              /* DNS names per (target client, suffix): dns_tunnels */
+    /* issue 12: the OS of each target client's TCP/IP stack beside its User-Agent's */
+    ni_map *osview;                 /* address → osview */
+    uint64_t sampled_sessions;      /* sessions from sampled flow records: counts are estimates */
 };
+
+/* One target client's OS families: its User-Agents' and its TCP/IP stack's
+ * (tcp_os, with sessions each), a few of each. */
+#define OSVIEW_MAX 4
+typedef struct osview {
+    char *ua[OSVIEW_MAX];
+    char *tcp[OSVIEW_MAX];
+    uint64_t tcp_sessions[OSVIEW_MAX];
+    uint8_t nua, ntcp;
+} osview;
+
+static void osview_free(void *v)
+{
+    osview *o = v;
+    if (!o) return;
+    for (int i = 0; i < o->nua; i++) free(o->ua[i]);
+    for (int i = 0; i < o->ntcp; i++) free(o->tcp[i]);
+    free(o);
+}
+
+/* Adds a family (with n sessions, for the stack) to a host's view. */
+static bool osview_put(char **names, uint64_t *counts, uint8_t *n, const char *family, uint64_t sessions)
+{
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(names[i], family)) { if (counts) counts[i] += sessions; return true; }
+    if (*n >= OSVIEW_MAX) return true;
+    if (!(names[*n] = strdup(family))) return false;
+    if (counts) counts[*n] = sessions;
+    (*n)++;
+    return true;
+}
 
 /* ---- buckets ----------------------------------------------------------- */
 static void bucket_free(void *v)
@@ -189,6 +224,7 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
     if (!(p->dnstun = ni_dnstun_new(c->names, NI_PSL_PATH))) goto oom;
     if (!(p->sslvpn = ni_map_new(c->names)) || !(p->sslvpn_hosts = ni_addrset_new(c->hosts))) goto oom;
+    if (!(p->osview = ni_map_new(c->hosts))) goto oom;
     return p;
 oom:
     ni_profile_free(p);
@@ -207,6 +243,7 @@ void ni_profile_free(ni_profile *p)
     ni_dnstun_free(p->dnstun);
     ni_map_free(p->sslvpn, bucket_free);
     ni_addrset_free(p->sslvpn_hosts);
+    ni_map_free(p->osview, osview_free);
     ni_addrset *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_addrset_free(sets[i]);
     free(p);
@@ -295,6 +332,24 @@ static bucket *host_item(ni_profile *p, bucket *hb, const char *kind, const char
     return it;
 }
 
+/* Notes a target client's stack OS (tcp_os) and User-Agent OS (as the OS
+ * section counts it: browsers and system agents, not bots or tools). */
+static void osview_add(ni_profile *p, const ni_addr *h, const ni_session *s)
+{
+    const char *ua = ni_session_user_agent(s);
+    bool agent = s->ua_kind == NI_UA_KIND_BOT || s->ua_kind == NI_UA_KIND_TOOL;
+    const char *ua_os = ua && !agent ? s->ua_os : NULL;
+    if (!s->tcp_os && !ua_os) return;
+    char at[NI_ADDR_STRLEN];
+    void **slot = ni_map_slot(p->osview, ni_addr_format(h, at));
+    if (!slot) { map_refused(&p->lost, p->osview, at, &p->lost.hosts); return; }
+    if (!*slot && !(*slot = calloc(1, sizeof(osview)))) { p->lost.out_of_memory++; return; }
+    osview *o = *slot;
+    if ((ua_os && !osview_put(o->ua, NULL, &o->nua, ua_os, 0)) ||
+        (s->tcp_os && !osview_put(o->tcp, o->tcp_sessions, &o->ntcp, s->tcp_os, 1)))
+        p->lost.out_of_memory++;
+}
+
 void ni_profile_add(ni_profile *p, const ni_session *s)
 {
     const ni_profile_config *cfg = p->cfg;
@@ -302,6 +357,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     if (cfg->until_us && s->first_us >= cfg->until_us) return;
 
     p->sessions++;
+    if (s->sampled) p->sampled_sessions++;
     p->by_dir[s->direction < 5 ? s->direction : 0]++;
     p->bytes += s->c2s_bytes + s->s2c_bytes;
     if (!p->first || s->first_us < p->first) p->first = s->first_us;
@@ -395,6 +451,10 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         if (hi) hi->ev[ev]++;
         if (s->vpn_provider) { set_attr(b, 0, ni_tunnel_proto_name(s->vpn_protocol)); vendor_add(p, "vpn", s->vpn_provider, ROLE_VPN, h, s); }
     }
+
+    /* the OS family of the client's TCP/IP stack beside its User-Agent's */
+    osview_add(p, h, s);
+    host_item(p, hv, "tcp_os", s->tcp_os, NULL, s);
 
     /* devices and software: target clients' User-Agents only, never agents
      * of the system, bots or tools */
@@ -551,6 +611,18 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     ni_err he = merge_map_capped(d, d->host_view, s->host_view, &d->lost.host_view);
     if (he) return he;
     if ((he = ni_dnstun_merge(d->dnstun, s->dnstun, &d->lost.names))) return he;
+    d->sampled_sessions += s->sampled_sessions;
+    size_t oit = 0; const char *ok; void *ov;
+    while (ni_map_next(s->osview, &oit, &ok, &ov)) {
+        const osview *so = ov;
+        void **slot = ni_map_slot(d->osview, ok);
+        if (!slot) { map_refused(&d->lost, d->osview, ok, &d->lost.hosts); continue; }
+        if (!*slot && !(*slot = calloc(1, sizeof(osview)))) return NI_ERR_NOMEM;
+        osview *o = *slot;
+        for (int i = 0; i < so->nua; i++) if (!osview_put(o->ua, NULL, &o->nua, so->ua[i], 0)) return NI_ERR_NOMEM;
+        for (int i = 0; i < so->ntcp; i++)
+            if (!osview_put(o->tcp, o->tcp_sessions, &o->ntcp, so->tcp[i], so->tcp_sessions[i])) return NI_ERR_NOMEM;
+    }
     ni_addrset *ds[] = { d->hosts, d->out_hosts, d->device_hosts, d->vpn_hosts, d->vpn_use_hosts };
     const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
     for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
@@ -995,6 +1067,7 @@ static void write_head(ni_profile *p, ni_json *j)
     ni_json_kuint(j, "unknown", p->by_dir[NI_DIRECTION_UNKNOWN]);
     ni_json_kuint(j, "hosts", ni_addrset_count(p->hosts));
     ni_json_kuint(j, "bytes", p->bytes);
+    if (p->sampled_sessions) ni_json_kuint(j, "sampled_sessions", p->sampled_sessions);
     ni_json_obj_end(j);
 
 }
@@ -1081,6 +1154,109 @@ static void write_devices(ni_profile *p, ni_json *j)
 
 }
 
+/* ---- the TCP/IP stack's OS (issue 12) -------------------------------------- */
+typedef struct stack_row { const char *a, *b; uint64_t hosts, sessions; } stack_row;
+typedef struct stack_facts {
+    stack_row *fam; size_t nfam;        /* hosts without a User-Agent: stack family */
+    stack_row *pairs; size_t npairs;    /* disagreeing hosts: UA family, stack family */
+    uint64_t stack_hosts;               /* hosts with a stack OS at all */
+    uint64_t compared, disagree;        /* hosts with both (stacks known), of them disagreeing */
+} stack_facts;
+
+static stack_row *stack_row_get(stack_row **v, size_t *n, const char *a, const char *b)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*v)[i].a, a) && !strcmp((*v)[i].b ? (*v)[i].b : "", b ? b : "")) return &(*v)[i];
+    stack_row *nv = realloc(*v, (*n + 1) * sizeof **v);
+    if (!nv) return NULL;
+    *v = nv;
+    nv[*n] = (stack_row){ a, b, 0, 0 };
+    return &nv[(*n)++];
+}
+
+static int cmp_stack_row(const void *x, const void *y)
+{
+    const stack_row *a = x, *b = y;
+    if (a->hosts != b->hosts) return a->hosts < b->hosts ? 1 : -1;
+    if (a->sessions != b->sessions) return a->sessions < b->sessions ? 1 : -1;
+    int c = strcmp(a->a, b->a);
+    return c ? c : strcmp(a->b ? a->b : "", b->b ? b->b : "");
+}
+
+/* The kernel family of an OS family (data/tcp-os.tsv through the look-ups),
+ * else the family itself. */
+static const char *os_stack_of(const ni_profile *p, const char *family)
+{
+    const ni_profile_lookups *lk = &p->cfg->lookups;
+    const char *st = lk->os_stack ? lk->os_stack(lk->ud, family) : NULL;
+    return st ? st : family;
+}
+
+static void stack_facts_compute(const ni_profile *p, stack_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    size_t it = 0; const char *k; void *v;
+    while (ni_map_next(p->osview, &it, &k, &v)) {
+        const osview *o = v;
+        if (!o->ntcp) continue;
+        f->stack_hosts++;
+        int top = 0;
+        for (int i = 1; i < o->ntcp; i++)
+            if (o->tcp_sessions[i] > o->tcp_sessions[top] ||
+                (o->tcp_sessions[i] == o->tcp_sessions[top] && strcmp(o->tcp[i], o->tcp[top]) < 0)) top = i;
+        if (!o->nua) {
+            stack_row *r = stack_row_get(&f->fam, &f->nfam, o->tcp[top], NULL);
+            if (r) { r->hosts++; for (int i = 0; i < o->ntcp; i++) if (!strcmp(o->tcp[i], o->tcp[top])) r->sessions += o->tcp_sessions[i]; }
+            continue;
+        }
+        /* disagreement: no User-Agent OS shares a kernel family with any stack OS */
+        f->compared++;
+        bool same = false;
+        for (int i = 0; i < o->nua && !same; i++)
+            for (int t = 0; t < o->ntcp && !same; t++)
+                same = !strcasecmp(os_stack_of(p, o->ua[i]), os_stack_of(p, o->tcp[t]));
+        if (same) continue;
+        f->disagree++;
+        stack_row *r = stack_row_get(&f->pairs, &f->npairs, o->ua[0], o->tcp[top]);
+        if (r) r->hosts++;
+    }
+    if (f->fam) qsort(f->fam, f->nfam, sizeof *f->fam, cmp_stack_row);
+    if (f->pairs) qsort(f->pairs, f->npairs, sizeof *f->pairs, cmp_stack_row);
+}
+
+/* "os_stack" and "os_disagreements", written when any host has a stack OS. */
+static void write_os_stack(const ni_profile *p, ni_json *j)
+{
+    stack_facts f;
+    stack_facts_compute(p, &f);
+    if (f.stack_hosts) {
+        ni_json_key(j, "os_stack"); ni_json_arr_begin(j);
+        for (size_t i = 0; i < f.nfam; i++) {
+            ni_json_obj_begin(j);
+            ni_json_kstr(j, "name", f.fam[i].a);
+            ni_json_kuint(j, "hosts", f.fam[i].hosts);
+            ni_json_kuint(j, "sessions", f.fam[i].sessions);
+            ni_json_obj_end(j);
+        }
+        ni_json_arr_end(j);
+        ni_json_key(j, "os_disagreements"); ni_json_obj_begin(j);
+        ni_json_kuint(j, "hosts", f.disagree);
+        ni_json_kuint(j, "compared", f.compared);
+        ni_json_key(j, "pairs"); ni_json_arr_begin(j);
+        for (size_t i = 0; i < f.npairs; i++) {
+            ni_json_obj_begin(j);
+            ni_json_kstr(j, "user_agent_os", f.pairs[i].a);
+            ni_json_kstr(j, "stack_os", f.pairs[i].b);
+            ni_json_kuint(j, "hosts", f.pairs[i].hosts);
+            ni_json_obj_end(j);
+        }
+        ni_json_arr_end(j);
+        ni_json_obj_end(j);
+    }
+    free(f.fam);
+    free(f.pairs);
+}
+
 static void write_software(ni_profile *p, ni_json *j)
 {
     size_t n;
@@ -1099,6 +1275,7 @@ static void write_software(ni_profile *p, ni_json *j)
     }
     ni_json_arr_end(j);
     free(e);
+    write_os_stack(p, j);
 
     /* Windows versions */
     e = sorted(p->windows, &n, false);
@@ -1385,6 +1562,9 @@ static void write_hosts(ni_profile *p, ni_json *j)
         j_host_items(j, "browsers", "browser", it, it ? m : 0);
         j_host_items(j, "services", "service", it, it ? m : 0);
         j_host_items(j, "vpn", "vpn", it, it ? m : 0);
+        bool tcp = false;
+        for (size_t k = 0; it && k < m && !tcp; k++) tcp = !strncmp(it[k].key, "tcp_os\t", 7);
+        if (tcp) j_host_items(j, "tcp_os", "tcp_os", it, m);
         ni_json_obj_end(j);
         free(it);
     }
@@ -1527,6 +1707,23 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
                  f->final_stuck, f->final_hosts, lo * 100, hi * 100);
         finding(j, "software", text, icd203(pr), basis);
     }
+    stack_facts sf;
+    stack_facts_compute(p, &sf);
+    if (sf.compared) {
+        double pr = prob_above((double)sf.disagree, (double)sf.compared, 0.05);
+        wilson((double)sf.disagree, (double)sf.compared, &lo, &hi);
+        snprintf(text, sizeof text, "%llu of %llu target hosts whose User-Agent and TCP/IP stack both name an "
+                 "operating system disagree on its family (%.0f%%); %s that more than 5%% of such hosts sit "
+                 "behind NAT or a proxy, or send User-Agents of another system.",
+                 (unsigned long long)sf.disagree, (unsigned long long)sf.compared,
+                 100.0 * (double)sf.disagree / (double)sf.compared, icd_phrase(pr));
+        snprintf(basis, sizeof basis, "%llu of %llu hosts with a User-Agent OS and a stack OS (p0f.fp, "
+                 "data/tcp-os.tsv) of different kernel families; Wilson 95%% interval %.0f-%.0f%%",
+                 (unsigned long long)sf.disagree, (unsigned long long)sf.compared, lo * 100, hi * 100);
+        finding(j, "software", text, icd203(pr), basis);
+    }
+    free(sf.fam);
+    free(sf.pairs);
     size_t oh = ni_addrset_count(p->out_hosts), vh = ni_addrset_count(p->vpn_use_hosts);
     if (oh) {
         double pr = vh ? prob_above((double)vh, (double)oh, 0.05) : 0.0;

@@ -27,7 +27,8 @@ static const ni_rd_field p5[] = {  /* totals */
     { "transit", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Transit sessions, never activity (unit: sessions)." },
     { "unknown", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions of unknown direction (unit: sessions)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target addresses seen: clients of outbound/internal/unknown sessions and servers of inbound/internal sessions (unit: hosts)." },
-    { "bytes", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "IP-layer bytes of all counted sessions, both directions (unit: bytes)." }
+    { "bytes", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "IP-layer bytes of all counted sessions, both directions (unit: bytes)." },
+    { "sampled_sessions", NI_RD_INT, 0, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Counted sessions from sampled flow records (`sampled` in docs/sessions.md): their packets and bytes are the exported counts times the sampling interval, so every count they enter is an estimate (unit: sessions). Written only when some session was sampled." }
 };
 static const ni_rd_field p6[] = {  /* limits.names */
     { "cap", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The cap in force." },
@@ -132,21 +133,38 @@ static const ni_rd_field p33[] = {  /* devices */
     { "form_factor_clients", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 1, NULL, 0, &i30, NULL, 0, "Form factor → clients (address, User-Agent pairs); same keys as form_factor." },
     { "models", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i32, NULL, 0, "Device models with their release date and the lag from release to first sighting." }
 };
-static const ni_rd_field p34[] = {  /* os[].versions[] */
+static const ni_rd_field p34[] = {  /* os_stack[] */
+    { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family of the stack (Linux, Windows, Mac OS X, iOS, Android, FreeBSD, ...)." },
+    { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions whose stack is this family (unit: sessions)." }
+};
+static const ni_rd_field i35 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p34, 3, NULL, NULL, 0, NULL };  /* os_stack[] */
+static const ni_rd_field p36[] = {  /* os_disagreements.pairs[] */
+    { "user_agent_os", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The host's (first) User-Agent OS family." },
+    { "stack_os", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Its stack OS family (most sessions)." },
+    { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." }
+};
+static const ni_rd_field i37 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p36, 3, NULL, NULL, 0, NULL };  /* os_disagreements.pairs[] */
+static const ni_rd_field p38[] = {  /* os_disagreements */
+    { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Hosts whose two OS families disagree (unit: hosts)." },
+    { "compared", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Hosts with both a User-Agent OS and a stack OS (unit: hosts): the sample." },
+    { "pairs", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i37, NULL, 0, "The disagreeing hosts by User-Agent OS and stack OS." }
+};
+static const ni_rd_field p39[] = {  /* os[].versions[] */
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Version as parsed (\"14\", \"16.6\"); for Windows the row of windows_versions (\"XP\", \"10/11\", \"undetermined: reduced User-Agent\"). The frozen placeholder of a reduced User-Agent (Android 10, Mac OS X 10.15.7, Chrome OS 14541.0.0) is never a row; every other version of a reduced UA is real and counted." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i35 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p34, 3, NULL, NULL, 0, NULL };  /* os[].versions[] */
-static const ni_rd_field p36[] = {  /* os[] */
+static const ni_rd_field i40 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p39, 3, NULL, NULL, 0, NULL };  /* os[].versions[] */
+static const ni_rd_field p41[] = {  /* os[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family as uap-core names it (Windows, Android, iOS, Mac OS X, ...)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "clients", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct (target address, User-Agent) pairs (unit: clients); at least hosts when both are counted on the same sessions." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i35, NULL, 0, "Versions of this OS family." }
+    { "versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i40, NULL, 0, "Versions of this OS family." }
 };
-static const ni_rd_field i37 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p36, 5, NULL, NULL, 0, NULL };  /* os[] */
-static const ni_rd_field p38[] = {  /* windows_versions[] */
+static const ni_rd_field i42 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p41, 5, NULL, NULL, 0, NULL };  /* os[] */
+static const ni_rd_field p43[] = {  /* windows_versions[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Version (XP, 7, 8.1, 10/11, 11, ..., or \"undetermined: reduced User-Agent\")." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "clients", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct (target address, User-Agent) pairs (unit: clients); at least hosts when both are counted on the same sessions." },
@@ -154,17 +172,17 @@ static const ni_rd_field p38[] = {  /* windows_versions[] */
     { "released", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "General availability date; null when unknown." },
     { "end_of_support", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "End of (extended) support; null while supported or unknown." }
 };
-static const ni_rd_field i39 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p38, 6, NULL, NULL, 0, NULL };  /* windows_versions[] */
-static const ni_rd_field p40[] = {  /* browsers[].builds[] */
+static const ni_rd_field i44 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p43, 6, NULL, NULL, 0, NULL };  /* windows_versions[] */
+static const ni_rd_field p45[] = {  /* browsers[].builds[] */
     { "build", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Full version string." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i41 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p40, 3, NULL, NULL, 0, NULL };  /* browsers[].builds[] */
-static const ni_rd_field p42[] = {  /* browsers[] */
+static const ni_rd_field i46 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p45, 3, NULL, NULL, 0, NULL };  /* browsers[].builds[] */
+static const ni_rd_field p47[] = {  /* browsers[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family (uap-core: Chrome, Chrome Mobile, Firefox, Mobile Safari, ...)." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Major version (may be empty when the User-Agent has none)." },
-    { "builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i41, NULL, 0, "The full builds of this major version seen, as the User-Agents give them (\"109.0.5414.120\"; a reduced UA's \"120.0.0.0\" is its own row), by hosts; at most limits.versions.cap rows. Optional for documents written before it existed." },
+    { "builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i46, NULL, 0, "The full builds of this major version seen, as the User-Agents give them (\"109.0.5414.120\"; a reduced UA's \"120.0.0.0\" is its own row), by hosts; at most limits.versions.cap rows. Optional for documents written before it existed." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "clients", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct (target address, User-Agent) pairs (unit: clients); at least hosts when both are counted on the same sessions." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
@@ -172,8 +190,8 @@ static const ni_rd_field p42[] = {  /* browsers[] */
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "UTC date of the first session with it." },
     { "age_days", NI_RD_INT|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Days from release to first_seen (unit: days); null when the release is unknown." }
 };
-static const ni_rd_field i43 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p42, 9, NULL, NULL, 0, NULL };  /* browsers[] */
-static const ni_rd_field p44[] = {  /* final_builds[] */
+static const ni_rd_field i48 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p47, 9, NULL, NULL, 0, NULL };  /* browsers[] */
+static const ni_rd_field p49[] = {  /* final_builds[] */
     { "browser", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family (uap-core)." },
     { "os", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family (uap-core)." },
     { "os_version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS version (Windows: the windows_versions row, e.g. \"7\"; others as the User-Agent gives it)." },
@@ -183,21 +201,21 @@ static const ni_rd_field p44[] = {  /* final_builds[] */
     { "hosts_at_final", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Of those, hosts at exactly the final build: stuck, no further browser updates for their OS (unit: hosts)." },
     { "sessions_at_final", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i45 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p44, 8, NULL, NULL, 0, NULL };  /* final_builds[] */
-static const char *const v46[] = { "os", NULL };  /* outdated[]{0}.kind */
-static const char *const v47[] = { "Windows", NULL };  /* outdated[]{0}.name */
-static const ni_rd_field p48[] = {  /* outdated[]{0} */
-    { "kind", NI_RD_STR, 1, v46, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
-    { "name", NI_RD_STR, 1, v47, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family." },
+static const ni_rd_field i50 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p49, 8, NULL, NULL, 0, NULL };  /* final_builds[] */
+static const char *const v51[] = { "os", NULL };  /* outdated[]{0}.kind */
+static const char *const v52[] = { "Windows", NULL };  /* outdated[]{0}.name */
+static const ni_rd_field p53[] = {  /* outdated[]{0} */
+    { "kind", NI_RD_STR, 1, v51, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
+    { "name", NI_RD_STR, 1, v52, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Windows version." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "released", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, NULL },
     { "end_of_support", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "End of support, before window.last." },
     { "reason", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Human-readable reason: \"past end of support (DATE)\"." }
 };
-static const char *const v49[] = { "browser", NULL };  /* outdated[]{1}.kind */
-static const ni_rd_field p50[] = {  /* outdated[]{1} */
-    { "kind", NI_RD_STR, 1, v49, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
+static const char *const v54[] = { "browser", NULL };  /* outdated[]{1}.kind */
+static const ni_rd_field p55[] = {  /* outdated[]{1} */
+    { "kind", NI_RD_STR, 1, v54, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Major version." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
@@ -205,145 +223,147 @@ static const ni_rd_field p50[] = {  /* outdated[]{1} */
     { "age_days", NI_RD_INT, 1, NULL, 366.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Days from release to first sighting (unit: days)." },
     { "reason", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Human-readable reason." }
 };
-static const ni_rd_field u51[] = {  /* outdated[]: one of */
-    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p48, 7, NULL, NULL, 0, NULL },
-    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p50, 7, NULL, NULL, 0, NULL }
+static const ni_rd_field u56[] = {  /* outdated[]: one of */
+    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p53, 7, NULL, NULL, 0, NULL },
+    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p55, 7, NULL, NULL, 0, NULL }
 };
-static const ni_rd_field i52 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, u51, 2, NULL };  /* outdated[] */
-static const ni_rd_field p53[] = {  /* vpn.by_service[].evidence */
+static const ni_rd_field i57 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, u56, 2, NULL };  /* outdated[] */
+static const ni_rd_field p58[] = {  /* vpn.by_service[].evidence */
     { "tunnel", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "endpoint", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "site", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field p54[] = {  /* vpn.by_service[] */
+static const ni_rd_field p59[] = {  /* vpn.by_service[] */
     { "service", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Provider name." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p53, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions)." }
+    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p58, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions)." }
 };
-static const ni_rd_field i55 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p54, 4, NULL, NULL, 0, NULL };  /* vpn.by_service[] */
-static const ni_rd_field p56[] = {  /* vpn.unattributed[] */
+static const ni_rd_field i60 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p59, 4, NULL, NULL, 0, NULL };  /* vpn.by_service[] */
+static const ni_rd_field p61[] = {  /* vpn.unattributed[] */
     { "protocol", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Tunnel protocol (OpenVPN, WireGuard, ...)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i57 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p56, 3, NULL, NULL, 0, NULL };  /* vpn.unattributed[] */
-static const ni_rd_field p58[] = {  /* vpn.corporate.by_product[].evidence */
+static const ni_rd_field i62 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p61, 3, NULL, NULL, 0, NULL };  /* vpn.unattributed[] */
+static const ni_rd_field p63[] = {  /* vpn.corporate.by_product[].evidence */
     { "tunnel", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "endpoint", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "site", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field p59[] = {  /* vpn.corporate.by_product[] */
+static const ni_rd_field p64[] = {  /* vpn.corporate.by_product[] */
     { "product", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Gateway product." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p58, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions): tunnel = the product's tunnel protocol was seen, endpoint = the gateway's login or signature paths or nDPI's label." }
+    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p63, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions): tunnel = the product's tunnel protocol was seen, endpoint = the gateway's login or signature paths or nDPI's label." }
 };
-static const ni_rd_field i60 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p59, 4, NULL, NULL, 0, NULL };  /* vpn.corporate.by_product[] */
-static const ni_rd_field p61[] = {  /* vpn.corporate */
+static const ni_rd_field i65 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p64, 4, NULL, NULL, 0, NULL };  /* vpn.corporate.by_product[] */
+static const ni_rd_field p66[] = {  /* vpn.corporate */
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts that reached a corporate SSL-VPN gateway." },
-    { "by_product", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i60, NULL, 0, "Gateway products." }
+    { "by_product", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i65, NULL, 0, "Gateway products." }
 };
-static const ni_rd_field p62[] = {  /* vpn */
+static const ni_rd_field p67[] = {  /* vpn */
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with any VPN/proxy evidence, site visits included." },
     { "hosts_with_use", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with tunnel or endpoint evidence." },
     { "services", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct providers (unit: providers)." },
     { "sample_hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with outbound sessions (the denominator)." },
-    { "by_service", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i55, NULL, 0, "Providers." },
-    { "unattributed", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i57, NULL, 0, "Tunnel protocols seen without a known provider." },
-    { "corporate", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p61, 2, NULL, NULL, 0, "Corporate SSL-VPN gateways reached by target hosts (products named by data/sslvpn.tsv from HTTP paths, nDPI labels or the tunnel protocol: Fortinet SSL-VPN, Palo Alto GlobalProtect, Pulse Connect Secure, Cisco AnyConnect, Citrix Gateway, SoftEther VPN, ...): their own category, left out of hosts, hosts_with_use, services and by_service, which count consumer VPN and proxy providers. Optional for documents written before it existed; always written by `netintel profile`." }
+    { "by_service", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i60, NULL, 0, "Providers." },
+    { "unattributed", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i62, NULL, 0, "Tunnel protocols seen without a known provider." },
+    { "corporate", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p66, 2, NULL, NULL, 0, "Corporate SSL-VPN gateways reached by target hosts (products named by data/sslvpn.tsv from HTTP paths, nDPI labels or the tunnel protocol: Fortinet SSL-VPN, Palo Alto GlobalProtect, Pulse Connect Secure, Cisco AnyConnect, Citrix Gateway, SoftEther VPN, ...): their own category, left out of hosts, hosts_with_use, services and by_service, which count consumer VPN and proxy providers. Optional for documents written before it existed; always written by `netintel profile`." }
 };
-static const ni_rd_field p63[] = {  /* inbound.sites[] */
+static const ni_rd_field p68[] = {  /* inbound.sites[] */
     { "site", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Site name or server address." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "visitors", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct source addresses (unit: visitors)." },
     { "share", NI_RD_NUM, 1, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "sessions / inbound.sessions, rounded to 3 decimals." }
 };
-static const ni_rd_field i64 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p63, 4, NULL, NULL, 0, NULL };  /* inbound.sites[] */
-static const ni_rd_field p65[] = {  /* inbound.by_country[] */
+static const ni_rd_field i69 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p68, 4, NULL, NULL, 0, NULL };  /* inbound.sites[] */
+static const ni_rd_field p70[] = {  /* inbound.by_country[] */
     { "country", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ISO 3166-1 alpha-2 code, or ??." },
     { "continent", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent name; null when unknown." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "visitors", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct source addresses (unit: visitors)." },
     { "share", NI_RD_NUM, 1, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "sessions / inbound.sessions, rounded to 3 decimals." }
 };
-static const ni_rd_field i66 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p65, 5, NULL, NULL, 0, NULL };  /* inbound.by_country[] */
-static const ni_rd_field p67[] = {  /* inbound.by_region_month[] */
+static const ni_rd_field i71 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p70, 5, NULL, NULL, 0, NULL };  /* inbound.by_country[] */
+static const ni_rd_field p72[] = {  /* inbound.by_region_month[] */
     { "region", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent." },
     { "month", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_MONTH, 0, NULL, 0, NULL, NULL, 0, "Local calendar month YYYY-MM." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i68 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p67, 3, NULL, NULL, 0, NULL };  /* inbound.by_region_month[] */
-static const ni_rd_field i69 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* inbound.changes[].events[] */
-static const ni_rd_field p70[] = {  /* inbound.changes[] */
+static const ni_rd_field i73 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p72, 3, NULL, NULL, 0, NULL };  /* inbound.by_region_month[] */
+static const ni_rd_field i74 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* inbound.changes[].events[] */
+static const ni_rd_field p75[] = {  /* inbound.changes[] */
     { "region", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent." },
     { "month", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_MONTH, 0, NULL, 0, NULL, NULL, 0, "First month of the new level." },
     { "before", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean inbound sessions per month before the change (unit: sessions/month)." },
     { "after", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean inbound sessions per month from the change on (unit: sessions/month)." },
     { "ratio", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "after / before, rounded to 3 decimals." },
     { "g_statistic", NI_RD_NUM, 1, NULL, NAN, NAN, 10.83, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Likelihood-ratio statistic G of the split against a constant level." },
-    { "events", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i69, NULL, 0, "Labels of --events annotations within 45 days of the first day of the change's month (and of the same region, when the event names one)." }
+    { "events", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i74, NULL, 0, "Labels of --events annotations within 45 days of the first day of the change's month (and of the same region, when the event names one)." }
 };
-static const ni_rd_field i71 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p70, 7, NULL, NULL, 0, NULL };  /* inbound.changes[] */
-static const ni_rd_field p72[] = {  /* inbound */
+static const ni_rd_field i76 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p75, 7, NULL, NULL, 0, NULL };  /* inbound.changes[] */
+static const ni_rd_field p77[] = {  /* inbound */
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Inbound sessions (the n of shares)." },
-    { "sites", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i64, NULL, 0, "Target sites by the session's name (TLS SNI, else HTTP Host, else DNS name), else the server address." },
-    { "by_country", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i66, NULL, 0, "Visitors' countries (GeoIP of the source address; \"??\" when unknown)." },
-    { "by_region_month", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i68, NULL, 0, "Inbound sessions per visitors' continent (\"Unknown\" when none) and local calendar month of the target; sorted by region, then month; months without sessions are absent (zero)." },
-    { "changes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i71, NULL, 0, "Detected level shifts, at most one per region: the split of the region's monthly series (all months of the window, zeros included) maximising the Poisson likelihood-ratio statistic G, kept when G > 10.83 (chi-square 1 df, p < 0.001), at least two months lie on each side and the mean level changes by a factor of 2 or more. In region order." }
+    { "sites", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i69, NULL, 0, "Target sites by the session's name (TLS SNI, else HTTP Host, else DNS name), else the server address." },
+    { "by_country", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i71, NULL, 0, "Visitors' countries (GeoIP of the source address; \"??\" when unknown)." },
+    { "by_region_month", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i73, NULL, 0, "Inbound sessions per visitors' continent (\"Unknown\" when none) and local calendar month of the target; sorted by region, then month; months without sessions are absent (zero)." },
+    { "changes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i76, NULL, 0, "Detected level shifts, at most one per region: the split of the region's monthly series (all months of the window, zeros included) maximising the Poisson likelihood-ratio statistic G, kept when G > 10.83 (chi-square 1 df, p < 0.001), at least two months lie on each side and the mean level changes by a factor of 2 or more. In region order." }
 };
-static const char *const v73[] = { "hardware", "os", "browser", "service", "vpn", "security", NULL };  /* vendors[].roles[] */
-static const ni_rd_field i74 = { NULL, NI_RD_STR, 1, v73, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* vendors[].roles[] */
-static const ni_rd_field p75[] = {  /* vendors[].evidence[] */
+static const char *const v78[] = { "hardware", "os", "browser", "service", "vpn", "security", NULL };  /* vendors[].roles[] */
+static const ni_rd_field i79 = { NULL, NI_RD_STR, 1, v78, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* vendors[].roles[] */
+static const ni_rd_field p80[] = {  /* vendors[].evidence[] */
     { "item", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "\"kind: name\", kind one of hardware, os, browser, service, vpn (e.g. \"service: Facebook\")." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i76 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p75, 3, NULL, NULL, 0, NULL };  /* vendors[].evidence[] */
-static const ni_rd_field p77[] = {  /* vendors[] */
+static const ni_rd_field i81 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p80, 3, NULL, NULL, 0, NULL };  /* vendors[].evidence[] */
+static const ni_rd_field p82[] = {  /* vendors[] */
     { "vendor", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Vendor name." },
-    { "roles", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 1, 0, 0, NULL, 0, &i74, NULL, 0, "What the vendor supplies, in this order." },
+    { "roles", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 1, 0, 0, NULL, 0, &i79, NULL, 0, "What the vendor supplies, in this order." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "Start of the first session involving the vendor (UTC)." },
     { "last_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "End of the last such session (UTC)." },
-    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i76, NULL, 0, "The items that tie the vendor to the target." }
+    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i81, NULL, 0, "The items that tie the vendor to the target." }
 };
-static const ni_rd_field i78 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p77, 7, NULL, NULL, 0, NULL };  /* vendors[] */
-static const ni_rd_field i79 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].makers[] */
-static const ni_rd_field i80 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].models[] */
-static const ni_rd_field i81 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].os[] */
-static const ni_rd_field i82 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].browsers[] */
-static const ni_rd_field i83 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].services[] */
-static const char *const v84[] = { "tunnel", "endpoint", "site", NULL };  /* hosts[].vpn[].evidence[] */
-static const ni_rd_field i85 = { NULL, NI_RD_STR, 1, v84, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].vpn[].evidence[] */
-static const ni_rd_field p86[] = {  /* hosts[].vpn[] */
+static const ni_rd_field i83 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p82, 7, NULL, NULL, 0, NULL };  /* vendors[] */
+static const ni_rd_field i84 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].makers[] */
+static const ni_rd_field i85 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].models[] */
+static const ni_rd_field i86 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].os[] */
+static const ni_rd_field i87 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].browsers[] */
+static const ni_rd_field i88 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].services[] */
+static const ni_rd_field i89 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].tcp_os[] */
+static const char *const v90[] = { "tunnel", "endpoint", "site", NULL };  /* hosts[].vpn[].evidence[] */
+static const ni_rd_field i91 = { NULL, NI_RD_STR, 1, v90, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].vpn[].evidence[] */
+static const ni_rd_field p92[] = {  /* hosts[].vpn[] */
     { "provider", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
-    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i85, NULL, 0, "tunnel = protocol seen, endpoint = provider's address, site = provider's web site or API only." },
+    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i91, NULL, 0, "tunnel = protocol seen, endpoint = provider's address, site = provider's web site or API only." },
     { "sessions", NI_RD_INT, 0, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "This host's sessions attributed to the provider (the width of its link in the hosts-to-providers figure). Optional for documents written before it existed." }
 };
-static const ni_rd_field i87 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p86, 3, NULL, NULL, 0, NULL };  /* hosts[].vpn[] */
-static const ni_rd_field p88[] = {  /* hosts[] */
+static const ni_rd_field i93 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p92, 3, NULL, NULL, 0, NULL };  /* hosts[].vpn[] */
+static const ni_rd_field p94[] = {  /* hosts[] */
     { "address", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The target address." },
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "First session start (UTC)." },
     { "last_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "Last session end (UTC)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "makers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i79, NULL, 0, "Device makers its User-Agents name." },
-    { "models", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i80, NULL, 0, "Device models: maker and marketing name (else model code)." },
-    { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i81, NULL, 0, "OS and version (Windows: the windows_versions row; no reduced-UA placeholder)." },
-    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i82, NULL, 0, "Browser family and major version." },
-    { "services", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i83, NULL, 0, "Services reached (outbound, internal and unknown-direction sessions)." },
-    { "vpn", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i87, NULL, 0, "VPN and proxy providers reached, each with its evidence kinds." }
+    { "makers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i84, NULL, 0, "Device makers its User-Agents name." },
+    { "models", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i85, NULL, 0, "Device models: maker and marketing name (else model code)." },
+    { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i86, NULL, 0, "OS and version (Windows: the windows_versions row; no reduced-UA placeholder)." },
+    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i87, NULL, 0, "Browser family and major version." },
+    { "services", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i88, NULL, 0, "Services reached (outbound, internal and unknown-direction sessions)." },
+    { "tcp_os", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i89, NULL, 0, "OS families of the host's TCP/IP stack (tcp_os of its sessions: the client SYN matched against p0f's database and data/tcp-os.tsv). Written only when the host has one." },
+    { "vpn", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i93, NULL, 0, "VPN and proxy providers reached, each with its evidence kinds." }
 };
-static const ni_rd_field i89 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p88, 10, NULL, NULL, 0, NULL };  /* hosts[] */
-static const ni_rd_field p90[] = {  /* dns_tunnels[].qtypes[] */
+static const ni_rd_field i95 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p94, 11, NULL, NULL, 0, NULL };  /* hosts[] */
+static const ni_rd_field p96[] = {  /* dns_tunnels[].qtypes[] */
     { "qtype", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mnemonic (A, TXT, NULL, TYPE65280...), \"unknown\" or \"other\"." },
     { "queries", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL }
 };
-static const ni_rd_field i91 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p90, 2, NULL, NULL, 0, NULL };  /* dns_tunnels[].qtypes[] */
-static const char *const v92[] = { "public suffix list", "last two labels", NULL };  /* dns_tunnels[].suffix_rule */
-static const char *const v93[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* dns_tunnels[].likelihood */
-static const ni_rd_field p94[] = {  /* dns_tunnels[] */
+static const ni_rd_field i97 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p96, 2, NULL, NULL, 0, NULL };  /* dns_tunnels[].qtypes[] */
+static const char *const v98[] = { "public suffix list", "last two labels", NULL };  /* dns_tunnels[].suffix_rule */
+static const char *const v99[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* dns_tunnels[].likelihood */
+static const ni_rd_field p100[] = {  /* dns_tunnels[] */
     { "client", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The target address that sent the queries." },
     { "suffix", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The registered domain by the Public Suffix List; for a name under a top-level label no rule knows, its last two labels (or the last label of a two-label name); else (no list) the last two labels." },
     { "names", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct names under the suffix (unit: names); an estimate when names_estimated." },
@@ -352,45 +372,47 @@ static const ni_rd_field p94[] = {  /* dns_tunnels[] */
     { "queries", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "DNS transactions under the suffix (unit: queries)." },
     { "mean_entropy", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean Shannon entropy of the distinct names' leftmost labels (dots removed), bits per character." },
     { "mean_length", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean length of the distinct names' leftmost labels (dots removed), characters." },
-    { "qtypes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i91, NULL, 0, "Queries per query type, most first (at most 8 types, the rest as \"other\")." },
+    { "qtypes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i97, NULL, 0, "Queries per query type, most first (at most 8 types, the rest as \"other\")." },
     { "first", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "First session start (UTC)." },
     { "last", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "Last session end (UTC)." },
-    { "suffix_rule", NI_RD_STR, 1, v92, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "How the suffix was found (the list is read from Debian's publicsuffix package when installed)." },
-    { "likelihood", NI_RD_STR, 1, v93, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "That the pair carries data in DNS names: 0.5 + 0.15 per indicator met (mean entropy >= 3.5 bits; half the queries TXT, NULL, CNAME, MX, SRV, ANY, KEY or private types; >= 500 names or labels >= 50 characters)." }
+    { "suffix_rule", NI_RD_STR, 1, v98, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "How the suffix was found (the list is read from Debian's publicsuffix package when installed)." },
+    { "likelihood", NI_RD_STR, 1, v99, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "That the pair carries data in DNS names: 0.5 + 0.15 per indicator met (mean entropy >= 3.5 bits; half the queries TXT, NULL, CNAME, MX, SRV, ANY, KEY or private types; >= 500 names or labels >= 50 characters)." }
 };
-static const ni_rd_field i95 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p94, 13, NULL, NULL, 0, NULL };  /* dns_tunnels[] */
-static const char *const v96[] = { "activity", "devices", "software", "vpn", "services", "visitors", "dns", NULL };  /* findings[].section */
-static const char *const v97[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
-static const ni_rd_field p98[] = {  /* findings[] */
-    { "section", NI_RD_STR, 1, v96, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
+static const ni_rd_field i101 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p100, 13, NULL, NULL, 0, NULL };  /* dns_tunnels[] */
+static const char *const v102[] = { "activity", "devices", "software", "vpn", "services", "visitors", "dns", NULL };  /* findings[].section */
+static const char *const v103[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
+static const ni_rd_field p104[] = {  /* findings[] */
+    { "section", NI_RD_STR, 1, v102, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
     { "text", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The judgement, one sentence or two." },
-    { "likelihood", NI_RD_STR, 1, v97, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term, one per probability band; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even odds, <= 0.80 likely, <= 0.95 very likely, else almost certain. \"roughly even chance\" is the same band as written before 'roughly even odds' replaced it (accepted when read, never written)." },
+    { "likelihood", NI_RD_STR, 1, v103, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term, one per probability band; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even odds, <= 0.80 likely, <= 0.95 very likely, else almost certain. \"roughly even chance\" is the same band as written before 'roughly even odds' replaced it (accepted when read, never written)." },
     { "basis", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Counts and interval behind the judgement (k of n; Wilson 95% interval, or the test statistic)." }
 };
-static const ni_rd_field i99 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p98, 4, NULL, NULL, 0, NULL };  /* findings[] */
-static const ni_rd_field p100[] = {  /* (document) */
+static const ni_rd_field i105 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p104, 4, NULL, NULL, 0, NULL };  /* findings[] */
+static const ni_rd_field p106[] = {  /* (document) */
     { "schema", NI_RD_STR, 1, v1, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Contract name and major version. A consumer must refuse other values; a change that renames, removes or retypes a field increments the number." },
     { "interrupted", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (true) only when a signal (SIGINT, SIGTERM, SIGHUP) stopped the run before its inputs' end: the report covers what was read until then." },
     { "target", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p3, 2, NULL, NULL, 0, "What was profiled." },
     { "window", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p4, 2, NULL, NULL, 0, "Observed time span of the counted sessions (after --since/--until). Null when no session was counted." },
-    { "totals", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p5, 10, NULL, NULL, 0, "Counts over all counted sessions. Direction is relative to the target: outbound = client in the target, server outside; inbound = client outside, server in the target; internal = both inside; transit = neither; unknown = no target given." },
+    { "totals", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p5, 11, NULL, NULL, 0, "Counts over all counted sessions. Direction is relative to the target: outbound = client in the target, server outside; inbound = client outside, server in the target; internal = both inside; transit = neither; unknown = no target given." },
     { "limits", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p12, 8, NULL, NULL, 0, "What the aggregator could not count. Every count is exact (distinct hosts and clients are exact sets) unless complete is false: then an insertion was refused because a cap of lib/core/ni_limits.h was reached or memory ran out, the affected figures are lower bounds, and `netintel profile` exits 1. Optional for documents written before it existed; always written by `netintel profile` and `netintel synth --truth`." },
     { "activity", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p20, 7, NULL, NULL, 0, "Pattern of life: start times of target-initiated outbound sessions (client in the target, server outside) in the target's local time, DNS lookups left out (totals.outbound - totals.outbound_dns). Internal, transit, inbound and unknown-direction sessions are not activity." },
     { "services", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i23, NULL, 0, "Foreign services reached by target hosts (outbound sessions the catalogue attributed to a service, VPN providers' sites included)." },
     { "categories", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i25, NULL, 0, "Service categories by target hosts reaching any service of the category." },
     { "devices", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p33, 7, NULL, NULL, 0, "Devices of target hosts, from the first User-Agent of outbound sessions. Bots, tools and system agents (e.g. Microsoft NCSI) are never counted as devices; inbound visitors' User-Agents are never counted." },
-    { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i37, NULL, 0, "Operating systems of target clients (browsers and system agents; not bots or tools)." },
-    { "windows_versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i39, NULL, 0, "Windows versions of target clients (from \"Windows NT x.y\"; 11 only when client hints prove it, else \"10/11\"), with lifecycle dates from data/os.tsv. Reduced User-Agents count like the others (their NT version is real, docs/user-agents.md), except the frozen NT 10.0 of a reduced Chrome/Edge 107-109, which is its own row \"undetermined: reduced User-Agent\": the rows cover every Windows host." },
-    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i43, NULL, 0, "Browser families and major versions of target clients (User-Agent kind 'browser'), with release dates from @mdn/browser-compat-data." },
-    { "final_builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i45, NULL, 0, "Browsers seen on an OS version whose builds of that browser have ended (data/final-builds.tsv: the last build for the OS, with its sources), one row per browser, OS version and final build, by hosts. Optional for documents written before it existed." },
-    { "outdated", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i52, NULL, 0, "Outdated software on target hosts: Windows versions past end of support at the window's end (kind os, first), then browser major versions released more than 365 days before they were first seen (kind browser)." },
-    { "vpn", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p62, 7, NULL, NULL, 0, "VPN and proxy providers reached by target hosts. Evidence kinds: tunnel = a tunnel protocol (OpenVPN, WireGuard, ...) was seen on the session; endpoint = the server is the provider's (prefix or server-naming domain); site = only the provider's web site or API (a visit, not proof of use)." },
-    { "inbound", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p72, 5, NULL, NULL, 0, "Visitors of the target's sites: inbound sessions." },
-    { "vendors", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i78, NULL, 0, "Vendor exposure: every vendor whose hardware, OS, browser, service or VPN appears in the target's outbound traffic (vendor names from data/vendors.tsv; unlisted names are their own vendor)." },
-    { "hosts", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i89, NULL, 0, "The per-host view: one entry per target host (the client of outbound, internal and unknown-direction sessions, the server of inbound and internal ones), most sessions first, at most limits.host_view.cap entries (the rest counted in limits.host_view.dropped). Items come from the same sessions as the sections (target clients' User-Agents, never visitors' or agents'), in order of sessions, at most limits.evidence.cap per host. Optional for documents written before it existed." },
-    { "dns_tunnels", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i95, NULL, 0, "DNS tunnels and exfiltration: (target client, suffix) pairs whose lookups look like data carried in DNS names (lib/analyze/ni_dnstun.h, docs/report.md): at least 50 distinct names under one suffix whose leftmost labels average at least 20 characters and 2.5 bits of Shannon entropy per character. Clients of outbound, internal and unknown-direction sessions; names from the sessions' dns transactions (else dns_query); reverse lookups (arpa), mDNS, LLMNR and NetBIOS names not counted. Most names first. Optional for documents written before it existed." },
-    { "findings", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i99, NULL, 0, "Key judgements in ICD 203 estimative language, each with its basis. Order: activity, devices, software, vpn, services, then one per detected change (visitors), then dns (the dns_tunnels pair with the most names); a finding is absent when its sample is empty." }
+    { "os_stack", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i35, NULL, 0, "Operating system families of target clients that sent no User-Agent the os section counts, from their TCP/IP stack (tcp_os: the client SYN matched against p0f's database and data/tcp-os.tsv); family only, each host under the family of most of its sessions. Written only when some session has a tcp_os." },
+    { "os_disagreements", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p38, 3, NULL, NULL, 0, "Target clients whose User-Agent OS and TCP/IP stack OS belong to different kernel families (data/tcp-os.tsv stacks: windows, linux, darwin, bsd...): a sign of NAT, proxies or User-Agents of another system. Written with os_stack." },
+    { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i42, NULL, 0, "Operating systems of target clients (browsers and system agents; not bots or tools)." },
+    { "windows_versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i44, NULL, 0, "Windows versions of target clients (from \"Windows NT x.y\"; 11 only when client hints prove it, else \"10/11\"), with lifecycle dates from data/os.tsv. Reduced User-Agents count like the others (their NT version is real, docs/user-agents.md), except the frozen NT 10.0 of a reduced Chrome/Edge 107-109, which is its own row \"undetermined: reduced User-Agent\": the rows cover every Windows host." },
+    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i48, NULL, 0, "Browser families and major versions of target clients (User-Agent kind 'browser'), with release dates from @mdn/browser-compat-data." },
+    { "final_builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i50, NULL, 0, "Browsers seen on an OS version whose builds of that browser have ended (data/final-builds.tsv: the last build for the OS, with its sources), one row per browser, OS version and final build, by hosts. Optional for documents written before it existed." },
+    { "outdated", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i57, NULL, 0, "Outdated software on target hosts: Windows versions past end of support at the window's end (kind os, first), then browser major versions released more than 365 days before they were first seen (kind browser)." },
+    { "vpn", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p67, 7, NULL, NULL, 0, "VPN and proxy providers reached by target hosts. Evidence kinds: tunnel = a tunnel protocol (OpenVPN, WireGuard, ...) was seen on the session; endpoint = the server is the provider's (prefix or server-naming domain); site = only the provider's web site or API (a visit, not proof of use)." },
+    { "inbound", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p77, 5, NULL, NULL, 0, "Visitors of the target's sites: inbound sessions." },
+    { "vendors", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i83, NULL, 0, "Vendor exposure: every vendor whose hardware, OS, browser, service or VPN appears in the target's outbound traffic (vendor names from data/vendors.tsv; unlisted names are their own vendor)." },
+    { "hosts", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i95, NULL, 0, "The per-host view: one entry per target host (the client of outbound, internal and unknown-direction sessions, the server of inbound and internal ones), most sessions first, at most limits.host_view.cap entries (the rest counted in limits.host_view.dropped). Items come from the same sessions as the sections (target clients' User-Agents, never visitors' or agents'), in order of sessions, at most limits.evidence.cap per host. Optional for documents written before it existed." },
+    { "dns_tunnels", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i101, NULL, 0, "DNS tunnels and exfiltration: (target client, suffix) pairs whose lookups look like data carried in DNS names (lib/analyze/ni_dnstun.h, docs/report.md): at least 50 distinct names under one suffix whose leftmost labels average at least 20 characters and 2.5 bits of Shannon entropy per character. Clients of outbound, internal and unknown-direction sessions; names from the sessions' dns transactions (else dns_query); reverse lookups (arpa), mDNS, LLMNR and NetBIOS names not counted. Most names first. Optional for documents written before it existed." },
+    { "findings", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i105, NULL, 0, "Key judgements in ICD 203 estimative language, each with its basis. Order: activity, devices, software, vpn, services, then one per detected change (visitors), then dns (the dns_tunnels pair with the most names); a finding is absent when its sample is empty." }
 };
 
-const ni_rd_field ni_reportdef_root = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p100, 21, NULL, NULL, 0, "The profile of a target space as written by `netintel profile` (lib/analyze/ni_profile.c) and read by `netintel report` and `netintel diff`. Every object is closed (no other keys). Units: hosts = distinct target IP addresses; clients = distinct (target address, User-Agent) pairs; visitors = distinct source addresses of inbound sessions; sessions = bidirectional flows as emitted by the session engine; bytes = IP-layer bytes of both directions. Times are UTC (RFC 3339, 'Z'); 'local' hours and weekdays use target.timezone from the tz database. Arrays of buckets are sorted by hosts (descending), then sessions (descending), then name (ascending), unless stated otherwise. The document is deterministic: the same sessions give the same bytes. Explained in docs/report.md." };
+const ni_rd_field ni_reportdef_root = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p106, 23, NULL, NULL, 0, "The profile of a target space as written by `netintel profile` (lib/analyze/ni_profile.c) and read by `netintel report` and `netintel diff`. Every object is closed (no other keys). Units: hosts = distinct target IP addresses; clients = distinct (target address, User-Agent) pairs; visitors = distinct source addresses of inbound sessions; sessions = bidirectional flows as emitted by the session engine; bytes = IP-layer bytes of both directions. Times are UTC (RFC 3339, 'Z'); 'local' hours and weekdays use target.timezone from the tz database. Arrays of buckets are sorted by hosts (descending), then sessions (descending), then name (ascending), unless stated otherwise. The document is deterministic: the same sessions give the same bytes. Explained in docs/report.md." };
 const char ni_reportdef_schema[] = "netintel.profile/1";

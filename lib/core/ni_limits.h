@@ -12,6 +12,10 @@
 #define NI_FLOW_ACTIVE_US         (1800ll * 1000000) /* default active timeout */
 #define NI_FLOW_CLOSED_LINGER_US  (5ll * 1000000)    /* kept after FIN/RST for late packets */
 
+/* TCP/IP fingerprints (lib/enrich/ni_tcpos.c): p0f.fp and data/tcp-os.tsv */
+#define NI_TCPOS_SIGS_MAX         8192u         /* signatures, labels and family rows, each */
+#define NI_TCPOS_FILE_MAX         (4u * 1024 * 1024) /* bytes of a p0f.fp */
+
 /* Evidence producers registered (lib/dissect/ni_producer.c) */
 #define NI_PRODUCERS_MAX          16u
 

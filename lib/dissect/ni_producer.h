@@ -16,7 +16,7 @@
  * The table (ni_producers, ni_producer.c) is the one place where producers
  * are registered, in the order they are called: the content dissectors
  * (HTTP, TLS, DNS, QUIC: ni_dissect), the tunnel detector (ni_tunnel), nDPI
- * (ni_ndpi). */
+ * (ni_ndpi), the SYN fingerprint (ni_tcpfp). */
 #ifndef NI_PRODUCER_H
 #define NI_PRODUCER_H
 

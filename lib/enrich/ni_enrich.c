@@ -8,6 +8,7 @@
 #include "enrich/ni_sslvpn.h"
 #include "enrich/ni_vpnlearn.h"
 #include "enrich/ni_asn.h"
+#include "enrich/ni_tcpos.h"
 #include "enrich/ni_tsv.h"
 #include "enrich/ni_ua.h"
 #include "enrich/ni_uaverdict.h"
@@ -46,6 +47,7 @@ struct ni_enrich {
     ni_sslvpn *sslvpn;      /* corporate SSL-VPN gateway signatures */
     ni_vpnlearn *learned;   /* addresses DNS answers tied to a provider's server or API name */
     ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
+    ni_tcpos *tcpos;        /* SYN fingerprints → OS (p0f.fp, data/tcp-os.tsv) */
     char date_buf[16];
 };
 
@@ -166,6 +168,25 @@ static ni_err load_tables(ni_enrich *en, ni_error *err)
     return NI_OK;
 }
 
+/* The TCP/IP fingerprint databases: p0f's (NETINTEL_TCP_DB, else Debian's
+ * /etc/p0f/p0f.fp, which alone may be missing) and data/tcp-os.tsv. */
+static ni_err load_tcpos(ni_enrich *en, ni_error *err)
+{
+    if (!(en->tcpos = ni_tcpos_new())) return ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
+    const char *fp = getenv("NETINTEL_TCP_DB");
+    bool must = fp && *fp;
+    if (!must) fp = NI_TCPOS_P0F_DEFAULT;
+    ni_error e2 = {0};
+    ni_err rc = ni_tcpos_load_p0f(en->tcpos, fp, &e2);
+    if (rc && (must || rc != NI_ERR_NOTFOUND)) {
+        ni_error_set(err, rc, "%s", e2.msg);
+        return rc;
+    }
+    char path[600];
+    snprintf(path, sizeof path, "%s/tcp-os.tsv", en->data_dir);
+    return ni_tcpos_load_tsv(en->tcpos, path, err);
+}
+
 ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
 {
     ni_enrich *en = calloc(1, sizeof *en);
@@ -202,6 +223,7 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     if (!(en->uadb = ni_ua_db_load(path, err))) goto fail;
     if (!(en->ua = ni_ua_new(en->uadb, NI_UA_CACHE, err))) goto fail;
     if (!(en->uav = ni_uav_load(en->data_dir, err))) goto fail;
+    if (load_tcpos(en, err)) goto fail;
     if (!cfg || !cfg->no_geo) {
         char gp[1024];
         if (ni_geo_resolve_path(cfg ? cfg->geoip_path : NULL, en->data_dir, gp, sizeof gp, err)) goto fail;
@@ -232,6 +254,7 @@ void ni_enrich_free(ni_enrich *en)
     ni_sslvpn_free(en->sslvpn);
     ni_vpnlearn_free(en->learned);
     ni_map_free(en->ua_cache, ua_fields_free);
+    ni_tcpos_free(en->tcpos);
     free(en);
 }
 
@@ -411,6 +434,13 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
         }
     if (!ua_done && s->quic_user_agent) ni_enrich_ua(en, s, s->quic_user_agent, NULL, NULL, NULL);
 
+    /* the client's TCP/IP stack, from its SYN */
+    ni_tcpos_result tr;
+    if (s->tcp_fingerprint && ni_tcpos_match(en->tcpos, s->tcp_fingerprint, s->tcp_window, &tr)) {
+        s->tcp_os = tr.family;
+        s->tcp_os_detail = tr.detail;
+    }
+
     /* service and VPN provider by name: SNI, Host, DNS-learned name */
     const char *names[3] = { s->sni, http_host(s), s->dns_name };
     static const ni_evidence evs[3] = { NI_EVIDENCE_SNI, NI_EVIDENCE_HTTP_HOST, NI_EVIDENCE_DNS_NAME };
@@ -574,9 +604,15 @@ static bool lk_final_build(void *ud, const char *family, const char *version, co
     return at == 1;
 }
 
+static const char *lk_os_stack(void *ud, const char *family)
+{
+    ni_enrich *en = ud;
+    return ni_tcpos_stack(en->tcpos, family);
+}
+
 ni_enrich_lookups ni_enrich_profile_lookups(ni_enrich *en)
 {
-    ni_enrich_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor, lk_final_build };
+    ni_enrich_lookups l = { en, lk_device, lk_browser, lk_os, lk_vendor, lk_final_build, lk_os_stack };
     return l;
 }
 

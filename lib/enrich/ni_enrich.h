@@ -59,6 +59,9 @@ typedef struct ni_enrich_lookups {
      * the OS still gets new builds); returns true when the version is it */
     bool (*final_build)(void *ud, const char *family, const char *version, const char *os,
                         const char *os_version, const char **final);
+    /* OS family (a User-Agent's or the TCP/IP stack's) → its kernel family
+     * ("windows", "linux", "darwin"...; data/tcp-os.tsv), NULL if unknown */
+    const char *(*os_stack)(void *ud, const char *family);
 } ni_enrich_lookups;
 
 /* Look-ups for the profile (device names, release dates, lifecycles, vendors). */

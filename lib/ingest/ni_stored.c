@@ -227,6 +227,8 @@ int ni_stored_next(ni_stored *st, ni_session *s, ni_error *err)
         s->sampled = (uint32_t)num(o, "sampled");
         s->proxy = ni_proxy_kind_parse(json_string_value(json_object_get(o, "proxy")));
         s->proxy_dest = str(st, o, "proxy_dest");
+        s->tcp_fingerprint = str(st, o, "tcp_fingerprint");     /* tcp_os is recomputed */
+        s->tcp_window = (uint16_t)num(o, "tcp_window");
         /* packet-level verdicts that enrichment cannot recompute */
         s->ndpi_protocol = str(st, o, "ndpi_protocol");
         const char *ev = json_string_value(json_object_get(o, "vpn_evidence"));

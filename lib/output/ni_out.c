@@ -328,6 +328,11 @@ static void session_fields(emitter *e, const ni_session *s)
     e_uint(e, "dns_dropped", s->dns_dropped, s->dns_dropped != 0);
     e_str(e, "proxy", ni_proxy_kind_name(s->proxy));
     e_str(e, "proxy_dest", s->proxy_dest);
+    /* TCP/IP fingerprint (issue 12) */
+    e_str(e, "tcp_fingerprint", s->tcp_fingerprint);
+    e_uint(e, "tcp_window", s->tcp_window, s->tcp_fingerprint != NULL);
+    e_str(e, "tcp_os", s->tcp_os);
+    e_str(e, "tcp_os_detail", s->tcp_os_detail);
 }
 
 static void session_json(ni_buf *b, const ni_session *s)

@@ -95,6 +95,15 @@ static void fig_begin(doc *d, const char *id, const char *caption)
 
 static void fig_end(doc *d) { if (d->html) ni_buf_adds(d->out, "</figure>\n"); }
 
+/* A note the reader must not miss: bold lead-in, then the text. */
+static void note(doc *d, const char *lead, const char *s)
+{
+    if (d->html) { ni_buf_adds(d->out, "<p class=\"note\"><strong>"); text(d, lead); ni_buf_adds(d->out, "</strong> "); }
+    else { ni_buf_adds(d->out, "**"); text(d, lead); ni_buf_adds(d->out, "** "); }
+    text(d, s);
+    ni_buf_adds(d->out, d->html ? "</p>\n" : "\n\n");
+}
+
 /* An SVG chart sits in a wrapper that scrolls sideways on narrow screens. */
 static void chart_begin(doc *d) { ni_buf_adds(d->out, "<div class=\"cw\">"); }
 static void chart_end(doc *d) { ni_buf_adds(d->out, "</div>\n"); }
@@ -282,6 +291,14 @@ static void sec_overview(doc *d, const json_t *r)
         para(d, ni_buf_str(&lb));
         ni_buf_release(&lb);
     }
+    if (ji(t, "sampled_sessions") > 0) {
+        char s1[32], s2[32];
+        snprintf(buf, sizeof buf, "%s of the %s sessions come from sampled flow records (report.json "
+                 "totals.sampled_sessions): their packets and bytes are the exported counts times the sampling "
+                 "interval, so the counts of this report are estimates.",
+                 N(s1, ji(t, "sampled_sessions")), N(s2, ji(t, "sessions")));
+        note(d, "Counts are estimates.", buf);
+    }
     static const char *const head[] = { "sessions", "outbound", "of which DNS lookups", "inbound", "internal",
                                         "of which DNS lookups", "transit", "target hosts", "bytes" };
     table tb = { head, 9, NULL, 0, 0 };
@@ -446,6 +463,41 @@ static void sec_devices(doc *d, const json_t *r)
     fig_end(d);
 }
 
+/* The OS of the TCP/IP stack: hosts that sent no User-Agent, and hosts
+ * whose two OS disagree (absent from documents without tcp_os). */
+static void sec_os_stack(doc *d, const json_t *r)
+{
+    const json_t *st = json_object_get(r, "os_stack"), *dis = json_object_get(r, "os_disagreements");
+    if (!st) return;
+    char a[32], b[32], c[32], buf[768];
+    fig_begin(d, "fig-os-stack", "Operating systems from the TCP/IP stack of target hosts that sent no User-Agent "
+              "(their client SYNs matched against p0f's database and data/tcp-os.tsv; family only; unit: hosts).");
+    hbars(d, "OS from the TCP/IP stack by hosts", st, "name", "hosts", "hosts");
+    static const char *const sh[] = { "OS (from TCP/IP stack)", "hosts", "sessions" };
+    table t = { sh, 3, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(st); i++) {
+        const json_t *o = json_array_get(st, i);
+        t_row(&t, js(o, "name"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")));
+    }
+    t_emit(d, &t);
+    fig_end(d);
+    if (!dis) return;
+    snprintf(buf, sizeof buf, "User-Agent and TCP/IP stack: %s of the %s target hosts with both an OS from their "
+             "User-Agents and one from their stack disagree on its family (different kernel families), a sign of "
+             "NAT, proxies or User-Agents of another system (findings, section 9).",
+             N(a, ji(dis, "hosts")), N(b, ji(dis, "compared")));
+    para(d, buf);
+    const json_t *pairs = json_object_get(dis, "pairs");
+    if (!json_array_size(pairs)) return;
+    static const char *const ph[] = { "User-Agent OS", "stack OS", "hosts" };
+    table pt = { ph, 3, NULL, 0, 0 };
+    for (size_t i = 0; i < json_array_size(pairs); i++) {
+        const json_t *o = json_array_get(pairs, i);
+        t_row(&pt, js(o, "user_agent_os"), js(o, "stack_os"), N(c, ji(o, "hosts")));
+    }
+    t_emit(d, &pt);
+}
+
 static void sec_software(doc *d, const json_t *r)
 {
     char a[32], b[32], c[32], vers[512];
@@ -468,6 +520,7 @@ static void sec_software(doc *d, const json_t *r)
     }
     t_emit(d, &t);
     fig_end(d);
+    sec_os_stack(d, r);
     const json_t *win = json_object_get(r, "windows_versions");
     fig_begin(d, "fig-windows", "Windows versions (from \"Windows NT x.y\"; 11 only when client hints prove it; hosts whose version a reduced User-Agent hides are their own bar; unit: hosts).");
     hbars(d, "Windows versions by hosts", win, "name", "hosts", "hosts");
@@ -878,11 +931,11 @@ static void sec_hosts(doc *d, const json_t *r)
              N(a, json_array_size(hs)), ji(lim, "dropped") > 0 ? ", more past the cap: report.json limits.host_view" : "");
     fig_begin(d, "fig-hosts", cap);
     static const char *const hh[] = { "address", "seen (UTC)", "sessions", "devices", "OS", "browsers", "services",
-                                      "VPN (evidence)" };
-    table t = { hh, 8, NULL, 0, 0 };
+                                      "VPN (evidence)", "OS (TCP/IP stack)" };
+    table t = { hh, 9, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(hs); i++) {
         const json_t *o = json_array_get(hs, i);
-        char seen[40] = "-", dev[512], os[256], br[256], sv[512], vp[512], mk[256];
+        char seen[40] = "-", dev[512], os[256], br[256], sv[512], vp[512], mk[256], tos[256];
         if (js(o, "first_seen") && js(o, "last_seen"))
             snprintf(seen, sizeof seen, "%.10s to %.10s", js(o, "first_seen"), js(o, "last_seen"));
         host_list(json_object_get(o, "models"), dev, sizeof dev);
@@ -891,7 +944,8 @@ static void sec_hosts(doc *d, const json_t *r)
         host_list(json_object_get(o, "browsers"), br, sizeof br);
         host_list(json_object_get(o, "services"), sv, sizeof sv);
         host_list(json_object_get(o, "vpn"), vp, sizeof vp);
-        t_row(&t, js(o, "address"), seen, N(a, ji(o, "sessions")), dev, os, br, sv, vp);
+        host_list(json_object_get(o, "tcp_os"), tos, sizeof tos);
+        t_row(&t, js(o, "address"), seen, N(a, ji(o, "sessions")), dev, os, br, sv, vp, tos);
     }
     t_emit(d, &t);
     fig_end(d);
@@ -992,6 +1046,7 @@ static const char css[] =
     "table.wide{font-size:.78rem}table.wide th,table.wide td{padding:.2rem .3rem}"
     "tbody tr:nth-child(even){background:#fafafa}"
     "ol.findings li{margin-bottom:.7rem}.lik{font-weight:600}.basis{color:#555;font-size:.85rem;display:block}"
+    "p.note{border-left:4px solid #b35900;background:#fff4e5;padding:.4rem .7rem}"
     "footer{margin-top:2.5rem;color:#666;font-size:.8rem}"
     "@media print{body{max-width:none;font-size:10.5pt;padding:0}nav{display:none}"
     "a{color:inherit;text-decoration:none}svg.chart.wide{min-width:0}.cw,.tw{overflow:visible}td{overflow-wrap:anywhere}"

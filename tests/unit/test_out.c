@@ -296,6 +296,8 @@ static ni_session full(ni_arena *arena)
     static ni_dns_txn txn = { "dns.example", "AAAA", "SERVFAIL", &ans, 5, 9, true, NULL };
     s.dns = s.dns_tail = &txn; s.dns_count = 1; s.dns_dropped = 2;
     s.proxy = NI_PROXY_SOCKS5; s.proxy_dest = "example.org:443";
+    s.tcp_fingerprint = "4:64+0:0:1460:mss*44,7:mss,sok,ts,nop,ws:df,id+:0"; s.tcp_window = 64240;
+    s.tcp_os = "Linux"; s.tcp_os_detail = "2.2.x-3.x";
     return s;
 }
 

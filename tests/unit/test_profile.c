@@ -535,8 +535,9 @@ TEST(limits_count_what_was_refused)
          * the 3 profile-wide sets (hosts, outbound, device hosts) and in each
          * bucket holding all ten hosts (social, Samsung, Android, "os:
          * Android", "hardware: Samsung"), and 3 times in Acme's (touched as
-         * vendor of the service, the OS and the hardware of each session) */
-        { "hosts", { 0, 3, 0, 0, 0, 0 }, 0, 8 * 7 + 3 * 7, 0, 0, 0, 10, 3 },
+         * vendor of the service, the OS and the hardware of each session),
+         * and in the per-host OS view (User-Agent and stack OS, issue 12) */
+        { "hosts", { 0, 3, 0, 0, 0, 0 }, 0, 9 * 7 + 3 * 7, 0, 0, 0, 10, 3 },
         /* 2 clients per bucket: Samsung and Android buckets refuse 8 each */
         { "clients", { 0, 0, 2, 0, 0, 0 }, 0, 0, 16, 0, 0, 10, 10 },
         /* 3 Android versions: 7 refused */

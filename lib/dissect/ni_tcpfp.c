@@ -1,0 +1,255 @@
+/* ni_tcpfp.c — the client SYN's TCP/IP fingerprint in p0f 3's signature
+ * syntax (see ni_tcpfp.h).
+ *
+ * Follows: RFC 791 (IPv4 header: TOS/ECN bits, DF and the reserved flag,
+ * identification), RFC 8200 (IPv6 flow label, traffic class), RFC 9293
+ * (TCP header, options kinds 0 EOL, 1 NOP, 2 MSS), RFC 7323 (3 window scale,
+ * 8 timestamps), RFC 2018 (4 SACK permitted, 5 SACK), RFC 3168 (ECN: ECE,
+ * CWR; RFC 3540 NS), and p0f 3.09b's README for what each signature field
+ * and quirk means and how an observed packet is written (distance guess,
+ * window as a multiple of MSS or MTU, EOL padding, "bad" options).
+ *
+ * Every byte is read through ni_cursor; a malformed option ends the option
+ * walk with the quirk `bad`, as in p0f. */
+#include "dissect/ni_tcpfp.h"
+#include "core/ni_arena.h"
+#include "core/ni_cursor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SOK = 4, OPT_SACK = 5, OPT_TS = 8 };
+enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10, TCP_URG = 0x20,
+       TCP_ECE = 0x40, TCP_CWR = 0x80 };
+#define MAX_DIST 35             /* p0f: farthest distance believed for a TTL */
+
+/* The TCP options of a SYN: o holds exactly the option bytes. */
+static void parse_options(ni_cursor *o, ni_tcpfp_syn *out)
+{
+    while (ni_cur_left(o) && out->opt_cnt < NI_TCPFP_OPTS_MAX) {
+        uint8_t kind = ni_cur_u8(o);
+        out->opt_layout[out->opt_cnt++] = kind;
+        size_t left = ni_cur_left(o);
+        switch (kind) {
+        case OPT_EOL: {
+            /* the rest is padding; non-zero padding before the last byte is "opt+" */
+            out->opt_eol_pad = (uint8_t)left;
+            size_t i = 0;
+            while (i < left && ni_cur_at(o, o->off + i) == 0) i++;
+            if (i + 1 < left) out->quirks |= NI_TCPQ_OPT_EOL_NZ;
+            ni_cur_skip(o, left);
+            break;
+        }
+        case OPT_NOP:
+            break;
+        case OPT_MSS:
+            if (left < 3) goto bad;
+            if (ni_cur_u8(o) != 4) out->quirks |= NI_TCPQ_OPT_BAD;
+            out->mss = ni_cur_u16(o);
+            break;
+        case OPT_WS:
+            if (left < 2) goto bad;
+            if (ni_cur_u8(o) != 3) out->quirks |= NI_TCPQ_OPT_BAD;
+            out->wscale = ni_cur_u8(o);
+            if (out->wscale > 14) out->quirks |= NI_TCPQ_OPT_EXWS;
+            break;
+        case OPT_SOK:
+            if (left < 1) goto bad;
+            if (ni_cur_u8(o) != 2) out->quirks |= NI_TCPQ_OPT_BAD;
+            break;
+        case OPT_TS: {
+            if (left < 9) goto bad;
+            if (ni_cur_u8(o) != 10) out->quirks |= NI_TCPQ_OPT_BAD;
+            out->ts1 = ni_cur_u32(o);
+            uint32_t ts2 = ni_cur_u32(o);
+            if (!out->ts1) out->quirks |= NI_TCPQ_OPT_ZERO_TS1;
+            if (ts2) out->quirks |= NI_TCPQ_OPT_NZ_TS2;     /* only SYNs are read */
+            break;
+        }
+        default: {
+            /* SACK (10..34 bytes) and unknown options (2..40) by their length */
+            if (left < 1) goto bad;
+            uint8_t len = ni_cur_u8(o);
+            uint8_t lo = kind == OPT_SACK ? 10 : 2, hi = kind == OPT_SACK ? 34 : 40;
+            if (len < lo || len > hi || (size_t)len - 1 > left) goto bad;
+            ni_cur_skip(o, (size_t)len - 2);
+            break;
+        }
+        }
+        if (o->bad) goto bad;
+    }
+    if (ni_cur_left(o) == 0) return;
+bad:
+    out->quirks |= NI_TCPQ_OPT_BAD;
+}
+
+bool ni_tcpfp_parse(const uint8_t *l3, size_t caplen, size_t wire_len, ni_tcpfp_syn *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!l3) return false;
+    ni_cursor c;
+    ni_cur_init(&c, l3, caplen);
+    uint8_t vb = ni_cur_at(&c, 0);
+    size_t hl;
+    if ((vb >> 4) == 4) {                       /* RFC 791 section 3.1 */
+        hl = (vb & 0x0fu) * 4u;
+        ni_cur_skip(&c, 1);
+        uint8_t tos = ni_cur_u8(&c);
+        ni_cur_skip(&c, 2);                     /* total length: wire_len */
+        uint16_t id = ni_cur_u16(&c);
+        uint16_t frag = ni_cur_u16(&c);
+        out->ttl = ni_cur_u8(&c);
+        uint8_t proto = ni_cur_u8(&c);
+        if (c.bad || hl < 20 || proto != 6) return false;
+        if (frag & 0x3fff) return false;       /* MF or an offset: a fragment */
+        out->ip_ver = 4;
+        out->ip_opt_len = (uint8_t)(hl - 20);
+        if (tos & 0x03) out->quirks |= NI_TCPQ_ECN;
+        if (frag & 0x8000) out->quirks |= NI_TCPQ_NZ_MBZ;
+        if (frag & 0x4000) { out->quirks |= NI_TCPQ_DF; if (id) out->quirks |= NI_TCPQ_NZ_ID; }
+        else if (!id) out->quirks |= NI_TCPQ_ZERO_ID;
+    } else if ((vb >> 4) == 6) {                /* RFC 8200 section 3 */
+        uint32_t vtf = ni_cur_u32(&c);
+        ni_cur_skip(&c, 2);                     /* payload length: wire_len */
+        uint8_t nxt = ni_cur_u8(&c);
+        out->ttl = ni_cur_u8(&c);
+        if (c.bad || nxt != 6) return false;    /* extension headers: not fingerprinted, as p0f */
+        hl = 40;
+        out->ip_ver = 6;
+        if (vtf & 0xfffff) out->quirks |= NI_TCPQ_FLOW;
+        if ((vtf >> 20) & 0x03) out->quirks |= NI_TCPQ_ECN;
+    } else {
+        return false;
+    }
+    ni_cursor t;
+    ni_cur_init(&t, l3, caplen);
+    if (!ni_cur_skip(&t, hl)) return false;
+    ni_cur_skip(&t, 4);                         /* ports */
+    uint32_t seq = ni_cur_u32(&t);
+    uint32_t ack = ni_cur_u32(&t);
+    uint8_t doff_rsvd = ni_cur_u8(&t);
+    uint8_t flags = ni_cur_u8(&t);
+    out->win = ni_cur_u16(&t);
+    ni_cur_skip(&t, 2);                         /* checksum */
+    uint16_t urg = ni_cur_u16(&t);
+    if (t.bad) return false;
+    if ((flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) != TCP_SYN) return false;
+    size_t doff = (size_t)(doff_rsvd >> 4) * 4u;
+    if (doff < 20 || hl + doff > wire_len) return false;
+    out->tot_hdr = (uint32_t)(hl + doff);
+    out->payload = wire_len > hl + doff;
+    if ((flags & (TCP_ECE | TCP_CWR)) || (doff_rsvd & 0x01)) out->quirks |= NI_TCPQ_ECN;
+    if (!seq) out->quirks |= NI_TCPQ_ZERO_SEQ;
+    if (ack) out->quirks |= NI_TCPQ_NZ_ACK;     /* ACK is clear on a SYN */
+    if (flags & TCP_URG) out->quirks |= NI_TCPQ_URG;
+    else if (urg) out->quirks |= NI_TCPQ_NZ_URG;
+    if (flags & TCP_PSH) out->quirks |= NI_TCPQ_PUSH;
+    /* options: the captured part of the header after the fixed 20 bytes; a
+     * header cut by the snap length reads as malformed options */
+    size_t optlen = doff - 20, have = ni_cur_left(&t);
+    ni_cursor o = ni_cur_sub(&t, have < optlen ? have : optlen);
+    parse_options(&o, out);
+    if (have < optlen) out->quirks |= NI_TCPQ_OPT_BAD;
+    return true;
+}
+
+/* ---- formatting (p0f's raw_sig) ------------------------------------------ */
+
+/* Hops to the next of the usual initial TTLs. */
+static unsigned guess_dist(unsigned ttl)
+{
+    if (ttl <= 32) return 32 - ttl;
+    if (ttl <= 64) return 64 - ttl;
+    if (ttl <= 128) return 128 - ttl;
+    return 255 - ttl;
+}
+
+/* The window as a multiple of the MSS (mtu = false) or of an MTU (true),
+ * trying the divisors in p0f's order; 0 when it is none. */
+static unsigned win_multi(const ni_tcpfp_syn *s, bool *mtu)
+{
+    uint32_t win = s->win;
+    int32_t mss = s->mss;
+    if (!win || mss < 100) return 0;
+    struct { int32_t div; bool mtu; bool when; } d[] = {
+        { mss, false, true },
+        { mss - 12, false, s->ts1 != 0 },           /* timestamps take 12 bytes */
+        { 1500 - 40, false, true }, { 1500 - 40 - 12, false, true },
+        { 1500 - 60, false, s->ip_ver == 6 }, { 1500 - 60 - 12, false, s->ip_ver == 6 },
+        { mss + 40, true, true }, { mss + (int32_t)s->tot_hdr, true, true },
+        { mss + 60, true, s->ip_ver == 6 }, { 1500, true, true },
+    };
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        if (d[i].when && d[i].div > 0 && win % (uint32_t)d[i].div == 0) {
+            *mtu = d[i].mtu;
+            return win / (uint32_t)d[i].div;
+        }
+    return 0;
+}
+
+void ni_tcpfp_format(const ni_tcpfp_syn *s, char *buf, size_t n)
+{
+    static const char *const qn[] = { "df", "id+", "id-", "ecn", "0+", "flow", "seq-", "ack+", "ack-",
+                                      "uptr+", "urgf+", "pushf+", "ts1-", "ts2+", "opt+", "exws", "bad" };
+    size_t k = 0;
+#define OUT(...) do { if (k < n) { int w_ = snprintf(buf + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
+    if (!n) return;
+    buf[0] = 0;
+    unsigned dist = guess_dist(s->ttl);
+    if (dist > MAX_DIST) OUT("%u:%u+?:%u:", s->ip_ver, s->ttl, s->ip_opt_len);
+    else OUT("%u:%u+%u:%u:", s->ip_ver, s->ttl, dist, s->ip_opt_len);
+    OUT("%u:", s->mss);
+    bool mtu = false;
+    unsigned m = win_multi(s, &mtu);
+    if (m) OUT("%s*%u", mtu ? "mtu" : "mss", m);
+    else OUT("%u", s->win);
+    OUT(",%u:", s->wscale);
+    for (unsigned i = 0; i < s->opt_cnt; i++) {
+        const char *sep = i ? "," : "";
+        switch (s->opt_layout[i]) {
+        case OPT_EOL: OUT("%seol+%u", sep, s->opt_eol_pad); break;
+        case OPT_NOP: OUT("%snop", sep); break;
+        case OPT_MSS: OUT("%smss", sep); break;
+        case OPT_WS: OUT("%sws", sep); break;
+        case OPT_SOK: OUT("%ssok", sep); break;
+        case OPT_SACK: OUT("%ssack", sep); break;
+        case OPT_TS: OUT("%sts", sep); break;
+        default: OUT("%s?%u", sep, s->opt_layout[i]); break;
+        }
+    }
+    OUT(":");
+    bool first = true;
+    for (unsigned i = 0; i < sizeof qn / sizeof qn[0]; i++)
+        if (s->quirks & (1u << i)) { OUT("%s%s", first ? "" : ",", qn[i]); first = false; }
+    OUT(":%s", s->payload ? "+" : "0");
+#undef OUT
+}
+
+/* ---- the producer (ni_producer.h) ------------------------------------------ */
+
+typedef struct tcpfp_state { uint8_t packets; } tcpfp_state;
+
+static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_packet *p)
+{
+    (void)ctx;
+    tcpfp_state *st = state;
+    ni_session *s = f->s;
+    if (s->proto != 6) return true;
+    if (dir == 0 && (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) == TCP_SYN) {
+        ni_tcpfp_syn syn;
+        if (ni_tcpfp_parse(p->l3, p->l3_caplen, p->ip_len, &syn)) {
+            char sig[NI_TCPFP_STRLEN];
+            ni_tcpfp_format(&syn, sig, sizeof sig);
+            s->tcp_fingerprint = ni_arena_strdup(s->arena, sig);
+            s->tcp_window = syn.win;
+        }
+        return true;
+    }
+    /* the client's first packet was not a SYN (seen mid-way): no fingerprint */
+    return dir == 0 || ++st->packets >= 4;
+}
+
+const ni_producer ni_tcpfp_producer = {
+    .name = "tcpfp", .state_size = sizeof(tcpfp_state),
+    .on_packet = prod_packet,
+};
