@@ -71,7 +71,9 @@ TEST(colliding_keys_do_not_degrade)
         CHECK_INT(ni_map_put(rnd, keys[i], keys[i]), NI_OK);
     }
     CHECK(ni_map_probe_max(fixed) >= N / 2);           /* the attack works on a fixed key */
-    CHECK(ni_map_probe_max(rnd) <= 32);                /* and not on a per-map random key */
+    /* and not on a per-map random key: at this load (0.59) a linear-probing
+     * run of 100 has odds far below 1e-6; 32 failed about 1 run in 100 */
+    CHECK(ni_map_probe_max(rnd) <= N / 3);
     for (size_t i = 0; i < N; i++) CHECK(ni_map_get(rnd, keys[i]) == keys[i]);
     ni_map_free(fixed, NULL);
     ni_map_free(rnd, NULL);

@@ -661,7 +661,7 @@ TEST(json_dns_transactions_round_trip)
     ni_buf_clear(&b);
     ni_out_session(&b, NI_OUT_CSV, &s);
     CHECK(strstr(ni_buf_str(&b), ",zeek,,\"[{\"\"query\"\":\"\"a.example\"\",\"\"qtype\"\":\"\"A\"\"") != NULL);
-    CHECK(strstr(ni_buf_str(&b), "\"\"qtype\"\":\"\"TYPE65280\"\"}]\",7\r\n") != NULL);
+    CHECK(strstr(ni_buf_str(&b), "\"\"qtype\"\":\"\"TYPE65280\"\"}]\",7,") != NULL);   /* then dns_dropped */
     ni_buf_release(&b);
 }
 
