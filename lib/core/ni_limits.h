@@ -11,6 +11,8 @@
 #define NI_FLOW_IDLE_UDP_US       (60ll * 1000000)   /* default UDP/other idle timeout */
 #define NI_FLOW_ACTIVE_US         (1800ll * 1000000) /* default active timeout */
 #define NI_FLOW_CLOSED_LINGER_US  (5ll * 1000000)    /* kept after FIN/RST for late packets */
+#define NI_FLOWS_HALF_OPEN_DIV    8u  /* half-open TCP flows (bare SYNs, no reply or payload yet) kept:
+                                         at most max_flows / 8; past it the oldest is evicted */
 
 /* Evidence producers registered (lib/dissect/ni_producer.c) */
 #define NI_PRODUCERS_MAX          16u
