@@ -37,6 +37,7 @@ typedef struct ni_profile_caps {
     size_t versions;    /* OS versions per OS family */
     size_t evidence;    /* evidence items per vendor, items per host of the host view */
     size_t host_view;   /* target hosts of the per-host view ("hosts") */
+    size_t distinct;    /* distinct counts exact up to this many values, then estimated */
 } ni_profile_caps;
 
 /* What could not be counted: insertions refused because a cap was reached

@@ -18,6 +18,8 @@ struct ni_distinct {
     uint32_t size, count;   /* slots (power of two), values held */
     uint32_t exact_max;
     uint8_t *reg;           /* estimate phase: NI_HLL_REGISTERS ranks (set is NULL then) */
+    uint64_t est;           /* the estimate, cached (sorting compares counts often) */
+    bool est_ok;            /* est is up to date (cleared when a register grows) */
     ni_hash_key key;        /* placement in set */
 };
 
@@ -39,12 +41,12 @@ void ni_distinct_free(ni_distinct *d)
 
 uint64_t ni_distinct_hash(const void *p, size_t n) { return ni_hash(&ni_hash_key_fixed, p, n); }
 
-static void reg_add(uint8_t *reg, uint64_t h)
+static void reg_add(ni_distinct *d, uint64_t h)
 {
     uint64_t w = h << NI_HLL_PRECISION;
     uint8_t rank = w ? (uint8_t)(__builtin_clzll(w) + 1) : (uint8_t)(Q + 1);
-    uint8_t *r = &reg[h >> Q];
-    if (rank > *r) *r = rank;
+    uint8_t *r = &d->reg[h >> Q];
+    if (rank > *r) { *r = rank; d->est_ok = false; }
 }
 
 static size_t home(const ni_distinct *d, uint64_t h)
@@ -65,11 +67,12 @@ static ni_err to_sketch(ni_distinct *d)
 {
     uint8_t *reg = calloc(NI_HLL_REGISTERS, 1);
     if (!reg) return NI_ERR_NOMEM;
-    for (uint32_t i = 0; d->set && i < d->size; i++) if (d->set[i]) reg_add(reg, d->set[i]);
+    d->reg = reg;
+    for (uint32_t i = 0; d->set && i < d->size; i++) if (d->set[i]) reg_add(d, d->set[i]);
     free(d->set);
     d->set = NULL;
     d->size = d->count = 0;
-    d->reg = reg;
+    d->est_ok = false;
     return NI_OK;
 }
 
@@ -90,12 +93,12 @@ static ni_err set_grow(ni_distinct *d)
 ni_err ni_distinct_add_hash(ni_distinct *d, uint64_t h)
 {
     if (!h) h = 1;
-    if (d->reg) { reg_add(d->reg, h); return NI_OK; }
+    if (d->reg) { reg_add(d, h); return NI_OK; }
     if (d->set && d->set[find(d, h)] == h) return NI_OK;
     if (d->count >= d->exact_max) {
         ni_err e = to_sketch(d);
         if (e) return e;
-        reg_add(d->reg, h);
+        reg_add(d, h);
         return NI_OK;
     }
     if ((size_t)(d->count + 1) * 4 > (size_t)d->size * 3) {
@@ -116,7 +119,8 @@ ni_err ni_distinct_merge(ni_distinct *dst, const ni_distinct *src)
 {
     if (src->reg) {
         if (!dst->reg) { ni_err e = to_sketch(dst); if (e) return e; }
-        for (uint32_t i = 0; i < NI_HLL_REGISTERS; i++) if (src->reg[i] > dst->reg[i]) dst->reg[i] = src->reg[i];
+        for (uint32_t i = 0; i < NI_HLL_REGISTERS; i++)
+            if (src->reg[i] > dst->reg[i]) { dst->reg[i] = src->reg[i]; dst->est_ok = false; }
         return NI_OK;
     }
     for (uint32_t i = 0; src->set && i < src->size; i++) {
@@ -160,8 +164,13 @@ double ni_hll_estimate(const uint8_t *reg)
 uint64_t ni_distinct_count(const ni_distinct *d)
 {
     if (!d->reg) return d->count;
-    double e = ni_hll_estimate(d->reg);
-    return isfinite(e) && e > 0 ? (uint64_t)llround(e) : 0;
+    if (!d->est_ok) {   /* a cache: the counter's value does not change */
+        ni_distinct *m = (ni_distinct *)d;
+        double e = ni_hll_estimate(d->reg);
+        m->est = isfinite(e) && e > 0 ? (uint64_t)llround(e) : 0;
+        m->est_ok = true;
+    }
+    return d->est;
 }
 
 bool ni_distinct_estimated(const ni_distinct *d) { return d->reg != NULL; }

@@ -97,8 +97,12 @@
 /* Profile aggregator (lib/analyze/ni_profile): a refused insertion is
  * counted and reported in report.json "limits" (profile exits 1) */
 #define NI_PROFILE_NAMES_MAX      200000u       /* distinct names per section */
-#define NI_PROFILE_HOSTS_MAX      4000000u      /* distinct addresses per set */
-#define NI_PROFILE_CLIENTS_MAX    4000000u      /* distinct (address, User-Agent) pairs per bucket */
+#define NI_PROFILE_HOSTS_MAX      4000000u      /* (reported in limits.hosts.cap; no longer refuses:
+                                                   distinct counts turn into estimates instead) */
+#define NI_PROFILE_CLIENTS_MAX    4000000u      /* (the same for limits.clients.cap) */
+#define NI_PROFILE_DISTINCT_EXACT 4096u         /* every distinct count (hosts, visitors, clients) is
+                                                   exact up to this many values, then a HyperLogLog
+                                                   estimate (core/ni_hll: 16 KiB, 0.81% error) */
 #define NI_PROFILE_VERSIONS_MAX   1024u         /* versions per OS family */
 #define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor (and items per host of the host view) */
 #define NI_PROFILE_HOST_VIEW_MAX  10000u        /* target hosts of the per-host view (report.json hosts) */
