@@ -56,7 +56,7 @@ static const ni_rd_field p11[] = {  /* limits.host_view */
     { "dropped", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Insertions refused at the cap." }
 };
 static const ni_rd_field p12[] = {  /* limits.distinct */
-    { "exact_max", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct values counted exactly (NI_PROFILE_DISTINCT_EXACT, 4096 by default)." },
+    { "exact_max", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct values counted exactly (NI_PROFILE_DISTINCT_EXACT, 1536 by default)." },
     { "estimated", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct counts of the profile that are estimates (every bucket's hosts and clients, written or not)." },
     { "error", NI_RD_NUM, 1, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of each estimate: 1.04/sqrt(16384) = 0.0081." }
 };

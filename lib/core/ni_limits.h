@@ -100,9 +100,11 @@
 #define NI_PROFILE_HOSTS_MAX      4000000u      /* (reported in limits.hosts.cap; no longer refuses:
                                                    distinct counts turn into estimates instead) */
 #define NI_PROFILE_CLIENTS_MAX    4000000u      /* (the same for limits.clients.cap) */
-#define NI_PROFILE_DISTINCT_EXACT 4096u         /* every distinct count (hosts, visitors, clients) is
+#define NI_PROFILE_DISTINCT_EXACT 1536u         /* every distinct count (hosts, visitors, clients) is
                                                    exact up to this many values, then a HyperLogLog
-                                                   estimate (core/ni_hll: 16 KiB, 0.81% error) */
+                                                   estimate (core/ni_hll: 16 KiB, 0.81% error); 1,536
+                                                   hashes fill 2,048 slots at 3/4 load, 16 KiB too, so
+                                                   no counter ever holds more than 16 KiB */
 #define NI_PROFILE_VERSIONS_MAX   1024u         /* versions per OS family */
 #define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor (and items per host of the host view) */
 #define NI_PROFILE_HOST_VIEW_MAX  10000u        /* target hosts of the per-host view (report.json hosts) */
