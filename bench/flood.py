@@ -3,12 +3,13 @@
 one TCP SYN per distinct outside address, as an Ethernet pcap, with valid
 IPv4 and TCP checksums (RFC 791, RFC 9293 §3.1 pseudo-header).
 
-  flood.py -o FILE [--sources N] [--direction in|out] [--pps R]
+  flood.py -o FILE [--sources N] [--direction in|out] [--targets T] [--pps R]
 
 * --direction in (default): N distinct outside sources send one SYN each to
-  the target space 175.45.176.0/22 (the `kp` preset), ports 80 and 443:
-  every source is a new flow and a new inbound visitor.
-* --direction out: the target's 1,024 addresses send one SYN each to N
+  the first T addresses (default and at most 1,024) of the target space
+  175.45.176.0/22 (the `kp` preset), in turn, ports 80 and 443: every
+  source is a new flow and a new inbound visitor.
+* --direction out: those T target addresses send one SYN each to N
   distinct outside addresses (a scan from inside): every destination is a
   new flow.
 * Outside addresses walk 1.0.0.1 upwards in steps of 1,237 (covering the
@@ -45,10 +46,12 @@ def main():
     ap.add_argument("-o", "--out", required=True)
     ap.add_argument("--sources", type=int, default=3000000)
     ap.add_argument("--direction", choices=("in", "out"), default="in")
+    ap.add_argument("--targets", type=int, default=TARGETS)
     ap.add_argument("--pps", type=int, default=1000)
     a = ap.parse_args()
-    if a.sources < 1 or a.sources * OUTSIDE_STEP >= (223 << 24) or a.pps < 1:
-        sys.exit("flood.py: --sources must be 1..%d and --pps positive" % ((223 << 24) // OUTSIDE_STEP))
+    if a.sources < 1 or a.sources * OUTSIDE_STEP >= (223 << 24) or a.pps < 1 or not 1 <= a.targets <= TARGETS:
+        sys.exit("flood.py: --sources must be 1..%d, --targets 1..%d, --pps positive"
+                 % ((223 << 24) // OUTSIDE_STEP, TARGETS))
 
     eth = bytes.fromhex("020000000002" "020000000001" "0800")
     # IPv4 header without addresses and checksum: version/IHL, TOS, length 40,
@@ -63,7 +66,7 @@ def main():
     buf = bytearray()
     for i in range(a.sources):
         outside = OUTSIDE_BASE + i * OUTSIDE_STEP
-        target = TARGET_BASE + (i % TARGETS)
+        target = TARGET_BASE + (i % a.targets)
         if a.direction == "in":
             src, dst, sport, dport = outside, target, 1024 + i % 64000, 443 if i & 1 else 80
         else:
