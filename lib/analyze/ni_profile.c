@@ -41,6 +41,13 @@ typedef struct bucket {
     ni_profile_losses *lost; /* the profile's loss counters (refused insertions) */
 } bucket;
 
+/* A host of the host view: the fixed-key hash of its address, and the
+ * address as its map key.  The view keeps the host_view-cap hosts of
+ * smallest (hash, address): a set that depends only on which hosts were
+ * seen, never on their order, and every kept host's figures are complete
+ * (the threshold only falls, so a kept host was never turned away). */
+typedef struct hv_kept { uint64_t h; char key[NI_ADDR_STRLEN]; } hv_kept;
+
 enum { ROLE_HARDWARE = 1, ROLE_OS = 2, ROLE_BROWSER = 4, ROLE_SERVICE = 8, ROLE_VPN = 16, ROLE_SECURITY = 32 };
 static const char *const role_name[] = { "hardware", "os", "browser", "service", "vpn", "security" };
 
@@ -64,6 +71,8 @@ struct ni_profile {
     ni_map *vendors;
     ni_map *host_view;              /* address → bucket; sub "kind\tname" items (kind: maker, model,
                                        os, browser, service, vpn; vpn items count evidence kinds) */
+    hv_kept *hv_heap;               /* the host view's addresses, a max-heap on (hash, address) */
+    size_t hv_n;
     ni_map *finals;                 /* "browser\tos\tos_version\tfinal" → hosts on an OS whose
                                        builds of the browser ended; sub "at_final": at that build */
 };
@@ -213,6 +222,7 @@ void ni_profile_free(ni_profile *p)
                        p->finals };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) ni_map_free(maps[i], bucket_free);
     ni_map_free(p->host_view, bucket_free);
+    free(p->hv_heap);
     ni_distinct *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_distinct_free(sets[i]);
     free(p);
@@ -281,11 +291,66 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
     touch(get_sub(p, b, key, p->lost.caps.evidence, &p->lost.evidence), host, s);
 }
 
-/* The host-view entry of a target address (refusals counted in host_view). */
+static bool hv_above(const hv_kept *x, const hv_kept *y)
+{
+    return x->h != y->h ? x->h > y->h : strcmp(x->key, y->key) > 0;
+}
+
+static void hv_sift_down(hv_kept *t, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && hv_above(&t[l], &t[m])) m = l;
+        if (r < n && hv_above(&t[r], &t[m])) m = r;
+        if (m == i) return;
+        hv_kept x = t[i]; t[i] = t[m]; t[m] = x;
+        i = m;
+    }
+}
+
+/* The host-view entry of the address key (hash h), admitted if the view
+ * has room or h ranks below its largest kept host, which then leaves (its
+ * sessions counted in lost.host_view).  NULL when not kept: the caller
+ * counts its own sessions as lost. */
+static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
+{
+    void *v = ni_map_get(p->host_view, key);
+    if (v) return v;
+    size_t cap = p->lost.caps.host_view;
+    if (!p->hv_heap && !(p->hv_heap = calloc(cap, sizeof *p->hv_heap))) { p->lost.out_of_memory++; return NULL; }
+    hv_kept in = { .h = h };
+    snprintf(in.key, sizeof in.key, "%s", key);
+    if (p->hv_n >= cap) {
+        if (!hv_above(&p->hv_heap[0], &in)) return NULL;
+        bucket *old = ni_map_remove(p->host_view, p->hv_heap[0].key);
+        if (old) p->lost.host_view += old->sessions;
+        bucket_free(old);
+        p->hv_heap[0] = in;
+        hv_sift_down(p->hv_heap, p->hv_n, 0);
+    } else {
+        size_t i = p->hv_n++;
+        p->hv_heap[i] = in;
+        while (i && hv_above(&p->hv_heap[i], &p->hv_heap[(i - 1) / 2])) {
+            hv_kept x = p->hv_heap[i]; p->hv_heap[i] = p->hv_heap[(i - 1) / 2]; p->hv_heap[(i - 1) / 2] = x;
+            i = (i - 1) / 2;
+        }
+    }
+    bucket *b = get_in(p, p->host_view, key, &p->lost.host_view);
+    if (!b) {   /* out of memory: undo the heap entry */
+        for (size_t i = 0; i < p->hv_n; i++)
+            if (!strcmp(p->hv_heap[i].key, key)) { p->hv_heap[i] = p->hv_heap[--p->hv_n]; break; }
+        for (size_t i = p->hv_n / 2 + 1; i-- > 0;) hv_sift_down(p->hv_heap, p->hv_n, i);
+    }
+    return b;
+}
+
+/* The host-view entry of a target address; a session of a host not kept is
+ * counted in lost.host_view. */
 static bucket *host_entry(ni_profile *p, const ni_addr *a, const ni_session *s)
 {
     char at[NI_ADDR_STRLEN];
-    bucket *b = get_in(p, p->host_view, ni_addr_format(a, at), &p->lost.host_view);
+    bucket *b = hv_admit(p, ni_addr_format(a, at), addr_hash(a));
+    if (!b) p->lost.host_view++;
     touch(b, NULL, s);
     return b;
 }
@@ -545,8 +610,15 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     d->lost.versions += s->lost.versions; d->lost.evidence += s->lost.evidence;
     d->lost.out_of_memory += s->lost.out_of_memory;
     d->lost.host_view += s->lost.host_view;
-    ni_err he = merge_map_capped(d, d->host_view, s->host_view, &d->lost.host_view);
-    if (he) return he;
+    size_t it = 0; const char *k; void *v;
+    while (ni_map_next(s->host_view, &it, &k, &v)) {   /* the same admission as host_entry */
+        ni_addr a;
+        if (ni_addr_parse(k, &a)) return NI_ERR_ARG;
+        bucket *db = hv_admit(d, k, addr_hash(&a));
+        if (!db) { d->lost.host_view += ((const bucket *)v)->sessions; continue; }
+        ni_err e = merge_bucket(d, db, v);
+        if (e) return e;
+    }
     ni_distinct **ds[] = { &d->hosts, &d->out_hosts, &d->device_hosts, &d->vpn_hosts, &d->vpn_use_hosts };
     const ni_distinct *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
     for (int i = 0; i < 5; i++) if (merge_distinct(d, ds[i], ss[i])) return NI_ERR_NOMEM;
