@@ -6,8 +6,9 @@
  * distinct addresses), session and byte counts, first/last seen and
  * evidence counters.  An estimated figure is written with
  * "<figure>_estimated": true and "<figure>_error" (its relative standard
- * error) beside it, and limits.distinct says how many there are.  finish = sort buckets deterministically (hosts desc,
- * sessions desc, name asc) and write JSON; derived figures (shares, ages,
+ * error) beside it, and limits.distinct says how many there are.
+ * finish = sort buckets deterministically (hosts desc, sessions desc, name
+ * asc) and write JSON; derived figures (shares, ages,
  * lags, changes, findings) are computed only there, the findings by their
  * own functions from the aggregates (compute_facts), whatever the order the
  * sections are written in.  Every insertion into a map or set that is
