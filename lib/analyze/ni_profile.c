@@ -1,9 +1,14 @@
 /* ni_profile.c — the profile aggregator (see ni_profile.h for the sections
  * and units).  Every section is a set of "buckets" keyed by a name: a bucket
- * holds its distinct target hosts (exact, ni_addrset), its clients
- * (address|User-Agent pairs), session and byte counts, first/last seen and
- * evidence counters.  finish = sort buckets deterministically (hosts desc,
- * sessions desc, name asc) and write JSON; derived figures (shares, ages,
+ * holds its distinct target hosts and its clients (address|User-Agent
+ * pairs) as ni_distinct counters (core/ni_hll: exact up to caps.distinct
+ * values, then a HyperLogLog estimate, so memory does not grow with
+ * distinct addresses), session and byte counts, first/last seen and
+ * evidence counters.  An estimated figure is written with
+ * "<figure>_estimated": true and "<figure>_error" (its relative standard
+ * error) beside it, and limits.distinct says how many there are.
+ * finish = sort buckets deterministically (hosts desc, sessions desc, name
+ * asc) and write JSON; derived figures (shares, ages,
  * lags, changes, findings) are computed only there, the findings by their
  * own functions from the aggregates (compute_facts), whatever the order the
  * sections are written in.  Every insertion into a map or set that is
@@ -12,6 +17,7 @@
 #include "analyze/ni_profile.h"
 #include "analyze/ni_dnstun.h"
 #include "analyze/ni_psl.h"
+#include "core/ni_hll.h"
 #include "core/ni_json.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
@@ -28,8 +34,8 @@ enum { EV_SNI, EV_HOST, EV_DNS, EV_IP, EV_TUNNEL, EV_ENDPOINT, EV_SITE, EV__N };
 static const char *const ev_name[EV__N] = { "sni", "http_host", "dns_name", "ip", "tunnel", "endpoint", "site" };
 
 typedef struct bucket {
-    ni_addrset *hosts;
-    ni_map *clients;        /* "addr|ua" → NULL, for device sections */
+    ni_distinct *hosts;     /* distinct addresses (NULL until the first) */
+    ni_distinct *clients;   /* distinct "addr|ua" pairs, for device sections */
     ni_map *sub;            /* nested buckets (OS versions, vendor evidence) */
     uint64_t sessions, bytes;
     int64_t first, last;
@@ -38,6 +44,13 @@ typedef struct bucket {
     unsigned roles;         /* vendor roles bitmask */
     ni_profile_losses *lost; /* the profile's loss counters (refused insertions) */
 } bucket;
+
+/* A host of the host view: the fixed-key hash of its address, and the
+ * address as its map key.  The view keeps the host_view-cap hosts of
+ * smallest (hash, address): a set that depends only on which hosts were
+ * seen, never on their order, and every kept host's figures are complete
+ * (the threshold only falls, so a kept host was never turned away). */
+typedef struct hv_kept { uint64_t h; char key[NI_ADDR_STRLEN]; } hv_kept;
 
 enum { ROLE_HARDWARE = 1, ROLE_OS = 2, ROLE_BROWSER = 4, ROLE_SERVICE = 8, ROLE_VPN = 16, ROLE_SECURITY = 32 };
 static const char *const role_name[] = { "hardware", "os", "browser", "service", "vpn", "security" };
@@ -48,22 +61,24 @@ struct ni_profile {
     uint64_t sessions, by_dir[5], bytes;
     uint64_t out_dns, int_dns;      /* outbound / internal sessions that are only DNS lookups */
     int64_t first, last;
-    ni_addrset *hosts;              /* target addresses seen */
-    ni_addrset *out_hosts;          /* target addresses with outbound sessions */
-    ni_addrset *device_hosts;       /* with a device maker attributed */
+    ni_distinct *hosts;             /* target addresses seen */
+    ni_distinct *out_hosts;         /* target addresses with outbound sessions */
+    ni_distinct *device_hosts;      /* with a device maker attributed (a subset of out_hosts) */
     uint64_t act_hour[24], act_wd[7], act_wdh[7][24], act_n;
     ni_map *services, *categories;
     ni_map *makers, *form, *models;
     ni_map *os, *windows, *browsers;
     ni_map *vpn, *vpn_proto;
-    ni_addrset *vpn_hosts, *vpn_use_hosts;
+    ni_distinct *vpn_hosts, *vpn_use_hosts;
     ni_map *sslvpn;                 /* corporate SSL-VPN gateway products (category "ssl-vpn") */
-    ni_addrset *sslvpn_hosts;
+    ni_distinct *sslvpn_hosts;
     uint64_t in_sessions;
     ni_map *sites, *countries, *region_month; /* region_month key "region\tYYYY-MM" */
     ni_map *vendors;
     ni_map *host_view;              /* address → bucket; sub "kind\tname" items (kind: maker, model,
                                        os, browser, service, vpn; vpn items count evidence kinds) */
+    hv_kept *hv_heap;               /* the host view's addresses, a max-heap on (hash, address) */
+    size_t hv_n;
     ni_map *finals;                 /* "browser\tos\tos_version\tfinal" → hosts on an OS whose
                                        builds of the browser ended; sub "at_final": at that build */
     ni_dnstun *dnstun;              /* DNS names per (target client, suffix): dns_tunnels */
@@ -108,8 +123,8 @@ static void bucket_free(void *v)
 {
     bucket *b = v;
     if (!b) return;
-    ni_addrset_free(b->hosts);
-    ni_map_free(b->clients, NULL);
+    ni_distinct_free(b->hosts);
+    ni_distinct_free(b->clients);
     ni_map_free(b->sub, bucket_free);
     for (int i = 0; i < 3; i++) free(b->attr[i]);
     free(b);
@@ -125,12 +140,24 @@ static void map_refused(ni_profile_losses *l, ni_map *m, const char *key, uint64
     else l->out_of_memory++;
 }
 
-/* Adds an address to a set of the profile; a refusal is counted. */
-static void addr_add(ni_profile_losses *l, ni_addrset *set, size_t cap, const ni_addr *a)
+/* The value an address is counted by: its family and 16 address bytes
+ * (bytes past an IPv4 address zeroed), hashed with the fixed key. */
+static uint64_t addr_hash(const ni_addr *a)
 {
-    if (ni_addrset_add(set, a) >= 0 || !l) return;
-    if (ni_addrset_count(set) >= cap) l->hosts++;
-    else l->out_of_memory++;
+    uint8_t k[17] = { a->family };
+    memcpy(k + 1, a->b, a->family == 4 ? 4 : 16);
+    return ni_distinct_hash(k, sizeof k);
+}
+
+/* Adds an address to a distinct counter (created on first use, exact up to
+ * the cap on exact distinct counts); only running out of memory refuses. */
+static void addr_add(ni_profile_losses *l, ni_distinct **set, const ni_addr *a)
+{
+    if (!*set && !(*set = ni_distinct_new(l ? l->caps.distinct : NI_PROFILE_DISTINCT_EXACT))) {
+        if (l) l->out_of_memory++;
+        return;
+    }
+    if (ni_distinct_add_hash(*set, addr_hash(a)) && l) l->out_of_memory++;
 }
 
 /* The bucket of key in m, created on first use; a refused insertion is
@@ -144,8 +171,6 @@ static bucket *get_in(ni_profile *p, ni_map *m, const char *key, uint64_t *cappe
     if (!*slot) {
         bucket *b = calloc(1, sizeof *b);
         if (!b) { if (l) l->out_of_memory++; return NULL; }
-        b->hosts = ni_addrset_new(p ? p->lost.caps.hosts : NI_PROFILE_HOSTS_MAX);
-        if (!b->hosts) { free(b); if (l) l->out_of_memory++; return NULL; }
         b->lost = l;
         *slot = b;
     }
@@ -173,7 +198,7 @@ static void set_attr(bucket *b, int i, const char *v)
 static void touch(bucket *b, const ni_addr *host, const ni_session *s)
 {
     if (!b) return;
-    if (host && host->family) addr_add(b->lost, b->hosts, b->lost ? b->lost->caps.hosts : NI_PROFILE_HOSTS_MAX, host);
+    if (host && host->family) addr_add(b->lost, &b->hosts, host);
     b->sessions++;
     b->bytes += s->c2s_bytes + s->s2c_bytes;
     if (!b->first || s->first_us < b->first) b->first = s->first_us;
@@ -183,15 +208,18 @@ static void touch(bucket *b, const ni_addr *host, const ni_session *s)
 static void add_client(bucket *b, const ni_addr *a, const char *ua)
 {
     if (!b || !ua) return;
-    size_t cap = b->lost ? b->lost->caps.clients : NI_PROFILE_CLIENTS_MAX;
-    if (!b->clients && !(b->clients = ni_map_new(cap))) { if (b->lost) b->lost->out_of_memory++; return; }
+    size_t cap = b->lost ? b->lost->caps.distinct : NI_PROFILE_DISTINCT_EXACT;
+    if (!b->clients && !(b->clients = ni_distinct_new(cap))) { if (b->lost) b->lost->out_of_memory++; return; }
     char key[NI_ADDR_STRLEN + 600], at[NI_ADDR_STRLEN];
-    snprintf(key, sizeof key, "%s|%.580s", ni_addr_format(a, at), ua);
-    if (!ni_map_slot(b->clients, key) && b->lost) map_refused(b->lost, b->clients, key, &b->lost->clients);
+    int n = snprintf(key, sizeof key, "%s|%.580s", ni_addr_format(a, at), ua);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof key ? (size_t)n : sizeof key - 1;
+    if (ni_distinct_add(b->clients, key, len) && b->lost) b->lost->out_of_memory++;
 }
 
-static size_t nclients(const bucket *b) { return b->clients ? ni_map_count(b->clients) : 0; }
-static size_t nhosts(const bucket *b) { return ni_addrset_count(b->hosts); }
+static size_t dcount(const ni_distinct *d) { return d ? (size_t)ni_distinct_count(d) : 0; }
+static bool destimated(const ni_distinct *d) { return d && ni_distinct_estimated(d); }
+static size_t nclients(const bucket *b) { return dcount(b->clients); }
+static size_t nhosts(const bucket *b) { return dcount(b->hosts); }
 
 /* ---- life cycle -------------------------------------------------------- */
 ni_profile *ni_profile_new(const ni_profile_config *cfg, ni_error *err)
@@ -213,17 +241,15 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     if (!c->versions) c->versions = NI_PROFILE_VERSIONS_MAX;
     if (!c->evidence) c->evidence = NI_PROFILE_EVIDENCE_MAX;
     if (!c->host_view) c->host_view = NI_PROFILE_HOST_VIEW_MAX;
+    if (!c->distinct) c->distinct = NI_PROFILE_DISTINCT_EXACT;
     ni_map **maps[] = { &p->services, &p->categories, &p->makers, &p->form, &p->models, &p->os,
                         &p->windows, &p->browsers, &p->vpn, &p->vpn_proto, &p->sites, &p->countries,
                         &p->region_month, &p->vendors, &p->finals };
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
         if (!(*maps[i] = ni_map_new(c->names))) goto oom;
-    ni_addrset **sets[] = { &p->hosts, &p->out_hosts, &p->device_hosts, &p->vpn_hosts, &p->vpn_use_hosts };
-    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
-        if (!(*sets[i] = ni_addrset_new(c->hosts))) goto oom;
     if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
     if (!(p->dnstun = ni_dnstun_new(c->names, NI_PSL_PATH))) goto oom;
-    if (!(p->sslvpn = ni_map_new(c->names)) || !(p->sslvpn_hosts = ni_addrset_new(c->hosts))) goto oom;
+    if (!(p->sslvpn = ni_map_new(c->names))) goto oom;
     if (!(p->osview = ni_map_new(c->hosts))) goto oom;
     return p;
 oom:
@@ -242,10 +268,11 @@ void ni_profile_free(ni_profile *p)
     ni_map_free(p->host_view, bucket_free);
     ni_dnstun_free(p->dnstun);
     ni_map_free(p->sslvpn, bucket_free);
-    ni_addrset_free(p->sslvpn_hosts);
+    ni_distinct_free(p->sslvpn_hosts);
     ni_map_free(p->osview, osview_free);
-    ni_addrset *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
-    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_addrset_free(sets[i]);
+    free(p->hv_heap);
+    ni_distinct *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) ni_distinct_free(sets[i]);
     free(p);
 }
 
@@ -312,11 +339,66 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
     touch(get_sub(p, b, key, p->lost.caps.evidence, &p->lost.evidence), host, s);
 }
 
-/* The host-view entry of a target address (refusals counted in host_view). */
+static bool hv_above(const hv_kept *x, const hv_kept *y)
+{
+    return x->h != y->h ? x->h > y->h : strcmp(x->key, y->key) > 0;
+}
+
+static void hv_sift_down(hv_kept *t, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && hv_above(&t[l], &t[m])) m = l;
+        if (r < n && hv_above(&t[r], &t[m])) m = r;
+        if (m == i) return;
+        hv_kept x = t[i]; t[i] = t[m]; t[m] = x;
+        i = m;
+    }
+}
+
+/* The host-view entry of the address key (hash h), admitted if the view
+ * has room or h ranks below its largest kept host, which then leaves (its
+ * sessions counted in lost.host_view).  NULL when not kept: the caller
+ * counts its own sessions as lost. */
+static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
+{
+    void *v = ni_map_get(p->host_view, key);
+    if (v) return v;
+    size_t cap = p->lost.caps.host_view;
+    if (!p->hv_heap && !(p->hv_heap = calloc(cap, sizeof *p->hv_heap))) { p->lost.out_of_memory++; return NULL; }
+    hv_kept in = { .h = h };
+    snprintf(in.key, sizeof in.key, "%s", key);
+    if (p->hv_n >= cap) {
+        if (!hv_above(&p->hv_heap[0], &in)) return NULL;
+        bucket *old = ni_map_remove(p->host_view, p->hv_heap[0].key);
+        if (old) p->lost.host_view += old->sessions;
+        bucket_free(old);
+        p->hv_heap[0] = in;
+        hv_sift_down(p->hv_heap, p->hv_n, 0);
+    } else {
+        size_t i = p->hv_n++;
+        p->hv_heap[i] = in;
+        while (i && hv_above(&p->hv_heap[i], &p->hv_heap[(i - 1) / 2])) {
+            hv_kept x = p->hv_heap[i]; p->hv_heap[i] = p->hv_heap[(i - 1) / 2]; p->hv_heap[(i - 1) / 2] = x;
+            i = (i - 1) / 2;
+        }
+    }
+    bucket *b = get_in(p, p->host_view, key, &p->lost.host_view);
+    if (!b) {   /* out of memory: undo the heap entry */
+        for (size_t i = 0; i < p->hv_n; i++)
+            if (!strcmp(p->hv_heap[i].key, key)) { p->hv_heap[i] = p->hv_heap[--p->hv_n]; break; }
+        for (size_t i = p->hv_n / 2 + 1; i-- > 0;) hv_sift_down(p->hv_heap, p->hv_n, i);
+    }
+    return b;
+}
+
+/* The host-view entry of a target address; a session of a host not kept is
+ * counted in lost.host_view. */
 static bucket *host_entry(ni_profile *p, const ni_addr *a, const ni_session *s)
 {
     char at[NI_ADDR_STRLEN];
-    bucket *b = get_in(p, p->host_view, ni_addr_format(a, at), &p->lost.host_view);
+    bucket *b = hv_admit(p, ni_addr_format(a, at), addr_hash(a));
+    if (!b) p->lost.host_view++;
     touch(b, NULL, s);
     return b;
 }
@@ -374,10 +456,10 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     if (s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL) host_entry(p, &s->server, s);
     bool in = s->direction == NI_DIRECTION_INBOUND;
     if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
-        addr_add(&p->lost, p->hosts, p->lost.caps.hosts, &s->client);
+        addr_add(&p->lost, &p->hosts, &s->client);
     if (s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL)
-        addr_add(&p->lost, p->hosts, p->lost.caps.hosts, &s->server);
-    if (s->direction == NI_DIRECTION_UNKNOWN) addr_add(&p->lost, p->hosts, p->lost.caps.hosts, &s->client);
+        addr_add(&p->lost, &p->hosts, &s->server);
+    if (s->direction == NI_DIRECTION_UNKNOWN) addr_add(&p->lost, &p->hosts, &s->client);
 
     if (in) {
         p->in_sessions++;
@@ -393,13 +475,13 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         char key[128];
         snprintf(key, sizeof key, "%s\t%04d-%02d", s->client_continent ? s->client_continent : "Unknown",
                  lt.year, lt.month);
-        touch(get(p->region_month, key), &s->client, s);
+        touch(get(p->region_month, key), NULL, s);   /* sessions only: its visitors are never written */
         return;
     }
     if (!out) return;
 
     const ni_addr *h = &s->client;
-    addr_add(&p->lost, p->out_hosts, p->lost.caps.hosts, h);
+    addr_add(&p->lost, &p->out_hosts, h);
     ni_dnstun_add(p->dnstun, s, &p->lost.names, &p->lost.out_of_memory);
 
     /* activity: target-initiated outbound sessions only; internal sessions
@@ -433,7 +515,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     if (corporate) {
         int ev = s->vpn_evidence == NI_EVIDENCE_TUNNEL ? EV_TUNNEL
                : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
-        addr_add(&p->lost, p->sslvpn_hosts, p->lost.caps.hosts, h);
+        addr_add(&p->lost, &p->sslvpn_hosts, h);
         bucket *b = get(p->sslvpn, s->vpn_provider);
         touch(b, h, s);
         if (b) b->ev[ev]++;
@@ -442,8 +524,8 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     } else if (s->vpn_provider || s->vpn_protocol) {
         int ev = s->vpn_evidence == NI_EVIDENCE_TUNNEL ? EV_TUNNEL
                : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
-        addr_add(&p->lost, p->vpn_hosts, p->lost.caps.hosts, h);
-        if (ev != EV_SITE) addr_add(&p->lost, p->vpn_use_hosts, p->lost.caps.hosts, h);
+        addr_add(&p->lost, &p->vpn_hosts, h);
+        if (ev != EV_SITE) addr_add(&p->lost, &p->vpn_use_hosts, h);
         bucket *b = s->vpn_provider ? get(p->vpn, s->vpn_provider) : get(p->vpn_proto, ni_tunnel_proto_name(s->vpn_protocol));
         touch(b, h, s);
         if (b) b->ev[ev]++;
@@ -491,7 +573,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = get(p->makers, s->ua_maker);
         touch(b, h, s);
         add_client(b, h, ua);
-        addr_add(&p->lost, p->device_hosts, p->lost.caps.hosts, h);
+        addr_add(&p->lost, &p->device_hosts, h);
         vendor_add(p, "hardware", s->ua_maker, ROLE_HARDWARE, h, s);
         host_item(p, hv, "maker", s->ua_maker, NULL, s);
         if (s->ua_model) {
@@ -550,14 +632,17 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
 }
 
 /* ---- merge ------------------------------------------------------------- */
+/* *d ∪= s (d created when absent). */
+static ni_err merge_distinct(ni_profile *p, ni_distinct **d, const ni_distinct *s)
+{
+    if (!s) return NI_OK;
+    if (!*d && !(*d = ni_distinct_new(p->lost.caps.distinct))) return NI_ERR_NOMEM;
+    return ni_distinct_merge(*d, s);
+}
+
 static ni_err merge_bucket(ni_profile *p, bucket *d, const bucket *s)
 {
-    if (ni_addrset_merge(d->hosts, s->hosts)) return NI_ERR_LIMIT;
-    if (s->clients) {
-        if (!d->clients && !(d->clients = ni_map_new(p->lost.caps.clients))) return NI_ERR_NOMEM;
-        size_t it = 0; const char *k;
-        while (ni_map_next(s->clients, &it, &k, NULL)) if (!ni_map_slot(d->clients, k)) return NI_ERR_LIMIT;
-    }
+    if (merge_distinct(p, &d->hosts, s->hosts) || merge_distinct(p, &d->clients, s->clients)) return NI_ERR_NOMEM;
     d->sessions += s->sessions;
     d->bytes += s->bytes;
     if (!d->first || (s->first && s->first < d->first)) d->first = s->first;
@@ -608,8 +693,19 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     d->lost.versions += s->lost.versions; d->lost.evidence += s->lost.evidence;
     d->lost.out_of_memory += s->lost.out_of_memory;
     d->lost.host_view += s->lost.host_view;
-    ni_err he = merge_map_capped(d, d->host_view, s->host_view, &d->lost.host_view);
-    if (he) return he;
+    size_t it = 0; const char *k; void *v;
+    while (ni_map_next(s->host_view, &it, &k, &v)) {   /* the same admission as host_entry */
+        ni_addr a;
+        if (ni_addr_parse(k, &a)) return NI_ERR_ARG;
+        bucket *db = hv_admit(d, k, addr_hash(&a));
+        if (!db) { d->lost.host_view += ((const bucket *)v)->sessions; continue; }
+        ni_err e = merge_bucket(d, db, v);
+        if (e) return e;
+    }
+    ni_distinct **ds[] = { &d->hosts, &d->out_hosts, &d->device_hosts, &d->vpn_hosts, &d->vpn_use_hosts };
+    const ni_distinct *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
+    for (int i = 0; i < 5; i++) if (merge_distinct(d, ds[i], ss[i])) return NI_ERR_NOMEM;
+    ni_err he;
     if ((he = ni_dnstun_merge(d->dnstun, s->dnstun, &d->lost.names))) return he;
     d->sampled_sessions += s->sampled_sessions;
     size_t oit = 0; const char *ok; void *ov;
@@ -623,10 +719,7 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
         for (int i = 0; i < so->ntcp; i++)
             if (!osview_put(o->tcp, o->tcp_sessions, &o->ntcp, so->tcp[i], so->tcp_sessions[i])) return NI_ERR_NOMEM;
     }
-    ni_addrset *ds[] = { d->hosts, d->out_hosts, d->device_hosts, d->vpn_hosts, d->vpn_use_hosts };
-    const ni_addrset *ss[] = { s->hosts, s->out_hosts, s->device_hosts, s->vpn_hosts, s->vpn_use_hosts };
-    for (int i = 0; i < 5; i++) if (ni_addrset_merge(ds[i], ss[i])) return NI_ERR_LIMIT;
-    if (ni_addrset_merge(d->sslvpn_hosts, s->sslvpn_hosts)) return NI_ERR_LIMIT;
+    if (merge_distinct(d, &d->sslvpn_hosts, s->sslvpn_hosts)) return NI_ERR_NOMEM;
     ni_err ve = merge_map_capped(d, d->sslvpn, s->sslvpn, &d->lost.names);
     if (ve) return ve;
     ni_map *dm[] = { d->services, d->categories, d->makers, d->form, d->models, d->os, d->windows,
@@ -891,6 +984,25 @@ static size_t detect_changes(const ni_profile *p, change *out, size_t max)
 }
 
 /* ---- JSON -------------------------------------------------------------- */
+/* "<key>_estimated": true, "<key>_error": the relative standard error, for
+ * a figure that is an estimate (nothing when it is exact, so reports of
+ * captures below the bounds keep their bytes). */
+static void j_estimate(ni_json *j, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s_estimated", key);
+    ni_json_kbool(j, k, true);
+    snprintf(k, sizeof k, "%s_error", key);
+    ni_json_kdouble(j, k, NI_HLL_ERROR);
+}
+
+/* A distinct count (0 for a counter never used), flagged when estimated. */
+static void j_distinct(ni_json *j, const char *key, const ni_distinct *d)
+{
+    ni_json_kuint(j, key, dcount(d));
+    if (destimated(d)) j_estimate(j, key);
+}
+
 static void j_evidence(ni_json *j, const bucket *b, int from, int to)
 {
     ni_json_key(j, "evidence");
@@ -901,8 +1013,8 @@ static void j_evidence(ni_json *j, const bucket *b, int from, int to)
 
 static void j_hosts_clients(ni_json *j, const bucket *b, bool clients)
 {
-    ni_json_kuint(j, "hosts", nhosts(b));
-    if (clients) ni_json_kuint(j, "clients", nclients(b));
+    j_distinct(j, "hosts", b->hosts);
+    if (clients) j_distinct(j, "clients", b->clients);
     ni_json_kuint(j, "sessions", b->sessions);
 }
 
@@ -915,7 +1027,7 @@ static void j_sub_list(ni_json *j, const char *key, const char *item_key, const 
     for (size_t k = 0; v && k < m; k++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, item_key, v[k].key);
-        ni_json_kuint(j, "hosts", nhosts(v[k].b));
+        j_distinct(j, "hosts", v[k].b->hosts);
         ni_json_kuint(j, "sessions", v[k].b->sessions);
         ni_json_obj_end(j);
     }
@@ -1007,24 +1119,24 @@ static void fact_peaks(const ni_profile *p, char *out, size_t n)
  * exactly the final build (distinct hosts over every row). */
 static void fact_finals(const ni_profile *p, facts *f)
 {
-    ni_addrset *all = ni_addrset_new(p->lost.caps.hosts), *stuck = ni_addrset_new(p->lost.caps.hosts);
+    ni_distinct *all = ni_distinct_new(p->lost.caps.distinct), *stuck = ni_distinct_new(p->lost.caps.distinct);
     size_t n, o = 0;
     entry *e = sorted(p->finals, &n, false);
     f->final_list[0] = 0;
     for (size_t i = 0; all && stuck && e && i < n; i++) {
         const bucket *at = e[i].b->sub ? ni_map_get(e[i].b->sub, "at_final") : NULL;
-        ni_addrset_merge(all, e[i].b->hosts);
+        if (e[i].b->hosts) ni_distinct_merge(all, e[i].b->hosts);
         if (!at || !nhosts(at)) continue;
-        ni_addrset_merge(stuck, at->hosts);
+        ni_distinct_merge(stuck, at->hosts);
         if (o < sizeof f->final_list)
             o += (size_t)snprintf(f->final_list + o, sizeof f->final_list - o, "%s%s %s on %s %s (%zu host%s)",
                                   o ? ", " : "", e[i].b->attr[0], strrchr(e[i].key, '\t') + 1, e[i].b->attr[1],
                                   e[i].b->attr[2], nhosts(at), nhosts(at) == 1 ? "" : "s");
     }
-    f->final_hosts = all ? ni_addrset_count(all) : 0;
-    f->final_stuck = stuck ? ni_addrset_count(stuck) : 0;
-    ni_addrset_free(all);
-    ni_addrset_free(stuck);
+    f->final_hosts = dcount(all);
+    f->final_stuck = dcount(stuck);
+    ni_distinct_free(all);
+    ni_distinct_free(stuck);
     free(e);
 }
 
@@ -1065,7 +1177,7 @@ static void write_head(ni_profile *p, ni_json *j)
     ni_json_kuint(j, "internal_dns", p->int_dns);
     ni_json_kuint(j, "transit", p->by_dir[NI_DIRECTION_TRANSIT]);
     ni_json_kuint(j, "unknown", p->by_dir[NI_DIRECTION_UNKNOWN]);
-    ni_json_kuint(j, "hosts", ni_addrset_count(p->hosts));
+    j_distinct(j, "hosts", p->hosts);
     ni_json_kuint(j, "bytes", p->bytes);
     if (p->sampled_sessions) ni_json_kuint(j, "sampled_sessions", p->sampled_sessions);
     ni_json_obj_end(j);
@@ -1109,7 +1221,7 @@ static void write_devices(ni_profile *p, ni_json *j)
     const ni_profile_lookups *lk = &p->cfg->lookups;
     ni_json_key(j, "devices"); ni_json_obj_begin(j);
     ni_json_kstr(j, "unit", "hosts and clients (address, User-Agent pairs)");
-    ni_json_kuint(j, "sample_hosts", ni_addrset_count(p->device_hosts));
+    j_distinct(j, "sample_hosts", p->device_hosts);
     e = sorted(p->makers, &n, false);
     ni_json_key(j, "makers"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
@@ -1120,16 +1232,24 @@ static void write_devices(ni_profile *p, ni_json *j)
     }
     ni_json_arr_end(j);
     free(e);
-    size_t unattributed = 0, it = 0; ni_addr a;
-    while (ni_addrset_next(p->out_hosts, &it, &a)) if (!ni_addrset_has(p->device_hosts, &a)) unattributed++;
-    ni_json_kuint(j, "unattributed_hosts", unattributed);
+    /* device_hosts is a subset of out_hosts (both added for the same
+     * outbound client): the difference of the counts is the set difference
+     * (when either is an estimate, so is the difference) */
+    size_t oh = dcount(p->out_hosts), dh = dcount(p->device_hosts);
+    ni_json_kuint(j, "unattributed_hosts", oh > dh ? oh - dh : 0);
+    if (destimated(p->out_hosts) || destimated(p->device_hosts)) j_estimate(j, "unattributed_hosts");
     e = sorted(p->form, &n, true);
+    bool form_est = false;
     ni_json_key(j, "form_factor"); ni_json_obj_begin(j);
-    for (size_t i = 0; e && i < n; i++) ni_json_kuint(j, e[i].key, nhosts(e[i].b));
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_kuint(j, e[i].key, nhosts(e[i].b));
+        form_est |= destimated(e[i].b->hosts) || destimated(e[i].b->clients);
+    }
     ni_json_obj_end(j);
     ni_json_key(j, "form_factor_clients"); ni_json_obj_begin(j);
     for (size_t i = 0; e && i < n; i++) ni_json_kuint(j, e[i].key, nclients(e[i].b));
     ni_json_obj_end(j);
+    if (form_est) j_estimate(j, "form_factor");
     free(e);
     e = sorted(p->models, &n, false);
     ni_json_key(j, "models"); ni_json_arr_begin(j);
@@ -1323,7 +1443,7 @@ static void write_software(ni_profile *p, ni_json *j)
         ni_json_kstr(j, "kind", "os");
         ni_json_kstr(j, "name", "Windows");
         ni_json_kstr(j, "version", e[i].key);
-        ni_json_kuint(j, "hosts", nhosts(e[i].b));
+        j_distinct(j, "hosts", e[i].b->hosts);
         ni_json_key(j, "released"); ni_json_str(j, rel);
         ni_json_kstr(j, "end_of_support", eos);
         snprintf(text, sizeof text, "past end of support (%s)", eos);
@@ -1338,7 +1458,7 @@ static void write_software(ni_profile *p, ni_json *j)
         ni_json_kstr(j, "kind", "browser");
         ni_json_kstr(j, "name", be[i].b->attr[0]);
         ni_json_kstr(j, "version", be[i].b->attr[1]);
-        ni_json_kuint(j, "hosts", nhosts(be[i].b));
+        j_distinct(j, "hosts", be[i].b->hosts);
         ni_json_kstr(j, "released", rel);
         ni_json_kint(j, "age_days", (be[i].b->first - r) / 86400000000LL);
         ni_json_kstr(j, "reason", "released more than a year before first seen");
@@ -1359,7 +1479,7 @@ static void write_software(ni_profile *p, ni_json *j)
         ni_json_kstr(j, "os_version", e[i].b->attr[2]);
         ni_json_kstr(j, "final", strrchr(e[i].key, '\t') + 1);
         j_hosts_clients(j, e[i].b, false);
-        ni_json_kuint(j, "hosts_at_final", at ? nhosts(at) : 0);
+        j_distinct(j, "hosts_at_final", at ? at->hosts : NULL);
         ni_json_kuint(j, "sessions_at_final", at ? at->sessions : 0);
         ni_json_obj_end(j);
     }
@@ -1373,10 +1493,10 @@ static void write_vpn(ni_profile *p, ni_json *j)
     entry *e;
     /* VPN */
     ni_json_key(j, "vpn"); ni_json_obj_begin(j);
-    ni_json_kuint(j, "hosts", ni_addrset_count(p->vpn_hosts));
-    ni_json_kuint(j, "hosts_with_use", ni_addrset_count(p->vpn_use_hosts));
+    j_distinct(j, "hosts", p->vpn_hosts);
+    j_distinct(j, "hosts_with_use", p->vpn_use_hosts);
     ni_json_kuint(j, "services", ni_map_count(p->vpn));
-    ni_json_kuint(j, "sample_hosts", ni_addrset_count(p->out_hosts));
+    j_distinct(j, "sample_hosts", p->out_hosts);
     e = sorted(p->vpn, &n, false);
     ni_json_key(j, "by_service"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
@@ -1400,7 +1520,7 @@ static void write_vpn(ni_profile *p, ni_json *j)
     free(e);
     /* corporate SSL-VPN gateways */
     ni_json_key(j, "corporate"); ni_json_obj_begin(j);
-    ni_json_kuint(j, "hosts", ni_addrset_count(p->sslvpn_hosts));
+    ni_json_kuint(j, "hosts", dcount(p->sslvpn_hosts));
     e = sorted(p->sslvpn, &n, false);
     ni_json_key(j, "by_product"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
@@ -1434,7 +1554,7 @@ static void write_inbound(ni_profile *p, ni_json *j)
         ni_json_obj_begin(j);
         ni_json_kstr(j, "site", e[i].key);
         ni_json_kuint(j, "sessions", e[i].b->sessions);
-        ni_json_kuint(j, "visitors", nhosts(e[i].b));
+        j_distinct(j, "visitors", e[i].b->hosts);
         ni_json_kdouble(j, "share", round3(p->in_sessions ? (double)e[i].b->sessions / p->in_sessions : 0));
         ni_json_obj_end(j);
     }
@@ -1447,7 +1567,7 @@ static void write_inbound(ni_profile *p, ni_json *j)
         ni_json_kstr(j, "country", e[i].key);
         ni_json_key(j, "continent"); ni_json_str(j, e[i].b->attr[0]);
         ni_json_kuint(j, "sessions", e[i].b->sessions);
-        ni_json_kuint(j, "visitors", nhosts(e[i].b));
+        j_distinct(j, "visitors", e[i].b->hosts);
         ni_json_kdouble(j, "share", round3(p->in_sessions ? (double)e[i].b->sessions / p->in_sessions : 0));
         ni_json_obj_end(j);
     }
@@ -1673,7 +1793,7 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
                  ws.weekday_mean, (unsigned long long)p->act_wd[5], (unsigned long long)p->act_wd[6], ws.p);
         finding(j, "activity", text, icd203(ws.p), basis);
     }
-    size_t dh = ni_addrset_count(p->device_hosts);
+    size_t dh = dcount(p->device_hosts);
     if (dh && f->top_maker[0]) {
         double pr = prob_above((double)f->top_maker_hosts, (double)dh, 0.5);
         wilson((double)f->top_maker_hosts, (double)dh, &lo, &hi);
@@ -1724,7 +1844,7 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     }
     free(sf.fam);
     free(sf.pairs);
-    size_t oh = ni_addrset_count(p->out_hosts), vh = ni_addrset_count(p->vpn_use_hosts);
+    size_t oh = dcount(p->out_hosts), vh = dcount(p->vpn_use_hosts);
     if (oh) {
         double pr = vh ? prob_above((double)vh, (double)oh, 0.05) : 0.0;
         wilson((double)vh, (double)oh, &lo, &hi);
@@ -1754,6 +1874,30 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     ni_json_arr_end(j);
 }
 
+/* Distinct counts of a map's buckets (and nested buckets) that are estimates. */
+static size_t map_estimated(const ni_map *m)
+{
+    size_t n = 0, it = 0; void *v;
+    while (m && ni_map_next(m, &it, NULL, &v)) {
+        const bucket *b = v;
+        n += destimated(b->hosts) + destimated(b->clients) + map_estimated(b->sub);
+    }
+    return n;
+}
+
+/* How many distinct counts of the profile are estimates (limits.distinct). */
+static size_t count_estimated(const ni_profile *p)
+{
+    const ni_map *maps[] = { p->services, p->categories, p->makers, p->form, p->models, p->os, p->windows,
+                             p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month,
+                             p->vendors, p->finals, p->host_view };
+    const ni_distinct *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) n += map_estimated(maps[i]);
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) n += destimated(sets[i]);
+    return n;
+}
+
 /* "limits": every cap in force and the insertions it refused. */
 static void write_limits(ni_profile *p, ni_json *j)
 {
@@ -1772,6 +1916,14 @@ static void write_limits(ni_profile *p, ni_json *j)
         ni_json_obj_end(j);
     }
     ni_json_kuint(j, "out_of_memory", l->out_of_memory);
+    size_t est = count_estimated(p);
+    if (est) {   /* only then: reports below the bounds keep their bytes */
+        ni_json_key(j, "distinct"); ni_json_obj_begin(j);
+        ni_json_kuint(j, "exact_max", l->caps.distinct);
+        ni_json_kuint(j, "estimated", est);
+        ni_json_kdouble(j, "error", NI_HLL_ERROR);
+        ni_json_obj_end(j);
+    }
     ni_json_obj_end(j);
 }
 

@@ -32,11 +32,14 @@ typedef struct ni_event {
 /* Caps on what the aggregator holds (0 = the default of core/ni_limits.h). */
 typedef struct ni_profile_caps {
     size_t names;       /* distinct names per section (services, sites, ...) */
-    size_t hosts;       /* distinct addresses per set */
-    size_t clients;     /* distinct (address, User-Agent) pairs per bucket */
+    size_t hosts;       /* reported only (limits.hosts.cap): distinct counts are estimated past
+                           `distinct`, never refused */
+    size_t clients;     /* the same for limits.clients.cap */
     size_t versions;    /* OS versions per OS family */
     size_t evidence;    /* evidence items per vendor, items per host of the host view */
-    size_t host_view;   /* target hosts of the per-host view ("hosts") */
+    size_t host_view;   /* target hosts of the per-host view ("hosts"); past it, those of
+                           smallest address hash */
+    size_t distinct;    /* distinct counts exact up to this many values, then estimated */
 } ni_profile_caps;
 
 /* What could not be counted: insertions refused because a cap was reached

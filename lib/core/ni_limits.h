@@ -11,6 +11,8 @@
 #define NI_FLOW_IDLE_UDP_US       (60ll * 1000000)   /* default UDP/other idle timeout */
 #define NI_FLOW_ACTIVE_US         (1800ll * 1000000) /* default active timeout */
 #define NI_FLOW_CLOSED_LINGER_US  (5ll * 1000000)    /* kept after FIN/RST for late packets */
+#define NI_FLOWS_HALF_OPEN_DIV    8u  /* half-open TCP flows (bare SYNs, no reply or payload yet) kept:
+                                         at most max_flows / 8; past it the oldest is evicted */
 
 /* TCP/IP fingerprints (lib/enrich/ni_tcpos.c): p0f.fp and data/tcp-os.tsv */
 #define NI_TCPOS_SIGS_MAX         8192u         /* signatures, labels and family rows, each */
@@ -106,8 +108,14 @@
 /* Profile aggregator (lib/analyze/ni_profile): a refused insertion is
  * counted and reported in report.json "limits" (profile exits 1) */
 #define NI_PROFILE_NAMES_MAX      200000u       /* distinct names per section */
-#define NI_PROFILE_HOSTS_MAX      4000000u      /* distinct addresses per set */
-#define NI_PROFILE_CLIENTS_MAX    4000000u      /* distinct (address, User-Agent) pairs per bucket */
+#define NI_PROFILE_HOSTS_MAX      4000000u      /* (reported in limits.hosts.cap; no longer refuses:
+                                                   distinct counts turn into estimates instead) */
+#define NI_PROFILE_CLIENTS_MAX    4000000u      /* (the same for limits.clients.cap) */
+#define NI_PROFILE_DISTINCT_EXACT 1536u         /* every distinct count (hosts, visitors, clients) is
+                                                   exact up to this many values, then a HyperLogLog
+                                                   estimate (core/ni_hll: 16 KiB, 0.81% error); 1,536
+                                                   hashes fill 2,048 slots at 3/4 load, 16 KiB too, so
+                                                   no counter ever holds more than 16 KiB */
 #define NI_PROFILE_VERSIONS_MAX   1024u         /* versions per OS family */
 #define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor (and items per host of the host view) */
 #define NI_PROFILE_HOST_VIEW_MAX  10000u        /* target hosts of the per-host view (report.json hosts) */

@@ -97,6 +97,28 @@ ni_err ni_map_put(ni_map *m, const char *key, void *value)
     return NI_OK;
 }
 
+/* Backward-shift deletion (linear probing keeps no tombstones): every key
+ * after the hole whose home slot does not lie cyclically in (hole, its
+ * slot] moves back into the hole. */
+void *ni_map_remove(ni_map *m, const char *key)
+{
+    size_t mask = m->size - 1, i = find(m, key, ni_hash(&m->key, key, strlen(key)));
+    if (!m->t[i].key) return NULL;
+    void *v = m->t[i].value;
+    free(m->t[i].key);
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (!m->t[j].key) break;
+        size_t k = (size_t)m->t[j].hash & mask;
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+        m->t[i] = m->t[j];
+        i = j;
+    }
+    m->t[i].key = NULL; m->t[i].value = NULL; m->t[i].hash = 0;
+    m->count--;
+    return v;
+}
+
 size_t ni_map_count(const ni_map *m) { return m->count; }
 
 size_t ni_map_probe_max(const ni_map *m)

@@ -22,6 +22,8 @@ void ni_map_free(ni_map *m, void (*free_value)(void *));
 void *ni_map_get(const ni_map *m, const char *key);
 /* Inserts or replaces; returns NI_OK, NI_ERR_NOMEM or NI_ERR_LIMIT. */
 ni_err ni_map_put(ni_map *m, const char *key, void *value);
+/* Removes key (freeing its copy); returns its value (the caller's), NULL if absent. */
+void *ni_map_remove(ni_map *m, const char *key);
 /* Returns the value slot of key, inserting it with NULL if absent (NULL on failure). */
 void **ni_map_slot(ni_map *m, const char *key);
 size_t ni_map_count(const ni_map *m);

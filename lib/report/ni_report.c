@@ -215,6 +215,19 @@ static const char *num(char *buf, size_t n, long long v)
 }
 #define N(buf, v) num(buf, sizeof buf, (long long)(v))
 
+/* A distinct count of row o: "≈ 3,001,234 (±0.8%)" when report.json marks
+ * it estimated (<key>_estimated, <key>_error: limits.distinct), else as N. */
+static const char *num_distinct(char *buf, size_t n, const json_t *o, const char *key)
+{
+    char k[64], t[32];
+    snprintf(k, sizeof k, "%s_estimated", key);
+    if (!json_is_true(json_object_get(o, k))) return num(buf, n, (long long)ji(o, key));
+    snprintf(k, sizeof k, "%s_error", key);
+    snprintf(buf, n, "\u2248 %s (\u00b1%.1f%%)", num(t, sizeof t, (long long)ji(o, key)), 100 * jnum(o, k));
+    return buf;
+}
+#define NE(buf, o, key) num_distinct(buf, sizeof buf, (o), (key))
+
 /* Horizontal bars from an array of objects: label key, value key. */
 static void hbars(doc *d, const char *title, const json_t *arr, const char *lk, const char *vk, const char *unit)
 {
@@ -304,7 +317,7 @@ static void sec_overview(doc *d, const json_t *r)
     table tb = { head, 9, NULL, 0, 0 };
     char g[32], h[32], k[32], m[32];
     t_row(&tb, N(a, ji(t, "sessions")), N(b, ji(t, "outbound")), N(h, ji(t, "outbound_dns")), N(c, ji(t, "inbound")),
-          N(e, ji(t, "internal")), N(k, ji(t, "internal_dns")), N(m, ji(t, "transit")), N(f, ji(t, "hosts")),
+          N(e, ji(t, "internal")), N(k, ji(t, "internal_dns")), N(m, ji(t, "transit")), NE(f, t, "hosts"),
           N(g, ji(t, "bytes")));
     t_emit(d, &tb);
     char n1[32], n2[32], n3[32];
@@ -390,7 +403,7 @@ static void sec_services(doc *d, const json_t *r)
     char e2[32];
     for (size_t i = 0; i < json_array_size(cats); i++) {
         const json_t *o = json_array_get(cats, i);
-        t_row(&t, js(o, "category"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), N(e2, ji(o, "bytes")));
+        t_row(&t, js(o, "category"), NE(a, o, "hosts"), N(b, ji(o, "sessions")), N(e2, ji(o, "bytes")));
     }
     t_emit(d, &t);
     fig_end(d);
@@ -411,7 +424,7 @@ static void sec_services(doc *d, const json_t *r)
             el += (size_t)snprintf(ev + el, sizeof ev - el, "%s%s %s", el ? "; " : "", en[k], N(c, ji(e, ek[k])));
         }
         if (!ev[0]) snprintf(ev, sizeof ev, "-");
-        t_row(&s, js(o, "service"), js(o, "category"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")),
+        t_row(&s, js(o, "service"), js(o, "category"), NE(a, o, "hosts"), N(b, ji(o, "sessions")),
               N(a2, ji(o, "bytes")), ev);
     }
     t_emit(d, &s);
@@ -434,7 +447,7 @@ static void sec_devices(doc *d, const json_t *r)
     const json_t *mk = json_object_get(dv, "makers");
     for (size_t i = 0; i < json_array_size(mk); i++) {
         const json_t *o = json_array_get(mk, i);
-        t_row(&t, js(o, "name"), N(a, ji(o, "hosts")), N(b, ji(o, "clients")), N(c, ji(o, "sessions")));
+        t_row(&t, js(o, "name"), NE(a, o, "hosts"), NE(b, o, "clients"), N(c, ji(o, "sessions")));
     }
     t_emit(d, &t);
     fig_end(d);
@@ -456,7 +469,7 @@ static void sec_devices(doc *d, const json_t *r)
         const json_t *o = json_array_get(models, i), *lag = json_object_get(o, "lag_days");
         char l[32] = "-";
         if (json_is_integer(lag)) N(l, json_integer_value(lag));
-        t_row(&m, js(o, "maker"), js(o, "model"), js(o, "code"), N(a, ji(o, "hosts")), js(o, "first_seen"),
+        t_row(&m, js(o, "maker"), js(o, "model"), js(o, "code"), NE(a, o, "hosts"), js(o, "first_seen"),
               js(o, "released") ? js(o, "released") : "unknown", l);
     }
     t_emit(d, &m);
@@ -516,7 +529,7 @@ static void sec_software(doc *d, const json_t *r)
         }
         snprintf(vers, sizeof vers, "%s", ni_buf_str(&vb));
         ni_buf_release(&vb);
-        t_row(&t, js(o, "name"), N(a, ji(o, "hosts")), N(b, ji(o, "clients")), vers);
+        t_row(&t, js(o, "name"), NE(a, o, "hosts"), NE(b, o, "clients"), vers);
     }
     t_emit(d, &t);
     fig_end(d);
@@ -528,7 +541,7 @@ static void sec_software(doc *d, const json_t *r)
     table w = { wh, 4, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(win); i++) {
         const json_t *o = json_array_get(win, i);
-        t_row(&w, js(o, "name"), N(a, ji(o, "hosts")), N(b, ji(o, "clients")), js(o, "end_of_support") ? js(o, "end_of_support") : "-");
+        t_row(&w, js(o, "name"), NE(a, o, "hosts"), NE(b, o, "clients"), js(o, "end_of_support") ? js(o, "end_of_support") : "-");
     }
     t_emit(d, &w);
     fig_end(d);
@@ -546,7 +559,7 @@ static void sec_software(doc *d, const json_t *r)
             const json_t *v = json_array_get(bl, k);
             ni_buf_printf(&bb, "%s%s (%lld)", k ? ", " : "", js(v, "build"), (long long)ji(v, "hosts"));
         }
-        t_row(&bt, js(o, "name"), js(o, "version"), N(a, ji(o, "hosts")), js(o, "released") ? js(o, "released") : "unknown",
+        t_row(&bt, js(o, "name"), js(o, "version"), NE(a, o, "hosts"), js(o, "released") ? js(o, "released") : "unknown",
               js(o, "first_seen"), ag, bb.len ? ni_buf_str(&bb) : "-");
         ni_buf_release(&bb);
     }
@@ -558,7 +571,7 @@ static void sec_software(doc *d, const json_t *r)
     table u = { uh, 5, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(od); i++) {
         const json_t *o = json_array_get(od, i);
-        t_row(&u, js(o, "kind"), js(o, "name"), js(o, "version"), N(c, ji(o, "hosts")), js(o, "reason"));
+        t_row(&u, js(o, "kind"), js(o, "name"), js(o, "version"), NE(c, o, "hosts"), js(o, "reason"));
     }
     /* hosts stuck at the final build of their browser for their OS */
     const json_t *fb = json_object_get(r, "final_builds");
@@ -567,8 +580,8 @@ static void sec_software(doc *d, const json_t *r)
         if (ji(o, "hosts_at_final") <= 0) continue;
         char why[256], n1[32];
         snprintf(why, sizeof why, "final build for %s %s (%s of the %s hosts with %s on it)", js(o, "os"),
-                 js(o, "os_version"), N(c, ji(o, "hosts_at_final")), N(n1, ji(o, "hosts")), js(o, "browser"));
-        t_row(&u, "final build", js(o, "browser"), js(o, "final"), N(c, ji(o, "hosts_at_final")), why);
+                 js(o, "os_version"), NE(c, o, "hosts_at_final"), NE(n1, o, "hosts"), js(o, "browser"));
+        t_row(&u, "final build", js(o, "browser"), js(o, "final"), NE(c, o, "hosts_at_final"), why);
     }
     t_emit(d, &u);
     fig_end(d);
@@ -591,7 +604,7 @@ static void sec_vpn(doc *d, const json_t *r)
     const json_t *bs = json_object_get(v, "by_service");
     for (size_t i = 0; i < json_array_size(bs); i++) {
         const json_t *o = json_array_get(bs, i), *e = json_object_get(o, "evidence");
-        t_row(&t, js(o, "service"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), N(c, ji(e, "tunnel")),
+        t_row(&t, js(o, "service"), NE(a, o, "hosts"), N(b, ji(o, "sessions")), N(c, ji(e, "tunnel")),
               N(e1, ji(e, "endpoint")), N(e2, ji(e, "site")));
     }
     t_emit(d, &t);
@@ -600,7 +613,7 @@ static void sec_vpn(doc *d, const json_t *r)
     const json_t *un = json_object_get(v, "unattributed");
     for (size_t i = 0; i < json_array_size(un); i++) {
         const json_t *o = json_array_get(un, i);
-        t_row(&u, js(o, "protocol"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")));
+        t_row(&u, js(o, "protocol"), NE(a, o, "hosts"), N(b, ji(o, "sessions")));
     }
     t_emit(d, &u);
     fig_end(d);
@@ -651,7 +664,7 @@ static void sec_visitors(doc *d, const json_t *r)
     for (size_t i = 0; i < json_array_size(st); i++) {
         const json_t *o = json_array_get(st, i);
         snprintf(sh, sizeof sh, "%.1f%%", jnum(o, "share") * 100);
-        t_row(&t, js(o, "site"), N(a, ji(o, "sessions")), N(b, ji(o, "visitors")), sh);
+        t_row(&t, js(o, "site"), N(a, ji(o, "sessions")), NE(b, o, "visitors"), sh);
     }
     t_emit(d, &t);
     static const char *const ch[] = { "source country", "continent", "sessions", "share" };
@@ -766,7 +779,7 @@ static void sec_vendors(doc *d, const json_t *r)
         char fs[16] = "-", ls[16] = "-";
         if (js(o, "first_seen")) snprintf(fs, sizeof fs, "%.10s", js(o, "first_seen"));
         if (js(o, "last_seen")) snprintf(ls, sizeof ls, "%.10s", js(o, "last_seen"));
-        t_row(&t, js(o, "vendor"), roles, N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), fs, ls, evb);
+        t_row(&t, js(o, "vendor"), roles, NE(a, o, "hosts"), N(b, ji(o, "sessions")), fs, ls, evb);
     }
     t_emit(d, &t);
 }

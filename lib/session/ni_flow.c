@@ -3,7 +3,11 @@
  * RFC 9293 §3.4.  Layout: a chained hash table (bucket count a power of two,
  * symmetric hash so both orientations land in one bucket) plus three doubly
  * linked lists ordered by last activity: open TCP, open other, closed TCP.
- * Each list has one timeout, so its head is always the first to expire. */
+ * Each list has one timeout, so its head is always the first to expire.
+ * A fourth list holds half-open TCP flows (bare SYNs: no reply, no payload
+ * yet), at most max_flows / NI_FLOWS_HALF_OPEN_DIV of them: past that the
+ * oldest is emitted (evicted), so a SYN flood from spoofed sources fills a
+ * small part of the table and never pushes out answered sessions. */
 #include "session/ni_flow.h"
 
 #include <stdalign.h>
@@ -15,7 +19,7 @@
 #include "core/ni_hash.h"
 #include "core/ni_limits.h"
 
-enum { L_TCP = 0, L_OTHER = 1, L_CLOSED = 2, L_N = 3 };
+enum { L_TCP = 0, L_OTHER = 1, L_CLOSED = 2, L_HALF = 3, L_N = 4 };
 
 /* An out-of-order segment held until the gap before it fills. */
 typedef struct ni_seg {
@@ -57,7 +61,7 @@ struct ni_flow_table {
     ni_stats *stats;
     ni_flow **buckets;
     size_t mask;
-    struct { ni_flow *head, *tail; } lists[L_N];
+    struct { ni_flow *head, *tail; size_t n; } lists[L_N];
     size_t count, peak, stream_bytes;
     int64_t now;
     bool have_now;
@@ -112,6 +116,7 @@ static void list_unlink(ni_flow_table *t, ni_flow *f)
     if (f->prev) f->prev->next = f->next; else t->lists[f->list].head = f->next;
     if (f->next) f->next->prev = f->prev; else t->lists[f->list].tail = f->prev;
     f->prev = f->next = NULL;
+    t->lists[f->list].n--;
 }
 
 static void list_append(ni_flow_table *t, ni_flow *f, uint8_t list)
@@ -121,11 +126,12 @@ static void list_append(ni_flow_table *t, ni_flow *f, uint8_t list)
     f->prev = t->lists[list].tail;
     if (f->prev) f->prev->next = f; else t->lists[list].head = f;
     t->lists[list].tail = f;
+    t->lists[list].n++;
 }
 
 static int64_t list_timeout(const ni_flow_table *t, int list)
 {
-    return list == L_TCP ? t->cfg.tcp_idle_us
+    return list == L_TCP || list == L_HALF ? t->cfg.tcp_idle_us
          : list == L_OTHER ? t->cfg.udp_idle_us : t->cfg.closed_linger_us;
 }
 
@@ -257,6 +263,11 @@ static int src_is_client(const ni_packet *p)
 static ni_flow *flow_create(ni_flow_table *t, const ni_packet *p, int client_is_src, uint32_t h)
 {
     if (t->count >= t->cfg.max_flows) evict_one(t);
+    size_t half_max = t->cfg.max_flows / NI_FLOWS_HALF_OPEN_DIV;
+    if (p->proto == 6 && t->lists[L_HALF].head && t->lists[L_HALF].n >= (half_max ? half_max : 1)) {
+        t->stats->evicted++;
+        flow_end(t, t->lists[L_HALF].head, NI_END_EVICTED);
+    }
     ni_flow *f = calloc(1, sizeof *f + t->cb.app_size);
     if (!f) return NULL;
     f->s.arena = ni_arena_new(NI_SESSION_ARENA_MAX);
@@ -278,7 +289,7 @@ static ni_flow *flow_create(ni_flow_table *t, const ni_packet *p, int client_is_
     size_t b = h & t->mask;
     f->hnext = t->buckets[b];
     t->buckets[b] = f;
-    list_append(t, f, p->proto == 6 ? L_TCP : L_OTHER);
+    list_append(t, f, p->proto == 6 ? L_HALF : L_OTHER);
     if (++t->count > t->peak) t->peak = t->count;
     if (t->cb.on_start) t->cb.on_start(t->cb.ud, s, f->app);
     return f;
@@ -454,6 +465,7 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
         if (p->proto == 6) s->s2c_tcp_flags |= p->tcp_flags;
     }
     uint8_t list = f->list;
+    if (list == L_HALF && (dir == 1 || p->payload_len)) list = L_TCP;   /* answered, or data */
     if (p->proto == 6) {
         if (p->tcp_flags & NI_TCP_RST) f->rst = true;
         if (p->tcp_flags & NI_TCP_FIN) f->fin[dir] = true;

@@ -23,9 +23,11 @@
  * Any callback may be NULL.
  *
  * Time is the largest packet timestamp seen so far (inputs may be unordered
- * across files); timeouts compare against it.  Flows are kept in three lists
- * (TCP open, other open, closed TCP) each ordered by last activity, so expiry
- * and eviction are O(1) per packet.  Memory: at most max_flows live flows;
+ * across files); timeouts compare against it.  Flows are kept in four lists
+ * (TCP open, other open, closed TCP, half-open TCP) each ordered by last
+ * activity, so expiry and eviction are O(1) per packet.  Memory: at most
+ * max_flows live flows, of which at most max_flows / NI_FLOWS_HALF_OPEN_DIV
+ * half-open (bare SYNs without reply or payload: a SYN flood);
  * reassembly buffers are bounded per direction (NI_STREAM_*) and in total
  * (stream_total_max).  TCP reassembly follows RFC 9293 §3.4 sequence
  * arithmetic (modulo 2^32).

@@ -482,7 +482,35 @@ TEST(ipv6_and_free_without_flush)
     CHECK_INT(f.releases, 1);
 }
 
-RUN(T(handshake_counters_and_fin), T(orientation_rules), T(idle_timeouts_per_protocol),
+/* A SYN flood: half-open TCP flows (bare SYNs, no reply) take at most
+ * max_flows / NI_FLOWS_HALF_OPEN_DIV places; past that the oldest half-open
+ * flow is evicted, never an answered one, and a reply or payload makes a
+ * flow an ordinary open one. */
+TEST(half_open_flows_are_capped)
+{
+    static fake f; memset(&f, 0, sizeof f);
+    ni_flow_config c; ni_flow_config_default(&c);
+    c.max_flows = 8 * NI_FLOWS_HALF_OPEN_DIV;       /* 8 half-open places */
+    ni_stats st; ni_flow_table *t = mk(&f, &c, &st);
+    feed(t, &f, tcp(1 * S, 1, 40000, 200, 80, NI_TCP_SYN, 1, NULL, 0));      /* answered */
+    feed(t, &f, tcp(1 * S, 200, 80, 1, 40000, NI_TCP_SYN | NI_TCP_ACK, 9, NULL, 0));
+    feed(t, &f, tcp(1 * S, 2, 40000, 200, 80, NI_TCP_SYN, 1, NULL, 0));      /* carries data */
+    feed(t, &f, tcp(1 * S, 2, 40000, 200, 80, NI_TCP_ACK, 2, "GET", 3));
+    for (int i = 0; i < 1000; i++)                                              /* the flood */
+        feed(t, &f, tcp(2 * S + i, 1000 + i, 1024, 200, 443, NI_TCP_SYN, 1, NULL, 0));
+    CHECK_INT(ni_flow_count(t), 2 + 8);
+    CHECK_INT(st.evicted, 1000 - 8);
+    for (int i = 0; i < f.n_out; i++) {
+        CHECK_INT(f.out[i].end, NI_END_EVICTED);
+        CHECK(f.out[i].client.b[2] * 256 + f.out[i].client.b[3] >= 1000);
+    }
+    CHECK_INT(f.out[0].client.b[2] * 256 + f.out[0].client.b[3], 1000);  /* oldest first */
+    ni_flow_flush(t);
+    CHECK_INT(st.sessions, 1000 + 2);
+    ni_flow_table_free(t);
+}
+
+RUN(T(half_open_flows_are_capped), T(handshake_counters_and_fin), T(orientation_rules), T(idle_timeouts_per_protocol),
     T(configurable_timeouts_and_active_split), T(eviction_emits_least_recent),
     T(memory_does_not_grow_with_capture_length), T(rst_and_tuple_reuse),
     T(unordered_time_uses_max_and_min), T(reassembly_in_order_through_reordering),

@@ -7,6 +7,7 @@
 #include "analyze/ni_profile.h"
 #include "analyze/ni_reportdoc.h"
 #include "core/ni_arena.h"
+#include "core/ni_hll.h"
 #include "core/ni_limits.h"
 #include "core/ni_time.h"
 
@@ -459,23 +460,42 @@ TEST(host_view)
     }
     json_decref(r);
 
-    /* capped at one host: the others' sessions are counted as lost */
+    /* capped: the view keeps the hosts of smallest address hash, the same
+     * whatever the order of the sessions or how they were split and merged;
+     * the others' sessions are counted as lost */
     const char *spec[] = { "kp" };
     ni_profile_config cfg = { .target_spec = spec, .n_target_spec = 1, .tz = tz };
-    ni_profile_caps caps = { .host_view = 1 };
-    ni_profile *p = ni_profile_new_capped(&cfg, &caps, &err);
-    for (size_t i = 0; i < 4; i++) ni_profile_add(p, &s[i]);
-    CHECK(ni_profile_complete(p));   /* every other figure is still exact */
-    CHECK_INT(ni_profile_lost(p)->host_view, 2);
-    ni_buf b; ni_buf_init(&b, 1 << 20);
-    CHECK_INT(ni_profile_json(p, &b), NI_OK);
-    json_t *c = ni_reportdoc_load(b.p, b.len, "report.json", &err);
-    CHECK(c != NULL);
-    CHECK_INT(json_array_size(json_object_get(c, "hosts")), 1);
-    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(c, "limits"), "host_view"), "dropped")), 2);
-    json_decref(c);
-    ni_buf_release(&b);
-    ni_profile_free(p);
+    for (size_t cap = 1; cap <= 3; cap++) {
+        ni_profile_caps caps = { .host_view = cap };
+        char *first = NULL;
+        for (int order = 0; order < 3; order++) {
+            ni_profile *p = ni_profile_new_capped(&cfg, &caps, &err), *q = ni_profile_new_capped(&cfg, &caps, &err);
+            for (size_t i = 0; i < 4; i++) {
+                size_t k = order == 1 ? 3 - i : i;
+                ni_profile_add(order == 2 && i % 2 ? q : p, &s[k]);
+            }
+            if (order == 2) CHECK_INT(ni_profile_merge(p, q), NI_OK);
+            CHECK(ni_profile_complete(p));   /* every other figure is still exact */
+            ni_buf b; ni_buf_init(&b, 1 << 20);
+            CHECK_INT(ni_profile_json(p, &b), NI_OK);
+            json_t *c = ni_reportdoc_load(b.p, b.len, "report.json", &err);
+            CHECK(c != NULL);
+            json_t *hv = json_object_get(c, "hosts");
+            CHECK_INT(json_array_size(hv), cap);
+            long long kept = 0;
+            for (size_t i = 0; i < json_array_size(hv); i++) kept += json_integer_value(json_object_get(json_array_get(hv, i), "sessions"));
+            long long dropped = json_integer_value(json_object_get(json_object_get(json_object_get(c, "limits"), "host_view"), "dropped"));
+            CHECK_INT(dropped, 4 - kept);
+            CHECK_INT(ni_profile_lost(p)->host_view, dropped);
+            char *view = json_dumps(hv, JSON_SORT_KEYS);
+            if (!first) first = view;
+            else { CHECK_STR(view, first); free(view); }
+            json_decref(c);
+            ni_buf_release(&b);
+            ni_profile_free(p); ni_profile_free(q);
+        }
+        free(first);
+    }
     ni_tz_free(tz);
 }
 
@@ -528,22 +548,20 @@ TEST(limits_count_what_was_refused)
         long long services, os_hosts;       /* rows of services, hosts of Android */
     } rows[] = {
         /* default caps: nothing refused */
-        { "defaults", { 0, 0, 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 10, 10 },
+        { "defaults", { 0, 0, 0, 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 10, 10 },
         /* 4 names per section: services S4..S9 refused (6 sessions) */
-        { "names", { 4, 0, 0, 0, 0, 0 }, 6, 0, 0, 0, 0, 4, 10 },
-        /* 3 addresses per set: hosts 4..10 refused (7 insertions) in each of
-         * the 3 profile-wide sets (hosts, outbound, device hosts) and in each
-         * bucket holding all ten hosts (social, Samsung, Android, "os:
-         * Android", "hardware: Samsung"), and 3 times in Acme's (touched as
-         * vendor of the service, the OS and the hardware of each session),
-         * and in the per-host OS view (User-Agent and stack OS, issue 12) */
-        { "hosts", { 0, 3, 0, 0, 0, 0 }, 0, 9 * 7 + 3 * 7, 0, 0, 0, 10, 3 },
-        /* 2 clients per bucket: Samsung and Android buckets refuse 8 each */
-        { "clients", { 0, 0, 2, 0, 0, 0 }, 0, 0, 16, 0, 0, 10, 10 },
+        { "names", { 4, 0, 0, 0, 0, 0, 0 }, 6, 0, 0, 0, 0, 4, 10 },
+        /* addresses and clients are never refused any more (issue 11): past
+         * the exact bound they are estimated, here 10 hosts from a bound of
+         * 3 (the estimate of 10 values is 10); the old caps refuse nothing */
+        { "distinct", { 0, 0, 0, 0, 0, 0, 3 }, 0, 0, 0, 0, 0, 10, 10 },
+        /* ... except in the per-host OS view (User-Agent and stack OS, issue
+         * 12), a map of target clients under the hosts cap: hosts 4..10 */
+        { "hosts", { 0, 3, 2, 0, 0, 0, 0 }, 0, 7, 0, 0, 0, 10, 10 },
         /* 3 Android versions: 7 refused */
-        { "versions", { 0, 0, 0, 3, 0, 0 }, 0, 0, 0, 7, 0, 10, 10 },
+        { "versions", { 0, 0, 0, 3, 0, 0, 0 }, 0, 0, 0, 7, 0, 10, 10 },
         /* 5 evidence items for Acme: 7 of its 12 refused (each 1 session) */
-        { "evidence", { 0, 0, 0, 0, 5, 0 }, 0, 0, 0, 0, 7, 10, 10 },
+        { "evidence", { 0, 0, 0, 0, 5, 0, 0 }, 0, 0, 0, 0, 7, 10, 10 },
     };
     ni_error err = {0};
     ni_tz *tz = ni_tz_load("UTC", &err);
@@ -593,7 +611,20 @@ TEST(limits_count_what_was_refused)
             CHECK(ni_reportdoc_int(d, path) == (long long)(set[k] ? set[k] : defaults[k]));
         }
         CHECK_INT(json_array_size(ni_reportdoc_get(d, "services")), rows[r].services);
-        CHECK_INT(json_integer_value(json_object_get(json_array_get(ni_reportdoc_get(d, "os"), 0), "hosts")), rows[r].os_hosts);
+        json_t *os0 = json_array_get(ni_reportdoc_get(d, "os"), 0);
+        CHECK_INT(json_integer_value(json_object_get(os0, "hosts")), rows[r].os_hosts);
+        /* an estimate says so beside the figure, and limits.distinct counts them */
+        bool est = rows[r].caps.distinct && rows[r].caps.distinct < 10;
+        CHECK(json_is_true(json_object_get(os0, "hosts_estimated")) == est);
+        CHECK(json_is_true(json_object_get(os0, "clients_estimated")) == est);
+        CHECK(est ? json_real_value(json_object_get(os0, "hosts_error")) == NI_HLL_ERROR : !json_object_get(os0, "hosts_error"));
+        CHECK(est == (ni_reportdoc_get(d, "limits.distinct") != NULL));
+        if (est) {
+            CHECK_INT(ni_reportdoc_int(d, "limits.distinct.exact_max"), 3);
+            CHECK(ni_reportdoc_int(d, "limits.distinct.estimated") >= 8);
+            CHECK(json_is_true(ni_reportdoc_get(d, "totals.hosts_estimated")));
+            CHECK_INT(ni_reportdoc_int(d, "totals.hosts"), 10);
+        }
         json_decref(d);
         ni_buf_release(&b);
         ni_profile_free(p);
