@@ -14,6 +14,7 @@
  * the ranges are sorted and disjoint, so a damaged cache is rebuilt, never
  * trusted. */
 #include "enrich/ni_asn.h"
+#include "core/ni_verified.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -309,27 +310,23 @@ static ni_err load_csv_file(ni_asn *a, const char *path, ni_error *err)
 
 /* ----------------------------------------------------------------- cache */
 
+/* The key of the CSVs' cache: both files' identity (device, inode, size,
+ * mtime, ctime; core/ni_verified.h), not their paths, so that the same files
+ * reached by other paths (a symlinked data dir) share one cache. */
 static uint64_t cache_key(const char *v4, const char *v6, bool *ok)
 {
-    uint8_t buf[2 * (4096 + 24)];
-    size_t n = 0;
+    int64_t v[2][5];
     const char *paths[2] = { v4, v6 };
     *ok = true;
+    memset(v, 0xff, sizeof v);
     for (int i = 0; i < 2; i++) {
-        const char *p = paths[i] ? paths[i] : "";
-        size_t pl = strlen(p);
-        if (pl > 4096) { *ok = false; return 0; }
-        memcpy(buf + n, p, pl); n += pl;
-        buf[n++] = 0;
-        int64_t v[3] = { -1, -1, -1 };
-        struct stat st;
-        if (paths[i]) {
-            if (stat(paths[i], &st) != 0) { *ok = false; return 0; }
-            v[0] = (int64_t)st.st_size; v[1] = (int64_t)st.st_mtim.tv_sec; v[2] = (int64_t)st.st_mtim.tv_nsec;
-        }
-        memcpy(buf + n, v, sizeof v); n += sizeof v;
+        ni_fileid id;
+        if (!paths[i]) continue;
+        if (!ni_fileid_of(paths[i], &id)) { *ok = false; return 0; }
+        v[i][0] = (int64_t)id.dev; v[i][1] = (int64_t)id.ino; v[i][2] = (int64_t)id.size;
+        v[i][3] = id.mtime_ns; v[i][4] = id.ctime_ns;
     }
-    return ni_hash(&ni_hash_key_fixed, buf, n);
+    return ni_hash(&ni_hash_key_fixed, v, sizeof v);
 }
 
 static void put32(uint8_t **p, uint32_t v) { for (int i = 0; i < 4; i++) { *(*p)++ = (uint8_t)v; v >>= 8; } }
@@ -568,7 +565,8 @@ ni_asn *ni_asn_open(const char *explicit_path, const char *data_dir, ni_error *e
     }
     snprintf(v4, sizeof v4, "%s/" NI_ASN_DEFAULT_DIR "/asn-ipv4.csv", dir);
     snprintf(v6, sizeof v6, "%s/" NI_ASN_DEFAULT_DIR "/asn-ipv6.csv", dir);
-    snprintf(cache, sizeof cache, "%s/" NI_ASN_CACHE_REL, dir);
+    if (!ni_user_cache_path(NI_ASN_USER_CACHE, cache, sizeof cache))
+        snprintf(cache, sizeof cache, "%s/" NI_ASN_CACHE_REL, dir);
     if (access(v4, R_OK) != 0) {
         ni_error_set(err, NI_ERR_NOTFOUND, "no ASN data: %s missing (run scripts/install-deps)", v4);
         return NULL;
