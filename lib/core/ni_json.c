@@ -138,20 +138,40 @@ void ni_json_escape(ni_buf *b, const char *s, size_t n)
     b->p[b->len] = 0;
 }
 
-void ni_json_key(ni_json *j, const char *k)
+/* A string value or key (then followed by ':'): in compact mode the
+ * separator, the escaped string and the colon go into one reservation. */
+static void str_out(ni_json *j, const char *s, size_t n, bool key)
 {
-    sep(j);
-    ni_json_escape(j->out, k, strlen(k));
-    ni_buf_addc(j->out, ':');
-    if (j->indent) ni_buf_addc(j->out, ' ');
-    j->after_key = true;
+    ni_buf *b = j->out;
+    if (j->indent || n > (SIZE_MAX - 8) / 6 || ni_buf_reserve(b, 6 * n + 4) != NI_OK) {
+        sep(j);
+        ni_json_escape(b, s, n);
+        if (key) {
+            ni_buf_addc(b, ':');
+            if (j->indent) ni_buf_addc(b, ' ');
+            j->after_key = true;
+        }
+        return;
+    }
+    char *o = b->p + b->len;
+    if (j->after_key) j->after_key = false;       /* what sep() does, compact */
+    else {
+        if (!j->first[j->depth]) *o++ = ',';
+        j->first[j->depth] = false;
+    }
+    o = escape_to(o, (const unsigned char *)s, n);
+    if (key) { *o++ = ':'; j->after_key = true; }
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = 0;
 }
 
-void ni_json_strn(ni_json *j, const char *s, size_t n) { sep(j); ni_json_escape(j->out, s, n); }
+void ni_json_key(ni_json *j, const char *k) { str_out(j, k, strlen(k), true); }
+
+void ni_json_strn(ni_json *j, const char *s, size_t n) { str_out(j, s, n, false); }
 void ni_json_str(ni_json *j, const char *s)
 {
     if (!s) { ni_json_null(j); return; }
-    ni_json_strn(j, s, strlen(s));
+    str_out(j, s, strlen(s), false);
 }
 /* Decimal digits of v at the end of buf[24]; returns the first digit. */
 static char *u64_text(uint64_t v, char *end)
