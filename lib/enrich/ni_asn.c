@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -358,6 +359,12 @@ static ni_err write_cache(const ni_asn *a, const char *path, uint64_t key, ni_er
     return r;
 }
 
+/* A little-endian 32-bit value at p (bounds checked by the caller). */
+static inline uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* Reads the cache into a; false (with a note) when absent, stale or bad. */
 static bool read_cache(ni_asn *a, const char *path, uint64_t key)
 {
@@ -365,12 +372,15 @@ static bool read_cache(ni_asn *a, const char *path, uint64_t key)
     if (!fp) { snprintf(a->info.cache_note, sizeof a->info.cache_note, "no cache yet"); return false; }
     struct stat st;
     uint8_t *buf = NULL;
+    size_t mapped = 0;
     bool ok = false;
     const char *why = "cache unreadable";
     if (fstat(fileno(fp), &st) == 0 && st.st_size >= 48 && (uint64_t)st.st_size < ((uint64_t)1 << 32)) {
         size_t n = (size_t)st.st_size;
-        buf = malloc(n);
-        if (buf && fread(buf, 1, n, fp) == n) {
+        /* mapped, not copied: read once for the checksum, once to decode */
+        void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
+        if (m != MAP_FAILED) { buf = m; mapped = n; }
+        if (buf) {
             ni_cursor c;
             ni_cur_init(&c, buf, n);
             why = "cache damaged";
@@ -395,8 +405,10 @@ static bool read_cache(ni_asn *a, const char *path, uint64_t key)
                         if (!a->v4 || !a->v6 || !off || !pool) {
                             ok = false; free(off); free(pool); off = NULL; pool = NULL; why = "out of memory";
                         }
-                        for (uint32_t i = 0; ok && i < n4; i++) {
-                            r4 x = { ni_cur_u32_le(&c), ni_cur_u32_le(&c), ni_cur_u32_le(&c), ni_cur_u32_le(&c) };
+                        const uint8_t *q4 = ok ? ni_cur_bytes(&c, (size_t)n4 * 16) : NULL;
+                        if (!q4 && n4) ok = false;
+                        for (uint32_t i = 0; ok && i < n4; i++, q4 += 16) {
+                            r4 x = { le32(q4), le32(q4 + 4), le32(q4 + 8), le32(q4 + 12) };
                             if (x.first > x.last || x.org >= norgs || (i && a->v4[i - 1].last >= x.first)) ok = false;
                             a->v4[i] = x;
                         }
@@ -426,7 +438,7 @@ static bool read_cache(ni_asn *a, const char *path, uint64_t key)
             }
         }
     }
-    free(buf);
+    if (mapped) munmap(buf, mapped);
     fclose(fp);
     if (!ok) {
         snprintf(a->info.cache_note, sizeof a->info.cache_note, "%s", why);
