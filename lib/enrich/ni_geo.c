@@ -408,7 +408,7 @@ ni_geo *ni_geo_open(const char *path, unsigned flags, ni_error *err)
         /* the tree/data walk once per file identity (ni_verified.h) */
         ni_fileid id;
         bool have_id = ni_fileid_of(path, &id) && !memcmp(&id, &id_before, sizeof id);
-        if (!have_id || !ni_verified_has(NI_GEO_VERIFIED_KIND, &id)) {
+        if (!have_id || (flags & NI_GEO_VERIFY_ALWAYS) || !ni_verified_has(NI_GEO_VERIFIED_KIND, &id)) {
             bad = verify_tree(g, why, sizeof why);
             if (!bad && have_id) (void)ni_verified_add(NI_GEO_VERIFIED_KIND, &id);
         }

@@ -51,6 +51,7 @@ typedef struct ni_geo ni_geo;
 
 /* Open flags */
 #define NI_GEO_NO_VERIFY 1u   /* skip the tree/data walk (metadata checks stay) */
+#define NI_GEO_VERIFY_ALWAYS 2u /* walk even a file remembered as verified */
 
 /* ni_verified.h's name for the walk; the number changes with the checks */
 #define NI_GEO_VERIFIED_KIND "mmdb-tree/1"
