@@ -505,16 +505,16 @@ static bool maybe(const mctx *m, uint32_t id)
 
 /* The compiled regex of *slot, compiled from src on first use when the
  * database is lazy (an earlier run compiled every one of them: failing now
- * means out of memory, and the rule does not match).  Not JIT-compiled:
- * JIT compilation costs more than the few matches a rule gets once the
- * prefilter has ruled most out (results are the same).  Threads sharing the
+ * means out of memory, and the rule does not match).  JIT-compiled as at
+ * load (brands, which every UA the prefilter lets through is tried against);
+ * model and vendor rules interpreted, as at load.  Threads sharing the
  * database may race here: the first to publish wins, the others free theirs. */
-static const pcre2_code *rx(pcre2_code *const *slot, const char *src)
+static const pcre2_code *rx(pcre2_code *const *slot, const char *src, bool jit)
 {
     pcre2_code **s = (pcre2_code **)slot;     /* the database is heap memory of our own */
     pcre2_code *re = __atomic_load_n(s, __ATOMIC_ACQUIRE);
     if (re || !src) return re;
-    re = compile(src, true, false, "ni_devdet", "rule", NULL);
+    re = compile(src, true, jit, "ni_devdet", "rule", NULL);
     if (!re) return NULL;
     pcre2_code *expected = NULL;
     if (!__atomic_compare_exchange_n(s, &expected, re, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -586,13 +586,13 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
     memset(out, 0, sizeof *out);
     const dd_brand *hit = NULL;
     for (size_t i = 0; i < L->nbrands && !hit; i++)
-        if (maybe(m, L->brands[i].pf) && match(m, rx(&L->brands[i].re, L->brands[i].src))) hit = &L->brands[i];
+        if (maybe(m, L->brands[i].pf) && match(m, rx(&L->brands[i].re, L->brands[i].src, true))) hit = &L->brands[i];
     if (hit) {
         const char *type = hit->type, *brand = hit->name;
         if (hit->nmodels) {
             for (size_t k = 0; k < hit->nmodels; k++) {
                 const dd_model *M = &hit->models[k];
-                const pcre2_code *mre = rx(&M->re, M->src);
+                const pcre2_code *mre = rx(&M->re, M->src, false);
                 if (!match(m, mre)) continue;
                 if (M->model) build_model(m, mre, M->model, out->model, sizeof out->model);
                 if (M->type) type = M->type;
@@ -600,7 +600,7 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
                 break;
             }
         } else if (hit->model) {
-            build_model(m, rx(&hit->re, hit->src), hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
+            build_model(m, rx(&hit->re, hit->src, true), hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
         }
         copy(out->brand, sizeof out->brand, brand, strlen(brand));
         if (type) copy(out->type, sizeof out->type, type, strlen(type));
@@ -691,7 +691,7 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
     if (!out->brand[0]) {
         for (size_t i = 0; i < d->nvendors && !out->brand[0]; i++)
             for (size_t k = 0; k < d->vendors[i].n; k++)
-                if (maybe(&m, d->vendors[i].pf[k]) && match(&m, rx(&d->vendors[i].re[k], d->vendors[i].src[k]))) { copy(out->brand, sizeof out->brand, d->vendors[i].name, strlen(d->vendors[i].name)); break; }
+                if (maybe(&m, d->vendors[i].pf[k]) && match(&m, rx(&d->vendors[i].re[k], d->vendors[i].src[k], false))) { copy(out->brand, sizeof out->brand, d->vendors[i].name, strlen(d->vendors[i].name)); break; }
     }
     if (!out->model[0] && hint_model) copy(out->model, sizeof out->model, hint_model, strlen(hint_model));
     found = out->brand[0] || out->model[0];
