@@ -60,6 +60,7 @@ struct ni_profile {
     ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
     uint64_t out_dns, int_dns;      /* outbound / internal sessions that are only DNS lookups */
+    uint64_t ndpi_examined;         /* sessions nDPI examined (with an ndpi_protocol) */
     int64_t first, last;
     ni_distinct *hosts;             /* target addresses seen */
     ni_distinct *out_hosts;         /* target addresses with outbound sessions */
@@ -444,6 +445,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     p->bytes += s->c2s_bytes + s->s2c_bytes;
     if (!p->first || s->first_us < p->first) p->first = s->first_us;
     if (s->last_us > p->last) p->last = s->last_us;
+    if (s->ndpi_protocol) p->ndpi_examined++;
     bool dns = dns_only(s);
     if (dns && s->direction == NI_DIRECTION_OUTBOUND) p->out_dns++;
     if (dns && s->direction == NI_DIRECTION_INTERNAL) p->int_dns++;
@@ -688,6 +690,7 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
     d->act_n += s->act_n;
     d->out_dns += s->out_dns;
     d->int_dns += s->int_dns;
+    d->ndpi_examined += s->ndpi_examined;
     d->in_sessions += s->in_sessions;
     d->lost.names += s->lost.names; d->lost.hosts += s->lost.hosts; d->lost.clients += s->lost.clients;
     d->lost.versions += s->lost.versions; d->lost.evidence += s->lost.evidence;
@@ -1180,6 +1183,7 @@ static void write_head(ni_profile *p, ni_json *j)
     j_distinct(j, "hosts", p->hosts);
     ni_json_kuint(j, "bytes", p->bytes);
     if (p->sampled_sessions) ni_json_kuint(j, "sampled_sessions", p->sampled_sessions);
+    ni_json_kuint(j, "ndpi_examined", p->ndpi_examined);
     ni_json_obj_end(j);
 
 }

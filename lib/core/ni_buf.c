@@ -49,6 +49,12 @@ ni_err ni_buf_add(ni_buf *b, const void *p, size_t n)
 }
 
 ni_err ni_buf_adds(ni_buf *b, const char *s) { return ni_buf_add(b, s, strlen(s)); }
+ni_err ni_buf_reserve(ni_buf *b, size_t extra)
+{
+    if (b->err) return b->err;
+    if (extra > b->cap || b->len > b->cap - extra) return NI_ERR_LIMIT;   /* not sticky: less may fit */
+    return grow(b, extra);
+}
 ni_err ni_buf_addc(ni_buf *b, char c)
 {
     if (!b->err && b->len + 2 <= b->alloc) {   /* room for c and the NUL */

@@ -20,6 +20,10 @@ void ni_buf_clear(ni_buf *b);          /* len = 0, keeps memory, clears err */
 ni_err ni_buf_add(ni_buf *b, const void *p, size_t n);
 ni_err ni_buf_adds(ni_buf *b, const char *s);
 ni_err ni_buf_addc(ni_buf *b, char c);
+/* Room for extra more bytes (and the NUL) at b->p + b->len, for writers that
+ * fill it directly and then advance len (keeping p[len] = 0); NI_ERR_LIMIT
+ * past the cap — not recorded in err, as the caller may then append less. */
+ni_err ni_buf_reserve(ni_buf *b, size_t extra);
 ni_err ni_buf_printf(ni_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 ni_err ni_buf_vprintf(ni_buf *b, const char *fmt, va_list ap);
 static inline const char *ni_buf_str(const ni_buf *b) { return b->p ? b->p : ""; }

@@ -2,6 +2,8 @@
 #include "core/ni_json.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,54 +73,105 @@ size_t ni_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-void ni_json_escape(ni_buf *b, const char *s, size_t n)
+/* What a byte needs in a JSON string: 0 nothing (printable ASCII but '"'
+ * and '\\'), 1 a two-character escape, 2 \u00XX, 3 a UTF-8 check. */
+enum { ESC_NONE, ESC_SHORT, ESC_U, ESC_UTF8 };
+static const uint8_t esc_class[256] = {
+    [0x00] = ESC_U, [0x01] = ESC_U, [0x02] = ESC_U, [0x03] = ESC_U, [0x04] = ESC_U, [0x05] = ESC_U,
+    [0x06] = ESC_U, [0x07] = ESC_U, [0x08] = ESC_U, ['\t'] = ESC_SHORT, ['\n'] = ESC_SHORT,
+    [0x0b] = ESC_U, [0x0c] = ESC_U, ['\r'] = ESC_SHORT, [0x0e] = ESC_U, [0x0f] = ESC_U,
+    [0x10] = ESC_U, [0x11] = ESC_U, [0x12] = ESC_U, [0x13] = ESC_U, [0x14] = ESC_U, [0x15] = ESC_U,
+    [0x16] = ESC_U, [0x17] = ESC_U, [0x18] = ESC_U, [0x19] = ESC_U, [0x1a] = ESC_U, [0x1b] = ESC_U,
+    [0x1c] = ESC_U, [0x1d] = ESC_U, [0x1e] = ESC_U, [0x1f] = ESC_U,
+    ['"'] = ESC_SHORT, ['\\'] = ESC_SHORT, [0x7f] = ESC_U,
+    [0x80 ... 0xff] = ESC_UTF8,
+};
+static const char esc_short[128] = { ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r', ['"'] = '"', ['\\'] = '\\' };
+static const char hexdig[] = "0123456789abcdef";
+
+/* Writes the escaped string at o (room for 6 bytes per input byte and the
+ * quotes); returns the end.  Runs of bytes that need nothing are copied in
+ * bulk; valid UTF-8 is kept, invalid bytes become U+FFFD. */
+static char *escape_to(char *o, const unsigned char *u, size_t n)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    ni_buf_addc(b, '"');
-    size_t i = 0, run = 0; /* run: start of bytes to copy verbatim */
+    *o++ = '"';
+    size_t i = 0;
     while (i < n) {
+        size_t r = i;
+        while (r < n && esc_class[u[r]] == ESC_NONE) r++;
+        if (r > i) { memcpy(o, u + i, r - i); o += r - i; i = r; }
+        if (i >= n) break;
         unsigned char c = u[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') { i++; continue; }
-        const char *esc = NULL;
-        char tmp[8];
-        size_t l = 1;
-        if (c == '"') esc = "\\\"";
-        else if (c == '\\') esc = "\\\\";
-        else if (c == '\n') esc = "\\n";
-        else if (c == '\r') esc = "\\r";
-        else if (c == '\t') esc = "\\t";
-        else if (c < 0x20 || c == 0x7f) { snprintf(tmp, sizeof tmp, "\\u%04x", c); esc = tmp; }
-        else if (c >= 0x80) {
-            l = ni_utf8_len(u + i, n - i);
-            if (l == 0) { esc = "\xEF\xBF\xBD"; l = 1; }
+        switch (esc_class[c]) {
+        case ESC_SHORT: *o++ = '\\'; *o++ = esc_short[c]; i++; break;
+        case ESC_U:
+            memcpy(o, "\\u00", 4); o[4] = hexdig[c >> 4]; o[5] = hexdig[c & 15]; o += 6; i++;
+            break;
+        default: {
+            size_t l = ni_utf8_len(u + i, n - i);
+            if (l) { memcpy(o, u + i, l); o += l; i += l; }
+            else { memcpy(o, "\xEF\xBF\xBD", 3); o += 3; i++; }
         }
-        if (esc) {
-            ni_buf_add(b, s + run, i - run);
-            ni_buf_adds(b, esc);
-            i += l;
-            run = i;
-        } else {
-            i += l;
         }
     }
-    ni_buf_add(b, s + run, n - run);
-    ni_buf_addc(b, '"');
+    *o++ = '"';
+    return o;
 }
 
-void ni_json_key(ni_json *j, const char *k)
+void ni_json_escape(ni_buf *b, const char *s, size_t n)
 {
-    sep(j);
-    ni_json_escape(j->out, k, strlen(k));
-    ni_buf_addc(j->out, ':');
-    if (j->indent) ni_buf_addc(j->out, ' ');
-    j->after_key = true;
+    /* worst case 6 bytes per input byte (\u00XX), and the quotes */
+    if (n > (SIZE_MAX - 2) / 6) { ni_buf_add(b, NULL, SIZE_MAX); return; }   /* fails: past any cap */
+    if (ni_buf_reserve(b, 6 * n + 2) != NI_OK) {
+        if (b->err) return;
+        /* the worst case does not fit under the cap, the string may: escape
+         * aside, then append what it takes (failing past the cap) */
+        char *tmp = malloc(6 * n + 2);
+        if (!tmp) { b->err = NI_ERR_NOMEM; return; }
+        char *end = escape_to(tmp, (const unsigned char *)s, n);
+        ni_buf_add(b, tmp, (size_t)(end - tmp));
+        free(tmp);
+        return;
+    }
+    char *end = escape_to(b->p + b->len, (const unsigned char *)s, n);
+    b->len = (size_t)(end - b->p);
+    b->p[b->len] = 0;
 }
 
-void ni_json_strn(ni_json *j, const char *s, size_t n) { sep(j); ni_json_escape(j->out, s, n); }
+/* A string value or key (then followed by ':'): in compact mode the
+ * separator, the escaped string and the colon go into one reservation. */
+static void str_out(ni_json *j, const char *s, size_t n, bool key)
+{
+    ni_buf *b = j->out;
+    if (j->indent || n > (SIZE_MAX - 8) / 6 || ni_buf_reserve(b, 6 * n + 4) != NI_OK) {
+        sep(j);
+        ni_json_escape(b, s, n);
+        if (key) {
+            ni_buf_addc(b, ':');
+            if (j->indent) ni_buf_addc(b, ' ');
+            j->after_key = true;
+        }
+        return;
+    }
+    char *o = b->p + b->len;
+    if (j->after_key) j->after_key = false;       /* what sep() does, compact */
+    else {
+        if (!j->first[j->depth]) *o++ = ',';
+        j->first[j->depth] = false;
+    }
+    o = escape_to(o, (const unsigned char *)s, n);
+    if (key) { *o++ = ':'; j->after_key = true; }
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = 0;
+}
+
+void ni_json_key(ni_json *j, const char *k) { str_out(j, k, strlen(k), true); }
+
+void ni_json_strn(ni_json *j, const char *s, size_t n) { str_out(j, s, n, false); }
 void ni_json_str(ni_json *j, const char *s)
 {
     if (!s) { ni_json_null(j); return; }
-    ni_json_strn(j, s, strlen(s));
+    str_out(j, s, strlen(s), false);
 }
 /* Decimal digits of v at the end of buf[24]; returns the first digit. */
 static char *u64_text(uint64_t v, char *end)
@@ -148,7 +201,14 @@ void ni_json_double(ni_json *j, double v)
 {
     sep(j);
     if (!isfinite(v)) { ni_buf_adds(j->out, "null"); return; }
-    if (v == (double)(int64_t)v && fabs(v) < 1e15) { ni_buf_printf(j->out, "%lld", (long long)v); return; }
+    if (v == (double)(int64_t)v && fabs(v) < 1e15) {
+        int64_t iv = (int64_t)v;
+        char buf[24], *end = buf + sizeof buf;
+        char *p = u64_text(iv < 0 ? (uint64_t)0 - (uint64_t)iv : (uint64_t)iv, end);
+        if (iv < 0) *--p = '-';
+        ni_buf_add(j->out, p, (size_t)(end - p));
+        return;
+    }
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%.6g", v);
     ni_buf_adds(j->out, tmp);

@@ -91,6 +91,7 @@
 #define NI_ASN_RANGES_MAX         8000000u      /* ranges of one ASN table (per family) */
 #define NI_ASN_ORG_MAX            1024u         /* bytes of one organisation name */
 #define NI_ASN_POOL_MAX           (256u * 1024 * 1024) /* organisation names of one table */
+#define NI_GEO_CACHE              8192u         /* addresses whose geography enrichment keeps (direct-mapped) */
 
 /* Flow export (lib/ingest/ni_netflow, ni_collect): NetFlow v5/v9, IPFIX */
 #define NI_NETFLOW_DOMAINS_MAX         1024u   /* (exporter, version, observation domain) kept */

@@ -1,9 +1,13 @@
 /* ni_ndpi.c — the nDPI wrapper (see ni_ndpi.h).  Uses nDPI 4.2's public API:
  * ndpi_init_detection_module / ndpi_finalize_initialization once, then per
  * flow ndpi_detection_process_packet on the first packets, and
- * ndpi_detection_giveup (with guessing) when the flow ends undetected. */
+ * ndpi_detection_giveup (with guessing) when the flow ends undetected.
+ * Which flows nDPI is asked about (the gate, ni_ndpi.h) uses
+ * ndpi_match_string_subprotocol (its host-name automaton),
+ * ndpi_network_ptree_match (its address lists) and ndpi_get_proto_category. */
 #include "dissect/ni_ndpi.h"
 #include "core/ni_arena.h"
+#include "core/ni_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +19,7 @@
 struct ni_ndpi {
     struct ndpi_detection_module_struct *mod;
     uint32_t live;
-    uint64_t flows, skipped;
+    uint64_t flows, skipped, named;
 };
 
 struct ni_ndpi_flow {
@@ -109,9 +113,75 @@ void ni_ndpi_counts(const ni_ndpi *nd, uint64_t *flows, uint64_t *skipped)
     *skipped = nd->skipped;
 }
 
+/* nDPI's category of protocol id, VPN (its VPN, proxy and anonymiser
+ * protocols: every row of data/ndpi-vpn.tsv that nDPI 4.2 knows; checked by
+ * tests/unit/test_ndpi.c)? */
+static bool vpn_proto(ni_ndpi *nd, int id)
+{
+    if (id <= NDPI_PROTOCOL_UNKNOWN || id > 0xffff) return false;
+    return ndpi_get_proto_category(nd->mod, (ndpi_protocol){ .app_protocol = (u_int16_t)id }) ==
+           NDPI_PROTOCOL_CATEGORY_VPN;
+}
+
+bool ni_ndpi_knows(ni_ndpi *nd, const char *name)
+{
+    return nd && name && ndpi_get_protocol_id(nd->mod, (char *)name) > NDPI_PROTOCOL_UNKNOWN;
+}
+
+bool ni_ndpi_vpn_name(ni_ndpi *nd, const char *name)
+{
+    return nd && name && vpn_proto(nd, ndpi_get_protocol_id(nd->mod, (char *)name));
+}
+
+/* Names nDPI's Tor check (ndpi_is_tls_tor, tor.c; not exported by the
+ * library) could take for Tor's: ".onion", or "www.<label>.<tld>" whose label
+ * looks random (a digit, or four consonants in a row) — a superset: nDPI
+ * decides. */
+static bool tor_shaped(const char *name, size_t n)
+{
+    for (size_t i = 0; i + 6 <= n; i++)
+        if (ni_ascii_ieq(name + i, 6, ".onion")) return true;
+    if (n < 4 || memcmp(name, "www.", 4)) return false;
+    const char *label = name + 4, *dot = memchr(label, '.', n - 4);
+    if (!dot || memchr(dot + 1, '.', n - (size_t)(dot + 1 - name))) return false;
+    unsigned run = 0;
+    for (const char *c = label; c < dot; c++) {
+        char l = (char)(*c | 0x20);
+        if (*c >= '0' && *c <= '9') return true;
+        if (l >= 'a' && l <= 'z' && !strchr("aeiouy", l)) { if (++run >= 4) return true; }
+        else run = 0;
+    }
+    return false;
+}
+
+/* Could nDPI's own signatures say more about a session whose server name
+ * netintel already has?  Its name-based ones: the name in its host list under
+ * a VPN-category protocol (NordVPN, Hotspot Shield, ...), or shaped like the
+ * random names of Tor's TLS (tor_shaped); its address lists
+ * (a VPN-category protocol's server).  Otherwise the name is netintel's
+ * answer and nDPI is not asked. */
+static bool worth_asking(ni_ndpi *nd, const char *name, const ni_addr *server)
+{
+    size_t n = strlen(name);
+    char buf[256];
+    if (n < sizeof buf) {
+        memcpy(buf, name, n + 1);
+        ndpi_protocol_match_result m;
+        memset(&m, 0, sizeof m);
+        int id = ndpi_match_string_subprotocol(nd->mod, buf, (u_int)n, &m);
+        if (id > 0 && vpn_proto(nd, id)) return true;
+    }
+    if (tor_shaped(name, n)) return true;
+    if (server && server->family == 4) {
+        struct in_addr a;
+        memcpy(&a.s_addr, server->b, 4);
+        if (vpn_proto(nd, ndpi_network_ptree_match(nd->mod, &a))) return true;
+    }
+    return false;
+}
 /* ---- the producer (ni_producer.h) ------------------------------------------ */
 
-typedef struct prod_state { ni_ndpi_flow *fl; bool done; } prod_state;
+typedef struct prod_state { ni_ndpi_flow *fl; bool done, wait; } prod_state;
 
 static void *prod_ctx_new(const ni_producer_opts *o, ni_stats *st, ni_error *err)
 {
@@ -122,15 +192,42 @@ static void *prod_ctx_new(const ni_producer_opts *o, ni_stats *st, ni_error *err
 
 static void prod_ctx_free(void *ctx) { ni_ndpi_free(ctx); }
 
+/* A session named by an earlier DNS answer waits for its first payload
+ * before nDPI is asked: HTTP, DNS and TLS/QUIC with a server name are then
+ * usually not worth asking (below), and nDPI never allocates for them. */
+static void prod_start(void *ctx, void *state, ni_pflow *f)
+{
+    (void)ctx;
+    prod_state *x = state;
+    x->wait = f->s && f->s->dns_name;
+}
+
+/* The gate: nDPI is not asked (or no more) about sessions netintel's own
+ * evidence names — HTTP and DNS, TLS and QUIC with a server name (SNI, else
+ * the name of an earlier DNS answer) — unless
+ * nDPI's own signatures could add a VPN/proxy detection (worth_asking). */
+static bool named(ni_ndpi *nd, const ni_pflow *f)
+{
+    if (f->app == NI_APP_HTTP || f->app == NI_APP_DNS) return true;
+    if ((f->app != NI_APP_TLS && f->app != NI_APP_QUIC) || !f->s) return false;
+    const char *name = f->s->sni && f->s->sni[0] ? f->s->sni : f->s->dns_name;
+    return name && name[0] && !worth_asking(nd, name, &f->s->server);
+}
+
 static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_packet *p)
 {
     (void)dir;
+    ni_ndpi *nd = ctx;
     prod_state *x = state;
-    if (!x->done && (f->app == NI_APP_HTTP || f->app == NI_APP_DNS)) {
-        ni_ndpi_drop(ctx, &x->fl);
+    if (x->done) return true;
+    if (x->wait && !p->payload_len && !x->fl) return false;
+    if (named(nd, f)) {
+        if (!x->fl) nd->named++;
+        ni_ndpi_drop(nd, &x->fl);
         x->done = true;
+        return true;
     }
-    if (!x->done && p->l3 && p->l3_caplen) x->done = ni_ndpi_packet(ctx, &x->fl, p->l3, p->l3_caplen, p->ts_us);
+    if (p->l3 && p->l3_caplen) x->done = ni_ndpi_packet(nd, &x->fl, p->l3, p->l3_caplen, p->ts_us);
     return x->done;
 }
 
@@ -147,5 +244,5 @@ static void prod_release(void *ctx, void *state)
 const ni_producer ni_ndpi_producer = {
     .name = "ndpi", .state_size = sizeof(prod_state),
     .ctx_new = prod_ctx_new, .ctx_free = prod_ctx_free,
-    .on_packet = prod_packet, .on_finish = prod_finish, .release = prod_release,
+    .on_start = prod_start, .on_packet = prod_packet, .on_finish = prod_finish, .release = prod_release,
 };

@@ -35,13 +35,27 @@ void ni_ndpi_finish(ni_ndpi *nd, ni_ndpi_flow **fl, ni_session *s);
 void ni_ndpi_drop(ni_ndpi *nd, ni_ndpi_flow **fl);
 
 /* nDPI as an evidence producer (ni_producer.c), enabled by
- * ni_producer_opts.ndpi.  nDPI fills gaps: it is not asked about sessions
- * that netintel's own dissectors recognised as HTTP or DNS (their names are
- * authoritative); TLS, QUIC and unrecognised sessions get its second opinion
- * in s->ndpi_protocol. */
+ * ni_producer_opts.ndpi.  nDPI fills gaps: it is asked only about sessions
+ * that netintel's own evidence leaves unnamed, or for the detections only it
+ * makes.  Not asked: sessions the dissectors recognised as HTTP or DNS, and
+ * TLS or QUIC sessions with a server name (SNI, else the name an earlier DNS
+ * answer gave the server address), unless that name or the
+ * server address could be one of nDPI's VPN/proxy signatures (a protocol of
+ * its VPN category in its host or address lists — the protocols of
+ * data/ndpi-vpn.tsv —, or a Tor-shaped "www.<label>.<tld>" name).  A session
+ * named by an earlier DNS answer is shown to nDPI from its first payload on,
+ * once its protocol is known.  Asked sessions get nDPI's verdict in
+ * s->ndpi_protocol ("Unknown" included), the others none: the count of
+ * sessions with an ndpi_protocol is the count nDPI examined. */
 extern const ni_producer ni_ndpi_producer;
 
 /* Counters: flows given to nDPI, flows skipped because of the cap. */
 void ni_ndpi_counts(const ni_ndpi *nd, uint64_t *flows, uint64_t *skipped);
+
+/* Is NAME (as nDPI names a protocol: "Tor", "OpenVPN") one of nDPI's VPN
+ * category, so that the gate above keeps asking about it? */
+bool ni_ndpi_vpn_name(ni_ndpi *nd, const char *name);
+/* Does this nDPI know a protocol of that name? */
+bool ni_ndpi_knows(ni_ndpi *nd, const char *name);
 
 #endif

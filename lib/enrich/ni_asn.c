@@ -14,11 +14,13 @@
  * the ranges are sorted and disjoint, so a damaged cache is rebuilt, never
  * trusted. */
 #include "enrich/ni_asn.h"
+#include "core/ni_verified.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -309,27 +311,23 @@ static ni_err load_csv_file(ni_asn *a, const char *path, ni_error *err)
 
 /* ----------------------------------------------------------------- cache */
 
+/* The key of the CSVs' cache: both files' identity (device, inode, size,
+ * mtime, ctime; core/ni_verified.h), not their paths, so that the same files
+ * reached by other paths (a symlinked data dir) share one cache. */
 static uint64_t cache_key(const char *v4, const char *v6, bool *ok)
 {
-    uint8_t buf[2 * (4096 + 24)];
-    size_t n = 0;
+    int64_t v[2][5];
     const char *paths[2] = { v4, v6 };
     *ok = true;
+    memset(v, 0xff, sizeof v);
     for (int i = 0; i < 2; i++) {
-        const char *p = paths[i] ? paths[i] : "";
-        size_t pl = strlen(p);
-        if (pl > 4096) { *ok = false; return 0; }
-        memcpy(buf + n, p, pl); n += pl;
-        buf[n++] = 0;
-        int64_t v[3] = { -1, -1, -1 };
-        struct stat st;
-        if (paths[i]) {
-            if (stat(paths[i], &st) != 0) { *ok = false; return 0; }
-            v[0] = (int64_t)st.st_size; v[1] = (int64_t)st.st_mtim.tv_sec; v[2] = (int64_t)st.st_mtim.tv_nsec;
-        }
-        memcpy(buf + n, v, sizeof v); n += sizeof v;
+        ni_fileid id;
+        if (!paths[i]) continue;
+        if (!ni_fileid_of(paths[i], &id)) { *ok = false; return 0; }
+        v[i][0] = (int64_t)id.dev; v[i][1] = (int64_t)id.ino; v[i][2] = (int64_t)id.size;
+        v[i][3] = id.mtime_ns; v[i][4] = id.ctime_ns;
     }
-    return ni_hash(&ni_hash_key_fixed, buf, n);
+    return ni_hash(&ni_hash_key_fixed, v, sizeof v);
 }
 
 static void put32(uint8_t **p, uint32_t v) { for (int i = 0; i < 4; i++) { *(*p)++ = (uint8_t)v; v >>= 8; } }
@@ -361,6 +359,12 @@ static ni_err write_cache(const ni_asn *a, const char *path, uint64_t key, ni_er
     return r;
 }
 
+/* A little-endian 32-bit value at p (bounds checked by the caller). */
+static inline uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* Reads the cache into a; false (with a note) when absent, stale or bad. */
 static bool read_cache(ni_asn *a, const char *path, uint64_t key)
 {
@@ -368,12 +372,15 @@ static bool read_cache(ni_asn *a, const char *path, uint64_t key)
     if (!fp) { snprintf(a->info.cache_note, sizeof a->info.cache_note, "no cache yet"); return false; }
     struct stat st;
     uint8_t *buf = NULL;
+    size_t mapped = 0;
     bool ok = false;
     const char *why = "cache unreadable";
     if (fstat(fileno(fp), &st) == 0 && st.st_size >= 48 && (uint64_t)st.st_size < ((uint64_t)1 << 32)) {
         size_t n = (size_t)st.st_size;
-        buf = malloc(n);
-        if (buf && fread(buf, 1, n, fp) == n) {
+        /* mapped, not copied: read once for the checksum, once to decode */
+        void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
+        if (m != MAP_FAILED) { buf = m; mapped = n; }
+        if (buf) {
             ni_cursor c;
             ni_cur_init(&c, buf, n);
             why = "cache damaged";
@@ -398,8 +405,10 @@ static bool read_cache(ni_asn *a, const char *path, uint64_t key)
                         if (!a->v4 || !a->v6 || !off || !pool) {
                             ok = false; free(off); free(pool); off = NULL; pool = NULL; why = "out of memory";
                         }
-                        for (uint32_t i = 0; ok && i < n4; i++) {
-                            r4 x = { ni_cur_u32_le(&c), ni_cur_u32_le(&c), ni_cur_u32_le(&c), ni_cur_u32_le(&c) };
+                        const uint8_t *q4 = ok ? ni_cur_bytes(&c, (size_t)n4 * 16) : NULL;
+                        if (!q4 && n4) ok = false;
+                        for (uint32_t i = 0; ok && i < n4; i++, q4 += 16) {
+                            r4 x = { le32(q4), le32(q4 + 4), le32(q4 + 8), le32(q4 + 12) };
                             if (x.first > x.last || x.org >= norgs || (i && a->v4[i - 1].last >= x.first)) ok = false;
                             a->v4[i] = x;
                         }
@@ -429,7 +438,7 @@ static bool read_cache(ni_asn *a, const char *path, uint64_t key)
             }
         }
     }
-    free(buf);
+    if (mapped) munmap(buf, mapped);
     fclose(fp);
     if (!ok) {
         snprintf(a->info.cache_note, sizeof a->info.cache_note, "%s", why);
@@ -568,7 +577,8 @@ ni_asn *ni_asn_open(const char *explicit_path, const char *data_dir, ni_error *e
     }
     snprintf(v4, sizeof v4, "%s/" NI_ASN_DEFAULT_DIR "/asn-ipv4.csv", dir);
     snprintf(v6, sizeof v6, "%s/" NI_ASN_DEFAULT_DIR "/asn-ipv6.csv", dir);
-    snprintf(cache, sizeof cache, "%s/" NI_ASN_CACHE_REL, dir);
+    if (!ni_user_cache_path(NI_ASN_USER_CACHE, cache, sizeof cache))
+        snprintf(cache, sizeof cache, "%s/" NI_ASN_CACHE_REL, dir);
     if (access(v4, R_OK) != 0) {
         ni_error_set(err, NI_ERR_NOTFOUND, "no ASN data: %s missing (run scripts/install-deps)", v4);
         return NULL;

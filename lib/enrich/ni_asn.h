@@ -7,8 +7,10 @@
  *
  * Both sources become two sorted arrays of disjoint ranges (IPv4, IPv6)
  * searched in O(log n).  Parsing the CSVs takes about a second, so the
- * default loader keeps a binary cache, <data dir>/ext/cache/asn.bin, keyed by
- * the size, mtime and path of both CSVs, rebuilt when they change and written
+ * default loader keeps a binary cache, $XDG_CACHE_HOME/netintel/asn.bin (else
+ * ~/.cache/netintel/asn.bin, else <data dir>/ext/cache/asn.bin), keyed by
+ * the identity of both CSVs (device, inode, size, mtime, ctime: the same
+ * files reached through other paths share it), rebuilt when they change and written
  * atomically (temp + rename); a cache that fails its checks is ignored and
  * rebuilt.  Ranges that overlap in the CSV (rare) are resolved in favour of
  * the later-starting range: the earlier one is cut short (counted in
@@ -25,7 +27,8 @@
 #include "netintel/netintel.h"
 
 #define NI_ASN_DEFAULT_DIR "ext/node_modules/@ip-location-db/asn"
-#define NI_ASN_CACHE_REL   "ext/cache/asn.bin"
+#define NI_ASN_CACHE_REL   "ext/cache/asn.bin"   /* without $XDG_CACHE_HOME and $HOME */
+#define NI_ASN_USER_CACHE  "asn.bin"             /* in ni_user_cache_path's directory */
 
 /* A network found by an enumeration (same type as in ni_geo.h). */
 typedef ni_err (*ni_net_cb)(void *ud, const ni_addr *addr, unsigned len);
@@ -50,8 +53,7 @@ ni_asn *ni_asn_load_csv(const char *v4_csv, const char *v6_csv, const char *cach
 ni_asn *ni_asn_load_mmdb(const char *path, ni_error *err);
 /* explicit_path: a .mmdb file, or a directory holding asn-ipv4.csv /
  * asn-ipv6.csv; NULL: <data dir>/ext/node_modules/@ip-location-db/asn with
- * the cache at <data dir>/ext/cache/asn.bin (data dir: the one given, else
- * ni_data_dir()). */
+ * the cache described above (data dir: the one given, else ni_data_dir()). */
 ni_asn *ni_asn_open(const char *explicit_path, const char *data_dir, ni_error *err);
 void ni_asn_free(ni_asn *a);
 const ni_asn_info *ni_asn_get_info(const ni_asn *a);

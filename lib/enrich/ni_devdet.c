@@ -29,19 +29,22 @@
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 #include "enrich/ni_ua.h"
+#include "core/ni_verified.h"
 
 #define DD_FILE_MAX (16u * 1024 * 1024)   /* one .js data file */
 #define DD_PATTERN_MAX 65536u             /* one wrapped pattern */
 #define DD_REDIRECT_MAX 4                 /* "->alias" hops in device-info */
 
 typedef struct dd_model {
-    pcre2_code *re;
+    pcre2_code *re;                        /* NULL until first used when lazy */
+    const char *src;                       /* the pattern (arena) */
     const char *model, *type, *brand;      /* NULL when the rule has none */
 } dd_model;
 
 typedef struct dd_brand {
     const char *name;                       /* "" for "Unknown" */
-    pcre2_code *re;
+    pcre2_code *re;                         /* NULL until first used when lazy */
+    const char *src;
     uint32_t pf;                            /* its rule in the literal prefilter */
     const char *type, *model;
     dd_model *models; size_t nmodels;
@@ -68,7 +71,7 @@ static const struct { const char *file; int gate; } list_files[] = {
 };
 #define NLISTS (sizeof list_files / sizeof list_files[0])
 
-typedef struct dd_vendor { const char *name; pcre2_code **re; uint32_t *pf; size_t n; } dd_vendor;
+typedef struct dd_vendor { const char *name; pcre2_code **re; const char **src; uint32_t *pf; size_t n; } dd_vendor;
 
 /* Fixed fragments (parser/helper.js and the gated parsers). */
 enum { FR_HBBTV, FR_SHELLTV, FR_FBMD, FR_DESKTOP, FR_DESKTOP_EXCL, FR_CH_ANDROID, FR_TELEGRAM,
@@ -95,7 +98,14 @@ struct ni_devdet {
     /* the literal prefilter (ni_ua's analysis) over brand and vendor patterns */
     ni_ua_db *pf;
     const char **pats; size_t npats, apats;   /* while loading */
+    /* The data files were verified (every regex compiled) by an earlier run
+     * and have not changed since (core/ni_verified.h): regexes are compiled
+     * on first use instead of at load. */
+    bool lazy;
 };
+
+#define DD_VERIFIED_KIND "devdet-regexes/1"
+static const char *const vendor_file = "vendorfragments.js";
 
 /* ---------------------------------------------------------------- loading */
 
@@ -296,7 +306,9 @@ static ni_err load_list(ni_devdet *d, const char *dir, size_t li, ni_error *err)
         B->type = str_member(d->arena, b, "device", &bad);
         B->model = str_member(d->arena, b, "model", &bad);
         if (!B->name || bad) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': bad member", path, keys[i].key); goto out; }
-        if (!(B->re = compile(re, true, true, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+        B->src = ni_arena_strdup(d->arena, re);
+        if (!B->src) { rc = nomem(err, path); goto out; }
+        if (!d->lazy && !(B->re = compile(re, true, true, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
         L->nbrands++;
         if (add_pattern(d, re, &B->pf)) { rc = nomem(err, path); goto out; }
         json_t *models = json_object_get(b, "models");
@@ -314,7 +326,8 @@ static ni_err load_list(ni_devdet *d, const char *dir, size_t li, ni_error *err)
             if (bad) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': model %zu: bad member", path, keys[i].key, mi); goto out; }
             char where[160];
             snprintf(where, sizeof where, "%s model %zu", keys[i].key, mi);
-            if (!(M->re = compile(mre, true, false, path, where, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+            M->src = mre;
+            if (!d->lazy && !(M->re = compile(mre, true, false, path, where, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
             B->nmodels++;
         }
         d->nmodels += B->nmodels;
@@ -329,7 +342,7 @@ out:
 static ni_err load_vendors(ni_devdet *d, const char *dir, ni_error *err)
 {
     char path[4200];
-    json_t *root = load_js(dir, "vendorfragments.js", path, sizeof path, err);
+    json_t *root = load_js(dir, vendor_file, path, sizeof path, err);
     if (!root) return err ? err->code : NI_ERR_DATA;
     ni_err rc = NI_OK;
     size_t nk = 0;
@@ -342,8 +355,9 @@ static ni_err load_vendors(ni_devdet *d, const char *dir, ni_error *err)
         if (!json_is_array(arr)) { rc = ni_error_set(err, NI_ERR_DATA, "%s: '%s' is not a list", path, keys[i].key); goto out; }
         V->name = ni_arena_strdup(d->arena, keys[i].key);
         V->re = calloc(json_array_size(arr) + 1, sizeof *V->re);
+        V->src = calloc(json_array_size(arr) + 1, sizeof *V->src);
         V->pf = calloc(json_array_size(arr) + 1, sizeof *V->pf);
-        if (!V->name || !V->re || !V->pf) { rc = nomem(err, path); goto out; }
+        if (!V->name || !V->re || !V->src || !V->pf) { rc = nomem(err, path); goto out; }
         d->nvendors++;
         size_t k; json_t *p;
         json_array_foreach(arr, k, p) {
@@ -352,7 +366,8 @@ static ni_err load_vendors(ni_devdet *d, const char *dir, ni_error *err)
             if ((size_t)snprintf(pat, sizeof pat, "%s[^a-z0-9]+", json_string_value(p)) >= sizeof pat) {
                 rc = ni_error_set(err, NI_ERR_DATA, "%s: '%s'[%zu] too long", path, keys[i].key, k); goto out;
             }
-            if (!(V->re[V->n] = compile(pat, true, false, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+            if (!(V->src[V->n] = ni_arena_strdup(d->arena, pat))) { rc = nomem(err, path); goto out; }
+            if (!d->lazy && !(V->re[V->n] = compile(pat, true, false, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
             if (add_pattern(d, pat, &V->pf[V->n])) { rc = nomem(err, path); goto out; }
             V->n++;
         }
@@ -420,9 +435,21 @@ ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
     if (!d->arena || !d->info) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); goto fail; }
     for (int i = 0; i < FR__N; i++)
         if (!(d->frag[i] = compile(fragments[i].re, fragments[i].base, false, "ni_devdet", "fragment", err))) goto fail;
+    /* the files whose regexes an earlier run compiled, unchanged since? */
+    ni_fileid ids[NLISTS + 1];
+    bool have_ids = true;
+    d->lazy = true;
+    for (size_t i = 0; i <= NLISTS; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, i < NLISTS ? list_files[i].file : vendor_file);
+        if (!ni_fileid_of(path, &ids[i])) have_ids = false;
+        if (!have_ids || !ni_verified_has(DD_VERIFIED_KIND, &ids[i])) d->lazy = false;
+    }
     for (size_t i = 0; i < NLISTS; i++)
         if (load_list(d, dir, i, err)) goto fail;
     if (load_vendors(d, dir, err) || load_info(d, dir, err)) goto fail;
+    if (!d->lazy && have_ids)
+        for (size_t i = 0; i <= NLISTS; i++) (void)ni_verified_add(DD_VERIFIED_KIND, &ids[i]);
     if (!(d->pf = ni_ua_prefilter_build(d->pats, d->npats, err))) goto fail;
     free(d->pats); d->pats = NULL;
     return d;
@@ -446,6 +473,7 @@ void ni_devdet_free(ni_devdet *d)
     for (size_t i = 0; i < d->nvendors; i++) {
         for (size_t k = 0; k < d->vendors[i].n; k++) pcre2_code_free(d->vendors[i].re[k]);
         free(d->vendors[i].re);
+        free(d->vendors[i].src);
         free(d->vendors[i].pf);
     }
     free(d->vendors);
@@ -475,8 +503,30 @@ static bool maybe(const mctx *m, uint32_t id)
     return !m->cand || (m->cand[id / 64] >> (id % 64)) & 1;
 }
 
+/* The compiled regex of *slot, compiled from src on first use when the
+ * database is lazy (an earlier run compiled every one of them: failing now
+ * means out of memory, and the rule does not match).  JIT-compiled as at
+ * load (brands, which every UA the prefilter lets through is tried against);
+ * model and vendor rules interpreted, as at load.  Threads sharing the
+ * database may race here: the first to publish wins, the others free theirs. */
+static const pcre2_code *rx(pcre2_code *const *slot, const char *src, bool jit)
+{
+    pcre2_code **s = (pcre2_code **)slot;     /* the database is heap memory of our own */
+    pcre2_code *re = __atomic_load_n(s, __ATOMIC_ACQUIRE);
+    if (re || !src) return re;
+    re = compile(src, true, jit, "ni_devdet", "rule", NULL);
+    if (!re) return NULL;
+    pcre2_code *expected = NULL;
+    if (!__atomic_compare_exchange_n(s, &expected, re, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        pcre2_code_free(re);
+        re = expected;
+    }
+    return re;
+}
+
 static bool match(mctx *m, const pcre2_code *re)
 {
+    if (!re) return false;
     int rc = pcre2_match(re, (PCRE2_SPTR)m->s, m->n, 0, 0, m->md, m->mc);
     return rc >= 0;
 }
@@ -536,20 +586,21 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
     memset(out, 0, sizeof *out);
     const dd_brand *hit = NULL;
     for (size_t i = 0; i < L->nbrands && !hit; i++)
-        if (maybe(m, L->brands[i].pf) && match(m, L->brands[i].re)) hit = &L->brands[i];
+        if (maybe(m, L->brands[i].pf) && match(m, rx(&L->brands[i].re, L->brands[i].src, true))) hit = &L->brands[i];
     if (hit) {
         const char *type = hit->type, *brand = hit->name;
         if (hit->nmodels) {
             for (size_t k = 0; k < hit->nmodels; k++) {
                 const dd_model *M = &hit->models[k];
-                if (!match(m, M->re)) continue;
-                if (M->model) build_model(m, M->re, M->model, out->model, sizeof out->model);
+                const pcre2_code *mre = rx(&M->re, M->src, false);
+                if (!match(m, mre)) continue;
+                if (M->model) build_model(m, mre, M->model, out->model, sizeof out->model);
                 if (M->type) type = M->type;
                 if (M->brand) brand = M->brand;
                 break;
             }
         } else if (hit->model) {
-            build_model(m, hit->re, hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
+            build_model(m, rx(&hit->re, hit->src, true), hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
         }
         copy(out->brand, sizeof out->brand, brand, strlen(brand));
         if (type) copy(out->type, sizeof out->type, type, strlen(type));
@@ -640,7 +691,7 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
     if (!out->brand[0]) {
         for (size_t i = 0; i < d->nvendors && !out->brand[0]; i++)
             for (size_t k = 0; k < d->vendors[i].n; k++)
-                if (maybe(&m, d->vendors[i].pf[k]) && match(&m, d->vendors[i].re[k])) { copy(out->brand, sizeof out->brand, d->vendors[i].name, strlen(d->vendors[i].name)); break; }
+                if (maybe(&m, d->vendors[i].pf[k]) && match(&m, rx(&d->vendors[i].re[k], d->vendors[i].src[k], false))) { copy(out->brand, sizeof out->brand, d->vendors[i].name, strlen(d->vendors[i].name)); break; }
     }
     if (!out->model[0] && hint_model) copy(out->model, sizeof out->model, hint_model, strlen(hint_model));
     found = out->brand[0] || out->model[0];

@@ -31,7 +31,13 @@
  * desktop, console, tv, car browser, camera, portable media player, smart
  * display, smart speaker, wearable, peripheral.
  *
- * The object is immutable after loading and safe to share between threads. */
+ * Start-up: every regex is compiled at load the first time a set of data
+ * files is seen; when the same files (by identity, core/ni_verified.h) were
+ * compiled whole by an earlier run, each regex is compiled on first use
+ * instead (most are never used: the literal prefilter rules them out).
+ *
+ * The object is safe to share between threads: apart from that lazy
+ * compilation (published atomically), it is immutable after loading. */
 #ifndef NI_DEVDET_H
 #define NI_DEVDET_H
 

@@ -17,6 +17,7 @@
 #include "core/ni_kinds.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
+#include "core/ni_hash.h"
 #include "core/ni_str.h"
 #include "core/ni_prefix.h"
 
@@ -49,7 +50,22 @@ struct ni_enrich {
     ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
     ni_tcpos *tcpos;        /* SYN fingerprints → OS (p0f.fp, data/tcp-os.tsv) */
     char date_buf[16];
+    /* geography per address, decided once (geo_cache below) */
+    struct geo_slot *geo_cache;
+    ni_hash_key geo_key;
 };
+
+/* The geography of one address as geo() decides it: a direct-mapped cache
+ * of NI_GEO_CACHE slots, indexed by the address's keyed hash (ni_hash.h:
+ * addresses come from the traffic), replaced on collision.  The strings
+ * point into the country table and the ASN table, which outlive it. */
+typedef struct geo_slot {
+    ni_addr addr;
+    bool used, special;
+    char country[3];                    /* when not in the country table */
+    const char *cc, *cont, *org;        /* cc NULL with country[0]: copy country */
+    uint32_t asn;
+} geo_slot;
 
 static void ua_fields_free(void *v);
 
@@ -204,7 +220,10 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     en->special = ni_prefix_new();
     en->cert_orgs = ni_map_new(10000);
     en->ua_cache = ni_map_new(NI_UA_CACHE);
-    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->vendors || !en->ndpi || !en->cat || !en->dates) {
+    en->geo_cache = calloc(NI_GEO_CACHE, sizeof *en->geo_cache);
+    ni_hash_key_random(&en->geo_key);
+    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->vendors || !en->ndpi || !en->cat || !en->dates ||
+        !en->geo_cache) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
@@ -255,6 +274,7 @@ void ni_enrich_free(ni_enrich *en)
     ni_vpnlearn_free(en->learned);
     ni_map_free(en->ua_cache, ua_fields_free);
     ni_tcpos_free(en->tcpos);
+    free(en->geo_cache);
     free(en);
 }
 
@@ -343,26 +363,40 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     s->ua_reduced = u->reduced;
 }
 
-static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
-                const char **org, ni_session *s)
+/* Decides the geography of a into slot g (the look-ups proper). */
+static void geo_decide(ni_enrich *en, const ni_addr *a, geo_slot *g)
 {
+    memset(g, 0, sizeof *g);
+    g->addr = *a;
+    g->used = true;
     void *v;
-    if (ni_prefix_lookup(en->special, a, &v, NULL)) return;
+    if (ni_prefix_lookup(en->special, a, &v, NULL)) { g->special = true; return; }
     if (en->geo) {
         ni_geo_result r;
         if (ni_geo_lookup(en->geo, a, &r, NULL) == NI_OK && r.found && r.country[0]) {
             const ni_country_info *ci = ni_countries_get(en->countries, r.country);
-            *cc = ci ? ci->alpha2 : ni_arena_strdup(s->arena, r.country);
-            *cont = ci ? ci->continent : NULL;
+            if (ci) { g->cc = ci->alpha2; g->cont = ci->continent; }
+            else memcpy(g->country, r.country, sizeof g->country - 1);
         }
     }
     if (en->asn) {
         ni_asn_result ar;
         if (ni_asn_lookup(en->asn, a, &ar) && ar.asn) {
-            *asn = ar.asn;
-            *org = ar.org;
+            g->asn = ar.asn;
+            g->org = ar.org;
         }
     }
+}
+
+static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
+                const char **org, ni_session *s)
+{
+    geo_slot *g = &en->geo_cache[ni_hash(&en->geo_key, a, sizeof *a) % NI_GEO_CACHE];
+    if (!g->used || g->addr.family != a->family || memcmp(g->addr.b, a->b, sizeof a->b)) geo_decide(en, a, g);
+    if (g->special) return;
+    if (g->cc) { *cc = g->cc; *cont = g->cont; }
+    else if (g->country[0]) *cc = ni_arena_strdup(s->arena, g->country);
+    if (g->asn) { *asn = g->asn; *org = g->org; }
 }
 
 static const char *http_host(const ni_session *s)

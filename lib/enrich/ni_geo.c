@@ -9,6 +9,7 @@
  * (record - node_count - 16); then a 16-byte zero separator, the data
  * section, and the metadata map after the last "\xAB\xCD\xEFMaxMind.com". */
 #include "enrich/ni_geo.h"
+#include "core/ni_verified.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -373,6 +374,9 @@ void ni_geo_free(ni_geo *g)
 ni_geo *ni_geo_open(const char *path, unsigned flags, ni_error *err)
 {
     if (!path || !*path) { ni_error_set(err, NI_ERR_ARG, "GeoIP database: empty path"); return NULL; }
+    ni_fileid id_before;   /* the file opened below is the one remembered as verified */
+    memset(&id_before, 0, sizeof id_before);
+    if (!ni_fileid_of(path, &id_before)) memset(&id_before, 0xff, sizeof id_before);
     if (prescan(path, err) != NI_OK) return NULL;
     ni_geo *g = calloc(1, sizeof *g);
     if (!g || !(g->path = strdup(path))) {
@@ -400,7 +404,15 @@ ni_geo *ni_geo_open(const char *path, unsigned flags, ni_error *err)
     else if ((uint64_t)md->node_count * md->record_size / 4 + 16 > (uint64_t)g->mmdb.file_size)
         bad = "node_count larger than the file";
     char why[160];
-    if (!bad && !(flags & NI_GEO_NO_VERIFY)) bad = verify_tree(g, why, sizeof why);
+    if (!bad && !(flags & NI_GEO_NO_VERIFY)) {
+        /* the tree/data walk once per file identity (ni_verified.h) */
+        ni_fileid id;
+        bool have_id = ni_fileid_of(path, &id) && !memcmp(&id, &id_before, sizeof id);
+        if (!have_id || (flags & NI_GEO_VERIFY_ALWAYS) || !ni_verified_has(NI_GEO_VERIFIED_KIND, &id)) {
+            bad = verify_tree(g, why, sizeof why);
+            if (!bad && have_id) (void)ni_verified_add(NI_GEO_VERIFIED_KIND, &id);
+        }
+    }
     if (bad) {
         ni_error_set(err, NI_ERR_DATA, "%s: corrupt MaxMind DB: %s", path, bad);
         ni_geo_free(g);

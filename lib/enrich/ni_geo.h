@@ -26,6 +26,10 @@
  * reached is decoded with MMDB_get_entry_data_list and checked (item count,
  * UTF-8 strings).  A database that fails is refused with NI_ERR_DATA and a
  * message naming the file.  Lookups that fail later still return NI_ERR_DATA.
+ * The tree/data walk (most of the time of an open) is done once per file:
+ * a database that passed it is remembered by its identity (device, inode,
+ * size, mtime, ctime: core/ni_verified.h) and not walked again while that
+ * stays the same; the metadata checks run at every open.
  *
  * Ownership: ni_geo is a heap object (_open/_free); lookups only read, so
  * one database may be shared by threads. */
@@ -47,6 +51,10 @@ typedef struct ni_geo ni_geo;
 
 /* Open flags */
 #define NI_GEO_NO_VERIFY 1u   /* skip the tree/data walk (metadata checks stay) */
+#define NI_GEO_VERIFY_ALWAYS 2u /* walk even a file remembered as verified */
+
+/* ni_verified.h's name for the walk; the number changes with the checks */
+#define NI_GEO_VERIFIED_KIND "mmdb-tree/1"
 
 /* Picks the database path as listed above into buf.  NI_ERR_NOTFOUND (err
  * says which paths were tried) when none exists. */

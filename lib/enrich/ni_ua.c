@@ -128,13 +128,21 @@ static bool req_better(const req *a, const req *b)
 #define CONJ_MAX 4
 typedef struct conj { int n; req r[CONJ_MAX]; } conj;
 
+/* *dst = *src, copying only the alternatives in use (a req is ~8 kB). */
+static void req_copy(req *dst, const req *src)
+{
+    dst->none = src->none;
+    dst->n = src->n;
+    if (src->n > 0) memcpy(dst->alt, src->alt, (size_t)src->n * sizeof src->alt[0]);
+}
+
 static void conj_add(conj *c, const req *r)
 {
     if (r->none || !r->n || req_minlen(r) < LIT_MIN) return;
-    if (c->n < CONJ_MAX) { c->r[c->n++] = *r; return; }
+    if (c->n < CONJ_MAX) { req_copy(&c->r[c->n++], r); return; }
     int worst = 0;
     for (int i = 1; i < c->n; i++) if (req_better(&c->r[worst], &c->r[i])) worst = i;
-    if (req_better(r, &c->r[worst])) c->r[worst] = *r;
+    if (req_better(r, &c->r[worst])) req_copy(&c->r[worst], r);
 }
 
 static const req *conj_best(const conj *c)
@@ -324,7 +332,7 @@ static void parse_alt(lparse *lp, conj *out)
     req *u = malloc(sizeof *u);
     if (!br || !u) { lp->fail = true; free(br); free(u); out->n = 0; return; }
     const req *b = conj_best(out);
-    if (b) *u = *b; else { u->none = true; u->n = 0; }
+    if (b) req_copy(u, b); else { u->none = true; u->n = 0; }
     while (!lp->fail && lp->i < lp->n && lp->p[lp->i] == '|') {
         lp->i++;
         parse_seq(lp, br);

@@ -14,7 +14,9 @@
  *            pcapng magic before libpcap sees them, and replayed.
  *   FILE*    fopencookie over `decoded`, handed to
  *            pcap_fopen_offline_with_tstamp_precision (microseconds), which
- *            owns it from then on (pcap_close fcloses it).
+ *            owns it from then on (pcap_close fcloses it).  An uncompressed
+ *            regular file skips the cookie: libpcap gets a FILE* of its own
+ *            on a dup of the descriptor, rewound after the peeks.
  * A decoding error is kept on the source and reported instead of libpcap's
  * generic read error. */
 #include "ingest/ni_source.h"
@@ -63,6 +65,7 @@ struct ni_source {
     size_t dpeek_len, dpeek_pos;
 
     pcap_t *pc;                 /* owns the cookie FILE* once opened */
+    bool direct;                /* pc reads a FILE* on a dup of fd, not the cookie */
     int linktype;
     bool failed;                /* a read error was reported; stays failed */
     char failmsg[NI_ERRMSG_MAX];
@@ -365,8 +368,23 @@ ni_source *ni_source_open(const char *path, ni_error *err)
     if (got < DEC_PEEK || !is_capture_magic(s->dpeek))
         return fail(s, err, NI_ERR_FORMAT, "not a pcap or pcapng capture");
 
+    /* An uncompressed regular file goes to libpcap as a plain FILE* on it
+     * (rewound; a dup of the descriptor, so the offset is shared and gives
+     * the progress): stdio's own read path, without the cookie's per-call
+     * layers (about 0.5 µs a packet less).  Anything else through the
+     * cookie. */
+    FILE *fp = NULL;
+    struct stat rst;
+    if (s->kind == COMP_NONE && !s->is_stdin && fstat(s->fd, &rst) == 0 && S_ISREG(rst.st_mode) &&
+        lseek(s->fd, 0, SEEK_SET) == 0) {
+        int fd2 = dup(s->fd);
+        if (fd2 >= 0 && !(fp = fdopen(fd2, "r"))) close(fd2);
+        if (fp) s->direct = true;
+        else if (lseek(s->fd, (off_t)(s->rpeek_len), SEEK_SET) != (off_t)s->rpeek_len)
+            return fail(s, err, NI_ERR_IO, strerror(errno));
+    }
     static const cookie_io_functions_t io = { .read = cookie_read, .close = cookie_close };
-    FILE *fp = fopencookie(s, "r", io);
+    if (!fp) fp = fopencookie(s, "r", io);
     if (!fp) return fail(s, err, NI_ERR_NOMEM, "out of memory");
     setvbuf(fp, NULL, _IOFBF, FILE_BUF);
     char ebuf[PCAP_ERRBUF_SIZE] = "";
@@ -454,7 +472,10 @@ const char *ni_source_path(const ni_source *s) { return s->path; }
 
 void ni_source_progress(const ni_source *s, uint64_t *done, uint64_t *total)
 {
-    if (done) *done = s->done;
+    if (done) {
+        off_t at = s->direct ? lseek(s->fd, 0, SEEK_CUR) : -1;
+        *done = at >= 0 ? (uint64_t)at : s->done;
+    }
     if (total) *total = s->total;
 }
 

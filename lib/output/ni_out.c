@@ -179,7 +179,10 @@ static void e_uint(emitter *e, const char *key, uint64_t v, bool present)
     if (e->mode == EMIT_HEADER) { e_name(e, key); return; }
     if (e->mode == EMIT_JSON) { if (present) ni_json_kuint(e->j, key, v); return; }
     csv_sep(e);
-    if (present) ni_buf_printf(e->b, "%llu", (unsigned long long)v);
+    if (!present) return;
+    char d[24], *p = d + sizeof d;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    ni_buf_add(e->b, p, (size_t)(d + sizeof d - p));
 }
 
 /* A flag written only when true ("true" in CSV, empty otherwise). */
@@ -316,7 +319,7 @@ static void session_fields(emitter *e, const ni_session *s)
     e_uint(e, "vlan", s->vlan, s->vlan != 0);
     for (size_t i = 0; i < sizeof enrich_str / sizeof enrich_str[0]; i++) {
         e_str(e, enrich_str[i].name, field_str(s, &enrich_str[i]));
-        if (!strcmp(enrich_str[i].name, "windows_version")) e_true(e, "ua_reduced", s->ua_reduced);
+        if (enrich_str[i].off == offsetof(ni_session, windows_version)) e_true(e, "ua_reduced", s->ua_reduced);
         if (i == 3) {   /* the ASNs sit after the continents */
             e_uint(e, "client_asn", s->client_asn, s->client_asn != 0);
             e_uint(e, "server_asn", s->server_asn, s->server_asn != 0);

@@ -326,6 +326,12 @@ static void sec_overview(doc *d, const json_t *r)
              "resolvers among them) and transit sessions (%s) are counted here only.",
              N(n1, ji(t, "outbound") - ji(t, "outbound_dns")), N(n2, ji(t, "internal")), N(n3, ji(t, "transit")));
     para(d, buf);
+    if (json_object_get(t, "ndpi_examined")) {
+        snprintf(buf, sizeof buf, "nDPI examined %s of the %s sessions: those netintel's own evidence (server name, "
+                 "HTTP Host, DNS answer) left unnamed, and those its VPN and proxy signatures could concern.",
+                 N(n1, ji(t, "ndpi_examined")), N(n2, ji(t, "sessions")));
+        para(d, buf);
+    }
 }
 
 static void sec_activity(doc *d, const json_t *r, const char *tzname)

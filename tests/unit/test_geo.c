@@ -317,7 +317,7 @@ TEST(generic_no_ipv4_search_tree)
 TEST(generic_decoder)
 {
     ni_error err = { 0 };
-    ni_geo *g = ni_geo_open(MMDB "test-data/MaxMind-DB-test-decoder.mmdb", 0, &err);
+    ni_geo *g = ni_geo_open(MMDB "test-data/MaxMind-DB-test-decoder.mmdb", NI_GEO_VERIFY_ALWAYS, &err);
     CHECK(g != NULL);   /* every data type, zero and maximal values: all valid */
     if (!g) { fprintf(stderr, "  %s\n", err.msg); return; }
     CHECK(ni_geo_records_checked(g) >= 3);
@@ -522,7 +522,7 @@ static ni_geo *open_real(void)
     snprintf(p, sizeof p, "%s/" NI_GEO_DEFAULT_REL, data_dir());
     ni_error err = { 0 };
     double t0 = now_s();
-    ni_geo *g = ni_geo_open(p, 0, &err);
+    ni_geo *g = ni_geo_open(p, NI_GEO_VERIFY_ALWAYS, &err);
     double t1 = now_s();
     CHECK(g != NULL);
     if (!g) { fprintf(stderr, "  %s\n", err.msg); return NULL; }

@@ -1,0 +1,59 @@
+/* ni_verified.h — start-up verifications remembered by file identity, so
+ * that a database checked once (the GeoIP/ASN MaxMind DB tree walk, the
+ * device-detector regexes) is not checked again at every start while the
+ * file stays the same.
+ *
+ * A file's identity is (device, inode, size, mtime, ctime, both to the
+ * nanosecond).  Replacing a file (a new inode) or writing into it (new mtime
+ * and ctime — ctime cannot be set back by a user) changes it.  A file
+ * modified less than NI_VERIFIED_SETTLE_S seconds before it was verified is
+ * not remembered (timestamps are coarser than a fast rewrite: the same rule
+ * as git's "racily clean" index entries).
+ *
+ * The cache: $XDG_CACHE_HOME/netintel/verified, else
+ * $HOME/.cache/netintel/verified; none (every verification runs) when
+ * neither is set or NETINTEL_VERIFY_ALWAYS is set to anything but "" or "0".
+ * One line per verified file, "KIND<TAB>dev<TAB>ino<TAB>size<TAB>mtime_ns
+ * <TAB>ctime_ns", at most NI_VERIFIED_ENTRIES lines (the oldest dropped),
+ * written atomically (temp + rename); KIND names the check and its version
+ * ("geo/1"), so a stricter check is run again.  A damaged cache is ignored
+ * and rewritten; a cache that cannot be written costs only the next start's
+ * time.  The cache is no more trusted than the databases it vouches for: it
+ * lives in the user's own cache directory.
+ *
+ * No global state: every call reads (and ni_verified_add rewrites) the file. */
+#ifndef NI_VERIFIED_H
+#define NI_VERIFIED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NI_VERIFIED_ENTRIES 64
+#define NI_VERIFIED_SETTLE_S 2
+
+typedef struct ni_fileid {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns, ctime_ns;
+} ni_fileid;
+
+/* The identity of path (following symlinks); false if it cannot be stat'ed. */
+bool ni_fileid_of(const char *path, ni_fileid *id);
+
+/* $XDG_CACHE_HOME/netintel/NAME, else $HOME/.cache/netintel/NAME, into buf
+ * (n bytes); false when neither variable is set or it does not fit.  Also
+ * where the ASN table's binary cache goes (enrich/ni_asn.h). */
+bool ni_user_cache_path(const char *name, char *buf, size_t n);
+
+/* The cache file's path into buf (n bytes); false when there is none (see
+ * above) or it does not fit. */
+bool ni_verified_path(char *buf, size_t n);
+
+/* Was the file of this identity verified by check KIND? */
+bool ni_verified_has(const char *kind, const ni_fileid *id);
+
+/* Remembers that it was (unless it changed too recently, see above).  Best
+ * effort: returns false when nothing was written. */
+bool ni_verified_add(const char *kind, const ni_fileid *id);
+
+#endif

@@ -1,0 +1,107 @@
+/* test_json.c — the JSON writer's fast paths (lib/core/ni_json): the
+ * table-driven string escaper against a byte-by-byte reference (random
+ * bytes: controls, quotes, backslashes, DEL, valid and invalid UTF-8), the
+ * path taken near a buffer's cap, and integers written by hand. */
+#include "ni_test.h"
+#include "core/ni_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The escaping rules of ni_json.h, one byte at a time. */
+static void reference(ni_buf *b, const unsigned char *u, size_t n)
+{
+    ni_buf_addc(b, '"');
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        char tmp[8];
+        if (c == '"') ni_buf_adds(b, "\\\"");
+        else if (c == '\\') ni_buf_adds(b, "\\\\");
+        else if (c == '\n') ni_buf_adds(b, "\\n");
+        else if (c == '\r') ni_buf_adds(b, "\\r");
+        else if (c == '\t') ni_buf_adds(b, "\\t");
+        else if (c < 0x20 || c == 0x7f) { snprintf(tmp, sizeof tmp, "\\u%04x", c); ni_buf_adds(b, tmp); }
+        else if (c < 0x80) ni_buf_addc(b, (char)c);
+        else {
+            size_t l = ni_utf8_len(u + i, n - i);
+            if (l) { ni_buf_add(b, u + i, l); i += l; continue; }
+            ni_buf_adds(b, "\xEF\xBF\xBD");
+        }
+        i++;
+    }
+    ni_buf_addc(b, '"');
+}
+
+TEST(escape_matches_reference)
+{
+    static const unsigned char pool[] = { 'a', 'Z', ' ', '"', '\\', '\n', '\r', '\t', 0, 1, 0x1f, 0x7f, 0x80,
+                                          0xbf, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80, 0xed,
+                                          0xa0, 0xff, 0xc0, 0xf5 };
+    unsigned seed = 12345, mismatches = 0;
+    for (int round = 0; round < 20000; round++) {
+        unsigned char s[48];
+        size_t n = (size_t)(round % 48);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            s[i] = pool[(seed >> 16) % sizeof pool];
+        }
+        ni_buf a, r;
+        ni_buf_init(&a, 1 << 20);
+        ni_buf_init(&r, 1 << 20);
+        ni_buf_adds(&a, "x");               /* appends after what is there */
+        ni_buf_adds(&r, "x");
+        ni_json_escape(&a, (const char *)s, n);
+        reference(&r, s, n);
+        if (a.len != r.len || memcmp(ni_buf_str(&a), ni_buf_str(&r), a.len) || a.p[a.len] != 0) mismatches++;
+        ni_buf_release(&a);
+        ni_buf_release(&r);
+    }
+    CHECK_INT(mismatches, 0);
+}
+
+TEST(escape_near_cap)
+{
+    /* 100 plain bytes: the worst case (602) does not fit a 200-byte cap, the
+     * string (102) does */
+    char s[100];
+    memset(s, 'q', sizeof s);
+    ni_buf b;
+    ni_buf_init(&b, 200);
+    ni_json_escape(&b, s, sizeof s);
+    CHECK_INT(b.err, NI_OK);
+    CHECK_INT(b.len, 102);
+    CHECK(b.p && b.p[0] == '"' && b.p[101] == '"' && b.p[102] == 0);
+    /* and one that does not fit fails the buffer */
+    ni_json_escape(&b, s, sizeof s);
+    CHECK_INT(b.err, NI_ERR_LIMIT);
+    ni_buf_release(&b);
+}
+
+TEST(numbers)
+{
+    static const struct { int64_t v; const char *text; } ints[] = {
+        { 0, "0" }, { 7, "7" }, { -1, "-1" }, { 1234567890123LL, "1234567890123" },
+        { INT64_MIN, "-9223372036854775808" }, { INT64_MAX, "9223372036854775807" },
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        ni_buf b; ni_json j;
+        ni_buf_init(&b, 1024);
+        ni_json_init(&j, &b, 0);
+        ni_json_int(&j, ints[i].v);
+        CHECK_STR(ni_buf_str(&b), ints[i].text);
+        ni_buf_release(&b);
+    }
+    static const struct { double v; const char *text; } dbl[] = {
+        { 3.0, "3" }, { -42.0, "-42" }, { 0.25, "0.25" }, { 1.0 / 3, "0.333333" }, { 1e20, "1e+20" },
+    };
+    for (size_t i = 0; i < sizeof dbl / sizeof dbl[0]; i++) {
+        ni_buf b; ni_json j;
+        ni_buf_init(&b, 1024);
+        ni_json_init(&j, &b, 0);
+        ni_json_double(&j, dbl[i].v);
+        CHECK_STR(ni_buf_str(&b), dbl[i].text);
+        ni_buf_release(&b);
+    }
+}
+
+RUN(T(escape_matches_reference), T(escape_near_cap), T(numbers))
