@@ -188,11 +188,19 @@ ni_sqlsrc *ni_sqlsrc_open(const char *path, ni_error *err)
     ni_sqlsrc *q = calloc(1, sizeof *q);
     if (!q) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
     snprintf(q->path, sizeof q->path, "%s", path);
-    if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    /* Opened for writing when the file allows it, but with query_only set:
+     * the data is never changed, and SQLite can then tidy up after itself
+     * (a read-only connection to a WAL database leaves its -wal and -shm
+     * files behind); a write-protected file is opened read-only. */
+    if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         ni_error_set(err, NI_ERR_NOTFOUND, "%s: %s", path, q->db ? sqlite3_errmsg(q->db) : "out of memory");
         goto fail;
     }
     sqlite3_busy_timeout(q->db, NI_SQLITE_BUSY_MS);
+    if (sqlite3_exec(q->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
+        ni_error_set(err, NI_ERR_FORMAT, "%s: %s", path, sqlite3_errmsg(q->db));
+        goto fail;
+    }
     if (ni_sqlsrc_check(q->db, path, err)) goto fail;
     sqlite3_stmt *m = NULL;
     if (sqlite3_prepare_v2(q->db, "SELECT max(rowid) FROM " NI_SQLITE_TABLE, -1, &m, NULL) == SQLITE_OK &&

@@ -41,7 +41,9 @@ ni_err ni_sqlsrc_check(sqlite3 *db, const char *name, ni_error *err);
 
 typedef struct ni_sqlsrc ni_sqlsrc;
 
-/* Opens the database read-only.  NULL + err ("<path>: <problem>"). */
+/* Opens the database; it is only read (PRAGMA query_only), though SQLite
+ * may finish a crashed writer's last commit or remove its own -wal / -shm
+ * files as it closes.  NULL + err ("<path>: <problem>"). */
 ni_sqlsrc *ni_sqlsrc_open(const char *path, ni_error *err);
 /* Next session: 1 and *s filled (strings in an arena the reader owns and
  * reuses), 0 at the end, -1 on a bad row ("<path>:<n>: <problem>", n the
