@@ -21,5 +21,6 @@ int cmd_profile(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 
 #endif

@@ -31,11 +31,13 @@ static const char usage_text[] =
     "  --target SPEC       the target space, repeatable: CIDRs (comma-separated),\n"
     "                      @FILE (one prefix a line), a preset (kp), country:CC, asn:N;\n"
     "                      sets each session's direction (outbound, inbound, ...)\n"
-    "  --format FMT        jsonl (default) or csv (every JSON Lines field; formula\n"
-    "                      cells quoted with a leading ')\n"
+    "  --format FMT        jsonl (default), csv (every JSON Lines field; formula\n"
+    "                      cells quoted with a leading ') or sqlite (a database,\n"
+    "                      table sessions: docs/store.md; also -o FILE.sqlite)\n"
     "  -o, --output FILE   write to FILE instead of standard output: a regular file\n"
     "                      is replaced atomically, a symlink followed, a device or\n"
-    "                      FIFO written through (docs/sessions.md)\n"
+    "                      FIFO written through (docs/sessions.md); an existing\n"
+    "                      netintel SQLite database is appended to\n"
     "  --no-enrich         evidence only: no GeoIP, ASN, User-Agent, service, VPN fields\n"
     CLI_ENGINE_OPTIONS_HELP
     "  -h, --help          this help\n"
@@ -68,6 +70,7 @@ int cmd_sessions(int argc, char **argv)
     cli_engine run;
     cli_engine_init(&run, "sessions");
     ni_format fmt = NI_FORMAT_JSONL;
+    bool fmt_given = false;
     const char *out_path = NULL;
     ni_error err = { 0 };
     int rc = 0, c;
@@ -83,8 +86,9 @@ int cmd_sessions(int argc, char **argv)
         case O_FORMAT:
             if (ni_format_parse(optarg, &fmt) != NI_OK) {
                 cli_engine_release(&run);
-                return usage_error("--format: '%s': expected jsonl or csv", optarg);
+                return usage_error("--format: '%s': expected jsonl, csv or sqlite", optarg);
             }
+            fmt_given = true;
             break;
         case 'o': out_path = optarg; break;
         case ':': cli_engine_release(&run); return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -92,6 +96,11 @@ int cmd_sessions(int argc, char **argv)
         }
     }
     if (optind >= argc) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
+    if (!fmt_given) ni_format_from_name(out_path, &fmt);     /* -o FILE.sqlite */
+    if (fmt == NI_FORMAT_SQLITE && (!out_path || !strcmp(out_path, "-"))) {
+        cli_engine_release(&run);
+        return usage_error("%s", "--format sqlite needs -o FILE");
+    }
     if ((rc = cli_engine_prepare(&run))) { cli_engine_release(&run); return rc; }
     cli_signals_install(true);
     if (!run.no_enrich && ni_run_load(run.run, &err)) {

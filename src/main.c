@@ -19,6 +19,7 @@ static const struct ni_command commands[] = {
     { "diff", cmd_diff, "what changed between two report.json files" },
     { "collect", cmd_collect, "a flow collector: NetFlow v5/v9 and IPFIX exports -> sessions" },
     { "synth", cmd_synth, "write a synthetic capture of a target network (and its truth)" },
+    { "schema", cmd_schema, "the SQL that creates the sessions table of a store (SQLite, ClickHouse)" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -48,19 +48,32 @@ ni_err ni_output_write_all(const char *path, const void *p, size_t n, ni_error *
 /* ---- session writers ----------------------------------------------------- */
 typedef enum ni_format {
     NI_FORMAT_JSONL = 0,        /* one JSON object a line (docs/sessions.md) */
-    NI_FORMAT_CSV               /* every JSON Lines field; a header row first */
+    NI_FORMAT_CSV,              /* every JSON Lines field; a header row first */
+    NI_FORMAT_SQLITE            /* a SQLite database, table `sessions` (docs/store.md) */
 } ni_format;
-/* "jsonl" or "csv"; NI_ERR_ARG otherwise. */
+/* "jsonl", "csv" or "sqlite"; NI_ERR_ARG otherwise. */
 ni_err ni_format_parse(const char *name, ni_format *fmt);
+/* The format a file name asks for: NI_FORMAT_SQLITE for a name ending in
+ * .sqlite or .sqlite3 (true); false otherwise, *fmt untouched. */
+bool ni_format_from_name(const char *path, ni_format *fmt);
 
 typedef struct ni_sink ni_sink;
 /* A writer of sessions to out (borrowed: commit or abort it after
- * ni_sink_end / ni_sink_free).  NULL on NI_ERR_NOMEM. */
+ * ni_sink_end / ni_sink_free).  NULL on NI_ERR_NOMEM.
+ * NI_FORMAT_SQLITE needs a file: a new one (or an empty one) is created in
+ * out's temporary file and renamed into place by ni_output_commit; an
+ * existing netintel database is appended to in place, in transactions of
+ * whole batches (ni_output_commit then only removes the unused temporary
+ * file; ni_sink_free without ni_sink_end drops the batch in progress).
+ * NULL + NI_ERR_OUTPUT for standard output, a device or FIFO, or a file
+ * that cannot be opened; NI_ERR_FORMAT for an existing file that is not a
+ * netintel database of this schema version ("<path>: <problem>"). */
 ni_sink *ni_sink_new(ni_output *out, ni_format fmt, ni_error *err);
 /* Writes one session; a session callback (ni_session_fn) with ud = the
  * sink.  NI_ERR_OUTPUT (also for a record too large), NI_ERR_PIPE. */
 ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err);
-/* Writes what an output with no session still has (the CSV header). */
+/* Writes what an output with no session still has (the CSV header); for
+ * SQLite commits the last batch and closes the database. */
 ni_err ni_sink_end(ni_sink *k, ni_error *err);
 void ni_sink_free(ni_sink *k);
 

@@ -1,19 +1,21 @@
 /* ni_output.c — the embedding API's outputs (include/netintel/output.h):
  * output files over core/ni_file (the rules of docs/sessions.md, "Output
- * paths") and the session writers over output/ni_out (JSON Lines, CSV). */
+ * paths") and the session writers over output/ni_out (JSON Lines, CSV) and
+ * store/ni_sqlite (SQLite). */
 #include "api/ni_output.h"
 #include "core/ni_buf.h"
 #include "core/ni_file.h"
 #include "core/ni_limits.h"
 #include "output/ni_out.h"
+#include "store/ni_sqlite.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-
+#include <sys/stat.h>
 
 struct ni_output {
     ni_file f;
+    bool in_place;      /* a database appended to in place: commit removes the unused temporary file */
 };
 
 ni_err ni_output_is_atomic(const char *path, bool *atomic, ni_error *err)
@@ -44,6 +46,7 @@ const char *ni_output_path(const ni_output *o) { return ni_file_write_path(&o->f
 
 ni_err ni_output_commit(ni_output *o, ni_error *err)
 {
+    if (o->in_place) { ni_file_abort(&o->f); free(o); return NI_OK; }
     ni_err r = ni_file_commit(&o->f, err);
     free(o);
     return r;
@@ -65,6 +68,8 @@ ni_err ni_output_write_all(const char *path, const void *p, size_t n, ni_error *
 struct ni_sink {
     ni_output *out;
     ni_out_format fmt;
+    ni_sqlite *db;              /* NI_FORMAT_SQLITE */
+    bool ended;
     ni_buf buf;
     bool begun;                 /* the CSV header is written with the first record */
 };
@@ -72,9 +77,41 @@ struct ni_sink {
 ni_err ni_format_parse(const char *name, ni_format *fmt)
 {
     ni_out_format f;
+    if (name && !strcmp(name, "sqlite")) { *fmt = NI_FORMAT_SQLITE; return NI_OK; }
     if (!name || ni_out_format_parse(name, &f) != NI_OK) return NI_ERR_ARG;
     *fmt = f == NI_OUT_CSV ? NI_FORMAT_CSV : NI_FORMAT_JSONL;
     return NI_OK;
+}
+
+bool ni_format_from_name(const char *path, ni_format *fmt)
+{
+    static const char *const ext[] = { ".sqlite", ".sqlite3" };
+    size_t n = path ? strlen(path) : 0;
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        size_t e = strlen(ext[i]);
+        if (n > e && !strcmp(path + n - e, ext[i])) { *fmt = NI_FORMAT_SQLITE; return true; }
+    }
+    return false;
+}
+
+/* A SQLite database: a new file is built in the output's temporary file
+ * (renamed into place by ni_output_commit); an existing non-empty file is
+ * appended to in place (ni_sqlite checks that it is a netintel database). */
+static ni_sqlite *sink_sqlite(ni_output *out, ni_error *err)
+{
+    const char *name = out->f.path ? out->f.path : "-";
+    if (out->f.kind != NI_FILE_ATOMIC) {
+        ni_error_set(err, NI_ERR_OUTPUT, "%s: a SQLite database is written to a file, not to %s", name,
+                     out->f.kind == NI_FILE_STDOUT ? "standard output" : "a device, FIFO or socket");
+        return NULL;
+    }
+    struct stat st;
+    if (!stat(out->f.dest, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+        ni_sqlite *db = ni_sqlite_open(out->f.dest, name, true, err);
+        if (db) out->in_place = true;
+        return db;
+    }
+    return ni_sqlite_open(out->f.tmp, name, false, err);
 }
 
 ni_sink *ni_sink_new(ni_output *out, ni_format fmt, ni_error *err)
@@ -84,6 +121,7 @@ ni_sink *ni_sink_new(ni_output *out, ni_format fmt, ni_error *err)
     k->out = out;
     k->fmt = fmt == NI_FORMAT_CSV ? NI_OUT_CSV : NI_OUT_JSONL;
     ni_buf_init(&k->buf, NI_SESSION_RECORD_MAX);
+    if (fmt == NI_FORMAT_SQLITE && !(k->db = sink_sqlite(out, err))) { free(k); return NULL; }
     return k;
 }
 
@@ -99,6 +137,7 @@ static ni_err sink_begin(ni_sink *k, ni_error *err)
 ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err)
 {
     ni_sink *k = sink;
+    if (k->db) return ni_sqlite_add(k->db, s, err);
     ni_err r = sink_begin(k, err);
     if (r) return r;
     ni_buf_clear(&k->buf);
@@ -107,11 +146,18 @@ ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err)
     return ni_output_write(k->out, k->buf.p, k->buf.len, err);
 }
 
-ni_err ni_sink_end(ni_sink *k, ni_error *err) { return sink_begin(k, err); }
+ni_err ni_sink_end(ni_sink *k, ni_error *err)
+{
+    if (!k->db) return sink_begin(k, err);
+    if (k->ended) return NI_OK;
+    k->ended = true;
+    return ni_sqlite_finish(k->db, err);
+}
 
 void ni_sink_free(ni_sink *k)
 {
     if (!k) return;
+    ni_sqlite_free(k->db);
     ni_buf_release(&k->buf);
     free(k);
 }

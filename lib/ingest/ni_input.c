@@ -1,6 +1,7 @@
 /* ni_input.c — the source table and the interface over it (see ni_input.h). */
 #include "ingest/ni_input.h"
 #include "ingest/ni_stored.h"
+#include "ingest/ni_sqlsrc.h"
 #include "ingest/ni_zeek.h"
 #include "ingest/ni_collect.h"
 
@@ -60,6 +61,42 @@ static void sto_close(void *src)
     free(x);
 }
 
+/* ---- sessions kept in SQLite (ni_sqlsrc) --------------------------------------- */
+typedef struct sqlite_src {
+    ni_sqlsrc *q;
+    ni_session s;
+} sqlite_src;
+
+static void *sql_open(const char *path, ni_error *err)
+{
+    sqlite_src *x = calloc(1, sizeof *x);
+    if (!x) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    if (!(x->q = ni_sqlsrc_open(path, err))) { free(x); return NULL; }
+    return x;
+}
+
+static int sql_next(void *src, ni_item *it, ni_error *err)
+{
+    sqlite_src *x = src;
+    it->kind = NI_ITEM_SESSION;
+    it->session = &x->s;
+    return ni_sqlsrc_next(x->q, &x->s, err);
+}
+
+static void sql_stats(const void *src, ni_input_progress *st)
+{
+    const sqlite_src *x = src;
+    ni_sqlsrc_progress(x->q, &st->done, &st->total);
+}
+
+static void sql_close(void *src)
+{
+    sqlite_src *x = src;
+    if (!x) return;
+    ni_sqlsrc_close(x->q);
+    free(x);
+}
+
 /* ---- Zeek logs (ni_zeek): a log file or a directory of logs ------------------- */
 typedef struct zeek_src {
     ni_zeek *z;
@@ -98,6 +135,8 @@ static void zeek_close(void *src)
 
 /* ---- the table ---------------------------------------------------------------- */
 static const ni_source_ops sources[] = {
+    /* SQLite's magic is definite and cheap to read: first */
+    { "sqlite", ni_sqlsrc_probe, sql_open, sql_next, sql_stats, sql_close, NULL },
     /* Zeek's JSON logs start with '{' too: before stored sessions */
     { "zeek", ni_zeek_probe, zeek_open, zeek_next, zeek_stats, zeek_close, NULL },
     { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL },

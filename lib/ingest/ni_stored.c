@@ -50,6 +50,23 @@ ni_stored *ni_stored_open(const char *path, ni_error *err)
     return st;
 }
 
+ni_stored *ni_stored_open_stream(FILE *f, const char *name, ni_error *err)
+{
+    ni_stored *st = calloc(1, sizeof *st);
+    if (!st) { fclose(f); ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", name); return NULL; }
+    snprintf(st->path, sizeof st->path, "%s", name);
+    st->own = true;
+    st->f = f;
+    st->buf = malloc(NI_LINE_MAX * 4);
+    st->arena = ni_arena_new(NI_SESSION_ARENA_MAX * 2);
+    if (!st->buf || !st->arena) {
+        ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", name);
+        ni_stored_close(st);
+        return NULL;
+    }
+    return st;
+}
+
 void ni_stored_close(ni_stored *st)
 {
     if (!st) return;
@@ -101,10 +118,22 @@ static uint16_t tls_code(const char *name)
 {
     static const struct { const char *n; uint16_t v; } t[] = {
         { "SSLv2", 0x0002 }, { "SSLv3", 0x0300 }, { "TLSv1.0", 0x0301 }, { "TLSv1.1", 0x0302 },
-        { "TLSv1.2", 0x0303 }, { "TLSv1.3", 0x0304 },
+        { "TLSv1.2", 0x0303 }, { "TLSv1.3", 0x0304 }, { "DTLSv1.0", 0xfeff }, { "DTLSv1.2", 0xfefd },
+        { "DTLSv1.3", 0xfefc },
+        { "TLSv1.3 (draft)", 0x7f1c }, { "TLSv1.3 (Fizz)", 0xfb1a },     /* one code of each family */
     };
     for (size_t i = 0; name && i < sizeof t / sizeof t[0]; i++) if (!strcmp(name, t[i].n)) return t[i].v;
+    if (name && !strncmp(name, "0x", 2) && strlen(name) == 6 && strspn(name + 2, "0123456789abcdef") == 4)
+        return (uint16_t)strtoul(name + 2, NULL, 16);     /* a version without a name, as ni_out writes it */
     return 0;
+}
+
+static uint8_t end_reason(const char *e)
+{
+    static const char *const names[] = { [NI_END_FIN] = "fin", [NI_END_RST] = "rst", [NI_END_IDLE] = "idle",
+        [NI_END_ACTIVE] = "active", [NI_END_EVICTED] = "evicted", [NI_END_EOF] = "eof" };
+    for (uint8_t i = 1; e && i < sizeof names / sizeof names[0]; i++) if (!strcmp(e, names[i])) return i;
+    return NI_END_NONE;
 }
 
 static ni_direction direction(const char *d)
@@ -172,6 +201,7 @@ int ni_stored_next(ni_stored *st, ni_session *s, ni_error *err)
         s->c2s_packets = num(o, "c2s_packets"); s->c2s_bytes = num(o, "c2s_bytes");
         s->s2c_packets = num(o, "s2c_packets"); s->s2c_bytes = num(o, "s2c_bytes");
         s->vlan = (uint16_t)num(o, "vlan");
+        s->end_reason = end_reason(json_string_value(json_object_get(o, "end")));
         const json_t *tf = json_object_get(o, "tcp_flags");
         s->c2s_tcp_flags = flags(json_string_value(json_object_get(tf, "c2s")));
         s->s2c_tcp_flags = flags(json_string_value(json_object_get(tf, "s2c")));

@@ -20,6 +20,10 @@ typedef struct ni_stored ni_stored;
 
 /* Opens path ("-" = stdin).  NULL + err ("<path>: <problem>") on failure. */
 ni_stored *ni_stored_open(const char *path, ni_error *err);
+/* Reads the lines of f (closed by ni_stored_close, also on failure) with
+ * name in messages: stored sessions kept in another container (SQLite rows,
+ * ni_sqlsrc). */
+ni_stored *ni_stored_open_stream(FILE *f, const char *name, ni_error *err);
 void ni_stored_close(ni_stored *st);
 
 /* Next session: 1 and *s filled (strings in s->arena, which the reader owns

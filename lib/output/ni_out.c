@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "core/ni_json.h"
+#include "core/ni_limits.h"
 #include "core/ni_time.h"
 #include "dissect/ni_tls.h"
 
@@ -102,7 +103,7 @@ static const char *field_str(const ni_session *s, const strfield *f)
  * writes them as JSON (absent values omitted), as a CSV row (absent values
  * empty, arrays and objects as JSON text in one cell) or as the CSV header
  * row (the names).  So CSV has every field JSON Lines has, by construction. */
-typedef enum emit_mode { EMIT_JSON, EMIT_CSV, EMIT_HEADER } emit_mode;
+typedef enum emit_mode { EMIT_JSON, EMIT_CSV, EMIT_HEADER, EMIT_VISIT } emit_mode;
 
 typedef struct emitter {
     emit_mode mode;
@@ -110,7 +111,35 @@ typedef struct emitter {
     ni_buf *b;          /* EMIT_CSV / EMIT_HEADER: the row */
     ni_buf *tmp;        /* EMIT_CSV: scratch for a cell */
     int n;              /* cells written in the row */
+    ni_out_field_fn fn; /* EMIT_VISIT: the visitor (tmp: scratch) */
+    void *ud;
+    bool schema;        /* EMIT_VISIT over no session: names and kinds only */
 } emitter;
+
+/* EMIT_VISIT: one field to the visitor. */
+static void visit(emitter *e, const char *key, ni_out_kind kind, bool present, const char *text, uint64_t num)
+{
+    ni_out_field f = { key, kind, present && !e->schema, text, num };
+    e->fn(e->ud, &f);
+}
+
+/* EMIT_VISIT: a string as JSON Lines has it (invalid UTF-8 → U+FFFD). */
+static void visit_str(emitter *e, const char *key, const char *v)
+{
+    if (!v || e->schema) { visit(e, key, NI_OUT_STR, false, NULL, 0); return; }
+    const unsigned char *u = (const unsigned char *)v;
+    size_t n = strlen(v), i = 0, l;
+    while (i < n && (l = ni_utf8_len(u + i, n - i))) i += l;
+    if (i < n) {
+        ni_buf_clear(e->tmp);
+        for (i = 0; i < n;) {
+            if ((l = ni_utf8_len(u + i, n - i))) { ni_buf_add(e->tmp, v + i, l); i += l; }
+            else { ni_buf_adds(e->tmp, "\xEF\xBF\xBD"); i++; }
+        }
+        v = ni_buf_str(e->tmp);
+    }
+    visit(e, key, NI_OUT_STR, true, v, 0);
+}
 
 static void csv_sep(emitter *e) { if (e->n++) ni_buf_addc(e->b, ','); }
 
@@ -169,13 +198,15 @@ static void e_name(emitter *e, const char *key)
 /* A string; NULL = absent. */
 static void e_str(emitter *e, const char *key, const char *v)
 {
-    if (e->mode == EMIT_HEADER) e_name(e, key);
+    if (e->mode == EMIT_VISIT) visit_str(e, key, v);
+    else if (e->mode == EMIT_HEADER) e_name(e, key);
     else if (e->mode == EMIT_JSON) ni_json_kstr_opt(e->j, key, v);
     else csv_cell(e, v);
 }
 
 static void e_uint(emitter *e, const char *key, uint64_t v, bool present)
 {
+    if (e->mode == EMIT_VISIT) { visit(e, key, NI_OUT_UINT, present, NULL, v); return; }
     if (e->mode == EMIT_HEADER) { e_name(e, key); return; }
     if (e->mode == EMIT_JSON) { if (present) ni_json_kuint(e->j, key, v); return; }
     csv_sep(e);
@@ -188,7 +219,8 @@ static void e_uint(emitter *e, const char *key, uint64_t v, bool present)
 /* A flag written only when true ("true" in CSV, empty otherwise). */
 static void e_true(emitter *e, const char *key, bool v)
 {
-    if (e->mode == EMIT_HEADER) e_name(e, key);
+    if (e->mode == EMIT_VISIT) visit(e, key, NI_OUT_TRUE, v, NULL, 0);
+    else if (e->mode == EMIT_HEADER) e_name(e, key);
     else if (e->mode == EMIT_JSON) { if (v) ni_json_kbool(e->j, key, true); }
     else csv_cell(e, v ? "true" : NULL);
 }
@@ -205,13 +237,15 @@ static void e_json(emitter *e, const char *key, bool present, json_value_fn fn, 
         fn(e->j, s);
         return;
     }
+    if (e->mode == EMIT_VISIT && (!present || e->schema)) { visit(e, key, NI_OUT_JSON, false, NULL, 0); return; }
     if (!present) { csv_cell(e, NULL); return; }
     ni_buf cell;
     ni_buf_init(&cell, 1u << 20);
     ni_json j;
     ni_json_init(&j, &cell, 0);
     fn(&j, s);
-    csv_cell(e, cell.err ? NULL : ni_buf_str(&cell));
+    if (e->mode == EMIT_VISIT) visit(e, key, NI_OUT_JSON, !cell.err, cell.err ? NULL : ni_buf_str(&cell), 0);
+    else csv_cell(e, cell.err ? NULL : ni_buf_str(&cell));
     ni_buf_release(&cell);
 }
 
@@ -258,11 +292,21 @@ static void dns_json(ni_json *j, const ni_session *s)
     ni_json_arr_end(j);
 }
 
+static void tcp_flags_json(ni_json *j, const ni_session *s)
+{
+    char fb[9];
+    ni_json_obj_begin(j);
+    ni_json_kstr(j, "c2s", ni_out_tcp_flags(s->c2s_tcp_flags, fb));
+    ni_json_kstr(j, "s2c", ni_out_tcp_flags(s->s2c_tcp_flags, fb));
+    ni_json_obj_end(j);
+}
+
 /* tcp_flags: an object in JSON, two cells (tcp_flags_c2s, tcp_flags_s2c) in CSV. */
 static void e_tcp_flags(emitter *e, const ni_session *s)
 {
     char fb[9];
     bool tcp = s->proto == 6;
+    if (e->mode == EMIT_VISIT) { e_json(e, "tcp_flags", tcp, tcp_flags_json, s); return; }
     if (e->mode == EMIT_HEADER) { e_name(e, "tcp_flags_c2s"); e_name(e, "tcp_flags_s2c"); return; }
     if (e->mode == EMIT_CSV) {
         csv_cell(e, tcp ? ni_out_tcp_flags(s->c2s_tcp_flags, fb) : NULL);
@@ -342,7 +386,7 @@ static void session_json(ni_buf *b, const ni_session *s)
 {
     ni_json j;
     ni_json_init(&j, b, 0);
-    emitter e = { EMIT_JSON, &j, NULL, NULL, 0 };
+    emitter e = { EMIT_JSON, &j, NULL, NULL, 0, NULL, NULL, false };
     ni_json_obj_begin(&j);
     session_fields(&e, s);
     ni_json_obj_end(&j);
@@ -353,9 +397,18 @@ static void session_csv(ni_buf *b, const ni_session *s)
 {
     ni_buf tmp;
     ni_buf_init(&tmp, 4u << 20);
-    emitter e = { s ? EMIT_CSV : EMIT_HEADER, NULL, b, &tmp, 0 };
+    emitter e = { s ? EMIT_CSV : EMIT_HEADER, NULL, b, &tmp, 0, NULL, NULL, false };
     session_fields(&e, s);
     ni_buf_adds(b, "\r\n");
+    ni_buf_release(&tmp);
+}
+
+void ni_out_fields(const ni_session *s, ni_out_field_fn fn, void *ud)
+{
+    ni_buf tmp;
+    ni_buf_init(&tmp, NI_SESSION_RECORD_MAX);
+    emitter e = { EMIT_VISIT, NULL, NULL, &tmp, 0, fn, ud, s == NULL };
+    session_fields(&e, s);
     ni_buf_release(&tmp);
 }
 
