@@ -9,11 +9,9 @@
 
 #include "cli.h"
 #include "cli_engine.h"
+#include <stdlib.h>
 #include "netintel/netintel.h"
-#include "core/ni_buf.h"
-#include "ingest/ni_sqlsrc.h"
-#include "store/ni_clickhouse.h"
-#include "store/ni_sqlite.h"
+#include "netintel/output.h"
 
 static const char usage_text[] =
     "usage: netintel schema [options] sqlite|clickhouse\n"
@@ -76,21 +74,19 @@ int cmd_schema(int argc, char **argv)
     }
     if (optind != argc - 1) return cli_usage_error("schema", "%s", "expected one of sqlite, clickhouse");
     const char *engine = argv[optind];
-    ni_buf b;
-    ni_buf_init(&b, 1u << 20);
-    if (!strcmp(engine, "clickhouse")) ni_clickhouse_schema(&b, table, cluster);
-    else if (!strcmp(engine, "sqlite")) {
-        ni_sqlite_schema(&b);
-        ni_buf_printf(&b, "PRAGMA user_version = %d;\n", NI_SQLITE_SCHEMA_VERSION);
-    } else {
-        ni_buf_release(&b);
-        return cli_usage_error("schema", "'%s': expected sqlite or clickhouse", engine);
+    ni_error err = {0};
+    char *text = ni_store_schema(engine, table, cluster, &err);
+    if (!text) {
+        if (err.code == NI_ERR_ARG) return cli_usage_error("schema", "%s", err.msg);
+        fprintf(stderr, "netintel schema: %s\n", err.msg);
+        return 1;
     }
     int rc = 0;
-    if (b.err || fwrite(b.p, 1, b.len, stdout) != b.len || fflush(stdout)) {
+    size_t n = strlen(text);
+    if (fwrite(text, 1, n, stdout) != n || fflush(stdout)) {
         fprintf(stderr, "netintel: -: cannot write\n");
         rc = 1;
     }
-    ni_buf_release(&b);
+    free(text);
     return rc;
 }

@@ -77,6 +77,14 @@ ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err);
 ni_err ni_sink_end(ni_sink *k, ni_error *err);
 void ni_sink_free(ni_sink *k);
 
+/* The SQL that creates the sessions table of a store (docs/store.md):
+ * engine "sqlite" (the table -o FILE.sqlite creates, with its user_version)
+ * or "clickhouse" (MergeTree; table "DB.TABLE", default netintel.sessions;
+ * with cluster, ON CLUSTER and a Distributed table DB.TABLE_all).  Returns
+ * a malloc'd NUL-terminated text the caller frees; NULL with err set
+ * (NI_ERR_ARG: unknown engine; NI_ERR_NOMEM). */
+char *ni_store_schema(const char *engine, const char *table, const char *cluster, ni_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,8 @@
 #include "core/ni_file.h"
 #include "core/ni_limits.h"
 #include "output/ni_out.h"
+#include "ingest/ni_sqlsrc.h"
+#include "store/ni_clickhouse.h"
 #include "store/ni_sqlite.h"
 
 #include <stdlib.h>
@@ -160,4 +162,23 @@ void ni_sink_free(ni_sink *k)
     ni_sqlite_free(k->db);
     ni_buf_release(&k->buf);
     free(k);
+}
+
+char *ni_store_schema(const char *engine, const char *table, const char *cluster, ni_error *err)
+{
+    ni_buf b;
+    ni_buf_init(&b, 1u << 20);
+    if (engine && !strcmp(engine, "clickhouse")) ni_clickhouse_schema(&b, table ? table : "netintel.sessions", cluster);
+    else if (engine && !strcmp(engine, "sqlite")) {
+        ni_sqlite_schema(&b);
+        ni_buf_printf(&b, "PRAGMA user_version = %d;\n", NI_SQLITE_SCHEMA_VERSION);
+    } else {
+        ni_buf_release(&b);
+        ni_error_set(err, NI_ERR_ARG, "'%s': expected sqlite or clickhouse", engine ? engine : "");
+        return NULL;
+    }
+    char *text = b.err ? NULL : strndup(b.p, b.len);
+    ni_buf_release(&b);
+    if (!text) ni_error_set(err, NI_ERR_NOMEM, "schema: out of memory");
+    return text;
 }
