@@ -237,6 +237,10 @@ typedef struct ni_session {
     const char *tcp_fingerprint;        /* the client's SYN in p0f's signature syntax (raw_sig) */
     uint16_t tcp_window;                /* that SYN's window (the fingerprint may write it as mss*N) */
     const char *tcp_os, *tcp_os_detail; /* OS family ("Linux") and p0f's label ("3.11 and newer") */
+
+    /* server certificate's subjectAltName (issue 10): dNSName entries
+     * lower-cased, iPAddress entries as text, in order (NI_CERT_NAMES_MAX) */
+    ni_strlist *cert_names;
 } ni_session;
 
 typedef enum ni_end_reason {

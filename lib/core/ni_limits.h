@@ -44,6 +44,7 @@
 #define NI_DNS_LABELS_MAX         128u
 #define NI_DNS_POINTERS_MAX       32u           /* compression pointers followed per name */
 #define NI_TLS_HELLO_MAX          (64u * 1024)  /* ClientHello across records */
+#define NI_CERT_NAMES_MAX         32u           /* subjectAltName entries kept per certificate */
 
 /* DNS address→name cache */
 #define NI_DNSCACHE_ENTRIES_MAX   65536u

@@ -336,10 +336,73 @@ static const char *der_name(ni_session *s, const uint8_t *der, size_t n)
     return t;
 }
 
+/* One subjectAltName entry as text into the session's cert_names: a
+ * dNSName lower-cased (printable ASCII only), an iPAddress in its usual
+ * text form; anything else is skipped. */
+static void add_cert_name(ni_session *s, ni_strlist ***tail, unsigned *count, uint8_t tag, ni_cursor *v)
+{
+    char text[NI_DNS_NAME_MAX + 1];
+    size_t n = ni_cur_left(v);
+    const uint8_t *b = ni_cur_bytes(v, n);
+    if (!b || !s->arena || *count >= NI_CERT_NAMES_MAX) return;
+    if (tag == 0x82) {                                   /* [2] dNSName, IA5String */
+        if (n == 0 || n > NI_DNS_NAME_MAX) return;
+        for (size_t i = 0; i < n; i++) {
+            if (b[i] <= 0x20 || b[i] >= 0x7f) return;
+            text[i] = (char)(b[i] >= 'A' && b[i] <= 'Z' ? b[i] + ('a' - 'A') : b[i]);
+        }
+        text[n] = 0;
+    } else if (tag == 0x87 && (n == 4 || n == 16)) {     /* [7] iPAddress */
+        ni_addr a;
+        memset(&a, 0, sizeof a);
+        a.family = n == 4 ? 4 : 6;
+        memcpy(a.b, b, n);
+        ni_addr_format(&a, text);                        /* NI_ADDR_STRLEN <= sizeof text */
+    } else {
+        return;
+    }
+    ni_strlist *e = ni_arena_alloc(s->arena, sizeof *e);
+    if (!e) return;
+    e->s = ni_arena_strdup(s->arena, text);
+    if (!e->s) return;
+    **tail = e;
+    *tail = &e->next;
+    (*count)++;
+}
+
+/* Extensions ([3] EXPLICIT SEQUENCE OF Extension, RFC 5280 §4.1.2.9): the
+ * subjectAltName's (§4.2.1.6, OID 2.5.29.17) GeneralNames into cert_names. */
+static void cert_extensions(ni_session *s, ni_cursor *ext)
+{
+    static const uint8_t san_oid[] = { 0x55, 0x1d, 0x11 };
+    ni_cursor seq, e, v;
+    uint8_t tag;
+    if (!ni_cur_der(ext, &tag, &seq) || tag != 0x30) return;
+    while (ni_cur_left(&seq)) {
+        if (!ni_cur_der(&seq, &tag, &e) || tag != 0x30) return;      /* Extension */
+        if (!ni_cur_der(&e, &tag, &v) || tag != 0x06) return;        /* extnID */
+        if (ni_cur_left(&v) != sizeof san_oid || memcmp(ni_cur_ptr(&v), san_oid, sizeof san_oid)) continue;
+        if (!ni_cur_der(&e, &tag, &v)) return;
+        if (tag == 0x01 && !ni_cur_der(&e, &tag, &v)) return;         /* critical */
+        if (tag != 0x04) return;                                      /* extnValue */
+        ni_cursor names, name;
+        if (!ni_cur_der(&v, &tag, &names) || tag != 0x30) return;     /* GeneralNames */
+        ni_strlist **tail = &s->cert_names;
+        unsigned count = 0;
+        while (*tail) { tail = &(*tail)->next; count++; }
+        while (ni_cur_left(&names) && count < NI_CERT_NAMES_MAX) {
+            if (!ni_cur_der(&names, &tag, &name)) return;
+            add_cert_name(s, &tail, &count, tag, &name);
+        }
+        return;
+    }
+}
+
 /* Certificate message body (RFC 5246 §7.4.2): the end-entity certificate's
- * issuer and subject.  Only the TBSCertificate's first fields are walked
- * (RFC 5280 §4.1: [0] version, serialNumber, signature, issuer, validity,
- * subject); decoding the whole certificate would make OpenSSL decode its
+ * issuer, subject and subjectAltName names.  The TBSCertificate is walked
+ * TLV by TLV (RFC 5280 §4.1: [0] version, serialNumber, signature, issuer,
+ * validity, subject, subjectPublicKeyInfo, [1] [2] unique ids, [3]
+ * extensions); decoding the whole certificate would make OpenSSL decode its
  * public key, far too costly per session. */
 static void certificate(ni_session *s, ni_cursor *c)
 {
@@ -366,6 +429,11 @@ static void certificate(ni_session *s, ni_cursor *c)
     if (!ni_cur_der(&tbs, &tag, &v) || tag != 0x30) return;          /* subject */
     s->tls_cert_issuer = der_name(s, issuer, issuer_len);
     s->tls_cert_subject = der_name(s, start, (size_t)(ni_cur_ptr(&tbs) - start));
+    if (!ni_cur_der(&tbs, &tag, &v) || tag != 0x30) return;          /* subjectPublicKeyInfo */
+    while (ni_cur_left(&tbs)) {                                       /* [1], [2] unique ids, [3] extensions */
+        if (!ni_cur_der(&tbs, &tag, &v)) return;
+        if (tag == 0xa3) { cert_extensions(s, &v); return; }
+    }
 }
 
 /* The server's handshake messages from the start of its stream: they may

@@ -529,12 +529,18 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     vpn_learn(en, s);
 
     /* a server certificate naming a provider: its CN as a host name in the
-     * catalogue, else its organisation (O=, data/vpn-certs.tsv) */
+     * catalogue, else its subjectAltName names in order (same rule), else
+     * its organisation (O=, data/vpn-certs.tsv) */
     const ni_catalog_entry *cert_cn = NULL;
     const char *cert_provider = NULL;
     char org[256];
     if (!vpn && s->tls_cert_subject && name_cn_host(s->tls_cert_subject, org, sizeof org))
         cert_cn = ni_catalog_vpn_domain(en->cat, org);
+    for (const ni_strlist *x = s->cert_names; !vpn && !cert_cn && x; x = x->next) {
+        ni_addr a;
+        if (x->s && ni_addr_parse(x->s, &a) != NI_OK)      /* iPAddress entries are no names */
+            cert_cn = ni_catalog_vpn_domain(en->cat, x->s[0] == '*' && x->s[1] == '.' ? x->s + 2 : x->s);
+    }
     if (s->tls_cert_subject && name_org(s->tls_cert_subject, org, sizeof org))
         cert_provider = ni_map_get(en->cert_orgs, org);
     if (!cert_provider && s->tls_cert_issuer && name_org(s->tls_cert_issuer, org, sizeof org))

@@ -259,6 +259,7 @@ int ni_stored_next(ni_stored *st, ni_session *s, ni_error *err)
         s->proxy_dest = str(st, o, "proxy_dest");
         s->tcp_fingerprint = str(st, o, "tcp_fingerprint");     /* tcp_os is recomputed */
         s->tcp_window = (uint16_t)num(o, "tcp_window");
+        s->cert_names = strlist(st, json_object_get(o, "cert_names"));
         /* packet-level verdicts that enrichment cannot recompute */
         s->ndpi_protocol = str(st, o, "ndpi_protocol");
         const char *ev = json_string_value(json_object_get(o, "vpn_evidence"));

@@ -257,6 +257,7 @@ static void strlist_json(ni_json *j, const ni_strlist *l)
 }
 static void alpn_json(ni_json *j, const ni_session *s) { strlist_json(j, s->alpn); }
 static void answers_json(ni_json *j, const ni_session *s) { strlist_json(j, s->dns_answers); }
+static void cert_names_json(ni_json *j, const ni_session *s) { strlist_json(j, s->cert_names); }
 
 static void http_json(ni_json *j, const ni_session *s)
 {
@@ -380,6 +381,8 @@ static void session_fields(emitter *e, const ni_session *s)
     e_uint(e, "tcp_window", s->tcp_window, s->tcp_fingerprint != NULL);
     e_str(e, "tcp_os", s->tcp_os);
     e_str(e, "tcp_os_detail", s->tcp_os_detail);
+    /* certificate subjectAltName (issue 10) */
+    e_json(e, "cert_names", s->cert_names != NULL, cert_names_json, s);
 }
 
 static void session_json(ni_buf *b, const ni_session *s)

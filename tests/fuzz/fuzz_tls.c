@@ -3,7 +3,10 @@
  * server side, and also as a bare handshake message (TLS and QUIC form),
  * with a roomy and with a nearly full session arena.  Checks the contract:
  * results are in range, and every string handed out is NUL-terminated
- * inside the arena's budget (a JA4 is always 36 characters). */
+ * inside the arena's budget (a JA4 is always 36 characters; certificate
+ * names are at most NI_CERT_NAMES_MAX, each non-empty and at most
+ * NI_DNS_NAME_MAX long).  Seeds include whole TLS 1.2 server flights with
+ * real certificates, so the subjectAltName walk is reached. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,10 @@ static void check(const ni_session *s)
     unsigned n = 0;
     for (const ni_strlist *a = s->alpn; a; a = a->next) {
         if (!a->s || ++n > NI_ALPN_MAX) abort();
+    }
+    n = 0;
+    for (const ni_strlist *a = s->cert_names; a; a = a->next) {
+        if (!a->s || !*a->s || strlen(a->s) > NI_DNS_NAME_MAX || ++n > NI_CERT_NAMES_MAX) abort();
     }
 }
 

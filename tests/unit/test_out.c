@@ -298,6 +298,8 @@ static ni_session full(ni_arena *arena)
     s.proxy = NI_PROXY_SOCKS5; s.proxy_dest = "example.org:443";
     s.tcp_fingerprint = "4:64+0:0:1460:mss*44,7:mss,sok,ts,nop,ws:df,id+:0"; s.tcp_window = 64240;
     s.tcp_os = "Linux"; s.tcp_os_detail = "2.2.x-3.x";
+    static ni_strlist san2 = { "192.0.2.10", NULL }, san1 = { "*.example.com", &san2 };
+    s.cert_names = &san1;
     return s;
 }
 
@@ -622,13 +624,16 @@ TEST(json_dns_transactions_round_trip)
     s.dns = &d1; s.dns_tail = &d3; s.dns_count = 3; s.dns_dropped = 7;
     s.dns_query = "a.example";
     s.source = "zeek";
+    ni_strlist n2 = { "192.0.2.5", NULL }, n1 = { "*.vpn.example", &n2 };
+    s.cert_names = &n1;             /* the last field: certificate subjectAltName */
     ni_buf b; ni_buf_init(&b, 1 << 16);
     ni_out_session(&b, NI_OUT_JSONL, &s);
     const char *o = ni_buf_str(&b);
     const char *want = "\"source\":\"zeek\",\"dns\":[{\"query\":\"a.example\",\"qtype\":\"A\",\"rcode\":\"NOERROR\","
                        "\"answers\":[\"edge.example.net\",\"192.0.2.1\"],\"ttl\":300},"
                        "{\"query\":\"b.example\",\"qtype\":\"TXT\",\"rcode\":\"NXDOMAIN\",\"answers\":[\"v=spf1 -all\"],\"ttl\":0},"
-                       "{\"query\":\"c.example\",\"qtype\":\"TYPE65280\"}],\"dns_dropped\":7}\n";
+                       "{\"query\":\"c.example\",\"qtype\":\"TYPE65280\"}],\"dns_dropped\":7,"
+                       "\"cert_names\":[\"*.vpn.example\",\"192.0.2.5\"]}\n";
     CHECK(strstr(o, want) != NULL);
     if (!strstr(o, want)) fprintf(stderr, "  got %s\n", o);
 
@@ -646,6 +651,7 @@ TEST(json_dns_transactions_round_trip)
             CHECK_INT(r.dns_count, 3);
             CHECK_INT(r.dns_dropped, 7);
             CHECK_STR(r.dns_tail ? r.dns_tail->query : NULL, "c.example");
+            CHECK_STR(r.cert_names && r.cert_names->next ? r.cert_names->next->s : NULL, "192.0.2.5");
             CHECK(r.dns_tail && r.dns_tail->rcode == NULL && r.dns_tail->ttl == -1);
             ni_buf b2; ni_buf_init(&b2, 1 << 16);
             ni_out_session(&b2, NI_OUT_JSONL, &r);

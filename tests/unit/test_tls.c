@@ -289,6 +289,157 @@ TEST(server_hello_versions)
     free_session(s);
 }
 
+/* DER building for a certificate (X.690): a TLV around bytes, with the
+ * short or two-byte long length form. */
+static void der(wbuf *w, unsigned tag, const wbuf *in)
+{
+    w8(w, tag);
+    if (in->n < 128) w8(w, in->n);
+    else { w8(w, 0x82); w16(w, in->n); }
+    wmem(w, in->b, in->n);
+}
+static void der_raw(wbuf *w, unsigned tag, const void *p, size_t n)
+{
+    wbuf in = { .n = 0 };
+    wmem(&in, p, n);
+    der(w, tag, &in);
+}
+static void der_name_cn(wbuf *w, const char *cn)
+{
+    static const uint8_t oid_cn[] = { 0x55, 0x04, 0x03 };
+    wbuf atv = { .n = 0 }, set = { .n = 0 }, rdn = { .n = 0 };
+    der_raw(&atv, 0x06, oid_cn, sizeof oid_cn);
+    der_raw(&atv, 0x0c, cn, strlen(cn));
+    der(&set, 0x30, &atv);
+    der(&rdn, 0x31, &set);
+    der(w, 0x30, &rdn);
+}
+
+/* A certificate whose extensions are basicConstraints, then a (critical)
+ * subjectAltName of the given GeneralName TLVs (already encoded). */
+static void cert_der(wbuf *out, const wbuf *general_names, bool critical)
+{
+    static const uint8_t oid_sig[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b };
+    static const uint8_t oid_bc[] = { 0x55, 0x1d, 0x13 }, oid_san[] = { 0x55, 0x1d, 0x11 };
+    static const uint8_t one = 2, serial[] = { 0x01, 0x23 }, t1[] = "250101000000Z", t2[] = "350101000000Z";
+    wbuf tbs = { .n = 0 }, x = { .n = 0 }, y = { .n = 0 }, z = { .n = 0 };
+    der_raw(&x, 0x02, &one, 1);
+    der(&tbs, 0xa0, &x);                                      /* [0] version v3 */
+    der_raw(&tbs, 0x02, serial, sizeof serial);
+    x.n = 0; der_raw(&x, 0x06, oid_sig, sizeof oid_sig);
+    der(&tbs, 0x30, &x);                                      /* signature */
+    der_name_cn(&tbs, "Test CA");                             /* issuer */
+    x.n = 0; der_raw(&x, 0x17, t1, 13); der_raw(&x, 0x17, t2, 13);
+    der(&tbs, 0x30, &x);                                      /* validity */
+    der_name_cn(&tbs, "cn.example.org");                      /* subject */
+    x.n = 0; der_raw(&x, 0x06, oid_sig, sizeof oid_sig);
+    y.n = 0; der(&y, 0x30, &x); der_raw(&y, 0x03, "\0\1\2\3", 4);
+    der(&tbs, 0x30, &y);                                      /* subjectPublicKeyInfo */
+    der_raw(&tbs, 0x82, "\0\7", 2);                           /* [2] subjectUniqueID */
+    x.n = 0; y.n = 0; z.n = 0;
+    der_raw(&y, 0x06, oid_bc, sizeof oid_bc);
+    der_raw(&y, 0x04, "\x30\x00", 2);
+    der(&x, 0x30, &y);                                        /* basicConstraints */
+    y.n = 0;
+    der_raw(&y, 0x06, oid_san, sizeof oid_san);
+    if (critical) der_raw(&y, 0x01, "\xff", 1);
+    der(&z, 0x30, general_names);
+    der(&y, 0x04, &z);
+    der(&x, 0x30, &y);                                        /* subjectAltName */
+    y.n = 0; der(&y, 0x30, &x);
+    der(&tbs, 0xa3, &y);                                      /* [3] extensions */
+    x.n = 0; der(&x, 0x30, &tbs);
+    y.n = 0; der_raw(&y, 0x06, oid_sig, sizeof oid_sig);
+    der(&x, 0x30, &y);
+    der_raw(&x, 0x03, "\0\x55", 2);
+    out->n = 0;
+    der(out, 0x30, &x);
+}
+
+/* A TLS 1.2 server flight: ServerHello, then Certificate with cert. */
+static void server_flight_cert(wbuf *r, const wbuf *cert)
+{
+    wbuf m;
+    server_hello_msg(&m, 0x0303, 0xc02f, -1);
+    w8(&m, 11); w24(&m, cert->n + 6); w24(&m, cert->n + 3); w24(&m, cert->n);
+    wmem(&m, cert->b, cert->n);
+    records(&m, 16384, r);
+}
+
+static void strlist_join(const ni_strlist *l, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (; l; l = l->next) n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s", n ? "|" : "", l->s);
+}
+
+TEST(certificate_san)
+{
+    static const struct {
+        const char *names;          /* GeneralNames: tag letter + value, ';'-separated */
+        bool critical;
+        const char *want;           /* cert_names joined by '|' */
+    } cases[] = {
+        { "D:VPN.Example.COM;D:*.foo.net", false, "vpn.example.com|*.foo.net" },
+        { "D:a.example;I:192.0.2.1;E:x@y.example;I:2001:db8::1;D:b.example", true,
+          "a.example|192.0.2.1|2001:db8::1|b.example" },
+        { "D:bad name.example;D:ok.example", false, "ok.example" },   /* a space: not a name */
+        { "", false, "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wbuf gn = { .n = 0 }, cert, r;
+        char spec[256], got[512];
+        snprintf(spec, sizeof spec, "%s", cases[i].names);
+        for (char *save = NULL, *e = strtok_r(spec, ";", &save); e; e = strtok_r(NULL, ";", &save)) {
+            if (e[0] == 'D') der_raw(&gn, 0x82, e + 2, strlen(e + 2));
+            if (e[0] == 'E') der_raw(&gn, 0x81, e + 2, strlen(e + 2));
+            if (e[0] == 'I') {
+                ni_addr a;
+                CHECK_INT(ni_addr_parse(e + 2, &a), NI_OK);
+                der_raw(&gn, 0x87, a.b, a.family == 4 ? 4 : 16);
+            }
+        }
+        cert_der(&cert, &gn, cases[i].critical);
+        server_flight_cert(&r, &cert);
+        ni_session *s = new_session(NI_SESSION_ARENA_MAX);
+        CHECK_INT(ni_tls_parse_stream(s, 1, r.b, r.n), NI_TLS_DONE);
+        CHECK_STR(s->tls_cert_subject, "CN=cn.example.org");
+        CHECK_STR(s->tls_cert_issuer, "CN=Test CA");
+        strlist_join(s->cert_names, got, sizeof got);
+        CHECK_STR(got, cases[i].want);
+        free_session(s);
+    }
+    /* at most NI_CERT_NAMES_MAX names are kept, in order */
+    wbuf gn = { .n = 0 }, cert, r;
+    for (unsigned i = 0; i < NI_CERT_NAMES_MAX + 5; i++) {
+        char name[32];
+        int k = snprintf(name, sizeof name, "h%u.example", i);
+        der_raw(&gn, 0x82, name, (size_t)k);
+    }
+    cert_der(&cert, &gn, false);
+    server_flight_cert(&r, &cert);
+    ni_session *s = new_session(NI_SESSION_ARENA_MAX);
+    CHECK_INT(ni_tls_parse_stream(s, 1, r.b, r.n), NI_TLS_DONE);
+    unsigned n = 0;
+    for (const ni_strlist *l = s->cert_names; l; l = l->next) n++;
+    CHECK_INT(n, NI_CERT_NAMES_MAX);
+    CHECK_STR(s->cert_names ? s->cert_names->s : NULL, "h0.example");
+    free_session(s);
+    /* every truncation of the certificate: no crash, never a name past the cut */
+    gn.n = 0;
+    der_raw(&gn, 0x82, "last.example", 12);
+    cert_der(&cert, &gn, false);
+    for (size_t cut = 0; cut < cert.n; cut++) {
+        wbuf c = cert;
+        c.n = cut;
+        server_flight_cert(&r, &c);
+        s = new_session(NI_SESSION_ARENA_MAX);
+        ni_tls_parse_stream(s, 1, r.b, r.n);
+        CHECK(s->cert_names == NULL);
+        free_session(s);
+    }
+}
+
 TEST(full_arena_skips_fields)
 {
     static const char *const alpn[] = { "h2", "http/1.1" };
@@ -518,5 +669,6 @@ TEST(ndpi_corpus_agreement)
 
 RUN(T(ja4_spec_example), T(ja4_no_sigalgs_and_empty_lists), T(ja4_alpn_rules),
     T(hello_in_tiny_records_byte_by_byte), T(record_type_change_mid_message_is_malformed),
-    T(not_tls), T(sslv2_compatible_hello), T(server_hello_versions), T(full_arena_skips_fields),
+    T(not_tls), T(sslv2_compatible_hello), T(server_hello_versions), T(certificate_san),
+    T(full_arena_skips_fields),
     T(truncated_and_corrupted_hellos), T(ndpi_corpus_agreement))

@@ -245,6 +245,30 @@ TEST(cert_names)
     s.tls_cert_issuer = "C=US,O=Private Internet Access,CN=Private Internet Access";
     ni_enrich_session(en, &s);
     CHECK_STR(s.vpn_provider, "Private Internet Access");
+    /* only a subjectAltName names the provider: same rule and evidence as
+     * the CN (an address entry and an unrelated name before it) */
+    ni_strlist san3 = { "us5063.nordvpn.com", NULL }, san2 = { "www.example.org", &san3 },
+               san1 = { "192.0.2.7", &san2 };
+    s = mk(S(100), "10.0.0.5", "203.0.113.56", 6);
+    s.tls_cert_subject = "CN=www.example.org,O=Example";
+    s.cert_names = &san1;
+    ni_enrich_session(en, &s);
+    CHECK_STR(s.vpn_provider, "NordVPN");
+    CHECK_STR(ni_evidence_name(s.vpn_evidence), "endpoint");
+    CHECK_STR(s.service, "NordVPN");
+    /* a wildcard SAN naming a provider's web site: a site visit */
+    ni_strlist wild = { "*.expressvpn.com", NULL };
+    s = mk(S(100), "10.0.0.5", "203.0.113.57", 6);
+    s.cert_names = &wild;
+    ni_enrich_session(en, &s);
+    CHECK_STR(s.vpn_provider, "ExpressVPN");
+    CHECK_STR(ni_evidence_name(s.vpn_evidence), "site");
+    /* no label boundary: no provider */
+    ni_strlist near = { "notnordvpn.com", NULL };
+    s = mk(S(100), "10.0.0.5", "203.0.113.58", 6);
+    s.cert_names = &near;
+    ni_enrich_session(en, &s);
+    CHECK_STR(s.vpn_provider, NULL);
 }
 
 TEST(learned_endpoints)
