@@ -1490,6 +1490,24 @@ static void write_software(ni_profile *p, ni_json *j)
     ni_json_arr_end(j);
     free(e);
 }
+/* VPN rows: [{NAME: provider or product, hosts, clients, evidence}...],
+ * the busiest first (consumer providers and corporate gateways alike). */
+static void j_vpn_rows(ni_json *j, const char *key, const char *name, const ni_map *m)
+{
+    size_t n;
+    entry *e = sorted(m, &n, false);
+    ni_json_key(j, key); ni_json_arr_begin(j);
+    for (size_t i = 0; e && i < n; i++) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, name, e[i].key);
+        j_hosts_clients(j, e[i].b, false);
+        j_evidence(j, e[i].b, EV_TUNNEL, EV_SITE);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    free(e);
+}
+
 
 static void write_vpn(ni_profile *p, ni_json *j)
 {
@@ -1501,17 +1519,7 @@ static void write_vpn(ni_profile *p, ni_json *j)
     j_distinct(j, "hosts_with_use", p->vpn_use_hosts);
     ni_json_kuint(j, "services", ni_map_count(p->vpn));
     j_distinct(j, "sample_hosts", p->out_hosts);
-    e = sorted(p->vpn, &n, false);
-    ni_json_key(j, "by_service"); ni_json_arr_begin(j);
-    for (size_t i = 0; e && i < n; i++) {
-        ni_json_obj_begin(j);
-        ni_json_kstr(j, "service", e[i].key);
-        j_hosts_clients(j, e[i].b, false);
-        j_evidence(j, e[i].b, EV_TUNNEL, EV_SITE);
-        ni_json_obj_end(j);
-    }
-    ni_json_arr_end(j);
-    free(e);
+    j_vpn_rows(j, "by_service", "service", p->vpn);
     e = sorted(p->vpn_proto, &n, false);
     ni_json_key(j, "unattributed"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
@@ -1525,17 +1533,7 @@ static void write_vpn(ni_profile *p, ni_json *j)
     /* corporate SSL-VPN gateways */
     ni_json_key(j, "corporate"); ni_json_obj_begin(j);
     ni_json_kuint(j, "hosts", dcount(p->sslvpn_hosts));
-    e = sorted(p->sslvpn, &n, false);
-    ni_json_key(j, "by_product"); ni_json_arr_begin(j);
-    for (size_t i = 0; e && i < n; i++) {
-        ni_json_obj_begin(j);
-        ni_json_kstr(j, "product", e[i].key);
-        j_hosts_clients(j, e[i].b, false);
-        j_evidence(j, e[i].b, EV_TUNNEL, EV_SITE);
-        ni_json_obj_end(j);
-    }
-    ni_json_arr_end(j);
-    free(e);
+    j_vpn_rows(j, "by_product", "product", p->sslvpn);
     ni_json_obj_end(j);
     ni_json_obj_end(j);
 

@@ -97,9 +97,12 @@ static ni_err commit(ni_sqlite *w, ni_error *err)
     return exec(w, "COMMIT", "cannot commit", err);
 }
 
-/* Appending to a netintel database (checked by the caller): its columns
- * must have the types netintel writes; read only, before any change. */
-static ni_err check_types(ni_sqlite *w, const columns *cs, ni_error *err)
+/* Appending to a netintel database (checked by the caller): walks its
+ * columns against the ones netintel writes.  With add false (read only,
+ * before any change) a column of another type is refused; with add true
+ * the fields it has no column for yet get one (NULL in the rows already
+ * there): fields are only ever added. */
+static ni_err reconcile_columns(ni_sqlite *w, const columns *cs, bool add, ni_error *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(w->db, "SELECT type FROM pragma_table_info('" NI_SQLITE_TABLE "') WHERE name = ?",
@@ -110,27 +113,10 @@ static ni_err check_types(ni_sqlite *w, const columns *cs, ni_error *err)
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, cs->c[i].name, -1, SQLITE_STATIC);
         const char *have = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-        if (have && strcmp(have, cs->c[i].decl))
+        if (!add && have && strcmp(have, cs->c[i].decl))
             r = ni_error_set(err, NI_ERR_FORMAT, "%s: column '%s' is %s, netintel writes %s (not appending)",
                              w->name, cs->c[i].name, have, cs->c[i].decl);
-    }
-    sqlite3_finalize(st);
-    return r;
-}
-
-/* Fields the database has no column for yet get one (NULL in the rows
- * already there): fields are only ever added. */
-static ni_err add_columns(ni_sqlite *w, const columns *cs, ni_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(w->db, "SELECT count(*) FROM pragma_table_info('" NI_SQLITE_TABLE "') WHERE name = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(w, "cannot read the table", err);
-    ni_err r = NI_OK;
-    for (size_t i = 0; i < cs->n && !r; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, cs->c[i].name, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0) {
+        else if (add && !have) {
             char sql[256];
             snprintf(sql, sizeof sql, "ALTER TABLE " NI_SQLITE_TABLE " ADD COLUMN \"%s\" %s", cs->c[i].name,
                      cs->c[i].decl);
@@ -182,10 +168,10 @@ ni_sqlite *ni_sqlite_open(const char *path, const char *name, bool append, ni_er
             }
             goto done;
         }
-        if ((r = check_types(w, &cs, err)) ||
+        if ((r = reconcile_columns(w, &cs, false, err)) ||
             (r = exec(w, "PRAGMA journal_mode = WAL", "cannot use WAL", err)) ||
             (r = exec(w, "PRAGMA synchronous = NORMAL", "cannot set synchronous", err)) ||
-            (r = begin(w, err)) || (r = add_columns(w, &cs, err)))
+            (r = begin(w, err)) || (r = reconcile_columns(w, &cs, true, err)))
             goto done;
     } else {
         /* a new file, renamed into place by the caller: no journal needed */
