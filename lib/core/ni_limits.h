@@ -49,6 +49,7 @@
 /* DNS address→name cache */
 #define NI_DNSCACHE_ENTRIES_MAX   65536u
 #define NI_DNSCACHE_AGE_MAX_US    (3600ll * 1000000) /* entries older are ignored */
+#define NI_DNSCACHE_TTL_GRACE_US  (300ll * 1000000)  /* an answer is used 5 minutes past its TTL */
 
 /* VPN endpoints learned from DNS answers (lib/enrich/ni_vpnlearn) */
 #define NI_VPNLEARN_ENTRIES_MAX   65536u

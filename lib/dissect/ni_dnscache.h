@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include "netintel/netintel.h"
 
-#define NI_DNSCACHE_TTL_GRACE_US (300ll * 1000000)   /* 5 minutes past the TTL */
 
 typedef struct ni_dnscache ni_dnscache;
 

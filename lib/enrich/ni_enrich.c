@@ -412,18 +412,32 @@ static const ni_catalog_entry *learnable(const ni_catalog_entry *e)
     return e && (e->kind == NI_VPN_KIND_SERVER || e->kind == NI_VPN_KIND_API) ? e : NULL;
 }
 
-/* A DNS session whose query (or a CNAME target) is a provider's server or
- * API name teaches every address of its answers (ni_vpnlearn.h). */
-static void vpn_learn(ni_enrich *en, const ni_session *s)
+/* A DNS answer whose query (or a CNAME target) is a provider's server or
+ * API name teaches every address in it (ni_vpnlearn.h), for as long as the
+ * DNS cache would use it: its TTL plus NI_DNSCACHE_TTL_GRACE_US, at most
+ * NI_DNSCACHE_AGE_MAX_US.  Each transaction of `dns` teaches on its own;
+ * sessions without `dns` (older stored sessions) teach from dns_query and
+ * dns_answers for the longest age. */
+static void vpn_learn_answer(ni_enrich *en, const char *query, const ni_strlist *answers, int64_t ttl,
+                             int64_t at_us)
 {
-    if (!en->learned || !s->dns_query || !s->dns_answers) return;
-    const ni_catalog_entry *e = learnable(ni_catalog_vpn_domain(en->cat, s->dns_query));
+    if (!query || !answers) return;
+    const ni_catalog_entry *e = learnable(ni_catalog_vpn_domain(en->cat, query));
     ni_addr a;
-    for (const ni_strlist *x = s->dns_answers; x && !e; x = x->next)
+    for (const ni_strlist *x = answers; x && !e; x = x->next)
         if (x->s && ni_addr_parse(x->s, &a) != NI_OK) e = learnable(ni_catalog_vpn_domain(en->cat, x->s));
     if (!e) return;
-    for (const ni_strlist *x = s->dns_answers; x; x = x->next)
-        if (x->s && ni_addr_parse(x->s, &a) == NI_OK) ni_vpnlearn_add(en->learned, &a, e, s->first_us, 0);
+    int64_t life = ttl >= 0 ? ttl * 1000000 + NI_DNSCACHE_TTL_GRACE_US : 0;
+    for (const ni_strlist *x = answers; x; x = x->next)
+        if (x->s && ni_addr_parse(x->s, &a) == NI_OK) ni_vpnlearn_add(en->learned, &a, e, at_us, life);
+}
+
+static void vpn_learn(ni_enrich *en, const ni_session *s)
+{
+    if (!en->learned) return;
+    if (!s->dns) { vpn_learn_answer(en, s->dns_query, s->dns_answers, -1, s->first_us); return; }
+    for (const ni_dns_txn *t = s->dns; t; t = t->next)
+        vpn_learn_answer(en, t->query, t->answers, t->ttl, s->first_us);
 }
 
 /* The CN= value of an RFC 2253 name as a host name ("*." removed) into buf;
