@@ -11,6 +11,7 @@
 #include "core/ni_arena.h"
 #include "core/ni_limits.h"
 #include "dissect/ni_dissect.h"
+#include "fuzz_stream.h"
 
 static void session(ni_session *s, uint8_t proto, uint16_t cport, uint16_t sport)
 {
@@ -22,25 +23,6 @@ static void session(ni_session *s, uint8_t proto, uint16_t cport, uint16_t sport
     s->client_port = cport;
     s->server_port = sport;
     s->arena = ni_arena_new(NI_SESSION_ARENA_MAX);
-}
-
-static void stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir, const uint8_t *p, size_t n,
-                   size_t step)
-{
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) return;
-    size_t have = 0, pos = 0;
-    while (pos < n && !st->done[dir]) {
-        size_t k = n - pos < step ? n - pos : step;
-        memcpy(buf + have, p + pos, k);
-        have += k;
-        pos += k;
-        size_t used = ni_dissect_stream(dx, st, s, dir, buf, have, 0);
-        if (used > have) abort();
-        memmove(buf, buf + used, have - used);
-        have -= used;
-    }
-    free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,9 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!s.arena) break;
         memset(&st, 0, sizeof st);
         ni_dissect_session_start(dx, &s);
-        stream(dx, &st, &s, 0, data, size, step);
-        stream(dx, &st, &s, 1, data + cut, size - cut, step);
-        stream(dx, &st, &s, 0, data, size, size ? size : 1);
+        fuzz_stream_feed(dx, &st, &s, 0, data, size, step);
+        fuzz_stream_feed(dx, &st, &s, 1, data + cut, size - cut, step);
+        fuzz_stream_feed(dx, &st, &s, 0, data, size, size ? size : 1);
         ni_app_state_release(&st);
         ni_arena_free(s.arena);
     }

@@ -12,26 +12,8 @@
 #include "core/ni_arena.h"
 #include "core/ni_limits.h"
 #include "dissect/ni_dissect.h"
+#include "fuzz_stream.h"
 #include "dissect/ni_proxy.h"
-
-static void feed(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir, const uint8_t *p, size_t n,
-                 size_t step)
-{
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) return;
-    size_t have = 0, pos = 0;
-    while (pos < n && !st->done[dir]) {
-        size_t k = n - pos < step ? n - pos : step;
-        memcpy(buf + have, p + pos, k);
-        have += k;
-        pos += k;
-        size_t used = ni_dissect_stream(dx, st, s, dir, buf, have, 0);
-        if (used > have) abort();
-        memmove(buf, buf + used, have - used);
-        have -= used;
-    }
-    free(buf);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -64,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t split = size ? (size_t)data[0] * 4 : 0;
     if (split > size) split = size;
     size_t step = size > 1 ? (size_t)(data[1] & 31) + 1 : 1;
-    feed(dx, &st, &s, 0, data, split, step);
-    feed(dx, &st, &s, 1, data + split, size - split, step);
+    fuzz_stream_feed(dx, &st, &s, 0, data, split, step);
+    fuzz_stream_feed(dx, &st, &s, 1, data + split, size - split, step);
     if (s.proxy_dest && s.proxy == NI_PROXY_NONE) abort();      /* a destination without a proxy */
     ni_app_state_release(&st);
     ni_arena_free(s.arena);
