@@ -2,7 +2,7 @@
  * thresholds and the bounds). */
 #include "analyze/ni_dnstun.h"
 #include "analyze/ni_psl.h"
-#include "core/ni_hash.h"
+#include "core/ni_hll.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 
@@ -12,10 +12,8 @@
 #include <string.h>
 
 typedef struct pair {
-    ni_map *names;                  /* exact: left parts → NULL; NULL once sketched */
-    uint8_t *sketch;                /* NI_PROFILE_DNS_SKETCH_BITS bits, or NULL */
-    bool full;                      /* sketch refused: the count stopped growing */
-    uint64_t exact_at_sketch;       /* names counted when the sketch took over */
+    ni_distinct *names;             /* distinct left parts: exact, then HyperLogLog */
+    bool full;                      /* estimate refused: the count stopped growing */
     uint64_t sessions, queries, stamp;
     double ent_sum, len_sum;        /* over the distinct names */
     uint64_t measured;
@@ -28,16 +26,14 @@ struct ni_dnstun {
     ni_map *pairs;                  /* "client\tsuffix" → pair */
     ni_psl *psl;
     uint64_t stamp;                 /* sessions added */
-    size_t name_bytes, sketches;
-    ni_hash_key skey;               /* the sketches' fixed key */
+    size_t sketches;                /* pairs whose count is an estimate */
 };
 
 static void pair_free(void *v)
 {
     pair *p = v;
     if (!p) return;
-    ni_map_free(p->names, NULL);
-    free(p->sketch);
+    ni_distinct_free(p->names);
     free(p);
 }
 
@@ -47,8 +43,6 @@ ni_dnstun *ni_dnstun_new(size_t cap, const char *psl_path)
     if (!t) return NULL;
     if (!(t->pairs = ni_map_new(cap))) { free(t); return NULL; }
     t->psl = psl_path ? ni_psl_load(psl_path, NULL) : NULL;   /* optional: else the last two labels */
-    t->skey.k0 = 0x6e692d646e737475ull;               /* "ni-dnstu": fixed, so that profiles merge */
-    t->skey.k1 = 0x6e2d736b65746368ull;
     return t;
 }
 
@@ -81,53 +75,23 @@ double ni_dnstun_entropy(const char *s, size_t n)
     return h;
 }
 
-/* Sets the name's bit; true when it was clear (a name not seen before, as
- * far as the sketch can tell). */
-static bool sketch_add(const ni_dnstun *t, uint8_t *bits, const char *s)
-{
-    uint64_t h = ni_hash(&t->skey, s, strlen(s)) % NI_PROFILE_DNS_SKETCH_BITS;
-    uint8_t m = (uint8_t)(1u << (h & 7));
-    if (bits[h >> 3] & m) return false;
-    bits[h >> 3] |= m;
-    return true;
-}
-
-/* Moves a pair from its exact set to a sketch; false when refused. */
-static bool to_sketch(ni_dnstun *t, pair *p)
-{
-    if (p->sketch) return true;
-    if (p->full || t->sketches >= NI_PROFILE_DNS_SKETCHES_MAX) { p->full = true; return false; }
-    p->sketch = calloc(NI_PROFILE_DNS_SKETCH_BITS / 8, 1);
-    if (!p->sketch) { p->full = true; return false; }
-    t->sketches++;
-    size_t it = 0; const char *k;
-    while (p->names && ni_map_next(p->names, &it, &k, NULL)) {
-        size_t bytes = strlen(k) + 1;
-        sketch_add(t, p->sketch, k);
-        t->name_bytes -= bytes < t->name_bytes ? bytes : t->name_bytes;
-    }
-    p->exact_at_sketch = p->names ? ni_map_count(p->names) : 0;
-    ni_map_free(p->names, NULL);
-    p->names = NULL;
-    return true;
-}
-
-/* 1 new name, 0 seen, -1 refused (counted by the caller).  In the exact
- * set a name's value is the pair itself (non-NULL: present). */
+/* 1 new name, 0 seen (or, once the count is an estimate, not known to be
+ * new), -1 refused (counted by the caller).  A pair's count turns into an
+ * estimate past NI_PROFILE_DNS_NAMES_EXACT names, for at most
+ * NI_PROFILE_DNS_SKETCHES_MAX pairs; past that its count stops growing. */
 static int name_add(ni_dnstun *t, pair *p, const char *left)
 {
-    if (!p->sketch && !p->full) {
-        if (!p->names && !(p->names = ni_map_new(NI_PROFILE_DNS_NAMES_EXACT))) return -1;
-        if (ni_map_get(p->names, left)) return 0;
-        size_t bytes = strlen(left) + 1;
-        if (t->name_bytes + bytes <= NI_PROFILE_DNS_NAME_BYTES_MAX && ni_map_put(p->names, left, p) == NI_OK) {
-            t->name_bytes += bytes;
-            return 1;
-        }
-        if (!to_sketch(t, p)) return -1;
-    }
-    if (!p->sketch) return -1;
-    return sketch_add(t, p->sketch, left) ? 1 : 0;
+    if (p->full) return -1;
+    if (!p->names && !(p->names = ni_distinct_new(NI_PROFILE_DNS_NAMES_EXACT))) return -1;
+    uint64_t h = ni_distinct_hash(left, strlen(left));
+    int had = ni_distinct_has_hash(p->names, h);
+    if (had == 1) return 0;
+    bool was_estimated = ni_distinct_estimated(p->names);
+    if (!was_estimated && ni_distinct_count(p->names) >= NI_PROFILE_DNS_NAMES_EXACT &&
+        t->sketches >= NI_PROFILE_DNS_SKETCHES_MAX) { p->full = true; return -1; }
+    if (ni_distinct_add_hash(p->names, h) != NI_OK) return -1;
+    if (!was_estimated && ni_distinct_estimated(p->names)) t->sketches++;
+    return had == 0 ? 1 : 0;
 }
 
 static void qtype_add(pair *p, const char *qt, uint64_t n)
@@ -212,32 +176,22 @@ ni_err ni_dnstun_merge(ni_dnstun *d, const ni_dnstun *src, uint64_t *refused)
         if (s->last > p->last) p->last = s->last;
         for (size_t i = 0; i < NI_DNSTUN_QTYPES_MAX && s->qt[i][0]; i++) qtype_add(p, s->qt[i], s->qn[i]);
         p->qn[NI_DNSTUN_QTYPES_MAX] += s->qn[NI_DNSTUN_QTYPES_MAX];
-        size_t ni = 0; const char *name;
-        while (s->names && ni_map_next(s->names, &ni, &name, NULL))
-            if (name_add(d, p, name) < 0) (*refused)++;
-        if (s->sketch) {
-            if (!to_sketch(d, p)) { (*refused)++; continue; }
-            for (size_t b = 0; b < NI_PROFILE_DNS_SKETCH_BITS / 8; b++) p->sketch[b] |= s->sketch[b];
-            if (s->exact_at_sketch > p->exact_at_sketch) p->exact_at_sketch = s->exact_at_sketch;
+        if (s->names) {
+            if (!p->names && !(p->names = ni_distinct_new(NI_PROFILE_DNS_NAMES_EXACT))) return NI_ERR_NOMEM;
+            bool was_estimated = ni_distinct_estimated(p->names);
+            if (ni_distinct_merge(p->names, s->names) != NI_OK) return NI_ERR_NOMEM;
+            if (!was_estimated && ni_distinct_estimated(p->names)) d->sketches++;
         }
         p->full |= s->full;
     }
     return NI_OK;
 }
 
-/* Distinct names of a pair: exact, or the linear-counting estimate
- * n = -m ln(V) (V = share of clear bits), never below what was exact. */
+/* Distinct names of a pair: exact, or the estimate (ni_hll.h). */
 static uint64_t pair_names(const pair *p, bool *estimated)
 {
-    *estimated = p->sketch != NULL || p->full;
-    if (!p->sketch) return p->names ? ni_map_count(p->names) : p->exact_at_sketch;
-    size_t zeros = 0;
-    for (size_t b = 0; b < NI_PROFILE_DNS_SKETCH_BITS / 8; b++)
-        zeros += 8u - (size_t)__builtin_popcount(p->sketch[b]);
-    double m = NI_PROFILE_DNS_SKETCH_BITS;
-    double est = zeros ? -m * log((double)zeros / m) : m * log(m);
-    uint64_t n = (uint64_t)(est + 0.5);
-    return n < p->exact_at_sketch ? p->exact_at_sketch : n;
+    *estimated = p->full || (p->names && ni_distinct_estimated(p->names));
+    return p->names ? ni_distinct_count(p->names) : 0;
 }
 
 static bool data_qtype(const char *q)

@@ -11,13 +11,12 @@
  * multicast/link-local name protocols (mDNS 5353, LLMNR 5355, NetBIOS 137)
  * are not counted.
  *
- * Distinct names per pair are exact up to NI_PROFILE_DNS_NAMES_EXACT (and
- * while all pairs hold less than NI_PROFILE_DNS_NAME_BYTES_MAX of names),
- * then estimated by linear counting (Whang et al. 1990) in a bitmap of
- * NI_PROFILE_DNS_SKETCH_BITS (at most NI_PROFILE_DNS_SKETCHES_MAX pairs;
- * past that the pair's count stops growing and each refused name is
- * counted as lost).  The bitmap's hash has a fixed key so that profiles
- * merge; the exact sets use random keys (ni_map). */
+ * Distinct names per pair are counted by the profile's distinct counter
+ * (ni_hll.h): exact up to NI_PROFILE_DNS_NAMES_EXACT, then a HyperLogLog
+ * estimate (±0.81%), for at most NI_PROFILE_DNS_SKETCHES_MAX pairs; past
+ * that the pair's count stops growing and each refused name is counted as
+ * lost.  The mean entropy and length are those of the distinct names seen
+ * while the count was exact (the first NI_PROFILE_DNS_NAMES_EXACT). */
 #ifndef NI_DNSTUN_H
 #define NI_DNSTUN_H
 

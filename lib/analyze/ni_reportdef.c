@@ -436,7 +436,7 @@ static const ni_rd_field p101[] = {  /* dns_tunnels[] */
     { "client", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The target address that sent the queries." },
     { "suffix", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The registered domain by the Public Suffix List; for a name under a top-level label no rule knows, its last two labels (or the last label of a two-label name); else (no list) the last two labels." },
     { "names", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct names under the suffix (unit: names); an estimate when names_estimated." },
-    { "names_estimated", NI_RD_BOOL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "True when the distinct count went past the exact bound (NI_PROFILE_DNS_NAMES_EXACT) and is a linear-counting estimate." },
+    { "names_estimated", NI_RD_BOOL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "True when the distinct count went past the exact bound (NI_PROFILE_DNS_NAMES_EXACT) and is a HyperLogLog estimate (±0.81%)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions with at least one of these queries (unit: sessions)." },
     { "queries", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "DNS transactions under the suffix (unit: queries)." },
     { "mean_entropy", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean Shannon entropy of the distinct names' leftmost labels (dots removed), bits per character." },

@@ -124,10 +124,9 @@
 #define NI_PROFILE_HOST_VIEW_MAX  10000u        /* target hosts of the per-host view (report.json hosts) */
 #define NI_PROFILE_MONTHS_MAX     600           /* months of inbound history tested and drawn */
 #define NI_PROFILE_DNS_NAMES_EXACT 256u         /* distinct names per (client, suffix) of dns_tunnels
-                                                   counted exactly; past it: estimated (linear counting) */
-#define NI_PROFILE_DNS_NAME_BYTES_MAX (32u * 1024 * 1024) /* the exactly counted names, all pairs */
-#define NI_PROFILE_DNS_SKETCHES_MAX 16384u      /* (client, suffix) pairs counted by an estimate */
-#define NI_PROFILE_DNS_SKETCH_BITS 8192u        /* the linear-counting bitmap of one pair */
+                                                   counted exactly; past it: estimated (ni_hll) */
+#define NI_PROFILE_DNS_SKETCHES_MAX 16384u      /* (client, suffix) pairs counted by an estimate
+                                                   (16 KiB each: at most 256 MiB in all) */
 #define NI_PSL_RULES_MAX          100000u       /* rules read from the Public Suffix List */
 
 /* reports: profile refuses to write a report.json larger than what report
