@@ -83,6 +83,8 @@
 #define NI_UA_LEN_MAX             4096u         /* bytes of one User-Agent parsed */
 #define NI_UA_FIELD_MAX           512u          /* one parsed field (family, model...) */
 #define NI_UA_CACHE_DEFAULT       8192u         /* cached results per parser */
+#define NI_TCPOS_CACHE            4096u         /* SYN fingerprints whose stack OS is remembered */
+#define NI_TCPOS_KEY_MAX          512u          /* longest fingerprint + window cached (longer: matched each time) */
 #define NI_UA_MATCH_LIMIT         1000000u      /* PCRE2 match limit per regex try */
 
 /* GeoIP / ASN databases (lib/enrich/ni_geo, ni_asn) */

@@ -49,6 +49,7 @@ struct ni_enrich {
     ni_vpnlearn *learned;   /* addresses DNS answers tied to a provider's server or API name */
     ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
     ni_tcpos *tcpos;        /* SYN fingerprints → OS (p0f.fp, data/tcp-os.tsv) */
+    ni_map *tcp_cache;      /* "fingerprint\twindow" → ni_tcpos_result (matching scans every signature) */
     char date_buf[16];
     /* geography per address, decided once (geo_cache below) */
     struct geo_slot *geo_cache;
@@ -220,9 +221,10 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     en->special = ni_prefix_new();
     en->cert_orgs = ni_map_new(10000);
     en->ua_cache = ni_map_new(NI_UA_CACHE);
+    en->tcp_cache = ni_map_new(NI_TCPOS_CACHE);
     en->geo_cache = calloc(NI_GEO_CACHE, sizeof *en->geo_cache);
     ni_hash_key_random(&en->geo_key);
-    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->vendors || !en->ndpi || !en->cat || !en->dates ||
+    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->tcp_cache || !en->vendors || !en->ndpi || !en->cat || !en->dates ||
         !en->geo_cache) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
@@ -274,6 +276,7 @@ void ni_enrich_free(ni_enrich *en)
     ni_vpnlearn_free(en->learned);
     ni_map_free(en->ua_cache, ua_fields_free);
     ni_tcpos_free(en->tcpos);
+    ni_map_free(en->tcp_cache, free);
     free(en->geo_cache);
     free(en);
 }
@@ -405,6 +408,30 @@ static const char *http_host(const ni_session *s)
     return NULL;
 }
 
+/* The stack OS of a SYN fingerprint into *r; matched once per distinct
+ * (fingerprint, window), kept in a bounded cache (the strings point into
+ * the database, which outlives it).  False: no match. */
+static bool tcp_os(ni_enrich *en, const char *fp, unsigned window, ni_tcpos_result *r)
+{
+    char key[NI_TCPOS_KEY_MAX];
+    int kn = snprintf(key, sizeof key, "%s\t%u", fp, window);
+    bool cacheable = kn > 0 && (size_t)kn < sizeof key && en->tcp_cache;
+    const ni_tcpos_result *c = cacheable ? ni_map_get(en->tcp_cache, key) : NULL;
+    if (c) { *r = *c; return r->family != NULL; }
+    if (!ni_tcpos_match(en->tcpos, fp, window, r)) memset(r, 0, sizeof *r);
+    if (!cacheable) return r->family != NULL;
+    if (ni_map_count(en->tcp_cache) >= NI_TCPOS_CACHE) {   /* full: start again */
+        ni_map_free(en->tcp_cache, free);
+        en->tcp_cache = ni_map_new(NI_TCPOS_CACHE);
+    }
+    ni_tcpos_result *copy = en->tcp_cache ? malloc(sizeof *copy) : NULL;
+    if (copy) {
+        *copy = *r;
+        if (ni_map_put(en->tcp_cache, key, copy)) free(copy);
+    }
+    return r->family != NULL;
+}
+
 /* ---- VPN ------------------------------------------------------------------ */
 /* A row DNS answers may teach: a provider's server or API name. */
 static const ni_catalog_entry *learnable(const ni_catalog_entry *e)
@@ -484,7 +511,7 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
 
     /* the client's TCP/IP stack, from its SYN */
     ni_tcpos_result tr;
-    if (s->tcp_fingerprint && ni_tcpos_match(en->tcpos, s->tcp_fingerprint, s->tcp_window, &tr)) {
+    if (s->tcp_fingerprint && tcp_os(en, s->tcp_fingerprint, s->tcp_window, &tr)) {
         s->tcp_os = tr.family;
         s->tcp_os_detail = tr.detail;
     }
