@@ -3,12 +3,14 @@
 #include "cli.h"
 #include "cli_engine.h"
 #include "cli_out.h"
+#include "cli_priv.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,9 +80,97 @@ bool cli_parse_seconds(const char *s, int64_t *us)
     return *us > 0;
 }
 
+bool cli_parse_interval(const char *s, int64_t *us)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double mul = 1;
+    if (end == s || errno || !isfinite(v)) return false;
+    if (*end) {
+        if (end[1]) return false;
+        switch (*end) {
+        case 's': mul = 1; break;
+        case 'm': mul = 60; break;
+        case 'h': mul = 3600; break;
+        case 'd': mul = 86400; break;
+        default: return false;
+        }
+    }
+    v *= mul;
+    if (v <= 0 || v > 315576000.0) return false;
+    *us = (int64_t)(v * 1e6);
+    return *us > 0;
+}
+
+/* Bytes, or with K, M, G (powers of 1024); false unless 1 <= n < 2 GiB. */
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-') return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno) return false;
+    unsigned shift = 0;
+    if (*end) {
+        if (end[1] && !(end[1] == 'i' && end[2] == 'B' && !end[3]) && !(end[1] == 'B' && !end[2])) return false;
+        switch (*end) {
+        case 'K': case 'k': shift = 10; break;
+        case 'M': case 'm': shift = 20; break;
+        case 'G': case 'g': shift = 30; break;
+        default: return false;
+        }
+    }
+    if (v == 0 || v > (0x7fffffffULL >> shift)) return false;
+    *out = (size_t)(v << shift);
+    return true;
+}
+
 int cli_engine_option(cli_engine *r, int c, const char *arg)
 {
     switch (c) {
+    case 'i':
+        if (!*arg) return usage_error(r, "-i: '%s': an empty interface name", arg);
+        if (r->iface) return usage_error(r, "-i: '%s': one interface at a time", arg);
+        r->iface = arg;
+        r->opts.live = true;
+        return 0;
+    case CLI_O_SNAPLEN: {
+        char *end;
+        errno = 0;
+        long v = strtol(arg, &end, 10);
+        if (end == arg || *end || errno || v < 1 || v > 262144)
+            return usage_error(r, "--snaplen: '%s': expected a number from 1 to 262144", arg);
+        r->opts.snaplen = (int)v;
+        r->live_opts = true;
+        return 0;
+    }
+    case CLI_O_BUFFER:
+        if (!parse_size(arg, &r->opts.buffer))
+            return usage_error(r, "--buffer: '%s': expected bytes from 1 to 2G-1, or with K, M or G", arg);
+        r->live_opts = true;
+        return 0;
+    case CLI_O_DURATION:
+        if (!cli_parse_interval(arg, &r->opts.duration_us))
+            return usage_error(r, "--duration: '%s': expected seconds > 0, or with s, m, h or d", arg);
+        r->live_opts = true;
+        return 0;
+    case CLI_O_COUNT: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 10);
+        if (end == arg || *end || errno || v == 0 || arg[0] == '-')
+            return usage_error(r, "--count: '%s': expected a number of frames > 0", arg);
+        r->opts.count = v;
+        r->live_opts = true;
+        return 0;
+    }
+    case CLI_O_USER:
+        if (!*arg) return usage_error(r, "--user: '%s': an empty user name", arg);
+        r->user = arg;
+        r->live_opts = true;
+        return 0;
+    case CLI_O_KEEP_ROOT: r->keep_root = true; r->live_opts = true; return 0;
     case O_TARGET: {
         char **ns = realloc(r->specs, (r->nspecs + 1) * sizeof *ns);
         if (ns) r->specs = ns;
@@ -158,6 +248,79 @@ int cli_engine_status(const cli_engine *r)
     return r->files_failed || r->output_failed || !r->files_read ? 1 : 0;
 }
 
+/* ---- live capture ------------------------------------------------------------ */
+int cli_engine_live_check(cli_engine *r, int ninputs)
+{
+    if (!r->iface) {
+        if (r->live_opts)
+            return usage_error(r, "%s", "--snaplen, --buffer, --duration, --count, --user and --keep-root need -i IFACE");
+        return 0;
+    }
+    if (ninputs > 0) return usage_error(r, "-i and inputs do not mix (one is read: '%s')", r->iface);
+    if (r->opts.flows) return usage_error(r, "%s", "-i and --flows do not mix");
+    if (r->keep_root && r->user) return usage_error(r, "%s", "--keep-root and --user do not mix");
+    return 0;
+}
+
+/* Whether the user we now are can create files in the folder of path. */
+static bool dir_writable(const char *path, bool is_dir)
+{
+    char d[4096];
+    if (is_dir) snprintf(d, sizeof d, "%s", path);
+    else {
+        const char *slash = strrchr(path, '/');
+        if (!slash) snprintf(d, sizeof d, ".");
+        else snprintf(d, sizeof d, "%.*s", (int)(slash - path) + (slash == path), path);
+    }
+    return access(d, W_OK | X_OK) == 0;
+}
+
+int cli_engine_live_start(cli_engine *r, const char *out_dir)
+{
+    const char *user = r->user ? r->user : "nobody";
+    bool root = cli_priv_is_root(), drop = root && !r->keep_root;
+    char msg[512];
+    /* the account first: nothing is opened for a user who cannot be become */
+    if (drop && cli_priv_check(user, msg, sizeof msg)) {
+        fprintf(stderr, "netintel %s: %s: refusing to capture as root (--keep-root to allow it)\n", r->cmd, msg);
+        return 2;
+    }
+    ni_error err = { 0 };
+    if (ni_run_open(r->run, r->iface, &err)) {
+        fprintf(stderr, "netintel: %s\n", err.msg);
+        return err.code == NI_ERR_ARG ? 2 : 1;
+    }
+    if (drop && cli_priv_drop(user, msg, sizeof msg)) {
+        fprintf(stderr, "netintel %s: %s: refusing to go on as root (--keep-root to allow it)\n", r->cmd, msg);
+        return 1;
+    }
+    if (!root && r->user && !cli_quiet)
+        fprintf(stderr, "netintel %s: warning: --user '%s' ignored: not running as root\n", r->cmd, r->user);
+    /* outputs are written by the user we now are: say so before capturing */
+    if (out_dir) {
+        struct stat st;
+        if (stat(out_dir, &st) != 0 && mkdir(out_dir, 0777) != 0) {
+            fprintf(stderr, "netintel %s: %s: cannot create the folder as user %s: %s\n", r->cmd, out_dir,
+                    drop ? user : "running", strerror(errno));
+            return 1;
+        }
+        if (!dir_writable(out_dir, true)) {
+            fprintf(stderr, "netintel %s: %s: not writable by user %s (the user the capture runs as)\n", r->cmd,
+                    out_dir, drop ? user : "running");
+            return 1;
+        }
+    }
+    if (r->stats_path && strcmp(r->stats_path, "-") && !dir_writable(r->stats_path, false)) {
+        fprintf(stderr, "netintel %s: %s: its folder is not writable by user %s (the user the capture runs as)\n",
+                r->cmd, r->stats_path, drop ? user : "running");
+        return 1;
+    }
+    if (!cli_quiet)
+        fprintf(stderr, "netintel: capturing on %s%s%s%s\n", r->iface, drop ? " as user " : "",
+                drop ? user : "", root && !drop ? " as root (--keep-root)" : "");
+    return 0;
+}
+
 /* ---- progress (only on a terminal) ---------------------------------------- */
 typedef struct progress { unsigned file, files; double t0, last; int shown; } progress;
 
@@ -193,7 +356,7 @@ static void warn(void *ud, const char *msg)
 /* ---- summary ---------------------------------------------------------------- */
 /* The --stats JSON: one object, two-space indent, one key a line. */
 static int stats_json(char *b, size_t cap, const ni_stats *st, unsigned files, unsigned failed, size_t peak,
-                      bool interrupted)
+                      bool interrupted, const cli_engine *r)
 {
     const struct { const char *k; unsigned long long v; } f[] = {
         { "files", files }, { "files_failed", failed }, { "packets", st->packets }, { "bytes", st->bytes },
@@ -208,6 +371,16 @@ static int stats_json(char *b, size_t cap, const ni_stats *st, unsigned files, u
     int w = snprintf(b, cap, "{\n");
     for (size_t i = 0; w >= 0 && (n += (size_t)w) < cap && i < sizeof f / sizeof f[0]; i++)
         w = snprintf(b + n, cap - n, "  \"%s\": %llu,\n", f[i].k, f[i].v);
+    if (r->iface) {         /* a live capture: the kernel's counters, what ended it */
+        const struct { const char *k; unsigned long long v; } l[] = {
+            { "capture_received", st->capture_received }, { "capture_dropped", st->capture_dropped },
+            { "capture_if_dropped", st->capture_if_dropped }, { "signal", (unsigned long long)r->live_signal },
+        };
+        w = 0;              /* the loop above added its last line already */
+        for (size_t i = 0; w >= 0 && (n += (size_t)w) < cap && i < sizeof l / sizeof l[0]; i++)
+            w = snprintf(b + n, cap - n, "  \"%s\": %llu,\n", l[i].k, l[i].v);
+        if (w >= 0) w = 0;  /* and so did this one */
+    }
     if (w >= 0 && n < cap) w = snprintf(b + n, cap - n, "  \"interrupted\": %s\n}\n", interrupted ? "true" : "false");
     if (w < 0 || (n += (size_t)w) >= cap) return -1;
     return (int)n;
@@ -224,6 +397,15 @@ static void stats_text(FILE *f, const ni_stats *st, unsigned files, unsigned fai
             (unsigned long long)st->fragments, (unsigned long long)st->non_ip,
             (unsigned long long)st->evicted, (unsigned long long)st->reasm_dropped,
             (unsigned long long)st->dissect_errors, interrupted ? ", interrupted" : "");
+}
+
+static void live_text(FILE *f, const ni_stats *st, const cli_engine *r)
+{
+    fprintf(f, "capture: %s: received %llu, dropped %llu (buffer full), if_dropped %llu",
+            r->iface, (unsigned long long)st->capture_received, (unsigned long long)st->capture_dropped,
+            (unsigned long long)st->capture_if_dropped);
+    if (r->live_signal) fprintf(f, "; ended by signal %d", r->live_signal);
+    fprintf(f, "\n");
 }
 
 int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_session_fn fn, void *ud)
@@ -265,6 +447,7 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_session_fn fn, v
         }
     }
     r->files_failed += failed;
+    if (r->iface) r->live_signal = cli_signal_caught();     /* a signal ends a capture normally */
     if (r->interrupted && !cli_quiet)
         fprintf(stderr, "netintel %s: interrupted by signal %d: writing what was read\n", r->cmd, cli_signal_caught());
     ni_error ferr = {0};
@@ -276,7 +459,7 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_session_fn fn, v
     if (r->stats_path) {
         if (r->files_read) {            /* a run that read nothing writes nothing */
             char b[4096];
-            int n = stats_json(b, sizeof b, st, (unsigned)nfiles, failed, ni_run_peak_flows(run), r->interrupted);
+            int n = stats_json(b, sizeof b, st, (unsigned)nfiles, failed, ni_run_peak_flows(run), r->interrupted, r);
             if (n < 0) {
                 fprintf(stderr, "netintel: %s: the summary does not fit\n", r->stats_path);
                 r->output_failed = true;
@@ -288,5 +471,6 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_session_fn fn, v
     } else if (!r->no_summary && !r->output_closed && !cli_quiet) {
         stats_text(stderr, st, (unsigned)nfiles, failed, r->interrupted);
     }
+    if (r->iface && !cli_quiet && !r->output_closed) live_text(stderr, st, r);
     return cli_engine_status(r);
 }

@@ -27,6 +27,34 @@
     "  --no-ndpi           do not ask nDPI for a second opinion\n" \
     "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n"
 
+/* Live capture (sessions and profile): -i and the options that go with it,
+ * handled by cli_engine_option; commands list CLI_LIVE_LONG_OPTIONS among
+ * their own options and "i:" in their short ones. */
+enum { CLI_O_SNAPLEN = 500, CLI_O_BUFFER, CLI_O_DURATION, CLI_O_COUNT, CLI_O_USER, CLI_O_KEEP_ROOT };
+#define CLI_LIVE_LONG_OPTIONS \
+    { "interface", required_argument, NULL, 'i' }, \
+    { "snaplen", required_argument, NULL, CLI_O_SNAPLEN }, \
+    { "buffer", required_argument, NULL, CLI_O_BUFFER }, \
+    { "duration", required_argument, NULL, CLI_O_DURATION }, \
+    { "count", required_argument, NULL, CLI_O_COUNT }, \
+    { "user", required_argument, NULL, CLI_O_USER }, \
+    { "keep-root", no_argument, NULL, CLI_O_KEEP_ROOT }
+
+#define CLI_LIVE_OPTIONS_HELP \
+    "live capture (docs/live.md; instead of inputs):\n" \
+    "  -i, --interface IFACE  capture from the network interface IFACE until\n" \
+    "                      SIGINT/SIGTERM (exit 0), --count or --duration; needs root\n" \
+    "                      or CAP_NET_RAW; --filter applies\n" \
+    "  --snaplen N         bytes kept of each frame (default 262144)\n" \
+    "  --buffer SIZE       kernel capture buffer, bytes or with K, M, G (default: libpcap's\n" \
+    "                      2M); raise it when the summary shows dropped frames\n" \
+    "  --duration T        stop after T (seconds, or with s, m, h, d: 90s, 10m, 1h)\n" \
+    "  --count N           stop after N frames\n" \
+    "  --user NAME         as root: become NAME once the interface is open (default\n" \
+    "                      nobody); outputs are written as NAME; refuses to go on as\n" \
+    "                      root when it cannot\n" \
+    "  --keep-root         stay root (no --user change)\n"
+
 typedef struct cli_engine {
     const char *cmd;
     ni_options opts;            /* targets = specs once prepared */
@@ -44,6 +72,13 @@ typedef struct cli_engine {
     bool interrupted;           /* a signal stopped the run (cli_out.h) */
     bool output_closed;         /* the reader of the output pipe went away: end quietly */
     bool output_failed;         /* an output failed (named on stderr) */
+
+    /* live capture (-i) */
+    const char *iface;
+    const char *user;           /* --user; NULL: "nobody" */
+    bool keep_root;
+    bool live_opts;             /* an option of live capture was given (needs -i) */
+    int live_signal;            /* the signal that ended the capture, 0 none */
 } cli_engine;
 
 /* "netintel CMD: <fmt with arg> (see 'netintel CMD --help')" on stderr; returns 2. */
@@ -70,6 +105,19 @@ int cli_engine_prepare(cli_engine *r);
  * as a failed input; a closed output pipe (NI_ERR_PIPE) stops it quietly.
  * Returns 0, 1 (a failure), 2 (usage) or 1 when no input could be read. */
 int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_session_fn fn, void *ud);
+
+/* Checks the live options against the inputs (-i excludes inputs and
+ * --flows; --snaplen & co. need -i): 0 or 2 after the usage error. */
+int cli_engine_live_check(cli_engine *r, int ninputs);
+/* -i: opens the interface (ni_run_open) and, as root, becomes --user for
+ * good (refusing to go on as root when it cannot, unless --keep-root);
+ * then checks that out_dir (when not NULL) and --stats can be written by
+ * the user.  Call after the data is loaded and before opening outputs.
+ * 0, or the exit status after the error (2 usage, 1 failure). */
+int cli_engine_live_start(cli_engine *r, const char *out_dir);
+/* Parses a duration: seconds, or a number with s, m, h or d ("10m");
+ * false unless 0 < T <= 10 years. */
+bool cli_parse_interval(const char *s, int64_t *us);
 
 /* "netintel CMD: warning: --target 'SPEC' matches no session" on stderr for
  * each spec that matched none (not when nothing could be read, the run was

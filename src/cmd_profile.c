@@ -17,6 +17,7 @@
 
 static const char usage_text[] =
     "usage: netintel profile [options] --target SPEC -o DIR INPUT...\n"
+    "       netintel profile [options] --target SPEC -o DIR -i IFACE [--every T]\n"
     "\n"
     "Reads captures of a target space (pcap/pcapng, .gz/.zst, '-') or stored\n"
     "sessions (the JSON Lines of 'netintel sessions') or Zeek's logs (a log file or\n"
@@ -33,14 +34,38 @@ static const char usage_text[] =
     "                      the columns: date, label[, region[, site]]\n"
     "  -o, --output DIR    where the reports go (created if missing)\n"
     CLI_ENGINE_OPTIONS_HELP
+    CLI_LIVE_OPTIONS_HELP
+    "  --every T           with -i: write the report (over the whole run so far) every T\n"
+    "                      (seconds, or with s, m, h, d: 10m), each file atomically\n"
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 ok, 1 an input or output failed (nothing is written when no\n"
     "input could be read) or counts were lost at a cap (report.json \"limits\"),\n"
     "2 usage error, 128+N stopped by signal N (what was read is written; a\n"
-    "second signal exits at once)\n";
+    "second signal exits at once); a live capture (-i) ends normally on\n"
+    "SIGINT/SIGTERM: 0\n";
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("profile", fmt, arg); }
+
+/* --every: the report so far, rewritten (each file atomically) while the
+ * capture goes on; a failure is named and the capture goes on. */
+typedef struct snapshot {
+    ni_profile *prof;
+    const char *dir;
+    unsigned written, failed;
+} snapshot;
+
+static void write_snapshot(void *ud)
+{
+    snapshot *s = ud;
+    ni_error err = { 0 };
+    if (ni_profile_write(s->prof, s->dir, &err)) {
+        s->failed++;
+        fprintf(stderr, "netintel: %s: %s\n", s->dir, err.msg[0] ? err.msg : "cannot write the report");
+    } else {
+        s->written++;
+    }
+}
 
 /* The report just written (and checked) by ni_profile_write, read back. */
 static void summary(const char *dir, const ni_report_summary *r)
@@ -55,7 +80,7 @@ static void summary(const char *dir, const ni_report_summary *r)
 
 int cmd_profile(int argc, char **argv)
 {
-    enum { O_TZ = 300, O_SINCE, O_UNTIL, O_EVENTS };
+    enum { O_TZ = 300, O_SINCE, O_UNTIL, O_EVENTS, O_EVERY };
     static const struct option own[] = {
         { "tz", required_argument, NULL, O_TZ },
         { "since", required_argument, NULL, O_SINCE },
@@ -63,6 +88,8 @@ int cmd_profile(int argc, char **argv)
         { "events", required_argument, NULL, O_EVENTS },
         { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
+        { "every", required_argument, NULL, O_EVERY },
+        CLI_LIVE_LONG_OPTIONS,
     };
     struct option opts[64];
     size_t no = cli_engine_options(opts, 64, own, sizeof own / sizeof own[0]);
@@ -71,11 +98,11 @@ int cmd_profile(int argc, char **argv)
     cli_engine_init(&run, "profile");
     run.no_summary = true;      /* the profile prints its own summary */
     const char *tzname = NULL, *dir = NULL, *events_path = NULL;
-    int64_t since = 0, until = 0;
+    int64_t since = 0, until = 0, every = 0;
     int c, rc = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:i:", opts, NULL)) != -1) {
         int r = cli_engine_option(&run, c, optarg);
         if (r == 0) continue;
         if (r != 1) { cli_engine_release(&run); return r < 0 ? 1 : 2; }
@@ -84,6 +111,12 @@ int cmd_profile(int argc, char **argv)
         case 'o': dir = optarg; break;
         case O_TZ: tzname = optarg; break;
         case O_EVENTS: events_path = optarg; break;
+        case O_EVERY:
+            if (!cli_parse_interval(optarg, &every)) {
+                cli_engine_release(&run);
+                return usage_error("--every: '%s': expected seconds > 0, or with s, m, h or d", optarg);
+            }
+            break;
         case O_SINCE: case O_UNTIL:
             if (ni_time_parse(optarg, c == O_SINCE ? &since : &until)) {
                 cli_engine_release(&run);
@@ -97,7 +130,9 @@ int cmd_profile(int argc, char **argv)
     }
     if (!run.nspecs) { cli_engine_release(&run); return usage_error("%s", "--target is required"); }
     if (!dir) { cli_engine_release(&run); return usage_error("%s", "-o DIR is required"); }
-    if (optind >= argc) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
+    if ((rc = cli_engine_live_check(&run, argc - optind))) { cli_engine_release(&run); return rc; }
+    if (every && !run.iface) { cli_engine_release(&run); return usage_error("%s", "--every needs -i IFACE"); }
+    if (optind >= argc && !run.iface) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
     if (since && until && since >= until) {     /* [since, until) would hold nothing */
         cli_engine_release(&run);
         return usage_error("%s", since == until ? "--since and --until give an empty window"
@@ -123,7 +158,12 @@ int cmd_profile(int argc, char **argv)
      * order given: captures, and stored sessions (JSON Lines written by
      * `netintel sessions`), whose direction is recomputed for this target
      * and whose enrichment is redone with the current data */
-    int r = cli_engine_read(&run, argv + optind, argc - optind, NULL, NULL);
+    /* -i: the interface is opened and root given up before anything is written */
+    if (run.iface && (rc = cli_engine_live_start(&run, dir))) { cli_engine_release(&run); return rc; }
+    snapshot snap = { prof, dir, 0, 0 };
+    if (every) ni_run_every(run.run, every, write_snapshot, &snap);
+    int r = run.iface ? cli_engine_read(&run, (char **)&run.iface, 1, NULL, NULL)
+                      : cli_engine_read(&run, argv + optind, argc - optind, NULL, NULL);
     if (r == 2) rc = 2;
     if (!rc && !run.files_read) {       /* nothing could be read: the previous report stays */
         rc = run.interrupted ? cli_signal_status() : 1;      /* each failure was named */

@@ -21,6 +21,7 @@
 
 static const char usage_text[] =
     "usage: netintel sessions [options] CAPTURE...\n"
+    "       netintel sessions [options] -i IFACE\n"
     "\n"
     "Reads pcap/pcapng captures (also .gz/.zst; '-' = standard input) and writes\n"
     "one record per session (bidirectional flow) as it ends, with its evidence\n"
@@ -40,12 +41,14 @@ static const char usage_text[] =
     "                      netintel SQLite database is appended to\n"
     "  --no-enrich         evidence only: no GeoIP, ASN, User-Agent, service, VPN fields\n"
     CLI_ENGINE_OPTIONS_HELP
+    CLI_LIVE_OPTIONS_HELP
     "  -h, --help          this help\n"
     "\n"
     "defaults: --max-flows %u, --tcp-timeout %lld, --udp-timeout %lld, --active-timeout %lld\n"
     "exit status: 0 ok, 1 an input or output failed (nothing is written when no\n"
     "input could be read), 2 usage error, 128+N stopped by signal N (what was\n"
-    "read is written; a second signal exits at once)\n";
+    "read is written; a second signal exits at once); a live capture (-i) ends\n"
+    "normally on SIGINT/SIGTERM: 0\n";
 
 static void usage(FILE *f)
 {
@@ -57,6 +60,8 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg) { return cli_usage_error("sessions", fmt, arg); }
 
+static void flush_output(void *ud) { ni_output_flush(ud, NULL); }
+
 int cmd_sessions(int argc, char **argv)
 {
     enum { O_FORMAT = 300 };
@@ -64,6 +69,7 @@ int cmd_sessions(int argc, char **argv)
         { "format", required_argument, NULL, O_FORMAT },
         { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
+        CLI_LIVE_LONG_OPTIONS,
     };
     struct option opts[64];
     cli_engine_options(opts, 64, own, sizeof own / sizeof own[0]);
@@ -77,7 +83,7 @@ int cmd_sessions(int argc, char **argv)
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:i:", opts, NULL)) != -1) {
         int r = cli_engine_option(&run, c, optarg);
         if (r == 0) continue;
         if (r != 1) { cli_engine_release(&run); return r < 0 ? 1 : 2; }
@@ -95,7 +101,8 @@ int cmd_sessions(int argc, char **argv)
         default: cli_engine_release(&run); return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
+    if ((rc = cli_engine_live_check(&run, argc - optind))) { cli_engine_release(&run); return rc; }
+    if (optind >= argc && !run.iface) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
     if (!fmt_given) ni_format_from_name(out_path, &fmt);     /* -o FILE.sqlite */
     if (fmt == NI_FORMAT_SQLITE && (!out_path || !strcmp(out_path, "-"))) {
         cli_engine_release(&run);
@@ -109,6 +116,8 @@ int cmd_sessions(int argc, char **argv)
         return 1;
     }
 
+    /* -i: the interface is opened and root given up before any output is */
+    if (run.iface && (rc = cli_engine_live_start(&run, NULL))) { cli_engine_release(&run); return rc; }
     ni_output *out = cli_out_open(out_path, &err);
     ni_sink *k = out ? ni_sink_new(out, fmt, &err) : NULL;
     if (!k) {
@@ -117,7 +126,13 @@ int cmd_sessions(int argc, char **argv)
         cli_engine_release(&run);
         return 1;
     }
-    cli_engine_read(&run, argv + optind, argc - optind, ni_sink_session, k);
+    if (run.iface) {
+        /* sessions reach a pipe or terminal about every second, not when a buffer fills */
+        ni_run_every(run.run, 1000000, flush_output, out);
+        cli_engine_read(&run, (char **)&run.iface, 1, ni_sink_session, k);
+    } else {
+        cli_engine_read(&run, argv + optind, argc - optind, ni_sink_session, k);
+    }
     ni_error ferr = { 0 };
     if (!run.files_read || run.output_failed || run.output_closed) {
         cli_out_abort(out);        /* nothing read, or the output is lost: the previous file stays */

@@ -275,6 +275,11 @@ typedef struct ni_stats {
     uint64_t reasm_dropped;             /* stream bytes beyond reassembly limits */
     uint64_t http_requests, tls_hellos, dns_messages, quic_initials;
     uint64_t dissect_errors;            /* application bytes that did not parse */
+    /* a live capture (options.live): the kernel's counters (pcap_stats), summed
+       over the interfaces read; all 0 for files */
+    uint64_t capture_received;          /* frames the kernel passed the filter (ps_recv) */
+    uint64_t capture_dropped;           /* dropped: no room in the buffer (ps_drop) */
+    uint64_t capture_if_dropped;        /* dropped by the interface or driver (ps_ifdrop) */
 } ni_stats;
 
 #ifdef __cplusplus

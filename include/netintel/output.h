@@ -32,6 +32,10 @@ ni_err ni_output_is_atomic(const char *path, bool *atomic, ni_error *err);
 ni_output *ni_output_open(const char *path, ni_error *err);
 /* NI_ERR_OUTPUT, or NI_ERR_PIPE when the reader of a pipe went away. */
 ni_err ni_output_write(ni_output *o, const void *p, size_t n, ni_error *err);
+/* Hands what was written so far to standard output, a FIFO, a device or
+ * a socket now (a live capture's sessions as they end); a temporary file
+ * is left alone (it appears whole at commit).  NI_ERR_OUTPUT, NI_ERR_PIPE. */
+ni_err ni_output_flush(ni_output *o, ni_error *err);
 /* The temporary file being written, else NULL. */
 const char *ni_output_temp(const ni_output *o);
 /* The path another writer may open by name to write this output (the

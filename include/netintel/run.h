@@ -45,6 +45,15 @@ typedef struct ni_options {
                                     NULL none; other inputs are refused (NI_ERR_UNSUPPORTED) */
     bool flows;                  /* read every input as a capture of NetFlow/IPFIX export
                                     datagrams, whatever its content (default false) */
+    /* live capture (added in 0.3: after the fields above) */
+    bool live;                   /* every input is a network interface to capture from
+                                    (libpcap, promiscuous; needs root or CAP_NET_RAW to
+                                    open); a stop request (ni_run_interrupt) is its normal
+                                    end, not an interruption.  Default false */
+    int snaplen;                 /* bytes kept of each frame; 0: 262144 */
+    size_t buffer;               /* kernel capture buffer in bytes; 0: libpcap's (2 MiB) */
+    uint64_t count;              /* end a capture after this many frames; 0: no limit */
+    int64_t duration_us;         /* end a capture this long after it starts; 0: no limit */
 } ni_options;
 
 /* The defaults: no target, the default data, enrich and nDPI on, the flow
@@ -106,6 +115,23 @@ bool ni_run_target_matched(const ni_run *r, size_t i);
  * compiled for the capture's link type NI_ERR_ARG. */
 ni_err ni_run_read(ni_run *r, const char *input, ni_error *err);
 
+/* Opens an input now (options.live: the network interface, while the
+ * caller still has the privileges to capture, which it may drop before
+ * ni_run_read); the next ni_run_read of the same input reads it.  One at a
+ * time.  The errors of ni_run_read's opening: "<iface>: no such interface"
+ * (NI_ERR_NOTFOUND), "<iface>: permission denied: capturing needs root or
+ * CAP_NET_RAW" (NI_ERR_IO), a filter that cannot be compiled (NI_ERR_ARG). */
+ni_err ni_run_open(ni_run *r, const char *input, ni_error *err);
+
+/* Calls fn about every every_us of wall time while ni_run_read reads
+ * (between items; a live capture returns to the run at least every 200 ms
+ * when idle), for example to write the profile so far (ni_profile_write
+ * does not end the run).  Before each call the run's profile learns the
+ * capture's counters so far ("capture" in report.json, in_progress).
+ * fn NULL: none. */
+typedef void (*ni_tick_fn)(void *ud);
+void ni_run_every(ni_run *r, int64_t every_us, ni_tick_fn fn, void *ud);
+
 /* Asks a run in progress to stop at the next packet (async-signal-safe:
  * it only sets a flag; may be called from a signal handler or another
  * thread); ni_run_read then returns NI_ERR_INTERRUPTED
@@ -114,7 +140,9 @@ ni_err ni_run_read(ni_run *r, const char *input, ni_error *err);
 void ni_run_interrupt(ni_run *r);
 
 /* Ends the open sessions (they are passed to the callback and the
- * profile).  Call it once, after the last ni_run_read. */
+ * profile).  Call it once, after the last ni_run_read.  The profile is
+ * "interrupted" when ni_run_interrupt stopped a read of a file; a live
+ * capture (options.live) ends that way normally and is not. */
 ni_err ni_run_finish(ni_run *r, ni_error *err);
 
 /* The run's counters (valid until ni_run_free) and the most flows live at

@@ -1159,6 +1159,16 @@ static void write_head(ni_profile *p, ni_json *j)
     ni_json_obj_begin(j);
     ni_json_kstr(j, "schema", "netintel.profile/1");
     if (cfg->interrupted) ni_json_kbool(j, "interrupted", true);
+    if (cfg->capture) {
+        const ni_profile_capture *c = cfg->capture;
+        ni_json_key(j, "capture"); ni_json_obj_begin(j);
+        ni_json_kstr(j, "interface", c->interface ? c->interface : "");
+        ni_json_kuint(j, "received", c->received);
+        ni_json_kuint(j, "dropped", c->dropped);
+        ni_json_kuint(j, "if_dropped", c->if_dropped);
+        ni_json_kbool(j, "in_progress", c->in_progress);
+        ni_json_obj_end(j);
+    }
     ni_json_key(j, "target"); ni_json_obj_begin(j);
     ni_json_key(j, "spec"); ni_json_arr_begin(j);
     for (size_t i = 0; i < cfg->n_target_spec; i++) ni_json_str(j, cfg->target_spec[i]);

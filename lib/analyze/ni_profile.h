@@ -50,6 +50,13 @@ typedef struct ni_profile_losses {
     uint64_t names, hosts, clients, versions, evidence, host_view, out_of_memory;
 } ni_profile_losses;
 
+/* A live capture: written as "capture" in report.json. */
+typedef struct ni_profile_capture {
+    const char *interface;           /* the interface(s) read */
+    uint64_t received, dropped, if_dropped;     /* the kernel's counters (pcap_stats) */
+    bool in_progress;                /* a report of a run still capturing (--every) */
+} ni_profile_capture;
+
 typedef struct ni_profile_config {
     const char *const *target_spec;  /* as given on the command line */
     size_t n_target_spec;
@@ -59,6 +66,7 @@ typedef struct ni_profile_config {
     const ni_event *events;          /* --events annotations (sorted or not) */
     size_t n_events;
     bool interrupted;                /* the run was stopped early: "interrupted": true */
+    const ni_profile_capture *capture;  /* NULL: not a live capture; read when the JSON is written */
 } ni_profile_config;
 
 typedef struct ni_profile ni_profile;

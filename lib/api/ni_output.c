@@ -11,6 +11,8 @@
 #include "store/ni_clickhouse.h"
 #include "store/ni_sqlite.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,6 +85,16 @@ ni_err ni_format_parse(const char *name, ni_format *fmt)
     if (!name || ni_out_format_parse(name, &f) != NI_OK) return NI_ERR_ARG;
     *fmt = f == NI_OUT_CSV ? NI_FORMAT_CSV : NI_FORMAT_JSONL;
     return NI_OK;
+}
+
+ni_err ni_output_flush(ni_output *o, ni_error *err)
+{
+    if (!o || o->f.kind == NI_FILE_ATOMIC || !o->f.fp || o->f.failed) return NI_OK;
+    if (fflush(o->f.fp) == 0) return NI_OK;
+    int e = errno;
+    const char *name = o->f.path ? o->f.path : "standard output";
+    if (e == EPIPE) return ni_error_set(err, NI_ERR_PIPE, "%s: the reader went away", name);
+    return ni_error_set(err, NI_ERR_OUTPUT, "%s: %s", name, strerror(e));
 }
 
 bool ni_format_from_name(const char *path, ni_format *fmt)

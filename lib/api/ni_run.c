@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* ni_run_interrupt may run in a signal handler: the flag must be lock-free */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic int is not lock-free");
@@ -63,6 +64,11 @@ struct ni_run {
     atomic_int stop;            /* ni_run_interrupt: lock-free, so signal- and thread-safe */
     bool finished;
     size_t inputs;              /* ni_run_read calls so far */
+
+    ni_profile_capture cap;     /* options.live: what report.json says of the capture */
+    char *cap_iface;
+    ni_tick_fn on_tick; void *tick_ud;
+    int64_t tick_every, tick_next;      /* µs, monotonic clock */
 };
 
 void ni_options_init(ni_options *o)
@@ -177,6 +183,49 @@ static void engine_progress(void *ud, const ni_engine_progress *p)
 
 static bool engine_stop(void *ud) { return ((ni_run *)ud)->stop != 0; }
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The capture's counters so far into what the profile writes. */
+static void capture_update(ni_run *r, bool in_progress)
+{
+    const ni_stats *st = ni_engine_stats(r->engine);
+    r->cap.interface = r->cap_iface;
+    r->cap.received = st->capture_received;
+    r->cap.dropped = st->capture_dropped;
+    r->cap.if_dropped = st->capture_if_dropped;
+    r->cap.in_progress = in_progress;
+}
+
+static void engine_tick(void *ud)
+{
+    ni_run *r = ud;
+    if (!r->on_tick) return;
+    int64_t now = mono_us();
+    if (now < r->tick_next) return;
+    r->tick_next = now + r->tick_every;
+    if (r->o.live) capture_update(r, true);
+    r->on_tick(r->tick_ud);
+}
+
+void ni_run_every(ni_run *r, int64_t every_us, ni_tick_fn fn, void *ud)
+{
+    r->on_tick = every_us > 0 ? fn : NULL;
+    r->tick_ud = ud;
+    r->tick_every = every_us;
+    r->tick_next = mono_us() + every_us;
+}
+
+ni_err ni_run_open(ni_run *r, const char *input, ni_error *err)
+{
+    if (r->finished) return ni_error_set(err, NI_ERR_ARG, "%s: the run is finished", input);
+    return ni_engine_open(r->engine, input, err);
+}
+
 ni_run *ni_run_new(const ni_options *o, ni_error *err)
 {
     ni_options def;
@@ -204,6 +253,11 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
     r->o.tz = r->tzname; r->o.events_path = r->events_path; r->o.filter = r->filter;
     r->input.filter = r->filter;
     r->input.flows = o->flows;
+    r->input.live = o->live;
+    r->input.live_cfg = (ni_live_config){ o->snaplen, o->buffer, o->count, o->duration_us, NULL };
+    if (!e && o->live && o->flows) e = ni_error_set(err, NI_ERR_ARG, "live and flows: a live capture of flow exports is not supported");
+    if (!e && (o->snaplen < 0 || o->snaplen > NI_LIVE_SNAPLEN_DEFAULT))
+        e = ni_error_set(err, NI_ERR_ARG, "snaplen: %d: expected 1 to %d", o->snaplen, NI_LIVE_SNAPLEN_DEFAULT);
     if (!e && (o->max_flows == 0 || o->max_flows > (1u << 30)))
         e = ni_error_set(err, NI_ERR_ARG, "max_flows: %zu: expected 1 to 1073741824", o->max_flows);
     if (!e && (o->tcp_idle_us <= 0 || o->udp_idle_us <= 0 || o->active_us <= 0))
@@ -233,6 +287,7 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
     ni_engine_set_warn(r->engine, engine_warn, r);
     ni_engine_set_stop(r->engine, engine_stop, r);
     ni_engine_set_input(r->engine, &r->input);
+    ni_engine_set_tick(r->engine, engine_tick, r);
     return r;
 }
 
@@ -257,6 +312,7 @@ void ni_run_free(ni_run *r)
     ni_buf_release(&r->lookup_out);
     free(r->data_dir); free(r->geoip); free(r->asn); free(r->tzname); free(r->events_path);
     free(r->filter);
+    free(r->cap_iface);
     free(r);
 }
 
@@ -336,7 +392,8 @@ static ni_err profile_config(ni_run *r, ni_error *err)
     }
     if (!run_enrich(r, err)) return err && err->code ? err->code : NI_ERR_DATA;
     ni_profile_config pc = { (const char *const *)r->specs, r->nspecs, r->tz, r->o.since_us, r->o.until_us,
-                             ni_enrich_profile_lookups(r->en), r->ev, r->nev, r->stop != 0 };
+                             ni_enrich_profile_lookups(r->en), r->ev, r->nev, r->stop != 0,
+                             r->o.live ? &r->cap : NULL };
     r->pc = pc;
     r->events_loaded = true;
     return NI_OK;
@@ -594,6 +651,15 @@ ni_err ni_run_read(ni_run *r, const char *input, ni_error *err)
         return ni_error_set(err, NI_ERR_LIMIT, "%s: more than %zu inputs in one run", input, r->o.max_inputs);
     r->inputs++;
     if (r->o.enrich && !r->en && ni_run_load(r, err)) return err && err->code ? err->code : NI_ERR_DATA;
+    if (r->o.live) {
+        /* the interfaces read, as report.json names them ("eth0, eth1") */
+        size_t have = r->cap_iface ? strlen(r->cap_iface) : 0;
+        char *ni = realloc(r->cap_iface, have + strlen(input) + 3);
+        if (!ni) return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+        snprintf(ni + have, strlen(input) + 3, "%s%s", have ? ", " : "", input);
+        r->cap_iface = ni;
+        capture_update(r, true);
+    }
     return ni_engine_read(r->engine, input, err);
 }
 
@@ -618,8 +684,10 @@ ni_err ni_run_finish(ni_run *r, ni_error *err)
 {
     if (r->finished) return NI_OK;
     r->finished = true;
-    r->pc.interrupted = r->stop != 0;
-    return ni_engine_finish(r->engine, err);
+    r->pc.interrupted = r->stop != 0 && !r->o.live;     /* a live capture ends on a stop request */
+    ni_err e = ni_engine_finish(r->engine, err);
+    if (r->o.live) capture_update(r, false);
+    return e;
 }
 
 const ni_stats *ni_run_stats(const ni_run *r) { return ni_engine_stats(r->engine); }

@@ -81,7 +81,7 @@ ni_world *ni_world_new(const ni_synth_options *o, ni_error *err)
         return NULL;
     }
     w->spec[0] = ni_scenario_target(w->sc);
-    ni_profile_config pc = { w->spec, 1, w->tz, 0, 0, ni_enrich_profile_lookups(w->en), NULL, 0, false };
+    ni_profile_config pc = { w->spec, 1, w->tz, 0, 0, ni_enrich_profile_lookups(w->en), NULL, 0, false, NULL };
     w->pc = pc;
     if (!(w->prof = ni_profile_new(&w->pc, err))) { ni_world_free(w); return NULL; }
     if (!(w->geo = ni_synth_geo_new(w->en))) {

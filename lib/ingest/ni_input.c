@@ -133,16 +133,50 @@ static void zeek_close(void *src)
     free(x);
 }
 
+/* ---- live capture from a network interface (ni_live) ------------------------ */
+static bool live_probe(const char *path) { (void)path; return false; }   /* only when asked: options.live */
+
+static void *live_open(const char *path, ni_error *err)
+{
+    return ni_live_open(path, NULL, err);
+}
+
+static void *live_open_opts(const char *path, const ni_input_options *o, ni_error *err)
+{
+    ni_live_config c = o ? o->live_cfg : (ni_live_config){ 0 };
+    c.filter = o ? o->filter : NULL;
+    return ni_live_open(path, &c, err);
+}
+
+static int live_next(void *src, ni_item *it, ni_error *err)
+{
+    it->session = NULL;
+    int k = ni_live_next(src, &it->frame, &it->tick_us, err);
+    if (k == 2) { it->kind = NI_ITEM_TICK; return 1; }
+    it->kind = NI_ITEM_FRAME;
+    return k;
+}
+
+static void live_stats(const void *src, ni_input_progress *st)
+{
+    st->live = ni_live_counters(src, &st->received, &st->dropped, &st->if_dropped);
+}
+
+static void live_close(void *src) { ni_live_close(src); }
+static const char *live_path(const void *src) { return ni_live_name(src); }
+
 /* ---- the table ---------------------------------------------------------------- */
 static const ni_source_ops sources[] = {
     /* SQLite's magic is definite and cheap to read: first */
-    { "sqlite", ni_sqlsrc_probe, sql_open, sql_next, sql_stats, sql_close, NULL },
+    { "sqlite", ni_sqlsrc_probe, sql_open, sql_next, sql_stats, sql_close, NULL, NULL },
     /* Zeek's JSON logs start with '{' too: before stored sessions */
-    { "zeek", ni_zeek_probe, zeek_open, zeek_next, zeek_stats, zeek_close, NULL },
-    { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL },
+    { "zeek", ni_zeek_probe, zeek_open, zeek_next, zeek_stats, zeek_close, NULL, NULL },
+    { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL, NULL },
     { "flows", ni_collect_probe, ni_collect_source_open, ni_collect_source_next, ni_collect_source_stats,
-      ni_collect_source_close, ni_collect_source_path },
-    { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path },   /* the fallback: last */
+      ni_collect_source_close, ni_collect_source_path, NULL },
+    /* never recognised by content: chosen by options.live */
+    { "live", live_probe, live_open, live_next, live_stats, live_close, live_path, live_open_opts },
+    { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path, NULL },   /* the fallback: last */
 };
 
 struct ni_input {
@@ -170,11 +204,12 @@ static const ni_source_ops *find_ops(const char *name)
 ni_input *ni_input_open_opts(const char *path, const ni_input_options *o, ni_error *err)
 {
     const ni_source_ops *ops = NULL;
-    if (o && o->flows) ops = find_ops("flows");
+    if (o && o->live) ops = find_ops("live");
+    else if (o && o->flows) ops = find_ops("flows");
     for (size_t i = 0; i < sizeof sources / sizeof sources[0] && !ops; i++)
         if (!sources[i].probe || sources[i].probe(path)) ops = &sources[i];
     bool capture = !strcmp(ops->name, "capture");
-    if (o && o->filter && !capture) {
+    if (o && o->filter && !capture && !(o->live && !strcmp(ops->name, "live"))) {
         ni_error_set(err, NI_ERR_UNSUPPORTED, "%s: a packet filter applies to packet captures, not to %s",
                      path, kind_text(ops));
         return NULL;
@@ -183,8 +218,8 @@ ni_input *ni_input_open_opts(const char *path, const ni_input_options *o, ni_err
     if (!in) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
     in->ops = ops;
     snprintf(in->path, sizeof in->path, "%s", path);
-    if (!(in->src = ops->open(path, err))) { free(in); return NULL; }
-    if (o && o->filter && cap_filter(in->src, o->filter, err)) {
+    if (!(in->src = ops->open_opts ? ops->open_opts(path, o, err) : ops->open(path, err))) { free(in); return NULL; }
+    if (o && o->filter && capture && cap_filter(in->src, o->filter, err)) {
         ni_input_close(in);
         return NULL;
     }

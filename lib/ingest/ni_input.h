@@ -8,7 +8,9 @@
  *
  * Sources are registered in one table (ni_input.c), tried in order: the
  * first whose probe accepts the input reads it; the capture reader (pcap,
- * pcapng, .gz/.zst, "-" for standard input) is the fallback.  To add a
+ * pcapng, .gz/.zst, "-" for standard input) is the fallback; a live
+ * capture from a network interface (ni_live) is never recognised by
+ * content, only chosen by the options (live).  To add a
  * source: write its reader module, give it a probe/open/next/stats/close
  * (copy the stored-sessions entry) and list it before the fallback. */
 #ifndef NI_INPUT_H
@@ -18,8 +20,12 @@
 #include <stdint.h>
 #include "netintel/netintel.h"
 #include "ingest/ni_source.h"
+#include "ingest/ni_live.h"
 
-typedef enum ni_item_kind { NI_ITEM_FRAME = 1, NI_ITEM_SESSION } ni_item_kind;
+/* NI_ITEM_TICK: no item, only time passing (tick_us, wall clock): a live
+ * source returns one when nothing arrived for a while, so that idle
+ * timeouts advance and a stop request is seen without traffic. */
+typedef enum ni_item_kind { NI_ITEM_FRAME = 1, NI_ITEM_SESSION, NI_ITEM_TICK } ni_item_kind;
 
 /* One item; what it points to is valid until the next ni_input_next/close. */
 typedef struct ni_item {
@@ -28,11 +34,17 @@ typedef struct ni_item {
     ni_session *session;        /* NI_ITEM_SESSION: evidence and counters; the
                                    caller may fill direction and enrichment
                                    (strings in session->arena) */
+    int64_t tick_us;            /* NI_ITEM_TICK: µs since the epoch, now */
 } ni_item;
 
 typedef struct ni_input_progress {
     uint64_t done, total;       /* input bytes consumed / size (0 = unknown), for progress */
+    /* a live capture: the kernel's counters (pcap_stats) so far */
+    bool live;
+    uint64_t received, dropped, if_dropped;
 } ni_input_progress;
+
+struct ni_input_options;
 
 /* A source kind: how to recognise and read one input. */
 typedef struct ni_source_ops {
@@ -45,6 +57,8 @@ typedef struct ni_source_ops {
     void (*stats)(const void *src, ni_input_progress *st);
     void (*close)(void *src);
     const char *(*path)(const void *src);       /* the name in messages; NULL: as given */
+    /* instead of open when set: a source that needs the options (live) */
+    void *(*open_opts)(const char *path, const struct ni_input_options *o, ni_error *err);
 } ni_source_ops;
 
 typedef struct ni_input ni_input;
@@ -55,6 +69,10 @@ typedef struct ni_input_options {
                                    captures; an input of another kind is refused */
     bool flows;                 /* read every input as a capture of flow export datagrams
                                    (the "flows" source), whatever its content */
+    bool live;                  /* every input is a network interface to capture from
+                                   (the "live" source: ni_live.h), with these settings
+                                   (its filter is the one above) */
+    ni_live_config live_cfg;
 } ni_input_options;
 
 /* Opens path with the first source whose probe accepts it.  NULL + err

@@ -289,6 +289,21 @@ static void sec_overview(doc *d, const json_t *r)
              js(w, "first") ? js(w, "first") : "-", js(w, "last") ? js(w, "last") : "-");
     para(d, buf);
     ni_buf_release(&spec);
+    const json_t *cap = json_object_get(r, "capture");
+    if (cap) {
+        char c1[32], c2[32], c3[32];
+        snprintf(buf, sizeof buf, "Live capture on %s%s: the kernel received %s frames, dropped %s (capture buffer "
+                 "full) and the interface %s (report.json capture).%s",
+                 js(cap, "interface") ? js(cap, "interface") : "-",
+                 json_is_true(json_object_get(cap, "in_progress")) ? ", still running" : "",
+                 N(c1, ji(cap, "received")), N(c2, ji(cap, "dropped")), N(c3, ji(cap, "if_dropped")),
+                 json_is_true(json_object_get(cap, "in_progress"))
+                     ? " Sessions still open are counted when they end." : "");
+        if (ji(cap, "dropped") > 0 || ji(cap, "if_dropped") > 0)
+            note(d, "Frames were dropped.", buf);
+        else
+            para(d, buf);
+    }
     const json_t *lim = json_object_get(r, "limits");
     if (lim && !json_is_true(json_object_get(lim, "complete"))) {
         static const char *const caps[] = { "names", "hosts", "clients", "versions", "evidence", "host_view" };

@@ -52,6 +52,12 @@ struct ni_engine {
     uint64_t progress_every;
     bool warned_linktype;       /* this file already warned about */
     const char *cur_path;
+    ni_engine_tick_fn tick;
+    void *tick_ud;
+    ni_input *pending;          /* ni_engine_open's, until read */
+    char *pending_path;
+    unsigned live_reads;
+    uint64_t capture_base[3];   /* capture counters of the live inputs already closed */
 };
 
 static ni_pflow *pflow(void *app, ni_session *s)
@@ -197,6 +203,8 @@ ni_engine *ni_engine_new(const ni_engine_config *cfg, ni_error *err)
 void ni_engine_free(ni_engine *e)
 {
     if (!e) return;
+    ni_input_close(e->pending);
+    free(e->pending_path);
     ni_flow_table_free(e->flows);       /* releases the producers' state of live flows */
     free_producers(e);
     free(e);
@@ -275,12 +283,52 @@ static void report_progress(ni_engine *e, const ni_input *in)
 }
 
 void ni_engine_set_input(ni_engine *e, const ni_input_options *o) { e->input = o; }
+void ni_engine_set_tick(ni_engine *e, ni_engine_tick_fn fn, void *ud) { e->tick = fn; e->tick_ud = ud; }
+unsigned ni_engine_live_reads(const ni_engine *e) { return e->live_reads; }
+
+ni_err ni_engine_open(ni_engine *e, const char *path, ni_error *err)
+{
+    if (e->pending) return ni_error_set(err, NI_ERR_ARG, "%s: another input is already open", path);
+    if (!(e->pending_path = strdup(path))) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+    if (!(e->pending = ni_input_open_opts(path, e->input, err))) {
+        free(e->pending_path);
+        e->pending_path = NULL;
+        return err && err->code ? err->code : NI_ERR_IO;
+    }
+    return NI_OK;
+}
+
+/* A live input's kernel counters into the run's: those of the inputs
+ * already closed plus this one's so far. */
+static void capture_counters(ni_engine *e, const ni_input *in, bool closing)
+{
+    ni_input_progress is = { 0 };
+    ni_input_stats(in, &is);
+    if (!is.live) return;
+    e->stats.capture_received = e->capture_base[0] + is.received;
+    e->stats.capture_dropped = e->capture_base[1] + is.dropped;
+    e->stats.capture_if_dropped = e->capture_base[2] + is.if_dropped;
+    if (closing) {
+        e->capture_base[0] = e->stats.capture_received;
+        e->capture_base[1] = e->stats.capture_dropped;
+        e->capture_base[2] = e->stats.capture_if_dropped;
+    }
+}
 
 ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err)
 {
     if (e->sink_err) return sink_error(e, err);
-    ni_input *in = ni_input_open_opts(path, e->input, err);
-    if (!in) return err && err->code ? err->code : NI_ERR_IO;
+    ni_input *in = NULL;
+    if (e->pending && !strcmp(e->pending_path, path)) {
+        in = e->pending;
+        e->pending = NULL;
+        free(e->pending_path);
+        e->pending_path = NULL;
+    } else if (!(in = ni_input_open_opts(path, e->input, err))) {
+        return err && err->code ? err->code : NI_ERR_IO;
+    }
+    bool live = !strcmp(ni_input_kind(in), "live");
+    if (live) e->live_reads++;
     e->cur_path = ni_input_path(in);
     e->warned_linktype = false;
     ni_err r = NI_OK;
@@ -288,21 +336,35 @@ ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err)
     uint64_t n = 0;
     for (;;) {
         if (e->stop && e->stop(e->stop_ud)) {
-            r = ni_error_set(err, NI_ERR_INTERRUPTED, "%s: interrupted", e->cur_path);
+            /* a live capture has no end of its own: a stop request is its end */
+            if (!live) r = ni_error_set(err, NI_ERR_INTERRUPTED, "%s: interrupted", e->cur_path);
             break;
         }
         int k = ni_input_next(in, &it, err);
         if (k == 0) break;
         if (k < 0) { r = err ? err->code : NI_ERR_FORMAT; if (!r) r = NI_ERR_FORMAT; break; }
+        if (it.kind == NI_ITEM_TICK) {
+            ni_flow_advance(e->flows, it.tick_us);
+            capture_counters(e, in, false);
+            if (e->tick) e->tick(e->tick_ud);
+            if (e->sink_err) { r = sink_error(e, err); break; }
+            continue;
+        }
         if (it.kind == NI_ITEM_FRAME)
             r = ni_engine_frame(e, it.frame.linktype, it.frame.data, it.frame.caplen, it.frame.wirelen,
                                 it.frame.ts_us, err);
         else
             r = ni_engine_session(e, it.session, err);
         if (r != NI_OK) break;
-        if (e->progress && ++n % e->progress_every == 0) report_progress(e, in);
+        ++n;
+        if (e->progress && n % e->progress_every == 0) report_progress(e, in);
+        if (e->tick && n % 1024 == 0) {
+            if (live) capture_counters(e, in, false);
+            e->tick(e->tick_ud);
+        }
     }
     if (e->progress) report_progress(e, in);
+    capture_counters(e, in, true);
     e->cur_path = NULL;
     ni_input_close(in);
     return r;

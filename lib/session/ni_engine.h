@@ -66,6 +66,23 @@ void ni_engine_set_stop(ni_engine *e, ni_engine_stop_fn fn, void *ud);
  * o and its strings must outlive the engine.  Default: none. */
 void ni_engine_set_input(ni_engine *e, const ni_input_options *o);
 
+/* Called between items: on each tick of a live source (NI_ITEM_TICK: the
+ * flow table's clock has just moved to the wall-clock time and timed-out
+ * sessions were emitted) and every 1024 items; the callee decides from
+ * its own clock whether something is due (the profile's --every). */
+typedef void (*ni_engine_tick_fn)(void *ud);
+void ni_engine_set_tick(ni_engine *e, ni_engine_tick_fn fn, void *ud);
+
+/* Opens path now, as ni_engine_read would (a network interface while the
+ * caller still has the privileges to capture); the next ni_engine_read of
+ * the same path reads this input instead of opening it again.  One at a
+ * time (NI_ERR_ARG for a second); freed by ni_engine_free if never read. */
+ni_err ni_engine_open(ni_engine *e, const char *path, ni_error *err);
+
+/* Inputs read so far that were live captures (a stop request ends such a
+ * read normally: ni_engine_read returns NI_OK, not NI_ERR_INTERRUPTED). */
+unsigned ni_engine_live_reads(const ni_engine *e);
+
 /* Reads one input to its end through the source interface (lib/ingest/
  * ni_input: a capture, "-" = stdin, or stored sessions).  Frames go through
  * decode, the flow table and the producers; sessions that end meanwhile are

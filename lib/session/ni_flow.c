@@ -487,6 +487,12 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
     list_append(t, f, list);
 }
 
+void ni_flow_advance(ni_flow_table *t, int64_t now_us)
+{
+    if (!t->have_now || now_us > t->now) { t->now = now_us; t->have_now = true; }
+    expire(t);
+}
+
 ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
 {
     if (!t->have_now || p->ts_us > t->now) { t->now = p->ts_us; t->have_now = true; }

@@ -88,6 +88,11 @@ void ni_flow_table_free(ni_flow_table *t);
  * a flow cannot be allocated (the packet is then not counted in a session). */
 ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p);
 
+/* Time passes without a packet (a live capture while nothing arrives):
+ * the clock moves to now_us if that is later, and flows timed out by then
+ * are emitted (idle, closed). */
+void ni_flow_advance(ni_flow_table *t, int64_t now_us);
+
 /* Emits every live flow (reason NI_END_EOF) in order of first packet. */
 void ni_flow_flush(ni_flow_table *t);
 
