@@ -470,7 +470,9 @@ int cli_engine_read(cli_engine *r, char **files, int nfiles, ni_session_fn fn, v
         }
     } else if (!r->no_summary && !r->output_closed && !cli_quiet) {
         stats_text(stderr, st, (unsigned)nfiles, failed, r->interrupted);
+        if (r->iface) live_text(stderr, st, r);
+    } else if (r->iface && r->no_summary && !r->output_closed && !cli_quiet) {
+        live_text(stderr, st, r);       /* profile: its own summary, but the drops matter */
     }
-    if (r->iface && !cli_quiet && !r->output_closed) live_text(stderr, st, r);
     return cli_engine_status(r);
 }

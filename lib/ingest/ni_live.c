@@ -24,6 +24,8 @@ struct ni_live {
     int linktype;
     ni_live_config cfg;
     uint64_t frames;            /* handed out */
+    int64_t last_tick_us;       /* wall clock of the last tick (or of the frame that made one due) */
+    bool tick_due;              /* frames kept coming: a tick before the next frame */
     int64_t end_mono_us;        /* --duration: the end on the monotonic clock, 0 none */
     /* the kernel's 32-bit counters followed into 64-bit totals */
     uint64_t tot[3];
@@ -168,6 +170,14 @@ ni_live *ni_live_open(const char *iface, const ni_live_config *cfg, ni_error *er
 int ni_live_next(ni_live *l, ni_frame *f, int64_t *now_us, ni_error *err)
 {
     if (l->cfg.count && l->frames >= l->cfg.count) { follow_stats(l); return 0; }
+    if (l->tick_due) {
+        /* a steady trickle of frames never lets poll time out: ticks are
+         * also due by the frames' own time stamps (no clock read per frame) */
+        l->tick_due = false;
+        follow_stats(l);
+        *now_us = l->last_tick_us;              /* that frame's time: no later than any frame to come */
+        return 2;
+    }
     bool waited = false;
     for (;;) {
         int64_t left_ms = NI_LIVE_TICK_MS;
@@ -186,6 +196,10 @@ int ni_live_next(ni_live *l, ni_frame *f, int64_t *now_us, ni_error *err)
             f->wirelen = h->len;
             f->data = d;
             if (++l->frames % COUNTER_EVERY == 0) follow_stats(l);
+            if (f->ts_us - l->last_tick_us >= NI_LIVE_TICK_MS * 1000) {
+                l->tick_due = true;
+                l->last_tick_us = f->ts_us;
+            }
             return 1;
         }
         if (r < 0 && r != PCAP_ERROR_BREAK) {
@@ -207,7 +221,10 @@ int ni_live_next(ni_live *l, ni_frame *f, int64_t *now_us, ni_error *err)
         waited = true;                          /* readable: read what came, once more */
     }
     follow_stats(l);
-    *now_us = wall_us();
+    /* frames of the last buffer timeout may still be on their way from the
+     * kernel (a block not yet handed over): the time of the tick stays
+     * behind them, so that none arrives older than the clock */
+    *now_us = l->last_tick_us = wall_us() - NI_LIVE_TIMEOUT_MS * 1000;
     return 2;
 }
 

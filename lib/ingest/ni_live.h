@@ -40,8 +40,9 @@ typedef struct ni_live ni_live;
  * down...), NI_ERR_ARG (a filter libpcap cannot compile). */
 ni_live *ni_live_open(const char *iface, const ni_live_config *cfg, ni_error *err);
 
-/* 1: a frame in *f; 2: a tick, *now_us = the wall-clock time (µs since the
- * epoch) and nothing else; 0: the end (--count reached, --duration over);
+/* 1: a frame in *f; 2: a tick, *now_us = the time (µs since the epoch) the
+ * capture has surely reached: the wall clock less the buffer timeout when
+ * idle, the last frame's time stamp when frames keep coming; nothing else; 0: the end (--count reached, --duration over);
  * -1: an error (err: "<iface>: <problem>", e.g. the interface went away). */
 int ni_live_next(ni_live *l, ni_frame *f, int64_t *now_us, ni_error *err);
 
