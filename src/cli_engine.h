@@ -3,7 +3,9 @@
  * and timeouts, --geoip/--asn, --no-enrich, --stats) into ni_options, the
  * run (ni_run_new: the target, with country:/asn: resolved through the
  * GeoIP and ASN data), reading every input with progress on a terminal, the
- * one-line errors, the --target match warnings and the run summary. */
+ * one-line errors, the --target match warnings and the run summary; and
+ * live capture's options (-i ...), the opening of the interface and the
+ * change of user after it (docs/live.md). */
 #ifndef NI_CLI_ENGINE_H
 #define NI_CLI_ENGINE_H
 

@@ -4,7 +4,9 @@
  * atomically; a short summary goes to standard output.  Sessions come from
  * the same engine as `sessions` and are enriched, then aggregated
  * (ni_run_profile, netintel/run.h); the HTML and Markdown are rendered from
- * the JSON (ni_profile_write). */
+ * the JSON (ni_profile_write).  `-i IFACE` profiles a live capture
+ * (docs/live.md); `--every T` rewrites the report over the run so far every
+ * T while it runs (ni_run_every). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,10 @@
  * A damaged input gets one line "netintel: <file>: <problem>" and the exit
  * status 1, after every session read before the damage is written; usage
  * errors exit 2.  A run summary goes to stderr, or as JSON to --stats FILE;
- * progress is shown on stderr only when it is a terminal (src/cli_engine.c). */
+ * progress is shown on stderr only when it is a terminal (src/cli_engine.c).
+ * `-i IFACE` captures live instead (docs/live.md): the interface is opened,
+ * root given up (src/cli_priv.c), then the output opened; sessions reach a
+ * pipe about every second; a signal is the normal end (exit 0). */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
