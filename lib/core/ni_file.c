@@ -66,6 +66,15 @@ ni_err ni_file_resolve(const char *path, ni_file_kind *kind, char **dest, ni_err
             return NI_OK;
         }
         if (S_ISLNK(st.st_mode)) {
+            /* A link that ends at a pipe, device or socket is written
+             * through the link itself: /dev/stdout -> /proc/self/fd/1 ->
+             * "pipe:[N]" names no path, but opening the link works. */
+            struct stat fin;
+            if (stat(cur, &fin) == 0 && !S_ISREG(fin.st_mode) && !S_ISDIR(fin.st_mode)) {
+                *kind = NI_FILE_THROUGH;
+                *dest = cur;
+                return NI_OK;
+            }
             char to[PATH_MAX];
             ssize_t n = hop < SYMLINK_HOPS ? readlink(cur, to, sizeof to - 1) : -1;
             if (n < 0) {
