@@ -904,6 +904,29 @@ static double prob_above(double k, double n, double t)
     return 0.5 * erfc(-(ph - t) / se / sqrt(2.0));
 }
 
+/* prob_above when k and n are estimates with relative standard errors ek
+ * and en (0 = exact: then the same as prob_above): the estimates' variance
+ * of the share k/n, (k/n)^2 (ek^2 + en^2), is added to the sampling
+ * variance, so an estimated figure never reads as more certain than an
+ * exact one would. */
+static double prob_above_est(double k, double n, double t, double ek, double en)
+{
+    if (n <= 0) return 0.5;
+    if (ek <= 0 && en <= 0) return prob_above(k, n, t);
+    double ph = (k + 0.5) / (n + 1);
+    double var = ph * (1 - ph) / (n + 1) + ph * ph * (ek * ek + en * en);
+    if (var <= 0) return ph > t ? 1 : 0;
+    return 0.5 * erfc(-(ph - t) / sqrt(var) / sqrt(2.0));
+}
+
+/* "about " before a figure that is an estimate (or a lower bound of a row
+ * that entered a full table), else nothing. */
+static const char *about(bool est) { return est ? "about " : ""; }
+
+/* The relative error to allow for a figure: the HyperLogLog error when it
+ * is an estimate. */
+static double est_err(bool est) { return est ? NI_HLL_ERROR : 0; }
+
 /* The shape of the week from sessions per local weekday (Monday first).
  * Each weekend day is quiet when it has less than half the mean Monday-
  * Friday rate, busy otherwise; the test: its share among the Monday-Friday
@@ -1144,6 +1167,7 @@ typedef struct facts {
     size_t top_maker_hosts;
     size_t win_hosts, win_unsupported;
     size_t final_hosts, final_stuck;   /* distinct hosts on an OS whose browser builds ended / at the final build */
+    bool top_cat_est, top_maker_est, win_est, final_est;   /* a figure above is an estimate */
     char final_list[512];              /* "Chrome 109.0.5414.120 on Windows 7 (3 hosts), ..." */
     change ch[64];
     size_t nch;
@@ -1151,17 +1175,22 @@ typedef struct facts {
 } facts;
 
 /* The first bucket of m in report order (hosts, sessions, name). */
-static void fact_top(const ni_topk *m, char *name, size_t n, size_t *hosts)
+static void fact_top(const ni_topk *m, char *name, size_t n, size_t *hosts, bool *est)
 {
     size_t cnt; entry *e = sorted(m, &cnt, false);
-    if (e && cnt) { snprintf(name, n, "%s", e[0].key); *hosts = nhosts(e[0].b); }
+    if (e && cnt) {
+        snprintf(name, n, "%s", e[0].key);
+        *hosts = nhosts(e[0].b);
+        *est = destimated(e[0].b->hosts) || e[0].err;
+    }
     free(e);
 }
 
 /* Windows host observations, and those on versions past end of support at
  * the window's end. */
-static void fact_windows(const ni_profile *p, size_t *hosts, size_t *unsupported)
+static void fact_windows(const ni_profile *p, size_t *hosts, size_t *unsupported, bool *est)
 {
+    *est = p->ts[T_WINDOWS].keys > 0;
     const ni_profile_lookups *lk = &p->cfg->lookups;
     size_t it = 0; const char *k; void *v;
     while (ni_topk_next(p->tab[T_WINDOWS], &it, &k, &v)) {
@@ -1169,6 +1198,7 @@ static void fact_windows(const ni_profile *p, size_t *hosts, size_t *unsupported
         const char *rel = NULL, *eos = NULL;
         if (lk->os_life) lk->os_life(lk->ud, "Windows", k, &rel, &eos);
         *hosts += nhosts(v);
+        *est |= destimated(((const bucket *)v)->hosts);
         if (eos && date_us(eos) && date_us(eos) < p->last) *unsupported += nhosts(v);
     }
 }
@@ -1201,6 +1231,7 @@ static void fact_finals(const ni_profile *p, facts *f)
                                   e[i].b->attr[2], nhosts(at), nhosts(at) == 1 ? "" : "s");
     }
     f->final_hosts = dcount(all);
+    f->final_est = destimated(all) || destimated(stuck);
     f->final_stuck = dcount(stuck);
     ni_distinct_free(all);
     ni_distinct_free(stuck);
@@ -1210,9 +1241,9 @@ static void fact_finals(const ni_profile *p, facts *f)
 static void compute_facts(const ni_profile *p, facts *f)
 {
     fact_finals(p, f);
-    fact_top(p->tab[T_CATEGORIES], f->top_cat, sizeof f->top_cat, &f->top_cat_hosts);
-    fact_top(p->tab[T_MAKERS], f->top_maker, sizeof f->top_maker, &f->top_maker_hosts);
-    fact_windows(p, &f->win_hosts, &f->win_unsupported);
+    fact_top(p->tab[T_CATEGORIES], f->top_cat, sizeof f->top_cat, &f->top_cat_hosts, &f->top_cat_est);
+    fact_top(p->tab[T_MAKERS], f->top_maker, sizeof f->top_maker, &f->top_maker_hosts, &f->top_maker_est);
+    fact_windows(p, &f->win_hosts, &f->win_unsupported, &f->win_est);
     fact_peaks(p, f->peaks, sizeof f->peaks);
     f->nch = detect_changes(p, f->ch, sizeof f->ch / sizeof f->ch[0]);
 }
@@ -1842,7 +1873,7 @@ static void finding_dns_tunnels(ni_profile *p, ni_json *j)
 static void write_findings(ni_profile *p, ni_json *j, const facts *f)
 {
     const ni_profile_config *cfg = p->cfg;
-    char text[1024], basis[512];
+    char text[1024], basis[768];
     /* findings */
     ni_json_key(j, "findings"); ni_json_arr_begin(j);
     double lo, hi;
@@ -1874,31 +1905,35 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     }
     size_t dh = dcount(p->device_hosts);
     if (dh && f->top_maker[0]) {
-        double pr = prob_above((double)f->top_maker_hosts, (double)dh, 0.5);
+        bool ek = f->top_maker_est, en = destimated(p->device_hosts);
+        double pr = prob_above_est((double)f->top_maker_hosts, (double)dh, 0.5, est_err(ek), est_err(en));
         wilson((double)f->top_maker_hosts, (double)dh, &lo, &hi);
-        snprintf(text, sizeof text, "%s is the most common device maker among the target's hosts (%zu of %zu "
-                 "hosts with an identified maker, %.0f%%); %s that most of them use %s devices.",
-                 f->top_maker, f->top_maker_hosts, dh, 100.0 * (double)f->top_maker_hosts / (double)dh, icd_phrase(pr), f->top_maker);
-        snprintf(basis, sizeof basis, "%zu of %zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%",
-                 f->top_maker_hosts, dh, lo * 100, hi * 100);
+        snprintf(text, sizeof text, "%s is the most common device maker among the target's hosts (%s%zu of %s%zu "
+                 "hosts with an identified maker, %s%.0f%%); %s that most of them use %s devices.",
+                 f->top_maker, about(ek), f->top_maker_hosts, about(en), dh, about(ek || en),
+                 100.0 * (double)f->top_maker_hosts / (double)dh, icd_phrase(pr), f->top_maker);
+        snprintf(basis, sizeof basis, "%s%zu of %s%zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%%s",
+                 about(ek), f->top_maker_hosts, about(en), dh, lo * 100, hi * 100,
+                 ek || en ? " (estimated counts: their error is added to the test's)" : "");
         finding(j, "devices", text, icd203(pr), basis);
     }
     if (f->win_hosts) {
-        double pr = prob_above((double)f->win_unsupported, (double)f->win_hosts, 0.5);
+        double pr = prob_above_est((double)f->win_unsupported, (double)f->win_hosts, 0.5, est_err(f->win_est), est_err(f->win_est));
         wilson((double)f->win_unsupported, (double)f->win_hosts, &lo, &hi);
         snprintf(text, sizeof text, "%s that most Windows hosts of the target run a Windows version past its "
                  "end of support.", icd_Phrase(pr, cap, sizeof cap));
-        snprintf(basis, sizeof basis, "%zu of %zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%",
-                 f->win_unsupported, f->win_hosts, lo * 100, hi * 100);
+        snprintf(basis, sizeof basis, "%s%zu of %s%zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%%s",
+                 about(f->win_est), f->win_unsupported, about(f->win_est), f->win_hosts, lo * 100, hi * 100,
+                 f->win_est ? " (estimated counts: their error is added to the test's)" : "");
         finding(j, "software", text, icd203(pr), basis);
     }
     if (f->final_stuck) {
-        double pr = prob_above((double)f->final_stuck, (double)f->final_hosts, 0.5);
+        double pr = prob_above_est((double)f->final_stuck, (double)f->final_hosts, 0.5, est_err(f->final_est), est_err(f->final_est));
         wilson((double)f->final_stuck, (double)f->final_hosts, &lo, &hi);
         bool one = f->final_stuck == 1;
-        snprintf(text, sizeof text, "%zu target %s the final build of %s browser for %s OS (%s): %s "
+        snprintf(text, sizeof text, "%s%zu target %s the final build of %s browser for %s OS (%s): %s "
                  "browser gets no further updates unless the OS is replaced; %s that most hosts whose browser "
-                 "updates ended with their OS are stuck at that final build.", f->final_stuck,
+                 "updates ended with their OS are stuck at that final build.", f->final_est ? "About " : "", f->final_stuck,
                  one ? "host runs" : "hosts run", one ? "its" : "their", one ? "its" : "their", f->final_list,
                  one ? "its" : "their", icd_phrase(pr));
         snprintf(basis, sizeof basis, "%zu of %zu hosts running a browser on an OS whose builds of it ended "
@@ -1924,21 +1959,25 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     free(sf.fam);
     free(sf.pairs);
     size_t oh = dcount(p->out_hosts), vh = dcount(p->vpn_use_hosts);
+    bool oe = destimated(p->out_hosts), ve = destimated(p->vpn_use_hosts);
     if (oh) {
-        double pr = vh ? prob_above((double)vh, (double)oh, 0.05) : 0.0;
+        double pr = vh ? prob_above_est((double)vh, (double)oh, 0.05, est_err(ve), est_err(oe)) : 0.0;
         wilson((double)vh, (double)oh, &lo, &hi);
-        snprintf(text, sizeof text, "%zu of %zu target hosts used VPN or proxy services (tunnel or endpoint evidence) "
+        snprintf(text, sizeof text, "%s%zu of %s%zu target hosts used VPN or proxy services (tunnel or endpoint evidence) "
                  "with %zu providers; %s that more than 5%% of the target's hosts use them.",
-                 vh, oh, ni_topk_count(p->tab[T_VPN]), icd_phrase(pr));
-        snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.1f-%.1f%%", vh, oh, lo * 100, hi * 100);
+                 ve ? "About " : "", vh, about(oe), oh, ni_topk_count(p->tab[T_VPN]), icd_phrase(pr));
+        snprintf(basis, sizeof basis, "%s%zu of %s%zu hosts; Wilson 95%% interval %.1f-%.1f%%%s", about(ve), vh, about(oe), oh,
+                 lo * 100, hi * 100, ve || oe ? " (estimated counts: their error is added to the test's)" : "");
         finding(j, "vpn", text, icd203(pr), basis);
     }
     if (f->top_cat[0] && oh) {
-        double pr = prob_above((double)f->top_cat_hosts, (double)oh, 0.5);
+        double pr = prob_above_est((double)f->top_cat_hosts, (double)oh, 0.5, est_err(f->top_cat_est), est_err(oe));
         wilson((double)f->top_cat_hosts, (double)oh, &lo, &hi);
         snprintf(text, sizeof text, "The service category reaching the most target hosts is '%s'; %s that "
                  "most of the target's hosts use it.", f->top_cat, icd_phrase(pr));
-        snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.0f-%.0f%%", f->top_cat_hosts, oh, lo * 100, hi * 100);
+        snprintf(basis, sizeof basis, "%s%zu of %s%zu hosts; Wilson 95%% interval %.0f-%.0f%%%s", about(f->top_cat_est),
+                 f->top_cat_hosts, about(oe), oh, lo * 100, hi * 100,
+                 f->top_cat_est || oe ? " (estimated counts: their error is added to the test's)" : "");
         finding(j, "services", text, icd203(pr), basis);
     }
     for (size_t i = 0; i < f->nch; i++) {

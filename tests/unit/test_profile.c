@@ -659,6 +659,16 @@ TEST(limits_count_what_was_refused)
             CHECK(ni_reportdoc_int(d, "limits.distinct.estimated") >= 8);
             CHECK(json_is_true(ni_reportdoc_get(d, "totals.hosts_estimated")));
             CHECK_INT(ni_reportdoc_int(d, "totals.hosts"), 10);
+            /* a finding resting on estimates says so ("about"), and its basis too */
+            const json_t *fs = ni_reportdoc_get(d, "findings");
+            int said = 0;
+            for (size_t i = 0; i < json_array_size(fs); i++) {
+                const json_t *fi = json_array_get(fs, i);
+                if (strcmp(json_string_value(json_object_get(fi, "section")), "devices")) continue;
+                said += strstr(json_string_value(json_object_get(fi, "text")), "(about 10 of about 10 hosts") != NULL;
+                said += strstr(json_string_value(json_object_get(fi, "basis")), "their error is added") != NULL;
+            }
+            CHECK_INT(said, 2);
         }
         json_decref(d);
         ni_buf_release(&b);
