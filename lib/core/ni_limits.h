@@ -114,7 +114,7 @@
  * counted and reported in report.json "limits" (profile exits 1) */
 #define NI_PROFILE_NAMES_MAX      200000u       /* (reported in limits.names.cap; no longer refuses:
                                                    sections keep their busiest names instead) */
-#define NI_PROFILE_ROWS_MAX       4096u         /* names per section (services, sites, models, browsers,
+#define NI_PROFILE_ROWS_MAX       1024u         /* names per section (services, sites, models, browsers,
                                                    vendors...): up to it every name with exact figures;
                                                    past it the busiest by sessions (Space-Saving,
                                                    core/ni_topk), the rest counted in limits.rows */
