@@ -289,8 +289,11 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     for (int t = 0; t < T__N; t++)
         p->ts[t].cap = t < T_SECTIONS ? c->rows : t == T_OS_VERSIONS || t == T_BUILDS ? c->versions
                      : t == T_AT_FINAL ? 1 : c->evidence;
+    /* continent x month: every month the change detection may test, for
+     * the 8 regions (7 continents and Unknown), whatever the cap on rows */
+    if (p->ts[T_REGION_MONTH].cap < 8 * NI_PROFILE_MONTHS_MAX) p->ts[T_REGION_MONTH].cap = 8 * NI_PROFILE_MONTHS_MAX;
     for (int t = 0; t < T_SECTIONS; t++)
-        if (!(p->tab[t] = ni_topk_new(c->rows, bucket_evicted, &p->ts[t]))) goto oom;
+        if (!(p->tab[t] = ni_topk_new(p->ts[t].cap, bucket_evicted, &p->ts[t]))) goto oom;
     if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
     if (!(p->dnstun = ni_dnstun_new(c->dns_pairs, NI_PSL_PATH))) goto oom;
     if (!(p->osview = ni_map_new(c->hosts))) goto oom;
