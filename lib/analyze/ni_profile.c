@@ -11,9 +11,13 @@
  * asc) and write JSON; derived figures (shares, ages,
  * lags, changes, findings) are computed only there, the findings by their
  * own functions from the aggregates (compute_facts), whatever the order the
- * sections are written in.  Every insertion into a map or set that is
- * refused (cap of core/ni_limits.h reached, or out of memory) is counted in
- * p->lost and written as "limits", never silently ignored. */
+ * sections are written in.  Every table of names (sections, nested lists)
+ * is a top-N table (core/ni_topk): exact up to its cap, then the busiest
+ * names, each row that entered a full table written with "sessions_error",
+ * what left counted in p->ts and written as limits.rows.  Every insertion
+ * into a map or set that is refused (cap of core/ni_limits.h reached, or
+ * out of memory) is counted in p->lost and written as "limits", never
+ * silently ignored. */
 #include "analyze/ni_profile.h"
 #include "analyze/ni_dnstun.h"
 #include "analyze/ni_psl.h"
