@@ -4,7 +4,7 @@
 #include "analyze/ni_psl.h"
 #include "core/ni_hll.h"
 #include "core/ni_limits.h"
-#include "core/ni_map.h"
+#include "core/ni_topk.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,10 +23,11 @@ typedef struct pair {
 } pair;
 
 struct ni_dnstun {
-    ni_map *pairs;                  /* "client\tsuffix" → pair */
+    ni_topk *pairs;                 /* "client\tsuffix" → pair, the most queried (core/ni_topk) */
     ni_psl *psl;
     uint64_t stamp;                 /* sessions added */
     size_t sketches;                /* pairs whose count is an estimate */
+    uint64_t evicted, dropped, bound; /* pairs that left, their queries, the most a pair had */
 };
 
 static void pair_free(void *v)
@@ -37,11 +38,24 @@ static void pair_free(void *v)
     free(p);
 }
 
+/* A pair leaves the table (ni_topk_evict_fn). */
+static void pair_evicted(void *ud, const char *key, void *v, uint64_t count, uint64_t error)
+{
+    (void)key;
+    ni_dnstun *t = ud;
+    pair *p = v;
+    if (p && p->names && ni_distinct_estimated(p->names) && t->sketches) t->sketches--;
+    t->evicted++;
+    t->dropped += count;
+    if (count + error > t->bound) t->bound = count + error;
+    pair_free(p);
+}
+
 ni_dnstun *ni_dnstun_new(size_t cap, const char *psl_path)
 {
     ni_dnstun *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    if (!(t->pairs = ni_map_new(cap))) { free(t); return NULL; }
+    if (!(t->pairs = ni_topk_new(cap, pair_evicted, t))) { free(t); return NULL; }
     t->psl = psl_path ? ni_psl_load(psl_path, NULL) : NULL;   /* optional: else the last two labels */
     return t;
 }
@@ -49,7 +63,7 @@ ni_dnstun *ni_dnstun_new(size_t cap, const char *psl_path)
 void ni_dnstun_free(ni_dnstun *t)
 {
     if (!t) return;
-    ni_map_free(t->pairs, pair_free);
+    ni_topk_free(t->pairs, pair_free);
     ni_psl_free(t->psl);
     free(t);
 }
@@ -104,10 +118,13 @@ static void qtype_add(pair *p, const char *qt, uint64_t n)
     p->qn[NI_DNSTUN_QTYPES_MAX] += n;
 }
 
-static pair *pair_get(ni_dnstun *t, const char *key, uint64_t *refused, uint64_t *oom)
+/* The pair of key, its queries about to grow by w (err: merging); a name
+ * new to a full table takes the place of the least queried pair. */
+static pair *pair_get(ni_dnstun *t, const char *key, uint64_t w, uint64_t err, uint64_t *refused, uint64_t *oom)
 {
-    void **slot = ni_map_slot(t->pairs, key);
-    if (!slot) { (*refused)++; return NULL; }
+    (void)refused;   /* nothing is refused any more: past the cap the least queried pair leaves */
+    void **slot = ni_topk_add_error(t->pairs, key, w, err);
+    if (!slot) { (*oom)++; return NULL; }
     if (!*slot && !(*slot = calloc(1, sizeof(pair)))) { (*oom)++; return NULL; }
     return *slot;
 }
@@ -125,7 +142,7 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
     const char *suf = ni_psl_suffix(t->psl, q, &left_len);
     char key[NI_ADDR_STRLEN + NI_DNS_NAME_MAX * 4 + 2];
     snprintf(key, sizeof key, "%s\t%s", client, suf);
-    pair *p = pair_get(t, key, refused, oom);
+    pair *p = pair_get(t, key, 1, 0, refused, oom);
     if (!p) return;
     if (p->stamp != t->stamp) { p->stamp = t->stamp; p->sessions++; }
     p->queries++;
@@ -163,9 +180,15 @@ ni_err ni_dnstun_merge(ni_dnstun *d, const ni_dnstun *src, uint64_t *refused)
 {
     size_t it = 0; const char *k; void *v;
     uint64_t oom = 0;
-    while (ni_map_next(src->pairs, &it, &k, &v)) {
+    d->evicted += src->evicted;
+    d->dropped += src->dropped;
+    if (src->bound > d->bound) d->bound = src->bound;
+    while (ni_topk_next(src->pairs, &it, &k, &v)) {
         const pair *s = v;
-        pair *p = pair_get(d, k, refused, &oom);
+        if (!s) continue;
+        uint64_t err;
+        ni_topk_count_of(src->pairs, k, &err);
+        pair *p = pair_get(d, k, s->queries, err, refused, &oom);
         if (!p) { if (oom) return NI_ERR_NOMEM; continue; }
         p->sessions += s->sessions;
         p->queries += s->queries;
@@ -224,13 +247,16 @@ static int cmp_qtype(const void *x, const void *y)
 size_t ni_dnstun_rows(const ni_dnstun *t, ni_dnstun_row **rows)
 {
     *rows = NULL;
-    size_t cnt = ni_map_count(t->pairs), n = 0, it = 0;
+    size_t cnt = ni_topk_count(t->pairs), n = 0, it = 0;
     ni_dnstun_row *r = calloc(cnt + 1, sizeof *r);
     if (!r) return 0;
     const char *k; void *v;
-    while (ni_map_next(t->pairs, &it, &k, &v)) {
+    while (ni_topk_next(t->pairs, &it, &k, &v)) {
         const pair *p = v;
+        if (!p) continue;
         ni_dnstun_row *w = &r[n];
+        memset(w, 0, sizeof *w);
+        ni_topk_count_of(t->pairs, k, &w->queries_error);
         w->names = pair_names(p, &w->estimated);
         if (w->names < NI_DNSTUN_NAMES_MIN || !p->measured) continue;
         w->mean_entropy = p->ent_sum / (double)p->measured;
@@ -264,4 +290,14 @@ size_t ni_dnstun_rows(const ni_dnstun *t, ni_dnstun_row **rows)
     qsort(r, n, sizeof *r, cmp_row);
     *rows = r;
     return n;
+}
+
+void ni_dnstun_table(const ni_dnstun *t, ni_dnstun_stats *st)
+{
+    st->cap = ni_topk_cap(t->pairs);
+    st->kept = ni_topk_count(t->pairs);
+    st->evicted = t->evicted;
+    st->dropped = t->dropped;
+    st->bound = t->bound;
+    st->total = ni_topk_total(t->pairs);
 }

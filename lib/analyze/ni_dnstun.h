@@ -16,7 +16,14 @@
  * estimate (±0.81%), for at most NI_PROFILE_DNS_SKETCHES_MAX pairs; past
  * that the pair's count stops growing and each refused name is counted as
  * lost.  The mean entropy and length are those of the distinct names seen
- * while the count was exact (the first NI_PROFILE_DNS_NAMES_EXACT). */
+ * while the count was exact (the first NI_PROFILE_DNS_NAMES_EXACT).
+ *
+ * Pairs: at most `cap` (the profile's NI_PROFILE_DNS_PAIRS_MAX), the most
+ * queried (Space-Saving, core/ni_topk): below the cap every pair is kept
+ * exactly; past it a pair new to the table takes the place of the least
+ * queried one, so a tunnel (many queries) is kept wherever it starts in the
+ * capture, and the pairs and queries that left are counted
+ * (ni_dnstun_table). */
 #ifndef NI_DNSTUN_H
 #define NI_DNSTUN_H
 
@@ -46,7 +53,7 @@
 
 typedef struct ni_dnstun ni_dnstun;
 
-/* cap = (client, suffix) pairs held (a refused pair is counted by add);
+/* cap = (client, suffix) pairs held (past it: the most queried);
  * psl_path = the Public Suffix List to read (ni_psl; the profile passes
  * NI_PSL_PATH), NULL or unreadable = the last two labels. */
 ni_dnstun *ni_dnstun_new(size_t cap, const char *psl_path);
@@ -73,12 +80,19 @@ typedef struct ni_dnstun_row {
     size_t nqtypes;                 /* most queries first */
     int64_t first_us, last_us;
     unsigned indicators;            /* bit 0 entropy, 1 query types, 2 volume */
+    uint64_t queries_error;         /* queries the pair may miss (it entered a full table): 0 = exact */
     double probability;
 } ni_dnstun_row;
 
 /* The flagged pairs, most names first (then queries, client, suffix);
  * *rows is allocated (free it), its strings live as long as t. */
 size_t ni_dnstun_rows(const ni_dnstun *t, ni_dnstun_row **rows);
+
+/* The pair table: cap, pairs kept, pairs that left (evicted) and their
+ * queries (dropped), the most queries a pair had when it left (bound: no
+ * pair not kept had more), queries of all pairs (total = kept + dropped). */
+typedef struct ni_dnstun_stats { size_t cap, kept; uint64_t evicted, dropped, bound, total; } ni_dnstun_stats;
+void ni_dnstun_table(const ni_dnstun *t, ni_dnstun_stats *st);
 
 /* Shannon entropy in bits per character of s[0..n) ignoring dots. */
 double ni_dnstun_entropy(const char *s, size_t n);

@@ -11,9 +11,13 @@
  * asc) and write JSON; derived figures (shares, ages,
  * lags, changes, findings) are computed only there, the findings by their
  * own functions from the aggregates (compute_facts), whatever the order the
- * sections are written in.  Every insertion into a map or set that is
- * refused (cap of core/ni_limits.h reached, or out of memory) is counted in
- * p->lost and written as "limits", never silently ignored. */
+ * sections are written in.  Every table of names (sections, nested lists)
+ * is a top-N table (core/ni_topk): exact up to its cap, then the busiest
+ * names, each row that entered a full table written with "sessions_error",
+ * what left counted in p->ts and written as limits.rows.  Every insertion
+ * into a map or set that is refused (cap of core/ni_limits.h reached, or
+ * out of memory) is counted in p->lost and written as "limits", never
+ * silently ignored. */
 #include "analyze/ni_profile.h"
 #include "analyze/ni_dnstun.h"
 #include "analyze/ni_psl.h"
@@ -21,6 +25,7 @@
 #include "core/ni_json.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
+#include "core/ni_topk.h"
 #include "core/ni_time.h"
 
 #include <math.h>
@@ -36,12 +41,13 @@ static const char *const ev_name[EV__N] = { "sni", "http_host", "dns_name", "ip"
 typedef struct bucket {
     ni_distinct *hosts;     /* distinct addresses (NULL until the first) */
     ni_distinct *clients;   /* distinct "addr|ua" pairs, for device sections */
-    ni_map *sub;            /* nested buckets (OS versions, vendor evidence) */
+    ni_topk *sub;           /* nested buckets (OS versions, vendor evidence), top-N */
     uint64_t sessions, bytes;
     int64_t first, last;
     uint64_t ev[EV__N];
     char *attr[3];          /* section-specific: category, maker, code, family... */
     unsigned roles;         /* vendor roles bitmask */
+    int subkind;            /* the kind of table sub is (T_OS_VERSIONS...) */
     ni_profile_losses *lost; /* the profile's loss counters (refused insertions) */
 } bucket;
 
@@ -51,6 +57,28 @@ typedef struct bucket {
  * seen, never on their order, and every kept host's figures are complete
  * (the threshold only falls, so a kept host was never turned away). */
 typedef struct hv_kept { uint64_t h; char key[NI_ADDR_STRLEN]; } hv_kept;
+
+/* The profile's tables of buckets: top-N by sessions (core/ni_topk,
+ * Space-Saving): exact while a table holds fewer names than its cap, past
+ * it the busiest names are kept and what left is counted per table (its
+ * sessions in dropped, the bound on any name not kept, report.json
+ * limits.rows).  The first T_SECTIONS are the sections' tables; the others
+ * are the kinds of nested tables (one per bucket, their evictions summed
+ * by kind). */
+enum { T_SERVICES, T_CATEGORIES, T_MAKERS, T_FORM, T_MODELS, T_OS, T_WINDOWS, T_BROWSERS, T_VPN, T_VPN_PROTO,
+       T_SSLVPN, T_SITES, T_COUNTRIES, T_REGION_MONTH, T_VENDORS, T_FINALS, T_SECTIONS,
+       T_OS_VERSIONS = T_SECTIONS, T_BUILDS, T_EVIDENCE, T_AT_FINAL, T_HOST_ITEMS, T__N };
+static const char *const table_name[T__N] = {
+    "services", "categories", "devices.makers", "devices.form_factor", "devices.models", "os",
+    "windows_versions", "browsers", "vpn.by_service", "vpn.unattributed", "vpn.corporate.by_product",
+    "inbound.sites", "inbound.by_country", "inbound.by_region_month", "vendors", "final_builds",
+    "os.versions", "browsers.builds", "vendors.evidence", "final_builds.at_final", "hosts.items",
+};
+
+/* What left one table (or one kind of nested table): names, their
+ * sessions, and the largest count + error a name had when it left (no name
+ * that is not kept had more sessions). */
+typedef struct tstats { size_t cap; uint64_t keys, sessions, bound; } tstats;
 
 enum { ROLE_HARDWARE = 1, ROLE_OS = 2, ROLE_BROWSER = 4, ROLE_SERVICE = 8, ROLE_VPN = 16, ROLE_SECURITY = 32 };
 static const char *const role_name[] = { "hardware", "os", "browser", "service", "vpn", "security" };
@@ -66,22 +94,19 @@ struct ni_profile {
     ni_distinct *out_hosts;         /* target addresses with outbound sessions */
     ni_distinct *device_hosts;      /* with a device maker attributed (a subset of out_hosts) */
     uint64_t act_hour[24], act_wd[7], act_wdh[7][24], act_n;
-    ni_map *services, *categories;
-    ni_map *makers, *form, *models;
-    ni_map *os, *windows, *browsers;
-    ni_map *vpn, *vpn_proto;
+    ni_topk *tab[T_SECTIONS];       /* the sections' tables (T_*); region_month's key is
+                                       "region\tYYYY-MM", finals' "browser\tos\tos_version\tfinal"
+                                       (hosts on an OS whose builds of the browser ended; sub
+                                       "at_final": at that build); sslvpn: corporate SSL-VPN
+                                       gateway products (category "ssl-vpn") */
+    tstats ts[T__N];                /* what left each table */
     ni_distinct *vpn_hosts, *vpn_use_hosts;
-    ni_map *sslvpn;                 /* corporate SSL-VPN gateway products (category "ssl-vpn") */
     ni_distinct *sslvpn_hosts;
     uint64_t in_sessions;
-    ni_map *sites, *countries, *region_month; /* region_month key "region\tYYYY-MM" */
-    ni_map *vendors;
     ni_map *host_view;              /* address → bucket; sub "kind\tname" items (kind: maker, model,
                                        os, browser, service, vpn; vpn items count evidence kinds) */
     hv_kept *hv_heap;               /* the host view's addresses, a max-heap on (hash, address) */
     size_t hv_n;
-    ni_map *finals;                 /* "browser\tos\tos_version\tfinal" → hosts on an OS whose
-                                       builds of the browser ended; sub "at_final": at that build */
     ni_dnstun *dnstun;              /* DNS names per (target client, suffix): dns_tunnels */
     /* issue 12: the OS of each target client's TCP/IP stack beside its User-Agent's */
     ni_map *osview;                 /* address → osview */
@@ -126,9 +151,20 @@ static void bucket_free(void *v)
     if (!b) return;
     ni_distinct_free(b->hosts);
     ni_distinct_free(b->clients);
-    ni_map_free(b->sub, bucket_free);
+    ni_topk_free(b->sub, bucket_free);
     for (int i = 0; i < 3; i++) free(b->attr[i]);
     free(b);
+}
+
+/* A bucket leaves its table (ni_topk_evict_fn): counted, freed. */
+static void bucket_evicted(void *ud, const char *key, void *v, uint64_t count, uint64_t error)
+{
+    (void)key;
+    tstats *t = ud;
+    t->keys++;
+    t->sessions += count;
+    if (count + error > t->bound) t->bound = count + error;
+    bucket_free(v);
 }
 
 /* Counts a refused insertion into a map: past its cap (in *capped) or out
@@ -161,14 +197,17 @@ static void addr_add(ni_profile_losses *l, ni_distinct **set, const ni_addr *a)
     if (ni_distinct_add_hash(*set, addr_hash(a)) && l) l->out_of_memory++;
 }
 
-/* The bucket of key in m, created on first use; a refused insertion is
- * counted in *capped (cap reached) or as out of memory. */
-static bucket *get_in(ni_profile *p, ni_map *m, const char *key, uint64_t *capped)
+/* The bucket of key in the table m, its sessions about to grow by w (the
+ * caller adds them: touch or merge), err added to its error (merging);
+ * created on first use.  A name new to a full table takes the place of
+ * the least busy one (ni_topk).  NULL when memory ran out (counted in
+ * *oom_sessions, in sessions, and in out_of_memory). */
+static bucket *get_in(ni_profile *p, ni_topk *m, const char *key, uint64_t w, uint64_t err, uint64_t *oom_sessions)
 {
     if (!m || !key) return NULL;
     ni_profile_losses *l = p ? &p->lost : NULL;
-    void **slot = ni_map_slot(m, key);
-    if (!slot) { map_refused(l, m, key, capped); return NULL; }
+    void **slot = ni_topk_add_error(m, key, w, err);
+    if (!slot) { if (l) { l->out_of_memory++; if (oom_sessions) *oom_sessions += w; } return NULL; }
     if (!*slot) {
         bucket *b = calloc(1, sizeof *b);
         if (!b) { if (l) l->out_of_memory++; return NULL; }
@@ -181,15 +220,21 @@ static bucket *get_in(ni_profile *p, ni_map *m, const char *key, uint64_t *cappe
 /* get(m, key): the bucket of key in one of the profile's section maps (every
  * caller has the profile p in scope; a refusal counts against the cap on
  * names per section). */
-#define get(m, key) get_in(p, (m), (key), p ? &p->lost.names : NULL)
+#define get(m, key) get_in(p, (m), (key), 1, 0, p ? &p->lost.names : NULL)
 
-/* The nested bucket of key in b->sub (created holding up to cap names). */
-static bucket *get_sub(ni_profile *p, bucket *b, const char *key, size_t cap, uint64_t *capped)
+/* The nested bucket of key in b->sub (a table of kind `kind`, created
+ * holding up to cap names), its sessions about to grow by w. */
+static bucket *get_sub_w(ni_profile *p, bucket *b, const char *key, int kind, uint64_t w, uint64_t err,
+                         uint64_t *oom_sessions)
 {
     if (!b) return NULL;
-    if (!b->sub && !(b->sub = ni_map_new(cap))) { p->lost.out_of_memory++; return NULL; }
-    return get_in(p, b->sub, key, capped);
+    if (!b->sub) {
+        if (!(b->sub = ni_topk_new(p->ts[kind].cap, bucket_evicted, &p->ts[kind]))) { p->lost.out_of_memory++; return NULL; }
+        b->subkind = kind;
+    }
+    return get_in(p, b->sub, key, w, err, oom_sessions);
 }
+#define get_sub(p, b, key, kind, oom) get_sub_w((p), (b), (key), (kind), 1, 0, (oom))
 
 static void set_attr(bucket *b, int i, const char *v)
 {
@@ -243,14 +288,18 @@ ni_profile *ni_profile_new_capped(const ni_profile_config *cfg, const ni_profile
     if (!c->evidence) c->evidence = NI_PROFILE_EVIDENCE_MAX;
     if (!c->host_view) c->host_view = NI_PROFILE_HOST_VIEW_MAX;
     if (!c->distinct) c->distinct = NI_PROFILE_DISTINCT_EXACT;
-    ni_map **maps[] = { &p->services, &p->categories, &p->makers, &p->form, &p->models, &p->os,
-                        &p->windows, &p->browsers, &p->vpn, &p->vpn_proto, &p->sites, &p->countries,
-                        &p->region_month, &p->vendors, &p->finals };
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
-        if (!(*maps[i] = ni_map_new(c->names))) goto oom;
+    if (!c->rows) c->rows = NI_PROFILE_ROWS_MAX;
+    if (!c->dns_pairs) c->dns_pairs = NI_PROFILE_DNS_PAIRS_MAX;
+    for (int t = 0; t < T__N; t++)
+        p->ts[t].cap = t < T_SECTIONS ? c->rows : t == T_OS_VERSIONS || t == T_BUILDS ? c->versions
+                     : t == T_AT_FINAL ? 1 : c->evidence;
+    /* continent x month: every month the change detection may test, for
+     * the 8 regions (7 continents and Unknown), whatever the cap on rows */
+    if (p->ts[T_REGION_MONTH].cap < 8 * NI_PROFILE_MONTHS_MAX) p->ts[T_REGION_MONTH].cap = 8 * NI_PROFILE_MONTHS_MAX;
+    for (int t = 0; t < T_SECTIONS; t++)
+        if (!(p->tab[t] = ni_topk_new(p->ts[t].cap, bucket_evicted, &p->ts[t]))) goto oom;
     if (!(p->host_view = ni_map_new(c->host_view))) goto oom;
-    if (!(p->dnstun = ni_dnstun_new(c->names, NI_PSL_PATH))) goto oom;
-    if (!(p->sslvpn = ni_map_new(c->names))) goto oom;
+    if (!(p->dnstun = ni_dnstun_new(c->dns_pairs, NI_PSL_PATH))) goto oom;
     if (!(p->osview = ni_map_new(c->hosts))) goto oom;
     return p;
 oom:
@@ -262,13 +311,9 @@ oom:
 void ni_profile_free(ni_profile *p)
 {
     if (!p) return;
-    ni_map *maps[] = { p->services, p->categories, p->makers, p->form, p->models, p->os, p->windows,
-                       p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month, p->vendors,
-                       p->finals };
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) ni_map_free(maps[i], bucket_free);
+    for (int t = 0; t < T_SECTIONS; t++) ni_topk_free(p->tab[t], bucket_free);
     ni_map_free(p->host_view, bucket_free);
     ni_dnstun_free(p->dnstun);
-    ni_map_free(p->sslvpn, bucket_free);
     ni_distinct_free(p->sslvpn_hosts);
     ni_map_free(p->osview, osview_free);
     free(p->hv_heap);
@@ -331,13 +376,13 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
     const char *v = NULL;
     if (p->cfg->lookups.vendor) v = p->cfg->lookups.vendor(p->cfg->lookups.ud, kind, name);
     if (!v) v = name;
-    bucket *b = get(p->vendors, v);
+    bucket *b = get(p->tab[T_VENDORS], v);
     if (!b) return;
     touch(b, host, s);
     b->roles |= role;
     char key[256];
     snprintf(key, sizeof key, "%s: %s", kind, name);
-    touch(get_sub(p, b, key, p->lost.caps.evidence, &p->lost.evidence), host, s);
+    touch(get_sub(p, b, key, T_EVIDENCE, &p->lost.evidence), host, s);
 }
 
 static bool hv_above(const hv_kept *x, const hv_kept *y)
@@ -384,7 +429,11 @@ static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
             i = (i - 1) / 2;
         }
     }
-    bucket *b = get_in(p, p->host_view, key, &p->lost.host_view);
+    bucket *b = NULL;
+    void **slot = ni_map_slot(p->host_view, key);
+    if (!slot) map_refused(&p->lost, p->host_view, key, &p->lost.host_view);
+    else if (!*slot && !(*slot = b = calloc(1, sizeof *b))) { ni_map_remove(p->host_view, key); p->lost.out_of_memory++; }
+    else { b = *slot; b->lost = &p->lost; }
     if (!b) {   /* out of memory: undo the heap entry */
         for (size_t i = 0; i < p->hv_n; i++)
             if (!strcmp(p->hv_heap[i].key, key)) { p->hv_heap[i] = p->hv_heap[--p->hv_n]; break; }
@@ -410,7 +459,7 @@ static bucket *host_item(ni_profile *p, bucket *hb, const char *kind, const char
     if (!hb || !a || !*a) return NULL;
     char key[320];
     snprintf(key, sizeof key, "%s\t%.150s%s%.150s", kind, a, b && *b ? " " : "", b && *b ? b : "");
-    bucket *it = get_sub(p, hb, key, p->lost.caps.evidence, &p->lost.evidence);
+    bucket *it = get_sub(p, hb, key, T_HOST_ITEMS, &p->lost.evidence);
     touch(it, NULL, s);
     return it;
 }
@@ -468,8 +517,8 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         char at[NI_ADDR_STRLEN];
         const char *site = ni_session_name(s);
         if (!site) site = ni_addr_format(&s->server, at);
-        touch(get(p->sites, site), &s->client, s);
-        bucket *c = get(p->countries, s->client_country ? s->client_country : "??");
+        touch(get(p->tab[T_SITES], site), &s->client, s);
+        bucket *c = get(p->tab[T_COUNTRIES], s->client_country ? s->client_country : "??");
         touch(c, &s->client, s);
         set_attr(c, 0, s->client_continent);
         ni_localtime lt;
@@ -477,7 +526,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         char key[128];
         snprintf(key, sizeof key, "%s\t%04d-%02d", s->client_continent ? s->client_continent : "Unknown",
                  lt.year, lt.month);
-        touch(get(p->region_month, key), NULL, s);   /* sessions only: its visitors are never written */
+        touch(get(p->tab[T_REGION_MONTH], key), NULL, s);   /* sessions only: its visitors are never written */
         return;
     }
     if (!out) return;
@@ -500,12 +549,12 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
 
     /* services */
     if (s->service) {
-        bucket *b = get(p->services, s->service);
+        bucket *b = get(p->tab[T_SERVICES], s->service);
         touch(b, h, s);
         set_attr(b, 0, s->category);
         if (b && s->service_evidence >= NI_EVIDENCE_SNI && s->service_evidence <= NI_EVIDENCE_IP)
             b->ev[EV_SNI + (s->service_evidence - NI_EVIDENCE_SNI)]++;
-        if (s->category) touch(get(p->categories, s->category), h, s);
+        if (s->category) touch(get(p->tab[T_CATEGORIES], s->category), h, s);
         host_item(p, hv, "service", s->service, NULL, s);
         vendor_add(p, "service", s->service, s->category && !strcmp(s->category, "antivirus")
                    ? ROLE_SECURITY : ROLE_SERVICE, h, s);
@@ -518,7 +567,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         int ev = s->vpn_evidence == NI_EVIDENCE_TUNNEL ? EV_TUNNEL
                : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
         addr_add(&p->lost, &p->sslvpn_hosts, h);
-        bucket *b = get(p->sslvpn, s->vpn_provider);
+        bucket *b = get(p->tab[T_SSLVPN], s->vpn_provider);
         touch(b, h, s);
         if (b) b->ev[ev]++;
         bucket *hi = host_item(p, hv, "vpn", s->vpn_provider, NULL, s);
@@ -528,7 +577,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
                : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
         addr_add(&p->lost, &p->vpn_hosts, h);
         if (ev != EV_SITE) addr_add(&p->lost, &p->vpn_use_hosts, h);
-        bucket *b = s->vpn_provider ? get(p->vpn, s->vpn_provider) : get(p->vpn_proto, ni_tunnel_proto_name(s->vpn_protocol));
+        bucket *b = s->vpn_provider ? get(p->tab[T_VPN], s->vpn_provider) : get(p->tab[T_VPN_PROTO], ni_tunnel_proto_name(s->vpn_protocol));
         touch(b, h, s);
         if (b) b->ev[ev]++;
         bucket *hi = host_item(p, hv, "vpn", s->vpn_provider, NULL, s);
@@ -549,7 +598,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     bool sys = kind == NI_UA_KIND_SYSTEM;
     if (agent) return;
     if (s->ua_os) {
-        bucket *b = get(p->os, s->ua_os);
+        bucket *b = get(p->tab[T_OS], s->ua_os);
         touch(b, h, s);
         add_client(b, h, ua);
         /* Windows: the version the enrichment decided (the Windows figure's
@@ -559,20 +608,20 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         if (b && ver && !(s->ua_reduced && !s->windows_version && reduced_placeholder(s->ua_os, ver))) {
             char vb[64];
             snprintf(vb, sizeof vb, "%s", ver);
-            touch(get_sub(p, b, vb, p->lost.caps.versions, &p->lost.versions), h, s);
+            touch(get_sub(p, b, vb, T_OS_VERSIONS, &p->lost.versions), h, s);
         }
         vendor_add(p, "os", s->ua_os, ROLE_OS, h, s);
         host_item(p, hv, "os", s->ua_os, s->windows_version ? windows_label(s->windows_version)
                   : s->ua_reduced && reduced_placeholder(s->ua_os, s->ua_os_version) ? NULL : s->ua_os_version, s);
     }
     if (s->windows_version) {   /* reduced UAs too: real NT versions, "10/11", undetermined */
-        bucket *b = get(p->windows, windows_label(s->windows_version));
+        bucket *b = get(p->tab[T_WINDOWS], windows_label(s->windows_version));
         touch(b, h, s);
         add_client(b, h, ua);
     }
     if (sys) return;
     if (s->ua_maker) {
-        bucket *b = get(p->makers, s->ua_maker);
+        bucket *b = get(p->tab[T_MAKERS], s->ua_maker);
         touch(b, h, s);
         add_client(b, h, ua);
         addr_add(&p->lost, &p->device_hosts, h);
@@ -581,7 +630,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         if (s->ua_model) {
             char key[256];
             snprintf(key, sizeof key, "%s\t%s", s->ua_maker, s->ua_model);
-            bucket *m = get(p->models, key);
+            bucket *m = get(p->tab[T_MODELS], key);
             touch(m, h, s);
             add_client(m, h, ua);
             set_attr(m, 0, s->ua_maker);
@@ -592,7 +641,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         }
     }
     if (s->ua_form_factor) {
-        bucket *b = get(p->form, s->ua_form_factor);
+        bucket *b = get(p->tab[T_FORM], s->ua_form_factor);
         touch(b, h, s);
         add_client(b, h, ua);
     }
@@ -603,7 +652,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         size_t n = strcspn(ver, ".");
         snprintf(major, sizeof major, "%.*s", (int)(n < 31 ? n : 31), ver);
         snprintf(key, sizeof key, "%s\t%s", s->ua_browser, major);
-        bucket *b = get(p->browsers, key);
+        bucket *b = get(p->tab[T_BROWSERS], key);
         touch(b, h, s);
         add_client(b, h, ua);
         set_attr(b, 0, s->ua_browser);
@@ -611,7 +660,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         if (b && *ver) {   /* the full build, as the User-Agent gives it */
             char full[64];
             snprintf(full, sizeof full, "%s", ver);
-            touch(get_sub(p, b, full, p->lost.caps.versions, &p->lost.versions), h, s);
+            touch(get_sub(p, b, full, T_BUILDS, &p->lost.versions), h, s);
         }
         vendor_add(p, "browser", s->ua_browser, ROLE_BROWSER, h, s);
         host_item(p, hv, "browser", s->ua_browser, major, s);
@@ -622,12 +671,12 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
             bool at_final = lk->final_build(lk->ud, s->ua_browser, ver, s->ua_os, osv, &final);
             if (final) {
                 snprintf(key, sizeof key, "%s\t%s\t%s\t%s", s->ua_browser, s->ua_os, osv, final);
-                bucket *f = get(p->finals, key);
+                bucket *f = get(p->tab[T_FINALS], key);
                 touch(f, h, s);
                 set_attr(f, 0, s->ua_browser);
                 set_attr(f, 1, s->ua_os);
                 set_attr(f, 2, osv);
-                if (f && at_final) touch(get_sub(p, f, "at_final", 1, &p->lost.versions), h, s);
+                if (f && at_final) touch(get_sub(p, f, "at_final", T_AT_FINAL, &p->lost.versions), h, s);
             }
         }
     }
@@ -652,22 +701,27 @@ static ni_err merge_bucket(ni_profile *p, bucket *d, const bucket *s)
     for (int i = 0; i < EV__N; i++) d->ev[i] += s->ev[i];
     for (int i = 0; i < 3; i++) set_attr(d, i, s->attr[i]);
     d->roles |= s->roles;
-    if (s->sub) {
-        if (!d->sub && !(d->sub = ni_map_new(p->lost.caps.names))) return NI_ERR_NOMEM;
-        size_t it = 0; const char *k; void *v;
-        while (ni_map_next(s->sub, &it, &k, &v)) {
-            bucket *db = get_in(p, d->sub, k, &p->lost.names);
-            if (!db || merge_bucket(p, db, v)) return NI_ERR_NOMEM;
-        }
+    size_t it = 0; const char *k; void *v;
+    while (s->sub && ni_topk_next(s->sub, &it, &k, &v)) {
+        if (!v) continue;
+        uint64_t err;
+        ni_topk_count_of(s->sub, k, &err);
+        bucket *db = get_sub_w(p, d, k, s->subkind, ((const bucket *)v)->sessions, err, NULL);
+        if (!db || merge_bucket(p, db, v)) return NI_ERR_NOMEM;
     }
     return NI_OK;
 }
 
-static ni_err merge_map_capped(ni_profile *p, ni_map *d, const ni_map *s, uint64_t *capped)
+/* Adds every bucket of table s into table d (Space-Saving's merge: each
+ * name with its sessions and its error). */
+static ni_err merge_table(ni_profile *p, ni_topk *d, const ni_topk *s)
 {
     size_t it = 0; const char *k; void *v;
-    while (ni_map_next(s, &it, &k, &v)) {
-        bucket *db = get_in(p, d, k, capped);
+    while (ni_topk_next(s, &it, &k, &v)) {
+        if (!v) continue;
+        uint64_t err;
+        ni_topk_count_of(s, k, &err);
+        bucket *db = get_in(p, d, k, ((const bucket *)v)->sessions, err, NULL);
         if (!db) return NI_ERR_NOMEM;
         ni_err e = merge_bucket(p, db, v);
         if (e) return e;
@@ -723,14 +777,13 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
             if (!osview_put(o->tcp, o->tcp_sessions, &o->ntcp, so->tcp[i], so->tcp_sessions[i])) return NI_ERR_NOMEM;
     }
     if (merge_distinct(d, &d->sslvpn_hosts, s->sslvpn_hosts)) return NI_ERR_NOMEM;
-    ni_err ve = merge_map_capped(d, d->sslvpn, s->sslvpn, &d->lost.names);
-    if (ve) return ve;
-    ni_map *dm[] = { d->services, d->categories, d->makers, d->form, d->models, d->os, d->windows,
-                     d->browsers, d->vpn, d->vpn_proto, d->sites, d->countries, d->region_month, d->vendors, d->finals };
-    const ni_map *sm[] = { s->services, s->categories, s->makers, s->form, s->models, s->os, s->windows,
-                           s->browsers, s->vpn, s->vpn_proto, s->sites, s->countries, s->region_month, s->vendors, s->finals };
-    for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++) {
-        ni_err e = merge_map_capped(d, dm[i], sm[i], &d->lost.names);
+    for (int t = 0; t < T__N; t++) {
+        d->ts[t].keys += s->ts[t].keys;
+        d->ts[t].sessions += s->ts[t].sessions;
+        if (s->ts[t].bound > d->ts[t].bound) d->ts[t].bound = s->ts[t].bound;
+    }
+    for (int t = 0; t < T_SECTIONS; t++) {
+        ni_err e = merge_table(d, d->tab[t], s->tab[t]);
         if (e) return e;
     }
     return NI_OK;
@@ -740,6 +793,7 @@ ni_err ni_profile_merge(ni_profile *d, const ni_profile *s)
 typedef struct entry {
     const char *key;
     bucket *b;
+    uint64_t err;           /* sessions the row may miss (ni_topk error): 0 = exact */
     const char *rel, *eos;  /* release / end-of-support dates, looked up once */
 } entry;
 
@@ -757,14 +811,19 @@ static int cmp_key(const void *x, const void *y)
     return strcmp(((const entry *)x)->key, ((const entry *)y)->key);
 }
 
-/* Entries of a map sorted by hosts/sessions/name (or by key); caller frees. */
-static entry *sorted(const ni_map *m, size_t *n, bool by_key)
+/* Entries of a table sorted by hosts/sessions/name (or by key); caller frees. */
+static entry *sorted(const ni_topk *m, size_t *n, bool by_key)
 {
-    size_t cnt = m ? ni_map_count(m) : 0, it = 0, i = 0;
+    size_t cnt = m ? ni_topk_count(m) : 0, it = 0, i = 0;
     entry *e = calloc(cnt + 1, sizeof *e);
     if (!e) { *n = 0; return NULL; }
     const char *k; void *v;
-    while (m && ni_map_next(m, &it, &k, &v)) { e[i].key = k; e[i].b = v; i++; }
+    while (m && ni_topk_next(m, &it, &k, &v)) {
+        if (!v) continue;   /* its bucket could not be allocated */
+        e[i].key = k; e[i].b = v;
+        ni_topk_count_of(m, k, &e[i].err);
+        i++;
+    }
     qsort(e, i, sizeof *e, by_key ? cmp_key : cmp_entry);
     *n = i;
     return e;
@@ -852,6 +911,29 @@ static double prob_above(double k, double n, double t)
     return 0.5 * erfc(-(ph - t) / se / sqrt(2.0));
 }
 
+/* prob_above when k and n are estimates with relative standard errors ek
+ * and en (0 = exact: then the same as prob_above): the estimates' variance
+ * of the share k/n, (k/n)^2 (ek^2 + en^2), is added to the sampling
+ * variance, so an estimated figure never reads as more certain than an
+ * exact one would. */
+static double prob_above_est(double k, double n, double t, double ek, double en)
+{
+    if (n <= 0) return 0.5;
+    if (ek <= 0 && en <= 0) return prob_above(k, n, t);
+    double ph = (k + 0.5) / (n + 1);
+    double var = ph * (1 - ph) / (n + 1) + ph * ph * (ek * ek + en * en);
+    if (var <= 0) return ph > t ? 1 : 0;
+    return 0.5 * erfc(-(ph - t) / sqrt(var) / sqrt(2.0));
+}
+
+/* "about " before a figure that is an estimate (or a lower bound of a row
+ * that entered a full table), else nothing. */
+static const char *about(bool est) { return est ? "about " : ""; }
+
+/* The relative error to allow for a figure: the HyperLogLog error when it
+ * is an estimate. */
+static double est_err(bool est) { return est ? NI_HLL_ERROR : 0; }
+
 /* The shape of the week from sessions per local weekday (Monday first).
  * Each weekend day is quiet when it has less than half the mean Monday-
  * Friday rate, busy otherwise; the test: its share among the Monday-Friday
@@ -908,7 +990,7 @@ static int month_index(const char *ym)
  * months lie on each side, and the level changes by a factor of 2 or more. */
 static size_t detect_changes(const ni_profile *p, change *out, size_t max)
 {
-    size_t n; entry *e = sorted(p->region_month, &n, true);
+    size_t n; entry *e = sorted(p->tab[T_REGION_MONTH], &n, true);
     if (!e) return 0;
     int lo = 1 << 30, hi = -1;
     for (size_t i = 0; i < n; i++) {
@@ -1014,11 +1096,22 @@ static void j_evidence(ni_json *j, const bucket *b, int from, int to)
     ni_json_obj_end(j);
 }
 
-static void j_hosts_clients(ni_json *j, const bucket *b, bool clients)
+/* A row's sessions, and "sessions_error" when the row entered a table that
+ * was full (ni_topk): its true sessions lie in [sessions, sessions +
+ * sessions_error], and its other figures count the same sessions as
+ * `sessions` (nothing when exact, so reports below the bounds keep their
+ * bytes). */
+static void j_sessions(ni_json *j, const entry *e)
 {
-    j_distinct(j, "hosts", b->hosts);
-    if (clients) j_distinct(j, "clients", b->clients);
-    ni_json_kuint(j, "sessions", b->sessions);
+    ni_json_kuint(j, "sessions", e->b->sessions);
+    if (e->err) ni_json_kuint(j, "sessions_error", e->err);
+}
+
+static void j_hosts_clients(ni_json *j, const entry *e, bool clients)
+{
+    j_distinct(j, "hosts", e->b->hosts);
+    if (clients) j_distinct(j, "clients", e->b->clients);
+    j_sessions(j, e);
 }
 
 /* A bucket's nested buckets as [{item_key, "hosts", "sessions"}...]. */
@@ -1031,7 +1124,7 @@ static void j_sub_list(ni_json *j, const char *key, const char *item_key, const 
         ni_json_obj_begin(j);
         ni_json_kstr(j, item_key, v[k].key);
         j_distinct(j, "hosts", v[k].b->hosts);
-        ni_json_kuint(j, "sessions", v[k].b->sessions);
+        j_sessions(j, &v[k]);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
@@ -1081,6 +1174,7 @@ typedef struct facts {
     size_t top_maker_hosts;
     size_t win_hosts, win_unsupported;
     size_t final_hosts, final_stuck;   /* distinct hosts on an OS whose browser builds ended / at the final build */
+    bool top_cat_est, top_maker_est, win_est, final_est;   /* a figure above is an estimate */
     char final_list[512];              /* "Chrome 109.0.5414.120 on Windows 7 (3 hosts), ..." */
     change ch[64];
     size_t nch;
@@ -1088,23 +1182,30 @@ typedef struct facts {
 } facts;
 
 /* The first bucket of m in report order (hosts, sessions, name). */
-static void fact_top(const ni_map *m, char *name, size_t n, size_t *hosts)
+static void fact_top(const ni_topk *m, char *name, size_t n, size_t *hosts, bool *est)
 {
     size_t cnt; entry *e = sorted(m, &cnt, false);
-    if (e && cnt) { snprintf(name, n, "%s", e[0].key); *hosts = nhosts(e[0].b); }
+    if (e && cnt) {
+        snprintf(name, n, "%s", e[0].key);
+        *hosts = nhosts(e[0].b);
+        *est = destimated(e[0].b->hosts) || e[0].err;
+    }
     free(e);
 }
 
 /* Windows host observations, and those on versions past end of support at
  * the window's end. */
-static void fact_windows(const ni_profile *p, size_t *hosts, size_t *unsupported)
+static void fact_windows(const ni_profile *p, size_t *hosts, size_t *unsupported, bool *est)
 {
+    *est = p->ts[T_WINDOWS].keys > 0;
     const ni_profile_lookups *lk = &p->cfg->lookups;
     size_t it = 0; const char *k; void *v;
-    while (ni_map_next(p->windows, &it, &k, &v)) {
+    while (ni_topk_next(p->tab[T_WINDOWS], &it, &k, &v)) {
+        if (!v) continue;
         const char *rel = NULL, *eos = NULL;
         if (lk->os_life) lk->os_life(lk->ud, "Windows", k, &rel, &eos);
         *hosts += nhosts(v);
+        *est |= destimated(((const bucket *)v)->hosts);
         if (eos && date_us(eos) && date_us(eos) < p->last) *unsupported += nhosts(v);
     }
 }
@@ -1124,10 +1225,10 @@ static void fact_finals(const ni_profile *p, facts *f)
 {
     ni_distinct *all = ni_distinct_new(p->lost.caps.distinct), *stuck = ni_distinct_new(p->lost.caps.distinct);
     size_t n, o = 0;
-    entry *e = sorted(p->finals, &n, false);
+    entry *e = sorted(p->tab[T_FINALS], &n, false);
     f->final_list[0] = 0;
     for (size_t i = 0; all && stuck && e && i < n; i++) {
-        const bucket *at = e[i].b->sub ? ni_map_get(e[i].b->sub, "at_final") : NULL;
+        const bucket *at = e[i].b->sub ? ni_topk_get(e[i].b->sub, "at_final") : NULL;
         if (e[i].b->hosts) ni_distinct_merge(all, e[i].b->hosts);
         if (!at || !nhosts(at)) continue;
         ni_distinct_merge(stuck, at->hosts);
@@ -1137,6 +1238,7 @@ static void fact_finals(const ni_profile *p, facts *f)
                                   e[i].b->attr[2], nhosts(at), nhosts(at) == 1 ? "" : "s");
     }
     f->final_hosts = dcount(all);
+    f->final_est = destimated(all) || destimated(stuck);
     f->final_stuck = dcount(stuck);
     ni_distinct_free(all);
     ni_distinct_free(stuck);
@@ -1146,9 +1248,9 @@ static void fact_finals(const ni_profile *p, facts *f)
 static void compute_facts(const ni_profile *p, facts *f)
 {
     fact_finals(p, f);
-    fact_top(p->categories, f->top_cat, sizeof f->top_cat, &f->top_cat_hosts);
-    fact_top(p->makers, f->top_maker, sizeof f->top_maker, &f->top_maker_hosts);
-    fact_windows(p, &f->win_hosts, &f->win_unsupported);
+    fact_top(p->tab[T_CATEGORIES], f->top_cat, sizeof f->top_cat, &f->top_cat_hosts, &f->top_cat_est);
+    fact_top(p->tab[T_MAKERS], f->top_maker, sizeof f->top_maker, &f->top_maker_hosts, &f->top_maker_est);
+    fact_windows(p, &f->win_hosts, &f->win_unsupported, &f->win_est);
     fact_peaks(p, f->peaks, sizeof f->peaks);
     f->nch = detect_changes(p, f->ch, sizeof f->ch / sizeof f->ch[0]);
 }
@@ -1201,25 +1303,25 @@ static void write_head(ni_profile *p, ni_json *j)
 static void write_services(ni_profile *p, ni_json *j)
 {
     /* services */
-    size_t n; entry *e = sorted(p->services, &n, false);
+    size_t n; entry *e = sorted(p->tab[T_SERVICES], &n, false);
     ni_json_key(j, "services"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, "service", e[i].key);
         ni_json_kstr(j, "category", e[i].b->attr[0] ? e[i].b->attr[0] : "other");
-        j_hosts_clients(j, e[i].b, false);
+        j_hosts_clients(j, &e[i], false);
         ni_json_kuint(j, "bytes", e[i].b->bytes);
         j_evidence(j, e[i].b, EV_SNI, EV_IP);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
     free(e);
-    e = sorted(p->categories, &n, false);
+    e = sorted(p->tab[T_CATEGORIES], &n, false);
     ni_json_key(j, "categories"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, "category", e[i].key);
-        j_hosts_clients(j, e[i].b, false);
+        j_hosts_clients(j, &e[i], false);
         ni_json_kuint(j, "bytes", e[i].b->bytes);
         ni_json_obj_end(j);
     }
@@ -1236,12 +1338,12 @@ static void write_devices(ni_profile *p, ni_json *j)
     ni_json_key(j, "devices"); ni_json_obj_begin(j);
     ni_json_kstr(j, "unit", "hosts and clients (address, User-Agent pairs)");
     j_distinct(j, "sample_hosts", p->device_hosts);
-    e = sorted(p->makers, &n, false);
+    e = sorted(p->tab[T_MAKERS], &n, false);
     ni_json_key(j, "makers"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, "name", e[i].key);
-        j_hosts_clients(j, e[i].b, true);
+        j_hosts_clients(j, &e[i], true);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
@@ -1252,7 +1354,7 @@ static void write_devices(ni_profile *p, ni_json *j)
     size_t oh = dcount(p->out_hosts), dh = dcount(p->device_hosts);
     ni_json_kuint(j, "unattributed_hosts", oh > dh ? oh - dh : 0);
     if (destimated(p->out_hosts) || destimated(p->device_hosts)) j_estimate(j, "unattributed_hosts");
-    e = sorted(p->form, &n, true);
+    e = sorted(p->tab[T_FORM], &n, true);
     bool form_est = false;
     ni_json_key(j, "form_factor"); ni_json_obj_begin(j);
     for (size_t i = 0; e && i < n; i++) {
@@ -1265,7 +1367,7 @@ static void write_devices(ni_profile *p, ni_json *j)
     ni_json_obj_end(j);
     if (form_est) j_estimate(j, "form_factor");
     free(e);
-    e = sorted(p->models, &n, false);
+    e = sorted(p->tab[T_MODELS], &n, false);
     ni_json_key(j, "models"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         const char *name = NULL, *rel = NULL;
@@ -1274,7 +1376,7 @@ static void write_devices(ni_profile *p, ni_json *j)
         ni_json_kstr(j, "maker", e[i].b->attr[0]);
         ni_json_kstr(j, "model", name ? name : e[i].b->attr[1]);
         ni_json_kstr(j, "code", e[i].b->attr[1]);
-        j_hosts_clients(j, e[i].b, true);
+        j_hosts_clients(j, &e[i], true);
         jdate(j, "first_seen", e[i].b->first);
         ni_json_key(j, "released"); ni_json_str(j, rel);
         int64_t r = date_us(rel);
@@ -1398,12 +1500,12 @@ static void write_software(ni_profile *p, ni_json *j)
     const ni_profile_lookups *lk = &p->cfg->lookups;
     char text[1024];
     /* software: OS */
-    e = sorted(p->os, &n, false);
+    e = sorted(p->tab[T_OS], &n, false);
     ni_json_key(j, "os"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, "name", e[i].key);
-        j_hosts_clients(j, e[i].b, true);
+        j_hosts_clients(j, &e[i], true);
         j_sub_list(j, "versions", "version", e[i].b);
         ni_json_obj_end(j);
     }
@@ -1412,12 +1514,12 @@ static void write_software(ni_profile *p, ni_json *j)
     write_os_stack(p, j);
 
     /* Windows versions */
-    e = sorted(p->windows, &n, false);
+    e = sorted(p->tab[T_WINDOWS], &n, false);
     ni_json_key(j, "windows_versions"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, "name", e[i].key);
-        j_hosts_clients(j, e[i].b, true);
+        j_hosts_clients(j, &e[i], true);
         const char *rel = NULL, *eos = NULL;
         if (lk->os_life) lk->os_life(lk->ud, "Windows", e[i].key, &rel, &eos);
         e[i].rel = rel; e[i].eos = eos;
@@ -1428,7 +1530,7 @@ static void write_software(ni_profile *p, ni_json *j)
     ni_json_arr_end(j);
 
     /* browsers */
-    size_t nb; entry *be = sorted(p->browsers, &nb, false);
+    size_t nb; entry *be = sorted(p->tab[T_BROWSERS], &nb, false);
     ni_json_key(j, "browsers"); ni_json_arr_begin(j);
     for (size_t i = 0; be && i < nb; i++) {
         const char *rel = lk->browser_release ? lk->browser_release(lk->ud, be[i].b->attr[0], be[i].b->attr[1]) : NULL;
@@ -1436,7 +1538,7 @@ static void write_software(ni_profile *p, ni_json *j)
         ni_json_obj_begin(j);
         ni_json_kstr(j, "name", be[i].b->attr[0]);
         ni_json_kstr(j, "version", be[i].b->attr[1]);
-        j_hosts_clients(j, be[i].b, true);
+        j_hosts_clients(j, &be[i], true);
         j_sub_list(j, "builds", "build", be[i].b);
         ni_json_key(j, "released"); ni_json_str(j, rel);
         jdate(j, "first_seen", be[i].b->first);
@@ -1483,16 +1585,16 @@ static void write_software(ni_profile *p, ni_json *j)
     free(be);
 
     /* final builds: browsers on an OS whose builds of them have ended */
-    e = sorted(p->finals, &n, false);
+    e = sorted(p->tab[T_FINALS], &n, false);
     ni_json_key(j, "final_builds"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
-        const bucket *at = e[i].b->sub ? ni_map_get(e[i].b->sub, "at_final") : NULL;
+        const bucket *at = e[i].b->sub ? ni_topk_get(e[i].b->sub, "at_final") : NULL;
         ni_json_obj_begin(j);
         ni_json_kstr(j, "browser", e[i].b->attr[0]);
         ni_json_kstr(j, "os", e[i].b->attr[1]);
         ni_json_kstr(j, "os_version", e[i].b->attr[2]);
         ni_json_kstr(j, "final", strrchr(e[i].key, '\t') + 1);
-        j_hosts_clients(j, e[i].b, false);
+        j_hosts_clients(j, &e[i], false);
         j_distinct(j, "hosts_at_final", at ? at->hosts : NULL);
         ni_json_kuint(j, "sessions_at_final", at ? at->sessions : 0);
         ni_json_obj_end(j);
@@ -1502,7 +1604,7 @@ static void write_software(ni_profile *p, ni_json *j)
 }
 /* VPN rows: [{NAME: provider or product, hosts, clients, evidence}...],
  * the busiest first (consumer providers and corporate gateways alike). */
-static void j_vpn_rows(ni_json *j, const char *key, const char *name, const ni_map *m)
+static void j_vpn_rows(ni_json *j, const char *key, const char *name, const ni_topk *m)
 {
     size_t n;
     entry *e = sorted(m, &n, false);
@@ -1510,7 +1612,7 @@ static void j_vpn_rows(ni_json *j, const char *key, const char *name, const ni_m
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, name, e[i].key);
-        j_hosts_clients(j, e[i].b, false);
+        j_hosts_clients(j, &e[i], false);
         j_evidence(j, e[i].b, EV_TUNNEL, EV_SITE);
         ni_json_obj_end(j);
     }
@@ -1527,15 +1629,15 @@ static void write_vpn(ni_profile *p, ni_json *j)
     ni_json_key(j, "vpn"); ni_json_obj_begin(j);
     j_distinct(j, "hosts", p->vpn_hosts);
     j_distinct(j, "hosts_with_use", p->vpn_use_hosts);
-    ni_json_kuint(j, "services", ni_map_count(p->vpn));
+    ni_json_kuint(j, "services", ni_topk_count(p->tab[T_VPN]));
     j_distinct(j, "sample_hosts", p->out_hosts);
-    j_vpn_rows(j, "by_service", "service", p->vpn);
-    e = sorted(p->vpn_proto, &n, false);
+    j_vpn_rows(j, "by_service", "service", p->tab[T_VPN]);
+    e = sorted(p->tab[T_VPN_PROTO], &n, false);
     ni_json_key(j, "unattributed"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, "protocol", e[i].key);
-        j_hosts_clients(j, e[i].b, false);
+        j_hosts_clients(j, &e[i], false);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
@@ -1543,7 +1645,7 @@ static void write_vpn(ni_profile *p, ni_json *j)
     /* corporate SSL-VPN gateways */
     ni_json_key(j, "corporate"); ni_json_obj_begin(j);
     ni_json_kuint(j, "hosts", dcount(p->sslvpn_hosts));
-    j_vpn_rows(j, "by_product", "product", p->sslvpn);
+    j_vpn_rows(j, "by_product", "product", p->tab[T_SSLVPN]);
     ni_json_obj_end(j);
     ni_json_obj_end(j);
 
@@ -1560,39 +1662,39 @@ static void write_inbound(ni_profile *p, ni_json *j)
     size_t nch = detect_changes(p, ch, sizeof ch / sizeof ch[0]);
     ni_json_key(j, "inbound"); ni_json_obj_begin(j);
     ni_json_kuint(j, "sessions", p->in_sessions);
-    e = sorted(p->sites, &n, false);
+    e = sorted(p->tab[T_SITES], &n, false);
     ni_json_key(j, "sites"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, "site", e[i].key);
-        ni_json_kuint(j, "sessions", e[i].b->sessions);
+        j_sessions(j, &e[i]);
         j_distinct(j, "visitors", e[i].b->hosts);
         ni_json_kdouble(j, "share", round3(p->in_sessions ? (double)e[i].b->sessions / p->in_sessions : 0));
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
     free(e);
-    e = sorted(p->countries, &n, false);
+    e = sorted(p->tab[T_COUNTRIES], &n, false);
     ni_json_key(j, "by_country"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
         ni_json_kstr(j, "country", e[i].key);
         ni_json_key(j, "continent"); ni_json_str(j, e[i].b->attr[0]);
-        ni_json_kuint(j, "sessions", e[i].b->sessions);
+        j_sessions(j, &e[i]);
         j_distinct(j, "visitors", e[i].b->hosts);
         ni_json_kdouble(j, "share", round3(p->in_sessions ? (double)e[i].b->sessions / p->in_sessions : 0));
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
     free(e);
-    e = sorted(p->region_month, &n, true);
+    e = sorted(p->tab[T_REGION_MONTH], &n, true);
     ni_json_key(j, "by_region_month"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         const char *tab = strchr(e[i].key, '\t');
         ni_json_obj_begin(j);
         ni_json_key(j, "region"); ni_json_strn(j, e[i].key, (size_t)(tab - e[i].key));
         ni_json_kstr(j, "month", tab + 1);
-        ni_json_kuint(j, "sessions", e[i].b->sessions);
+        j_sessions(j, &e[i]);
         ni_json_obj_end(j);
     }
     ni_json_arr_end(j);
@@ -1629,7 +1731,7 @@ static void write_vendors(ni_profile *p, ni_json *j)
     size_t n;
     entry *e;
     /* vendor exposure */
-    e = sorted(p->vendors, &n, false);
+    e = sorted(p->tab[T_VENDORS], &n, false);
     ni_json_key(j, "vendors"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
         ni_json_obj_begin(j);
@@ -1637,7 +1739,7 @@ static void write_vendors(ni_profile *p, ni_json *j)
         ni_json_key(j, "roles"); ni_json_arr_begin(j);
         for (int r = 0; r < 6; r++) if (e[i].b->roles & (1u << r)) ni_json_str(j, role_name[r]);
         ni_json_arr_end(j);
-        j_hosts_clients(j, e[i].b, false);
+        j_hosts_clients(j, &e[i], false);
         jtime(j, "first_seen", e[i].b->first);
         jtime(j, "last_seen", e[i].b->last);
         j_sub_list(j, "evidence", "item", e[i].b);
@@ -1676,9 +1778,21 @@ static int cmp_host(const void *x, const void *y)
     return strcmp(a->key, b->key);
 }
 
+/* The host view's entries (an ni_map), unsorted; caller frees. */
+static entry *hv_entries(const ni_map *m, size_t *n)
+{
+    size_t it = 0, i = 0;
+    entry *e = calloc(ni_map_count(m) + 1, sizeof *e);
+    if (!e) { *n = 0; return NULL; }
+    const char *k; void *v;
+    while (ni_map_next(m, &it, &k, &v)) if (v) { e[i].key = k; e[i].b = v; i++; }
+    *n = i;
+    return e;
+}
+
 static void write_hosts(ni_profile *p, ni_json *j)
 {
-    size_t n; entry *e = sorted(p->host_view, &n, true);
+    size_t n; entry *e = hv_entries(p->host_view, &n);
     if (e) qsort(e, n, sizeof *e, cmp_host);
     ni_json_key(j, "hosts"); ni_json_arr_begin(j);
     for (size_t i = 0; e && i < n; i++) {
@@ -1718,6 +1832,7 @@ static void write_dns_tunnels(ni_profile *p, ni_json *j)
         ni_json_key(j, "names_estimated"); ni_json_bool(j, r[i].estimated);
         ni_json_kuint(j, "sessions", r[i].sessions);
         ni_json_kuint(j, "queries", r[i].queries);
+        if (r[i].queries_error) ni_json_kuint(j, "queries_error", r[i].queries_error);
         ni_json_kdouble(j, "mean_entropy", round3(r[i].mean_entropy));
         ni_json_kdouble(j, "mean_length", round3(r[i].mean_length));
         ni_json_key(j, "qtypes"); ni_json_arr_begin(j);
@@ -1775,7 +1890,7 @@ static void finding_dns_tunnels(ni_profile *p, ni_json *j)
 static void write_findings(ni_profile *p, ni_json *j, const facts *f)
 {
     const ni_profile_config *cfg = p->cfg;
-    char text[1024], basis[512];
+    char text[1024], basis[768];
     /* findings */
     ni_json_key(j, "findings"); ni_json_arr_begin(j);
     double lo, hi;
@@ -1807,31 +1922,35 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     }
     size_t dh = dcount(p->device_hosts);
     if (dh && f->top_maker[0]) {
-        double pr = prob_above((double)f->top_maker_hosts, (double)dh, 0.5);
+        bool ek = f->top_maker_est, en = destimated(p->device_hosts);
+        double pr = prob_above_est((double)f->top_maker_hosts, (double)dh, 0.5, est_err(ek), est_err(en));
         wilson((double)f->top_maker_hosts, (double)dh, &lo, &hi);
-        snprintf(text, sizeof text, "%s is the most common device maker among the target's hosts (%zu of %zu "
-                 "hosts with an identified maker, %.0f%%); %s that most of them use %s devices.",
-                 f->top_maker, f->top_maker_hosts, dh, 100.0 * (double)f->top_maker_hosts / (double)dh, icd_phrase(pr), f->top_maker);
-        snprintf(basis, sizeof basis, "%zu of %zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%",
-                 f->top_maker_hosts, dh, lo * 100, hi * 100);
+        snprintf(text, sizeof text, "%s is the most common device maker among the target's hosts (%s%zu of %s%zu "
+                 "hosts with an identified maker, %s%.0f%%); %s that most of them use %s devices.",
+                 f->top_maker, about(ek), f->top_maker_hosts, about(en), dh, about(ek || en),
+                 100.0 * (double)f->top_maker_hosts / (double)dh, icd_phrase(pr), f->top_maker);
+        snprintf(basis, sizeof basis, "%s%zu of %s%zu hosts with an identified device maker; Wilson 95%% interval %.0f-%.0f%%%s",
+                 about(ek), f->top_maker_hosts, about(en), dh, lo * 100, hi * 100,
+                 ek || en ? " (estimated counts: their error is added to the test's)" : "");
         finding(j, "devices", text, icd203(pr), basis);
     }
     if (f->win_hosts) {
-        double pr = prob_above((double)f->win_unsupported, (double)f->win_hosts, 0.5);
+        double pr = prob_above_est((double)f->win_unsupported, (double)f->win_hosts, 0.5, est_err(f->win_est), est_err(f->win_est));
         wilson((double)f->win_unsupported, (double)f->win_hosts, &lo, &hi);
         snprintf(text, sizeof text, "%s that most Windows hosts of the target run a Windows version past its "
                  "end of support.", icd_Phrase(pr, cap, sizeof cap));
-        snprintf(basis, sizeof basis, "%zu of %zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%",
-                 f->win_unsupported, f->win_hosts, lo * 100, hi * 100);
+        snprintf(basis, sizeof basis, "%s%zu of %s%zu Windows host observations on unsupported versions; Wilson 95%% interval %.0f-%.0f%%%s",
+                 about(f->win_est), f->win_unsupported, about(f->win_est), f->win_hosts, lo * 100, hi * 100,
+                 f->win_est ? " (estimated counts: their error is added to the test's)" : "");
         finding(j, "software", text, icd203(pr), basis);
     }
     if (f->final_stuck) {
-        double pr = prob_above((double)f->final_stuck, (double)f->final_hosts, 0.5);
+        double pr = prob_above_est((double)f->final_stuck, (double)f->final_hosts, 0.5, est_err(f->final_est), est_err(f->final_est));
         wilson((double)f->final_stuck, (double)f->final_hosts, &lo, &hi);
         bool one = f->final_stuck == 1;
-        snprintf(text, sizeof text, "%zu target %s the final build of %s browser for %s OS (%s): %s "
+        snprintf(text, sizeof text, "%s%zu target %s the final build of %s browser for %s OS (%s): %s "
                  "browser gets no further updates unless the OS is replaced; %s that most hosts whose browser "
-                 "updates ended with their OS are stuck at that final build.", f->final_stuck,
+                 "updates ended with their OS are stuck at that final build.", f->final_est ? "About " : "", f->final_stuck,
                  one ? "host runs" : "hosts run", one ? "its" : "their", one ? "its" : "their", f->final_list,
                  one ? "its" : "their", icd_phrase(pr));
         snprintf(basis, sizeof basis, "%zu of %zu hosts running a browser on an OS whose builds of it ended "
@@ -1857,21 +1976,25 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
     free(sf.fam);
     free(sf.pairs);
     size_t oh = dcount(p->out_hosts), vh = dcount(p->vpn_use_hosts);
+    bool oe = destimated(p->out_hosts), ve = destimated(p->vpn_use_hosts);
     if (oh) {
-        double pr = vh ? prob_above((double)vh, (double)oh, 0.05) : 0.0;
+        double pr = vh ? prob_above_est((double)vh, (double)oh, 0.05, est_err(ve), est_err(oe)) : 0.0;
         wilson((double)vh, (double)oh, &lo, &hi);
-        snprintf(text, sizeof text, "%zu of %zu target hosts used VPN or proxy services (tunnel or endpoint evidence) "
+        snprintf(text, sizeof text, "%s%zu of %s%zu target hosts used VPN or proxy services (tunnel or endpoint evidence) "
                  "with %zu providers; %s that more than 5%% of the target's hosts use them.",
-                 vh, oh, ni_map_count(p->vpn), icd_phrase(pr));
-        snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.1f-%.1f%%", vh, oh, lo * 100, hi * 100);
+                 ve ? "About " : "", vh, about(oe), oh, ni_topk_count(p->tab[T_VPN]), icd_phrase(pr));
+        snprintf(basis, sizeof basis, "%s%zu of %s%zu hosts; Wilson 95%% interval %.1f-%.1f%%%s", about(ve), vh, about(oe), oh,
+                 lo * 100, hi * 100, ve || oe ? " (estimated counts: their error is added to the test's)" : "");
         finding(j, "vpn", text, icd203(pr), basis);
     }
     if (f->top_cat[0] && oh) {
-        double pr = prob_above((double)f->top_cat_hosts, (double)oh, 0.5);
+        double pr = prob_above_est((double)f->top_cat_hosts, (double)oh, 0.5, est_err(f->top_cat_est), est_err(oe));
         wilson((double)f->top_cat_hosts, (double)oh, &lo, &hi);
         snprintf(text, sizeof text, "The service category reaching the most target hosts is '%s'; %s that "
                  "most of the target's hosts use it.", f->top_cat, icd_phrase(pr));
-        snprintf(basis, sizeof basis, "%zu of %zu hosts; Wilson 95%% interval %.0f-%.0f%%", f->top_cat_hosts, oh, lo * 100, hi * 100);
+        snprintf(basis, sizeof basis, "%s%zu of %s%zu hosts; Wilson 95%% interval %.0f-%.0f%%%s", about(f->top_cat_est),
+                 f->top_cat_hosts, about(oe), oh, lo * 100, hi * 100,
+                 f->top_cat_est || oe ? " (estimated counts: their error is added to the test's)" : "");
         finding(j, "services", text, icd203(pr), basis);
     }
     for (size_t i = 0; i < f->nch; i++) {
@@ -1887,27 +2010,92 @@ static void write_findings(ni_profile *p, ni_json *j, const facts *f)
 }
 
 /* Distinct counts of a map's buckets (and nested buckets) that are estimates. */
-static size_t map_estimated(const ni_map *m)
+static size_t bucket_estimated(const bucket *b);
+static size_t map_estimated(const ni_topk *m)
 {
     size_t n = 0, it = 0; void *v;
-    while (m && ni_map_next(m, &it, NULL, &v)) {
-        const bucket *b = v;
-        n += destimated(b->hosts) + destimated(b->clients) + map_estimated(b->sub);
-    }
+    while (m && ni_topk_next(m, &it, NULL, &v)) n += bucket_estimated(v);
     return n;
+}
+
+static size_t bucket_estimated(const bucket *b)
+{
+    return b ? destimated(b->hosts) + destimated(b->clients) + map_estimated(b->sub) : 0;
 }
 
 /* How many distinct counts of the profile are estimates (limits.distinct). */
 static size_t count_estimated(const ni_profile *p)
 {
-    const ni_map *maps[] = { p->services, p->categories, p->makers, p->form, p->models, p->os, p->windows,
-                             p->browsers, p->vpn, p->vpn_proto, p->sites, p->countries, p->region_month,
-                             p->vendors, p->finals, p->host_view };
     const ni_distinct *sets[] = { p->hosts, p->out_hosts, p->device_hosts, p->vpn_hosts, p->vpn_use_hosts };
     size_t n = 0;
-    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) n += map_estimated(maps[i]);
+    for (int t = 0; t < T_SECTIONS; t++) n += map_estimated(p->tab[t]);
+    size_t it = 0; void *v;
+    while (ni_map_next(p->host_view, &it, NULL, &v)) n += bucket_estimated(v);
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) n += destimated(sets[i]);
     return n;
+}
+
+/* Nested tables of one kind under the buckets of m: names kept. */
+static uint64_t sub_kept(const ni_topk *m)
+{
+    uint64_t n = 0;
+    size_t it = 0; void *v;
+    while (m && ni_topk_next(m, &it, NULL, &v)) if (v && ((const bucket *)v)->sub) n += ni_topk_count(((const bucket *)v)->sub);
+    return n;
+}
+
+/* "rows": the tables that were full and lost names (top-N by sessions,
+ * core/ni_topk), written only then (reports below the bounds keep their
+ * bytes).  Per table: its cap, names kept, names that left (evicted), their
+ * sessions (dropped: counted in no row), the most sessions a name had when
+ * it left (bound: no name that is not kept had more), and for the sections
+ * all their sessions (total = the sum of the rows' sessions + dropped). */
+static void write_rows(ni_profile *p, ni_json *j)
+{
+    ni_dnstun_stats ds;
+    ni_dnstun_table(p->dnstun, &ds);
+    bool any = ds.evicted > 0;
+    for (int t = 0; t < T__N; t++) any |= p->ts[t].keys > 0;
+    if (!any) return;
+    ni_json_key(j, "rows"); ni_json_obj_begin(j);
+    ni_json_kuint(j, "cap", p->lost.caps.rows);
+    ni_json_key(j, "tables"); ni_json_arr_begin(j);
+    for (int t = 0; t < T__N; t++) {
+        const tstats *st = &p->ts[t];
+        if (!st->keys) continue;
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "table", table_name[t]);
+        ni_json_kstr(j, "unit", "sessions");
+        ni_json_kuint(j, "cap", st->cap);
+        uint64_t kept = t < T_SECTIONS ? ni_topk_count(p->tab[t])
+                      : t == T_OS_VERSIONS ? sub_kept(p->tab[T_OS]) : t == T_BUILDS ? sub_kept(p->tab[T_BROWSERS])
+                      : t == T_EVIDENCE ? sub_kept(p->tab[T_VENDORS]) : t == T_AT_FINAL ? sub_kept(p->tab[T_FINALS]) : 0;
+        if (t == T_HOST_ITEMS) {
+            size_t it = 0; void *v;
+            while (ni_map_next(p->host_view, &it, NULL, &v))
+                if (v && ((const bucket *)v)->sub) kept += ni_topk_count(((const bucket *)v)->sub);
+        }
+        ni_json_kuint(j, "kept", kept);
+        ni_json_kuint(j, "evicted", st->keys);
+        ni_json_kuint(j, "dropped", st->sessions);
+        ni_json_kuint(j, "bound", st->bound);
+        if (t < T_SECTIONS) ni_json_kuint(j, "total", ni_topk_total(p->tab[t]));
+        ni_json_obj_end(j);
+    }
+    if (ds.evicted) {
+        ni_json_obj_begin(j);
+        ni_json_kstr(j, "table", "dns_tunnels");
+        ni_json_kstr(j, "unit", "queries");
+        ni_json_kuint(j, "cap", ds.cap);
+        ni_json_kuint(j, "kept", ds.kept);
+        ni_json_kuint(j, "evicted", ds.evicted);
+        ni_json_kuint(j, "dropped", ds.dropped);
+        ni_json_kuint(j, "bound", ds.bound);
+        ni_json_kuint(j, "total", ds.total);
+        ni_json_obj_end(j);
+    }
+    ni_json_arr_end(j);
+    ni_json_obj_end(j);
 }
 
 /* "limits": every cap in force and the insertions it refused. */
@@ -1928,6 +2116,7 @@ static void write_limits(ni_profile *p, ni_json *j)
         ni_json_obj_end(j);
     }
     ni_json_kuint(j, "out_of_memory", l->out_of_memory);
+    write_rows(p, j);
     size_t est = count_estimated(p);
     if (est) {   /* only then: reports below the bounds keep their bytes */
         ni_json_key(j, "distinct"); ni_json_obj_begin(j);

@@ -31,7 +31,8 @@ typedef struct ni_event {
 
 /* Caps on what the aggregator holds (0 = the default of core/ni_limits.h). */
 typedef struct ni_profile_caps {
-    size_t names;       /* distinct names per section (services, sites, ...) */
+    size_t names;       /* reported only (limits.names.cap): sections keep their busiest
+                           `rows` names and refuse none (issue 11) */
     size_t hosts;       /* reported only (limits.hosts.cap): distinct counts are estimated past
                            `distinct`, never refused */
     size_t clients;     /* the same for limits.clients.cap */
@@ -40,6 +41,9 @@ typedef struct ni_profile_caps {
     size_t host_view;   /* target hosts of the per-host view ("hosts"); past it, those of
                            smallest address hash */
     size_t distinct;    /* distinct counts exact up to this many values, then estimated */
+    size_t rows;        /* names per section (services, sites, models...): past it the busiest
+                           (Space-Saving, core/ni_topk), what left counted in limits.rows */
+    size_t dns_pairs;   /* (client, suffix) pairs of dns_tunnels: past it the most queried */
 } ni_profile_caps;
 
 /* What could not be counted: insertions refused because a cap was reached

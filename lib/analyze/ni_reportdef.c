@@ -64,66 +64,85 @@ static const ni_rd_field p12[] = {  /* limits.host_view */
     { "cap", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The cap in force." },
     { "dropped", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Insertions refused at the cap." }
 };
-static const ni_rd_field p13[] = {  /* limits.distinct */
+static const char *const v13[] = { "sessions", "queries", NULL };  /* limits.rows.tables[].unit */
+static const ni_rd_field p14[] = {  /* limits.rows.tables[] */
+    { "table", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The table: a section's path (inbound.sites, devices.models, ...), a kind of nested list (os.versions, browsers.builds, vendors.evidence, final_builds.at_final, hosts.items: all such lists together), or dns_tunnels (its (client, suffix) pairs)." },
+    { "unit", NI_RD_STR, 1, v13, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Unit of dropped, bound and total (queries for dns_tunnels)." },
+    { "cap", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Names the table (each list of the kind) keeps." },
+    { "kept", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Names kept (the rows written, before any 50-row cut of the views)." },
+    { "evicted", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Times a name left the table (a name can leave, come back and leave again)." },
+    { "dropped", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (queries) counted for names while they were kept and lost when they left: counted in no row." },
+    { "bound", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The most sessions (queries) a name had, error included, when it left: no name that is not kept had more." },
+    { "total", NI_RD_INT, 0, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sections and dns_tunnels: all sessions (queries) the table counted = the sum of its rows' sessions + dropped." }
+};
+static const ni_rd_field i15 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p14, 8, NULL, NULL, 0, NULL };  /* limits.rows.tables[] */
+static const ni_rd_field p16[] = {  /* limits.rows */
+    { "cap", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Names per section (NI_PROFILE_ROWS_MAX, 1024 by default; inbound.by_region_month keeps at least 8 regions x NI_PROFILE_MONTHS_MAX months)." },
+    { "tables", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i15, NULL, 0, "The tables that lost names, in a fixed order." }
+};
+static const ni_rd_field p17[] = {  /* limits.distinct */
     { "exact_max", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct values counted exactly (NI_PROFILE_DISTINCT_EXACT, 1536 by default)." },
     { "estimated", NI_RD_INT, 1, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct counts of the profile that are estimates (every bucket's hosts and clients, written or not)." },
     { "error", NI_RD_NUM, 1, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of each estimate: 1.04/sqrt(16384) = 0.0081." }
 };
-static const ni_rd_field p14[] = {  /* limits */
+static const ni_rd_field p18[] = {  /* limits */
     { "complete", NI_RD_BOOL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "True when nothing was refused (every dropped count and out_of_memory are 0)." },
-    { "names", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p7, 2, NULL, NULL, 0, "Distinct names per section (services, sites, makers, ...); dropped = sessions not counted in a section because their name found no room (unit: sessions)." },
+    { "names", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p7, 2, NULL, NULL, 0, "Before issue 11, distinct names per section (services, sites, makers, ...) kept first come. Sections are now top-N tables (limits.rows): no name is refused, dropped is 0 unless memory ran out (sessions not counted in a section then); kept for readers of earlier documents (unit: sessions)." },
     { "hosts", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p8, 2, NULL, NULL, 0, "Distinct addresses per set (every hosts and visitors figure). Since distinct counts turn into estimates past limits.distinct's bound (issue 11), no address is refused: dropped is 0 unless memory ran out; kept for readers of earlier documents (unit: insertions)." },
     { "clients", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p9, 2, NULL, NULL, 0, "Distinct (address, User-Agent) pairs per bucket; as hosts, estimated past the bound, never refused: dropped is 0 (unit: insertions)." },
-    { "versions", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p10, 2, NULL, NULL, 0, "Versions per OS family (os[].versions); dropped = sessions not counted in a version row (unit: sessions)." },
-    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p11, 2, NULL, NULL, 0, "Evidence items per vendor (vendors[].evidence) and items per host of the host view (hosts[]); dropped = sessions not counted in an evidence row or host item (unit: sessions)." },
+    { "versions", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p10, 2, NULL, NULL, 0, "Versions per OS family (os[].versions) and builds per browser version (browsers[].builds): past the cap the busiest (limits.rows, os.versions and browsers.builds); dropped = sessions not counted in a version row because memory ran out (unit: sessions)." },
+    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p11, 2, NULL, NULL, 0, "Evidence items per vendor (vendors[].evidence) and items per host of the host view (hosts[]): past the cap the busiest (limits.rows, vendors.evidence and hosts.items); dropped = sessions not counted in an evidence row or host item because memory ran out (unit: sessions)." },
     { "host_view", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p12, 2, NULL, NULL, 0, "Target hosts of the per-host view (hosts): up to the cap; past it the hosts of smallest fixed-key address hash (a sample independent of the order of the sessions, docs/report.md); dropped = sessions of the hosts not kept (unit: sessions). A dropped count here leaves complete true: no other figure depends on the view. Optional for documents written before it existed." },
     { "out_of_memory", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Insertions refused because memory ran out (unit: insertions)." },
-    { "distinct", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p13, 3, NULL, NULL, 0, "Written only when some distinct count is an estimate. Every hosts, visitors and clients figure is exact up to exact_max distinct values; past that it is a HyperLogLog estimate (lib/core/ni_hll: precision 14, Ertl's estimator), written with <figure>_estimated: true and <figure>_error beside it. An estimate is not a lower bound: complete stays true. Optional." }
+    { "rows", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p16, 2, NULL, NULL, 0, "Written only when a table of names was full and names left it (issue 11). Each section (services, sites, models, browsers, vendors...) keeps at most cap names, and each nested list (OS versions, browser builds, vendor evidence, items per host) its own cap: below it every name with exact figures; past it the busiest by sessions (Space-Saving, lib/core/ni_topk: a name new to a full table takes the place of the least busy one, entering with sessions_error = that one's sessions + error). A name with more sessions than a table's total / cap is always kept, wherever it appears in the input. complete stays true: every kept row's figures are exact for the sessions it counts, the sessions of names that left are counted here. Optional." },
+    { "distinct", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p17, 3, NULL, NULL, 0, "Written only when some distinct count is an estimate. Every hosts, visitors and clients figure is exact up to exact_max distinct values; past that it is a HyperLogLog estimate (lib/core/ni_hll: precision 14, Ertl's estimator), written with <figure>_estimated: true and <figure>_error beside it. An estimate is not a lower bound: complete stays true. Optional." }
 };
-static const char *const v15[] = { "sessions", NULL };  /* activity.unit */
-static const char *const v16[] = { "Monday first", NULL };  /* activity.weekday_order */
-static const ni_rd_field i17 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* activity.by_hour[] */
-static const ni_rd_field i18 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* activity.by_weekday[] */
-static const ni_rd_field i19 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* activity.by_weekday_hour[][] */
-static const ni_rd_field i20 = { NULL, NI_RD_ARR, 1, NULL, NAN, NAN, NAN, 24, 24, 0, 0, 0, 0, NULL, 0, &i19, NULL, 0, NULL };  /* activity.by_weekday_hour[] */
-static const ni_rd_field i21 = { NULL, NI_RD_INT, 1, NULL, 0.0, 23.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* activity.peak_hours[] */
-static const ni_rd_field p22[] = {  /* activity */
-    { "unit", NI_RD_STR, 1, v15, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Unit of every count in this section." },
+static const char *const v19[] = { "sessions", NULL };  /* activity.unit */
+static const char *const v20[] = { "Monday first", NULL };  /* activity.weekday_order */
+static const ni_rd_field i21 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* activity.by_hour[] */
+static const ni_rd_field i22 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* activity.by_weekday[] */
+static const ni_rd_field i23 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* activity.by_weekday_hour[][] */
+static const ni_rd_field i24 = { NULL, NI_RD_ARR, 1, NULL, NAN, NAN, NAN, 24, 24, 0, 0, 0, 0, NULL, 0, &i23, NULL, 0, NULL };  /* activity.by_weekday_hour[] */
+static const ni_rd_field i25 = { NULL, NI_RD_INT, 1, NULL, 0.0, 23.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* activity.peak_hours[] */
+static const ni_rd_field p26[] = {  /* activity */
+    { "unit", NI_RD_STR, 1, v19, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Unit of every count in this section." },
     { "sample", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions counted in this section (the n of the figures); equals the sum of by_hour and of by_weekday." },
-    { "weekday_order", NI_RD_STR, 1, v16, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Order of by_weekday and of the rows of by_weekday_hour (ISO 8601)." },
-    { "by_hour", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, 24, 24, 0, 0, 0, 0, NULL, 0, &i17, NULL, 0, "Sessions starting in each local hour 00..23 (index = hour)." },
-    { "by_weekday", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, 7, 7, 0, 0, 0, 0, NULL, 0, &i18, NULL, 0, "Sessions starting on each local weekday, Monday (index 0) to Sunday (index 6)." },
-    { "by_weekday_hour", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, 7, 7, 0, 0, 0, 0, NULL, 0, &i20, NULL, 0, "Heatmap: 7 rows (Monday first) of 24 local hours; sessions." },
-    { "peak_hours", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i21, NULL, 0, "Local hours whose session count is at least 90% of the busiest hour's, ascending; empty when sample is 0." }
+    { "weekday_order", NI_RD_STR, 1, v20, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Order of by_weekday and of the rows of by_weekday_hour (ISO 8601)." },
+    { "by_hour", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, 24, 24, 0, 0, 0, 0, NULL, 0, &i21, NULL, 0, "Sessions starting in each local hour 00..23 (index = hour)." },
+    { "by_weekday", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, 7, 7, 0, 0, 0, 0, NULL, 0, &i22, NULL, 0, "Sessions starting on each local weekday, Monday (index 0) to Sunday (index 6)." },
+    { "by_weekday_hour", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, 7, 7, 0, 0, 0, 0, NULL, 0, &i24, NULL, 0, "Heatmap: 7 rows (Monday first) of 24 local hours; sessions." },
+    { "peak_hours", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i25, NULL, 0, "Local hours whose session count is at least 90% of the busiest hour's, ascending; empty when sample is 0." }
 };
-static const ni_rd_field p23[] = {  /* services[].evidence */
+static const ni_rd_field p27[] = {  /* services[].evidence */
     { "sni", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "TLS ClientHello server name (RFC 6066 section 3)." },
     { "http_host", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "HTTP/1.x Host header." },
     { "dns_name", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "A name learned from an earlier DNS answer for the server address." },
     { "ip", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The server address lies in a prefix the catalogue attributes to the service." }
 };
-static const ni_rd_field p24[] = {  /* services[] */
+static const ni_rd_field p28[] = {  /* services[] */
     { "service", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Service name from data/services.tsv or data/vpn.tsv (e.g. Facebook)." },
     { "category", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Its category (social, messaging, search, vpn, ...); 'other' when the catalogue gives none." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target addresses that reached the service (unit: hosts)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "bytes", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "IP-layer bytes, both directions (unit: bytes)." },
-    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p23, 4, NULL, NULL, 0, "Sessions by what named the service (unit: sessions); sessions with other evidence are counted in sessions only." }
+    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p27, 4, NULL, NULL, 0, "Sessions by what named the service (unit: sessions); sessions with other evidence are counted in sessions only." }
 };
-static const ni_rd_field i25 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p24, 8, NULL, NULL, 0, NULL };  /* services[] */
-static const ni_rd_field p26[] = {  /* categories[] */
+static const ni_rd_field i29 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p28, 9, NULL, NULL, 0, NULL };  /* services[] */
+static const ni_rd_field p30[] = {  /* categories[] */
     { "category", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Category name." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "bytes", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "IP-layer bytes, both directions (unit: bytes)." }
 };
-static const ni_rd_field i27 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p26, 6, NULL, NULL, 0, NULL };  /* categories[] */
-static const char *const v28[] = { "hosts and clients (address, User-Agent pairs)", NULL };  /* devices.unit */
-static const ni_rd_field p29[] = {  /* devices.makers[] */
+static const ni_rd_field i31 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p30, 7, NULL, NULL, 0, NULL };  /* categories[] */
+static const char *const v32[] = { "hosts and clients (address, User-Agent pairs)", NULL };  /* devices.unit */
+static const ni_rd_field p33[] = {  /* devices.makers[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Maker (Samsung, Apple, ...)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
@@ -131,12 +150,13 @@ static const ni_rd_field p29[] = {  /* devices.makers[] */
     { "clients", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct (target address, User-Agent) pairs (unit: clients); at least hosts when both are counted on the same sessions." },
     { "clients_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "clients_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." }
 };
-static const ni_rd_field i30 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p29, 8, NULL, NULL, 0, NULL };  /* devices.makers[] */
-static const ni_rd_field i31 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." };  /* devices.form_factor.* */
-static const ni_rd_field i32 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct (target address, User-Agent) pairs (unit: clients); at least hosts when both are counted on the same sessions." };  /* devices.form_factor_clients.* */
-static const ni_rd_field p33[] = {  /* devices.models[] */
+static const ni_rd_field i34 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p33, 9, NULL, NULL, 0, NULL };  /* devices.makers[] */
+static const ni_rd_field i35 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." };  /* devices.form_factor.* */
+static const ni_rd_field i36 = { NULL, NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct (target address, User-Agent) pairs (unit: clients); at least hosts when both are counted on the same sessions." };  /* devices.form_factor_clients.* */
+static const ni_rd_field p37[] = {  /* devices.models[] */
     { "maker", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Maker." },
     { "model", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Marketing name from data/devices.tsv, else the model code." },
     { "code", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Model code as parsed from the User-Agent (e.g. SM-S928B)." },
@@ -147,52 +167,54 @@ static const ni_rd_field p33[] = {  /* devices.models[] */
     { "clients_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "clients_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "UTC date of the first session with this model." },
     { "released", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "Release date (data/devices.tsv); null when unknown." },
     { "lag_days", NI_RD_INT|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Whole days from release to first_seen (unit: days); null when the release date is unknown." }
 };
-static const ni_rd_field i34 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p33, 13, NULL, NULL, 0, NULL };  /* devices.models[] */
-static const ni_rd_field p35[] = {  /* devices */
-    { "unit", NI_RD_STR, 1, v28, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Units of this section." },
+static const ni_rd_field i38 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p37, 14, NULL, NULL, 0, NULL };  /* devices.models[] */
+static const ni_rd_field p39[] = {  /* devices */
+    { "unit", NI_RD_STR, 1, v32, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Units of this section." },
     { "sample_hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with at least one identified device maker (the n of the makers figure)." },
     { "sample_hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "sample_hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "makers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i30, NULL, 0, "Device makers." },
+    { "makers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i34, NULL, 0, "Device makers." },
     { "unattributed_hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with outbound sessions but no identified device maker." },
     { "unattributed_hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "unattributed_hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "form_factor", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 1, NULL, 0, &i31, NULL, 0, "Form factor (mobile, tablet, desktop, console, tv, ...) → hosts; keys in ascending order." },
-    { "form_factor_clients", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 1, NULL, 0, &i32, NULL, 0, "Form factor → clients (address, User-Agent pairs); same keys as form_factor." },
+    { "form_factor", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 1, NULL, 0, &i35, NULL, 0, "Form factor (mobile, tablet, desktop, console, tv, ...) → hosts; keys in ascending order." },
+    { "form_factor_clients", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 1, NULL, 0, &i36, NULL, 0, "Form factor → clients (address, User-Agent pairs); same keys as form_factor." },
     { "form_factor_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (true) when a figure of form_factor or form_factor_clients is an estimate (limits.distinct)." },
     { "form_factor_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "models", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i34, NULL, 0, "Device models with their release date and the lag from release to first sighting." }
+    { "models", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i38, NULL, 0, "Device models with their release date and the lag from release to first sighting." }
 };
-static const ni_rd_field p36[] = {  /* os_stack[] */
+static const ni_rd_field p40[] = {  /* os_stack[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family of the stack (Linux, Windows, Mac OS X, iOS, Android, FreeBSD, ...)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions whose stack is this family (unit: sessions)." }
 };
-static const ni_rd_field i37 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p36, 3, NULL, NULL, 0, NULL };  /* os_stack[] */
-static const ni_rd_field p38[] = {  /* os_disagreements.pairs[] */
+static const ni_rd_field i41 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p40, 3, NULL, NULL, 0, NULL };  /* os_stack[] */
+static const ni_rd_field p42[] = {  /* os_disagreements.pairs[] */
     { "user_agent_os", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The host's (first) User-Agent OS family." },
     { "stack_os", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Its stack OS family (most sessions)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." }
 };
-static const ni_rd_field i39 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p38, 3, NULL, NULL, 0, NULL };  /* os_disagreements.pairs[] */
-static const ni_rd_field p40[] = {  /* os_disagreements */
+static const ni_rd_field i43 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p42, 3, NULL, NULL, 0, NULL };  /* os_disagreements.pairs[] */
+static const ni_rd_field p44[] = {  /* os_disagreements */
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Hosts whose two OS families disagree (unit: hosts)." },
     { "compared", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Hosts with both a User-Agent OS and a stack OS (unit: hosts): the sample." },
-    { "pairs", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i39, NULL, 0, "The disagreeing hosts by User-Agent OS and stack OS." }
+    { "pairs", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i43, NULL, 0, "The disagreeing hosts by User-Agent OS and stack OS." }
 };
-static const ni_rd_field p41[] = {  /* os[].versions[] */
+static const ni_rd_field p45[] = {  /* os[].versions[] */
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Version as parsed (\"14\", \"16.6\"); for Windows the row of windows_versions (\"XP\", \"10/11\", \"undetermined: reduced User-Agent\"). The frozen placeholder of a reduced User-Agent (Android 10, Mac OS X 10.15.7, Chrome OS 14541.0.0) is never a row; every other version of a reduced UA is real and counted." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." }
 };
-static const ni_rd_field i42 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p41, 5, NULL, NULL, 0, NULL };  /* os[].versions[] */
-static const ni_rd_field p43[] = {  /* os[] */
+static const ni_rd_field i46 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p45, 6, NULL, NULL, 0, NULL };  /* os[].versions[] */
+static const ni_rd_field p47[] = {  /* os[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family as uap-core names it (Windows, Android, iOS, Mac OS X, ...)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
@@ -201,10 +223,11 @@ static const ni_rd_field p43[] = {  /* os[] */
     { "clients_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "clients_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i42, NULL, 0, "Versions of this OS family." }
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
+    { "versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i46, NULL, 0, "Versions of this OS family." }
 };
-static const ni_rd_field i44 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p43, 9, NULL, NULL, 0, NULL };  /* os[] */
-static const ni_rd_field p45[] = {  /* windows_versions[] */
+static const ni_rd_field i48 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p47, 10, NULL, NULL, 0, NULL };  /* os[] */
+static const ni_rd_field p49[] = {  /* windows_versions[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Version (XP, 7, 8.1, 10/11, 11, ..., or \"undetermined: reduced User-Agent\")." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
@@ -213,22 +236,24 @@ static const ni_rd_field p45[] = {  /* windows_versions[] */
     { "clients_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "clients_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "released", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "General availability date; null when unknown." },
     { "end_of_support", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "End of (extended) support; null while supported or unknown." }
 };
-static const ni_rd_field i46 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p45, 10, NULL, NULL, 0, NULL };  /* windows_versions[] */
-static const ni_rd_field p47[] = {  /* browsers[].builds[] */
+static const ni_rd_field i50 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p49, 11, NULL, NULL, 0, NULL };  /* windows_versions[] */
+static const ni_rd_field p51[] = {  /* browsers[].builds[] */
     { "build", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Full version string." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." }
 };
-static const ni_rd_field i48 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p47, 5, NULL, NULL, 0, NULL };  /* browsers[].builds[] */
-static const ni_rd_field p49[] = {  /* browsers[] */
+static const ni_rd_field i52 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p51, 6, NULL, NULL, 0, NULL };  /* browsers[].builds[] */
+static const ni_rd_field p53[] = {  /* browsers[] */
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family (uap-core: Chrome, Chrome Mobile, Firefox, Mobile Safari, ...)." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Major version (may be empty when the User-Agent has none)." },
-    { "builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i48, NULL, 0, "The full builds of this major version seen, as the User-Agents give them (\"109.0.5414.120\"; a reduced UA's \"120.0.0.0\" is its own row), by hosts; at most limits.versions.cap rows. Optional for documents written before it existed." },
+    { "builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i52, NULL, 0, "The full builds of this major version seen, as the User-Agents give them (\"109.0.5414.120\"; a reduced UA's \"120.0.0.0\" is its own row), by hosts; at most limits.versions.cap rows. Optional for documents written before it existed." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
@@ -236,12 +261,13 @@ static const ni_rd_field p49[] = {  /* browsers[] */
     { "clients_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "clients_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "released", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "Release date of that major version; null when unknown." },
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "UTC date of the first session with it." },
     { "age_days", NI_RD_INT|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Days from release to first_seen (unit: days); null when the release is unknown." }
 };
-static const ni_rd_field i50 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p49, 13, NULL, NULL, 0, NULL };  /* browsers[] */
-static const ni_rd_field p51[] = {  /* final_builds[] */
+static const ni_rd_field i54 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p53, 14, NULL, NULL, 0, NULL };  /* browsers[] */
+static const ni_rd_field p55[] = {  /* final_builds[] */
     { "browser", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family (uap-core)." },
     { "os", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family (uap-core)." },
     { "os_version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS version (Windows: the windows_versions row, e.g. \"7\"; others as the User-Agent gives it)." },
@@ -250,17 +276,18 @@ static const ni_rd_field p51[] = {  /* final_builds[] */
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "hosts_at_final", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Of those, hosts at exactly the final build: stuck, no further browser updates for their OS (unit: hosts)." },
     { "hosts_at_final_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_at_final_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions_at_final", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field i52 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p51, 12, NULL, NULL, 0, NULL };  /* final_builds[] */
-static const char *const v53[] = { "os", NULL };  /* outdated[]{0}.kind */
-static const char *const v54[] = { "Windows", NULL };  /* outdated[]{0}.name */
-static const ni_rd_field p55[] = {  /* outdated[]{0} */
-    { "kind", NI_RD_STR, 1, v53, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
-    { "name", NI_RD_STR, 1, v54, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family." },
+static const ni_rd_field i56 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p55, 13, NULL, NULL, 0, NULL };  /* final_builds[] */
+static const char *const v57[] = { "os", NULL };  /* outdated[]{0}.kind */
+static const char *const v58[] = { "Windows", NULL };  /* outdated[]{0}.name */
+static const ni_rd_field p59[] = {  /* outdated[]{0} */
+    { "kind", NI_RD_STR, 1, v57, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
+    { "name", NI_RD_STR, 1, v58, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "OS family." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Windows version." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
@@ -269,9 +296,9 @@ static const ni_rd_field p55[] = {  /* outdated[]{0} */
     { "end_of_support", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_DATE, 0, NULL, 0, NULL, NULL, 0, "End of support, before window.last." },
     { "reason", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Human-readable reason: \"past end of support (DATE)\"." }
 };
-static const char *const v56[] = { "browser", NULL };  /* outdated[]{1}.kind */
-static const ni_rd_field p57[] = {  /* outdated[]{1} */
-    { "kind", NI_RD_STR, 1, v56, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
+static const char *const v60[] = { "browser", NULL };  /* outdated[]{1}.kind */
+static const ni_rd_field p61[] = {  /* outdated[]{1} */
+    { "kind", NI_RD_STR, 1, v60, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
     { "name", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Browser family." },
     { "version", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Major version." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
@@ -281,50 +308,53 @@ static const ni_rd_field p57[] = {  /* outdated[]{1} */
     { "age_days", NI_RD_INT, 1, NULL, 366.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Days from release to first sighting (unit: days)." },
     { "reason", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Human-readable reason." }
 };
-static const ni_rd_field u58[] = {  /* outdated[]: one of */
-    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p55, 9, NULL, NULL, 0, NULL },
-    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p57, 9, NULL, NULL, 0, NULL }
+static const ni_rd_field u62[] = {  /* outdated[]: one of */
+    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p59, 9, NULL, NULL, 0, NULL },
+    { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p61, 9, NULL, NULL, 0, NULL }
 };
-static const ni_rd_field i59 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, u58, 2, NULL };  /* outdated[] */
-static const ni_rd_field p60[] = {  /* vpn.by_service[].evidence */
+static const ni_rd_field i63 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, u62, 2, NULL };  /* outdated[] */
+static const ni_rd_field p64[] = {  /* vpn.by_service[].evidence */
     { "tunnel", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "endpoint", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "site", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field p61[] = {  /* vpn.by_service[] */
+static const ni_rd_field p65[] = {  /* vpn.by_service[] */
     { "service", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Provider name." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p60, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions)." }
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
+    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p64, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions)." }
 };
-static const ni_rd_field i62 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p61, 6, NULL, NULL, 0, NULL };  /* vpn.by_service[] */
-static const ni_rd_field p63[] = {  /* vpn.unattributed[] */
+static const ni_rd_field i66 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p65, 7, NULL, NULL, 0, NULL };  /* vpn.by_service[] */
+static const ni_rd_field p67[] = {  /* vpn.unattributed[] */
     { "protocol", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Tunnel protocol (OpenVPN, WireGuard, ...)." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." }
 };
-static const ni_rd_field i64 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p63, 5, NULL, NULL, 0, NULL };  /* vpn.unattributed[] */
-static const ni_rd_field p65[] = {  /* vpn.corporate.by_product[].evidence */
+static const ni_rd_field i68 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p67, 6, NULL, NULL, 0, NULL };  /* vpn.unattributed[] */
+static const ni_rd_field p69[] = {  /* vpn.corporate.by_product[].evidence */
     { "tunnel", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "endpoint", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
     { "site", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
 };
-static const ni_rd_field p66[] = {  /* vpn.corporate.by_product[] */
+static const ni_rd_field p70[] = {  /* vpn.corporate.by_product[] */
     { "product", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Gateway product." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p65, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions): tunnel = the product's tunnel protocol was seen, endpoint = the gateway's login or signature paths or nDPI's label." }
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
+    { "evidence", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p69, 3, NULL, NULL, 0, "Sessions by evidence kind (unit: sessions): tunnel = the product's tunnel protocol was seen, endpoint = the gateway's login or signature paths or nDPI's label." }
 };
-static const ni_rd_field i67 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p66, 4, NULL, NULL, 0, NULL };  /* vpn.corporate.by_product[] */
-static const ni_rd_field p68[] = {  /* vpn.corporate */
+static const ni_rd_field i71 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p70, 5, NULL, NULL, 0, NULL };  /* vpn.corporate.by_product[] */
+static const ni_rd_field p72[] = {  /* vpn.corporate */
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts that reached a corporate SSL-VPN gateway." },
-    { "by_product", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i67, NULL, 0, "Gateway products." }
+    { "by_product", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i71, NULL, 0, "Gateway products." }
 };
-static const ni_rd_field p69[] = {  /* vpn */
+static const ni_rd_field p73[] = {  /* vpn */
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with any VPN/proxy evidence, site visits included." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
@@ -335,161 +365,167 @@ static const ni_rd_field p69[] = {  /* vpn */
     { "sample_hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Target hosts with outbound sessions (the denominator)." },
     { "sample_hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "sample_hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "by_service", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i62, NULL, 0, "Providers." },
-    { "unattributed", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i64, NULL, 0, "Tunnel protocols seen without a known provider." },
-    { "corporate", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p68, 2, NULL, NULL, 0, "Corporate SSL-VPN gateways reached by target hosts (products named by data/sslvpn.tsv from HTTP paths, nDPI labels or the tunnel protocol: Fortinet SSL-VPN, Palo Alto GlobalProtect, Pulse Connect Secure, Cisco AnyConnect, Citrix Gateway, SoftEther VPN, ...): their own category, left out of hosts, hosts_with_use, services and by_service, which count consumer VPN and proxy providers. Optional for documents written before it existed; always written by `netintel profile`." }
+    { "by_service", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i66, NULL, 0, "Providers." },
+    { "unattributed", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i68, NULL, 0, "Tunnel protocols seen without a known provider." },
+    { "corporate", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p72, 2, NULL, NULL, 0, "Corporate SSL-VPN gateways reached by target hosts (products named by data/sslvpn.tsv from HTTP paths, nDPI labels or the tunnel protocol: Fortinet SSL-VPN, Palo Alto GlobalProtect, Pulse Connect Secure, Cisco AnyConnect, Citrix Gateway, SoftEther VPN, ...): their own category, left out of hosts, hosts_with_use, services and by_service, which count consumer VPN and proxy providers. Optional for documents written before it existed; always written by `netintel profile`." }
 };
-static const ni_rd_field p70[] = {  /* inbound.sites[] */
+static const ni_rd_field p74[] = {  /* inbound.sites[] */
     { "site", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Site name or server address." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "visitors", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct source addresses (unit: visitors)." },
     { "visitors_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "visitors_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "share", NI_RD_NUM, 1, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "sessions / inbound.sessions, rounded to 3 decimals." }
 };
-static const ni_rd_field i71 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p70, 6, NULL, NULL, 0, NULL };  /* inbound.sites[] */
-static const ni_rd_field p72[] = {  /* inbound.by_country[] */
+static const ni_rd_field i75 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p74, 7, NULL, NULL, 0, NULL };  /* inbound.sites[] */
+static const ni_rd_field p76[] = {  /* inbound.by_country[] */
     { "country", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ISO 3166-1 alpha-2 code, or ??." },
     { "continent", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent name; null when unknown." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "visitors", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct source addresses (unit: visitors)." },
     { "visitors_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "visitors_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "share", NI_RD_NUM, 1, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "sessions / inbound.sessions, rounded to 3 decimals." }
 };
-static const ni_rd_field i73 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p72, 7, NULL, NULL, 0, NULL };  /* inbound.by_country[] */
-static const ni_rd_field p74[] = {  /* inbound.by_region_month[] */
+static const ni_rd_field i77 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p76, 8, NULL, NULL, 0, NULL };  /* inbound.by_country[] */
+static const ni_rd_field p78[] = {  /* inbound.by_region_month[] */
     { "region", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent." },
     { "month", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_MONTH, 0, NULL, 0, NULL, NULL, 0, "Local calendar month YYYY-MM." },
-    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." }
 };
-static const ni_rd_field i75 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p74, 3, NULL, NULL, 0, NULL };  /* inbound.by_region_month[] */
-static const ni_rd_field i76 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* inbound.changes[].events[] */
-static const ni_rd_field p77[] = {  /* inbound.changes[] */
+static const ni_rd_field i79 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p78, 4, NULL, NULL, 0, NULL };  /* inbound.by_region_month[] */
+static const ni_rd_field i80 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* inbound.changes[].events[] */
+static const ni_rd_field p81[] = {  /* inbound.changes[] */
     { "region", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Continent." },
     { "month", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_MONTH, 0, NULL, 0, NULL, NULL, 0, "First month of the new level." },
     { "before", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean inbound sessions per month before the change (unit: sessions/month)." },
     { "after", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean inbound sessions per month from the change on (unit: sessions/month)." },
     { "ratio", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "after / before, rounded to 3 decimals." },
     { "g_statistic", NI_RD_NUM, 1, NULL, NAN, NAN, 10.83, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Likelihood-ratio statistic G of the split against a constant level." },
-    { "events", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i76, NULL, 0, "Labels of --events annotations within 45 days of the first day of the change's month (and of the same region, when the event names one)." }
+    { "events", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i80, NULL, 0, "Labels of --events annotations within 45 days of the first day of the change's month (and of the same region, when the event names one)." }
 };
-static const ni_rd_field i78 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p77, 7, NULL, NULL, 0, NULL };  /* inbound.changes[] */
-static const ni_rd_field p79[] = {  /* inbound */
+static const ni_rd_field i82 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p81, 7, NULL, NULL, 0, NULL };  /* inbound.changes[] */
+static const ni_rd_field p83[] = {  /* inbound */
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Inbound sessions (the n of shares)." },
-    { "sites", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i71, NULL, 0, "Target sites by the session's name (TLS SNI, else HTTP Host, else DNS name), else the server address." },
-    { "by_country", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i73, NULL, 0, "Visitors' countries (GeoIP of the source address; \"??\" when unknown)." },
-    { "by_region_month", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i75, NULL, 0, "Inbound sessions per visitors' continent (\"Unknown\" when none) and local calendar month of the target; sorted by region, then month; months without sessions are absent (zero)." },
-    { "changes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i78, NULL, 0, "Detected level shifts, at most one per region: the split of the region's monthly series (all months of the window, zeros included) maximising the Poisson likelihood-ratio statistic G, kept when G > 10.83 (chi-square 1 df, p < 0.001), at least two months lie on each side and the mean level changes by a factor of 2 or more. In region order." }
+    { "sites", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i75, NULL, 0, "Target sites by the session's name (TLS SNI, else HTTP Host, else DNS name), else the server address." },
+    { "by_country", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i77, NULL, 0, "Visitors' countries (GeoIP of the source address; \"??\" when unknown)." },
+    { "by_region_month", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i79, NULL, 0, "Inbound sessions per visitors' continent (\"Unknown\" when none) and local calendar month of the target; sorted by region, then month; months without sessions are absent (zero)." },
+    { "changes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i82, NULL, 0, "Detected level shifts, at most one per region: the split of the region's monthly series (all months of the window, zeros included) maximising the Poisson likelihood-ratio statistic G, kept when G > 10.83 (chi-square 1 df, p < 0.001), at least two months lie on each side and the mean level changes by a factor of 2 or more. In region order." }
 };
-static const char *const v80[] = { "hardware", "os", "browser", "service", "vpn", "security", NULL };  /* vendors[].roles[] */
-static const ni_rd_field i81 = { NULL, NI_RD_STR, 1, v80, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* vendors[].roles[] */
-static const ni_rd_field p82[] = {  /* vendors[].evidence[] */
+static const char *const v84[] = { "hardware", "os", "browser", "service", "vpn", "security", NULL };  /* vendors[].roles[] */
+static const ni_rd_field i85 = { NULL, NI_RD_STR, 1, v84, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* vendors[].roles[] */
+static const ni_rd_field p86[] = {  /* vendors[].evidence[] */
     { "item", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "\"kind: name\", kind one of hardware, os, browser, service, vpn (e.g. \"service: Facebook\")." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
-    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." }
+    { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." }
 };
-static const ni_rd_field i83 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p82, 5, NULL, NULL, 0, NULL };  /* vendors[].evidence[] */
-static const ni_rd_field p84[] = {  /* vendors[] */
+static const ni_rd_field i87 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p86, 6, NULL, NULL, 0, NULL };  /* vendors[].evidence[] */
+static const ni_rd_field p88[] = {  /* vendors[] */
     { "vendor", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Vendor name." },
-    { "roles", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 1, 0, 0, NULL, 0, &i81, NULL, 0, "What the vendor supplies, in this order." },
+    { "roles", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 1, 0, 0, NULL, 0, &i85, NULL, 0, "What the vendor supplies, in this order." },
     { "hosts", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct target IP addresses (unit: hosts); exact up to limits.distinct's bound, then estimated (see estimated)." },
     { "hosts_estimated", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (always true) only when the figure named before _estimated is an estimate: a distinct count past the exact bound (limits.distinct), from a HyperLogLog sketch; absent when the figure is exact." },
     { "hosts_error", NI_RD_NUM, 0, NULL, 0.0, 1.0, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Relative standard error of the estimated figure named before _error (0.0081 = 1.04/sqrt(16384)); present only with its _estimated." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
+    { "sessions_error", NI_RD_INT, 0, NULL, 1.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the row's name entered its table when the table was full (top-N by sessions, limits.rows): sessions the row may miss, from before it entered. Its true sessions lie in [sessions, sessions + sessions_error]; its other figures (hosts, clients, visitors, bytes, dates, evidence) count the same sessions as sessions (unit: sessions). Absent when the row is exact, as every row of a table that never filled is." },
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "Start of the first session involving the vendor (UTC)." },
     { "last_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "End of the last such session (UTC)." },
-    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i83, NULL, 0, "The items that tie the vendor to the target." }
+    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i87, NULL, 0, "The items that tie the vendor to the target." }
 };
-static const ni_rd_field i85 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p84, 9, NULL, NULL, 0, NULL };  /* vendors[] */
-static const ni_rd_field i86 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].makers[] */
-static const ni_rd_field i87 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].models[] */
-static const ni_rd_field i88 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].os[] */
-static const ni_rd_field i89 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].browsers[] */
-static const ni_rd_field i90 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].services[] */
-static const ni_rd_field i91 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].tcp_os[] */
-static const char *const v92[] = { "tunnel", "endpoint", "site", NULL };  /* hosts[].vpn[].evidence[] */
-static const ni_rd_field i93 = { NULL, NI_RD_STR, 1, v92, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].vpn[].evidence[] */
-static const ni_rd_field p94[] = {  /* hosts[].vpn[] */
+static const ni_rd_field i89 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p88, 10, NULL, NULL, 0, NULL };  /* vendors[] */
+static const ni_rd_field i90 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].makers[] */
+static const ni_rd_field i91 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].models[] */
+static const ni_rd_field i92 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].os[] */
+static const ni_rd_field i93 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].browsers[] */
+static const ni_rd_field i94 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].services[] */
+static const ni_rd_field i95 = { NULL, NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].tcp_os[] */
+static const char *const v96[] = { "tunnel", "endpoint", "site", NULL };  /* hosts[].vpn[].evidence[] */
+static const ni_rd_field i97 = { NULL, NI_RD_STR, 1, v96, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL };  /* hosts[].vpn[].evidence[] */
+static const ni_rd_field p98[] = {  /* hosts[].vpn[] */
     { "provider", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL },
-    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i93, NULL, 0, "tunnel = protocol seen, endpoint = provider's address, site = provider's web site or API only." },
+    { "evidence", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i97, NULL, 0, "tunnel = protocol seen, endpoint = provider's address, site = provider's web site or API only." },
     { "sessions", NI_RD_INT, 0, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "This host's sessions attributed to the provider (the width of its link in the hosts-to-providers figure). Optional for documents written before it existed." }
 };
-static const ni_rd_field i95 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p94, 3, NULL, NULL, 0, NULL };  /* hosts[].vpn[] */
-static const ni_rd_field p96[] = {  /* hosts[] */
+static const ni_rd_field i99 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p98, 3, NULL, NULL, 0, NULL };  /* hosts[].vpn[] */
+static const ni_rd_field p100[] = {  /* hosts[] */
     { "address", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The target address." },
     { "first_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "First session start (UTC)." },
     { "last_seen", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "Last session end (UTC)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions (unit: sessions)." },
-    { "makers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i86, NULL, 0, "Device makers its User-Agents name." },
-    { "models", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i87, NULL, 0, "Device models: maker and marketing name (else model code)." },
-    { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i88, NULL, 0, "OS and version (Windows: the windows_versions row; no reduced-UA placeholder)." },
-    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i89, NULL, 0, "Browser family and major version." },
-    { "services", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i90, NULL, 0, "Services reached (outbound, internal and unknown-direction sessions)." },
-    { "tcp_os", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i91, NULL, 0, "OS families of the host's TCP/IP stack (tcp_os of its sessions: the client SYN matched against p0f's database and data/tcp-os.tsv). Written only when the host has one." },
-    { "vpn", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i95, NULL, 0, "VPN and proxy providers reached, each with its evidence kinds." }
+    { "makers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i90, NULL, 0, "Device makers its User-Agents name." },
+    { "models", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i91, NULL, 0, "Device models: maker and marketing name (else model code)." },
+    { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i92, NULL, 0, "OS and version (Windows: the windows_versions row; no reduced-UA placeholder)." },
+    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i93, NULL, 0, "Browser family and major version." },
+    { "services", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i94, NULL, 0, "Services reached (outbound, internal and unknown-direction sessions)." },
+    { "tcp_os", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i95, NULL, 0, "OS families of the host's TCP/IP stack (tcp_os of its sessions: the client SYN matched against p0f's database and data/tcp-os.tsv). Written only when the host has one." },
+    { "vpn", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i99, NULL, 0, "VPN and proxy providers reached, each with its evidence kinds." }
 };
-static const ni_rd_field i97 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p96, 11, NULL, NULL, 0, NULL };  /* hosts[] */
-static const ni_rd_field p98[] = {  /* dns_tunnels[].qtypes[] */
+static const ni_rd_field i101 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p100, 11, NULL, NULL, 0, NULL };  /* hosts[] */
+static const ni_rd_field p102[] = {  /* dns_tunnels[].qtypes[] */
     { "qtype", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mnemonic (A, TXT, NULL, TYPE65280...), \"unknown\" or \"other\"." },
     { "queries", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL }
 };
-static const ni_rd_field i99 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p98, 2, NULL, NULL, 0, NULL };  /* dns_tunnels[].qtypes[] */
-static const char *const v100[] = { "public suffix list", "last two labels", NULL };  /* dns_tunnels[].suffix_rule */
-static const char *const v101[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* dns_tunnels[].likelihood */
-static const ni_rd_field p102[] = {  /* dns_tunnels[] */
+static const ni_rd_field i103 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p102, 2, NULL, NULL, 0, NULL };  /* dns_tunnels[].qtypes[] */
+static const char *const v104[] = { "public suffix list", "last two labels", NULL };  /* dns_tunnels[].suffix_rule */
+static const char *const v105[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* dns_tunnels[].likelihood */
+static const ni_rd_field p106[] = {  /* dns_tunnels[] */
     { "client", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The target address that sent the queries." },
     { "suffix", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 1, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The registered domain by the Public Suffix List; for a name under a top-level label no rule knows, its last two labels (or the last label of a two-label name); else (no list) the last two labels." },
     { "names", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Distinct names under the suffix (unit: names); an estimate when names_estimated." },
     { "names_estimated", NI_RD_BOOL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "True when the distinct count went past the exact bound (NI_PROFILE_DNS_NAMES_EXACT) and is a HyperLogLog estimate (±0.81%)." },
     { "sessions", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Sessions with at least one of these queries (unit: sessions)." },
     { "queries", NI_RD_INT, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "DNS transactions under the suffix (unit: queries)." },
+    { "queries_error", NI_RD_INT, 0, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present only when the pair entered a full table of pairs (limits.rows, table dns_tunnels): queries it may have had before (its true queries lie in [queries, queries + queries_error]; names, sessions and the means count what it had since). Optional." },
     { "mean_entropy", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean Shannon entropy of the distinct names' leftmost labels (dots removed), bits per character." },
     { "mean_length", NI_RD_NUM, 1, NULL, 0.0, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Mean length of the distinct names' leftmost labels (dots removed), characters." },
-    { "qtypes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i99, NULL, 0, "Queries per query type, most first (at most 8 types, the rest as \"other\")." },
+    { "qtypes", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i103, NULL, 0, "Queries per query type, most first (at most 8 types, the rest as \"other\")." },
     { "first", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "First session start (UTC)." },
     { "last", NI_RD_STR|NI_RD_NULL, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, NI_RD_FMT_TIME, 0, NULL, 0, NULL, NULL, 0, "Last session end (UTC)." },
-    { "suffix_rule", NI_RD_STR, 1, v100, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "How the suffix was found (the list is read from Debian's publicsuffix package when installed)." },
-    { "likelihood", NI_RD_STR, 1, v101, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "That the pair carries data in DNS names: 0.5 + 0.15 per indicator met (mean entropy >= 3.5 bits; half the queries TXT, NULL, CNAME, MX, SRV, ANY, KEY or private types; >= 500 names or labels >= 50 characters)." }
+    { "suffix_rule", NI_RD_STR, 1, v104, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "How the suffix was found (the list is read from Debian's publicsuffix package when installed)." },
+    { "likelihood", NI_RD_STR, 1, v105, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "That the pair carries data in DNS names: 0.5 + 0.15 per indicator met (mean entropy >= 3.5 bits; half the queries TXT, NULL, CNAME, MX, SRV, ANY, KEY or private types; >= 500 names or labels >= 50 characters)." }
 };
-static const ni_rd_field i103 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p102, 13, NULL, NULL, 0, NULL };  /* dns_tunnels[] */
-static const char *const v104[] = { "activity", "devices", "software", "vpn", "services", "visitors", "dns", NULL };  /* findings[].section */
-static const char *const v105[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
-static const ni_rd_field p106[] = {  /* findings[] */
-    { "section", NI_RD_STR, 1, v104, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
+static const ni_rd_field i107 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p106, 14, NULL, NULL, 0, NULL };  /* dns_tunnels[] */
+static const char *const v108[] = { "activity", "devices", "software", "vpn", "services", "visitors", "dns", NULL };  /* findings[].section */
+static const char *const v109[] = { "almost no chance", "very unlikely", "unlikely", "roughly even odds", "roughly even chance", "likely", "very likely", "almost certain", NULL };  /* findings[].likelihood */
+static const ni_rd_field p110[] = {  /* findings[] */
+    { "section", NI_RD_STR, 1, v108, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Report section the finding belongs to (also the HTML anchor)." },
     { "text", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "The judgement, one sentence or two." },
-    { "likelihood", NI_RD_STR, 1, v105, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term, one per probability band; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even odds, <= 0.80 likely, <= 0.95 very likely, else almost certain. \"roughly even chance\" is the same band as written before 'roughly even odds' replaced it (accepted when read, never written)." },
+    { "likelihood", NI_RD_STR, 1, v109, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "ICD 203 estimative term, one per probability band; from the probability p that the claim holds: < 0.05 almost no chance, < 0.20 very unlikely, < 0.45 unlikely, <= 0.55 roughly even odds, <= 0.80 likely, <= 0.95 very likely, else almost certain. \"roughly even chance\" is the same band as written before 'roughly even odds' replaced it (accepted when read, never written)." },
     { "basis", NI_RD_STR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Counts and interval behind the judgement (k of n; Wilson 95% interval, or the test statistic)." }
 };
-static const ni_rd_field i107 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p106, 4, NULL, NULL, 0, NULL };  /* findings[] */
-static const ni_rd_field p108[] = {  /* (document) */
+static const ni_rd_field i111 = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p110, 4, NULL, NULL, 0, NULL };  /* findings[] */
+static const ni_rd_field p112[] = {  /* (document) */
     { "schema", NI_RD_STR, 1, v1, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Contract name and major version. A consumer must refuse other values; a change that renames, removes or retypes a field increments the number." },
     { "interrupted", NI_RD_BOOL, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, "Present (true) only when a signal (SIGINT, SIGTERM, SIGHUP) stopped the run before its inputs' end: the report covers what was read until then." },
     { "capture", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p2, 5, NULL, NULL, 0, "Present only for a live capture (`profile -i IFACE`, docs/live.md): the interface and the kernel's counters (libpcap's pcap_stats) over the run so far. Sessions still open when the report was written are not counted yet (they are when they end). Optional." },
     { "target", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p4, 2, NULL, NULL, 0, "What was profiled." },
     { "window", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p5, 2, NULL, NULL, 0, "Observed time span of the counted sessions (after --since/--until). Null when no session was counted." },
     { "totals", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p6, 14, NULL, NULL, 0, "Counts over all counted sessions. Direction is relative to the target: outbound = client in the target, server outside; inbound = client outside, server in the target; internal = both inside; transit = neither; unknown = no target given." },
-    { "limits", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p14, 9, NULL, NULL, 0, "What the aggregator could not count. Every count is exact (distinct hosts and clients are exact sets) unless complete is false: then an insertion was refused because a cap of lib/core/ni_limits.h was reached or memory ran out, the affected figures are lower bounds, and `netintel profile` exits 1. Optional for documents written before it existed; always written by `netintel profile` and `netintel synth --truth`." },
-    { "activity", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p22, 7, NULL, NULL, 0, "Pattern of life: start times of target-initiated outbound sessions (client in the target, server outside) in the target's local time, DNS lookups left out (totals.outbound - totals.outbound_dns). Internal, transit, inbound and unknown-direction sessions are not activity." },
-    { "services", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i25, NULL, 0, "Foreign services reached by target hosts (outbound sessions the catalogue attributed to a service, VPN providers' sites included)." },
-    { "categories", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i27, NULL, 0, "Service categories by target hosts reaching any service of the category." },
-    { "devices", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p35, 13, NULL, NULL, 0, "Devices of target hosts, from the first User-Agent of outbound sessions. Bots, tools and system agents (e.g. Microsoft NCSI) are never counted as devices; inbound visitors' User-Agents are never counted." },
-    { "os_stack", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i37, NULL, 0, "Operating system families of target clients that sent no User-Agent the os section counts, from their TCP/IP stack (tcp_os: the client SYN matched against p0f's database and data/tcp-os.tsv); family only, each host under the family of most of its sessions. Written only when some session has a tcp_os." },
-    { "os_disagreements", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p40, 3, NULL, NULL, 0, "Target clients whose User-Agent OS and TCP/IP stack OS belong to different kernel families (data/tcp-os.tsv stacks: windows, linux, darwin, bsd...): a sign of NAT, proxies or User-Agents of another system. Written with os_stack." },
-    { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i44, NULL, 0, "Operating systems of target clients (browsers and system agents; not bots or tools)." },
-    { "windows_versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i46, NULL, 0, "Windows versions of target clients (from \"Windows NT x.y\"; 11 only when client hints prove it, else \"10/11\"), with lifecycle dates from data/os.tsv. Reduced User-Agents count like the others (their NT version is real, docs/user-agents.md), except the frozen NT 10.0 of a reduced Chrome/Edge 107-109, which is its own row \"undetermined: reduced User-Agent\": the rows cover every Windows host." },
-    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i50, NULL, 0, "Browser families and major versions of target clients (User-Agent kind 'browser'), with release dates from @mdn/browser-compat-data." },
-    { "final_builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i52, NULL, 0, "Browsers seen on an OS version whose builds of that browser have ended (data/final-builds.tsv: the last build for the OS, with its sources), one row per browser, OS version and final build, by hosts. Optional for documents written before it existed." },
-    { "outdated", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i59, NULL, 0, "Outdated software on target hosts: Windows versions past end of support at the window's end (kind os, first), then browser major versions released more than 365 days before they were first seen (kind browser)." },
-    { "vpn", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p69, 13, NULL, NULL, 0, "VPN and proxy providers reached by target hosts. Evidence kinds: tunnel = a tunnel protocol (OpenVPN, WireGuard, ...) was seen on the session; endpoint = the server is the provider's (prefix or server-naming domain); site = only the provider's web site or API (a visit, not proof of use)." },
-    { "inbound", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p79, 5, NULL, NULL, 0, "Visitors of the target's sites: inbound sessions." },
-    { "vendors", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i85, NULL, 0, "Vendor exposure: every vendor whose hardware, OS, browser, service or VPN appears in the target's outbound traffic (vendor names from data/vendors.tsv; unlisted names are their own vendor)." },
-    { "hosts", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i97, NULL, 0, "The per-host view: one entry per target host (the client of outbound, internal and unknown-direction sessions, the server of inbound and internal ones), most sessions first, at most limits.host_view.cap entries (the rest counted in limits.host_view.dropped). Items come from the same sessions as the sections (target clients' User-Agents, never visitors' or agents'), in order of sessions, at most limits.evidence.cap per host. Optional for documents written before it existed." },
-    { "dns_tunnels", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i103, NULL, 0, "DNS tunnels and exfiltration: (target client, suffix) pairs whose lookups look like data carried in DNS names (lib/analyze/ni_dnstun.h, docs/report.md): at least 50 distinct names under one suffix whose leftmost labels average at least 20 characters and 2.5 bits of Shannon entropy per character. Clients of outbound, internal and unknown-direction sessions; names from the sessions' dns transactions (else dns_query); reverse lookups (arpa), mDNS, LLMNR and NetBIOS names not counted. Most names first. Optional for documents written before it existed." },
-    { "findings", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i107, NULL, 0, "Key judgements in ICD 203 estimative language, each with its basis. Order: activity, devices, software, vpn, services, then one per detected change (visitors), then dns (the dns_tunnels pair with the most names); a finding is absent when its sample is empty." }
+    { "limits", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p18, 10, NULL, NULL, 0, "What the aggregator could not count. Every count is exact (distinct hosts and clients are exact sets) unless complete is false: then an insertion was refused because a cap of lib/core/ni_limits.h was reached or memory ran out, the affected figures are lower bounds, and `netintel profile` exits 1. Optional for documents written before it existed; always written by `netintel profile` and `netintel synth --truth`." },
+    { "activity", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p26, 7, NULL, NULL, 0, "Pattern of life: start times of target-initiated outbound sessions (client in the target, server outside) in the target's local time, DNS lookups left out (totals.outbound - totals.outbound_dns). Internal, transit, inbound and unknown-direction sessions are not activity." },
+    { "services", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i29, NULL, 0, "Foreign services reached by target hosts (outbound sessions the catalogue attributed to a service, VPN providers' sites included)." },
+    { "categories", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i31, NULL, 0, "Service categories by target hosts reaching any service of the category." },
+    { "devices", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p39, 13, NULL, NULL, 0, "Devices of target hosts, from the first User-Agent of outbound sessions. Bots, tools and system agents (e.g. Microsoft NCSI) are never counted as devices; inbound visitors' User-Agents are never counted." },
+    { "os_stack", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i41, NULL, 0, "Operating system families of target clients that sent no User-Agent the os section counts, from their TCP/IP stack (tcp_os: the client SYN matched against p0f's database and data/tcp-os.tsv); family only, each host under the family of most of its sessions. Written only when some session has a tcp_os." },
+    { "os_disagreements", NI_RD_OBJ, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p44, 3, NULL, NULL, 0, "Target clients whose User-Agent OS and TCP/IP stack OS belong to different kernel families (data/tcp-os.tsv stacks: windows, linux, darwin, bsd...): a sign of NAT, proxies or User-Agents of another system. Written with os_stack." },
+    { "os", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i48, NULL, 0, "Operating systems of target clients (browsers and system agents; not bots or tools)." },
+    { "windows_versions", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i50, NULL, 0, "Windows versions of target clients (from \"Windows NT x.y\"; 11 only when client hints prove it, else \"10/11\"), with lifecycle dates from data/os.tsv. Reduced User-Agents count like the others (their NT version is real, docs/user-agents.md), except the frozen NT 10.0 of a reduced Chrome/Edge 107-109, which is its own row \"undetermined: reduced User-Agent\": the rows cover every Windows host." },
+    { "browsers", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i54, NULL, 0, "Browser families and major versions of target clients (User-Agent kind 'browser'), with release dates from @mdn/browser-compat-data." },
+    { "final_builds", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i56, NULL, 0, "Browsers seen on an OS version whose builds of that browser have ended (data/final-builds.tsv: the last build for the OS, with its sources), one row per browser, OS version and final build, by hosts. Optional for documents written before it existed." },
+    { "outdated", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i63, NULL, 0, "Outdated software on target hosts: Windows versions past end of support at the window's end (kind os, first), then browser major versions released more than 365 days before they were first seen (kind browser)." },
+    { "vpn", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p73, 13, NULL, NULL, 0, "VPN and proxy providers reached by target hosts. Evidence kinds: tunnel = a tunnel protocol (OpenVPN, WireGuard, ...) was seen on the session; endpoint = the server is the provider's (prefix or server-naming domain); site = only the provider's web site or API (a visit, not proof of use)." },
+    { "inbound", NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p83, 5, NULL, NULL, 0, "Visitors of the target's sites: inbound sessions." },
+    { "vendors", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i89, NULL, 0, "Vendor exposure: every vendor whose hardware, OS, browser, service or VPN appears in the target's outbound traffic (vendor names from data/vendors.tsv; unlisted names are their own vendor)." },
+    { "hosts", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i101, NULL, 0, "The per-host view: one entry per target host (the client of outbound, internal and unknown-direction sessions, the server of inbound and internal ones), most sessions first, at most limits.host_view.cap entries (the rest counted in limits.host_view.dropped). Items come from the same sessions as the sections (target clients' User-Agents, never visitors' or agents'), in order of sessions, at most limits.evidence.cap per host. Optional for documents written before it existed." },
+    { "dns_tunnels", NI_RD_ARR, 0, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i107, NULL, 0, "DNS tunnels and exfiltration: (target client, suffix) pairs whose lookups look like data carried in DNS names (lib/analyze/ni_dnstun.h, docs/report.md): at least 50 distinct names under one suffix whose leftmost labels average at least 20 characters and 2.5 bits of Shannon entropy per character. Clients of outbound, internal and unknown-direction sessions; names from the sessions' dns transactions (else dns_query); reverse lookups (arpa), mDNS, LLMNR and NetBIOS names not counted. Most names first. Optional for documents written before it existed." },
+    { "findings", NI_RD_ARR, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, NULL, 0, &i111, NULL, 0, "Key judgements in ICD 203 estimative language, each with its basis. Order: activity, devices, software, vpn, services, then one per detected change (visitors), then dns (the dns_tunnels pair with the most names); a finding is absent when its sample is empty." }
 };
 
-const ni_rd_field ni_reportdef_root = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p108, 24, NULL, NULL, 0, "The profile of a target space as written by `netintel profile` (lib/analyze/ni_profile.c) and read by `netintel report` and `netintel diff`. Every object is closed (no other keys). Units: hosts = distinct target IP addresses; clients = distinct (target address, User-Agent) pairs; visitors = distinct source addresses of inbound sessions; sessions = bidirectional flows as emitted by the session engine; bytes = IP-layer bytes of both directions. Times are UTC (RFC 3339, 'Z'); 'local' hours and weekdays use target.timezone from the tz database. Arrays of buckets are sorted by hosts (descending), then sessions (descending), then name (ascending), unless stated otherwise. The document is deterministic: the same sessions give the same bytes. Explained in docs/report.md." };
+const ni_rd_field ni_reportdef_root = { NULL, NI_RD_OBJ, 1, NULL, NAN, NAN, NAN, -1, -1, 0, 0, 0, 0, p112, 24, NULL, NULL, 0, "The profile of a target space as written by `netintel profile` (lib/analyze/ni_profile.c) and read by `netintel report` and `netintel diff`. Every object is closed (no other keys). Units: hosts = distinct target IP addresses; clients = distinct (target address, User-Agent) pairs; visitors = distinct source addresses of inbound sessions; sessions = bidirectional flows as emitted by the session engine; bytes = IP-layer bytes of both directions. Times are UTC (RFC 3339, 'Z'); 'local' hours and weekdays use target.timezone from the tz database. Arrays of buckets are sorted by hosts (descending), then sessions (descending), then name (ascending), unless stated otherwise. The document is deterministic: the same sessions give the same bytes. Explained in docs/report.md." };
 const char ni_reportdef_schema[] = "netintel.profile/1";

@@ -460,6 +460,8 @@ ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err)
     } else if (!(doc = ni_reportdoc_load(json.p, json.len, "report.json", err))) {
         e = err && err->code ? err->code : NI_ERR_FORMAT;
     } else {
+        json_decref(doc);   /* checked: freed before the views parse it again (peak memory) */
+        doc = NULL;
         e = write_reports(dir, &json, true, err);
     }
     json_decref(doc);

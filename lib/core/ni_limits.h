@@ -112,7 +112,14 @@
 
 /* Profile aggregator (lib/analyze/ni_profile): a refused insertion is
  * counted and reported in report.json "limits" (profile exits 1) */
-#define NI_PROFILE_NAMES_MAX      200000u       /* distinct names per section */
+#define NI_PROFILE_NAMES_MAX      200000u       /* (reported in limits.names.cap; no longer refuses:
+                                                   sections keep their busiest names instead) */
+#define NI_PROFILE_ROWS_MAX       1024u         /* names per section (services, sites, models, browsers,
+                                                   vendors...): up to it every name with exact figures;
+                                                   past it the busiest by sessions (Space-Saving,
+                                                   core/ni_topk), the rest counted in limits.rows */
+#define NI_PROFILE_DNS_PAIRS_MAX  16384u        /* (client, suffix) pairs of dns_tunnels: the same,
+                                                   by queries */
 #define NI_PROFILE_HOSTS_MAX      4000000u      /* (reported in limits.hosts.cap; no longer refuses:
                                                    distinct counts turn into estimates instead) */
 #define NI_PROFILE_CLIENTS_MAX    4000000u      /* (the same for limits.clients.cap) */
@@ -121,8 +128,10 @@
                                                    estimate (core/ni_hll: 16 KiB, 0.81% error); 1,536
                                                    hashes fill 2,048 slots at 3/4 load, 16 KiB too, so
                                                    no counter ever holds more than 16 KiB */
-#define NI_PROFILE_VERSIONS_MAX   1024u         /* versions per OS family */
-#define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor (and items per host of the host view) */
+#define NI_PROFILE_VERSIONS_MAX   1024u         /* versions per OS family, builds per browser version
+                                                   (the busiest past it, as sections) */
+#define NI_PROFILE_EVIDENCE_MAX   64u           /* evidence items per vendor (and items per host of the
+                                                   host view; the busiest past it) */
 #define NI_PROFILE_HOST_VIEW_MAX  10000u        /* target hosts of the per-host view (report.json hosts) */
 #define NI_PROFILE_MONTHS_MAX     600           /* months of inbound history tested and drawn */
 #define NI_PROFILE_DNS_NAMES_EXACT 256u         /* distinct names per (client, suffix) of dns_tunnels

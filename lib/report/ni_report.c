@@ -228,6 +228,47 @@ static const char *num_distinct(char *buf, size_t n, const json_t *o, const char
 }
 #define NE(buf, o, key) num_distinct(buf, sizeof buf, (o), (key))
 
+/* The sessions of row o: "1,234", or "1,234–1,290" when the row entered a
+ * full table (sessions_error: its true sessions lie in that range). */
+static const char *num_sessions(char *buf, size_t n, const json_t *o)
+{
+    long long s = ji(o, "sessions"), e = ji(o, "sessions_error");
+    if (e <= 0) return num(buf, n, s);
+    char a[32], b[32];
+    snprintf(buf, n, "%s\u2013%s", num(a, sizeof a, s), num(b, sizeof b, s + e));
+    return buf;
+}
+#define NS(buf, o) num_sessions(buf, sizeof buf, (o))
+
+/* The entry of limits.rows.tables for table, NULL when that table never
+ * lost a name. */
+static const json_t *rows_entry(const json_t *r, const char *table)
+{
+    const json_t *tabs = json_object_get(json_object_get(json_object_get(r, "limits"), "rows"), "tables");
+    for (size_t i = 0; i < json_array_size(tabs); i++) {
+        const json_t *t = json_array_get(tabs, i);
+        if (js(t, "table") && !strcmp(js(t, "table"), table)) return json_array_get(tabs, i);
+    }
+    return NULL;
+}
+
+/* Under a table cut to its busiest names (limits.rows): what it holds,
+ * what left it and the most any name not shown had. */
+static void rows_note(doc *d, const json_t *r, const char *table)
+{
+    const json_t *t = rows_entry(r, table);
+    if (!t) return;
+    char buf[768], a[32], b[32], c[32], e[32], f[32];
+    const char *unit = js(t, "unit") ? js(t, "unit") : "sessions";
+    snprintf(buf, sizeof buf, "this table met its cap of %s names and keeps the busiest by %s (Space-Saving): "
+             "names left it %s times, taking %s of its %s %s with them, and no name that is not listed had more "
+             "than %s %s (report.json limits.rows). A %s figure shown as a range belongs to a name that entered "
+             "the full table: its true value lies in the range, and its other figures count the lower end.",
+             N(a, ji(t, "cap")), unit, N(b, ji(t, "evicted")), N(c, ji(t, "dropped")), N(e, ji(t, "total")), unit,
+             N(f, ji(t, "bound")), unit, unit);
+    note(d, "Cut to the busiest names:", buf);
+}
+
 /* Horizontal bars from an array of objects: label key, value key. */
 static void hbars(doc *d, const char *title, const json_t *arr, const char *lk, const char *vk, const char *unit)
 {
@@ -317,6 +358,23 @@ static void sec_overview(doc *d, const json_t *r)
         if (ji(lim, "out_of_memory") > 0) ni_buf_printf(&lb, "%lld out of memory; ", (long long)ji(lim, "out_of_memory"));
         ni_buf_adds(&lb, "the figures concerned are lower bounds (report.json limits).");
         para(d, ni_buf_str(&lb));
+        ni_buf_release(&lb);
+    }
+    const json_t *rt = json_object_get(json_object_get(lim, "rows"), "tables");
+    if (json_array_size(rt)) {
+        ni_buf lb; ni_buf_init(&lb, 2048);
+        char x[32], y[32];
+        ni_buf_printf(&lb, "%zu table%s held more names than %s cap and keep%s the busiest (report.json limits.rows; "
+                      "every listed figure is exact for what it counts, sessions shown as a range excepted): ",
+                      json_array_size(rt), json_array_size(rt) == 1 ? "" : "s", json_array_size(rt) == 1 ? "its" : "their",
+                      json_array_size(rt) == 1 ? "s" : "");
+        for (size_t i = 0; i < json_array_size(rt); i++) {
+            const json_t *o = json_array_get(rt, i);
+            ni_buf_printf(&lb, "%s%s (%s %s of names not kept, none above %s)", i ? "; " : "", js(o, "table"),
+                          N(x, ji(o, "dropped")), js(o, "unit") ? js(o, "unit") : "sessions", N(y, ji(o, "bound")));
+        }
+        ni_buf_adds(&lb, ".");
+        note(d, "Tables cut to their busiest names.", ni_buf_str(&lb));
         ni_buf_release(&lb);
     }
     if (ji(t, "sampled_sessions") > 0) {
@@ -424,9 +482,10 @@ static void sec_services(doc *d, const json_t *r)
     char e2[32];
     for (size_t i = 0; i < json_array_size(cats); i++) {
         const json_t *o = json_array_get(cats, i);
-        t_row(&t, js(o, "category"), NE(a, o, "hosts"), N(b, ji(o, "sessions")), N(e2, ji(o, "bytes")));
+        t_row(&t, js(o, "category"), NE(a, o, "hosts"), NS(b, o), N(e2, ji(o, "bytes")));
     }
     t_emit(d, &t);
+    rows_note(d, r, "categories");
     fig_end(d);
     snprintf(cap, sizeof cap, "Services by hosts; evidence counts sessions named by TLS SNI, HTTP Host, a DNS-learned name or an address prefix.");
     fig_begin(d, "fig-services", cap);
@@ -445,10 +504,11 @@ static void sec_services(doc *d, const json_t *r)
             el += (size_t)snprintf(ev + el, sizeof ev - el, "%s%s %s", el ? "; " : "", en[k], N(c, ji(e, ek[k])));
         }
         if (!ev[0]) snprintf(ev, sizeof ev, "-");
-        t_row(&s, js(o, "service"), js(o, "category"), NE(a, o, "hosts"), N(b, ji(o, "sessions")),
+        t_row(&s, js(o, "service"), js(o, "category"), NE(a, o, "hosts"), NS(b, o),
               N(a2, ji(o, "bytes")), ev);
     }
     t_emit(d, &s);
+    rows_note(d, r, "services");
     fig_end(d);
 }
 
@@ -468,9 +528,10 @@ static void sec_devices(doc *d, const json_t *r)
     const json_t *mk = json_object_get(dv, "makers");
     for (size_t i = 0; i < json_array_size(mk); i++) {
         const json_t *o = json_array_get(mk, i);
-        t_row(&t, js(o, "name"), NE(a, o, "hosts"), NE(b, o, "clients"), N(c, ji(o, "sessions")));
+        t_row(&t, js(o, "name"), NE(a, o, "hosts"), NE(b, o, "clients"), NS(c, o));
     }
     t_emit(d, &t);
+    rows_note(d, r, "devices.makers");
     fig_end(d);
     fig_begin(d, "fig-form-factor", "Form factor of target devices (unit: hosts; clients in the table).");
     hbars_obj(d, "Form factors by hosts", json_object_get(dv, "form_factor"), "hosts");
@@ -494,6 +555,7 @@ static void sec_devices(doc *d, const json_t *r)
               js(o, "released") ? js(o, "released") : "unknown", l);
     }
     t_emit(d, &m);
+    rows_note(d, r, "devices.models");
     fig_end(d);
 }
 
@@ -511,7 +573,7 @@ static void sec_os_stack(doc *d, const json_t *r)
     table t = { sh, 3, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(st); i++) {
         const json_t *o = json_array_get(st, i);
-        t_row(&t, js(o, "name"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")));
+        t_row(&t, js(o, "name"), N(a, ji(o, "hosts")), NS(b, o));
     }
     t_emit(d, &t);
     fig_end(d);
@@ -553,6 +615,7 @@ static void sec_software(doc *d, const json_t *r)
         t_row(&t, js(o, "name"), NE(a, o, "hosts"), NE(b, o, "clients"), vers);
     }
     t_emit(d, &t);
+    rows_note(d, r, "os");
     fig_end(d);
     sec_os_stack(d, r);
     const json_t *win = json_object_get(r, "windows_versions");
@@ -565,6 +628,7 @@ static void sec_software(doc *d, const json_t *r)
         t_row(&w, js(o, "name"), NE(a, o, "hosts"), NE(b, o, "clients"), js(o, "end_of_support") ? js(o, "end_of_support") : "-");
     }
     t_emit(d, &w);
+    rows_note(d, r, "windows_versions");
     fig_end(d);
     const json_t *br = json_object_get(r, "browsers");
     fig_begin(d, "fig-browsers", "Browsers and versions with release date and age when first seen (unit: hosts).");
@@ -585,6 +649,7 @@ static void sec_software(doc *d, const json_t *r)
         ni_buf_release(&bb);
     }
     t_emit(d, &bt);
+    rows_note(d, r, "browsers");
     fig_end(d);
     const json_t *od = json_object_get(r, "outdated");
     fig_begin(d, "fig-outdated", "Outdated or unsupported software seen on target hosts; a final build is the last build of a browser for an old OS (data/final-builds.tsv): hosts at it get no more browser updates.");
@@ -625,7 +690,7 @@ static void sec_vpn(doc *d, const json_t *r)
     const json_t *bs = json_object_get(v, "by_service");
     for (size_t i = 0; i < json_array_size(bs); i++) {
         const json_t *o = json_array_get(bs, i), *e = json_object_get(o, "evidence");
-        t_row(&t, js(o, "service"), NE(a, o, "hosts"), N(b, ji(o, "sessions")), N(c, ji(e, "tunnel")),
+        t_row(&t, js(o, "service"), NE(a, o, "hosts"), NS(b, o), N(c, ji(e, "tunnel")),
               N(e1, ji(e, "endpoint")), N(e2, ji(e, "site")));
     }
     t_emit(d, &t);
@@ -634,7 +699,7 @@ static void sec_vpn(doc *d, const json_t *r)
     const json_t *un = json_object_get(v, "unattributed");
     for (size_t i = 0; i < json_array_size(un); i++) {
         const json_t *o = json_array_get(un, i);
-        t_row(&u, js(o, "protocol"), NE(a, o, "hosts"), N(b, ji(o, "sessions")));
+        t_row(&u, js(o, "protocol"), NE(a, o, "hosts"), NS(b, o));
     }
     t_emit(d, &u);
     fig_end(d);
@@ -652,7 +717,7 @@ static void sec_vpn(doc *d, const json_t *r)
     table g = { ch, 5, NULL, 0, 0 };
     for (size_t i = 0; i < json_array_size(bp); i++) {
         const json_t *o = json_array_get(bp, i), *e = json_object_get(o, "evidence");
-        t_row(&g, js(o, "product"), N(a, ji(o, "hosts")), N(b, ji(o, "sessions")), N(c, ji(e, "tunnel")),
+        t_row(&g, js(o, "product"), N(a, ji(o, "hosts")), NS(b, o), N(c, ji(e, "tunnel")),
               N(e1, ji(e, "endpoint")));
     }
     t_emit(d, &g);
@@ -685,18 +750,20 @@ static void sec_visitors(doc *d, const json_t *r)
     for (size_t i = 0; i < json_array_size(st); i++) {
         const json_t *o = json_array_get(st, i);
         snprintf(sh, sizeof sh, "%.1f%%", jnum(o, "share") * 100);
-        t_row(&t, js(o, "site"), N(a, ji(o, "sessions")), NE(b, o, "visitors"), sh);
+        t_row(&t, js(o, "site"), NS(a, o), NE(b, o, "visitors"), sh);
     }
     t_emit(d, &t);
+    rows_note(d, r, "inbound.sites");
     static const char *const ch[] = { "source country", "continent", "sessions", "share" };
     table c = { ch, 4, NULL, 0, 0 };
     const json_t *bc = json_object_get(in, "by_country");
     for (size_t i = 0; i < json_array_size(bc); i++) {
         const json_t *o = json_array_get(bc, i);
         snprintf(sh, sizeof sh, "%.1f%%", jnum(o, "share") * 100);
-        t_row(&c, js(o, "country"), js(o, "continent") ? js(o, "continent") : "-", N(a, ji(o, "sessions")), sh);
+        t_row(&c, js(o, "country"), js(o, "continent") ? js(o, "continent") : "-", NS(a, o), sh);
     }
     t_emit(d, &c);
+    rows_note(d, r, "inbound.by_country");
     fig_end(d);
 
     /* continent × month */
@@ -800,9 +867,10 @@ static void sec_vendors(doc *d, const json_t *r)
         char fs[16] = "-", ls[16] = "-";
         if (js(o, "first_seen")) snprintf(fs, sizeof fs, "%.10s", js(o, "first_seen"));
         if (js(o, "last_seen")) snprintf(ls, sizeof ls, "%.10s", js(o, "last_seen"));
-        t_row(&t, js(o, "vendor"), roles, NE(a, o, "hosts"), N(b, ji(o, "sessions")), fs, ls, evb);
+        t_row(&t, js(o, "vendor"), roles, NE(a, o, "hosts"), NS(b, o), fs, ls, evb);
     }
     t_emit(d, &t);
+    rows_note(d, r, "vendors");
 }
 
 /* A host's items of one kind joined ("Android 13, Windows 7"); "-" if none. */
@@ -979,7 +1047,7 @@ static void sec_hosts(doc *d, const json_t *r)
         host_list(json_object_get(o, "services"), sv, sizeof sv);
         host_list(json_object_get(o, "vpn"), vp, sizeof vp);
         host_list(json_object_get(o, "tcp_os"), tos, sizeof tos);
-        t_row(&t, js(o, "address"), seen, N(a, ji(o, "sessions")), dev, os, br, sv, vp, tos);
+        t_row(&t, js(o, "address"), seen, NS(a, o), dev, os, br, sv, vp, tos);
     }
     t_emit(d, &t);
     fig_end(d);
@@ -1017,10 +1085,11 @@ static void sec_dns_tunnels(doc *d, const json_t *r)
             snprintf(seen, sizeof seen, "%.10s to %.10s", js(o, "first"), js(o, "last"));
         snprintf(en, sizeof en, "%.2f", jnum(o, "mean_entropy"));
         snprintf(ln, sizeof ln, "%.1f", jnum(o, "mean_length"));
-        t_row(&t, js(o, "client"), js(o, "suffix"), names, N(c, ji(o, "queries")), N(e, ji(o, "sessions")), en, ln,
+        t_row(&t, js(o, "client"), js(o, "suffix"), names, N(c, ji(o, "queries")), NS(e, o), en, ln,
               qt, seen, js(o, "likelihood"));
     }
     t_emit(d, &t);
+    rows_note(d, r, "dns_tunnels");
     if (!json_array_size(dt)) para(d, "No client sent names of that shape.");
     fig_end(d);
 }

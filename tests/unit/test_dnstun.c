@@ -259,11 +259,35 @@ TEST(estimate_past_the_bound_and_merge)
     ni_dnstun_free(a);
     ni_dnstun_free(b);
 
-    /* the pair cap: a refused pair is counted */
-    ni_dnstun *c = ni_dnstun_new(1, NULL);
-    add_tunnel(c, "10.4.4.4", 1, 30, "TXT", "one.example", 1, &refused, &oom);
-    add_tunnel(c, "10.4.4.4", 1, 30, "TXT", "two.example", 1, &refused, &oom);
-    CHECK_INT(refused, 1);
+    /* the pair cap (issue 11): past it the most queried pairs are kept,
+     * nothing refused; 3,000 one-query pairs fill a 64-pair table, then a
+     * tunnel starts late: it is kept, flagged, its queries exact (it never
+     * left), and kept + dropped = total */
+    ni_dnstun *c = ni_dnstun_new(64, NULL);
+    char sfx[64];
+    for (unsigned i = 0; i < 3000; i++) {
+        snprintf(sfx, sizeof sfx, "noise%u.example", i);
+        add_tunnel(c, "10.4.4.4", 1, 30, "A", sfx, i, &refused, &oom);
+    }
+    add_tunnel(c, "10.5.5.5", 400, 40, "TXT", "late.example", 7, &refused, &oom);
+    CHECK_INT(refused, 0);
+    ni_dnstun_stats st;
+    ni_dnstun_table(c, &st);
+    CHECK_INT(st.cap, 64);
+    CHECK_INT(st.kept, 64);
+    CHECK(st.evicted >= 3000 - 64);
+    CHECK_INT(st.total, 3400);
+    n = ni_dnstun_rows(c, &r);
+    CHECK_INT(n, 1);
+    if (n == 1) {
+        CHECK_STR(r[0].suffix, "late.example");
+        CHECK_INT(r[0].queries, 400);
+        CHECK(r[0].estimated && r[0].names > 388 && r[0].names < 412);   /* past 256: the estimate, 3 sigma */
+        CHECK(r[0].queries_error >= 1 && r[0].queries_error <= 3400 / 64 + 1);
+    }
+    free(r);
+    CHECK(st.bound <= 3400 / 64 + 1);
+    CHECK(st.total - st.dropped >= 400);
     ni_dnstun_free(c);
     ni_dnstun_free(t);
 

@@ -538,7 +538,11 @@ static const char *acme(void *ud, const char *kind, const char *name) { (void)ud
 /* Ten target hosts, each with its own service and User-Agent, all Samsung
  * phones on Android, ten Android versions; one vendor (Acme) for everything,
  * so Acme has 12 evidence items.  Each cap in turn is set low; the refused
- * insertions are counted exactly, the rest is unchanged, and "limits" says so. */
+ * insertions are counted exactly, the rest is unchanged, and "limits" says so.
+ * Tables of names (sections, versions, evidence) refuse nothing since issue
+ * 11: past their cap they keep the busiest names (ni_topk) and
+ * limits.rows counts the names that left and their sessions, complete
+ * staying true. */
 TEST(limits_count_what_was_refused)
 {
     static const struct {
@@ -546,22 +550,26 @@ TEST(limits_count_what_was_refused)
         ni_profile_caps caps;
         unsigned long long names, hosts, clients, versions, evidence;
         long long services, os_hosts;       /* rows of services, hosts of Android */
+        const char *table;                  /* the table in limits.rows, with ... */
+        long long evicted;                  /* ... names (1 session each) that left */
     } rows[] = {
         /* default caps: nothing refused */
-        { "defaults", { 0, 0, 0, 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 10, 10 },
-        /* 4 names per section: services S4..S9 refused (6 sessions) */
-        { "names", { 4, 0, 0, 0, 0, 0, 0 }, 6, 0, 0, 0, 0, 4, 10 },
+        { "defaults", { 0 }, 0, 0, 0, 0, 0, 10, 10, NULL, 0 },
+        /* 4 names per section: 6 of the 10 services left (6 sessions); the
+         * old names cap refuses nothing */
+        { "rows", { .rows = 4 }, 0, 0, 0, 0, 0, 4, 10, "services", 6 },
+        { "names", { .names = 4 }, 0, 0, 0, 0, 0, 10, 10, NULL, 0 },
         /* addresses and clients are never refused any more (issue 11): past
          * the exact bound they are estimated, here 10 hosts from a bound of
          * 3 (the estimate of 10 values is 10); the old caps refuse nothing */
-        { "distinct", { 0, 0, 0, 0, 0, 0, 3 }, 0, 0, 0, 0, 0, 10, 10 },
+        { "distinct", { .distinct = 3 }, 0, 0, 0, 0, 0, 10, 10, NULL, 0 },
         /* ... except in the per-host OS view (User-Agent and stack OS, issue
          * 12), a map of target clients under the hosts cap: hosts 4..10 */
-        { "hosts", { 0, 3, 2, 0, 0, 0, 0 }, 0, 7, 0, 0, 0, 10, 10 },
-        /* 3 Android versions: 7 refused */
-        { "versions", { 0, 0, 0, 3, 0, 0, 0 }, 0, 0, 0, 7, 0, 10, 10 },
-        /* 5 evidence items for Acme: 7 of its 12 refused (each 1 session) */
-        { "evidence", { 0, 0, 0, 0, 5, 0, 0 }, 0, 0, 0, 0, 7, 10, 10 },
+        { "hosts", { .hosts = 3, .clients = 2 }, 0, 7, 0, 0, 0, 10, 10, NULL, 0 },
+        /* 3 Android versions kept: 7 left */
+        { "versions", { .versions = 3 }, 0, 0, 0, 0, 0, 10, 10, "os.versions", 7 },
+        /* 5 evidence items for Acme: 7 of its 12 left (each 1 session) */
+        { "evidence", { .evidence = 5 }, 0, 0, 0, 0, 0, 10, 10, "vendors.evidence", 7 },
     };
     ni_error err = {0};
     ni_tz *tz = ni_tz_load("UTC", &err);
@@ -611,6 +619,33 @@ TEST(limits_count_what_was_refused)
             CHECK(ni_reportdoc_int(d, path) == (long long)(set[k] ? set[k] : defaults[k]));
         }
         CHECK_INT(json_array_size(ni_reportdoc_get(d, "services")), rows[r].services);
+        /* limits.rows: only when a table lost names; kept + dropped = total */
+        const json_t *tabs = ni_reportdoc_get(d, "limits.rows.tables");
+        CHECK((tabs != NULL) == (rows[r].table != NULL));
+        if (rows[r].table) {
+            CHECK_INT(json_array_size(tabs), 1);
+            const json_t *t0 = json_array_get(tabs, 0);
+            CHECK_STR(json_string_value(json_object_get(t0, "table")), rows[r].table);
+            CHECK_INT(json_integer_value(json_object_get(t0, "evicted")), rows[r].evicted);
+            CHECK_INT(json_integer_value(json_object_get(t0, "dropped")), rows[r].evicted);
+            /* Space-Saving: no name that left had more than total / cap (+1) */
+            long long bound = json_integer_value(json_object_get(t0, "bound"));
+            CHECK(bound >= 1 && bound <= 12 / (long long)(rows[r].caps.rows | rows[r].caps.versions | rows[r].caps.evidence) + 1);
+            CHECK_INT(ni_reportdoc_int(d, "limits.rows.cap"), rows[r].caps.rows ? rows[r].caps.rows : NI_PROFILE_ROWS_MAX);
+            if (!strcmp(rows[r].table, "services")) {
+                CHECK_INT(json_integer_value(json_object_get(t0, "kept")), 4);
+                CHECK_INT(json_integer_value(json_object_get(t0, "total")), 10);
+                /* each kept service entered a full table after the first 4: sessions_error 1 */
+                const json_t *sv = ni_reportdoc_get(d, "services");
+                long long sum = 0, errs = 0;
+                for (size_t i = 0; i < json_array_size(sv); i++) {
+                    sum += json_integer_value(json_object_get(json_array_get(sv, i), "sessions"));
+                    errs += json_object_get(json_array_get(sv, i), "sessions_error") != NULL;
+                }
+                CHECK_INT(sum + json_integer_value(json_object_get(t0, "dropped")), 10);
+                CHECK(errs >= 1);
+            }
+        }
         json_t *os0 = json_array_get(ni_reportdoc_get(d, "os"), 0);
         CHECK_INT(json_integer_value(json_object_get(os0, "hosts")), rows[r].os_hosts);
         /* an estimate says so beside the figure, and limits.distinct counts them */
@@ -624,6 +659,16 @@ TEST(limits_count_what_was_refused)
             CHECK(ni_reportdoc_int(d, "limits.distinct.estimated") >= 8);
             CHECK(json_is_true(ni_reportdoc_get(d, "totals.hosts_estimated")));
             CHECK_INT(ni_reportdoc_int(d, "totals.hosts"), 10);
+            /* a finding resting on estimates says so ("about"), and its basis too */
+            const json_t *fs = ni_reportdoc_get(d, "findings");
+            int said = 0;
+            for (size_t i = 0; i < json_array_size(fs); i++) {
+                const json_t *fi = json_array_get(fs, i);
+                if (strcmp(json_string_value(json_object_get(fi, "section")), "devices")) continue;
+                said += strstr(json_string_value(json_object_get(fi, "text")), "(about 10 of about 10 hosts") != NULL;
+                said += strstr(json_string_value(json_object_get(fi, "basis")), "their error is added") != NULL;
+            }
+            CHECK_INT(said, 2);
         }
         json_decref(d);
         ni_buf_release(&b);

@@ -1,0 +1,251 @@
+/* ni_topk.c — Space-Saving heavy hitters over string keys (see ni_topk.h).
+ * Entries live in one array (grown by doubling up to cap); an open-addressed
+ * index of entry numbers (linear probing, backward-shift deletion) finds a
+ * key, placed by SipHash under the table's own random key (no chosen
+ * collisions); a min-heap on (count + error, fixed-key hash descending, key
+ * descending) finds the key to evict, built when the table first evicts. */
+#include "core/ni_topk.h"
+#include "core/ni_hash.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ent {
+    char *key;
+    void *value;
+    uint64_t count, err;
+    uint64_t h;         /* fixed-key hash: ties between equal counts */
+    uint64_t place;     /* random-key hash: index position */
+    uint32_t pos;       /* place in the heap */
+} ent;
+
+struct ni_topk {
+    ent *e;
+    size_t n, ecap, cap;
+    uint32_t *idx;      /* entry number + 1; 0 = empty */
+    size_t isize;       /* power of two, >= 2 * ecap */
+    uint32_t *heap;     /* entry numbers (heaped only) */
+    bool heaped;
+    ni_hash_key key;
+    ni_topk_evict_fn evict;
+    void *ud;
+    uint64_t total, dropped, evicted;
+};
+
+ni_topk *ni_topk_new(size_t cap, ni_topk_evict_fn evict, void *ud)
+{
+    ni_topk *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->cap = cap < 1 ? 1 : cap > UINT32_MAX / 4 ? UINT32_MAX / 4 : cap;
+    t->evict = evict;
+    t->ud = ud;
+    ni_hash_key_random(&t->key);
+    return t;
+}
+
+void ni_topk_free(ni_topk *t, void (*free_value)(void *))
+{
+    if (!t) return;
+    for (size_t i = 0; i < t->n; i++) {
+        if (free_value && t->e[i].value) free_value(t->e[i].value);
+        free(t->e[i].key);
+    }
+    free(t->e);
+    free(t->idx);
+    free(t->heap);
+    free(t);
+}
+
+/* a should leave before b */
+static bool before(const ent *a, const ent *b)
+{
+    uint64_t pa = a->count + a->err, pb = b->count + b->err;
+    if (pa != pb) return pa < pb;
+    if (a->h != b->h) return a->h > b->h;
+    return strcmp(a->key, b->key) > 0;
+}
+
+static void heap_set(ni_topk *t, size_t i, uint32_t v)
+{
+    t->heap[i] = v;
+    t->e[v].pos = (uint32_t)i;
+}
+
+static void sift_down(ni_topk *t, size_t i)
+{
+    size_t n = t->n;
+    uint32_t v = t->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const ent *best = &t->e[v];
+        if (l < n && before(&t->e[t->heap[l]], best)) { m = l; best = &t->e[t->heap[l]]; }
+        if (r < n && before(&t->e[t->heap[r]], best)) m = r;
+        if (m == i) break;
+        heap_set(t, i, t->heap[m]);
+        i = m;
+    }
+    heap_set(t, i, v);
+}
+
+static void heapify(ni_topk *t)
+{
+    for (size_t i = 0; i < t->n; i++) heap_set(t, i, (uint32_t)i);
+    for (size_t i = t->n / 2; i-- > 0;) sift_down(t, i);
+    t->heaped = true;
+}
+
+/* The index slot of key (placement hash ph): where it is, or the empty
+ * slot it would take. */
+static size_t find(const ni_topk *t, const char *key, uint64_t ph)
+{
+    size_t mask = t->isize - 1, i = ph & mask;
+    while (t->idx[i]) {
+        const ent *x = &t->e[t->idx[i] - 1];
+        if (x->place == ph && !strcmp(x->key, key)) return i;
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+static void idx_remove(ni_topk *t, size_t i)
+{
+    size_t mask = t->isize - 1, j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!t->idx[j]) break;
+        size_t k = t->e[t->idx[j] - 1].place & mask;
+        /* move j back to i unless its home lies cyclically in (i, j] */
+        bool stay = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stay) { t->idx[i] = t->idx[j]; i = j; }
+    }
+    t->idx[i] = 0;
+}
+
+/* Room for one more entry (array and index). */
+static ni_err grow(ni_topk *t)
+{
+    if (t->n < t->ecap) return NI_OK;
+    size_t nc = t->ecap ? t->ecap * 2 : 8;
+    if (nc > t->cap) nc = t->cap;
+    ent *ne = realloc(t->e, nc * sizeof *ne);
+    if (!ne) return NI_ERR_NOMEM;
+    t->e = ne;
+    size_t ns = 16;
+    while (ns < 2 * nc) ns *= 2;
+    if (ns != t->isize) {
+        uint32_t *ni = calloc(ns, sizeof *ni);
+        if (!ni) return NI_ERR_NOMEM;
+        free(t->idx);
+        t->idx = ni;
+        t->isize = ns;
+        for (size_t i = 0; i < t->n; i++) t->idx[find(t, t->e[i].key, t->e[i].place)] = (uint32_t)i + 1;
+    }
+    t->ecap = nc;
+    if (t->heaped || t->heap) {   /* the heap array follows the entries */
+        uint32_t *nh = realloc(t->heap, nc * sizeof *nh);
+        if (!nh) return NI_ERR_NOMEM;
+        t->heap = nh;
+    }
+    return NI_OK;
+}
+
+static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
+{
+    uint64_t ph = ni_hash(&t->key, key, strlen(key));
+    if (t->idx) {
+        size_t s = find(t, key, ph);
+        if (t->idx[s]) {
+            ent *x = &t->e[t->idx[s] - 1];
+            x->count += w;
+            x->err += extra_err;
+            t->total += w;
+            if (t->heaped) sift_down(t, x->pos);
+            return &x->value;
+        }
+    }
+    char *copy = strdup(key);
+    if (!copy) return NULL;
+    uint64_t h = ni_hash(&ni_hash_key_fixed, key, strlen(key));
+    if (t->n < t->cap) {
+        if (grow(t)) { free(copy); return NULL; }
+        uint32_t v = (uint32_t)t->n++;
+        t->e[v] = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph };
+        t->idx[find(t, copy, ph)] = v + 1;
+        if (t->heaped) {   /* keep the heap (a table refilled after merging) */
+            size_t i = t->n - 1;
+            heap_set(t, i, v);
+            while (i && before(&t->e[t->heap[i]], &t->e[t->heap[(i - 1) / 2]])) {
+                uint32_t p = t->heap[(i - 1) / 2];
+                heap_set(t, (i - 1) / 2, t->heap[i]);
+                heap_set(t, i, p);
+                i = (i - 1) / 2;
+            }
+        }
+        t->total += w;
+        return &t->e[v].value;
+    }
+    if (!t->heaped) {
+        if (!t->heap && !(t->heap = malloc(t->ecap * sizeof *t->heap))) { free(copy); return NULL; }
+        heapify(t);
+    }
+    uint32_t v = t->heap[0];
+    ent *x = &t->e[v];
+    uint64_t m = x->count + x->err;
+    if (t->evict) t->evict(t->ud, x->key, x->value, x->count, x->err);
+    t->dropped += x->count;
+    t->evicted++;
+    idx_remove(t, find(t, x->key, x->place));
+    free(x->key);
+    *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .pos = 0 };
+    t->idx[find(t, copy, ph)] = v + 1;
+    t->total += w;
+    sift_down(t, 0);
+    return &x->value;
+}
+
+void **ni_topk_add(ni_topk *t, const char *key, uint64_t w) { return add(t, key, w, 0); }
+
+void **ni_topk_add_error(ni_topk *t, const char *key, uint64_t w, uint64_t err) { return add(t, key, w, err); }
+
+static const ent *get(const ni_topk *t, const char *key)
+{
+    if (!t->idx) return NULL;
+    size_t s = find(t, key, ni_hash(&t->key, key, strlen(key)));
+    return t->idx[s] ? &t->e[t->idx[s] - 1] : NULL;
+}
+
+void *ni_topk_get(const ni_topk *t, const char *key)
+{
+    const ent *x = get(t, key);
+    return x ? x->value : NULL;
+}
+
+uint64_t ni_topk_count_of(const ni_topk *t, const char *key, uint64_t *error)
+{
+    const ent *x = get(t, key);
+    if (error) *error = x ? x->err : 0;
+    return x ? x->count : 0;
+}
+
+size_t ni_topk_count(const ni_topk *t) { return t->n; }
+size_t ni_topk_cap(const ni_topk *t) { return t->cap; }
+uint64_t ni_topk_total(const ni_topk *t) { return t->total; }
+uint64_t ni_topk_dropped(const ni_topk *t) { return t->dropped; }
+uint64_t ni_topk_evicted(const ni_topk *t) { return t->evicted; }
+
+uint64_t ni_topk_bound(const ni_topk *t)
+{
+    if (!t->evicted || !t->heaped || !t->n) return 0;
+    const ent *x = &t->e[t->heap[0]];
+    return x->count + x->err;
+}
+
+int ni_topk_next(const ni_topk *t, size_t *it, const char **key, void **value)
+{
+    if (*it >= t->n) return 0;
+    if (key) *key = t->e[*it].key;
+    if (value) *value = t->e[*it].value;
+    (*it)++;
+    return 1;
+}
