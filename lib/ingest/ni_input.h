@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "netintel/netintel.h"
 #include "ingest/ni_source.h"
+#include "ingest/ni_chsrc.h"
 
 typedef enum ni_item_kind { NI_ITEM_FRAME = 1, NI_ITEM_SESSION } ni_item_kind;
 
@@ -34,6 +35,8 @@ typedef struct ni_input_progress {
     uint64_t done, total;       /* input bytes consumed / size (0 = unknown), for progress */
 } ni_input_progress;
 
+struct ni_input_options;
+
 /* A source kind: how to recognise and read one input. */
 typedef struct ni_source_ops {
     const char *name;
@@ -45,6 +48,9 @@ typedef struct ni_source_ops {
     void (*stats)(const void *src, ni_input_progress *st);
     void (*close)(void *src);
     const char *(*path)(const void *src);       /* the name in messages; NULL: as given */
+    /* opens with the input options (a source that filters at its origin:
+     * ClickHouse); NULL: open */
+    void *(*open_opts)(const char *path, const struct ni_input_options *o, ni_error *err);
 } ni_source_ops;
 
 typedef struct ni_input ni_input;
@@ -55,6 +61,8 @@ typedef struct ni_input_options {
                                    captures; an input of another kind is refused */
     bool flows;                 /* read every input as a capture of flow export datagrams
                                    (the "flows" source), whatever its content */
+    ni_ch_pushdown pushdown;    /* what a database source may filter at the server (the
+                                   profile's target ranges and window; all zero: nothing) */
 } ni_input_options;
 
 /* Opens path with the first source whose probe accepts it.  NULL + err
