@@ -649,10 +649,24 @@ static ni_err build_select(ni_chsrc *q, const ni_ch_pushdown *p, ni_error *err)
             }
             s = *nl ? nl + 1 : nl;
         }
+        /* the columns the rows and the WHERE need */
+        static const char *const needed[] = { "first_us", "last_us", "client", "server", "first", "client_ip", "server_ip" };
+        for (size_t i = 0; i < sizeof needed / sizeof needed[0] && !r; i++) {
+            char line[64];
+            snprintf(line, sizeof line, "\n%s\t", needed[i]);
+            ni_buf_clear(&q->in);
+            ni_buf_addc(&q->in, '\n');
+            ni_buf_add(&q->in, resp.p ? resp.p : "", resp.len);
+            if (!strstr(ni_buf_str(&q->in), line))
+                r = ni_error_set(err, NI_ERR_FORMAT, "%s: not a netintel table: no column '%s' (see `netintel schema "
+                                 "clickhouse`)", q->u.name, needed[i]);
+        }
+        ni_buf_clear(&q->in);
         ni_buf_printf(&sql, " FROM %s.%s WHERE ", q->u.db, q->u.table);
         ni_ch_where(&sql, p);
         ni_buf_adds(&sql, " FORMAT TabSeparatedWithNamesAndTypes");
-        if (sql.err) r = ni_error_set(err, NI_ERR_LIMIT, "%s: the query is too long", q->u.name);
+        if (r) ;
+        else if (sql.err) r = ni_error_set(err, NI_ERR_LIMIT, "%s: the query is too long", q->u.name);
         else {
             ni_buf_release(&q->query);
             q->query = sql;
