@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -36,6 +38,7 @@ struct ni_chsink {
     FILE *spool;
     long rd;                    /* offset of the oldest batch not yet taken */
     size_t spooled;             /* batches in the spool not yet taken */
+    size_t adopted;             /* of them, left by an earlier run */
     uint64_t spooled_rows;
     /* backoff */
     double outage_start, delay, next_try;
@@ -260,10 +263,45 @@ static ni_err spool_open(ni_chsink *k, ni_error *err)
         snprintf(k->spool_path, sizeof k->spool_path, "%s/clickhouse-%ld-%016llx.spool", dir, (long)getpid(),
                  (unsigned long long)k->run_id);
     }
-    if (!(k->spool = fopen(k->spool_path, "w+b")))
+    int fd = open(k->spool_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || !(k->spool = fdopen(fd, "w+b"))) {
+        if (fd >= 0) close(fd);
         return ni_error_set(err, NI_ERR_OUTPUT, "%s: cannot create the spool %s: %s", k->u.name, k->spool_path,
                             strerror(errno));
+    }
+    /* one writer a spool: another run appending to it would interleave batches */
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        fclose(k->spool);
+        k->spool = NULL;
+        return ni_error_set(err, NI_ERR_OUTPUT, "%s: the spool %s is in use by another run", k->u.name, k->spool_path);
+    }
     k->rd = 0;
+    return NI_OK;
+}
+
+/* A spool left by an earlier run (spool=PATH of a run that gave up or was
+ * killed): its batches are counted, then replayed before the new ones, each
+ * checked against the table first (its outcome is unknown). */
+static ni_err spool_adopt(ni_chsink *k, ni_error *err)
+{
+    struct stat st;
+    if (!k->u.spool[0] || stat(k->spool_path, &st) || st.st_size == 0) return NI_OK;
+    ni_err r = spool_open(k, err);
+    if (r) return r;
+    unsigned long long id;
+    size_t rows, len;
+    long at = 0;
+    while (!fseek(k->spool, at, SEEK_SET) && fscanf(k->spool, SPOOL_MAGIC " %llx %zu %zu", &id, &rows, &len) == 3 &&
+           fgetc(k->spool) == '\n') {
+        at = ftell(k->spool) + (long)len;
+        if (at > st.st_size) break;
+        k->spooled++;
+        k->spooled_rows += rows;
+    }
+    if (at != st.st_size)
+        return ni_error_set(err, NI_ERR_OUTPUT, "%s: %s: not a netintel spool, or cut at byte %ld", k->u.name,
+                            k->spool_path, at);
+    k->adopted = k->spooled;
     return NI_OK;
 }
 
@@ -415,6 +453,7 @@ ni_chsink *ni_chsink_open(const char *url, ni_error *err)
     if (getrandom(&k->run_id, sizeof k->run_id, 0) != (ssize_t)sizeof k->run_id) k->run_id = 0;
     k->run_id ^= mix((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
     if (!(k->conn = ni_ch_conn_new(&k->u, err))) { ni_chsink_free(k); return NULL; }
+    if (spool_adopt(k, err)) { ni_chsink_free(k); return NULL; }
     bool transient;
     ni_error e = { 0 };
     if (ensure_table(k, &transient, &e)) {

@@ -27,7 +27,10 @@
  *     (N sessions kept in SPOOL)".
  * The spool is `spool=PATH`, else $XDG_STATE_HOME/netintel (else
  * ~/.local/state/netintel, else /tmp) /clickhouse-PID-RUNID.spool; it is
- * created only when needed and removed once replayed. */
+ * created only when needed and removed once replayed.  A non-empty spool
+ * named by spool=PATH (left by a run that gave up or was killed) is
+ * replayed first, its batches checked against the table; a spool is locked
+ * (flock) by its run. */
 #ifndef NI_CHSINK_H
 #define NI_CHSINK_H
 
