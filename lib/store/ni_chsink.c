@@ -30,6 +30,8 @@ struct ni_chsink {
     ni_buf resp, tmp;
     size_t rows, max_rows, max_bytes;
     int month;                  /* YYYYMM of the batch's rows */
+    int64_t blo, bhi;           /* the batch's first, lowest and highest (seconds) */
+    double born;                /* when the batch got its first session */
     uint64_t run_id, seq;
     bool ready;                 /* the table exists with our columns */
     double wait_s;
@@ -192,16 +194,18 @@ static ni_err ensure_table(ni_chsink *k, bool *transient, ni_error *err)
 
 /* Sends one batch.  check: its outcome may be unknown (it comes from the
  * spool): the rows of its identity already in the table are not sent again. */
-static ni_err deliver(ni_chsink *k, uint64_t id, const char *body, size_t len, size_t rows, bool check,
-                      bool *transient, ni_error *err)
+static ni_err deliver(ni_chsink *k, uint64_t id, const char *body, size_t len, size_t rows, int64_t lo,
+                      int64_t hi, bool check, bool *transient, ni_error *err)
 {
     ni_err r;
     if (!k->ready && (r = ensure_table(k, transient, err))) return r;
     char q[1024];
     ni_buf_clear(&k->tmp);
     if (check) {
-        snprintf(q, sizeof q, "SELECT batch_row FROM %s.%s WHERE batch = %llu FORMAT TabSeparated", k->u.db,
-                 k->u.table, (unsigned long long)id);
+        /* the batch's time span lets the server read only its part(s) */
+        snprintf(q, sizeof q, "SELECT batch_row FROM %s.%s WHERE first >= toDateTime(%lld) AND first <= "
+                 "toDateTime(%lld) AND batch = %llu FORMAT TabSeparated", k->u.db, k->u.table, (long long)lo,
+                 (long long)hi, (unsigned long long)id);
         if ((r = sql(k, NULL, q, NULL, 0, transient, err))) return r;
         if (k->resp.len) {
             uint8_t *have = calloc(rows ? rows : 1, 1);
@@ -289,9 +293,11 @@ static ni_err spool_adopt(ni_chsink *k, ni_error *err)
     ni_err r = spool_open(k, err);
     if (r) return r;
     unsigned long long id;
+    long long lo, hi;
     size_t rows, len;
     long at = 0;
-    while (!fseek(k->spool, at, SEEK_SET) && fscanf(k->spool, SPOOL_MAGIC " %llx %zu %zu", &id, &rows, &len) == 3 &&
+    while (!fseek(k->spool, at, SEEK_SET) &&
+           fscanf(k->spool, SPOOL_MAGIC " %llx %zu %zu %lld %lld", &id, &rows, &len, &lo, &hi) == 5 &&
            fgetc(k->spool) == '\n') {
         at = ftell(k->spool) + (long)len;
         if (at > st.st_size) break;
@@ -305,12 +311,14 @@ static ni_err spool_adopt(ni_chsink *k, ni_error *err)
     return NI_OK;
 }
 
-static ni_err spool_append(ni_chsink *k, uint64_t id, const char *body, size_t len, size_t rows, ni_error *err)
+static ni_err spool_append(ni_chsink *k, uint64_t id, const char *body, size_t len, size_t rows, int64_t lo,
+                           int64_t hi, ni_error *err)
 {
     ni_err r = spool_open(k, err);
     if (r) return r;
     if (fseek(k->spool, 0, SEEK_END) ||
-        fprintf(k->spool, SPOOL_MAGIC " %016llx %zu %zu\n", (unsigned long long)id, rows, len) < 0 ||
+        fprintf(k->spool, SPOOL_MAGIC " %016llx %zu %zu %lld %lld\n", (unsigned long long)id, rows, len, (long long)lo,
+                (long long)hi) < 0 ||
         fwrite(body, 1, len, k->spool) != len || fflush(k->spool))
         return ni_error_set(err, NI_ERR_OUTPUT, "%s: cannot write the spool %s: %s", k->u.name, k->spool_path,
                             strerror(errno));
@@ -321,11 +329,14 @@ static ni_err spool_append(ni_chsink *k, uint64_t id, const char *body, size_t l
 }
 
 /* The oldest batch of the spool into k->batch-like buffer b. */
-static ni_err spool_head(ni_chsink *k, ni_buf *b, uint64_t *id, size_t *rows, long *next, ni_error *err)
+static ni_err spool_head(ni_chsink *k, ni_buf *b, uint64_t *id, size_t *rows, int64_t *lo, int64_t *hi, long *next,
+                         ni_error *err)
 {
     unsigned long long x;
+    long long l, h;
     size_t len;
-    if (fseek(k->spool, k->rd, SEEK_SET) || fscanf(k->spool, SPOOL_MAGIC " %llx %zu %zu", &x, rows, &len) != 3 ||
+    if (fseek(k->spool, k->rd, SEEK_SET) ||
+        fscanf(k->spool, SPOOL_MAGIC " %llx %zu %zu %lld %lld", &x, rows, &len, &l, &h) != 5 ||
         fgetc(k->spool) != '\n')
         return ni_error_set(err, NI_ERR_OUTPUT, "%s: cannot read the spool %s", k->u.name, k->spool_path);
     ni_buf_clear(b);
@@ -336,6 +347,8 @@ static ni_err spool_head(ni_chsink *k, ni_buf *b, uint64_t *id, size_t *rows, lo
     b->len = len;
     b->p[len] = 0;
     *id = x;
+    *lo = l;
+    *hi = h;
     *next = ftell(k->spool);
     return NI_OK;
 }
@@ -390,10 +403,11 @@ static ni_err replay(ni_chsink *k, bool block, ni_error *err)
         uint64_t id = 0;
         size_t rows = 0;
         long next = 0;
-        if ((r = spool_head(k, &b, &id, &rows, &next, err))) break;
+        int64_t lo = 0, hi = 0;
+        if ((r = spool_head(k, &b, &id, &rows, &lo, &hi, &next, err))) break;
         bool transient;
         ni_error e = { 0 };
-        if (!deliver(k, id, b.p, b.len, rows, true, &transient, &e)) {
+        if (!deliver(k, id, b.p, b.len, rows, lo, hi, true, &transient, &e)) {
             ok_again(k);
             k->rd = next;
             k->spooled--;
@@ -418,7 +432,7 @@ static ni_err flush(ni_chsink *k, ni_error *err)
     if (!k->spooled && now_s() >= k->next_try) {
         bool transient;
         ni_error e = { 0 };
-        if (!deliver(k, id, k->batch.p, k->batch.len, k->rows, false, &transient, &e)) {
+        if (!deliver(k, id, k->batch.p, k->batch.len, k->rows, k->blo, k->bhi, false, &transient, &e)) {
             ok_again(k);
             sent = true;
             k->st.batches++;
@@ -427,7 +441,7 @@ static ni_err flush(ni_chsink *k, ni_error *err)
         else r = failed(k, &e, err);
         if (r) return r;
     }
-    if (!sent && (r = spool_append(k, id, k->batch.p, k->batch.len, k->rows, err))) return r;
+    if (!sent && (r = spool_append(k, id, k->batch.p, k->batch.len, k->rows, k->blo, k->bhi, err))) return r;
     k->seq++;
     k->rows = 0;
     ni_buf_clear(&k->batch);
@@ -473,9 +487,16 @@ ni_err ni_chsink_add(ni_chsink *k, const ni_session *s, ni_error *err)
     ni_err r;
     if (k->rows && m != k->month && (r = flush(k, err))) return r;
     k->month = m;
+    /* first's seconds as the DateTime column holds them (floor) */
+    int64_t sec = s->first_us >= 0 ? s->first_us / 1000000 : -((-s->first_us + 999999) / 1000000);
+    if (!k->rows) k->born = now_s();
+    if (!k->rows || sec < k->blo) k->blo = sec;
+    if (!k->rows || sec > k->bhi) k->bhi = sec;
     encode_row(k, s);
     k->rows++;
-    if (k->rows >= k->max_rows || k->batch.len >= k->max_bytes) return flush(k, err);
+    /* a slow source (a collector at night) still gets its rows in within NI_CH_BATCH_AGE_S */
+    if (k->rows >= k->max_rows || k->batch.len >= k->max_bytes || now_s() - k->born >= NI_CH_BATCH_AGE_S)
+        return flush(k, err);
     return NI_OK;
 }
 

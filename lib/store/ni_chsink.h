@@ -6,7 +6,8 @@
  * by month of first); an existing table (also a Distributed one) must have
  * the columns netintel writes.  Rows are the fields of the one field walk
  * (output/ni_out), sent as INSERT ... FORMAT TabSeparated in batches of at
- * most `rows` sessions and `bytes` bytes, never spanning two months (one
+ * most `rows` sessions and `bytes` bytes (or NI_CH_BATCH_AGE_S after its
+ * first session, at the next one), never spanning two months (one
  * batch is one part per shard: inserted whole or not at all).
  *
  * Nothing lost, nothing twice:
@@ -40,6 +41,7 @@
 #define NI_CH_BATCH_ROWS 20000          /* default rows= */
 #define NI_CH_BATCH_BYTES (16u << 20)   /* default bytes= */
 #define NI_CH_WAIT_S 300.0              /* default wait= */
+#define NI_CH_BATCH_AGE_S 10.0          /* a batch is sent at its next session after this age */
 
 typedef struct ni_chsink ni_chsink;
 
