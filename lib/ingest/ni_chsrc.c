@@ -482,6 +482,11 @@ static ni_err row(ni_ch_rows *r, const char *p, size_t n, ni_buf *out, ni_error 
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!text) return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+    if (strlen(text) >= NI_SESSION_RECORD_MAX) {
+        free(text);
+        return ni_error_set(err, NI_ERR_FORMAT, "row %llu: longer than %u bytes as a JSON record",
+                            (unsigned long long)at, (unsigned)NI_SESSION_RECORD_MAX);
+    }
     ni_buf_adds(out, text);
     ni_buf_addc(out, '\n');
     free(text);
@@ -525,13 +530,16 @@ ni_err ni_ch_rows_end(ni_ch_rows *r, ni_error *err)
 }
 
 /* ---- the source --------------------------------------------------------------------- */
+#define CH_SLICE (16u << 10)      /* answer bytes parsed at once */
+#define CH_EXPANSION 64u          /* JSON bytes a TSV byte can become at most (an empty value, 1 byte with its tab, is "name":"", with names < 60 bytes) */
 struct ni_chsrc {
     ni_ch_url u;
     ni_ch_conn *conn;
     CURLM *multi;
     CURL *h;
     ni_buf query;               /* the SELECT */
-    ni_buf in;                  /* answer bytes not parsed yet */
+    ni_buf in;                  /* answer bytes not parsed yet (from ioff) */
+    size_t ioff;
     ni_buf recs;                /* records not handed to ni_stored yet */
     size_t roff;
     ni_buf errbody;             /* the answer of a failed query */
@@ -596,14 +604,18 @@ static ssize_t rows_read(void *cookie, char *buf, size_t size)
         ni_buf_clear(&q->recs);
         q->roff = 0;
         if (q->failed) return -1;
-        if (q->in.len) {
+        if (q->ioff < q->in.len) {
+            /* a slice at a time: its records (at most CH_EXPANSION times its
+             * bytes, plus one record) fit in recs whatever the rows hold */
+            size_t n = q->in.len - q->ioff < CH_SLICE ? q->in.len - q->ioff : CH_SLICE;
             ni_error e = { 0 };
-            if (ni_ch_rows_feed(q->rows, q->in.p, q->in.len, &q->recs, &e)) {
+            if (ni_ch_rows_feed(q->rows, q->in.p + q->ioff, n, &q->recs, &e)) {
                 q->failed = true;
                 ni_error_set(&q->rerr, e.code, "%s: %s", q->u.name, e.msg);
                 return -1;
             }
-            ni_buf_clear(&q->in);
+            q->ioff += n;
+            if (q->ioff == q->in.len) { ni_buf_clear(&q->in); q->ioff = 0; }
             continue;
         }
         if (q->done) {
@@ -684,7 +696,7 @@ ni_chsrc *ni_chsrc_open(const char *url, const ni_ch_pushdown *p, ni_error *err)
     if (!q) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", url); return NULL; }
     ni_buf_init(&q->query, 16);
     ni_buf_init(&q->in, NI_CH_READ_BUFFER + CURL_MAX_WRITE_SIZE);
-    ni_buf_init(&q->recs, 4 * NI_CH_READ_BUFFER + 2 * NI_SESSION_RECORD_MAX);
+    ni_buf_init(&q->recs, CH_EXPANSION * CH_SLICE + 2 * (size_t)NI_SESSION_RECORD_MAX);
     ni_buf_init(&q->errbody, 4096);
     if (ni_ch_url_parse(url, &q->u, err)) goto fail;
     if (!(q->conn = ni_ch_conn_new(&q->u, err))) goto fail;

@@ -202,10 +202,14 @@ static ni_err deliver(ni_chsink *k, uint64_t id, const char *body, size_t len, s
     char q[1024];
     ni_buf_clear(&k->tmp);
     if (check) {
-        /* the batch's time span lets the server read only its part(s) */
-        snprintf(q, sizeof q, "SELECT batch_row FROM %s.%s WHERE first >= toDateTime(%lld) AND first <= "
-                 "toDateTime(%lld) AND batch = %llu FORMAT TabSeparated", k->u.db, k->u.table, (long long)lo,
-                 (long long)hi, (unsigned long long)id);
+        /* the batch's time span lets the server read only its part(s); a
+         * time DateTime cannot hold (before 1970, after 2105) is not used */
+        char span[128] = "";
+        if (lo >= 0 && hi <= 4294967295LL)
+            snprintf(span, sizeof span, "first >= toDateTime(%lld) AND first <= toDateTime(%lld) AND ", (long long)lo,
+                     (long long)hi);
+        snprintf(q, sizeof q, "SELECT batch_row FROM %s.%s WHERE %sbatch = %llu FORMAT TabSeparated", k->u.db,
+                 k->u.table, span, (unsigned long long)id);
         if ((r = sql(k, NULL, q, NULL, 0, transient, err))) return r;
         if (k->resp.len) {
             uint8_t *have = calloc(rows ? rows : 1, 1);
