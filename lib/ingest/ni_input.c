@@ -177,15 +177,15 @@ static void zeek_close(void *src)
 /* ---- the table ---------------------------------------------------------------- */
 static const ni_source_ops sources[] = {
     /* a clickhouse:// URL is never a file name */
-    { "clickhouse", ni_ch_is_url, ch_open, ch_next, ch_stats, ch_close, ch_path, ch_open_opts },
+    { "clickhouse", ni_ch_is_url, ch_open, ch_next, ch_stats, ch_close, ch_path },
     /* SQLite's magic is definite and cheap to read: first */
-    { "sqlite", ni_sqlsrc_probe, sql_open, sql_next, sql_stats, sql_close, NULL, NULL },
+    { "sqlite", ni_sqlsrc_probe, sql_open, sql_next, sql_stats, sql_close, NULL },
     /* Zeek's JSON logs start with '{' too: before stored sessions */
-    { "zeek", ni_zeek_probe, zeek_open, zeek_next, zeek_stats, zeek_close, NULL, NULL },
-    { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL, NULL },
+    { "zeek", ni_zeek_probe, zeek_open, zeek_next, zeek_stats, zeek_close, NULL },
+    { "sessions", ni_stored_probe, sto_open, sto_next, sto_stats, sto_close, NULL },
     { "flows", ni_collect_probe, ni_collect_source_open, ni_collect_source_next, ni_collect_source_stats,
-      ni_collect_source_close, ni_collect_source_path, NULL },
-    { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path, NULL },   /* the fallback: last */
+      ni_collect_source_close, ni_collect_source_path },
+    { "capture", NULL, cap_open, cap_next, cap_stats, cap_close, cap_path },   /* the fallback: last */
 };
 
 struct ni_input {
@@ -227,7 +227,9 @@ ni_input *ni_input_open_opts(const char *path, const ni_input_options *o, ni_err
     if (!in) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
     in->ops = ops;
     snprintf(in->path, sizeof in->path, "%s", path);
-    if (!(in->src = ops->open_opts ? ops->open_opts(path, o, err) : ops->open(path, err))) { free(in); return NULL; }
+    /* a ClickHouse table is filtered at its server: it gets the pushdown */
+    in->src = ops->open == ch_open ? ch_open_opts(path, o, err) : ops->open(path, err);
+    if (!in->src) { free(in); return NULL; }
     if (o && o->filter && cap_filter(in->src, o->filter, err)) {
         ni_input_close(in);
         return NULL;

@@ -35,8 +35,6 @@ typedef struct ni_input_progress {
     uint64_t done, total;       /* input bytes consumed / size (0 = unknown), for progress */
 } ni_input_progress;
 
-struct ni_input_options;
-
 /* A source kind: how to recognise and read one input. */
 typedef struct ni_source_ops {
     const char *name;
@@ -48,9 +46,6 @@ typedef struct ni_source_ops {
     void (*stats)(const void *src, ni_input_progress *st);
     void (*close)(void *src);
     const char *(*path)(const void *src);       /* the name in messages; NULL: as given */
-    /* opens with the input options (a source that filters at its origin:
-     * ClickHouse); NULL: open */
-    void *(*open_opts)(const char *path, const struct ni_input_options *o, ni_error *err);
 } ni_source_ops;
 
 typedef struct ni_input ni_input;
