@@ -27,7 +27,7 @@ MANDIR  ?= $(PREFIX)/share/man
 COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # pkg-config modules the library links (scripts/install-deps maps each to
 # its Debian package).
-PKGS    := libpcap libndpi libmaxminddb libpcre2-8 yaml-0.1 zlib libzstd libcrypto jansson sqlite3
+PKGS    := libpcap libndpi libmaxminddb libpcre2-8 yaml-0.1 zlib libzstd libcrypto jansson sqlite3 libcurl
 PKG_OK     := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 PKG_CFLAGS := $(if $(PKG_OK),$(shell pkg-config --cflags $(PKGS)))
 PKG_LIBS   := $(if $(PKG_OK),$(shell pkg-config --libs $(PKGS)))

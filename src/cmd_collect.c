@@ -40,7 +40,8 @@ static const char usage_text[] =
     "  --target SPEC       the target space, repeatable (as for sessions); sets direction\n"
     "  --format FMT        jsonl (default) or csv\n"
     "  -o, --output FILE   write to FILE (atomically, when the run ends) instead of\n"
-    "                      standard output\n"
+    "                      standard output; or clickhouse://HOST:PORT/DB?table=T:\n"
+    "                      inserted into a ClickHouse table as they end (docs/store.md)\n"
     "  --no-enrich         no GeoIP, ASN, service, VPN fields\n"
     "  --geoip FILE        MaxMind-format country database (default: $NETINTEL_GEOIP,\n"
     "                      /usr/share/GeoIP/GeoLite2-Country.mmdb, or the bundled one)\n"
@@ -243,8 +244,10 @@ int cmd_collect(int argc, char **argv)
     }
 
     sink k2 = { NULL, false };
-    ni_output *out = ni_output_open(out_path, &err);
-    if (!out || !(k2.k = ni_sink_new(out, fmt, &err))) {
+    /* -o clickhouse://...: a table, not a file (docs/store.md) */
+    bool url = ni_sink_is_url(out_path);
+    ni_output *out = url ? NULL : ni_output_open(out_path, &err);
+    if (url ? !(k2.k = ni_sink_new_url(out_path, &err)) : !out || !(k2.k = ni_sink_new(out, fmt, &err))) {
         fprintf(stderr, "netintel: %s\n", err.msg);
         ni_output_abort(out);
         ni_collector_free(col);
@@ -289,7 +292,7 @@ int cmd_collect(int argc, char **argv)
     if (k2.failed) {
         ni_output_abort(out);
         rc = 1;
-    } else if (ni_output_commit(out, &ferr) != NI_OK) {
+    } else if (out && ni_output_commit(out, &ferr) != NI_OK) {
         fprintf(stderr, "netintel: %s\n", ferr.msg);
         rc = 1;
     }

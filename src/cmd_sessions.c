@@ -41,7 +41,9 @@ static const char usage_text[] =
     "  -o, --output FILE   write to FILE instead of standard output: a regular file\n"
     "                      is replaced atomically, a symlink followed, a device or\n"
     "                      FIFO written through (docs/sessions.md); an existing\n"
-    "                      netintel SQLite database is appended to\n"
+    "                      netintel SQLite database is appended to; also\n"
+    "                      clickhouse://HOST:PORT/DB?table=T: inserted into a\n"
+    "                      ClickHouse table (docs/store.md)\n"
     "  --no-enrich         evidence only: no GeoIP, ASN, User-Agent, service, VPN fields\n"
     CLI_ENGINE_OPTIONS_HELP
     CLI_LIVE_OPTIONS_HELP
@@ -107,6 +109,8 @@ int cmd_sessions(int argc, char **argv)
     if ((rc = cli_engine_live_check(&run, argc - optind))) { cli_engine_release(&run); return rc; }
     if (optind >= argc && !run.iface) { cli_engine_release(&run); return usage_error("%s", "no capture given"); }
     if (!fmt_given) ni_format_from_name(out_path, &fmt);     /* -o FILE.sqlite */
+    if (ni_sink_is_url(out_path) && fmt_given)
+        return cli_engine_release(&run), usage_error("%s", "--format does not apply to -o clickhouse://");
     if (fmt == NI_FORMAT_SQLITE && (!out_path || !strcmp(out_path, "-"))) {
         cli_engine_release(&run);
         return usage_error("%s", "--format sqlite needs -o FILE");
@@ -121,11 +125,13 @@ int cmd_sessions(int argc, char **argv)
 
     /* -i: the interface is opened and root given up before any output is */
     if (run.iface && (rc = cli_engine_live_start(&run, NULL))) { cli_engine_release(&run); return rc; }
-    ni_output *out = cli_out_open(out_path, &err);
-    ni_sink *k = out ? ni_sink_new(out, fmt, &err) : NULL;
+    /* -o clickhouse://...: a table, not a file (docs/store.md) */
+    bool url = ni_sink_is_url(out_path);
+    ni_output *out = url ? NULL : cli_out_open(out_path, &err);
+    ni_sink *k = url ? ni_sink_new_url(out_path, &err) : out ? ni_sink_new(out, fmt, &err) : NULL;
     if (!k) {
         fprintf(stderr, "netintel: %s\n", err.msg);
-        cli_out_abort(out);
+        if (out) cli_out_abort(out);
         cli_engine_release(&run);
         return 1;
     }
@@ -138,12 +144,12 @@ int cmd_sessions(int argc, char **argv)
     }
     ni_error ferr = { 0 };
     if (!run.files_read || run.output_failed || run.output_closed) {
-        cli_out_abort(out);        /* nothing read, or the output is lost: the previous file stays */
+        if (out) cli_out_abort(out);        /* nothing read, or the output is lost: the previous file stays */
     } else if (ni_sink_end(k, &ferr) != NI_OK) {
-        cli_out_abort(out);
+        if (out) cli_out_abort(out);
         if (ferr.code == NI_ERR_PIPE) run.output_closed = true;
         else { fprintf(stderr, "netintel: %s\n", ferr.msg); run.output_failed = true; }
-    } else if (cli_out_commit(out, &ferr) != NI_OK) {
+    } else if (out && cli_out_commit(out, &ferr) != NI_OK) {
         if (ferr.code == NI_ERR_PIPE) run.output_closed = true;
         else { fprintf(stderr, "netintel: %s\n", ferr.msg); run.output_failed = true; }
     }

@@ -81,6 +81,18 @@ ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err);
 ni_err ni_sink_end(ni_sink *k, ni_error *err);
 void ni_sink_free(ni_sink *k);
 
+/* True for an output that is a store's URL, not a file:
+ * clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DB?table=T[&spool=PATH&wait=S&rows=N&bytes=N]. */
+bool ni_sink_is_url(const char *path);
+/* A writer of sessions into the ClickHouse table of url (docs/store.md,
+ * "ClickHouse"): created when absent, sessions inserted in batches, retried
+ * with backoff and spooled to a local file while the server is away, never
+ * inserted twice.  ni_sink_end sends what is left and waits for the spool
+ * to be replayed (at most wait= seconds).  NULL + err: NI_ERR_ARG (a bad
+ * URL), NI_ERR_OUTPUT (the table cannot be created or lacks netintel's
+ * columns), NI_ERR_NOMEM. */
+ni_sink *ni_sink_new_url(const char *url, ni_error *err);
+
 /* The SQL that creates the sessions table of a store (docs/store.md):
  * engine "sqlite" (the table -o FILE.sqlite creates, with its user_version)
  * or "clickhouse" (MergeTree; table "DB.TABLE", default netintel.sessions;

@@ -1,7 +1,7 @@
 /* ni_output.c — the embedding API's outputs (include/netintel/output.h):
  * output files over core/ni_file (the rules of docs/sessions.md, "Output
  * paths") and the session writers over output/ni_out (JSON Lines, CSV) and
- * store/ni_sqlite (SQLite). */
+ * store/ni_sqlite (SQLite) and store/ni_chsink (ClickHouse). */
 #include "api/ni_output.h"
 #include "core/ni_buf.h"
 #include "core/ni_file.h"
@@ -10,6 +10,8 @@
 #include "ingest/ni_sqlsrc.h"
 #include "store/ni_clickhouse.h"
 #include "store/ni_sqlite.h"
+#include "store/ni_chsink.h"
+#include "ingest/ni_chsrc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -73,6 +75,7 @@ struct ni_sink {
     ni_output *out;
     ni_out_format fmt;
     ni_sqlite *db;              /* NI_FORMAT_SQLITE */
+    ni_chsink *ch;              /* a clickhouse:// URL (ni_sink_new_url) */
     bool ended;
     ni_buf buf;
     bool begun;                 /* the CSV header is written with the first record */
@@ -152,6 +155,7 @@ ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err)
 {
     ni_sink *k = sink;
     if (k->db) return ni_sqlite_add(k->db, s, err);
+    if (k->ch) return ni_chsink_add(k->ch, s, err);
     ni_err r = sink_begin(k, err);
     if (r) return r;
     ni_buf_clear(&k->buf);
@@ -162,18 +166,30 @@ ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err)
 
 ni_err ni_sink_end(ni_sink *k, ni_error *err)
 {
-    if (!k->db) return sink_begin(k, err);
+    if (!k->db && !k->ch) return sink_begin(k, err);
     if (k->ended) return NI_OK;
     k->ended = true;
-    return ni_sqlite_finish(k->db, err);
+    return k->ch ? ni_chsink_finish(k->ch, err) : ni_sqlite_finish(k->db, err);
 }
 
 void ni_sink_free(ni_sink *k)
 {
     if (!k) return;
     ni_sqlite_free(k->db);
+    ni_chsink_free(k->ch);
     ni_buf_release(&k->buf);
     free(k);
+}
+
+bool ni_sink_is_url(const char *path) { return ni_ch_is_url(path); }
+
+ni_sink *ni_sink_new_url(const char *url, ni_error *err)
+{
+    ni_sink *k = calloc(1, sizeof *k);
+    if (!k) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
+    ni_buf_init(&k->buf, 16);
+    if (!(k->ch = ni_chsink_open(url, err))) { free(k); return NULL; }
+    return k;
 }
 
 char *ni_store_schema(const char *engine, const char *table, const char *cluster, ni_error *err)

@@ -38,6 +38,9 @@ struct ni_run {
     size_t nspecs;
     char *data_dir, *geoip, *asn, *tzname, *events_path, *filter;
     ni_input_options input;     /* the engine's: filter, flows */
+    ni_ch_range *ranges;        /* the target as address ranges (pushdown), built once */
+    size_t nranges;
+    bool ranges_built;
 
     ni_target *target;          /* NULL without specs */
     ni_target **spec_targets;   /* one per spec when there are several */
@@ -313,6 +316,7 @@ void ni_run_free(ni_run *r)
     free(r->data_dir); free(r->geoip); free(r->asn); free(r->tzname); free(r->events_path);
     free(r->filter);
     free(r->cap_iface);
+    free(r->ranges);
     free(r);
 }
 
@@ -645,6 +649,74 @@ ni_err ni_report_diff(const char *old_json, const char *new_json, const char *md
 }
 
 /* ---- reading ------------------------------------------------------------------ */
+/* ---- the pushdown: what a database source filters at its server ---------- */
+typedef struct range_list { ni_ch_range *v; size_t n, cap; bool nomem; } range_list;
+
+static void add_range(void *ud, const ni_addr *a, unsigned len)
+{
+    range_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        ni_ch_range *v = realloc(l->v, cap * sizeof *v);
+        if (!v) { l->nomem = true; return; }
+        l->v = v;
+        l->cap = cap;
+    }
+    ni_ch_range *g = &l->v[l->n++];
+    ni_ch_addr16(a, g->lo);
+    unsigned bits = a->family == 4 ? len + 96 : len;
+    memcpy(g->hi, g->lo, 16);
+    for (unsigned i = bits; i < 128; i++) {
+        g->lo[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+        g->hi[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+    }
+}
+
+static int range_cmp(const void *a, const void *b) { return memcmp(((const ni_ch_range *)a)->lo, ((const ni_ch_range *)b)->lo, 16); }
+
+/* hi + 1 == lo (adjacent ranges) */
+static bool adjacent(const uint8_t hi[16], const uint8_t lo[16])
+{
+    uint8_t x[16];
+    memcpy(x, hi, 16);
+    int i = 15;
+    while (i >= 0 && x[i] == 0xff) x[i--] = 0;
+    if (i < 0) return false;
+    x[i]++;
+    return !memcmp(x, lo, 16);
+}
+
+/* A profile reads only the target's sessions (either end in the target)
+ * within its window: a database source is told so (ni_input_options). */
+static void set_pushdown(ni_run *r)
+{
+    if (!r->prof) return;
+    r->input.pushdown.since_us = r->o.since_us;
+    r->input.pushdown.until_us = r->o.until_us;
+    if (!r->ranges_built && r->target && ni_target_defined(r->target)) {
+        r->ranges_built = true;
+        range_list l = { 0 };
+        ni_target_walk(r->target, add_range, &l);
+        if (l.nomem) { free(l.v); return; }            /* no address pushdown: still correct */
+        qsort(l.v, l.n, sizeof *l.v, range_cmp);
+        size_t m = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            if (m && (memcmp(l.v[i].lo, l.v[m - 1].hi, 16) <= 0 || adjacent(l.v[m - 1].hi, l.v[i].lo))) {
+                if (memcmp(l.v[i].hi, l.v[m - 1].hi, 16) > 0) memcpy(l.v[m - 1].hi, l.v[i].hi, 16);
+            } else l.v[m++] = l.v[i];
+        }
+        r->ranges = l.v;
+        r->nranges = m;
+        /* a defined target with no prefix matches nothing: one empty range */
+        if (!m) {
+            free(r->ranges);
+            if ((r->ranges = calloc(1, sizeof *r->ranges))) { r->ranges[0].lo[0] = 1; r->nranges = 1; }
+        }
+    }
+    r->input.pushdown.ranges = r->ranges;
+    r->input.pushdown.n_ranges = r->nranges;
+}
+
 ni_err ni_run_read(ni_run *r, const char *input, ni_error *err)
 {
     if (r->finished) return ni_error_set(err, NI_ERR_ARG, "%s: the run is finished", input);
@@ -662,6 +734,7 @@ ni_err ni_run_read(ni_run *r, const char *input, ni_error *err)
         r->cap_iface = ni;
         capture_update(r, true);
     }
+    set_pushdown(r);
     return ni_engine_read(r->engine, input, err);
 }
 

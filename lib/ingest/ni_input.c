@@ -2,6 +2,7 @@
 #include "ingest/ni_input.h"
 #include "ingest/ni_stored.h"
 #include "ingest/ni_sqlsrc.h"
+#include "ingest/ni_chsrc.h"
 #include "ingest/ni_zeek.h"
 #include "ingest/ni_collect.h"
 
@@ -97,6 +98,46 @@ static void sql_close(void *src)
     free(x);
 }
 
+/* ---- sessions kept in ClickHouse (ni_chsrc) ------------------------------------ */
+typedef struct ch_src {
+    ni_chsrc *q;
+    ni_session s;
+} ch_src;
+
+static void *ch_open_opts(const char *path, const ni_input_options *o, ni_error *err)
+{
+    ch_src *x = calloc(1, sizeof *x);
+    if (!x) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); return NULL; }
+    if (!(x->q = ni_chsrc_open(path, o ? &o->pushdown : NULL, err))) { free(x); return NULL; }
+    return x;
+}
+
+static void *ch_open(const char *path, ni_error *err) { return ch_open_opts(path, NULL, err); }
+
+static int ch_next(void *src, ni_item *it, ni_error *err)
+{
+    ch_src *x = src;
+    it->kind = NI_ITEM_SESSION;
+    it->session = &x->s;
+    return ni_chsrc_next(x->q, &x->s, err);
+}
+
+static void ch_stats(const void *src, ni_input_progress *st)
+{
+    const ch_src *x = src;
+    ni_chsrc_progress(x->q, &st->done, &st->total);
+}
+
+static void ch_close(void *src)
+{
+    ch_src *x = src;
+    if (!x) return;
+    ni_chsrc_close(x->q);
+    free(x);
+}
+
+static const char *ch_path(const void *src) { return ni_chsrc_name(((const ch_src *)src)->q); }
+
 /* ---- Zeek logs (ni_zeek): a log file or a directory of logs ------------------- */
 typedef struct zeek_src {
     ni_zeek *z;
@@ -167,6 +208,8 @@ static const char *live_path(const void *src) { return ni_live_name(src); }
 
 /* ---- the table ---------------------------------------------------------------- */
 static const ni_source_ops sources[] = {
+    /* a clickhouse:// URL is never a file name */
+    { "clickhouse", ni_ch_is_url, ch_open, ch_next, ch_stats, ch_close, ch_path, ch_open_opts },
     /* SQLite's magic is definite and cheap to read: first */
     { "sqlite", ni_sqlsrc_probe, sql_open, sql_next, sql_stats, sql_close, NULL, NULL },
     /* Zeek's JSON logs start with '{' too: before stored sessions */
@@ -190,6 +233,7 @@ static const char *kind_text(const ni_source_ops *ops)
 {
     if (!strcmp(ops->name, "zeek")) return "Zeek logs";
     if (!strcmp(ops->name, "sessions")) return "stored sessions";
+    if (!strcmp(ops->name, "clickhouse")) return "a ClickHouse table";
     if (!strcmp(ops->name, "flows")) return "a capture of flow exports (its records hold no frames)";
     return ops->name;
 }

@@ -21,6 +21,7 @@
 #include "netintel/netintel.h"
 #include "ingest/ni_source.h"
 #include "ingest/ni_live.h"
+#include "ingest/ni_chsrc.h"
 
 /* NI_ITEM_TICK: no item, only time passing (tick_us, wall clock): a live
  * source returns one when nothing arrived for a while, so that idle
@@ -73,6 +74,8 @@ typedef struct ni_input_options {
                                    (the "live" source: ni_live.h), with these settings
                                    (its filter is the one above) */
     ni_live_config live_cfg;
+    ni_ch_pushdown pushdown;    /* what a database source may filter at the server (the
+                                   profile's target ranges and window; all zero: nothing) */
 } ni_input_options;
 
 /* Opens path with the first source whose probe accepts it.  NULL + err

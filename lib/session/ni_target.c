@@ -276,3 +276,17 @@ ni_err ni_target_add_spec(ni_target *t, const char *spec, ni_error *err)
     free(copy);
     return r;
 }
+
+typedef struct walk_ud { void (*fn)(void *, const ni_addr *, unsigned); void *ud; } walk_ud;
+static void walk_one(void *ud, const ni_addr *a, unsigned len, void *value)
+{
+    (void)value;
+    const walk_ud *w = ud;
+    w->fn(w->ud, a, len);
+}
+
+void ni_target_walk(const ni_target *t, void (*fn)(void *ud, const ni_addr *a, unsigned len), void *ud)
+{
+    walk_ud w = { fn, ud };
+    if (t && t->set) ni_prefix_walk(t->set, walk_one, &w);
+}

@@ -53,6 +53,9 @@ bool ni_target_contains(const ni_target *t, const ni_addr *a);
 /* outbound / inbound / internal / transit; unknown when t is NULL or empty
  * of specs. */
 ni_direction ni_target_direction(const ni_target *t, const ni_addr *client, const ni_addr *server);
+/* Calls fn for every prefix of the target, in address order (IPv4
+ * prefixes as themselves, family 4). */
+void ni_target_walk(const ni_target *t, void (*fn)(void *ud, const ni_addr *a, unsigned len), void *ud);
 /* The time zone named by the first preset that gives one ("Asia/Pyongyang"),
  * or NULL. */
 const char *ni_target_timezone(const ni_target *t);

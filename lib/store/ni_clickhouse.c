@@ -48,6 +48,12 @@ void ni_clickhouse_schema(ni_buf *b, const char *table, const char *cluster)
                      "CREATE TABLE IF NOT EXISTS %s%s\n(\n", table, on);
     ddl d = { b, 0 };
     ni_out_fields(NULL, column_of, &d);
+    /* ClickHouse's own: the addresses as numbers (ranges pushed down by the
+     * source) and each row's batch identity (store/ni_chsink) */
+    column(&d, "client_ip", "FixedString(16)");
+    column(&d, "server_ip", "FixedString(16)");
+    column(&d, "batch", "UInt64");
+    column(&d, "batch_row", "UInt32");
     ni_buf_adds(b, "\n)\nENGINE = MergeTree\nPARTITION BY toYYYYMM(first)\nORDER BY (first, client);\n");
     if (!cluster) return;
     const char *dot = strchr(table, '.');
