@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { O_TARGET = 256, O_MAXFLOWS, O_TCP, O_UDP, O_ACTIVE, O_GEOIP, O_ASN, O_NO_ENRICH, O_NO_NDPI, O_STATS, O_FILTER, O_FLOWS };
+enum { O_TARGET = 256, O_MAXFLOWS, O_TCP, O_UDP, O_ACTIVE, O_GEOIP, O_ASN, O_NO_ENRICH, O_NO_NDPI, O_STATS, O_FILTER, O_FLOWS, O_THREADS };
 
 static const struct option shared[] = {
     { "target", required_argument, NULL, O_TARGET },
@@ -27,6 +27,7 @@ static const struct option shared[] = {
     { "stats", required_argument, NULL, O_STATS },
     { "filter", required_argument, NULL, O_FILTER },
     { "flows", no_argument, NULL, O_FLOWS },
+    { "threads", required_argument, NULL, O_THREADS },
 };
 
 void cli_engine_init(cli_engine *r, const char *cmd)
@@ -121,6 +122,16 @@ int cli_engine_option(cli_engine *r, int c, const char *arg)
         r->opts.filter = arg;
         return 0;
     case O_FLOWS: r->opts.flows = true; return 0;
+    case 'j': case O_THREADS: {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(arg, &end, 10);
+        if (end == arg || *end || errno || v == 0 || v > NETINTEL_THREADS_MAX || arg[0] == '-' || arg[0] == '+')
+            return usage_error(r, "-j/--threads: '%s': expected a number from 1 to 64", arg);
+        r->opts.threads = (unsigned)v;
+        r->threads_given = true;
+        return 0;
+    }
     default: return 1;
     }
 }
@@ -131,10 +142,19 @@ static int spec_status(ni_err code)
     return code == NI_ERR_NOMEM || code == NI_ERR_IO ? 1 : 2;
 }
 
+/* -j's default: the CPUs online (1 if unknown), at most NETINTEL_THREADS_MAX. */
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) return 1;
+    return n > NETINTEL_THREADS_MAX ? NETINTEL_THREADS_MAX : (unsigned)n;
+}
+
 int cli_engine_prepare(cli_engine *r)
 {
     if (r->run) return 0;
     ni_error err = {0};
+    if (!r->threads_given) r->opts.threads = default_threads();
     r->opts.targets = (const char *const *)r->specs;
     r->opts.n_targets = r->nspecs;
     if (!(r->run = ni_run_new(&r->opts, &err))) {

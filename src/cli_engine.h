@@ -25,7 +25,10 @@
     "                      /usr/share/GeoIP/GeoLite2-Country.mmdb, or the bundled one)\n" \
     "  --asn PATH          GeoLite2-ASN .mmdb or a folder of ip-location-db ASN CSVs\n" \
     "  --no-ndpi           do not ask nDPI for a second opinion\n" \
-    "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n"
+    "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n" \
+    "  -j, --threads N     worker threads for the packets of captures (default: the\n" \
+    "                      number of online CPUs; 1: none); the sessions and the\n" \
+    "                      report are the same for every N\n"
 
 typedef struct cli_engine {
     const char *cmd;
@@ -33,6 +36,7 @@ typedef struct cli_engine {
     char **specs;               /* --target arguments as given */
     size_t nspecs;
     const char *stats_path;
+    bool threads_given;         /* -j: else the number of online CPUs */
     bool no_enrich;
     bool no_summary;            /* no run summary on stderr (--stats still writes it) */
     ni_run *run;                /* made by cli_engine_prepare */

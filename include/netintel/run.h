@@ -45,7 +45,15 @@ typedef struct ni_options {
                                     NULL none; other inputs are refused (NI_ERR_UNSUPPORTED) */
     bool flows;                  /* read every input as a capture of NetFlow/IPFIX export
                                     datagrams, whatever its content (default false) */
+    /* added in 0.3 */
+    unsigned threads;            /* worker threads for the frames of captures (0 or 1, the
+                                    default: none; at most NETINTEL_THREADS_MAX).  With
+                                    more, the callbacks of ni_run_on_session run in another
+                                    thread than ni_run_read's caller, one call at a time, in
+                                    the order one thread gives (docs/API.md) */
 } ni_options;
+
+#define NETINTEL_THREADS_MAX 64
 
 /* The defaults: no target, the default data, enrich and nDPI on, the flow
  * table's default limits and timeouts, UTC unless a preset names a zone. */

@@ -77,6 +77,7 @@ void ni_options_init(ni_options *o)
     o->tcp_idle_us = fc.tcp_idle_us;
     o->udp_idle_us = fc.udp_idle_us;
     o->active_us = fc.active_us;
+    o->threads = 1;
 }
 
 static bool dup_opt(char **dst, const char *s)
@@ -210,6 +211,8 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
         e = ni_error_set(err, NI_ERR_ARG, "flow timeouts must be > 0");
     if (!e && o->since_us && o->until_us && o->since_us >= o->until_us)
         e = ni_error_set(err, NI_ERR_ARG, "since/until: an empty window");
+    if (!e && o->threads > NETINTEL_THREADS_MAX)
+        e = ni_error_set(err, NI_ERR_ARG, "threads: %u: expected 1 to %d", o->threads, NETINTEL_THREADS_MAX);
     if (!e && r->filter) e = ni_input_check_filter(r->filter, err);
     if (!e) e = build_target(r, err);
     if (!e) {
@@ -224,6 +227,7 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
         if (!(r->engine = ni_engine_new(&cfg, err))) e = err && err->code ? err->code : NI_ERR_NOMEM;
     }
     if (!e) e = ni_engine_add_hook(r->engine, hook_session, r);
+    if (!e && o->threads > 1) e = ni_engine_set_threads(r->engine, o->threads, err);
     if (e) {
         if (err && !err->code) ni_error_set(err, e, "%s", ni_strerror(e));
         ni_run_free(r);
