@@ -359,7 +359,7 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * ni_engine_set_threads(e, n): the calling thread reads and decodes frames
  * and numbers the packets (the run's sequence); it hands them in batches to
  * n worker lanes, each a lane engine with its own flow table and producers,
- * chosen by a symmetric hash of the 5-tuple, and keeps the flows of DNS
+ * chosen by a symmetric hash of the two addresses, and keeps the flows of DNS
  * ports (UDP 53, 5353, 5355; TCP 53) in its own table (lane 0, this engine's
  * own): those are the only flows whose answers feed the DNS cache
  * (ni_dissect), and what they teach is attached to the batch at the packet
@@ -374,7 +374,8 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * runs the hooks and the sink.  So the hooks and the sink see the same
  * sessions in the same order as with one thread, except when a table is
  * full (each lane holds a share of max_flows, so which flow is evicted
- * differs) and for nDPI's own caches of earlier detections (per lane).
+ * differs) and for nDPI's caches of earlier detections keyed by one
+ * address (per lane; those keyed by the pair of addresses stay exact).
  *
  * Memory: PAR_BATCHES batches of at most PAR_BATCH_PKTS packets and
  * PAR_BATCH_BYTES bytes of IP packets, and per lane a queue of finished
@@ -451,6 +452,9 @@ struct par {
     bool merger_started, merger_busy, merger_waiting;
     pthread_t merger;
     atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
+    ni_engine_config lane_cfg;  /* of the workers' lane engines */
+    unsigned lanes_ready;       /* workers that made theirs (or failed: lane_fail) */
+    ni_error lane_fail;
     bool nomem;                 /* (under mu) a lane could not allocate a flow */
 };
 
@@ -566,6 +570,7 @@ static void *merger_main(void *arg)
 }
 
 /* ---- workers ----- */
+static ni_dissect *find_dissect(ni_engine *e);
 static void run_batch(par_lane *L, const par_batch *b)
 {
     ni_flow_table *t = L->eng->flows;
@@ -594,7 +599,20 @@ static void *worker_main(void *arg)
 {
     par_lane *L = arg;
     par *P = L->P;
+    ni_error ce = { NI_OK, "" };
+    ni_engine *le = ni_engine_new(&P->lane_cfg, &ce);
+    if (le) {
+        le->lane = L;
+        L->eng = le;
+        L->dx = find_dissect(le);
+    } else if (ce.code == NI_OK) {
+        ni_error_set(&ce, NI_ERR_NOMEM, "out of memory");
+    }
     pthread_mutex_lock(&P->mu);
+    if (!le && P->lane_fail.code == NI_OK) P->lane_fail = ce;
+    P->lanes_ready++;
+    pthread_cond_broadcast(&P->cv_space);
+    if (!le) { pthread_mutex_unlock(&P->mu); return NULL; }
     for (;;) {
         while (!P->aborting && (L->next == P->published && !P->finishing))
             pthread_cond_wait(&P->cv_batch, &P->mu);
@@ -644,21 +662,23 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
-static uint64_t endpoint_mix(uint64_t seed, const ni_addr *a, uint16_t port)
+static uint64_t addr_mix(uint64_t seed, const ni_addr *a)
 {
     uint64_t w[2];
     memcpy(w, a->b, 16);
-    return mix64(seed ^ mix64(w[0] ^ ((uint64_t)a->family << 56)) ^ mix64(w[1] + port));
+    return mix64(seed ^ mix64(w[0] ^ ((uint64_t)a->family << 56)) ^ mix64(w[1]));
 }
 
 /* The lane of a packet's flow: lane 0 for DNS ports, else by a symmetric
- * hash of the 5-tuple (the sum of both ends' hashes), seeded per run so
- * that chosen addresses cannot pile flows on one lane. */
+ * hash of its two addresses (the sum of both ends' hashes), seeded per run
+ * so that chosen addresses cannot pile flows on one lane.  By addresses, not
+ * the 5-tuple: nDPI keeps caches of what earlier flows between two hosts
+ * showed (tinc's meta-connection announces the UDP tunnel's port,
+ * BitTorrent and STUN peers), which then stay in one lane. */
 static uint32_t lane_of(const par *P, const ni_packet *p)
 {
     if (dns_port_flow(p)) return 0;
-    uint64_t h = endpoint_mix(P->seed, &p->src, p->sport) + endpoint_mix(P->seed, &p->dst, p->dport);
-    h = mix64(h ^ p->proto);
+    uint64_t h = mix64(addr_mix(P->seed, &p->src) + addr_mix(P->seed, &p->dst));
     return 1 + (uint32_t)(h % P->nw);
 }
 
@@ -857,7 +877,7 @@ static void par_free(par *P)
         par_lane *L = &P->lane[i];
         for (size_t k = L->qhead; k < L->qtail; k++) ni_arena_free(L->q[k].s.arena);
         free(L->q);
-        if (i && L->eng) { L->eng->lane = NULL; ni_engine_free(L->eng); }
+        if (i && L->eng) { L->eng->lane = NULL; ni_engine_free(L->eng); }  /* after the join */
     }
     for (unsigned i = 0; i < PAR_BATCHES; i++) {
         free(P->batch[i].ent);
@@ -917,21 +937,29 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
         L->P = P;
         L->id = i;
         L->wm = key_before(0);
-        if (i == 0) { L->eng = e; continue; }
-        if (!(L->eng = ni_engine_new(&lc, err))) {
-            e->par = NULL;
-            par_free(P);
-            return err && err->code ? err->code : NI_ERR_NOMEM;
-        }
-        L->eng->lane = L;
-        L->dx = find_dissect(L->eng);
+        if (i == 0) L->eng = e;
     }
+    P->lane_cfg = lc;
     e->lane = &P->lane[0];
     ni_dissect *dx = find_dissect(e);
     if (dx) ni_dissect_set_learn(dx, learn_op, P);
+    /* each worker makes its lane engine in its own thread (nDPI's start-up
+     * runs in parallel); the first failure is the answer */
     for (unsigned i = 1; i <= n; i++) {
         if (pthread_create(&P->lane[i].th, NULL, worker_main, &P->lane[i])) goto nothread;
         P->lane[i].started = true;
+    }
+    pthread_mutex_lock(&P->mu);
+    while (P->lanes_ready < n) pthread_cond_wait(&P->cv_space, &P->mu);
+    bool failed = P->lane_fail.code != NI_OK;
+    ni_error fe = P->lane_fail;
+    pthread_mutex_unlock(&P->mu);
+    if (failed) {
+        if (dx) ni_dissect_set_learn(dx, NULL, NULL);
+        e->par = NULL;
+        par_free(P);
+        if (err) *err = fe;
+        return fe.code;
     }
     if (pthread_create(&P->merger, NULL, merger_main, P)) goto nothread;
     P->merger_started = true;

@@ -68,7 +68,7 @@ void ni_engine_set_input(ni_engine *e, const ni_input_options *o);
 
 /* Worker threads for the frames of captures (a parallel run: the reader,
  * the DNS-port flows and the packets' order stay in the calling thread, the
- * other flows go to n worker lanes by a hash of their 5-tuple, and one
+ * other flows go to n worker lanes by a hash of their two addresses, and one
  * merger thread runs the hooks and the sink; the design and its guarantee
  * are at "parallel runs" in ni_engine.c and "Threads" in
  * docs/ARCHITECTURE.md).  The hooks and the sink then run in the merger
