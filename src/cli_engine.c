@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,10 +143,15 @@ static int spec_status(ni_err code)
     return code == NI_ERR_NOMEM || code == NI_ERR_IO ? 1 : 2;
 }
 
-/* -j's default: the CPUs online (1 if unknown), at most NETINTEL_THREADS_MAX. */
+/* -j's default: the CPUs this process may run on (its affinity: taskset,
+ * cgroup cpusets), else the CPUs online; 1 if unknown; at most
+ * NETINTEL_THREADS_MAX. */
 static unsigned default_threads(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+    if (n < 1) n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) return 1;
     return n > NETINTEL_THREADS_MAX ? NETINTEL_THREADS_MAX : (unsigned)n;
 }

@@ -27,8 +27,8 @@
     "  --no-ndpi           do not ask nDPI for a second opinion\n" \
     "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n" \
     "  -j, --threads N     worker threads for the packets of captures (default: the\n" \
-    "                      number of online CPUs; 1: none); the sessions and the\n" \
-    "                      report are the same for every N\n"
+    "                      number of CPUs it may run on; 1: none); the sessions and\n" \
+    "                      the report are the same for every N\n"
 
 typedef struct cli_engine {
     const char *cmd;
@@ -36,7 +36,7 @@ typedef struct cli_engine {
     char **specs;               /* --target arguments as given */
     size_t nspecs;
     const char *stats_path;
-    bool threads_given;         /* -j: else the number of online CPUs */
+    bool threads_given;         /* -j: else the CPUs the process may run on */
     bool no_enrich;
     bool no_summary;            /* no run summary on stderr (--stats still writes it) */
     ni_run *run;                /* made by cli_engine_prepare */
