@@ -453,8 +453,7 @@ struct par {
     pthread_t merger;
     atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
     ni_engine_config lane_cfg;  /* of the workers' lane engines */
-    unsigned lanes_ready;       /* workers that made theirs (or failed: lane_fail) */
-    ni_error lane_fail;
+    ni_error lane_fail;         /* (under mu) a worker could not make its lane engine */
     bool nomem;                 /* (under mu) a lane could not allocate a flow */
 };
 
@@ -609,10 +608,10 @@ static void *worker_main(void *arg)
         ni_error_set(&ce, NI_ERR_NOMEM, "out of memory");
     }
     pthread_mutex_lock(&P->mu);
-    if (!le && P->lane_fail.code == NI_OK) P->lane_fail = ce;
-    P->lanes_ready++;
-    pthread_cond_broadcast(&P->cv_space);
-    if (!le) { pthread_mutex_unlock(&P->mu); return NULL; }
+    if (!le) {          /* the run stops at its next packet; the batches still pass */
+        if (P->lane_fail.code == NI_OK) P->lane_fail = ce;
+        atomic_store(&P->failed, true);
+    }
     for (;;) {
         while (!P->aborting && (L->next == P->published && !P->finishing))
             pthread_cond_wait(&P->cv_batch, &P->mu);
@@ -622,7 +621,7 @@ static void *worker_main(void *arg)
         if (L->next == P->published) {          /* finishing, every batch done */
             L->wm = (par_key){ UINT64_MAX, NI_FLOW_END_INPUT, 0, INT64_MIN, 0 };
             pthread_mutex_unlock(&P->mu);
-            ni_flow_flush(L->eng->flows);
+            if (le) ni_flow_flush(le->flows);
             pthread_mutex_lock(&P->mu);
             L->done = true;
             pthread_cond_signal(&P->cv_merge);
@@ -630,7 +629,7 @@ static void *worker_main(void *arg)
         }
         par_batch *b = &P->batch[L->next % PAR_BATCHES];
         pthread_mutex_unlock(&P->mu);
-        run_batch(L, b);
+        if (le) run_batch(L, b);
         pthread_mutex_lock(&P->mu);
         L->wm = key_before(b->seq0 + b->n);
         L->next++;
@@ -755,7 +754,12 @@ static ni_err par_failure(ni_engine *e, ni_error *err)
     par *P = e->par;
     pthread_mutex_lock(&P->mu);
     bool nomem = P->nomem;
+    ni_error lf = P->lane_fail;
     pthread_mutex_unlock(&P->mu);
+    if (lf.code != NI_OK) {
+        if (err) *err = lf;
+        return lf.code;
+    }
     if (!nomem && e->sink_err) return sink_error(e, err);
     return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory for a new flow", e->cur_path ? e->cur_path : "input");
 }
@@ -850,7 +854,8 @@ static ni_err par_finish(ni_engine *e, ni_error *err)
         pthread_mutex_unlock(&P->mu);
         par_join(P);
         P->finished = true;
-        for (unsigned i = 1; i <= P->nw; i++) add_stats(&e->stats, &P->lane[i].eng->stats);
+        for (unsigned i = 1; i <= P->nw; i++)
+            if (P->lane[i].eng) add_stats(&e->stats, &P->lane[i].eng->stats);
     }
     if (atomic_load(&P->failed)) return par_failure(e, err);
     return NI_OK;
@@ -859,7 +864,8 @@ static ni_err par_finish(ni_engine *e, ni_error *err)
 static size_t par_peak_flows(const par *P)
 {
     size_t n = ni_flow_peak(P->e->flows);
-    for (unsigned i = 1; i <= P->nw; i++) n += ni_flow_peak(P->lane[i].eng->flows);
+    for (unsigned i = 1; i <= P->nw; i++)
+        if (P->lane[i].eng) n += ni_flow_peak(P->lane[i].eng->flows);
     return n;
 }
 
@@ -944,22 +950,11 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     ni_dissect *dx = find_dissect(e);
     if (dx) ni_dissect_set_learn(dx, learn_op, P);
     /* each worker makes its lane engine in its own thread (nDPI's start-up
-     * runs in parallel); the first failure is the answer */
+     * runs in parallel, and beside the caller's); a failure there stops the
+     * run at its first packet (par_failure) */
     for (unsigned i = 1; i <= n; i++) {
         if (pthread_create(&P->lane[i].th, NULL, worker_main, &P->lane[i])) goto nothread;
         P->lane[i].started = true;
-    }
-    pthread_mutex_lock(&P->mu);
-    while (P->lanes_ready < n) pthread_cond_wait(&P->cv_space, &P->mu);
-    bool failed = P->lane_fail.code != NI_OK;
-    ni_error fe = P->lane_fail;
-    pthread_mutex_unlock(&P->mu);
-    if (failed) {
-        if (dx) ni_dissect_set_learn(dx, NULL, NULL);
-        e->par = NULL;
-        par_free(P);
-        if (err) *err = fe;
-        return fe.code;
     }
     if (pthread_create(&P->merger, NULL, merger_main, P)) goto nothread;
     P->merger_started = true;
