@@ -402,16 +402,17 @@ typedef struct par_op {         /* one entry a DNS answer taught the cache */
     int64_t ts_us;
 } par_op;
 
-typedef struct par_ent {
-    ni_packet p;                /* pointers into the batch's data */
-    uint32_t lane;
-    uint32_t op_end;            /* this packet's ops end here (they start where the previous one's end) */
-} par_ent;
-
+/* A batch: packet i is ent[i] (pointers into data), of lane lane[i], at
+ * ts[i]; its DNS-cache entries end at op_end[i] (they start where packet
+ * i-1's end).  lane, ts and op_end apart: every worker reads them for every
+ * packet, ent only for its own. */
 typedef struct par_batch {
     uint64_t seq0;
     uint32_t n;
-    par_ent *ent;
+    ni_packet *ent;
+    uint8_t *lane;
+    int64_t *ts;
+    uint32_t *op_end;
     uint8_t *data;
     size_t used;
     par_op *ops;
@@ -428,11 +429,14 @@ struct par_lane {
     ni_dissect *dx;             /* a worker's content dissector: its DNS cache is fed from the ops */
     pthread_t th;
     bool started;
-    par_msg *q;                 /* finished sessions, in order, q[qhead..qtail) (under mu) */
+    par_msg *q;                 /* finished sessions, in order: a ring (q_push; under mu) */
     size_t qhead, qtail, qcap;
     par_key wm;                 /* every later session of this lane comes after wm */
     bool done;                  /* nothing more will come */
     uint64_t next;              /* a worker: the batch it handles next */
+    ni_arena **spent;           /* arenas of delivered sessions, freed by the lane's own
+                                   thread (which allocated them: malloc's fast path) */
+    size_t nspent, spentcap;
 };
 
 struct par {
@@ -477,26 +481,26 @@ static par_key key_before(uint64_t seq)
     return k;
 }
 
-/* ---- a lane's queue ----- */
+/* ---- a lane's queue: a ring, q[qhead % qcap] .. q[(qtail - 1) % qcap], the
+ * counters running (under mu) ----- */
 static size_t q_len(const par_lane *L) { return L->qtail - L->qhead; }
+static par_msg *q_head(const par_lane *L) { return &L->q[L->qhead % L->qcap]; }
 
 /* Appends under mu; false on OOM. */
 static bool q_push(par_lane *L, const par_msg *m)
 {
-    if (L->qtail == L->qcap) {
-        if (L->qhead) {
-            memmove(L->q, L->q + L->qhead, q_len(L) * sizeof *L->q);
-            L->qtail -= L->qhead;
-            L->qhead = 0;
-        } else {
-            size_t nc = L->qcap ? L->qcap * 2 : 256;
-            par_msg *nq = realloc(L->q, nc * sizeof *nq);
-            if (!nq) return false;
-            L->q = nq;
-            L->qcap = nc;
-        }
+    if (q_len(L) == L->qcap) {
+        size_t nc = L->qcap ? L->qcap * 2 : 256;
+        par_msg *nq = malloc(nc * sizeof *nq);
+        if (!nq) return false;
+        for (size_t i = 0; i < q_len(L); i++) nq[i] = L->q[(L->qhead + i) % L->qcap];
+        free(L->q);
+        L->qtail -= L->qhead;
+        L->qhead = 0;
+        L->q = nq;
+        L->qcap = nc;
     }
-    L->q[L->qtail++] = *m;
+    L->q[L->qtail++ % L->qcap] = *m;
     return true;
 }
 
@@ -523,6 +527,21 @@ static void lane_push(ni_engine *le, ni_session *s)
     pthread_mutex_unlock(&P->mu);
 }
 
+/* Frees the arenas the merger is done with, in the lane's own thread.
+ * Called with mu held; releases it while freeing. */
+static void free_spent(par *P, par_lane *L)
+{
+    if (!L->nspent) return;
+    ni_arena **v = L->spent;
+    size_t n = L->nspent;
+    L->spent = NULL;
+    L->nspent = L->spentcap = 0;
+    pthread_mutex_unlock(&P->mu);
+    for (size_t i = 0; i < n; i++) ni_arena_free(v[i]);
+    free(v);
+    pthread_mutex_lock(&P->mu);
+}
+
 /* ---- the merger ----- */
 static void *merger_main(void *arg)
 {
@@ -534,24 +553,30 @@ static void *merger_main(void *arg)
         par_lane *best = NULL;
         for (unsigned i = 0; i < nl; i++) {
             par_lane *L = &P->lane[i];
-            if (q_len(L) && (!best || key_cmp(&L->q[L->qhead].k, &best->q[best->qhead].k) < 0)) best = L;
+            if (q_len(L) && (!best || key_cmp(&q_head(L)->k, &q_head(best)->k) < 0)) best = L;
         }
         bool ok = best != NULL;
         for (unsigned i = 0; ok && i < nl; i++) {
             par_lane *L = &P->lane[i];
-            if (L != best && !q_len(L) && !L->done && key_cmp(&best->q[best->qhead].k, &L->wm) >= 0) ok = false;
+            if (L != best && !q_len(L) && !L->done && key_cmp(&q_head(best)->k, &L->wm) >= 0) ok = false;
         }
         if (ok) {
-            par_msg m = best->q[best->qhead++];
-            if (best->qhead == best->qtail) best->qhead = best->qtail = 0;
+            par_msg m = *q_head(best);
+            best->qhead++;
             P->merger_busy = true;
             pthread_cond_broadcast(&P->cv_space);
             pthread_mutex_unlock(&P->mu);
             deliver(e, &m.s);
-            ni_arena_free(m.s.arena);
             bool failed = e->sink_err != NI_OK;
             pthread_mutex_lock(&P->mu);
             P->merger_busy = false;
+            if (best->nspent == best->spentcap) {
+                size_t nc = best->spentcap ? best->spentcap * 2 : 256;
+                ni_arena **ns = realloc(best->spent, nc * sizeof *ns);
+                if (ns) { best->spent = ns; best->spentcap = nc; }
+            }
+            if (best->nspent < best->spentcap) best->spent[best->nspent++] = m.s.arena;
+            else ni_arena_free(m.s.arena);
             if (failed) atomic_store(&P->failed, true);
             continue;
         }
@@ -575,19 +600,19 @@ static void run_batch(par_lane *L, const par_batch *b)
     ni_flow_table *t = L->eng->flows;
     uint32_t op = 0;
     for (uint32_t i = 0; i < b->n; i++) {
-        const par_ent *en = &b->ent[i];
-        ni_flow_set_seq(t, b->seq0 + i);
-        if (en->lane == L->id) {
-            if (ni_flow_packet(t, &en->p) != NI_OK) {
+        if (b->lane[i] == L->id) {
+            ni_flow_set_seq(t, b->seq0 + i);
+            if (ni_flow_packet(t, &b->ent[i]) != NI_OK) {
                 pthread_mutex_lock(&L->P->mu);
                 L->P->nomem = true;
                 atomic_store(&L->P->failed, true);
                 pthread_mutex_unlock(&L->P->mu);
             }
         } else {
-            ni_flow_advance(t, en->p.ts_us);
+            ni_flow_set_seq(t, b->seq0 + i);
+            ni_flow_advance(t, b->ts[i]);
         }
-        for (; op < en->op_end; op++) {
+        for (; op < b->op_end[i]; op++) {
             const par_op *o = &b->ops[op];
             if (L->dx) ni_dissect_learn(L->dx, &o->client, &o->addr, b->names + o->name, o->ttl, o->ts_us);
         }
@@ -635,6 +660,7 @@ static void *worker_main(void *arg)
         L->next++;
         if (--b->pending == 0) pthread_cond_broadcast(&P->cv_space);
         if (P->merger_waiting) pthread_cond_signal(&P->cv_merge);
+        free_spent(P, L);
     }
     pthread_mutex_unlock(&P->mu);
     return NULL;
@@ -691,6 +717,7 @@ static void publish(par *P)
     P->lane[0].wm = key_before(b->seq0 + b->n);
     pthread_cond_broadcast(&P->cv_batch);
     if (P->merger_waiting) pthread_cond_signal(&P->cv_merge);
+    free_spent(P, &P->lane[0]);
     pthread_mutex_unlock(&P->mu);
     P->cur = NULL;
 }
@@ -772,29 +799,34 @@ static ni_err par_frame(ni_engine *e, const ni_packet *pk, ni_error *err)
     uint32_t len = pk->l3 ? pk->l3_caplen : 0;
     if (b && (b->n == PAR_BATCH_PKTS || b->used + len > PAR_BATCH_BYTES)) { publish(P); b = NULL; }
     if (!b) b = take_batch(P);
-    par_ent *en = &b->ent[b->n];
-    en->p = *pk;
-    if (len > PAR_BATCH_BYTES) len = 0;     /* cannot happen: a capture's frames are smaller */
-    if (len) {
-        uint8_t *d = b->data + b->used;
-        memcpy(d, pk->l3, len);
-        en->p.l3 = d;
-        if (pk->payload && pk->payload >= pk->l3 && pk->payload + pk->payload_len <= pk->l3 + len)
-            en->p.payload = d + (pk->payload - pk->l3);
-        else if (pk->payload) { en->p.payload = NULL; en->p.payload_len = 0; }
-        b->used += len;
-    } else {
-        en->p.l3 = NULL;
-        en->p.l3_caplen = 0;
-        en->p.payload = NULL;
-        en->p.payload_len = 0;
+    uint32_t i = b->n;
+    uint32_t lane = lane_of(P, pk);
+    b->lane[i] = (uint8_t)lane;
+    b->ts[i] = pk->ts_us;
+    if (lane) {                             /* a worker's: its bytes go with it */
+        ni_packet *en = &b->ent[i];
+        *en = *pk;
+        if (len > PAR_BATCH_BYTES) len = 0; /* cannot happen: a capture's frames are smaller */
+        if (len) {
+            uint8_t *d = b->data + b->used;
+            memcpy(d, pk->l3, len);
+            en->l3 = d;
+            if (pk->payload && pk->payload >= pk->l3 && pk->payload + pk->payload_len <= pk->l3 + len)
+                en->payload = d + (pk->payload - pk->l3);
+            else if (pk->payload) { en->payload = NULL; en->payload_len = 0; }
+            b->used += len;
+        } else {
+            en->l3 = NULL;
+            en->l3_caplen = 0;
+            en->payload = NULL;
+            en->payload_len = 0;
+        }
     }
-    en->lane = lane_of(P, pk);
     ni_flow_set_seq(e->flows, P->seq++);
     ni_err r = NI_OK;
-    if (en->lane == 0) r = ni_flow_packet(e->flows, pk);
+    if (lane == 0) r = ni_flow_packet(e->flows, pk);
     else ni_flow_advance(e->flows, pk->ts_us);
-    en->op_end = b->nops;
+    b->op_end[i] = b->nops;
     b->n++;
     if (r != NI_OK)
         return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory for a new flow", e->cur_path ? e->cur_path : "input");
@@ -881,12 +913,17 @@ static void par_free(par *P)
     par_join(P);
     for (unsigned i = 0; i <= P->nw; i++) {
         par_lane *L = &P->lane[i];
-        for (size_t k = L->qhead; k < L->qtail; k++) ni_arena_free(L->q[k].s.arena);
+        for (size_t k = L->qhead; k < L->qtail; k++) ni_arena_free(L->q[k % L->qcap].s.arena);
         free(L->q);
+        for (size_t k = 0; k < L->nspent; k++) ni_arena_free(L->spent[k]);
+        free(L->spent);
         if (i && L->eng) { L->eng->lane = NULL; ni_engine_free(L->eng); }  /* after the join */
     }
     for (unsigned i = 0; i < PAR_BATCHES; i++) {
         free(P->batch[i].ent);
+        free(P->batch[i].lane);
+        free(P->batch[i].ts);
+        free(P->batch[i].op_end);
         free(P->batch[i].data);
         free(P->batch[i].ops);
         free(P->batch[i].names);
@@ -930,9 +967,13 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     P->lane = calloc(n + 1, sizeof *P->lane);
     if (!P->lane) goto nomem;
     for (unsigned i = 0; i < PAR_BATCHES; i++) {
-        P->batch[i].ent = malloc(PAR_BATCH_PKTS * sizeof *P->batch[i].ent);
-        P->batch[i].data = malloc(PAR_BATCH_BYTES);
-        if (!P->batch[i].ent || !P->batch[i].data) goto nomem;
+        par_batch *b = &P->batch[i];
+        b->ent = malloc(PAR_BATCH_PKTS * sizeof *b->ent);
+        b->lane = malloc(PAR_BATCH_PKTS * sizeof *b->lane);
+        b->ts = malloc(PAR_BATCH_PKTS * sizeof *b->ts);
+        b->op_end = malloc(PAR_BATCH_PKTS * sizeof *b->op_end);
+        b->data = malloc(PAR_BATCH_BYTES);
+        if (!b->ent || !b->lane || !b->ts || !b->op_end || !b->data) goto nomem;
     }
     /* each lane a share of the flow table's limits */
     ni_engine_config lc = e->cfg;
