@@ -445,7 +445,8 @@ struct par {
     par_lane *lane;
     pthread_mutex_t mu;
     pthread_cond_t cv_batch;    /* workers wait for batches */
-    pthread_cond_t cv_space;    /* the reader and workers wait for room */
+    pthread_cond_t cv_space;    /* the reader and workers wait for room (space_waiters of them) */
+    unsigned space_waiters;
     pthread_cond_t cv_merge;    /* the merger waits for sessions */
     par_batch batch[PAR_BATCHES];
     par_batch *cur;             /* being filled by the reader */
@@ -523,8 +524,16 @@ static void lane_push(ni_engine *le, ni_session *s)
     bool ok = q_push(L, &m);
     if (ok) s->arena = NULL;                /* the message owns it now */
     else { P->nomem = true; atomic_store(&P->failed, true); }
-    if (P->merger_waiting) pthread_cond_signal(&P->cv_merge);
-    pthread_mutex_unlock(&P->mu);
+    pthread_mutex_unlock(&P->mu);       /* the merger is woken at the batch's end */
+}
+
+/* Waits on cv_space (mu held), counted so that others broadcast only when
+ * someone waits. */
+static void space_wait(par *P)
+{
+    P->space_waiters++;
+    pthread_cond_wait(&P->cv_space, &P->mu);
+    P->space_waiters--;
 }
 
 /* Frees the arenas the merger is done with, in the lane's own thread.
@@ -564,7 +573,7 @@ static void *merger_main(void *arg)
             par_msg m = *q_head(best);
             best->qhead++;
             P->merger_busy = true;
-            pthread_cond_broadcast(&P->cv_space);
+            if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);
             pthread_mutex_unlock(&P->mu);
             deliver(e, &m.s);
             bool failed = e->sink_err != NI_OK;
@@ -583,7 +592,7 @@ static void *merger_main(void *arg)
         bool all = true;
         for (unsigned i = 0; i < nl; i++) if (!P->lane[i].done || q_len(&P->lane[i])) all = false;
         if (all || P->aborting) break;
-        pthread_cond_broadcast(&P->cv_space);  /* a reader waiting for the queues to drain */
+        if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);  /* a reader waiting for the queues to drain */
         P->merger_waiting = true;
         pthread_cond_wait(&P->cv_merge, &P->mu);
         P->merger_waiting = false;
@@ -641,7 +650,7 @@ static void *worker_main(void *arg)
         while (!P->aborting && (L->next == P->published && !P->finishing))
             pthread_cond_wait(&P->cv_batch, &P->mu);
         while (!P->aborting && q_len(L) > PAR_QUEUE_SOFT)
-            pthread_cond_wait(&P->cv_space, &P->mu);
+            space_wait(P);
         if (P->aborting) break;
         if (L->next == P->published) {          /* finishing, every batch done */
             L->wm = (par_key){ UINT64_MAX, NI_FLOW_END_INPUT, 0, INT64_MIN, 0 };
@@ -658,7 +667,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&P->mu);
         L->wm = key_before(b->seq0 + b->n);
         L->next++;
-        if (--b->pending == 0) pthread_cond_broadcast(&P->cv_space);
+        if (--b->pending == 0 && P->space_waiters) pthread_cond_broadcast(&P->cv_space);
         if (P->merger_waiting) pthread_cond_signal(&P->cv_merge);
         free_spent(P, L);
     }
@@ -729,7 +738,7 @@ static par_batch *take_batch(par *P)
     par_batch *b = &P->batch[P->published % PAR_BATCHES];
     pthread_mutex_lock(&P->mu);
     while ((b->pending || q_len(&P->lane[0]) > PAR_QUEUE_SOFT) && !P->aborting)
-        pthread_cond_wait(&P->cv_space, &P->mu);
+        space_wait(P);
     pthread_mutex_unlock(&P->mu);
     b->seq0 = P->seq;
     b->n = 0;
@@ -848,7 +857,7 @@ static ni_err par_sync(ni_engine *e, ni_error *err)
         }
         if (idle || P->aborting) break;
         if (P->merger_waiting) pthread_cond_signal(&P->cv_merge);
-        pthread_cond_wait(&P->cv_space, &P->mu);
+        space_wait(P);
     }
     pthread_mutex_unlock(&P->mu);
     if (atomic_load(&P->failed)) return par_failure(e, err);
