@@ -26,9 +26,9 @@
     "  --asn PATH          GeoLite2-ASN .mmdb or a folder of ip-location-db ASN CSVs\n" \
     "  --no-ndpi           do not ask nDPI for a second opinion\n" \
     "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n" \
-    "  -j, --threads N     worker threads for the packets of captures (default: the\n" \
-    "                      number of CPUs it may run on; 1: none); the sessions and\n" \
-    "                      the report are the same for every N\n"
+    "  -j, --threads N     CPUs to use for captures: a reader, N-1 worker threads and\n" \
+    "                      a merger (default: the CPUs it may run on; 1: one thread);\n" \
+    "                      the sessions and the report are the same for every N\n"
 
 typedef struct cli_engine {
     const char *cmd;

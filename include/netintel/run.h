@@ -46,11 +46,12 @@ typedef struct ni_options {
     bool flows;                  /* read every input as a capture of NetFlow/IPFIX export
                                     datagrams, whatever its content (default false) */
     /* added in 0.3 */
-    unsigned threads;            /* worker threads for the frames of captures (0 or 1, the
-                                    default: none; at most NETINTEL_THREADS_MAX).  With
-                                    more, the callbacks of ni_run_on_session run in another
-                                    thread than ni_run_read's caller, one call at a time, in
-                                    the order one thread gives (docs/API.md) */
+    unsigned threads;            /* CPUs for the frames of captures (0 or 1, the default:
+                                    no thread; at most NETINTEL_THREADS_MAX): N gives the
+                                    reader (the caller's thread), N - 1 worker threads and
+                                    a merger thread.  With N > 1 the callbacks of
+                                    ni_run_on_session run in the merger thread, one call at
+                                    a time, in the order one thread gives (docs/API.md) */
 } ni_options;
 
 #define NETINTEL_THREADS_MAX 64

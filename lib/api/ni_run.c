@@ -265,7 +265,9 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
         if (!(r->engine = ni_engine_new(&cfg, err))) e = err && err->code ? err->code : NI_ERR_NOMEM;
     }
     if (!e) e = ni_engine_add_hook(r->engine, hook_session, r);
-    if (!e && o->threads > 1) e = ni_engine_set_threads(r->engine, o->threads, err);
+    /* threads CPUs: the reader and the merger are about one CPU's work, the
+     * worker lanes the rest (at least one) */
+    if (!e && o->threads > 1) e = ni_engine_set_threads(r->engine, o->threads - 1, err);
     if (e) {
         if (err && !err->code) ni_error_set(err, e, "%s", ni_strerror(e));
         ni_run_free(r);

@@ -955,11 +955,11 @@ static ni_dissect *find_dissect(ni_engine *e)
 
 ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
 {
-    if (n < 1 || n > NI_THREADS_MAX)
-        return ni_error_set(err, NI_ERR_ARG, "threads: %u: expected 1 to %u", n, NI_THREADS_MAX);
+    if (n > NI_THREADS_MAX)
+        return ni_error_set(err, NI_ERR_ARG, "threads: %u worker lanes: expected at most %u", n, NI_THREADS_MAX);
     if (e->par || e->stats.packets || e->stats.sessions)
         return ni_error_set(err, NI_ERR_ARG, "threads: set before the first input");
-    if (n == 1) return NI_OK;
+    if (n == 0) return NI_OK;
     par *P = calloc(1, sizeof *P);
     if (!P) return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
     P->e = e;

@@ -68,15 +68,14 @@ void ni_engine_set_input(ni_engine *e, const ni_input_options *o);
 
 /* Worker threads for the frames of captures (a parallel run: the reader,
  * the DNS-port flows and the packets' order stay in the calling thread, the
- * other flows go to n worker lanes by a hash of their two addresses, and one
- * merger thread runs the hooks and the sink; the design and its guarantee
- * are at "parallel runs" in ni_engine.c and "Threads" in
+ * other flows go to n worker lanes (one thread each) by a hash of their two
+ * addresses, and one merger thread runs the hooks and the sink; the design
+ * and its guarantee are at "parallel runs" in ni_engine.c and "Threads" in
  * docs/ARCHITECTURE.md).  The hooks and the sink then run in the merger
  * thread, one session at a time, in the order one thread would give, so
  * they need no locks of their own; the warn, progress and stop callbacks
- * stay in the caller's thread.  n 1 (the default): no thread.  Call before
- * the first input.  NI_ERR_ARG for n 0 or above NI_THREADS_MAX,
- * NI_ERR_NOMEM. */
+ * stay in the caller's thread.  n 0 (the default): no thread.  Call before
+ * the first input.  NI_ERR_ARG for n above NI_THREADS_MAX, NI_ERR_NOMEM. */
 ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err);
 
 /* Reads one input to its end through the source interface (lib/ingest/
