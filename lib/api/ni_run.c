@@ -254,7 +254,7 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
     }
     if (!e) e = build_target(r, err);
     if (!e) {
-        ni_engine_config cfg;
+        ni_engine_config cfg = { 0 };
         ni_flow_config_default(&cfg.flow);
         cfg.flow.max_flows = (uint32_t)o->max_flows;
         cfg.flow.tcp_idle_us = o->tcp_idle_us;
@@ -262,6 +262,7 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
         cfg.flow.active_us = o->active_us;
         cfg.target = r->target;
         cfg.ndpi = o->ndpi;
+        cfg.ndpi_lazy = o->threads > 1;     /* the reader's lane: DNS flows */
         if (!(r->engine = ni_engine_new(&cfg, err))) e = err && err->code ? err->code : NI_ERR_NOMEM;
     }
     if (!e) e = ni_engine_add_hook(r->engine, hook_session, r);

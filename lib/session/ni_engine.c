@@ -200,7 +200,7 @@ ni_engine *ni_engine_new(const ni_engine_config *cfg, ni_error *err)
     e->cfg.flow = fc;
     e->cfg.target = e->target;
     e->cfg.ndpi = cfg && cfg->ndpi;
-    ni_producer_opts po = { cfg && cfg->ndpi };
+    ni_producer_opts po = { cfg && cfg->ndpi, cfg && cfg->ndpi && cfg->ndpi_lazy };
     size_t app_size = make_producers(e, &po, err);
     if (!app_size) { free(e); return NULL; }
     ni_flow_callbacks cb = { e, app_size, cb_start, cb_stream, cb_datagram, cb_emit,
@@ -986,6 +986,7 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     }
     /* each lane a share of the flow table's limits */
     ni_engine_config lc = e->cfg;
+    lc.ndpi_lazy = false;               /* the workers' flows need it */
     lc.flow.max_flows = e->cfg.flow.max_flows / n ? e->cfg.flow.max_flows / n : 1;
     lc.flow.stream_total_max = e->cfg.flow.stream_total_max / n;
     for (unsigned i = 0; i <= n; i++) {

@@ -31,6 +31,8 @@ typedef struct ni_engine_config {
     ni_flow_config flow;        /* ni_flow_config_default() for the defaults */
     const ni_target *target;    /* NULL: direction "unknown" */
     bool ndpi;                  /* ask nDPI for a second opinion (ndpi_protocol) */
+    bool ndpi_lazy;             /* make nDPI's module when first needed (the reader of a
+                                   parallel run: its DNS flows rarely need it) */
 } ni_engine_config;
 
 /* Enrichment: may modify s before output. */
