@@ -45,7 +45,7 @@ typedef struct ni_options {
                                     NULL none; other inputs are refused (NI_ERR_UNSUPPORTED) */
     bool flows;                  /* read every input as a capture of NetFlow/IPFIX export
                                     datagrams, whatever its content (default false) */
-    /* added in 0.3 */
+    /* added after 0.2.0 (appended: the fields above keep their places) */
     unsigned threads;            /* CPUs for the frames of captures (0 or 1, the default:
                                     no thread; at most NETINTEL_THREADS_MAX): N gives the
                                     reader (the caller's thread), N - 1 worker threads and
