@@ -1,6 +1,8 @@
 /* ni_engine.c — the sessions pipeline (see ni_engine.h): wires the flow
  * table's callbacks to the evidence producers (ni_producer.h), the target
- * (direction), the enrichment hooks and the sink. */
+ * (direction), the enrichment hooks and the sink; and, with
+ * ni_engine_set_threads, the same pipeline split between a reader, worker
+ * lanes and a merger in one thread's order ("parallel runs" below). */
 #include "session/ni_engine.h"
 
 #include <stdio.h>
