@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { O_TARGET = 256, O_MAXFLOWS, O_TCP, O_UDP, O_ACTIVE, O_GEOIP, O_ASN, O_NO_ENRICH, O_NO_NDPI, O_STATS, O_FILTER, O_FLOWS };
+enum { O_TARGET = 256, O_MAXFLOWS, O_TCP, O_UDP, O_ACTIVE, O_GEOIP, O_ASN, O_NO_ENRICH, O_NO_NDPI, O_STATS, O_FILTER, O_FLOWS, O_THREADS };
 
 static const struct option shared[] = {
     { "target", required_argument, NULL, O_TARGET },
@@ -29,6 +30,7 @@ static const struct option shared[] = {
     { "stats", required_argument, NULL, O_STATS },
     { "filter", required_argument, NULL, O_FILTER },
     { "flows", no_argument, NULL, O_FLOWS },
+    { "threads", required_argument, NULL, O_THREADS },
 };
 
 void cli_engine_init(cli_engine *r, const char *cmd)
@@ -211,6 +213,16 @@ int cli_engine_option(cli_engine *r, int c, const char *arg)
         r->opts.filter = arg;
         return 0;
     case O_FLOWS: r->opts.flows = true; return 0;
+    case 'j': case O_THREADS: {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(arg, &end, 10);
+        if (end == arg || *end || errno || v == 0 || v > NETINTEL_THREADS_MAX || arg[0] == '-' || arg[0] == '+')
+            return usage_error(r, "-j/--threads: '%s': expected a number from 1 to 64", arg);
+        r->opts.threads = (unsigned)v;
+        r->threads_given = true;
+        return 0;
+    }
     default: return 1;
     }
 }
@@ -221,10 +233,24 @@ static int spec_status(ni_err code)
     return code == NI_ERR_NOMEM || code == NI_ERR_IO ? 1 : 2;
 }
 
+/* -j's default: the CPUs this process may run on (its affinity: taskset,
+ * cgroup cpusets), else the CPUs online; 1 if unknown; at most
+ * NETINTEL_THREADS_MAX. */
+static unsigned default_threads(void)
+{
+    long n = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+    if (n < 1) n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) return 1;
+    return n > NETINTEL_THREADS_MAX ? NETINTEL_THREADS_MAX : (unsigned)n;
+}
+
 int cli_engine_prepare(cli_engine *r)
 {
     if (r->run) return 0;
     ni_error err = {0};
+    if (!r->threads_given) r->opts.threads = default_threads();
     r->opts.targets = (const char *const *)r->specs;
     r->opts.n_targets = r->nspecs;
     if (!(r->run = ni_run_new(&r->opts, &err))) {

@@ -27,7 +27,10 @@
     "                      /usr/share/GeoIP/GeoLite2-Country.mmdb, or the bundled one)\n" \
     "  --asn PATH          GeoLite2-ASN .mmdb or a folder of ip-location-db ASN CSVs\n" \
     "  --no-ndpi           do not ask nDPI for a second opinion\n" \
-    "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n"
+    "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n" \
+    "  -j, --threads N     CPUs to use for captures: a reader, N-1 worker threads and\n" \
+    "                      a merger (default: the CPUs it may run on; 1: one thread);\n" \
+    "                      the sessions and the report are the same for every N\n"
 
 /* Live capture (sessions and profile): -i and the options that go with it,
  * handled by cli_engine_option; commands list CLI_LIVE_LONG_OPTIONS among
@@ -63,6 +66,7 @@ typedef struct cli_engine {
     char **specs;               /* --target arguments as given */
     size_t nspecs;
     const char *stats_path;
+    bool threads_given;         /* -j: else the CPUs the process may run on */
     bool no_enrich;
     bool no_summary;            /* no run summary on stderr (--stats still writes it) */
     ni_run *run;                /* made by cli_engine_prepare */

@@ -152,7 +152,7 @@ int cmd_collect(int argc, char **argv)
     };
     /* the shared engine options that apply to flow records */
     static const char *const unused[] = { "max-flows", "tcp-timeout", "udp-timeout", "active-timeout", "no-ndpi",
-                                          "filter", "flows" };
+                                          "filter", "flows", "threads" };
     struct option all[64], opts[64];
     size_t n = cli_engine_options(all, 64, own, sizeof own / sizeof own[0]), k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -164,6 +164,7 @@ int cmd_collect(int argc, char **argv)
 
     cli_engine run;
     cli_engine_init(&run, "collect");
+    run.threads_given = true;           /* flow records: no worker threads */
     ni_format fmt = NI_FORMAT_JSONL;
     const char *out_path = NULL;
     const char *listen[NI_COLLECTOR_LISTEN_MAX];

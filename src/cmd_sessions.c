@@ -88,7 +88,7 @@ int cmd_sessions(int argc, char **argv)
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":ho:i:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:i:j:", opts, NULL)) != -1) {
         int r = cli_engine_option(&run, c, optarg);
         if (r == 0) continue;
         if (r != 1) { cli_engine_release(&run); return r < 0 ? 1 : 2; }

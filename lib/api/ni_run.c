@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,13 @@ struct ni_run {
     ni_target **spec_targets;   /* one per spec when there are several */
     bool *spec_matched;
     ni_enrich *en;              /* loaded when needed */
+    /* with worker threads, the enrichment data loads in a thread of its own
+     * from ni_run_new (beside nDPI's start-up); run_enrich waits for it */
+    pthread_t loader;
+    bool loading;
+    ni_enrich_config load_cfg;
+    ni_enrich *loaded;
+    ni_error load_err;
     ni_engine *engine;
 
     ni_session_fn on_session; void *session_ud;
@@ -86,6 +94,7 @@ void ni_options_init(ni_options *o)
     o->tcp_idle_us = fc.tcp_idle_us;
     o->udp_idle_us = fc.udp_idle_us;
     o->active_us = fc.active_us;
+    o->threads = 1;
 }
 
 static bool dup_opt(char **dst, const char *s)
@@ -94,11 +103,37 @@ static bool dup_opt(char **dst, const char *s)
     return !s || (*dst = strdup(s)) != NULL;
 }
 
-static ni_enrich *run_enrich(ni_run *r, ni_error *err)
+static ni_enrich_config enrich_config(ni_run *r)
 {
-    if (r->en) return r->en;
     const char *env = getenv("NETINTEL_GEOIP");
     ni_enrich_config c = { r->data_dir, r->geoip ? r->geoip : (env && *env ? env : NULL), r->asn, false };
+    return c;
+}
+
+static void *load_main(void *arg)
+{
+    ni_run *r = arg;
+    r->loaded = ni_enrich_new(&r->load_cfg, &r->load_err);
+    return NULL;
+}
+
+/* The load in the background ends; a failed one is done again below, in the
+ * caller's thread, for its error. */
+static void load_join(ni_run *r)
+{
+    if (!r->loading) return;
+    pthread_join(r->loader, NULL);
+    r->loading = false;
+    if (!r->en) r->en = r->loaded;
+    else ni_enrich_free(r->loaded);
+    r->loaded = NULL;
+}
+
+static ni_enrich *run_enrich(ni_run *r, ni_error *err)
+{
+    load_join(r);
+    if (r->en) return r->en;
+    ni_enrich_config c = enrich_config(r);
     r->en = ni_enrich_new(&c, err);
     return r->en;
 }
@@ -267,10 +302,19 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
         e = ni_error_set(err, NI_ERR_ARG, "flow timeouts must be > 0");
     if (!e && o->since_us && o->until_us && o->since_us >= o->until_us)
         e = ni_error_set(err, NI_ERR_ARG, "since/until: an empty window");
+    if (!e && o->threads > NETINTEL_THREADS_MAX)
+        e = ni_error_set(err, NI_ERR_ARG, "threads: %u: expected 1 to %d", o->threads, NETINTEL_THREADS_MAX);
     if (!e && r->filter) e = ni_input_check_filter(r->filter, err);
+    /* a live capture runs in one thread: its ticks (idle timeouts on the
+     * wall clock) and partial batches are not handed to worker lanes */
+    unsigned threads = o->live ? 1 : o->threads;
+    if (!e && threads > 1 && o->enrich) {
+        r->load_cfg = enrich_config(r);
+        r->loading = pthread_create(&r->loader, NULL, load_main, r) == 0;
+    }
     if (!e) e = build_target(r, err);
     if (!e) {
-        ni_engine_config cfg;
+        ni_engine_config cfg = { 0 };
         ni_flow_config_default(&cfg.flow);
         cfg.flow.max_flows = (uint32_t)o->max_flows;
         cfg.flow.tcp_idle_us = o->tcp_idle_us;
@@ -278,9 +322,13 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
         cfg.flow.active_us = o->active_us;
         cfg.target = r->target;
         cfg.ndpi = o->ndpi;
+        cfg.ndpi_lazy = threads > 1;     /* the reader's lane: DNS flows */
         if (!(r->engine = ni_engine_new(&cfg, err))) e = err && err->code ? err->code : NI_ERR_NOMEM;
     }
     if (!e) e = ni_engine_add_hook(r->engine, hook_session, r);
+    /* threads CPUs: the reader and the merger are about one CPU's work, the
+     * worker lanes the rest (at least one) */
+    if (!e && threads > 1) e = ni_engine_set_threads(r->engine, threads - 1, err);
     if (e) {
         if (err && !err->code) ni_error_set(err, e, "%s", ni_strerror(e));
         ni_run_free(r);
@@ -297,6 +345,7 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
 void ni_run_free(ni_run *r)
 {
     if (!r) return;
+    load_join(r);
     ni_engine_free(r->engine);
     ni_profile_free(r->prof);
     for (size_t i = 0; i < r->nspecs; i++)

@@ -48,6 +48,8 @@ struct ni_dissect {
     ni_stats *st;
     ni_stats own;                /* used when the caller gives no stats */
     ni_dnscache *cache;
+    ni_dissect_learn_fn learn;   /* ni_dissect_set_learn */
+    void *learn_ud;
 };
 
 ni_dissect *ni_dissect_new(ni_stats *st)
@@ -102,8 +104,22 @@ static void dns_message(ni_dissect *dx, ni_session *s, int dir, const uint8_t *p
     /* the querier is the receiver of the response */
     const ni_addr *querier = dir == 1 ? &s->client : &s->server;
     if (is_multicast(querier)) return;
-    for (unsigned i = 0; i < info.naddr; i++)
+    for (unsigned i = 0; i < info.naddr; i++) {
         ni_dnscache_add(dx->cache, querier, &info.addr[i], info.qname, info.ttl[i], ts_us);
+        if (dx->learn) dx->learn(dx->learn_ud, querier, &info.addr[i], info.qname, info.ttl[i], ts_us);
+    }
+}
+
+void ni_dissect_set_learn(ni_dissect *dx, ni_dissect_learn_fn fn, void *ud)
+{
+    dx->learn = fn;
+    dx->learn_ud = ud;
+}
+
+void ni_dissect_learn(ni_dissect *dx, const ni_addr *client, const ni_addr *addr, const char *name,
+                      uint32_t ttl, int64_t ts_us)
+{
+    ni_dnscache_add(dx->cache, client, addr, name, ttl, ts_us);
 }
 
 /* DNS over TCP: 2-byte length, message; several per stream. */

@@ -57,6 +57,17 @@ size_t ni_dissect_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int di
 void ni_dissect_datagram(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
                          const uint8_t *p, size_t n, int64_t ts_us);
 
+/* What DNS answers teach the cache, as they are read: fn is called after
+ * each entry added (a parallel run's DNS lane hands them to the other
+ * lanes, ni_engine).  fn NULL: none. */
+typedef void (*ni_dissect_learn_fn)(void *ud, const ni_addr *client, const ni_addr *addr, const char *name,
+                                    uint32_t ttl, int64_t ts_us);
+void ni_dissect_set_learn(ni_dissect *dx, ni_dissect_learn_fn fn, void *ud);
+/* Adds to the cache what a DNS answer read elsewhere taught (the same
+ * arguments as fn above got). */
+void ni_dissect_learn(ni_dissect *dx, const ni_addr *client, const ni_addr *addr, const char *name,
+                      uint32_t ttl, int64_t ts_us);
+
 /* Frees st->ext. */
 void ni_app_state_release(ni_app_state *st);
 

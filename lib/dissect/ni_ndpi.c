@@ -17,7 +17,8 @@
 #define NI_NDPI_FLOWS_MAX   16384u  /* live nDPI flow states */
 
 struct ni_ndpi {
-    struct ndpi_detection_module_struct *mod;
+    struct ndpi_detection_module_struct *mod;   /* NULL until first needed (ni_ndpi_new_lazy) */
+    bool failed;                                /* it could not be made */
     uint32_t live;
     uint64_t flows, skipped, named;
 };
@@ -29,27 +30,47 @@ struct ni_ndpi_flow {
     bool done;
 };
 
+static struct ndpi_detection_module_struct *make_module(void)
+{
+    struct ndpi_detection_module_struct *m = ndpi_init_detection_module(ndpi_no_prefs);
+    if (!m) return NULL;
+    NDPI_PROTOCOL_BITMASK all;
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(m, &all);
+    ndpi_finalize_initialization(m);
+    return m;
+}
+
+/* The module, made on first use for a lazy context; NULL if it cannot be. */
+static struct ndpi_detection_module_struct *mod(ni_ndpi *nd)
+{
+    if (!nd->mod && !nd->failed && !(nd->mod = make_module())) nd->failed = true;
+    return nd->mod;
+}
+
 ni_ndpi *ni_ndpi_new(ni_error *err)
 {
     ni_ndpi *nd = calloc(1, sizeof *nd);
     if (!nd) { ni_error_set(err, NI_ERR_NOMEM, "nDPI: out of memory"); return NULL; }
-    nd->mod = ndpi_init_detection_module(ndpi_no_prefs);
-    if (!nd->mod) {
+    if (!mod(nd)) {
         free(nd);
         ni_error_set(err, NI_ERR_UNSUPPORTED, "nDPI: cannot initialise the detection module");
         return NULL;
     }
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(nd->mod, &all);
-    ndpi_finalize_initialization(nd->mod);
+    return nd;
+}
+
+ni_ndpi *ni_ndpi_new_lazy(ni_error *err)
+{
+    ni_ndpi *nd = calloc(1, sizeof *nd);
+    if (!nd) ni_error_set(err, NI_ERR_NOMEM, "nDPI: out of memory");
     return nd;
 }
 
 void ni_ndpi_free(ni_ndpi *nd)
 {
     if (!nd) return;
-    ndpi_exit_detection_module(nd->mod);
+    if (nd->mod) ndpi_exit_detection_module(nd->mod);
     free(nd);
 }
 
@@ -67,6 +88,7 @@ bool ni_ndpi_packet(ni_ndpi *nd, ni_ndpi_flow **fl, const uint8_t *l3, size_t le
 {
     ni_ndpi_flow *x = *fl;
     if (!x) {
+        if (!mod(nd)) return true;
         if (nd->live >= NI_NDPI_FLOWS_MAX) { nd->skipped++; return true; }
         x = calloc(1, sizeof *x);
         if (!x) return true;
@@ -118,19 +140,19 @@ void ni_ndpi_counts(const ni_ndpi *nd, uint64_t *flows, uint64_t *skipped)
  * tests/unit/test_ndpi.c)? */
 static bool vpn_proto(ni_ndpi *nd, int id)
 {
-    if (id <= NDPI_PROTOCOL_UNKNOWN || id > 0xffff) return false;
+    if (id <= NDPI_PROTOCOL_UNKNOWN || id > 0xffff || !mod(nd)) return false;
     return ndpi_get_proto_category(nd->mod, (ndpi_protocol){ .app_protocol = (u_int16_t)id }) ==
            NDPI_PROTOCOL_CATEGORY_VPN;
 }
 
 bool ni_ndpi_knows(ni_ndpi *nd, const char *name)
 {
-    return nd && name && ndpi_get_protocol_id(nd->mod, (char *)name) > NDPI_PROTOCOL_UNKNOWN;
+    return nd && name && mod(nd) && ndpi_get_protocol_id(nd->mod, (char *)name) > NDPI_PROTOCOL_UNKNOWN;
 }
 
 bool ni_ndpi_vpn_name(ni_ndpi *nd, const char *name)
 {
-    return nd && name && vpn_proto(nd, ndpi_get_protocol_id(nd->mod, (char *)name));
+    return nd && name && mod(nd) && vpn_proto(nd, ndpi_get_protocol_id(nd->mod, (char *)name));
 }
 
 /* Names nDPI's Tor check (ndpi_is_tls_tor, tor.c; not exported by the
@@ -162,6 +184,7 @@ static bool tor_shaped(const char *name, size_t n)
  * answer and nDPI is not asked. */
 static bool worth_asking(ni_ndpi *nd, const char *name, const ni_addr *server)
 {
+    if (!mod(nd)) return false;
     size_t n = strlen(name);
     char buf[256];
     if (n < sizeof buf) {
@@ -187,7 +210,7 @@ static void *prod_ctx_new(const ni_producer_opts *o, ni_stats *st, ni_error *err
 {
     (void)st;
     if (!o || !o->ndpi) return NULL;        /* disabled */
-    return ni_ndpi_new(err);
+    return o->ndpi_lazy ? ni_ndpi_new_lazy(err) : ni_ndpi_new(err);
 }
 
 static void prod_ctx_free(void *ctx) { ni_ndpi_free(ctx); }

@@ -20,6 +20,10 @@ typedef struct ni_ndpi_flow ni_ndpi_flow;
 
 /* New detection module with every protocol enabled.  NULL + err on failure. */
 ni_ndpi *ni_ndpi_new(ni_error *err);
+/* The same, its module made when first needed (a parallel run's reader
+ * lane, whose DNS flows rarely need nDPI); a module that cannot be made
+ * then examines nothing.  NULL + err on OOM. */
+ni_ndpi *ni_ndpi_new_lazy(ni_error *err);
 void ni_ndpi_free(ni_ndpi *nd);
 
 /* Feeds one packet of a flow, l3 = IP header, len = captured bytes from it.

@@ -39,6 +39,7 @@ typedef struct ni_pflow {
 /* Run options a producer may depend on. */
 typedef struct ni_producer_opts {
     bool ndpi;              /* nDPI asked for a second opinion */
+    bool ndpi_lazy;         /* its module made when first needed */
 } ni_producer_opts;
 
 typedef struct ni_producer {

@@ -1,18 +1,25 @@
 /* ni_engine.c — the sessions pipeline (see ni_engine.h): wires the flow
  * table's callbacks to the evidence producers (ni_producer.h), the target
- * (direction), the enrichment hooks and the sink. */
+ * (direction), the enrichment hooks and the sink; and, with
+ * ni_engine_set_threads, the same pipeline split between a reader, worker
+ * lanes and a merger in one thread's order ("parallel runs" below). */
 #include "session/ni_engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ni_hash.h"
 #include "core/ni_limits.h"
+#include "core/ni_arena.h"
 #include "decode/ni_decode.h"
+#include "dissect/ni_dissect.h"
 #include "dissect/ni_producer.h"
 #include "ingest/ni_input.h"
 
+#include <pthread.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Per-flow state: what the producers share, then each producer's state at
@@ -28,8 +35,14 @@ typedef struct producer_slot {
     size_t off;                 /* of its state in the per-flow block */
 } producer_slot;
 
+typedef struct par par;
+typedef struct par_lane par_lane;
+
 struct ni_engine {
     ni_stats stats;
+    ni_engine_config cfg;       /* as made (the lanes of a parallel run copy it) */
+    par *par;                   /* a parallel run (ni_engine_set_threads), NULL none */
+    par_lane *lane;             /* this engine is a lane of a parallel run: emits to it */
     ni_flow_table *flows;
     producer_slot prod[NI_PRODUCERS_MAX];   /* the enabled producers, in table order */
     unsigned nprod;
@@ -118,11 +131,20 @@ static void cb_finish(void *ud, ni_session *s, void *app)
         if (e->prod[i].p->on_finish) e->prod[i].p->on_finish(e->prod[i].ctx, pstate(e, app, i), f);
 }
 
+/* A session goes out: the enrichment hooks, then the sink. */
+static void deliver(ni_engine *e, ni_session *s)
+{
+    for (unsigned i = 0; i < e->nhooks; i++) e->hooks[i].fn(e->hooks[i].ud, s);
+    if (e->sink && !e->sink_err) e->sink_err = e->sink(e->sink_ud, s, &e->sink_msg);
+}
+
+static void lane_push(ni_engine *le, ni_session *s);
+
 static void cb_emit(void *ud, ni_session *s)
 {
     ni_engine *e = ud;
-    for (unsigned i = 0; i < e->nhooks; i++) e->hooks[i].fn(e->hooks[i].ud, s);
-    if (e->sink && !e->sink_err) e->sink_err = e->sink(e->sink_ud, s, &e->sink_msg);
+    if (e->lane) lane_push(e, s);
+    else deliver(e, s);
 }
 
 static void cb_release(void *ud, ni_session *s, void *app)
@@ -183,7 +205,10 @@ ni_engine *ni_engine_new(const ni_engine_config *cfg, ni_error *err)
     if (!e) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
     ni_flow_config fc;
     if (cfg) { fc = cfg->flow; e->target = cfg->target; } else ni_flow_config_default(&fc);
-    ni_producer_opts po = { cfg && cfg->ndpi };
+    e->cfg.flow = fc;
+    e->cfg.target = e->target;
+    e->cfg.ndpi = cfg && cfg->ndpi;
+    ni_producer_opts po = { cfg && cfg->ndpi, cfg && cfg->ndpi && cfg->ndpi_lazy };
     size_t app_size = make_producers(e, &po, err);
     if (!app_size) { free(e); return NULL; }
     ni_flow_callbacks cb = { e, app_size, cb_start, cb_stream, cb_datagram, cb_emit,
@@ -200,9 +225,12 @@ ni_engine *ni_engine_new(const ni_engine_config *cfg, ni_error *err)
     return e;
 }
 
+static void par_free(par *P);
+
 void ni_engine_free(ni_engine *e)
 {
     if (!e) return;
+    par_free(e->par);                   /* stops the threads first */
     ni_input_close(e->pending);
     free(e->pending_path);
     ni_flow_table_free(e->flows);       /* releases the producers' state of live flows */
@@ -230,7 +258,11 @@ void ni_engine_set_progress(ni_engine *e, ni_engine_progress_fn fn, void *ud, ui
 }
 
 const ni_stats *ni_engine_stats(const ni_engine *e) { return &e->stats; }
-size_t ni_engine_peak_flows(const ni_engine *e) { return ni_flow_peak(e->flows); }
+static size_t par_peak_flows(const par *P);
+size_t ni_engine_peak_flows(const ni_engine *e)
+{
+    return e->par ? par_peak_flows(e->par) : ni_flow_peak(e->flows);
+}
 
 static ni_err sink_error(ni_engine *e, ni_error *err)
 {
@@ -239,6 +271,10 @@ static ni_err sink_error(ni_engine *e, ni_error *err)
 }
 
 /* ---- frames ------------------------------------------------------------- */
+static ni_err par_frame(ni_engine *e, const ni_packet *pk, ni_error *err);
+static ni_err par_sync(ni_engine *e, ni_error *err);
+static ni_err par_finish(ni_engine *e, ni_error *err);
+
 ni_err ni_engine_frame(ni_engine *e, int linktype, const uint8_t *p, uint32_t caplen,
                        uint32_t wirelen, int64_t ts_us, ni_error *err)
 {
@@ -257,6 +293,7 @@ ni_err ni_engine_frame(ni_engine *e, int linktype, const uint8_t *p, uint32_t ca
     }
     ni_packet pk;
     if (ni_decode_frame(linktype, p, caplen, ts_us, &pk, &e->stats) != NI_DECODE_OK) return NI_OK;
+    if (e->par) return par_frame(e, &pk, err);
     if (ni_flow_packet(e->flows, &pk) != NI_OK)
         return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory for a new flow",
                             e->cur_path ? e->cur_path : "input");
@@ -266,10 +303,11 @@ ni_err ni_engine_frame(ni_engine *e, int linktype, const uint8_t *p, uint32_t ca
 
 ni_err ni_engine_session(ni_engine *e, ni_session *s, ni_error *err)
 {
+    if (e->par && par_sync(e, err)) return err && err->code ? err->code : NI_ERR_NOMEM;
     if (e->sink_err) return sink_error(e, err);
     s->direction = ni_target_direction(e->target, &s->client, &s->server);
     e->stats.sessions++;
-    cb_emit(e, s);
+    deliver(e, s);
     if (e->sink_err) return sink_error(e, err);
     return NI_OK;
 }
@@ -315,9 +353,12 @@ static void capture_counters(ni_engine *e, const ni_input *in, bool closing)
     }
 }
 
+static bool par_failed(ni_engine *e);
+static ni_err par_failure(ni_engine *e, ni_error *err);
+
 ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err)
 {
-    if (e->sink_err) return sink_error(e, err);
+    if (e->par ? par_failed(e) : e->sink_err != NI_OK) return e->par ? par_failure(e, err) : sink_error(e, err);
     ni_input *in = NULL;
     if (e->pending && !strcmp(e->pending_path, path)) {
         in = e->pending;
@@ -372,7 +413,674 @@ ni_err ni_engine_read(ni_engine *e, const char *path, ni_error *err)
 
 ni_err ni_engine_finish(ni_engine *e, ni_error *err)
 {
+    if (e->par) return par_finish(e, err);
     ni_flow_flush(e->flows);
     if (e->sink_err) return sink_error(e, err);
     return NI_OK;
+}
+
+/* ---- parallel runs ---------------------------------------------------------
+ * ni_engine_set_threads(e, n): the calling thread reads and decodes frames
+ * and numbers the packets (the run's sequence); it hands them in batches to
+ * n worker lanes, each a lane engine with its own flow table and producers,
+ * chosen by a symmetric hash of the two addresses, and keeps the flows of DNS
+ * ports (UDP 53, 5353, 5355; TCP 53) in its own table (lane 0, this engine's
+ * own): those are the only flows whose answers feed the DNS cache
+ * (ni_dissect), and what they teach is attached to the batch at the packet
+ * that taught it, so each worker adds it to its own cache at the same point
+ * of the sequence as one engine would: every lane's cache holds, at each
+ * packet, what one engine's would.  Every lane is told the clock of every
+ * packet (ni_flow_advance), so flows expire at the same packet as in one
+ * table; each session leaves its lane with its place in the run
+ * (ni_flow_emit_order), and one merger thread takes the lanes' sessions in
+ * that order (a k-way merge: a lane's next session goes when no other lane
+ * can still emit an earlier one, by its queue's head or its watermark) and
+ * runs the hooks and the sink.  So the hooks and the sink see the same
+ * sessions in the same order as with one thread, except when a table is
+ * full (each lane holds a share of max_flows, so which flow is evicted
+ * differs) and for nDPI's caches of earlier detections keyed by one
+ * address (per lane; those keyed by the pair of addresses stay exact).
+ *
+ * Memory: PAR_BATCHES batches of at most PAR_BATCH_PKTS packets and
+ * PAR_BATCH_BYTES bytes of IP packets, and per lane a queue of finished
+ * sessions which stops its lane (the reader, for lane 0) past
+ * PAR_QUEUE_SOFT until the merger drains it. */
+
+#define PAR_BATCH_PKTS NI_PAR_BATCH_PKTS
+#define PAR_BATCH_BYTES NI_PAR_BATCH_BYTES
+#define PAR_BATCHES NI_PAR_BATCHES
+#define PAR_QUEUE_SOFT NI_PAR_QUEUE_SOFT
+
+typedef struct par_key {
+    uint64_t seq;
+    uint8_t phase, list;
+    int64_t first_us;
+    uint64_t order;             /* CLOCK: last_seq; INPUT: first_seq */
+} par_key;
+
+typedef struct par_msg { par_key k; ni_session s; } par_msg;
+
+typedef struct par_op {         /* one entry a DNS answer taught the cache */
+    ni_addr client, addr;
+    uint32_t ttl, name;         /* name: offset in the batch's names */
+    int64_t ts_us;
+} par_op;
+
+/* A batch: packet i is ent[i] (pointers into data), of lane lane[i], at
+ * ts[i]; its DNS-cache entries end at op_end[i] (they start where packet
+ * i-1's end).  lane, ts and op_end apart: every worker reads them for every
+ * packet, ent only for its own. */
+typedef struct par_batch {
+    uint64_t seq0;
+    uint32_t n;
+    ni_packet *ent;
+    uint8_t *lane;
+    int64_t *ts;
+    uint32_t *op_end;
+    uint8_t *data;
+    size_t used;
+    par_op *ops;
+    uint32_t nops, opcap;
+    char *names;
+    size_t names_used, names_cap;
+    unsigned pending;           /* workers yet to finish it (under mu) */
+} par_batch;
+
+struct par_lane {
+    par *P;
+    unsigned id;
+    ni_engine *eng;             /* lane 0: the run's own engine */
+    ni_dissect *dx;             /* a worker's content dissector: its DNS cache is fed from the ops */
+    pthread_t th;
+    bool started;
+    par_msg *q;                 /* finished sessions, in order: a ring (q_push; under mu) */
+    size_t qhead, qtail, qcap;
+    par_key wm;                 /* every later session of this lane comes after wm */
+    bool done;                  /* nothing more will come */
+    uint64_t next;              /* a worker: the batch it handles next */
+    ni_arena **spent;           /* arenas of delivered sessions, freed by the lane's own
+                                   thread (which allocated them: malloc's fast path) */
+    size_t nspent, spentcap;
+};
+
+struct par {
+    ni_engine *e;
+    unsigned nw;                /* worker lanes: lane[1..nw] */
+    par_lane *lane;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_batch;    /* workers wait for batches */
+    pthread_cond_t cv_space;    /* the reader and workers wait for room (space_waiters of them) */
+    unsigned space_waiters;
+    pthread_cond_t cv_merge;    /* the merger waits for sessions */
+    par_batch batch[PAR_BATCHES];
+    par_batch *cur;             /* being filled by the reader */
+    uint64_t published;         /* batches handed to the workers */
+    uint64_t seq;               /* the next packet's sequence number */
+    uint64_t seed;              /* of the lane hash */
+    bool finishing, aborting, finished;
+    bool merger_started, merger_busy, merger_waiting;
+    pthread_t merger;
+    atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
+    ni_engine_config lane_cfg;  /* of the workers' lane engines */
+    ni_error lane_fail;         /* (under mu) a worker could not make its lane engine */
+    bool nomem;                 /* (under mu) a lane could not allocate a flow */
+};
+
+static int key_cmp(const par_key *a, const par_key *b)
+{
+    if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
+    if (a->phase != b->phase) return a->phase < b->phase ? -1 : 1;
+    if (a->phase == NI_FLOW_END_CLOCK) {
+        if (a->list != b->list) return a->list < b->list ? -1 : 1;
+    } else if (a->phase == NI_FLOW_END_INPUT) {
+        if (a->first_us != b->first_us) return a->first_us < b->first_us ? -1 : 1;
+    } else {
+        return 0;               /* ended by one packet: one lane's, in its order */
+    }
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static par_key key_before(uint64_t seq)
+{
+    par_key k = { seq, NI_FLOW_END_CLOCK, 0, INT64_MIN, 0 };
+    return k;
+}
+
+/* ---- a lane's queue: a ring, q[qhead % qcap] .. q[(qtail - 1) % qcap], the
+ * counters running (under mu) ----- */
+static size_t q_len(const par_lane *L) { return L->qtail - L->qhead; }
+static par_msg *q_head(const par_lane *L) { return &L->q[L->qhead % L->qcap]; }
+
+/* Appends under mu; false on OOM. */
+static bool q_push(par_lane *L, const par_msg *m)
+{
+    if (q_len(L) == L->qcap) {
+        size_t nc = L->qcap ? L->qcap * 2 : 256;
+        par_msg *nq = malloc(nc * sizeof *nq);
+        if (!nq) return false;
+        for (size_t i = 0; i < q_len(L); i++) nq[i] = L->q[(L->qhead + i) % L->qcap];
+        free(L->q);
+        L->qtail -= L->qhead;
+        L->qhead = 0;
+        L->q = nq;
+        L->qcap = nc;
+    }
+    L->q[L->qtail++ % L->qcap] = *m;
+    return true;
+}
+
+/* on_emit of a lane engine: the session (and its arena) go to the lane's
+ * queue with their place in the run. */
+static void lane_push(ni_engine *le, ni_session *s)
+{
+    par_lane *L = le->lane;
+    par *P = L->P;
+    ni_flow_order o;
+    ni_flow_emit_order(le->flows, &o);
+    par_msg m;
+    m.k.seq = o.seq;
+    m.k.phase = o.phase;
+    m.k.list = o.list;
+    m.k.first_us = o.first_us;
+    m.k.order = o.phase == NI_FLOW_END_CLOCK ? o.last_seq : o.first_seq;
+    m.s = *s;
+    pthread_mutex_lock(&P->mu);
+    bool ok = q_push(L, &m);
+    if (ok) s->arena = NULL;                /* the message owns it now */
+    else { P->nomem = true; atomic_store(&P->failed, true); }
+    pthread_mutex_unlock(&P->mu);       /* the merger is woken at the batch's end */
+}
+
+/* Waits on cv_space (mu held), counted so that others broadcast only when
+ * someone waits. */
+static void space_wait(par *P)
+{
+    P->space_waiters++;
+    pthread_cond_wait(&P->cv_space, &P->mu);
+    P->space_waiters--;
+}
+
+/* Frees the arenas the merger is done with, in the lane's own thread.
+ * Called with mu held; releases it while freeing. */
+static void free_spent(par *P, par_lane *L)
+{
+    if (!L->nspent) return;
+    ni_arena **v = L->spent;
+    size_t n = L->nspent;
+    L->spent = NULL;
+    L->nspent = L->spentcap = 0;
+    pthread_mutex_unlock(&P->mu);
+    for (size_t i = 0; i < n; i++) ni_arena_free(v[i]);
+    free(v);
+    pthread_mutex_lock(&P->mu);
+}
+
+/* ---- the merger ----- */
+static void *merger_main(void *arg)
+{
+    par *P = arg;
+    ni_engine *e = P->e;
+    unsigned nl = P->nw + 1;
+    pthread_mutex_lock(&P->mu);
+    for (;;) {
+        par_lane *best = NULL;
+        for (unsigned i = 0; i < nl; i++) {
+            par_lane *L = &P->lane[i];
+            if (q_len(L) && (!best || key_cmp(&q_head(L)->k, &q_head(best)->k) < 0)) best = L;
+        }
+        bool ok = best != NULL;
+        for (unsigned i = 0; ok && i < nl; i++) {
+            par_lane *L = &P->lane[i];
+            if (L != best && !q_len(L) && !L->done && key_cmp(&q_head(best)->k, &L->wm) >= 0) ok = false;
+        }
+        if (ok) {
+            par_msg m = *q_head(best);
+            best->qhead++;
+            P->merger_busy = true;
+            if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);
+            pthread_mutex_unlock(&P->mu);
+            deliver(e, &m.s);
+            bool failed = e->sink_err != NI_OK;
+            pthread_mutex_lock(&P->mu);
+            P->merger_busy = false;
+            if (best->nspent == best->spentcap) {
+                size_t nc = best->spentcap ? best->spentcap * 2 : 256;
+                ni_arena **ns = realloc(best->spent, nc * sizeof *ns);
+                if (ns) { best->spent = ns; best->spentcap = nc; }
+            }
+            if (best->nspent < best->spentcap) best->spent[best->nspent++] = m.s.arena;
+            else ni_arena_free(m.s.arena);
+            if (failed) atomic_store(&P->failed, true);
+            continue;
+        }
+        bool all = true;
+        for (unsigned i = 0; i < nl; i++) if (!P->lane[i].done || q_len(&P->lane[i])) all = false;
+        if (all || P->aborting) break;
+        if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);  /* a reader waiting for the queues to drain */
+        P->merger_waiting = true;
+        pthread_cond_wait(&P->cv_merge, &P->mu);
+        P->merger_waiting = false;
+    }
+    pthread_cond_broadcast(&P->cv_space);
+    pthread_mutex_unlock(&P->mu);
+    return NULL;
+}
+
+/* ---- workers ----- */
+static ni_dissect *find_dissect(ni_engine *e);
+static void run_batch(par_lane *L, const par_batch *b)
+{
+    ni_flow_table *t = L->eng->flows;
+    uint32_t op = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        if (b->lane[i] == L->id) {
+            ni_flow_set_seq(t, b->seq0 + i);
+            if (ni_flow_packet(t, &b->ent[i]) != NI_OK) {
+                pthread_mutex_lock(&L->P->mu);
+                L->P->nomem = true;
+                atomic_store(&L->P->failed, true);
+                pthread_mutex_unlock(&L->P->mu);
+            }
+        } else {
+            ni_flow_set_seq(t, b->seq0 + i);
+            ni_flow_advance(t, b->ts[i]);
+        }
+        for (; op < b->op_end[i]; op++) {
+            const par_op *o = &b->ops[op];
+            if (L->dx) ni_dissect_learn(L->dx, &o->client, &o->addr, b->names + o->name, o->ttl, o->ts_us);
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    par_lane *L = arg;
+    par *P = L->P;
+    ni_error ce = { NI_OK, "" };
+    ni_engine *le = ni_engine_new(&P->lane_cfg, &ce);
+    if (le) {
+        le->lane = L;
+        L->eng = le;
+        L->dx = find_dissect(le);
+    } else if (ce.code == NI_OK) {
+        ni_error_set(&ce, NI_ERR_NOMEM, "out of memory");
+    }
+    pthread_mutex_lock(&P->mu);
+    if (!le) {          /* the run stops at its next packet; the batches still pass */
+        if (P->lane_fail.code == NI_OK) P->lane_fail = ce;
+        atomic_store(&P->failed, true);
+    }
+    for (;;) {
+        while (!P->aborting && (L->next == P->published && !P->finishing))
+            pthread_cond_wait(&P->cv_batch, &P->mu);
+        while (!P->aborting && q_len(L) > PAR_QUEUE_SOFT)
+            space_wait(P);
+        if (P->aborting) break;
+        if (L->next == P->published) {          /* finishing, every batch done */
+            L->wm = (par_key){ UINT64_MAX, NI_FLOW_END_INPUT, 0, INT64_MIN, 0 };
+            pthread_mutex_unlock(&P->mu);
+            if (le) ni_flow_flush(le->flows);
+            pthread_mutex_lock(&P->mu);
+            L->done = true;
+            pthread_cond_signal(&P->cv_merge);
+            break;
+        }
+        par_batch *b = &P->batch[L->next % PAR_BATCHES];
+        pthread_mutex_unlock(&P->mu);
+        if (le) run_batch(L, b);
+        pthread_mutex_lock(&P->mu);
+        L->wm = key_before(b->seq0 + b->n);
+        L->next++;
+        if (--b->pending == 0 && P->space_waiters) pthread_cond_broadcast(&P->cv_space);
+        if (P->merger_waiting) pthread_cond_signal(&P->cv_merge);
+        free_spent(P, L);
+    }
+    pthread_mutex_unlock(&P->mu);
+    return NULL;
+}
+
+/* ---- the reader ----- */
+static bool dns_port_flow(const ni_packet *p)
+{
+    if (p->proto == 17) {
+        for (int i = 0; i < 2; i++) {
+            uint16_t port = i ? p->dport : p->sport;
+            if (port == 53 || port == 5353 || port == 5355) return true;
+        }
+        return false;
+    }
+    return p->proto == 6 && (p->sport == 53 || p->dport == 53);
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t addr_mix(uint64_t seed, const ni_addr *a)
+{
+    uint64_t w[2];
+    memcpy(w, a->b, 16);
+    return mix64(seed ^ mix64(w[0] ^ ((uint64_t)a->family << 56)) ^ mix64(w[1]));
+}
+
+/* The lane of a packet's flow: lane 0 for DNS ports, else by a symmetric
+ * hash of its two addresses (the sum of both ends' hashes), seeded per run
+ * so that chosen addresses cannot pile flows on one lane.  By addresses, not
+ * the 5-tuple: nDPI keeps caches of what earlier flows between two hosts
+ * showed (tinc's meta-connection announces the UDP tunnel's port,
+ * BitTorrent and STUN peers), which then stay in one lane. */
+static uint32_t lane_of(const par *P, const ni_packet *p)
+{
+    if (dns_port_flow(p)) return 0;
+    uint64_t h = mix64(addr_mix(P->seed, &p->src) + addr_mix(P->seed, &p->dst));
+    return 1 + (uint32_t)(h % P->nw);
+}
+
+static void publish(par *P)
+{
+    par_batch *b = P->cur;
+    if (!b) return;
+    pthread_mutex_lock(&P->mu);
+    b->pending = P->nw;
+    P->published++;
+    P->lane[0].wm = key_before(b->seq0 + b->n);
+    pthread_cond_broadcast(&P->cv_batch);
+    if (P->merger_waiting) pthread_cond_signal(&P->cv_merge);
+    free_spent(P, &P->lane[0]);
+    pthread_mutex_unlock(&P->mu);
+    P->cur = NULL;
+}
+
+/* The next batch to fill, once the workers are done with it (and lane 0's
+ * queue is short enough: the workers and the merger catch up first). */
+static par_batch *take_batch(par *P)
+{
+    par_batch *b = &P->batch[P->published % PAR_BATCHES];
+    pthread_mutex_lock(&P->mu);
+    while ((b->pending || q_len(&P->lane[0]) > PAR_QUEUE_SOFT) && !P->aborting)
+        space_wait(P);
+    pthread_mutex_unlock(&P->mu);
+    b->seq0 = P->seq;
+    b->n = 0;
+    b->used = 0;
+    b->nops = 0;
+    b->names_used = 0;
+    P->cur = b;
+    return b;
+}
+
+/* The reader's own lane learned a DNS answer: attach it to the packet. */
+static void learn_op(void *ud, const ni_addr *client, const ni_addr *addr, const char *name, uint32_t ttl,
+                     int64_t ts_us)
+{
+    par *P = ud;
+    par_batch *b = P->cur;
+    if (!b) return;
+    size_t len = strlen(name) + 1;
+    if (b->nops == b->opcap) {
+        uint32_t nc = b->opcap ? b->opcap * 2 : 256;
+        par_op *no = realloc(b->ops, nc * sizeof *no);
+        if (!no) goto nomem;
+        b->ops = no;
+        b->opcap = nc;
+    }
+    if (b->names_used + len > b->names_cap) {
+        size_t nc = b->names_cap ? b->names_cap * 2 : 16384;
+        while (nc < b->names_used + len) nc *= 2;
+        char *nn = realloc(b->names, nc);
+        if (!nn) goto nomem;
+        b->names = nn;
+        b->names_cap = nc;
+    }
+    memcpy(b->names + b->names_used, name, len);
+    b->ops[b->nops++] = (par_op){ *client, *addr, ttl, (uint32_t)b->names_used, ts_us };
+    b->names_used += len;
+    return;
+nomem:
+    pthread_mutex_lock(&P->mu);
+    P->nomem = true;
+    atomic_store(&P->failed, true);
+    pthread_mutex_unlock(&P->mu);
+}
+
+static bool par_failed(ni_engine *e) { return atomic_load(&e->par->failed); }
+
+static ni_err par_failure(ni_engine *e, ni_error *err)
+{
+    par *P = e->par;
+    pthread_mutex_lock(&P->mu);
+    bool nomem = P->nomem;
+    ni_error lf = P->lane_fail;
+    pthread_mutex_unlock(&P->mu);
+    if (lf.code != NI_OK) {
+        if (err) *err = lf;
+        return lf.code;
+    }
+    if (!nomem && e->sink_err) return sink_error(e, err);
+    return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory for a new flow", e->cur_path ? e->cur_path : "input");
+}
+
+static ni_err par_frame(ni_engine *e, const ni_packet *pk, ni_error *err)
+{
+    par *P = e->par;
+    if (atomic_load_explicit(&P->failed, memory_order_acquire)) return par_failure(e, err);
+    par_batch *b = P->cur;
+    uint32_t len = pk->l3 ? pk->l3_caplen : 0;
+    if (b && (b->n == PAR_BATCH_PKTS || b->used + len > PAR_BATCH_BYTES)) { publish(P); b = NULL; }
+    if (!b) b = take_batch(P);
+    uint32_t i = b->n;
+    uint32_t lane = lane_of(P, pk);
+    b->lane[i] = (uint8_t)lane;
+    b->ts[i] = pk->ts_us;
+    if (lane) {                             /* a worker's: its bytes go with it */
+        ni_packet *en = &b->ent[i];
+        *en = *pk;
+        if (len > PAR_BATCH_BYTES) len = 0; /* cannot happen: a capture's frames are smaller */
+        if (len) {
+            uint8_t *d = b->data + b->used;
+            memcpy(d, pk->l3, len);
+            en->l3 = d;
+            if (pk->payload && pk->payload >= pk->l3 && pk->payload + pk->payload_len <= pk->l3 + len)
+                en->payload = d + (pk->payload - pk->l3);
+            else if (pk->payload) { en->payload = NULL; en->payload_len = 0; }
+            b->used += len;
+        } else {
+            en->l3 = NULL;
+            en->l3_caplen = 0;
+            en->payload = NULL;
+            en->payload_len = 0;
+        }
+    }
+    ni_flow_set_seq(e->flows, P->seq++);
+    ni_err r = NI_OK;
+    if (lane == 0) r = ni_flow_packet(e->flows, pk);
+    else ni_flow_advance(e->flows, pk->ts_us);
+    b->op_end[i] = b->nops;
+    b->n++;
+    if (r != NI_OK)
+        return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory for a new flow", e->cur_path ? e->cur_path : "input");
+    return NI_OK;
+}
+
+/* Everything read so far through the merger: the caller's thread may then
+ * deliver a session itself (a session source in a parallel run). */
+static ni_err par_sync(ni_engine *e, ni_error *err)
+{
+    par *P = e->par;
+    publish(P);
+    pthread_mutex_lock(&P->mu);
+    for (;;) {
+        bool idle = !P->merger_busy;
+        for (unsigned i = 0; i <= P->nw && idle; i++) {
+            if (q_len(&P->lane[i])) idle = false;
+            if (i && P->lane[i].next != P->published) idle = false;
+        }
+        if (idle || P->aborting) break;
+        if (P->merger_waiting) pthread_cond_signal(&P->cv_merge);
+        space_wait(P);
+    }
+    pthread_mutex_unlock(&P->mu);
+    if (atomic_load(&P->failed)) return par_failure(e, err);
+    return NI_OK;
+}
+
+static void par_join(par *P)
+{
+    for (unsigned i = 1; i <= P->nw; i++)
+        if (P->lane[i].started) { pthread_join(P->lane[i].th, NULL); P->lane[i].started = false; }
+    if (P->merger_started) { pthread_join(P->merger, NULL); P->merger_started = false; }
+}
+
+static void add_stats(ni_stats *to, const ni_stats *from)
+{
+    uint64_t *t = (uint64_t *)to;
+    const uint64_t *f = (const uint64_t *)from;
+    for (size_t i = 0; i < sizeof *to / sizeof *t; i++) t[i] += f[i];
+}
+
+static ni_err par_finish(ni_engine *e, ni_error *err)
+{
+    par *P = e->par;
+    if (!P->finished) {
+        publish(P);
+        pthread_mutex_lock(&P->mu);
+        P->lane[0].wm = (par_key){ UINT64_MAX, NI_FLOW_END_INPUT, 0, INT64_MIN, 0 };
+        P->finishing = true;
+        pthread_cond_broadcast(&P->cv_batch);
+        pthread_mutex_unlock(&P->mu);
+        ni_flow_flush(e->flows);            /* lane 0's own, to its queue */
+        pthread_mutex_lock(&P->mu);
+        P->lane[0].done = true;
+        pthread_cond_signal(&P->cv_merge);
+        pthread_mutex_unlock(&P->mu);
+        par_join(P);
+        P->finished = true;
+        for (unsigned i = 1; i <= P->nw; i++)
+            if (P->lane[i].eng) add_stats(&e->stats, &P->lane[i].eng->stats);
+    }
+    if (atomic_load(&P->failed)) return par_failure(e, err);
+    return NI_OK;
+}
+
+static size_t par_peak_flows(const par *P)
+{
+    size_t n = ni_flow_peak(P->e->flows);
+    for (unsigned i = 1; i <= P->nw; i++)
+        if (P->lane[i].eng) n += ni_flow_peak(P->lane[i].eng->flows);
+    return n;
+}
+
+static void par_free(par *P)
+{
+    if (!P) return;
+    pthread_mutex_lock(&P->mu);
+    P->aborting = true;
+    pthread_cond_broadcast(&P->cv_batch);
+    pthread_cond_broadcast(&P->cv_space);
+    pthread_cond_broadcast(&P->cv_merge);
+    pthread_mutex_unlock(&P->mu);
+    par_join(P);
+    for (unsigned i = 0; i <= P->nw; i++) {
+        par_lane *L = &P->lane[i];
+        for (size_t k = L->qhead; k < L->qtail; k++) ni_arena_free(L->q[k % L->qcap].s.arena);
+        free(L->q);
+        for (size_t k = 0; k < L->nspent; k++) ni_arena_free(L->spent[k]);
+        free(L->spent);
+        if (i && L->eng) { L->eng->lane = NULL; ni_engine_free(L->eng); }  /* after the join */
+    }
+    for (unsigned i = 0; i < PAR_BATCHES; i++) {
+        free(P->batch[i].ent);
+        free(P->batch[i].lane);
+        free(P->batch[i].ts);
+        free(P->batch[i].op_end);
+        free(P->batch[i].data);
+        free(P->batch[i].ops);
+        free(P->batch[i].names);
+    }
+    free(P->lane);
+    pthread_mutex_destroy(&P->mu);
+    pthread_cond_destroy(&P->cv_batch);
+    pthread_cond_destroy(&P->cv_space);
+    pthread_cond_destroy(&P->cv_merge);
+    P->e->lane = NULL;
+    free(P);
+}
+
+static ni_dissect *find_dissect(ni_engine *e)
+{
+    for (unsigned i = 0; i < e->nprod; i++)
+        if (e->prod[i].p == &ni_dissect_producer) return e->prod[i].ctx;
+    return NULL;
+}
+
+ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
+{
+    if (n > NI_THREADS_MAX)
+        return ni_error_set(err, NI_ERR_ARG, "threads: %u worker lanes: expected at most %u", n, NI_THREADS_MAX);
+    if (e->par || e->stats.packets || e->stats.sessions)
+        return ni_error_set(err, NI_ERR_ARG, "threads: set before the first input");
+    if (n == 0) return NI_OK;
+    par *P = calloc(1, sizeof *P);
+    if (!P) return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+    P->e = e;
+    P->nw = n;
+    pthread_mutex_init(&P->mu, NULL);
+    pthread_cond_init(&P->cv_batch, NULL);
+    pthread_cond_init(&P->cv_space, NULL);
+    pthread_cond_init(&P->cv_merge, NULL);
+    atomic_init(&P->failed, false);
+    ni_hash_key k;
+    ni_hash_key_random(&k);
+    P->seed = ni_hash(&k, "lanes", 5);
+    e->par = P;                         /* par_free undoes what follows */
+    P->lane = calloc(n + 1, sizeof *P->lane);
+    if (!P->lane) goto nomem;
+    for (unsigned i = 0; i < PAR_BATCHES; i++) {
+        par_batch *b = &P->batch[i];
+        b->ent = malloc(PAR_BATCH_PKTS * sizeof *b->ent);
+        b->lane = malloc(PAR_BATCH_PKTS * sizeof *b->lane);
+        b->ts = malloc(PAR_BATCH_PKTS * sizeof *b->ts);
+        b->op_end = malloc(PAR_BATCH_PKTS * sizeof *b->op_end);
+        b->data = malloc(PAR_BATCH_BYTES);
+        if (!b->ent || !b->lane || !b->ts || !b->op_end || !b->data) goto nomem;
+    }
+    /* each lane a share of the flow table's limits */
+    ni_engine_config lc = e->cfg;
+    lc.ndpi_lazy = false;               /* the workers' flows need it */
+    lc.flow.max_flows = e->cfg.flow.max_flows / n ? e->cfg.flow.max_flows / n : 1;
+    lc.flow.stream_total_max = e->cfg.flow.stream_total_max / n;
+    for (unsigned i = 0; i <= n; i++) {
+        par_lane *L = &P->lane[i];
+        L->P = P;
+        L->id = i;
+        L->wm = key_before(0);
+        if (i == 0) L->eng = e;
+    }
+    P->lane_cfg = lc;
+    e->lane = &P->lane[0];
+    ni_dissect *dx = find_dissect(e);
+    if (dx) ni_dissect_set_learn(dx, learn_op, P);
+    /* each worker makes its lane engine in its own thread (nDPI's start-up
+     * runs in parallel, and beside the caller's); a failure there stops the
+     * run at its first packet (par_failure) */
+    for (unsigned i = 1; i <= n; i++) {
+        if (pthread_create(&P->lane[i].th, NULL, worker_main, &P->lane[i])) goto nothread;
+        P->lane[i].started = true;
+    }
+    if (pthread_create(&P->merger, NULL, merger_main, P)) goto nothread;
+    P->merger_started = true;
+    return NI_OK;
+nothread:
+    if (dx) ni_dissect_set_learn(dx, NULL, NULL);
+    e->par = NULL;
+    par_free(P);
+    return ni_error_set(err, NI_ERR_NOMEM, "cannot start a thread");
+nomem:
+    e->par = NULL;
+    par_free(P);
+    return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
 }

@@ -31,6 +31,8 @@ typedef struct ni_engine_config {
     ni_flow_config flow;        /* ni_flow_config_default() for the defaults */
     const ni_target *target;    /* NULL: direction "unknown" */
     bool ndpi;                  /* ask nDPI for a second opinion (ndpi_protocol) */
+    bool ndpi_lazy;             /* make nDPI's module when first needed (the reader of a
+                                   parallel run: its DNS flows rarely need it) */
 } ni_engine_config;
 
 /* Enrichment: may modify s before output. */
@@ -82,6 +84,18 @@ ni_err ni_engine_open(ni_engine *e, const char *path, ni_error *err);
 /* Inputs read so far that were live captures (a stop request ends such a
  * read normally: ni_engine_read returns NI_OK, not NI_ERR_INTERRUPTED). */
 unsigned ni_engine_live_reads(const ni_engine *e);
+
+/* Worker threads for the frames of captures (a parallel run: the reader,
+ * the DNS-port flows and the packets' order stay in the calling thread, the
+ * other flows go to n worker lanes (one thread each) by a hash of their two
+ * addresses, and one merger thread runs the hooks and the sink; the design
+ * and its guarantee are at "parallel runs" in ni_engine.c and "Threads" in
+ * docs/ARCHITECTURE.md).  The hooks and the sink then run in the merger
+ * thread, one session at a time, in the order one thread would give, so
+ * they need no locks of their own; the warn, progress and stop callbacks
+ * stay in the caller's thread.  n 0 (the default): no thread.  Call before
+ * the first input.  NI_ERR_ARG for n above NI_THREADS_MAX, NI_ERR_NOMEM. */
+ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err);
 
 /* Reads one input to its end through the source interface (lib/ingest/
  * ni_input: a capture, "-" = stdin, or stored sessions).  Frames go through

@@ -42,6 +42,7 @@ typedef struct ni_flow {
     struct ni_flow *hnext;
     struct ni_flow *prev, *next;
     uint64_t id;            /* creation order */
+    uint64_t first_seq, last_seq;   /* ni_flow_set_seq at creation, at the last packet */
     int64_t active_us;      /* table clock at the last packet */
     int64_t start_us;       /* table clock at creation (active timeout) */
     uint32_t hash;
@@ -66,6 +67,9 @@ struct ni_flow_table {
     int64_t now;
     bool have_now;
     uint64_t next_id;
+    uint64_t seq;               /* ni_flow_set_seq: the packet being handled */
+    uint8_t phase;              /* of the emissions now: NI_FLOW_END_* */
+    const ni_flow *ending;      /* the flow being emitted (ni_flow_emit_order) */
 };
 
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -147,6 +151,7 @@ ni_flow_table *ni_flow_table_new(const ni_flow_config *cfg, const ni_flow_callba
     ni_flow_table *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->cfg = c;
+    t->phase = NI_FLOW_END_PACKET;
     ni_hash_key_random(&t->key);
     if (cb) t->cb = *cb;
     t->stats = st;
@@ -215,8 +220,10 @@ static void flow_end(ni_flow_table *t, ni_flow *f, ni_end_reason reason)
     t->stats->reasm_dropped += f->st[0].ooo_bytes + f->st[1].ooo_bytes;
     f->s.end_reason = (uint8_t)reason;
     t->stats->sessions++;
+    t->ending = f;
     if (t->cb.on_finish) t->cb.on_finish(t->cb.ud, &f->s, f->app);
     if (t->cb.on_emit) t->cb.on_emit(t->cb.ud, &f->s);
+    t->ending = NULL;
     if (t->cb.on_release) t->cb.on_release(t->cb.ud, &f->s, f->app);
     flow_destroy(t, f);
 }
@@ -224,12 +231,14 @@ static void flow_end(ni_flow_table *t, ni_flow *f, ni_end_reason reason)
 
 static void expire(ni_flow_table *t)
 {
+    t->phase = NI_FLOW_END_CLOCK;
     for (int l = 0; l < L_N; l++) {
         int64_t to = list_timeout(t, l);
         ni_flow *f;
         while ((f = t->lists[l].head) && t->now - f->active_us > to)
             flow_end(t, f, l == L_CLOSED ? closed_reason(f) : NI_END_IDLE);
     }
+    t->phase = NI_FLOW_END_PACKET;
 }
 
 static void evict_one(ni_flow_table *t)
@@ -273,6 +282,7 @@ static ni_flow *flow_create(ni_flow_table *t, const ni_packet *p, int client_is_
     f->s.arena = ni_arena_new(NI_SESSION_ARENA_MAX);
     if (!f->s.arena) { free(f); return NULL; }
     f->id = t->next_id++;
+    f->first_seq = f->last_seq = t->seq;
     f->hash = h;
     f->active_us = f->start_us = t->now;
     ni_session *s = &f->s;
@@ -457,6 +467,7 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
     if (p->ts_us < s->first_us) s->first_us = p->ts_us;
     if (p->ts_us > s->last_us) s->last_us = p->ts_us;
     f->active_us = t->now;
+    f->last_seq = t->seq;
     if (dir == 0) {
         s->c2s_packets++; s->c2s_bytes += p->ip_len;
         if (p->proto == 6) s->c2s_tcp_flags |= p->tcp_flags;
@@ -485,12 +496,6 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
     if (t->cb.on_packet && !f->pkt_done) f->pkt_done = t->cb.on_packet(t->cb.ud, s, f->app, dir, p);
     list_unlink(t, f);
     list_append(t, f, list);
-}
-
-void ni_flow_advance(ni_flow_table *t, int64_t now_us)
-{
-    if (!t->have_now || now_us > t->now) { t->now = now_us; t->have_now = true; }
-    expire(t);
 }
 
 ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
@@ -530,6 +535,7 @@ static int cmp_first(const void *a, const void *b)
 
 void ni_flow_flush(ni_flow_table *t)
 {
+    t->phase = NI_FLOW_END_INPUT;
     size_t n = t->count, k = 0;
     ni_flow **v = n ? malloc(n * sizeof *v) : NULL;
     if (v) {
@@ -541,4 +547,29 @@ void ni_flow_flush(ni_flow_table *t)
     }
     for (int l = 0; l < L_N; l++)           /* only if the array could not be had */
         while (t->lists[l].head) flow_end(t, t->lists[l].head, NI_END_EOF);
+    t->phase = NI_FLOW_END_PACKET;
+}
+
+/* ---- the order of a run split between tables ---------------------------- */
+void ni_flow_set_seq(ni_flow_table *t, uint64_t seq) { t->seq = seq; }
+
+void ni_flow_advance(ni_flow_table *t, int64_t ts_us)
+{
+    if (t->have_now && ts_us <= t->now) return;     /* nothing newly expires */
+    t->now = ts_us;
+    t->have_now = true;
+    expire(t);
+}
+
+void ni_flow_emit_order(const ni_flow_table *t, ni_flow_order *o)
+{
+    const ni_flow *f = t->ending;
+    memset(o, 0, sizeof *o);
+    o->phase = t->phase;
+    o->seq = t->phase == NI_FLOW_END_INPUT ? UINT64_MAX : t->seq;
+    if (!f) return;
+    o->list = f->list;
+    o->first_seq = f->first_seq;
+    o->last_seq = f->last_seq;
+    o->first_us = f->s.first_us;
 }

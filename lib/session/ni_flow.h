@@ -88,13 +88,36 @@ void ni_flow_table_free(ni_flow_table *t);
  * a flow cannot be allocated (the packet is then not counted in a session). */
 ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p);
 
-/* Time passes without a packet (a live capture while nothing arrives):
- * the clock moves to now_us if that is later, and flows timed out by then
- * are emitted (idle, closed). */
-void ni_flow_advance(ni_flow_table *t, int64_t now_us);
 
 /* Emits every live flow (reason NI_END_EOF) in order of first packet. */
 void ni_flow_flush(ni_flow_table *t);
+
+/* ---- a run split between tables (parallel runs, ni_engine) ----------------
+ * The packets of one run are numbered in the order read (the sequence); a
+ * table may see only some of them (its flows'), and must then be told the
+ * clock of the others (ni_flow_advance) so that flows expire at the same
+ * packet as in one table.  Where a session's end falls in the run is then
+ * the same whichever table held it: ni_flow_emit_order, during on_emit.
+ * One table given every packet emits in exactly this order. */
+enum { NI_FLOW_END_CLOCK = 0,   /* expired by the clock, before packet seq */
+       NI_FLOW_END_PACKET = 1,  /* ended by packet seq (closed and reused, active timeout, table full) */
+       NI_FLOW_END_INPUT = 2 }; /* live at the end of input (ni_flow_flush) */
+typedef struct ni_flow_order {
+    uint64_t seq;               /* the packet handled when it ended; UINT64_MAX at the end of input */
+    uint8_t phase;              /* NI_FLOW_END_* */
+    uint8_t list;               /* CLOCK: the activity list it expired from (they expire in list order) */
+    uint64_t first_seq, last_seq;   /* its first and last packet */
+    int64_t first_us;           /* INPUT: flushed in order of (first_us, first_seq) */
+} ni_flow_order;
+/* The sequence number of the packet about to be handed to ni_flow_packet or
+ * ni_flow_advance (default 0: a table that never needs the order). */
+void ni_flow_set_seq(ni_flow_table *t, uint64_t seq);
+/* The clock reached ts_us with a packet of another table, or time passed
+ * without a packet (a live capture while nothing arrives): expires what
+ * ni_flow_packet would before it (no-op unless the clock moves forward). */
+void ni_flow_advance(ni_flow_table *t, int64_t ts_us);
+/* During on_emit (and on_finish): where this end falls in the run. */
+void ni_flow_emit_order(const ni_flow_table *t, ni_flow_order *o);
 
 /* Live flows now, and the most ever live at once. */
 size_t ni_flow_count(const ni_flow_table *t);

@@ -55,7 +55,7 @@ static bool examined(void *ctx, const char *sni, const char *dns_name, uint8_t a
 
 TEST(gate)
 {
-    ni_producer_opts on = { true };
+    ni_producer_opts on = { .ndpi = true };
     ni_stats st = {0};
     ni_error err = {0};
     void *ctx = ni_ndpi_producer.ctx_new(&on, &st, &err);

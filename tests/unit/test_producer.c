@@ -27,7 +27,7 @@ TEST(options_enable)
 {
     for (const ni_producer *const *p = ni_producers; *p; p++) {
         if (strcmp((*p)->name, "ndpi")) continue;
-        ni_producer_opts off = { false }, on = { true };
+        ni_producer_opts off = { .ndpi = false }, on = { .ndpi = true };
         ni_stats st = {0};
         ni_error err = {0};
         CHECK((*p)->ctx_new(&off, &st, &err) == NULL);
