@@ -8,6 +8,8 @@
 #include "enrich/ni_ua.h"
 #include "core/ni_str.h"
 #include "core/ni_hash.h"
+#include "core/ni_buf.h"
+#include "core/ni_cursor.h"
 
 #include <errno.h>
 #include <pcre2.h>
@@ -596,6 +598,121 @@ oom:
     ni_error_set(err, NI_ERR_NOMEM, "literal prefilter: out of memory");
     litacc_release(&acc);
     free(rq);
+    ni_ua_db_free(db);
+    return NULL;
+}
+
+/* ---- the prefilter's serialised form (ni_ua.h) ----------------------- */
+
+static void put32(ni_buf *b, uint32_t v)
+{
+    uint8_t q[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    ni_buf_add(b, q, 4);
+}
+
+static void put32s(ni_buf *b, const uint32_t *v, size_t n) { for (size_t i = 0; i < n; i++) put32(b, v[i]); }
+
+ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out)
+{
+    if (db->nrules > UINT32_MAX || db->nlits >= UINT32_MAX) return NI_ERR_LIMIT;
+    put32(out, (uint32_t)db->nrules);
+    put32(out, (uint32_t)db->unfiltered[0]);
+    for (size_t i = 0; i < db->nrules; i++) ni_buf_addc(out, (char)db->rules[i].full);
+    put32(out, (uint32_t)db->nlits);
+    put32s(out, db->lit_off, db->nlits + 1);
+    put32s(out, db->lit_rules, db->lit_off[db->nlits]);
+    ni_buf_add(out, db->cls, sizeof db->cls);
+    put32(out, db->nclasses);
+    put32(out, db->nstates);
+    /* the transition table is most of it: 16-bit entries when they fit */
+    size_t nd = (size_t)db->nstates * db->nclasses;
+    bool narrow = db->nstates <= 65536;
+    ni_buf_addc(out, narrow ? 2 : 4);
+    if (narrow) {
+        if (ni_buf_reserve(out, 2 * nd) != NI_OK) return NI_ERR_LIMIT;
+        uint8_t *q = (uint8_t *)out->p + out->len;
+        for (size_t i = 0; i < nd; i++) { q[2 * i] = (uint8_t)db->delta[i]; q[2 * i + 1] = (uint8_t)(db->delta[i] >> 8); }
+        out->len += 2 * nd;
+        out->p[out->len] = 0;
+    } else put32s(out, db->delta, nd);
+    put32s(out, (const uint32_t *)db->out, db->nstates);
+    put32s(out, db->dict, db->nstates);
+    return out->err;
+}
+
+/* n little-endian 32-bit values from c into a new array (NULL: short or OOM). */
+static uint32_t *get32s(ni_cursor *c, size_t n)
+{
+    if (n > ni_cur_left(c) / 4) return NULL;
+    uint32_t *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return NULL;
+    const uint8_t *p = ni_cur_ptr(c);
+    memcpy(v, p, n * 4);                         /* in bulk: a table of millions */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (size_t i = 0; i < n; i++) v[i] = __builtin_bswap32(v[i]);
+#endif
+    ni_cur_skip(c, n * 4);
+    return v;
+}
+
+ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c)
+{
+    ni_ua_db *db = calloc(1, sizeof *db);
+    if (!db) return NULL;
+    uint32_t n = ni_cur_u32_le(c);
+    db->unfiltered[0] = ni_cur_u32_le(c);
+    if (c->bad || n > ni_cur_left(c) || !(db->rules = calloc(n ? n : 1, sizeof *db->rules))) goto bad;
+    db->nrules = n;
+    for (int l = 1; l <= NI_UA_LIST__COUNT; l++) db->start[l] = n;
+    for (size_t i = 0; i < n; i++) {
+        db->rules[i].full = ni_cur_u8(c);
+        if (db->rules[i].full >= 1u << CONJ_MAX) goto bad;
+    }
+    db->words = (db->nrules + 63) / 64;
+    if (!(db->always = calloc(db->words ? db->words : 1, sizeof *db->always))) goto bad;
+    for (size_t i = 0; i < db->nrules; i++)
+        if (!db->rules[i].full) db->always[i / 64] |= 1ull << (i % 64);
+    db->nlits = ni_cur_u32_le(c);
+    if (c->bad || db->nlits >= UINT32_MAX || !(db->lit_off = get32s(c, db->nlits + 1))) goto bad;
+    if (db->lit_off[0] != 0) goto bad;
+    for (size_t i = 0; i < db->nlits; i++) if (db->lit_off[i + 1] < db->lit_off[i]) goto bad;
+    if (!(db->lit_rules = get32s(c, db->lit_off[db->nlits]))) goto bad;
+    for (size_t i = 0; i < db->lit_off[db->nlits]; i++)
+        if (db->lit_rules[i] / CONJ_MAX >= db->nrules) goto bad;
+    const uint8_t *cls = ni_cur_bytes(c, sizeof db->cls);
+    if (!cls) goto bad;
+    memcpy(db->cls, cls, sizeof db->cls);
+    db->nclasses = ni_cur_u32_le(c);
+    db->nstates = ni_cur_u32_le(c);
+    if (c->bad || !db->nclasses || db->nclasses > 256 || !db->nstates ||
+        (uint64_t)db->nstates * db->nclasses > ni_cur_left(c) / 2)
+        goto bad;
+    for (int i = 0; i < 256; i++) if (db->cls[i] >= db->nclasses) goto bad;
+    size_t nd = (size_t)db->nstates * db->nclasses;
+    uint8_t width = ni_cur_u8(c);
+    if (width == 2) {
+        const uint8_t *q = nd <= ni_cur_left(c) / 2 ? ni_cur_bytes(c, 2 * nd) : NULL;
+        if (!q || !(db->delta = malloc(nd * sizeof *db->delta))) goto bad;
+        for (size_t i = 0; i < nd; i++) db->delta[i] = (uint32_t)q[2 * i] | (uint32_t)q[2 * i + 1] << 8;
+    } else if (width != 4 || !(db->delta = get32s(c, nd))) goto bad;
+    uint32_t dmax = 0;
+    for (size_t i = 0; i < nd; i++) dmax |= db->delta[i] >= db->nstates;
+    if (dmax) goto bad;
+    if (!(db->out = (int32_t *)get32s(c, db->nstates)) || !(db->dict = get32s(c, db->nstates))) goto bad;
+    for (size_t i = 0; i < db->nstates; i++) {
+        if (db->out[i] < -1 || (db->out[i] >= 0 && (size_t)db->out[i] >= db->nlits) || db->dict[i] >= db->nstates)
+            goto bad;
+        if (db->dict[i] && db->out[db->dict[i]] < 0) goto bad;
+    }
+    /* every suffix chain ends (candidates() follows them to state 0) */
+    for (size_t i = 0; i < db->nstates; i++) {
+        size_t steps = 0;
+        for (uint32_t t = db->dict[i]; t; t = db->dict[t])
+            if (++steps > db->nstates) goto bad;
+    }
+    if (c->bad) goto bad;
+    return db;
+bad:
     ni_ua_db_free(db);
     return NULL;
 }

@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "netintel/netintel.h"
+#include "core/ni_buf.h"
+#include "core/ni_cursor.h"
 
 /* The browser ("user agent") or the operating system: family is never NULL
  * ("Other" when no rule matched); versions are NULL when absent. */
@@ -85,6 +87,12 @@ const ni_ua_result *ni_ua_parse(ni_ua *u, const char *ua, size_t len);
  * and ni_ua_candidates; ni_ua_db_unfiltered(db, 0) counts the patterns
  * without a usable literal.  NULL on OOM. */
 ni_ua_db *ni_ua_prefilter_build(const char *const *patterns, size_t n, ni_error *err);
+/* The prefilter alone in a flat form (little-endian counts and tables)
+ * appended to out, and read back from c (which it advances): the same db,
+ * or NULL when the bytes are short, inconsistent (every index is checked)
+ * or memory runs out.  Lets ni_devdet keep it in its start-up cache. */
+ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out);
+ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c);
 /* Bit i set: pattern/rule i may match s[0..n) (all bits when the prefilter
  * is off); (rules + 63) / 64 words owned by u, valid until its next use. */
 const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n);
