@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pcre2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,16 @@
 #define LIT_LEN_MAX 32       /* literal runs are cut here (a prefix still must occur) */
 #define RE_NEST_MAX 64       /* group nesting followed by the analysis */
 
+/* A rule's regex is JIT-compiled once it has been tried this many times:
+ * JIT compiling costs ~90,000 instructions a regex (~100 M for all of
+ * uap-core at every start) and pays only for rules tried often; most runs
+ * see a few dozen distinct User-Agents. */
+#define JIT_AFTER 8
+
 typedef struct rule {
-    pcre2_code *re;
+    pcre2_code *re;          /* as compiled at load: never modified */
+    _Atomic(pcre2_code *) jre;   /* a JIT-compiled copy once tried JIT_AFTER times, else NULL */
+    atomic_uint tries;
     char *rep[NFIELDS];      /* replacement templates or NULL */
     uint32_t ngroups;
     uint8_t full;            /* bits of the requirement sets; 0 = always tried */
@@ -50,7 +59,6 @@ struct ni_ua_db {
     uint32_t *delta;         /* nstates * nclasses */
     int32_t *out;            /* literal ending at this state, or -1 */
     uint32_t *dict;          /* nearest suffix state with an output, 0 = none */
-    size_t jit_ok;
 };
 
 /* ---------------------------------------------------------------- loading */
@@ -71,7 +79,7 @@ static const char *scalar(yaml_document_t *d, yaml_node_t *n)
 }
 
 static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const char *path,
-                           int list, size_t idx, size_t *jit_ok, ni_error *err)
+                           int list, size_t idx, ni_error *err)
 {
     int ec; PCRE2_SIZE eo;
     r->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
@@ -82,7 +90,6 @@ static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const ch
         return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu]: regex '%s' does not compile at %zu: %s",
                             path, list_keys[list], idx, pattern, (size_t)eo, (char *)msg);
     }
-    if (pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0) (*jit_ok)++;
     pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &r->ngroups);
     return NI_OK;
 }
@@ -90,6 +97,7 @@ static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const ch
 static void rule_release(rule *r)
 {
     pcre2_code_free(r->re);
+    pcre2_code_free(atomic_load(&r->jre));
     for (int i = 0; i < NFIELDS; i++) free(r->rep[i]);
 }
 
@@ -504,7 +512,7 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
         }
         if (!pattern)
             return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu] has no regex", path, list_keys[list], k);
-        ni_err e = compile_rule(r, pattern, caseless, path, list, k, &db->jit_ok, err);
+        ni_err e = compile_rule(r, pattern, caseless, path, list, k, err);
         if (e) return e;
         analyse(pattern, rq);
         if (!rq->n) { db->unfiltered[list]++; continue; }
@@ -852,6 +860,39 @@ const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n)
     return u->cand;
 }
 
+/* The code to match rule r with: its JIT-compiled copy when there is one;
+ * the JIT_AFTER-th try makes it.  The database is shared between threads
+ * (ni_ua.h): the loaded code is never modified (pcre2_jit_compile on it
+ * would race with matches in other threads); the copy is published whole
+ * (release/acquire), and only the thread whose try is the JIT_AFTER-th
+ * compiles.  Results are the same either way (PCRE2's JIT and interpreter
+ * match alike). */
+static const pcre2_code *rule_code(rule *r)
+{
+    const pcre2_code *j = atomic_load_explicit(&r->jre, memory_order_acquire);
+    if (j) return j;
+    if (atomic_fetch_add_explicit(&r->tries, 1, memory_order_relaxed) + 1 == JIT_AFTER) {
+        pcre2_code *c = pcre2_code_copy(r->re);
+        if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) {
+            atomic_store_explicit(&r->jre, c, memory_order_release);
+            return c;
+        }
+        pcre2_code_free(c);
+    }
+    return r->re;
+}
+
+void ni_ua_db_jit(ni_ua_db *db)
+{
+    for (size_t i = 0; i < db->nrules; i++) {
+        rule *r = &db->rules[i];
+        if (!r->re || atomic_load(&r->jre)) continue;
+        pcre2_code *c = pcre2_code_copy(r->re);
+        if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) atomic_store(&r->jre, c);
+        else pcre2_code_free(c);
+    }
+}
+
 /* First matching rule of a list, or -1; leaves the match in u->md. */
 static long first_match(ni_ua *u, int list, const char *s, size_t n)
 {
@@ -865,7 +906,7 @@ static long first_match(ni_ua *u, int list, const char *s, size_t n)
             bits &= bits - 1;
             if (i >= hi) return -1;
             u->st.regex_tries++;
-            int rc = pcre2_match(db->rules[i].re, (PCRE2_SPTR)s, n, 0, 0, u->md, u->mc);
+            int rc = pcre2_match(rule_code(&db->rules[i]), (PCRE2_SPTR)s, n, 0, 0, u->md, u->mc);
             if (rc > 0) { u->rc = (uint32_t)rc; return (long)i; }
             if (rc == 0) { u->rc = pcre2_get_ovector_count(u->md); return (long)i; }
             if (rc != PCRE2_ERROR_NOMATCH) u->st.match_errors++;
