@@ -4,9 +4,12 @@
  * JSON (RFC 8259): `module.exports = <JSON>;` — the wrapper is checked and
  * cut with the bounds-checked cursor before jansson parses the value.
  *
- * Cost: brand regexes (about 2,300) are JIT-compiled at load; model
- * regexes (about 15,500) are compiled without JIT, as each runs only after
- * its brand matched.  Brand and vendor patterns go through ni_ua's literal
+ * Cost: all regexes are compiled at load the first time the files are seen
+ * (the check, remembered by file identity: core/ni_verified.h), later on
+ * first use, from a start-up cache of what was read (devdet.bin, below);
+ * a brand regex (about 2,300) is JIT-compiled once tried DD_JIT_AFTER times,
+ * model regexes (about 15,500) never, as each runs only after its brand
+ * matched.  Brand and vendor patterns go through ni_ua's literal
  * prefilter (each pattern's required literals, one Aho-Corasick pass over
  * the lower-cased User-Agent): only brands one of whose literals occurs are
  * tried, in order, so results are those of trying them all.  The caller
@@ -50,7 +53,9 @@ typedef struct dd_model {
 
 typedef struct dd_brand {
     const char *name;                       /* "" for "Unknown" */
-    pcre2_code *re;                         /* NULL until first used when lazy */
+    pcre2_code *re;                         /* NULL until first used when lazy; never JIT-compiled */
+    pcre2_code *jre;                        /* its JIT-compiled copy once tried DD_JIT_AFTER times */
+    unsigned tries;
     const char *src;
     uint32_t pf;                            /* its rule in the literal prefilter */
     const char *type, *model;
@@ -315,7 +320,7 @@ static ni_err load_list(ni_devdet *d, const char *dir, size_t li, ni_error *err)
         if (!B->name || bad) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': bad member", path, keys[i].key); goto out; }
         B->src = ni_arena_strdup(d->arena, re);
         if (!B->src) { rc = nomem(err, path); goto out; }
-        if (!d->lazy && !(B->re = compile(re, true, true, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+        if (!d->lazy && !(B->re = compile(re, true, false, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
         L->nbrands++;
         if (add_pattern(d, re, &B->pf)) { rc = nomem(err, path); goto out; }
         json_t *models = json_object_get(b, "models");
@@ -686,6 +691,7 @@ void ni_devdet_free(ni_devdet *d)
         dd_list *L = &d->lists[i];
         for (size_t b = 0; b < L->nbrands; b++) {
             pcre2_code_free(L->brands[b].re);
+            pcre2_code_free(L->brands[b].jre);
             for (size_t m = 0; m < L->brands[b].nmodels; m++) pcre2_code_free(L->brands[b].models[m].re);
             free(L->brands[b].models);
         }
@@ -801,13 +807,38 @@ static void build_model(mctx *m, const pcre2_code *re, const char *tmpl, char *o
     copy(out, cap, s, n);
 }
 
+/* A brand regex is JIT-compiled once it has been tried this many times (JIT
+ * compiling costs ~600,000 instructions a brand regex; most runs try few). */
+#define DD_JIT_AFTER 8
+
+/* The code to match brand B with: its JIT-compiled copy once it has been
+ * tried DD_JIT_AFTER times, else the plain one (compiled on first use when
+ * lazy).  Thread-safe like rx(): the copy is made by the thread whose try is
+ * the DD_JIT_AFTER-th and published whole; the plain code is never modified. */
+static const pcre2_code *brand_rx(const dd_brand *B)
+{
+    dd_brand *b = (dd_brand *)B;              /* the database is heap memory of our own */
+    pcre2_code *j = __atomic_load_n(&b->jre, __ATOMIC_ACQUIRE);
+    if (j) return j;
+    const pcre2_code *re = rx(&b->re, b->src, false);
+    if (re && __atomic_add_fetch(&b->tries, 1, __ATOMIC_RELAXED) == DD_JIT_AFTER) {
+        pcre2_code *c = pcre2_code_copy(re);
+        if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) {
+            __atomic_store_n(&b->jre, c, __ATOMIC_RELEASE);
+            return c;
+        }
+        pcre2_code_free(c);
+    }
+    return re;
+}
+
 /* One list; 1 = answered (out filled, possibly empty), 0 = no answer. */
 static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_result *out)
 {
     memset(out, 0, sizeof *out);
     const dd_brand *hit = NULL;
     for (size_t i = 0; i < L->nbrands && !hit; i++)
-        if (maybe(m, L->brands[i].pf) && match(m, rx(&L->brands[i].re, L->brands[i].src, true))) hit = &L->brands[i];
+        if (maybe(m, L->brands[i].pf) && match(m, brand_rx(&L->brands[i]))) hit = &L->brands[i];
     if (hit) {
         const char *type = hit->type, *brand = hit->name;
         if (hit->nmodels) {
@@ -821,7 +852,7 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
                 break;
             }
         } else if (hit->model) {
-            build_model(m, rx(&hit->re, hit->src, true), hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
+            build_model(m, brand_rx(hit), hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
         }
         copy(out->brand, sizeof out->brand, brand, strlen(brand));
         if (type) copy(out->type, sizeof out->type, type, strlen(type));
