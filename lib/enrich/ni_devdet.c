@@ -465,6 +465,7 @@ fail:
  * file is still verified (the same condition as lazy compiling); a damaged,
  * stale or unreadable cache is ignored and rewritten. */
 #define DD_CACHE_NAME "devdet.bin"
+#define DD_CACHE_VERIFIED_KIND "devdet-cache-sum/1"   /* its checksum matched */
 #define DD_NOSTR 0xffffffffu
 static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 1 };
 
@@ -550,14 +551,18 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         n = (size_t)st.st_size;
         m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
     }
+    ni_fileid cid;
+    bool have_cid = ni_fileid_of_fd(fd, &cid);
     close(fd);
     if (m == MAP_FAILED) return false;
     const uint8_t *buf = m;
     ni_cursor c, tail;
     ni_cur_init(&c, buf, n - 8);
     ni_cur_init(&tail, buf + n - 8, 8);
+    /* the checksum once per cache file (core/ni_verified.h) */
+    bool summed = have_cid && ni_verified_has(DD_CACHE_VERIFIED_KIND, &cid);
     bool ok = !memcmp(buf, dd_cache_magic, sizeof dd_cache_magic) &&
-              cur_u64(&tail) == ni_hash(&ni_hash_key_fixed, buf, n - 8);
+              (summed || cur_u64(&tail) == ni_hash(&ni_hash_key_fixed, buf, n - 8));
     ni_cur_skip(&c, sizeof dd_cache_magic);
     if (ok && cur_u64(&c) != key) ok = false;
     for (size_t li = 0; ok && li < NLISTS; li++) {
@@ -627,6 +632,7 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
     for (size_t i = 0; ok && i < d->nvendors; i++)
         for (size_t k = 0; k < d->vendors[i].n; k++) if (d->vendors[i].pf[k] >= npf) ok = false;
     munmap(m, n);
+    if (ok && have_cid && !summed) (void)ni_verified_add(DD_CACHE_VERIFIED_KIND, &cid);
     return ok;
 }
 
