@@ -313,7 +313,11 @@ static ni_source *fail(ni_source *s, ni_error *err, ni_err code, const char *wha
  * FILE* is moved there), so such files get libpcap's handling and messages.
  * libpcap keeps the header checks, link types, filters and every other
  * format.  The window (MAP_WIN bytes, whole records) is replaced as the
- * reading moves on, so resident memory stays small. */
+ * reading moves on, so resident memory stays small.  Before each window the
+ * file's size is checked: one cut short by another process since it was
+ * opened goes to libpcap (which reports the truncation); a cut made while a
+ * window is in use would fault, as with any mapped file — the cost of not
+ * copying every byte. */
 #define MAP_WIN (4u << 20)
 #define MAP_SNAP_MAX 262144u
 
@@ -362,6 +366,10 @@ static const uint8_t *mapped_at(ni_source *s, uint64_t off, size_t n)
     if (s->win && off >= s->woff && off + n <= s->woff + s->wlen) return s->win + (off - s->woff);
     if (s->win) munmap((void *)s->win, s->wlen);
     s->win = NULL;
+    /* a file cut short since it was opened (another process truncating it)
+     * goes to libpcap, which sees the end instead of a fault on the map */
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size < s->msize) return NULL;
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base = off - off % page;
     uint64_t len = MAP_WIN + (off - base);
     if (len > s->msize - base) len = s->msize - base;

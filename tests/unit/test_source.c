@@ -780,6 +780,43 @@ TEST(mapped_reading)
     for (int kind = 0; kind <= 4; kind++) check_mapped_case(kind);
 }
 
+/* A file cut short by another process while it is read (past the window
+ * in use): no fault; libpcap takes over and reports the cut record. */
+TEST(mapped_file_cut_short)
+{
+    enum { N = 9000 };
+    size_t off = 24;
+    uint8_t *b = calloc(1, 24 + (size_t)N * 1600);
+    if (!b) return;
+    put32(b, 0xa1b2c3d4); put16(b + 4, 2); put16(b + 6, 4);
+    put32(b + 16, 65535); put32(b + 20, 1);
+    for (int i = 0; i < N; i++) {
+        uint32_t n = 60 + (uint32_t)(i * 37) % 1500;
+        put32(b + off, 1700000000u + (uint32_t)i); put32(b + off + 4, 0);
+        put32(b + off + 8, n); put32(b + off + 12, n);
+        off += 16 + n;
+    }
+    const char *plain = tmp_path("cut.pcap");
+    spit(plain, b, off);
+    free(b);
+    CHECK(off > 6000000);
+    ni_error e = { 0 };
+    ni_source *s = ni_source_open(plain, &e);
+    CHECK(s != NULL);
+    if (!s) return;
+    ni_frame f;
+    long n = 0;
+    int r;
+    while (n < 100 && (r = ni_source_next(s, &f, &e)) == 1) n++;
+    CHECK(truncate(plain, 6000001) == 0);
+    while ((r = ni_source_next(s, &f, &e)) == 1) n++;
+    CHECK_INT(r, -1);
+    CHECK(strstr(e.msg, "truncated") != NULL);
+    CHECK(n > 100 && n < N);
+    ni_source_close(s);
+    unlink(plain);
+}
+
 static void teardown(void)
 {
     char cmd[600];
@@ -791,6 +828,7 @@ static const ni_test_case cases[] = {
     T(corpus_pcap_and_pcapng), T(gzip_and_zstd_by_magic), T(stdin_pipe),
     T(several_sources_at_once), T(crafted_good_files), T(bad_inputs),
     T(bad_compressed), T(permission_denied), T(mapped_reading),
+    T(mapped_file_cut_short),
 };
 
 int main(void)
