@@ -16,10 +16,11 @@
 #include "enrich/ni_uaverdict.h"
 #include "core/ni_map.h"
 
+/* CPU time of this process, not wall time: the machine may be shared */
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
     double t0 = now();
     ni_ua_db *db = ni_ua_db_load(argv[1], &err);
     if (!db) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    ni_ua_db_jit(db);                   /* bulk parsing: every rule JIT-compiled now */
     double tload = now() - t0;
     ni_uav *v = ni_uav_load(argv[2], &err);
     if (!v) { fprintf(stderr, "%s\n", err.msg); return 1; }
@@ -94,7 +96,7 @@ int main(int argc, char **argv)
     double tnp = now() - t0;
 
     ni_ua_stats s; ni_ua_get_stats(nc, &s);
-    printf("netintel ni_ua: %zu rules loaded + JIT-compiled in %.3f s\n",
+    printf("netintel ni_ua: %zu rules loaded + JIT-compiled in %.3f CPU s\n",
            ni_ua_db_rules(db, 0) + ni_ua_db_rules(db, 1) + ni_ua_db_rules(db, 2), tload);
     printf("  distinct UAs (cache off)        %7zu UAs  %10.0f UA/s  (%.1f regexes tried per UA)\n",
            nuas, (double)nuas / tdist, (double)s.regex_tries / (double)s.parses);

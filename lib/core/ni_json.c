@@ -92,12 +92,29 @@ static const char hexdig[] = "0123456789abcdef";
 /* Writes the escaped string at o (room for 6 bytes per input byte and the
  * quotes); returns the end.  Runs of bytes that need nothing are copied in
  * bulk; valid UTF-8 is kept, invalid bytes become U+FFFD. */
+/* True when none of the 8 bytes of w needs anything: no byte below 0x20,
+ * '"', '\\', 0x7f or 0x80 and above (the bit tricks of "Bit Twiddling
+ * Hacks": haszero / hasless, exact as a yes-or-no over the word). */
+static inline bool word_plain(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7f);
+    uint64_t bad = (w & high)                          /* 0x80 and above */
+                 | ((w - ones * 0x20) & ~w & high)     /* below 0x20 */
+                 | ((q - ones) & ~q & high) | ((b - ones) & ~b & high) | ((d - ones) & ~d & high);
+    return !bad;
+}
+
 static char *escape_to(char *o, const unsigned char *u, size_t n)
 {
     *o++ = '"';
     size_t i = 0;
     while (i < n) {
         size_t r = i;
+        for (uint64_t w; r + 8 <= n; r += 8) {          /* 8 bytes at a time while plain */
+            memcpy(&w, u + r, 8);
+            if (!word_plain(w)) break;
+        }
         while (r < n && esc_class[u[r]] == ESC_NONE) r++;
         if (r > i) { memcpy(o, u + i, r - i); o += r - i; i = r; }
         if (i >= n) break;
@@ -216,9 +233,55 @@ void ni_json_double(ni_json *j, double v)
 void ni_json_bool(ni_json *j, bool v) { sep(j); ni_buf_adds(j->out, v ? "true" : "false"); }
 void ni_json_null(ni_json *j) { sep(j); ni_buf_adds(j->out, "null"); }
 
-void ni_json_kstr(ni_json *j, const char *k, const char *v) { ni_json_key(j, k); ni_json_str(j, v); }
+/* Key and string value in one reservation (compact mode): the separator,
+ * both escaped strings and the colon. */
+void ni_json_kstr(ni_json *j, const char *k, const char *v)
+{
+    size_t kn = strlen(k), vn = v ? strlen(v) : 0;
+    ni_buf *b = j->out;
+    if (!v || j->indent || kn > (SIZE_MAX - 16) / 12 || vn > (SIZE_MAX - 16) / 12 - kn ||
+        ni_buf_reserve(b, 6 * (kn + vn) + 8) != NI_OK) {
+        ni_json_key(j, k);
+        ni_json_str(j, v);
+        return;
+    }
+    char *o = b->p + b->len;
+    if (j->after_key) j->after_key = false;
+    else {
+        if (!j->first[j->depth]) *o++ = ',';
+        j->first[j->depth] = false;
+    }
+    o = escape_to(o, (const unsigned char *)k, kn);
+    *o++ = ':';
+    o = escape_to(o, (const unsigned char *)v, vn);
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = 0;
+}
 void ni_json_kstr_opt(ni_json *j, const char *k, const char *v) { if (v) ni_json_kstr(j, k, v); }
 void ni_json_kint(ni_json *j, const char *k, int64_t v) { ni_json_key(j, k); ni_json_int(j, v); }
-void ni_json_kuint(ni_json *j, const char *k, uint64_t v) { ni_json_key(j, k); ni_json_uint(j, v); }
+void ni_json_kuint(ni_json *j, const char *k, uint64_t v)
+{
+    size_t kn = strlen(k);
+    ni_buf *b = j->out;
+    if (j->indent || kn > (SIZE_MAX - 48) / 6 || ni_buf_reserve(b, 6 * kn + 32) != NI_OK) {
+        ni_json_key(j, k);
+        ni_json_uint(j, v);
+        return;
+    }
+    char *o = b->p + b->len;
+    if (j->after_key) j->after_key = false;
+    else {
+        if (!j->first[j->depth]) *o++ = ',';
+        j->first[j->depth] = false;
+    }
+    o = escape_to(o, (const unsigned char *)k, kn);
+    *o++ = ':';
+    char buf[24], *end = buf + sizeof buf;
+    char *p = u64_text(v, end);
+    memcpy(o, p, (size_t)(end - p));
+    o += end - p;
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = 0;
+}
 void ni_json_kdouble(ni_json *j, const char *k, double v) { ni_json_key(j, k); ni_json_double(j, v); }
 void ni_json_kbool(ni_json *j, const char *k, bool v) { ni_json_key(j, k); ni_json_bool(j, v); }

@@ -13,15 +13,29 @@
 
 #define LINE_MAX_ 256
 
-bool ni_fileid_of(const char *path, ni_fileid *id)
+static void fileid_from(const struct stat *stp, ni_fileid *id)
 {
-    struct stat st;
-    if (!path || stat(path, &st) != 0) return false;
+    const struct stat st = *stp;
     id->dev = (uint64_t)st.st_dev;
     id->ino = (uint64_t)st.st_ino;
     id->size = (uint64_t)st.st_size;
     id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     id->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+bool ni_fileid_of(const char *path, ni_fileid *id)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0) return false;
+    fileid_from(&st, id);
+    return true;
+}
+
+bool ni_fileid_of_fd(int fd, ni_fileid *id)
+{
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) return false;
+    fileid_from(&st, id);
     return true;
 }
 

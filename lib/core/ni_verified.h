@@ -1,6 +1,7 @@
 /* ni_verified.h — start-up verifications remembered by file identity, so
  * that a database checked once (the GeoIP/ASN MaxMind DB tree walk, the
- * device-detector regexes) is not checked again at every start while the
+ * device-detector regexes, the checksums of netintel's own start-up caches:
+ * the ASN table, devdet.bin) is not checked again at every start while the
  * file stays the same.
  *
  * A file's identity is (device, inode, size, mtime, ctime, both to the
@@ -39,6 +40,8 @@ typedef struct ni_fileid {
 
 /* The identity of path (following symlinks); false if it cannot be stat'ed. */
 bool ni_fileid_of(const char *path, ni_fileid *id);
+/* The same for an open file. */
+bool ni_fileid_of_fd(int fd, ni_fileid *id);
 
 /* $XDG_CACHE_HOME/netintel/NAME, else $HOME/.cache/netintel/NAME, into buf
  * (n bytes); false when neither variable is set or it does not fit.  Also

@@ -50,6 +50,7 @@ struct ni_dissect {
     ni_dnscache *cache;
     ni_dissect_learn_fn learn;   /* ni_dissect_set_learn */
     void *learn_ud;
+    ni_ja4_cache *ja4;           /* JA4 hashes per distinct list (NULL: hashed each time) */
 };
 
 ni_dissect *ni_dissect_new(ni_stats *st)
@@ -59,6 +60,7 @@ ni_dissect *ni_dissect_new(ni_stats *st)
     dx->st = st ? st : &dx->own;
     dx->cache = ni_dnscache_new(NI_DNSCACHE_ENTRIES_MAX, NI_DNSCACHE_AGE_MAX_US);
     if (!dx->cache) { free(dx); return NULL; }
+    dx->ja4 = ni_ja4_cache_new();            /* optional: NULL only costs time */
     return dx;
 }
 
@@ -66,6 +68,7 @@ void ni_dissect_free(ni_dissect *dx)
 {
     if (!dx) return;
     ni_dnscache_free(dx->cache);
+    ni_ja4_cache_free(dx->ja4);
     free(dx);
 }
 
@@ -161,7 +164,7 @@ static bool dns_tcp_plausible(const uint8_t *p, size_t n)
 static size_t tls_stream(ni_dissect *dx, ni_app_state *st, ni_session *s, int dir,
                          const uint8_t *p, size_t n)
 {
-    ni_tls_result r = ni_tls_parse_stream(s, dir, p, n);
+    ni_tls_result r = ni_tls_parse_stream_ex(s, dir, p, n, dx->ja4);
     switch (r) {
     case NI_TLS_NEED_MORE:
         return 0;

@@ -6,8 +6,10 @@
  *   ja4_c = sha256("eeee,...[_ssss,...]") of the sorted extensions without
  *           SNI (0000) and ALPN (0010), then "_" and the signature algorithms
  *           in wire order when there are any; first 12 hex
- * An empty list hashes to "000000000000" (the spec's rule). */
+ * An empty list hashes to "000000000000" (the spec's rule).  Each distinct
+ * list text is hashed once when the caller keeps a cache (ni_ja4_cache). */
 #include "dissect/ni_ja4.h"
+#include "core/ni_hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +36,16 @@ const char *ni_ja4_version_code(uint16_t v)
     }
 }
 
-static int cmp_u16(const void *a, const void *b)
+/* Insertion sort: the lists are short (tens of values), where it beats
+ * qsort's calls through a pointer. */
+static void sort_u16(uint16_t *v, size_t n)
 {
-    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-    return (x > y) - (x < y);
+    for (size_t i = 1; i < n; i++) {
+        uint16_t x = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
+        v[j] = x;
+    }
 }
 
 static bool is_alnum(uint8_t c)
@@ -45,28 +53,65 @@ static bool is_alnum(uint8_t c)
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-/* Appends "xxxx" items joined by ',' to the digest; returns items hashed. */
-static size_t hash_list(SHA256_CTX *md, const uint16_t *v, size_t n)
+/* Appends "xxxx" items joined by ',' at o; returns the end. */
+static char *list_text(char *o, const uint16_t *v, size_t n)
 {
     static const char hx[] = "0123456789abcdef";
-    char item[5];
     for (size_t i = 0; i < n; i++) {
-        item[0] = ',';
-        item[1] = hx[v[i] >> 12]; item[2] = hx[(v[i] >> 8) & 15];
-        item[3] = hx[(v[i] >> 4) & 15]; item[4] = hx[v[i] & 15];
-        if (i) SHA256_Update(md, item, 5);
-        else SHA256_Update(md, item + 1, 4);
+        if (i) *o++ = ',';
+        o[0] = hx[v[i] >> 12]; o[1] = hx[(v[i] >> 8) & 15];
+        o[2] = hx[(v[i] >> 4) & 15]; o[3] = hx[v[i] & 15];
+        o += 4;
     }
-    return n;
+    return o;
 }
 
-static void hex12(SHA256_CTX *md, char *out)
+/* ---- the cache of hashes ---------------------------------------------------
+ * The same cipher and extension lists come back session after session (one
+ * per client build): the hash of each distinct text is computed once and
+ * kept in a direct-mapped table, slot chosen by SipHash under a random key
+ * (the lists come from the traffic), entry replaced on collision; a hit
+ * compares the whole text, so results are those of hashing every time. */
+#define JA4_CACHE_SLOTS 1024
+#define JA4_CACHE_TEXT_MAX 1024      /* longer texts are hashed, not kept */
+
+typedef struct ja4_slot { uint16_t len; char hex[12]; char *text; } ja4_slot;
+struct ni_ja4_cache { ni_hash_key key; ja4_slot slot[JA4_CACHE_SLOTS]; };
+
+ni_ja4_cache *ni_ja4_cache_new(void)
 {
+    ni_ja4_cache *c = calloc(1, sizeof *c);
+    if (c) ni_hash_key_random(&c->key);
+    return c;
+}
+
+void ni_ja4_cache_free(ni_ja4_cache *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < JA4_CACHE_SLOTS; i++) free(c->slot[i].text);
+    free(c);
+}
+
+/* The first 12 hex digits of sha256(text[0..n)) into out (12 chars, no NUL). */
+static void hex12(ni_ja4_cache *c, const char *text, size_t n, char *out)
+{
+    ja4_slot *sl = NULL;
+    if (c && n <= JA4_CACHE_TEXT_MAX) {
+        sl = &c->slot[ni_hash(&c->key, text, n) % JA4_CACHE_SLOTS];
+        if (sl->text && sl->len == n && !memcmp(sl->text, text, n)) { memcpy(out, sl->hex, 12); return; }
+    }
     unsigned char d[SHA256_DIGEST_LENGTH];
     static const char hx[] = "0123456789abcdef";
-    SHA256_Final(d, md);
+    SHA256((const unsigned char *)text, n, d);
     for (int i = 0; i < 6; i++) { out[2 * i] = hx[d[i] >> 4]; out[2 * i + 1] = hx[d[i] & 15]; }
-    out[12] = 0;
+    if (sl) {
+        char *t = malloc(n ? n : 1);
+        if (!t) return;
+        free(sl->text);
+        memcpy(t, text, n);
+        sl->text = t; sl->len = (uint16_t)n;
+        memcpy(sl->hex, out, 12);
+    }
 }
 
 /* Copies the non-GREASE values of v (optionally without SNI/ALPN) into dst. */
@@ -81,13 +126,24 @@ static size_t filter(uint16_t *dst, const uint16_t *v, size_t n, bool drop_sni_a
     return k;
 }
 
-bool ni_ja4_compute(const ni_ja4_input *in, char *out)
+bool ni_ja4_compute(const ni_ja4_input *in, char *out) { return ni_ja4_compute_cached(in, NULL, out); }
+
+bool ni_ja4_compute_cached(const ni_ja4_input *in, ni_ja4_cache *cache, char *out)
 {
     out[0] = 0;
+    /* the values, then the texts to hash (5 bytes a value at most): on the
+     * stack for the usual sizes */
+    enum { STACK_VALUES = 256 };
     size_t cap = in->n_ciphers + in->n_exts + in->n_sigalgs + 1;
-    uint16_t *tmp = malloc(cap * sizeof *tmp);
-    SHA256_CTX mdc, *md = &mdc;
-    if (!tmp) return false;
+    uint16_t vbuf[STACK_VALUES];
+    char tbuf[STACK_VALUES * 5 + 2];
+    uint16_t *tmp = cap <= STACK_VALUES ? vbuf : malloc(cap * sizeof *tmp);
+    char *text = cap <= STACK_VALUES ? tbuf : malloc(cap * 5 + 2);
+    if (!tmp || !text) {
+        if (tmp != vbuf) free(tmp);
+        if (text != tbuf) free(text);
+        return false;
+    }
 
     uint16_t *ci = tmp;
     size_t nci = filter(ci, in->ciphers, in->n_ciphers, false);
@@ -114,21 +170,18 @@ bool ni_ja4_compute(const ni_ja4_input *in, char *out)
     const char *vc = ni_ja4_version_code(in->version);
     if (nci == 0) memcpy(b, "000000000000", 13);
     else {
-        qsort(ci, nci, sizeof *ci, cmp_u16);
-        SHA256_Init(md);
-        hash_list(md, ci, nci);
-        hex12(md, b);
+        sort_u16(ci, nci);
+        char *e = list_text(text, ci, nci);
+        hex12(cache, text, (size_t)(e - text), b);
+        b[12] = 0;
     }
     if (nex == 0) memcpy(c, "000000000000", 13);
     else {
-        qsort(ex, nex, sizeof *ex, cmp_u16);
-        SHA256_Init(md);
-        hash_list(md, ex, nex);
-        if (nsa) {
-            SHA256_Update(md, "_", 1);
-            hash_list(md, sa, nsa);
-        }
-        hex12(md, c);
+        sort_u16(ex, nex);
+        char *e = list_text(text, ex, nex);
+        if (nsa) { *e++ = '_'; e = list_text(e, sa, nsa); }
+        hex12(cache, text, (size_t)(e - text), c);
+        c[12] = 0;
     }
     out[0] = in->proto ? in->proto : 't';
     out[1] = vc[0]; out[2] = vc[1];
@@ -140,6 +193,7 @@ bool ni_ja4_compute(const ni_ja4_input *in, char *out)
     memcpy(out + 11, b, 12);
     out[23] = '_';
     memcpy(out + 24, c, 13);                     /* with its NUL */
-    free(tmp);
+    if (tmp != vbuf) free(tmp);
+    if (text != tbuf) free(text);
     return true;
 }

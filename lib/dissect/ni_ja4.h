@@ -35,6 +35,15 @@ typedef struct ni_ja4_input {
  * memory for sorting could not be had (out is then ""). */
 bool ni_ja4_compute(const ni_ja4_input *in, char *out);
 
+/* A bounded cache of the hashes of list texts already seen (1,024 entries,
+ * at most ~1 MiB): with it, each distinct cipher or extension list is hashed
+ * once; results are the same as without.  Not shared between threads. */
+typedef struct ni_ja4_cache ni_ja4_cache;
+ni_ja4_cache *ni_ja4_cache_new(void);
+void ni_ja4_cache_free(ni_ja4_cache *c);
+/* ni_ja4_compute through cache (NULL: none). */
+bool ni_ja4_compute_cached(const ni_ja4_input *in, ni_ja4_cache *cache, char *out);
+
 /* The two JA4 version characters for a TLS/DTLS version code ("13", "s3",
  * "d2"; "00" when unknown). */
 const char *ni_ja4_version_code(uint16_t v);

@@ -187,42 +187,61 @@ static unsigned win_multi(const ni_tcpfp_syn *s, bool *mtu)
     return 0;
 }
 
+/* The signature is built by hand, not with snprintf (it is formatted for
+ * every SYN): the result is the same text, truncated to n - 1 bytes. */
+typedef struct fpout { char *buf; size_t n, k; } fpout;
+
+static void fp_str(fpout *o, const char *s)
+{
+    while (*s && o->k + 1 < o->n) o->buf[o->k++] = *s++;
+    o->buf[o->k] = 0;
+}
+
+static void fp_uint(fpout *o, unsigned v)
+{
+    char d[12], *p = d + sizeof d;
+    *--p = 0;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    fp_str(o, p);
+}
+
 void ni_tcpfp_format(const ni_tcpfp_syn *s, char *buf, size_t n)
 {
     static const char *const qn[] = { "df", "id+", "id-", "ecn", "0+", "flow", "seq-", "ack+", "ack-",
                                       "uptr+", "urgf+", "pushf+", "ts1-", "ts2+", "opt+", "exws", "bad" };
-    size_t k = 0;
-#define OUT(...) do { if (k < n) { int w_ = snprintf(buf + k, n - k, __VA_ARGS__); if (w_ > 0) k += (size_t)w_; } } while (0)
     if (!n) return;
+    fpout o = { buf, n, 0 };
     buf[0] = 0;
     unsigned dist = guess_dist(s->ttl);
-    if (dist > MAX_DIST) OUT("%u:%u+?:%u:", s->ip_ver, s->ttl, s->ip_opt_len);
-    else OUT("%u:%u+%u:%u:", s->ip_ver, s->ttl, dist, s->ip_opt_len);
-    OUT("%u:", s->mss);
+    fp_uint(&o, s->ip_ver); fp_str(&o, ":"); fp_uint(&o, s->ttl); fp_str(&o, "+");
+    if (dist > MAX_DIST) fp_str(&o, "?");
+    else fp_uint(&o, dist);
+    fp_str(&o, ":"); fp_uint(&o, s->ip_opt_len); fp_str(&o, ":");
+    fp_uint(&o, s->mss); fp_str(&o, ":");
     bool mtu = false;
     unsigned m = win_multi(s, &mtu);
-    if (m) OUT("%s*%u", mtu ? "mtu" : "mss", m);
-    else OUT("%u", s->win);
-    OUT(",%u:", s->wscale);
+    if (m) { fp_str(&o, mtu ? "mtu*" : "mss*"); fp_uint(&o, m); }
+    else fp_uint(&o, s->win);
+    fp_str(&o, ","); fp_uint(&o, s->wscale); fp_str(&o, ":");
     for (unsigned i = 0; i < s->opt_cnt; i++) {
-        const char *sep = i ? "," : "";
+        if (i) fp_str(&o, ",");
         switch (s->opt_layout[i]) {
-        case OPT_EOL: OUT("%seol+%u", sep, s->opt_eol_pad); break;
-        case OPT_NOP: OUT("%snop", sep); break;
-        case OPT_MSS: OUT("%smss", sep); break;
-        case OPT_WS: OUT("%sws", sep); break;
-        case OPT_SOK: OUT("%ssok", sep); break;
-        case OPT_SACK: OUT("%ssack", sep); break;
-        case OPT_TS: OUT("%sts", sep); break;
-        default: OUT("%s?%u", sep, s->opt_layout[i]); break;
+        case OPT_EOL: fp_str(&o, "eol+"); fp_uint(&o, s->opt_eol_pad); break;
+        case OPT_NOP: fp_str(&o, "nop"); break;
+        case OPT_MSS: fp_str(&o, "mss"); break;
+        case OPT_WS: fp_str(&o, "ws"); break;
+        case OPT_SOK: fp_str(&o, "sok"); break;
+        case OPT_SACK: fp_str(&o, "sack"); break;
+        case OPT_TS: fp_str(&o, "ts"); break;
+        default: fp_str(&o, "?"); fp_uint(&o, s->opt_layout[i]); break;
         }
     }
-    OUT(":");
+    fp_str(&o, ":");
     bool first = true;
     for (unsigned i = 0; i < sizeof qn / sizeof qn[0]; i++)
-        if (s->quirks & (1u << i)) { OUT("%s%s", first ? "" : ",", qn[i]); first = false; }
-    OUT(":%s", s->payload ? "+" : "0");
-#undef OUT
+        if (s->quirks & (1u << i)) { if (!first) fp_str(&o, ","); fp_str(&o, qn[i]); first = false; }
+    fp_str(&o, ":");
+    fp_str(&o, s->payload ? "+" : "0");
 }
 
 /* ---- the producer (ni_producer.h) ------------------------------------------ */

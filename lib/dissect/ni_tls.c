@@ -133,7 +133,7 @@ static void quic_params(ni_session *s, ni_cursor *d)
     }
 }
 
-static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic)
+static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic, ni_ja4_cache *cache)
 {
     uint16_t legacy = ni_cur_u16(c);
     ni_cur_skip(c, 32);                              /* random */
@@ -253,7 +253,7 @@ static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic)
                 .sigalgs = sig, .n_sigalgs = nsig, .alpn = alpn0, .alpn_len = alpn0_len,
             };
             char fp[NI_JA4_STRLEN];
-            if (ni_ja4_compute(&in, fp)) s->ja4 = ni_arena_strdup(s->arena, fp);
+            if (ni_ja4_compute_cached(&in, cache, fp)) s->ja4 = ni_arena_strdup(s->arena, fp);
         }
     }
     if (quic) s->quic = true;
@@ -290,13 +290,18 @@ static ni_tls_result server_hello(ni_session *s, ni_cursor *c)
 
 ni_tls_result ni_tls_parse_handshake(ni_session *s, const uint8_t *msg, size_t n, bool quic)
 {
+    return ni_tls_parse_handshake_ex(s, msg, n, quic, NULL);
+}
+
+ni_tls_result ni_tls_parse_handshake_ex(ni_session *s, const uint8_t *msg, size_t n, bool quic, ni_ja4_cache *cache)
+{
     ni_cursor c;
     ni_cur_init(&c, msg, n);
     uint8_t type = ni_cur_u8(&c);
     uint32_t len = ni_cur_u24(&c);
     ni_cursor body = ni_cur_sub(&c, len);
     if (body.bad) return NI_TLS_MALFORMED;
-    if (type == 1) return client_hello(s, &body, quic);
+    if (type == 1) return client_hello(s, &body, quic, cache);
     if (type == 2) return server_hello(s, &body);
     return NI_TLS_DONE;                              /* another message: nothing to learn */
 }
@@ -490,6 +495,11 @@ static ni_tls_result server_flight(ni_session *s, const uint8_t *p, size_t n)
 
 ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size_t n)
 {
+    return ni_tls_parse_stream_ex(s, dir, p, n, NULL);
+}
+
+ni_tls_result ni_tls_parse_stream_ex(ni_session *s, int dir, const uint8_t *p, size_t n, ni_ja4_cache *cache)
+{
     if (n == 0) return NI_TLS_NEED_MORE;
     ni_cursor c;
     ni_cur_init(&c, p, n);
@@ -534,7 +544,7 @@ ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size
         if (r.avail < r.len) return NI_TLS_NEED_MORE;
     }
 
-    if (first_len >= total) return ni_tls_parse_handshake(s, first, total, false);
+    if (first_len >= total) return ni_tls_parse_handshake_ex(s, first, total, false, cache);
 
     /* Pass 2: the message spans records — gather it. */
     uint8_t *buf = malloc(total);
@@ -546,7 +556,7 @@ ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size
         memcpy(buf + got, r.frag, take);
         got += take;
     }
-    ni_tls_result res = ni_tls_parse_handshake(s, buf, total, false);
+    ni_tls_result res = ni_tls_parse_handshake_ex(s, buf, total, false, cache);
     free(buf);
     return res;
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "netintel/netintel.h"
+#include "dissect/ni_ja4.h"
 
 typedef enum ni_tls_result {
     NI_TLS_NOT_TLS = 0,  /* these bytes are not a TLS handshake */
@@ -33,6 +34,11 @@ ni_tls_result ni_tls_parse_stream(ni_session *s, int dir, const uint8_t *p, size
  * frames.  quic selects the JA4 'q' prefix.  Returns NI_TLS_DONE or
  * NI_TLS_MALFORMED. */
 ni_tls_result ni_tls_parse_handshake(ni_session *s, const uint8_t *msg, size_t n, bool quic);
+
+/* The same two with a JA4 cache (ni_ja4.h; NULL: none), which a caller that
+ * parses many handshakes keeps: each distinct list is then hashed once. */
+ni_tls_result ni_tls_parse_stream_ex(ni_session *s, int dir, const uint8_t *p, size_t n, ni_ja4_cache *cache);
+ni_tls_result ni_tls_parse_handshake_ex(ni_session *s, const uint8_t *msg, size_t n, bool quic, ni_ja4_cache *cache);
 
 /* Text of a TLS version code: 0x0304 → "TLSv1.3", 0x0300 → "SSLv3"; NULL if unknown. */
 const char *ni_tls_version_name(uint16_t v);

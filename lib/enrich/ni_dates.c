@@ -1,20 +1,29 @@
 /* ni_dates.c — browser, device and OS release dates (see ni_dates.h).
  * browser-compat-data's data.json is 16 MB of which only the top-level
- * "browsers" member is needed: a small bounds-checked scanner (ni_cursor)
- * finds that member without building the rest, and jansson parses just its
- * value (JSON_DISABLE_EOF_CHECK stops after it).  JSON per RFC 8259. */
+ * "browsers" member is needed: a small scanner (every read checked against
+ * the end; strings skipped with memchr) finds that member in the mapped file
+ * without building the rest, and jansson parses just its value (JSON_DISABLE_EOF_CHECK stops after it).  JSON per RFC 8259. */
 #include "enrich/ni_dates.h"
 #include "core/ni_str.h"
 #include "enrich/ni_tsv.h"
 #include "core/ni_arena.h"
-#include "core/ni_cursor.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
+#include "core/ni_buf.h"
+#include "core/ni_file.h"
+#include "core/ni_hash.h"
+#include "core/ni_verified.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KEY_MAX 256   /* composed lookup keys; longer inputs never match */
 
@@ -168,105 +177,212 @@ ni_err ni_dates_load_browser_map(ni_dates *d, const char *path, ni_error *err)
 
 /* ---- browser-compat-data data.json -------------------------------------- */
 
-/* Skips a JSON string whose opening quote is at the cursor. */
-static int skip_string(ni_cursor *c)
+/* The end of the JSON string whose opening quote is at p (just past its
+ * closing quote), or NULL if it does not end before end.  The closing quote
+ * is found with memchr (the file is 16 MB, nearly all strings): a quote
+ * preceded by an odd number of backslashes is escaped. */
+static const uint8_t *skip_string(const uint8_t *p, const uint8_t *end)
 {
-    if (ni_cur_u8(c) != '"') return 0;
-    while (ni_cur_left(c)) {
-        uint8_t b = ni_cur_u8(c);
-        if (b == '\\') ni_cur_skip(c, 1);
-        else if (b == '"') return 1;
+    const uint8_t *start = ++p;
+    while (p < end) {
+        const uint8_t *q = memchr(p, '"', (size_t)(end - p));
+        if (!q) return NULL;
+        size_t bs = 0;
+        while (q - bs > start && q[-1 - (ptrdiff_t)bs] == '\\') bs++;
+        if (!(bs & 1)) return q + 1;
+        p = q + 1;
     }
-    return 0;
+    return NULL;
 }
 
-static void skip_ws(ni_cursor *c)
+static const uint8_t *skip_ws(const uint8_t *p, const uint8_t *end)
 {
-    while (ni_cur_left(c)) {
-        uint8_t b = *ni_cur_ptr(c);
-        if (b != ' ' && b != '\t' && b != '\n' && b != '\r') break;
-        ni_cur_skip(c, 1);
-    }
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
 }
 
 /* Offset of the value of the top-level member `name` of the object in
- * buf[0..len), or -1. */
+ * buf[0..len), or -1.  Every read is checked against the end. */
 static long find_member(const uint8_t *buf, size_t len, const char *name)
 {
-    ni_cursor c;
-    ni_cur_init(&c, buf, len);
-    skip_ws(&c);
-    if (ni_cur_u8(&c) != '{') return -1;
+    const uint8_t *p = skip_ws(buf, buf + len), *end = buf + len;
+    if (p >= end || *p++ != '{') return -1;
     size_t nlen = strlen(name);
     int depth = 1;
-    while (ni_cur_left(&c) && depth > 0) {
-        uint8_t b = *ni_cur_ptr(&c);
+    while (p < end && depth > 0) {
+        uint8_t b = *p;
         if (b == '"') {
-            size_t start = c.off + 1;
-            if (!skip_string(&c)) return -1;
-            size_t slen = c.off - 1 - start;
+            const uint8_t *start = p + 1;
+            if (!(p = skip_string(p, end))) return -1;
+            size_t slen = (size_t)(p - 1 - start);
             if (depth != 1) continue;
-            skip_ws(&c);
-            if (!ni_cur_left(&c) || *ni_cur_ptr(&c) != ':') continue;   /* a value, not a key */
-            ni_cur_skip(&c, 1);
-            skip_ws(&c);
-            if (slen == nlen && !memcmp(buf + start, name, nlen)) return (long)c.off;
+            p = skip_ws(p, end);
+            if (p >= end || *p != ':') continue;   /* a value, not a key */
+            p = skip_ws(p + 1, end);
+            if (slen == nlen && !memcmp(start, name, nlen)) return (long)(p - buf);
             continue;
         }
         if (b == '{' || b == '[') depth++;
         else if (b == '}' || b == ']') depth--;
-        ni_cur_skip(&c, 1);
+        p++;
     }
     return -1;
 }
 
-static ni_err read_file(const char *path, uint8_t **out, size_t *len, ni_error *err)
+/* Maps a whole file read-only (at most NI_CATALOG_BYTES_MAX bytes): the
+ * scanner reads only up to the member it wants, and nothing is copied.
+ * Unmap with munmap(*out, *len) (nothing to unmap when *len is 0). */
+static ni_err map_file(const char *path, uint8_t **out, size_t *len, ni_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return ni_error_set(err, NI_ERR_DATA, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t *buf = NULL;
-    size_t n = 0, alloc = 0;
-    for (;;) {
-        if (n == alloc) {
-            if (alloc >= NI_CATALOG_BYTES_MAX) {
-                free(buf); fclose(f);
-                return ni_error_set(err, NI_ERR_DATA, "%s: larger than %u bytes", path, NI_CATALOG_BYTES_MAX);
-            }
-            size_t na = alloc ? alloc * 2 : (1u << 20);
-            if (na > NI_CATALOG_BYTES_MAX) na = NI_CATALOG_BYTES_MAX;
-            uint8_t *nb = realloc(buf, na);
-            if (!nb) { free(buf); fclose(f); return nomem(err, path); }
-            buf = nb; alloc = na;
-        }
-        size_t got = fread(buf + n, 1, alloc - n, f);
-        n += got;
-        if (got == 0) break;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ni_error_set(err, NI_ERR_DATA, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return ni_error_set(err, NI_ERR_DATA, "%s: cannot open: %s", path, strerror(e));
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { free(buf); return ni_error_set(err, NI_ERR_DATA, "%s: read error", path); }
-    *out = buf; *len = n;
+    if (!S_ISREG(st.st_mode)) { close(fd); return ni_error_set(err, NI_ERR_DATA, "%s: not a regular file", path); }
+    if ((uint64_t)st.st_size > NI_CATALOG_BYTES_MAX) {
+        close(fd);
+        return ni_error_set(err, NI_ERR_DATA, "%s: larger than %u bytes", path, NI_CATALOG_BYTES_MAX);
+    }
+    *out = NULL; *len = (size_t)st.st_size;
+    if (*len) {
+        void *m = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            return ni_error_set(err, NI_ERR_DATA, "%s: read error: %s", path, strerror(e));
+        }
+        *out = m;
+    }
+    close(fd);
     return NI_OK;
+}
+
+/* One release of data.json into the table (later ones replace earlier). */
+static ni_err add_release(ni_dates *d, const char *bkey, const char *ver, const char *date)
+{
+    char key[KEY_MAX];
+    if (!make_key(key, bkey, ver)) return NI_OK;
+    ni_browser_release *br = ni_arena_alloc(d->arena, sizeof *br);
+    if (!br || !(br->bcd_key = ni_arena_strdup(d->arena, bkey)) ||
+        !(br->version = ni_arena_strdup(d->arena, ver)) ||
+        !(br->date = ni_arena_strdup(d->arena, date))) return NI_ERR_NOMEM;
+    void **slot = ni_map_slot(d->rel, key);
+    if (!slot) return NI_ERR_NOMEM;
+    if (!*slot) d->n_rel++;
+    *slot = br;
+    return NI_OK;
+}
+
+/* What ni_dates_load_bcd takes from data.json (16 MB, ~100 M instructions
+ * to scan and parse) is a few thousand rows: once read, they are kept in
+ * $XDG_CACHE_HOME/netintel/bcd-releases.tsv (next to core/ni_verified's
+ * cache, and like it skipped when NETINTEL_VERIFY_ALWAYS is set), keyed by
+ * the file's identity (core/ni_verified.h), in the order read:
+ *   netintel-bcd-cache/1 <TAB> key (16 hex digits)
+ *   b <TAB> browser            (a member of "browsers")
+ *   r <TAB> browser <TAB> version <TAB> date
+ *   end <TAB> rows
+ * A cache that does not end so, or whose rows are not that, is ignored (and
+ * rewritten); not written for a file changed in the last
+ * NI_VERIFIED_SETTLE_S seconds (its identity may not show a quick rewrite). */
+#define BCD_CACHE_NAME "bcd-releases.tsv"
+#define BCD_CACHE_MAGIC "netintel-bcd-cache/1"
+
+static bool bcd_cache_key(const char *path, uint64_t *key, bool *settled)
+{
+    ni_fileid id;
+    if (!ni_fileid_of(path, &id)) return false;
+    *key = ni_hash(&ni_hash_key_fixed, &id, sizeof id);
+    *settled = (int64_t)time(NULL) - id.mtime_ns / 1000000000 >= NI_VERIFIED_SETTLE_S &&
+               (int64_t)time(NULL) - id.ctime_ns / 1000000000 >= NI_VERIFIED_SETTLE_S;
+    return true;
+}
+
+/* The cache's path into buf; false when there is none (no cache directory,
+ * or NETINTEL_VERIFY_ALWAYS). */
+static bool bcd_cache_path(char *buf, size_t n)
+{
+    /* ni_verified_path is false when NETINTEL_VERIFY_ALWAYS is set (or there
+     * is no cache directory): the same switch turns this cache off */
+    char probe[4096];
+    return ni_verified_path(probe, sizeof probe) && ni_user_cache_path(BCD_CACHE_NAME, buf, n);
+}
+
+/* Fills d from the cache; false when absent, stale or bad (d may then hold
+ * part of it, which the JSON load replaces or repeats). */
+static bool bcd_cache_read(ni_dates *d, const char *cpath, uint64_t key)
+{
+    FILE *f = fopen(cpath, "r");
+    if (!f) return false;
+    char line[1024];
+    bool ok = false, head = false;
+    unsigned long rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (!n || line[n - 1] != '\n') break;
+        line[--n] = 0;
+        char *fld[4];
+        int nf = 0;
+        for (char *p = line; nf < 4;) {
+            fld[nf++] = p;
+            char *tab = strchr(p, '\t');
+            if (!tab) break;
+            *tab = 0;
+            p = tab + 1;
+        }
+        if (!head) {
+            char want[17];
+            snprintf(want, sizeof want, "%016llx", (unsigned long long)key);
+            if (nf != 2 || strcmp(fld[0], BCD_CACHE_MAGIC) || strcmp(fld[1], want)) break;
+            head = true;
+        } else if (nf == 2 && !strcmp(fld[0], "b") && *fld[1]) {
+            if (ni_map_put(d->bcd_keys, fld[1], (void *)1) != NI_OK) break;
+            rows++;
+        } else if (nf == 4 && !strcmp(fld[0], "r") && *fld[1] && valid_date(fld[3])) {
+            if (add_release(d, fld[1], fld[2], fld[3]) != NI_OK) break;
+            rows++;
+        } else {
+            char *end;
+            ok = nf == 2 && !strcmp(fld[0], "end") && strtoul(fld[1], &end, 10) == rows && !*end && rows;
+            break;
+        }
+    }
+    ok = ok && fgetc(f) == EOF;
+    fclose(f);
+    return ok;
 }
 
 ni_err ni_dates_load_bcd(ni_dates *d, const char *path, ni_error *err)
 {
+    char cpath[4096];
+    uint64_t key = 0;
+    bool settled = false;
+    bool cache = bcd_cache_path(cpath, sizeof cpath) && bcd_cache_key(path, &key, &settled);
+    if (cache && bcd_cache_read(d, cpath, key)) return NI_OK;
     uint8_t *buf = NULL; size_t len = 0;
-    ni_err r = read_file(path, &buf, &len, err);
+    ni_err r = map_file(path, &buf, &len, err);
     if (r) return r;
-    long off = find_member(buf, len, "browsers");
+    long off = len ? find_member(buf, len, "browsers") : -1;
     if (off < 0) {
-        free(buf);
+        if (len) munmap(buf, len);
         return ni_error_set(err, NI_ERR_DATA, "%s: no top-level \"browsers\" object", path);
     }
     json_error_t je;
     json_t *root = json_loadb((const char *)buf + off, len - (size_t)off, JSON_DISABLE_EOF_CHECK, &je);
-    free(buf);
+    munmap(buf, len);
     if (!root || !json_is_object(root)) {
         json_decref(root);
         return ni_error_set(err, NI_ERR_DATA, "%s: \"browsers\" is not a valid JSON object: %s",
                             path, root ? "wrong type" : je.text);
     }
+    ni_buf out;                            /* the cache, as it is read */
+    ni_buf_init(&out, NI_CATALOG_BYTES_MAX);
+    unsigned long rows = 0;
+    ni_buf_printf(&out, "%s\t%016llx\n", BCD_CACHE_MAGIC, (unsigned long long)key);
     const char *bkey;
     json_t *bval;
     r = NI_OK;
@@ -277,6 +393,9 @@ ni_err ni_dates_load_bcd(ni_dates *d, const char *path, ni_error *err)
             break;
         }
         if (ni_map_put(d->bcd_keys, bkey, (void *)1) != NI_OK) { r = nomem(err, path); break; }
+        if (strpbrk(bkey, "\t\n\r")) cache = false;
+        ni_buf_printf(&out, "b\t%s\n", bkey);
+        rows++;
         const char *ver;
         json_t *rv;
         json_object_foreach(rels, ver, rv) {
@@ -287,20 +406,20 @@ ni_err ni_dates_load_bcd(ni_dates *d, const char *path, ni_error *err)
                                  path, bkey, ver, date);
                 break;
             }
-            char key[KEY_MAX];
-            if (!make_key(key, bkey, ver)) continue;
-            ni_browser_release *br = ni_arena_alloc(d->arena, sizeof *br);
-            if (!br || !(br->bcd_key = ni_arena_strdup(d->arena, bkey)) ||
-                !(br->version = ni_arena_strdup(d->arena, ver)) ||
-                !(br->date = ni_arena_strdup(d->arena, date))) { r = nomem(err, path); break; }
-            void **slot = ni_map_slot(d->rel, key);
-            if (!slot) { r = nomem(err, path); break; }
-            if (!*slot) d->n_rel++;
-            *slot = br;
+            if (add_release(d, bkey, ver, date) != NI_OK) { r = nomem(err, path); break; }
+            if (strpbrk(ver, "\t\n\r") || strlen(bkey) + strlen(ver) + 32 > 1000) cache = false;
+            ni_buf_printf(&out, "r\t%s\t%s\t%s\n", bkey, ver, date);
+            rows++;
         }
         if (r) break;
     }
     json_decref(root);
+    ni_buf_printf(&out, "end\t%lu\n", rows);
+    if (!r && cache && settled && rows && !out.err) {
+        ni_error e2 = { 0 };
+        (void)ni_file_write_all(cpath, out.p, out.len, &e2);   /* best effort */
+    }
+    ni_buf_release(&out);
     return r;
 }
 

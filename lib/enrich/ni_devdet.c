@@ -4,9 +4,12 @@
  * JSON (RFC 8259): `module.exports = <JSON>;` — the wrapper is checked and
  * cut with the bounds-checked cursor before jansson parses the value.
  *
- * Cost: brand regexes (about 2,300) are JIT-compiled at load; model
- * regexes (about 15,500) are compiled without JIT, as each runs only after
- * its brand matched.  Brand and vendor patterns go through ni_ua's literal
+ * Cost: all regexes are compiled at load the first time the files are seen
+ * (the check, remembered by file identity: core/ni_verified.h), later on
+ * first use, from a start-up cache of what was read (devdet.bin, below);
+ * a brand regex (about 2,300) is JIT-compiled once tried DD_JIT_AFTER times,
+ * model regexes (about 15,500) never, as each runs only after its brand
+ * matched.  Brand and vendor patterns go through ni_ua's literal
  * prefilter (each pattern's required literals, one Aho-Corasick pass over
  * the lower-cased User-Agent): only brands one of whose literals occurs are
  * tried, in order, so results are those of trying them all.  The caller
@@ -17,6 +20,10 @@
 #include "enrich/ni_devdet.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <pcre2.h>
 #include <stdio.h>
@@ -30,6 +37,9 @@
 #include "core/ni_map.h"
 #include "enrich/ni_ua.h"
 #include "core/ni_verified.h"
+#include "core/ni_buf.h"
+#include "core/ni_file.h"
+#include "core/ni_hash.h"
 
 #define DD_FILE_MAX (16u * 1024 * 1024)   /* one .js data file */
 #define DD_PATTERN_MAX 65536u             /* one wrapped pattern */
@@ -43,7 +53,9 @@ typedef struct dd_model {
 
 typedef struct dd_brand {
     const char *name;                       /* "" for "Unknown" */
-    pcre2_code *re;                         /* NULL until first used when lazy */
+    pcre2_code *re;                         /* NULL until first used when lazy; never JIT-compiled */
+    pcre2_code *jre;                        /* its JIT-compiled copy once tried DD_JIT_AFTER times */
+    unsigned tries;
     const char *src;
     uint32_t pf;                            /* its rule in the literal prefilter */
     const char *type, *model;
@@ -308,7 +320,7 @@ static ni_err load_list(ni_devdet *d, const char *dir, size_t li, ni_error *err)
         if (!B->name || bad) { rc = ni_error_set(err, NI_ERR_DATA, "%s: brand '%s': bad member", path, keys[i].key); goto out; }
         B->src = ni_arena_strdup(d->arena, re);
         if (!B->src) { rc = nomem(err, path); goto out; }
-        if (!d->lazy && !(B->re = compile(re, true, true, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
+        if (!d->lazy && !(B->re = compile(re, true, false, path, keys[i].key, err))) { rc = err ? err->code : NI_ERR_DATA; goto out; }
         L->nbrands++;
         if (add_pattern(d, re, &B->pf)) { rc = nomem(err, path); goto out; }
         json_t *models = json_object_get(b, "models");
@@ -426,7 +438,8 @@ out:
     return rc;
 }
 
-ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
+/* An empty database with its fixed fragments compiled. */
+static ni_devdet *devdet_new(const char *dir, ni_error *err)
 {
     ni_devdet *d = calloc(1, sizeof *d);
     if (!d) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); return NULL; }
@@ -435,6 +448,214 @@ ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
     if (!d->arena || !d->info) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); goto fail; }
     for (int i = 0; i < FR__N; i++)
         if (!(d->frag[i] = compile(fragments[i].re, fragments[i].base, false, "ni_devdet", "fragment", err))) goto fail;
+    return d;
+fail:
+    ni_devdet_free(d);
+    return NULL;
+}
+
+/* ---------------------------------------------------------- start-up cache */
+/* Once a run found every data file verified (d->lazy), it keeps what it read
+ * from them in $XDG_CACHE_HOME/netintel/devdet.bin (core/ni_verified.h for
+ * the directory) so that later runs skip the JSON (about 300 M instructions):
+ * magic, a key (the identities of the ten files), then in loading order every
+ * list's brands and models, the vendors, the release table and the literal
+ * prefilter (ni_ua_prefilter_encode), then a checksum of all that.  Strings
+ * are a 32-bit length and their bytes (DD_NOSTR: NULL).  Read only when every
+ * file is still verified (the same condition as lazy compiling); a damaged,
+ * stale or unreadable cache is ignored and rewritten. */
+#define DD_CACHE_NAME "devdet.bin"
+#define DD_CACHE_VERIFIED_KIND "devdet-cache-sum/1"   /* its checksum matched */
+#define DD_NOSTR 0xffffffffu
+static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 1 };
+
+static void c_u32(ni_buf *b, uint32_t v)
+{
+    uint8_t q[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    ni_buf_add(b, q, 4);
+}
+
+static void c_u64(ni_buf *b, uint64_t v) { c_u32(b, (uint32_t)v); c_u32(b, (uint32_t)(v >> 32)); }
+
+static void c_str(ni_buf *b, const char *s)
+{
+    if (!s) { c_u32(b, DD_NOSTR); return; }
+    size_t n = strlen(s);
+    c_u32(b, (uint32_t)n);
+    ni_buf_add(b, s, n);
+}
+
+static uint64_t cur_u64(ni_cursor *c) { uint64_t lo = ni_cur_u32_le(c); return lo | (uint64_t)ni_cur_u32_le(c) << 32; }
+
+/* A string of the cache into the arena; *ok false when short or OOM. */
+static const char *cur_str(ni_cursor *c, ni_arena *a, bool *ok)
+{
+    uint32_t n = ni_cur_u32_le(c);
+    if (n == DD_NOSTR) return NULL;
+    const uint8_t *p = ni_cur_bytes(c, n);
+    char *s = p ? ni_arena_alloc(a, (size_t)n + 1) : NULL;
+    if (!s || memchr(p, 0, n)) { *ok = false; return NULL; }
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
+{
+    ni_buf b;
+    ni_buf_init(&b, (size_t)NI_CATALOG_BYTES_MAX);
+    ni_buf_add(&b, dd_cache_magic, sizeof dd_cache_magic);
+    c_u64(&b, key);
+    for (size_t li = 0; li < NLISTS; li++) {
+        const dd_list *L = &d->lists[li];
+        c_u32(&b, (uint32_t)L->nbrands);
+        for (size_t i = 0; i < L->nbrands; i++) {
+            const dd_brand *B = &L->brands[i];
+            c_str(&b, B->name); c_str(&b, B->type); c_str(&b, B->model); c_str(&b, B->src);
+            c_u32(&b, B->pf);
+            c_u32(&b, (uint32_t)B->nmodels);
+            for (size_t m = 0; m < B->nmodels; m++) {
+                const dd_model *M = &B->models[m];
+                c_str(&b, M->src); c_str(&b, M->model); c_str(&b, M->type); c_str(&b, M->brand);
+            }
+        }
+    }
+    c_u32(&b, (uint32_t)d->nvendors);
+    for (size_t i = 0; i < d->nvendors; i++) {
+        const dd_vendor *V = &d->vendors[i];
+        c_str(&b, V->name);
+        c_u32(&b, (uint32_t)V->n);
+        for (size_t k = 0; k < V->n; k++) { c_str(&b, V->src[k]); c_u32(&b, V->pf[k]); }
+    }
+    c_u32(&b, (uint32_t)ni_map_count(d->info));
+    size_t it = 0;
+    const char *k; void *v;
+    while (ni_map_next(d->info, &it, &k, &v)) { c_str(&b, k); c_str(&b, v); }
+    ni_ua_prefilter_encode(d->pf, &b);
+    if (!b.err) c_u64(&b, ni_hash(&ni_hash_key_fixed, b.p, b.len));
+    ni_error e = { 0 };
+    if (!b.err) (void)ni_file_write_all(path, b.p, b.len, &e);   /* best effort */
+    ni_buf_release(&b);
+}
+
+/* Fills d from the cache at path; false (d to be freed) when it is absent,
+ * stale or bad. */
+static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    void *m = MAP_FAILED;
+    size_t n = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 24 && (uint64_t)st.st_size <= NI_CATALOG_BYTES_MAX) {
+        n = (size_t)st.st_size;
+        m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    ni_fileid cid;
+    bool have_cid = ni_fileid_of_fd(fd, &cid);
+    close(fd);
+    if (m == MAP_FAILED) return false;
+    const uint8_t *buf = m;
+    ni_cursor c, tail;
+    ni_cur_init(&c, buf, n - 8);
+    ni_cur_init(&tail, buf + n - 8, 8);
+    /* the checksum once per cache file (core/ni_verified.h) */
+    bool summed = have_cid && ni_verified_has(DD_CACHE_VERIFIED_KIND, &cid);
+    bool ok = !memcmp(buf, dd_cache_magic, sizeof dd_cache_magic) &&
+              (summed || cur_u64(&tail) == ni_hash(&ni_hash_key_fixed, buf, n - 8));
+    ni_cur_skip(&c, sizeof dd_cache_magic);
+    if (ok && cur_u64(&c) != key) ok = false;
+    for (size_t li = 0; ok && li < NLISTS; li++) {
+        dd_list *L = &d->lists[li];
+        L->file = list_files[li].file;
+        L->gate = list_files[li].gate;
+        uint32_t nb = ni_cur_u32_le(&c);
+        if (c.bad || nb > ni_cur_left(&c) || !(L->brands = calloc(nb ? nb : 1, sizeof *L->brands))) { ok = false; break; }
+        for (uint32_t i = 0; ok && i < nb; i++) {
+            dd_brand *B = &L->brands[L->nbrands];
+            B->name = cur_str(&c, d->arena, &ok);
+            B->type = cur_str(&c, d->arena, &ok);
+            B->model = cur_str(&c, d->arena, &ok);
+            B->src = cur_str(&c, d->arena, &ok);
+            B->pf = ni_cur_u32_le(&c);
+            uint32_t nm = ni_cur_u32_le(&c);
+            if (!ok || c.bad || !B->name || !B->src || nm > ni_cur_left(&c) ||
+                !(B->models = calloc((size_t)nm + 1, sizeof *B->models))) { ok = false; break; }
+            L->nbrands++;
+            for (uint32_t k = 0; ok && k < nm; k++) {
+                dd_model *M = &B->models[B->nmodels];
+                M->src = cur_str(&c, d->arena, &ok);
+                M->model = cur_str(&c, d->arena, &ok);
+                M->type = cur_str(&c, d->arena, &ok);
+                M->brand = cur_str(&c, d->arena, &ok);
+                if (!M->src) ok = false;
+                else B->nmodels++;
+            }
+            d->nmodels += B->nmodels;
+        }
+        d->nbrands += L->nbrands;
+    }
+    uint32_t nv = ok ? ni_cur_u32_le(&c) : 0;
+    if (ok && (c.bad || nv > ni_cur_left(&c) || !(d->vendors = calloc(nv ? nv : 1, sizeof *d->vendors)))) ok = false;
+    for (uint32_t i = 0; ok && i < nv; i++) {
+        dd_vendor *V = &d->vendors[d->nvendors];
+        V->name = cur_str(&c, d->arena, &ok);
+        uint32_t k = ni_cur_u32_le(&c);
+        if (!ok || c.bad || !V->name || k > ni_cur_left(&c)) { ok = false; break; }
+        V->re = calloc((size_t)k + 1, sizeof *V->re);
+        V->src = calloc((size_t)k + 1, sizeof *V->src);
+        V->pf = calloc((size_t)k + 1, sizeof *V->pf);
+        d->nvendors++;
+        if (!V->re || !V->src || !V->pf) { ok = false; break; }
+        for (; ok && V->n < k; V->n++) {
+            V->src[V->n] = cur_str(&c, d->arena, &ok);
+            V->pf[V->n] = ni_cur_u32_le(&c);
+            if (!V->src[V->n]) ok = false;
+        }
+    }
+    uint32_t ni = ok ? ni_cur_u32_le(&c) : 0;
+    for (uint32_t i = 0; ok && i < ni; i++) {
+        char kb[2 * NI_DEVDET_FIELD_MAX + 2];
+        uint32_t kl = ni_cur_u32_le(&c);
+        const uint8_t *kp = ni_cur_bytes(&c, kl);
+        const char *v = cur_str(&c, d->arena, &ok);
+        if (!ok || !kp || kl >= sizeof kb || memchr(kp, 0, kl) || !v) { ok = false; break; }
+        memcpy(kb, kp, kl);
+        kb[kl] = 0;
+        if (ni_map_put(d->info, kb, (void *)v)) ok = false;
+    }
+    if (ok && (!(d->pf = ni_ua_prefilter_decode(&c)) || c.bad || ni_cur_left(&c))) ok = false;
+    /* every prefilter rule number names a pattern of the prefilter */
+    size_t npf = ok ? ni_ua_db_rules(d->pf, 0) : 0;
+    for (size_t li = 0; ok && li < NLISTS; li++)
+        for (size_t i = 0; i < d->lists[li].nbrands; i++) if (d->lists[li].brands[i].pf >= npf) ok = false;
+    for (size_t i = 0; ok && i < d->nvendors; i++)
+        for (size_t k = 0; k < d->vendors[i].n; k++) if (d->vendors[i].pf[k] >= npf) ok = false;
+    munmap(m, n);
+    if (ok && have_cid && !summed) (void)ni_verified_add(DD_CACHE_VERIFIED_KIND, &cid);
+    return ok;
+}
+
+/* The key of the cache: the identities of the data files (false: one cannot
+ * be stat'ed). */
+static bool cache_key(const char *dir, uint64_t *key)
+{
+    ni_fileid ids[NLISTS + 2];
+    memset(ids, 0, sizeof ids);
+    for (size_t i = 0; i < NLISTS + 2; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir,
+                 i < NLISTS ? list_files[i].file : i == NLISTS ? vendor_file : "device-info/device.js");
+        if (!ni_fileid_of(path, &ids[i])) return false;
+    }
+    *key = ni_hash(&ni_hash_key_fixed, ids, sizeof ids);
+    return true;
+}
+
+ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
+{
+    ni_devdet *d = devdet_new(dir, err);
+    if (!d) return NULL;
     /* the files whose regexes an earlier run compiled, unchanged since? */
     ni_fileid ids[NLISTS + 1];
     bool have_ids = true;
@@ -445,6 +666,16 @@ ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
         if (!ni_fileid_of(path, &ids[i])) have_ids = false;
         if (!have_ids || !ni_verified_has(DD_VERIFIED_KIND, &ids[i])) d->lazy = false;
     }
+    /* verified files: what an earlier run read from them, if it kept it */
+    char cpath[4200];
+    uint64_t key = 0;
+    bool cacheable = d->lazy && cache_key(dir, &key) && ni_user_cache_path(DD_CACHE_NAME, cpath, sizeof cpath);
+    if (cacheable) {
+        if (cache_read(d, cpath, key)) return d;
+        ni_devdet_free(d);                  /* partly filled: start again */
+        if (!(d = devdet_new(dir, err))) return NULL;
+        d->lazy = true;
+    }
     for (size_t i = 0; i < NLISTS; i++)
         if (load_list(d, dir, i, err)) goto fail;
     if (load_vendors(d, dir, err) || load_info(d, dir, err)) goto fail;
@@ -452,6 +683,7 @@ ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
         for (size_t i = 0; i <= NLISTS; i++) (void)ni_verified_add(DD_VERIFIED_KIND, &ids[i]);
     if (!(d->pf = ni_ua_prefilter_build(d->pats, d->npats, err))) goto fail;
     free(d->pats); d->pats = NULL;
+    if (cacheable) cache_write(d, cpath, key);
     return d;
 fail:
     ni_devdet_free(d);
@@ -465,6 +697,7 @@ void ni_devdet_free(ni_devdet *d)
         dd_list *L = &d->lists[i];
         for (size_t b = 0; b < L->nbrands; b++) {
             pcre2_code_free(L->brands[b].re);
+            pcre2_code_free(L->brands[b].jre);
             for (size_t m = 0; m < L->brands[b].nmodels; m++) pcre2_code_free(L->brands[b].models[m].re);
             free(L->brands[b].models);
         }
@@ -580,13 +813,38 @@ static void build_model(mctx *m, const pcre2_code *re, const char *tmpl, char *o
     copy(out, cap, s, n);
 }
 
+/* A brand regex is JIT-compiled once it has been tried this many times (JIT
+ * compiling costs ~600,000 instructions a brand regex; most runs try few). */
+#define DD_JIT_AFTER 8
+
+/* The code to match brand B with: its JIT-compiled copy once it has been
+ * tried DD_JIT_AFTER times, else the plain one (compiled on first use when
+ * lazy).  Thread-safe like rx(): the copy is made by the thread whose try is
+ * the DD_JIT_AFTER-th and published whole; the plain code is never modified. */
+static const pcre2_code *brand_rx(const dd_brand *B)
+{
+    dd_brand *b = (dd_brand *)B;              /* the database is heap memory of our own */
+    pcre2_code *j = __atomic_load_n(&b->jre, __ATOMIC_ACQUIRE);
+    if (j) return j;
+    const pcre2_code *re = rx(&b->re, b->src, false);
+    if (re && __atomic_add_fetch(&b->tries, 1, __ATOMIC_RELAXED) == DD_JIT_AFTER) {
+        pcre2_code *c = pcre2_code_copy(re);
+        if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) {
+            __atomic_store_n(&b->jre, c, __ATOMIC_RELEASE);
+            return c;
+        }
+        pcre2_code_free(c);
+    }
+    return re;
+}
+
 /* One list; 1 = answered (out filled, possibly empty), 0 = no answer. */
 static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_result *out)
 {
     memset(out, 0, sizeof *out);
     const dd_brand *hit = NULL;
     for (size_t i = 0; i < L->nbrands && !hit; i++)
-        if (maybe(m, L->brands[i].pf) && match(m, rx(&L->brands[i].re, L->brands[i].src, true))) hit = &L->brands[i];
+        if (maybe(m, L->brands[i].pf) && match(m, brand_rx(&L->brands[i]))) hit = &L->brands[i];
     if (hit) {
         const char *type = hit->type, *brand = hit->name;
         if (hit->nmodels) {
@@ -600,7 +858,7 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
                 break;
             }
         } else if (hit->model) {
-            build_model(m, rx(&hit->re, hit->src, true), hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
+            build_model(m, brand_rx(hit), hit->model,   /* the brand regex's groups */ out->model, sizeof out->model);
         }
         copy(out->brand, sizeof out->brand, brand, strlen(brand));
         if (type) copy(out->type, sizeof out->type, type, strlen(type));

@@ -8,9 +8,12 @@
 #include "enrich/ni_ua.h"
 #include "core/ni_str.h"
 #include "core/ni_hash.h"
+#include "core/ni_buf.h"
+#include "core/ni_cursor.h"
 
 #include <errno.h>
 #include <pcre2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +28,16 @@
 #define LIT_LEN_MAX 32       /* literal runs are cut here (a prefix still must occur) */
 #define RE_NEST_MAX 64       /* group nesting followed by the analysis */
 
+/* A rule's regex is JIT-compiled once it has been tried this many times:
+ * JIT compiling costs ~90,000 instructions a regex (~100 M for all of
+ * uap-core at every start) and pays only for rules tried often; most runs
+ * see a few dozen distinct User-Agents. */
+#define JIT_AFTER 8
+
 typedef struct rule {
-    pcre2_code *re;
+    pcre2_code *re;          /* as compiled at load: never modified */
+    _Atomic(pcre2_code *) jre;   /* a JIT-compiled copy once tried JIT_AFTER times, else NULL */
+    atomic_uint tries;
     char *rep[NFIELDS];      /* replacement templates or NULL */
     uint32_t ngroups;
     uint8_t full;            /* bits of the requirement sets; 0 = always tried */
@@ -48,7 +59,6 @@ struct ni_ua_db {
     uint32_t *delta;         /* nstates * nclasses */
     int32_t *out;            /* literal ending at this state, or -1 */
     uint32_t *dict;          /* nearest suffix state with an output, 0 = none */
-    size_t jit_ok;
 };
 
 /* ---------------------------------------------------------------- loading */
@@ -69,7 +79,7 @@ static const char *scalar(yaml_document_t *d, yaml_node_t *n)
 }
 
 static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const char *path,
-                           int list, size_t idx, size_t *jit_ok, ni_error *err)
+                           int list, size_t idx, ni_error *err)
 {
     int ec; PCRE2_SIZE eo;
     r->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
@@ -80,7 +90,6 @@ static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const ch
         return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu]: regex '%s' does not compile at %zu: %s",
                             path, list_keys[list], idx, pattern, (size_t)eo, (char *)msg);
     }
-    if (pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0) (*jit_ok)++;
     pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &r->ngroups);
     return NI_OK;
 }
@@ -88,6 +97,7 @@ static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const ch
 static void rule_release(rule *r)
 {
     pcre2_code_free(r->re);
+    pcre2_code_free(atomic_load(&r->jre));
     for (int i = 0; i < NFIELDS; i++) free(r->rep[i]);
 }
 
@@ -502,7 +512,7 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
         }
         if (!pattern)
             return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu] has no regex", path, list_keys[list], k);
-        ni_err e = compile_rule(r, pattern, caseless, path, list, k, &db->jit_ok, err);
+        ni_err e = compile_rule(r, pattern, caseless, path, list, k, err);
         if (e) return e;
         analyse(pattern, rq);
         if (!rq->n) { db->unfiltered[list]++; continue; }
@@ -596,6 +606,121 @@ oom:
     ni_error_set(err, NI_ERR_NOMEM, "literal prefilter: out of memory");
     litacc_release(&acc);
     free(rq);
+    ni_ua_db_free(db);
+    return NULL;
+}
+
+/* ---- the prefilter's serialised form (ni_ua.h) ----------------------- */
+
+static void put32(ni_buf *b, uint32_t v)
+{
+    uint8_t q[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    ni_buf_add(b, q, 4);
+}
+
+static void put32s(ni_buf *b, const uint32_t *v, size_t n) { for (size_t i = 0; i < n; i++) put32(b, v[i]); }
+
+ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out)
+{
+    if (db->nrules > UINT32_MAX || db->nlits >= UINT32_MAX) return NI_ERR_LIMIT;
+    put32(out, (uint32_t)db->nrules);
+    put32(out, (uint32_t)db->unfiltered[0]);
+    for (size_t i = 0; i < db->nrules; i++) ni_buf_addc(out, (char)db->rules[i].full);
+    put32(out, (uint32_t)db->nlits);
+    put32s(out, db->lit_off, db->nlits + 1);
+    put32s(out, db->lit_rules, db->lit_off[db->nlits]);
+    ni_buf_add(out, db->cls, sizeof db->cls);
+    put32(out, db->nclasses);
+    put32(out, db->nstates);
+    /* the transition table is most of it: 16-bit entries when they fit */
+    size_t nd = (size_t)db->nstates * db->nclasses;
+    bool narrow = db->nstates <= 65536;
+    ni_buf_addc(out, narrow ? 2 : 4);
+    if (narrow) {
+        if (ni_buf_reserve(out, 2 * nd) != NI_OK) return NI_ERR_LIMIT;
+        uint8_t *q = (uint8_t *)out->p + out->len;
+        for (size_t i = 0; i < nd; i++) { q[2 * i] = (uint8_t)db->delta[i]; q[2 * i + 1] = (uint8_t)(db->delta[i] >> 8); }
+        out->len += 2 * nd;
+        out->p[out->len] = 0;
+    } else put32s(out, db->delta, nd);
+    put32s(out, (const uint32_t *)db->out, db->nstates);
+    put32s(out, db->dict, db->nstates);
+    return out->err;
+}
+
+/* n little-endian 32-bit values from c into a new array (NULL: short or OOM). */
+static uint32_t *get32s(ni_cursor *c, size_t n)
+{
+    if (n > ni_cur_left(c) / 4) return NULL;
+    uint32_t *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return NULL;
+    const uint8_t *p = ni_cur_ptr(c);
+    memcpy(v, p, n * 4);                         /* in bulk: a table of millions */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (size_t i = 0; i < n; i++) v[i] = __builtin_bswap32(v[i]);
+#endif
+    ni_cur_skip(c, n * 4);
+    return v;
+}
+
+ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c)
+{
+    ni_ua_db *db = calloc(1, sizeof *db);
+    if (!db) return NULL;
+    uint32_t n = ni_cur_u32_le(c);
+    db->unfiltered[0] = ni_cur_u32_le(c);
+    if (c->bad || n > ni_cur_left(c) || !(db->rules = calloc(n ? n : 1, sizeof *db->rules))) goto bad;
+    db->nrules = n;
+    for (int l = 1; l <= NI_UA_LIST__COUNT; l++) db->start[l] = n;
+    for (size_t i = 0; i < n; i++) {
+        db->rules[i].full = ni_cur_u8(c);
+        if (db->rules[i].full >= 1u << CONJ_MAX) goto bad;
+    }
+    db->words = (db->nrules + 63) / 64;
+    if (!(db->always = calloc(db->words ? db->words : 1, sizeof *db->always))) goto bad;
+    for (size_t i = 0; i < db->nrules; i++)
+        if (!db->rules[i].full) db->always[i / 64] |= 1ull << (i % 64);
+    db->nlits = ni_cur_u32_le(c);
+    if (c->bad || db->nlits >= UINT32_MAX || !(db->lit_off = get32s(c, db->nlits + 1))) goto bad;
+    if (db->lit_off[0] != 0) goto bad;
+    for (size_t i = 0; i < db->nlits; i++) if (db->lit_off[i + 1] < db->lit_off[i]) goto bad;
+    if (!(db->lit_rules = get32s(c, db->lit_off[db->nlits]))) goto bad;
+    for (size_t i = 0; i < db->lit_off[db->nlits]; i++)
+        if (db->lit_rules[i] / CONJ_MAX >= db->nrules) goto bad;
+    const uint8_t *cls = ni_cur_bytes(c, sizeof db->cls);
+    if (!cls) goto bad;
+    memcpy(db->cls, cls, sizeof db->cls);
+    db->nclasses = ni_cur_u32_le(c);
+    db->nstates = ni_cur_u32_le(c);
+    if (c->bad || !db->nclasses || db->nclasses > 256 || !db->nstates ||
+        (uint64_t)db->nstates * db->nclasses > ni_cur_left(c) / 2)
+        goto bad;
+    for (int i = 0; i < 256; i++) if (db->cls[i] >= db->nclasses) goto bad;
+    size_t nd = (size_t)db->nstates * db->nclasses;
+    uint8_t width = ni_cur_u8(c);
+    if (width == 2) {
+        const uint8_t *q = nd <= ni_cur_left(c) / 2 ? ni_cur_bytes(c, 2 * nd) : NULL;
+        if (!q || !(db->delta = malloc(nd * sizeof *db->delta))) goto bad;
+        for (size_t i = 0; i < nd; i++) db->delta[i] = (uint32_t)q[2 * i] | (uint32_t)q[2 * i + 1] << 8;
+    } else if (width != 4 || !(db->delta = get32s(c, nd))) goto bad;
+    uint32_t dmax = 0;
+    for (size_t i = 0; i < nd; i++) dmax |= db->delta[i] >= db->nstates;
+    if (dmax) goto bad;
+    if (!(db->out = (int32_t *)get32s(c, db->nstates)) || !(db->dict = get32s(c, db->nstates))) goto bad;
+    for (size_t i = 0; i < db->nstates; i++) {
+        if (db->out[i] < -1 || (db->out[i] >= 0 && (size_t)db->out[i] >= db->nlits) || db->dict[i] >= db->nstates)
+            goto bad;
+        if (db->dict[i] && db->out[db->dict[i]] < 0) goto bad;
+    }
+    /* every suffix chain ends (candidates() follows them to state 0) */
+    for (size_t i = 0; i < db->nstates; i++) {
+        size_t steps = 0;
+        for (uint32_t t = db->dict[i]; t; t = db->dict[t])
+            if (++steps > db->nstates) goto bad;
+    }
+    if (c->bad) goto bad;
+    return db;
+bad:
     ni_ua_db_free(db);
     return NULL;
 }
@@ -735,6 +860,39 @@ const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n)
     return u->cand;
 }
 
+/* The code to match rule r with: its JIT-compiled copy when there is one;
+ * the JIT_AFTER-th try makes it.  The database is shared between threads
+ * (ni_ua.h): the loaded code is never modified (pcre2_jit_compile on it
+ * would race with matches in other threads); the copy is published whole
+ * (release/acquire), and only the thread whose try is the JIT_AFTER-th
+ * compiles.  Results are the same either way (PCRE2's JIT and interpreter
+ * match alike). */
+static const pcre2_code *rule_code(rule *r)
+{
+    const pcre2_code *j = atomic_load_explicit(&r->jre, memory_order_acquire);
+    if (j) return j;
+    if (atomic_fetch_add_explicit(&r->tries, 1, memory_order_relaxed) + 1 == JIT_AFTER) {
+        pcre2_code *c = pcre2_code_copy(r->re);
+        if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) {
+            atomic_store_explicit(&r->jre, c, memory_order_release);
+            return c;
+        }
+        pcre2_code_free(c);
+    }
+    return r->re;
+}
+
+void ni_ua_db_jit(ni_ua_db *db)
+{
+    for (size_t i = 0; i < db->nrules; i++) {
+        rule *r = &db->rules[i];
+        if (!r->re || atomic_load(&r->jre)) continue;
+        pcre2_code *c = pcre2_code_copy(r->re);
+        if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) atomic_store(&r->jre, c);
+        else pcre2_code_free(c);
+    }
+}
+
 /* First matching rule of a list, or -1; leaves the match in u->md. */
 static long first_match(ni_ua *u, int list, const char *s, size_t n)
 {
@@ -748,7 +906,7 @@ static long first_match(ni_ua *u, int list, const char *s, size_t n)
             bits &= bits - 1;
             if (i >= hi) return -1;
             u->st.regex_tries++;
-            int rc = pcre2_match(db->rules[i].re, (PCRE2_SPTR)s, n, 0, 0, u->md, u->mc);
+            int rc = pcre2_match(rule_code(&db->rules[i]), (PCRE2_SPTR)s, n, 0, 0, u->md, u->mc);
             if (rc > 0) { u->rc = (uint32_t)rc; return (long)i; }
             if (rc == 0) { u->rc = pcre2_get_ovector_count(u->md); return (long)i; }
             if (rc != PCRE2_ERROR_NOMATCH) u->st.match_errors++;

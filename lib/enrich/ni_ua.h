@@ -10,8 +10,10 @@
  * value is absent (NULL).  Nothing matching gives family "Other".
  *
  * Two parts, so threads can share the expensive one:
- *   ni_ua_db  the compiled rules (PCRE2 + JIT) and the literal prefilter;
- *             immutable after loading, safe to share between threads.
+ *   ni_ua_db  the compiled rules (PCRE2) and the literal prefilter; safe
+ *             to share between threads: immutable after loading but for
+ *             the JIT-compiled copy of a rule tried often, made once and
+ *             published atomically.
  *   ni_ua     one parser per thread: match data, JIT stack and a bounded
  *             cache of results keyed by the User-Agent string.
  *
@@ -34,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "netintel/netintel.h"
+#include "core/ni_buf.h"
+#include "core/ni_cursor.h"
 
 /* The browser ("user agent") or the operating system: family is never NULL
  * ("Other" when no rule matched); versions are NULL when absent. */
@@ -79,12 +83,24 @@ void ni_ua_set_prefilter(ni_ua *u, bool on);
  * (or ni_ua_free). */
 const ni_ua_result *ni_ua_parse(ni_ua *u, const char *ua, size_t len);
 
+/* JIT-compiles every rule now (~0.02 s for uap-core), for bulk parsing of
+ * many distinct User-Agents; otherwise a rule is JIT-compiled once it has
+ * been tried a few times (most runs see few distinct User-Agents).  Call
+ * before sharing db between threads. */
+void ni_ua_db_jit(ni_ua_db *db);
+
 /* The literal prefilter alone, for another rule set matched the same way
  * (bytes, ASCII case folding; ni_devdet): the analysis above applied to
  * patterns[0..n), no regex compiled.  The db serves only ni_ua_new (cache 0)
  * and ni_ua_candidates; ni_ua_db_unfiltered(db, 0) counts the patterns
  * without a usable literal.  NULL on OOM. */
 ni_ua_db *ni_ua_prefilter_build(const char *const *patterns, size_t n, ni_error *err);
+/* The prefilter alone in a flat form (little-endian counts and tables)
+ * appended to out, and read back from c (which it advances): the same db,
+ * or NULL when the bytes are short, inconsistent (every index is checked)
+ * or memory runs out.  Lets ni_devdet keep it in its start-up cache. */
+ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out);
+ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c);
 /* Bit i set: pattern/rule i may match s[0..n) (all bits when the prefilter
  * is off); (rules + 63) / 64 words owned by u, valid until its next use. */
 const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n);

@@ -18,7 +18,9 @@
  *            regular file skips the cookie: libpcap gets a FILE* of its own
  *            on a dup of the descriptor, rewound after the peeks.
  * A decoding error is kept on the source and reported instead of libpcap's
- * generic read error. */
+ * generic read error.  An uncompressed classic pcap file in this machine's
+ * byte order has its records read from a mapped window instead, exactly as
+ * libpcap would return them, until one is not clean (see "mapped reading"). */
 #include "ingest/ni_source.h"
 
 #include <errno.h>
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -66,6 +69,13 @@ struct ni_source {
 
     pcap_t *pc;                 /* owns the cookie FILE* once opened */
     bool direct;                /* pc reads a FILE* on a dup of fd, not the cookie */
+    /* mapped reading (below): records read from a window mapped from fd */
+    bool mapped;
+    uint64_t moff, msize;       /* next record's offset; the file's size */
+    uint32_t msnap;             /* the header's snapshot length */
+    const uint8_t *win;         /* the window: bytes [woff, woff + wlen) of the file */
+    uint64_t woff;
+    size_t wlen;
     int linktype;
     bool failed;                /* a read error was reported; stays failed */
     char failmsg[NI_ERRMSG_MAX];
@@ -272,6 +282,7 @@ static ni_err map_pcap_error(const char *path, const char *pmsg, bool at_open, n
 static void source_free(ni_source *s)
 {
     if (!s) return;
+    if (s->win) munmap((void *)s->win, s->wlen);
     if (s->pc) pcap_close(s->pc);
     if (s->zs_live) inflateEnd(&s->zs);
     if (s->zd) ZSTD_freeDStream(s->zd);
@@ -287,6 +298,107 @@ static ni_source *fail(ni_source *s, ni_error *err, ni_err code, const char *wha
     ni_error_set(err, code, "%s: %s", s->path, what);
     source_free(s);
     return NULL;
+}
+
+/* ---- mapped reading ---------------------------------------------------------
+ * An uncompressed classic pcap file in this machine's byte order, with
+ * microsecond timestamps, version 2.4, a snapshot length libpcap keeps as
+ * is (1..262144) and a link type whose number libpcap hands back unchanged,
+ * is read from a window mapped from the file instead of through libpcap
+ * (whose per-packet work, with stdio's copy, is ~500 instructions and the
+ * kernel's copy of every byte): a record is returned exactly as libpcap
+ * would return it.  Anything else about a record — a caplen above the
+ * snapshot length or above its wire length, a record cut short by the end
+ * of the file — hands the rest of the file to libpcap at that record (its
+ * FILE* is moved there), so such files get libpcap's handling and messages.
+ * libpcap keeps the header checks, link types, filters and every other
+ * format.  The window (MAP_WIN bytes, whole records) is replaced as the
+ * reading moves on, so resident memory stays small.  Before each window the
+ * file's size is checked: one cut short by another process since it was
+ * opened goes to libpcap (which reports the truncation); a cut made while a
+ * window is in use would fault, as with any mapped file — the cost of not
+ * copying every byte. */
+#define MAP_WIN (4u << 20)
+#define MAP_SNAP_MAX 262144u
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void mapped_start(ni_source *s)
+{
+    static const int linktypes[] = { 0, 1, 101, 108, 113, 228, 229, 276 };
+    uint8_t h[24];
+    struct stat st;
+    if (pread(s->fd, h, sizeof h, 0) != (ssize_t)sizeof h || fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    uint32_t magic = le32(h), snap = le32(h + 16), lt = le32(h + 20);
+    uint16_t vmaj = (uint16_t)(h[4] | h[5] << 8), vmin = (uint16_t)(h[6] | h[7] << 8);
+    if (magic != 0xa1b2c3d4u || vmaj != 2 || vmin != 4 || snap == 0 || snap > MAP_SNAP_MAX) return;
+    bool known = false;
+    for (size_t i = 0; i < sizeof linktypes / sizeof linktypes[0]; i++) if ((int)lt == linktypes[i]) known = true;
+    if (!known || (int)lt != s->linktype) return;
+    s->mapped = true;
+    s->moff = sizeof h;
+    s->msize = (uint64_t)st.st_size;
+    s->msnap = snap;
+}
+
+/* Hands the file to libpcap from the next record on. */
+static void mapped_stop(ni_source *s)
+{
+    s->mapped = false;
+    if (s->win) munmap((void *)s->win, s->wlen);
+    s->win = NULL; s->wlen = 0;
+    FILE *fp = pcap_file(s->pc);
+    if (!fp || fseeko(fp, (off_t)s->moff, SEEK_SET) != 0) {
+        s->failed = true;
+        s->failcode = NI_ERR_IO;
+        snprintf(s->failmsg, sizeof s->failmsg, "%s: %s", s->path, strerror(errno ? errno : EIO));
+    }
+}
+
+/* Bytes [off, off + n) of the file in the window (n <= MAP_WIN); NULL when
+ * they cannot be mapped. */
+static const uint8_t *mapped_at(ni_source *s, uint64_t off, size_t n)
+{
+    if (s->win && off >= s->woff && off + n <= s->woff + s->wlen) return s->win + (off - s->woff);
+    if (s->win) munmap((void *)s->win, s->wlen);
+    s->win = NULL;
+    /* a file cut short since it was opened (another process truncating it)
+     * goes to libpcap, which sees the end instead of a fault on the map */
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size < s->msize) return NULL;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base = off - off % page;
+    uint64_t len = MAP_WIN + (off - base);
+    if (len > s->msize - base) len = s->msize - base;
+    if (off + n > base + len) return NULL;
+    void *m = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)base);
+    if (m == MAP_FAILED) return NULL;
+    s->win = m; s->woff = base; s->wlen = (size_t)len;
+    return s->win + (off - base);
+}
+
+/* ni_source_next's mapped case: 1 a frame, 0 end of file, -1 handed over
+ * to libpcap (or failed). */
+static int mapped_next(ni_source *s, ni_frame *f)
+{
+    if (s->moff == s->msize) return 0;
+    const uint8_t *h = s->msize - s->moff >= 16 ? mapped_at(s, s->moff, 16) : NULL;
+    uint32_t caplen = h ? le32(h + 8) : 0, len = h ? le32(h + 12) : 0;
+    if (!h || caplen > s->msnap || caplen > len || s->msize - s->moff - 16 < caplen ||
+        !(h = mapped_at(s, s->moff, 16 + (size_t)caplen))) {
+        mapped_stop(s);
+        return -1;
+    }
+    f->linktype = s->linktype;
+    f->ts_us = (int64_t)le32(h) * 1000000 + (int64_t)le32(h + 4);
+    f->caplen = caplen;
+    f->wirelen = len;
+    f->data = h + 16;
+    s->moff += 16 + (uint64_t)caplen;
+    return 1;
 }
 
 ni_source *ni_source_open(const char *path, ni_error *err)
@@ -399,6 +511,7 @@ ni_source *ni_source_open(const char *path, ni_error *err)
     /* libpcap hands out DLT_ values; the frame contract is LINKTYPE_. */
     int dlt = pcap_datalink(s->pc);
     s->linktype = dlt == DLT_RAW ? 101 : dlt;
+    if (s->direct) mapped_start(s);
     return s;
 }
 
@@ -407,6 +520,14 @@ int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
     if (s->failed) {
         ni_error_set(err, s->failcode, "%s", s->failmsg);
         return -1;
+    }
+    if (s->mapped) {
+        int m = mapped_next(s, f);
+        if (m >= 0) return m;
+        if (s->failed) {
+            ni_error_set(err, s->failcode, "%s", s->failmsg);
+            return -1;
+        }
     }
     struct pcap_pkthdr *h;
     const u_char *d;
@@ -444,6 +565,7 @@ static const char *pcap_msg(pcap_t *pc)
 
 ni_err ni_source_set_filter(ni_source *s, const char *expr, ni_error *err)
 {
+    if (s->mapped) mapped_stop(s);      /* libpcap applies the filter */
     struct bpf_program prog;
     if (pcap_compile(s->pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
         return ni_error_set(err, NI_ERR_ARG, "%s: filter '%s': %s", s->path, expr, pcap_msg(s->pc));
@@ -473,7 +595,7 @@ const char *ni_source_path(const ni_source *s) { return s->path; }
 void ni_source_progress(const ni_source *s, uint64_t *done, uint64_t *total)
 {
     if (done) {
-        off_t at = s->direct ? lseek(s->fd, 0, SEEK_CUR) : -1;
+        off_t at = s->mapped ? (off_t)s->moff : s->direct ? lseek(s->fd, 0, SEEK_CUR) : -1;
         *done = at >= 0 ? (uint64_t)at : s->done;
     }
     if (total) *total = s->total;

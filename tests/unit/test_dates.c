@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static ni_dates *D;
 
@@ -233,4 +235,80 @@ TEST(bcd_member_scan)
 
 TEST(release) { ni_dates_free(D); D = NULL; CHECK(D == NULL); }
 
-RUN(T(load), T(browsers), T(devices), T(os), T(final_builds), T(errors), T(bcd_member_scan), T(release))
+/* The cache of data.json's releases (bcd-releases.tsv under
+ * $XDG_CACHE_HOME/netintel): written by a first load, read by the next one
+ * (a row changed in it shows), ignored when damaged, when the key differs or
+ * with NETINTEL_VERIFY_ALWAYS. */
+static const char *chrome49(ni_dates *d)
+{
+    static ni_browser_release r;
+    return ni_dates_browser(d, "Chrome", "49.0.2623.112", &r) ? r.date : "-";
+}
+
+/* A table with browsers.tsv and data.json (through the cache if any). */
+static ni_dates *load_bcd(const char *json)
+{
+    ni_dates *d = ni_dates_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_dates_load_browser_map(d, "data/browsers.tsv", &err), NI_OK);
+    CHECK_INT(ni_dates_load_bcd(d, json, &err), NI_OK);
+    if (err.code) fprintf(stderr, "  %s\n", err.msg);
+    return d;
+}
+
+TEST(bcd_cache)
+{
+    char cache[] = "/tmp/ni-test-dates-cache-XXXXXX", tsv[256];
+    CHECK(mkdtemp(cache) != NULL);
+    setenv("XDG_CACHE_HOME", cache, 1);
+    unsetenv("NETINTEL_VERIFY_ALWAYS");
+    snprintf(tsv, sizeof tsv, "%s/netintel/bcd-releases.tsv", cache);
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/netintel", cache);
+    mkdir(dir, 0700);
+    const char *json = "data/ext/node_modules/@mdn/browser-compat-data/data.json";
+    ni_dates *d = load_bcd(json);
+    CHECK_STR(chrome49(d), "2016-03-02");
+    size_t n = ni_dates_browser_releases(d);
+    ni_dates_free(d);
+    struct stat st;
+    CHECK(stat(tsv, &st) == 0);
+    /* change Chrome 49's date in the cache: the next load must show it */
+    FILE *f = fopen(tsv, "r");
+    char *text = calloc(1, 4u << 20);
+    size_t len = f && text ? fread(text, 1, (4u << 20) - 1, f) : 0;
+    if (f) fclose(f);
+    char *row = text ? strstr(text, "\nr\tchrome\t49\t2016-03-02\n") : NULL;
+    CHECK(row != NULL);
+    if (row) memcpy(row + strlen("\nr\tchrome\t49\t"), "2001", 4);
+    f = fopen(tsv, "w");
+    if (f) { fwrite(text, 1, len, f); fclose(f); }
+    d = load_bcd(json);
+    CHECK_INT(ni_dates_browser_releases(d), n);
+    CHECK_STR(chrome49(d), "2001-03-02");
+    ni_dates_free(d);
+    /* NETINTEL_VERIFY_ALWAYS: the file itself is read */
+    setenv("NETINTEL_VERIFY_ALWAYS", "1", 1);
+    d = load_bcd(json);
+    CHECK_STR(chrome49(d), "2016-03-02");
+    ni_dates_free(d);
+    unsetenv("NETINTEL_VERIFY_ALWAYS");
+    /* damaged (the end row cut off): ignored, then rewritten */
+    f = fopen(tsv, "w");
+    if (f) { fwrite(text, 1, len > 40 ? len - 20 : 0, f); fclose(f); }
+    d = load_bcd(json);
+    CHECK_INT(ni_dates_browser_releases(d), n);
+    CHECK_STR(chrome49(d), "2016-03-02");
+    ni_dates_free(d);
+    d = load_bcd(json);                                          /* from the rewritten cache */
+    CHECK_STR(chrome49(d), "2016-03-02");
+    CHECK_INT(ni_dates_browser_releases(d), n);
+    ni_dates_free(d);
+    free(text);
+    unlink(tsv);
+    rmdir(dir);
+    rmdir(cache);
+    unsetenv("XDG_CACHE_HOME");
+}
+
+RUN(T(load), T(browsers), T(devices), T(os), T(final_builds), T(errors), T(bcd_member_scan), T(bcd_cache), T(release))

@@ -211,4 +211,78 @@ TEST(real_database)
     ni_devdet_free(d);
 }
 
-RUN(T(rules), T(load_errors), T(real_database))
+/* The start-up cache (devdet.bin under $XDG_CACHE_HOME/netintel): a first
+ * load verifies the files (every regex compiled), a second one (lazy) keeps
+ * what it read, a third reads only the cache; all three match alike, and a
+ * damaged cache is ignored. */
+TEST(start_up_cache)
+{
+    const char *e = getenv("NETINTEL_DATA");
+    char dir[1024], cache[] = "/tmp/test_devdet_cache_XXXXXX", bin[256];
+    snprintf(dir, sizeof dir, "%s/ext/node_modules/node-device-detector/regexes", e && *e ? e : "data");
+    CHECK(mkdtemp(cache) != NULL);
+    setenv("XDG_CACHE_HOME", cache, 1);
+    unsetenv("NETINTEL_VERIFY_ALWAYS");
+    snprintf(bin, sizeof bin, "%s/netintel/devdet.bin", cache);
+    static const char *const uas[] = {
+        "Mozilla/5.0 (Linux; Android 13; 23021RAAEG) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 12; POCO F3 Build/SKQ1.211006.001) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0.4896.127 Mobile Safari/537.36",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Xbox; Xbox One) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.19041",
+        "Mozilla/5.0 (Linux; Android 10; SM-G973F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/83.0.4103.106 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 9; SAMSUNG SM-T510) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/12.1 Chrome/79.0.3945.136 Safari/537.36",
+        "Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/79.0.3945.79 Safari/537.36 HbbTV/1.5.1 (+DRM; LGE; 65UN7300PUF; WEBOS5.0; 04.00.25; W50_K5LP;)",
+        "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.2; Trident/6.0; MDDRJS)",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    };
+    enum { NU = sizeof uas / sizeof uas[0] };
+    ni_devdet_result want[NU];
+    size_t brands = 0, models = 0;
+    for (int round = 0; round < 4; round++) {
+        if (round == 3) {                        /* damage: one byte in the middle */
+            FILE *f = fopen(bin, "r+b");
+            CHECK(f != NULL);
+            if (f) {
+                fseek(f, 0, SEEK_END);
+                long n = ftell(f);
+                fseek(f, n / 2, SEEK_SET);
+                int c = fgetc(f);
+                fseek(f, n / 2, SEEK_SET);
+                fputc(c ^ 0x55, f);
+                fclose(f);
+            }
+        }
+        ni_error err = { 0 };
+        ni_devdet *d = ni_devdet_load(dir, &err);
+        CHECK(d != NULL);
+        if (!d) { fprintf(stderr, "  %s\n", err.msg); break; }
+        struct stat st;
+        if (round == 0) CHECK(stat(bin, &st) != 0);          /* verified, nothing kept yet */
+        if (round >= 1) CHECK(stat(bin, &st) == 0);
+        if (round == 0) { brands = ni_devdet_brands(d); models = ni_devdet_models(d); }
+        CHECK_INT(ni_devdet_brands(d), brands);
+        CHECK_INT(ni_devdet_models(d), models);
+        for (int i = 0; i < NU; i++)
+            for (int pf = 0; pf < 2; pf++) {
+                ni_devdet_result r;
+                memset(&r, 0, sizeof r);
+                ni_devdet_parse_ex(d, uas[i], strlen(uas[i]), NULL, NULL, pf, &r);
+                if (round == 0 && pf == 0) want[i] = r;
+                ni_t_current = uas[i];
+                CHECK_STR(r.brand, want[i].brand);
+                CHECK_STR(r.model, want[i].model);
+                CHECK_STR(r.type, want[i].type);
+            }
+        ni_t_current = "start_up_cache";
+        CHECK_STR(ni_devdet_release(d, "Samsung", "Galaxy S10"), "2019-02");
+        ni_devdet_free(d);
+    }
+    CHECK_STR(want[0].brand, "Xiaomi");
+    char p[256];
+    unlink(bin);
+    snprintf(p, sizeof p, "%s/netintel/verified", cache); unlink(p);
+    snprintf(p, sizeof p, "%s/netintel", cache); rmdir(p);
+    rmdir(cache);
+    unsetenv("XDG_CACHE_HOME");
+}
+
+RUN(T(rules), T(load_errors), T(real_database), T(start_up_cache))

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The escaping rules of ni_json.h, one byte at a time. */
 static void reference(ni_buf *b, const unsigned char *u, size_t n)
@@ -59,6 +60,68 @@ TEST(escape_matches_reference)
     CHECK_INT(mismatches, 0);
 }
 
+TEST(escape_long_plain_runs)
+{
+    /* the 8-bytes-at-a-time path: long printable runs with one special byte
+     * (of each kind) at every position, and every printable byte in a word */
+    static const unsigned char specials[] = { '"', '\\', '\n', 0, 0x1f, 0x7f, 0x80, 0xc3, 0xff, ' ', '~', '!', '#', '[', ']' };
+    unsigned mismatches = 0;
+    for (size_t n = 0; n <= 70; n++)
+        for (size_t pos = 0; pos <= n; pos++)
+            for (size_t k = 0; k < sizeof specials; k++) {
+                unsigned char s[80];
+                for (size_t i = 0; i < n; i++) s[i] = (unsigned char)('!' + (i * 7) % 94);
+                if (pos < n) s[pos] = specials[k];
+                if (pos + 1 < n && specials[k] == 0xc3) s[pos + 1] = 0xa9;     /* é */
+                ni_buf a, r;
+                ni_buf_init(&a, 1 << 20);
+                ni_buf_init(&r, 1 << 20);
+                ni_json_escape(&a, (const char *)s, n);
+                reference(&r, s, n);
+                if (a.len != r.len || memcmp(ni_buf_str(&a), ni_buf_str(&r), a.len)) mismatches++;
+                ni_buf_release(&a);
+                ni_buf_release(&r);
+            }
+    CHECK_INT(mismatches, 0);
+    unsigned char all[96];
+    for (int c = 0x20; c < 0x7f; c++) all[c - 0x20] = (unsigned char)c;
+    ni_buf a, r;
+    ni_buf_init(&a, 1 << 20);
+    ni_buf_init(&r, 1 << 20);
+    ni_json_escape(&a, (const char *)all, 0x5f);
+    reference(&r, all, 0x5f);
+    CHECK_STR(ni_buf_str(&a), ni_buf_str(&r));
+    ni_buf_release(&a);
+    ni_buf_release(&r);
+}
+
+TEST(key_value_in_one)
+{
+    /* ni_json_kstr / kuint write what key + value would, compact and indented */
+    for (int indent = 0; indent <= 2; indent += 2) {
+        ni_buf a, r;
+        ni_buf_init(&a, 1 << 20);
+        ni_buf_init(&r, 1 << 20);
+        ni_json ja, jr;
+        ni_json_init(&ja, &a, indent);
+        ni_json_init(&jr, &r, indent);
+        ni_json_obj_begin(&ja); ni_json_obj_begin(&jr);
+        ni_json_kstr(&ja, "a\"b", "x\ny"); ni_json_key(&jr, "a\"b"); ni_json_str(&jr, "x\ny");
+        ni_json_kstr(&ja, "n", NULL); ni_json_key(&jr, "n"); ni_json_str(&jr, NULL);
+        ni_json_kuint(&ja, "u", 18446744073709551615ull); ni_json_key(&jr, "u"); ni_json_uint(&jr, 18446744073709551615ull);
+        ni_json_kuint(&ja, "z", 0); ni_json_key(&jr, "z"); ni_json_uint(&jr, 0);
+        ni_json_key(&ja, "o"); ni_json_key(&jr, "o");
+        ni_json_obj_begin(&ja); ni_json_obj_begin(&jr);
+        ni_json_kstr(&ja, "", ""); ni_json_key(&jr, ""); ni_json_str(&jr, "");
+        ni_json_obj_end(&ja); ni_json_obj_end(&jr);
+        ni_json_obj_end(&ja); ni_json_obj_end(&jr);
+        CHECK_STR(ni_buf_str(&a), ni_buf_str(&r));
+        if (!indent) CHECK_STR(ni_buf_str(&a), "{\"a\\\"b\":\"x\\ny\",\"n\":null,\"u\":18446744073709551615,\"z\":0,\"o\":{\"\":\"\"}}");
+        ni_buf_release(&a);
+        ni_buf_release(&r);
+    }
+}
+
 TEST(escape_near_cap)
 {
     /* 100 plain bytes: the worst case (602) does not fit a 200-byte cap, the
@@ -104,4 +167,4 @@ TEST(numbers)
     }
 }
 
-RUN(T(escape_matches_reference), T(escape_near_cap), T(numbers))
+RUN(T(escape_matches_reference), T(escape_long_plain_runs), T(key_value_in_one), T(escape_near_cap), T(numbers))

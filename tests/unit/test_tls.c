@@ -141,6 +141,42 @@ TEST(ja4_no_sigalgs_and_empty_lists)
     CHECK_STR(out, "q00i000000_000000000000_000000000000");
 }
 
+TEST(ja4_cache)
+{
+    /* with a cache: the same fingerprints as without, for repeated lists and
+     * for many distinct ones (more than the cache's 1,024 slots, so entries
+     * are replaced), and for lists too long to keep */
+    ni_ja4_cache *c = ni_ja4_cache_new();
+    CHECK(c != NULL);
+    static uint16_t ci[600], ex[40], sa[12];
+    for (int round = 0; round < 2; round++)
+        for (unsigned k = 0; k < 3000; k++) {
+            size_t nci = 1 + k % 17, nex = 1 + k % 23;
+            if (k % 500 == 7) nci = 600;                       /* text past the cache's limit */
+            for (size_t i = 0; i < nci; i++) ci[i] = (uint16_t)(0x1301 + (k * 7 + i * 13) % 97);
+            for (size_t i = 0; i < nex; i++) ex[i] = (uint16_t)((k / 3 + i * 5) % 61);
+            for (size_t i = 0; i < 12; i++) sa[i] = (uint16_t)(0x0401 + i + k % 3);
+            ni_ja4_input in = { .proto = 't', .version = 0x0304, .has_sni = true, .ciphers = ci, .n_ciphers = nci,
+                                .exts = ex, .n_exts = nex, .sigalgs = sa, .n_sigalgs = k % 4 ? 12 : 0 };
+            char a[NI_JA4_STRLEN], b[NI_JA4_STRLEN];
+            CHECK(ni_ja4_compute(&in, a));
+            CHECK(ni_ja4_compute_cached(&in, c, b));
+            if (strcmp(a, b)) { CHECK_STR(b, a); round = 2; break; }
+        }
+    /* through the TLS parser: the spec's example, twice */
+    static const char *const alpn[] = { "h2", "http/1.1" };
+    wbuf m, r;
+    spec_hello(&m, "example.com", alpn, 2);
+    records(&m, 16384, &r);
+    for (int i = 0; i < 2; i++) {
+        ni_session *s = new_session(NI_SESSION_ARENA_MAX);
+        CHECK_INT(ni_tls_parse_stream_ex(s, 0, r.b, r.n, c), NI_TLS_DONE);
+        CHECK_STR(s->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+        free_session(s);
+    }
+    ni_ja4_cache_free(c);
+}
+
 TEST(ja4_alpn_rules)
 {
     /* the examples of the spec's ALPN section */
@@ -667,7 +703,7 @@ TEST(ndpi_corpus_agreement)
     CHECK(ja4_exact * 2 > ja4.ok);               /* the quirks are the exception */
 }
 
-RUN(T(ja4_spec_example), T(ja4_no_sigalgs_and_empty_lists), T(ja4_alpn_rules),
+RUN(T(ja4_spec_example), T(ja4_no_sigalgs_and_empty_lists), T(ja4_cache), T(ja4_alpn_rules),
     T(hello_in_tiny_records_byte_by_byte), T(record_type_change_mid_message_is_malformed),
     T(not_tls), T(sslv2_compatible_hello), T(server_hello_versions), T(certificate_san),
     T(full_arena_skips_fields),
