@@ -221,13 +221,6 @@ static void engine_progress(void *ud, const ni_engine_progress *p)
 
 static bool engine_stop(void *ud) { return ((ni_run *)ud)->stop != 0; }
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The capture's counters so far into what the profile writes. */
 static void capture_update(ni_run *r, bool in_progress)
 {
@@ -243,7 +236,7 @@ static void engine_tick(void *ud)
 {
     ni_run *r = ud;
     if (!r->on_tick) return;
-    int64_t now = mono_us();
+    int64_t now = ni_clock_mono_us();
     if (now < r->tick_next) return;
     r->tick_next = now + r->tick_every;
     if (r->o.live) capture_update(r, true);
@@ -255,7 +248,7 @@ void ni_run_every(ni_run *r, int64_t every_us, ni_tick_fn fn, void *ud)
     r->on_tick = every_us > 0 ? fn : NULL;
     r->tick_ud = ud;
     r->tick_every = every_us;
-    r->tick_next = mono_us() + every_us;
+    r->tick_next = ni_clock_mono_us() + every_us;
 }
 
 ni_err ni_run_open(ni_run *r, const char *input, ni_error *err)

@@ -233,6 +233,18 @@ void ni_json_double(ni_json *j, double v)
 void ni_json_bool(ni_json *j, bool v) { sep(j); ni_buf_adds(j->out, v ? "true" : "false"); }
 void ni_json_null(ni_json *j) { sep(j); ni_buf_adds(j->out, "null"); }
 
+/* The separator before a member at o (compact mode): a comma unless it is
+ * the object's first member or follows its key.  Returns where to go on. */
+static char *member_sep(ni_json *j, char *o)
+{
+    if (j->after_key) j->after_key = false;
+    else {
+        if (!j->first[j->depth]) *o++ = ',';
+        j->first[j->depth] = false;
+    }
+    return o;
+}
+
 /* Key and string value in one reservation (compact mode): the separator,
  * both escaped strings and the colon. */
 void ni_json_kstr(ni_json *j, const char *k, const char *v)
@@ -245,12 +257,7 @@ void ni_json_kstr(ni_json *j, const char *k, const char *v)
         ni_json_str(j, v);
         return;
     }
-    char *o = b->p + b->len;
-    if (j->after_key) j->after_key = false;
-    else {
-        if (!j->first[j->depth]) *o++ = ',';
-        j->first[j->depth] = false;
-    }
+    char *o = member_sep(j, b->p + b->len);
     o = escape_to(o, (const unsigned char *)k, kn);
     *o++ = ':';
     o = escape_to(o, (const unsigned char *)v, vn);
@@ -268,12 +275,7 @@ void ni_json_kuint(ni_json *j, const char *k, uint64_t v)
         ni_json_uint(j, v);
         return;
     }
-    char *o = b->p + b->len;
-    if (j->after_key) j->after_key = false;
-    else {
-        if (!j->first[j->depth]) *o++ = ',';
-        j->first[j->depth] = false;
-    }
+    char *o = member_sep(j, b->p + b->len);
     o = escape_to(o, (const unsigned char *)k, kn);
     *o++ = ':';
     char buf[24], *end = buf + sizeof buf;

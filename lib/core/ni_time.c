@@ -1,11 +1,12 @@
 /* ni_time.c — RFC 3339 formatting and parsing of UTC microsecond timestamps,
  * with civil-date arithmetic (H. Hinnant's days_from_civil algorithm), so no
- * call depends on the process time zone. */
+ * call depends on the process time zone; and the monotonic and real clocks. */
 #include "core/ni_time.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <ctype.h>
+#include <time.h>
 
 int64_t ni_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -125,3 +126,13 @@ ni_err ni_time_parse(const char *s, int64_t *us)
     *us = ((days * 86400 + h * 3600 + mi * 60 + se) - (int64_t)off * 60) * 1000000 + frac;
     return NI_OK;
 }
+
+static int64_t clock_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t ni_clock_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
+int64_t ni_clock_wall_us(void) { return clock_us(CLOCK_REALTIME); }

@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include "netintel/netintel.h"
 
+/* The clocks, in microseconds: monotonic (intervals, deadlines) and real
+ * (the wall clock, since the Unix epoch). */
+int64_t ni_clock_mono_us(void);
+int64_t ni_clock_wall_us(void);
+
 #define NI_TIME_STRLEN 40
 /* "2024-02-03T04:05:06.000007Z" */
 const char *ni_time_rfc3339_us(int64_t us, char *buf);

@@ -2,6 +2,7 @@
  * (see ni_collect.h).  Linux: recvmmsg(2) batches, SO_RXQ_OVFL drop counts,
  * IPV6_V6ONLY so that an IPv6 and an IPv4 socket can share a port. */
 #include "ingest/ni_collect.h"
+#include "core/ni_time.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -180,20 +181,6 @@ static void sockaddr_to_addr(const struct sockaddr_storage *ss, ni_addr *a)
     }
 }
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Reads every datagram socket s holds now.  Returns the decoder's error. */
 static ni_err drain(ni_collect *c, sock *s, ni_error *err)
 {
@@ -222,7 +209,7 @@ static ni_err drain(ni_collect *c, sock *s, ni_error *err)
             return NI_OK;
         }
         if (n == 0) return NI_OK;
-        int64_t t = now_us();
+        int64_t t = ni_clock_wall_us();
         for (int i = 0; i < n; i++) {
             struct msghdr *h = &m[i].msg_hdr;
             for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
@@ -259,10 +246,10 @@ ni_err ni_collect_run(ni_collect *c, const volatile sig_atomic_t *stop, int64_t 
         return ni_error_set(err, NI_ERR_NOMEM, "collector: out of memory");
     struct pollfd pf[NI_COLLECT_LISTEN_MAX];
     for (size_t i = 0; i < c->ns; i++) { pf[i].fd = c->s[i].fd; pf[i].events = POLLIN; }
-    int64_t start = mono_us(), last_expire = start;
+    int64_t start = ni_clock_mono_us(), last_expire = start;
     ni_err rc = NI_OK;
     while (!(stop && *stop)) {
-        int64_t t = mono_us();
+        int64_t t = ni_clock_mono_us();
         if (duration_us > 0 && t - start >= duration_us) break;
         int wait_ms = 1000;
         if (duration_us > 0) {
@@ -277,9 +264,9 @@ ni_err ni_collect_run(ni_collect *c, const volatile sig_atomic_t *stop, int64_t 
         for (size_t i = 0; n > 0 && i < c->ns; i++)
             if (pf[i].revents & (POLLIN | POLLERR))
                 if ((rc = drain(c, &c->s[i], err))) return rc;
-        if (mono_us() - last_expire >= 1000000) {
-            last_expire = mono_us();
-            if ((rc = ni_netflow_expire(c->nf, now_us(), err))) return rc;
+        if (ni_clock_mono_us() - last_expire >= 1000000) {
+            last_expire = ni_clock_mono_us();
+            if ((rc = ni_netflow_expire(c->nf, ni_clock_wall_us(), err))) return rc;
         }
     }
     /* stopping: whatever the sockets already hold is decoded too */

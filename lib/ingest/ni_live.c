@@ -6,6 +6,7 @@
  * after a handler, SA_RESTART or not), so the caller sees its stop flag
  * within that time whether packets arrive or not. */
 #include "ingest/ni_live.h"
+#include "core/ni_time.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -32,20 +33,6 @@ struct ni_live {
     uint32_t last[3];
     bool have_stats;
 };
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The kernel's counters now; false when libpcap cannot tell. */
 static bool read_stats(const ni_live *l, uint32_t now[3])
@@ -162,7 +149,7 @@ ni_live *ni_live_open(const char *iface, const ni_live_config *cfg, ni_error *er
     if (pcap_setnonblock(l->pc, 1, ebuf) != 0) return fail(l, err, NI_ERR_IO, "cannot capture", ebuf);
     if ((l->fd = pcap_get_selectable_fd(l->pc)) < 0)
         return fail(l, err, NI_ERR_UNSUPPORTED, "cannot wait for this interface's packets", NULL);
-    if (l->cfg.duration_us > 0) l->end_mono_us = mono_us() + l->cfg.duration_us;
+    if (l->cfg.duration_us > 0) l->end_mono_us = ni_clock_mono_us() + l->cfg.duration_us;
     follow_stats(l);
     return l;
 }
@@ -182,7 +169,7 @@ int ni_live_next(ni_live *l, ni_frame *f, int64_t *now_us, ni_error *err)
     for (;;) {
         int64_t left_ms = NI_LIVE_TICK_MS;
         if (l->end_mono_us) {
-            int64_t left = l->end_mono_us - mono_us();
+            int64_t left = l->end_mono_us - ni_clock_mono_us();
             if (left <= 0) { follow_stats(l); return 0; }
             if ((left + 999) / 1000 < left_ms) left_ms = (left + 999) / 1000;
         }
@@ -224,7 +211,7 @@ int ni_live_next(ni_live *l, ni_frame *f, int64_t *now_us, ni_error *err)
     /* frames of the last buffer timeout may still be on their way from the
      * kernel (a block not yet handed over): the time of the tick stays
      * behind them, so that none arrives older than the clock */
-    *now_us = l->last_tick_us = wall_us() - NI_LIVE_TIMEOUT_MS * 1000;
+    *now_us = l->last_tick_us = ni_clock_wall_us() - NI_LIVE_TIMEOUT_MS * 1000;
     return 2;
 }
 

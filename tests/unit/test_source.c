@@ -201,6 +201,23 @@ TEST(corpus_pcap_and_pcapng)
     }
 }
 
+/* Reads s1 and s2 side by side until either ends or fails (their last
+ * results in *r1, *r2): the frames read in both (*n) and how many of them
+ * differ in length, time or bytes. */
+static long walk_both(ni_source *s1, ni_error *e1, ni_source *s2, ni_error *e2, long *n, int *r1, int *r2)
+{
+    long diff = 0;
+    ni_frame f1, f2;
+    for (;;) {
+        *r1 = ni_source_next(s1, &f1, e1);
+        *r2 = ni_source_next(s2, &f2, e2);
+        if (*r1 != 1 || *r2 != 1) return diff;
+        ++*n;
+        if (f1.caplen != f2.caplen || f1.wirelen != f2.wirelen || f1.ts_us != f2.ts_us ||
+            memcmp(f1.data, f2.data, f1.caplen) != 0) diff++;
+    }
+}
+
 /* frames of a and b identical, byte for byte */
 static void check_same_frames(const char *a, const char *b)
 {
@@ -215,17 +232,9 @@ static void check_same_frames(const char *a, const char *b)
         return;
     }
     CHECK_INT(ni_source_linktype(s1), ni_source_linktype(s2));
-    long n = 0, diff = 0;
+    long n = 0;
     int r1, r2;
-    ni_frame f1, f2;
-    for (;;) {
-        r1 = ni_source_next(s1, &f1, &e1);
-        r2 = ni_source_next(s2, &f2, &e2);
-        if (r1 != 1 || r2 != 1) break;
-        n++;
-        if (f1.caplen != f2.caplen || f1.wirelen != f2.wirelen || f1.ts_us != f2.ts_us ||
-            memcmp(f1.data, f2.data, f1.caplen) != 0) diff++;
-    }
+    long diff = walk_both(s1, &e1, s2, &e2, &n, &r1, &r2);
     CHECK_INT(r1, 0);
     CHECK_INT(r2, 0);
     CHECK(n > 0);
@@ -749,17 +758,9 @@ static void check_mapped_case(int kind)
     ni_source *s1 = ni_source_open(plain, &e1), *s2 = ni_source_open(gz, &e2);
     CHECK(s1 && s2);
     if (!s1 || !s2) { if (s1) ni_source_close(s1); if (s2) ni_source_close(s2); return; }
-    long n = 0, diff = 0;
+    long n = 0;
     int r1, r2;
-    ni_frame f1, f2;
-    for (;;) {
-        r1 = ni_source_next(s1, &f1, &e1);
-        r2 = ni_source_next(s2, &f2, &e2);
-        if (r1 != 1 || r2 != 1) break;
-        n++;
-        if (f1.caplen != f2.caplen || f1.wirelen != f2.wirelen || f1.ts_us != f2.ts_us ||
-            memcmp(f1.data, f2.data, f1.caplen) != 0) diff++;
-    }
+    long diff = walk_both(s1, &e1, s2, &e2, &n, &r1, &r2);
     CHECK_INT(r1, r2);
     CHECK_INT(diff, 0);
     CHECK(n >= (kind == 3 ? 7000 : N - 1));
