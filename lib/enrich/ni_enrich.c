@@ -27,7 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NI_UA_CACHE 65536
+/* User-Agents whose enrichment is remembered (here and in the parser's own
+ * cache); emptied when full.  16,384: a target's busy agents stay cached,
+ * while a stream of distinct agents costs ~11 MiB, not ~45 (bench/README.md,
+ * "Tables of names past their cap"). */
+#define NI_UA_CACHE 16384
 
 typedef struct ndpi_vpn { char *provider; ni_tunnel_proto protocol; } ndpi_vpn;
 
