@@ -9,6 +9,7 @@
 #include "core/ni_arena.h"
 #include "core/ni_str.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ndpi/ndpi_api.h>
@@ -30,14 +31,24 @@ struct ni_ndpi_flow {
     bool done;
 };
 
+/* The one process-wide lock of the library: making or freeing an nDPI
+ * module is not thread-safe, because nDPI 4.2 initialises libgcrypt (a
+ * process-global library) inside ndpi_init_detection_module: two worker
+ * threads (-j) doing it at once abort in libgcrypt's FIPS set-up.  Modules
+ * are made and freed one at a time; using a module needs no lock. */
+static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static struct ndpi_detection_module_struct *make_module(void)
 {
+    pthread_mutex_lock(&module_lock);
     struct ndpi_detection_module_struct *m = ndpi_init_detection_module(ndpi_no_prefs);
-    if (!m) return NULL;
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(m, &all);
-    ndpi_finalize_initialization(m);
+    if (m) {
+        NDPI_PROTOCOL_BITMASK all;
+        NDPI_BITMASK_SET_ALL(all);
+        ndpi_set_protocol_detection_bitmask2(m, &all);
+        ndpi_finalize_initialization(m);
+    }
+    pthread_mutex_unlock(&module_lock);
     return m;
 }
 
@@ -70,7 +81,11 @@ ni_ndpi *ni_ndpi_new_lazy(ni_error *err)
 void ni_ndpi_free(ni_ndpi *nd)
 {
     if (!nd) return;
-    if (nd->mod) ndpi_exit_detection_module(nd->mod);
+    if (nd->mod) {
+        pthread_mutex_lock(&module_lock);
+        ndpi_exit_detection_module(nd->mod);
+        pthread_mutex_unlock(&module_lock);
+    }
     free(nd);
 }
 
