@@ -51,12 +51,8 @@ struct ni_chsink {
     unsigned fi;                /* fields written of the row */
 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+/* Seconds on the monotonic clock (deadlines, backoff, batch age). */
+static double now_s(void) { return (double)ni_clock_mono_us() / 1e6; }
 
 static uint64_t mix(uint64_t x)          /* splitmix64's finaliser */
 {
