@@ -319,7 +319,7 @@ static ni_err spool_append(ni_chsink *k, uint64_t id, const char *body, size_t l
     if (fseek(k->spool, 0, SEEK_END) ||
         fprintf(k->spool, SPOOL_MAGIC " %016llx %zu %zu %lld %lld\n", (unsigned long long)id, rows, len, (long long)lo,
                 (long long)hi) < 0 ||
-        fwrite(body, 1, len, k->spool) != len || fflush(k->spool))
+        fwrite(body, 1, len, k->spool) != len || fflush(k->spool) || fdatasync(fileno(k->spool)))
         return ni_error_set(err, NI_ERR_OUTPUT, "%s: cannot write the spool %s: %s", k->u.name, k->spool_path,
                             strerror(errno));
     k->spooled++;
