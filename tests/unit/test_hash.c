@@ -33,6 +33,62 @@ TEST(siphash13_vectors)
         CHECK(ni_hash(&k, msg, rows[i].n) == rows[i].want);
 }
 
+/* ni_hash_words is ni_hash of the words' little-endian bytes (here, the
+ * reference message 00 01 02 ... as words, and random keys). */
+TEST(words_match_bytes)
+{
+    uint8_t msg[64];
+    for (int i = 0; i < 64; i++) msg[i] = (uint8_t)i;
+    uint64_t w[8];
+    for (int i = 0; i < 8; i++) {
+        w[i] = 0;
+        for (int j = 7; j >= 0; j--) w[i] = w[i] << 8 | msg[8 * i + j];
+    }
+    ni_hash_key k = ref_key();
+    for (size_t n = 0; n <= 8; n++) CHECK(ni_hash_words(&k, w, n) == ni_hash(&k, msg, 8 * n));
+    CHECK(ni_hash_words(&k, w, 1) == 0x369095118d299a8eull);
+    ni_hash_key r;
+    ni_hash_key_random(&r);
+    for (size_t n = 0; n <= 8; n++) CHECK(ni_hash_words(&r, w, n) == ni_hash(&r, msg, 8 * n));
+}
+
+/* A plain byte-at-a-time SipHash-1-3 written from the paper, to hold the
+ * word-at-a-time ni_hash to every length and alignment. */
+static uint64_t ref_siphash13(const ni_hash_key *k, const uint8_t *p, size_t n)
+{
+    uint64_t v0 = 0x736f6d6570736575ull ^ k->k0, v1 = 0x646f72616e646f6dull ^ k->k1;
+    uint64_t v2 = 0x6c7967656e657261ull ^ k->k0, v3 = 0x7465646279746573ull ^ k->k1;
+    size_t words = n / 8;
+    for (size_t i = 0; i <= words; i++) {
+        uint64_t m = 0;
+        if (i < words) for (int j = 7; j >= 0; j--) m = m << 8 | p[8 * i + (size_t)j];
+        else {
+            m = (uint64_t)(n & 0xff) << 56;
+            for (size_t j = 0; j < n % 8; j++) m |= (uint64_t)p[8 * i + j] << (8 * j);
+        }
+        v3 ^= m;
+        NI_SIPROUND_(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+    v2 ^= 0xff;
+    for (int r = 0; r < 3; r++) NI_SIPROUND_(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+TEST(every_length_and_alignment)
+{
+    uint8_t buf[200];
+    for (int i = 0; i < 200; i++) buf[i] = (uint8_t)(i * 37 + 11);
+    ni_hash_key r;
+    ni_hash_key_random(&r);
+    ni_hash_key k = ref_key();
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= 120; n++) {
+            CHECK(ni_hash(&k, buf + off, n) == ref_siphash13(&k, buf + off, n));
+            CHECK(ni_hash(&r, buf + off, n) == ref_siphash13(&r, buf + off, n));
+        }
+}
+
 TEST(random_keys_differ)
 {
     ni_hash_key a, b;
@@ -80,4 +136,4 @@ TEST(colliding_keys_do_not_degrade)
     free(keys);
 }
 
-RUN(T(siphash13_vectors), T(random_keys_differ), T(colliding_keys_do_not_degrade))
+RUN(T(siphash13_vectors), T(words_match_bytes), T(every_length_and_alignment), T(random_keys_differ), T(colliding_keys_do_not_degrade))
