@@ -74,7 +74,16 @@ struct ni_flow_table {
     uint64_t seq;               /* ni_flow_set_seq: the packet being handled */
     uint8_t phase;              /* of the emissions now: NI_FLOW_END_* */
     const ni_flow *ending;      /* the flow being emitted (ni_flow_emit_order) */
+    ni_flow *spare;             /* ended flows kept for reuse (linked by hnext) */
+    size_t nspare;
+    int64_t timeout[L_N];       /* list_timeout of each list */
 };
+
+/* Ended flows kept for the next ones instead of being freed (with their
+ * arena's first block): at most this many, so a burst of flows leaves at
+ * most FLOW_SPARE_MAX records (each sizeof(ni_flow) + app_size, plus
+ * 256 bytes of arena) allocated after it ends. */
+#define FLOW_SPARE_MAX 256
 
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
@@ -156,7 +165,7 @@ static inline bool addr_eq(const ni_addr *a, const ni_addr *b)
 }
 
 /* ---- lists -------------------------------------------------------------- */
-static void list_unlink(ni_flow_table *t, ni_flow *f)
+static inline void list_unlink(ni_flow_table *t, ni_flow *f)
 {
     if (f->prev) f->prev->next = f->next; else t->lists[f->list].head = f->next;
     if (f->next) f->next->prev = f->prev; else t->lists[f->list].tail = f->prev;
@@ -164,7 +173,7 @@ static void list_unlink(ni_flow_table *t, ni_flow *f)
     t->lists[f->list].n--;
 }
 
-static void list_append(ni_flow_table *t, ni_flow *f, uint8_t list)
+static inline void list_append(ni_flow_table *t, ni_flow *f, uint8_t list)
 {
     f->list = list;
     f->next = NULL;
@@ -201,6 +210,7 @@ ni_flow_table *ni_flow_table_new(const ni_flow_config *cfg, const ni_flow_callba
     t->buckets = calloc(nb, sizeof *t->buckets);
     if (!t->buckets) { free(t); return NULL; }
     t->mask = nb - 1;
+    for (int l = 0; l < L_N; l++) t->timeout[l] = list_timeout(t, l);
     return t;
 }
 
@@ -217,8 +227,34 @@ static void flow_destroy(ni_flow_table *t, ni_flow *f)
 {
     stream_free(t, &f->st[0]);
     stream_free(t, &f->st[1]);
+    if (t->nspare < FLOW_SPARE_MAX) {   /* kept for the next flow */
+        ni_arena_reset(f->s.arena);
+        f->hnext = t->spare;
+        t->spare = f;
+        t->nspare++;
+        return;
+    }
     ni_arena_free(f->s.arena);
     free(f);
+}
+
+/* A zeroed flow record with an empty arena: a spare one, or a new one. */
+static ni_flow *flow_alloc(ni_flow_table *t)
+{
+    ni_flow *f = t->spare;
+    if (f) {
+        t->spare = f->hnext;
+        t->nspare--;
+        ni_arena *a = f->s.arena;
+        memset(f, 0, sizeof *f + t->cb.app_size);
+        f->s.arena = a;
+        return f;
+    }
+    f = calloc(1, sizeof *f + t->cb.app_size);
+    if (!f) return NULL;
+    f->s.arena = ni_arena_new(NI_SESSION_ARENA_MAX);
+    if (!f->s.arena) { free(f); return NULL; }
+    return f;
 }
 
 void ni_flow_table_free(ni_flow_table *t)
@@ -230,6 +266,11 @@ void ni_flow_table_free(ni_flow_table *t)
             if (t->cb.on_release) t->cb.on_release(t->cb.ud, &f->s, f->app);
             flow_destroy(t, f);
         }
+    }
+    for (ni_flow *f = t->spare, *n; f; f = n) {
+        n = f->hnext;
+        ni_arena_free(f->s.arena);
+        free(f);
     }
     free(t->buckets);
     free(t);
@@ -274,7 +315,7 @@ static void expire(ni_flow_table *t)
 {
     t->phase = NI_FLOW_END_CLOCK;
     for (int l = 0; l < L_N; l++) {
-        int64_t to = list_timeout(t, l);
+        int64_t to = t->timeout[l];
         ni_flow *f;
         while ((f = t->lists[l].head) && t->now - f->active_us > to)
             flow_end(t, f, l == L_CLOSED ? closed_reason(f) : NI_END_IDLE);
@@ -319,10 +360,8 @@ static ni_flow *flow_create(ni_flow_table *t, const ni_packet *p, int client_is_
         t->stats->evicted++;
         flow_end(t, t->lists[L_HALF].head, NI_END_EVICTED);
     }
-    ni_flow *f = calloc(1, sizeof *f + t->cb.app_size);
+    ni_flow *f = flow_alloc(t);
     if (!f) return NULL;
-    f->s.arena = ni_arena_new(NI_SESSION_ARENA_MAX);
-    if (!f->s.arena) { free(f); return NULL; }
     f->id = t->next_id++;
     f->first_seq = f->last_seq = t->seq;
     f->hash = h;
