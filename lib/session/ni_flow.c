@@ -313,6 +313,17 @@ size_t ni_flow_peak(const ni_flow_table *t) { return t->peak; }
 size_t ni_flow_stream_bytes(const ni_flow_table *t) { return t->stream_bytes; }
 int64_t ni_flow_now(const ni_flow_table *t) { return t->now; }
 
+size_t ni_flow_chain_max(const ni_flow_table *t)
+{
+    size_t most = 0;
+    for (size_t b = 0; b <= t->mask; b++) {
+        size_t n = 0;
+        for (const ni_flow *f = t->buckets[b]; f; f = f->hnext) n++;
+        if (n > most) most = n;
+    }
+    return most;
+}
+
 static ni_end_reason closed_reason(const ni_flow *f)
 {
     return f->rst ? NI_END_RST : NI_END_FIN;

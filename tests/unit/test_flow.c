@@ -510,10 +510,46 @@ TEST(half_open_flows_are_capped)
     ni_flow_table_free(t);
 }
 
+/* Structured tuples (one client address and port walking through
+ * sources, ports in steps of powers of two, IPv6 addresses differing in two
+ * bytes) spread over the buckets: 2^15 live flows in 2^16 buckets, none
+ * holding more than a handful (a weak or unkeyed hash on such regular keys
+ * puts hundreds in one chain). */
+TEST(structured_tuples_spread_over_buckets)
+{
+    static fake f; memset(&f, 0, sizeof f);
+    ni_flow_config c;
+    ni_flow_config_default(&c);
+    c.max_flows = 65536;
+    ni_stats st; memset(&st, 0, sizeof st);
+    ni_flow_callbacks cb = { &f, sizeof(int), on_start, NULL, NULL, NULL, on_release, NULL, NULL };
+    for (int kind = 0; kind < 3; kind++) {
+        ni_flow_table *t = ni_flow_table_new(&c, &cb, &st);
+        CHECK(t != NULL);
+        if (!t) return;
+        for (int i = 0; i < 32768; i++) {
+            ni_packet p;
+            if (kind == 0) p = pk(S, i, 40000, 70000, 443, 17);
+            else if (kind == 1) p = pk(S, 1, (uint16_t)((i & 255) << 8), 2, (uint16_t)(i >> 8 << 4), 17);
+            else {
+                p = pk(S, 1, 5353, 2, 53, 17);
+                p.src.family = p.dst.family = 6;
+                p.src.b[15] = (uint8_t)i;
+                p.src.b[7] = (uint8_t)(i >> 8);
+            }
+            CHECK(ni_flow_packet(t, &p) == NI_OK);
+        }
+        if (ni_flow_count(t) != 32768) fprintf(stderr, "kind %d: %zu flows, evicted %llu\n", kind, ni_flow_count(t), (unsigned long long)st.evicted);
+        CHECK_INT(ni_flow_count(t), 32768);
+        CHECK(ni_flow_chain_max(t) <= 12);
+        ni_flow_table_free(t);
+    }
+}
+
 RUN(T(half_open_flows_are_capped), T(handshake_counters_and_fin), T(orientation_rules), T(idle_timeouts_per_protocol),
     T(configurable_timeouts_and_active_split), T(eviction_emits_least_recent),
     T(memory_does_not_grow_with_capture_length), T(rst_and_tuple_reuse),
     T(unordered_time_uses_max_and_min), T(reassembly_in_order_through_reordering),
     T(no_syn_starts_at_first_segment_and_done_stops), T(gap_that_never_fills_ends_direction),
     T(unconsumed_bytes_are_bounded), T(inspect_limit_and_snaplen_cut), T(datagrams_until_done),
-    T(ipv6_and_free_without_flush))
+    T(ipv6_and_free_without_flush), T(structured_tuples_spread_over_buckets))
