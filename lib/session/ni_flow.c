@@ -260,7 +260,9 @@ static void flow_destroy(ni_flow_table *t, ni_flow *f)
     stream_free(t, &f->st[0]);
     stream_free(t, &f->st[1]);
     if (t->nspare < FLOW_SPARE_MAX) {   /* kept for the next flow */
-        ni_arena_reset(f->s.arena);
+        /* on_emit may have taken the arena (a parallel run's lane hands it
+         * on with the session): the record is kept without one */
+        if (f->s.arena) ni_arena_reset(f->s.arena);
         f->hnext = t->spare;
         t->spare = f;
         t->nspare++;
@@ -279,7 +281,8 @@ static ni_flow *flow_alloc(ni_flow_table *t)
         t->nspare--;
         ni_arena *a = f->s.arena;
         memset(f, 0, sizeof *f + t->cb.app_size);
-        f->s.arena = a;
+        f->s.arena = a ? a : ni_arena_new(NI_SESSION_ARENA_MAX);
+        if (!f->s.arena) { free(f); return NULL; }
         return f;
     }
     f = calloc(1, sizeof *f + t->cb.app_size);

@@ -29,8 +29,8 @@
  * max_flows live flows, of which at most max_flows / NI_FLOWS_HALF_OPEN_DIV
  * half-open (bare SYNs without reply or payload: a SYN flood);
  * reassembly buffers are bounded per direction (NI_STREAM_*) and in total
- * (stream_total_max).  TCP reassembly follows RFC 9293 §3.4 sequence
- * arithmetic (modulo 2^32).
+ * (stream_total_max); up to 256 ended flow records are kept for reuse.
+ * TCP reassembly follows RFC 9293 §3.4 sequence arithmetic (modulo 2^32).
  *
  * Ownership: the table owns flows, sessions and their arenas; pointers given
  * to callbacks are valid only during the call. */

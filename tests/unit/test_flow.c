@@ -5,6 +5,7 @@
 #include "ni_test.h"
 #include "session/ni_flow.h"
 #include "core/ni_limits.h"
+#include "core/ni_arena.h"
 
 #include <stdlib.h>
 
@@ -546,10 +547,49 @@ TEST(structured_tuples_spread_over_buckets)
     }
 }
 
+/* A parallel run's on_emit takes the session's arena with it (sets it to
+ * NULL); the flow record is then reused with a new arena, and a reused
+ * record's arena is empty and its state zeroed. */
+static int arena_starts, arena_bad;
+static void take_start(void *ud, ni_session *s, void *app)
+{
+    (void)ud;
+    arena_starts++;
+    if (!s->arena || ni_arena_used(s->arena) != 0 || *(int *)app != 0 || s->c2s_packets) arena_bad++;
+    if (s->arena && !ni_arena_strdup(s->arena, "evidence")) arena_bad++;
+    *(int *)app = 9;
+}
+static void take_emit(void *ud, ni_session *s)
+{
+    int *n = ud;
+    if ((*n)++ % 2 == 0) { ni_arena_free(s->arena); s->arena = NULL; }
+}
+
+TEST(reused_records_and_taken_arenas)
+{
+    int emitted = 0;
+    ni_stats st; memset(&st, 0, sizeof st);
+    ni_flow_callbacks cb = { &emitted, sizeof(int), take_start, NULL, NULL, take_emit, NULL, NULL, NULL };
+    ni_flow_table *t = ni_flow_table_new(NULL, &cb, &st);
+    CHECK(t != NULL);
+    if (!t) return;
+    arena_starts = arena_bad = 0;
+    for (int i = 0; i < 3000; i++) {
+        ni_packet p = pk((int64_t)i * 100 * S, i % 7, (uint16_t)(1000 + i), 9, 53, 17);
+        CHECK(ni_flow_packet(t, &p) == NI_OK);    /* each ends the previous ones by idle time */
+    }
+    ni_flow_flush(t);
+    CHECK_INT(arena_starts, 3000);
+    CHECK_INT(emitted, 3000);
+    CHECK_INT(arena_bad, 0);
+    ni_flow_table_free(t);
+}
+
 RUN(T(half_open_flows_are_capped), T(handshake_counters_and_fin), T(orientation_rules), T(idle_timeouts_per_protocol),
     T(configurable_timeouts_and_active_split), T(eviction_emits_least_recent),
     T(memory_does_not_grow_with_capture_length), T(rst_and_tuple_reuse),
     T(unordered_time_uses_max_and_min), T(reassembly_in_order_through_reordering),
     T(no_syn_starts_at_first_segment_and_done_stops), T(gap_that_never_fills_ends_direction),
     T(unconsumed_bytes_are_bounded), T(inspect_limit_and_snaplen_cut), T(datagrams_until_done),
-    T(ipv6_and_free_without_flush), T(structured_tuples_spread_over_buckets))
+    T(ipv6_and_free_without_flush), T(structured_tuples_spread_over_buckets),
+    T(reused_records_and_taken_arenas))
