@@ -396,26 +396,12 @@ static const uint8_t *mapped_at(ni_source *s, uint64_t off, size_t n)
 static int mapped_next(ni_source *s, ni_frame *f)
 {
     if (s->moff == s->msize) return 0;
-    const uint8_t *h = NULL;
-    uint32_t caplen = 0, len = 0;
-    /* the usual case: a clean record inside the current window (the window
-     * lies inside the file, so the record does too) */
-    uint64_t in = s->moff - s->woff;
-    if (s->win && s->moff >= s->woff && in + 16 <= s->wlen) {
-        h = s->win + in;
-        caplen = le32(h + 8);
-        len = le32(h + 12);
-        if (caplen > s->msnap || caplen > len || in + 16 + caplen > s->wlen) h = NULL;
-    }
-    if (!h) {
-        h = s->msize - s->moff >= 16 ? mapped_at(s, s->moff, 16) : NULL;
-        caplen = h ? le32(h + 8) : 0;
-        len = h ? le32(h + 12) : 0;
-        if (!h || caplen > s->msnap || caplen > len || s->msize - s->moff - 16 < caplen ||
-            !(h = mapped_at(s, s->moff, 16 + (size_t)caplen))) {
-            mapped_stop(s);
-            return -1;
-        }
+    const uint8_t *h = s->msize - s->moff >= 16 ? mapped_at(s, s->moff, 16) : NULL;
+    uint32_t caplen = h ? le32(h + 8) : 0, len = h ? le32(h + 12) : 0;
+    if (!h || caplen > s->msnap || caplen > len || s->msize - s->moff - 16 < caplen ||
+        !(h = mapped_at(s, s->moff, 16 + (size_t)caplen))) {
+        mapped_stop(s);
+        return -1;
     }
     f->linktype = s->linktype;
     f->ts_us = (int64_t)le32(h) * 1000000 + (int64_t)le32(h + 4);
@@ -540,7 +526,8 @@ ni_source *ni_source_open(const char *path, ni_error *err)
     return s;
 }
 
-int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
+/* ni_source_next past its common case (see there). */
+static int __attribute__((noinline)) source_next(ni_source *s, ni_frame *f, ni_error *err)
 {
     if (s->failed) {
         ni_error_set(err, s->failcode, "%s", s->failmsg);
@@ -578,6 +565,31 @@ int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
     memcpy(s->failmsg, tmp.msg, sizeof s->failmsg);
     if (err) *err = tmp;
     return -1;
+}
+
+int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
+{
+    /* The common case of mapped reading: a clean record inside the current
+     * window (which lies inside the file), read with one bounds check.
+     * Anything else (the window's end, the file's end, a record libpcap
+     * must judge, every other reader) is source_next's. */
+    if (s->mapped && s->win && s->moff >= s->woff) {
+        uint64_t in = s->moff - s->woff;
+        if (in + 16 <= s->wlen) {
+            const uint8_t *h = s->win + in;
+            uint32_t caplen = le32(h + 8), len = le32(h + 12);
+            if (caplen <= s->msnap && caplen <= len && in + 16 + caplen <= s->wlen) {
+                f->linktype = s->linktype;
+                f->ts_us = (int64_t)le32(h) * 1000000 + (int64_t)le32(h + 4);
+                f->caplen = caplen;
+                f->wirelen = len;
+                f->data = h + 16;
+                s->moff += 16 + (uint64_t)caplen;
+                return 1;
+            }
+        }
+    }
+    return source_next(s, f, err);
 }
 
 /* ---- BPF filters (pcap-filter(7)) ------------------------------------------ */

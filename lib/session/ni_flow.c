@@ -628,8 +628,14 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
 
 ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
 {
-    if (!t->have_now || p->ts_us > t->now) { t->now = p->ts_us; t->have_now = true; }
-    expire(t);
+    /* Only a clock that moves expires anything: at an unchanged time every
+     * list's head already outlived the last expiry, and flows moved or
+     * created since are active now. */
+    if (!t->have_now || p->ts_us > t->now) {
+        t->now = p->ts_us;
+        t->have_now = true;
+        expire(t);
+    }
     flow_key k;
     flow_key_make(&k, p);
     uint32_t h = flow_key_hash(t, &k);
