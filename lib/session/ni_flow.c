@@ -369,6 +369,17 @@ static void expire(ni_flow_table *t)
     t->phase = NI_FLOW_END_PACKET;
 }
 
+/* Whether expire has anything to do: a list head past its timeout (the
+ * per-packet check, without a call). */
+static inline bool expiry_due(const ni_flow_table *t)
+{
+    for (int l = 0; l < L_N; l++) {
+        const ni_flow *f = t->lists[l].head;
+        if (f && t->now - f->active_us > t->timeout[l]) return true;
+    }
+    return false;
+}
+
 static void evict_one(ni_flow_table *t)
 {
     ni_flow *victim = NULL;
@@ -634,7 +645,7 @@ ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
     if (!t->have_now || p->ts_us > t->now) {
         t->now = p->ts_us;
         t->have_now = true;
-        expire(t);
+        if (expiry_due(t)) expire(t);
     }
     flow_key k;
     flow_key_make(&k, p);
