@@ -20,10 +20,35 @@ const ni_hash_key ni_hash_key_fixed = { 0, 0 };
         v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
     } while (0)
 
-static uint64_t le64(const uint8_t *p)
+/* An 8-byte little-endian word at any alignment (one load on this
+ * little-endian target; the shifts below keep big-endian hosts right). */
+static inline uint64_t le64(const uint8_t *p)
 {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/* The last 0..7 bytes as a little-endian word, with at most two loads. */
+static inline uint64_t le_tail(const uint8_t *p, size_t n)
+{
+    uint32_t a, b;
+    switch (n) {
+    case 0: return 0;
+    case 1: return p[0];
+    case 2: return (uint64_t)p[0] | (uint64_t)p[1] << 8;
+    case 3: return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16;
+    default:                            /* 4..7: two overlapping 4-byte words */
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        a = __builtin_bswap32(a); b = __builtin_bswap32(b);
+#endif
+        return (uint64_t)a | (uint64_t)b << (8 * (n - 4));
+    }
 }
 
 uint64_t ni_hash(const ni_hash_key *k, const void *data, size_t n)
@@ -38,7 +63,7 @@ uint64_t ni_hash(const ni_hash_key *k, const void *data, size_t n)
         SIPROUND;
         v0 ^= m;
     }
-    for (size_t i = 0; i < n; i++) b |= (uint64_t)p[i] << (8 * i);
+    b |= le_tail(p, n);
     v3 ^= b;
     SIPROUND;
     v0 ^= b;

@@ -1,11 +1,13 @@
 /* ni_hash.h — the one hash function of netintel: SipHash-1-3 (Aumasson and
  * Bernstein, "SipHash: a fast short-input PRF", 2012; the 1-3 round variant
  * that Rust's and CPython's hash tables use).  Every hash table keyed by
- * traffic-derived values (flows, DNS cache, User-Agent cache, string maps,
- * address sets) hashes through it with a key drawn once per table from the
- * kernel's random source, so keys chosen by whoever sends the traffic cannot
- * be made to collide on purpose (hash flooding).  A fixed key is available
- * for tests and for checksums that must be the same in every run. */
+ * traffic-derived values (DNS cache, User-Agent cache, string maps, address
+ * sets) hashes through it with a key drawn once per table from the kernel's
+ * random source, so keys chosen by whoever sends the traffic cannot be made
+ * to collide on purpose (hash flooding).  The flow table, hashing every
+ * packet's 5-tuple, uses a cheaper strongly universal hash whose numbers are
+ * drawn through this one (lib/session/ni_flow.c, "hashing").  A fixed key is
+ * available for tests and for checksums that must be the same in every run. */
 #ifndef NI_HASH_H
 #define NI_HASH_H
 

@@ -29,8 +29,8 @@
  * max_flows live flows, of which at most max_flows / NI_FLOWS_HALF_OPEN_DIV
  * half-open (bare SYNs without reply or payload: a SYN flood);
  * reassembly buffers are bounded per direction (NI_STREAM_*) and in total
- * (stream_total_max).  TCP reassembly follows RFC 9293 §3.4 sequence
- * arithmetic (modulo 2^32).
+ * (stream_total_max); up to 256 ended flow records are kept for reuse.
+ * TCP reassembly follows RFC 9293 §3.4 sequence arithmetic (modulo 2^32).
  *
  * Ownership: the table owns flows, sessions and their arenas; pointers given
  * to callbacks are valid only during the call. */
@@ -126,5 +126,7 @@ size_t ni_flow_peak(const ni_flow_table *t);
 size_t ni_flow_stream_bytes(const ni_flow_table *t);
 /* The table's clock: the largest timestamp seen. */
 int64_t ni_flow_now(const ni_flow_table *t);
+/* The most live flows in one hash bucket now (for tests of the hash). */
+size_t ni_flow_chain_max(const ni_flow_table *t);
 
 #endif

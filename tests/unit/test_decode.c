@@ -803,6 +803,67 @@ TEST(corpus_against_tshark)
     CHECK_INT(ct.mismatches, 0);
 }
 
+/* The Ethernet/IPv4/TCP-UDP fast path against the general path: the same
+ * L3 bytes behind an Ethernet header (fast path when clean) and behind a
+ * Linux cooked header (always the general path) must give the same verdict
+ * and fields.  Frames are valid TCP/UDP packets with one to three random
+ * bytes of their first 64 overwritten (lengths, IHL, data offset, flags,
+ * fragment bits, ports) and random snap cuts, with and without a VLAN tag. */
+static bool same_packet(const ni_packet *a, const ni_packet *b, const uint8_t *la, const uint8_t *lb)
+{
+    if (a->ts_us != b->ts_us || memcmp(&a->src, &b->src, sizeof a->src) || memcmp(&a->dst, &b->dst, sizeof a->dst) ||
+        a->proto != b->proto || a->sport != b->sport || a->dport != b->dport || a->tcp_flags != b->tcp_flags ||
+        a->seq != b->seq || a->ack != b->ack || a->payload_len != b->payload_len ||
+        a->payload_wire_len != b->payload_wire_len || a->ip_len != b->ip_len || a->vlan != b->vlan ||
+        a->icmp_type != b->icmp_type || a->icmp_code != b->icmp_code || a->l3_caplen != b->l3_caplen)
+        return false;
+    if ((a->l3 ? a->l3 - la : -1) != (b->l3 ? b->l3 - lb : -1)) return false;
+    return (a->payload ? a->payload - la : -1) == (b->payload ? b->payload - lb : -1);
+}
+
+TEST(fast_path_matches_general_path)
+{
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    int fast_ok = 0, mismatches = 0;
+    for (int round = 0; round < 60000; round++) {
+        rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+        uint64_t r = rng;
+        fb l4 = (r & 1) ? tcp(40000 + (r >> 8 & 7), 443, 1000, 2000, 0x18, 5 + (unsigned)(r >> 12 & 3), "hello world")
+                        : udp(5353, 53, "query bytes", -1);
+        fb l3 = ip4((r & 1) ? 6 : 17, &l4, 5 + (unsigned)(r >> 16 & 1), -1, (r >> 20 & 7) == 0 ? 0x2000 : 0);
+        int muts = (int)(r >> 24 & 3);
+        for (int m = 0; m < muts; m++) {
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+            size_t at = (size_t)(rng % (l3.n < 64 ? l3.n : 64));
+            l3.b[at] = (uint8_t)(rng >> 32);
+        }
+        bool vlan = (r >> 28 & 3) == 0;
+        fb eth = { .n = 0 }, sll = { .n = 0 };
+        for (int i = 0; i < 12; i++) add8(&eth, (unsigned)i);
+        add16(&sll, 0); add16(&sll, 1); add16(&sll, 6); for (int i = 0; i < 8; i++) add8(&sll, (unsigned)i);
+        if (vlan) { add16(&eth, 0x8100); add16(&eth, 0x2123); add16(&sll, 0x8100); add16(&sll, 0x2123); add16(&sll, 0x0800); }
+        else add16(&sll, 0x0800);
+        add16(&eth, 0x0800);
+        size_t eh = eth.n, sh = sll.n;
+        add(&eth, l3.b, l3.n);
+        add(&sll, l3.b, l3.n);
+        size_t cut = (r >> 32 & 3) == 0 ? (size_t)(r >> 40) % (l3.n + 1) : l3.n;
+        ni_packet a, b;
+        ni_stats sa = { 0 }, sb = { 0 };
+        ni_decode_result ra = ni_decode_frame(1, eth.b, (uint32_t)(eh + cut), 7, &a, &sa);
+        ni_decode_result rb = ni_decode_frame(113, sll.b, (uint32_t)(sh + cut), 7, &b, &sb);
+        bool same = ra == rb && sa.ip_packets == sb.ip_packets && sa.malformed == sb.malformed &&
+                    sa.truncated == sb.truncated && sa.fragments == sb.fragments && sa.non_ip == sb.non_ip &&
+                    sa.unsupported == sb.unsupported;
+        if (same && ra == NI_DECODE_OK) same = same_packet(&a, &b, eth.b + eh, sll.b + sh);
+        if (!same && mismatches++ < 3) fprintf(stderr, "mismatch round %d: ra %d rb %d ip %llu/%llu mal %llu/%llu tr %llu/%llu fr %llu/%llu vlan %d cut %zu/%zu pl %u/%u\n", round, ra, rb, (unsigned long long)sa.ip_packets, (unsigned long long)sb.ip_packets, (unsigned long long)sa.malformed, (unsigned long long)sb.malformed, (unsigned long long)sa.truncated, (unsigned long long)sb.truncated, (unsigned long long)sa.fragments, (unsigned long long)sb.fragments, vlan, cut, l3.n, a.payload_len, b.payload_len);
+        if (ra == NI_DECODE_OK) fast_ok++;
+    }
+    CHECK_INT(mismatches, 0);
+    CHECK(fast_ok > 10000);
+}
+
 RUN(T(ethernet_ipv4_tcp), T(ipv4_options_padding_snaplen), T(vlan_qinq_pppoe_mpls),
     T(non_ip_and_unsupported), T(loopback_raw_cooked), T(ipv4_malformed_truncated),
-    T(fragments), T(ipv6_extensions_and_protocols), T(every_prefix), T(corpus_against_tshark))
+    T(fragments), T(ipv6_extensions_and_protocols), T(every_prefix), T(corpus_against_tshark),
+    T(fast_path_matches_general_path))

@@ -5,6 +5,7 @@
 #include "ni_test.h"
 #include "session/ni_flow.h"
 #include "core/ni_limits.h"
+#include "core/ni_arena.h"
 
 #include <stdlib.h>
 
@@ -510,10 +511,85 @@ TEST(half_open_flows_are_capped)
     ni_flow_table_free(t);
 }
 
+/* Structured tuples (one client address and port walking through
+ * sources, ports in steps of powers of two, IPv6 addresses differing in two
+ * bytes) spread over the buckets: 2^15 live flows in 2^16 buckets, none
+ * holding more than a handful (a weak or unkeyed hash on such regular keys
+ * puts hundreds in one chain). */
+TEST(structured_tuples_spread_over_buckets)
+{
+    static fake f; memset(&f, 0, sizeof f);
+    ni_flow_config c;
+    ni_flow_config_default(&c);
+    c.max_flows = 65536;
+    ni_stats st; memset(&st, 0, sizeof st);
+    ni_flow_callbacks cb = { &f, sizeof(int), on_start, NULL, NULL, NULL, on_release, NULL, NULL };
+    for (int kind = 0; kind < 3; kind++) {
+        ni_flow_table *t = ni_flow_table_new(&c, &cb, &st);
+        CHECK(t != NULL);
+        if (!t) return;
+        for (int i = 0; i < 32768; i++) {
+            ni_packet p;
+            if (kind == 0) p = pk(S, i, 40000, 70000, 443, 17);
+            else if (kind == 1) p = pk(S, 1, (uint16_t)((i & 255) << 8), 2, (uint16_t)(i >> 8 << 4), 17);
+            else {
+                p = pk(S, 1, 5353, 2, 53, 17);
+                p.src.family = p.dst.family = 6;
+                p.src.b[15] = (uint8_t)i;
+                p.src.b[7] = (uint8_t)(i >> 8);
+            }
+            CHECK(ni_flow_packet(t, &p) == NI_OK);
+        }
+        if (ni_flow_count(t) != 32768) fprintf(stderr, "kind %d: %zu flows, evicted %llu\n", kind, ni_flow_count(t), (unsigned long long)st.evicted);
+        CHECK_INT(ni_flow_count(t), 32768);
+        CHECK(ni_flow_chain_max(t) <= 12);
+        ni_flow_table_free(t);
+    }
+}
+
+/* A parallel run's on_emit takes the session's arena with it (sets it to
+ * NULL); the flow record is then reused with a new arena, and a reused
+ * record's arena is empty and its state zeroed. */
+static int arena_starts, arena_bad;
+static void take_start(void *ud, ni_session *s, void *app)
+{
+    (void)ud;
+    arena_starts++;
+    if (!s->arena || ni_arena_used(s->arena) != 0 || *(int *)app != 0 || s->c2s_packets) arena_bad++;
+    if (s->arena && !ni_arena_strdup(s->arena, "evidence")) arena_bad++;
+    *(int *)app = 9;
+}
+static void take_emit(void *ud, ni_session *s)
+{
+    int *n = ud;
+    if ((*n)++ % 2 == 0) { ni_arena_free(s->arena); s->arena = NULL; }
+}
+
+TEST(reused_records_and_taken_arenas)
+{
+    int emitted = 0;
+    ni_stats st; memset(&st, 0, sizeof st);
+    ni_flow_callbacks cb = { &emitted, sizeof(int), take_start, NULL, NULL, take_emit, NULL, NULL, NULL };
+    ni_flow_table *t = ni_flow_table_new(NULL, &cb, &st);
+    CHECK(t != NULL);
+    if (!t) return;
+    arena_starts = arena_bad = 0;
+    for (int i = 0; i < 3000; i++) {
+        ni_packet p = pk((int64_t)i * 100 * S, i % 7, (uint16_t)(1000 + i), 9, 53, 17);
+        CHECK(ni_flow_packet(t, &p) == NI_OK);    /* each ends the previous ones by idle time */
+    }
+    ni_flow_flush(t);
+    CHECK_INT(arena_starts, 3000);
+    CHECK_INT(emitted, 3000);
+    CHECK_INT(arena_bad, 0);
+    ni_flow_table_free(t);
+}
+
 RUN(T(half_open_flows_are_capped), T(handshake_counters_and_fin), T(orientation_rules), T(idle_timeouts_per_protocol),
     T(configurable_timeouts_and_active_split), T(eviction_emits_least_recent),
     T(memory_does_not_grow_with_capture_length), T(rst_and_tuple_reuse),
     T(unordered_time_uses_max_and_min), T(reassembly_in_order_through_reordering),
     T(no_syn_starts_at_first_segment_and_done_stops), T(gap_that_never_fills_ends_direction),
     T(unconsumed_bytes_are_bounded), T(inspect_limit_and_snaplen_cut), T(datagrams_until_done),
-    T(ipv6_and_free_without_flush))
+    T(ipv6_and_free_without_flush), T(structured_tuples_spread_over_buckets),
+    T(reused_records_and_taken_arenas))

@@ -33,6 +33,49 @@ TEST(siphash13_vectors)
         CHECK(ni_hash(&k, msg, rows[i].n) == rows[i].want);
 }
 
+/* A plain byte-at-a-time SipHash-1-3 written from the paper, to hold the
+ * word-at-a-time ni_hash to every length and alignment. */
+#define REF_ROUND(v0, v1, v2, v3) do { \
+        v0 += v1; v1 = (v1 << 13 | v1 >> 51); v1 ^= v0; v0 = (v0 << 32 | v0 >> 32); \
+        v2 += v3; v3 = (v3 << 16 | v3 >> 48); v3 ^= v2; \
+        v0 += v3; v3 = (v3 << 21 | v3 >> 43); v3 ^= v0; \
+        v2 += v1; v1 = (v1 << 17 | v1 >> 47); v1 ^= v2; v2 = (v2 << 32 | v2 >> 32); \
+    } while (0)
+static uint64_t ref_siphash13(const ni_hash_key *k, const uint8_t *p, size_t n)
+{
+    uint64_t v0 = 0x736f6d6570736575ull ^ k->k0, v1 = 0x646f72616e646f6dull ^ k->k1;
+    uint64_t v2 = 0x6c7967656e657261ull ^ k->k0, v3 = 0x7465646279746573ull ^ k->k1;
+    size_t words = n / 8;
+    for (size_t i = 0; i <= words; i++) {
+        uint64_t m = 0;
+        if (i < words) for (int j = 7; j >= 0; j--) m = m << 8 | p[8 * i + (size_t)j];
+        else {
+            m = (uint64_t)(n & 0xff) << 56;
+            for (size_t j = 0; j < n % 8; j++) m |= (uint64_t)p[8 * i + j] << (8 * j);
+        }
+        v3 ^= m;
+        REF_ROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+    v2 ^= 0xff;
+    for (int r = 0; r < 3; r++) REF_ROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+TEST(every_length_and_alignment)
+{
+    uint8_t buf[200];
+    for (int i = 0; i < 200; i++) buf[i] = (uint8_t)(i * 37 + 11);
+    ni_hash_key r;
+    ni_hash_key_random(&r);
+    ni_hash_key k = ref_key();
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= 120; n++) {
+            CHECK(ni_hash(&k, buf + off, n) == ref_siphash13(&k, buf + off, n));
+            CHECK(ni_hash(&r, buf + off, n) == ref_siphash13(&r, buf + off, n));
+        }
+}
+
 TEST(random_keys_differ)
 {
     ni_hash_key a, b;
@@ -80,4 +123,4 @@ TEST(colliding_keys_do_not_degrade)
     free(keys);
 }
 
-RUN(T(siphash13_vectors), T(random_keys_differ), T(colliding_keys_do_not_degrade))
+RUN(T(siphash13_vectors), T(every_length_and_alignment), T(random_keys_differ), T(colliding_keys_do_not_degrade))
