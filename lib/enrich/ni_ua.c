@@ -10,6 +10,7 @@
 #include "core/ni_hash.h"
 #include "core/ni_buf.h"
 #include "core/ni_cursor.h"
+#include "core/ni_verified.h"
 
 #include <errno.h>
 #include <pcre2.h>
@@ -35,7 +36,9 @@
 #define JIT_AFTER 8
 
 typedef struct rule {
-    pcre2_code *re;          /* as compiled at load: never modified */
+    pcre2_code *re;          /* as compiled at load (or on first use, lazy): never modified */
+    char *src;               /* the pattern, while not compiled yet (lazy) */
+    bool caseless;
     _Atomic(pcre2_code *) jre;   /* a JIT-compiled copy once tried JIT_AFTER times, else NULL */
     atomic_uint tries;
     char *rep[NFIELDS];      /* replacement templates or NULL */
@@ -44,6 +47,11 @@ typedef struct rule {
 } rule;
 
 struct ni_ua_db {
+    /* The regexes file was verified (every regex compiled) by an earlier run
+     * and has not changed since (core/ni_verified.h): a rule's regex is
+     * compiled the first time the prefilter lets a User-Agent through to it
+     * (~20,000 instructions a regex; a run tries a few hundred of ~1,200). */
+    bool lazy;
     rule *rules;             /* all lists, in order: browser, os, device */
     size_t nrules;
     size_t start[NI_UA_LIST__COUNT + 1];
@@ -78,6 +86,8 @@ static const char *scalar(yaml_document_t *d, yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+#define UA_VERIFIED_KIND "uap-regexes/1"
+
 static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const char *path,
                            int list, size_t idx, ni_error *err)
 {
@@ -98,6 +108,7 @@ static void rule_release(rule *r)
 {
     pcre2_code_free(r->re);
     pcre2_code_free(atomic_load(&r->jre));
+    free(r->src);
     for (int i = 0; i < NFIELDS; i++) free(r->rep[i]);
 }
 
@@ -512,8 +523,13 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
         }
         if (!pattern)
             return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu] has no regex", path, list_keys[list], k);
-        ni_err e = compile_rule(r, pattern, caseless, path, list, k, err);
-        if (e) return e;
+        if (db->lazy) {
+            if (!(r->src = ni_strdup(pattern))) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+            r->caseless = caseless;
+        } else {
+            ni_err e = compile_rule(r, pattern, caseless, path, list, k, err);
+            if (e) return e;
+        }
         analyse(pattern, rq);
         if (!rq->n) { db->unfiltered[list]++; continue; }
         r->full = (uint8_t)((1u << rq->n) - 1);
@@ -530,6 +546,9 @@ ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
     FILE *f = fopen(path, "rb");
     if (!f) { ni_error_set(err, errno == ENOENT ? NI_ERR_NOTFOUND : NI_ERR_IO, "%s: %s", path, strerror(errno)); return NULL; }
     ni_ua_db *db = calloc(1, sizeof *db);
+    ni_fileid fid;
+    bool have_fid = ni_fileid_of(path, &fid);
+    if (db) db->lazy = have_fid && ni_verified_has(UA_VERIFIED_KIND, &fid);
     litacc acc = { 0 };
     conj *rq = malloc(sizeof *rq);
     yaml_parser_t yp; yaml_document_t doc;
@@ -567,6 +586,7 @@ ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
     litacc_release(&acc);
     free(rq);
     fclose(f);
+    if (!db->lazy && have_fid) (void)ni_verified_add(UA_VERIFIED_KIND, &fid);
     return db;
 fail:
     if (have_doc) yaml_document_delete(&doc);
@@ -867,27 +887,49 @@ const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n)
  * (release/acquire), and only the thread whose try is the JIT_AFTER-th
  * compiles.  Results are the same either way (PCRE2's JIT and interpreter
  * match alike). */
+/* The regex of r as loaded, compiled now if the database is lazy (an earlier
+ * run compiled it: failing now means out of memory, and the rule does not
+ * match).  Threads sharing the database may race here: the first to publish
+ * wins, the others free theirs; src is freed only with the database. */
+static pcre2_code *rule_re(rule *r)
+{
+    pcre2_code *re = __atomic_load_n(&r->re, __ATOMIC_ACQUIRE);
+    if (re || !r->src) return re;
+    int ec; PCRE2_SIZE eo;
+    re = pcre2_compile((PCRE2_SPTR)r->src, PCRE2_ZERO_TERMINATED, r->caseless ? PCRE2_CASELESS : 0, &ec, &eo, NULL);
+    if (!re) return NULL;
+    pcre2_code *expected = NULL;
+    if (!__atomic_compare_exchange_n(&r->re, &expected, re, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        pcre2_code_free(re);
+        re = expected;
+    }
+    return re;
+}
+
 static const pcre2_code *rule_code(rule *r)
 {
     const pcre2_code *j = atomic_load_explicit(&r->jre, memory_order_acquire);
     if (j) return j;
-    if (atomic_fetch_add_explicit(&r->tries, 1, memory_order_relaxed) + 1 == JIT_AFTER) {
-        pcre2_code *c = pcre2_code_copy(r->re);
+    pcre2_code *re = rule_re(r);
+    if (re && atomic_fetch_add_explicit(&r->tries, 1, memory_order_relaxed) + 1 == JIT_AFTER) {
+        pcre2_code *c = pcre2_code_copy(re);
         if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) {
             atomic_store_explicit(&r->jre, c, memory_order_release);
             return c;
         }
         pcre2_code_free(c);
     }
-    return r->re;
+    return re;
 }
 
 void ni_ua_db_jit(ni_ua_db *db)
 {
     for (size_t i = 0; i < db->nrules; i++) {
         rule *r = &db->rules[i];
-        if (!r->re || atomic_load(&r->jre)) continue;
-        pcre2_code *c = pcre2_code_copy(r->re);
+        if (atomic_load(&r->jre)) continue;
+        pcre2_code *re = rule_re(r);
+        if (!re) continue;
+        pcre2_code *c = pcre2_code_copy(re);
         if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) atomic_store(&r->jre, c);
         else pcre2_code_free(c);
     }
