@@ -13,6 +13,10 @@
 #include "core/ni_verified.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <pcre2.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/ni_file.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 
@@ -579,6 +584,136 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
     return NI_OK;
 }
 
+/* ---------------------------------------------------------- start-up cache */
+/* Once a run finds the regexes file verified (db->lazy), it keeps what it
+ * read from it in $XDG_CACHE_HOME/netintel/uap.bin (core/ni_verified.h for
+ * the directory) so that later runs skip the YAML, the literal analysis and
+ * the automaton (~55 M instructions): magic, a key (the file's identity),
+ * the list bounds, every rule (case flag, pattern, replacement templates),
+ * the prefilter (ni_ua_prefilter_encode), then a checksum of all that.
+ * Strings are a 32-bit length and their bytes (UA_NOSTR: NULL).  Read only
+ * while the file is still verified (the condition of lazy compiling); a
+ * damaged, stale or unreadable cache is ignored and rewritten. */
+#define UA_CACHE_NAME "uap.bin"
+#define UA_CACHE_VERIFIED_KIND "uap-cache-sum/1"   /* its checksum matched */
+#define UA_NOSTR 0xffffffffu
+static const char ua_cache_magic[8] = { 'N', 'I', 'U', 'A', 'C', 0, 0, 1 };
+
+static void put32(ni_buf *b, uint32_t v);
+
+static void c_str(ni_buf *b, const char *s)
+{
+    if (!s) { put32(b, UA_NOSTR); return; }
+    size_t n = strlen(s);
+    put32(b, (uint32_t)n);
+    ni_buf_add(b, s, n);
+}
+
+static uint64_t cur_u64(ni_cursor *c) { uint64_t lo = ni_cur_u32_le(c); return lo | (uint64_t)ni_cur_u32_le(c) << 32; }
+
+/* A string of the cache (malloc'd); *ok false when short, bad or OOM. */
+static char *cur_str(ni_cursor *c, bool *ok)
+{
+    uint32_t n = ni_cur_u32_le(c);
+    if (n == UA_NOSTR) return NULL;
+    const uint8_t *p = ni_cur_bytes(c, n);
+    char *s = p ? malloc((size_t)n + 1) : NULL;
+    if (!s || memchr(p, 0, n)) { free(s); *ok = false; return NULL; }
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+static void ua_cache_write(const ni_ua_db *db, const char *path, uint64_t key)
+{
+    ni_buf b;
+    ni_buf_init(&b, (size_t)NI_CATALOG_BYTES_MAX);
+    ni_buf_add(&b, ua_cache_magic, sizeof ua_cache_magic);
+    put32(&b, (uint32_t)key); put32(&b, (uint32_t)(key >> 32));
+    put32(&b, (uint32_t)db->nrules);
+    for (int l = 0; l <= NI_UA_LIST__COUNT; l++) put32(&b, (uint32_t)db->start[l]);
+    for (int l = 0; l < NI_UA_LIST__COUNT; l++) put32(&b, (uint32_t)db->unfiltered[l]);
+    for (size_t i = 0; i < db->nrules; i++) {
+        const rule *r = &db->rules[i];
+        ni_buf_addc(&b, r->caseless ? 1 : 0);
+        c_str(&b, r->src);
+        for (int f = 0; f < NFIELDS; f++) c_str(&b, r->rep[f]);
+    }
+    if (ni_ua_prefilter_encode(db, &b) != NI_OK) b.err = NI_ERR_LIMIT;
+    if (!b.err) {
+        uint64_t h = ni_hash(&ni_hash_key_fixed, b.p, b.len);
+        put32(&b, (uint32_t)h); put32(&b, (uint32_t)(h >> 32));
+    }
+    ni_error e = { 0 };
+    if (!b.err) (void)ni_file_write_all(path, b.p, b.len, &e);   /* best effort */
+    ni_buf_release(&b);
+}
+
+/* Fills db (empty, lazy) from the cache at path; false (db to be freed)
+ * when it is absent, stale or bad. */
+static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    void *m = MAP_FAILED;
+    size_t n = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 24 && (uint64_t)st.st_size <= NI_CATALOG_BYTES_MAX) {
+        n = (size_t)st.st_size;
+        m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    ni_fileid cid;
+    bool have_cid = ni_fileid_of_fd(fd, &cid);
+    close(fd);
+    if (m == MAP_FAILED) return false;
+    const uint8_t *buf = m;
+    ni_cursor c, tail;
+    ni_cur_init(&c, buf, n - 8);
+    ni_cur_init(&tail, buf + n - 8, 8);
+    /* the checksum once per cache file (core/ni_verified.h) */
+    bool summed = have_cid && ni_verified_has(UA_CACHE_VERIFIED_KIND, &cid);
+    bool ok = !memcmp(buf, ua_cache_magic, sizeof ua_cache_magic) &&
+              (summed || cur_u64(&tail) == ni_hash(&ni_hash_key_fixed, buf, n - 8));
+    ni_cur_skip(&c, sizeof ua_cache_magic);
+    if (ok && cur_u64(&c) != key) ok = false;
+    uint32_t nr = ok ? ni_cur_u32_le(&c) : 0;
+    if (ok && (c.bad || nr > ni_cur_left(&c) || !(db->rules = calloc(nr ? nr : 1, sizeof *db->rules)))) ok = false;
+    for (int l = 0; ok && l <= NI_UA_LIST__COUNT; l++) {
+        db->start[l] = ni_cur_u32_le(&c);
+        if (db->start[l] > nr || (l && db->start[l] < db->start[l - 1])) ok = false;
+    }
+    if (ok && (db->start[0] != 0 || db->start[NI_UA_LIST__COUNT] != nr)) ok = false;
+    for (int l = 0; ok && l < NI_UA_LIST__COUNT; l++)
+        if ((db->unfiltered[l] = ni_cur_u32_le(&c)) > nr) ok = false;
+    for (uint32_t i = 0; ok && i < nr; i++) {
+        rule *r = &db->rules[i];
+        db->nrules++;           /* counted now so a failure below frees it */
+        uint8_t cl = ni_cur_u8(&c);
+        r->caseless = cl == 1;
+        r->src = cur_str(&c, &ok);
+        for (int f = 0; ok && f < NFIELDS; f++) r->rep[f] = cur_str(&c, &ok);
+        if (cl > 1 || !r->src) ok = false;
+    }
+    ni_ua_db *pf = ok && !c.bad ? ni_ua_prefilter_decode_ex(&c, summed) : NULL;
+    if (!pf || c.bad || ni_cur_left(&c) || pf->nrules != nr) ok = false;
+    if (ok) {
+        for (uint32_t i = 0; i < nr; i++) db->rules[i].full = pf->rules[i].full;
+        db->words = pf->words; db->always = pf->always; pf->always = NULL;
+        db->nlits = pf->nlits;
+        db->lit_off = pf->lit_off; pf->lit_off = NULL;
+        db->lit_rules = pf->lit_rules; pf->lit_rules = NULL;
+        memcpy(db->cls, pf->cls, sizeof db->cls);
+        db->nclasses = pf->nclasses; db->nstates = pf->nstates;
+        db->delta = pf->delta; pf->delta = NULL;
+        db->out = pf->out; pf->out = NULL;
+        db->dict = pf->dict; pf->dict = NULL;
+    }
+    ni_ua_db_free(pf);
+    munmap(m, n);
+    if (ok && have_cid && !summed) (void)ni_verified_add(UA_CACHE_VERIFIED_KIND, &cid);
+    return ok;
+}
+
 ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
 {
     FILE *f = fopen(path, "rb");
@@ -587,6 +722,15 @@ ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
     ni_fileid fid;
     bool have_fid = ni_fileid_of(path, &fid);
     if (db) db->lazy = have_fid && ni_verified_has(UA_VERIFIED_KIND, &fid);
+    /* a verified file: what an earlier run read from it, if it kept it */
+    char cpath[4200];
+    uint64_t key = have_fid ? ni_hash(&ni_hash_key_fixed, &fid, sizeof fid) : 0;
+    bool cacheable = db && db->lazy && ni_user_cache_path(UA_CACHE_NAME, cpath, sizeof cpath);
+    if (cacheable) {
+        if (ua_cache_read(db, cpath, key)) { fclose(f); return db; }
+        ni_ua_db_free(db);                  /* partly filled: start again */
+        if ((db = calloc(1, sizeof *db)) != NULL) db->lazy = true;
+    }
     litacc acc = { 0 };
     conj *rq = malloc(sizeof *rq);
     yaml_parser_t yp; yaml_document_t doc;
@@ -625,6 +769,7 @@ ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
     free(rq);
     fclose(f);
     if (!db->lazy && have_fid) (void)ni_verified_add(UA_VERIFIED_KIND, &fid);
+    if (cacheable) ua_cache_write(db, cpath, key);
     return db;
 fail:
     if (have_doc) yaml_document_delete(&doc);
