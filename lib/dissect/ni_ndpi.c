@@ -16,8 +16,9 @@
 
 #define NI_NDPI_PACKETS_MAX 16u     /* packets per flow shown to nDPI */
 #define NI_NDPI_FLOWS_MAX   16384u  /* live nDPI flow states */
-#define NI_NDPI_HELD_MAX    4u      /* no-payload packets held per flow until the gate decides */
-#define NI_NDPI_HELD_BYTES  128u    /* the largest one held (IP + TCP headers with options) */
+#define NI_NDPI_HELD_MAX    3u      /* no-payload packets held per flow until the gate decides */
+#define NI_NDPI_HELD_BYTES  96u     /* the largest one held (IPv6 + TCP headers with options) */
+#define NI_NDPI_HELD_FLOWS  16384u  /* flows holding packets at once (beyond: given to nDPI at once) */
 #define NI_NDPI_ASK_SLOTS   1024u   /* the gate's answers remembered, per name and per address */
 
 /* One remembered answer of worth_asking's name part (a copy of the name) or
@@ -28,7 +29,7 @@ typedef struct ask_addr { uint32_t addr; bool used, yes; } ask_addr;
 struct ni_ndpi {
     struct ndpi_detection_module_struct *mod;   /* NULL until first needed (ni_ndpi_new_lazy) */
     bool failed;                                /* it could not be made */
-    uint32_t live;
+    uint32_t live, holding;
     uint64_t flows, skipped, named;
     ask_name names[NI_NDPI_ASK_SLOTS];          /* direct-mapped by the name's hash */
     ask_addr addrs[NI_NDPI_ASK_SLOTS];          /* direct-mapped by the address */
@@ -314,18 +315,23 @@ static bool named(ni_ndpi *nd, const ni_pflow *f)
     return name && name[0] && !worth_asking(nd, name, &f->s->server);
 }
 
-static void held_free(prod_state *x)
+static void held_free(ni_ndpi *nd, prod_state *x)
 {
+    if (!x->held) return;
     free(x->held);
     x->held = NULL;
+    nd->holding--;
 }
 
 /* Holds p (true), or false when it cannot be (too large, too many, out of
  * memory): then it and the ones held go to nDPI now. */
-static bool hold(prod_state *x, const ni_packet *p)
+static bool hold(ni_ndpi *nd, prod_state *x, const ni_packet *p)
 {
     if (p->l3_caplen > NI_NDPI_HELD_BYTES) return false;
-    if (!x->held && !(x->held = calloc(1, sizeof *x->held))) return false;
+    if (!x->held) {
+        if (nd->holding >= NI_NDPI_HELD_FLOWS || !(x->held = calloc(1, sizeof *x->held))) return false;
+        nd->holding++;
+    }
     if (x->held->n >= NI_NDPI_HELD_MAX) return false;
     held_pkt *h = &x->held->p[x->held->n++];
     h->ts_us = p->ts_us;
@@ -340,7 +346,7 @@ static bool unhold(ni_ndpi *nd, prod_state *x)
     bool done = false;
     for (uint32_t i = 0; x->held && i < x->held->n && !done; i++)
         done = ni_ndpi_packet(nd, &x->fl, x->held->p[i].b, x->held->p[i].len, x->held->p[i].ts_us);
-    held_free(x);
+    held_free(nd, x);
     return done;
 }
 
@@ -354,12 +360,12 @@ static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_p
     if (named(nd, f)) {
         if (!x->fl) nd->named++;
         ni_ndpi_drop(nd, &x->fl);
-        held_free(x);
+        held_free(nd, x);
         x->done = true;
         return true;
     }
     if (!p->l3 || !p->l3_caplen) return false;
-    if (!p->payload_len && !x->fl && hold(x, p)) return false;
+    if (!p->payload_len && !x->fl && hold(nd, x, p)) return false;
     if (x->held && (x->done = unhold(nd, x))) return true;
     x->done = ni_ndpi_packet(nd, &x->fl, p->l3, p->l3_caplen, p->ts_us);
     return x->done;
@@ -375,7 +381,7 @@ static void prod_finish(void *ctx, void *state, ni_pflow *f)
 static void prod_release(void *ctx, void *state)
 {
     prod_state *x = state;
-    held_free(x);
+    held_free(ctx, x);
     ni_ndpi_drop(ctx, &x->fl);
 }
 
