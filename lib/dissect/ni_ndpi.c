@@ -329,7 +329,8 @@ static bool hold(ni_ndpi *nd, prod_state *x, const ni_packet *p)
 {
     if (p->l3_caplen > NI_NDPI_HELD_BYTES) return false;
     if (!x->held) {
-        if (nd->holding >= NI_NDPI_HELD_FLOWS || !(x->held = calloc(1, sizeof *x->held))) return false;
+        if (nd->holding >= NI_NDPI_HELD_FLOWS || !(x->held = malloc(sizeof *x->held))) return false;
+        x->held->n = 0;
         nd->holding++;
     }
     if (x->held->n >= NI_NDPI_HELD_MAX) return false;
