@@ -43,12 +43,11 @@
 typedef struct rule {
     pcre2_code *re;          /* as compiled at load (or on first use, lazy): never modified */
     char *src;               /* the pattern, while not compiled yet (lazy) */
-    bool caseless;
     _Atomic(pcre2_code *) jre;   /* a JIT-compiled copy once tried JIT_AFTER times, else NULL */
     atomic_uint tries;
     char *rep[NFIELDS];      /* replacement templates or NULL */
-    uint32_t ngroups;
     uint8_t full;            /* bits of the requirement sets; 0 = always tried */
+    bool caseless;           /* (the struct stays 72 bytes: candidates() indexes it) */
 } rule;
 
 struct ni_ua_db {
@@ -105,7 +104,6 @@ static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const ch
         return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu]: regex '%s' does not compile at %zu: %s",
                             path, list_keys[list], idx, pattern, (size_t)eo, (char *)msg);
     }
-    pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &r->ngroups);
     return NI_OK;
 }
 
