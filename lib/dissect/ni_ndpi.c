@@ -16,12 +16,23 @@
 
 #define NI_NDPI_PACKETS_MAX 16u     /* packets per flow shown to nDPI */
 #define NI_NDPI_FLOWS_MAX   16384u  /* live nDPI flow states */
+#define NI_NDPI_HELD_MAX    3u      /* no-payload packets held per flow until the gate decides */
+#define NI_NDPI_HELD_BYTES  96u     /* the largest one held (IPv6 + TCP headers with options) */
+#define NI_NDPI_HELD_FLOWS  16384u  /* flows holding packets at once (beyond: given to nDPI at once) */
+#define NI_NDPI_ASK_SLOTS   1024u   /* the gate's answers remembered, per name and per address */
+
+/* One remembered answer of worth_asking's name part (a copy of the name) or
+ * address part (an IPv4 address); both are pure functions of their key. */
+typedef struct ask_name { char *name; uint32_t hash; bool yes; } ask_name;
+typedef struct ask_addr { uint32_t addr; bool used, yes; } ask_addr;
 
 struct ni_ndpi {
     struct ndpi_detection_module_struct *mod;   /* NULL until first needed (ni_ndpi_new_lazy) */
     bool failed;                                /* it could not be made */
-    uint32_t live;
+    uint32_t live, holding;
     uint64_t flows, skipped, named;
+    ask_name names[NI_NDPI_ASK_SLOTS];          /* direct-mapped by the name's hash */
+    ask_addr addrs[NI_NDPI_ASK_SLOTS];          /* direct-mapped by the address */
 };
 
 struct ni_ndpi_flow {
@@ -81,6 +92,7 @@ ni_ndpi *ni_ndpi_new_lazy(ni_error *err)
 void ni_ndpi_free(ni_ndpi *nd)
 {
     if (!nd) return;
+    for (size_t i = 0; i < NI_NDPI_ASK_SLOTS; i++) free(nd->names[i].name);
     if (nd->mod) {
         pthread_mutex_lock(&module_lock);
         ndpi_exit_detection_module(nd->mod);
@@ -197,29 +209,78 @@ static bool tor_shaped(const char *name, size_t n)
  * random names of Tor's TLS (tor_shaped); its address lists
  * (a VPN-category protocol's server).  Otherwise the name is netintel's
  * answer and nDPI is not asked. */
-static bool worth_asking(ni_ndpi *nd, const char *name, const ni_addr *server)
+static uint32_t name_hash(const char *s, size_t n)
 {
-    if (!mod(nd)) return false;
-    size_t n = strlen(name);
+    uint32_t h = 2166136261u;                   /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+/* worth_asking's name part: nDPI's host list under a VPN-category protocol,
+ * or Tor-shaped.  Remembered per name (the same few names come again and
+ * again; the automaton is ~1,000 instructions a look-up). */
+static bool name_worth(ni_ndpi *nd, const char *name, size_t n)
+{
+    uint32_t h = name_hash(name, n);
+    ask_name *e = &nd->names[h % NI_NDPI_ASK_SLOTS];
+    if (e->name && e->hash == h && !strcmp(e->name, name)) return e->yes;
+    bool yes = false;
     char buf[256];
     if (n < sizeof buf) {
         memcpy(buf, name, n + 1);
         ndpi_protocol_match_result m;
         memset(&m, 0, sizeof m);
         int id = ndpi_match_string_subprotocol(nd->mod, buf, (u_int)n, &m);
-        if (id > 0 && vpn_proto(nd, id)) return true;
+        if (id > 0 && vpn_proto(nd, id)) yes = true;
     }
-    if (tor_shaped(name, n)) return true;
-    if (server && server->family == 4) {
-        struct in_addr a;
-        memcpy(&a.s_addr, server->b, 4);
-        if (vpn_proto(nd, ndpi_network_ptree_match(nd->mod, &a))) return true;
+    if (!yes && tor_shaped(name, n)) yes = true;
+    char *copy = n < 256 ? malloc(n + 1) : NULL;    /* not remembered: asked again */
+    if (copy) {
+        memcpy(copy, name, n + 1);
+        free(e->name);
+        e->name = copy; e->hash = h; e->yes = yes;
     }
-    return false;
+    return yes;
+}
+
+/* worth_asking's address part: a VPN-category protocol's server in nDPI's
+ * address lists (its patricia tree), remembered per address. */
+static bool addr_worth(ni_ndpi *nd, const uint8_t b[4])
+{
+    uint32_t a32;
+    memcpy(&a32, b, 4);
+    ask_addr *e = &nd->addrs[(a32 * 2654435761u) >> 22 & (NI_NDPI_ASK_SLOTS - 1)];
+    if (e->used && e->addr == a32) return e->yes;
+    struct in_addr a;
+    a.s_addr = a32;
+    bool yes = vpn_proto(nd, ndpi_network_ptree_match(nd->mod, &a));
+    e->addr = a32; e->used = true; e->yes = yes;
+    return yes;
+}
+
+/* Could nDPI's own signatures say more about a session whose server name
+ * netintel already has?  Its name-based ones: the name in its host list under
+ * a VPN-category protocol (NordVPN, Hotspot Shield, ...), or shaped like the
+ * random names of Tor's TLS (tor_shaped); its address lists
+ * (a VPN-category protocol's server).  Otherwise the name is netintel's
+ * answer and nDPI is not asked. */
+static bool worth_asking(ni_ndpi *nd, const char *name, const ni_addr *server)
+{
+    if (!mod(nd)) return false;
+    if (name_worth(nd, name, strlen(name))) return true;
+    return server && server->family == 4 && addr_worth(nd, server->b);
 }
 /* ---- the producer (ni_producer.h) ------------------------------------------ */
 
-typedef struct prod_state { ni_ndpi_flow *fl; bool done, wait; } prod_state;
+/* The no-payload packets (TCP's handshake) of a flow the gate has not
+ * decided on yet, held as copies: given to nDPI in order before the first
+ * packet it is asked about, or when the flow ends, so that nDPI sees what it
+ * would have seen had it been given them at once; dropped unseen when the
+ * gate decides nDPI is not asked. */
+typedef struct held_pkt { int64_t ts_us; uint16_t len; uint8_t b[NI_NDPI_HELD_BYTES]; } held_pkt;
+typedef struct held { uint32_t n; held_pkt p[NI_NDPI_HELD_MAX]; } held;
+
+typedef struct prod_state { ni_ndpi_flow *fl; held *held; bool done, wait; } prod_state;
 
 static void *prod_ctx_new(const ni_producer_opts *o, ni_stats *st, ni_error *err)
 {
@@ -232,7 +293,9 @@ static void prod_ctx_free(void *ctx) { ni_ndpi_free(ctx); }
 
 /* A session named by an earlier DNS answer waits for its first payload
  * before nDPI is asked: HTTP, DNS and TLS/QUIC with a server name are then
- * usually not worth asking (below), and nDPI never allocates for them. */
+ * usually not worth asking (below), and nDPI never allocates for them.
+ * Other sessions' no-payload packets are held until the gate decides
+ * (held, above). */
 static void prod_start(void *ctx, void *state, ni_pflow *f)
 {
     (void)ctx;
@@ -252,6 +315,42 @@ static bool named(ni_ndpi *nd, const ni_pflow *f)
     return name && name[0] && !worth_asking(nd, name, &f->s->server);
 }
 
+static void held_free(ni_ndpi *nd, prod_state *x)
+{
+    if (!x->held) return;
+    free(x->held);
+    x->held = NULL;
+    nd->holding--;
+}
+
+/* Holds p (true), or false when it cannot be (too large, too many, out of
+ * memory): then it and the ones held go to nDPI now. */
+static bool hold(ni_ndpi *nd, prod_state *x, const ni_packet *p)
+{
+    if (p->l3_caplen > NI_NDPI_HELD_BYTES) return false;
+    if (!x->held) {
+        if (nd->holding >= NI_NDPI_HELD_FLOWS || !(x->held = malloc(sizeof *x->held))) return false;
+        x->held->n = 0;
+        nd->holding++;
+    }
+    if (x->held->n >= NI_NDPI_HELD_MAX) return false;
+    held_pkt *h = &x->held->p[x->held->n++];
+    h->ts_us = p->ts_us;
+    h->len = (uint16_t)p->l3_caplen;
+    memcpy(h->b, p->l3, p->l3_caplen);
+    return true;
+}
+
+/* The held packets to nDPI, in order; true when it wants no more. */
+static bool unhold(ni_ndpi *nd, prod_state *x)
+{
+    bool done = false;
+    for (uint32_t i = 0; x->held && i < x->held->n && !done; i++)
+        done = ni_ndpi_packet(nd, &x->fl, x->held->p[i].b, x->held->p[i].len, x->held->p[i].ts_us);
+    held_free(nd, x);
+    return done;
+}
+
 static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_packet *p)
 {
     (void)dir;
@@ -262,21 +361,29 @@ static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_p
     if (named(nd, f)) {
         if (!x->fl) nd->named++;
         ni_ndpi_drop(nd, &x->fl);
+        held_free(nd, x);
         x->done = true;
         return true;
     }
-    if (p->l3 && p->l3_caplen) x->done = ni_ndpi_packet(nd, &x->fl, p->l3, p->l3_caplen, p->ts_us);
+    if (!p->l3 || !p->l3_caplen) return false;
+    if (!p->payload_len && !x->fl && hold(nd, x, p)) return false;
+    if (x->held && (x->done = unhold(nd, x))) return true;
+    x->done = ni_ndpi_packet(nd, &x->fl, p->l3, p->l3_caplen, p->ts_us);
     return x->done;
 }
 
 static void prod_finish(void *ctx, void *state, ni_pflow *f)
 {
-    ni_ndpi_finish(ctx, &((prod_state *)state)->fl, f->s);
+    prod_state *x = state;
+    if (x->held && !x->done) (void)unhold(ctx, x);
+    ni_ndpi_finish(ctx, &x->fl, f->s);
 }
 
 static void prod_release(void *ctx, void *state)
 {
-    ni_ndpi_drop(ctx, &((prod_state *)state)->fl);
+    prod_state *x = state;
+    held_free(ctx, x);
+    ni_ndpi_drop(ctx, &x->fl);
 }
 
 const ni_producer ni_ndpi_producer = {

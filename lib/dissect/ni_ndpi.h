@@ -48,7 +48,11 @@ void ni_ndpi_drop(ni_ndpi *nd, ni_ndpi_flow **fl);
  * its VPN category in its host or address lists — the protocols of
  * data/ndpi-vpn.tsv —, or a Tor-shaped "www.<label>.<tld>" name).  A session
  * named by an earlier DNS answer is shown to nDPI from its first payload on,
- * once its protocol is known.  Asked sessions get nDPI's verdict in
+ * once its protocol is known; another session's packets without payload
+ * (TCP's handshake) are held (copies, a few per flow, for a bounded number of
+ * flows) until the gate decides, then given to nDPI in order, or dropped
+ * unseen when it is not asked: nDPI sees the same packets as without holding,
+ * and never allocates for the sessions the first payload names.  Asked sessions get nDPI's verdict in
  * s->ndpi_protocol ("Unknown" included), the others none: the count of
  * sessions with an ndpi_protocol is the count nDPI examined. */
 extern const ni_producer ni_ndpi_producer;

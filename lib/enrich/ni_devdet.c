@@ -48,6 +48,7 @@
 typedef struct dd_model {
     pcre2_code *re;                        /* NULL until first used when lazy */
     const char *src;                       /* the pattern (arena) */
+    const char *req;                       /* its required literals (ni_ua_required), NULL until first needed */
     const char *model, *type, *brand;      /* NULL when the rule has none */
 } dd_model;
 
@@ -624,7 +625,7 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         kb[kl] = 0;
         if (ni_map_put(d->info, kb, (void *)v)) ok = false;
     }
-    if (ok && (!(d->pf = ni_ua_prefilter_decode(&c)) || c.bad || ni_cur_left(&c))) ok = false;
+    if (ok && (!(d->pf = ni_ua_prefilter_decode_ex(&c, summed)) || c.bad || ni_cur_left(&c))) ok = false;
     /* every prefilter rule number names a pattern of the prefilter */
     size_t npf = ok ? ni_ua_db_rules(d->pf, 0) : 0;
     for (size_t li = 0; ok && li < NLISTS; li++)
@@ -651,6 +652,9 @@ static bool cache_key(const char *dir, uint64_t *key)
     *key = ni_hash(&ni_hash_key_fixed, ids, sizeof ids);
     return true;
 }
+
+/* A model's requirements when the analysis knows none (or ran out of memory). */
+static const char no_req[1];
 
 ni_devdet *ni_devdet_load(const char *dir, ni_error *err)
 {
@@ -698,7 +702,10 @@ void ni_devdet_free(ni_devdet *d)
         for (size_t b = 0; b < L->nbrands; b++) {
             pcre2_code_free(L->brands[b].re);
             pcre2_code_free(L->brands[b].jre);
-            for (size_t m = 0; m < L->brands[b].nmodels; m++) pcre2_code_free(L->brands[b].models[m].re);
+            for (size_t m = 0; m < L->brands[b].nmodels; m++) {
+                pcre2_code_free(L->brands[b].models[m].re);
+                if (L->brands[b].models[m].req != no_req) free((char *)L->brands[b].models[m].req);
+            }
             free(L->brands[b].models);
         }
         free(L->brands);
@@ -726,6 +733,8 @@ size_t ni_devdet_unfiltered(const ni_devdet *d) { return d && d->pf ? ni_ua_db_u
 
 typedef struct mctx {
     const char *s; size_t n;
+    char *lower;                 /* s lower-cased (ASCII), made when first needed */
+    bool filter;                 /* models filtered by their literals (model_maybe) */
     const uint64_t *cand;        /* prefilter candidates of s, NULL = try all */
     pcre2_match_data *md;
     pcre2_match_context *mc;
@@ -755,6 +764,40 @@ static const pcre2_code *rx(pcre2_code *const *slot, const char *src, bool jit)
         re = expected;
     }
     return re;
+}
+
+/* Could model M match m->s?  Its required literals (the prefilter's analysis,
+ * made the first time the model is reached: ~8,000 instructions, against
+ * ~40,000 to compile it and as many to run it) looked up in the lower-cased
+ * User-Agent: false only when it cannot, so results are those of trying it.
+ * A brand's models are tried in order after the brand matched (hundreds for
+ * Xiaomi or Vivo), most of them in vain.  Thread-safe like rx(). */
+static bool model_maybe(mctx *m, const dd_model *M)
+{
+    dd_model *mm = (dd_model *)M;             /* the database is heap memory of our own */
+    if (!m->filter) return true;
+    const char *req = __atomic_load_n(&mm->req, __ATOMIC_ACQUIRE);
+    if (!req) {
+        char buf[4096];
+        size_t n = M->src ? ni_ua_required(M->src, buf, sizeof buf) : 0;
+        char *made = n > 1 ? malloc(n) : NULL;
+        if (made) memcpy(made, buf, n);
+        req = made ? made : no_req;
+        const char *expected = NULL;
+        if (!__atomic_compare_exchange_n(&mm->req, &expected, req, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            if (made) free(made);
+            req = expected;
+        }
+    }
+    if (!*req) return true;
+    if (!m->lower) {
+        if (!(m->lower = malloc(m->n ? m->n : 1))) return true;
+        for (size_t i = 0; i < m->n; i++) {
+            char c = m->s[i];
+            m->lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+        }
+    }
+    return ni_ua_required_met(req, m->lower, m->n);
 }
 
 static bool match(mctx *m, const pcre2_code *re)
@@ -813,9 +856,14 @@ static void build_model(mctx *m, const pcre2_code *re, const char *tmpl, char *o
     copy(out, cap, s, n);
 }
 
-/* A brand regex is JIT-compiled once it has been tried this many times (JIT
- * compiling costs ~600,000 instructions a brand regex; most runs try few). */
-#define DD_JIT_AFTER 8
+/* A brand regex is JIT-compiled once it has been tried this many times.
+ * Measured (callgrind, PCRE2 10.42): JIT compiling costs ~1,000,000
+ * instructions a brand regex, an interpreted try ~80,000 and a JIT one
+ * ~8,000, so the JIT pays for itself after ~14 tries: compiling at the 16th
+ * costs at most about twice what knowing the future would (the rent-or-buy
+ * rule), where compiling at the 8th cost up to ~14 tries' worth for a brand
+ * tried 8 times (most runs see few distinct User-Agents). */
+#define DD_JIT_AFTER 16
 
 /* The code to match brand B with: its JIT-compiled copy once it has been
  * tried DD_JIT_AFTER times, else the plain one (compiled on first use when
@@ -850,6 +898,7 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
         if (hit->nmodels) {
             for (size_t k = 0; k < hit->nmodels; k++) {
                 const dd_model *M = &hit->models[k];
+                if (!model_maybe(m, M)) continue;
                 const pcre2_code *mre = rx(&M->re, M->src, false);
                 if (!match(m, mre)) continue;
                 if (M->model) build_model(m, mre, M->model, out->model, sizeof out->model);
@@ -894,7 +943,7 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
     if (!d || !ua) return false;
     if (len > NI_UA_LEN_MAX) len = NI_UA_LEN_MAX;
     if (hint_model && !*hint_model) hint_model = NULL;
-    mctx m = { .s = ua, .n = len };
+    mctx m = { .s = ua, .n = len, .filter = prefilter };
     m.md = pcre2_match_data_create(32, NULL);
     m.mc = pcre2_match_context_create(NULL);
     char *restored = NULL;
@@ -955,6 +1004,7 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
     found = out->brand[0] || out->model[0];
 done:
     ni_ua_free(pf);
+    free(m.lower);
     free(restored);
     pcre2_match_data_free(m.md);
     pcre2_match_context_free(m.mc);

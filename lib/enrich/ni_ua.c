@@ -10,8 +10,13 @@
 #include "core/ni_hash.h"
 #include "core/ni_buf.h"
 #include "core/ni_cursor.h"
+#include "core/ni_verified.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <pcre2.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/ni_file.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 
@@ -35,15 +41,21 @@
 #define JIT_AFTER 8
 
 typedef struct rule {
-    pcre2_code *re;          /* as compiled at load: never modified */
+    pcre2_code *re;          /* as compiled at load (or on first use, lazy): never modified */
+    char *src;               /* the pattern, while not compiled yet (lazy) */
     _Atomic(pcre2_code *) jre;   /* a JIT-compiled copy once tried JIT_AFTER times, else NULL */
     atomic_uint tries;
     char *rep[NFIELDS];      /* replacement templates or NULL */
-    uint32_t ngroups;
     uint8_t full;            /* bits of the requirement sets; 0 = always tried */
+    bool caseless;           /* (the struct stays 72 bytes: candidates() indexes it) */
 } rule;
 
 struct ni_ua_db {
+    /* The regexes file was verified (every regex compiled) by an earlier run
+     * and has not changed since (core/ni_verified.h): a rule's regex is
+     * compiled the first time the prefilter lets a User-Agent through to it
+     * (~20,000 instructions a regex; a run tries a few hundred of ~1,200). */
+    bool lazy;
     rule *rules;             /* all lists, in order: browser, os, device */
     size_t nrules;
     size_t start[NI_UA_LIST__COUNT + 1];
@@ -78,6 +90,8 @@ static const char *scalar(yaml_document_t *d, yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+#define UA_VERIFIED_KIND "uap-regexes/1"
+
 static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const char *path,
                            int list, size_t idx, ni_error *err)
 {
@@ -90,7 +104,6 @@ static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const ch
         return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu]: regex '%s' does not compile at %zu: %s",
                             path, list_keys[list], idx, pattern, (size_t)eo, (char *)msg);
     }
-    pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &r->ngroups);
     return NI_OK;
 }
 
@@ -98,6 +111,7 @@ static void rule_release(rule *r)
 {
     pcre2_code_free(r->re);
     pcre2_code_free(atomic_load(&r->jre));
+    free(r->src);
     for (int i = 0; i < NFIELDS; i++) free(r->rep[i]);
 }
 
@@ -363,6 +377,44 @@ static void analyse(const char *pattern, conj *c)
     if (lp.fail || lp.i != lp.n) c->n = 0;
 }
 
+size_t ni_ua_required(const char *pattern, char *out, size_t cap)
+{
+    if (cap < 1) return 0;
+    conj *c = malloc(sizeof *c);
+    if (!c) { out[0] = 0; return 1; }          /* no filter: the pattern is tried */
+    analyse(pattern, c);
+    size_t o = 0;
+    bool fits = true;
+    for (int k = 0; fits && k < c->n; k++) {
+        for (int i = 0; fits && i < c->r[k].n; i++) {
+            size_t l = strlen(c->r[k].alt[i]);
+            if (o + l + 1 >= cap) { fits = false; break; }
+            memcpy(out + o, c->r[k].alt[i], l + 1);
+            o += l + 1;
+        }
+        if (fits && o + 1 < cap) out[o++] = 0; else fits = false;
+    }
+    free(c);
+    if (!fits) return 0;
+    out[o++] = 0;
+    return o;
+}
+
+bool ni_ua_required_met(const char *req, const char *s, size_t n)
+{
+    while (*req) {                                  /* one requirement */
+        bool any = false;
+        while (*req) {
+            size_t l = strlen(req);
+            if (!any && l <= n && memmem(s, n, req, l)) any = true;
+            req += l + 1;
+        }
+        if (!any) return false;
+        req++;                                      /* its closing empty string */
+    }
+    return true;
+}
+
 /* ----------------------------------------------------------- Aho-Corasick */
 
 typedef struct litacc {
@@ -512,8 +564,13 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
         }
         if (!pattern)
             return ni_error_set(err, NI_ERR_DATA, "%s: %s[%zu] has no regex", path, list_keys[list], k);
-        ni_err e = compile_rule(r, pattern, caseless, path, list, k, err);
-        if (e) return e;
+        if (db->lazy) {
+            if (!(r->src = ni_strdup(pattern))) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+            r->caseless = caseless;
+        } else {
+            ni_err e = compile_rule(r, pattern, caseless, path, list, k, err);
+            if (e) return e;
+        }
         analyse(pattern, rq);
         if (!rq->n) { db->unfiltered[list]++; continue; }
         r->full = (uint8_t)((1u << rq->n) - 1);
@@ -525,11 +582,153 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
     return NI_OK;
 }
 
+/* ---------------------------------------------------------- start-up cache */
+/* Once a run finds the regexes file verified (db->lazy), it keeps what it
+ * read from it in $XDG_CACHE_HOME/netintel/uap.bin (core/ni_verified.h for
+ * the directory) so that later runs skip the YAML, the literal analysis and
+ * the automaton (~55 M instructions): magic, a key (the file's identity),
+ * the list bounds, every rule (case flag, pattern, replacement templates),
+ * the prefilter (ni_ua_prefilter_encode), then a checksum of all that.
+ * Strings are a 32-bit length and their bytes (UA_NOSTR: NULL).  Read only
+ * while the file is still verified (the condition of lazy compiling); a
+ * damaged, stale or unreadable cache is ignored and rewritten. */
+#define UA_CACHE_NAME "uap.bin"
+#define UA_CACHE_VERIFIED_KIND "uap-cache-sum/1"   /* its checksum matched */
+#define UA_NOSTR 0xffffffffu
+static const char ua_cache_magic[8] = { 'N', 'I', 'U', 'A', 'C', 0, 0, 1 };
+
+static void put32(ni_buf *b, uint32_t v);
+
+static void c_str(ni_buf *b, const char *s)
+{
+    if (!s) { put32(b, UA_NOSTR); return; }
+    size_t n = strlen(s);
+    put32(b, (uint32_t)n);
+    ni_buf_add(b, s, n);
+}
+
+static uint64_t cur_u64(ni_cursor *c) { uint64_t lo = ni_cur_u32_le(c); return lo | (uint64_t)ni_cur_u32_le(c) << 32; }
+
+/* A string of the cache (malloc'd); *ok false when short, bad or OOM. */
+static char *cur_str(ni_cursor *c, bool *ok)
+{
+    uint32_t n = ni_cur_u32_le(c);
+    if (n == UA_NOSTR) return NULL;
+    const uint8_t *p = ni_cur_bytes(c, n);
+    char *s = p ? malloc((size_t)n + 1) : NULL;
+    if (!s || memchr(p, 0, n)) { free(s); *ok = false; return NULL; }
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+static void ua_cache_write(const ni_ua_db *db, const char *path, uint64_t key)
+{
+    ni_buf b;
+    ni_buf_init(&b, (size_t)NI_CATALOG_BYTES_MAX);
+    ni_buf_add(&b, ua_cache_magic, sizeof ua_cache_magic);
+    put32(&b, (uint32_t)key); put32(&b, (uint32_t)(key >> 32));
+    put32(&b, (uint32_t)db->nrules);
+    for (int l = 0; l <= NI_UA_LIST__COUNT; l++) put32(&b, (uint32_t)db->start[l]);
+    for (int l = 0; l < NI_UA_LIST__COUNT; l++) put32(&b, (uint32_t)db->unfiltered[l]);
+    for (size_t i = 0; i < db->nrules; i++) {
+        const rule *r = &db->rules[i];
+        ni_buf_addc(&b, r->caseless ? 1 : 0);
+        c_str(&b, r->src);
+        for (int f = 0; f < NFIELDS; f++) c_str(&b, r->rep[f]);
+    }
+    if (ni_ua_prefilter_encode(db, &b) != NI_OK) b.err = NI_ERR_LIMIT;
+    if (!b.err) {
+        uint64_t h = ni_hash(&ni_hash_key_fixed, b.p, b.len);
+        put32(&b, (uint32_t)h); put32(&b, (uint32_t)(h >> 32));
+    }
+    ni_error e = { 0 };
+    if (!b.err) (void)ni_file_write_all(path, b.p, b.len, &e);   /* best effort */
+    ni_buf_release(&b);
+}
+
+/* Fills db (empty, lazy) from the cache at path; false (db to be freed)
+ * when it is absent, stale or bad. */
+static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    void *m = MAP_FAILED;
+    size_t n = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 24 && (uint64_t)st.st_size <= NI_CATALOG_BYTES_MAX) {
+        n = (size_t)st.st_size;
+        m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    ni_fileid cid;
+    bool have_cid = ni_fileid_of_fd(fd, &cid);
+    close(fd);
+    if (m == MAP_FAILED) return false;
+    const uint8_t *buf = m;
+    ni_cursor c, tail;
+    ni_cur_init(&c, buf, n - 8);
+    ni_cur_init(&tail, buf + n - 8, 8);
+    /* the checksum once per cache file (core/ni_verified.h) */
+    bool summed = have_cid && ni_verified_has(UA_CACHE_VERIFIED_KIND, &cid);
+    bool ok = !memcmp(buf, ua_cache_magic, sizeof ua_cache_magic) &&
+              (summed || cur_u64(&tail) == ni_hash(&ni_hash_key_fixed, buf, n - 8));
+    ni_cur_skip(&c, sizeof ua_cache_magic);
+    if (ok && cur_u64(&c) != key) ok = false;
+    uint32_t nr = ok ? ni_cur_u32_le(&c) : 0;
+    if (ok && (c.bad || nr > ni_cur_left(&c) || !(db->rules = calloc(nr ? nr : 1, sizeof *db->rules)))) ok = false;
+    for (int l = 0; ok && l <= NI_UA_LIST__COUNT; l++) {
+        db->start[l] = ni_cur_u32_le(&c);
+        if (db->start[l] > nr || (l && db->start[l] < db->start[l - 1])) ok = false;
+    }
+    if (ok && (db->start[0] != 0 || db->start[NI_UA_LIST__COUNT] != nr)) ok = false;
+    for (int l = 0; ok && l < NI_UA_LIST__COUNT; l++)
+        if ((db->unfiltered[l] = ni_cur_u32_le(&c)) > nr) ok = false;
+    for (uint32_t i = 0; ok && i < nr; i++) {
+        rule *r = &db->rules[i];
+        db->nrules++;           /* counted now so a failure below frees it */
+        uint8_t cl = ni_cur_u8(&c);
+        r->caseless = cl == 1;
+        r->src = cur_str(&c, &ok);
+        for (int f = 0; ok && f < NFIELDS; f++) r->rep[f] = cur_str(&c, &ok);
+        if (cl > 1 || !r->src) ok = false;
+    }
+    ni_ua_db *pf = ok && !c.bad ? ni_ua_prefilter_decode_ex(&c, summed) : NULL;
+    if (!pf || c.bad || ni_cur_left(&c) || pf->nrules != nr) ok = false;
+    if (ok) {
+        for (uint32_t i = 0; i < nr; i++) db->rules[i].full = pf->rules[i].full;
+        db->words = pf->words; db->always = pf->always; pf->always = NULL;
+        db->nlits = pf->nlits;
+        db->lit_off = pf->lit_off; pf->lit_off = NULL;
+        db->lit_rules = pf->lit_rules; pf->lit_rules = NULL;
+        memcpy(db->cls, pf->cls, sizeof db->cls);
+        db->nclasses = pf->nclasses; db->nstates = pf->nstates;
+        db->delta = pf->delta; pf->delta = NULL;
+        db->out = pf->out; pf->out = NULL;
+        db->dict = pf->dict; pf->dict = NULL;
+    }
+    ni_ua_db_free(pf);
+    munmap(m, n);
+    if (ok && have_cid && !summed) (void)ni_verified_add(UA_CACHE_VERIFIED_KIND, &cid);
+    return ok;
+}
+
 ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) { ni_error_set(err, errno == ENOENT ? NI_ERR_NOTFOUND : NI_ERR_IO, "%s: %s", path, strerror(errno)); return NULL; }
     ni_ua_db *db = calloc(1, sizeof *db);
+    ni_fileid fid;
+    bool have_fid = ni_fileid_of(path, &fid);
+    if (db) db->lazy = have_fid && ni_verified_has(UA_VERIFIED_KIND, &fid);
+    /* a verified file: what an earlier run read from it, if it kept it */
+    char cpath[4200];
+    uint64_t key = have_fid ? ni_hash(&ni_hash_key_fixed, &fid, sizeof fid) : 0;
+    bool cacheable = db && db->lazy && ni_user_cache_path(UA_CACHE_NAME, cpath, sizeof cpath);
+    if (cacheable) {
+        if (ua_cache_read(db, cpath, key)) { fclose(f); return db; }
+        ni_ua_db_free(db);                  /* partly filled: start again */
+        if ((db = calloc(1, sizeof *db)) != NULL) db->lazy = true;
+    }
     litacc acc = { 0 };
     conj *rq = malloc(sizeof *rq);
     yaml_parser_t yp; yaml_document_t doc;
@@ -567,6 +766,8 @@ ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
     litacc_release(&acc);
     free(rq);
     fclose(f);
+    if (!db->lazy && have_fid) (void)ni_verified_add(UA_VERIFIED_KIND, &fid);
+    if (cacheable) ua_cache_write(db, cpath, key);
     return db;
 fail:
     if (have_doc) yaml_document_delete(&doc);
@@ -663,7 +864,26 @@ static uint32_t *get32s(ni_cursor *c, size_t n)
     return v;
 }
 
-ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c)
+ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c) { return ni_ua_prefilter_decode_ex(c, false); }
+
+/* n little-endian 16-bit values at q widened into d. */
+static void widen16(uint32_t *d, const uint8_t *q, size_t n)
+{
+    size_t i = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; i + 4 <= n; i += 4) {            /* four at a time: ~3 instructions each, not 9 */
+        uint64_t v;
+        memcpy(&v, q + 2 * i, 8);
+        d[i] = (uint32_t)(v & 0xffff);
+        d[i + 1] = (uint32_t)(v >> 16 & 0xffff);
+        d[i + 2] = (uint32_t)(v >> 32 & 0xffff);
+        d[i + 3] = (uint32_t)(v >> 48);
+    }
+#endif
+    for (; i < n; i++) d[i] = (uint32_t)q[2 * i] | (uint32_t)q[2 * i + 1] << 8;
+}
+
+ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted)
 {
     ni_ua_db *db = calloc(1, sizeof *db);
     if (!db) return NULL;
@@ -701,10 +921,10 @@ ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c)
     if (width == 2) {
         const uint8_t *q = nd <= ni_cur_left(c) / 2 ? ni_cur_bytes(c, 2 * nd) : NULL;
         if (!q || !(db->delta = malloc(nd * sizeof *db->delta))) goto bad;
-        for (size_t i = 0; i < nd; i++) db->delta[i] = (uint32_t)q[2 * i] | (uint32_t)q[2 * i + 1] << 8;
+        widen16(db->delta, q, nd);
     } else if (width != 4 || !(db->delta = get32s(c, nd))) goto bad;
     uint32_t dmax = 0;
-    for (size_t i = 0; i < nd; i++) dmax |= db->delta[i] >= db->nstates;
+    for (size_t i = 0; !trusted && i < nd; i++) dmax |= db->delta[i] >= db->nstates;
     if (dmax) goto bad;
     if (!(db->out = (int32_t *)get32s(c, db->nstates)) || !(db->dict = get32s(c, db->nstates))) goto bad;
     for (size_t i = 0; i < db->nstates; i++) {
@@ -867,27 +1087,49 @@ const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n)
  * (release/acquire), and only the thread whose try is the JIT_AFTER-th
  * compiles.  Results are the same either way (PCRE2's JIT and interpreter
  * match alike). */
+/* The regex of r as loaded, compiled now if the database is lazy (an earlier
+ * run compiled it: failing now means out of memory, and the rule does not
+ * match).  Threads sharing the database may race here: the first to publish
+ * wins, the others free theirs; src is freed only with the database. */
+static pcre2_code *rule_re(rule *r)
+{
+    pcre2_code *re = __atomic_load_n(&r->re, __ATOMIC_ACQUIRE);
+    if (re || !r->src) return re;
+    int ec; PCRE2_SIZE eo;
+    re = pcre2_compile((PCRE2_SPTR)r->src, PCRE2_ZERO_TERMINATED, r->caseless ? PCRE2_CASELESS : 0, &ec, &eo, NULL);
+    if (!re) return NULL;
+    pcre2_code *expected = NULL;
+    if (!__atomic_compare_exchange_n(&r->re, &expected, re, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        pcre2_code_free(re);
+        re = expected;
+    }
+    return re;
+}
+
 static const pcre2_code *rule_code(rule *r)
 {
     const pcre2_code *j = atomic_load_explicit(&r->jre, memory_order_acquire);
     if (j) return j;
-    if (atomic_fetch_add_explicit(&r->tries, 1, memory_order_relaxed) + 1 == JIT_AFTER) {
-        pcre2_code *c = pcre2_code_copy(r->re);
+    pcre2_code *re = rule_re(r);
+    if (re && atomic_fetch_add_explicit(&r->tries, 1, memory_order_relaxed) + 1 == JIT_AFTER) {
+        pcre2_code *c = pcre2_code_copy(re);
         if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) {
             atomic_store_explicit(&r->jre, c, memory_order_release);
             return c;
         }
         pcre2_code_free(c);
     }
-    return r->re;
+    return re;
 }
 
 void ni_ua_db_jit(ni_ua_db *db)
 {
     for (size_t i = 0; i < db->nrules; i++) {
         rule *r = &db->rules[i];
-        if (!r->re || atomic_load(&r->jre)) continue;
-        pcre2_code *c = pcre2_code_copy(r->re);
+        if (atomic_load(&r->jre)) continue;
+        pcre2_code *re = rule_re(r);
+        if (!re) continue;
+        pcre2_code *c = pcre2_code_copy(re);
         if (c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0) atomic_store(&r->jre, c);
         else pcre2_code_free(c);
     }

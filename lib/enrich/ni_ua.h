@@ -101,6 +101,22 @@ ni_ua_db *ni_ua_prefilter_build(const char *const *patterns, size_t n, ni_error 
  * or memory runs out.  Lets ni_devdet keep it in its start-up cache. */
 ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out);
 ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c);
+/* The same; trusted = the bytes are those of a file that an earlier decode
+ * checked whole and that has not changed since (core/ni_verified.h): the
+ * per-state checks of the automaton (~15 M instructions) are skipped. */
+ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted);
+
+/* The prefilter's analysis of one pattern without an automaton, for patterns
+ * tried rarely (device-detector's model rules, tried only after their brand
+ * matched): the literals every match contains (lower-cased), written to out
+ * as requirements, each a list of NUL-terminated alternatives closed by an
+ * empty string, the list closed by an empty string (so "\0" alone: none
+ * known).  Returns the bytes written, 0 when cap is too small. */
+size_t ni_ua_required(const char *pattern, char *out, size_t cap);
+/* Does the lower-cased (ASCII) subject s[0..n) hold an alternative of every
+ * requirement of req (as written by ni_ua_required)?  false: the pattern
+ * cannot match s, with or without case. */
+bool ni_ua_required_met(const char *req, const char *s, size_t n);
 /* Bit i set: pattern/rule i may match s[0..n) (all bits when the prefilter
  * is off); (rules + 63) / 64 words owned by u, valid until its next use. */
 const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n);

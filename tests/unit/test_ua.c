@@ -525,5 +525,36 @@ TEST(verdict_table_errors)
     rmdir(dir);
 }
 
+/* The prefilter's analysis of one pattern (ni_ua_required, used by
+ * ni_devdet for its model rules): the literals are lower-cased, every
+ * requirement must be met, one alternative of each suffices, and a pattern
+ * without a usable literal filters nothing. */
+TEST(required_literals)
+{
+    char req[512];
+    size_t n = ni_ua_required("(?:MI 8|Mi-8)(?: Build|[;)])", req, sizeof req);
+    CHECK(n > 1);
+    const char *a = "mozilla/5.0 (linux; android 10; mi 8 build/qkq1)";
+    const char *b = "mozilla/5.0 (linux; android 10; mi-8)";
+    const char *c = "mozilla/5.0 (linux; android 10; redmi 9 build/qkq1)";
+    CHECK(ni_ua_required_met(req, a, strlen(a)));
+    CHECK(ni_ua_required_met(req, b, strlen(b)));
+    CHECK(!ni_ua_required_met(req, c, strlen(c)));
+    /* two requirements: both needed */
+    n = ni_ua_required("SM-G99[0-9]+.*Chrome/", req, sizeof req);
+    CHECK(n > 1);
+    const char *d = "sm-g991b applewebkit chrome/110";
+    const char *e = "sm-g991b applewebkit firefox/110";
+    CHECK(ni_ua_required_met(req, d, strlen(d)));
+    CHECK(!ni_ua_required_met(req, e, strlen(e)));
+    /* nothing usable: "\0", met by anything */
+    n = ni_ua_required("[a-z]+\\d", req, sizeof req);
+    CHECK_INT(n, 1);
+    CHECK(ni_ua_required_met(req, "", 0));
+    /* too small a buffer: 0 (the caller does not filter) */
+    CHECK_INT(ni_ua_required("(?:MI 8|Mi-8)", req, 4), 0);
+}
+
 RUN(T(spec_groups_and_replacements), T(prefilter_equivalence), T(load_errors),
-    T(real_rules_and_cache), T(verdicts), T(devices_os_windows), T(maker_sources), T(verdict_table_errors))
+    T(real_rules_and_cache), T(verdicts), T(devices_os_windows), T(maker_sources), T(verdict_table_errors),
+    T(required_literals))
