@@ -141,7 +141,14 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
     size_t left_len;
     const char *suf = ni_psl_suffix(t->psl, q, &left_len);
     char key[NI_ADDR_STRLEN + NI_DNS_NAME_MAX * 4 + 2];
-    snprintf(key, sizeof key, "%s\t%s", client, suf);
+    size_t cl = strlen(client), sl = strlen(suf);        /* "client\tsuffix", cut to the buffer */
+    if (cl > sizeof key - 1) cl = sizeof key - 1;
+    memcpy(key, client, cl);
+    size_t kl = cl;
+    if (kl < sizeof key - 1) key[kl++] = '\t';
+    if (sl > sizeof key - 1 - kl) sl = sizeof key - 1 - kl;
+    memcpy(key + kl, suf, sl);
+    key[kl + sl] = 0;
     pair *p = pair_get(t, key, 1, 0, refused, oom);
     if (!p) return;
     if (p->stamp != t->stamp) { p->stamp = t->stamp; p->sessions++; }
@@ -150,7 +157,9 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
     if (!p->first || s->first_us < p->first) p->first = s->first_us;
     if (s->last_us > p->last) p->last = s->last_us;
     char left[NI_DNS_NAME_MAX * 4 + 1];
-    snprintf(left, sizeof left, "%.*s", (int)left_len, q);
+    size_t ll = left_len < sizeof left - 1 ? left_len : sizeof left - 1;
+    memcpy(left, q, ll);
+    left[ll] = 0;
     int r = name_add(t, p, left);
     if (r < 0) { (*refused)++; return; }
     if (r == 1) {
@@ -164,11 +173,15 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
 
 void ni_dnstun_add(ni_dnstun *t, const ni_session *s, uint64_t *refused, uint64_t *oom)
 {
+    char client[NI_ADDR_STRLEN];
+    ni_dnstun_add_at(t, s, ni_addr_format(&s->client, client), refused, oom);
+}
+
+void ni_dnstun_add_at(ni_dnstun *t, const ni_session *s, const char *client, uint64_t *refused, uint64_t *oom)
+{
     if (!t || skip_port(s->client_port) || skip_port(s->server_port)) return;
     if (!s->dns && !s->dns_query) return;
     t->stamp++;
-    char client[NI_ADDR_STRLEN];
-    ni_addr_format(&s->client, client);
     if (s->dns) {
         for (const ni_dns_txn *x = s->dns; x; x = x->next) add_name(t, s, client, x->query, x->qtype, refused, oom);
     } else {
