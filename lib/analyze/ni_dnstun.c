@@ -22,7 +22,14 @@ typedef struct pair {
     int64_t first, last;
 } pair;
 
+/* The suffix of recent names (ni_psl_suffix: its offset in the name and
+ * left_len): a direct-mapped cache placed by an FNV-1a hash of the name and
+ * checked against the name itself (a collision only costs a look-up). */
+#define SCACHE_N 256
+typedef struct scache { uint16_t off, left; char name[96]; } scache;
+
 struct ni_dnstun {
+    scache sc[SCACHE_N];
     ni_topk *pairs;                 /* "client\tsuffix" → pair, the most queried (core/ni_topk) */
     ni_psl *psl;
     uint64_t stamp;                 /* sessions added */
@@ -139,7 +146,20 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
     size_t len = strlen(q);
     if (len >= 4 && !strcmp(q + len - 4, "arpa") && (len == 4 || q[len - 5] == '.')) return;
     size_t left_len;
-    const char *suf = ni_psl_suffix(t->psl, q, &left_len);
+    const char *suf;
+    scache *c = NULL;
+    if (len < sizeof c->name) {
+        uint32_t fh = 2166136261u;
+        for (size_t i = 0; i < len; i++) fh = (fh ^ (unsigned char)q[i]) * 16777619u;
+        c = &t->sc[(fh ^ (fh >> 16)) % SCACHE_N];
+    }
+    if (c && c->name[0] && !strcmp(c->name, q)) {
+        suf = q + c->off;
+        left_len = c->left;
+    } else {
+        suf = ni_psl_suffix(t->psl, q, &left_len);
+        if (c) { memcpy(c->name, q, len + 1); c->off = (uint16_t)(suf - q); c->left = (uint16_t)left_len; }
+    }
     char key[NI_ADDR_STRLEN + NI_DNS_NAME_MAX * 4 + 2];
     size_t cl = strlen(client), sl = strlen(suf);        /* "client\tsuffix", cut to the buffer */
     if (cl > sizeof key - 1) cl = sizeof key - 1;

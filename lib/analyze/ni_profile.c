@@ -85,8 +85,15 @@ typedef struct tstats { size_t cap; uint64_t keys, sessions, bound; } tstats;
 enum { ROLE_HARDWARE = 1, ROLE_OS = 2, ROLE_BROWSER = 4, ROLE_SERVICE = 8, ROLE_VPN = 16, ROLE_SECURITY = 32 };
 static const char *const role_name[] = { "hardware", "os", "browser", "service", "vpn", "security" };
 
+/* The vendor look-up (cfg->lookups.vendor) of recent (kind, name) pairs:
+ * a direct-mapped cache, placed by an FNV-1a hash of the name and checked
+ * against the name itself (a collision only costs a look-up). */
+#define VCACHE_N 256
+typedef struct vcache { const char *kind, *vendor; char name[64]; } vcache;
+
 struct ni_profile {
     const ni_profile_config *cfg;
+    vcache vc[VCACHE_N];
     ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
     uint64_t out_dns, int_dns;      /* outbound / internal sessions that are only DNS lookups */
@@ -431,7 +438,17 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
 {
     if (!name || !*name) return;
     const char *v = NULL;
-    if (p->cfg->lookups.vendor) v = p->cfg->lookups.vendor(p->cfg->lookups.ud, kind, name);
+    if (p->cfg->lookups.vendor) {
+        uint32_t fh = 2166136261u;
+        size_t n = 0;
+        for (; name[n] && n < sizeof p->vc[0].name; n++) fh = (fh ^ (unsigned char)name[n]) * 16777619u;
+        vcache *c = &p->vc[(fh ^ (fh >> 16)) % VCACHE_N];
+        if (n < sizeof c->name && c->kind == kind && !strcmp(c->name, name)) v = c->vendor;
+        else {
+            v = p->cfg->lookups.vendor(p->cfg->lookups.ud, kind, name);
+            if (n < sizeof c->name) { c->kind = kind; c->vendor = v; memcpy(c->name, name, n + 1); }
+        }
+    }
     if (!v) v = name;
     bucket *b = get(p->tab[T_VENDORS], v);
     if (!b) return;
