@@ -115,8 +115,6 @@ struct ni_profile {
     ni_map *host_view;              /* address → bucket; sub "kind\tname" items (kind: maker, model,
                                        os, browser, service, vpn; vpn items count evidence kinds) */
     hv_kept *hv_heap;               /* the host view's addresses, a max-heap on (hash, address) */
-    bucket *hv_last;                /* the entry hv_admit last gave (NULL once any entry leaves) */
-    char hv_last_key[NI_ADDR_STRLEN];   /* ... and its address */
     size_t hv_n;
     ni_dnstun *dnstun;              /* DNS names per (target client, suffix): dns_tunnels */
     /* issue 12: the OS of each target client's TCP/IP stack beside its User-Agent's */
@@ -488,16 +486,8 @@ static void hv_sift_down(hv_kept *t, size_t n, size_t i)
  * counts its own sessions as lost. */
 static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
 {
-    if (p->hv_last && !strcmp(p->hv_last_key, key)) return p->hv_last;
-    bucket *v = ni_map_get(p->host_view, key);
-    if (v) {
-        p->hv_last = v;
-        kbuf k;
-        kb_init(&k, p->hv_last_key, sizeof p->hv_last_key);
-        kb_puts(&k, key);
-        return v;
-    }
-    p->hv_last = NULL;                  /* an entry may leave below */
+    void *v = ni_map_get(p->host_view, key);
+    if (v) return v;
     size_t cap = p->lost.caps.host_view;
     if (!p->hv_heap && !(p->hv_heap = calloc(cap, sizeof *p->hv_heap))) { p->lost.out_of_memory++; return NULL; }
     hv_kept in = { .h = h };
