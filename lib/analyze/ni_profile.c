@@ -91,8 +91,15 @@ static const char *const role_name[] = { "hardware", "os", "browser", "service",
 #define VCACHE_N 256
 typedef struct vcache { const char *kind, *vendor; char name[64]; } vcache;
 
+/* The address hashes last added to one of the profile's own distinct sets,
+ * by their low bits: a hash found here is in the set already (sets only
+ * grow), so adding it again is skipped.  0 = empty. */
+#define AMEMO_N 256
+typedef struct amemo { uint64_t h[AMEMO_N]; } amemo;
+
 struct ni_profile {
     const ni_profile_config *cfg;
+    amemo m_hosts, m_out_hosts, m_device_hosts;
     vcache vc[VCACHE_N];
     ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
@@ -230,6 +237,9 @@ static uint64_t addr_hash(const ni_addr *a)
     return ni_distinct_hash(k, sizeof k);
 }
 
+/* addr_add through a memo of the set's recent hashes. */
+static void addr_add_memo(ni_profile_losses *l, ni_distinct **set, amemo *m, uint64_t ah);
+
 /* Adds an address to a distinct counter (created on first use, exact up to
  * the cap on exact distinct counts); only running out of memory refuses. */
 static void addr_add(ni_profile_losses *l, ni_distinct **set, uint64_t ah)
@@ -239,6 +249,15 @@ static void addr_add(ni_profile_losses *l, ni_distinct **set, uint64_t ah)
         return;
     }
     if (ni_distinct_add_hash(*set, ah) && l) l->out_of_memory++;
+}
+
+static void addr_add_memo(ni_profile_losses *l, ni_distinct **set, amemo *m, uint64_t ah)
+{
+    uint64_t *e = &m->h[ah % AMEMO_N];
+    if (ah && *e == ah) return;
+    uint64_t before = l->out_of_memory;
+    addr_add(l, set, ah);
+    if (*set && l->out_of_memory == before) *e = ah;
 }
 
 /* The bucket of key in the table m, its sessions about to grow by w (the
@@ -600,9 +619,9 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     }
     bool in = s->direction == NI_DIRECTION_INBOUND;
     if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
-        addr_add(&p->lost, &p->hosts, chash);
-    if (srv) addr_add(&p->lost, &p->hosts, shash);
-    if (s->direction == NI_DIRECTION_UNKNOWN) addr_add(&p->lost, &p->hosts, chash);
+        addr_add_memo(&p->lost, &p->hosts, &p->m_hosts, chash);
+    if (srv) addr_add_memo(&p->lost, &p->hosts, &p->m_hosts, shash);
+    if (s->direction == NI_DIRECTION_UNKNOWN) addr_add_memo(&p->lost, &p->hosts, &p->m_hosts, chash);
 
     if (in) {
         p->in_sessions++;
@@ -634,7 +653,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     if (!out) return;
 
     const uint64_t *h = ch;
-    addr_add(&p->lost, &p->out_hosts, chash);
+    addr_add_memo(&p->lost, &p->out_hosts, &p->m_out_hosts, chash);
     ni_dnstun_add_at(p->dnstun, s, cat, &p->lost.names, &p->lost.out_of_memory);
 
     /* activity: target-initiated outbound sessions only; internal sessions
@@ -730,7 +749,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         bucket *b = get(p->tab[T_MAKERS], s->ua_maker);
         touch(b, h, s);
         add_client(b, cv);
-        addr_add(&p->lost, &p->device_hosts, chash);
+        addr_add_memo(&p->lost, &p->device_hosts, &p->m_device_hosts, chash);
         vendor_add(p, "hardware", s->ua_maker, ROLE_HARDWARE, h, s);
         host_item(p, hv, "maker", s->ua_maker, NULL, s);
         if (s->ua_model) {
