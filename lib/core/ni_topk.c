@@ -3,7 +3,9 @@
  * index of entry numbers (linear probing, backward-shift deletion) finds a
  * key, placed by SipHash under the table's own random key (no chosen
  * collisions); a min-heap on (count + error, fixed-key hash descending, key
- * descending) finds the key to evict, built when the table first evicts. */
+ * descending) finds the key to evict, built when the table first evicts.
+ * The entry last added to is tried first (one strcmp), so a key added again
+ * at once is not hashed again. */
 #include "core/ni_topk.h"
 #include "core/ni_hash.h"
 
