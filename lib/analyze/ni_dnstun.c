@@ -22,7 +22,14 @@ typedef struct pair {
     int64_t first, last;
 } pair;
 
+/* The suffix of recent names (ni_psl_suffix: its offset in the name and
+ * left_len): a direct-mapped cache placed by an FNV-1a hash of the name and
+ * checked against the name itself (a collision only costs a look-up). */
+#define SCACHE_N 256
+typedef struct scache { uint16_t off, left; char name[96]; } scache;
+
 struct ni_dnstun {
+    scache sc[SCACHE_N];
     ni_topk *pairs;                 /* "client\tsuffix" → pair, the most queried (core/ni_topk) */
     ni_psl *psl;
     uint64_t stamp;                 /* sessions added */
@@ -139,9 +146,29 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
     size_t len = strlen(q);
     if (len >= 4 && !strcmp(q + len - 4, "arpa") && (len == 4 || q[len - 5] == '.')) return;
     size_t left_len;
-    const char *suf = ni_psl_suffix(t->psl, q, &left_len);
+    const char *suf;
+    scache *c = NULL;
+    if (len < sizeof c->name) {
+        uint32_t fh = 2166136261u;
+        for (size_t i = 0; i < len; i++) fh = (fh ^ (unsigned char)q[i]) * 16777619u;
+        c = &t->sc[(fh ^ (fh >> 16)) % SCACHE_N];
+    }
+    if (c && c->name[0] && !strcmp(c->name, q)) {
+        suf = q + c->off;
+        left_len = c->left;
+    } else {
+        suf = ni_psl_suffix(t->psl, q, &left_len);
+        if (c) { memcpy(c->name, q, len + 1); c->off = (uint16_t)(suf - q); c->left = (uint16_t)left_len; }
+    }
     char key[NI_ADDR_STRLEN + NI_DNS_NAME_MAX * 4 + 2];
-    snprintf(key, sizeof key, "%s\t%s", client, suf);
+    size_t cl = strlen(client), sl = strlen(suf);        /* "client\tsuffix", cut to the buffer */
+    if (cl > sizeof key - 1) cl = sizeof key - 1;
+    memcpy(key, client, cl);
+    size_t kl = cl;
+    if (kl < sizeof key - 1) key[kl++] = '\t';
+    if (sl > sizeof key - 1 - kl) sl = sizeof key - 1 - kl;
+    memcpy(key + kl, suf, sl);
+    key[kl + sl] = 0;
     pair *p = pair_get(t, key, 1, 0, refused, oom);
     if (!p) return;
     if (p->stamp != t->stamp) { p->stamp = t->stamp; p->sessions++; }
@@ -150,7 +177,9 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
     if (!p->first || s->first_us < p->first) p->first = s->first_us;
     if (s->last_us > p->last) p->last = s->last_us;
     char left[NI_DNS_NAME_MAX * 4 + 1];
-    snprintf(left, sizeof left, "%.*s", (int)left_len, q);
+    size_t ll = left_len < sizeof left - 1 ? left_len : sizeof left - 1;
+    memcpy(left, q, ll);
+    left[ll] = 0;
     int r = name_add(t, p, left);
     if (r < 0) { (*refused)++; return; }
     if (r == 1) {
@@ -164,11 +193,15 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
 
 void ni_dnstun_add(ni_dnstun *t, const ni_session *s, uint64_t *refused, uint64_t *oom)
 {
+    char client[NI_ADDR_STRLEN];
+    ni_dnstun_add_at(t, s, ni_addr_format(&s->client, client), refused, oom);
+}
+
+void ni_dnstun_add_at(ni_dnstun *t, const ni_session *s, const char *client, uint64_t *refused, uint64_t *oom)
+{
     if (!t || skip_port(s->client_port) || skip_port(s->server_port)) return;
     if (!s->dns && !s->dns_query) return;
     t->stamp++;
-    char client[NI_ADDR_STRLEN];
-    ni_addr_format(&s->client, client);
     if (s->dns) {
         for (const ni_dns_txn *x = s->dns; x; x = x->next) add_name(t, s, client, x->query, x->qtype, refused, oom);
     } else {

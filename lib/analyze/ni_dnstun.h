@@ -65,6 +65,8 @@ const char *ni_dnstun_rule(const ni_dnstun *t);
  * for its client.  *refused counts pairs or names that could not be held,
  * *oom allocation failures. */
 void ni_dnstun_add(ni_dnstun *t, const ni_session *s, uint64_t *refused, uint64_t *oom);
+/* The same with the client's address already formatted (ni_addr_format). */
+void ni_dnstun_add_at(ni_dnstun *t, const ni_session *s, const char *client, uint64_t *refused, uint64_t *oom);
 /* Adds src into dst (names present in both are counted once; the means add
  * both parts' sums). */
 ni_err ni_dnstun_merge(ni_dnstun *dst, const ni_dnstun *src, uint64_t *refused);

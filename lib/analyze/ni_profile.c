@@ -49,6 +49,8 @@ typedef struct bucket {
     unsigned roles;         /* vendor roles bitmask */
     int subkind;            /* the kind of table sub is (T_OS_VERSIONS...) */
     ni_profile_losses *lost; /* the profile's loss counters (refused insertions) */
+    uint64_t last_host, last_client; /* the value last added to hosts / clients (valid when */
+    bool has_host, has_client;       /* has_*): adding it again changes nothing, so it is skipped */
 } bucket;
 
 /* A host of the host view: the fixed-key hash of its address, and the
@@ -83,8 +85,22 @@ typedef struct tstats { size_t cap; uint64_t keys, sessions, bound; } tstats;
 enum { ROLE_HARDWARE = 1, ROLE_OS = 2, ROLE_BROWSER = 4, ROLE_SERVICE = 8, ROLE_VPN = 16, ROLE_SECURITY = 32 };
 static const char *const role_name[] = { "hardware", "os", "browser", "service", "vpn", "security" };
 
+/* The vendor look-up (cfg->lookups.vendor) of recent (kind, name) pairs:
+ * a direct-mapped cache, placed by an FNV-1a hash of the name and checked
+ * against the name itself (a collision only costs a look-up). */
+#define VCACHE_N 256
+typedef struct vcache { const char *kind, *vendor; char name[64]; } vcache;
+
+/* The address hashes last added to one of the profile's own distinct sets,
+ * by their low bits: a hash found here is in the set already (sets only
+ * grow), so adding it again is skipped.  0 = empty. */
+#define AMEMO_N 256
+typedef struct amemo { uint64_t h[AMEMO_N]; } amemo;
+
 struct ni_profile {
     const ni_profile_config *cfg;
+    amemo m_hosts, m_out_hosts, m_device_hosts;
+    vcache vc[VCACHE_N];
     ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
     uint64_t out_dns, int_dns;      /* outbound / internal sessions that are only DNS lookups */
@@ -144,6 +160,41 @@ static bool osview_put(char **names, uint64_t *counts, uint8_t *n, const char *f
     return true;
 }
 
+/* ---- keys ---------------------------------------------------------------- */
+/* A key being built in a fixed buffer: what snprintf would write there,
+ * cut at size - 1 bytes (the per-session path builds its map keys with
+ * these, not with the printf family). */
+typedef struct kbuf { char *p; size_t size, len; } kbuf;
+
+static void kb_init(kbuf *k, char *buf, size_t size) { k->p = buf; k->size = size; k->len = 0; buf[0] = 0; }
+
+/* Appends at most max bytes of s (stopping at its NUL). */
+static void kb_putn(kbuf *k, const char *s, size_t max)
+{
+    size_t room = k->size - 1 - k->len, n = 0;
+    char *d = k->p + k->len;
+    while (n < max && n < room && s[n]) { d[n] = s[n]; n++; }
+    k->len += n;
+    k->p[k->len] = 0;
+}
+
+static void kb_puts(kbuf *k, const char *s) { kb_putn(k, s, (size_t)-1); }
+
+static void kb_putc(kbuf *k, char c)
+{
+    if (k->len + 1 < k->size) { k->p[k->len++] = c; k->p[k->len] = 0; }
+}
+
+/* v as printf's "%0*d" with width w (v >= 0 and below 10^9). */
+static void kb_putd0(kbuf *k, int v, int w)
+{
+    char d[16];
+    int n = 0;
+    do { d[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n < w) d[n++] = '0';
+    while (n) kb_putc(k, d[--n]);
+}
+
 /* ---- buckets ----------------------------------------------------------- */
 static void bucket_free(void *v)
 {
@@ -186,15 +237,27 @@ static uint64_t addr_hash(const ni_addr *a)
     return ni_distinct_hash(k, sizeof k);
 }
 
+/* addr_add through a memo of the set's recent hashes. */
+static void addr_add_memo(ni_profile_losses *l, ni_distinct **set, amemo *m, uint64_t ah);
+
 /* Adds an address to a distinct counter (created on first use, exact up to
  * the cap on exact distinct counts); only running out of memory refuses. */
-static void addr_add(ni_profile_losses *l, ni_distinct **set, const ni_addr *a)
+static void addr_add(ni_profile_losses *l, ni_distinct **set, uint64_t ah)
 {
     if (!*set && !(*set = ni_distinct_new(l ? l->caps.distinct : NI_PROFILE_DISTINCT_EXACT))) {
         if (l) l->out_of_memory++;
         return;
     }
-    if (ni_distinct_add_hash(*set, addr_hash(a)) && l) l->out_of_memory++;
+    if (ni_distinct_add_hash(*set, ah) && l) l->out_of_memory++;
+}
+
+static void addr_add_memo(ni_profile_losses *l, ni_distinct **set, amemo *m, uint64_t ah)
+{
+    uint64_t *e = &m->h[ah % AMEMO_N];
+    if (ah && *e == ah) return;
+    uint64_t before = l->out_of_memory;
+    addr_add(l, set, ah);
+    if (*set && l->out_of_memory == before) *e = ah;
 }
 
 /* The bucket of key in the table m, its sessions about to grow by w (the
@@ -241,25 +304,45 @@ static void set_attr(bucket *b, int i, const char *v)
     if (b && v && !b->attr[i]) b->attr[i] = strdup(v);
 }
 
-static void touch(bucket *b, const ni_addr *host, const ni_session *s)
+/* host: the addr_hash of the session's target client (NULL: none counted). */
+static void touch(bucket *b, const uint64_t *host, const ni_session *s)
 {
     if (!b) return;
-    if (host && host->family) addr_add(b->lost, &b->hosts, host);
+    if (host && !(b->has_host && b->last_host == *host)) {
+        uint64_t before = b->lost ? b->lost->out_of_memory : 0;
+        addr_add(b->lost, &b->hosts, *host);
+        if (b->hosts && (!b->lost || b->lost->out_of_memory == before)) { b->last_host = *host; b->has_host = true; }
+    }
     b->sessions++;
     b->bytes += s->c2s_bytes + s->s2c_bytes;
     if (!b->first || s->first_us < b->first) b->first = s->first_us;
     if (s->last_us > b->last) b->last = s->last_us;
 }
 
-static void add_client(bucket *b, const ni_addr *a, const char *ua)
+/* The value a client (address|User-Agent pair) is counted by: the fixed-key
+ * hash of "ADDRESS|UA" (at most 580 bytes of the UA); at: the formatted
+ * address. */
+static uint64_t client_hash(const char *at, const char *ua)
 {
-    if (!b || !ua) return;
+    char key[NI_ADDR_STRLEN + 600];
+    kbuf k;
+    kb_init(&k, key, sizeof key);
+    kb_puts(&k, at);
+    kb_putc(&k, '|');
+    kb_putn(&k, ua, 580);
+    return ni_distinct_hash(key, k.len);
+}
+
+/* cv: the client_hash of the session's pair (NULL: no User-Agent). */
+static void add_client(bucket *b, const uint64_t *cv)
+{
+    if (!b || !cv) return;
+    if (b->has_client && b->last_client == *cv) return;
     size_t cap = b->lost ? b->lost->caps.distinct : NI_PROFILE_DISTINCT_EXACT;
     if (!b->clients && !(b->clients = ni_distinct_new(cap))) { if (b->lost) b->lost->out_of_memory++; return; }
-    char key[NI_ADDR_STRLEN + 600], at[NI_ADDR_STRLEN];
-    int n = snprintf(key, sizeof key, "%s|%.580s", ni_addr_format(a, at), ua);
-    size_t len = n < 0 ? 0 : (size_t)n < sizeof key ? (size_t)n : sizeof key - 1;
-    if (ni_distinct_add(b->clients, key, len) && b->lost) b->lost->out_of_memory++;
+    if (ni_distinct_add_hash(b->clients, *cv)) { if (b->lost) b->lost->out_of_memory++; return; }
+    b->last_client = *cv;
+    b->has_client = true;
 }
 
 static size_t dcount(const ni_distinct *d) { return d ? (size_t)ni_distinct_count(d) : 0; }
@@ -370,18 +453,32 @@ static bool dns_only(const ni_session *s)
 }
 
 static void vendor_add(ni_profile *p, const char *kind, const char *name, unsigned role,
-                       const ni_addr *host, const ni_session *s)
+                       const uint64_t *host, const ni_session *s)
 {
     if (!name || !*name) return;
     const char *v = NULL;
-    if (p->cfg->lookups.vendor) v = p->cfg->lookups.vendor(p->cfg->lookups.ud, kind, name);
+    if (p->cfg->lookups.vendor) {
+        uint32_t fh = 2166136261u;
+        size_t n = 0;
+        for (; name[n] && n < sizeof p->vc[0].name; n++) fh = (fh ^ (unsigned char)name[n]) * 16777619u;
+        vcache *c = &p->vc[(fh ^ (fh >> 16)) % VCACHE_N];
+        if (n < sizeof c->name && c->kind == kind && !strcmp(c->name, name)) v = c->vendor;
+        else {
+            v = p->cfg->lookups.vendor(p->cfg->lookups.ud, kind, name);
+            if (n < sizeof c->name) { c->kind = kind; c->vendor = v; memcpy(c->name, name, n + 1); }
+        }
+    }
     if (!v) v = name;
     bucket *b = get(p->tab[T_VENDORS], v);
     if (!b) return;
     touch(b, host, s);
     b->roles |= role;
     char key[256];
-    snprintf(key, sizeof key, "%s: %s", kind, name);
+    kbuf k;
+    kb_init(&k, key, sizeof key);
+    kb_puts(&k, kind);
+    kb_puts(&k, ": ");
+    kb_puts(&k, name);
     touch(get_sub(p, b, key, T_EVIDENCE, &p->lost.evidence), host, s);
 }
 
@@ -413,7 +510,9 @@ static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
     size_t cap = p->lost.caps.host_view;
     if (!p->hv_heap && !(p->hv_heap = calloc(cap, sizeof *p->hv_heap))) { p->lost.out_of_memory++; return NULL; }
     hv_kept in = { .h = h };
-    snprintf(in.key, sizeof in.key, "%s", key);
+    kbuf kb;
+    kb_init(&kb, in.key, sizeof in.key);
+    kb_puts(&kb, key);
     if (p->hv_n >= cap) {
         if (!hv_above(&p->hv_heap[0], &in)) return NULL;
         bucket *old = ni_map_remove(p->host_view, p->hv_heap[0].key);
@@ -444,10 +543,9 @@ static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
 
 /* The host-view entry of a target address; a session of a host not kept is
  * counted in lost.host_view. */
-static bucket *host_entry(ni_profile *p, const ni_addr *a, const ni_session *s)
+static bucket *host_entry(ni_profile *p, const char *at, uint64_t ah, const ni_session *s)
 {
-    char at[NI_ADDR_STRLEN];
-    bucket *b = hv_admit(p, ni_addr_format(a, at), addr_hash(a));
+    bucket *b = hv_admit(p, at, ah);
     if (!b) p->lost.host_view++;
     touch(b, NULL, s);
     return b;
@@ -458,7 +556,12 @@ static bucket *host_item(ni_profile *p, bucket *hb, const char *kind, const char
 {
     if (!hb || !a || !*a) return NULL;
     char key[320];
-    snprintf(key, sizeof key, "%s\t%.150s%s%.150s", kind, a, b && *b ? " " : "", b && *b ? b : "");
+    kbuf k;
+    kb_init(&k, key, sizeof key);
+    kb_puts(&k, kind);
+    kb_putc(&k, '\t');
+    kb_putn(&k, a, 150);
+    if (b && *b) { kb_putc(&k, ' '); kb_putn(&k, b, 150); }
     bucket *it = get_sub(p, hb, key, T_HOST_ITEMS, &p->lost.evidence);
     touch(it, NULL, s);
     return it;
@@ -466,14 +569,13 @@ static bucket *host_item(ni_profile *p, bucket *hb, const char *kind, const char
 
 /* Notes a target client's stack OS (tcp_os) and User-Agent OS (as the OS
  * section counts it: browsers and system agents, not bots or tools). */
-static void osview_add(ni_profile *p, const ni_addr *h, const ni_session *s)
+static void osview_add(ni_profile *p, const char *at, const ni_session *s)
 {
     const char *ua = ni_session_user_agent(s);
     bool agent = s->ua_kind == NI_UA_KIND_BOT || s->ua_kind == NI_UA_KIND_TOOL;
     const char *ua_os = ua && !agent ? s->ua_os : NULL;
     if (!s->tcp_os && !ua_os) return;
-    char at[NI_ADDR_STRLEN];
-    void **slot = ni_map_slot(p->osview, ni_addr_format(h, at));
+    void **slot = ni_map_slot(p->osview, at);
     if (!slot) { map_refused(&p->lost, p->osview, at, &p->lost.hosts); return; }
     if (!*slot && !(*slot = calloc(1, sizeof(osview)))) { p->lost.out_of_memory++; return; }
     osview *o = *slot;
@@ -503,37 +605,56 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
                s->direction == NI_DIRECTION_UNKNOWN;
     /* the per-host view: the target's clients (and servers of inbound and
      * internal sessions) */
-    bucket *hv = out ? host_entry(p, &s->client, s) : NULL;
-    if (s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL) host_entry(p, &s->server, s);
+    /* the client's address formatted and hashed once for every table */
+    char cat[NI_ADDR_STRLEN];
+    ni_addr_format(&s->client, cat);
+    uint64_t chash = addr_hash(&s->client), shash = 0;
+    const uint64_t *ch = s->client.family ? &chash : NULL;
+    bool srv = s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL;
+    if (srv) shash = addr_hash(&s->server);
+    bucket *hv = out ? host_entry(p, cat, chash, s) : NULL;
+    if (srv) {
+        char sat[NI_ADDR_STRLEN];
+        host_entry(p, ni_addr_format(&s->server, sat), shash, s);
+    }
     bool in = s->direction == NI_DIRECTION_INBOUND;
     if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
-        addr_add(&p->lost, &p->hosts, &s->client);
-    if (s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL)
-        addr_add(&p->lost, &p->hosts, &s->server);
-    if (s->direction == NI_DIRECTION_UNKNOWN) addr_add(&p->lost, &p->hosts, &s->client);
+        addr_add_memo(&p->lost, &p->hosts, &p->m_hosts, chash);
+    if (srv) addr_add_memo(&p->lost, &p->hosts, &p->m_hosts, shash);
+    if (s->direction == NI_DIRECTION_UNKNOWN) addr_add_memo(&p->lost, &p->hosts, &p->m_hosts, chash);
 
     if (in) {
         p->in_sessions++;
         char at[NI_ADDR_STRLEN];
         const char *site = ni_session_name(s);
         if (!site) site = ni_addr_format(&s->server, at);
-        touch(get(p->tab[T_SITES], site), &s->client, s);
+        touch(get(p->tab[T_SITES], site), ch, s);
         bucket *c = get(p->tab[T_COUNTRIES], s->client_country ? s->client_country : "??");
-        touch(c, &s->client, s);
+        touch(c, ch, s);
         set_attr(c, 0, s->client_continent);
         ni_localtime lt;
         ni_tz_local(cfg->tz, s->first_us, &lt);
         char key[128];
-        snprintf(key, sizeof key, "%s\t%04d-%02d", s->client_continent ? s->client_continent : "Unknown",
-                 lt.year, lt.month);
+        if (lt.year >= 0 && lt.year <= 9999 && lt.month >= 0 && lt.month <= 99) {
+            kbuf k;
+            kb_init(&k, key, sizeof key);
+            kb_puts(&k, s->client_continent ? s->client_continent : "Unknown");
+            kb_putc(&k, '\t');
+            kb_putd0(&k, lt.year, 4);
+            kb_putc(&k, '-');
+            kb_putd0(&k, lt.month, 2);
+        } else {
+            snprintf(key, sizeof key, "%s\t%04d-%02d", s->client_continent ? s->client_continent : "Unknown",
+                     lt.year, lt.month);
+        }
         touch(get(p->tab[T_REGION_MONTH], key), NULL, s);   /* sessions only: its visitors are never written */
         return;
     }
     if (!out) return;
 
-    const ni_addr *h = &s->client;
-    addr_add(&p->lost, &p->out_hosts, h);
-    ni_dnstun_add(p->dnstun, s, &p->lost.names, &p->lost.out_of_memory);
+    const uint64_t *h = ch;
+    addr_add_memo(&p->lost, &p->out_hosts, &p->m_out_hosts, chash);
+    ni_dnstun_add_at(p->dnstun, s, cat, &p->lost.names, &p->lost.out_of_memory);
 
     /* activity: target-initiated outbound sessions only; internal sessions
      * (lookups to the target's own resolvers among them), transit and
@@ -566,7 +687,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     if (corporate) {
         int ev = s->vpn_evidence == NI_EVIDENCE_TUNNEL ? EV_TUNNEL
                : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
-        addr_add(&p->lost, &p->sslvpn_hosts, h);
+        addr_add(&p->lost, &p->sslvpn_hosts, chash);
         bucket *b = get(p->tab[T_SSLVPN], s->vpn_provider);
         touch(b, h, s);
         if (b) b->ev[ev]++;
@@ -575,8 +696,8 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     } else if (s->vpn_provider || s->vpn_protocol) {
         int ev = s->vpn_evidence == NI_EVIDENCE_TUNNEL ? EV_TUNNEL
                : s->vpn_evidence == NI_EVIDENCE_ENDPOINT ? EV_ENDPOINT : EV_SITE;
-        addr_add(&p->lost, &p->vpn_hosts, h);
-        if (ev != EV_SITE) addr_add(&p->lost, &p->vpn_use_hosts, h);
+        addr_add(&p->lost, &p->vpn_hosts, chash);
+        if (ev != EV_SITE) addr_add(&p->lost, &p->vpn_use_hosts, chash);
         bucket *b = s->vpn_provider ? get(p->tab[T_VPN], s->vpn_provider) : get(p->tab[T_VPN_PROTO], ni_tunnel_proto_name(s->vpn_protocol));
         touch(b, h, s);
         if (b) b->ev[ev]++;
@@ -586,7 +707,7 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     }
 
     /* the OS family of the client's TCP/IP stack beside its User-Agent's */
-    osview_add(p, h, s);
+    osview_add(p, cat, s);
     host_item(p, hv, "tcp_os", s->tcp_os, NULL, s);
 
     /* devices and software: target clients' User-Agents only, never agents
@@ -597,17 +718,21 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     bool agent = kind == NI_UA_KIND_BOT || kind == NI_UA_KIND_TOOL;
     bool sys = kind == NI_UA_KIND_SYSTEM;
     if (agent) return;
+    uint64_t cuv = client_hash(cat, ua);
+    const uint64_t *cv = &cuv;
     if (s->ua_os) {
         bucket *b = get(p->tab[T_OS], s->ua_os);
         touch(b, h, s);
-        add_client(b, h, ua);
+        add_client(b, cv);
         /* Windows: the version the enrichment decided (the Windows figure's
          * rows); others: the UA's version unless it is a reduced UA's
          * frozen placeholder */
         const char *ver = s->windows_version ? windows_label(s->windows_version) : s->ua_os_version;
         if (b && ver && !(s->ua_reduced && !s->windows_version && reduced_placeholder(s->ua_os, ver))) {
             char vb[64];
-            snprintf(vb, sizeof vb, "%s", ver);
+            kbuf k;
+            kb_init(&k, vb, sizeof vb);
+            kb_puts(&k, ver);
             touch(get_sub(p, b, vb, T_OS_VERSIONS, &p->lost.versions), h, s);
         }
         vendor_add(p, "os", s->ua_os, ROLE_OS, h, s);
@@ -617,22 +742,26 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     if (s->windows_version) {   /* reduced UAs too: real NT versions, "10/11", undetermined */
         bucket *b = get(p->tab[T_WINDOWS], windows_label(s->windows_version));
         touch(b, h, s);
-        add_client(b, h, ua);
+        add_client(b, cv);
     }
     if (sys) return;
     if (s->ua_maker) {
         bucket *b = get(p->tab[T_MAKERS], s->ua_maker);
         touch(b, h, s);
-        add_client(b, h, ua);
-        addr_add(&p->lost, &p->device_hosts, h);
+        add_client(b, cv);
+        addr_add_memo(&p->lost, &p->device_hosts, &p->m_device_hosts, chash);
         vendor_add(p, "hardware", s->ua_maker, ROLE_HARDWARE, h, s);
         host_item(p, hv, "maker", s->ua_maker, NULL, s);
         if (s->ua_model) {
             char key[256];
-            snprintf(key, sizeof key, "%s\t%s", s->ua_maker, s->ua_model);
+            kbuf k;
+            kb_init(&k, key, sizeof key);
+            kb_puts(&k, s->ua_maker);
+            kb_putc(&k, '\t');
+            kb_puts(&k, s->ua_model);
             bucket *m = get(p->tab[T_MODELS], key);
             touch(m, h, s);
-            add_client(m, h, ua);
+            add_client(m, cv);
             set_attr(m, 0, s->ua_maker);
             set_attr(m, 1, s->ua_model);
             const char *name = NULL, *rel = NULL;
@@ -643,23 +772,29 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     if (s->ua_form_factor) {
         bucket *b = get(p->tab[T_FORM], s->ua_form_factor);
         touch(b, h, s);
-        add_client(b, h, ua);
+        add_client(b, cv);
     }
     if (s->ua_browser && kind == NI_UA_KIND_BROWSER) {
         char key[256];
         const char *ver = s->ua_browser_version ? s->ua_browser_version : "";
         char major[32];
         size_t n = strcspn(ver, ".");
-        snprintf(major, sizeof major, "%.*s", (int)(n < 31 ? n : 31), ver);
-        snprintf(key, sizeof key, "%s\t%s", s->ua_browser, major);
+        kbuf k;
+        kb_init(&k, major, sizeof major);
+        kb_putn(&k, ver, n < 31 ? n : 31);
+        kb_init(&k, key, sizeof key);
+        kb_puts(&k, s->ua_browser);
+        kb_putc(&k, '\t');
+        kb_puts(&k, major);
         bucket *b = get(p->tab[T_BROWSERS], key);
         touch(b, h, s);
-        add_client(b, h, ua);
+        add_client(b, cv);
         set_attr(b, 0, s->ua_browser);
         set_attr(b, 1, major);
         if (b && *ver) {   /* the full build, as the User-Agent gives it */
             char full[64];
-            snprintf(full, sizeof full, "%s", ver);
+            kb_init(&k, full, sizeof full);
+            kb_puts(&k, ver);
             touch(get_sub(p, b, full, T_BUILDS, &p->lost.versions), h, s);
         }
         vendor_add(p, "browser", s->ua_browser, ROLE_BROWSER, h, s);
@@ -670,7 +805,14 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
         if (lk->final_build && s->ua_os && osv && *ver) {
             bool at_final = lk->final_build(lk->ud, s->ua_browser, ver, s->ua_os, osv, &final);
             if (final) {
-                snprintf(key, sizeof key, "%s\t%s\t%s\t%s", s->ua_browser, s->ua_os, osv, final);
+                kb_init(&k, key, sizeof key);
+                kb_puts(&k, s->ua_browser);
+                kb_putc(&k, '\t');
+                kb_puts(&k, s->ua_os);
+                kb_putc(&k, '\t');
+                kb_puts(&k, osv);
+                kb_putc(&k, '\t');
+                kb_puts(&k, final);
                 bucket *f = get(p->tab[T_FINALS], key);
                 touch(f, h, s);
                 set_attr(f, 0, s->ua_browser);

@@ -5,12 +5,18 @@
 #include "core/ni_map.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The kinds of rule a name may have (bits of its value in rules). */
+enum { R_NORMAL = 1, R_WILD = 2, R_EXCEPT = 4 };
+
 struct ni_psl {
-    ni_map *rules;      /* "n:co.uk", "w:ck" (for "*.ck"), "x:www.ck" (for "!www.ck") */
+    ni_map *rules;      /* name → its kinds: "co.uk" R_NORMAL, "ck" R_WILD (for "*.ck"),
+                           "www.ck" R_EXCEPT (for "!www.ck"); one look-up per candidate */
+    size_t n;           /* rules (a name with two kinds is two) */
 };
 
 ni_psl *ni_psl_load(const char *path, ni_error *err)
@@ -19,7 +25,8 @@ ni_psl *ni_psl_load(const char *path, ni_error *err)
     if (!f) { ni_error_set(err, NI_ERR_NOTFOUND, "%s: %s", path, strerror(errno)); return NULL; }
     ni_psl *p = calloc(1, sizeof *p);
     char *line = malloc(NI_LINE_MAX);
-    if (!p || !line || !(p->rules = ni_map_new(NI_PSL_RULES_MAX))) {
+    if (p && !(p->rules = ni_map_new(NI_PSL_RULES_MAX))) { free(p); p = NULL; }
+    if (!p || !line) {
         fclose(f); free(line); ni_psl_free(p);
         ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
         return NULL;
@@ -30,16 +37,21 @@ ni_psl *ni_psl_load(const char *path, ni_error *err)
         s[strcspn(s, " \t\r\n")] = 0;
         if (!*s || !strncmp(s, "//", 2)) continue;
         char key[300];
-        if (s[0] == '!') snprintf(key, sizeof key, "x:%.290s", s + 1);
-        else if (!strncmp(s, "*.", 2)) snprintf(key, sizeof key, "w:%.290s", s + 2);
-        else snprintf(key, sizeof key, "n:%.290s", s);
-        for (char *c = key + 2; *c; c++) if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
-        if (ni_map_put(p->rules, key, p) != NI_OK) break;      /* at the cap: what was read */
+        unsigned kind = R_NORMAL;
+        if (s[0] == '!') { kind = R_EXCEPT; s++; }
+        else if (!strncmp(s, "*.", 2)) { kind = R_WILD; s += 2; }
+        snprintf(key, sizeof key, "%.290s", s);
+        for (char *c = key; *c; c++) if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+        uintptr_t had = (uintptr_t)ni_map_get(p->rules, key);
+        if (had & kind) continue;
+        if (p->n >= NI_PSL_RULES_MAX) break;                   /* at the cap: what was read */
+        if (ni_map_put(p->rules, key, (void *)(had | kind)) != NI_OK) break;
+        p->n++;
     }
     bool bad = ferror(f);
     fclose(f);
     free(line);
-    if (bad || !ni_map_count(p->rules)) {
+    if (bad || !p->n) {
         ni_error_set(err, NI_ERR_FORMAT, "%s: %s", path, bad ? "read error" : "no public suffix rule");
         ni_psl_free(p);
         return NULL;
@@ -54,13 +66,13 @@ void ni_psl_free(ni_psl *p)
     free(p);
 }
 
-size_t ni_psl_rules(const ni_psl *p) { return p ? ni_map_count(p->rules) : 0; }
+size_t ni_psl_rules(const ni_psl *p) { return p ? p->n : 0; }
 
-static bool has(const ni_psl *p, char kind, const char *s)
+/* The kinds of rule for the name s of cl bytes (NUL-terminated). */
+static unsigned kinds(const ni_psl *p, const char *s, size_t cl)
 {
-    char key[300];
-    int n = snprintf(key, sizeof key, "%c:%s", kind, s);
-    return n > 0 && (size_t)n < sizeof key && ni_map_get(p->rules, key) != NULL;
+    if (cl > 297) return 0;             /* longer than any rule (kept to 290 bytes) */
+    return (unsigned)(uintptr_t)ni_map_get(p->rules, s);
 }
 
 /* Pointer to the start of the last k labels of name (name when it has
@@ -85,16 +97,22 @@ const char *ni_psl_suffix(const ni_psl *psl, const char *name, size_t *left_len)
         /* the prevailing rule's label count: suffixes tried from the left */
         unsigned best = 0, k = labels;
         bool exception = false;
+        /* the candidates are the name's suffixes: NUL-terminated in name
+         * itself unless the name ends in dots, else in a copy */
+        char copy[NI_DNS_NAME_MAX + 1];
+        const char *base = name;
+        if (name[len] && len <= NI_DNS_NAME_MAX) { memcpy(copy, name, len); copy[len] = 0; base = copy; }
         const char *s = name, *prev = NULL;
         for (; k; k--) {
             size_t cl = len - (size_t)(s - name);
-            char cand[NI_DNS_NAME_MAX + 1];
             if (cl <= NI_DNS_NAME_MAX) {
-                memcpy(cand, s, cl);
-                cand[cl] = 0;
-                if (has(psl, 'x', cand)) { best = k - 1; exception = true; break; }
-                if (k > best && has(psl, 'n', cand)) best = k;
-                if (prev && k + 1 > best && has(psl, 'w', cand)) best = k + 1;
+                const char *c = base + (s - name);
+                char tmp[NI_DNS_NAME_MAX + 1];
+                if (base == name && name[len]) { memcpy(tmp, s, cl); tmp[cl] = 0; c = tmp; }   /* very long */
+                unsigned r = kinds(psl, c, cl);
+                if (r & R_EXCEPT) { best = k - 1; exception = true; break; }
+                if (k > best && (r & R_NORMAL)) best = k;
+                if (prev && k + 1 > best && (r & R_WILD)) best = k + 1;
             }
             const char *dot = memchr(s, '.', cl);
             if (!dot) break;

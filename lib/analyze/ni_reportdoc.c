@@ -85,6 +85,31 @@ static ni_err fail(walk *w, const char *fmt, const char *a, const char *b)
     return ni_error_set(w->err, NI_ERR_FORMAT, "%s: report.json key `%s` %s", w->name, w->path[0] ? w->path : "(document)", what);
 }
 
+/* The path of a key: w->path cut at plen, then ".name" (or "name" at the
+ * top), or "[i]"; cut to the buffer as snprintf would (the walk visits
+ * every key, so no printf here). */
+static void path_key(walk *w, size_t plen, const char *name)
+{
+    char *d = w->path + plen;
+    size_t room = sizeof w->path - plen - 1, n = 0;
+    if (plen && n < room) d[n++] = '.';
+    for (const char *c = name; *c && n < room; c++) d[n++] = *c;
+    d[n] = 0;
+}
+
+static void path_index(walk *w, size_t plen, size_t i)
+{
+    char num[32];
+    size_t k = 0;
+    num[k++] = ']';
+    do { num[k++] = (char)('0' + i % 10); i /= 10; } while (i);
+    num[k++] = '[';
+    char *d = w->path + plen;
+    size_t room = sizeof w->path - plen - 1, n = 0;
+    while (k && n < room) d[n++] = num[--k];
+    d[n] = 0;
+}
+
 static ni_err check(walk *w, const json_t *v, const ni_rd_field *f)
 {
     char exp[128], buf[64];
@@ -94,10 +119,11 @@ static ni_err check(walk *w, const json_t *v, const ni_rd_field *f)
     }
     if (json_is_number(v)) {
         double d = json_number_value(v);
-        snprintf(buf, sizeof buf, "%.17g", d);
         if (!isfinite(d) || (!isnan(f->min) && d < f->min) || (!isnan(f->max) && d > f->max) ||
-            (!isnan(f->min_excl) && d <= f->min_excl))
+            (!isnan(f->min_excl) && d <= f->min_excl)) {
+            snprintf(buf, sizeof buf, "%.17g", d);
             return fail(w, "is %s, out of range", buf, NULL);
+        }
     }
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
@@ -126,7 +152,7 @@ static ni_err check(walk *w, const json_t *v, const ni_rd_field *f)
             return fail(w, "has %s items, expected %s", got, want);
         }
         for (size_t i = 0; i < n && !e && f->items; i++) {
-            snprintf(w->path + plen, sizeof w->path - plen, "[%zu]", i);
+            path_index(w, plen, i);
             e = check(w, json_array_get(v, i), f->items);
             if (!e && f->unique)
                 for (size_t k = 0; k < i && !e; k++)
@@ -159,7 +185,7 @@ static ni_err check(walk *w, const json_t *v, const ni_rd_field *f)
         /* every key of the description: present when required, of its type */
         for (size_t i = 0; i < f->nprops && !e; i++) {
             const ni_rd_field *p = &f->props[i];
-            snprintf(w->path + plen, sizeof w->path - plen, "%s%s", plen ? "." : "", p->name);
+            path_key(w, plen, p->name);
             x = json_object_get(v, p->name);
             if (!x) { if (p->required) e = fail(w, "missing", NULL, NULL); }
             else e = check(w, x, p);
@@ -167,7 +193,7 @@ static ni_err check(walk *w, const json_t *v, const ni_rd_field *f)
         /* every key of the document: described (or a map's) */
         json_object_foreach((json_t *)v, k, x) {
             if (e) break;
-            snprintf(w->path + plen, sizeof w->path - plen, "%s%s", plen ? "." : "", k);
+            path_key(w, plen, k);
             if (f->is_map) { e = check(w, x, f->items); continue; }
             size_t i = 0;
             while (i < f->nprops && strcmp(f->props[i].name, k)) i++;

@@ -476,16 +476,17 @@ static ni_err write_file(const char *dir, const char *name, const ni_buf *b, ni_
     return ni_file_write_all(path, b->p, b->len, err);
 }
 
-/* json: a report.json already checked by ni_reportdoc_load. */
-static ni_err write_reports(const char *dir, const ni_buf *json, bool with_json, ni_error *err)
+/* json: a report.json, doc: the same parsed and checked by ni_reportdoc_load
+ * (both views are rendered from it: one parse). */
+static ni_err write_reports(const char *dir, const ni_buf *json, const json_t *doc, bool with_json, ni_error *err)
 {
     if (mkdir(dir, 0777) && errno != EEXIST)
         return ni_error_set(err, NI_ERR_OUTPUT, "cannot create the folder: %s", strerror(errno));
     ni_buf html, md;
     ni_buf_init(&html, NI_REPORT_OUT_MAX);
     ni_buf_init(&md, NI_REPORT_OUT_MAX);
-    ni_err e = ni_report_html(ni_buf_str(json), &html, err);
-    if (!e) e = ni_report_markdown(ni_buf_str(json), &md, err);
+    ni_err e = ni_report_html_doc(doc, &html, err);
+    if (!e) e = ni_report_markdown_doc(doc, &md, err);
     if (!e && with_json) e = write_file(dir, "report.json", json, err);
     if (!e) e = write_file(dir, "report.html", &html, err);
     if (!e) e = write_file(dir, "report.md", &md, err);
@@ -506,9 +507,7 @@ ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err)
     } else if (!(doc = ni_reportdoc_load(json.p, json.len, "report.json", err))) {
         e = err && err->code ? err->code : NI_ERR_FORMAT;
     } else {
-        json_decref(doc);   /* checked: freed before the views parse it again (peak memory) */
-        doc = NULL;
-        e = write_reports(dir, &json, true, err);
+        e = write_reports(dir, &json, doc, true, err);
     }
     json_decref(doc);
     ni_buf_release(&json);

@@ -3,7 +3,9 @@
  * index of entry numbers (linear probing, backward-shift deletion) finds a
  * key, placed by SipHash under the table's own random key (no chosen
  * collisions); a min-heap on (count + error, fixed-key hash descending, key
- * descending) finds the key to evict, built when the table first evicts. */
+ * descending) finds the key to evict, built when the table first evicts.
+ * The entry last added to is tried first (one strcmp), so a key added again
+ * at once is not hashed again. */
 #include "core/ni_topk.h"
 #include "core/ni_hash.h"
 
@@ -27,6 +29,8 @@ struct ni_topk {
     size_t isize;       /* power of two, >= 2 * ecap */
     uint32_t *heap;     /* entry numbers (heaped only) */
     bool heaped;
+    size_t last;        /* the entry last added to: a key added again at once is found
+                           by comparing it with that entry's key, without hashing */
     ni_hash_key key;
     ni_topk_evict_fn evict;
     void *ud;
@@ -152,17 +156,22 @@ static ni_err grow(ni_topk *t)
 
 static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
 {
-    uint64_t ph = ni_hash(&t->key, key, strlen(key));
-    if (t->idx) {
-        size_t s = find(t, key, ph);
-        if (t->idx[s]) {
-            ent *x = &t->e[t->idx[s] - 1];
-            x->count += w;
-            x->err += extra_err;
-            t->total += w;
-            if (t->heaped) sift_down(t, x->pos);
-            return &x->value;
+    ent *x = t->last < t->n && !strcmp(t->e[t->last].key, key) ? &t->e[t->last] : NULL;
+    uint64_t ph = 0;
+    if (!x) {
+        ph = ni_hash(&t->key, key, strlen(key));
+        if (t->idx) {
+            size_t s = find(t, key, ph);
+            if (t->idx[s]) x = &t->e[t->idx[s] - 1];
         }
+    }
+    if (x) {
+        t->last = (size_t)(x - t->e);
+        x->count += w;
+        x->err += extra_err;
+        t->total += w;
+        if (t->heaped) sift_down(t, x->pos);
+        return &x->value;
     }
     char *copy = strdup(key);
     if (!copy) return NULL;
@@ -172,6 +181,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
         uint32_t v = (uint32_t)t->n++;
         t->e[v] = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph };
         t->idx[find(t, copy, ph)] = v + 1;
+        t->last = v;
         if (t->heaped) {   /* keep the heap (a table refilled after merging) */
             size_t i = t->n - 1;
             heap_set(t, i, v);
@@ -190,7 +200,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
         heapify(t);
     }
     uint32_t v = t->heap[0];
-    ent *x = &t->e[v];
+    x = &t->e[v];
     uint64_t m = x->count + x->err;
     if (t->evict) t->evict(t->ud, x->key, x->value, x->count, x->err);
     t->dropped += x->count;
@@ -199,6 +209,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     free(x->key);
     *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .pos = 0 };
     t->idx[find(t, copy, ph)] = v + 1;
+    t->last = v;
     t->total += w;
     sift_down(t, 0);
     return &x->value;

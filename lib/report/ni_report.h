@@ -7,6 +7,7 @@
 #ifndef NI_REPORT_H
 #define NI_REPORT_H
 
+#include <jansson.h>
 #include "netintel/netintel.h"
 #include "core/ni_buf.h"
 
@@ -14,5 +15,9 @@
  * not a netintel.profile/1, returns NI_ERR_FORMAT with err set. */
 ni_err ni_report_html(const char *json, ni_buf *out, ni_error *err);
 ni_err ni_report_markdown(const char *json, ni_buf *out, ni_error *err);
+/* The same from a document already parsed and checked by ni_reportdoc_load
+ * (one parse for both views); doc is only read. */
+ni_err ni_report_html_doc(const json_t *doc, ni_buf *out, ni_error *err);
+ni_err ni_report_markdown_doc(const json_t *doc, ni_buf *out, ni_error *err);
 
 #endif
