@@ -52,6 +52,9 @@ struct ni_engine {
     const ni_input_options *input;          /* ni_engine_set_input, NULL none */
     struct { ni_engine_hook fn; void *ud; } hooks[NI_ENGINE_HOOKS_MAX];
     unsigned nhooks;
+    struct { ni_engine_lane_hook fn; ni_engine_lane_free free; void *ud; } lhooks[NI_ENGINE_HOOKS_MAX];
+    unsigned nlhooks;
+    void *lstate[NI_ENGINE_HOOKS_MAX];      /* the lane hooks' state in the thread that delivers */
     ni_engine_sink sink;
     void *sink_ud;
     ni_err sink_err;            /* first sink failure; later sessions are not written */
@@ -131,9 +134,12 @@ static void cb_finish(void *ud, ni_session *s, void *app)
         if (e->prod[i].p->on_finish) e->prod[i].p->on_finish(e->prod[i].ctx, pstate(e, app, i), f);
 }
 
-/* A session goes out: the enrichment hooks, then the sink. */
-static void deliver(ni_engine *e, ni_session *s)
+/* A session goes out: the lane hooks not run yet (bit i of todo: lane hook
+ * i, with this thread's state), the hooks, then the sink. */
+static void deliver(ni_engine *e, ni_session *s, uint32_t todo)
 {
+    for (unsigned i = 0; i < e->nlhooks; i++)
+        if (todo & (1u << i)) e->lhooks[i].fn(e->lhooks[i].ud, &e->lstate[i], s);
     for (unsigned i = 0; i < e->nhooks; i++) e->hooks[i].fn(e->hooks[i].ud, s);
     if (e->sink && !e->sink_err) e->sink_err = e->sink(e->sink_ud, s, &e->sink_msg);
 }
@@ -144,7 +150,7 @@ static void cb_emit(void *ud, ni_session *s)
 {
     ni_engine *e = ud;
     if (e->lane) lane_push(e, s);
-    else deliver(e, s);
+    else deliver(e, s, UINT32_MAX);
 }
 
 static void cb_release(void *ud, ni_session *s, void *app)
@@ -235,6 +241,8 @@ void ni_engine_free(ni_engine *e)
     free(e->pending_path);
     ni_flow_table_free(e->flows);       /* releases the producers' state of live flows */
     free_producers(e);
+    for (unsigned i = 0; i < e->nlhooks; i++)
+        if (e->lstate[i] && e->lhooks[i].free) e->lhooks[i].free(e->lhooks[i].ud, e->lstate[i]);
     free(e);
 }
 
@@ -244,6 +252,16 @@ ni_err ni_engine_add_hook(ni_engine *e, ni_engine_hook fn, void *ud)
     e->hooks[e->nhooks].fn = fn;
     e->hooks[e->nhooks].ud = ud;
     e->nhooks++;
+    return NI_OK;
+}
+
+ni_err ni_engine_add_lane_hook(ni_engine *e, ni_engine_lane_hook fn, ni_engine_lane_free free_fn, void *ud)
+{
+    if (e->nlhooks >= NI_ENGINE_HOOKS_MAX) return NI_ERR_LIMIT;
+    e->lhooks[e->nlhooks].fn = fn;
+    e->lhooks[e->nlhooks].free = free_fn;
+    e->lhooks[e->nlhooks].ud = ud;
+    e->nlhooks++;
     return NI_OK;
 }
 
@@ -307,7 +325,7 @@ ni_err ni_engine_session(ni_engine *e, ni_session *s, ni_error *err)
     if (e->sink_err) return sink_error(e, err);
     s->direction = ni_target_direction(e->target, &s->client, &s->server);
     e->stats.sessions++;
-    deliver(e, s);
+    deliver(e, s, UINT32_MAX);
     if (e->sink_err) return sink_error(e, err);
     return NI_OK;
 }
@@ -458,7 +476,11 @@ typedef struct par_key {
     uint64_t order;             /* CLOCK: last_seq; INPUT: first_seq */
 } par_key;
 
-typedef struct par_msg { par_key k; ni_session s; } par_msg;
+typedef struct par_msg {
+    par_key k;
+    uint32_t todo;              /* the lane hooks for the merger to run (deliver) */
+    ni_session s;
+} par_msg;
 
 typedef struct par_op {         /* one entry a DNS answer taught the cache */
     ni_addr client, addr;
@@ -491,6 +513,7 @@ struct par_lane {
     unsigned id;
     ni_engine *eng;             /* lane 0: the run's own engine */
     ni_dissect *dx;             /* a worker's content dissector: its DNS cache is fed from the ops */
+    void *lstate[NI_ENGINE_HOOKS_MAX];  /* a worker: the lane hooks' state in its thread */
     pthread_t th;
     bool started;
     par_msg *q;                 /* finished sessions, in order: a ring (q_push; under mu) */
@@ -583,6 +606,15 @@ static void lane_push(ni_engine *le, ni_session *s)
     m.k.list = o.list;
     m.k.first_us = o.first_us;
     m.k.order = o.phase == NI_FLOW_END_CLOCK ? o.last_seq : o.first_seq;
+    /* a worker runs the lane hooks (the run's engine's, fixed before the
+     * first input) with its own state; the reader leaves its own sessions'
+     * to the merger (its DNS flows: the reader has enough to do) */
+    m.todo = UINT32_MAX;
+    if (L->id) {
+        const ni_engine *e = P->e;
+        for (unsigned i = 0; i < e->nlhooks; i++)
+            if (e->lhooks[i].fn(e->lhooks[i].ud, &L->lstate[i], s)) m.todo &= ~(1u << i);
+    }
     m.s = *s;
     pthread_mutex_lock(&P->mu);
     bool ok = q_push(L, &m);
@@ -639,7 +671,7 @@ static void *merger_main(void *arg)
             P->merger_busy = true;
             if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);
             pthread_mutex_unlock(&P->mu);
-            deliver(e, &m.s);
+            deliver(e, &m.s, m.todo);
             bool failed = e->sink_err != NI_OK;
             pthread_mutex_lock(&P->mu);
             P->merger_busy = false;
@@ -991,6 +1023,8 @@ static void par_free(par *P)
         for (size_t k = 0; k < L->nspent; k++) ni_arena_free(L->spent[k]);
         free(L->spent);
         if (i && L->eng) { L->eng->lane = NULL; ni_engine_free(L->eng); }  /* after the join */
+        for (unsigned h = 0; i && h < P->e->nlhooks; h++)
+            if (L->lstate[h] && P->e->lhooks[h].free) P->e->lhooks[h].free(P->e->lhooks[h].ud, L->lstate[h]);
     }
     for (unsigned i = 0; i < PAR_BATCHES; i++) {
         free(P->batch[i].ent);
