@@ -453,7 +453,9 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * (ni_flow_emit_order), and one merger thread takes the lanes' sessions in
  * that order (a k-way merge: a lane's next session goes when no other lane
  * can still emit an earlier one, by its queue's head or its watermark) and
- * runs the hooks and the sink.  So the hooks and the sink see the same
+ * runs the hooks and the sink.  The lane hooks (order-independent work) run
+ * before, in the worker that finished the session, with that worker's
+ * state; the reader's sessions' in the merger.  So the hooks and the sink see the same
  * sessions in the same order as with one thread, except when a table is
  * full (each lane holds a share of max_flows, so which flow is evicted
  * differs) and for nDPI's caches of earlier detections keyed by one
@@ -792,11 +794,14 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
+/* One address, keyed by the run's seed: one mix for IPv4 (its bytes are
+ * b[0..3], the rest zero), two for IPv6. */
 static uint64_t addr_mix(uint64_t seed, const ni_addr *a)
 {
     uint64_t w[2];
     memcpy(w, a->b, 16);
-    return mix64(seed ^ mix64(w[0] ^ ((uint64_t)a->family << 56)) ^ mix64(w[1]));
+    uint64_t h = mix64(seed ^ w[0] ^ ((uint64_t)a->family << 56));
+    return a->family == 4 ? h : h ^ mix64((seed + 0x9e3779b97f4a7c15ull) ^ w[1]);
 }
 
 /* The lane of a packet's flow: lane 0 for DNS ports, else by a symmetric
@@ -808,7 +813,7 @@ static uint64_t addr_mix(uint64_t seed, const ni_addr *a)
 static uint32_t lane_of(const par *P, const ni_packet *p)
 {
     if (dns_port_flow(p)) return 0;
-    uint64_t h = mix64(addr_mix(P->seed, &p->src) + addr_mix(P->seed, &p->dst));
+    uint64_t h = addr_mix(P->seed, &p->src) + addr_mix(P->seed, &p->dst);
     return 1 + (uint32_t)(h % P->nw);
 }
 
