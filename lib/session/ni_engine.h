@@ -105,7 +105,8 @@ unsigned ni_engine_live_reads(const ni_engine *e);
  * addresses, and one merger thread runs the hooks and the sink; the design
  * and its guarantee are at "parallel runs" in ni_engine.c and "Threads" in
  * docs/ARCHITECTURE.md).  The lane hooks then run in the worker that
- * finished the session (the merger's for the reader's DNS flows), the hooks
+ * finished the session (in the merger for the reader's DNS flows, and for
+ * some of the workers' while the merger has nothing else to do), the hooks
  * and the sink in the merger thread, one session at a time, in the order
  * one thread would give, so they need no locks of their own; the warn,
  * progress and stop callbacks stay in the caller's thread.  n 0 (the default): no thread.  Call before
