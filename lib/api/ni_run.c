@@ -193,11 +193,32 @@ static void note_match(ni_run *r, const ni_session *s)
 }
 
 /* ---- the engine's callbacks ------------------------------------------------ */
+static bool enriching(const ni_run *r) { return (r->o.enrich || r->prof) && r->en; }
+
+/* The enrichment of a session alone, in the thread that finished it, with
+ * that thread's caches (*state: an ni_enrich_lane, made here when first
+ * needed, as the data may load after the threads start). */
+static bool lane_session(void *ud, void **state, ni_session *s)
+{
+    ni_run *r = ud;
+    if (!enriching(r)) return true;
+    if (!*state && !(*state = ni_enrich_lane_new(r->en, NULL))) return false;
+    ni_enrich_session_lane(*state, s);
+    return true;
+}
+
+static void lane_free(void *ud, void *state)
+{
+    (void)ud;
+    ni_enrich_lane_free(state);
+}
+
+/* In the run's order: the targets matched, what the sessions before it taught. */
 static void hook_session(void *ud, ni_session *s)
 {
     ni_run *r = ud;
     note_match(r, s);
-    if ((r->o.enrich || r->prof) && r->en) ni_enrich_session(r->en, s);
+    if (enriching(r)) ni_enrich_session_ordered(r->en, s);
 }
 
 static ni_err sink_session(void *ud, const ni_session *s, ni_error *err)
@@ -318,6 +339,7 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
         cfg.ndpi_lazy = threads > 1;     /* the reader's lane: DNS flows */
         if (!(r->engine = ni_engine_new(&cfg, err))) e = err && err->code ? err->code : NI_ERR_NOMEM;
     }
+    if (!e) e = ni_engine_add_lane_hook(r->engine, lane_session, lane_free, r);
     if (!e) e = ni_engine_add_hook(r->engine, hook_session, r);
     /* threads CPUs: the reader and the merger are about one CPU's work, the
      * worker lanes the rest (at least one) */
@@ -792,7 +814,8 @@ void ni_run_warn(ni_run *r, const char *msg) { engine_warn(r, msg); }
 ni_err ni_run_deliver(ni_run *r, ni_session *s, ni_error *err)
 {
     s->direction = ni_target_direction(r->target, &s->client, &s->server);
-    hook_session(r, s);
+    note_match(r, s);
+    if (enriching(r)) ni_enrich_session(r->en, s);
     return sink_session(r, s, err);
 }
 

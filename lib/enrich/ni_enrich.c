@@ -43,7 +43,6 @@ struct ni_enrich {
     ni_geo *geo;
     ni_asn *asn;
     ni_ua_db *uadb;
-    ni_ua *ua;
     ni_uav *uav;
     ni_map *vendors;        /* "kind\tname" → vendor (strdup'd) */
     ni_map *ndpi;           /* nDPI name → ndpi_vpn */
@@ -51,10 +50,16 @@ struct ni_enrich {
     ni_map *cert_orgs;      /* lower-cased certificate O= → provider */
     ni_sslvpn *sslvpn;      /* corporate SSL-VPN gateway signatures */
     ni_vpnlearn *learned;   /* addresses DNS answers tied to a provider's server or API name */
-    ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
     ni_tcpos *tcpos;        /* SYN fingerprints → OS (p0f.fp, data/tcp-os.tsv) */
+    ni_enrich_lane *own;    /* the caches of ni_enrich_session, ni_enrich_ua and the look-ups */
+};
+
+/* One thread's caches over the shared, read-only data (ni_enrich_lane_new). */
+struct ni_enrich_lane {
+    ni_enrich *en;
+    ni_ua *ua;              /* the thread's parser: match data and its own cache, over en->uadb */
+    ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
     ni_map *tcp_cache;      /* "fingerprint\twindow" → ni_tcpos_result (matching scans every signature) */
-    char date_buf[16];
     /* geography per address, decided once (geo_cache below) */
     struct geo_slot *geo_cache;
     ni_hash_key geo_key;
@@ -224,12 +229,7 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     en->dates = ni_dates_new();
     en->special = ni_prefix_new();
     en->cert_orgs = ni_map_new(10000);
-    en->ua_cache = ni_map_new(NI_UA_CACHE);
-    en->tcp_cache = ni_map_new(NI_TCPOS_CACHE);
-    en->geo_cache = calloc(NI_GEO_CACHE, sizeof *en->geo_cache);
-    ni_hash_key_random(&en->geo_key);
-    if (!en->special || !en->cert_orgs || !en->ua_cache || !en->tcp_cache || !en->vendors || !en->ndpi || !en->cat || !en->dates ||
-        !en->geo_cache) {
+    if (!en->special || !en->cert_orgs || !en->vendors || !en->ndpi || !en->cat || !en->dates) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
@@ -246,7 +246,7 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     }
     snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", en->data_dir);
     if (!(en->uadb = ni_ua_db_load(path, err))) goto fail;
-    if (!(en->ua = ni_ua_new(en->uadb, NI_UA_CACHE, err))) goto fail;
+    if (!(en->own = ni_enrich_lane_new(en, err))) goto fail;
     if (!(en->uav = ni_uav_load(en->data_dir, err))) goto fail;
     if (load_tcpos(en, err)) goto fail;
     if (!cfg || !cfg->no_geo) {
@@ -269,7 +269,7 @@ void ni_enrich_free(ni_enrich *en)
     ni_countries_free(en->countries);
     ni_geo_free(en->geo);
     ni_asn_free(en->asn);
-    ni_ua_free(en->ua);
+    ni_enrich_lane_free(en->own);
     ni_ua_db_free(en->uadb);
     ni_uav_free(en->uav);
     ni_map_free(en->vendors, free);
@@ -278,14 +278,39 @@ void ni_enrich_free(ni_enrich *en)
     ni_map_free(en->cert_orgs, free);
     ni_sslvpn_free(en->sslvpn);
     ni_vpnlearn_free(en->learned);
-    ni_map_free(en->ua_cache, ua_fields_free);
     ni_tcpos_free(en->tcpos);
-    ni_map_free(en->tcp_cache, free);
-    free(en->geo_cache);
     free(en);
 }
 
-ni_ua *ni_enrich_ua_parser(ni_enrich *en) { return en->ua; }
+ni_enrich_lane *ni_enrich_lane_new(ni_enrich *en, ni_error *err)
+{
+    ni_enrich_lane *l = calloc(1, sizeof *l);
+    if (!l) { ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory"); return NULL; }
+    l->en = en;
+    l->ua_cache = ni_map_new(NI_UA_CACHE);
+    l->tcp_cache = ni_map_new(NI_TCPOS_CACHE);
+    l->geo_cache = calloc(NI_GEO_CACHE, sizeof *l->geo_cache);
+    ni_hash_key_random(&l->geo_key);
+    if (!l->ua_cache || !l->tcp_cache || !l->geo_cache) {
+        ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
+        ni_enrich_lane_free(l);
+        return NULL;
+    }
+    if (en->uadb && !(l->ua = ni_ua_new(en->uadb, NI_UA_CACHE, err))) { ni_enrich_lane_free(l); return NULL; }
+    return l;
+}
+
+void ni_enrich_lane_free(ni_enrich_lane *l)
+{
+    if (!l) return;
+    ni_ua_free(l->ua);
+    ni_map_free(l->ua_cache, ua_fields_free);
+    ni_map_free(l->tcp_cache, free);
+    free(l->geo_cache);
+    free(l);
+}
+
+ni_ua *ni_enrich_ua_parser(ni_enrich *en) { return en->own->ua; }
 const ni_uav *ni_enrich_ua_verdicts(ni_enrich *en) { return en->uav; }
 
 /* ---- pieces ------------------------------------------------------------- */
@@ -313,17 +338,17 @@ static char *vjoin(const ni_ua_agent *a)
     return strdup(buf);
 }
 
-static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform, const char *platform_version,
+static ua_fields *ua_decide(ni_enrich_lane *l, const char *ua, const char *platform, const char *platform_version,
                             const char *model)
 {
     char key[NI_HTTP_FIELD_MAX * 2];
     snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s", ua, platform ? platform : "",
              platform_version ? platform_version : "", model ? model : "");
-    ua_fields *u = ni_map_get(en->ua_cache, key);
+    ua_fields *u = ni_map_get(l->ua_cache, key);
     if (u) return u;
     ni_uav_hints h = { platform, platform_version, model };
     ni_uav_verdict v;
-    ni_uav_parse(en->uav, en->ua, ua, strlen(ua), &h, &v);
+    ni_uav_parse(l->en->uav, l->ua, ua, strlen(ua), &h, &v);
     const ni_ua_result *r = v.ua;
     if (!(u = calloc(1, sizeof *u))) return NULL;
     if (r->browser.family && strcmp(r->browser.family, "Other")) {
@@ -342,19 +367,19 @@ static ua_fields *ua_decide(ni_enrich *en, const char *ua, const char *platform,
     u->f[UF_KIND] = ni_strdup(v.kind);
     u->f[UF_WIN] = ni_strdup(v.windows_version);
     u->reduced = v.reduced;
-    if (ni_map_count(en->ua_cache) >= NI_UA_CACHE) {   /* full: start again */
-        ni_map_free(en->ua_cache, ua_fields_free);
-        en->ua_cache = ni_map_new(NI_UA_CACHE);
+    if (ni_map_count(l->ua_cache) >= NI_UA_CACHE) {   /* full: start again */
+        ni_map_free(l->ua_cache, ua_fields_free);
+        l->ua_cache = ni_map_new(NI_UA_CACHE);
     }
-    if (!en->ua_cache || ni_map_put(en->ua_cache, key, u)) { ua_fields_free(u); return NULL; }
+    if (!l->ua_cache || ni_map_put(l->ua_cache, key, u)) { ua_fields_free(u); return NULL; }
     return u;
 }
 
-void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *platform,
-                  const char *platform_version, const char *model)
+static void lane_ua(ni_enrich_lane *l, ni_session *s, const char *ua, const char *platform,
+                    const char *platform_version, const char *model)
 {
-    if (!ua || !en->ua || !en->uav) return;
-    const ua_fields *u = ua_decide(en, ua, platform, platform_version, model);
+    if (!ua || !l->ua || !l->en->uav) return;
+    const ua_fields *u = ua_decide(l, ua, platform, platform_version, model);
     if (!u) return;
     s->ua_browser = ni_arena_strdup(s->arena, u->f[UF_BROWSER]);
     s->ua_browser_version = ni_arena_strdup(s->arena, u->f[UF_BVER]);
@@ -368,6 +393,12 @@ void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *plat
     s->ua_os_detail = ni_arena_strdup(s->arena, u->f[UF_OSDETAIL]);
     s->ua_device_source = ni_arena_strdup(s->arena, u->f[UF_DEVSRC]);
     s->ua_reduced = u->reduced;
+}
+
+void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *platform,
+                  const char *platform_version, const char *model)
+{
+    lane_ua(en->own, s, ua, platform, platform_version, model);
 }
 
 /* Decides the geography of a into slot g (the look-ups proper). */
@@ -395,11 +426,11 @@ static void geo_decide(ni_enrich *en, const ni_addr *a, geo_slot *g)
     }
 }
 
-static void geo(ni_enrich *en, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
+static void geo(ni_enrich_lane *l, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
                 const char **org, ni_session *s)
 {
-    geo_slot *g = &en->geo_cache[ni_hash(&en->geo_key, a, sizeof *a) % NI_GEO_CACHE];
-    if (!g->used || g->addr.family != a->family || memcmp(g->addr.b, a->b, sizeof a->b)) geo_decide(en, a, g);
+    geo_slot *g = &l->geo_cache[ni_hash(&l->geo_key, a, sizeof *a) % NI_GEO_CACHE];
+    if (!g->used || g->addr.family != a->family || memcmp(g->addr.b, a->b, sizeof a->b)) geo_decide(l->en, a, g);
     if (g->special) return;
     if (g->cc) { *cc = g->cc; *cont = g->cont; }
     else if (g->country[0]) *cc = ni_arena_strdup(s->arena, g->country);
@@ -415,23 +446,23 @@ static const char *http_host(const ni_session *s)
 /* The stack OS of a SYN fingerprint into *r; matched once per distinct
  * (fingerprint, window), kept in a bounded cache (the strings point into
  * the database, which outlives it).  False: no match. */
-static bool tcp_os(ni_enrich *en, const char *fp, unsigned window, ni_tcpos_result *r)
+static bool tcp_os(ni_enrich_lane *l, const char *fp, unsigned window, ni_tcpos_result *r)
 {
     char key[NI_TCPOS_KEY_MAX];
     int kn = snprintf(key, sizeof key, "%s\t%u", fp, window);
-    bool cacheable = kn > 0 && (size_t)kn < sizeof key && en->tcp_cache;
-    const ni_tcpos_result *c = cacheable ? ni_map_get(en->tcp_cache, key) : NULL;
+    bool cacheable = kn > 0 && (size_t)kn < sizeof key && l->tcp_cache;
+    const ni_tcpos_result *c = cacheable ? ni_map_get(l->tcp_cache, key) : NULL;
     if (c) { *r = *c; return r->family != NULL; }
-    if (!ni_tcpos_match(en->tcpos, fp, window, r)) memset(r, 0, sizeof *r);
+    if (!ni_tcpos_match(l->en->tcpos, fp, window, r)) memset(r, 0, sizeof *r);
     if (!cacheable) return r->family != NULL;
-    if (ni_map_count(en->tcp_cache) >= NI_TCPOS_CACHE) {   /* full: start again */
-        ni_map_free(en->tcp_cache, free);
-        en->tcp_cache = ni_map_new(NI_TCPOS_CACHE);
+    if (ni_map_count(l->tcp_cache) >= NI_TCPOS_CACHE) {   /* full: start again */
+        ni_map_free(l->tcp_cache, free);
+        l->tcp_cache = ni_map_new(NI_TCPOS_CACHE);
     }
-    ni_tcpos_result *copy = en->tcp_cache ? malloc(sizeof *copy) : NULL;
+    ni_tcpos_result *copy = l->tcp_cache ? malloc(sizeof *copy) : NULL;
     if (copy) {
         *copy = *r;
-        if (ni_map_put(en->tcp_cache, key, copy)) free(copy);
+        if (ni_map_put(l->tcp_cache, key, copy)) free(copy);
     }
     return r->family != NULL;
 }
@@ -497,25 +528,97 @@ static bool name_cn_host(const char *dn, char *buf, size_t n)
     return false;
 }
 
-void ni_enrich_session(ni_enrich *en, ni_session *s)
+/* nDPI's "Master.App": the whole label, else the app (its provider; its
+ * tunnel protocol only when the master is no carrier of its own, so
+ * "TLS.CloudflareWarp" is WARP's API over TLS, not a WireGuard tunnel),
+ * else the master.  *proto: the tunnel protocol it names, NI_TUN_NONE if none. */
+static const ndpi_vpn *ndpi_vpn_of(const ni_enrich *en, const ni_session *s, ni_tunnel_proto *proto)
 {
+    const ndpi_vpn *nv = NULL;
+    *proto = NI_TUN_NONE;
+    if (!s->ndpi_protocol) return NULL;
+    nv = ni_map_get(en->ndpi, s->ndpi_protocol);
+    if (nv) *proto = nv->protocol;
+    const char *dot = strchr(s->ndpi_protocol, '.');
+    if (!nv && dot) {
+        char master[64];
+        snprintf(master, sizeof master, "%.*s", (int)(dot - s->ndpi_protocol), s->ndpi_protocol);
+        const ndpi_vpn *mv = ni_map_get(en->ndpi, master);
+        nv = ni_map_get(en->ndpi, dot + 1);
+        if (!nv) nv = mv;
+        *proto = mv ? mv->protocol : NI_TUN_NONE;
+    }
+    return nv;
+}
+
+/* The VPN verdict from the evidence found, in the order of docs/sessions.md
+ * ("VPN attribution"): the provider named by the session, its
+ * certificate's CN or O=, an address learned from DNS answers, a corporate
+ * SSL-VPN gateway, nDPI, a DNS lookup of a provider's name, a bare tunnel. */
+static void attribute(const ni_enrich *en, ni_session *s, const ndpi_vpn *nv, const ni_catalog_entry *vpn,
+                      ni_evidence vpn_ev, const ni_catalog_entry *cert_cn, const char *cert_provider,
+                      const ni_catalog_entry *learned)
+{
+    const char *gateway;
+    const ni_catalog_entry *looked_up;
+    if (vpn) {
+        s->vpn_provider = vpn->name;
+        if (s->vpn_protocol) s->vpn_evidence = NI_EVIDENCE_TUNNEL;
+        else if (vpn_ev == NI_EVIDENCE_IP || vpn->kind == NI_VPN_KIND_SERVER) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
+        else s->vpn_evidence = NI_EVIDENCE_SITE;
+    } else if (cert_cn) {
+        s->vpn_provider = cert_cn->name;
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL
+                        : cert_cn->kind == NI_VPN_KIND_SERVER ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
+        if (!s->service) { s->service = cert_cn->name; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
+    } else if (cert_provider) {
+        s->vpn_provider = cert_provider;
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
+        if (!s->service) { s->service = cert_provider; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
+    } else if (learned) {
+        s->vpn_provider = learned->name;
+        s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
+        if (!s->service) { s->service = learned->name; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
+    } else if ((gateway = ni_sslvpn_match(en->sslvpn, s))) {
+        /* a corporate SSL-VPN gateway (data/sslvpn.tsv): its own category,
+         * the profile reports corporate gateways apart */
+        s->vpn_provider = gateway;
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
+        s->service = gateway;
+        s->category = "ssl-vpn";
+        if (!s->service_evidence) s->service_evidence = NI_EVIDENCE_IP;
+    } else if (nv && nv->provider) {
+        s->vpn_provider = nv->provider;
+        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
+    } else if (s->dns_query && (looked_up = ni_catalog_vpn_domain(en->cat, s->dns_query))) {
+        /* a DNS lookup of a provider's name: a visit's intent at most */
+        s->vpn_provider = looked_up->name;
+        s->vpn_evidence = NI_EVIDENCE_SITE;
+    } else if (s->vpn_protocol) {
+        s->vpn_evidence = NI_EVIDENCE_TUNNEL;
+    }
+}
+
+void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s)
+{
+    const ni_enrich *en = l->en;
     /* geography */
-    geo(en, &s->client, &s->client_country, &s->client_continent, &s->client_asn, &s->client_as_org, s);
-    geo(en, &s->server, &s->server_country, &s->server_continent, &s->server_asn, &s->server_as_org, s);
+    geo(l, &s->client, &s->client_country, &s->client_continent, &s->client_asn, &s->client_as_org, s);
+    geo(l, &s->server, &s->server_country, &s->server_continent, &s->server_asn, &s->server_as_org, s);
 
     /* User-Agent: the first request that has one (with its client hints),
      * else the one of the QUIC handshake */
     bool ua_done = false;
     for (const ni_http_req *r = s->http; r && !ua_done; r = r->next)
         if (r->user_agent && *r->user_agent) {
-            ni_enrich_ua(en, s, r->user_agent, r->ch_ua_platform, r->ch_ua_platform_version, r->ch_ua_model);
+            lane_ua(l, s, r->user_agent, r->ch_ua_platform, r->ch_ua_platform_version, r->ch_ua_model);
             ua_done = true;
         }
-    if (!ua_done && s->quic_user_agent) ni_enrich_ua(en, s, s->quic_user_agent, NULL, NULL, NULL);
+    if (!ua_done && s->quic_user_agent) lane_ua(l, s, s->quic_user_agent, NULL, NULL, NULL);
 
     /* the client's TCP/IP stack, from its SYN */
     ni_tcpos_result tr;
-    if (s->tcp_fingerprint && tcp_os(en, s->tcp_fingerprint, s->tcp_window, &tr)) {
+    if (s->tcp_fingerprint && tcp_os(l, s->tcp_fingerprint, s->tcp_window, &tr)) {
         s->tcp_os = tr.family;
         s->tcp_os_detail = tr.detail;
     }
@@ -549,29 +652,9 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     /* the tunnel protocol seen on the session; nDPI fills gaps: a provider
      * or tunnel protocol netintel did not see */
     if (!s->vpn_protocol) s->vpn_protocol = s->tunnel;
-    /* nDPI's "Master.App": the whole label, else the app (its provider; its
-     * tunnel protocol only when the master is no carrier of its own, so
-     * "TLS.CloudflareWarp" is WARP's API over TLS, not a WireGuard tunnel),
-     * else the master */
-    const ndpi_vpn *nv = NULL;
-    ni_tunnel_proto ndpi_proto = NI_TUN_NONE;
-    if (s->ndpi_protocol) {
-        nv = ni_map_get(en->ndpi, s->ndpi_protocol);
-        if (nv) ndpi_proto = nv->protocol;
-        const char *dot = strchr(s->ndpi_protocol, '.');
-        if (!nv && dot) {
-            char master[64];
-            snprintf(master, sizeof master, "%.*s", (int)(dot - s->ndpi_protocol), s->ndpi_protocol);
-            const ndpi_vpn *mv = ni_map_get(en->ndpi, master);
-            nv = ni_map_get(en->ndpi, dot + 1);
-            if (!nv) nv = mv;
-            ndpi_proto = mv ? mv->protocol : NI_TUN_NONE;
-        }
-    }
+    ni_tunnel_proto ndpi_proto;
+    const ndpi_vpn *nv = ndpi_vpn_of(en, s, &ndpi_proto);
     if (!s->vpn_protocol && ndpi_proto) s->vpn_protocol = ndpi_proto;
-
-    /* DNS answers naming a provider's servers teach their addresses */
-    vpn_learn(en, s);
 
     /* a server certificate naming a provider: its CN as a host name in the
      * catalogue, else its subjectAltName names in order (same rule), else
@@ -591,52 +674,33 @@ void ni_enrich_session(ni_enrich *en, ni_session *s)
     if (!cert_provider && s->tls_cert_issuer && name_org(s->tls_cert_issuer, org, sizeof org))
         cert_provider = ni_map_get(en->cert_orgs, org);
 
-    /* a tunnel to an address some host's DNS answer tied to a provider */
-    const ni_catalog_entry *learned = NULL;
-    if (!vpn && !cert_cn && !cert_provider && s->vpn_protocol)
-        learned = ni_vpnlearn_get(en->learned, &s->server, s->first_us);
-
-    /* a corporate SSL-VPN gateway (data/sslvpn.tsv) */
-    const char *gateway = ni_sslvpn_match(en->sslvpn, s);
-
-    /* a DNS lookup of a provider's name: a visit's intent at most */
-    const ni_catalog_entry *looked_up = NULL;
-    if (!vpn && s->dns_query) looked_up = ni_catalog_vpn_domain(en->cat, s->dns_query);
-
-    if (vpn) {
-        s->vpn_provider = vpn->name;
-        if (s->vpn_protocol) s->vpn_evidence = NI_EVIDENCE_TUNNEL;
-        else if (vpn_ev == NI_EVIDENCE_IP || vpn->kind == NI_VPN_KIND_SERVER) s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
-        else s->vpn_evidence = NI_EVIDENCE_SITE;
-    } else if (cert_cn) {
-        s->vpn_provider = cert_cn->name;
-        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL
-                        : cert_cn->kind == NI_VPN_KIND_SERVER ? NI_EVIDENCE_ENDPOINT : NI_EVIDENCE_SITE;
-        if (!s->service) { s->service = cert_cn->name; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
-    } else if (cert_provider) {
-        s->vpn_provider = cert_provider;
-        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
-        if (!s->service) { s->service = cert_provider; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
-    } else if (learned) {
-        s->vpn_provider = learned->name;
-        s->vpn_evidence = NI_EVIDENCE_ENDPOINT;
-        if (!s->service) { s->service = learned->name; s->category = "vpn"; s->service_evidence = NI_EVIDENCE_IP; }
-    } else if (gateway) {
-        /* its own category: the profile reports corporate gateways apart */
-        s->vpn_provider = gateway;
-        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
-        s->service = gateway;
-        s->category = "ssl-vpn";
-        if (!s->service_evidence) s->service_evidence = NI_EVIDENCE_IP;
-    } else if (nv && nv->provider) {
-        s->vpn_provider = nv->provider;
-        s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
-    } else if (looked_up) {
-        s->vpn_provider = looked_up->name;
-        s->vpn_evidence = NI_EVIDENCE_SITE;
-    } else if (s->vpn_protocol) {
-        s->vpn_evidence = NI_EVIDENCE_TUNNEL;
+    /* a tunnel with no other evidence of its provider: an address some
+     * host's DNS answer tied to a provider may name it, which depends on the
+     * sessions before this one, so ni_enrich_session_ordered decides; until
+     * then vpn_evidence is "none" (which no tunnel has after enrichment) */
+    if (!vpn && !cert_cn && !cert_provider && s->vpn_protocol) {
+        s->vpn_evidence = NI_EVIDENCE_NONE;
+        return;
     }
+    attribute(en, s, nv, vpn, vpn_ev, cert_cn, cert_provider, NULL);
+}
+
+void ni_enrich_session_ordered(ni_enrich *en, ni_session *s)
+{
+    /* DNS answers naming a provider's servers teach their addresses */
+    vpn_learn(en, s);
+    if (!s->vpn_protocol || s->vpn_evidence != NI_EVIDENCE_NONE) return;
+    /* a tunnel to an address some host's DNS answer tied to a provider */
+    const ni_catalog_entry *learned = ni_vpnlearn_get(en->learned, &s->server, s->first_us);
+    ni_tunnel_proto ndpi_proto;
+    const ndpi_vpn *nv = ndpi_vpn_of(en, s, &ndpi_proto);
+    attribute(en, s, nv, NULL, NI_EVIDENCE_NONE, NULL, NULL, learned);
+}
+
+void ni_enrich_session(ni_enrich *en, ni_session *s)
+{
+    ni_enrich_session_lane(en->own, s);
+    ni_enrich_session_ordered(en, s);
 }
 
 /* ---- look-ups for the profile --------------------------------------------- */
@@ -707,7 +771,7 @@ bool ni_enrich_lookup(ni_enrich *en, const char *text, ni_session *out)
     ni_addr a;
     if (ni_addr_parse(text, &a) == NI_OK) {
         out->server = a;
-        geo(en, &a, &out->server_country, &out->server_continent, &out->server_asn, &out->server_as_org, out);
+        geo(en->own, &a, &out->server_country, &out->server_continent, &out->server_asn, &out->server_as_org, out);
         const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &a);
         if (e) { out->service = e->name; out->category = e->category; out->service_evidence = NI_EVIDENCE_IP; }
         const ni_catalog_entry *v = ni_catalog_vpn_addr(en->cat, &a);

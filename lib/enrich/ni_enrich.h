@@ -18,7 +18,16 @@
  *            address, gateway signature), "site" for its web site or API.
  *            Rules and order: docs/sessions.md, "VPN attribution".  The
  *            learned addresses are state: sessions must be enriched in the
- *            order they end (one ni_enrich per run, not shared by threads).
+ *            order they end (ni_enrich_session_ordered, below).
+ * Threads: the loaded data is read-only once ni_enrich_new returns; what
+ * changes as sessions go by is in two parts.  The caches (User-Agents, SYN
+ * fingerprints, geography) are in an ni_enrich_lane, one per thread
+ * (ni_enrich_lane_new); the addresses learned from DNS answers are in the
+ * ni_enrich itself, used by ni_enrich_session_ordered alone.  So any number
+ * of threads may each run ni_enrich_session_lane with their own lane, while
+ * one thread runs ni_enrich_session_ordered on the sessions in the order
+ * they end; ni_enrich_session (both parts, with the object's own lane), the
+ * look-ups and ni_enrich_ua belong to one thread at a time.
  * Strings set on the session are owned by the catalogues (which outlive the
  * sessions) or copied into the session's arena. */
 #ifndef NI_ENRICH_H
@@ -39,8 +48,26 @@ typedef struct ni_enrich_config {
 ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err);
 void ni_enrich_free(ni_enrich *en);
 
-/* Fills the enrichment fields of s (evidence fields must be final). */
+/* Fills the enrichment fields of s (evidence fields must be final):
+ * ni_enrich_session_lane then ni_enrich_session_ordered, with the object's
+ * own caches. */
 void ni_enrich_session(ni_enrich *en, ni_session *s);
+
+/* One thread's caches over en's data (en must outlive it).  NULL on OOM. */
+typedef struct ni_enrich_lane ni_enrich_lane;
+ni_enrich_lane *ni_enrich_lane_new(ni_enrich *en, ni_error *err);
+void ni_enrich_lane_free(ni_enrich_lane *l);
+
+/* The part of the enrichment that depends on the session alone (geography,
+ * User-Agent, TCP/IP stack, service, VPN evidence but for the addresses
+ * learned from DNS answers), in any thread that owns l.  A tunnel left with
+ * no provider evidence is left with vpn_evidence "none" for the part below. */
+void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s);
+/* The part that depends on the sessions before s: DNS answers of s teach
+ * the VPN endpoints they name (ni_vpnlearn), and a tunnel the lane part left
+ * undecided gets its provider from them or from the rest of the rules.  Call
+ * on every session, after ni_enrich_session_lane, in the order they end. */
+void ni_enrich_session_ordered(ni_enrich *en, ni_session *s);
 
 /* Look-ups the profile makes in the enrichment catalogues; any may be NULL.
  * Dates are "YYYY-MM-DD" strings owned by the provider (NULL = unknown). */

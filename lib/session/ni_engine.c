@@ -52,6 +52,9 @@ struct ni_engine {
     const ni_input_options *input;          /* ni_engine_set_input, NULL none */
     struct { ni_engine_hook fn; void *ud; } hooks[NI_ENGINE_HOOKS_MAX];
     unsigned nhooks;
+    struct { ni_engine_lane_hook fn; ni_engine_lane_free free; void *ud; } lhooks[NI_ENGINE_HOOKS_MAX];
+    unsigned nlhooks;
+    void *lstate[NI_ENGINE_HOOKS_MAX];      /* the lane hooks' state in the thread that delivers */
     ni_engine_sink sink;
     void *sink_ud;
     ni_err sink_err;            /* first sink failure; later sessions are not written */
@@ -131,9 +134,12 @@ static void cb_finish(void *ud, ni_session *s, void *app)
         if (e->prod[i].p->on_finish) e->prod[i].p->on_finish(e->prod[i].ctx, pstate(e, app, i), f);
 }
 
-/* A session goes out: the enrichment hooks, then the sink. */
-static void deliver(ni_engine *e, ni_session *s)
+/* A session goes out: the lane hooks not run yet (bit i of todo: lane hook
+ * i, with this thread's state), the hooks, then the sink. */
+static void deliver(ni_engine *e, ni_session *s, uint32_t todo)
 {
+    for (unsigned i = 0; i < e->nlhooks; i++)
+        if (todo & (1u << i)) e->lhooks[i].fn(e->lhooks[i].ud, &e->lstate[i], s);
     for (unsigned i = 0; i < e->nhooks; i++) e->hooks[i].fn(e->hooks[i].ud, s);
     if (e->sink && !e->sink_err) e->sink_err = e->sink(e->sink_ud, s, &e->sink_msg);
 }
@@ -144,7 +150,7 @@ static void cb_emit(void *ud, ni_session *s)
 {
     ni_engine *e = ud;
     if (e->lane) lane_push(e, s);
-    else deliver(e, s);
+    else deliver(e, s, UINT32_MAX);
 }
 
 static void cb_release(void *ud, ni_session *s, void *app)
@@ -235,6 +241,8 @@ void ni_engine_free(ni_engine *e)
     free(e->pending_path);
     ni_flow_table_free(e->flows);       /* releases the producers' state of live flows */
     free_producers(e);
+    for (unsigned i = 0; i < e->nlhooks; i++)
+        if (e->lstate[i] && e->lhooks[i].free) e->lhooks[i].free(e->lhooks[i].ud, e->lstate[i]);
     free(e);
 }
 
@@ -244,6 +252,16 @@ ni_err ni_engine_add_hook(ni_engine *e, ni_engine_hook fn, void *ud)
     e->hooks[e->nhooks].fn = fn;
     e->hooks[e->nhooks].ud = ud;
     e->nhooks++;
+    return NI_OK;
+}
+
+ni_err ni_engine_add_lane_hook(ni_engine *e, ni_engine_lane_hook fn, ni_engine_lane_free free_fn, void *ud)
+{
+    if (e->nlhooks >= NI_ENGINE_HOOKS_MAX) return NI_ERR_LIMIT;
+    e->lhooks[e->nlhooks].fn = fn;
+    e->lhooks[e->nlhooks].free = free_fn;
+    e->lhooks[e->nlhooks].ud = ud;
+    e->nlhooks++;
     return NI_OK;
 }
 
@@ -307,7 +325,7 @@ ni_err ni_engine_session(ni_engine *e, ni_session *s, ni_error *err)
     if (e->sink_err) return sink_error(e, err);
     s->direction = ni_target_direction(e->target, &s->client, &s->server);
     e->stats.sessions++;
-    deliver(e, s);
+    deliver(e, s, UINT32_MAX);
     if (e->sink_err) return sink_error(e, err);
     return NI_OK;
 }
@@ -435,7 +453,9 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * (ni_flow_emit_order), and one merger thread takes the lanes' sessions in
  * that order (a k-way merge: a lane's next session goes when no other lane
  * can still emit an earlier one, by its queue's head or its watermark) and
- * runs the hooks and the sink.  So the hooks and the sink see the same
+ * runs the hooks and the sink.  The lane hooks (order-independent work) run
+ * before, in the worker that finished the session, with that worker's
+ * state; the reader's sessions' in the merger.  So the hooks and the sink see the same
  * sessions in the same order as with one thread, except when a table is
  * full (each lane holds a share of max_flows, so which flow is evicted
  * differs) and for nDPI's caches of earlier detections keyed by one
@@ -450,6 +470,10 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
 #define PAR_BATCH_BYTES NI_PAR_BATCH_BYTES
 #define PAR_BATCHES NI_PAR_BATCHES
 #define PAR_QUEUE_SOFT NI_PAR_QUEUE_SOFT
+/* Sessions whose lane hooks a worker may leave to the merger while it is
+ * idle (waiting for sessions): it then takes a share of the workers'
+ * order-independent work, up to this many at a time. */
+#define PAR_GIVE_MAX 256u
 
 typedef struct par_key {
     uint64_t seq;
@@ -458,7 +482,12 @@ typedef struct par_key {
     uint64_t order;             /* CLOCK: last_seq; INPUT: first_seq */
 } par_key;
 
-typedef struct par_msg { par_key k; ni_session s; } par_msg;
+typedef struct par_msg {
+    par_key k;
+    uint32_t todo;              /* the lane hooks for the merger to run (deliver) */
+    bool given;                 /* a worker's, left to the merger (counted in par.given) */
+    ni_session s;
+} par_msg;
 
 typedef struct par_op {         /* one entry a DNS answer taught the cache */
     ni_addr client, addr;
@@ -491,6 +520,7 @@ struct par_lane {
     unsigned id;
     ni_engine *eng;             /* lane 0: the run's own engine */
     ni_dissect *dx;             /* a worker's content dissector: its DNS cache is fed from the ops */
+    void *lstate[NI_ENGINE_HOOKS_MAX];  /* a worker: the lane hooks' state in its thread */
     pthread_t th;
     bool started;
     par_msg *q;                 /* finished sessions, in order: a ring (q_push; under mu) */
@@ -521,6 +551,8 @@ struct par {
     bool merger_started, merger_busy, merger_waiting;
     pthread_t merger;
     atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
+    atomic_bool merger_idle;    /* the merger waits for sessions (merger_waiting, read without mu) */
+    atomic_uint given;          /* workers' sessions left to the merger's lane hooks, not yet delivered */
     ni_engine_config lane_cfg;  /* of the workers' lane engines */
     ni_error lane_fail;         /* (under mu) a worker could not make its lane engine */
     bool nomem;                 /* (under mu) a lane could not allocate a flow */
@@ -583,6 +615,24 @@ static void lane_push(ni_engine *le, ni_session *s)
     m.k.list = o.list;
     m.k.first_us = o.first_us;
     m.k.order = o.phase == NI_FLOW_END_CLOCK ? o.last_seq : o.first_seq;
+    /* a worker runs the lane hooks (the run's engine's, fixed before the
+     * first input) with its own state; the reader leaves its own sessions'
+     * to the merger (its DNS flows: the reader has enough to do) */
+    m.todo = UINT32_MAX;
+    m.given = false;
+    const ni_engine *e = P->e;
+    if (L->id && e->nlhooks) {
+        /* while the merger is idle, a few are left to it (the results are
+         * the same whichever thread runs them: only their caches differ) */
+        if (atomic_load_explicit(&P->merger_idle, memory_order_relaxed) &&
+            atomic_load_explicit(&P->given, memory_order_relaxed) < PAR_GIVE_MAX) {
+            atomic_fetch_add_explicit(&P->given, 1, memory_order_relaxed);
+            m.given = true;
+        } else {
+            for (unsigned i = 0; i < e->nlhooks; i++)
+                if (e->lhooks[i].fn(e->lhooks[i].ud, &L->lstate[i], s)) m.todo &= ~(1u << i);
+        }
+    }
     m.s = *s;
     pthread_mutex_lock(&P->mu);
     bool ok = q_push(L, &m);
@@ -639,7 +689,8 @@ static void *merger_main(void *arg)
             P->merger_busy = true;
             if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);
             pthread_mutex_unlock(&P->mu);
-            deliver(e, &m.s);
+            deliver(e, &m.s, m.todo);
+            if (m.given) atomic_fetch_sub_explicit(&P->given, 1, memory_order_relaxed);
             bool failed = e->sink_err != NI_OK;
             pthread_mutex_lock(&P->mu);
             P->merger_busy = false;
@@ -658,7 +709,9 @@ static void *merger_main(void *arg)
         if (all || P->aborting) break;
         if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);  /* a reader waiting for the queues to drain */
         P->merger_waiting = true;
+        atomic_store_explicit(&P->merger_idle, true, memory_order_relaxed);
         pthread_cond_wait(&P->cv_merge, &P->mu);
+        atomic_store_explicit(&P->merger_idle, false, memory_order_relaxed);
         P->merger_waiting = false;
     }
     pthread_cond_broadcast(&P->cv_space);
@@ -760,11 +813,14 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
+/* One address, keyed by the run's seed: one mix for IPv4 (its bytes are
+ * b[0..3], the rest zero), two for IPv6. */
 static uint64_t addr_mix(uint64_t seed, const ni_addr *a)
 {
     uint64_t w[2];
     memcpy(w, a->b, 16);
-    return mix64(seed ^ mix64(w[0] ^ ((uint64_t)a->family << 56)) ^ mix64(w[1]));
+    uint64_t h = mix64(seed ^ w[0] ^ ((uint64_t)a->family << 56));
+    return a->family == 4 ? h : h ^ mix64((seed + 0x9e3779b97f4a7c15ull) ^ w[1]);
 }
 
 /* The lane of a packet's flow: lane 0 for DNS ports, else by a symmetric
@@ -776,7 +832,7 @@ static uint64_t addr_mix(uint64_t seed, const ni_addr *a)
 static uint32_t lane_of(const par *P, const ni_packet *p)
 {
     if (dns_port_flow(p)) return 0;
-    uint64_t h = mix64(addr_mix(P->seed, &p->src) + addr_mix(P->seed, &p->dst));
+    uint64_t h = addr_mix(P->seed, &p->src) + addr_mix(P->seed, &p->dst);
     return 1 + (uint32_t)(h % P->nw);
 }
 
@@ -991,6 +1047,8 @@ static void par_free(par *P)
         for (size_t k = 0; k < L->nspent; k++) ni_arena_free(L->spent[k]);
         free(L->spent);
         if (i && L->eng) { L->eng->lane = NULL; ni_engine_free(L->eng); }  /* after the join */
+        for (unsigned h = 0; i && h < P->e->nlhooks; h++)
+            if (L->lstate[h] && P->e->lhooks[h].free) P->e->lhooks[h].free(P->e->lhooks[h].ud, L->lstate[h]);
     }
     for (unsigned i = 0; i < PAR_BATCHES; i++) {
         free(P->batch[i].ent);
@@ -1033,6 +1091,8 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     pthread_cond_init(&P->cv_space, NULL);
     pthread_cond_init(&P->cv_merge, NULL);
     atomic_init(&P->failed, false);
+    atomic_init(&P->merger_idle, false);
+    atomic_init(&P->given, 0);
     ni_hash_key k;
     ni_hash_key_random(&k);
     P->seed = ni_hash(&k, "lanes", 5);

@@ -37,6 +37,16 @@ typedef struct ni_engine_config {
 
 /* Enrichment: may modify s before output. */
 typedef void (*ni_engine_hook)(void *ud, ni_session *s);
+/* Enrichment that depends on the session alone (not on the sessions before
+ * it), run before the hooks by the thread that finished the session: in a
+ * parallel run a worker lane, each with its own *state (NULL at first: the
+ * hook makes it when it needs it, e.g. its caches, and keeps it there;
+ * ni_engine_lane_free frees it when the engine is freed).  It must touch
+ * nothing shared but read-only data.  Returns false when it could not run
+ * (no memory for its state): the merger then runs it again, with its own
+ * state. */
+typedef bool (*ni_engine_lane_hook)(void *ud, void **state, ni_session *s);
+typedef void (*ni_engine_lane_free)(void *ud, void *state);
 /* Output: an error stops the run (ni_engine_read returns it). */
 typedef ni_err (*ni_engine_sink)(void *ud, const ni_session *s, ni_error *err);
 /* A one-line warning "<file>: <problem>". */
@@ -54,7 +64,11 @@ ni_engine *ni_engine_new(const ni_engine_config *cfg, ni_error *err);
 /* Frees everything; live flows are dropped unless ni_engine_finish ran. */
 void ni_engine_free(ni_engine *e);
 
+/* Hooks run in the order added, each session's lane hooks before its
+ * hooks; add them before the first input.  NI_ERR_LIMIT past
+ * NI_ENGINE_HOOKS_MAX of either kind. */
 ni_err ni_engine_add_hook(ni_engine *e, ni_engine_hook fn, void *ud);
+ni_err ni_engine_add_lane_hook(ni_engine *e, ni_engine_lane_hook fn, ni_engine_lane_free free_fn, void *ud);
 void ni_engine_set_sink(ni_engine *e, ni_engine_sink fn, void *ud);
 void ni_engine_set_warn(ni_engine *e, ni_engine_warn fn, void *ud);
 /* fn is called every `every` frames (0 = 65536). */
@@ -90,10 +104,12 @@ unsigned ni_engine_live_reads(const ni_engine *e);
  * other flows go to n worker lanes (one thread each) by a hash of their two
  * addresses, and one merger thread runs the hooks and the sink; the design
  * and its guarantee are at "parallel runs" in ni_engine.c and "Threads" in
- * docs/ARCHITECTURE.md).  The hooks and the sink then run in the merger
- * thread, one session at a time, in the order one thread would give, so
- * they need no locks of their own; the warn, progress and stop callbacks
- * stay in the caller's thread.  n 0 (the default): no thread.  Call before
+ * docs/ARCHITECTURE.md).  The lane hooks then run in the worker that
+ * finished the session (in the merger for the reader's DNS flows, and for
+ * some of the workers' while the merger has nothing else to do), the hooks
+ * and the sink in the merger thread, one session at a time, in the order
+ * one thread would give, so they need no locks of their own; the warn,
+ * progress and stop callbacks stay in the caller's thread.  n 0 (the default): no thread.  Call before
  * the first input.  NI_ERR_ARG for n above NI_THREADS_MAX, NI_ERR_NOMEM. */
 ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err);
 
