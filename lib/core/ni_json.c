@@ -104,6 +104,7 @@ static inline bool word_plain(uint64_t w)
 }
 
 /* Escapes u[i..n) at o, bytes before i having been copied as they are. */
+__attribute__((noinline))
 static char *escape_rest(char *o, const unsigned char *u, size_t i, size_t n)
 {
     while (i < n) {

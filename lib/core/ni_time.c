@@ -41,11 +41,14 @@ static void split(int64_t us, int64_t *days, int64_t *sod, int64_t *frac)
     *days = dd; *sod = s; *frac = f;
 }
 
-/* Two decimal digits of v < 100. */
+/* Two decimal digits of v < 100, from a table of the pairs. */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
 static inline char *two(char *p, unsigned v)
 {
-    p[0] = (char)('0' + v / 10);
-    p[1] = (char)('0' + v % 10);
+    memcpy(p, pairs + 2 * v, 2);
     return p + 2;
 }
 

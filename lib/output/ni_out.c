@@ -235,11 +235,9 @@ static void csv_put(ni_buf *b, const char *t, size_t n)
  * JSON Lines; a value a spreadsheet would run as a formula (first character
  * = + - @ TAB CR, and not a number) gets a leading single quote (OWASP CSV
  * injection); quoted when it holds a comma, quote, CR or LF. */
-static void csv_cell(emitter *e, const char *v)
+static void csv_cell_slow(emitter *e, const char *v, size_t n)
 {
     csv_sep(e);
-    if (!v) return;
-    size_t n = strlen(v);
     const char *c = v;
     if (strchr("=+-@\t\r", v[0]) && v[0] && !csv_is_number(v)) {
         ni_buf *t = e->tmp;
@@ -252,6 +250,53 @@ static void csv_cell(emitter *e, const char *v)
         c = utf8_fixed(e->tmp, v, n, &n);
     }
     csv_put(e->b, c, n);
+}
+
+/* True when a word holds none of the bytes a CSV cell must look at twice:
+ * comma, quote, CR, LF, 0x80 and above (haszero of w xor each, exact as a
+ * yes-or-no). */
+static inline bool csv_word_simple(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t c = w ^ (ones * ','), q = w ^ (ones * '"'), r = w ^ (ones * '\r'), l = w ^ (ones * '\n');
+    return !((w | ((c - ones) & ~c) | ((q - ones) & ~q) | ((r - ones) & ~r) | ((l - ones) & ~l)) & high);
+}
+static bool csv_simple(const unsigned char *u, size_t n)
+{
+    uint64_t w;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) { memcpy(&w, u + i, 8); if (!csv_word_simple(w)) return false; }
+        memcpy(&w, u + n - 8, 8);        /* the last word, overlapping */
+        return csv_word_simple(w);
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, u, 4); memcpy(&b, u + n - 4, 4);
+        return csv_word_simple(a | (uint64_t)b << 32);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (u[i] >= 0x80 || u[i] == ',' || u[i] == '"' || u[i] == '\r' || u[i] == '\n') return false;
+    return true;
+}
+
+/* One CSV cell (RFC 4180 §2.5-2.7): invalid UTF-8 bytes become U+FFFD as in
+ * JSON Lines; a value a spreadsheet would run as a formula (first character
+ * = + - @ TAB CR, and not a number) gets a leading single quote (OWASP CSV
+ * injection); quoted when it holds a comma, quote, CR or LF.  The common
+ * cell (ASCII, none of those) is copied as it is in one reservation. */
+static void csv_cell(emitter *e, const char *v)
+{
+    if (!v) { csv_sep(e); return; }
+    size_t n = strlen(v);
+    char c0 = v[0], *o;
+    if (c0 != '=' && c0 != '+' && c0 != '-' && c0 != '@' && c0 != '\t' && c0 != '\r' &&
+        csv_simple((const unsigned char *)v, n) && (o = ni_buf_room(e->b, n + 1))) {
+        if (e->n++) *o++ = ',';
+        memcpy(o, v, n);
+        ni_buf_commit(e->b, o + n);
+        return;
+    }
+    csv_cell_slow(e, v, n);
 }
 
 static void e_name(emitter *e, const char *key)
@@ -296,6 +341,16 @@ HOT void e_str(emitter *e, const char *name, const char *jk, size_t jl, const ch
         if (o) { ni_buf_commit(e->b, ni_json_escape_to(json_member(e, o, jk, jl), v, n)); return; }
         str_other(e, name, jk, jl, v, n);
         return;
+    }
+    if (e->mode == EMIT_CSV) {
+        char *o;
+        if (v) { csv_cell(e, v); return; }
+        if ((o = ni_buf_room(e->b, 1))) {        /* absent: the separator alone */
+            *o = ',';
+            o += e->n++ != 0;
+            ni_buf_commit(e->b, o);
+            return;
+        }
     }
     str_other(e, name, jk, jl, v, 0);
 }
@@ -359,83 +414,111 @@ static void e_true(emitter *e, const char *name, const char *jk, size_t jl, bool
 
 /* A JSON array or object value, written by fn: in place (JSON), as JSON text
  * in one cell (CSV).  present false = absent. */
-typedef void (*json_value_fn)(ni_json *j, const ni_session *s);
+typedef void (*json_value_fn)(ni_buf *b, const ni_session *s);
 static void e_json(emitter *e, const char *name, const char *jk, size_t jl, bool present,
                    json_value_fn fn, const ni_session *s)
 {
-    ni_json j;
     if (e->mode == EMIT_HEADER) { e_name(e, name); return; }
     if (e->mode == EMIT_JSON) {
         if (!present) return;
         char *o = ni_buf_room(e->b, jl + 1);
         if (o) ni_buf_commit(e->b, json_member(e, o, jk, jl));
         else json_member_slow(e, jk, jl);
-        ni_json_init(&j, e->b, 0);      /* the value, as a document of its own */
-        fn(&j, s);
+        fn(e->b, s);
         return;
     }
     if (e->mode == EMIT_VISIT && (!present || e->schema)) { visit(e, name, NI_OUT_JSON, false, NULL, 0); return; }
     if (!present) { csv_cell(e, NULL); return; }
     ni_buf *cell = e->cell;
     ni_buf_clear(cell);
-    ni_json_init(&j, cell, 0);
-    fn(&j, s);
+    fn(cell, s);
     if (e->mode == EMIT_VISIT) visit(e, name, NI_OUT_JSON, !cell->err, cell->err ? NULL : ni_buf_str(cell), 0);
     else if (cell->err) csv_cell(e, NULL);
     else { csv_sep(e); csv_put(e->b, cell->p ? cell->p : "", cell->len); }   /* JSON text: valid UTF-8, starts with [ or { */
 }
 
-static void strlist_json(ni_json *j, const ni_strlist *l)
+/* The JSON text of a list of strings at b: ["a","b"]. */
+static void strlist_to(ni_buf *b, const ni_strlist *l)
 {
-    ni_json_arr_begin(j);
-    for (; l; l = l->next) ni_json_str(j, l->s ? l->s : "");
-    ni_json_arr_end(j);
-}
-static void alpn_json(ni_json *j, const ni_session *s) { strlist_json(j, s->alpn); }
-static void answers_json(ni_json *j, const ni_session *s) { strlist_json(j, s->dns_answers); }
-static void cert_names_json(ni_json *j, const ni_session *s) { strlist_json(j, s->cert_names); }
-
-static void http_json(ni_json *j, const ni_session *s)
-{
-    ni_json_arr_begin(j);
-    for (const ni_http_req *r = s->http; r; r = r->next) {
-        ni_json_obj_begin(j);
-        ni_json_kstr_opt(j, "method", r->method);
-        ni_json_kstr_opt(j, "host", r->host);
-        ni_json_kstr_opt(j, "path", r->path);
-        ni_json_kstr_opt(j, "user_agent", r->user_agent);
-        ni_json_kstr_opt(j, "sec_ch_ua", r->ch_ua);
-        ni_json_kstr_opt(j, "sec_ch_ua_platform", r->ch_ua_platform);
-        ni_json_kstr_opt(j, "sec_ch_ua_platform_version", r->ch_ua_platform_version);
-        ni_json_kstr_opt(j, "sec_ch_ua_model", r->ch_ua_model);
-        ni_json_obj_end(j);
+    ni_buf_addc(b, '[');
+    for (bool first = true; l; l = l->next, first = false) {
+        const char *v = l->s ? l->s : "";
+        size_t n = strlen(v);
+        char *o = n < SIZE_MAX / 8 ? ni_buf_room(b, 6 * n + 3) : NULL;
+        if (!o) {
+            if (!first) ni_buf_addc(b, ',');
+            ni_json_escape(b, v, n);
+            continue;
+        }
+        *o = ',';
+        o += !first;
+        ni_buf_commit(b, ni_json_escape_to(o, v, n));
     }
-    ni_json_arr_end(j);
+    ni_buf_addc(b, ']');
+}
+static void alpn_json(ni_buf *b, const ni_session *s) { strlist_to(b, s->alpn); }
+static void answers_json(ni_buf *b, const ni_session *s) { strlist_to(b, s->dns_answers); }
+static void cert_names_json(ni_buf *b, const ni_session *s) { strlist_to(b, s->cert_names); }
+
+/* An object's members go through an emitter of their own (its own count for
+ * the commas). */
+static emitter member_writer(ni_buf *b)
+{
+    emitter o = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false };
+    return o;
+}
+
+static void http_json(ni_buf *b, const ni_session *s)
+{
+    ni_buf_addc(b, '[');
+    for (const ni_http_req *r = s->http; r; r = r->next) {
+        if (r != s->http) ni_buf_addc(b, ',');
+        ni_buf_addc(b, '{');
+        emitter m = member_writer(b), *e = &m;
+        e_str(e, KEY("method"), r->method);
+        e_str(e, KEY("host"), r->host);
+        e_str(e, KEY("path"), r->path);
+        e_str(e, KEY("user_agent"), r->user_agent);
+        e_str(e, KEY("sec_ch_ua"), r->ch_ua);
+        e_str(e, KEY("sec_ch_ua_platform"), r->ch_ua_platform);
+        e_str(e, KEY("sec_ch_ua_platform_version"), r->ch_ua_platform_version);
+        e_str(e, KEY("sec_ch_ua_model"), r->ch_ua_model);
+        ni_buf_addc(b, '}');
+    }
+    ni_buf_addc(b, ']');
 }
 
 /* dns: one object per transaction, absent members omitted. */
-static void dns_json(ni_json *j, const ni_session *s)
+static void dns_json(ni_buf *b, const ni_session *s)
 {
-    ni_json_arr_begin(j);
+    ni_buf_addc(b, '[');
     for (const ni_dns_txn *t = s->dns; t; t = t->next) {
-        ni_json_obj_begin(j);
-        ni_json_kstr_opt(j, "query", t->query);
-        ni_json_kstr_opt(j, "qtype", t->qtype);
-        ni_json_kstr_opt(j, "rcode", t->rcode);
-        if (t->answers) { ni_json_key(j, "answers"); strlist_json(j, t->answers); }
-        if (t->ttl >= 0) ni_json_kuint(j, "ttl", (uint64_t)t->ttl);
-        ni_json_obj_end(j);
+        if (t != s->dns) ni_buf_addc(b, ',');
+        ni_buf_addc(b, '{');
+        emitter m = member_writer(b), *e = &m;
+        e_str(e, KEY("query"), t->query);
+        e_str(e, KEY("qtype"), t->qtype);
+        e_str(e, KEY("rcode"), t->rcode);
+        if (t->answers) {
+            char *o = ni_buf_room(b, 16);
+            if (o) ni_buf_commit(b, json_member(e, o, "\"answers\":", 10));
+            else json_member_slow(e, "\"answers\":", 10);
+            strlist_to(b, t->answers);
+        }
+        e_uint(e, KEY("ttl"), (uint64_t)t->ttl, t->ttl >= 0);
+        ni_buf_addc(b, '}');
     }
-    ni_json_arr_end(j);
+    ni_buf_addc(b, ']');
 }
 
-static void tcp_flags_json(ni_json *j, const ni_session *s)
+static void tcp_flags_json(ni_buf *b, const ni_session *s)
 {
     char fb[9];
-    ni_json_obj_begin(j);
-    ni_json_kstr(j, "c2s", ni_out_tcp_flags(s->c2s_tcp_flags, fb));
-    ni_json_kstr(j, "s2c", ni_out_tcp_flags(s->s2c_tcp_flags, fb));
-    ni_json_obj_end(j);
+    ni_buf_add(b, "{\"c2s\":\"", 8);
+    ni_buf_adds(b, ni_out_tcp_flags(s->c2s_tcp_flags, fb));
+    ni_buf_add(b, "\",\"s2c\":\"", 9);
+    ni_buf_adds(b, ni_out_tcp_flags(s->s2c_tcp_flags, fb));
+    ni_buf_add(b, "\"}", 2);
 }
 
 /* tcp_flags: an object in JSON, two cells (tcp_flags_c2s, tcp_flags_s2c) in CSV. */
