@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <stddef.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/ni_json.h"
 #include "core/ni_limits.h"
@@ -261,14 +264,36 @@ static inline bool csv_word_simple(uint64_t w)
     uint64_t c = w ^ (ones * ','), q = w ^ (ones * '"'), r = w ^ (ones * '\r'), l = w ^ (ones * '\n');
     return !((w | ((c - ones) & ~c) | ((q - ones) & ~q) | ((r - ones) & ~r) | ((l - ones) & ~l)) & high);
 }
+#if defined(__SSE2__)
+/* The same over 16 bytes (SSE2): the high bits straight from movemask. */
+static inline bool csv_vec_simple(__m128i v)
+{
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+    return _mm_movemask_epi8(_mm_or_si128(hit, v)) == 0;
+}
+#endif
 static bool csv_simple(const unsigned char *u, size_t n)
 {
+#if defined(__SSE2__)
+    if (n >= 16) {
+        for (size_t i = 0; i + 16 <= n; i += 16)
+            if (!csv_vec_simple(_mm_loadu_si128((const __m128i *)(const void *)(u + i)))) return false;
+        return csv_vec_simple(_mm_loadu_si128((const __m128i *)(const void *)(u + n - 16)));   /* overlapping */
+    }
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, u, 8); memcpy(&b, u + n - 8, 8);
+        return csv_vec_simple(_mm_set_epi64x((long long)b, (long long)a));
+    }
+#else
     uint64_t w;
     if (n >= 8) {
         for (size_t i = 0; i + 8 <= n; i += 8) { memcpy(&w, u + i, 8); if (!csv_word_simple(w)) return false; }
         memcpy(&w, u + n - 8, 8);        /* the last word, overlapping */
         return csv_word_simple(w);
     }
+#endif
     if (n >= 4) {
         uint32_t a, b;
         memcpy(&a, u, 4); memcpy(&b, u + n - 4, 4);
@@ -367,6 +392,16 @@ HOT void e_time(emitter *e, const char *name, const char *jk, size_t jl, int64_t
         *o++ = '"';
         ni_buf_commit(e->b, o);
         return;
+    }
+    if (e->mode == EMIT_CSV && (o = ni_buf_room(e->b, NI_TIME_STRLEN + 1))) {
+        if (e->n) *o++ = ',';
+        char *end = ni_time_rfc3339_us_to(us, o);
+        if (*o != '-') {                    /* a year below 0 is for csv_cell */
+            e->n++;
+            ni_buf_commit(e->b, end);
+            return;
+        }
+        e->b->p[e->b->len] = 0;
     }
     ni_time_rfc3339_us_to(us, t);
     str_other(e, name, jk, jl, t, strlen(t));
