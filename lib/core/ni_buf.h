@@ -24,6 +24,19 @@ ni_err ni_buf_addc(ni_buf *b, char c);
  * fill it directly and then advance len (keeping p[len] = 0); NI_ERR_LIMIT
  * past the cap — not recorded in err, as the caller may then append less. */
 ni_err ni_buf_reserve(ni_buf *b, size_t extra);
+/* ni_buf_reserve for the hot paths: where to write the extra bytes, without a
+ * call when the memory is there already; NULL when ni_buf_reserve fails. */
+static inline char *ni_buf_room(ni_buf *b, size_t extra)
+{
+    if (!b->err && extra < b->alloc - b->len) return b->p + b->len;   /* alloc 0: never */
+    return ni_buf_reserve(b, extra) == NI_OK ? b->p + b->len : NULL;
+}
+/* Ends an append made through ni_buf_room: len to end, and the NUL. */
+static inline void ni_buf_commit(ni_buf *b, char *end)
+{
+    b->len = (size_t)(end - b->p);
+    *end = 0;
+}
 ni_err ni_buf_printf(ni_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 ni_err ni_buf_vprintf(ni_buf *b, const char *fmt, va_list ap);
 static inline const char *ni_buf_str(const ni_buf *b) { return b->p ? b->p : ""; }

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 void ni_json_init(ni_json *j, ni_buf *out, int indent)
 {
@@ -89,26 +92,24 @@ static const uint8_t esc_class[256] = {
 static const char esc_short[128] = { ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r', ['"'] = '"', ['\\'] = '\\' };
 static const char hexdig[] = "0123456789abcdef";
 
-/* Writes the escaped string at o (room for 6 bytes per input byte and the
- * quotes); returns the end.  Runs of bytes that need nothing are copied in
- * bulk; valid UTF-8 is kept, invalid bytes become U+FFFD. */
 /* True when none of the 8 bytes of w needs anything: no byte below 0x20,
  * '"', '\\', 0x7f or 0x80 and above (the bit tricks of "Bit Twiddling
- * Hacks": haszero / hasless, exact as a yes-or-no over the word). */
+ * Hacks": haszero / hasless / hasmore, exact as a yes-or-no over the word;
+ * a carry or borrow between bytes only starts at a byte that is flagged). */
 static inline bool word_plain(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7f);
-    uint64_t bad = (w & high)                          /* 0x80 and above */
-                 | ((w - ones * 0x20) & ~w & high)     /* below 0x20 */
-                 | ((q - ones) & ~q & high) | ((b - ones) & ~b & high) | ((d - ones) & ~d & high);
-    return !bad;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t bad = ((w + ones) | w)                    /* 0x7f and above */
+                 | ((w - ones * 0x20) & ~w)            /* below 0x20 */
+                 | ((q - ones) & ~q) | ((b - ones) & ~b);
+    return !(bad & high);
 }
 
-static char *escape_to(char *o, const unsigned char *u, size_t n)
+/* Escapes u[i..n) at o, bytes before i having been copied as they are. */
+__attribute__((noinline))
+static char *escape_rest(char *o, const unsigned char *u, size_t i, size_t n)
 {
-    *o++ = '"';
-    size_t i = 0;
     while (i < n) {
         size_t r = i;
         for (uint64_t w; r + 8 <= n; r += 8) {          /* 8 bytes at a time while plain */
@@ -133,6 +134,115 @@ static char *escape_to(char *o, const unsigned char *u, size_t n)
     }
     *o++ = '"';
     return o;
+}
+
+/* The common case first: a string with nothing to escape is checked and
+ * copied 8 bytes at a time (the last word overlapping the one before it),
+ * 4 to 7 bytes as two overlapping halves; the first byte that needs
+ * something hands over to escape_rest, valid UTF-8 kept, invalid bytes
+ * written as U+FFFD. */
+#if defined(__SSE2__)
+/* The same test over 16 bytes (SSE2, part of every x86-64): a signed
+ * compare with 0x20 flags both the controls and the bytes from 0x80. */
+static inline bool vec_plain(__m128i v)
+{
+    __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                            _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                            _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return _mm_movemask_epi8(bad) == 0;
+}
+#endif
+
+char *ni_json_escape_to(char *o, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    *o++ = '"';
+#if defined(__SSE2__)
+    if (n >= 16) {
+        __m128i v;
+        for (; i + 16 <= n; i += 16) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+            if (!vec_plain(v)) return escape_rest(o + i, u, i, n);
+            _mm_storeu_si128((__m128i *)(void *)(o + i), v);
+        }
+        if (i < n) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(u + n - 16));
+            if (!vec_plain(v)) return escape_rest(o + i, u, i, n);
+            _mm_storeu_si128((__m128i *)(void *)(o + n - 16), v);
+        }
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, u, 8); memcpy(&b, u + n - 8, 8);
+        if (!vec_plain(_mm_set_epi64x((long long)b, (long long)a))) return escape_rest(o, u, 0, n);
+        memcpy(o, &a, 8); memcpy(o + n - 8, &b, 8);
+    }
+#else
+    if (n >= 8) {
+        uint64_t w;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&w, u + i, 8);
+            if (!word_plain(w)) return escape_rest(o + i, u, i, n);
+            memcpy(o + i, &w, 8);
+        }
+        if (i < n) {
+            memcpy(&w, u + n - 8, 8);
+            if (!word_plain(w)) return escape_rest(o + i, u, i, n);
+            memcpy(o + n - 8, &w, 8);
+        }
+    }
+#endif
+    else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, u, 4); memcpy(&b, u + n - 4, 4);
+        if (!word_plain(a | (uint64_t)b << 32)) return escape_rest(o, u, 0, n);
+        memcpy(o, &a, 4); memcpy(o + n - 4, &b, 4);
+    } else {
+        for (; i < n; i++) {
+            if (esc_class[u[i]] != ESC_NONE) return escape_rest(o + i, u, i, n);
+            o[i] = (char)u[i];
+        }
+    }
+    o += n;
+    *o++ = '"';
+    return o;
+}
+
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+char *ni_json_u64_to(char *o, uint64_t v)
+{
+    size_t n = 1;
+    for (uint64_t t = v; ; t /= 10000, n += 4) {
+        if (t < 10) break;
+        if (t < 100) { n += 1; break; }
+        if (t < 1000) { n += 2; break; }
+        if (t < 10000) { n += 3; break; }
+    }
+    char *p = o + n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2; memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) memcpy(p - 2, digit_pairs + 2 * v, 2);
+    else p[-1] = (char)('0' + v);
+    return o + n;
+}
+
+char *ni_json_i64_to(char *o, int64_t v)
+{
+    if (v < 0) { *o++ = '-'; return ni_json_u64_to(o, (uint64_t)0 - (uint64_t)v); }
+    return ni_json_u64_to(o, (uint64_t)v);
+}
+
+static char *escape_to(char *o, const unsigned char *u, size_t n)
+{
+    return ni_json_escape_to(o, (const char *)u, n);
 }
 
 void ni_json_escape(ni_buf *b, const char *s, size_t n)
@@ -190,40 +300,26 @@ void ni_json_str(ni_json *j, const char *s)
     if (!s) { ni_json_null(j); return; }
     str_out(j, s, strlen(s), false);
 }
-/* Decimal digits of v at the end of buf[24]; returns the first digit. */
-static char *u64_text(uint64_t v, char *end)
-{
-    char *p = end;
-    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
-    return p;
-}
-
 void ni_json_int(ni_json *j, int64_t v)
 {
     sep(j);
-    char buf[24], *end = buf + sizeof buf;
-    char *p = u64_text(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, end);
-    if (v < 0) *--p = '-';
-    ni_buf_add(j->out, p, (size_t)(end - p));
+    char buf[24];
+    ni_buf_add(j->out, buf, (size_t)(ni_json_i64_to(buf, v) - buf));
 }
 
 void ni_json_uint(ni_json *j, uint64_t v)
 {
     sep(j);
-    char buf[24], *end = buf + sizeof buf;
-    char *p = u64_text(v, end);
-    ni_buf_add(j->out, p, (size_t)(end - p));
+    char buf[24];
+    ni_buf_add(j->out, buf, (size_t)(ni_json_u64_to(buf, v) - buf));
 }
 void ni_json_double(ni_json *j, double v)
 {
     sep(j);
     if (!isfinite(v)) { ni_buf_adds(j->out, "null"); return; }
     if (v == (double)(int64_t)v && fabs(v) < 1e15) {
-        int64_t iv = (int64_t)v;
-        char buf[24], *end = buf + sizeof buf;
-        char *p = u64_text(iv < 0 ? (uint64_t)0 - (uint64_t)iv : (uint64_t)iv, end);
-        if (iv < 0) *--p = '-';
-        ni_buf_add(j->out, p, (size_t)(end - p));
+        char buf[24];
+        ni_buf_add(j->out, buf, (size_t)(ni_json_i64_to(buf, (int64_t)v) - buf));
         return;
     }
     char tmp[64];
@@ -278,10 +374,7 @@ void ni_json_kuint(ni_json *j, const char *k, uint64_t v)
     char *o = member_sep(j, b->p + b->len);
     o = escape_to(o, (const unsigned char *)k, kn);
     *o++ = ':';
-    char buf[24], *end = buf + sizeof buf;
-    char *p = u64_text(v, end);
-    memcpy(o, p, (size_t)(end - p));
-    o += end - p;
+    o = ni_json_u64_to(o, v);
     b->len = (size_t)(o - b->p);
     b->p[b->len] = 0;
 }

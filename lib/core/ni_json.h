@@ -42,6 +42,13 @@ void ni_json_kdouble(ni_json *j, const char *k, double v);
 void ni_json_kbool(ni_json *j, const char *k, bool v);
 /* Appends an escaped JSON string (with quotes) to b. */
 void ni_json_escape(ni_buf *b, const char *s, size_t n);
+/* For writers that reserve the room themselves (ni_buf_room): the escaped
+ * string with its quotes at o, which has room for 6 * n + 2 bytes, and the
+ * decimal text of an integer at o, which has room for 20 bytes (u64) or 21
+ * (i64).  Each returns the end of what it wrote; no NUL is written. */
+char *ni_json_escape_to(char *o, const char *s, size_t n);
+char *ni_json_u64_to(char *o, uint64_t v);
+char *ni_json_i64_to(char *o, int64_t v);
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is
  * invalid: overlongs, surrogates and code points above U+10FFFF are. */
 size_t ni_utf8_len(const unsigned char *s, size_t n);

@@ -41,28 +41,41 @@ static void split(int64_t us, int64_t *days, int64_t *sod, int64_t *frac)
     *days = dd; *sod = s; *frac = f;
 }
 
-static char *digits(char *p, unsigned v, int n)
+/* Two decimal digits of v < 100, from a table of the pairs. */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+static inline char *two(char *p, unsigned v)
 {
-    for (int i = n - 1; i >= 0; i--) { p[i] = (char)('0' + v % 10); v /= 10; }
-    return p + n;
+    memcpy(p, pairs + 2 * v, 2);
+    return p + 2;
 }
 
-const char *ni_time_rfc3339_us(int64_t us, char *buf)
+char *ni_time_rfc3339_us_to(int64_t us, char *buf)
 {
     int64_t days, sod, frac; int y; unsigned m, d;
     split(us, &days, &sod, &frac);
     ni_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999) {
-        snprintf(buf, NI_TIME_STRLEN, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, m, d,
-                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
-        return buf;
+        int n = snprintf(buf, NI_TIME_STRLEN, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, m, d,
+                         (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
+        return buf + (n < 0 ? 0 : n >= NI_TIME_STRLEN ? NI_TIME_STRLEN - 1 : n);
     }
     /* the hot path (two per session record): no printf */
-    char *p = digits(buf, (unsigned)y, 4);
-    *p++ = '-'; p = digits(p, m, 2); *p++ = '-'; p = digits(p, d, 2);
-    *p++ = 'T'; p = digits(p, (unsigned)(sod / 3600), 2); *p++ = ':';
-    p = digits(p, (unsigned)(sod / 60 % 60), 2); *p++ = ':'; p = digits(p, (unsigned)(sod % 60), 2);
-    *p++ = '.'; p = digits(p, (unsigned)frac, 6); *p++ = 'Z'; *p = 0;
+    unsigned s = (unsigned)sod, f = (unsigned)frac;
+    char *p = two(buf, (unsigned)y / 100); p = two(p, (unsigned)y % 100);
+    *p++ = '-'; p = two(p, m); *p++ = '-'; p = two(p, d);
+    *p++ = 'T'; p = two(p, s / 3600); *p++ = ':';
+    p = two(p, s / 60 % 60); *p++ = ':'; p = two(p, s % 60);
+    *p++ = '.'; p = two(p, f / 10000); p = two(p, f / 100 % 100); p = two(p, f % 100);
+    *p++ = 'Z'; *p = 0;
+    return p;
+}
+
+const char *ni_time_rfc3339_us(int64_t us, char *buf)
+{
+    ni_time_rfc3339_us_to(us, buf);
     return buf;
 }
 

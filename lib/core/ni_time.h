@@ -15,6 +15,9 @@ int64_t ni_clock_wall_us(void);
 #define NI_TIME_STRLEN 40
 /* "2024-02-03T04:05:06.000007Z" */
 const char *ni_time_rfc3339_us(int64_t us, char *buf);
+/* The same text at buf (NI_TIME_STRLEN bytes, NUL-terminated); returns its
+ * end (the NUL), for writers that copy it on. */
+char *ni_time_rfc3339_us_to(int64_t us, char *buf);
 /* "2024-02-03T04:05:06Z" */
 const char *ni_time_rfc3339(int64_t us, char *buf);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.ffffff]]Z" or with ±HH:MM

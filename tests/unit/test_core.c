@@ -65,6 +65,32 @@ TEST(time_rfc3339)
     CHECK_INT(ni_time_parse("garbage", &us), NI_ERR_ARG);
 }
 
+TEST(time_rfc3339_us_to)
+{
+    /* the hand-made digits (years 0..9999) and snprintf (the others), with
+     * the end returned at the NUL */
+    static const struct { int64_t y; unsigned m, d; int64_t sod_us; const char *text; } cases[] = {
+        { 1970, 1, 1, 0, "1970-01-01T00:00:00.000000Z" },
+        { 1969, 12, 31, 86399999999LL, "1969-12-31T23:59:59.999999Z" },   /* -1 us */
+        { 1900, 3, 1, 3723000004LL, "1900-03-01T01:02:03.000004Z" },
+        { 2100, 2, 28, 45296789012LL, "2100-02-28T12:34:56.789012Z" },
+        { 2400, 2, 29, 0, "2400-02-29T00:00:00.000000Z" },
+        { 0, 1, 1, 0, "0000-01-01T00:00:00.000000Z" },
+        { 9999, 12, 31, 86399999999LL, "9999-12-31T23:59:59.999999Z" },
+        { 10000, 1, 1, 0, "10000-01-01T00:00:00.000000Z" },
+        { -1, 12, 31, 1000000LL, "-001-12-31T00:00:01.000000Z" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[NI_TIME_STRLEN], b2[NI_TIME_STRLEN];
+        int64_t us = ni_days_from_civil(cases[i].y, cases[i].m, cases[i].d) * 86400000000LL + cases[i].sod_us;
+        char *end = ni_time_rfc3339_us_to(us, buf);
+        CHECK_STR(buf, cases[i].text);
+        CHECK_INT(end - buf, (long long)strlen(cases[i].text));
+        CHECK_INT(*end, 0);
+        CHECK_STR(ni_time_rfc3339_us(us, b2), cases[i].text);
+    }
+}
+
 TEST(cursor_bounds)
 {
     const uint8_t d[3] = {1, 2, 3};
@@ -249,5 +275,5 @@ TEST(kinds_round_trip)
     CHECK_INT(ni_tunnel_proto_parse(""), NI_TUN_NONE);
 }
 
-RUN(T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(cursor_bounds), T(addr_text),
+RUN(T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(time_rfc3339_us_to), T(cursor_bounds), T(addr_text),
     T(ascii_folding), T(cursor_varint), T(cursor_der), T(prefix_add_upto), T(kinds_round_trip))

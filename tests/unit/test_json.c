@@ -167,4 +167,61 @@ TEST(numbers)
     }
 }
 
-RUN(T(escape_matches_reference), T(escape_long_plain_runs), T(key_value_in_one), T(escape_near_cap), T(numbers))
+TEST(escape_to_in_place)
+{
+    /* ni_json_escape_to: every length through each fast path (under 4, 4-7
+     * as two halves, words with an overlapping last one) with one special
+     * byte anywhere, against the reference; the end returned, bytes past it
+     * untouched */
+    static const unsigned char specials[] = { 'a', '"', '\\', '\n', '\t', 0, 1, 0x1f, 0x7f, 0x80, 0xc3, 0xe2, 0xff };
+    unsigned mismatches = 0;
+    for (size_t n = 0; n <= 40; n++)
+        for (size_t pos = 0; pos <= n; pos++)
+            for (size_t k = 0; k < sizeof specials; k++) {
+                unsigned char s[48];
+                char out[6 * 48 + 8];
+                for (size_t i = 0; i < n; i++) s[i] = (unsigned char)(' ' + (i * 11) % 95);
+                for (size_t i = 0; i < n; i++) if (s[i] == '"' || s[i] == '\\') s[i] = 'x';
+                if (pos < n) s[pos] = specials[k];
+                if (pos + 2 < n && specials[k] == 0xe2) { s[pos + 1] = 0x82; s[pos + 2] = 0xac; }   /* € */
+                memset(out, '#', sizeof out);
+                char *end = ni_json_escape_to(out, (const char *)s, n);
+                ni_buf r;
+                ni_buf_init(&r, 1 << 20);
+                reference(&r, s, n);
+                if ((size_t)(end - out) != r.len || memcmp(out, r.p, r.len) || *end != '#') mismatches++;
+                ni_buf_release(&r);
+            }
+    CHECK_INT(mismatches, 0);
+}
+
+TEST(integers_in_place)
+{
+    /* ni_json_u64_to / i64_to against printf: each digit count, either side
+     * of every power of ten, the extremes */
+    unsigned mismatches = 0;
+    char out[32], ref[32];
+    for (uint64_t p = 1, i = 0; i < 20; i++, p *= 10)
+        for (int d = -1; d <= 1; d++) {
+            uint64_t v = p + (uint64_t)d;
+            char *end = ni_json_u64_to(out, v);
+            snprintf(ref, sizeof ref, "%llu", (unsigned long long)v);
+            if ((size_t)(end - out) != strlen(ref) || memcmp(out, ref, strlen(ref))) mismatches++;
+            end = ni_json_i64_to(out, -(int64_t)(v >> 1));
+            snprintf(ref, sizeof ref, "%lld", -(long long)(v >> 1));
+            if ((size_t)(end - out) != strlen(ref) || memcmp(out, ref, strlen(ref))) mismatches++;
+        }
+    CHECK_INT(mismatches, 0);
+    *ni_json_u64_to(out, 0) = 0;
+    CHECK_STR(out, "0");
+    *ni_json_u64_to(out, UINT64_MAX) = 0;
+    CHECK_STR(out, "18446744073709551615");
+    *ni_json_i64_to(out, INT64_MIN) = 0;
+    CHECK_STR(out, "-9223372036854775808");
+    *ni_json_i64_to(out, -7) = 0;
+    CHECK_STR(out, "-7");
+    *ni_json_i64_to(out, INT64_MAX) = 0;
+    CHECK_STR(out, "9223372036854775807");
+}
+
+RUN(T(escape_to_in_place), T(integers_in_place), T(escape_matches_reference), T(escape_long_plain_runs), T(key_value_in_one), T(escape_near_cap), T(numbers))

@@ -6,6 +6,7 @@
 #include "output/ni_out.h"
 #include "core/ni_arena.h"
 #include "core/ni_file.h"
+#include "core/ni_time.h"
 #include "ingest/ni_stored.h"
 
 #include <errno.h>
@@ -671,6 +672,91 @@ TEST(json_dns_transactions_round_trip)
     ni_buf_release(&b);
 }
 
-RUN(T(json_dns_transactions_round_trip), T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
+TEST(records_near_the_cap)
+{
+    /* the writers reserve the worst case per field and, when that does not
+     * fit under the buffer's cap, append the field piece by piece: a record
+     * is the same bytes whatever the cap, and fails only when it is longer */
+    ni_session s = base();
+    ni_http_req r1 = { "GET", "a.example", "/x\x01\xff", "Mozilla/5.0 (X11; Linux x86_64)", NULL, NULL, NULL, NULL, NULL };
+    s.http = &r1; s.http_tail = &r1; s.http_count = 1;
+    ni_strlist an2 = { "2001:db8::1", NULL }, an1 = { "a,\"b\"", &an2 };
+    ni_dns_txn t = { "q.example", "AAAA", "NOERROR", &an1, 300, 0, true, NULL };
+    s.dns = &t; s.dns_answers = &an1;
+    ni_strlist alpn = { "h2", NULL };
+    s.alpn = &alpn;
+    s.sni = "s\u00e9.example\"quoted\"";
+    s.tls_cipher = 0xc02f; s.tls_version = 0x0304;
+    s.client_as_org = "Star, Joint Venture"; s.client_asn = 131279; s.server_asn = 4294967295u;
+    s.c2s_bytes = UINT64_MAX; s.vlan = 7; s.quic = true;
+    s.ua_kind = NI_UA_KIND_BROWSER; s.service_evidence = NI_EVIDENCE_SNI;
+    for (int fmt = 0; fmt < 2; fmt++) {
+        ni_out_format f = fmt ? NI_OUT_CSV : NI_OUT_JSONL;
+        ni_buf big; ni_buf_init(&big, 1 << 20);
+        ni_out_session(&big, f, &s);
+        CHECK_INT(big.err, NI_OK);
+        size_t len = big.len;
+        unsigned wrong = 0;
+        for (size_t cap = len - 64; cap <= len + 6 * 64; cap++) {
+            ni_buf b; ni_buf_init(&b, cap);
+            ni_out_session(&b, f, &s);
+            if (cap < len ? b.err == NI_OK : (b.err != NI_OK || b.len != len || memcmp(b.p, big.p, len))) wrong++;
+            ni_buf_release(&b);
+        }
+        CHECK_INT(wrong, 0);
+        ni_buf_release(&big);
+    }
+}
+
+TEST(csv_cells_every_length)
+{
+    /* the plain-cell check (16 / 8 / 4 bytes at a time, overlapping tails):
+     * a comma, quote, CR, LF or non-ASCII byte at any position of a cell of
+     * any length up to 40 is seen; times before year 0 get the formula quote */
+    static const char specials[] = { 'x', ',', '"', '\r', '\n', '\xff' };
+    unsigned wrong = 0;
+    for (size_t n = 1; n <= 40; n++)
+        for (size_t pos = 0; pos < n; pos++)
+            for (size_t k = 0; k < sizeof specials; k++) {
+                char v[48], want[128];
+                for (size_t i = 0; i < n; i++) v[i] = (char)('a' + i % 26);
+                v[pos] = specials[k];
+                v[n] = 0;
+                ni_session s = base();
+                s.sni = v;
+                ni_buf b; ni_buf_init(&b, 1 << 16);
+                ni_out_session(&b, NI_OUT_CSV, &s);
+                /* the row holds the cell as it should be, between commas */
+                size_t w = 0;
+                bool quote = strchr(",\"\r\n", specials[k]) != NULL;
+                want[w++] = ',';
+                if (quote) want[w++] = '"';
+                if (v[0] == '\r') want[w++] = '\'';      /* the formula rule */
+                for (size_t i = 0; i < n; i++) {
+                    if (v[i] == '\xff') { memcpy(want + w, "\xEF\xBF\xBD", 3); w += 3; continue; }
+                    want[w++] = v[i];
+                    if (v[i] == '"') want[w++] = '"';
+                }
+                if (quote) want[w++] = '"';
+                want[w++] = ',';
+                want[w] = 0;
+                if (!strstr(ni_buf_str(&b), want)) wrong++;
+                ni_buf_release(&b);
+            }
+    CHECK_INT(wrong, 0);
+    ni_session s = base();
+    s.first_us = ni_days_from_civil(-1, 12, 31) * 86400000000LL + 1000000;
+    ni_buf b; ni_buf_init(&b, 1 << 16);
+    ni_out_session(&b, NI_OUT_CSV, &s);
+    const char *csv = "'-001-12-31T00:00:01.000000Z,2023-11-14T22:13:21.500000Z,tcp,";
+    CHECK(!strncmp(ni_buf_str(&b), csv, strlen(csv)));
+    ni_buf_clear(&b);
+    ni_out_session(&b, NI_OUT_JSONL, &s);
+    const char *json = "{\"first\":\"-001-12-31T00:00:01.000000Z\",\"last\":\"2023-11-14T22:13:21.500000Z\",";
+    CHECK(!strncmp(ni_buf_str(&b), json, strlen(json)));
+    ni_buf_release(&b);
+}
+
+RUN(T(csv_cells_every_length), T(records_near_the_cap), T(json_dns_transactions_round_trip), T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
     T(csv_header_quoting_and_columns), T(flag_and_reason_names), T(atomic_file_commit_and_abort),
     T(csv_has_every_jsonl_field), T(csv_hostile_cells), T(file_paths_regular_and_links), T(file_paths_written_through))
