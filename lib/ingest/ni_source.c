@@ -19,8 +19,9 @@
  *            on a dup of the descriptor, rewound after the peeks.
  * A decoding error is kept on the source and reported instead of libpcap's
  * generic read error.  An uncompressed classic pcap file in this machine's
- * byte order has its records read from a mapped window instead, exactly as
- * libpcap would return them, until one is not clean (see "mapped reading"). */
+ * byte order has its records read from a window of the file instead, exactly
+ * as libpcap would return them, until one is not clean (see "direct
+ * reading"). */
 #include "ingest/ni_source.h"
 
 #include <errno.h>
@@ -30,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -69,11 +69,12 @@ struct ni_source {
 
     pcap_t *pc;                 /* owns the cookie FILE* once opened */
     bool direct;                /* pc reads a FILE* on a dup of fd, not the cookie */
-    /* mapped reading (below): records read from a window mapped from fd */
-    bool mapped;
+    /* direct reading (below): records read from a window of fd */
+    bool direct_rd;
     uint64_t moff, msize;       /* next record's offset; the file's size */
     uint32_t msnap;             /* the header's snapshot length */
     const uint8_t *win;         /* the window: bytes [woff, woff + wlen) of the file */
+    uint8_t *wbuf;              /* its buffer (NI_READ_WIN + MAP_SNAP_MAX + 16 bytes) */
     uint64_t woff;
     size_t wlen;
     int linktype;
@@ -282,7 +283,7 @@ static ni_err map_pcap_error(const char *path, const char *pmsg, bool at_open, n
 static void source_free(ni_source *s)
 {
     if (!s) return;
-    if (s->win) munmap((void *)s->win, s->wlen);
+    free(s->wbuf);
     if (s->pc) pcap_close(s->pc);
     if (s->zs_live) inflateEnd(&s->zs);
     if (s->zd) ZSTD_freeDStream(s->zd);
@@ -300,31 +301,28 @@ static ni_source *fail(ni_source *s, ni_error *err, ni_err code, const char *wha
     return NULL;
 }
 
-/* ---- mapped reading ---------------------------------------------------------
+/* ---- direct reading ---------------------------------------------------------
  * An uncompressed classic pcap file in this machine's byte order, with
  * microsecond timestamps, version 2.4, a snapshot length libpcap keeps as
  * is (1..262144) and a link type whose number libpcap hands back unchanged,
- * is read from a window mapped from the file instead of through libpcap
- * (whose per-packet work, with stdio's copy, is ~500 instructions and the
- * kernel's copy of every byte): a record is returned exactly as libpcap
- * would return it.  Anything else about a record — a caplen above the
- * snapshot length or above its wire length, a record cut short by the end
- * of the file — hands the rest of the file to libpcap at that record (its
- * FILE* is moved there), so such files get libpcap's handling and messages.
- * libpcap keeps the header checks, link types, filters and every other
- * format.  The window (MAP_WIN bytes, whole records) is replaced as the
- * reading moves on, so resident memory stays small.  Before each window the
- * file's size is checked: one cut short by another process since it was
- * opened goes to libpcap (which reports the truncation); a cut made while a
- * window is in use would fault, as with any mapped file — the cost of not
- * copying every byte. */
-#ifndef NI_MAP_WIN
-#define NI_MAP_WIN (4u << 20)
+ * is read by netintel instead of through libpcap (whose per-packet work,
+ * with stdio's copies, is ~500 instructions): a record is returned exactly
+ * as libpcap would return it.  Anything else about a record — a caplen
+ * above the snapshot length or above its wire length, a record cut short by
+ * the end of the file — hands the rest of the file to libpcap at that
+ * record (its FILE* is moved there), so such files get libpcap's handling
+ * and messages.  libpcap keeps the header checks, link types, filters and
+ * every other format.
+ * The file is read with pread(2) into one window of NI_READ_WIN bytes
+ * (256 KiB: it stays in the CPU's cache between the kernel's copy and the
+ * decoder), refilled from the next record when a record does not fit.  A
+ * window mapped from the file was measured slower (populating and unmapping
+ * 4 MiB windows, whose unmapping interrupts the other threads of a -j run
+ * to flush their TLBs) and would fault if the file were cut while in use; a
+ * file cut short while being read is simply an end that libpcap reports. */
+#ifndef NI_READ_WIN
+#define NI_READ_WIN (256u << 10)
 #endif
-#ifndef NI_MAP_FLAGS
-#define NI_MAP_FLAGS (MAP_PRIVATE | MAP_POPULATE)
-#endif
-#define MAP_WIN NI_MAP_WIN
 #define MAP_SNAP_MAX 262144u
 
 static inline uint32_t le32(const uint8_t *p)
@@ -337,7 +335,7 @@ static inline uint32_t le32(const uint8_t *p)
     return v;
 }
 
-static void mapped_start(ni_source *s)
+static void direct_start(ni_source *s)
 {
     static const int linktypes[] = { 0, 1, 101, 108, 113, 228, 229, 276 };
     uint8_t h[24];
@@ -350,17 +348,16 @@ static void mapped_start(ni_source *s)
     bool known = false;
     for (size_t i = 0; i < sizeof linktypes / sizeof linktypes[0]; i++) if ((int)lt == linktypes[i]) known = true;
     if (!known || (int)lt != s->linktype) return;
-    s->mapped = true;
+    s->direct_rd = true;
     s->moff = sizeof h;
     s->msize = (uint64_t)st.st_size;
     s->msnap = snap;
 }
 
 /* Hands the file to libpcap from the next record on. */
-static void mapped_stop(ni_source *s)
+static void direct_stop(ni_source *s)
 {
-    s->mapped = false;
-    if (s->win) munmap((void *)s->win, s->wlen);
+    s->direct_rd = false;
     s->win = NULL; s->wlen = 0;
     FILE *fp = pcap_file(s->pc);
     if (!fp || fseeko(fp, (off_t)s->moff, SEEK_SET) != 0) {
@@ -370,37 +367,39 @@ static void mapped_stop(ni_source *s)
     }
 }
 
-/* Bytes [off, off + n) of the file in the window (n <= MAP_WIN); NULL when
- * they cannot be mapped. */
-static const uint8_t *mapped_at(ni_source *s, uint64_t off, size_t n)
+/* Bytes [off, off + n) of the file in the window (n <= NI_READ_WIN +
+ * MAP_SNAP_MAX + 16); NULL when they cannot be read (an error, or a file
+ * cut short since it was opened). */
+static const uint8_t *direct_at(ni_source *s, uint64_t off, size_t n)
 {
     if (s->win && off >= s->woff && off + n <= s->woff + s->wlen) return s->win + (off - s->woff);
-    if (s->win) munmap((void *)s->win, s->wlen);
     s->win = NULL;
-    /* a file cut short since it was opened (another process truncating it)
-     * goes to libpcap, which sees the end instead of a fault on the map */
-    struct stat st;
-    if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size < s->msize) return NULL;
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base = off - off % page;
-    uint64_t len = MAP_WIN + (off - base);
-    if (len > s->msize - base) len = s->msize - base;
-    if (off + n > base + len) return NULL;
-    void *m = mmap(NULL, (size_t)len, PROT_READ, NI_MAP_FLAGS, s->fd, (off_t)base);
-    if (m == MAP_FAILED) return NULL;
-    s->win = m; s->woff = base; s->wlen = (size_t)len;
-    return s->win + (off - base);
+    if (!s->wbuf && !(s->wbuf = malloc(NI_READ_WIN + MAP_SNAP_MAX + 16))) return NULL;
+    uint64_t len = NI_READ_WIN > n ? NI_READ_WIN : n;
+    if (len > s->msize - off) len = s->msize - off;
+    if (n > len) return NULL;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = pread(s->fd, s->wbuf + got, (size_t)len - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    if (got < n) return NULL;       /* cut short since it was opened: libpcap reports it */
+    s->win = s->wbuf; s->woff = off; s->wlen = got;
+    return s->win;
 }
 
-/* ni_source_next's mapped case: 1 a frame, 0 end of file, -1 handed over
+/* ni_source_next's direct case: 1 a frame, 0 end of file, -1 handed over
  * to libpcap (or failed). */
-static int mapped_next(ni_source *s, ni_frame *f)
+static int direct_next(ni_source *s, ni_frame *f)
 {
     if (s->moff == s->msize) return 0;
-    const uint8_t *h = s->msize - s->moff >= 16 ? mapped_at(s, s->moff, 16) : NULL;
+    const uint8_t *h = s->msize - s->moff >= 16 ? direct_at(s, s->moff, 16) : NULL;
     uint32_t caplen = h ? le32(h + 8) : 0, len = h ? le32(h + 12) : 0;
     if (!h || caplen > s->msnap || caplen > len || s->msize - s->moff - 16 < caplen ||
-        !(h = mapped_at(s, s->moff, 16 + (size_t)caplen))) {
-        mapped_stop(s);
+        !(h = direct_at(s, s->moff, 16 + (size_t)caplen))) {
+        direct_stop(s);
         return -1;
     }
     f->linktype = s->linktype;
@@ -522,7 +521,7 @@ ni_source *ni_source_open(const char *path, ni_error *err)
     /* libpcap hands out DLT_ values; the frame contract is LINKTYPE_. */
     int dlt = pcap_datalink(s->pc);
     s->linktype = dlt == DLT_RAW ? 101 : dlt;
-    if (s->direct) mapped_start(s);
+    if (s->direct) direct_start(s);
     return s;
 }
 
@@ -533,8 +532,8 @@ static int __attribute__((noinline)) source_next(ni_source *s, ni_frame *f, ni_e
         ni_error_set(err, s->failcode, "%s", s->failmsg);
         return -1;
     }
-    if (s->mapped) {
-        int m = mapped_next(s, f);
+    if (s->direct_rd) {
+        int m = direct_next(s, f);
         if (m >= 0) return m;
         if (s->failed) {
             ni_error_set(err, s->failcode, "%s", s->failmsg);
@@ -569,11 +568,11 @@ static int __attribute__((noinline)) source_next(ni_source *s, ni_frame *f, ni_e
 
 int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
 {
-    /* The common case of mapped reading: a clean record inside the current
+    /* The common case of direct reading: a clean record inside the current
      * window (which lies inside the file), read with one bounds check.
      * Anything else (the window's end, the file's end, a record libpcap
      * must judge, every other reader) is source_next's. */
-    if (s->mapped && s->win && s->moff >= s->woff) {
+    if (s->direct_rd && s->win && s->moff >= s->woff) {
         uint64_t in = s->moff - s->woff;
         if (in + 16 <= s->wlen) {
             const uint8_t *h = s->win + in;
@@ -602,7 +601,7 @@ static const char *pcap_msg(pcap_t *pc)
 
 ni_err ni_source_set_filter(ni_source *s, const char *expr, ni_error *err)
 {
-    if (s->mapped) mapped_stop(s);      /* libpcap applies the filter */
+    if (s->direct_rd) direct_stop(s);      /* libpcap applies the filter */
     struct bpf_program prog;
     if (pcap_compile(s->pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
         return ni_error_set(err, NI_ERR_ARG, "%s: filter '%s': %s", s->path, expr, pcap_msg(s->pc));
@@ -632,7 +631,7 @@ const char *ni_source_path(const ni_source *s) { return s->path; }
 void ni_source_progress(const ni_source *s, uint64_t *done, uint64_t *total)
 {
     if (done) {
-        off_t at = s->mapped ? (off_t)s->moff : s->direct ? lseek(s->fd, 0, SEEK_CUR) : -1;
+        off_t at = s->direct_rd ? (off_t)s->moff : s->direct ? lseek(s->fd, 0, SEEK_CUR) : -1;
         *done = at >= 0 ? (uint64_t)at : s->done;
     }
     if (total) *total = s->total;
