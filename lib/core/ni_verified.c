@@ -3,12 +3,17 @@
 #include "core/ni_verified.h"
 #include "core/ni_file.h"
 #include "core/ni_buf.h"
+#include "core/ni_hash.h"
+#include "core/ni_limits.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #define LINE_MAX_ 256
@@ -152,4 +157,50 @@ bool ni_verified_add(const char *kind, const ni_fileid *id)
     bool ok = b.err == NI_OK && ni_file_write_all(path, b.p, b.len, &e) == NI_OK;
     ni_buf_release(&b);
     return ok;
+}
+
+/* ---- start-up cache files ---- */
+static uint64_t cur_u64(ni_cursor *c) { uint64_t lo = ni_cur_u32_le(c); return lo | (uint64_t)ni_cur_u32_le(c) << 32; }
+
+bool ni_cachefile_open(ni_cachefile *cf, const char *path, const void *magic, size_t magic_len,
+                       const char *kind, uint64_t key)
+{
+    memset(cf, 0, sizeof *cf);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    void *m = MAP_FAILED;
+    size_t n = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= magic_len + 16 &&
+        (uint64_t)st.st_size <= NI_CATALOG_BYTES_MAX) {
+        n = (size_t)st.st_size;
+        m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    cf->have_id = ni_fileid_of_fd(fd, &cf->id);
+    close(fd);
+    if (m == MAP_FAILED) return false;
+    const uint8_t *buf = m;
+    ni_cursor tail;
+    ni_cur_init(&cf->body, buf, n - 8);
+    ni_cur_init(&tail, buf + n - 8, 8);
+    cf->summed = cf->have_id && ni_verified_has(kind, &cf->id);
+    bool ok = !memcmp(buf, magic, magic_len) &&
+              (cf->summed || cur_u64(&tail) == ni_hash(&ni_hash_key_fixed, buf, n - 8));
+    ni_cur_skip(&cf->body, magic_len);
+    if (!ok || cur_u64(&cf->body) != key) {
+        munmap(m, n);
+        return false;
+    }
+    cf->map = m;
+    cf->n = n;
+    cf->kind = kind;
+    return true;
+}
+
+void ni_cachefile_close(ni_cachefile *cf, bool ok)
+{
+    if (!cf->map) return;
+    munmap(cf->map, cf->n);
+    cf->map = NULL;
+    if (ok && cf->have_id && !cf->summed) (void)ni_verified_add(cf->kind, &cf->id);
 }

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/ni_cursor.h"
 
 #define NI_VERIFIED_ENTRIES 64
 #define NI_VERIFIED_SETTLE_S 2
@@ -58,5 +59,28 @@ bool ni_verified_has(const char *kind, const ni_fileid *id);
 /* Remembers that it was (unless it changed too recently, see above).  Best
  * effort: returns false when nothing was written. */
 bool ni_verified_add(const char *kind, const ni_fileid *id);
+
+/* A start-up cache file of netintel's own (uap.bin, devdet.bin): MAGIC, the
+ * 64-bit key of the sources it was made from, the body, then a 64-bit
+ * checksum (ni_hash, fixed key) of everything before it; integers little
+ * endian.  The checksum is checked once per file identity (kind KIND). */
+typedef struct ni_cachefile {
+    void *map;                  /* the whole file, mapped read-only */
+    size_t n;
+    ni_cursor body;             /* after the magic and the key, before the checksum */
+    bool summed;                /* an earlier run checked its checksum */
+    bool have_id;
+    ni_fileid id;
+    const char *kind;
+} ni_cachefile;
+
+/* Maps path and checks its magic, key and checksum: true with cf filled,
+ * false (nothing to close) when it is absent, too large, stale or bad. */
+bool ni_cachefile_open(ni_cachefile *cf, const char *path, const void *magic, size_t magic_len,
+                       const char *kind, uint64_t key);
+
+/* Unmaps it; ok: its body was read whole and right, so its checksum is
+ * remembered as checked for this file identity. */
+void ni_cachefile_close(ni_cachefile *cf, bool ok);
 
 #endif

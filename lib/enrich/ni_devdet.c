@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -486,7 +485,6 @@ static void c_str(ni_buf *b, const char *s)
     ni_buf_add(b, s, n);
 }
 
-static uint64_t cur_u64(ni_cursor *c) { uint64_t lo = ni_cur_u32_le(c); return lo | (uint64_t)ni_cur_u32_le(c) << 32; }
 
 /* A string of the cache into the arena; *ok false when short or OOM. */
 static const char *cur_str(ni_cursor *c, ni_arena *a, bool *ok)
@@ -543,29 +541,11 @@ static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
  * stale or bad. */
 static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    struct stat st;
-    void *m = MAP_FAILED;
-    size_t n = 0;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 24 && (uint64_t)st.st_size <= NI_CATALOG_BYTES_MAX) {
-        n = (size_t)st.st_size;
-        m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-    }
-    ni_fileid cid;
-    bool have_cid = ni_fileid_of_fd(fd, &cid);
-    close(fd);
-    if (m == MAP_FAILED) return false;
-    const uint8_t *buf = m;
-    ni_cursor c, tail;
-    ni_cur_init(&c, buf, n - 8);
-    ni_cur_init(&tail, buf + n - 8, 8);
-    /* the checksum once per cache file (core/ni_verified.h) */
-    bool summed = have_cid && ni_verified_has(DD_CACHE_VERIFIED_KIND, &cid);
-    bool ok = !memcmp(buf, dd_cache_magic, sizeof dd_cache_magic) &&
-              (summed || cur_u64(&tail) == ni_hash(&ni_hash_key_fixed, buf, n - 8));
-    ni_cur_skip(&c, sizeof dd_cache_magic);
-    if (ok && cur_u64(&c) != key) ok = false;
+    ni_cachefile cf;
+    if (!ni_cachefile_open(&cf, path, dd_cache_magic, sizeof dd_cache_magic, DD_CACHE_VERIFIED_KIND, key))
+        return false;
+    ni_cursor c = cf.body;
+    bool summed = cf.summed, ok = true;
     for (size_t li = 0; ok && li < NLISTS; li++) {
         dd_list *L = &d->lists[li];
         L->file = list_files[li].file;
@@ -632,8 +612,7 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         for (size_t i = 0; i < d->lists[li].nbrands; i++) if (d->lists[li].brands[i].pf >= npf) ok = false;
     for (size_t i = 0; ok && i < d->nvendors; i++)
         for (size_t k = 0; k < d->vendors[i].n; k++) if (d->vendors[i].pf[k] >= npf) ok = false;
-    munmap(m, n);
-    if (ok && have_cid && !summed) (void)ni_verified_add(DD_CACHE_VERIFIED_KIND, &cid);
+    ni_cachefile_close(&cf, ok);
     return ok;
 }
 

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pcre2.h>
@@ -607,7 +606,6 @@ static void c_str(ni_buf *b, const char *s)
     ni_buf_add(b, s, n);
 }
 
-static uint64_t cur_u64(ni_cursor *c) { uint64_t lo = ni_cur_u32_le(c); return lo | (uint64_t)ni_cur_u32_le(c) << 32; }
 
 /* A string of the cache (malloc'd); *ok false when short, bad or OOM. */
 static char *cur_str(ni_cursor *c, bool *ok)
@@ -651,29 +649,11 @@ static void ua_cache_write(const ni_ua_db *db, const char *path, uint64_t key)
  * when it is absent, stale or bad. */
 static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    struct stat st;
-    void *m = MAP_FAILED;
-    size_t n = 0;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 24 && (uint64_t)st.st_size <= NI_CATALOG_BYTES_MAX) {
-        n = (size_t)st.st_size;
-        m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-    }
-    ni_fileid cid;
-    bool have_cid = ni_fileid_of_fd(fd, &cid);
-    close(fd);
-    if (m == MAP_FAILED) return false;
-    const uint8_t *buf = m;
-    ni_cursor c, tail;
-    ni_cur_init(&c, buf, n - 8);
-    ni_cur_init(&tail, buf + n - 8, 8);
-    /* the checksum once per cache file (core/ni_verified.h) */
-    bool summed = have_cid && ni_verified_has(UA_CACHE_VERIFIED_KIND, &cid);
-    bool ok = !memcmp(buf, ua_cache_magic, sizeof ua_cache_magic) &&
-              (summed || cur_u64(&tail) == ni_hash(&ni_hash_key_fixed, buf, n - 8));
-    ni_cur_skip(&c, sizeof ua_cache_magic);
-    if (ok && cur_u64(&c) != key) ok = false;
+    ni_cachefile cf;
+    if (!ni_cachefile_open(&cf, path, ua_cache_magic, sizeof ua_cache_magic, UA_CACHE_VERIFIED_KIND, key))
+        return false;
+    ni_cursor c = cf.body;
+    bool summed = cf.summed, ok = true;
     uint32_t nr = ok ? ni_cur_u32_le(&c) : 0;
     if (ok && (c.bad || nr > ni_cur_left(&c) || !(db->rules = calloc(nr ? nr : 1, sizeof *db->rules)))) ok = false;
     for (int l = 0; ok && l <= NI_UA_LIST__COUNT; l++) {
@@ -707,8 +687,7 @@ static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
         db->dict = pf->dict; pf->dict = NULL;
     }
     ni_ua_db_free(pf);
-    munmap(m, n);
-    if (ok && have_cid && !summed) (void)ni_verified_add(UA_CACHE_VERIFIED_KIND, &cid);
+    ni_cachefile_close(&cf, ok);
     return ok;
 }
 

@@ -390,6 +390,19 @@ static const uint8_t *direct_at(ni_source *s, uint64_t off, size_t n)
     return s->win;
 }
 
+/* The frame of the clean record at h (its 16-byte header, then caplen
+ * bytes); moves past it.  Always 1. */
+static inline int direct_frame(ni_source *s, ni_frame *f, const uint8_t *h, uint32_t caplen, uint32_t len)
+{
+    f->linktype = s->linktype;
+    f->ts_us = (int64_t)le32(h) * 1000000 + (int64_t)le32(h + 4);
+    f->caplen = caplen;
+    f->wirelen = len;
+    f->data = h + 16;
+    s->moff += 16 + (uint64_t)caplen;
+    return 1;
+}
+
 /* ni_source_next's direct case: 1 a frame, 0 end of file, -1 handed over
  * to libpcap (or failed). */
 static int direct_next(ni_source *s, ni_frame *f)
@@ -402,13 +415,7 @@ static int direct_next(ni_source *s, ni_frame *f)
         direct_stop(s);
         return -1;
     }
-    f->linktype = s->linktype;
-    f->ts_us = (int64_t)le32(h) * 1000000 + (int64_t)le32(h + 4);
-    f->caplen = caplen;
-    f->wirelen = len;
-    f->data = h + 16;
-    s->moff += 16 + (uint64_t)caplen;
-    return 1;
+    return direct_frame(s, f, h, caplen, len);
 }
 
 ni_source *ni_source_open(const char *path, ni_error *err)
@@ -578,13 +585,7 @@ int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
             const uint8_t *h = s->win + in;
             uint32_t caplen = le32(h + 8), len = le32(h + 12);
             if (caplen <= s->msnap && caplen <= len && in + 16 + caplen <= s->wlen) {
-                f->linktype = s->linktype;
-                f->ts_us = (int64_t)le32(h) * 1000000 + (int64_t)le32(h + 4);
-                f->caplen = caplen;
-                f->wirelen = len;
-                f->data = h + 16;
-                s->moff += 16 + (uint64_t)caplen;
-                return 1;
+                return direct_frame(s, f, h, caplen, len);
             }
         }
     }
