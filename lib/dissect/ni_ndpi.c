@@ -203,12 +203,9 @@ static bool tor_shaped(const char *name, size_t n)
     return false;
 }
 
-/* Could nDPI's own signatures say more about a session whose server name
- * netintel already has?  Its name-based ones: the name in its host list under
- * a VPN-category protocol (NordVPN, Hotspot Shield, ...), or shaped like the
- * random names of Tor's TLS (tor_shaped); its address lists
- * (a VPN-category protocol's server).  Otherwise the name is netintel's
- * answer and nDPI is not asked. */
+/* The slot of a name in the gate's memory (FNV-1a: only the slot depends
+ * on it; a hit compares the whole name, so crafted names cost look-ups,
+ * never wrong answers). */
 static uint32_t name_hash(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;                   /* FNV-1a */
