@@ -162,6 +162,28 @@ bool ni_verified_add(const char *kind, const ni_fileid *id)
 /* ---- start-up cache files ---- */
 static uint64_t cur_u64(ni_cursor *c) { uint64_t lo = ni_cur_u32_le(c); return lo | (uint64_t)ni_cur_u32_le(c) << 32; }
 
+static void put_u64(ni_buf *b, uint64_t v)
+{
+    uint8_t q[8];
+    for (int i = 0; i < 8; i++) q[i] = (uint8_t)(v >> (8 * i));
+    ni_buf_add(b, q, 8);
+}
+
+void ni_cachefile_begin(ni_buf *b, const void *magic, size_t magic_len, uint64_t key)
+{
+    ni_buf_init(b, (size_t)NI_CATALOG_BYTES_MAX);
+    ni_buf_add(b, magic, magic_len);
+    put_u64(b, key);
+}
+
+void ni_cachefile_finish(ni_buf *b, const char *path)
+{
+    if (!b->err) put_u64(b, ni_hash(&ni_hash_key_fixed, b->p, b->len));
+    ni_error e = { 0 };
+    if (!b->err) (void)ni_file_write_all(path, b->p, b->len, &e);
+    ni_buf_release(b);
+}
+
 bool ni_cachefile_open(ni_cachefile *cf, const char *path, const void *magic, size_t magic_len,
                        const char *kind, uint64_t key)
 {

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/ni_buf.h"
 #include "core/ni_cursor.h"
 
 #define NI_VERIFIED_ENTRIES 64
@@ -73,6 +74,15 @@ typedef struct ni_cachefile {
     ni_fileid id;
     const char *kind;
 } ni_cachefile;
+
+/* Starts b (empty, uninitialised) as such a file: NI_CATALOG_BYTES_MAX at
+ * most, then MAGIC and the key; the caller appends the body. */
+void ni_cachefile_begin(ni_buf *b, const void *magic, size_t magic_len, uint64_t key);
+
+/* Appends the checksum and writes b to path atomically (best effort: a
+ * cache that cannot be written costs only the next start's time), unless
+ * building it failed; releases b. */
+void ni_cachefile_finish(ni_buf *b, const char *path);
 
 /* Maps path and checks its magic, key and checksum: true with cf filled,
  * false (nothing to close) when it is absent, too large, stale or bad. */

@@ -475,7 +475,6 @@ static void c_u32(ni_buf *b, uint32_t v)
     ni_buf_add(b, q, 4);
 }
 
-static void c_u64(ni_buf *b, uint64_t v) { c_u32(b, (uint32_t)v); c_u32(b, (uint32_t)(v >> 32)); }
 
 static void c_str(ni_buf *b, const char *s)
 {
@@ -502,9 +501,7 @@ static const char *cur_str(ni_cursor *c, ni_arena *a, bool *ok)
 static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
 {
     ni_buf b;
-    ni_buf_init(&b, (size_t)NI_CATALOG_BYTES_MAX);
-    ni_buf_add(&b, dd_cache_magic, sizeof dd_cache_magic);
-    c_u64(&b, key);
+    ni_cachefile_begin(&b, dd_cache_magic, sizeof dd_cache_magic, key);
     for (size_t li = 0; li < NLISTS; li++) {
         const dd_list *L = &d->lists[li];
         c_u32(&b, (uint32_t)L->nbrands);
@@ -531,10 +528,7 @@ static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
     const char *k; void *v;
     while (ni_map_next(d->info, &it, &k, &v)) { c_str(&b, k); c_str(&b, v); }
     ni_ua_prefilter_encode(d->pf, &b);
-    if (!b.err) c_u64(&b, ni_hash(&ni_hash_key_fixed, b.p, b.len));
-    ni_error e = { 0 };
-    if (!b.err) (void)ni_file_write_all(path, b.p, b.len, &e);   /* best effort */
-    ni_buf_release(&b);
+    ni_cachefile_finish(&b, path);
 }
 
 /* Fills d from the cache at path; false (d to be freed) when it is absent,

@@ -623,9 +623,7 @@ static char *cur_str(ni_cursor *c, bool *ok)
 static void ua_cache_write(const ni_ua_db *db, const char *path, uint64_t key)
 {
     ni_buf b;
-    ni_buf_init(&b, (size_t)NI_CATALOG_BYTES_MAX);
-    ni_buf_add(&b, ua_cache_magic, sizeof ua_cache_magic);
-    put32(&b, (uint32_t)key); put32(&b, (uint32_t)(key >> 32));
+    ni_cachefile_begin(&b, ua_cache_magic, sizeof ua_cache_magic, key);
     put32(&b, (uint32_t)db->nrules);
     for (int l = 0; l <= NI_UA_LIST__COUNT; l++) put32(&b, (uint32_t)db->start[l]);
     for (int l = 0; l < NI_UA_LIST__COUNT; l++) put32(&b, (uint32_t)db->unfiltered[l]);
@@ -636,13 +634,7 @@ static void ua_cache_write(const ni_ua_db *db, const char *path, uint64_t key)
         for (int f = 0; f < NFIELDS; f++) c_str(&b, r->rep[f]);
     }
     if (ni_ua_prefilter_encode(db, &b) != NI_OK) b.err = NI_ERR_LIMIT;
-    if (!b.err) {
-        uint64_t h = ni_hash(&ni_hash_key_fixed, b.p, b.len);
-        put32(&b, (uint32_t)h); put32(&b, (uint32_t)(h >> 32));
-    }
-    ni_error e = { 0 };
-    if (!b.err) (void)ni_file_write_all(path, b.p, b.len, &e);   /* best effort */
-    ni_buf_release(&b);
+    ni_cachefile_finish(&b, path);
 }
 
 /* Fills db (empty, lazy) from the cache at path; false (db to be freed)
