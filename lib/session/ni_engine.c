@@ -470,10 +470,6 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
 #define PAR_BATCH_BYTES NI_PAR_BATCH_BYTES
 #define PAR_BATCHES NI_PAR_BATCHES
 #define PAR_QUEUE_SOFT NI_PAR_QUEUE_SOFT
-/* Sessions whose lane hooks a worker may leave to the merger while it is
- * idle (waiting for sessions): it then takes a share of the workers'
- * order-independent work, up to this many at a time. */
-#define PAR_GIVE_MAX 256u
 
 typedef struct par_key {
     uint64_t seq;
@@ -485,7 +481,6 @@ typedef struct par_key {
 typedef struct par_msg {
     par_key k;
     uint32_t todo;              /* the lane hooks for the merger to run (deliver) */
-    bool given;                 /* a worker's, left to the merger (counted in par.given) */
     ni_session s;
 } par_msg;
 
@@ -551,8 +546,6 @@ struct par {
     bool merger_started, merger_busy, merger_waiting;
     pthread_t merger;
     atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
-    atomic_bool merger_idle;    /* the merger waits for sessions (merger_waiting, read without mu) */
-    atomic_uint given;          /* workers' sessions left to the merger's lane hooks, not yet delivered */
     ni_engine_config lane_cfg;  /* of the workers' lane engines */
     ni_error lane_fail;         /* (under mu) a worker could not make its lane engine */
     bool nomem;                 /* (under mu) a lane could not allocate a flow */
@@ -619,20 +612,10 @@ static void lane_push(ni_engine *le, ni_session *s)
      * first input) with its own state; the reader leaves its own sessions'
      * to the merger (its DNS flows: the reader has enough to do) */
     m.todo = UINT32_MAX;
-    m.given = false;
     const ni_engine *e = P->e;
-    if (L->id && e->nlhooks) {
-        /* while the merger is idle, a few are left to it (the results are
-         * the same whichever thread runs them: only their caches differ) */
-        if (atomic_load_explicit(&P->merger_idle, memory_order_relaxed) &&
-            atomic_load_explicit(&P->given, memory_order_relaxed) < PAR_GIVE_MAX) {
-            atomic_fetch_add_explicit(&P->given, 1, memory_order_relaxed);
-            m.given = true;
-        } else {
-            for (unsigned i = 0; i < e->nlhooks; i++)
-                if (e->lhooks[i].fn(e->lhooks[i].ud, &L->lstate[i], s)) m.todo &= ~(1u << i);
-        }
-    }
+    if (L->id)
+        for (unsigned i = 0; i < e->nlhooks; i++)
+            if (e->lhooks[i].fn(e->lhooks[i].ud, &L->lstate[i], s)) m.todo &= ~(1u << i);
     m.s = *s;
     pthread_mutex_lock(&P->mu);
     bool ok = q_push(L, &m);
@@ -690,7 +673,6 @@ static void *merger_main(void *arg)
             if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);
             pthread_mutex_unlock(&P->mu);
             deliver(e, &m.s, m.todo);
-            if (m.given) atomic_fetch_sub_explicit(&P->given, 1, memory_order_relaxed);
             bool failed = e->sink_err != NI_OK;
             pthread_mutex_lock(&P->mu);
             P->merger_busy = false;
@@ -709,9 +691,7 @@ static void *merger_main(void *arg)
         if (all || P->aborting) break;
         if (P->space_waiters) pthread_cond_broadcast(&P->cv_space);  /* a reader waiting for the queues to drain */
         P->merger_waiting = true;
-        atomic_store_explicit(&P->merger_idle, true, memory_order_relaxed);
         pthread_cond_wait(&P->cv_merge, &P->mu);
-        atomic_store_explicit(&P->merger_idle, false, memory_order_relaxed);
         P->merger_waiting = false;
     }
     pthread_cond_broadcast(&P->cv_space);
@@ -1091,8 +1071,6 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     pthread_cond_init(&P->cv_space, NULL);
     pthread_cond_init(&P->cv_merge, NULL);
     atomic_init(&P->failed, false);
-    atomic_init(&P->merger_idle, false);
-    atomic_init(&P->given, 0);
     ni_hash_key k;
     ni_hash_key_random(&k);
     P->seed = ni_hash(&k, "lanes", 5);
