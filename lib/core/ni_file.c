@@ -187,10 +187,28 @@ static ni_err write_failed(ni_file *f, ni_error *err)
     return ni_error_set(err, code_of(e), "%s: cannot write: %s", name_of(f), strerror(e));
 }
 
+/* A temporary file's writeback is started every WRITEBACK_STEP bytes
+ * (sync_file_range, which does not wait), so that the disk writes while the
+ * run goes on and the fsync at commit waits only for the last step: 64 ms
+ * of 0.5 s for a 59 MB sessions file on this machine without it.  Advisory:
+ * its errors are left to the fsync. */
+#define WRITEBACK_STEP (8u << 20)
+
+static bool start_writeback(ni_file *f)
+{
+    f->flushed = f->written;
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (fflush(f->fp) != 0) return false;
+    (void)sync_file_range(fileno(f->fp), 0, 0, SYNC_FILE_RANGE_WRITE);  /* 0, 0: to the end */
+#endif
+    return true;
+}
+
 ni_err ni_file_write(ni_file *f, const void *p, size_t n, ni_error *err)
 {
     if (f->failed) return write_failed(f, err);
-    if (n && fwrite(p, 1, n, f->fp) != n) {
+    if ((n && fwrite(p, 1, n, f->fp) != n) ||
+        (f->kind == NI_FILE_ATOMIC && (f->written += n) - f->flushed >= WRITEBACK_STEP && !start_writeback(f))) {
         f->failed = true;
         f->write_errno = errno;
         return write_failed(f, err);

@@ -3,7 +3,9 @@
  *   - "-" or NULL: standard output, written as it comes;
  *   - a regular file, or a path that does not exist yet: written to a
  *     temporary file in the destination's directory
- *     ("<dir>/.<name>.tmp-<pid>-<n>"), then flushed, fsync'ed and renamed over
+ *     ("<dir>/.<name>.tmp-<pid>-<n>"; its writeback started every 8 MiB, so
+ *     that the disk writes while the run goes on), then flushed, fsync'ed and
+ *     renamed over
  *     the destination on commit, so a failed or aborted run leaves the
  *     previous file untouched; on abort (or a failed commit) the temporary
  *     file is unlinked;
@@ -41,6 +43,8 @@ typedef struct ni_file {
     char *tmp;          /* ATOMIC: the temporary file being written, else NULL */
     bool failed;        /* a write failed: commit fails (and unlinks) */
     int write_errno;    /* errno of the first failed write */
+    size_t written;     /* ATOMIC: bytes written so far */
+    size_t flushed;     /* ATOMIC: bytes whose writeback has been started */
 } ni_file;
 
 /* What writing `path` would do, without creating anything: its kind and,

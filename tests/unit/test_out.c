@@ -229,6 +229,45 @@ TEST(atomic_file_commit_and_abort)
     rmdir(dir);
 }
 
+/* A file larger than the writeback step (8 MiB; writeback started as it is
+ * written) reads back whole, in order; an abort after that step still
+ * leaves the previous file. */
+TEST(atomic_file_past_writeback_step)
+{
+    char dir[] = "/tmp/ni_test_out_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/big.jsonl", dir);
+    ni_error err = { 0 };
+    ni_file f;
+    enum { CHUNK = 100003, N = 200 };               /* ~19 MiB, odd-sized writes */
+    static unsigned char buf[CHUNK];
+    CHECK(ni_file_open(&f, path, &err) == NI_OK);
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < CHUNK; k++) buf[k] = (unsigned char)(i * 31 + k);
+        CHECK(ni_file_write(&f, buf, CHUNK, &err) == NI_OK);
+    }
+    CHECK(ni_file_commit(&f, &err) == NI_OK);
+    FILE *fp = fopen(path, "rb");
+    CHECK(fp != NULL);
+    int bad = 0;
+    for (int i = 0; fp && i < N; i++) {
+        if (fread(buf, 1, CHUNK, fp) != CHUNK) { bad++; break; }
+        for (int k = 0; k < CHUNK; k++) if (buf[k] != (unsigned char)(i * 31 + k)) { bad++; break; }
+    }
+    CHECK(fp && fgetc(fp) == EOF);
+    if (fp) fclose(fp);
+    CHECK_INT(bad, 0);
+    CHECK(ni_file_open(&f, path, &err) == NI_OK);
+    for (int i = 0; i < N; i++) CHECK(ni_file_write(&f, "x", 1, &err) == NI_OK && ni_file_write(&f, buf, CHUNK, &err) == NI_OK);
+    ni_file_abort(&f);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && st.st_size == (off_t)CHUNK * N);
+    CHECK_INT(dir_entries(dir), 1);
+    unlink(path);
+    rmdir(dir);
+}
+
 
 /* ---- CSV against JSON Lines ------------------------------------------------ */
 
@@ -758,5 +797,5 @@ TEST(csv_cells_every_length)
 }
 
 RUN(T(csv_cells_every_length), T(records_near_the_cap), T(json_dns_transactions_round_trip), T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
-    T(csv_header_quoting_and_columns), T(flag_and_reason_names), T(atomic_file_commit_and_abort),
+    T(csv_header_quoting_and_columns), T(flag_and_reason_names), T(atomic_file_commit_and_abort), T(atomic_file_past_writeback_step),
     T(csv_has_every_jsonl_field), T(csv_hostile_cells), T(file_paths_regular_and_links), T(file_paths_written_through))
