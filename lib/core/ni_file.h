@@ -5,10 +5,9 @@
  *     temporary file in the destination's directory
  *     ("<dir>/.<name>.tmp-<pid>-<n>"; its writeback started every 8 MiB, so
  *     that the disk writes while the run goes on), then flushed, fsync'ed and
- *     renamed over
- *     the destination on commit, so a failed or aborted run leaves the
- *     previous file untouched; on abort (or a failed commit) the temporary
- *     file is unlinked;
+ *     renamed over the destination on commit, so a failed or aborted run
+ *     leaves the previous file untouched; on abort (or a failed commit) the
+ *     temporary file is unlinked;
  *   - a symbolic link: followed (chains too, and a link to a path that does
  *     not exist yet); the link stays and its final target gets the rules
  *     above;
