@@ -64,6 +64,14 @@ struct ni_ua_db {
     /* literals: lit_rules[lit_off[i] .. lit_off[i+1]) are the rules of literal i */
     size_t nlits;
     uint32_t *lit_off, *lit_rules;
+    /* the same, indexed for candidates() (index_lits): a rule is a
+     * candidate when each of its requirement sets has a literal in the UA.
+     * Each rule is listed under the literals of one set only, its trigger
+     * (the set whose literals name the fewest rules: "mozilla" names
+     * hundreds), trig[trig_off[i] .. trig_off[i+1]) for literal i; its other
+     * sets are checked against the literals seen, chk[chk_off[r] ..
+     * chk_off[r+1]) for rule r: per set, a count then that many literals. */
+    uint32_t *trig_off, *trig, *chk_off, *chk;
     /* Aho-Corasick DFA over byte classes (lower-cased) */
     uint8_t cls[256];
     uint32_t nclasses, nstates;
@@ -73,6 +81,7 @@ struct ni_ua_db {
 };
 
 /* ---------------------------------------------------------------- loading */
+
 
 static const char *const field_keys[NI_UA_LIST__COUNT][NFIELDS] = {
     { "family_replacement", "v1_replacement", "v2_replacement", "v3_replacement", "v4_replacement" },
@@ -414,6 +423,81 @@ bool ni_ua_required_met(const char *req, const char *s, size_t n)
     return true;
 }
 
+/* Builds trig_* and chk_* from lit_off, lit_rules and the rules' sets.  A
+ * rule with a set of no literal, or an entry outside its sets, is never a
+ * candidate (the sets it needs cannot all be met: as before, when the sets
+ * met had to equal `full`); the loaders make neither. */
+static ni_err index_lits(ni_ua_db *db)
+{
+    size_t nl = db->nlits, nr = db->nrules, np = db->lit_off[nl];
+    size_t ns = nr * CONJ_MAX;
+    uint64_t *cost = calloc(ns ? ns : 1, sizeof *cost);
+    uint32_t *num = calloc(ns + 1, sizeof *num);        /* then: offsets of (rule, set) lists */
+    uint32_t *lits = malloc((np ? np : 1) * sizeof *lits), *fill = calloc(ns ? ns : 1, sizeof *fill);
+    int8_t *tset = malloc(nr ? nr : 1);
+    db->trig_off = calloc(nl + 1, sizeof *db->trig_off);
+    db->chk_off = calloc(nr + 1, sizeof *db->chk_off);
+    if (!cost || !num || !lits || !fill || !tset || !db->trig_off || !db->chk_off) goto oom;
+    for (size_t i = 0; i < nl; i++)
+        for (uint32_t k = db->lit_off[i]; k < db->lit_off[i + 1]; k++) {
+            cost[db->lit_rules[k]] += db->lit_off[i + 1] - db->lit_off[i];
+            num[db->lit_rules[k] + 1]++;
+        }
+    for (size_t i = 0; i < ns; i++) num[i + 1] += num[i];
+    for (size_t i = 0; i < nl; i++)
+        for (uint32_t k = db->lit_off[i]; k < db->lit_off[i + 1]; k++) {
+            uint32_t e = db->lit_rules[k];
+            lits[num[e] + fill[e]++] = (uint32_t)i;
+        }
+    /* each rule's trigger: the set of least cost; -1 = never a candidate */
+    size_t nchk = 0;
+    for (size_t r = 0; r < nr; r++) {
+        unsigned full = db->rules[r].full;
+        int best = -1;
+        for (unsigned k = 0; k < CONJ_MAX; k++) {
+            size_t e = r * CONJ_MAX + k, n = num[e + 1] - num[e];
+            if (!(full >> k & 1)) { if (n) { best = -1; break; } continue; }
+            if (!n) { best = -1; break; }
+            if (best < 0 || cost[e] < cost[r * CONJ_MAX + (unsigned)best]) best = (int)k;
+        }
+        tset[r] = (int8_t)(full ? best : -1);
+        if (tset[r] < 0) continue;
+        for (unsigned k = 0; k < CONJ_MAX; k++)
+            if ((full >> k & 1) && (int)k != best) nchk += 1 + num[r * CONJ_MAX + k + 1] - num[r * CONJ_MAX + k];
+    }
+    size_t ntrig = 0;
+    for (size_t i = 0; i < nl; i++)
+        for (uint32_t k = db->lit_off[i]; k < db->lit_off[i + 1]; k++) {
+            uint32_t r = db->lit_rules[k] / CONJ_MAX;
+            if (tset[r] >= 0 && db->lit_rules[k] % CONJ_MAX == (uint32_t)tset[r]) { db->trig_off[i + 1]++; ntrig++; }
+        }
+    for (size_t i = 0; i < nl; i++) db->trig_off[i + 1] += db->trig_off[i];
+    db->trig = malloc((ntrig ? ntrig : 1) * sizeof *db->trig);
+    db->chk = malloc((nchk ? nchk : 1) * sizeof *db->chk);
+    if (!db->trig || !db->chk) goto oom;
+    for (size_t i = 0, t = 0; i < nl; i++)
+        for (uint32_t k = db->lit_off[i]; k < db->lit_off[i + 1]; k++) {
+            uint32_t r = db->lit_rules[k] / CONJ_MAX;
+            if (tset[r] >= 0 && db->lit_rules[k] % CONJ_MAX == (uint32_t)tset[r]) db->trig[t++] = r;
+        }
+    nchk = 0;
+    for (size_t r = 0; r < nr; r++) {
+        db->chk_off[r] = (uint32_t)nchk;
+        for (unsigned k = 0; tset[r] >= 0 && k < CONJ_MAX; k++) {
+            size_t e = r * CONJ_MAX + k;
+            if (!(db->rules[r].full >> k & 1) || (int)k == tset[r]) continue;
+            db->chk[nchk++] = num[e + 1] - num[e];
+            for (uint32_t j = num[e]; j < num[e + 1]; j++) db->chk[nchk++] = lits[j];
+        }
+    }
+    db->chk_off[nr] = (uint32_t)nchk;
+    free(cost); free(num); free(lits); free(fill); free(tset);
+    return NI_OK;
+oom:
+    free(cost); free(num); free(lits); free(fill); free(tset);
+    return NI_ERR_NOMEM;
+}
+
 /* ----------------------------------------------------------- Aho-Corasick */
 
 typedef struct litacc {
@@ -672,6 +756,10 @@ static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
         db->nlits = pf->nlits;
         db->lit_off = pf->lit_off; pf->lit_off = NULL;
         db->lit_rules = pf->lit_rules; pf->lit_rules = NULL;
+        db->trig_off = pf->trig_off; pf->trig_off = NULL;
+        db->trig = pf->trig; pf->trig = NULL;
+        db->chk_off = pf->chk_off; pf->chk_off = NULL;
+        db->chk = pf->chk; pf->chk = NULL;
         memcpy(db->cls, pf->cls, sizeof db->cls);
         db->nclasses = pf->nclasses; db->nstates = pf->nstates;
         db->delta = pf->delta; pf->delta = NULL;
@@ -730,7 +818,10 @@ ni_ua_db *ni_ua_db_load(const char *path, ni_error *err)
     yaml_document_delete(&doc); have_doc = false;
     db->words = (db->nrules + 63) / 64;
     db->always = calloc(db->words ? db->words : 1, sizeof *db->always);
-    if (!db->always || build_automaton(db, &acc) != NI_OK) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); goto fail; }
+    if (!db->always || build_automaton(db, &acc) != NI_OK || index_lits(db) != NI_OK) {
+        ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
     /* rules with no literal are always candidates */
     for (size_t i = 0; i < db->nrules; i++)
         if (!db->rules[i].full) db->always[i / 64] |= 1ull << (i % 64);
@@ -768,7 +859,7 @@ ni_ua_db *ni_ua_prefilter_build(const char *const *patterns, size_t n, ni_error 
     }
     db->words = (db->nrules + 63) / 64;
     db->always = calloc(db->words ? db->words : 1, sizeof *db->always);
-    if (!db->always || build_automaton(db, &acc) != NI_OK) goto oom;
+    if (!db->always || build_automaton(db, &acc) != NI_OK || index_lits(db) != NI_OK) goto oom;
     for (size_t i = 0; i < db->nrules; i++)
         if (!db->rules[i].full) db->always[i / 64] |= 1ull << (i % 64);
     litacc_release(&acc);
@@ -876,8 +967,10 @@ ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted)
     if (db->lit_off[0] != 0) goto bad;
     for (size_t i = 0; i < db->nlits; i++) if (db->lit_off[i + 1] < db->lit_off[i]) goto bad;
     if (!(db->lit_rules = get32s(c, db->lit_off[db->nlits]))) goto bad;
-    for (size_t i = 0; i < db->lit_off[db->nlits]; i++)
-        if (db->lit_rules[i] / CONJ_MAX >= db->nrules) goto bad;
+    for (size_t i = 0; i < db->lit_off[db->nlits]; i++)      /* a rule's own sets only */
+        if (db->lit_rules[i] / CONJ_MAX >= db->nrules ||
+            !(db->rules[db->lit_rules[i] / CONJ_MAX].full >> (db->lit_rules[i] % CONJ_MAX) & 1))
+            goto bad;
     const uint8_t *cls = ni_cur_bytes(c, sizeof db->cls);
     if (!cls) goto bad;
     memcpy(db->cls, cls, sizeof db->cls);
@@ -909,7 +1002,7 @@ ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted)
         for (uint32_t t = db->dict[i]; t; t = db->dict[t])
             if (++steps > db->nstates) goto bad;
     }
-    if (c->bad) goto bad;
+    if (c->bad || index_lits(db) != NI_OK) goto bad;
     return db;
 bad:
     ni_ua_db_free(db);
@@ -922,6 +1015,7 @@ void ni_ua_db_free(ni_ua_db *db)
     for (size_t i = 0; i < db->nrules; i++) rule_release(&db->rules[i]);
     free(db->rules); free(db->always);
     free(db->lit_off); free(db->lit_rules);
+    free(db->trig_off); free(db->trig); free(db->chk_off); free(db->chk);
     free(db->delta); free(db->out); free(db->dict);
     free(db);
 }
@@ -957,8 +1051,7 @@ struct ni_ua {
     bool prefilter;
     uint64_t *cand;          /* candidate rules of the current UA */
     uint32_t *seen;          /* per literal: generation it was last seen in */
-    uint8_t *sat;            /* per rule: requirement sets met so far (0 between UAs) */
-    uint32_t *touched; size_t ntouched;   /* rules with sat != 0 */
+    uint32_t *hits;          /* the literals seen in the current UA */
     uint32_t gen;
     centry *cache; size_t nsets;
     uint64_t tick;
@@ -978,9 +1071,8 @@ ni_ua *ni_ua_new(const ni_ua_db *db, size_t cache_entries, ni_error *err)
     u->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
     u->cand = calloc(db->words ? db->words : 1, sizeof *u->cand);
     u->seen = calloc(db->nlits ? db->nlits : 1, sizeof *u->seen);
-    u->sat = calloc(db->nrules + 1, 1);
-    u->touched = calloc(db->nrules + 1, sizeof *u->touched);
-    if (!u->md || !u->mc || !u->js || !u->cand || !u->seen || !u->sat || !u->touched) goto oom;
+    u->hits = calloc(db->nlits ? db->nlits : 1, sizeof *u->hits);
+    if (!u->md || !u->mc || !u->js || !u->cand || !u->seen || !u->hits) goto oom;
     pcre2_jit_stack_assign(u->mc, NULL, u->js);
     pcre2_set_match_limit(u->mc, NI_UA_MATCH_LIMIT);
     if (cache_entries) {
@@ -1006,7 +1098,7 @@ void ni_ua_free(ni_ua *u)
     pcre2_match_data_free(u->md);
     pcre2_match_context_free(u->mc);
     pcre2_jit_stack_free(u->js);
-    free(u->cand); free(u->seen); free(u->sat); free(u->touched);
+    free(u->cand); free(u->seen); free(u->hits);
     free(u);
 }
 
@@ -1023,25 +1115,33 @@ static void candidates(ni_ua *u, const unsigned char *s, size_t n)
     if (++u->gen == 0) { memset(u->seen, 0, db->nlits * sizeof *u->seen); u->gen = 1; }
     const uint32_t nc = db->nclasses;
     uint32_t st = 0;
+    size_t nh = 0;
     for (size_t i = 0; i < n; i++) {
         st = db->delta[(size_t)st * nc + db->cls[s[i]]];
         for (uint32_t t = db->out[st] >= 0 ? st : db->dict[st]; t; t = db->dict[t]) {
             uint32_t lit = (uint32_t)db->out[t];
             if (u->seen[lit] == u->gen) continue;
             u->seen[lit] = u->gen;
-            for (uint32_t k = db->lit_off[lit]; k < db->lit_off[lit + 1]; k++) {
-                uint32_t r = db->lit_rules[k] / CONJ_MAX, set = db->lit_rules[k] % CONJ_MAX;
-                if (!u->sat[r]) u->touched[u->ntouched++] = r;
-                u->sat[r] |= (uint8_t)(1u << set);
-            }
+            u->hits[nh++] = lit;
         }
     }
-    for (size_t k = 0; k < u->ntouched; k++) {
-        uint32_t r = u->touched[k];
-        if (u->sat[r] == db->rules[r].full) u->cand[r / 64] |= 1ull << (r % 64);
-        u->sat[r] = 0;
+    for (size_t h = 0; h < nh; h++) {
+        uint32_t lit = u->hits[h];
+        for (uint32_t k = db->trig_off[lit]; k < db->trig_off[lit + 1]; k++) {
+            uint32_t r = db->trig[k];
+            if (u->cand[r / 64] >> (r % 64) & 1) continue;
+            const uint32_t *p = db->chk + db->chk_off[r], *end = db->chk + db->chk_off[r + 1];
+            bool all = true;
+            while (all && p < end) {
+                uint32_t m = *p++;
+                bool any = false;
+                for (uint32_t j = 0; j < m && !any; j++) any = u->seen[p[j]] == u->gen;
+                p += m;
+                all = any;
+            }
+            if (all) u->cand[r / 64] |= 1ull << (r % 64);
+        }
     }
-    u->ntouched = 0;
 }
 
 const uint64_t *ni_ua_candidates(ni_ua *u, const char *s, size_t n)
