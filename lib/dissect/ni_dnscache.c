@@ -20,6 +20,7 @@ typedef struct entry {
     int64_t ts_us;
     uint32_t ttl;
     uint32_t hnext;         /* next entry in the hash chain */
+    uint64_t h;             /* key_hash of (client, addr), kept for unlinking and rehashing */
 } entry;
 
 struct ni_dnscache {
@@ -33,15 +34,19 @@ struct ni_dnscache {
     ni_hash_key key;        /* drawn per cache: answers are traffic-derived */
 };
 
-static size_t hash(const ni_dnscache *c, const ni_addr *client, const ni_addr *addr)
+/* The key's hash, computed once per add or look-up (the bucket is its low
+ * bits, whatever the bucket count). */
+static uint64_t key_hash(const ni_dnscache *c, const ni_addr *client, const ni_addr *addr)
 {
     uint8_t k[34];
     k[0] = client->family;
     memcpy(k + 1, client->b, 16);
     k[17] = addr->family;
     memcpy(k + 18, addr->b, 16);
-    return (size_t)ni_hash(&c->key, k, sizeof k) & (c->nbucket - 1);
+    return ni_hash(&c->key, k, sizeof k);
 }
+
+static size_t bucket_of(const ni_dnscache *c, uint64_t h) { return (size_t)h & (c->nbucket - 1); }
 
 static bool same(const ni_addr *a, const ni_addr *b)
 {
@@ -72,10 +77,10 @@ void ni_dnscache_free(ni_dnscache *c)
     free(c);
 }
 
-static uint32_t find(const ni_dnscache *c, const ni_addr *client, const ni_addr *addr)
+static uint32_t find(const ni_dnscache *c, uint64_t h, const ni_addr *client, const ni_addr *addr)
 {
-    for (uint32_t i = c->bucket[hash(c, client, addr)]; i != NIL; i = c->ring[i].hnext)
-        if (same(&c->ring[i].client, client) && same(&c->ring[i].addr, addr)) return i;
+    for (uint32_t i = c->bucket[bucket_of(c, h)]; i != NIL; i = c->ring[i].hnext)
+        if (c->ring[i].h == h && same(&c->ring[i].client, client) && same(&c->ring[i].addr, addr)) return i;
     return NIL;
 }
 
@@ -91,9 +96,9 @@ static bool rehash(ni_dnscache *c, size_t nb)
     for (size_t i = 0; i < c->cap; i++) {
         entry *e = &c->ring[i];
         if (!e->name) continue;
-        size_t h = hash(c, &e->client, &e->addr);
-        e->hnext = b[h];
-        b[h] = (uint32_t)i;
+        size_t k = bucket_of(c, e->h);
+        e->hnext = b[k];
+        b[k] = (uint32_t)i;
     }
     return true;
 }
@@ -103,7 +108,7 @@ static void drop(ni_dnscache *c, uint32_t i)
 {
     entry *e = &c->ring[i];
     if (!e->name) return;
-    uint32_t *pp = &c->bucket[hash(c, &e->client, &e->addr)];
+    uint32_t *pp = &c->bucket[bucket_of(c, e->h)];
     while (*pp != NIL && *pp != i) pp = &c->ring[*pp].hnext;
     if (*pp == i) *pp = e->hnext;
     free(e->name);
@@ -117,7 +122,8 @@ ni_err ni_dnscache_add(ni_dnscache *c, const ni_addr *client, const ni_addr *add
     if (!name || !name[0]) return NI_ERR_ARG;
     char *copy = strdup(name);
     if (!copy) return NI_ERR_NOMEM;
-    uint32_t old = find(c, client, addr);
+    uint64_t h = key_hash(c, client, addr);
+    uint32_t old = find(c, h, client, addr);
     if (old != NIL) drop(c, old);
     if (c->head == c->cap && c->cap < c->max) {      /* grow the ring */
         size_t ncap = c->cap ? c->cap * 2 : 64;
@@ -140,7 +146,8 @@ ni_err ni_dnscache_add(ni_dnscache *c, const ni_addr *client, const ni_addr *add
     e->name = copy;
     e->ts_us = ts_us;
     e->ttl = ttl;
-    size_t b = hash(c, client, addr);
+    e->h = h;
+    size_t b = bucket_of(c, h);
     e->hnext = c->bucket[b];
     c->bucket[b] = i;
     c->count++;
@@ -150,7 +157,8 @@ ni_err ni_dnscache_add(ni_dnscache *c, const ni_addr *client, const ni_addr *add
 const char *ni_dnscache_lookup(const ni_dnscache *c, const ni_addr *client,
                                const ni_addr *addr, int64_t ts_us)
 {
-    uint32_t i = find(c, client, addr);
+    if (c->count == 0) return NULL;
+    uint32_t i = find(c, key_hash(c, client, addr), client, addr);
     if (i == NIL) return NULL;
     const entry *e = &c->ring[i];
     if (ts_us < e->ts_us) return NULL;               /* answered after the session began */
