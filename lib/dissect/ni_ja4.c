@@ -128,7 +128,14 @@ static ja4_list_slot *list_slot(ni_ja4_cache *c, uint8_t kind, const uint16_t *v
                                 size_t split, bool *hit)
 {
     uint64_t h = c->seed ^ ((uint64_t)kind << 56) ^ ((uint64_t)split << 32) ^ n;
-    for (size_t i = 0; i < n; i++) h = (h ^ v[i]) * 0x100000001b3ULL;   /* FNV-1a step */
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {                     /* four values a step */
+        uint64_t w;
+        memcpy(&w, v + i, sizeof w);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++) h = (h ^ v[i]) * 0x100000001b3ULL;
     h ^= h >> 33; h *= 0xff51afd7ed558ccdULL; h ^= h >> 33;            /* final mix */
     ja4_list_slot *sl = &c->list[h % JA4_LIST_SLOTS];
     *hit = sl->kind == kind && sl->n == n && sl->split == split && !memcmp(sl->v, v, n * sizeof *v);

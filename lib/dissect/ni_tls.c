@@ -177,13 +177,20 @@ static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic, ni_ja4
     ni_cursor alpn_list = {0};
     bool has_alpn = false;
 
-    /* pass 1: extension types (the signature list goes after them) */
-    ni_cursor e1 = ext;
-    while (has_ext && ni_cur_left(&e1) >= 4) {
-        exts[nex++] = ni_cur_u16(&e1);
-        ni_cur_skip(&e1, ni_cur_u16(&e1));
+    /* pass 1: extension types (the signature list goes after them), read
+     * straight from the bytes of the (whole) extensions block */
+    if (has_ext) {
+        const uint8_t *q = ni_cur_ptr(&ext);
+        size_t left = ni_cur_left(&ext), off = 0;
+        while (left - off >= 4) {
+            exts[nex++] = (uint16_t)(q[off] << 8 | q[off + 1]);
+            size_t len = (size_t)(q[off + 2] << 8 | q[off + 3]);
+            off += 4;
+            if (len > left - off) { bad = true; break; }   /* runs past the block */
+            off += len;
+        }
+        if (off != left) bad = true;                      /* a truncated header at the end */
     }
-    if (e1.bad || ni_cur_left(&e1) != 0) bad = true;
     sig = exts + nex;
 
     while (!bad && has_ext && ni_cur_left(&ext) >= 4) {

@@ -666,8 +666,10 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
     /* per-packet detectors run after the dissectors saw the payload, so
      * they can tell what the session already is */
     if (t->cb.on_packet && !f->pkt_done) f->pkt_done = t->cb.on_packet(t->cb.ud, s, f->app, dir, p);
-    list_unlink(t, f);
-    list_append(t, f, list);
+    if (list != f->list || f->next) {           /* already its list's tail: nothing moves */
+        list_unlink(t, f);
+        list_append(t, f, list);
+    }
 }
 
 ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
