@@ -67,6 +67,22 @@ int ni_dns_name(const uint8_t *msg, size_t n, size_t off, char *out, size_t cap,
         if (wire > NI_DNS_NAME_MAX || ++labels > NI_DNS_LABELS_MAX) return -1;
         const uint8_t *l = ni_cur_bytes(&c, len);
         if (!l) return -2;
+        if (o + 1 + 4 * (size_t)len < cap) {         /* room for the worst case: unchecked */
+            if (o) out[o++] = '.';
+            for (size_t i = 0; i < len; i++) {
+                uint8_t b = l[i];
+                if (b >= 'A' && b <= 'Z') b = (uint8_t)(b + ('a' - 'A'));
+                if (b < 0x21 || b > 0x7e || b == '.' || b == '\\') {
+                    out[o++] = '\\';
+                    out[o++] = (char)('0' + b / 100);
+                    out[o++] = (char)('0' + b / 10 % 10);
+                    out[o++] = (char)('0' + b % 10);
+                } else {
+                    out[o++] = (char)b;
+                }
+            }
+            continue;
+        }
         if (o && !put(out, cap, &o, '.')) return -1;
         for (size_t i = 0; i < len; i++) {
             uint8_t b = l[i];

@@ -13,6 +13,7 @@
 #include "core/ni_limits.h"
 
 #define NIL UINT32_MAX
+#define KEY_WORDS 9         /* 32-bit words of a key: two addresses and the families */
 
 typedef struct entry {
     ni_addr client, addr;
@@ -20,6 +21,7 @@ typedef struct entry {
     int64_t ts_us;
     uint32_t ttl;
     uint32_t hnext;         /* next entry in the hash chain */
+    uint64_t h;             /* key_hash of (client, addr), kept for unlinking and rehashing */
 } entry;
 
 struct ni_dnscache {
@@ -30,18 +32,27 @@ struct ni_dnscache {
     uint32_t *bucket;
     size_t nbucket;         /* power of two */
     int64_t max_age_us;
-    ni_hash_key key;        /* drawn per cache: answers are traffic-derived */
+    uint64_t mul[KEY_WORDS], off;   /* the hash's numbers, drawn per cache */
 };
 
-static size_t hash(const ni_dnscache *c, const ni_addr *client, const ni_addr *addr)
+/* The key's hash, computed once per add or look-up (the bucket is its low
+ * bits, whatever the bucket count).  Keys come from the traffic, so the
+ * hash is keyed: Thorup's strongly universal multiply-shift over the key's
+ * 32-bit words (as the flow table's, ni_flow.c), with numbers drawn per
+ * cache from the kernel's random source through SipHash; two distinct keys
+ * share a bucket with probability 1/buckets whatever their values. */
+static uint64_t key_hash(const ni_dnscache *c, const ni_addr *client, const ni_addr *addr)
 {
-    uint8_t k[34];
-    k[0] = client->family;
-    memcpy(k + 1, client->b, 16);
-    k[17] = addr->family;
-    memcpy(k + 18, addr->b, 16);
-    return (size_t)ni_hash(&c->key, k, sizeof k) & (c->nbucket - 1);
+    uint32_t w[KEY_WORDS];
+    memcpy(w, client->b, 16);
+    memcpy(w + 4, addr->b, 16);
+    w[8] = (uint32_t)client->family << 8 | addr->family;
+    uint64_t h = c->off;
+    for (int i = 0; i < KEY_WORDS; i++) h += c->mul[i] * w[i];
+    return h >> 32;
 }
+
+static size_t bucket_of(const ni_dnscache *c, uint64_t h) { return (size_t)h & (c->nbucket - 1); }
 
 static bool same(const ni_addr *a, const ni_addr *b)
 {
@@ -55,7 +66,12 @@ ni_dnscache *ni_dnscache_new(size_t max_entries, int64_t max_age_us)
     c->max = max_entries ? max_entries : NI_DNSCACHE_ENTRIES_MAX;
     if (c->max > NIL - 1) c->max = NIL - 1;
     c->max_age_us = max_age_us > 0 ? max_age_us : NI_DNSCACHE_AGE_MAX_US;
-    ni_hash_key_random(&c->key);
+    ni_hash_key rk;
+    ni_hash_key_random(&rk);
+    for (uint8_t i = 0; i <= KEY_WORDS; i++) {
+        uint64_t v = ni_hash(&rk, &i, 1);
+        if (i < KEY_WORDS) c->mul[i] = v; else c->off = v;
+    }
     c->nbucket = 64;
     c->bucket = malloc(c->nbucket * sizeof *c->bucket);
     if (!c->bucket) { free(c); return NULL; }
@@ -72,10 +88,10 @@ void ni_dnscache_free(ni_dnscache *c)
     free(c);
 }
 
-static uint32_t find(const ni_dnscache *c, const ni_addr *client, const ni_addr *addr)
+static uint32_t find(const ni_dnscache *c, uint64_t h, const ni_addr *client, const ni_addr *addr)
 {
-    for (uint32_t i = c->bucket[hash(c, client, addr)]; i != NIL; i = c->ring[i].hnext)
-        if (same(&c->ring[i].client, client) && same(&c->ring[i].addr, addr)) return i;
+    for (uint32_t i = c->bucket[bucket_of(c, h)]; i != NIL; i = c->ring[i].hnext)
+        if (c->ring[i].h == h && same(&c->ring[i].client, client) && same(&c->ring[i].addr, addr)) return i;
     return NIL;
 }
 
@@ -91,9 +107,9 @@ static bool rehash(ni_dnscache *c, size_t nb)
     for (size_t i = 0; i < c->cap; i++) {
         entry *e = &c->ring[i];
         if (!e->name) continue;
-        size_t h = hash(c, &e->client, &e->addr);
-        e->hnext = b[h];
-        b[h] = (uint32_t)i;
+        size_t k = bucket_of(c, e->h);
+        e->hnext = b[k];
+        b[k] = (uint32_t)i;
     }
     return true;
 }
@@ -103,7 +119,7 @@ static void drop(ni_dnscache *c, uint32_t i)
 {
     entry *e = &c->ring[i];
     if (!e->name) return;
-    uint32_t *pp = &c->bucket[hash(c, &e->client, &e->addr)];
+    uint32_t *pp = &c->bucket[bucket_of(c, e->h)];
     while (*pp != NIL && *pp != i) pp = &c->ring[*pp].hnext;
     if (*pp == i) *pp = e->hnext;
     free(e->name);
@@ -117,7 +133,8 @@ ni_err ni_dnscache_add(ni_dnscache *c, const ni_addr *client, const ni_addr *add
     if (!name || !name[0]) return NI_ERR_ARG;
     char *copy = strdup(name);
     if (!copy) return NI_ERR_NOMEM;
-    uint32_t old = find(c, client, addr);
+    uint64_t h = key_hash(c, client, addr);
+    uint32_t old = find(c, h, client, addr);
     if (old != NIL) drop(c, old);
     if (c->head == c->cap && c->cap < c->max) {      /* grow the ring */
         size_t ncap = c->cap ? c->cap * 2 : 64;
@@ -140,7 +157,8 @@ ni_err ni_dnscache_add(ni_dnscache *c, const ni_addr *client, const ni_addr *add
     e->name = copy;
     e->ts_us = ts_us;
     e->ttl = ttl;
-    size_t b = hash(c, client, addr);
+    e->h = h;
+    size_t b = bucket_of(c, h);
     e->hnext = c->bucket[b];
     c->bucket[b] = i;
     c->count++;
@@ -150,7 +168,8 @@ ni_err ni_dnscache_add(ni_dnscache *c, const ni_addr *client, const ni_addr *add
 const char *ni_dnscache_lookup(const ni_dnscache *c, const ni_addr *client,
                                const ni_addr *addr, int64_t ts_us)
 {
-    uint32_t i = find(c, client, addr);
+    if (c->count == 0) return NULL;
+    uint32_t i = find(c, key_hash(c, client, addr), client, addr);
     if (i == NIL) return NULL;
     const entry *e = &c->ring[i];
     if (ts_us < e->ts_us) return NULL;               /* answered after the session began */

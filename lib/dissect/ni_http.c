@@ -14,15 +14,18 @@
  * 3253, 3648, 3744, 5323, 5842, 4791, 5789) and the HTTP-over-UDP methods of
  * UPnP/SSDP (M-SEARCH, NOTIFY, SUBSCRIBE, UNSUBSCRIBE), plus PURGE (caches).
  * Protocol vocabulary, not a catalogue of facts. */
-static const char *const methods[] = {
-    "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE",
-    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH",
-    "REPORT", "MKACTIVITY", "CHECKOUT", "CHECKIN", "UNCHECKOUT", "MERGE", "LABEL",
-    "UPDATE", "VERSION-CONTROL", "BASELINE-CONTROL", "MKWORKSPACE", "MKCALENDAR",
-    "ORDERPATCH", "ACL", "BIND", "UNBIND", "REBIND", "LINK", "UNLINK",
-    "MKREDIRECTREF", "UPDATEREDIRECTREF", "QUERY", "PURGE",
-    "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE",
+#define M(s) { s, sizeof s - 1 }
+static const struct { const char *name; size_t len; } methods[] = {
+    M("GET"), M("POST"), M("HEAD"), M("PUT"), M("DELETE"), M("OPTIONS"), M("CONNECT"),
+    M("PATCH"), M("TRACE"), M("PROPFIND"), M("PROPPATCH"), M("MKCOL"), M("COPY"), M("MOVE"),
+    M("LOCK"), M("UNLOCK"), M("SEARCH"), M("REPORT"), M("MKACTIVITY"), M("CHECKOUT"),
+    M("CHECKIN"), M("UNCHECKOUT"), M("MERGE"), M("LABEL"), M("UPDATE"), M("VERSION-CONTROL"),
+    M("BASELINE-CONTROL"), M("MKWORKSPACE"), M("MKCALENDAR"), M("ORDERPATCH"), M("ACL"),
+    M("BIND"), M("UNBIND"), M("REBIND"), M("LINK"), M("UNLINK"), M("MKREDIRECTREF"),
+    M("UPDATEREDIRECTREF"), M("QUERY"), M("PURGE"),
+    M("M-SEARCH"), M("NOTIFY"), M("SUBSCRIBE"), M("UNSUBSCRIBE"),
 };
+#undef M
 #define N_METHODS (sizeof methods / sizeof methods[0])
 
 /* Chunked-body states kept in st->http_chunk for an HTTP session. */
@@ -30,15 +33,26 @@ enum { CH_NONE = 0, CH_SIZE = 1, CH_DATA_END = 2, CH_TRAILER = 3 };
 #define CH_MASK 3u
 #define CHUNK_LINE_MAX 1024u   /* chunk-size line with extensions */
 
+/* The method p (n bytes) starts with, when followed by a space: *res = 1.
+ * Otherwise *res = -1 when all of p is the start of some method (more bytes
+ * may make it one), else 0.  Every method is upper-case A-Z, so any other
+ * first byte (a TLS record, binary data) is answered without the table. */
 static const char *method_match(const uint8_t *p, size_t n, int *res)
 {
+    *res = 0;
+    if (n == 0 || p[0] < 'A' || p[0] > 'Z') {
+        if (n == 0) *res = -1;
+        return NULL;
+    }
     bool prefix = false;
     for (size_t i = 0; i < N_METHODS; i++) {
-        size_t ml = strlen(methods[i]);
+        const char *m = methods[i].name;
+        if ((uint8_t)m[0] != p[0]) continue;
+        size_t ml = methods[i].len;
         size_t k = n < ml ? n : ml;
-        if (memcmp(p, methods[i], k) != 0) continue;
+        if (memcmp(p, m, k) != 0) continue;
         if (n <= ml) { prefix = true; continue; }
-        if (p[ml] == ' ') { *res = 1; return methods[i]; }
+        if (p[ml] == ' ') { *res = 1; return m; }
     }
     *res = prefix ? -1 : 0;
     return NULL;

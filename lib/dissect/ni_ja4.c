@@ -7,7 +7,8 @@
  *           SNI (0000) and ALPN (0010), then "_" and the signature algorithms
  *           in wire order when there are any; first 12 hex
  * An empty list hashes to "000000000000" (the spec's rule).  Each distinct
- * list text is hashed once when the caller keeps a cache (ni_ja4_cache). */
+ * list text is hashed once when the caller keeps a cache (ni_ja4_cache),
+ * and a list seen before in the same order is neither sorted nor hashed. */
 #include "dissect/ni_ja4.h"
 #include "core/ni_hash.h"
 
@@ -76,12 +77,41 @@ static char *list_text(char *o, const uint16_t *v, size_t n)
 #define JA4_CACHE_TEXT_MAX 1024      /* longer texts are hashed, not kept */
 
 typedef struct ja4_slot { uint16_t len; char hex[12]; char *text; } ja4_slot;
-struct ni_ja4_cache { ni_hash_key key; ja4_slot slot[JA4_CACHE_SLOTS]; };
+
+/* ---- the cache of lists ----------------------------------------------------
+ * Before any sorting or text: the 12 hex digits of ja4_b keyed by the
+ * cipher values, and of ja4_c keyed by the extension values (without SNI
+ * and ALPN) followed by the signature algorithms, all as on the wire
+ * without GREASE.  Equal lists in equal order give equal sorted lists, so a
+ * hit (the whole list compared) answers what sorting and hashing would.  A
+ * client that reorders its extensions (Chrome) misses here for ja4_c and
+ * falls through to sorting, where the text cache above still saves the
+ * SHA-256.  Direct-mapped, replaced on collision: a crafted collision only
+ * costs the computation, so the slot hash is a fast seeded one. */
+#define JA4_LIST_SLOTS 1024
+#define JA4_LIST_MAX 512             /* longer lists are computed, not kept */
+
+typedef struct ja4_list_slot {
+    uint8_t kind;                    /* 0 empty, 'b' or 'c' */
+    uint16_t n, split;               /* values; 'c': how many are extensions */
+    char hex[12];
+    uint16_t *v;
+} ja4_list_slot;
+
+struct ni_ja4_cache {
+    ni_hash_key key;
+    uint64_t seed;
+    ja4_slot slot[JA4_CACHE_SLOTS];
+    ja4_list_slot list[JA4_LIST_SLOTS];
+};
 
 ni_ja4_cache *ni_ja4_cache_new(void)
 {
     ni_ja4_cache *c = calloc(1, sizeof *c);
-    if (c) ni_hash_key_random(&c->key);
+    if (c) {
+        ni_hash_key_random(&c->key);
+        c->seed = ni_hash(&c->key, "ja4-lists", 9);
+    }
     return c;
 }
 
@@ -89,7 +119,38 @@ void ni_ja4_cache_free(ni_ja4_cache *c)
 {
     if (!c) return;
     for (size_t i = 0; i < JA4_CACHE_SLOTS; i++) free(c->slot[i].text);
+    for (size_t i = 0; i < JA4_LIST_SLOTS; i++) free(c->list[i].v);
     free(c);
+}
+
+/* The list slot for (kind, v[0..n), split); *hit when it holds that list. */
+static ja4_list_slot *list_slot(ni_ja4_cache *c, uint8_t kind, const uint16_t *v, size_t n,
+                                size_t split, bool *hit)
+{
+    uint64_t h = c->seed ^ ((uint64_t)kind << 56) ^ ((uint64_t)split << 32) ^ n;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {                     /* four values a step */
+        uint64_t w;
+        memcpy(&w, v + i, sizeof w);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++) h = (h ^ v[i]) * 0x100000001b3ULL;
+    h ^= h >> 33; h *= 0xff51afd7ed558ccdULL; h ^= h >> 33;            /* final mix */
+    ja4_list_slot *sl = &c->list[h % JA4_LIST_SLOTS];
+    *hit = sl->kind == kind && sl->n == n && sl->split == split && !memcmp(sl->v, v, n * sizeof *v);
+    return sl;
+}
+
+/* Keeps v[0..n) (before it is sorted) in sl; false when it cannot. */
+static bool list_keep(ja4_list_slot *sl, uint8_t kind, const uint16_t *v, size_t n, size_t split)
+{
+    uint16_t *k = malloc(n * sizeof *k);
+    if (!k) return false;
+    memcpy(k, v, n * sizeof *k);
+    free(sl->v);
+    sl->v = k; sl->kind = kind; sl->n = (uint16_t)n; sl->split = (uint16_t)split;
+    return true;
 }
 
 /* The first 12 hex digits of sha256(text[0..n)) into out (12 chars, no NUL). */
@@ -148,7 +209,8 @@ bool ni_ja4_compute_cached(const ni_ja4_input *in, ni_ja4_cache *cache, char *ou
     uint16_t *ci = tmp;
     size_t nci = filter(ci, in->ciphers, in->n_ciphers, false);
     uint16_t *ex = ci + nci;
-    size_t next_all = filter(ex, in->exts, in->n_exts, false);
+    size_t next_all = 0;
+    for (size_t i = 0; i < in->n_exts; i++) next_all += !ni_tls_is_grease(in->exts[i]);
     size_t nex = filter(ex, in->exts, in->n_exts, true);
     uint16_t *sa = ex + nex;
     size_t nsa = filter(sa, in->sigalgs, in->n_sigalgs, false);
@@ -170,17 +232,33 @@ bool ni_ja4_compute_cached(const ni_ja4_input *in, ni_ja4_cache *cache, char *ou
     const char *vc = ni_ja4_version_code(in->version);
     if (nci == 0) memcpy(b, "000000000000", 13);
     else {
-        sort_u16(ci, nci);
-        char *e = list_text(text, ci, nci);
-        hex12(cache, text, (size_t)(e - text), b);
+        bool hit = false, keep = false;
+        ja4_list_slot *sl = NULL;
+        if (cache && nci <= JA4_LIST_MAX) sl = list_slot(cache, 'b', ci, nci, 0, &hit);
+        if (hit) memcpy(b, sl->hex, 12);
+        else {
+            keep = sl && list_keep(sl, 'b', ci, nci, 0);
+            sort_u16(ci, nci);
+            char *e = list_text(text, ci, nci);
+            hex12(cache, text, (size_t)(e - text), b);
+            if (keep) memcpy(sl->hex, b, 12);
+        }
         b[12] = 0;
     }
     if (nex == 0) memcpy(c, "000000000000", 13);
     else {
-        sort_u16(ex, nex);
-        char *e = list_text(text, ex, nex);
-        if (nsa) { *e++ = '_'; e = list_text(e, sa, nsa); }
-        hex12(cache, text, (size_t)(e - text), c);
+        bool hit = false, keep = false;
+        ja4_list_slot *sl = NULL;
+        if (cache && nex + nsa <= JA4_LIST_MAX) sl = list_slot(cache, 'c', ex, nex + nsa, nex, &hit);
+        if (hit) memcpy(c, sl->hex, 12);
+        else {
+            keep = sl && list_keep(sl, 'c', ex, nex + nsa, nex);
+            sort_u16(ex, nex);
+            char *e = list_text(text, ex, nex);
+            if (nsa) { *e++ = '_'; e = list_text(e, sa, nsa); }
+            hex12(cache, text, (size_t)(e - text), c);
+            if (keep) memcpy(sl->hex, c, 12);
+        }
         c[12] = 0;
     }
     out[0] = in->proto ? in->proto : 't';

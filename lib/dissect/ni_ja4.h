@@ -36,8 +36,10 @@ typedef struct ni_ja4_input {
 bool ni_ja4_compute(const ni_ja4_input *in, char *out);
 
 /* A bounded cache of the hashes of list texts already seen (1,024 entries,
- * at most ~1 MiB): with it, each distinct cipher or extension list is hashed
- * once; results are the same as without.  Not shared between threads. */
+ * at most ~1 MiB) and of the wire-order value lists they came from (1,024
+ * entries, at most ~1 MiB): with it, each distinct cipher or extension list
+ * is hashed once, and a list met again in the same order is not even
+ * sorted; results are the same as without.  Not shared between threads. */
 typedef struct ni_ja4_cache ni_ja4_cache;
 ni_ja4_cache *ni_ja4_cache_new(void);
 void ni_ja4_cache_free(ni_ja4_cache *c);

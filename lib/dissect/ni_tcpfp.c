@@ -16,6 +16,7 @@
 #include "core/ni_cursor.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SOK = 4, OPT_SACK = 5, OPT_TS = 8 };
@@ -248,19 +249,64 @@ void ni_tcpfp_format(const ni_tcpfp_syn *s, char *buf, size_t n)
 
 typedef struct tcpfp_state { uint8_t packets; } tcpfp_state;
 
+/* The producer's context: the signatures already formatted, by the fields
+ * they come from (the same few client stacks send most SYNs).  The key is
+ * the parsed SYN with ts1 reduced to whether it is zero, the only use the
+ * formatting makes of it; a hit compares the whole key, so the text is the
+ * one formatting would write.  Direct-mapped, replaced on collision: a
+ * crafted collision only costs the formatting, so the slot hash is a fast
+ * unkeyed one. */
+#define FP_CACHE_SLOTS 256
+typedef struct fp_slot { bool used; ni_tcpfp_syn key; char sig[NI_TCPFP_STRLEN]; } fp_slot;
+typedef struct fp_cache { fp_slot slot[FP_CACHE_SLOTS]; } fp_cache;
+
+static void *prod_ctx_new(const ni_producer_opts *o, ni_stats *st, ni_error *err)
+{
+    (void)o; (void)st;
+    fp_cache *c = calloc(1, sizeof *c);
+    if (!c) ni_error_set(err, NI_ERR_NOMEM, "SYN fingerprints: out of memory");
+    return c;
+}
+
+static void prod_ctx_free(void *ctx) { free(ctx); }
+
+static fp_slot *fp_find(fp_cache *c, const ni_tcpfp_syn *k, bool *hit)
+{
+    const unsigned char *b = (const unsigned char *)k;
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    size_t i = 0;
+    for (; i + 8 <= sizeof *k; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+    }
+    for (; i < sizeof *k; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    fp_slot *sl = &c->slot[(h >> 32) % FP_CACHE_SLOTS];
+    *hit = sl->used && !memcmp(&sl->key, k, sizeof *k);
+    return sl;
+}
+
 static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_packet *p)
 {
-    (void)ctx;
     tcpfp_state *st = state;
     ni_session *s = f->s;
     if (s->proto != 6) return true;
     if (dir == 0 && (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) == TCP_SYN) {
         ni_tcpfp_syn syn;
         if (ni_tcpfp_parse(p->l3, p->l3_caplen, p->ip_len, &syn)) {
-            char sig[NI_TCPFP_STRLEN];
-            ni_tcpfp_format(&syn, sig, sizeof sig);
-            s->tcp_fingerprint = ni_arena_strdup(s->arena, sig);
             s->tcp_window = syn.win;
+            syn.ts1 = syn.ts1 != 0;                 /* the key: what the text depends on */
+            bool hit = false;
+            fp_slot *sl = ctx ? fp_find(ctx, &syn, &hit) : NULL;
+            if (!hit) {
+                char sig[NI_TCPFP_STRLEN];
+                ni_tcpfp_format(&syn, sig, sizeof sig);
+                s->tcp_fingerprint = ni_arena_strdup(s->arena, sig);
+                if (sl) { sl->used = true; memcpy(&sl->key, &syn, sizeof syn); memcpy(sl->sig, sig, sizeof sig); }
+            } else {
+                s->tcp_fingerprint = ni_arena_strdup(s->arena, sl->sig);
+            }
         }
         return true;
     }
@@ -270,5 +316,6 @@ static bool prod_packet(void *ctx, void *state, ni_pflow *f, int dir, const ni_p
 
 const ni_producer ni_tcpfp_producer = {
     .name = "tcpfp", .state_size = sizeof(tcpfp_state),
+    .ctx_new = prod_ctx_new, .ctx_free = prod_ctx_free,
     .on_packet = prod_packet,
 };

@@ -154,13 +154,17 @@ static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic, ni_ja4
         if (c->bad) return NI_TLS_MALFORMED;
     }
 
-    /* One block for the decoded lists: everything fits in len/2 values. */
+    /* One block for the decoded lists: everything fits in len/2 values; on
+     * the stack for the usual sizes. */
+    enum { STACK_VALUES = 512 };
+    uint16_t sbuf[STACK_VALUES];
     size_t cap = cs_len / 2 + (has_ext ? ext.len / 2 : 0) + 1;
-    uint16_t *blk = malloc(cap * sizeof *blk);
+    uint16_t *blk = cap <= STACK_VALUES ? sbuf : malloc(cap * sizeof *blk);
     if (!blk) return NI_TLS_DONE;                    /* no memory: give up on this hello */
     uint16_t *ciphers = blk;
-    size_t nci = 0;
-    while (ni_cur_left(&cs) >= 2) ciphers[nci++] = ni_cur_u16(&cs);
+    size_t nci = ni_cur_left(&cs) / 2;
+    const uint8_t *cv = ni_cur_bytes(&cs, nci * 2);  /* a whole sub-cursor: present */
+    for (size_t i = 0; i < nci; i++) ciphers[i] = (uint16_t)(cv[2 * i] << 8 | cv[2 * i + 1]);
 
     uint16_t *exts = ciphers + nci, *sig = NULL;
     size_t nex = 0, nsig = 0;
@@ -173,13 +177,20 @@ static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic, ni_ja4
     ni_cursor alpn_list = {0};
     bool has_alpn = false;
 
-    /* pass 1: extension types (the signature list goes after them) */
-    ni_cursor e1 = ext;
-    while (has_ext && ni_cur_left(&e1) >= 4) {
-        exts[nex++] = ni_cur_u16(&e1);
-        ni_cur_skip(&e1, ni_cur_u16(&e1));
+    /* pass 1: extension types (the signature list goes after them), read
+     * straight from the bytes of the (whole) extensions block */
+    if (has_ext) {
+        const uint8_t *q = ni_cur_ptr(&ext);
+        size_t left = ni_cur_left(&ext), off = 0;
+        while (left - off >= 4) {
+            exts[nex++] = (uint16_t)(q[off] << 8 | q[off + 1]);
+            size_t len = (size_t)(q[off + 2] << 8 | q[off + 3]);
+            off += 4;
+            if (len > left - off) { bad = true; break; }   /* runs past the block */
+            off += len;
+        }
+        if (off != left) bad = true;                      /* a truncated header at the end */
     }
-    if (e1.bad || ni_cur_left(&e1) != 0) bad = true;
     sig = exts + nex;
 
     while (!bad && has_ext && ni_cur_left(&ext) >= 4) {
@@ -211,7 +222,10 @@ static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic, ni_ja4
         }
         case 0x000d: {                               /* signature_algorithms */
             ni_cursor l = ni_cur_sub(&d, ni_cur_u16(&d));
-            while (ni_cur_left(&l) >= 2 && (size_t)(sig + nsig - blk) < cap) sig[nsig++] = ni_cur_u16(&l);
+            size_t k = ni_cur_left(&l) / 2, room = cap - (size_t)(sig + nsig - blk);
+            if (k > room) k = room;
+            const uint8_t *q = ni_cur_bytes(&l, k * 2);
+            for (size_t i = 0; q && i < k; i++) sig[nsig++] = (uint16_t)(q[2 * i] << 8 | q[2 * i + 1]);
             break;
         }
         case 0x0039: case 0xffa5:                    /* quic_transport_parameters (RFC 9000 §18; draft) */
@@ -230,7 +244,7 @@ static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic, ni_ja4
     }
     if (ext.bad) bad = true;
 
-    if (bad) { free(blk); return NI_TLS_MALFORMED; }
+    if (bad) { if (blk != sbuf) free(blk); return NI_TLS_MALFORMED; }
 
     uint16_t version = best ? best : legacy;
     s->tls_client_version = version;
@@ -257,7 +271,7 @@ static ni_tls_result client_hello(ni_session *s, ni_cursor *c, bool quic, ni_ja4
         }
     }
     if (quic) s->quic = true;
-    free(blk);
+    if (blk != sbuf) free(blk);
     return NI_TLS_DONE;
 }
 
@@ -446,8 +460,10 @@ static void certificate(ni_session *s, ni_cursor *c)
  * below TLS 1.3, the Certificate have arrived. */
 static ni_tls_result server_flight(ni_session *s, const uint8_t *p, size_t n)
 {
-    uint8_t *hs = malloc(NI_TLS_HELLO_MAX);
-    if (!hs) return NI_TLS_DONE;
+    /* The handshake bytes: read in place while they come from one record,
+     * copied together (buf) once a second record adds to them. */
+    const uint8_t *hs = NULL;
+    uint8_t *buf = NULL;
     size_t have = 0;
     bool ended = false;                      /* a non-handshake record follows */
     ni_cursor rc;
@@ -455,10 +471,18 @@ static ni_tls_result server_flight(ni_session *s, const uint8_t *p, size_t n)
     tls_record r;
     for (bool first = true; next_record(&rc, &r); first = false) {
         if (r.type != CT_HANDSHAKE) { ended = true; break; }
-        if (r.major != 3 || r.len == 0 || r.len > TLS_RECORD_MAX) { free(hs); return first ? NI_TLS_MALFORMED : NI_TLS_DONE; }
+        if (r.major != 3 || r.len == 0 || r.len > TLS_RECORD_MAX) { free(buf); return first ? NI_TLS_MALFORMED : NI_TLS_DONE; }
         size_t avail = r.avail;
         if (have + avail > NI_TLS_HELLO_MAX) avail = NI_TLS_HELLO_MAX - have;
-        memcpy(hs + have, r.frag, avail);
+        if (first) hs = r.frag;
+        else {
+            if (!buf) {
+                if (!(buf = malloc(NI_TLS_HELLO_MAX))) return NI_TLS_DONE;
+                memcpy(buf, hs, have);
+                hs = buf;
+            }
+            memcpy(buf + have, r.frag, avail);
+        }
         have += avail;
         if (avail < r.len) break;
     }
@@ -489,7 +513,7 @@ static ni_tls_result server_flight(ni_session *s, const uint8_t *p, size_t n)
     }
     if (res == NI_TLS_NEED_MORE && (ended || have >= NI_TLS_HELLO_MAX))
         res = hello ? NI_TLS_DONE : NI_TLS_MALFORMED;
-    free(hs);
+    free(buf);
     return res;
 }
 

@@ -12,6 +12,7 @@
 
 #include <stdalign.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,7 @@ struct ni_flow_table {
     ni_flow *spare;             /* ended flows kept for reuse (linked by hnext) */
     size_t nspare;
     int64_t timeout[L_N];       /* list_timeout of each list */
+    int64_t due;                /* no list head expires at or before this clock (see expiry) */
 };
 
 /* Ended flows kept for the next ones instead of being freed (with their
@@ -203,12 +205,24 @@ static inline void list_unlink(ni_flow_table *t, ni_flow *f)
     t->lists[f->list].n--;
 }
 
+/* The clock past which a flow last active at active_us has outlived the
+ * timeout to (> 0), saturated. */
+static inline int64_t deadline(int64_t active_us, int64_t to)
+{
+    return active_us > INT64_MAX - to ? INT64_MAX : active_us + to;
+}
+
 static inline void list_append(ni_flow_table *t, ni_flow *f, uint8_t list)
 {
     f->list = list;
     f->next = NULL;
     f->prev = t->lists[list].tail;
-    if (f->prev) f->prev->next = f; else t->lists[list].head = f;
+    if (f->prev) f->prev->next = f;
+    else {                                      /* a new head: it may expire first */
+        t->lists[list].head = f;
+        int64_t d = deadline(f->active_us, t->timeout[list]);
+        if (d < t->due) t->due = d;
+    }
     t->lists[list].tail = f;
     t->lists[list].n++;
 }
@@ -243,6 +257,7 @@ ni_flow_table *ni_flow_table_new(const ni_flow_config *cfg, const ni_flow_callba
     if (!t->buckets) { free(t); return NULL; }
     t->mask = nb - 1;
     for (int l = 0; l < L_N; l++) t->timeout[l] = list_timeout(t, l);
+    t->due = INT64_MAX;
     return t;
 }
 
@@ -357,6 +372,23 @@ static void flow_end(ni_flow_table *t, ni_flow *f, ni_end_reason reason)
 }
 
 
+/* t->due made exact again: the earliest deadline of a list head.  It stays
+ * a lower bound between resets, since only a list's new head can have an
+ * earlier deadline than the one before (list_append lowers it then): the
+ * lists are in activity order, so removing a head only moves it later. */
+static void due_reset(ni_flow_table *t)
+{
+    int64_t d = INT64_MAX;
+    for (int l = 0; l < L_N; l++) {
+        const ni_flow *f = t->lists[l].head;
+        if (f) {
+            int64_t x = deadline(f->active_us, t->timeout[l]);
+            if (x < d) d = x;
+        }
+    }
+    t->due = d;
+}
+
 static void expire(ni_flow_table *t)
 {
     t->phase = NI_FLOW_END_CLOCK;
@@ -367,10 +399,11 @@ static void expire(ni_flow_table *t)
             flow_end(t, f, l == L_CLOSED ? closed_reason(f) : NI_END_IDLE);
     }
     t->phase = NI_FLOW_END_PACKET;
+    due_reset(t);
 }
 
-/* Whether expire has anything to do: a list head past its timeout (the
- * per-packet check, without a call). */
+/* Whether expire has anything to do: a list head past its timeout (checked
+ * only once the clock passed t->due). */
 static inline bool expiry_due(const ni_flow_table *t)
 {
     for (int l = 0; l < L_N; l++) {
@@ -633,8 +666,10 @@ static void flow_update(ni_flow_table *t, ni_flow *f, int dir, const ni_packet *
     /* per-packet detectors run after the dissectors saw the payload, so
      * they can tell what the session already is */
     if (t->cb.on_packet && !f->pkt_done) f->pkt_done = t->cb.on_packet(t->cb.ud, s, f->app, dir, p);
-    list_unlink(t, f);
-    list_append(t, f, list);
+    if (list != f->list || f->next) {           /* already its list's tail: nothing moves */
+        list_unlink(t, f);
+        list_append(t, f, list);
+    }
 }
 
 ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
@@ -645,7 +680,10 @@ ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p)
     if (!t->have_now || p->ts_us > t->now) {
         t->now = p->ts_us;
         t->have_now = true;
-        if (expiry_due(t)) expire(t);
+        if (t->now > t->due) {
+            if (expiry_due(t)) expire(t);
+            else due_reset(t);
+        }
     }
     flow_key k;
     flow_key_make(&k, p);

@@ -163,6 +163,25 @@ TEST(ja4_cache)
             CHECK(ni_ja4_compute_cached(&in, c, b));
             if (strcmp(a, b)) { CHECK_STR(b, a); round = 2; break; }
         }
+    /* the list cache's key: the same values split differently between
+     * extensions and signature algorithms, and the same extensions in
+     * another order (a hit, or a miss that sorts), answer as without */
+    {
+        static const uint16_t c1[] = { 0x1301, 0x1302 };
+        static const uint16_t v[] = { 0x000a, 0x000b, 0x000d, 0x0403 };
+        static const uint16_t r[] = { 0x000d, 0x000a, 0x000b, 0x0403 };
+        for (int rep = 0; rep < 2; rep++)
+            for (size_t split = 1; split < 4; split++)
+                for (int rev = 0; rev < 2; rev++) {
+                    const uint16_t *e = rev ? r : v;
+                    ni_ja4_input in = { .proto = 't', .version = 0x0303, .ciphers = c1, .n_ciphers = 2,
+                                        .exts = e, .n_exts = split, .sigalgs = e + split, .n_sigalgs = 4 - split };
+                    char a[NI_JA4_STRLEN], b[NI_JA4_STRLEN];
+                    CHECK(ni_ja4_compute(&in, a));
+                    CHECK(ni_ja4_compute_cached(&in, c, b));
+                    CHECK_STR(b, a);
+                }
+    }
     /* through the TLS parser: the spec's example, twice */
     static const char *const alpn[] = { "h2", "http/1.1" };
     wbuf m, r;
