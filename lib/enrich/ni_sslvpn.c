@@ -13,6 +13,7 @@ typedef struct row {
     int type;
     char *method;              /* path rows: required method, or NULL */
     char *match;               /* path prefix, nDPI name */
+    size_t mlen;               /* strlen(match) */
     ni_tunnel_proto tunnel;
     char *product;
 } row;
@@ -78,6 +79,7 @@ static ni_err add_row(ni_sslvpn *t, ni_tsv *ts, const char *type, const char *ma
         return ni_tsv_error(ts, err, "type '%s' is not path, ndpi or tunnel", type);
     }
     if (!(r.product = strdup(product))) goto nomem;
+    r.mlen = r.match ? strlen(r.match) : 0;
     if (t->n == t->alloc) {
         size_t na = t->alloc ? t->alloc * 2 : 32;
         row *nr = realloc(t->rows, na * sizeof *nr);
@@ -114,31 +116,33 @@ ni_sslvpn *ni_sslvpn_load(const char *path, ni_error *err)
     return t;
 }
 
-/* nDPI's "Master.App": the whole name, the app or the master equals name. */
-static int ndpi_names(const char *label, const char *name)
+/* nDPI's "Master.App" (dot: its first '.', or NULL): the whole name, the
+ * app or the master equals name (n bytes). */
+static int ndpi_names(const char *label, const char *dot, const char *name, size_t n)
 {
     if (!strcmp(label, name)) return 1;
-    const char *dot = strchr(label, '.');
     if (!dot) return 0;
-    size_t n = strlen(name);
     return !strcmp(dot + 1, name) || ((size_t)(dot - label) == n && !strncmp(label, name, n));
 }
 
 const char *ni_sslvpn_match(const ni_sslvpn *t, const ni_session *s)
 {
     if (!t || !s) return NULL;
+    /* no request, nDPI name or tunnel: no row can match */
+    if (!s->http && !s->ndpi_protocol && !s->tunnel && !s->vpn_protocol) return NULL;
+    const char *dot = s->ndpi_protocol ? strchr(s->ndpi_protocol, '.') : NULL;
     for (size_t i = 0; i < t->n; i++) {
         const row *r = &t->rows[i];
         switch (r->type) {
         case ROW_PATH:
             for (const ni_http_req *q = s->http; q; q = q->next) {
-                if (!q->path || strncmp(q->path, r->match, strlen(r->match))) continue;
+                if (!q->path || strncmp(q->path, r->match, r->mlen)) continue;
                 if (r->method && (!q->method || strcmp(q->method, r->method))) continue;
                 return r->product;
             }
             break;
         case ROW_NDPI:
-            if (s->ndpi_protocol && ndpi_names(s->ndpi_protocol, r->match)) return r->product;
+            if (s->ndpi_protocol && ndpi_names(s->ndpi_protocol, dot, r->match, r->mlen)) return r->product;
             break;
         case ROW_TUNNEL:
             if (s->tunnel == r->tunnel || (!s->tunnel && s->vpn_protocol == r->tunnel)) return r->product;
