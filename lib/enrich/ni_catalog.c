@@ -329,8 +329,8 @@ void ni_catalog_domains(const ni_catalog *c, ni_catalog_memo *m, const char *nam
         if (vpn) *vpn = c ? by_domain(&c->vpn, name) : NULL;
         return;
     }
-    if (m->cat != c) {
-        memset(m->slot, 0, sizeof m->slot);
+    if (m->cat != c) {   /* new (calloc'd: empty) or moved to another catalogue */
+        if (m->cat) memset(m->slot, 0, sizeof m->slot);
         m->cat = c;
     }
     uint64_t h = ni_hash(&m->key, name, n);

@@ -79,6 +79,10 @@ typedef struct geo_slot {
     char country[3];                    /* when not in the country table */
     const char *cc, *cont, *org;        /* cc NULL with country[0]: copy country */
     uint32_t asn;
+    /* the catalogues' service and VPN rows of the address, once looked up
+     * (the server's: server_svc, server_vpn) */
+    bool has_svc, has_vpn;
+    const ni_catalog_entry *svc, *vpn;
 } geo_slot;
 
 static void ua_fields_free(void *v);
@@ -329,7 +333,13 @@ const ni_uav *ni_enrich_ua_verdicts(ni_enrich *en) { return en->uav; }
 /* The UA fields of a session, as decided once per distinct UA and hints. */
 enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF_OSDETAIL,
        UF_DEVSRC, UF__N };
-typedef struct ua_fields { char *f[UF__N]; bool reduced; } ua_fields;
+typedef struct ua_fields {
+    char *f[UF__N];
+    size_t len[UF__N];      /* strlen of each (0 when NULL) */
+    size_t arena_bytes;     /* what copying the fields but UF_KIND into an arena takes (copy_fields) */
+    ni_ua_kind kind;        /* f[UF_KIND] parsed */
+    bool reduced;
+} ua_fields;
 
 static void ua_fields_free(void *v)
 {
@@ -399,6 +409,12 @@ static ua_fields *ua_decide(ni_enrich_lane *l, const char *ua, const char *platf
     u->f[UF_KIND] = ni_strdup(v.kind);
     u->f[UF_WIN] = ni_strdup(v.windows_version);
     u->reduced = v.reduced;
+    u->kind = ni_ua_kind_parse(u->f[UF_KIND]);
+    for (int i = 0; i < UF__N; i++) {
+        if (!u->f[i]) continue;
+        u->len[i] = strlen(u->f[i]);
+        if (i != UF_KIND) u->arena_bytes += (u->len[i] + 1 + 15) & ~(size_t)15;   /* as ni_arena_alloc rounds */
+    }
     if (ni_map_count(l->ua_cache) >= NI_UA_CACHE) {   /* full: start again */
         ni_map_free(l->ua_cache, ua_fields_free);
         l->ua_cache = ni_map_new(NI_UA_CACHE);
@@ -413,6 +429,28 @@ static void lane_ua(ni_enrich_lane *l, ni_session *s, const char *ua, const char
     if (!ua || !l->ua || !l->en->uav) return;
     const ua_fields *u = ua_decide(l, ua, platform, platform_version, model);
     if (!u) return;
+    s->ua_kind = u->kind;
+    s->ua_reduced = u->reduced;
+    /* the strings in one block of the size the copies one by one take (so
+     * the arena fills as it would); if it does not fit, one by one, as far
+     * as they go */
+    char *b = s->arena && u->arena_bytes ? ni_arena_alloc(s->arena, u->arena_bytes) : NULL;
+    if (b) {
+        const char **to[UF__N] = {
+            [UF_BROWSER] = &s->ua_browser, [UF_BVER] = &s->ua_browser_version, [UF_OS] = &s->ua_os,
+            [UF_OSVER] = &s->ua_os_version, [UF_MAKER] = &s->ua_maker, [UF_MODEL] = &s->ua_model,
+            [UF_FORM] = &s->ua_form_factor, [UF_WIN] = &s->windows_version, [UF_OSDETAIL] = &s->ua_os_detail,
+            [UF_DEVSRC] = &s->ua_device_source,
+        };
+        for (int i = 0; i < UF__N; i++) {
+            if (!to[i]) continue;
+            if (!u->f[i]) { *to[i] = NULL; continue; }
+            memcpy(b, u->f[i], u->len[i] + 1);
+            *to[i] = b;
+            b += (u->len[i] + 1 + 15) & ~(size_t)15;
+        }
+        return;
+    }
     s->ua_browser = ni_arena_strdup(s->arena, u->f[UF_BROWSER]);
     s->ua_browser_version = ni_arena_strdup(s->arena, u->f[UF_BVER]);
     s->ua_os = ni_arena_strdup(s->arena, u->f[UF_OS]);
@@ -420,11 +458,9 @@ static void lane_ua(ni_enrich_lane *l, ni_session *s, const char *ua, const char
     s->ua_maker = ni_arena_strdup(s->arena, u->f[UF_MAKER]);
     s->ua_model = ni_arena_strdup(s->arena, u->f[UF_MODEL]);
     s->ua_form_factor = ni_arena_strdup(s->arena, u->f[UF_FORM]);
-    s->ua_kind = ni_ua_kind_parse(u->f[UF_KIND]);
     s->windows_version = ni_arena_strdup(s->arena, u->f[UF_WIN]);
     s->ua_os_detail = ni_arena_strdup(s->arena, u->f[UF_OSDETAIL]);
     s->ua_device_source = ni_arena_strdup(s->arena, u->f[UF_DEVSRC]);
-    s->ua_reduced = u->reduced;
 }
 
 void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *platform,
@@ -470,15 +506,29 @@ static size_t geo_index(const ni_enrich_lane *l, const ni_addr *a)
     return (size_t)(h >> 32) % NI_GEO_CACHE;
 }
 
-static void geo(ni_enrich_lane *l, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
-                const char **org, ni_session *s)
+/* Fills the geography of a; returns its slot (valid until the next call). */
+static geo_slot *geo(ni_enrich_lane *l, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
+                     const char **org, ni_session *s)
 {
     geo_slot *g = &l->geo_cache[geo_index(l, a)];
     if (!g->used || g->addr.family != a->family || memcmp(g->addr.b, a->b, sizeof a->b)) geo_decide(l->en, a, g);
-    if (g->special) return;
+    if (g->special) return g;
     if (g->cc) { *cc = g->cc; *cont = g->cont; }
     else if (g->country[0]) *cc = ni_arena_strdup(s->arena, g->country);
     if (g->asn) { *asn = g->asn; *org = g->org; }
+    return g;
+}
+
+/* ni_catalog_service_addr and ni_catalog_vpn_addr of g's address, kept in g. */
+static const ni_catalog_entry *server_svc(const ni_enrich *en, geo_slot *g)
+{
+    if (!g->has_svc) { g->svc = ni_catalog_service_addr(en->cat, &g->addr); g->has_svc = true; }
+    return g->svc;
+}
+static const ni_catalog_entry *server_vpn(const ni_enrich *en, geo_slot *g)
+{
+    if (!g->has_vpn) { g->vpn = ni_catalog_vpn_addr(en->cat, &g->addr); g->has_vpn = true; }
+    return g->vpn;
 }
 
 static const char *http_host(const ni_session *s)
@@ -662,7 +712,8 @@ void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s)
     const ni_enrich *en = l->en;
     /* geography */
     geo(l, &s->client, &s->client_country, &s->client_continent, &s->client_asn, &s->client_as_org, s);
-    geo(l, &s->server, &s->server_country, &s->server_continent, &s->server_asn, &s->server_as_org, s);
+    geo_slot *sg = geo(l, &s->server, &s->server_country, &s->server_continent, &s->server_asn,
+                       &s->server_as_org, s);
 
     /* User-Agent: the first request that has one (with its client hints),
      * else the one of the QUIC handshake */
@@ -696,9 +747,9 @@ void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s)
     /* a provider named by the session outranks an address-only service match
      * (a VPN site behind a CDN is the VPN provider's, not the CDN's) */
     if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
-    if (!vpn) { vpn = ni_catalog_vpn_addr(en->cat, &s->server); if (vpn) vpn_ev = NI_EVIDENCE_IP; }
+    if (!vpn) { vpn = server_vpn(en, sg); if (vpn) vpn_ev = NI_EVIDENCE_IP; }
     if (!s->service) {
-        const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &s->server);
+        const ni_catalog_entry *e = server_svc(en, sg);
         if (e) { s->service = e->name; s->category = e->category; s->service_evidence = NI_EVIDENCE_IP; }
     }
     if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }

@@ -21,6 +21,9 @@ typedef struct row {
 struct ni_sslvpn {
     row *rows;
     size_t n, alloc;
+    /* the rows of each type, in file order (ni_sslvpn_match tries only the
+     * types a session has something for) */
+    size_t *of_type[ROW_TUNNEL + 1], n_of_type[ROW_TUNNEL + 1];
 };
 
 void ni_sslvpn_free(ni_sslvpn *t)
@@ -32,6 +35,7 @@ void ni_sslvpn_free(ni_sslvpn *t)
         free(t->rows[i].product);
     }
     free(t->rows);
+    for (int k = 0; k <= ROW_TUNNEL; k++) free(t->of_type[k]);
     free(t);
 }
 
@@ -111,6 +115,14 @@ ni_sslvpn *ni_sslvpn_load(const char *path, ni_error *err)
         r = add_row(t, &ts, ni_tsv_field(&ts, c_type), ni_tsv_field(&ts, c_match), prod, err);
     }
     if (r == NI_OK && k < 0) r = NI_ERR_DATA;
+    for (int ty = ROW_PATH; r == NI_OK && ty <= ROW_TUNNEL; ty++) {
+        if (!(t->of_type[ty] = malloc((t->n ? t->n : 1) * sizeof *t->of_type[ty]))) {
+            r = ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+            break;
+        }
+        for (size_t i = 0; i < t->n; i++)
+            if (t->rows[i].type == ty) t->of_type[ty][t->n_of_type[ty]++] = i;
+    }
     ni_tsv_close(&ts);
     if (r) { ni_sslvpn_free(t); return NULL; }
     return t;
@@ -125,31 +137,43 @@ static int ndpi_names(const char *label, const char *dot, const char *name, size
     return !strcmp(dot + 1, name) || ((size_t)(dot - label) == n && !strncmp(label, name, n));
 }
 
+/* Does row r match s?  (dot: the first '.' of s->ndpi_protocol) */
+static bool row_matches(const row *r, const ni_session *s, const char *dot)
+{
+    switch (r->type) {
+    case ROW_PATH:
+        for (const ni_http_req *q = s->http; q; q = q->next) {
+            /* paths start with '/' as rows do: the second byte first */
+            if (!q->path || (r->mlen > 1 && q->path[0] && q->path[1] != r->match[1]) ||
+                strncmp(q->path, r->match, r->mlen)) continue;
+            if (r->method && (!q->method || strcmp(q->method, r->method))) continue;
+            return true;
+        }
+        return false;
+    case ROW_NDPI:
+        return s->ndpi_protocol && ndpi_names(s->ndpi_protocol, dot, r->match, r->mlen);
+    case ROW_TUNNEL:
+        return s->tunnel == r->tunnel || (!s->tunnel && s->vpn_protocol == r->tunnel);
+    }
+    return false;
+}
+
+/* The first row in file order that matches: the first of each type the
+ * session has something for (requests, an nDPI name, a tunnel protocol),
+ * the earliest of those. */
 const char *ni_sslvpn_match(const ni_sslvpn *t, const ni_session *s)
 {
     if (!t || !s) return NULL;
-    /* no request, nDPI name or tunnel: no row can match */
-    if (!s->http && !s->ndpi_protocol && !s->tunnel && !s->vpn_protocol) return NULL;
     const char *dot = s->ndpi_protocol ? strchr(s->ndpi_protocol, '.') : NULL;
-    for (size_t i = 0; i < t->n; i++) {
-        const row *r = &t->rows[i];
-        switch (r->type) {
-        case ROW_PATH:
-            for (const ni_http_req *q = s->http; q; q = q->next) {
-                if (!q->path || strncmp(q->path, r->match, r->mlen)) continue;
-                if (r->method && (!q->method || strcmp(q->method, r->method))) continue;
-                return r->product;
-            }
-            break;
-        case ROW_NDPI:
-            if (s->ndpi_protocol && ndpi_names(s->ndpi_protocol, dot, r->match, r->mlen)) return r->product;
-            break;
-        case ROW_TUNNEL:
-            if (s->tunnel == r->tunnel || (!s->tunnel && s->vpn_protocol == r->tunnel)) return r->product;
-            break;
-        }
+    const bool has[ROW_TUNNEL + 1] = { [ROW_PATH] = s->http != NULL, [ROW_NDPI] = s->ndpi_protocol != NULL,
+                                       [ROW_TUNNEL] = s->tunnel || s->vpn_protocol };
+    size_t best = t->n;
+    for (int ty = ROW_PATH; ty <= ROW_TUNNEL; ty++) {
+        if (!has[ty]) continue;
+        for (size_t k = 0; k < t->n_of_type[ty] && t->of_type[ty][k] < best; k++)
+            if (row_matches(&t->rows[t->of_type[ty][k]], s, dot)) { best = t->of_type[ty][k]; break; }
     }
-    return NULL;
+    return best < t->n ? t->rows[best].product : NULL;
 }
 
 size_t ni_sslvpn_rows(const ni_sslvpn *t) { return t ? t->n : 0; }
