@@ -299,6 +299,7 @@ static const ni_catalog_entry *by_domain(const side *s, const char *name)
 /* ---- memo --------------------------------------------------------------- */
 typedef struct memo_slot {
     uint64_t h;                              /* of name */
+    uint64_t at;                             /* the memo's clock when last used (0: never) */
     const ni_catalog_entry *svc, *vpn;       /* the matches found (when has_svc, has_vpn) */
     uint8_t len;                             /* of name; 0: an empty slot */
     bool has_svc, has_vpn;
@@ -308,6 +309,7 @@ typedef struct memo_slot {
 struct ni_catalog_memo {
     const ni_catalog *cat;                   /* the catalogue the slots hold matches of */
     ni_hash_key key;
+    uint64_t clock;                          /* look-ups so far */
     memo_slot slot[NI_CATALOG_MEMO];
 };
 
@@ -333,8 +335,16 @@ void ni_catalog_domains(const ni_catalog *c, ni_catalog_memo *m, const char *nam
         if (m->cat) memset(m->slot, 0, sizeof m->slot);
         m->cat = c;
     }
+    /* two ways: a name's pair of slots, the one used less recently replaced
+     * (two busy names sharing one slot would evict each other at every turn) */
     uint64_t h = ni_hash(&m->key, name, n);
-    memo_slot *ms = &m->slot[h % NI_CATALOG_MEMO];
+    memo_slot *ms = &m->slot[(h % (NI_CATALOG_MEMO / 2)) * 2];
+    if (ms->h != h || ms->len != n || memcmp(ms->name, name, n)) {
+        memo_slot *o = ms + 1;
+        if (o->h == h && o->len == n && !memcmp(o->name, name, n)) ms = o;
+        else if (o->at < ms->at) ms = o;
+    }
+    ms->at = ++m->clock;
     if (ms->h != h || ms->len != n || memcmp(ms->name, name, n)) {
         ms->h = h;
         ms->len = (uint8_t)n;

@@ -64,9 +64,9 @@ ni_err ni_catalog_load_vpn(ni_catalog *c, const char *path, ni_error *err);
 const ni_catalog_entry *ni_catalog_service_domain(const ni_catalog *c, const char *name);
 const ni_catalog_entry *ni_catalog_vpn_domain(const ni_catalog *c, const char *name);
 /* One thread's memory of the names it looked up (the catalogue itself is
- * read-only and shared): NI_CATALOG_MEMO slots, direct-mapped by the name's
- * keyed hash (ni_hash.h: names come from the traffic) and replaced on
- * collision, each holding a name of at most NI_CATALOG_MEMO_NAME bytes as
+ * read-only and shared): NI_CATALOG_MEMO slots in pairs, a name's pair
+ * chosen by its keyed hash (ni_hash.h: names come from the traffic), the
+ * pair's less recently used slot replaced on a miss, each holding a name of at most NI_CATALOG_MEMO_NAME bytes as
  * given (compared in full) and its matches, found once per name and side.
  * A memo belongs to one thread and serves one catalogue (used with another,
  * it forgets what it held).  NULL on OOM. */
