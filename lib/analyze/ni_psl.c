@@ -40,8 +40,9 @@ ni_psl *ni_psl_load(const char *path, ni_error *err)
         unsigned kind = R_NORMAL;
         if (s[0] == '!') { kind = R_EXCEPT; s++; }
         else if (!strncmp(s, "*.", 2)) { kind = R_WILD; s += 2; }
-        snprintf(key, sizeof key, "%.290s", s);
-        for (char *c = key; *c; c++) if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+        size_t kl = strnlen(s, 290);                           /* kept to 290 bytes, lower-cased */
+        for (size_t i = 0; i < kl; i++) key[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+        key[kl] = 0;
         uintptr_t had = (uintptr_t)ni_map_get(p->rules, key);
         if (had & kind) continue;
         if (p->n >= NI_PSL_RULES_MAX) break;                   /* at the cap: what was read */

@@ -88,6 +88,8 @@
 /* Catalogues (data/<name>.tsv) */
 #define NI_CATALOG_ROWS_MAX       1000000u      /* rows of one catalogue */
 #define NI_CATALOG_BYTES_MAX      (64u * 1024 * 1024) /* strings and entries of one catalogue */
+#define NI_CATALOG_MEMO           4096u         /* host names whose catalogue matches a thread keeps (2-way) */
+#define NI_CATALOG_MEMO_NAME      63u           /* longest name kept there (longer: looked up each time) */
 
 /* User-Agent parsing (lib/enrich/ni_ua) */
 #define NI_UA_LEN_MAX             4096u         /* bytes of one User-Agent parsed */

@@ -1,10 +1,12 @@
 /* ni_catalog.c — service and VPN-provider catalogues (see ni_catalog.h):
  * TSV rows → a hash of domain suffixes (one probe per label suffix of the
- * looked-up name, longest first) and a longest-prefix trie of addresses. */
+ * looked-up name, longest first) and a longest-prefix trie of addresses;
+ * and the per-thread memo of names looked up (ni_catalog_memo). */
 #include "enrich/ni_catalog.h"
 #include "core/ni_str.h"
 #include "enrich/ni_tsv.h"
 #include "core/ni_arena.h"
+#include "core/ni_hash.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
 #include "core/ni_prefix.h"
@@ -291,6 +293,72 @@ static const ni_catalog_entry *by_domain(const side *s, const char *name)
         const char *dot = strchr(p, '.');
         if (!dot) return NULL;
         p = dot + 1;
+    }
+}
+
+/* ---- memo --------------------------------------------------------------- */
+typedef struct memo_slot {
+    uint64_t h;                              /* of name */
+    uint64_t at;                             /* the memo's clock when last used (0: never) */
+    const ni_catalog_entry *svc, *vpn;       /* the matches found (when has_svc, has_vpn) */
+    uint8_t len;                             /* of name; 0: an empty slot */
+    bool has_svc, has_vpn;
+    char name[NI_CATALOG_MEMO_NAME + 1];
+} memo_slot;
+
+struct ni_catalog_memo {
+    const ni_catalog *cat;                   /* the catalogue the slots hold matches of */
+    ni_hash_key key;
+    uint64_t clock;                          /* look-ups so far */
+    memo_slot slot[NI_CATALOG_MEMO];
+};
+
+ni_catalog_memo *ni_catalog_memo_new(void)
+{
+    ni_catalog_memo *m = calloc(1, sizeof *m);
+    if (m) ni_hash_key_random(&m->key);
+    return m;
+}
+
+void ni_catalog_memo_free(ni_catalog_memo *m) { free(m); }
+
+void ni_catalog_domains(const ni_catalog *c, ni_catalog_memo *m, const char *name, const ni_catalog_entry **svc,
+                        const ni_catalog_entry **vpn)
+{
+    size_t n = name && m ? strnlen(name, NI_CATALOG_MEMO_NAME + 1) : 0;
+    if (!c || n == 0 || n > NI_CATALOG_MEMO_NAME) {
+        if (svc) *svc = c ? by_domain(&c->svc, name) : NULL;
+        if (vpn) *vpn = c ? by_domain(&c->vpn, name) : NULL;
+        return;
+    }
+    if (m->cat != c) {   /* new (calloc'd: empty) or moved to another catalogue */
+        if (m->cat) memset(m->slot, 0, sizeof m->slot);
+        m->cat = c;
+    }
+    /* two ways: a name's pair of slots, the one used less recently replaced
+     * (two busy names sharing one slot would evict each other at every turn) */
+    uint64_t h = ni_hash(&m->key, name, n);
+    memo_slot *ms = &m->slot[(h % (NI_CATALOG_MEMO / 2)) * 2];
+    if (ms->h != h || ms->len != n || memcmp(ms->name, name, n)) {
+        memo_slot *o = ms + 1;
+        if (o->h == h && o->len == n && !memcmp(o->name, name, n)) ms = o;
+        else if (o->at < ms->at) ms = o;
+    }
+    ms->at = ++m->clock;
+    if (ms->h != h || ms->len != n || memcmp(ms->name, name, n)) {
+        ms->h = h;
+        ms->len = (uint8_t)n;
+        memcpy(ms->name, name, n);
+        ms->name[n] = 0;
+        ms->has_svc = ms->has_vpn = false;
+    }
+    if (svc) {
+        if (!ms->has_svc) { ms->svc = by_domain(&c->svc, name); ms->has_svc = true; }
+        *svc = ms->svc;
+    }
+    if (vpn) {
+        if (!ms->has_vpn) { ms->vpn = by_domain(&c->vpn, name); ms->has_vpn = true; }
+        *vpn = ms->vpn;
     }
 }
 

@@ -63,6 +63,21 @@ ni_err ni_catalog_load_vpn(ni_catalog *c, const char *path, ni_error *err);
  * name (empty, longer than 253, empty label). */
 const ni_catalog_entry *ni_catalog_service_domain(const ni_catalog *c, const char *name);
 const ni_catalog_entry *ni_catalog_vpn_domain(const ni_catalog *c, const char *name);
+/* One thread's memory of the names it looked up (the catalogue itself is
+ * read-only and shared): NI_CATALOG_MEMO slots in pairs, a name's pair
+ * chosen by its keyed hash (ni_hash.h: names come from the traffic), the
+ * pair's less recently used slot replaced on a miss, each holding a name of at most NI_CATALOG_MEMO_NAME bytes as
+ * given (compared in full) and its matches, found once per name and side.
+ * A memo belongs to one thread and serves one catalogue (used with another,
+ * it forgets what it held).  NULL on OOM. */
+typedef struct ni_catalog_memo ni_catalog_memo;
+ni_catalog_memo *ni_catalog_memo_new(void);
+void ni_catalog_memo_free(ni_catalog_memo *m);
+/* ni_catalog_service_domain(c, name) into *svc and ni_catalog_vpn_domain(c,
+ * name) into *vpn, through m (NULL: looked up directly); a NULL svc or vpn
+ * is a side not wanted. */
+void ni_catalog_domains(const ni_catalog *c, ni_catalog_memo *m, const char *name, const ni_catalog_entry **svc,
+                        const ni_catalog_entry **vpn);
 /* Longest-prefix match of an address (IPv4-mapped IPv6 matches IPv4 rows). */
 const ni_catalog_entry *ni_catalog_service_addr(const ni_catalog *c, const ni_addr *a);
 const ni_catalog_entry *ni_catalog_vpn_addr(const ni_catalog *c, const ni_addr *a);

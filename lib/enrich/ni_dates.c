@@ -40,6 +40,7 @@ struct ni_dates {
     ni_map *bcd_keys;     /* bcd key → (void *)1, browsers seen in data.json */
     ni_map *dev_exact;    /* lower-case model → ni_device_info */
     ni_map *dev_prefix;   /* lower-case prefix (pattern without '*') → ni_device_info */
+    bool dev_prefix_len[128];   /* the lengths of dev_prefix's keys (no probe for the others) */
     ni_map *os;           /* "family\tversion" lower-case family → ni_os_info */
     ni_map *final;        /* "browser\tos\tversion" lower-case → ni_final_build */
     size_t n_rel, n_dev, n_os, n_final;
@@ -489,6 +490,7 @@ ni_err ni_dates_load_devices(ni_dates *d, const char *path, ni_error *err)
         make_key(key, code, NULL);
         void **slot = ni_map_slot(wild ? d->dev_prefix : d->dev_exact, key);
         if (!slot) { r = nomem(err, path); break; }
+        if (wild) d->dev_prefix_len[pl] = true;
         if (*slot) {
             const ni_device_info *old = *slot;
             if (strcmp(old->name, name) || strcmp(old->release, rel) || strcmp(old->maker, maker)) {
@@ -521,6 +523,7 @@ const ni_device_info *ni_dates_device(const ni_dates *d, const char *model)
     const ni_device_info *di = ni_map_get(d->dev_exact, key);
     if (di) return di;
     for (; n > 0; n--) {               /* longest prefix first */
+        if (!d->dev_prefix_len[n]) continue;
         key[n] = 0;
         if ((di = ni_map_get(d->dev_prefix, key))) return di;
     }
@@ -636,11 +639,19 @@ static int valid_build(const char *s)
 /* Lower-cased "a\tb\tc" into out[KEY_MAX]; 0 if too long. */
 static int make_key3(char *out, const char *a, const char *b, const char *c)
 {
-    char ab[KEY_MAX];
-    if (!make_key(ab, a, b)) return 0;
-    int n = snprintf(out, KEY_MAX, "%s\t%s", ab, c);
-    if (n < 0 || n >= KEY_MAX) return 0;
-    for (char *p = out; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    const char *part[3] = { a, b, c };
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        if (i) {
+            if (n + 1 >= KEY_MAX) return 0;
+            out[n++] = '\t';
+        }
+        for (const char *p = part[i]; *p; p++) {
+            if (n + 1 >= KEY_MAX) return 0;
+            out[n++] = ni_ascii_lower(*p);
+        }
+    }
+    out[n] = 0;
     return 1;
 }
 

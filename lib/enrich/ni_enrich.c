@@ -52,6 +52,7 @@ struct ni_enrich {
     ni_vpnlearn *learned;   /* addresses DNS answers tied to a provider's server or API name */
     ni_tcpos *tcpos;        /* SYN fingerprints → OS (p0f.fp, data/tcp-os.tsv) */
     ni_enrich_lane *own;    /* the caches of ni_enrich_session, ni_enrich_ua and the look-ups */
+    ni_catalog_memo *ordered_names;   /* the names ni_enrich_session_ordered looked up */
 };
 
 /* One thread's caches over the shared, read-only data (ni_enrich_lane_new). */
@@ -60,14 +61,17 @@ struct ni_enrich_lane {
     ni_ua *ua;              /* the thread's parser: match data and its own cache, over en->uadb */
     ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
     ni_map *tcp_cache;      /* "fingerprint\twindow" → ni_tcpos_result (matching scans every signature) */
+    ni_catalog_memo *names; /* host names → catalogue matches */
     /* geography per address, decided once (geo_cache below) */
     struct geo_slot *geo_cache;
-    ni_hash_key geo_key;
+    uint64_t geo_mul[5], geo_add;   /* the numbers of its hash (geo_index) */
 };
 
 /* The geography of one address as geo() decides it: a direct-mapped cache
- * of NI_GEO_CACHE slots, indexed by the address's keyed hash (ni_hash.h:
- * addresses come from the traffic), replaced on collision.  The strings
+ * of NI_GEO_CACHE slots, indexed by the address's keyed hash (addresses come
+ * from the traffic: Thorup's strongly universal multiply-shift, as the flow
+ * table hashes its keys, with numbers drawn per lane through ni_hash.h),
+ * replaced on collision.  The strings
  * point into the country table and the ASN table, which outlive it. */
 typedef struct geo_slot {
     ni_addr addr;
@@ -75,6 +79,10 @@ typedef struct geo_slot {
     char country[3];                    /* when not in the country table */
     const char *cc, *cont, *org;        /* cc NULL with country[0]: copy country */
     uint32_t asn;
+    /* the catalogues' service and VPN rows of the address, once looked up
+     * (the server's: server_svc, server_vpn) */
+    bool has_svc, has_vpn;
+    const ni_catalog_entry *svc, *vpn;
 } geo_slot;
 
 static void ua_fields_free(void *v);
@@ -240,7 +248,7 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     if (load_tables(en, err)) goto fail;
     snprintf(path, sizeof path, "%s/sslvpn.tsv", en->data_dir);
     if (!(en->sslvpn = ni_sslvpn_load(path, err))) goto fail;
-    if (!(en->learned = ni_vpnlearn_new(0))) {
+    if (!(en->learned = ni_vpnlearn_new(0)) || !(en->ordered_names = ni_catalog_memo_new())) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         goto fail;
     }
@@ -278,6 +286,7 @@ void ni_enrich_free(ni_enrich *en)
     ni_map_free(en->cert_orgs, free);
     ni_sslvpn_free(en->sslvpn);
     ni_vpnlearn_free(en->learned);
+    ni_catalog_memo_free(en->ordered_names);
     ni_tcpos_free(en->tcpos);
     free(en);
 }
@@ -290,8 +299,14 @@ ni_enrich_lane *ni_enrich_lane_new(ni_enrich *en, ni_error *err)
     l->ua_cache = ni_map_new(NI_UA_CACHE);
     l->tcp_cache = ni_map_new(NI_TCPOS_CACHE);
     l->geo_cache = calloc(NI_GEO_CACHE, sizeof *l->geo_cache);
-    ni_hash_key_random(&l->geo_key);
-    if (!l->ua_cache || !l->tcp_cache || !l->geo_cache) {
+    l->names = ni_catalog_memo_new();
+    ni_hash_key k;
+    ni_hash_key_random(&k);
+    for (uint64_t i = 0; i < 6; i++) {
+        uint64_t v = ni_hash(&k, &i, sizeof i);
+        if (i < 5) l->geo_mul[i] = v; else l->geo_add = v;
+    }
+    if (!l->ua_cache || !l->tcp_cache || !l->geo_cache || !l->names) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         ni_enrich_lane_free(l);
         return NULL;
@@ -307,6 +322,7 @@ void ni_enrich_lane_free(ni_enrich_lane *l)
     ni_map_free(l->ua_cache, ua_fields_free);
     ni_map_free(l->tcp_cache, free);
     free(l->geo_cache);
+    ni_catalog_memo_free(l->names);
     free(l);
 }
 
@@ -317,7 +333,13 @@ const ni_uav *ni_enrich_ua_verdicts(ni_enrich *en) { return en->uav; }
 /* The UA fields of a session, as decided once per distinct UA and hints. */
 enum { UF_BROWSER, UF_BVER, UF_OS, UF_OSVER, UF_MAKER, UF_MODEL, UF_FORM, UF_KIND, UF_WIN, UF_OSDETAIL,
        UF_DEVSRC, UF__N };
-typedef struct ua_fields { char *f[UF__N]; bool reduced; } ua_fields;
+typedef struct ua_fields {
+    char *f[UF__N];
+    size_t len[UF__N];      /* strlen of each (0 when NULL) */
+    size_t arena_bytes;     /* what copying the fields but UF_KIND into an arena takes (copy_fields) */
+    ni_ua_kind kind;        /* f[UF_KIND] parsed */
+    bool reduced;
+} ua_fields;
 
 static void ua_fields_free(void *v)
 {
@@ -338,12 +360,32 @@ static char *vjoin(const ni_ua_agent *a)
     return strdup(buf);
 }
 
+/* Appends s (NULL: nothing) to the key k[cap] at *at, cut at cap - 1 bytes
+ * as snprintf would cut it, and a separator byte sep (0: none). */
+static void key_put(char *k, size_t cap, size_t *at, const char *s, char sep)
+{
+    size_t room = cap - 1 - *at;
+    if (s) {
+        size_t n = strlen(s);
+        if (n > room) n = room;
+        memcpy(k + *at, s, n);
+        *at += n;
+        room -= n;
+    }
+    if (sep && room) k[(*at)++] = sep;
+    k[*at] = 0;
+}
+
 static ua_fields *ua_decide(ni_enrich_lane *l, const char *ua, const char *platform, const char *platform_version,
                             const char *model)
 {
+    /* the key: ua, platform, platform_version and model, joined by 0x1f */
     char key[NI_HTTP_FIELD_MAX * 2];
-    snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s", ua, platform ? platform : "",
-             platform_version ? platform_version : "", model ? model : "");
+    size_t kn = 0;
+    key_put(key, sizeof key, &kn, ua, '\x1f');
+    key_put(key, sizeof key, &kn, platform, '\x1f');
+    key_put(key, sizeof key, &kn, platform_version, '\x1f');
+    key_put(key, sizeof key, &kn, model, 0);
     ua_fields *u = ni_map_get(l->ua_cache, key);
     if (u) return u;
     ni_uav_hints h = { platform, platform_version, model };
@@ -367,6 +409,12 @@ static ua_fields *ua_decide(ni_enrich_lane *l, const char *ua, const char *platf
     u->f[UF_KIND] = ni_strdup(v.kind);
     u->f[UF_WIN] = ni_strdup(v.windows_version);
     u->reduced = v.reduced;
+    u->kind = ni_ua_kind_parse(u->f[UF_KIND]);
+    for (int i = 0; i < UF__N; i++) {
+        if (!u->f[i]) continue;
+        u->len[i] = strlen(u->f[i]);
+        if (i != UF_KIND) u->arena_bytes += (u->len[i] + 1 + 15) & ~(size_t)15;   /* as ni_arena_alloc rounds */
+    }
     if (ni_map_count(l->ua_cache) >= NI_UA_CACHE) {   /* full: start again */
         ni_map_free(l->ua_cache, ua_fields_free);
         l->ua_cache = ni_map_new(NI_UA_CACHE);
@@ -381,6 +429,28 @@ static void lane_ua(ni_enrich_lane *l, ni_session *s, const char *ua, const char
     if (!ua || !l->ua || !l->en->uav) return;
     const ua_fields *u = ua_decide(l, ua, platform, platform_version, model);
     if (!u) return;
+    s->ua_kind = u->kind;
+    s->ua_reduced = u->reduced;
+    /* the strings in one block of the size the copies one by one take (so
+     * the arena fills as it would); if it does not fit, one by one, as far
+     * as they go */
+    char *b = s->arena && u->arena_bytes ? ni_arena_alloc(s->arena, u->arena_bytes) : NULL;
+    if (b) {
+        const char **to[UF__N] = {
+            [UF_BROWSER] = &s->ua_browser, [UF_BVER] = &s->ua_browser_version, [UF_OS] = &s->ua_os,
+            [UF_OSVER] = &s->ua_os_version, [UF_MAKER] = &s->ua_maker, [UF_MODEL] = &s->ua_model,
+            [UF_FORM] = &s->ua_form_factor, [UF_WIN] = &s->windows_version, [UF_OSDETAIL] = &s->ua_os_detail,
+            [UF_DEVSRC] = &s->ua_device_source,
+        };
+        for (int i = 0; i < UF__N; i++) {
+            if (!to[i]) continue;
+            if (!u->f[i]) { *to[i] = NULL; continue; }
+            memcpy(b, u->f[i], u->len[i] + 1);
+            *to[i] = b;
+            b += (u->len[i] + 1 + 15) & ~(size_t)15;
+        }
+        return;
+    }
     s->ua_browser = ni_arena_strdup(s->arena, u->f[UF_BROWSER]);
     s->ua_browser_version = ni_arena_strdup(s->arena, u->f[UF_BVER]);
     s->ua_os = ni_arena_strdup(s->arena, u->f[UF_OS]);
@@ -388,11 +458,9 @@ static void lane_ua(ni_enrich_lane *l, ni_session *s, const char *ua, const char
     s->ua_maker = ni_arena_strdup(s->arena, u->f[UF_MAKER]);
     s->ua_model = ni_arena_strdup(s->arena, u->f[UF_MODEL]);
     s->ua_form_factor = ni_arena_strdup(s->arena, u->f[UF_FORM]);
-    s->ua_kind = ni_ua_kind_parse(u->f[UF_KIND]);
     s->windows_version = ni_arena_strdup(s->arena, u->f[UF_WIN]);
     s->ua_os_detail = ni_arena_strdup(s->arena, u->f[UF_OSDETAIL]);
     s->ua_device_source = ni_arena_strdup(s->arena, u->f[UF_DEVSRC]);
-    s->ua_reduced = u->reduced;
 }
 
 void ni_enrich_ua(ni_enrich *en, ni_session *s, const char *ua, const char *platform,
@@ -426,15 +494,41 @@ static void geo_decide(ni_enrich *en, const ni_addr *a, geo_slot *g)
     }
 }
 
-static void geo(ni_enrich_lane *l, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
-                const char **org, ni_session *s)
+/* The slot of a: ((b + sum of a_i x_i) mod 2^64) >> 32 over the family and
+ * the four 32-bit words of the address (M. Thorup, "High Speed Hashing for
+ * Integers and Strings", 2015, section 3.3). */
+static size_t geo_index(const ni_enrich_lane *l, const ni_addr *a)
 {
-    geo_slot *g = &l->geo_cache[ni_hash(&l->geo_key, a, sizeof *a) % NI_GEO_CACHE];
+    uint32_t x[4];
+    memcpy(x, a->b, sizeof x);
+    uint64_t h = l->geo_add + l->geo_mul[0] * a->family + l->geo_mul[1] * x[0] + l->geo_mul[2] * x[1] +
+                 l->geo_mul[3] * x[2] + l->geo_mul[4] * x[3];
+    return (size_t)(h >> 32) % NI_GEO_CACHE;
+}
+
+/* Fills the geography of a; returns its slot (valid until the next call). */
+static geo_slot *geo(ni_enrich_lane *l, const ni_addr *a, const char **cc, const char **cont, uint32_t *asn,
+                     const char **org, ni_session *s)
+{
+    geo_slot *g = &l->geo_cache[geo_index(l, a)];
     if (!g->used || g->addr.family != a->family || memcmp(g->addr.b, a->b, sizeof a->b)) geo_decide(l->en, a, g);
-    if (g->special) return;
+    if (g->special) return g;
     if (g->cc) { *cc = g->cc; *cont = g->cont; }
     else if (g->country[0]) *cc = ni_arena_strdup(s->arena, g->country);
     if (g->asn) { *asn = g->asn; *org = g->org; }
+    return g;
+}
+
+/* ni_catalog_service_addr and ni_catalog_vpn_addr of g's address, kept in g. */
+static const ni_catalog_entry *server_svc(const ni_enrich *en, geo_slot *g)
+{
+    if (!g->has_svc) { g->svc = ni_catalog_service_addr(en->cat, &g->addr); g->has_svc = true; }
+    return g->svc;
+}
+static const ni_catalog_entry *server_vpn(const ni_enrich *en, geo_slot *g)
+{
+    if (!g->has_vpn) { g->vpn = ni_catalog_vpn_addr(en->cat, &g->addr); g->has_vpn = true; }
+    return g->vpn;
 }
 
 static const char *http_host(const ni_session *s)
@@ -448,9 +542,18 @@ static const char *http_host(const ni_session *s)
  * the database, which outlives it).  False: no match. */
 static bool tcp_os(ni_enrich_lane *l, const char *fp, unsigned window, ni_tcpos_result *r)
 {
-    char key[NI_TCPOS_KEY_MAX];
-    int kn = snprintf(key, sizeof key, "%s\t%u", fp, window);
-    bool cacheable = kn > 0 && (size_t)kn < sizeof key && l->tcp_cache;
+    /* the key: "fingerprint\twindow" (written here: snprintf costs ~1,000
+     * instructions a session) */
+    char key[NI_TCPOS_KEY_MAX], digits[12];
+    size_t fn = strlen(fp), dn = 0;
+    for (unsigned w = window; dn == 0 || w > 0; w /= 10) digits[dn++] = (char)('0' + w % 10);
+    bool cacheable = fn + 1 + dn < sizeof key && l->tcp_cache;
+    if (cacheable) {
+        memcpy(key, fp, fn);
+        key[fn] = '\t';
+        for (size_t i = 0; i < dn; i++) key[fn + 1 + i] = digits[dn - 1 - i];
+        key[fn + 1 + dn] = 0;
+    }
     const ni_tcpos_result *c = cacheable ? ni_map_get(l->tcp_cache, key) : NULL;
     if (c) { *r = *c; return r->family != NULL; }
     if (!ni_tcpos_match(l->en->tcpos, fp, window, r)) memset(r, 0, sizeof *r);
@@ -468,6 +571,43 @@ static bool tcp_os(ni_enrich_lane *l, const char *fp, unsigned window, ni_tcpos_
 }
 
 /* ---- VPN ------------------------------------------------------------------ */
+/* Could ni_addr_parse take s?  inet_pton reads only digits and dots as
+ * IPv4, hex digits, ':' and '.' as IPv6: a name with another byte is no
+ * address (~300 instructions a name spared). */
+static bool maybe_addr(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F') || *s == ':' ||
+              *s == '.'))
+            return false;
+    return true;
+}
+
+/* ni_addr_parse(s, a) == NI_OK, the dotted-quad IPv4 form (what DNS answers
+ * mostly are) read here: four decimal numbers up to 255 without leading
+ * zeros, exactly what inet_pton(AF_INET) accepts; anything else goes to
+ * ni_addr_parse. */
+static bool answer_addr(const char *s, ni_addr *a)
+{
+    uint8_t q[4];
+    const char *p = s;
+    for (int i = 0; i < 4; i++) {
+        if (i && *p++ != '.') goto other;
+        if (*p < '0' || *p > '9') goto other;
+        unsigned v = 0, n = 0;
+        for (; *p >= '0' && *p <= '9' && n < 4; p++, n++) v = v * 10 + (unsigned)(*p - '0');
+        if (n > 3 || v > 255 || (n > 1 && p[-(long)n] == '0')) goto other;
+        q[i] = (uint8_t)v;
+    }
+    if (*p) goto other;
+    memset(a, 0, sizeof *a);
+    a->family = 4;
+    memcpy(a->b, q, 4);
+    return true;
+other:
+    return maybe_addr(s) && ni_addr_parse(s, a) == NI_OK;
+}
+
 /* A row DNS answers may teach: a provider's server or API name. */
 static const ni_catalog_entry *learnable(const ni_catalog_entry *e)
 {
@@ -484,14 +624,19 @@ static void vpn_learn_answer(ni_enrich *en, const char *query, const ni_strlist 
                              int64_t at_us)
 {
     if (!query || !answers) return;
-    const ni_catalog_entry *e = learnable(ni_catalog_vpn_domain(en->cat, query));
+    const ni_catalog_entry *e;
+    ni_catalog_domains(en->cat, en->ordered_names, query, NULL, &e);
+    e = learnable(e);
     ni_addr a;
     for (const ni_strlist *x = answers; x && !e; x = x->next)
-        if (x->s && ni_addr_parse(x->s, &a) != NI_OK) e = learnable(ni_catalog_vpn_domain(en->cat, x->s));
+        if (x->s && !answer_addr(x->s, &a)) {
+            ni_catalog_domains(en->cat, en->ordered_names, x->s, NULL, &e);
+            e = learnable(e);
+        }
     if (!e) return;
     int64_t life = ttl >= 0 ? ttl * 1000000 + NI_DNSCACHE_TTL_GRACE_US : 0;
     for (const ni_strlist *x = answers; x; x = x->next)
-        if (x->s && ni_addr_parse(x->s, &a) == NI_OK) ni_vpnlearn_add(en->learned, &a, e, at_us, life);
+        if (x->s && answer_addr(x->s, &a)) ni_vpnlearn_add(en->learned, &a, e, at_us, life);
 }
 
 static void vpn_learn(ni_enrich *en, const ni_session *s)
@@ -555,9 +700,9 @@ static const ndpi_vpn *ndpi_vpn_of(const ni_enrich *en, const ni_session *s, ni_
  * ("VPN attribution"): the provider named by the session, its
  * certificate's CN or O=, an address learned from DNS answers, a corporate
  * SSL-VPN gateway, nDPI, a DNS lookup of a provider's name, a bare tunnel. */
-static void attribute(const ni_enrich *en, ni_session *s, const ndpi_vpn *nv, const ni_catalog_entry *vpn,
-                      ni_evidence vpn_ev, const ni_catalog_entry *cert_cn, const char *cert_provider,
-                      const ni_catalog_entry *learned)
+static void attribute(const ni_enrich *en, ni_catalog_memo *names, ni_session *s, const ndpi_vpn *nv,
+                      const ni_catalog_entry *vpn, ni_evidence vpn_ev, const ni_catalog_entry *cert_cn,
+                      const char *cert_provider, const ni_catalog_entry *learned)
 {
     const char *gateway;
     const ni_catalog_entry *looked_up;
@@ -590,7 +735,7 @@ static void attribute(const ni_enrich *en, ni_session *s, const ndpi_vpn *nv, co
     } else if (nv && nv->provider) {
         s->vpn_provider = nv->provider;
         s->vpn_evidence = s->vpn_protocol ? NI_EVIDENCE_TUNNEL : NI_EVIDENCE_ENDPOINT;
-    } else if (s->dns_query && (looked_up = ni_catalog_vpn_domain(en->cat, s->dns_query))) {
+    } else if (s->dns_query && (ni_catalog_domains(en->cat, names, s->dns_query, NULL, &looked_up), looked_up)) {
         /* a DNS lookup of a provider's name: a visit's intent at most */
         s->vpn_provider = looked_up->name;
         s->vpn_evidence = NI_EVIDENCE_SITE;
@@ -604,7 +749,8 @@ void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s)
     const ni_enrich *en = l->en;
     /* geography */
     geo(l, &s->client, &s->client_country, &s->client_continent, &s->client_asn, &s->client_as_org, s);
-    geo(l, &s->server, &s->server_country, &s->server_continent, &s->server_asn, &s->server_as_org, s);
+    geo_slot *sg = geo(l, &s->server, &s->server_country, &s->server_continent, &s->server_asn,
+                       &s->server_as_org, s);
 
     /* User-Agent: the first request that has one (with its client hints),
      * else the one of the QUIC handshake */
@@ -628,23 +774,23 @@ void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s)
     static const ni_evidence evs[3] = { NI_EVIDENCE_SNI, NI_EVIDENCE_HTTP_HOST, NI_EVIDENCE_DNS_NAME };
     const ni_catalog_entry *vpn = NULL;
     ni_evidence vpn_ev = NI_EVIDENCE_NONE;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3 && (!s->service || !vpn); i++) {
         if (!names[i] || !*names[i]) continue;
-        if (!s->service) {
-            const ni_catalog_entry *e = ni_catalog_service_domain(en->cat, names[i]);
-            if (e) { s->service = e->name; s->category = e->category; s->service_evidence = evs[i]; }
-        }
-        if (!vpn) {
-            vpn = ni_catalog_vpn_domain(en->cat, names[i]);
-            if (vpn) vpn_ev = evs[i];
-        }
+        /* a name already asked about (SNI, Host and DNS name are often one)
+         * would answer as it did */
+        if ((i > 0 && names[0] && !strcmp(names[i], names[0])) || (i > 1 && names[1] && !strcmp(names[i], names[1])))
+            continue;
+        const ni_catalog_entry *e = NULL, *v = NULL;
+        ni_catalog_domains(en->cat, l->names, names[i], s->service ? NULL : &e, vpn ? NULL : &v);
+        if (e) { s->service = e->name; s->category = e->category; s->service_evidence = evs[i]; }
+        if (v) { vpn = v; vpn_ev = evs[i]; }
     }
     /* a provider named by the session outranks an address-only service match
      * (a VPN site behind a CDN is the VPN provider's, not the CDN's) */
     if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
-    if (!vpn) { vpn = ni_catalog_vpn_addr(en->cat, &s->server); if (vpn) vpn_ev = NI_EVIDENCE_IP; }
+    if (!vpn) { vpn = server_vpn(en, sg); if (vpn) vpn_ev = NI_EVIDENCE_IP; }
     if (!s->service) {
-        const ni_catalog_entry *e = ni_catalog_service_addr(en->cat, &s->server);
+        const ni_catalog_entry *e = server_svc(en, sg);
         if (e) { s->service = e->name; s->category = e->category; s->service_evidence = NI_EVIDENCE_IP; }
     }
     if (!s->service && vpn) { s->service = vpn->name; s->category = "vpn"; s->service_evidence = vpn_ev; }
@@ -663,11 +809,12 @@ void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s)
     const char *cert_provider = NULL;
     char org[256];
     if (!vpn && s->tls_cert_subject && name_cn_host(s->tls_cert_subject, org, sizeof org))
-        cert_cn = ni_catalog_vpn_domain(en->cat, org);
+        ni_catalog_domains(en->cat, l->names, org, NULL, &cert_cn);
     for (const ni_strlist *x = s->cert_names; !vpn && !cert_cn && x; x = x->next) {
         ni_addr a;
-        if (x->s && ni_addr_parse(x->s, &a) != NI_OK)      /* iPAddress entries are no names */
-            cert_cn = ni_catalog_vpn_domain(en->cat, x->s[0] == '*' && x->s[1] == '.' ? x->s + 2 : x->s);
+        if (x->s && !answer_addr(x->s, &a))                /* iPAddress entries are no names */
+            ni_catalog_domains(en->cat, l->names, x->s[0] == '*' && x->s[1] == '.' ? x->s + 2 : x->s, NULL,
+                               &cert_cn);
     }
     if (s->tls_cert_subject && name_org(s->tls_cert_subject, org, sizeof org))
         cert_provider = ni_map_get(en->cert_orgs, org);
@@ -682,7 +829,7 @@ void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s)
         s->vpn_evidence = NI_EVIDENCE_NONE;
         return;
     }
-    attribute(en, s, nv, vpn, vpn_ev, cert_cn, cert_provider, NULL);
+    attribute(en, l->names, s, nv, vpn, vpn_ev, cert_cn, cert_provider, NULL);
 }
 
 void ni_enrich_session_ordered(ni_enrich *en, ni_session *s)
@@ -694,7 +841,7 @@ void ni_enrich_session_ordered(ni_enrich *en, ni_session *s)
     const ni_catalog_entry *learned = ni_vpnlearn_get(en->learned, &s->server, s->first_us);
     ni_tunnel_proto ndpi_proto;
     const ndpi_vpn *nv = ndpi_vpn_of(en, s, &ndpi_proto);
-    attribute(en, s, nv, NULL, NI_EVIDENCE_NONE, NULL, NULL, learned);
+    attribute(en, en->ordered_names, s, nv, NULL, NI_EVIDENCE_NONE, NULL, NULL, learned);
 }
 
 void ni_enrich_session(ni_enrich *en, ni_session *s)
@@ -737,7 +884,10 @@ static const char *lk_vendor(void *ud, const char *kind, const char *name)
 {
     ni_enrich *en = ud;
     char key[256];
-    snprintf(key, sizeof key, "%s\t%s", kind, name);
+    size_t kn = 0;
+    if (!kind || !name) return NULL;   /* no row has an empty kind or name */
+    key_put(key, sizeof key, &kn, kind, '\t');   /* "kind\tname" */
+    key_put(key, sizeof key, &kn, name, 0);
     return ni_map_get(en->vendors, key);
 }
 

@@ -13,6 +13,7 @@ typedef struct row {
     int type;
     char *method;              /* path rows: required method, or NULL */
     char *match;               /* path prefix, nDPI name */
+    size_t mlen;               /* strlen(match) */
     ni_tunnel_proto tunnel;
     char *product;
 } row;
@@ -20,6 +21,9 @@ typedef struct row {
 struct ni_sslvpn {
     row *rows;
     size_t n, alloc;
+    /* the rows of each type, in file order (ni_sslvpn_match tries only the
+     * types a session has something for) */
+    size_t *of_type[ROW_TUNNEL + 1], n_of_type[ROW_TUNNEL + 1];
 };
 
 void ni_sslvpn_free(ni_sslvpn *t)
@@ -31,6 +35,7 @@ void ni_sslvpn_free(ni_sslvpn *t)
         free(t->rows[i].product);
     }
     free(t->rows);
+    for (int k = 0; k <= ROW_TUNNEL; k++) free(t->of_type[k]);
     free(t);
 }
 
@@ -78,6 +83,7 @@ static ni_err add_row(ni_sslvpn *t, ni_tsv *ts, const char *type, const char *ma
         return ni_tsv_error(ts, err, "type '%s' is not path, ndpi or tunnel", type);
     }
     if (!(r.product = strdup(product))) goto nomem;
+    r.mlen = r.match ? strlen(r.match) : 0;
     if (t->n == t->alloc) {
         size_t na = t->alloc ? t->alloc * 2 : 32;
         row *nr = realloc(t->rows, na * sizeof *nr);
@@ -109,43 +115,65 @@ ni_sslvpn *ni_sslvpn_load(const char *path, ni_error *err)
         r = add_row(t, &ts, ni_tsv_field(&ts, c_type), ni_tsv_field(&ts, c_match), prod, err);
     }
     if (r == NI_OK && k < 0) r = NI_ERR_DATA;
+    for (int ty = ROW_PATH; r == NI_OK && ty <= ROW_TUNNEL; ty++) {
+        if (!(t->of_type[ty] = malloc((t->n ? t->n : 1) * sizeof *t->of_type[ty]))) {
+            r = ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path);
+            break;
+        }
+        for (size_t i = 0; i < t->n; i++)
+            if (t->rows[i].type == ty) t->of_type[ty][t->n_of_type[ty]++] = i;
+    }
     ni_tsv_close(&ts);
     if (r) { ni_sslvpn_free(t); return NULL; }
     return t;
 }
 
-/* nDPI's "Master.App": the whole name, the app or the master equals name. */
-static int ndpi_names(const char *label, const char *name)
+/* nDPI's "Master.App" (dot: its first '.', or NULL): the whole name, the
+ * app or the master equals name (n bytes). */
+static int ndpi_names(const char *label, const char *dot, const char *name, size_t n)
 {
     if (!strcmp(label, name)) return 1;
-    const char *dot = strchr(label, '.');
     if (!dot) return 0;
-    size_t n = strlen(name);
     return !strcmp(dot + 1, name) || ((size_t)(dot - label) == n && !strncmp(label, name, n));
 }
 
+/* Does row r match s?  (dot: the first '.' of s->ndpi_protocol) */
+static bool row_matches(const row *r, const ni_session *s, const char *dot)
+{
+    switch (r->type) {
+    case ROW_PATH:
+        for (const ni_http_req *q = s->http; q; q = q->next) {
+            /* paths start with '/' as rows do: the second byte first */
+            if (!q->path || (r->mlen > 1 && q->path[0] && q->path[1] != r->match[1]) ||
+                strncmp(q->path, r->match, r->mlen)) continue;
+            if (r->method && (!q->method || strcmp(q->method, r->method))) continue;
+            return true;
+        }
+        return false;
+    case ROW_NDPI:
+        return s->ndpi_protocol && ndpi_names(s->ndpi_protocol, dot, r->match, r->mlen);
+    case ROW_TUNNEL:
+        return s->tunnel == r->tunnel || (!s->tunnel && s->vpn_protocol == r->tunnel);
+    }
+    return false;
+}
+
+/* The first row in file order that matches: the first of each type the
+ * session has something for (requests, an nDPI name, a tunnel protocol),
+ * the earliest of those. */
 const char *ni_sslvpn_match(const ni_sslvpn *t, const ni_session *s)
 {
     if (!t || !s) return NULL;
-    for (size_t i = 0; i < t->n; i++) {
-        const row *r = &t->rows[i];
-        switch (r->type) {
-        case ROW_PATH:
-            for (const ni_http_req *q = s->http; q; q = q->next) {
-                if (!q->path || strncmp(q->path, r->match, strlen(r->match))) continue;
-                if (r->method && (!q->method || strcmp(q->method, r->method))) continue;
-                return r->product;
-            }
-            break;
-        case ROW_NDPI:
-            if (s->ndpi_protocol && ndpi_names(s->ndpi_protocol, r->match)) return r->product;
-            break;
-        case ROW_TUNNEL:
-            if (s->tunnel == r->tunnel || (!s->tunnel && s->vpn_protocol == r->tunnel)) return r->product;
-            break;
-        }
+    const char *dot = s->ndpi_protocol ? strchr(s->ndpi_protocol, '.') : NULL;
+    const bool has[ROW_TUNNEL + 1] = { [ROW_PATH] = s->http != NULL, [ROW_NDPI] = s->ndpi_protocol != NULL,
+                                       [ROW_TUNNEL] = s->tunnel || s->vpn_protocol };
+    size_t best = t->n;
+    for (int ty = ROW_PATH; ty <= ROW_TUNNEL; ty++) {
+        if (!has[ty]) continue;
+        for (size_t k = 0; k < t->n_of_type[ty] && t->of_type[ty][k] < best; k++)
+            if (row_matches(&t->rows[t->of_type[ty][k]], s, dot)) { best = t->of_type[ty][k]; break; }
     }
-    return NULL;
+    return best < t->n ? t->rows[best].product : NULL;
 }
 
 size_t ni_sslvpn_rows(const ni_sslvpn *t) { return t ? t->n : 0; }

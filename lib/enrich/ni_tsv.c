@@ -24,7 +24,7 @@ static long read_line(ni_tsv *t, ni_error *err)
 {
     size_t n = 0;
     int c;
-    while ((c = getc(t->f)) != EOF && c != '\n') {
+    while ((c = getc_unlocked(t->f)) != EOF && c != '\n') {   /* the reader's own FILE */
         if (n >= NI_LINE_MAX) {
             t->line++;
             ni_tsv_error(t, err, "line longer than %u bytes", NI_LINE_MAX);

@@ -2,10 +2,12 @@
  * format errors ("file:LINE: problem"), domain-suffix matching on label
  * boundaries (longest wins, "*." rows, case, trailing dot), prefix matching,
  * contradictions, and lookups against the shipped data/services.tsv and
- * data/vpn.tsv; prints lookups per second. */
+ * data/vpn.tsv, the per-thread memo against direct lookups; prints lookups
+ * per second. */
 #include "ni_test.h"
 #include "enrich/ni_tsv.h"
 #include "enrich/ni_catalog.h"
+#include "core/ni_limits.h"
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -289,6 +291,57 @@ TEST(shipped_catalogues)
     ni_catalog_free(c);
 }
 
+/* The memo answers what the catalogue answers: every name of a mix larger
+ * than the memo (collisions replace slots), each side asked alone and
+ * together, in two rounds (misses then hits), names past the longest kept,
+ * and a memo moved to another catalogue forgets the first one's matches. */
+TEST(memo)
+{
+    ni_catalog *c = ni_catalog_new(), *c2 = ni_catalog_new();
+    ni_error err = { 0 };
+    CHECK_INT(ni_catalog_load(c, "data", &err), NI_OK);
+    const char *p = write_tmp("s.tsv", "type\tmatch\tservice\tcategory\tsource\n"
+                              "domain\tnordvpn.com\tNotNord\tother\thttps://a/\n");
+    CHECK_INT(ni_catalog_load_services(c2, p, &err), NI_OK);
+    ni_catalog_memo *m = ni_catalog_memo_new();
+    CHECK(m != NULL);
+    static const char *base[] = { "weixin.qq.com", "us1234.nordvpn.com", "www.nordvpn.com", "nordvpn.com",
+        "WWW.FaceBook.COM.", "scontent.cdninstagram.com", "vpn-api.proton.me", "api.cloudflareclient.com",
+        "unknown.invalid", "com", "", "facebook.com..", "rr1---sn-5hne6nsk.googlevideo.com" };
+    enum { NB = sizeof base / sizeof base[0], NN = 3 * NI_CATALOG_MEMO };
+    char name[300];
+    size_t mismatches = 0, found = 0;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < NN; i++) {
+            if (i % 7 == 6) {   /* longer than the memo keeps */
+                memset(name, 'a', 80);
+                snprintf(name + 80, sizeof name - 80, "%d.%s", i, base[i % NB]);
+            } else if (i < NB) snprintf(name, sizeof name, "%s", base[i]);
+            else snprintf(name, sizeof name, "h%d.%s", i % 1000, base[i % NB]);
+            const ni_catalog_entry *s1 = NULL, *v1 = NULL, *s2 = NULL, *v2 = NULL;
+            int ask = (i + round) % 3;   /* 0: both, 1: service only, 2: VPN only */
+            ni_catalog_domains(c, m, name, ask == 2 ? NULL : &s1, ask == 1 ? NULL : &v1);
+            ni_catalog_domains(c, m, name, &s2, &v2);
+            const ni_catalog_entry *ws = ni_catalog_service_domain(c, name), *wv = ni_catalog_vpn_domain(c, name);
+            if ((ask != 2 && s1 != ws) || (ask != 1 && v1 != wv) || s2 != ws || v2 != wv) mismatches++;
+            found += ws != NULL || wv != NULL;
+        }
+    CHECK_INT(mismatches, 0);
+    CHECK(found > NN);
+    const ni_catalog_entry *s = NULL, *v = NULL;
+    ni_catalog_domains(c, m, NULL, &s, &v);
+    CHECK(s == NULL && v == NULL);
+    ni_catalog_domains(c, m, "nordvpn.com", &s, &v);
+    CHECK(s == ni_catalog_service_domain(c, "nordvpn.com") && v != NULL);
+    ni_catalog_domains(c2, m, "nordvpn.com", &s, &v);
+    CHECK(s && !strcmp(s->name, "NotNord") && v == NULL);
+    ni_catalog_domains(c, NULL, "nordvpn.com", &s, &v);   /* no memo: looked up directly */
+    CHECK(v == ni_catalog_vpn_domain(c, "nordvpn.com") && v != NULL);
+    ni_catalog_memo_free(m);
+    ni_catalog_free(c);
+    ni_catalog_free(c2);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ni-test-catalog-XXXXXX");
@@ -308,4 +361,4 @@ TEST(cleanup)
     CHECK_INT(rmdir(tmpdir), 0);
 }
 
-RUN(T(init), T(tsv_format), T(domain_rules), T(vpn_rules), T(load_errors), T(shipped_catalogues), T(cleanup))
+RUN(T(init), T(tsv_format), T(domain_rules), T(vpn_rules), T(load_errors), T(shipped_catalogues), T(memo), T(cleanup))

@@ -5,7 +5,8 @@
  * shipped data: a certificate CN naming a provider's server, a tunnel to an
  * address another host's DNS answer tied to a provider (and not after the
  * answer aged out), corporate SSL-VPN gateways as their own category, and
- * the profile's VPN section keeping them apart (vpn.corporate). */
+ * the profile's VPN section keeping them apart (vpn.corporate); and
+ * ni_enrich_ua's copies into a nearly full session arena. */
 #include "ni_test.h"
 #include "core/ni_arena.h"
 #include "core/ni_limits.h"
@@ -428,6 +429,46 @@ TEST(profile_corporate)
     ni_tz_free(tz);
 }
 
+/* ni_enrich_ua copies a User-Agent's fields into the session's arena as one
+ * by one copies would fill it: all when they fit, else each that still fits,
+ * in field order (an arena capped just short of them all). */
+TEST(ua_fields_arena)
+{
+    if (!en) { CHECK(0); return; }
+    static const char ua[] = "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) "
+                             "Chrome/116.0.0.0 Mobile Safari/537.36";
+    ni_session s;
+    memset(&s, 0, sizeof s);
+    s.arena = ni_arena_new(1 << 16);
+    ni_enrich_ua(en, &s, ua, "\"Android\"", "\"13.0.0\"", "\"SM-S918B\"");
+    const char *want[10] = { s.ua_browser, s.ua_browser_version, s.ua_os, s.ua_os_version, s.ua_maker, s.ua_model,
+                             s.ua_form_factor, s.windows_version, s.ua_os_detail, s.ua_device_source };
+    size_t all = ni_arena_used(s.arena), set = 0;
+    for (int i = 0; i < 10; i++) set += want[i] != NULL;
+    CHECK(set >= 6);
+    CHECK_STR(s.ua_browser, "Chrome Mobile");
+    for (size_t cap = all - 48; cap <= all; cap += 8) {
+        ni_session t;
+        memset(&t, 0, sizeof t);
+        t.arena = ni_arena_new(cap);
+        ni_enrich_ua(en, &t, ua, "\"Android\"", "\"13.0.0\"", "\"SM-S918B\"");
+        const char *got[10] = { t.ua_browser, t.ua_browser_version, t.ua_os, t.ua_os_version, t.ua_maker,
+                                t.ua_model, t.ua_form_factor, t.windows_version, t.ua_os_detail, t.ua_device_source };
+        size_t used = 0;
+        for (int i = 0; i < 10; i++) {
+            size_t n = want[i] ? (strlen(want[i]) + 1 + 15) & ~(size_t)15 : 0;
+            bool fits = want[i] && used + n <= cap;
+            if (fits) used += n;
+            if (fits) CHECK_STR(got[i], want[i]);
+            else CHECK(got[i] == NULL);
+        }
+        CHECK_INT(ni_arena_used(t.arena), used);
+        CHECK(cap < all ? used < all : used == all);
+        ni_arena_free(t.arena);
+    }
+    ni_arena_free(s.arena);
+}
+
 TEST(enrich_cleanup)
 {
     ni_enrich_free(en);
@@ -437,4 +478,4 @@ TEST(enrich_cleanup)
 }
 
 RUN(T(learn_time_rule), T(learn_bounded), T(sslvpn_table), T(enrich_setup), T(cert_names), T(learned_endpoints),
-    T(ssl_vpn_category), T(profile_corporate), T(enrich_cleanup))
+    T(ssl_vpn_category), T(profile_corporate), T(ua_fields_arena), T(enrich_cleanup))
