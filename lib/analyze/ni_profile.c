@@ -60,6 +60,12 @@ typedef struct bucket {
  * (the threshold only falls, so a kept host was never turned away). */
 typedef struct hv_kept { uint64_t h; char key[NI_ADDR_STRLEN]; } hv_kept;
 
+/* The host-view entries of recent addresses, by the low bits of their
+ * hash, checked against the address itself (a miss only costs the map's
+ * look-up); an entry that leaves the view is cleared from its slot. */
+#define HVMEMO_N 256
+typedef struct hv_memo { void *b; char key[NI_ADDR_STRLEN]; } hv_memo;
+
 /* The profile's tables of buckets: top-N by sessions (core/ni_topk,
  * Space-Saving): exact while a table holds fewer names than its cap, past
  * it the busiest names are kept and what left is counted per table (its
@@ -122,6 +128,7 @@ struct ni_profile {
     ni_map *host_view;              /* address → bucket; sub "kind\tname" items (kind: maker, model,
                                        os, browser, service, vpn; vpn items count evidence kinds) */
     hv_kept *hv_heap;               /* the host view's addresses, a max-heap on (hash, address) */
+    hv_memo hv_memo[HVMEMO_N];      /* recent host-view look-ups */
     size_t hv_n;
     ni_dnstun *dnstun;              /* DNS names per (target client, suffix): dns_tunnels */
     /* issue 12: the OS of each target client's TCP/IP stack beside its User-Agent's */
@@ -503,10 +510,20 @@ static void hv_sift_down(hv_kept *t, size_t n, size_t i)
  * has room or h ranks below its largest kept host, which then leaves (its
  * sessions counted in lost.host_view).  NULL when not kept: the caller
  * counts its own sessions as lost. */
+static void hv_memo_set(hv_memo *m, bucket *b, const char *key)
+{
+    kbuf kb;
+    kb_init(&kb, m->key, sizeof m->key);
+    kb_puts(&kb, key);
+    m->b = b;
+}
+
 static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
 {
+    hv_memo *mm = &p->hv_memo[h % HVMEMO_N];
+    if (mm->b && !strcmp(mm->key, key)) return mm->b;
     void *v = ni_map_get(p->host_view, key);
-    if (v) return v;
+    if (v) { hv_memo_set(mm, v, key); return v; }
     size_t cap = p->lost.caps.host_view;
     if (!p->hv_heap && !(p->hv_heap = calloc(cap, sizeof *p->hv_heap))) { p->lost.out_of_memory++; return NULL; }
     hv_kept in = { .h = h };
@@ -516,6 +533,8 @@ static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
     if (p->hv_n >= cap) {
         if (!hv_above(&p->hv_heap[0], &in)) return NULL;
         bucket *old = ni_map_remove(p->host_view, p->hv_heap[0].key);
+        hv_memo *om = &p->hv_memo[p->hv_heap[0].h % HVMEMO_N];
+        if (old && om->b == old) om->b = NULL;
         if (old) p->lost.host_view += old->sessions;
         bucket_free(old);
         p->hv_heap[0] = in;
@@ -537,6 +556,8 @@ static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
         for (size_t i = 0; i < p->hv_n; i++)
             if (!strcmp(p->hv_heap[i].key, key)) { p->hv_heap[i] = p->hv_heap[--p->hv_n]; break; }
         for (size_t i = p->hv_n / 2 + 1; i-- > 0;) hv_sift_down(p->hv_heap, p->hv_n, i);
+    } else {
+        hv_memo_set(mm, b, key);
     }
     return b;
 }

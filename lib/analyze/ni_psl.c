@@ -40,8 +40,9 @@ ni_psl *ni_psl_load(const char *path, ni_error *err)
         unsigned kind = R_NORMAL;
         if (s[0] == '!') { kind = R_EXCEPT; s++; }
         else if (!strncmp(s, "*.", 2)) { kind = R_WILD; s += 2; }
-        snprintf(key, sizeof key, "%.290s", s);
-        for (char *c = key; *c; c++) if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+        size_t kl = 0;                                  /* at most 290 bytes, lower case */
+        for (; kl < 290 && s[kl]; kl++) key[kl] = s[kl] >= 'A' && s[kl] <= 'Z' ? (char)(s[kl] - 'A' + 'a') : s[kl];
+        key[kl] = 0;
         uintptr_t had = (uintptr_t)ni_map_get(p->rules, key);
         if (had & kind) continue;
         if (p->n >= NI_PSL_RULES_MAX) break;                   /* at the cap: what was read */
