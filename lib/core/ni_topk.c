@@ -5,13 +5,19 @@
  * collisions); a min-heap on (count + error, fixed-key hash descending, key
  * descending) finds the key to evict, built when the table first evicts.
  * The entry last added to is tried first (one strcmp), so a key added again
- * at once is not hashed again. */
+ * at once is not hashed again; then a small direct-mapped memo of recent
+ * keys' entries, placed by a cheap unkeyed fingerprint (length, first and
+ * last 8 bytes) and checked against the entry's key, so a recent key is not
+ * hashed either (a collision, chosen or not, only costs the SipHash look-up
+ * it would have cost anyway). */
 #include "core/ni_topk.h"
 #include "core/ni_hash.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MEMO_N 64        /* a power of two */
 
 typedef struct ent {
     char *key;
@@ -31,6 +37,7 @@ struct ni_topk {
     bool heaped;
     size_t last;        /* the entry last added to: a key added again at once is found
                            by comparing it with that entry's key, without hashing */
+    uint32_t memo[MEMO_N]; /* entry number + 1 of recent keys, by fingerprint (0 = none) */
     ni_hash_key key;
     ni_topk_evict_fn evict;
     void *ud;
@@ -154,12 +161,34 @@ static ni_err grow(ni_topk *t)
     return NI_OK;
 }
 
+/* The memo slot of a key of len bytes: its length and its first and last 8
+ * bytes (fewer when shorter), mixed by multiplication. */
+static size_t memo_slot(const char *key, size_t len)
+{
+    uint64_t a = 0, b = 0;
+    if (len >= 8) {
+        memcpy(&a, key, 8);
+        memcpy(&b, key + len - 8, 8);
+    } else {
+        for (size_t i = 0; i < len; i++) a |= (uint64_t)(unsigned char)key[i] << (8 * i);
+    }
+    uint64_t f = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ len;
+    return (size_t)((f * 0x9e3779b97f4a7c15ull) >> 58) & (MEMO_N - 1);
+}
+
 static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
 {
     ent *x = t->last < t->n && !strcmp(t->e[t->last].key, key) ? &t->e[t->last] : NULL;
     uint64_t ph = 0;
+    size_t len = 0, ms = MEMO_N;
     if (!x) {
-        ph = ni_hash(&t->key, key, strlen(key));
+        len = strlen(key);
+        ms = memo_slot(key, len);
+        uint32_t c = t->memo[ms];
+        if (c && c <= t->n && !strcmp(t->e[c - 1].key, key)) x = &t->e[c - 1];
+    }
+    if (!x) {
+        ph = ni_hash(&t->key, key, len);
         if (t->idx) {
             size_t s = find(t, key, ph);
             if (t->idx[s]) x = &t->e[t->idx[s] - 1];
@@ -167,21 +196,24 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     }
     if (x) {
         t->last = (size_t)(x - t->e);
+        if (ms < MEMO_N) t->memo[ms] = (uint32_t)t->last + 1;
         x->count += w;
         x->err += extra_err;
         t->total += w;
         if (t->heaped) sift_down(t, x->pos);
         return &x->value;
     }
-    char *copy = strdup(key);
+    char *copy = malloc(len + 1);
     if (!copy) return NULL;
-    uint64_t h = ni_hash(&ni_hash_key_fixed, key, strlen(key));
+    memcpy(copy, key, len + 1);
+    uint64_t h = ni_hash(&ni_hash_key_fixed, key, len);
     if (t->n < t->cap) {
         if (grow(t)) { free(copy); return NULL; }
         uint32_t v = (uint32_t)t->n++;
         t->e[v] = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph };
         t->idx[find(t, copy, ph)] = v + 1;
         t->last = v;
+        t->memo[ms] = v + 1;
         if (t->heaped) {   /* keep the heap (a table refilled after merging) */
             size_t i = t->n - 1;
             heap_set(t, i, v);
@@ -210,6 +242,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .pos = 0 };
     t->idx[find(t, copy, ph)] = v + 1;
     t->last = v;
+    t->memo[ms] = v + 1;
     t->total += w;
     sift_down(t, 0);
     return &x->value;
