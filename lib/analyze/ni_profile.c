@@ -97,6 +97,11 @@ static const char *const role_name[] = { "hardware", "os", "browser", "service",
 #define VCACHE_N 256
 typedef struct vcache { const char *kind, *vendor; char name[64]; } vcache;
 
+/* Recent addresses (one memo for clients, one for servers): their
+ * addr_hash and textual form, so that neither is computed again. */
+#define AINFO_N 256
+typedef struct ainfo { uint64_t h; uint8_t family, b[16]; bool used; char text[NI_ADDR_STRLEN]; } ainfo;
+
 /* The address hashes last added to one of the profile's own distinct sets,
  * by their low bits: a hash found here is in the set already (sets only
  * grow), so adding it again is skipped.  0 = empty. */
@@ -107,6 +112,7 @@ struct ni_profile {
     const ni_profile_config *cfg;
     amemo m_hosts, m_out_hosts, m_device_hosts;
     vcache vc[VCACHE_N];
+    ainfo ai_client[AINFO_N], ai_server[AINFO_N];
     ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
     uint64_t out_dns, int_dns;      /* outbound / internal sessions that are only DNS lookups */
@@ -242,6 +248,27 @@ static uint64_t addr_hash(const ni_addr *a)
     uint8_t k[17] = { a->family };
     memcpy(k + 1, a->b, a->family == 4 ? 4 : 16);
     return ni_distinct_hash(k, sizeof k);
+}
+
+/* The addr_hash and textual form of an address, from a memo of recent
+ * addresses (direct-mapped by a mix of the address bytes, checked against
+ * the address itself).  The result is valid until the next call with the
+ * same memo. */
+static const ainfo *addr_info(ainfo *memo, const ni_addr *a)
+{
+    size_t n = a->family == 4 ? 4 : 16;
+    uint64_t x = 0, y = 0;
+    memcpy(&x, a->b, n == 4 ? 4 : 8);
+    if (n == 16) memcpy(&y, a->b + 8, 8);
+    uint64_t f = (x * 0x9e3779b97f4a7c15ull) ^ (y * 0xc2b2ae3d27d4eb4full) ^ a->family;
+    ainfo *m = &memo[(f * 0x9e3779b97f4a7c15ull) >> 56 & (AINFO_N - 1)];
+    if (m->used && m->family == a->family && !memcmp(m->b, a->b, n)) return m;
+    m->family = a->family;
+    memcpy(m->b, a->b, n);
+    m->h = addr_hash(a);
+    ni_addr_format(a, m->text);
+    m->used = true;
+    return m;
 }
 
 /* addr_add through a memo of the set's recent hashes. */
@@ -465,7 +492,7 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
     if (!name || !*name) return;
     const char *v = NULL;
     if (p->cfg->lookups.vendor) {
-        uint32_t fh = 2166136261u;
+        uint32_t fh = (2166136261u ^ (unsigned char)kind[0]) * 16777619u;   /* kinds differ in their first letter */
         size_t n = 0;
         for (; name[n] && n < sizeof p->vc[0].name; n++) fh = (fh ^ (unsigned char)name[n]) * 16777619u;
         vcache *c = &p->vc[(fh ^ (fh >> 16)) % VCACHE_N];
@@ -627,17 +654,14 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     /* the per-host view: the target's clients (and servers of inbound and
      * internal sessions) */
     /* the client's address formatted and hashed once for every table */
-    char cat[NI_ADDR_STRLEN];
-    ni_addr_format(&s->client, cat);
-    uint64_t chash = addr_hash(&s->client), shash = 0;
+    const ainfo *ci = addr_info(p->ai_client, &s->client), *si = NULL;
+    const char *cat = ci->text;
+    uint64_t chash = ci->h, shash = 0;
     const uint64_t *ch = s->client.family ? &chash : NULL;
     bool srv = s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL;
-    if (srv) shash = addr_hash(&s->server);
+    if (srv) { si = addr_info(p->ai_server, &s->server); shash = si->h; }
     bucket *hv = out ? host_entry(p, cat, chash, s) : NULL;
-    if (srv) {
-        char sat[NI_ADDR_STRLEN];
-        host_entry(p, ni_addr_format(&s->server, sat), shash, s);
-    }
+    if (srv) host_entry(p, si->text, shash, s);
     bool in = s->direction == NI_DIRECTION_INBOUND;
     if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
         addr_add_memo(&p->lost, &p->hosts, &p->m_hosts, chash);
