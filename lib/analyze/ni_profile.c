@@ -184,9 +184,8 @@ static void kb_init(kbuf *k, char *buf, size_t size) { k->p = buf; k->size = siz
 /* Appends at most max bytes of s (stopping at its NUL). */
 static void kb_putn(kbuf *k, const char *s, size_t max)
 {
-    size_t room = k->size - 1 - k->len, n = 0;
-    char *d = k->p + k->len;
-    while (n < max && n < room && s[n]) { d[n] = s[n]; n++; }
+    size_t room = k->size - 1 - k->len, n = strnlen(s, max < room ? max : room);
+    memcpy(k->p + k->len, s, n);
     k->len += n;
     k->p[k->len] = 0;
 }
