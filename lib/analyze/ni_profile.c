@@ -94,7 +94,7 @@ static const char *const role_name[] = { "hardware", "os", "browser", "service",
 /* The vendor look-up (cfg->lookups.vendor) of recent (kind, name) pairs:
  * a direct-mapped cache, placed by an FNV-1a hash of the name and checked
  * against the name itself (a collision only costs a look-up). */
-#define VCACHE_N 256
+#define VCACHE_N 1024
 typedef struct vcache { const char *kind, *vendor; char name[64]; } vcache;
 
 /* Recent addresses (one memo for clients, one for servers): their
