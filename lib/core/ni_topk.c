@@ -5,11 +5,11 @@
  * collisions); a min-heap on (count + error, fixed-key hash descending, key
  * descending) finds the key to evict, built when the table first evicts.
  * The entry last added to is tried first (one strcmp), so a key added again
- * at once is not hashed again; then a small direct-mapped memo of recent
- * keys' entries, placed by a cheap unkeyed fingerprint (length, first and
- * last 8 bytes) and checked against the entry's key, so a recent key is not
- * hashed either (a collision, chosen or not, only costs the SipHash look-up
- * it would have cost anyway). */
+ * at once is not hashed again; then a direct-mapped memo of recent keys'
+ * entries (as many slots as the entry array, up to 1024), placed by a cheap
+ * unkeyed fingerprint (length, first and last 8 bytes) and checked against
+ * the entry's key, so a recent key is not hashed either (a collision,
+ * chosen or not, only costs the SipHash look-up it would have cost anyway). */
 #include "core/ni_topk.h"
 #include "core/ni_hash.h"
 
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEMO_N 64        /* a power of two */
+#define MEMO_MAX_BITS 10 /* the memo has as many slots as entries fit (a power of two), at most 1024 */
 
 typedef struct ent {
     char *key;
@@ -37,7 +37,8 @@ struct ni_topk {
     bool heaped;
     size_t last;        /* the entry last added to: a key added again at once is found
                            by comparing it with that entry's key, without hashing */
-    uint32_t memo[MEMO_N]; /* entry number + 1 of recent keys, by fingerprint (0 = none) */
+    uint32_t *memo;     /* entry number + 1 of recent keys, by fingerprint (0 = none) */
+    unsigned memo_bits; /* the memo has 2^memo_bits slots (0: none yet) */
     ni_hash_key key;
     ni_topk_evict_fn evict;
     void *ud;
@@ -65,6 +66,7 @@ void ni_topk_free(ni_topk *t, void (*free_value)(void *))
     free(t->e);
     free(t->idx);
     free(t->heap);
+    free(t->memo);
     free(t);
 }
 
@@ -152,6 +154,15 @@ static ni_err grow(ni_topk *t)
         t->isize = ns;
         for (size_t i = 0; i < t->n; i++) t->idx[find(t, t->e[i].key, t->e[i].place)] = (uint32_t)i + 1;
     }
+    unsigned mb = 3;
+    while (mb < MEMO_MAX_BITS && ((size_t)1 << mb) < nc) mb++;
+    if (mb != t->memo_bits) {   /* a memo as large as the table (its content is only a cache) */
+        uint32_t *nm = calloc((size_t)1 << mb, sizeof *nm);
+        if (!nm) return NI_ERR_NOMEM;
+        free(t->memo);
+        t->memo = nm;
+        t->memo_bits = mb;
+    }
     t->ecap = nc;
     if (t->heaped || t->heap) {   /* the heap array follows the entries */
         uint32_t *nh = realloc(t->heap, nc * sizeof *nh);
@@ -161,9 +172,10 @@ static ni_err grow(ni_topk *t)
     return NI_OK;
 }
 
-/* The memo slot of a key of len bytes: its length and its first and last 8
- * bytes (fewer when shorter), mixed by multiplication. */
-static size_t memo_slot(const char *key, size_t len)
+/* The memo fingerprint of a key of len bytes: its length and its first and
+ * last 8 bytes (fewer when shorter), mixed by multiplication; its top
+ * memo_bits bits are the slot. */
+static uint64_t memo_fp(const char *key, size_t len)
 {
     uint64_t a = 0, b = 0;
     if (len >= 8) {
@@ -173,19 +185,24 @@ static size_t memo_slot(const char *key, size_t len)
         for (size_t i = 0; i < len; i++) a |= (uint64_t)(unsigned char)key[i] << (8 * i);
     }
     uint64_t f = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ len;
-    return (size_t)((f * 0x9e3779b97f4a7c15ull) >> 58) & (MEMO_N - 1);
+    return f * 0x9e3779b97f4a7c15ull;
 }
 
 static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
 {
     ent *x = t->last < t->n && !strcmp(t->e[t->last].key, key) ? &t->e[t->last] : NULL;
     uint64_t ph = 0;
-    size_t len = 0, ms = MEMO_N;
+    size_t len = 0;
+    uint64_t fp = 0;
+    bool memo = false;      /* fp computed */
     if (!x) {
         len = strlen(key);
-        ms = memo_slot(key, len);
-        uint32_t c = t->memo[ms];
-        if (c && c <= t->n && !strcmp(t->e[c - 1].key, key)) x = &t->e[c - 1];
+        fp = memo_fp(key, len);
+        memo = true;
+        if (t->memo) {
+            uint32_t c = t->memo[fp >> (64 - t->memo_bits)];
+            if (c && c <= t->n && !strcmp(t->e[c - 1].key, key)) x = &t->e[c - 1];
+        }
     }
     if (!x) {
         ph = ni_hash(&t->key, key, len);
@@ -196,7 +213,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     }
     if (x) {
         t->last = (size_t)(x - t->e);
-        if (ms < MEMO_N) t->memo[ms] = (uint32_t)t->last + 1;
+        if (memo && t->memo) t->memo[fp >> (64 - t->memo_bits)] = (uint32_t)t->last + 1;
         x->count += w;
         x->err += extra_err;
         t->total += w;
@@ -213,7 +230,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
         t->e[v] = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph };
         t->idx[find(t, copy, ph)] = v + 1;
         t->last = v;
-        t->memo[ms] = v + 1;
+        t->memo[fp >> (64 - t->memo_bits)] = v + 1;
         if (t->heaped) {   /* keep the heap (a table refilled after merging) */
             size_t i = t->n - 1;
             heap_set(t, i, v);
@@ -242,7 +259,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .pos = 0 };
     t->idx[find(t, copy, ph)] = v + 1;
     t->last = v;
-    t->memo[ms] = v + 1;
+    if (t->memo) t->memo[fp >> (64 - t->memo_bits)] = v + 1;
     t->total += w;
     sift_down(t, 0);
     return &x->value;
