@@ -6,7 +6,7 @@
  * descending) finds the key to evict, built when the table first evicts.
  * The entry last added to is tried first (one strcmp), so a key added again
  * at once is not hashed again; then a direct-mapped memo of recent keys'
- * entries (as many slots as the entry array, up to 1024), placed by a cheap
+ * entries (64 slots, as many as the entry array past that, up to 1024), placed by a cheap
  * unkeyed fingerprint (length, first and last 8 bytes) and checked against
  * the entry's key, so a recent key is not hashed either (a collision,
  * chosen or not, only costs the SipHash look-up it would have cost anyway). */
@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEMO_MAX_BITS 10 /* the memo has as many slots as entries fit (a power of two), at most 1024 */
+#define MEMO_SMALL_BITS 6 /* the memo: 64 slots in the table itself, */
+#define MEMO_MAX_BITS 10  /* as many as entries fit past that (a power of two), at most 1024 */
 
 typedef struct ent {
     char *key;
@@ -37,8 +38,9 @@ struct ni_topk {
     bool heaped;
     size_t last;        /* the entry last added to: a key added again at once is found
                            by comparing it with that entry's key, without hashing */
-    uint32_t *memo;     /* entry number + 1 of recent keys, by fingerprint (0 = none) */
-    unsigned memo_bits; /* the memo has 2^memo_bits slots (0: none yet) */
+    uint32_t *memo;     /* entry number + 1 of recent keys, by fingerprint (0 = none): */
+    unsigned memo_bits; /* 2^memo_bits slots (0: none yet), memo_small or allocated */
+    uint32_t memo_small[1u << MEMO_SMALL_BITS];
     ni_hash_key key;
     ni_topk_evict_fn evict;
     void *ud;
@@ -66,7 +68,7 @@ void ni_topk_free(ni_topk *t, void (*free_value)(void *))
     free(t->e);
     free(t->idx);
     free(t->heap);
-    free(t->memo);
+    if (t->memo != t->memo_small) free(t->memo);
     free(t);
 }
 
@@ -154,12 +156,12 @@ static ni_err grow(ni_topk *t)
         t->isize = ns;
         for (size_t i = 0; i < t->n; i++) t->idx[find(t, t->e[i].key, t->e[i].place)] = (uint32_t)i + 1;
     }
-    unsigned mb = 3;
+    unsigned mb = MEMO_SMALL_BITS;
     while (mb < MEMO_MAX_BITS && ((size_t)1 << mb) < nc) mb++;
     if (mb != t->memo_bits) {   /* a memo as large as the table (its content is only a cache) */
-        uint32_t *nm = calloc((size_t)1 << mb, sizeof *nm);
+        uint32_t *nm = mb == MEMO_SMALL_BITS ? t->memo_small : calloc((size_t)1 << mb, sizeof *nm);
         if (!nm) return NI_ERR_NOMEM;
-        free(t->memo);
+        if (t->memo && t->memo != t->memo_small) free(t->memo);
         t->memo = nm;
         t->memo_bits = mb;
     }
