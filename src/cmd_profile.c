@@ -71,7 +71,7 @@ static void write_snapshot(void *ud)
     }
 }
 
-/* The report just written (and checked) by ni_profile_write, read back. */
+/* The report just written (and checked) by ni_profile_write_summary. */
 static void summary(const char *dir, const ni_report_summary *r)
 {
     printf("profile: %llu sessions (%llu outbound, %llu inbound, %llu internal), %llu target hosts\n",
@@ -176,17 +176,13 @@ int cmd_profile(int argc, char **argv)
     if (!rc) {
         /* capped as `report` and `diff` read it; checked against the
          * description before anything is written */
-        if (ni_profile_write(prof, dir, &err)) {
+        ni_report_summary sum;
+        if (ni_profile_write_summary(prof, dir, cli_quiet ? NULL : &sum, &err)) {
             fprintf(stderr, "netintel: %s: %s\n", dir, err.msg[0] ? err.msg : "cannot write the report");
             rc = 1;
         } else if (!cli_quiet) {
-            char path[4096];
-            ni_report_summary sum;
-            if ((size_t)snprintf(path, sizeof path, "%s/report.json", dir) < sizeof path &&
-                ni_report_summary_load(path, &sum, NULL) == NI_OK) {
-                summary(dir, &sum);
-                ni_report_summary_release(&sum);
-            }
+            summary(dir, &sum);
+            ni_report_summary_release(&sum);
         }
         if (!ni_profile_complete(prof)) {
             ni_profile_loss l;

@@ -208,6 +208,12 @@ typedef struct ni_report_summary {
 /* NI_ERR_NOTFOUND/NI_ERR_IO, NI_ERR_LIMIT, NI_ERR_FORMAT (not a report.json
  * of this schema: the key named), NI_ERR_NOMEM; s is left empty on error. */
 ni_err ni_report_summary_load(const char *report_json, ni_report_summary *s, ni_error *err);
+/* ni_profile_write, and the summary of the report it wrote (what
+ * ni_report_summary_load would read back from DIR/report.json) taken from
+ * the document in memory, without reading the file again.  sum NULL: as
+ * ni_profile_write.  On any error sum is left empty; NI_ERR_NOMEM after the
+ * reports were written means only the summary could not be copied. */
+ni_err ni_profile_write_summary(ni_profile *p, const char *dir, ni_report_summary *sum, ni_error *err);
 void ni_report_summary_release(ni_report_summary *s);
 
 /* Compares two report.json files (`netintel diff`): writes the changes as

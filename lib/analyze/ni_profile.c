@@ -60,6 +60,12 @@ typedef struct bucket {
  * (the threshold only falls, so a kept host was never turned away). */
 typedef struct hv_kept { uint64_t h; char key[NI_ADDR_STRLEN]; } hv_kept;
 
+/* The host-view entries of recent addresses, by the low bits of their
+ * hash, checked against the address itself (a miss only costs the map's
+ * look-up); an entry that leaves the view is cleared from its slot. */
+#define HVMEMO_N 256
+typedef struct hv_memo { void *b; char key[NI_ADDR_STRLEN]; } hv_memo;
+
 /* The profile's tables of buckets: top-N by sessions (core/ni_topk,
  * Space-Saving): exact while a table holds fewer names than its cap, past
  * it the busiest names are kept and what left is counted per table (its
@@ -88,8 +94,13 @@ static const char *const role_name[] = { "hardware", "os", "browser", "service",
 /* The vendor look-up (cfg->lookups.vendor) of recent (kind, name) pairs:
  * a direct-mapped cache, placed by an FNV-1a hash of the name and checked
  * against the name itself (a collision only costs a look-up). */
-#define VCACHE_N 256
+#define VCACHE_N 1024
 typedef struct vcache { const char *kind, *vendor; char name[64]; } vcache;
+
+/* Recent addresses (one memo for clients, one for servers): their
+ * addr_hash and textual form, so that neither is computed again. */
+#define AINFO_N 256
+typedef struct ainfo { uint64_t h; uint8_t family, b[16]; bool used; char text[NI_ADDR_STRLEN]; } ainfo;
 
 /* The address hashes last added to one of the profile's own distinct sets,
  * by their low bits: a hash found here is in the set already (sets only
@@ -101,6 +112,7 @@ struct ni_profile {
     const ni_profile_config *cfg;
     amemo m_hosts, m_out_hosts, m_device_hosts;
     vcache vc[VCACHE_N];
+    ainfo ai_client[AINFO_N], ai_server[AINFO_N];
     ni_profile_losses lost;         /* caps in force and what could not be counted */
     uint64_t sessions, by_dir[5], bytes;
     uint64_t out_dns, int_dns;      /* outbound / internal sessions that are only DNS lookups */
@@ -122,6 +134,7 @@ struct ni_profile {
     ni_map *host_view;              /* address → bucket; sub "kind\tname" items (kind: maker, model,
                                        os, browser, service, vpn; vpn items count evidence kinds) */
     hv_kept *hv_heap;               /* the host view's addresses, a max-heap on (hash, address) */
+    hv_memo hv_memo[HVMEMO_N];      /* recent host-view look-ups */
     size_t hv_n;
     ni_dnstun *dnstun;              /* DNS names per (target client, suffix): dns_tunnels */
     /* issue 12: the OS of each target client's TCP/IP stack beside its User-Agent's */
@@ -171,9 +184,8 @@ static void kb_init(kbuf *k, char *buf, size_t size) { k->p = buf; k->size = siz
 /* Appends at most max bytes of s (stopping at its NUL). */
 static void kb_putn(kbuf *k, const char *s, size_t max)
 {
-    size_t room = k->size - 1 - k->len, n = 0;
-    char *d = k->p + k->len;
-    while (n < max && n < room && s[n]) { d[n] = s[n]; n++; }
+    size_t room = k->size - 1 - k->len, n = strnlen(s, max < room ? max : room);
+    memcpy(k->p + k->len, s, n);
     k->len += n;
     k->p[k->len] = 0;
 }
@@ -235,6 +247,27 @@ static uint64_t addr_hash(const ni_addr *a)
     uint8_t k[17] = { a->family };
     memcpy(k + 1, a->b, a->family == 4 ? 4 : 16);
     return ni_distinct_hash(k, sizeof k);
+}
+
+/* The addr_hash and textual form of an address, from a memo of recent
+ * addresses (direct-mapped by a mix of the address bytes, checked against
+ * the address itself).  The result is valid until the next call with the
+ * same memo. */
+static const ainfo *addr_info(ainfo *memo, const ni_addr *a)
+{
+    size_t n = a->family == 4 ? 4 : 16;
+    uint64_t x = 0, y = 0;
+    memcpy(&x, a->b, n == 4 ? 4 : 8);
+    if (n == 16) memcpy(&y, a->b + 8, 8);
+    uint64_t f = (x * 0x9e3779b97f4a7c15ull) ^ (y * 0xc2b2ae3d27d4eb4full) ^ a->family;
+    ainfo *m = &memo[(f * 0x9e3779b97f4a7c15ull) >> 56 & (AINFO_N - 1)];
+    if (m->used && m->family == a->family && !memcmp(m->b, a->b, n)) return m;
+    m->family = a->family;
+    memcpy(m->b, a->b, n);
+    m->h = addr_hash(a);
+    ni_addr_format(a, m->text);
+    m->used = true;
+    return m;
 }
 
 /* addr_add through a memo of the set's recent hashes. */
@@ -458,7 +491,7 @@ static void vendor_add(ni_profile *p, const char *kind, const char *name, unsign
     if (!name || !*name) return;
     const char *v = NULL;
     if (p->cfg->lookups.vendor) {
-        uint32_t fh = 2166136261u;
+        uint32_t fh = (2166136261u ^ (unsigned char)kind[0]) * 16777619u;   /* kinds differ in their first letter */
         size_t n = 0;
         for (; name[n] && n < sizeof p->vc[0].name; n++) fh = (fh ^ (unsigned char)name[n]) * 16777619u;
         vcache *c = &p->vc[(fh ^ (fh >> 16)) % VCACHE_N];
@@ -503,10 +536,20 @@ static void hv_sift_down(hv_kept *t, size_t n, size_t i)
  * has room or h ranks below its largest kept host, which then leaves (its
  * sessions counted in lost.host_view).  NULL when not kept: the caller
  * counts its own sessions as lost. */
+static void hv_memo_set(hv_memo *m, bucket *b, const char *key)
+{
+    kbuf kb;
+    kb_init(&kb, m->key, sizeof m->key);
+    kb_puts(&kb, key);
+    m->b = b;
+}
+
 static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
 {
+    hv_memo *mm = &p->hv_memo[h % HVMEMO_N];
+    if (mm->b && !strcmp(mm->key, key)) return mm->b;
     void *v = ni_map_get(p->host_view, key);
-    if (v) return v;
+    if (v) { hv_memo_set(mm, v, key); return v; }
     size_t cap = p->lost.caps.host_view;
     if (!p->hv_heap && !(p->hv_heap = calloc(cap, sizeof *p->hv_heap))) { p->lost.out_of_memory++; return NULL; }
     hv_kept in = { .h = h };
@@ -516,6 +559,8 @@ static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
     if (p->hv_n >= cap) {
         if (!hv_above(&p->hv_heap[0], &in)) return NULL;
         bucket *old = ni_map_remove(p->host_view, p->hv_heap[0].key);
+        hv_memo *om = &p->hv_memo[p->hv_heap[0].h % HVMEMO_N];
+        if (old && om->b == old) om->b = NULL;
         if (old) p->lost.host_view += old->sessions;
         bucket_free(old);
         p->hv_heap[0] = in;
@@ -537,6 +582,8 @@ static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
         for (size_t i = 0; i < p->hv_n; i++)
             if (!strcmp(p->hv_heap[i].key, key)) { p->hv_heap[i] = p->hv_heap[--p->hv_n]; break; }
         for (size_t i = p->hv_n / 2 + 1; i-- > 0;) hv_sift_down(p->hv_heap, p->hv_n, i);
+    } else {
+        hv_memo_set(mm, b, key);
     }
     return b;
 }
@@ -606,17 +653,14 @@ void ni_profile_add(ni_profile *p, const ni_session *s)
     /* the per-host view: the target's clients (and servers of inbound and
      * internal sessions) */
     /* the client's address formatted and hashed once for every table */
-    char cat[NI_ADDR_STRLEN];
-    ni_addr_format(&s->client, cat);
-    uint64_t chash = addr_hash(&s->client), shash = 0;
+    const ainfo *ci = addr_info(p->ai_client, &s->client), *si = NULL;
+    const char *cat = ci->text;
+    uint64_t chash = ci->h, shash = 0;
     const uint64_t *ch = s->client.family ? &chash : NULL;
     bool srv = s->direction == NI_DIRECTION_INBOUND || s->direction == NI_DIRECTION_INTERNAL;
-    if (srv) shash = addr_hash(&s->server);
+    if (srv) { si = addr_info(p->ai_server, &s->server); shash = si->h; }
     bucket *hv = out ? host_entry(p, cat, chash, s) : NULL;
-    if (srv) {
-        char sat[NI_ADDR_STRLEN];
-        host_entry(p, ni_addr_format(&s->server, sat), shash, s);
-    }
+    if (srv) host_entry(p, si->text, shash, s);
     bool in = s->direction == NI_DIRECTION_INBOUND;
     if (s->direction == NI_DIRECTION_OUTBOUND || s->direction == NI_DIRECTION_INTERNAL)
         addr_add_memo(&p->lost, &p->hosts, &p->m_hosts, chash);

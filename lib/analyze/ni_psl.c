@@ -40,13 +40,15 @@ ni_psl *ni_psl_load(const char *path, ni_error *err)
         unsigned kind = R_NORMAL;
         if (s[0] == '!') { kind = R_EXCEPT; s++; }
         else if (!strncmp(s, "*.", 2)) { kind = R_WILD; s += 2; }
-        size_t kl = strnlen(s, 290);                           /* kept to 290 bytes, lower-cased */
-        for (size_t i = 0; i < kl; i++) key[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+        size_t kl = 0;                                  /* at most 290 bytes, lower case */
+        for (; kl < 290 && s[kl]; kl++) key[kl] = s[kl] >= 'A' && s[kl] <= 'Z' ? (char)(s[kl] - 'A' + 'a') : s[kl];
         key[kl] = 0;
-        uintptr_t had = (uintptr_t)ni_map_get(p->rules, key);
-        if (had & kind) continue;
         if (p->n >= NI_PSL_RULES_MAX) break;                   /* at the cap: what was read */
-        if (ni_map_put(p->rules, key, (void *)(had | kind)) != NI_OK) break;
+        void **slot = ni_map_slot(p->rules, key);              /* one look-up (inserting 0) */
+        if (!slot) break;
+        uintptr_t had = (uintptr_t)*slot;
+        if (had & kind) continue;
+        *slot = (void *)(had | kind);
         p->n++;
     }
     bool bad = ferror(f);

@@ -517,8 +517,16 @@ static ni_err write_reports(const char *dir, const ni_buf *json, const json_t *d
     return e;
 }
 
+static ni_err summary_of(const json_t *doc, ni_report_summary *s, ni_error *err);
+
 ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err)
 {
+    return ni_profile_write_summary(p, dir, NULL, err);
+}
+
+ni_err ni_profile_write_summary(ni_profile *p, const char *dir, ni_report_summary *sum, ni_error *err)
+{
+    if (sum) memset(sum, 0, sizeof *sum);
     ni_buf json;
     ni_buf_init(&json, NI_REPORT_JSON_MAX);
     json_t *doc = NULL;
@@ -530,6 +538,7 @@ ni_err ni_profile_write(ni_profile *p, const char *dir, ni_error *err)
         e = err && err->code ? err->code : NI_ERR_FORMAT;
     } else {
         e = write_reports(dir, &json, doc, true, err);
+        if (!e && sum) e = summary_of(doc, sum, err);   /* the document just written: no second parse */
     }
     json_decref(doc);
     ni_buf_release(&json);
@@ -645,6 +654,14 @@ ni_err ni_report_summary_load(const char *report_json, ni_report_summary *s, ni_
     if (!e && !(doc = ni_reportdoc_load(b.p, b.len, report_json, err))) e = err && err->code ? err->code : NI_ERR_FORMAT;
     ni_buf_release(&b);
     if (e) return e;
+    e = summary_of(doc, s, err);
+    json_decref(doc);
+    return e;
+}
+
+/* The summary's figures from a checked document (copies owned by s). */
+static ni_err summary_of(const json_t *doc, ni_report_summary *s, ni_error *err)
+{
     s->sessions = doc_count(doc, "totals.sessions");
     s->outbound = doc_count(doc, "totals.outbound");
     s->inbound = doc_count(doc, "totals.inbound");
@@ -660,7 +677,6 @@ ni_err ni_report_summary_load(const char *report_json, ni_report_summary *s, ni_
         if (!(s->findings[i] = strdup(t ? t : ""))) nomem = true;
         else s->n_findings++;
     }
-    json_decref(doc);
     if (nomem) {
         ni_report_summary_release(s);
         return ni_error_set(err, NI_ERR_NOMEM, "out of memory");

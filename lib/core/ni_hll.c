@@ -1,7 +1,7 @@
 /* ni_hll.c — exact-then-HyperLogLog distinct counter (see ni_hll.h).
  * Exact phase: an open-addressed table of the values' 64-bit hashes (0
  * marks an empty slot, so a hash of 0 counts as 1), at most 3/4 full,
- * placed by SipHash under the counter's own random key.  Past exact_max
+ * placed by a multiply-shift hash under the counter's own random key.  Past exact_max
  * values: 2^14 registers; register i = top 14 bits of the hash, rank = 1 +
  * leading zeros of the remaining 50 bits (51 when they are all zero). */
 #include "core/ni_hll.h"
@@ -49,9 +49,15 @@ static void reg_add(ni_distinct *d, uint64_t h)
     if (rank > *r) { *r = rank; d->est_ok = false; }
 }
 
+/* The home slot of h: multiply-shift under the counter's random key
+ * (Dietzfelbinger et al., "A reliable randomized algorithm for the
+ * closest-pair problem", 1997: the top bits of (x * a) mod 2^64 for a random
+ * odd a; two distinct values share a home with probability at most 2 / size
+ * whatever they are), x being h blinded by the key's other half.  h is
+ * already a SipHash; this only has to be unpredictable, not a PRF. */
 static size_t home(const ni_distinct *d, uint64_t h)
 {
-    return (size_t)ni_hash(&d->key, &h, sizeof h) & (d->size - 1);
+    return (size_t)(((h ^ d->key.k0) * (d->key.k1 | 1)) >> (64 - __builtin_ctz(d->size)));
 }
 
 /* The slot of h in the set: where it is, or the empty slot it would take. */

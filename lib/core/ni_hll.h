@@ -16,9 +16,9 @@
  * random one: an estimate must be the same number in every run and on every
  * machine (report.json is reproducible).  That does not reopen hash
  * flooding: the sketch has no chains (one register per value, O(1)), and the
- * exact phase places its hashes in an open-addressed table through a second
- * SipHash under the counter's own random key, so chosen values cannot make
- * long probe sequences.  What a fixed key allows is to choose values that
+ * exact phase places its hashes in an open-addressed table through a
+ * universal (multiply-shift) hash under the counter's own random key, so
+ * chosen values cannot make long probe sequences.  What a fixed key allows is to choose values that
  * inflate an estimate; whoever can do that can also send that many distinct
  * addresses, so the figure is as trustworthy as the traffic it counts.
  *

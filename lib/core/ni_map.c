@@ -70,9 +70,9 @@ void *ni_map_get(const ni_map *m, const char *key)
     return m->t[i].key ? m->t[i].value : NULL;
 }
 
-void **ni_map_slot(ni_map *m, const char *key)
+/* ni_map_slot with the key's hash h already computed. */
+static void **slot_h(ni_map *m, const char *key, uint64_t h)
 {
-    uint64_t h = ni_hash(&m->key, key, strlen(key));
     size_t i = find(m, key, h);
     if (m->t[i].key) return &m->t[i].value;
     if (m->count >= m->cap) return NULL;
@@ -87,11 +87,16 @@ void **ni_map_slot(ni_map *m, const char *key)
     return &m->t[i].value;
 }
 
+void **ni_map_slot(ni_map *m, const char *key)
+{
+    return slot_h(m, key, ni_hash(&m->key, key, strlen(key)));
+}
+
 ni_err ni_map_put(ni_map *m, const char *key, void *value)
 {
     uint64_t h = ni_hash(&m->key, key, strlen(key));
     if (m->count >= m->cap && !m->t[find(m, key, h)].key) return NI_ERR_LIMIT;
-    void **s = ni_map_slot(m, key);
+    void **s = slot_h(m, key, h);
     if (!s) return NI_ERR_NOMEM;
     *s = value;
     return NI_OK;

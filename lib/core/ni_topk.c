@@ -5,13 +5,20 @@
  * collisions); a min-heap on (count + error, fixed-key hash descending, key
  * descending) finds the key to evict, built when the table first evicts.
  * The entry last added to is tried first (one strcmp), so a key added again
- * at once is not hashed again. */
+ * at once is not hashed again; then a direct-mapped memo of recent keys'
+ * entries (64 slots, as many as the entry array past that, up to 1024), placed by a cheap
+ * unkeyed fingerprint (length, first and last 8 bytes) and checked against
+ * the entry's key, so a recent key is not hashed either (a collision,
+ * chosen or not, only costs the SipHash look-up it would have cost anyway). */
 #include "core/ni_topk.h"
 #include "core/ni_hash.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MEMO_SMALL_BITS 6 /* the memo: 64 slots in the table itself, */
+#define MEMO_MAX_BITS 10  /* as many as entries fit past that (a power of two), at most 1024 */
 
 typedef struct ent {
     char *key;
@@ -31,6 +38,9 @@ struct ni_topk {
     bool heaped;
     size_t last;        /* the entry last added to: a key added again at once is found
                            by comparing it with that entry's key, without hashing */
+    uint32_t *memo;     /* entry number + 1 of recent keys, by fingerprint (0 = none): */
+    unsigned memo_bits; /* 2^memo_bits slots (0: none yet), memo_small or allocated */
+    uint32_t memo_small[1u << MEMO_SMALL_BITS];
     ni_hash_key key;
     ni_topk_evict_fn evict;
     void *ud;
@@ -58,6 +68,7 @@ void ni_topk_free(ni_topk *t, void (*free_value)(void *))
     free(t->e);
     free(t->idx);
     free(t->heap);
+    if (t->memo != t->memo_small) free(t->memo);
     free(t);
 }
 
@@ -145,6 +156,15 @@ static ni_err grow(ni_topk *t)
         t->isize = ns;
         for (size_t i = 0; i < t->n; i++) t->idx[find(t, t->e[i].key, t->e[i].place)] = (uint32_t)i + 1;
     }
+    unsigned mb = MEMO_SMALL_BITS;
+    while (mb < MEMO_MAX_BITS && ((size_t)1 << mb) < nc) mb++;
+    if (mb != t->memo_bits) {   /* a memo as large as the table (its content is only a cache) */
+        uint32_t *nm = mb == MEMO_SMALL_BITS ? t->memo_small : calloc((size_t)1 << mb, sizeof *nm);
+        if (!nm) return NI_ERR_NOMEM;
+        if (t->memo && t->memo != t->memo_small) free(t->memo);
+        t->memo = nm;
+        t->memo_bits = mb;
+    }
     t->ecap = nc;
     if (t->heaped || t->heap) {   /* the heap array follows the entries */
         uint32_t *nh = realloc(t->heap, nc * sizeof *nh);
@@ -154,12 +174,40 @@ static ni_err grow(ni_topk *t)
     return NI_OK;
 }
 
+/* The memo fingerprint of a key of len bytes: its length and its first and
+ * last 8 bytes (fewer when shorter), mixed by multiplication; its top
+ * memo_bits bits are the slot. */
+static uint64_t memo_fp(const char *key, size_t len)
+{
+    uint64_t a = 0, b = 0;
+    if (len >= 8) {
+        memcpy(&a, key, 8);
+        memcpy(&b, key + len - 8, 8);
+    } else {
+        for (size_t i = 0; i < len; i++) a |= (uint64_t)(unsigned char)key[i] << (8 * i);
+    }
+    uint64_t f = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ len;
+    return f * 0x9e3779b97f4a7c15ull;
+}
+
 static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
 {
     ent *x = t->last < t->n && !strcmp(t->e[t->last].key, key) ? &t->e[t->last] : NULL;
     uint64_t ph = 0;
+    size_t len = 0;
+    uint64_t fp = 0;
+    bool memo = false;      /* fp computed */
     if (!x) {
-        ph = ni_hash(&t->key, key, strlen(key));
+        len = strlen(key);
+        fp = memo_fp(key, len);
+        memo = true;
+        if (t->memo) {
+            uint32_t c = t->memo[fp >> (64 - t->memo_bits)];
+            if (c && c <= t->n && !strcmp(t->e[c - 1].key, key)) x = &t->e[c - 1];
+        }
+    }
+    if (!x) {
+        ph = ni_hash(&t->key, key, len);
         if (t->idx) {
             size_t s = find(t, key, ph);
             if (t->idx[s]) x = &t->e[t->idx[s] - 1];
@@ -167,21 +215,24 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     }
     if (x) {
         t->last = (size_t)(x - t->e);
+        if (memo && t->memo) t->memo[fp >> (64 - t->memo_bits)] = (uint32_t)t->last + 1;
         x->count += w;
         x->err += extra_err;
         t->total += w;
         if (t->heaped) sift_down(t, x->pos);
         return &x->value;
     }
-    char *copy = strdup(key);
+    char *copy = malloc(len + 1);
     if (!copy) return NULL;
-    uint64_t h = ni_hash(&ni_hash_key_fixed, key, strlen(key));
+    memcpy(copy, key, len + 1);
+    uint64_t h = ni_hash(&ni_hash_key_fixed, key, len);
     if (t->n < t->cap) {
         if (grow(t)) { free(copy); return NULL; }
         uint32_t v = (uint32_t)t->n++;
         t->e[v] = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph };
         t->idx[find(t, copy, ph)] = v + 1;
         t->last = v;
+        t->memo[fp >> (64 - t->memo_bits)] = v + 1;
         if (t->heaped) {   /* keep the heap (a table refilled after merging) */
             size_t i = t->n - 1;
             heap_set(t, i, v);
@@ -210,6 +261,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .pos = 0 };
     t->idx[find(t, copy, ph)] = v + 1;
     t->last = v;
+    if (t->memo) t->memo[fp >> (64 - t->memo_bits)] = v + 1;
     t->total += w;
     sift_down(t, 0);
     return &x->value;

@@ -23,10 +23,11 @@
  * order give the same table.  Merging two tables (ni_topk_add of each kept
  * key with its count) keeps the guarantees with errors added.
  *
- * Memory: cap entries (key copy, value pointer, three counters) and an index
- * map; nothing grows past cap.  The heap that finds the least key is built
- * only when the table first fills, so a table below its cap costs a map
- * lookup per addition. */
+ * Memory: cap entries (key copy, value pointer, three counters), an index
+ * map and a memo of recent keys (4 bytes an entry, at most 4 KiB); nothing
+ * grows past cap.  The heap that finds the least key is built only when the
+ * table first fills, so a table below its cap costs a map lookup per
+ * addition. */
 #ifndef NI_TOPK_H
 #define NI_TOPK_H
 

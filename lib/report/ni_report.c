@@ -202,9 +202,11 @@ static void t_emit(doc *d, table *t)
 /* Integers with thousands separators ("30,905,839"), the same in both views. */
 static const char *num(char *buf, size_t n, long long v)
 {
-    char t[32];
-    snprintf(t, sizeof t, "%llu", v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
-    size_t len = strlen(t), o = 0;
+    char t[32], *d = t + sizeof t;          /* the digits, written backwards (no printf) */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do { *--d = (char)('0' + u % 10); u /= 10; } while (u);
+    size_t len = (size_t)(t + sizeof t - d), o = 0;
+    memmove(t, d, len);
     if (v < 0 && o + 1 < n) buf[o++] = '-';
     for (size_t i = 0; i < len && o + 2 < n; i++) {
         if (i && (len - i) % 3 == 0) buf[o++] = ',';
@@ -873,6 +875,20 @@ static void sec_vendors(doc *d, const json_t *r)
     rows_note(d, r, "vendors");
 }
 
+/* Appends s at out + *o as snprintf(out + *o, n - *o, "%s", s) would when
+ * *o < n (cut to the buffer, NUL-terminated), and adds its whole length to
+ * *o as snprintf's return value would (so *o >= n once it was cut). */
+static void cat_n(char *out, size_t n, size_t *o, const char *s)
+{
+    size_t len = strlen(s);
+    if (*o < n) {
+        size_t room = n - 1 - *o, k = len < room ? len : room;
+        memcpy(out + *o, s, k);
+        out[*o + k] = 0;
+    }
+    *o += len;
+}
+
 /* A host's items of one kind joined ("Android 13, Windows 7"); "-" if none. */
 static void host_list(const json_t *arr, char *out, size_t n)
 {
@@ -882,13 +898,17 @@ static void host_list(const json_t *arr, char *out, size_t n)
         const json_t *v = json_array_get(arr, k);
         const char *s = json_is_string(v) ? json_string_value(v) : js(v, "provider");
         if (!s) continue;
-        o += (size_t)snprintf(out + o, n - o, "%s%s", o ? ", " : "", s);
+        if (o) cat_n(out, n, &o, ", ");
+        cat_n(out, n, &o, s);
         const json_t *ev = json_is_object(v) ? json_object_get(v, "evidence") : NULL;
-        for (size_t e = 0; ev && e < json_array_size(ev) && o < n; e++)
-            o += (size_t)snprintf(out + o, n - o, "%s%s%s", e ? "+" : " (", json_string_value(json_array_get(ev, e)),
-                                  e + 1 == json_array_size(ev) ? ")" : "");
+        for (size_t e = 0; ev && e < json_array_size(ev) && o < n; e++) {
+            const char *es = json_string_value(json_array_get(ev, e));
+            cat_n(out, n, &o, e ? "+" : " (");
+            cat_n(out, n, &o, es ? es : "(null)");
+            if (e + 1 == json_array_size(ev)) cat_n(out, n, &o, ")");
+        }
     }
-    if (!out[0]) snprintf(out, n, "-");
+    if (!out[0] && n > 1) { out[0] = '-'; out[1] = 0; }
 }
 
 /* ---- the hosts-to-providers figure ----------------------------------------
