@@ -137,11 +137,11 @@ static void cb_finish(void *ud, ni_session *s, void *app)
 }
 
 /* A session goes out: the lane hooks not run yet (bit i of todo: lane hook
- * i, with this thread's state), the hooks, then the sink. */
-static void deliver(ni_engine *e, ni_session *s, uint32_t todo)
+ * i, with the state in lstate[i]), the hooks, then the sink. */
+static void deliver(ni_engine *e, ni_session *s, uint32_t todo, void **lstate)
 {
     for (unsigned i = 0; i < e->nlhooks; i++)
-        if (todo & (1u << i)) e->lhooks[i].fn(e->lhooks[i].ud, &e->lstate[i], s);
+        if (todo & (1u << i)) e->lhooks[i].fn(e->lhooks[i].ud, &lstate[i], s);
     for (unsigned i = 0; i < e->nhooks; i++) e->hooks[i].fn(e->hooks[i].ud, s);
     if (e->sink && !e->sink_err) e->sink_err = e->sink(e->sink_ud, s, &e->sink_msg);
 }
@@ -152,7 +152,7 @@ static void cb_emit(void *ud, ni_session *s)
 {
     ni_engine *e = ud;
     if (e->lane) lane_push(e, s);
-    else deliver(e, s, UINT32_MAX);
+    else deliver(e, s, UINT32_MAX, e->lstate);
 }
 
 static void cb_release(void *ud, ni_session *s, void *app)
@@ -300,6 +300,7 @@ static ni_err sink_error(ni_engine *e, ni_error *err)
 /* ---- frames ------------------------------------------------------------- */
 static ni_err par_frame(ni_engine *e, const ni_packet *pk, ni_error *err);
 static ni_err par_sync(ni_engine *e, ni_error *err);
+static void par_unsync(ni_engine *e);
 static ni_err par_finish(ni_engine *e, ni_error *err);
 
 ni_err ni_engine_frame(ni_engine *e, int linktype, const uint8_t *p, uint32_t caplen,
@@ -331,10 +332,11 @@ ni_err ni_engine_frame(ni_engine *e, int linktype, const uint8_t *p, uint32_t ca
 ni_err ni_engine_session(ni_engine *e, ni_session *s, ni_error *err)
 {
     if (e->par && par_sync(e, err)) return err && err->code ? err->code : NI_ERR_NOMEM;
-    if (e->sink_err) return sink_error(e, err);
+    if (e->sink_err) { if (e->par) par_unsync(e); return sink_error(e, err); }
     s->direction = ni_target_direction(e->target, &s->client, &s->server);
     e->stats.sessions++;
-    deliver(e, s, UINT32_MAX);
+    deliver(e, s, UINT32_MAX, e->lstate);
+    if (e->par) par_unsync(e);
     if (e->sink_err) return sink_error(e, err);
     return NI_OK;
 }
@@ -552,19 +554,19 @@ struct par_lane {
     void *lstate[NI_ENGINE_HOOKS_MAX];  /* a worker: the lane hooks' state in its thread */
     pthread_t th;
     bool started;
-    pthread_cond_t cv;          /* a worker waits here for a batch or for room */
-    /* the worker's own */
-    par_vec out;                /* sessions it finished in the current batch */
+    pthread_cond_t cv;          /* a worker waits here */
+    /* the lane's own thread's */
+    par_vec out;                /* sessions it finished since its last hand-over */
     /* under mu */
     bool waiting;               /* the worker waits on cv */
-    par_vec hand;               /* sessions handed over, for the reader */
+    par_vec hand;               /* sessions handed over, for the merge */
     par_key wm;                 /* every later session of this lane comes after wm */
     bool done;                  /* nothing more will come */
-    uint64_t next;              /* the batch it handles next */
+    uint64_t next;              /* a worker: the batch it handles next */
     uint64_t backlog;           /* sessions handed over and not delivered yet */
-    par_arenas spent;           /* arenas of delivered sessions, for the worker to free */
-    /* the reader's own */
-    par_vec in;                 /* sessions to merge (lane 0: the reader's own) */
+    par_arenas spent;           /* arenas of delivered sessions, for the lane's thread to free */
+    /* the merging thread's (P->merging) */
+    par_vec in;                 /* sessions to merge */
     par_key rwm;                /* wm and done as last seen */
     bool rdone;
     par_arenas rspent;          /* delivered, not handed back yet */
@@ -576,9 +578,12 @@ struct par {
     unsigned nw;                /* worker lanes: lane[1..nw] */
     par_lane *lane;
     pthread_mutex_t mu;
-    pthread_cond_t cv_reader;   /* the reader waits for a worker (reader_waiting) */
+    pthread_cond_t cv_reader;   /* the reader waits here (reader_waiting) */
     bool reader_waiting;
-    uint64_t changes;           /* (under mu) the workers' hand-overs so far */
+    bool merging;               /* (under mu) a thread holds the merge */
+    uint64_t changes;           /* (under mu) hand-overs so far */
+    uint64_t merged_upto;       /* (under mu) changes when a merge last found nothing more */
+    void *mstate[NI_ENGINE_HOOKS_MAX];  /* the merge's lane hook state (hooks a lane could not run) */
     par_batch batch[PAR_BATCHES];
     par_batch *cur;             /* being filled by the reader */
     uint64_t published;         /* batches handed to the workers */
@@ -614,11 +619,16 @@ static par_key key_before(uint64_t seq)
 
 static const par_key key_end = { UINT64_MAX, NI_FLOW_END_INPUT, 0, INT64_MIN, 0 };
 
+static void fail_nomem(par *P)          /* mu held */
+{
+    P->nomem = true;
+    atomic_store(&P->failed, true);
+}
+
 static void set_nomem(par *P)
 {
     pthread_mutex_lock(&P->mu);
-    P->nomem = true;
-    atomic_store(&P->failed, true);
+    fail_nomem(P);
     pthread_mutex_unlock(&P->mu);
 }
 
@@ -691,16 +701,14 @@ static void arenas_free(par_arenas *a)
 
 /* on_emit of a lane: the lane hooks (the run's engine's, fixed before the
  * first input) with this thread's state, then the session (and its arena)
- * to the lane's vector with its place in the run: the worker's out (handed
- * over at the batch's end), the reader's in. */
+ * to the lane's out with its place in the run. */
 static void lane_push(ni_engine *le, ni_session *s)
 {
     par_lane *L = le->lane;
     par *P = L->P;
     ni_engine *e = P->e;
-    par_vec *q = L->id ? &L->out : &L->in;
-    if (!vec_room(q, 1)) { set_nomem(P); return; }
-    par_msg *m = &q->v[q->n];
+    if (!vec_room(&L->out, 1)) { set_nomem(P); return; }
+    par_msg *m = &L->out.v[L->out.n];
     ni_flow_order o;
     ni_flow_emit_order(le->flows, &o);
     m->k.seq = o.seq;
@@ -714,7 +722,159 @@ static void lane_push(ni_engine *le, ni_session *s)
         if (e->lhooks[i].fn(e->lhooks[i].ud, &st[i], s)) m->todo &= ~(1u << i);
     m->s = *s;
     s->arena = NULL;                    /* the message owns it now */
-    q->n++;
+    L->out.n++;
+}
+
+/* Under mu: wakes the threads that wait (their turn to merge may have come). */
+static void wake_all(par *P)
+{
+    if (P->reader_waiting) pthread_cond_signal(&P->cv_reader);
+    for (unsigned i = 1; i <= P->nw; i++)
+        if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
+}
+
+/* Under mu: the lane's finished sessions go to the merge, with its new
+ * watermark; it takes back the arenas to free (in *spent, once mu is
+ * released).  A thread waiting to merge is woken if none merges. */
+static void hand_over(par *P, par_lane *L, par_key wm, par_arenas *spent)
+{
+    size_t n = vec_len(&L->out);
+    if (vec_move(&L->hand, &L->out)) L->backlog += n;
+    else fail_nomem(P);
+    L->wm = wm;
+    P->changes++;
+    if (!P->merging) {
+        if (P->reader_waiting) pthread_cond_signal(&P->cv_reader);
+        else
+            for (unsigned i = 1; i <= P->nw; i++)
+                if (P->lane[i].waiting && &P->lane[i] != L) { pthread_cond_signal(&P->lane[i].cv); break; }
+    }
+    *spent = L->spent;
+    L->spent = (par_arenas){ 0 };
+}
+
+/* ---- the merge: by whichever thread would wait ----- */
+
+/* Under mu, by the merging thread: takes what the lanes handed over and
+ * hands back what was delivered. */
+static void collect(par *P)
+{
+    for (unsigned i = 0; i <= P->nw; i++) {
+        par_lane *L = &P->lane[i];
+        if (!vec_move(&L->in, &L->hand)) fail_nomem(P);
+        L->rwm = L->wm;
+        L->rdone = L->done;
+        if (L->rspent.n) {
+            if (!L->spent.n) {
+                par_arenas t = L->spent;
+                L->spent = L->rspent;
+                L->rspent = t;
+                L->rspent.n = 0;
+            } else {
+                for (size_t k = 0; k < L->rspent.n; k++)
+                    if (!arenas_push(&L->spent, L->rspent.v[k])) ni_arena_free(L->rspent.v[k]);
+                L->rspent.n = 0;
+            }
+        }
+        L->backlog -= L->rdelivered;
+        L->rdelivered = 0;
+    }
+}
+
+/* What a waiting thread waits for: a worker's next batch (or its end) and
+ * room; the reader's batch to fill, everything read so far delivered
+ * (UNTIL_SYNC), or everything (UNTIL_END). */
+enum { UNTIL_BATCH, UNTIL_SYNC, UNTIL_END, UNTIL_WORK };
+
+typedef struct par_waiter {
+    int until;
+    par_lane *L;                /* UNTIL_WORK: the worker's lane */
+} par_waiter;
+
+static bool worker_can_go(const par *P, const par_lane *L)
+{
+    return P->aborting || ((L->next != P->published || P->finishing) && L->backlog <= PAR_QUEUE_SOFT);
+}
+
+/* Under mu: may the waiting thread go on? */
+static bool ready(const par *P, const par_waiter *w)
+{
+    if (P->aborting) return true;
+    if (w->until == UNTIL_WORK) return worker_can_go(P, w->L);
+    if (w->until == UNTIL_BATCH)
+        return !P->batch[P->published % PAR_BATCHES].pending && P->lane[0].backlog <= PAR_QUEUE_SOFT;
+    if (P->merging) return false;
+    for (unsigned i = 0; i <= P->nw; i++) {
+        const par_lane *L = &P->lane[i];
+        if (L->backlog) return false;
+        if (i && (w->until == UNTIL_SYNC ? L->next != P->published : !L->done)) return false;
+    }
+    return true;
+}
+
+/* Delivers the sessions that no lane can still precede (mu not held, the
+ * merge held), looking every 32 whether the thread's own work is ready;
+ * false once nothing more can go with what was collected. */
+static bool merge(par *P, const par_waiter *w)
+{
+    ni_engine *e = P->e;
+    unsigned nl = P->nw + 1;
+    for (unsigned n = 1;; n++) {
+        par_lane *best = NULL;
+        for (unsigned i = 0; i < nl; i++) {
+            par_lane *L = &P->lane[i];
+            if (vec_len(&L->in) && (!best || key_cmp(&L->in.v[L->in.head].k, &best->in.v[best->in.head].k) < 0))
+                best = L;
+        }
+        if (!best) return false;
+        const par_key *bk = &best->in.v[best->in.head].k;
+        for (unsigned i = 0; i < nl; i++) {
+            par_lane *L = &P->lane[i];
+            if (L != best && !vec_len(&L->in) && !L->rdone && key_cmp(bk, &L->rwm) >= 0) return false;
+        }
+        par_msg *m = &best->in.v[best->in.head++];
+        deliver(e, &m->s, m->todo, P->mstate);
+        if (e->sink_err != NI_OK) atomic_store(&P->failed, true);
+        if (!arenas_push(&best->rspent, m->s.arena)) ni_arena_free(m->s.arena);
+        best->rdelivered++;
+        if (n % 32 == 0 && w->until != UNTIL_SYNC && w->until != UNTIL_END) {
+            pthread_mutex_lock(&P->mu);
+            bool go = ready(P, w);
+            pthread_mutex_unlock(&P->mu);
+            if (go) return true;
+        }
+    }
+}
+
+/* Under mu: waits until ready(w), merging meanwhile whenever no other
+ * thread merges and a hand-over came since a merge last found nothing to
+ * deliver (so nothing sleeps while a session could go: a lane past
+ * PAR_QUEUE_SOFT waits for the merge).  The merge stops when the thread's
+ * own work is ready (a worker's batch, the reader's batch to fill), so it
+ * goes to whichever thread would otherwise wait. */
+static void wait_merging(par *P, const par_waiter *w, pthread_cond_t *cv, bool *waiting)
+{
+    while (!ready(P, w)) {
+        if (!P->merging && P->changes != P->merged_upto) {
+            P->merging = true;
+            for (;;) {
+                uint64_t seen = P->changes;
+                collect(P);
+                pthread_mutex_unlock(&P->mu);
+                bool stopped = merge(P, w);
+                pthread_mutex_lock(&P->mu);
+                if (stopped || P->aborting) break;
+                if (P->changes == seen) { P->merged_upto = seen; break; }
+            }
+            collect(P);                 /* hands back what was delivered */
+            P->merging = false;
+            wake_all(P);
+            continue;
+        }
+        *waiting = true;
+        pthread_cond_wait(cv, &P->mu);
+        *waiting = false;
+    }
 }
 
 /* ---- workers ----- */
@@ -739,25 +899,6 @@ static void run_batch(par_lane *L, const par_batch *b)
     }
 }
 
-/* Under mu: the worker has a batch to handle (or its end) and room. */
-static bool worker_can_go(const par *P, const par_lane *L)
-{
-    return P->aborting || ((L->next != P->published || P->finishing) && L->backlog <= PAR_QUEUE_SOFT);
-}
-
-/* Under mu: what the worker finished goes to the reader; it takes back the
- * arenas to free (in *spent, after mu is released). */
-static void hand_over(par *P, par_lane *L, par_arenas *spent)
-{
-    size_t n = vec_len(&L->out);
-    if (vec_move(&L->hand, &L->out)) L->backlog += n;
-    else { P->nomem = true; atomic_store(&P->failed, true); }
-    P->changes++;
-    if (P->reader_waiting) pthread_cond_signal(&P->cv_reader);
-    *spent = L->spent;
-    L->spent = (par_arenas){ 0 };
-}
-
 static void *worker_main(void *arg)
 {
     par_lane *L = arg;
@@ -776,21 +917,17 @@ static void *worker_main(void *arg)
         if (P->lane_fail.code == NI_OK) P->lane_fail = ce;
         atomic_store(&P->failed, true);
     }
+    par_waiter w = { UNTIL_WORK, L };
     for (;;) {
-        while (!worker_can_go(P, L)) {
-            L->waiting = true;
-            pthread_cond_wait(&L->cv, &P->mu);
-            L->waiting = false;
-        }
+        wait_merging(P, &w, &L->cv, &L->waiting);
         if (P->aborting) break;
         par_arenas spent;
         if (L->next == P->published) {          /* finishing, every batch done */
-            L->wm = key_end;
             pthread_mutex_unlock(&P->mu);
             if (le) ni_flow_flush(le->flows);
             pthread_mutex_lock(&P->mu);
             L->done = true;
-            hand_over(P, L, &spent);
+            hand_over(P, L, key_end, &spent);
             pthread_mutex_unlock(&P->mu);
             arenas_free(&spent);
             return NULL;
@@ -799,10 +936,9 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&P->mu);
         if (le) run_batch(L, b);
         pthread_mutex_lock(&P->mu);
-        L->wm = key_before(b->seq0 + b->n);
         L->next++;
         b->pending--;
-        hand_over(P, L, &spent);
+        hand_over(P, L, key_before(b->seq0 + b->n), &spent);
         if (spent.n) {
             pthread_mutex_unlock(&P->mu);
             arenas_free(&spent);
@@ -813,109 +949,6 @@ static void *worker_main(void *arg)
     }
     pthread_mutex_unlock(&P->mu);
     return NULL;
-}
-
-/* ---- the merge (in the reader) ----- */
-
-/* Under mu: takes what the workers handed over and hands back what was
- * delivered. */
-static void collect(par *P)
-{
-    for (unsigned i = 1; i <= P->nw; i++) {
-        par_lane *L = &P->lane[i];
-        if (!vec_move(&L->in, &L->hand)) { P->nomem = true; atomic_store(&P->failed, true); }
-        L->rwm = L->wm;
-        L->rdone = L->done;
-        if (L->rspent.n) {
-            if (!L->spent.n) {
-                par_arenas t = L->spent;
-                L->spent = L->rspent;
-                L->rspent = t;
-                L->rspent.n = 0;
-            } else {
-                for (size_t k = 0; k < L->rspent.n; k++)
-                    if (!arenas_push(&L->spent, L->rspent.v[k])) ni_arena_free(L->rspent.v[k]);
-                L->rspent.n = 0;
-            }
-        }
-        L->backlog -= L->rdelivered;
-        L->rdelivered = 0;
-        if (L->waiting && worker_can_go(P, L)) pthread_cond_signal(&L->cv);
-    }
-}
-
-/* Delivers every session that no lane can still precede (mu not held);
- * true if it delivered one. */
-static bool merge(par *P)
-{
-    ni_engine *e = P->e;
-    unsigned nl = P->nw + 1;
-    P->lane[0].rwm = P->lane[0].rdone ? key_end : key_before(P->seq);
-    bool any = false;
-    for (;;) {
-        par_lane *best = NULL;
-        for (unsigned i = 0; i < nl; i++) {
-            par_lane *L = &P->lane[i];
-            if (vec_len(&L->in) && (!best || key_cmp(&L->in.v[L->in.head].k, &best->in.v[best->in.head].k) < 0))
-                best = L;
-        }
-        if (!best) break;
-        const par_key *bk = &best->in.v[best->in.head].k;
-        bool ok = true;
-        for (unsigned i = 0; ok && i < nl; i++) {
-            par_lane *L = &P->lane[i];
-            if (L != best && !vec_len(&L->in) && !L->rdone && key_cmp(bk, &L->rwm) >= 0) ok = false;
-        }
-        if (!ok) break;
-        par_msg *m = &best->in.v[best->in.head++];
-        deliver(e, &m->s, m->todo);
-        if (e->sink_err != NI_OK) atomic_store(&P->failed, true);
-        if (!best->id) ni_arena_free(m->s.arena);
-        else {
-            if (!arenas_push(&best->rspent, m->s.arena)) ni_arena_free(m->s.arena);
-            best->rdelivered++;
-        }
-        any = true;
-    }
-    return any;
-}
-
-enum { UNTIL_BATCH, UNTIL_SYNC, UNTIL_END };
-
-/* Under mu: may the reader go on? */
-static bool reader_ready(const par *P, int until)
-{
-    if (until == UNTIL_BATCH)
-        return !P->batch[P->published % PAR_BATCHES].pending && vec_len(&P->lane[0].in) <= PAR_QUEUE_SOFT;
-    for (unsigned i = 0; i <= P->nw; i++) {
-        const par_lane *L = &P->lane[i];
-        if (vec_len(&L->in) || vec_len(&L->hand)) return false;
-        if (i && (until == UNTIL_SYNC ? L->next != P->published : !L->done)) return false;
-    }
-    return true;
-}
-
-/* Merges, then waits (merging whatever the workers hand over meanwhile)
- * until the reader may go on: a batch to fill, everything read so far
- * delivered (UNTIL_SYNC), or everything (UNTIL_END). */
-static void reader_merge(par *P, int until)
-{
-    pthread_mutex_lock(&P->mu);
-    for (;;) {
-        uint64_t seen = P->changes;
-        collect(P);
-        pthread_mutex_unlock(&P->mu);
-        bool merged = merge(P);
-        pthread_mutex_lock(&P->mu);
-        if (P->aborting || reader_ready(P, until)) break;
-        if (!merged && P->changes == seen) {
-            P->reader_waiting = true;
-            pthread_cond_wait(&P->cv_reader, &P->mu);
-            P->reader_waiting = false;
-        }
-    }
-    collect(P);                         /* hands back what was delivered */
-    pthread_mutex_unlock(&P->mu);
 }
 
 /* ---- the reader ----- */
@@ -964,17 +997,21 @@ static uint32_t lane_of(const par *P, const ni_packet *p)
     return u < P->share0 ? 0 : 1 + (uint32_t)((u - P->share0) / P->share);
 }
 
-/* The batch being filled goes to the workers. */
+/* The batch being filled goes to the workers, the reader's sessions to the
+ * merge. */
 static void publish(par *P)
 {
     par_batch *b = P->cur;
     if (!b) return;
+    par_arenas spent;
     pthread_mutex_lock(&P->mu);
     b->pending = P->nw;
     P->published++;
+    hand_over(P, &P->lane[0], key_before(P->seq), &spent);
     for (unsigned i = 1; i <= P->nw; i++)
-        if (P->lane[i].waiting && worker_can_go(P, &P->lane[i])) pthread_cond_signal(&P->lane[i].cv);
+        if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
     pthread_mutex_unlock(&P->mu);
+    arenas_free(&spent);
     P->cur = NULL;
 }
 
@@ -982,7 +1019,10 @@ static void publish(par *P)
  * reader's own sessions are few enough), merging meanwhile. */
 static par_batch *take_batch(par *P)
 {
-    reader_merge(P, UNTIL_BATCH);
+    par_waiter w = { UNTIL_BATCH, NULL };
+    pthread_mutex_lock(&P->mu);
+    wait_merging(P, &w, &P->cv_reader, &P->reader_waiting);
+    pthread_mutex_unlock(&P->mu);
     par_batch *b = &P->batch[P->published % PAR_BATCHES];
     b->seq0 = P->seq;
     b->n = 0;
@@ -1081,15 +1121,29 @@ static ni_err par_frame(ni_engine *e, const ni_packet *pk, ni_error *err)
     return NI_OK;
 }
 
-/* Everything read so far through the hooks and the sink: the caller may
- * then deliver a session itself (a session source in a parallel run). */
+/* Everything read so far through the hooks and the sink, and the merge
+ * held: the caller then delivers a session itself (a session source in a
+ * parallel run) and lets go (par_unsync). */
 static ni_err par_sync(ni_engine *e, ni_error *err)
 {
     par *P = e->par;
     publish(P);
-    reader_merge(P, UNTIL_SYNC);
-    if (atomic_load(&P->failed)) return par_failure(e, err);
+    par_waiter w = { UNTIL_SYNC, NULL };
+    pthread_mutex_lock(&P->mu);
+    wait_merging(P, &w, &P->cv_reader, &P->reader_waiting);
+    bool failed = atomic_load(&P->failed) || P->aborting;
+    if (!failed) P->merging = true;
+    pthread_mutex_unlock(&P->mu);
+    if (failed) return par_failure(e, err);
     return NI_OK;
+}
+
+static void par_unsync(ni_engine *e)
+{
+    par *P = e->par;
+    pthread_mutex_lock(&P->mu);
+    P->merging = false;
+    pthread_mutex_unlock(&P->mu);
 }
 
 static void par_join(par *P)
@@ -1113,16 +1167,22 @@ static ni_err par_finish(ni_engine *e, ni_error *err)
         pthread_mutex_lock(&P->mu);
         P->finishing = true;
         for (unsigned i = 1; i <= P->nw; i++)
-            if (P->lane[i].waiting && worker_can_go(P, &P->lane[i])) pthread_cond_signal(&P->lane[i].cv);
+            if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
         pthread_mutex_unlock(&P->mu);
-        ni_flow_flush(e->flows);            /* lane 0's own, to its vector */
-        P->lane[0].rdone = true;
-        reader_merge(P, UNTIL_END);
+        ni_flow_flush(e->flows);            /* lane 0's own, to its out */
+        par_arenas spent;
+        par_waiter w = { UNTIL_END, NULL };
+        pthread_mutex_lock(&P->mu);
+        P->lane[0].done = true;
+        hand_over(P, &P->lane[0], key_end, &spent);
+        wait_merging(P, &w, &P->cv_reader, &P->reader_waiting);
+        pthread_mutex_unlock(&P->mu);
+        arenas_free(&spent);
         par_join(P);
         P->finished = true;
-        for (unsigned i = 1; i <= P->nw; i++) {
+        for (unsigned i = 0; i <= P->nw; i++) {
             arenas_free(&P->lane[i].spent);
-            if (P->lane[i].eng) add_stats(&e->stats, &P->lane[i].eng->stats);
+            if (i && P->lane[i].eng) add_stats(&e->stats, &P->lane[i].eng->stats);
         }
     }
     if (atomic_load(&P->failed)) return par_failure(e, err);
@@ -1143,6 +1203,7 @@ static void par_free(par *P)
     pthread_mutex_lock(&P->mu);
     P->aborting = true;
     for (unsigned i = 1; P->lane && i <= P->nw; i++) pthread_cond_signal(&P->lane[i].cv);
+    pthread_cond_signal(&P->cv_reader);
     pthread_mutex_unlock(&P->mu);
     if (P->lane) par_join(P);
     for (unsigned i = 0; P->lane && i <= P->nw; i++) {
@@ -1166,6 +1227,8 @@ static void par_free(par *P)
         free(P->batch[i].ops);
         free(P->batch[i].names);
     }
+    for (unsigned h = 0; h < P->e->nlhooks; h++)
+        if (P->mstate[h] && P->e->lhooks[h].free) P->e->lhooks[h].free(P->e->lhooks[h].ud, P->mstate[h]);
     free(P->lane);
     pthread_mutex_destroy(&P->mu);
     pthread_cond_destroy(&P->cv_reader);
