@@ -460,36 +460,39 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * so each worker adds it to its own cache at the same point of the sequence
  * as one engine would: every lane's cache holds, at each packet, what one
  * engine's would.  The other flows go by a symmetric hash of their two
- * addresses, the reader taking a smaller share than a worker (lane_share:
- * it also reads and merges).  The reader handles its own packets at once and
- * copies the workers' into batches, which every worker walks: its own
- * packets through its flow table, the others' as the clock
- * (ni_flow_advance), so flows expire at the same packet as in one table.
- * Each session leaves its lane with its place in the run
- * (ni_flow_emit_order), after the lane hooks (order-independent work) ran in
- * the thread that finished it, with that thread's state; the reader merges
- * the lanes' sessions in that order (a k-way merge: a lane's next session
- * goes when no other lane can still emit an earlier one, by its queue's head
- * or its watermark) and runs the hooks and the sink: at each batch it hands
- * over, while it waits for a batch to come free, and at the end (it never
- * sleeps while something is mergeable: a worker whose queue is full waits
- * for it).  So the hooks and the sink see the same sessions in the same
- * order as with one thread, except when a table is full (each lane holds a
- * share of max_flows, so which flow is evicted differs) and for nDPI's
- * caches of earlier detections keyed by one address (per lane; those keyed
- * by the pair of addresses stay exact).
+ * addresses, the reader taking a small share or none (lane_share).  The
+ * reader handles its own packets at once and copies the workers' into
+ * batches, which every worker walks: its own packets through its flow
+ * table, the others' as the clock (ni_flow_advance), so flows expire at the
+ * same packet as in one table.  Each session leaves its lane with its place
+ * in the run (ni_flow_emit_order), after the lane hooks (order-independent
+ * work) ran in the thread that finished it, with that thread's state, and is
+ * handed over at the end of the lane's batch (the reader's: when it
+ * publishes one).  The merge takes the lanes' sessions in that order (a
+ * k-way merge: a lane's next session goes when no other lane can still emit
+ * an earlier one, by its queue's head or its watermark) and runs the hooks
+ * and the sink.  It has no thread of its own: it is a token (P->merging)
+ * that whichever thread would otherwise wait takes (wait_merging: a worker
+ * with no batch or too many sessions undelivered, the reader with no batch
+ * free, at a session source, at the end), merging until its own work is
+ * ready; nothing sleeps while the token is free and a hand-over came since
+ * a merge last found nothing to deliver.  So the hooks and the sink see the
+ * same sessions in the same order as with one thread, one at a time (the
+ * token passes under the mutex), except when a table is full (each lane
+ * holds a share of max_flows, so which flow is evicted differs) and for
+ * nDPI's caches of earlier detections keyed by one address (per lane; those
+ * keyed by the pair of addresses stay exact).
  *
- * The threads meet under one mutex once per batch: a worker hands over the
- * sessions it finished in a batch at its end (a vector swapped, rarely
- * copied) and takes back the arenas of its delivered sessions to free them
- * (malloc's fast path in the thread that allocated them); each side signals
- * the other only when it waits.
+ * The threads meet under one mutex once per batch: a lane hands over the
+ * sessions it finished (a vector swapped, rarely copied) and takes back the
+ * arenas of its delivered sessions to free them (malloc's fast path in the
+ * thread that allocated them); a thread signals another only if it waits.
  *
  * Memory: PAR_BATCHES batches of at most PAR_BATCH_PKTS packets and
  * PAR_BATCH_BYTES bytes of IP packets, and per lane the sessions finished
  * and not yet delivered, past PAR_QUEUE_SOFT of which the lane waits (a
- * worker before its next batch, the reader before filling one) until the
- * merge catches up. */
+ * worker before its next batch, the reader before filling one), merging if
+ * no other thread does. */
 
 #define PAR_BATCH_PKTS NI_PAR_BATCH_PKTS
 #define PAR_BATCH_BYTES NI_PAR_BATCH_BYTES
