@@ -657,6 +657,19 @@ static bool vec_room(par_vec *q, size_t more)
     return true;
 }
 
+/* An empty vector keeps at most PAR_VEC_KEEP places (a burst of sessions,
+ * a flood's evictions, does not leave every vector that large). */
+#define PAR_VEC_KEEP 1024u
+static void vec_trim(par_vec *q)
+{
+    q->head = q->n = 0;
+    if (q->cap > PAR_VEC_KEEP) {
+        free(q->v);
+        q->v = NULL;
+        q->cap = 0;
+    }
+}
+
 /* Moves everything of from to the end of to (swapped when to is empty). */
 static bool vec_move(par_vec *to, par_vec *from)
 {
@@ -665,13 +678,13 @@ static bool vec_move(par_vec *to, par_vec *from)
         par_vec t = *to;
         *to = *from;
         *from = t;
-        from->head = from->n = 0;
+        vec_trim(from);
         return true;
     }
     if (!vec_room(to, vec_len(from))) return false;
     memcpy(to->v + to->n, from->v + from->head, vec_len(from) * sizeof *to->v);
     to->n += vec_len(from);
-    from->head = from->n = 0;
+    vec_trim(from);
     return true;
 }
 
