@@ -460,7 +460,7 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * so each worker adds it to its own cache at the same point of the sequence
  * as one engine would: every lane's cache holds, at each packet, what one
  * engine's would.  The other flows go by a symmetric hash of their two
- * addresses, the reader taking a small share or none (lane_share).  The
+ * addresses (lane_share: the reader could take a share; it takes none).  The
  * reader handles its own packets at once and copies the workers' into
  * batches, which every worker walks: its own packets through its flow
  * table, the others' as the clock (ni_flow_advance), so flows expire at the
@@ -1260,17 +1260,20 @@ static ni_dissect *find_dissect(ni_engine *e)
 }
 
 /* The reader's share of the ordinary flows, in units of a worker's
- * PAR_SHARE.  The reader also reads, decodes, keeps the DNS flows and takes
- * the merge when it would wait, so its share is small: measured (per-thread
- * CPU, `sessions` and `profile` on the 307 MB synthetic capture) a share of
- * 0 to 10 % of a worker's left the busiest thread the same within the noise
- * at -j 2 (the merge moves to whichever thread has time), 25 % and more
- * made the reader the busiest; from two workers on the reader is the
- * busiest already.  Any share gives the same output. */
+ * PAR_SHARE: none.  The reader also reads, decodes, keeps the DNS flows and
+ * takes the merge when it would wait, so its spare time is used anyway.
+ * Measured (per-thread CPU, `sessions -o FILE` and `profile` on the 307 MB
+ * synthetic capture, -j 2): a share of 10 % or 25 % of a worker's left the
+ * busiest thread the same within the noise or made the reader the busiest,
+ * and made the reader's nDPI module (lazy: its DNS flows rarely need it),
+ * about 9 MiB and 60 M instructions of start-up (the 3 M-source SYN flood's
+ * profile peaked at 126 MiB, 108 without).  From two workers on the reader is the
+ * busiest thread already.  Any share gives the same output. */
 #define PAR_SHARE 64u
 static uint64_t lane_share(unsigned nw)
 {
-    return nw == 1 ? PAR_SHARE / 10 : 0;
+    (void)nw;
+    return 0;
 }
 
 ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)

@@ -32,8 +32,7 @@ typedef struct ni_engine_config {
     const ni_target *target;    /* NULL: direction "unknown" */
     bool ndpi;                  /* ask nDPI for a second opinion (ndpi_protocol) */
     bool ndpi_lazy;             /* make nDPI's module when first needed (the reader of a
-                                   parallel run: its DNS flows rarely need it, and from
-                                   -j 3 on it has no other) */
+                                   parallel run: its DNS flows rarely need it) */
 } ni_engine_config;
 
 /* Enrichment: may modify s before output. */
@@ -101,10 +100,9 @@ ni_err ni_engine_open(ni_engine *e, const char *path, ni_error *err);
 unsigned ni_engine_live_reads(const ni_engine *e);
 
 /* Worker threads for the frames of captures (a parallel run of n + 1
- * threads: the reader, the DNS-port flows, a small share of the other flows
- * and the packets' order stay in the calling thread, the other flows go to
- * n worker lanes (one thread each) by a hash of their two addresses; the
- * sessions are merged into one thread's order by whichever thread would
+ * threads: the reader, the DNS-port flows and the packets' order stay in
+ * the calling thread, the other flows go to n worker lanes (one thread
+ * each) by a hash of their two addresses; the sessions are merged into one thread's order by whichever thread would
  * otherwise wait; the design and its guarantee are at "parallel runs" in
  * ni_engine.c and "Threads" in docs/ARCHITECTURE.md).  The lane hooks then
  * run in the thread that finished the session, the hooks and the sink in
