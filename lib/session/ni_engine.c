@@ -485,8 +485,9 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  *
  * The threads meet under one mutex once per batch: a lane hands over the
  * sessions it finished (a vector swapped, rarely copied) and takes back the
- * arenas of its delivered sessions to free them (malloc's fast path in the
- * thread that allocated them); a thread signals another only if it waits.
+ * arenas of its delivered sessions, reset for its flow table's next flows
+ * (ni_flow_recycle_arena; a few hundred kept, the rest freed in the thread
+ * that allocated them); a thread signals another only if it waits.
  *
  * Memory: PAR_BATCHES batches of at most PAR_BATCH_PKTS packets and
  * PAR_BATCH_BYTES bytes of IP packets, and per lane the sessions finished
@@ -715,6 +716,18 @@ static void arenas_free(par_arenas *a)
     *a = (par_arenas){ 0 };
 }
 
+/* The lane's thread takes back its delivered sessions' arenas: to its flow
+ * table for the next flows (t NULL: freed). */
+static void arenas_recycle(par_arenas *a, ni_flow_table *t)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        if (t) ni_flow_recycle_arena(t, a->v[i]);
+        else ni_arena_free(a->v[i]);
+    }
+    free(a->v);
+    *a = (par_arenas){ 0 };
+}
+
 /* on_emit of a lane: the lane hooks (the run's engine's, fixed before the
  * first input) with this thread's state, then the session (and its arena)
  * to the lane's out with its place in the run. */
@@ -750,7 +763,7 @@ static void wake_all(par *P)
 }
 
 /* Under mu: the lane's finished sessions go to the merge, with its new
- * watermark; it takes back the arenas to free (in *spent, once mu is
+ * watermark; it takes back the arenas to recycle (in *spent, once mu is
  * released).  A thread waiting to merge is woken if none merges. */
 static void hand_over(par *P, par_lane *L, par_key wm, par_arenas *spent)
 {
@@ -957,7 +970,7 @@ static void *worker_main(void *arg)
         hand_over(P, L, key_before(b->seq0 + b->n), &spent);
         if (spent.n) {
             pthread_mutex_unlock(&P->mu);
-            arenas_free(&spent);
+            arenas_recycle(&spent, le ? le->flows : NULL);
             pthread_mutex_lock(&P->mu);
         } else {
             free(spent.v);
@@ -1027,7 +1040,7 @@ static void publish(par *P)
     for (unsigned i = 1; i <= P->nw; i++)
         if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
     pthread_mutex_unlock(&P->mu);
-    arenas_free(&spent);
+    arenas_recycle(&spent, P->e->flows);
     P->cur = NULL;
 }
 
