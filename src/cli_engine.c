@@ -234,18 +234,17 @@ static int spec_status(ni_err code)
 }
 
 /* -j's default: the CPUs this process may run on (its affinity: taskset,
- * cgroup cpusets), else the CPUs online, at most NETINTEL_THREADS_MAX;
- * but 1 (one thread) below 3 CPUs or if unknown.  A parallel run keeps
- * three threads busy (reader, worker, merger): on two cores they share
- * them, and bench/run --threads measured -j 2 slower than -j 1 there
- * (bench/README.md, "Threads"). */
+ * cgroup cpusets), else the CPUs online, at most NETINTEL_THREADS_MAX; 1
+ * (one thread) if unknown.  A parallel run keeps N threads busy (the
+ * reader and N - 1 workers; the merge goes to whichever would wait), so
+ * -j 2 uses two cores (docs/ARCHITECTURE.md, "Threads"). */
 static unsigned default_threads(void)
 {
     long n = 0;
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
     if (n < 1) n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 3) return 1;
+    if (n < 1) return 1;
     return n > NETINTEL_THREADS_MAX ? NETINTEL_THREADS_MAX : (unsigned)n;
 }
 

@@ -28,9 +28,8 @@
     "  --asn PATH          GeoLite2-ASN .mmdb or a folder of ip-location-db ASN CSVs\n" \
     "  --no-ndpi           do not ask nDPI for a second opinion\n" \
     "  --stats FILE        write the run summary as JSON to FILE, not to stderr\n" \
-    "  -j, --threads N     CPUs to use for captures: a reader, N-1 worker threads and\n" \
-    "                      a merger (default: the CPUs it may run on if 3 or more,\n" \
-    "                      else 1: one thread);\n" \
+    "  -j, --threads N     CPUs to use for captures: the reader and N-1 worker\n" \
+    "                      threads (default: the CPUs it may run on; 1: one thread);\n" \
     "                      the sessions and the report are the same for every N\n"
 
 /* Live capture (sessions and profile): -i and the options that go with it,

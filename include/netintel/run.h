@@ -56,11 +56,11 @@ typedef struct ni_options {
     int64_t duration_us;         /* end a capture this long after it starts; 0: no limit */
     unsigned threads;            /* CPUs for the frames of captures (0 or 1, the default:
                                     no thread; at most NETINTEL_THREADS_MAX): N gives the
-                                    reader (the caller's thread), N - 1 worker threads and
-                                    a merger thread; a live capture
-                                    runs without threads.  With N > 1 the callbacks of
-                                    ni_run_on_session run in the merger thread, one call at
-                                    a time, in the order one thread gives (docs/API.md) */
+                                    reader (the caller's thread) and N - 1 worker threads;
+                                    a live capture runs without threads.  With N > 1 the
+                                    callbacks of ni_run_on_session run in whichever of
+                                    these threads merges at the time, one call at a time,
+                                    in the order one thread gives (docs/API.md) */
 } ni_options;
 
 #define NETINTEL_THREADS_MAX 64

@@ -341,8 +341,8 @@ ni_run *ni_run_new(const ni_options *o, ni_error *err)
     }
     if (!e) e = ni_engine_add_lane_hook(r->engine, lane_session, lane_free, r);
     if (!e) e = ni_engine_add_hook(r->engine, hook_session, r);
-    /* threads CPUs: the reader and the merger are about one CPU's work, the
-     * worker lanes the rest (at least one) */
+    /* threads CPUs: the reader (the caller's thread) and threads - 1 worker
+     * lanes; the merge goes to whichever would wait (ni_engine.c) */
     if (!e && threads > 1) e = ni_engine_set_threads(r->engine, threads - 1, err);
     if (e) {
         if (err && !err->code) ni_error_set(err, e, "%s", ni_strerror(e));

@@ -14,14 +14,16 @@
 #define NI_FLOWS_HALF_OPEN_DIV    8u  /* half-open TCP flows (bare SYNs, no reply or payload yet) kept:
                                          at most max_flows / 8; past it the oldest is evicted */
 
-/* Parallel runs (-j N, lib/session/ni_engine.c): each of the W worker lanes
- * and the reader's own lane hold max_flows / W flows and stream_total_max / W
- * reassembly bytes; between the threads: */
+/* Parallel runs (-j N, lib/session/ni_engine.c): the W worker lanes and the
+ * reader's own lane split max_flows and stream_total_max by their shares of
+ * the flows (the reader at least a quarter of a worker's); between the
+ * threads: */
 #define NI_THREADS_MAX            64u   /* CPUs of -j, worker lanes (= NETINTEL_THREADS_MAX) */
-#define NI_PAR_BATCH_PKTS         2048u /* packets handed to the workers at once */
+#define NI_PAR_BATCH_PKTS         256u  /* packets handed to the workers at once: small
+                                           enough that the batches in flight stay in cache */
 #define NI_PAR_BATCH_BYTES        (2u * 1024 * 1024) /* their IP bytes, at most */
 #define NI_PAR_BATCHES            4u    /* batches in flight */
-#define NI_PAR_QUEUE_SOFT         4096u /* finished sessions a lane queues for the merger
+#define NI_PAR_QUEUE_SOFT         4096u /* finished sessions a lane queues for the merge
                                            before it waits (a lane's burst may pass it) */
 
 /* TCP/IP fingerprints (lib/enrich/ni_tcpos.c): p0f.fp and data/tcp-os.tsv */

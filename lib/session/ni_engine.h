@@ -43,8 +43,8 @@ typedef void (*ni_engine_hook)(void *ud, ni_session *s);
  * hook makes it when it needs it, e.g. its caches, and keeps it there;
  * ni_engine_lane_free frees it when the engine is freed).  It must touch
  * nothing shared but read-only data.  Returns false when it could not run
- * (no memory for its state): the merger then runs it again, with its own
- * state. */
+ * (no memory for its state): the merge then runs it again, with a state of
+ * its own. */
 typedef bool (*ni_engine_lane_hook)(void *ud, void **state, ni_session *s);
 typedef void (*ni_engine_lane_free)(void *ud, void *state);
 /* Output: an error stops the run (ni_engine_read returns it). */
@@ -99,18 +99,20 @@ ni_err ni_engine_open(ni_engine *e, const char *path, ni_error *err);
  * read normally: ni_engine_read returns NI_OK, not NI_ERR_INTERRUPTED). */
 unsigned ni_engine_live_reads(const ni_engine *e);
 
-/* Worker threads for the frames of captures (a parallel run: the reader,
- * the DNS-port flows and the packets' order stay in the calling thread, the
- * other flows go to n worker lanes (one thread each) by a hash of their two
- * addresses, and one merger thread runs the hooks and the sink; the design
- * and its guarantee are at "parallel runs" in ni_engine.c and "Threads" in
- * docs/ARCHITECTURE.md).  The lane hooks then run in the worker that
- * finished the session (in the merger for the reader's DNS flows, and for
- * some of the workers' while the merger has nothing else to do), the hooks
- * and the sink in the merger thread, one session at a time, in the order
- * one thread would give, so they need no locks of their own; the warn,
- * progress and stop callbacks stay in the caller's thread.  n 0 (the default): no thread.  Call before
- * the first input.  NI_ERR_ARG for n above NI_THREADS_MAX, NI_ERR_NOMEM. */
+/* Worker threads for the frames of captures (a parallel run of n + 1
+ * threads: the reader, the DNS-port flows and the packets' order stay in
+ * the calling thread, the other flows go to n worker lanes (one thread
+ * each) by a hash of their two addresses; the sessions are merged into one thread's order by whichever thread would
+ * otherwise wait; the design and its guarantee are at "parallel runs" in
+ * ni_engine.c and "Threads" in docs/ARCHITECTURE.md).  The lane hooks then
+ * run in the thread that finished the session, the hooks and the sink in
+ * the thread that merges at the time: any of the run's threads, one session
+ * at a time (each call after the one before: the run's lock orders them),
+ * in the order one thread would give, so they need no locks of their own
+ * but must not rely on which thread calls them; the warn, progress and stop
+ * callbacks stay in the caller's thread.  n 0 (the default): no thread.
+ * Call before the first input.  NI_ERR_ARG for n above NI_THREADS_MAX,
+ * NI_ERR_NOMEM. */
 ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err);
 
 /* Reads one input to its end through the source interface (lib/ingest/

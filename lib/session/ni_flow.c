@@ -63,6 +63,13 @@ typedef struct ni_flow {
     alignas(max_align_t) unsigned char app[];
 } ni_flow;
 
+/* Ended flows kept for the next ones instead of being freed (with their
+ * arena's first block): at most this many, so a burst of flows leaves at
+ * most FLOW_SPARE_MAX records (each sizeof(ni_flow) + app_size, plus
+ * 256 bytes of arena) allocated after it ends; as many arenas handed back
+ * by ni_flow_recycle_arena. */
+#define FLOW_SPARE_MAX 256
+
 struct ni_flow_table {
     ni_flow_config cfg;
     flow_hash_keys hk;          /* flow keys come from the traffic: keyed hash */
@@ -80,15 +87,12 @@ struct ni_flow_table {
     const ni_flow *ending;      /* the flow being emitted (ni_flow_emit_order) */
     ni_flow *spare;             /* ended flows kept for reuse (linked by hnext) */
     size_t nspare;
+    ni_arena *apool[FLOW_SPARE_MAX];    /* ni_flow_recycle_arena: empty arenas for the next flows */
+    size_t napool;
     int64_t timeout[L_N];       /* list_timeout of each list */
     int64_t due;                /* no list head expires at or before this clock (see expiry) */
 };
 
-/* Ended flows kept for the next ones instead of being freed (with their
- * arena's first block): at most this many, so a burst of flows leaves at
- * most FLOW_SPARE_MAX records (each sizeof(ni_flow) + app_size, plus
- * 256 bytes of arena) allocated after it ends. */
-#define FLOW_SPARE_MAX 256
 
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
@@ -287,6 +291,21 @@ static void flow_destroy(ni_flow_table *t, ni_flow *f)
     free(f);
 }
 
+void ni_flow_recycle_arena(ni_flow_table *t, ni_arena *a)
+{
+    if (!a) return;
+    if (t->napool == FLOW_SPARE_MAX) { ni_arena_free(a); return; }
+    ni_arena_reset(a);
+    t->apool[t->napool++] = a;
+}
+
+/* An empty arena: a recycled one, or a new one. */
+static ni_arena *arena_take(ni_flow_table *t)
+{
+    if (t->napool) return t->apool[--t->napool];
+    return ni_arena_new(NI_SESSION_ARENA_MAX);
+}
+
 /* A zeroed flow record with an empty arena: a spare one, or a new one. */
 static ni_flow *flow_alloc(ni_flow_table *t)
 {
@@ -296,13 +315,13 @@ static ni_flow *flow_alloc(ni_flow_table *t)
         t->nspare--;
         ni_arena *a = f->s.arena;
         memset(f, 0, sizeof *f + t->cb.app_size);
-        f->s.arena = a ? a : ni_arena_new(NI_SESSION_ARENA_MAX);
+        f->s.arena = a ? a : arena_take(t);
         if (!f->s.arena) { free(f); return NULL; }
         return f;
     }
     f = calloc(1, sizeof *f + t->cb.app_size);
     if (!f) return NULL;
-    f->s.arena = ni_arena_new(NI_SESSION_ARENA_MAX);
+    f->s.arena = arena_take(t);
     if (!f->s.arena) { free(f); return NULL; }
     return f;
 }
@@ -322,6 +341,7 @@ void ni_flow_table_free(ni_flow_table *t)
         ni_arena_free(f->s.arena);
         free(f);
     }
+    for (size_t i = 0; i < t->napool; i++) ni_arena_free(t->apool[i]);
     free(t->buckets);
     free(t);
 }

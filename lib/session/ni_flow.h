@@ -92,6 +92,11 @@ ni_err ni_flow_packet(ni_flow_table *t, const ni_packet *p);
 /* Emits every live flow (reason NI_END_EOF) in order of first packet. */
 void ni_flow_flush(ni_flow_table *t);
 
+/* An arena on_emit took with a session (a parallel run's), done with, back
+ * to the table for its next flows (reset; at most 256 kept, the rest freed);
+ * in the thread that uses the table.  NULL is ignored. */
+void ni_flow_recycle_arena(ni_flow_table *t, ni_arena *a);
+
 /* ---- a run split between tables (parallel runs, ni_engine) ----------------
  * The packets of one run are numbered in the order read (the sequence); a
  * table may see only some of them (its flows'), and must then be told the
