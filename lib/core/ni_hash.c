@@ -86,3 +86,13 @@ void ni_hash_key_random(ni_hash_key *k)
     seed[0] ^= k->k0;
     k->k1 = ni_hash(&ni_hash_key_fixed, seed, sizeof seed);
 }
+
+void ni_mshift_init(ni_mshift *m)
+{
+    ni_hash_key k;
+    ni_hash_key_random(&k);
+    for (uint8_t i = 0; i <= NI_MSHIFT_WORDS; i++) {
+        uint64_t v = ni_hash(&k, &i, 1);
+        if (i < NI_MSHIFT_WORDS) m->mul[i] = v; else m->off = v;
+    }
+}

@@ -6,7 +6,8 @@
  * random source, so keys chosen by whoever sends the traffic cannot be made
  * to collide on purpose (hash flooding).  The flow table, hashing every
  * packet's 5-tuple, uses a cheaper strongly universal hash whose numbers are
- * drawn through this one (lib/session/ni_flow.c, "hashing").  A fixed key is
+ * drawn through this one (lib/session/ni_flow.c, "hashing"; ni_mshift below,
+ * for the DNS cache and the address caches of enrichment).  A fixed key is
  * available for tests and for checksums that must be the same in every run. */
 #ifndef NI_HASH_H
 #define NI_HASH_H
@@ -25,5 +26,25 @@ void ni_hash_key_random(ni_hash_key *k);
 
 /* SipHash-1-3 of n bytes under key k. */
 uint64_t ni_hash(const ni_hash_key *k, const void *p, size_t n);
+
+/* Thorup's strongly universal vector multiply-shift (M. Thorup, "High Speed
+ * Hashing for Integers and Strings", 2015, section 3.3) over n <=
+ * NI_MSHIFT_WORDS 32-bit words x_i: ((b + sum a_i x_i) mod 2^64) >> 32, with
+ * a_i and b drawn per table through ni_hash from a random key.  Two distinct
+ * keys fixed without knowing the numbers share a 32-bit value with
+ * probability 2^-32 (a bucket: 1/buckets), for a few instructions a word;
+ * for fixed-size keys from the traffic (addresses).  The flow table keeps
+ * its own layout of the same hash (ni_flow.c, "hashing"). */
+#define NI_MSHIFT_WORDS 9
+typedef struct ni_mshift { uint64_t mul[NI_MSHIFT_WORDS], off; } ni_mshift;
+
+void ni_mshift_init(ni_mshift *m);
+
+static inline uint32_t ni_mshift_hash(const ni_mshift *m, const uint32_t *w, unsigned n)
+{
+    uint64_t h = m->off;
+    for (unsigned i = 0; i < n; i++) h += m->mul[i] * w[i];
+    return (uint32_t)(h >> 32);
+}
 
 #endif

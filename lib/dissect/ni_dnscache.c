@@ -32,14 +32,12 @@ struct ni_dnscache {
     uint32_t *bucket;
     size_t nbucket;         /* power of two */
     int64_t max_age_us;
-    uint64_t mul[KEY_WORDS], off;   /* the hash's numbers, drawn per cache */
+    ni_mshift hk;           /* the hash's numbers, drawn per cache */
 };
 
 /* The key's hash, computed once per add or look-up (the bucket is its low
  * bits, whatever the bucket count).  Keys come from the traffic, so the
- * hash is keyed: Thorup's strongly universal multiply-shift over the key's
- * 32-bit words (as the flow table's, ni_flow.c), with numbers drawn per
- * cache from the kernel's random source through SipHash; two distinct keys
+ * hash is keyed (ni_mshift, numbers drawn per cache): two distinct keys
  * share a bucket with probability 1/buckets whatever their values. */
 static uint64_t key_hash(const ni_dnscache *c, const ni_addr *client, const ni_addr *addr)
 {
@@ -47,9 +45,7 @@ static uint64_t key_hash(const ni_dnscache *c, const ni_addr *client, const ni_a
     memcpy(w, client->b, 16);
     memcpy(w + 4, addr->b, 16);
     w[8] = (uint32_t)client->family << 8 | addr->family;
-    uint64_t h = c->off;
-    for (int i = 0; i < KEY_WORDS; i++) h += c->mul[i] * w[i];
-    return h >> 32;
+    return ni_mshift_hash(&c->hk, w, KEY_WORDS);
 }
 
 static size_t bucket_of(const ni_dnscache *c, uint64_t h) { return (size_t)h & (c->nbucket - 1); }
@@ -66,12 +62,7 @@ ni_dnscache *ni_dnscache_new(size_t max_entries, int64_t max_age_us)
     c->max = max_entries ? max_entries : NI_DNSCACHE_ENTRIES_MAX;
     if (c->max > NIL - 1) c->max = NIL - 1;
     c->max_age_us = max_age_us > 0 ? max_age_us : NI_DNSCACHE_AGE_MAX_US;
-    ni_hash_key rk;
-    ni_hash_key_random(&rk);
-    for (uint8_t i = 0; i <= KEY_WORDS; i++) {
-        uint64_t v = ni_hash(&rk, &i, 1);
-        if (i < KEY_WORDS) c->mul[i] = v; else c->off = v;
-    }
+    ni_mshift_init(&c->hk);
     c->nbucket = 64;
     c->bucket = malloc(c->nbucket * sizeof *c->bucket);
     if (!c->bucket) { free(c); return NULL; }

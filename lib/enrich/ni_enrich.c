@@ -64,15 +64,14 @@ struct ni_enrich_lane {
     ni_catalog_memo *names; /* host names → catalogue matches */
     /* geography per address, decided once (geo_cache below) */
     struct geo_slot *geo_cache;
-    uint64_t geo_mul[5], geo_add;   /* the numbers of its hash (geo_index) */
+    ni_mshift geo_hk;           /* the numbers of its hash (geo_index) */
 };
 
 /* The geography of one address as geo() decides it: a direct-mapped cache
  * of NI_GEO_CACHE slots, indexed by the address's keyed hash (addresses come
- * from the traffic: Thorup's strongly universal multiply-shift, as the flow
- * table hashes its keys, with numbers drawn per lane through ni_hash.h),
- * replaced on collision.  The strings
- * point into the country table and the ASN table, which outlive it. */
+ * from the traffic: ni_mshift, numbers drawn per lane), replaced on
+ * collision.  The strings point into the country table and the ASN table,
+ * which outlive it. */
 typedef struct geo_slot {
     ni_addr addr;
     bool used, special;
@@ -300,12 +299,7 @@ ni_enrich_lane *ni_enrich_lane_new(ni_enrich *en, ni_error *err)
     l->tcp_cache = ni_map_new(NI_TCPOS_CACHE);
     l->geo_cache = calloc(NI_GEO_CACHE, sizeof *l->geo_cache);
     l->names = ni_catalog_memo_new();
-    ni_hash_key k;
-    ni_hash_key_random(&k);
-    for (uint64_t i = 0; i < 6; i++) {
-        uint64_t v = ni_hash(&k, &i, sizeof i);
-        if (i < 5) l->geo_mul[i] = v; else l->geo_add = v;
-    }
+    ni_mshift_init(&l->geo_hk);
     if (!l->ua_cache || !l->tcp_cache || !l->geo_cache || !l->names) {
         ni_error_set(err, NI_ERR_NOMEM, "enrichment: out of memory");
         ni_enrich_lane_free(l);
@@ -494,16 +488,14 @@ static void geo_decide(ni_enrich *en, const ni_addr *a, geo_slot *g)
     }
 }
 
-/* The slot of a: ((b + sum of a_i x_i) mod 2^64) >> 32 over the family and
- * the four 32-bit words of the address (M. Thorup, "High Speed Hashing for
- * Integers and Strings", 2015, section 3.3). */
+/* The slot of a: ni_mshift over the address's four 32-bit words and its
+ * family. */
 static size_t geo_index(const ni_enrich_lane *l, const ni_addr *a)
 {
-    uint32_t x[4];
-    memcpy(x, a->b, sizeof x);
-    uint64_t h = l->geo_add + l->geo_mul[0] * a->family + l->geo_mul[1] * x[0] + l->geo_mul[2] * x[1] +
-                 l->geo_mul[3] * x[2] + l->geo_mul[4] * x[3];
-    return (size_t)(h >> 32) % NI_GEO_CACHE;
+    uint32_t x[5];
+    memcpy(x, a->b, 16);
+    x[4] = a->family;
+    return ni_mshift_hash(&l->geo_hk, x, 5) % NI_GEO_CACHE;
 }
 
 /* Fills the geography of a; returns its slot (valid until the next call). */

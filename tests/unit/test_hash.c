@@ -123,4 +123,29 @@ TEST(colliding_keys_do_not_degrade)
     free(keys);
 }
 
-RUN(T(siphash13_vectors), T(every_length_and_alignment), T(random_keys_differ), T(colliding_keys_do_not_degrade))
+/* ni_mshift: a function of the first n words only; consecutive addresses
+ * (the keys a sender chooses most easily) spread evenly over 256 buckets;
+ * two tables' numbers differ. */
+TEST(mshift_spreads_consecutive_keys)
+{
+    ni_mshift a, b;
+    ni_mshift_init(&a);
+    ni_mshift_init(&b);
+    uint32_t w[NI_MSHIFT_WORDS] = { 0 }, v[NI_MSHIFT_WORDS] = { 0 };
+    v[5] = 12345;                               /* past n: ignored */
+    CHECK(ni_mshift_hash(&a, w, 5) == ni_mshift_hash(&a, v, 5));
+    CHECK(ni_mshift_hash(&a, w, 6) != ni_mshift_hash(&a, v, 6));
+    unsigned cnt[256] = { 0 }, same = 0;
+    for (uint32_t i = 0; i < 65536; i++) {
+        w[0] = 0xaf2db000u + i;                 /* 175.45.176.0 and on */
+        cnt[ni_mshift_hash(&a, w, 5) >> 24]++;
+        same += ni_mshift_hash(&a, w, 5) == ni_mshift_hash(&b, w, 5);
+    }
+    unsigned max = 0;
+    for (int i = 0; i < 256; i++) if (cnt[i] > max) max = cnt[i];
+    CHECK(max < 2 * 256);                       /* mean 256 a bucket */
+    CHECK(same < 4);
+}
+
+RUN(T(siphash13_vectors), T(every_length_and_alignment), T(random_keys_differ), T(colliding_keys_do_not_degrade),
+    T(mshift_spreads_consecutive_keys))
