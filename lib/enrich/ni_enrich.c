@@ -563,42 +563,6 @@ static bool tcp_os(ni_enrich_lane *l, const char *fp, unsigned window, ni_tcpos_
 }
 
 /* ---- VPN ------------------------------------------------------------------ */
-/* Could ni_addr_parse take s?  inet_pton reads only digits and dots as
- * IPv4, hex digits, ':' and '.' as IPv6: a name with another byte is no
- * address (~300 instructions a name spared). */
-static bool maybe_addr(const char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F') || *s == ':' ||
-              *s == '.'))
-            return false;
-    return true;
-}
-
-/* ni_addr_parse(s, a) == NI_OK, the dotted-quad IPv4 form (what DNS answers
- * mostly are) read here: four decimal numbers up to 255 without leading
- * zeros, exactly what inet_pton(AF_INET) accepts; anything else goes to
- * ni_addr_parse. */
-static bool answer_addr(const char *s, ni_addr *a)
-{
-    uint8_t q[4];
-    const char *p = s;
-    for (int i = 0; i < 4; i++) {
-        if (i && *p++ != '.') goto other;
-        if (*p < '0' || *p > '9') goto other;
-        unsigned v = 0, n = 0;
-        for (; *p >= '0' && *p <= '9' && n < 4; p++, n++) v = v * 10 + (unsigned)(*p - '0');
-        if (n > 3 || v > 255 || (n > 1 && p[-(long)n] == '0')) goto other;
-        q[i] = (uint8_t)v;
-    }
-    if (*p) goto other;
-    memset(a, 0, sizeof *a);
-    a->family = 4;
-    memcpy(a->b, q, 4);
-    return true;
-other:
-    return maybe_addr(s) && ni_addr_parse(s, a) == NI_OK;
-}
 
 /* A row DNS answers may teach: a provider's server or API name. */
 static const ni_catalog_entry *learnable(const ni_catalog_entry *e)
@@ -621,14 +585,14 @@ static void vpn_learn_answer(ni_enrich *en, const char *query, const ni_strlist 
     e = learnable(e);
     ni_addr a;
     for (const ni_strlist *x = answers; x && !e; x = x->next)
-        if (x->s && !answer_addr(x->s, &a)) {
+        if (x->s && ni_addr_parse(x->s, &a) != NI_OK) {
             ni_catalog_domains(en->cat, en->ordered_names, x->s, NULL, &e);
             e = learnable(e);
         }
     if (!e) return;
     int64_t life = ttl >= 0 ? ttl * 1000000 + NI_DNSCACHE_TTL_GRACE_US : 0;
     for (const ni_strlist *x = answers; x; x = x->next)
-        if (x->s && answer_addr(x->s, &a)) ni_vpnlearn_add(en->learned, &a, e, at_us, life);
+        if (x->s && ni_addr_parse(x->s, &a) == NI_OK) ni_vpnlearn_add(en->learned, &a, e, at_us, life);
 }
 
 static void vpn_learn(ni_enrich *en, const ni_session *s)
@@ -804,7 +768,7 @@ void ni_enrich_session_lane(ni_enrich_lane *l, ni_session *s)
         ni_catalog_domains(en->cat, l->names, org, NULL, &cert_cn);
     for (const ni_strlist *x = s->cert_names; !vpn && !cert_cn && x; x = x->next) {
         ni_addr a;
-        if (x->s && !answer_addr(x->s, &a))                /* iPAddress entries are no names */
+        if (x->s && ni_addr_parse(x->s, &a) != NI_OK)  /* iPAddress entries are no names */
             ni_catalog_domains(en->cat, l->names, x->s[0] == '*' && x->s[1] == '.' ? x->s + 2 : x->s, NULL,
                                &cert_cn);
     }

@@ -10,6 +10,7 @@
 #include "core/ni_prefix.h"
 #include "core/ni_str.h"
 #include "core/ni_kinds.h"
+#include <arpa/inet.h>
 #include <stdlib.h>
 
 TEST(arena_cap)
@@ -275,5 +276,28 @@ TEST(kinds_round_trip)
     CHECK_INT(ni_tunnel_proto_parse(""), NI_TUN_NONE);
 }
 
-RUN(T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(time_rfc3339_us_to), T(cursor_bounds), T(addr_text),
+/* ni_addr_parse answers as inet_pton does: the dotted quad read by hand
+ * (no leading zeros, at most 255, exactly four parts), anything else through
+ * inet_pton, names refused at once; on failure the address is zeroed. */
+TEST(addr_parse_as_inet_pton)
+{
+    static const char *ok4[] = { "0.0.0.0", "175.45.176.1", "255.255.255.255", "1.2.3.4" };
+    static const char *bad[] = { "01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", "", "kcna.kp",
+                                 "1..2.3", "1.2.3.0004", ":::", "fe80::1%eth0" };
+    ni_addr a;
+    for (size_t i = 0; i < sizeof ok4 / sizeof *ok4; i++) {
+        unsigned char b[4];
+        CHECK(ni_addr_parse(ok4[i], &a) == NI_OK && a.family == 4);
+        CHECK(inet_pton(AF_INET, ok4[i], b) == 1 && memcmp(a.b, b, 4) == 0);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(&a, 0x55, sizeof a);
+        CHECK(ni_addr_parse(bad[i], &a) != NI_OK);
+        CHECK(a.family == 0 && a.b[0] == 0 && a.b[3] == 0);
+    }
+    CHECK(ni_addr_parse("2a03:2880:f003::1", &a) == NI_OK && a.family == 6 && a.b[0] == 0x2a);
+    CHECK(ni_addr_parse("::ffff:1.2.3.4", &a) == NI_OK && a.family == 6 && a.b[15] == 4);
+}
+
+RUN(T(addr_parse_as_inet_pton), T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(time_rfc3339_us_to), T(cursor_bounds), T(addr_text),
     T(ascii_folding), T(cursor_varint), T(cursor_der), T(prefix_add_upto), T(kinds_round_trip))
