@@ -43,7 +43,7 @@ void cli_engine_init(cli_engine *r, const char *cmd)
 void cli_engine_release(cli_engine *r)
 {
     if (r->run) cli_signals_attach(NULL);      /* no signal reaches a freed run */
-    ni_run_free(r->run);
+    ni_run_exit(r->run);                        /* the command returns to exit next */
     for (size_t i = 0; i < r->nspecs; i++) free(r->specs[i]);
     free(r->specs);
     memset(r, 0, sizeof *r);

@@ -91,6 +91,8 @@ typedef struct cli_engine {
 int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 
 void cli_engine_init(cli_engine *r, const char *cmd);
+/* The end of a command, which returns to main's exit next: the run's
+ * memory is left to the exit (ni_run_exit). */
 void cli_engine_release(cli_engine *r);
 /* The shared long options followed by own[] and a terminator, into out. */
 size_t cli_engine_options(struct option *out, size_t max, const struct option *own, size_t nown);

@@ -384,6 +384,23 @@ void ni_run_free(ni_run *r)
     free(r);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NI_RUN_EXIT_FREES 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define NI_RUN_EXIT_FREES 1
+#endif
+#endif
+
+void ni_run_exit(ni_run *r)
+{
+#ifdef NI_RUN_EXIT_FREES
+    ni_run_free(r);
+#else
+    if (r) load_join(r);            /* the workers wait on their lock: the exit ends them */
+#endif
+}
+
 void ni_run_on_session(ni_run *r, ni_session_fn fn, void *ud) { r->on_session = fn; r->session_ud = ud; }
 void ni_run_on_warning(ni_run *r, ni_warning_fn fn, void *ud) { r->on_warning = fn; r->warning_ud = ud; }
 
