@@ -114,6 +114,9 @@ struct ni_devdet {
      * and have not changed since (core/ni_verified.h): regexes are compiled
      * on first use instead of at load. */
     bool lazy;
+    /* devdet.bin kept mapped: the strings and the prefilter's tables are
+     * used where they lie in it (a trusted cache: see cache_read) */
+    void *map; size_t map_len;
 };
 
 #define DD_VERIFIED_KIND "devdet-regexes/1"
@@ -467,7 +470,7 @@ fail:
 #define DD_CACHE_NAME "devdet.bin"
 #define DD_CACHE_VERIFIED_KIND "devdet-cache-sum/1"   /* its checksum matched */
 #define DD_NOSTR 0xffffffffu
-static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 1 };
+static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 2 };
 
 static void c_u32(ni_buf *b, uint32_t v)
 {
@@ -481,20 +484,24 @@ static void c_str(ni_buf *b, const char *s)
     if (!s) { c_u32(b, DD_NOSTR); return; }
     size_t n = strlen(s);
     c_u32(b, (uint32_t)n);
-    ni_buf_add(b, s, n);
+    ni_buf_add(b, s, n + 1);            /* with its NUL: a trusted read uses it where it lies */
 }
 
 
-/* A string of the cache into the arena; *ok false when short or OOM. */
-static const char *cur_str(ni_cursor *c, ni_arena *a, bool *ok)
+/* A string of the cache: where it lies in the mapped file (inplace: a
+ * trusted cache kept mapped), else copied into the arena; *ok false when
+ * short, without its NUL, holding another NUL (checked unless inplace) or
+ * OOM. */
+static const char *cur_str(ni_cursor *c, ni_arena *a, bool inplace, bool *ok)
 {
     uint32_t n = ni_cur_u32_le(c);
     if (n == DD_NOSTR) return NULL;
-    const uint8_t *p = ni_cur_bytes(c, n);
-    char *s = p ? ni_arena_alloc(a, (size_t)n + 1) : NULL;
+    const uint8_t *p = n < UINT32_MAX ? ni_cur_bytes(c, (size_t)n + 1) : NULL;
+    if (!p || p[n]) { *ok = false; return NULL; }
+    if (inplace) return (const char *)p;
+    char *s = ni_arena_alloc(a, (size_t)n + 1);
     if (!s || memchr(p, 0, n)) { *ok = false; return NULL; }
-    memcpy(s, p, n);
-    s[n] = 0;
+    memcpy(s, p, (size_t)n + 1);
     return s;
 }
 
@@ -540,6 +547,10 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         return false;
     ni_cursor c = cf.body;
     bool summed = cf.summed, ok = true;
+    /* a cache an earlier run read whole and right (same file identity) is
+     * used where it lies, kept mapped: only the pages of the rules a run
+     * reaches are ever read */
+    bool ip = summed;
     for (size_t li = 0; ok && li < NLISTS; li++) {
         dd_list *L = &d->lists[li];
         L->file = list_files[li].file;
@@ -548,10 +559,10 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         if (c.bad || nb > ni_cur_left(&c) || !(L->brands = calloc(nb ? nb : 1, sizeof *L->brands))) { ok = false; break; }
         for (uint32_t i = 0; ok && i < nb; i++) {
             dd_brand *B = &L->brands[L->nbrands];
-            B->name = cur_str(&c, d->arena, &ok);
-            B->type = cur_str(&c, d->arena, &ok);
-            B->model = cur_str(&c, d->arena, &ok);
-            B->src = cur_str(&c, d->arena, &ok);
+            B->name = cur_str(&c, d->arena, ip, &ok);
+            B->type = cur_str(&c, d->arena, ip, &ok);
+            B->model = cur_str(&c, d->arena, ip, &ok);
+            B->src = cur_str(&c, d->arena, ip, &ok);
             B->pf = ni_cur_u32_le(&c);
             uint32_t nm = ni_cur_u32_le(&c);
             if (!ok || c.bad || !B->name || !B->src || nm > ni_cur_left(&c) ||
@@ -559,10 +570,10 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
             L->nbrands++;
             for (uint32_t k = 0; ok && k < nm; k++) {
                 dd_model *M = &B->models[B->nmodels];
-                M->src = cur_str(&c, d->arena, &ok);
-                M->model = cur_str(&c, d->arena, &ok);
-                M->type = cur_str(&c, d->arena, &ok);
-                M->brand = cur_str(&c, d->arena, &ok);
+                M->src = cur_str(&c, d->arena, ip, &ok);
+                M->model = cur_str(&c, d->arena, ip, &ok);
+                M->type = cur_str(&c, d->arena, ip, &ok);
+                M->brand = cur_str(&c, d->arena, ip, &ok);
                 if (!M->src) ok = false;
                 else B->nmodels++;
             }
@@ -574,7 +585,7 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
     if (ok && (c.bad || nv > ni_cur_left(&c) || !(d->vendors = calloc(nv ? nv : 1, sizeof *d->vendors)))) ok = false;
     for (uint32_t i = 0; ok && i < nv; i++) {
         dd_vendor *V = &d->vendors[d->nvendors];
-        V->name = cur_str(&c, d->arena, &ok);
+        V->name = cur_str(&c, d->arena, ip, &ok);
         uint32_t k = ni_cur_u32_le(&c);
         if (!ok || c.bad || !V->name || k > ni_cur_left(&c)) { ok = false; break; }
         V->re = calloc((size_t)k + 1, sizeof *V->re);
@@ -583,7 +594,7 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         d->nvendors++;
         if (!V->re || !V->src || !V->pf) { ok = false; break; }
         for (; ok && V->n < k; V->n++) {
-            V->src[V->n] = cur_str(&c, d->arena, &ok);
+            V->src[V->n] = cur_str(&c, d->arena, ip, &ok);
             V->pf[V->n] = ni_cur_u32_le(&c);
             if (!V->src[V->n]) ok = false;
         }
@@ -592,21 +603,22 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
     for (uint32_t i = 0; ok && i < ni; i++) {
         char kb[2 * NI_DEVDET_FIELD_MAX + 2];
         uint32_t kl = ni_cur_u32_le(&c);
-        const uint8_t *kp = ni_cur_bytes(&c, kl);
-        const char *v = cur_str(&c, d->arena, &ok);
-        if (!ok || !kp || kl >= sizeof kb || memchr(kp, 0, kl) || !v) { ok = false; break; }
+        const uint8_t *kp = kl < UINT32_MAX ? ni_cur_bytes(&c, (size_t)kl + 1) : NULL;
+        const char *v = cur_str(&c, d->arena, ip, &ok);
+        if (!ok || !kp || kl >= sizeof kb || memchr(kp, 0, kl) || kp[kl] || !v) { ok = false; break; }
         memcpy(kb, kp, kl);
         kb[kl] = 0;
         if (ni_map_put(d->info, kb, (void *)v)) ok = false;
     }
-    if (ok && (!(d->pf = ni_ua_prefilter_decode_ex(&c, summed)) || c.bad || ni_cur_left(&c))) ok = false;
+    if (ok && (!(d->pf = ni_ua_prefilter_decode_in(&c, summed, ip)) || c.bad || ni_cur_left(&c))) ok = false;
     /* every prefilter rule number names a pattern of the prefilter */
     size_t npf = ok ? ni_ua_db_rules(d->pf, 0) : 0;
     for (size_t li = 0; ok && li < NLISTS; li++)
         for (size_t i = 0; i < d->lists[li].nbrands; i++) if (d->lists[li].brands[i].pf >= npf) ok = false;
     for (size_t i = 0; ok && i < d->nvendors; i++)
         for (size_t k = 0; k < d->vendors[i].n; k++) if (d->vendors[i].pf[k] >= npf) ok = false;
-    ni_cachefile_close(&cf, ok);
+    if (ok && ip) ni_cachefile_keep(&cf, &d->map, &d->map_len);
+    else ni_cachefile_close(&cf, ok);      /* (d, pointing into it, is freed when !ok) */
     return ok;
 }
 
@@ -695,6 +707,7 @@ void ni_devdet_free(ni_devdet *d)
     ni_ua_db_free(d->pf);
     free(d->pats);
     ni_arena_free(d->arena);
+    ni_cachefile_unmap(d->map, d->map_len);
     free(d);
 }
 
