@@ -1195,12 +1195,9 @@ ni_ua *ni_ua_new(const ni_ua_db *db, size_t cache_entries, ni_error *err)
     if (!u->md || !u->mc || !u->js || !u->cand || !u->seen || !u->hits) goto oom;
     pcre2_jit_stack_assign(u->mc, NULL, u->js);
     pcre2_set_match_limit(u->mc, NI_UA_MATCH_LIMIT);
-    if (cache_entries) {
+    if (cache_entries) {                     /* the cache itself on first use (ni_ua_parse) */
         size_t sets = 1;
         while (sets * WAYS < cache_entries && sets < (1u << 24)) sets *= 2;
-        u->cache = calloc(sets * WAYS, sizeof *u->cache);
-        u->used = calloc((sets + 63) / 64, sizeof *u->used);
-        if (!u->cache || !u->used) goto oom;
         u->nsets = sets;
     }
     return u;
@@ -1467,6 +1464,13 @@ const ni_ua_result *ni_ua_parse(ni_ua *u, const char *ua, size_t len)
     if (!ua) { ua = ""; len = 0; }
     if (len > NI_UA_LEN_MAX) { len = NI_UA_LEN_MAX; u->st.truncated++; }
     u->st.parses++;
+    if (!u->cache && u->nsets) {
+        /* made on the first parse, not with the parser: a run without a
+         * User-Agent never touches its pages (memory short: no cache) */
+        u->cache = calloc(u->nsets * WAYS, sizeof *u->cache);
+        u->used = calloc((u->nsets + 63) / 64, sizeof *u->used);
+        if (!u->cache || !u->used) { free(u->cache); free(u->used); u->cache = NULL; u->used = NULL; u->nsets = 0; }
+    }
     if (!u->cache) {
         parse_into(u, ua, len, &u->scratch, &f);
         return &u->scratch.res;
