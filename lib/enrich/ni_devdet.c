@@ -117,6 +117,9 @@ struct ni_devdet {
     /* devdet.bin kept mapped: the strings and the prefilter's tables are
      * used where they lie in it (a trusted cache: see cache_read) */
     void *map; size_t map_len;
+    /* with map: the release table where it lies, sorted by key (info_get),
+     * info stays empty: info_n entries at info_base + info_off[i] */
+    const uint32_t *info_off; const uint8_t *info_base; size_t info_n;
 };
 
 #define DD_VERIFIED_KIND "devdet-regexes/1"
@@ -470,7 +473,7 @@ fail:
 #define DD_CACHE_NAME "devdet.bin"
 #define DD_CACHE_VERIFIED_KIND "devdet-cache-sum/1"   /* its checksum matched */
 #define DD_NOSTR 0xffffffffu
-static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 2 };
+static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 3 };
 
 static void c_u32(ni_buf *b, uint32_t v)
 {
@@ -530,10 +533,24 @@ static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
         c_u32(&b, (uint32_t)V->n);
         for (size_t k = 0; k < V->n; k++) { c_str(&b, V->src[k]); c_u32(&b, V->pf[k]); }
     }
-    c_u32(&b, (uint32_t)ni_map_count(d->info));
-    size_t it = 0;
-    const char *k; void *v;
-    while (ni_map_next(d->info, &it, &k, &v)) { c_str(&b, k); c_str(&b, v); }
+    /* the release table sorted by key (strcmp), after the offset of each
+     * entry in the block and the block's size, so that a trusted read
+     * searches it where it lies (info_get) */
+    const char **keys = ni_map_sorted_keys(d->info);
+    size_t n = ni_map_count(d->info), total = 0;
+    if (!keys) { ni_buf_release(&b); return; }
+    c_u32(&b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) total += 4 + strlen(keys[i]) + 1 + 4 + strlen(ni_map_get(d->info, keys[i])) + 1;
+    c_u32(&b, (uint32_t)total);
+    size_t pad = (4 - (b.len + 1) % 4) % 4;          /* the offsets at a 4-byte offset of the file */
+    ni_buf_addc(&b, (char)pad);
+    for (size_t i = 0; i < pad; i++) ni_buf_addc(&b, 0);
+    for (size_t i = 0, at = 0; i < n; i++) {
+        c_u32(&b, (uint32_t)at);
+        at += 4 + strlen(keys[i]) + 1 + 4 + strlen(ni_map_get(d->info, keys[i])) + 1;
+    }
+    for (size_t i = 0; i < n; i++) { c_str(&b, keys[i]); c_str(&b, ni_map_get(d->info, keys[i])); }
+    free(keys);
     ni_ua_prefilter_encode(d->pf, &b);
     ni_cachefile_finish(&b, path);
 }
@@ -599,17 +616,37 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
             if (!V->src[V->n]) ok = false;
         }
     }
-    uint32_t ni = ok ? ni_cur_u32_le(&c) : 0;
-    for (uint32_t i = 0; ok && i < ni; i++) {
-        char kb[2 * NI_DEVDET_FIELD_MAX + 2];
-        uint32_t kl = ni_cur_u32_le(&c);
-        const uint8_t *kp = kl < UINT32_MAX ? ni_cur_bytes(&c, (size_t)kl + 1) : NULL;
-        const char *v = cur_str(&c, d->arena, ip, &ok);
-        if (!ok || !kp || kl >= sizeof kb || memchr(kp, 0, kl) || kp[kl] || !v) { ok = false; break; }
-        memcpy(kb, kp, kl);
-        kb[kl] = 0;
-        if (ni_map_put(d->info, kb, (void *)v)) ok = false;
+    /* the release table: searched where it lies (ip), else read into the
+     * map, checking what the search relies on (offsets, strict key order) */
+    uint32_t ni = ok ? ni_cur_u32_le(&c) : 0, itotal = ok ? ni_cur_u32_le(&c) : 0;
+    uint8_t ipad = ok ? ni_cur_u8(&c) : 0;
+    if (ok && (c.bad || ipad > 3 || !ni_cur_bytes(&c, ipad) || ni > ni_cur_left(&c) / 4)) ok = false;
+    const uint8_t *offs = ok ? ni_cur_bytes(&c, (size_t)ni * 4) : NULL;
+    const uint8_t *ibase = ok && offs && itotal <= ni_cur_left(&c) ? ni_cur_ptr(&c) : NULL;
+    if (!ibase) ok = false;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (ok && ip && (uintptr_t)offs % 4 == 0) {
+        d->info_off = (const uint32_t *)(uintptr_t)offs;
+        d->info_base = ibase;
+        d->info_n = ni;
+        ni_cur_skip(&c, itotal);
+        ni = 0;
     }
+#endif
+    const char *prev = NULL;
+    for (uint32_t i = 0; ok && i < ni; i++) {
+        uint32_t at = (uint32_t)offs[4 * i] | (uint32_t)offs[4 * i + 1] << 8 | (uint32_t)offs[4 * i + 2] << 16 |
+                      (uint32_t)offs[4 * i + 3] << 24;
+        if (at != (size_t)(ni_cur_ptr(&c) - ibase)) { ok = false; break; }
+        const char *k = cur_str(&c, d->arena, true, &ok);     /* (only compared, then copied by the map) */
+        const char *kend = (const char *)ni_cur_ptr(&c) - 1;
+        const char *v = cur_str(&c, d->arena, ip, &ok);
+        if (!ok || !k || !v || kend != k + strlen(k) || kend - k >= 2 * NI_DEVDET_FIELD_MAX + 2 ||
+            (prev && strcmp(prev, k) >= 0)) { ok = false; break; }
+        prev = k;
+        if (ni_map_put(d->info, k, (void *)v)) ok = false;
+    }
+    if (ok && (size_t)(ni_cur_ptr(&c) - ibase) != itotal) ok = false;
     if (ok && (!(d->pf = ni_ua_prefilter_decode_in(&c, summed, ip)) || c.bad || ni_cur_left(&c))) ok = false;
     /* every prefilter rule number names a pattern of the prefilter */
     size_t npf = ok ? ni_ua_db_rules(d->pf, 0) : 0;
@@ -997,6 +1034,25 @@ done:
     return found;
 }
 
+/* The release table's value of key: searched in the mapped cache (sorted
+ * entries: u32 length, key, NUL, u32 length, value, NUL), else in the map. */
+static const char *info_get(const ni_devdet *d, const char *key)
+{
+    if (!d->info_off) return ni_map_get(d->info, key);
+    size_t lo = 0, hi = d->info_n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const uint8_t *e = d->info_base + d->info_off[mid];
+        int c = strcmp(key, (const char *)e + 4);
+        if (!c) {
+            uint32_t kl = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+            return (const char *)e + 4 + kl + 1 + 4;
+        }
+        if (c < 0) hi = mid; else lo = mid + 1;
+    }
+    return NULL;
+}
+
 const char *ni_devdet_release(const ni_devdet *d, const char *brand, const char *model)
 {
     if (!d || !brand || !model || !*brand || !*model) return NULL;
@@ -1009,7 +1065,7 @@ const char *ni_devdet_release(const ni_devdet *d, const char *brand, const char 
             if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
             else if (*p == '_') *p = ' ';
         }
-        const char *v = ni_map_get(d->info, key);
+        const char *v = info_get(d, key);
         if (!v) return NULL;
         if (strncmp(v, "->", 2)) return v;
         snprintf(cur, sizeof cur, "%s", v + 2);
