@@ -6,7 +6,8 @@
  *
  * Cost: all regexes are compiled at load the first time the files are seen
  * (the check, remembered by file identity: core/ni_verified.h), later on
- * first use, from a start-up cache of what was read (devdet.bin, below);
+ * first use, from a start-up cache of what was read (devdet.bin, below:
+ * once checked, kept mapped and read where it lies, on the first look-up);
  * a brand regex (about 2,300) is JIT-compiled once tried DD_JIT_AFTER times,
  * model regexes (about 15,500) never, as each runs only after its brand
  * matched.  Brand and vendor patterns go through ni_ua's literal
@@ -25,6 +26,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +122,10 @@ struct ni_devdet {
     /* with map: the release table where it lies, sorted by key (info_get),
      * info stays empty: info_n entries at info_base + info_off[i] */
     const uint32_t *info_off; const uint8_t *info_base; size_t info_n;
+    /* a kept cache not read yet (cache_read, ready()): its body */
+    bool pending, broken;
+    ni_cursor body;
+    pthread_mutex_t mu;
 };
 
 #define DD_VERIFIED_KIND "devdet-regexes/1"
@@ -449,6 +455,7 @@ static ni_devdet *devdet_new(const char *dir, ni_error *err)
 {
     ni_devdet *d = calloc(1, sizeof *d);
     if (!d) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); return NULL; }
+    pthread_mutex_init(&d->mu, NULL);
     d->arena = ni_arena_new(NI_CATALOG_BYTES_MAX);
     d->info = ni_map_new(NI_CATALOG_ROWS_MAX);
     if (!d->arena || !d->info) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); goto fail; }
@@ -557,17 +564,12 @@ static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
 
 /* Fills d from the cache at path; false (d to be freed) when it is absent,
  * stale or bad. */
-static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
+/* Fills d from the body of the cache; summed: the file was read whole and
+ * right by an earlier run (same identity), so it is used where it lies
+ * (ip: strings, release table, prefilter tables), its mapping d's. */
+static bool cache_body(ni_devdet *d, ni_cursor c, bool summed)
 {
-    ni_cachefile cf;
-    if (!ni_cachefile_open(&cf, path, dd_cache_magic, sizeof dd_cache_magic, DD_CACHE_VERIFIED_KIND, key))
-        return false;
-    ni_cursor c = cf.body;
-    bool summed = cf.summed, ok = true;
-    /* a cache an earlier run read whole and right (same file identity) is
-     * used where it lies, kept mapped: only the pages of the rules a run
-     * reaches are ever read */
-    bool ip = summed;
+    bool ok = true, ip = summed;
     for (size_t li = 0; ok && li < NLISTS; li++) {
         dd_list *L = &d->lists[li];
         L->file = list_files[li].file;
@@ -654,9 +656,44 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         for (size_t i = 0; i < d->lists[li].nbrands; i++) if (d->lists[li].brands[i].pf >= npf) ok = false;
     for (size_t i = 0; ok && i < d->nvendors; i++)
         for (size_t k = 0; k < d->vendors[i].n; k++) if (d->vendors[i].pf[k] >= npf) ok = false;
-    if (ok && ip) ni_cachefile_keep(&cf, &d->map, &d->map_len);
-    else ni_cachefile_close(&cf, ok);      /* (d, pointing into it, is freed when !ok) */
     return ok;
+}
+
+/* Fills d from the cache at path; false (d to be freed) when it is absent,
+ * stale or bad.  A cache an earlier run read whole and right is kept
+ * mapped and read only when the database is first consulted (ready()): a
+ * run that never needs a device (no User-Agent uap-core leaves without one)
+ * never reads it. */
+static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
+{
+    ni_cachefile cf;
+    if (!ni_cachefile_open(&cf, path, dd_cache_magic, sizeof dd_cache_magic, DD_CACHE_VERIFIED_KIND, key))
+        return false;
+    if (cf.summed) {
+        d->body = cf.body;
+        ni_cachefile_keep(&cf, &d->map, &d->map_len);
+        d->pending = true;
+        return true;
+    }
+    bool ok = cache_body(d, cf.body, false);
+    ni_cachefile_close(&cf, ok);
+    return ok;
+}
+
+/* The database read from its kept cache if that is still to be done (the
+ * first caller reads it, others wait); false when that failed (out of
+ * memory: the database then answers nothing). */
+static bool ready(const ni_devdet *cd)
+{
+    ni_devdet *d = (ni_devdet *)cd;          /* the database is heap memory of our own */
+    if (!__atomic_load_n(&d->pending, __ATOMIC_ACQUIRE)) return !d->broken;
+    pthread_mutex_lock(&d->mu);
+    if (d->pending) {
+        if (!cache_body(d, d->body, true)) d->broken = true;
+        __atomic_store_n(&d->pending, false, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return !d->broken;
 }
 
 /* The key of the cache: the identities of the data files (false: one cannot
@@ -745,12 +782,13 @@ void ni_devdet_free(ni_devdet *d)
     free(d->pats);
     ni_arena_free(d->arena);
     ni_cachefile_unmap(d->map, d->map_len);
+    pthread_mutex_destroy(&d->mu);
     free(d);
 }
 
-size_t ni_devdet_brands(const ni_devdet *d) { return d ? d->nbrands : 0; }
-size_t ni_devdet_models(const ni_devdet *d) { return d ? d->nmodels : 0; }
-size_t ni_devdet_unfiltered(const ni_devdet *d) { return d && d->pf ? ni_ua_db_unfiltered(d->pf, 0) : 0; }
+size_t ni_devdet_brands(const ni_devdet *d) { return d && ready(d) ? d->nbrands : 0; }
+size_t ni_devdet_models(const ni_devdet *d) { return d && ready(d) ? d->nmodels : 0; }
+size_t ni_devdet_unfiltered(const ni_devdet *d) { return d && ready(d) && d->pf ? ni_ua_db_unfiltered(d->pf, 0) : 0; }
 
 /* ---------------------------------------------------------------- matching */
 
@@ -963,7 +1001,7 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
                         const char *hint_platform_version, bool prefilter, ni_devdet_result *out)
 {
     memset(out, 0, sizeof *out);
-    if (!d || !ua) return false;
+    if (!d || !ua || !ready(d)) return false;
     if (len > NI_UA_LEN_MAX) len = NI_UA_LEN_MAX;
     if (hint_model && !*hint_model) hint_model = NULL;
     mctx m = { .s = ua, .n = len, .filter = prefilter };
@@ -1055,7 +1093,7 @@ static const char *info_get(const ni_devdet *d, const char *key)
 
 const char *ni_devdet_release(const ni_devdet *d, const char *brand, const char *model)
 {
-    if (!d || !brand || !model || !*brand || !*model) return NULL;
+    if (!d || !brand || !model || !*brand || !*model || !ready(d)) return NULL;
     char cur[NI_DEVDET_FIELD_MAX];
     snprintf(cur, sizeof cur, "%s", model);
     for (int hop = 0; hop <= DD_REDIRECT_MAX; hop++) {
