@@ -83,6 +83,7 @@ struct ni_ua_db {
      * bytes a trusted decode read (a start-up cache kept mapped by its
      * owner): not freed with the db.  map: such a mapping the db owns. */
     bool borrowed;
+    bool strings_borrowed;   /* the rules' patterns and templates lie in map too */
     void *map; size_t map_len;
 };
 
@@ -121,10 +122,11 @@ static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const ch
     return NI_OK;
 }
 
-static void rule_release(rule *r)
+static void rule_release(rule *r, bool own_strings)
 {
     pcre2_code_free(r->re);
     pcre2_code_free(atomic_load(&r->jre));
+    if (!own_strings) return;
     free(r->src);
     for (int i = 0; i < NFIELDS; i++) free(r->rep[i]);
 }
@@ -684,7 +686,7 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
 #define UA_CACHE_NAME "uap.bin"
 #define UA_CACHE_VERIFIED_KIND "uap-cache-sum/1"   /* its checksum matched */
 #define UA_NOSTR 0xffffffffu
-static const char ua_cache_magic[8] = { 'N', 'I', 'U', 'A', 'C', 0, 0, 2 };
+static const char ua_cache_magic[8] = { 'N', 'I', 'U', 'A', 'C', 0, 0, 3 };
 
 static void put32(ni_buf *b, uint32_t v);
 
@@ -693,20 +695,23 @@ static void c_str(ni_buf *b, const char *s)
     if (!s) { put32(b, UA_NOSTR); return; }
     size_t n = strlen(s);
     put32(b, (uint32_t)n);
-    ni_buf_add(b, s, n);
+    ni_buf_add(b, s, n + 1);            /* with its NUL: a trusted read uses it where it lies */
 }
 
 
-/* A string of the cache (malloc'd); *ok false when short, bad or OOM. */
-static char *cur_str(ni_cursor *c, bool *ok)
+/* A string of the cache: where it lies (inplace: a trusted cache kept
+ * mapped), else malloc'd; *ok false when short, without its NUL, holding
+ * another (checked unless inplace) or OOM. */
+static char *cur_str(ni_cursor *c, bool inplace, bool *ok)
 {
     uint32_t n = ni_cur_u32_le(c);
     if (n == UA_NOSTR) return NULL;
-    const uint8_t *p = ni_cur_bytes(c, n);
-    char *s = p ? malloc((size_t)n + 1) : NULL;
+    const uint8_t *p = n < UINT32_MAX ? ni_cur_bytes(c, (size_t)n + 1) : NULL;
+    if (!p || p[n]) { *ok = false; return NULL; }
+    if (inplace) return (char *)(uintptr_t)p;   /* read-only: the db never writes its strings */
+    char *s = malloc((size_t)n + 1);
     if (!s || memchr(p, 0, n)) { free(s); *ok = false; return NULL; }
-    memcpy(s, p, n);
-    s[n] = 0;
+    memcpy(s, p, (size_t)n + 1);
     return s;
 }
 
@@ -736,6 +741,9 @@ static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
         return false;
     ni_cursor c = cf.body;
     bool summed = cf.summed, ok = true;
+    /* checked whole by an earlier run (same identity): its strings are used
+     * where they lie, the file kept mapped while db lives */
+    db->strings_borrowed = summed;
     uint32_t nr = ok ? ni_cur_u32_le(&c) : 0;
     if (ok && (c.bad || nr > ni_cur_left(&c) || !(db->rules = calloc(nr ? nr : 1, sizeof *db->rules)))) ok = false;
     for (int l = 0; ok && l <= NI_UA_LIST__COUNT; l++) {
@@ -750,8 +758,8 @@ static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
         db->nrules++;           /* counted now so a failure below frees it */
         uint8_t cl = ni_cur_u8(&c);
         r->caseless = cl == 1;
-        r->src = cur_str(&c, &ok);
-        for (int f = 0; ok && f < NFIELDS; f++) r->rep[f] = cur_str(&c, &ok);
+        r->src = cur_str(&c, summed, &ok);
+        for (int f = 0; ok && f < NFIELDS; f++) r->rep[f] = cur_str(&c, summed, &ok);
         if (cl > 1 || !r->src) ok = false;
     }
     ni_ua_db *pf = ok && !c.bad ? ni_ua_prefilter_decode_in(&c, summed, true) : NULL;
@@ -775,8 +783,8 @@ static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
         db->borrowed = pf->borrowed;
     }
     ni_ua_db_free(pf);
-    /* borrowed tables lie in the file: it stays mapped while db lives */
-    if (ok && db->borrowed) ni_cachefile_keep(&cf, &db->map, &db->map_len);
+    /* borrowed strings and tables lie in the file: it stays mapped while db lives */
+    if (ok && (db->borrowed || db->strings_borrowed)) ni_cachefile_keep(&cf, &db->map, &db->map_len);
     else ni_cachefile_close(&cf, ok);
     return ok;
 }
@@ -1125,7 +1133,7 @@ bad:
 void ni_ua_db_free(ni_ua_db *db)
 {
     if (!db) return;
-    for (size_t i = 0; i < db->nrules; i++) rule_release(&db->rules[i]);
+    for (size_t i = 0; i < db->nrules; i++) rule_release(&db->rules[i], !db->strings_borrowed);
     free(db->rules); free(db->always);
     free(db->delta);
     if (!db->borrowed) {
