@@ -25,12 +25,14 @@ BINDIR  ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/netintel
 MANDIR  ?= $(PREFIX)/share/man
 COMPDIR ?= $(PREFIX)/share/bash-completion/completions
-# pkg-config modules the library links (scripts/install-deps maps each to
-# its Debian package).
+# pkg-config modules the library uses (scripts/install-deps maps each to
+# its Debian package).  libcurl is compiled against but not linked: it is
+# loaded when a ClickHouse connection is made (lib/ingest/ni_curl.h).
 PKGS    := libpcap libndpi libmaxminddb libpcre2-8 yaml-0.1 zlib libzstd libcrypto jansson sqlite3 libcurl
+PKGS_DLOPEN := libcurl
 PKG_OK     := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 PKG_CFLAGS := $(if $(PKG_OK),$(shell pkg-config --cflags $(PKGS)))
-PKG_LIBS   := $(if $(PKG_OK),$(shell pkg-config --libs $(PKGS)))
+PKG_LIBS   := $(if $(PKG_OK),$(shell pkg-config --libs $(filter-out $(PKGS_DLOPEN),$(PKGS))))
 CFLAGS  += -std=c11 -D_GNU_SOURCE -DNI_SOURCE_DATA=\"$(CURDIR)/data\" $(OPT) -Wall -Wextra $(WERROR) \
            -Iinclude -Ilib $(PKG_CFLAGS) $(SAN) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm

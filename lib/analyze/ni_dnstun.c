@@ -31,7 +31,9 @@ typedef struct scache { uint16_t off, left; char name[96]; } scache;
 struct ni_dnstun {
     scache sc[SCACHE_N];
     ni_topk *pairs;                 /* "client\tsuffix" → pair, the most queried (core/ni_topk) */
-    ni_psl *psl;
+    ni_psl *psl;                    /* read on first need (psl_of): a run without DNS names never reads it */
+    char *psl_path;                 /* NULL: none to read */
+    bool psl_tried;
     uint64_t stamp;                 /* sessions added */
     size_t sketches;                /* pairs whose count is an estimate */
     uint64_t evicted, dropped, bound; /* pairs that left, their queries, the most a pair had */
@@ -63,8 +65,20 @@ ni_dnstun *ni_dnstun_new(size_t cap, const char *psl_path)
     ni_dnstun *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     if (!(t->pairs = ni_topk_new(cap, pair_evicted, t))) { free(t); return NULL; }
-    t->psl = psl_path ? ni_psl_load(psl_path, NULL) : NULL;   /* optional: else the last two labels */
+    if (psl_path && !(t->psl_path = strdup(psl_path))) { ni_topk_free(t->pairs, pair_free); free(t); return NULL; }
     return t;
+}
+
+/* The Public Suffix List, read the first time it is needed (~10 M
+ * instructions: most runs' profiles have no DNS name); NULL when there is
+ * none or it cannot be read (optional: then the last two labels). */
+static const ni_psl *psl_of(ni_dnstun *t)
+{
+    if (!t->psl_tried) {
+        t->psl_tried = true;
+        t->psl = t->psl_path ? ni_psl_load(t->psl_path, NULL) : NULL;
+    }
+    return t->psl;
 }
 
 void ni_dnstun_free(ni_dnstun *t)
@@ -72,10 +86,11 @@ void ni_dnstun_free(ni_dnstun *t)
     if (!t) return;
     ni_topk_free(t->pairs, pair_free);
     ni_psl_free(t->psl);
+    free(t->psl_path);
     free(t);
 }
 
-const char *ni_dnstun_rule(const ni_dnstun *t) { return t->psl ? "public suffix list" : "last two labels"; }
+const char *ni_dnstun_rule(ni_dnstun *t) { return psl_of(t) ? "public suffix list" : "last two labels"; }
 
 double ni_dnstun_entropy(const char *s, size_t n)
 {
@@ -157,7 +172,7 @@ static void add_name(ni_dnstun *t, const ni_session *s, const char *client, cons
         suf = q + c->off;
         left_len = c->left;
     } else {
-        suf = ni_psl_suffix(t->psl, q, &left_len);
+        suf = ni_psl_suffix(psl_of(t), q, &left_len);
         if (c) { memcpy(c->name, q, len + 1); c->off = (uint16_t)(suf - q); c->left = (uint16_t)left_len; }
     }
     char key[NI_ADDR_STRLEN + NI_DNS_NAME_MAX * 4 + 2];

@@ -55,11 +55,12 @@ typedef struct ni_dnstun ni_dnstun;
 
 /* cap = (client, suffix) pairs held (past it: the most queried);
  * psl_path = the Public Suffix List to read (ni_psl; the profile passes
- * NI_PSL_PATH), NULL or unreadable = the last two labels. */
+ * NI_PSL_PATH) when first needed, NULL or unreadable = the last two labels. */
 ni_dnstun *ni_dnstun_new(size_t cap, const char *psl_path);
 void ni_dnstun_free(ni_dnstun *t);
-/* "public suffix list" or "last two labels": the suffix rule in force. */
-const char *ni_dnstun_rule(const ni_dnstun *t);
+/* "public suffix list" or "last two labels": the suffix rule in force (the
+ * list is read when first needed, by the first name or by this call). */
+const char *ni_dnstun_rule(ni_dnstun *t);
 
 /* The session's DNS names (its `dns` transactions, else its dns_query),
  * for its client.  *refused counts pairs or names that could not be held,

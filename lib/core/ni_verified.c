@@ -226,3 +226,16 @@ void ni_cachefile_close(ni_cachefile *cf, bool ok)
     cf->map = NULL;
     if (ok && cf->have_id && !cf->summed) (void)ni_verified_add(cf->kind, &cf->id);
 }
+
+void ni_cachefile_keep(ni_cachefile *cf, void **map, size_t *n)
+{
+    *map = cf->map;
+    *n = cf->n;
+    cf->map = NULL;
+    if (cf->have_id && !cf->summed) (void)ni_verified_add(cf->kind, &cf->id);
+}
+
+void ni_cachefile_unmap(void *map, size_t n)
+{
+    if (map) munmap(map, n);
+}

@@ -93,4 +93,11 @@ bool ni_cachefile_open(ni_cachefile *cf, const char *path, const void *magic, si
  * remembered as checked for this file identity. */
 void ni_cachefile_close(ni_cachefile *cf, bool ok);
 
+/* Closes it as ni_cachefile_close(cf, true) does, but leaves the file
+ * mapped for a reader that uses its bytes where they lie: *map and *n take
+ * the mapping, released with ni_cachefile_unmap.  The cache is replaced by
+ * rename, never rewritten in place, so the mapped bytes do not change. */
+void ni_cachefile_keep(ni_cachefile *cf, void **map, size_t *n);
+void ni_cachefile_unmap(void *map, size_t n);   /* NULL: nothing */
+
 #endif

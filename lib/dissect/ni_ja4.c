@@ -11,15 +11,15 @@
  * and a list seen before in the same order is neither sorted nor hashed. */
 #include "dissect/ni_ja4.h"
 #include "core/ni_hash.h"
+#include "core/ni_sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-/* The one-shot low-level SHA-256 API: OpenSSL 3 deprecates it in favour of
- * EVP, whose implicit algorithm fetch takes a global lock on every init —
- * measurable at line rate.  The low-level functions are still the same code. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+/* SHA-256 is netintel's own (core/ni_sha256): OpenSSL 3's one-shot SHA256()
+ * goes through EVP, whose first implicit algorithm fetch costs ~5 M
+ * instructions (before the first TLS hello is fingerprinted) and whose every
+ * call allocates a context and takes a global lock. */
 
 const char *ni_ja4_version_code(uint16_t v)
 {
@@ -161,9 +161,9 @@ static void hex12(ni_ja4_cache *c, const char *text, size_t n, char *out)
         sl = &c->slot[ni_hash(&c->key, text, n) % JA4_CACHE_SLOTS];
         if (sl->text && sl->len == n && !memcmp(sl->text, text, n)) { memcpy(out, sl->hex, 12); return; }
     }
-    unsigned char d[SHA256_DIGEST_LENGTH];
+    uint8_t d[NI_SHA256_LEN];
     static const char hx[] = "0123456789abcdef";
-    SHA256((const unsigned char *)text, n, d);
+    ni_sha256(text, n, d);
     for (int i = 0; i < 6; i++) { out[2 * i] = hx[d[i] >> 4]; out[2 * i + 1] = hx[d[i] & 15]; }
     if (sl) {
         char *t = malloc(n ? n : 1);

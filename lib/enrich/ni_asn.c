@@ -9,10 +9,12 @@
  *   n6 × (16 first, 16 last, u32 asn, u32 org)
  *   norgs × u32 offset into pool     pool (NUL-terminated strings)
  *   u64 checksum (ni_hash with the fixed key, of everything before it)
- * key = ni_hash (fixed key) over (path, size, mtime) of both CSVs.  The reader
+ * key = ni_hash (fixed key) over the identities of both CSVs.  The reader
  * checks every count against the file size, every offset and index, and that
  * the ranges are sorted and disjoint, so a damaged cache is rebuilt, never
- * trusted. */
+ * trusted.  A cache file that passed those checks once (its identity is
+ * remembered: core/ni_verified.h) is then used where it lies, mapped for the
+ * table's lifetime, not copied: a run reads only the pages its lookups reach. */
 #include "enrich/ni_asn.h"
 #include "core/ni_verified.h"
 
@@ -44,6 +46,13 @@ struct ni_asn {
     uint32_t *org_off; size_t norgs, org_cap;
     ni_map *intern;            /* org string → index + 1 (loading only) */
     ni_asn_info info;
+    /* Read from a cache that an earlier run checked whole (read_cache): v4,
+     * org_off and pool point into the file, kept mapped (map, map_len), and
+     * the IPv6 ranges are read where they lie (v6raw: n6 records of the
+     * file's 40 bytes; v6 NULL), so that a run reads only the pages its
+     * lookups reach. */
+    const uint8_t *v6raw;
+    void *map; size_t map_len;
 };
 
 static const uint8_t cache_magic[8] = { 'N', 'I', 'A', 'S', 'N', 'C', 0, 2 };
@@ -114,7 +123,9 @@ static ni_asn *asn_new(void)
 void ni_asn_free(ni_asn *a)
 {
     if (!a) return;
-    free(a->v4); free(a->v6); free(a->pool); free(a->org_off);
+    if (!a->map) { free(a->v4); free(a->pool); free(a->org_off); }
+    free(a->v6);
+    if (a->map) munmap(a->map, a->map_len);
     if (a->intern) ni_map_free(a->intern, NULL);
     free(a);
 }
@@ -382,6 +393,14 @@ static inline uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* IPv6 range i, from the table or where it lies in the mapped cache. */
+static inline r6 range6(const ni_asn *a, size_t i)
+{
+    if (!a->v6raw) return a->v6[i];
+    const uint8_t *q = a->v6raw + 40 * i;
+    return (r6){ u128_from_bytes(q), u128_from_bytes(q + 16), le32(q + 32), le32(q + 36) };
+}
+
 /* Reads the cache into a; false (with a note) when absent, stale or bad. */
 static bool read_cache(ni_asn *a, const char *path, uint64_t key)
 {
@@ -417,8 +436,34 @@ static bool read_cache(ni_asn *a, const char *path, uint64_t key)
                     uint32_t n4 = ni_cur_u32_le(&c), n6 = ni_cur_u32_le(&c);
                     uint32_t norgs = ni_cur_u32_le(&c), pool_len = ni_cur_u32_le(&c);
                     uint64_t need = 32 + (uint64_t)n4 * 16 + (uint64_t)n6 * 40 + (uint64_t)norgs * 4 + pool_len + 8;
-                    if (need == n && n4 <= NI_ASN_RANGES_MAX && n6 <= NI_ASN_RANGES_MAX && norgs >= 1 &&
-                        pool_len >= 1 && buf[n - 8 - 1] == 0) {
+                    bool fits = need == n && n4 <= NI_ASN_RANGES_MAX && n6 <= NI_ASN_RANGES_MAX && norgs >= 1 &&
+                                pool_len >= 1 && buf[n - 8 - 1] == 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                    /* checked whole by an earlier run (same file identity):
+                     * used where it lies, kept mapped; the tables are at
+                     * 16- and 8-byte offsets of the page-aligned mapping */
+                    if (fits && summed && sizeof(r4) == 16) {
+                        const uint8_t *q4 = ni_cur_bytes(&c, (size_t)n4 * 16);
+                        const uint8_t *q6 = ni_cur_bytes(&c, (size_t)n6 * 40);
+                        const uint8_t *qo = ni_cur_bytes(&c, (size_t)norgs * 4);
+                        const uint8_t *pb = ni_cur_bytes(&c, pool_len);
+                        if (q4 && q6 && qo && pb && !c.bad) {
+                            free(a->pool); free(a->org_off);
+                            a->v4 = (r4 *)(uintptr_t)q4;
+                            a->v6raw = q6;
+                            a->org_off = (uint32_t *)(uintptr_t)qo;
+                            a->pool = (char *)(uintptr_t)pb;
+                            a->pool_len = a->pool_cap = pool_len;
+                            a->norgs = a->org_cap = norgs;
+                            a->n4 = a->cap4 = n4; a->n6 = a->cap6 = n6;
+                            a->map = buf; a->map_len = mapped;
+                            fclose(fp);
+                            return true;
+                        }
+                        fits = false;
+                    }
+#endif
+                    if (fits) {
                         ok = true;
                         a->v4 = malloc((n4 ? n4 : 1) * sizeof *a->v4);
                         a->v6 = malloc((n6 ? n6 : 1) * sizeof *a->v6);
@@ -642,11 +687,12 @@ bool ni_asn_lookup(const ni_asn *a, const ni_addr *addr, ni_asn_result *r)
     if (addr->family != 6) return false;
     u128 v = u128_from_bytes(addr->b);
     size_t lo = 0, hi = a->n6;
-    while (lo < hi) { size_t mid = lo + (hi - lo) / 2; if (a->v6[mid].first <= v) lo = mid + 1; else hi = mid; }
-    if (!lo || a->v6[lo - 1].last < v) return false;
-    const r6 *x = &a->v6[lo - 1];
-    r->found = true; r->asn = x->asn; r->org = a->pool + a->org_off[x->org];
-    addr6(&r->first, x->first); addr6(&r->last, x->last);
+    while (lo < hi) { size_t mid = lo + (hi - lo) / 2; if (range6(a, mid).first <= v) lo = mid + 1; else hi = mid; }
+    if (!lo) return false;
+    const r6 x = range6(a, lo - 1);
+    if (x.last < v) return false;
+    r->found = true; r->asn = x.asn; r->org = a->pool + a->org_off[x.org];
+    addr6(&r->first, x.first); addr6(&r->last, x.last);
     return true;
 }
 
@@ -706,8 +752,8 @@ ni_err ni_asn_prefixes(const ni_asn *a, uint32_t asn, ni_net_cb fn, void *ud)
             if (r) return r;
         }
     for (size_t i = 0; i < a->n6; i++)
-        if (a->v6[i].asn == asn) {
-            ni_err r = cidrs(a->v6[i].first, a->v6[i].last, 128, fn, ud);
+        if (range6(a, i).asn == asn) {
+            ni_err r = cidrs(range6(a, i).first, range6(a, i).last, 128, fn, ud);
             if (r) return r;
         }
     return NI_OK;

@@ -6,7 +6,8 @@
  *
  * Cost: all regexes are compiled at load the first time the files are seen
  * (the check, remembered by file identity: core/ni_verified.h), later on
- * first use, from a start-up cache of what was read (devdet.bin, below);
+ * first use, from a start-up cache of what was read (devdet.bin, below:
+ * once checked, kept mapped and read where it lies, on the first look-up);
  * a brand regex (about 2,300) is JIT-compiled once tried DD_JIT_AFTER times,
  * model regexes (about 15,500) never, as each runs only after its brand
  * matched.  Brand and vendor patterns go through ni_ua's literal
@@ -25,6 +26,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +116,16 @@ struct ni_devdet {
      * and have not changed since (core/ni_verified.h): regexes are compiled
      * on first use instead of at load. */
     bool lazy;
+    /* devdet.bin kept mapped: the strings and the prefilter's tables are
+     * used where they lie in it (a trusted cache: see cache_read) */
+    void *map; size_t map_len;
+    /* with map: the release table where it lies, sorted by key (info_get),
+     * info stays empty: info_n entries at info_base + info_off[i] */
+    const uint32_t *info_off; const uint8_t *info_base; size_t info_n;
+    /* a kept cache not read yet (cache_read, ready()): its body */
+    bool pending, broken;
+    ni_cursor body;
+    pthread_mutex_t mu;
 };
 
 #define DD_VERIFIED_KIND "devdet-regexes/1"
@@ -443,6 +455,7 @@ static ni_devdet *devdet_new(const char *dir, ni_error *err)
 {
     ni_devdet *d = calloc(1, sizeof *d);
     if (!d) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); return NULL; }
+    pthread_mutex_init(&d->mu, NULL);
     d->arena = ni_arena_new(NI_CATALOG_BYTES_MAX);
     d->info = ni_map_new(NI_CATALOG_ROWS_MAX);
     if (!d->arena || !d->info) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); goto fail; }
@@ -467,7 +480,7 @@ fail:
 #define DD_CACHE_NAME "devdet.bin"
 #define DD_CACHE_VERIFIED_KIND "devdet-cache-sum/1"   /* its checksum matched */
 #define DD_NOSTR 0xffffffffu
-static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 1 };
+static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 3 };
 
 static void c_u32(ni_buf *b, uint32_t v)
 {
@@ -481,20 +494,24 @@ static void c_str(ni_buf *b, const char *s)
     if (!s) { c_u32(b, DD_NOSTR); return; }
     size_t n = strlen(s);
     c_u32(b, (uint32_t)n);
-    ni_buf_add(b, s, n);
+    ni_buf_add(b, s, n + 1);            /* with its NUL: a trusted read uses it where it lies */
 }
 
 
-/* A string of the cache into the arena; *ok false when short or OOM. */
-static const char *cur_str(ni_cursor *c, ni_arena *a, bool *ok)
+/* A string of the cache: where it lies in the mapped file (inplace: a
+ * trusted cache kept mapped), else copied into the arena; *ok false when
+ * short, without its NUL, holding another NUL (checked unless inplace) or
+ * OOM. */
+static const char *cur_str(ni_cursor *c, ni_arena *a, bool inplace, bool *ok)
 {
     uint32_t n = ni_cur_u32_le(c);
     if (n == DD_NOSTR) return NULL;
-    const uint8_t *p = ni_cur_bytes(c, n);
-    char *s = p ? ni_arena_alloc(a, (size_t)n + 1) : NULL;
+    const uint8_t *p = n < UINT32_MAX ? ni_cur_bytes(c, (size_t)n + 1) : NULL;
+    if (!p || p[n]) { *ok = false; return NULL; }
+    if (inplace) return (const char *)p;
+    char *s = ni_arena_alloc(a, (size_t)n + 1);
     if (!s || memchr(p, 0, n)) { *ok = false; return NULL; }
-    memcpy(s, p, n);
-    s[n] = 0;
+    memcpy(s, p, (size_t)n + 1);
     return s;
 }
 
@@ -523,23 +540,36 @@ static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
         c_u32(&b, (uint32_t)V->n);
         for (size_t k = 0; k < V->n; k++) { c_str(&b, V->src[k]); c_u32(&b, V->pf[k]); }
     }
-    c_u32(&b, (uint32_t)ni_map_count(d->info));
-    size_t it = 0;
-    const char *k; void *v;
-    while (ni_map_next(d->info, &it, &k, &v)) { c_str(&b, k); c_str(&b, v); }
+    /* the release table sorted by key (strcmp), after the offset of each
+     * entry in the block and the block's size, so that a trusted read
+     * searches it where it lies (info_get) */
+    const char **keys = ni_map_sorted_keys(d->info);
+    size_t n = ni_map_count(d->info), total = 0;
+    if (!keys) { ni_buf_release(&b); return; }
+    c_u32(&b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) total += 4 + strlen(keys[i]) + 1 + 4 + strlen(ni_map_get(d->info, keys[i])) + 1;
+    c_u32(&b, (uint32_t)total);
+    size_t pad = (4 - (b.len + 1) % 4) % 4;          /* the offsets at a 4-byte offset of the file */
+    ni_buf_addc(&b, (char)pad);
+    for (size_t i = 0; i < pad; i++) ni_buf_addc(&b, 0);
+    for (size_t i = 0, at = 0; i < n; i++) {
+        c_u32(&b, (uint32_t)at);
+        at += 4 + strlen(keys[i]) + 1 + 4 + strlen(ni_map_get(d->info, keys[i])) + 1;
+    }
+    for (size_t i = 0; i < n; i++) { c_str(&b, keys[i]); c_str(&b, ni_map_get(d->info, keys[i])); }
+    free(keys);
     ni_ua_prefilter_encode(d->pf, &b);
     ni_cachefile_finish(&b, path);
 }
 
 /* Fills d from the cache at path; false (d to be freed) when it is absent,
  * stale or bad. */
-static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
+/* Fills d from the body of the cache; summed: the file was read whole and
+ * right by an earlier run (same identity), so it is used where it lies
+ * (ip: strings, release table, prefilter tables), its mapping d's. */
+static bool cache_body(ni_devdet *d, ni_cursor c, bool summed)
 {
-    ni_cachefile cf;
-    if (!ni_cachefile_open(&cf, path, dd_cache_magic, sizeof dd_cache_magic, DD_CACHE_VERIFIED_KIND, key))
-        return false;
-    ni_cursor c = cf.body;
-    bool summed = cf.summed, ok = true;
+    bool ok = true, ip = summed;
     for (size_t li = 0; ok && li < NLISTS; li++) {
         dd_list *L = &d->lists[li];
         L->file = list_files[li].file;
@@ -548,10 +578,10 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         if (c.bad || nb > ni_cur_left(&c) || !(L->brands = calloc(nb ? nb : 1, sizeof *L->brands))) { ok = false; break; }
         for (uint32_t i = 0; ok && i < nb; i++) {
             dd_brand *B = &L->brands[L->nbrands];
-            B->name = cur_str(&c, d->arena, &ok);
-            B->type = cur_str(&c, d->arena, &ok);
-            B->model = cur_str(&c, d->arena, &ok);
-            B->src = cur_str(&c, d->arena, &ok);
+            B->name = cur_str(&c, d->arena, ip, &ok);
+            B->type = cur_str(&c, d->arena, ip, &ok);
+            B->model = cur_str(&c, d->arena, ip, &ok);
+            B->src = cur_str(&c, d->arena, ip, &ok);
             B->pf = ni_cur_u32_le(&c);
             uint32_t nm = ni_cur_u32_le(&c);
             if (!ok || c.bad || !B->name || !B->src || nm > ni_cur_left(&c) ||
@@ -559,10 +589,10 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
             L->nbrands++;
             for (uint32_t k = 0; ok && k < nm; k++) {
                 dd_model *M = &B->models[B->nmodels];
-                M->src = cur_str(&c, d->arena, &ok);
-                M->model = cur_str(&c, d->arena, &ok);
-                M->type = cur_str(&c, d->arena, &ok);
-                M->brand = cur_str(&c, d->arena, &ok);
+                M->src = cur_str(&c, d->arena, ip, &ok);
+                M->model = cur_str(&c, d->arena, ip, &ok);
+                M->type = cur_str(&c, d->arena, ip, &ok);
+                M->brand = cur_str(&c, d->arena, ip, &ok);
                 if (!M->src) ok = false;
                 else B->nmodels++;
             }
@@ -574,7 +604,7 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
     if (ok && (c.bad || nv > ni_cur_left(&c) || !(d->vendors = calloc(nv ? nv : 1, sizeof *d->vendors)))) ok = false;
     for (uint32_t i = 0; ok && i < nv; i++) {
         dd_vendor *V = &d->vendors[d->nvendors];
-        V->name = cur_str(&c, d->arena, &ok);
+        V->name = cur_str(&c, d->arena, ip, &ok);
         uint32_t k = ni_cur_u32_le(&c);
         if (!ok || c.bad || !V->name || k > ni_cur_left(&c)) { ok = false; break; }
         V->re = calloc((size_t)k + 1, sizeof *V->re);
@@ -583,31 +613,87 @@ static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
         d->nvendors++;
         if (!V->re || !V->src || !V->pf) { ok = false; break; }
         for (; ok && V->n < k; V->n++) {
-            V->src[V->n] = cur_str(&c, d->arena, &ok);
+            V->src[V->n] = cur_str(&c, d->arena, ip, &ok);
             V->pf[V->n] = ni_cur_u32_le(&c);
             if (!V->src[V->n]) ok = false;
         }
     }
-    uint32_t ni = ok ? ni_cur_u32_le(&c) : 0;
-    for (uint32_t i = 0; ok && i < ni; i++) {
-        char kb[2 * NI_DEVDET_FIELD_MAX + 2];
-        uint32_t kl = ni_cur_u32_le(&c);
-        const uint8_t *kp = ni_cur_bytes(&c, kl);
-        const char *v = cur_str(&c, d->arena, &ok);
-        if (!ok || !kp || kl >= sizeof kb || memchr(kp, 0, kl) || !v) { ok = false; break; }
-        memcpy(kb, kp, kl);
-        kb[kl] = 0;
-        if (ni_map_put(d->info, kb, (void *)v)) ok = false;
+    /* the release table: searched where it lies (ip), else read into the
+     * map, checking what the search relies on (offsets, strict key order) */
+    uint32_t ni = ok ? ni_cur_u32_le(&c) : 0, itotal = ok ? ni_cur_u32_le(&c) : 0;
+    uint8_t ipad = ok ? ni_cur_u8(&c) : 0;
+    if (ok && (c.bad || ipad > 3 || !ni_cur_bytes(&c, ipad) || ni > ni_cur_left(&c) / 4)) ok = false;
+    const uint8_t *offs = ok ? ni_cur_bytes(&c, (size_t)ni * 4) : NULL;
+    const uint8_t *ibase = ok && offs && itotal <= ni_cur_left(&c) ? ni_cur_ptr(&c) : NULL;
+    if (!ibase) ok = false;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (ok && ip && (uintptr_t)offs % 4 == 0) {
+        d->info_off = (const uint32_t *)(uintptr_t)offs;
+        d->info_base = ibase;
+        d->info_n = ni;
+        ni_cur_skip(&c, itotal);
+        ni = 0;
     }
-    if (ok && (!(d->pf = ni_ua_prefilter_decode_ex(&c, summed)) || c.bad || ni_cur_left(&c))) ok = false;
+#endif
+    const char *prev = NULL;
+    for (uint32_t i = 0; ok && i < ni; i++) {
+        uint32_t at = (uint32_t)offs[4 * i] | (uint32_t)offs[4 * i + 1] << 8 | (uint32_t)offs[4 * i + 2] << 16 |
+                      (uint32_t)offs[4 * i + 3] << 24;
+        if (at != (size_t)(ni_cur_ptr(&c) - ibase)) { ok = false; break; }
+        const char *k = cur_str(&c, d->arena, true, &ok);     /* (only compared, then copied by the map) */
+        const char *kend = (const char *)ni_cur_ptr(&c) - 1;
+        const char *v = cur_str(&c, d->arena, ip, &ok);
+        if (!ok || !k || !v || kend != k + strlen(k) || kend - k >= 2 * NI_DEVDET_FIELD_MAX + 2 ||
+            (prev && strcmp(prev, k) >= 0)) { ok = false; break; }
+        prev = k;
+        if (ni_map_put(d->info, k, (void *)v)) ok = false;
+    }
+    if (ok && (size_t)(ni_cur_ptr(&c) - ibase) != itotal) ok = false;
+    if (ok && (!(d->pf = ni_ua_prefilter_decode_in(&c, summed, ip)) || c.bad || ni_cur_left(&c))) ok = false;
     /* every prefilter rule number names a pattern of the prefilter */
     size_t npf = ok ? ni_ua_db_rules(d->pf, 0) : 0;
     for (size_t li = 0; ok && li < NLISTS; li++)
         for (size_t i = 0; i < d->lists[li].nbrands; i++) if (d->lists[li].brands[i].pf >= npf) ok = false;
     for (size_t i = 0; ok && i < d->nvendors; i++)
         for (size_t k = 0; k < d->vendors[i].n; k++) if (d->vendors[i].pf[k] >= npf) ok = false;
+    return ok;
+}
+
+/* Fills d from the cache at path; false (d to be freed) when it is absent,
+ * stale or bad.  A cache an earlier run read whole and right is kept
+ * mapped and read only when the database is first consulted (ready()): a
+ * run that never needs a device (no User-Agent uap-core leaves without one)
+ * never reads it. */
+static bool cache_read(ni_devdet *d, const char *path, uint64_t key)
+{
+    ni_cachefile cf;
+    if (!ni_cachefile_open(&cf, path, dd_cache_magic, sizeof dd_cache_magic, DD_CACHE_VERIFIED_KIND, key))
+        return false;
+    if (cf.summed) {
+        d->body = cf.body;
+        ni_cachefile_keep(&cf, &d->map, &d->map_len);
+        d->pending = true;
+        return true;
+    }
+    bool ok = cache_body(d, cf.body, false);
     ni_cachefile_close(&cf, ok);
     return ok;
+}
+
+/* The database read from its kept cache if that is still to be done (the
+ * first caller reads it, others wait); false when that failed (out of
+ * memory: the database then answers nothing). */
+static bool ready(const ni_devdet *cd)
+{
+    ni_devdet *d = (ni_devdet *)cd;          /* the database is heap memory of our own */
+    if (!__atomic_load_n(&d->pending, __ATOMIC_ACQUIRE)) return !d->broken;
+    pthread_mutex_lock(&d->mu);
+    if (d->pending) {
+        if (!cache_body(d, d->body, true)) d->broken = true;
+        __atomic_store_n(&d->pending, false, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return !d->broken;
 }
 
 /* The key of the cache: the identities of the data files (false: one cannot
@@ -695,12 +781,14 @@ void ni_devdet_free(ni_devdet *d)
     ni_ua_db_free(d->pf);
     free(d->pats);
     ni_arena_free(d->arena);
+    ni_cachefile_unmap(d->map, d->map_len);
+    pthread_mutex_destroy(&d->mu);
     free(d);
 }
 
-size_t ni_devdet_brands(const ni_devdet *d) { return d ? d->nbrands : 0; }
-size_t ni_devdet_models(const ni_devdet *d) { return d ? d->nmodels : 0; }
-size_t ni_devdet_unfiltered(const ni_devdet *d) { return d && d->pf ? ni_ua_db_unfiltered(d->pf, 0) : 0; }
+size_t ni_devdet_brands(const ni_devdet *d) { return d && ready(d) ? d->nbrands : 0; }
+size_t ni_devdet_models(const ni_devdet *d) { return d && ready(d) ? d->nmodels : 0; }
+size_t ni_devdet_unfiltered(const ni_devdet *d) { return d && ready(d) && d->pf ? ni_ua_db_unfiltered(d->pf, 0) : 0; }
 
 /* ---------------------------------------------------------------- matching */
 
@@ -913,7 +1001,7 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
                         const char *hint_platform_version, bool prefilter, ni_devdet_result *out)
 {
     memset(out, 0, sizeof *out);
-    if (!d || !ua) return false;
+    if (!d || !ua || !ready(d)) return false;
     if (len > NI_UA_LEN_MAX) len = NI_UA_LEN_MAX;
     if (hint_model && !*hint_model) hint_model = NULL;
     mctx m = { .s = ua, .n = len, .filter = prefilter };
@@ -984,9 +1072,28 @@ done:
     return found;
 }
 
+/* The release table's value of key: searched in the mapped cache (sorted
+ * entries: u32 length, key, NUL, u32 length, value, NUL), else in the map. */
+static const char *info_get(const ni_devdet *d, const char *key)
+{
+    if (!d->info_off) return ni_map_get(d->info, key);
+    size_t lo = 0, hi = d->info_n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const uint8_t *e = d->info_base + d->info_off[mid];
+        int c = strcmp(key, (const char *)e + 4);
+        if (!c) {
+            uint32_t kl = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+            return (const char *)e + 4 + kl + 1 + 4;
+        }
+        if (c < 0) hi = mid; else lo = mid + 1;
+    }
+    return NULL;
+}
+
 const char *ni_devdet_release(const ni_devdet *d, const char *brand, const char *model)
 {
-    if (!d || !brand || !model || !*brand || !*model) return NULL;
+    if (!d || !brand || !model || !*brand || !*model || !ready(d)) return NULL;
     char cur[NI_DEVDET_FIELD_MAX];
     snprintf(cur, sizeof cur, "%s", model);
     for (int hop = 0; hop <= DD_REDIRECT_MAX; hop++) {
@@ -996,7 +1103,7 @@ const char *ni_devdet_release(const ni_devdet *d, const char *brand, const char 
             if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
             else if (*p == '_') *p = ' ';
         }
-        const char *v = ni_map_get(d->info, key);
+        const char *v = info_get(d, key);
         if (!v) return NULL;
         if (strncmp(v, "->", 2)) return v;
         snprintf(cur, sizeof cur, "%s", v + 2);

@@ -18,34 +18,54 @@ ni_err ni_tsv_error(const ni_tsv *t, ni_error *err, const char *fmt, ...)
     return ni_error_set(err, NI_ERR_DATA, "%s:%u: %s", t->path, t->line, what);
 }
 
+/* The read-ahead window: a longest line and its newline, and as much again. */
+#define NI_TSV_WINDOW ((size_t)NI_LINE_MAX + 1 + 65536)
+
 /* Reads one physical line into t->buf (without the newline).  Returns its
- * length, -1 at end of file, -2 on error (err set). */
+ * length, -1 at end of file, -2 on error (err set).  Lines are found with
+ * memchr in a window read ahead by fread, not byte by byte; the errors are
+ * those of reading byte by byte (a NUL before the NI_LINE_MAX-th byte, else
+ * a line longer than NI_LINE_MAX). */
 static long read_line(ni_tsv *t, ni_error *err)
 {
-    size_t n = 0;
-    int c;
-    while ((c = getc_unlocked(t->f)) != EOF && c != '\n') {   /* the reader's own FILE */
-        if (n >= NI_LINE_MAX) {
+    for (;;) {
+        char *p = t->win + t->woff;
+        size_t avail = t->wlen - t->woff;
+        char *nl = memchr(p, '\n', avail < (size_t)NI_LINE_MAX + 1 ? avail : (size_t)NI_LINE_MAX + 1);
+        if (nl || t->eof || avail > NI_LINE_MAX) {
+            if (!nl && avail == 0) return -1;
+            size_t n = nl ? (size_t)(nl - p) : avail > NI_LINE_MAX ? (size_t)NI_LINE_MAX + 1 : avail;
+            if (memchr(p, 0, n < NI_LINE_MAX ? n : NI_LINE_MAX)) {
+                t->line++;
+                ni_tsv_error(t, err, "NUL byte");
+                return -2;
+            }
+            if (n > NI_LINE_MAX) {
+                t->line++;
+                ni_tsv_error(t, err, "line longer than %u bytes", NI_LINE_MAX);
+                return -2;
+            }
+            memcpy(t->buf, p, n);
+            t->woff += n + (nl ? 1 : 0);
             t->line++;
-            ni_tsv_error(t, err, "line longer than %u bytes", NI_LINE_MAX);
-            return -2;
+            if (n > 0 && t->buf[n - 1] == '\r') n--;
+            t->buf[n] = 0;
+            return (long)n;
         }
-        if (c == 0) {
-            t->line++;
-            ni_tsv_error(t, err, "NUL byte");
-            return -2;
+        /* no whole line ahead: keep the part read, read more after it */
+        memmove(t->win, p, avail);
+        t->wlen = avail;
+        t->woff = 0;
+        size_t got = fread(t->win + t->wlen, 1, NI_TSV_WINDOW - t->wlen, t->f);
+        t->wlen += got;
+        if (!got) {
+            if (ferror(t->f)) {
+                ni_error_set(err, NI_ERR_DATA, "%s: read error: %s", t->path, strerror(errno));
+                return -2;
+            }
+            t->eof = 1;
         }
-        t->buf[n++] = (char)c;
     }
-    if (c == EOF && ferror(t->f)) {
-        ni_error_set(err, NI_ERR_DATA, "%s: read error: %s", t->path, strerror(errno));
-        return -2;
-    }
-    if (c == EOF && n == 0) return -1;
-    t->line++;
-    if (n > 0 && t->buf[n - 1] == '\r') n--;
-    t->buf[n] = 0;
-    return (long)n;
 }
 
 static int skip_line(const char *s, size_t n)
@@ -81,7 +101,8 @@ ni_err ni_tsv_open(ni_tsv *t, const char *path, ni_error *err)
     if (!t->f)
         return ni_error_set(err, NI_ERR_DATA, "%s: cannot open: %s", path, strerror(errno));
     t->buf = malloc(NI_LINE_MAX + 1);
-    if (!t->buf) { ni_tsv_close(t); return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); }
+    t->win = malloc(NI_TSV_WINDOW);
+    if (!t->buf || !t->win) { ni_tsv_close(t); return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", path); }
     long n;
     while ((n = read_line(t, err)) >= 0 && skip_line(t->buf, (size_t)n)) { }
     if (n == -2) { ni_tsv_close(t); return NI_ERR_DATA; }
@@ -152,7 +173,8 @@ void ni_tsv_close(ni_tsv *t)
 {
     if (t->f) fclose(t->f);
     free(t->buf);
+    free(t->win);
     free(t->hdr);
-    t->f = NULL; t->buf = NULL; t->hdr = NULL;
+    t->f = NULL; t->buf = NULL; t->win = NULL; t->hdr = NULL;
     t->ncols = 0;
 }

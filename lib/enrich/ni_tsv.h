@@ -28,6 +28,9 @@ typedef struct ni_tsv {
     char path[256];             /* as given, for messages */
     unsigned line;              /* 1-based number of the current line */
     char *buf;                  /* NI_LINE_MAX + 1 bytes */
+    char *win;                  /* the file read ahead (NI_TSV_WINDOW bytes): lines are found in it with memchr */
+    size_t wlen, woff;          /* bytes in win, and where the next line starts */
+    int eof;
     char *hdr;                  /* copy of the header line */
     const char *cols[NI_TSV_COLS_MAX];
     unsigned ncols;

@@ -75,9 +75,16 @@ struct ni_ua_db {
     /* Aho-Corasick DFA over byte classes (lower-cased) */
     uint8_t cls[256];
     uint32_t nclasses, nstates;
-    uint32_t *delta;         /* nstates * nclasses */
+    uint32_t *delta;         /* nstates * nclasses (NULL when delta16 is used) */
+    const uint16_t *delta16; /* the same as 16-bit entries, in a start-up cache's bytes */
     int32_t *out;            /* literal ending at this state, or -1 */
     uint32_t *dict;          /* nearest suffix state with an output, 0 = none */
+    /* The tables (lit_*, trig*, chk*, delta16, out, dict) point into the
+     * bytes a trusted decode read (a start-up cache kept mapped by its
+     * owner): not freed with the db.  map: such a mapping the db owns. */
+    bool borrowed;
+    bool strings_borrowed;   /* the rules' patterns and templates lie in map too */
+    void *map; size_t map_len;
 };
 
 /* ---------------------------------------------------------------- loading */
@@ -115,10 +122,11 @@ static ni_err compile_rule(rule *r, const char *pattern, bool caseless, const ch
     return NI_OK;
 }
 
-static void rule_release(rule *r)
+static void rule_release(rule *r, bool own_strings)
 {
     pcre2_code_free(r->re);
     pcre2_code_free(atomic_load(&r->jre));
+    if (!own_strings) return;
     free(r->src);
     for (int i = 0; i < NFIELDS; i++) free(r->rep[i]);
 }
@@ -678,7 +686,7 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
 #define UA_CACHE_NAME "uap.bin"
 #define UA_CACHE_VERIFIED_KIND "uap-cache-sum/1"   /* its checksum matched */
 #define UA_NOSTR 0xffffffffu
-static const char ua_cache_magic[8] = { 'N', 'I', 'U', 'A', 'C', 0, 0, 1 };
+static const char ua_cache_magic[8] = { 'N', 'I', 'U', 'A', 'C', 0, 0, 3 };
 
 static void put32(ni_buf *b, uint32_t v);
 
@@ -687,20 +695,23 @@ static void c_str(ni_buf *b, const char *s)
     if (!s) { put32(b, UA_NOSTR); return; }
     size_t n = strlen(s);
     put32(b, (uint32_t)n);
-    ni_buf_add(b, s, n);
+    ni_buf_add(b, s, n + 1);            /* with its NUL: a trusted read uses it where it lies */
 }
 
 
-/* A string of the cache (malloc'd); *ok false when short, bad or OOM. */
-static char *cur_str(ni_cursor *c, bool *ok)
+/* A string of the cache: where it lies (inplace: a trusted cache kept
+ * mapped), else malloc'd; *ok false when short, without its NUL, holding
+ * another (checked unless inplace) or OOM. */
+static char *cur_str(ni_cursor *c, bool inplace, bool *ok)
 {
     uint32_t n = ni_cur_u32_le(c);
     if (n == UA_NOSTR) return NULL;
-    const uint8_t *p = ni_cur_bytes(c, n);
-    char *s = p ? malloc((size_t)n + 1) : NULL;
+    const uint8_t *p = n < UINT32_MAX ? ni_cur_bytes(c, (size_t)n + 1) : NULL;
+    if (!p || p[n]) { *ok = false; return NULL; }
+    if (inplace) return (char *)(uintptr_t)p;   /* read-only: the db never writes its strings */
+    char *s = malloc((size_t)n + 1);
     if (!s || memchr(p, 0, n)) { free(s); *ok = false; return NULL; }
-    memcpy(s, p, n);
-    s[n] = 0;
+    memcpy(s, p, (size_t)n + 1);
     return s;
 }
 
@@ -730,6 +741,9 @@ static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
         return false;
     ni_cursor c = cf.body;
     bool summed = cf.summed, ok = true;
+    /* checked whole by an earlier run (same identity): its strings are used
+     * where they lie, the file kept mapped while db lives */
+    db->strings_borrowed = summed;
     uint32_t nr = ok ? ni_cur_u32_le(&c) : 0;
     if (ok && (c.bad || nr > ni_cur_left(&c) || !(db->rules = calloc(nr ? nr : 1, sizeof *db->rules)))) ok = false;
     for (int l = 0; ok && l <= NI_UA_LIST__COUNT; l++) {
@@ -744,11 +758,11 @@ static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
         db->nrules++;           /* counted now so a failure below frees it */
         uint8_t cl = ni_cur_u8(&c);
         r->caseless = cl == 1;
-        r->src = cur_str(&c, &ok);
-        for (int f = 0; ok && f < NFIELDS; f++) r->rep[f] = cur_str(&c, &ok);
+        r->src = cur_str(&c, summed, &ok);
+        for (int f = 0; ok && f < NFIELDS; f++) r->rep[f] = cur_str(&c, summed, &ok);
         if (cl > 1 || !r->src) ok = false;
     }
-    ni_ua_db *pf = ok && !c.bad ? ni_ua_prefilter_decode_ex(&c, summed) : NULL;
+    ni_ua_db *pf = ok && !c.bad ? ni_ua_prefilter_decode_in(&c, summed, true) : NULL;
     if (!pf || c.bad || ni_cur_left(&c) || pf->nrules != nr) ok = false;
     if (ok) {
         for (uint32_t i = 0; i < nr; i++) db->rules[i].full = pf->rules[i].full;
@@ -763,11 +777,15 @@ static bool ua_cache_read(ni_ua_db *db, const char *path, uint64_t key)
         memcpy(db->cls, pf->cls, sizeof db->cls);
         db->nclasses = pf->nclasses; db->nstates = pf->nstates;
         db->delta = pf->delta; pf->delta = NULL;
+        db->delta16 = pf->delta16;
         db->out = pf->out; pf->out = NULL;
         db->dict = pf->dict; pf->dict = NULL;
+        db->borrowed = pf->borrowed;
     }
     ni_ua_db_free(pf);
-    ni_cachefile_close(&cf, ok);
+    /* borrowed strings and tables lie in the file: it stays mapped while db lives */
+    if (ok && (db->borrowed || db->strings_borrowed)) ni_cachefile_keep(&cf, &db->map, &db->map_len);
+    else ni_cachefile_close(&cf, ok);
     return ok;
 }
 
@@ -883,6 +901,16 @@ static void put32(ni_buf *b, uint32_t v)
 
 static void put32s(ni_buf *b, const uint32_t *v, size_t n) { for (size_t i = 0; i < n; i++) put32(b, v[i]); }
 
+/* Pads out with a count byte and that many zeros so that what follows
+ * starts 4-byte aligned in out (a start-up cache file is out whole, mapped
+ * page-aligned: the decoder can then use the table where it lies). */
+static void align4(ni_buf *out)
+{
+    size_t pad = (4 - (out->len + 1) % 4) % 4;
+    ni_buf_addc(out, (char)pad);
+    for (size_t i = 0; i < pad; i++) ni_buf_addc(out, 0);
+}
+
 ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out)
 {
     if (db->nrules > UINT32_MAX || db->nlits >= UINT32_MAX) return NI_ERR_LIMIT;
@@ -890,6 +918,7 @@ ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out)
     put32(out, (uint32_t)db->unfiltered[0]);
     for (size_t i = 0; i < db->nrules; i++) ni_buf_addc(out, (char)db->rules[i].full);
     put32(out, (uint32_t)db->nlits);
+    align4(out);
     put32s(out, db->lit_off, db->nlits + 1);
     put32s(out, db->lit_rules, db->lit_off[db->nlits]);
     ni_buf_add(out, db->cls, sizeof db->cls);
@@ -899,25 +928,58 @@ ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out)
     size_t nd = (size_t)db->nstates * db->nclasses;
     bool narrow = db->nstates <= 65536;
     ni_buf_addc(out, narrow ? 2 : 4);
+    align4(out);
     if (narrow) {
         if (ni_buf_reserve(out, 2 * nd) != NI_OK) return NI_ERR_LIMIT;
         uint8_t *q = (uint8_t *)out->p + out->len;
-        for (size_t i = 0; i < nd; i++) { q[2 * i] = (uint8_t)db->delta[i]; q[2 * i + 1] = (uint8_t)(db->delta[i] >> 8); }
+        for (size_t i = 0; i < nd; i++) {
+            uint32_t v = db->delta16 ? db->delta16[i] : db->delta[i];
+            q[2 * i] = (uint8_t)v; q[2 * i + 1] = (uint8_t)(v >> 8);
+        }
         out->len += 2 * nd;
         out->p[out->len] = 0;
     } else put32s(out, db->delta, nd);
+    align4(out);
     put32s(out, (const uint32_t *)db->out, db->nstates);
     put32s(out, db->dict, db->nstates);
+    /* index_lits' tables, so that a trusted decode need not make them */
+    put32s(out, db->trig_off, db->nlits + 1);
+    put32s(out, db->trig, db->trig_off[db->nlits]);
+    put32s(out, db->chk_off, db->nrules + 1);
+    put32s(out, db->chk, db->chk_off[db->nrules]);
     return out->err;
 }
 
-/* n little-endian 32-bit values from c into a new array (NULL: short or OOM). */
-static uint32_t *get32s(ni_cursor *c, size_t n)
+/* The pad written by align4 skipped; false when it is not one. */
+static bool skip_pad(ni_cursor *c)
+{
+    uint8_t pad = ni_cur_u8(c);
+    if (c->bad || pad > 3) { c->bad = true; return false; }
+    const uint8_t *z = ni_cur_bytes(c, pad);
+    for (uint8_t i = 0; z && i < pad; i++) if (z[i]) { c->bad = true; return false; }
+    return !c->bad;
+}
+
+/* n little-endian 32-bit values from c into a new array (NULL: short or OOM),
+ * or, borrow, where they lie in c when that is 4-byte aligned on a
+ * little-endian host (*borrowed set then). */
+static uint32_t *get32s_b(ni_cursor *c, size_t n, bool borrow, bool *borrowed)
 {
     if (n > ni_cur_left(c) / 4) return NULL;
+    const uint8_t *p = ni_cur_ptr(c);
+    if (borrow) {                                /* aligned little-endian words, or nothing */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if ((uintptr_t)p % 4) return NULL;
+        ni_cur_skip(c, n * 4);
+        *borrowed = true;
+        return (uint32_t *)(uintptr_t)p;         /* read-only bytes: the db never writes its tables */
+#else
+        return NULL;
+#endif
+    }
+    *borrowed = false;
     uint32_t *v = malloc((n ? n : 1) * sizeof *v);
     if (!v) return NULL;
-    const uint8_t *p = ni_cur_ptr(c);
     memcpy(v, p, n * 4);                         /* in bulk: a table of millions */
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     for (size_t i = 0; i < n; i++) v[i] = __builtin_bswap32(v[i]);
@@ -926,7 +988,14 @@ static uint32_t *get32s(ni_cursor *c, size_t n)
     return v;
 }
 
-ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c) { return ni_ua_prefilter_decode_ex(c, false); }
+static uint32_t *get32s(ni_cursor *c, size_t n)
+{
+    bool b;
+    return get32s_b(c, n, false, &b);
+}
+
+ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c) { return ni_ua_prefilter_decode_in(c, false, false); }
+ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted) { return ni_ua_prefilter_decode_in(c, trusted, false); }
 
 /* n little-endian 16-bit values at q widened into d. */
 static void widen16(uint32_t *d, const uint8_t *q, size_t n)
@@ -945,10 +1014,51 @@ static void widen16(uint32_t *d, const uint8_t *q, size_t n)
     for (; i < n; i++) d[i] = (uint32_t)q[2 * i] | (uint32_t)q[2 * i + 1] << 8;
 }
 
-ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted)
+/* Reads the stored trig/chk tables (a trusted decode: borrowed, as the
+ * others) or skips them and makes them again (index_lits); false when short. */
+static bool read_index(ni_ua_db *db, ni_cursor *c, bool use)
+{
+    size_t nl = db->nlits, nr = db->nrules;
+    bool b = false;
+    if (nl + 1 > ni_cur_left(c) / 4) return false;
+    const uint8_t *to = ni_cur_ptr(c);
+    uint32_t ntrig;
+    memcpy(&ntrig, to + 4 * nl, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    ntrig = __builtin_bswap32(ntrig);
+#endif
+    if (use) {
+        if (!(db->trig_off = get32s_b(c, nl + 1, true, &b)) || !(db->trig = get32s_b(c, ntrig, true, &b)) ||
+            !(db->chk_off = get32s_b(c, nr + 1, true, &b)) || !(db->chk = get32s_b(c, db->chk_off[nr], true, &b)))
+            return false;
+        return !c->bad;
+    }
+    if ((size_t)ntrig > ni_cur_left(c) / 4 - (nl + 1)) return false;
+    ni_cur_skip(c, 4 * (nl + 1 + (size_t)ntrig));
+    if (nr + 1 > ni_cur_left(c) / 4) return false;
+    const uint8_t *co = ni_cur_ptr(c);
+    uint32_t nchk;
+    memcpy(&nchk, co + 4 * nr, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    nchk = __builtin_bswap32(nchk);
+#endif
+    if ((size_t)nchk > ni_cur_left(c) / 4 - (nr + 1)) return false;
+    ni_cur_skip(c, 4 * (nr + 1 + (size_t)nchk));
+    return !c->bad && index_lits(db) == NI_OK;
+}
+
+ni_ua_db *ni_ua_prefilter_decode_in(ni_cursor *c, bool trusted, bool borrow)
 {
     ni_ua_db *db = calloc(1, sizeof *db);
     if (!db) return NULL;
+    /* tables are used where they lie only for trusted bytes (no check reads
+     * them: their pages are touched only as the automaton walks them) */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    borrow = borrow && trusted;
+#else
+    borrow = false;
+#endif
+    bool b1 = false, b2 = false;           /* (get32s_b borrows exactly when asked to) */
     uint32_t n = ni_cur_u32_le(c);
     db->unfiltered[0] = ni_cur_u32_le(c);
     if (c->bad || n > ni_cur_left(c) || !(db->rules = calloc(n ? n : 1, sizeof *db->rules))) goto bad;
@@ -963,11 +1073,17 @@ ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted)
     for (size_t i = 0; i < db->nrules; i++)
         if (!db->rules[i].full) db->always[i / 64] |= 1ull << (i % 64);
     db->nlits = ni_cur_u32_le(c);
-    if (c->bad || db->nlits >= UINT32_MAX || !(db->lit_off = get32s(c, db->nlits + 1))) goto bad;
+    if (c->bad || db->nlits >= UINT32_MAX || !skip_pad(c)) goto bad;
+    /* borrowed: all tables or none (ni_ua_db_free frees all or none); the
+     * pads align all of them when they align the first (bytes that are not
+     * a whole buffer of the encoder's, say, are copied) */
+    borrow = borrow && (uintptr_t)ni_cur_ptr(c) % 4 == 0;
+    db->borrowed = borrow;
+    if (!(db->lit_off = get32s_b(c, db->nlits + 1, borrow, &b1))) goto bad;
     if (db->lit_off[0] != 0) goto bad;
-    for (size_t i = 0; i < db->nlits; i++) if (db->lit_off[i + 1] < db->lit_off[i]) goto bad;
-    if (!(db->lit_rules = get32s(c, db->lit_off[db->nlits]))) goto bad;
-    for (size_t i = 0; i < db->lit_off[db->nlits]; i++)      /* a rule's own sets only */
+    for (size_t i = 0; !trusted && i < db->nlits; i++) if (db->lit_off[i + 1] < db->lit_off[i]) goto bad;
+    if (!(db->lit_rules = get32s_b(c, db->lit_off[db->nlits], borrow, &b1))) goto bad;
+    for (size_t i = 0; !trusted && i < db->lit_off[db->nlits]; i++)      /* a rule's own sets only */
         if (db->lit_rules[i] / CONJ_MAX >= db->nrules ||
             !(db->rules[db->lit_rules[i] / CONJ_MAX].full >> (db->lit_rules[i] % CONJ_MAX) & 1))
             goto bad;
@@ -982,27 +1098,32 @@ ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted)
     for (int i = 0; i < 256; i++) if (db->cls[i] >= db->nclasses) goto bad;
     size_t nd = (size_t)db->nstates * db->nclasses;
     uint8_t width = ni_cur_u8(c);
+    if (!skip_pad(c)) goto bad;
     if (width == 2) {
         const uint8_t *q = nd <= ni_cur_left(c) / 2 ? ni_cur_bytes(c, 2 * nd) : NULL;
-        if (!q || !(db->delta = malloc(nd * sizeof *db->delta))) goto bad;
-        widen16(db->delta, q, nd);
+        if (!q) goto bad;
+        if (borrow && db->nstates <= 65536) db->delta16 = (const uint16_t *)(uintptr_t)q;
+        else if (!(db->delta = malloc(nd * sizeof *db->delta))) goto bad;
+        else widen16(db->delta, q, nd);
     } else if (width != 4 || !(db->delta = get32s(c, nd))) goto bad;
     uint32_t dmax = 0;
     for (size_t i = 0; !trusted && i < nd; i++) dmax |= db->delta[i] >= db->nstates;
-    if (dmax) goto bad;
-    if (!(db->out = (int32_t *)get32s(c, db->nstates)) || !(db->dict = get32s(c, db->nstates))) goto bad;
-    for (size_t i = 0; i < db->nstates; i++) {
+    if (dmax || !skip_pad(c)) goto bad;
+    if (!(db->out = (int32_t *)get32s_b(c, db->nstates, borrow, &b1)) ||
+        !(db->dict = get32s_b(c, db->nstates, borrow, &b2))) goto bad;
+    for (size_t i = 0; !trusted && i < db->nstates; i++) {
         if (db->out[i] < -1 || (db->out[i] >= 0 && (size_t)db->out[i] >= db->nlits) || db->dict[i] >= db->nstates)
             goto bad;
         if (db->dict[i] && db->out[db->dict[i]] < 0) goto bad;
     }
     /* every suffix chain ends (candidates() follows them to state 0) */
-    for (size_t i = 0; i < db->nstates; i++) {
+    for (size_t i = 0; !trusted && i < db->nstates; i++) {
         size_t steps = 0;
         for (uint32_t t = db->dict[i]; t; t = db->dict[t])
             if (++steps > db->nstates) goto bad;
     }
-    if (c->bad || index_lits(db) != NI_OK) goto bad;
+    /* the index tables: kept when trusted and borrowed, else made again */
+    if (c->bad || !read_index(db, c, borrow)) goto bad;
     return db;
 bad:
     ni_ua_db_free(db);
@@ -1012,11 +1133,15 @@ bad:
 void ni_ua_db_free(ni_ua_db *db)
 {
     if (!db) return;
-    for (size_t i = 0; i < db->nrules; i++) rule_release(&db->rules[i]);
+    for (size_t i = 0; i < db->nrules; i++) rule_release(&db->rules[i], !db->strings_borrowed);
     free(db->rules); free(db->always);
-    free(db->lit_off); free(db->lit_rules);
-    free(db->trig_off); free(db->trig); free(db->chk_off); free(db->chk);
-    free(db->delta); free(db->out); free(db->dict);
+    free(db->delta);
+    if (!db->borrowed) {
+        free(db->lit_off); free(db->lit_rules);
+        free(db->trig_off); free(db->trig); free(db->chk_off); free(db->chk);
+        free(db->out); free(db->dict);
+    }
+    ni_cachefile_unmap(db->map, db->map_len);
     free(db);
 }
 
@@ -1054,6 +1179,9 @@ struct ni_ua {
     uint32_t *hits;          /* the literals seen in the current UA */
     uint32_t gen;
     centry *cache; size_t nsets;
+    uint64_t *used;          /* bit per set of the cache that was ever filled: ni_ua_free
+                              * visits only those, not every page of a cache most
+                              * runs barely use */
     uint64_t tick;
     centry scratch;          /* the result when there is no cache */
     ni_ua_stats st;
@@ -1075,11 +1203,9 @@ ni_ua *ni_ua_new(const ni_ua_db *db, size_t cache_entries, ni_error *err)
     if (!u->md || !u->mc || !u->js || !u->cand || !u->seen || !u->hits) goto oom;
     pcre2_jit_stack_assign(u->mc, NULL, u->js);
     pcre2_set_match_limit(u->mc, NI_UA_MATCH_LIMIT);
-    if (cache_entries) {
+    if (cache_entries) {                     /* the cache itself on first use (ni_ua_parse) */
         size_t sets = 1;
         while (sets * WAYS < cache_entries && sets < (1u << 24)) sets *= 2;
-        u->cache = calloc(sets * WAYS, sizeof *u->cache);
-        if (!u->cache) goto oom;
         u->nsets = sets;
     }
     return u;
@@ -1092,8 +1218,12 @@ oom:
 void ni_ua_free(ni_ua *u)
 {
     if (!u) return;
-    if (u->cache) for (size_t i = 0; i < u->nsets * WAYS; i++) free(u->cache[i].blk);
+    if (u->cache && u->used)
+        for (size_t s = 0; s < u->nsets; s++)
+            if (u->used[s / 64] >> (s % 64) & 1)
+                for (size_t w = 0; w < WAYS; w++) free(u->cache[s * WAYS + w].blk);
     free(u->cache);
+    free(u->used);
     free(u->scratch.blk);
     pcre2_match_data_free(u->md);
     pcre2_match_context_free(u->mc);
@@ -1117,7 +1247,8 @@ static void candidates(ni_ua *u, const unsigned char *s, size_t n)
     uint32_t st = 0;
     size_t nh = 0;
     for (size_t i = 0; i < n; i++) {
-        st = db->delta[(size_t)st * nc + db->cls[s[i]]];
+        size_t at = (size_t)st * nc + db->cls[s[i]];
+        st = db->delta16 ? db->delta16[at] : db->delta[at];
         for (uint32_t t = db->out[st] >= 0 ? st : db->dict[st]; t; t = db->dict[t]) {
             uint32_t lit = (uint32_t)db->out[t];
             if (u->seen[lit] == u->gen) continue;
@@ -1341,12 +1472,21 @@ const ni_ua_result *ni_ua_parse(ni_ua *u, const char *ua, size_t len)
     if (!ua) { ua = ""; len = 0; }
     if (len > NI_UA_LEN_MAX) { len = NI_UA_LEN_MAX; u->st.truncated++; }
     u->st.parses++;
+    if (!u->cache && u->nsets) {
+        /* made on the first parse, not with the parser: a run without a
+         * User-Agent never touches its pages (memory short: no cache) */
+        u->cache = calloc(u->nsets * WAYS, sizeof *u->cache);
+        u->used = calloc((u->nsets + 63) / 64, sizeof *u->used);
+        if (!u->cache || !u->used) { free(u->cache); free(u->used); u->cache = NULL; u->used = NULL; u->nsets = 0; }
+    }
     if (!u->cache) {
         parse_into(u, ua, len, &u->scratch, &f);
         return &u->scratch.res;
     }
     uint64_t h = ni_hash(&u->key, ua, len);
-    centry *set = &u->cache[(h & (u->nsets - 1)) * WAYS];
+    size_t si = (size_t)(h & (u->nsets - 1));
+    centry *set = &u->cache[si * WAYS];
+    u->used[si / 64] |= 1ull << (si % 64);
     centry *victim = &set[0];
     for (int w = 0; w < WAYS; w++) {
         centry *e = &set[w];

@@ -103,8 +103,15 @@ ni_err ni_ua_prefilter_encode(const ni_ua_db *db, ni_buf *out);
 ni_ua_db *ni_ua_prefilter_decode(ni_cursor *c);
 /* The same; trusted = the bytes are those of a file that an earlier decode
  * checked whole and that has not changed since (core/ni_verified.h): the
- * per-state checks of the automaton (~15 M instructions) are skipped. */
+ * per-entry checks of the tables and the automaton are skipped. */
 ni_ua_db *ni_ua_prefilter_decode_ex(ni_cursor *c, bool trusted);
+/* The same; borrow (with trusted): the tables are used where they lie in
+ * c's bytes (when aligned: the encoder pads them to 4-byte offsets of its
+ * buffer) instead of copied, so only the pages the automaton walks are ever
+ * read, and the index tables stored after the automaton are used too
+ * (otherwise they are made again from the checked tables); those bytes must
+ * then stay unchanged while the db lives. */
+ni_ua_db *ni_ua_prefilter_decode_in(ni_cursor *c, bool trusted, bool borrow);
 
 /* The prefilter's analysis of one pattern without an automaton, for patterns
  * tried rarely (device-detector's model rules, tried only after their brand

@@ -7,8 +7,8 @@
 #include "ingest/ni_stored.h"
 #include "core/ni_limits.h"
 #include "core/ni_time.h"
+#include "ingest/ni_curl.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -123,6 +123,7 @@ ni_err ni_ch_url_parse(const char *s, ni_ch_url *u, ni_error *err)
 
 /* ---- requests ----------------------------------------------------------------- */
 struct ni_ch_conn {
+    ni_curl api;                /* libcurl, loaded for the connection (ingest/ni_curl.h) */
     CURL *c;
     const ni_ch_url *u;
     char base[400];
@@ -140,7 +141,10 @@ ni_ch_conn *ni_ch_conn_new(const ni_ch_url *u, ni_error *err)
 {
     /* curl_easy_init does curl_global_init when it was not done (libcurl >= 7.84: thread-safe) */
     ni_ch_conn *c = calloc(1, sizeof *c);
-    if (!c || !(c->c = curl_easy_init())) {
+    if (!c) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", u->name); return NULL; }
+    if (ni_curl_open(&c->api, u->name, err)) { free(c); return NULL; }
+    if (!(c->c = c->api.easy_init())) {
+        ni_curl_close(&c->api);
         free(c);
         ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", u->name);
         return NULL;
@@ -153,16 +157,26 @@ ni_ch_conn *ni_ch_conn_new(const ni_ch_url *u, ni_error *err)
 void ni_ch_conn_free(ni_ch_conn *c)
 {
     if (!c) return;
-    curl_easy_cleanup(c->c);
+    c->api.easy_cleanup(c->c);
+    ni_curl_close(&c->api);
     free(c);
 }
 
 void ni_ch_urlescape(ni_buf *b, const char *s)
 {
-    char *e = curl_easy_escape(NULL, s, 0);
-    if (e) ni_buf_adds(b, e);
-    else b->err = NI_ERR_NOMEM;
-    curl_free(e);
+    /* as curl_easy_escape: RFC 3986's unreserved characters as they are,
+     * every other byte %XX (upper-case hex) */
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char ch = *p;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+            ch == '.' || ch == '_' || ch == '~') {
+            ni_buf_addc(b, (char)ch);
+        } else {
+            char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+            ni_buf_add(b, e, 3);
+        }
+    }
 }
 
 /* The part of an answer worth a message: its first line, trimmed. */
@@ -186,16 +200,16 @@ static bool transient_code(int code)
 static void common_opts(ni_ch_conn *c, const char *url)
 {
     CURL *h = c->c;
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+    c->api.easy_reset(h);
+    c->api.easy_setopt(h, CURLOPT_URL, url);
+    c->api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    c->api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    c->api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    c->api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
     if (c->u->user[0]) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, c->u->user);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, c->u->password);
+        c->api.easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        c->api.easy_setopt(h, CURLOPT_USERNAME, c->u->user);
+        c->api.easy_setopt(h, CURLOPT_PASSWORD, c->u->password);
     }
 }
 
@@ -217,17 +231,17 @@ ni_err ni_ch_request(ni_ch_conn *c, const char *params, const char *sql, const c
     }
     ni_buf_clear(resp);
     common_opts(c, ni_buf_str(&url));
-    curl_easy_setopt(c->c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c->c, CURLOPT_POSTFIELDS, body.p);
-    curl_easy_setopt(c->c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
-    curl_easy_setopt(c->c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c->c, CURLOPT_WRITEDATA, resp);
-    CURLcode cc = curl_easy_perform(c->c);
+    c->api.easy_setopt(c->c, CURLOPT_POST, 1L);
+    c->api.easy_setopt(c->c, CURLOPT_POSTFIELDS, body.p);
+    c->api.easy_setopt(c->c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+    c->api.easy_setopt(c->c, CURLOPT_WRITEFUNCTION, collect);
+    c->api.easy_setopt(c->c, CURLOPT_WRITEDATA, resp);
+    CURLcode cc = c->api.easy_perform(c->c);
     long status = 0;
-    curl_easy_getinfo(c->c, CURLINFO_RESPONSE_CODE, &status);
+    c->api.easy_getinfo(c->c, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK) {
         *transient = cc != CURLE_OUT_OF_MEMORY && cc != CURLE_URL_MALFORMAT && cc != CURLE_UNSUPPORTED_PROTOCOL;
-        r = ni_error_set(err, NI_ERR_IO, "%s: %s", c->u->name, curl_easy_strerror(cc));
+        r = ni_error_set(err, NI_ERR_IO, "%s: %s", c->u->name, c->api.easy_strerror(cc));
     } else if (status != 200) {
         char line[400];
         first_line(resp->p ? resp->p : "", resp->len, line, sizeof line);
@@ -534,6 +548,7 @@ ni_err ni_ch_rows_end(ni_ch_rows *r, ni_error *err)
 #define CH_EXPANSION 64u          /* JSON bytes a TSV byte can become at most (an empty value, 1 byte with its tab, is "name":"", with names < 60 bytes) */
 struct ni_chsrc {
     ni_ch_url u;
+    ni_curl api;                /* libcurl for h and multi (ingest/ni_curl.h) */
     ni_ch_conn *conn;
     CURLM *multi;
     CURL *h;
@@ -554,7 +569,7 @@ static size_t take(char *p, size_t size, size_t n, void *ud)
 {
     ni_chsrc *q = ud;
     size_t k = size * n;
-    if (!q->status) curl_easy_getinfo(q->h, CURLINFO_RESPONSE_CODE, &q->status);
+    if (!q->status) q->api.easy_getinfo(q->h, CURLINFO_RESPONSE_CODE, &q->status);
     if (q->status != 200) { ni_buf_add(&q->errbody, p, k); return k; }
     if (q->in.len + k > NI_CH_READ_BUFFER && q->in.len) { q->paused = true; return CURL_WRITEFUNC_PAUSE; }
     if (ni_buf_add(&q->in, p, k)) return 0;
@@ -572,19 +587,19 @@ static void pump(ni_chsrc *q)
 {
     if (!q->started) {
         q->started = true;
-        curl_multi_add_handle(q->multi, q->h);
+        q->api.multi_add_handle(q->multi, q->h);
     }
-    if (q->paused) { q->paused = false; curl_easy_pause(q->h, CURLPAUSE_CONT); }
+    if (q->paused) { q->paused = false; q->api.easy_pause(q->h, CURLPAUSE_CONT); }
     while (!q->in.len && !q->done && !q->paused) {
         int running = 0;
-        if (curl_multi_perform(q->multi, &running) != CURLM_OK) { src_fail(q, NI_ERR_IO, "%s: %s", "curl multi failed"); return; }
+        if (q->api.multi_perform(q->multi, &running) != CURLM_OK) { src_fail(q, NI_ERR_IO, "%s: %s", "curl multi failed"); return; }
         CURLMsg *m;
         int left;
-        while ((m = curl_multi_info_read(q->multi, &left)))
+        while ((m = q->api.multi_info_read(q->multi, &left)))
             if (m->msg == CURLMSG_DONE) {
                 q->done = true;
-                if (m->data.result != CURLE_OK) src_fail(q, NI_ERR_IO, "%s: %s", curl_easy_strerror(m->data.result));
-                else if (!q->status) curl_easy_getinfo(q->h, CURLINFO_RESPONSE_CODE, &q->status);
+                if (m->data.result != CURLE_OK) src_fail(q, NI_ERR_IO, "%s: %s", q->api.easy_strerror(m->data.result));
+                else if (!q->status) q->api.easy_getinfo(q->h, CURLINFO_RESPONSE_CODE, &q->status);
                 if (!q->failed && q->status != 200) {
                     char line[400];
                     first_line(ni_buf_str(&q->errbody), q->errbody.len, line, sizeof line);
@@ -593,7 +608,7 @@ static void pump(ni_chsrc *q)
                 }
             }
         if (!running) q->done = true;
-        if (!q->in.len && !q->done && !q->paused) curl_multi_wait(q->multi, NULL, 0, 1000, NULL);
+        if (!q->in.len && !q->done && !q->paused) q->api.multi_wait(q->multi, NULL, 0, 1000, NULL);
     }
 }
 
@@ -701,26 +716,27 @@ ni_chsrc *ni_chsrc_open(const char *url, const ni_ch_pushdown *p, ni_error *err)
     if (ni_ch_url_parse(url, &q->u, err)) goto fail;
     if (!(q->conn = ni_ch_conn_new(&q->u, err))) goto fail;
     if (build_select(q, p, err)) goto fail;
-    if (!(q->rows = ni_ch_rows_new()) || !(q->multi = curl_multi_init()) || !(q->h = curl_easy_init())) {
+    if (ni_curl_open(&q->api, q->u.name, err)) goto fail;
+    if (!(q->rows = ni_ch_rows_new()) || !(q->multi = q->api.multi_init()) || !(q->h = q->api.easy_init())) {
         ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", q->u.name);
         goto fail;
     }
     char base[400];
     snprintf(base, sizeof base, strchr(q->u.host, ':') ? "http://[%s]:%u/" : "http://%s:%u/", q->u.host, q->u.port);
-    curl_easy_setopt(q->h, CURLOPT_URL, base);
-    curl_easy_setopt(q->h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(q->h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-    curl_easy_setopt(q->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(q->h, CURLOPT_LOW_SPEED_TIME, 300L);
-    curl_easy_setopt(q->h, CURLOPT_POST, 1L);
-    curl_easy_setopt(q->h, CURLOPT_POSTFIELDS, q->query.p);
-    curl_easy_setopt(q->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->query.len);
-    curl_easy_setopt(q->h, CURLOPT_WRITEFUNCTION, take);
-    curl_easy_setopt(q->h, CURLOPT_WRITEDATA, q);
+    q->api.easy_setopt(q->h, CURLOPT_URL, base);
+    q->api.easy_setopt(q->h, CURLOPT_NOSIGNAL, 1L);
+    q->api.easy_setopt(q->h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    q->api.easy_setopt(q->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    q->api.easy_setopt(q->h, CURLOPT_LOW_SPEED_TIME, 300L);
+    q->api.easy_setopt(q->h, CURLOPT_POST, 1L);
+    q->api.easy_setopt(q->h, CURLOPT_POSTFIELDS, q->query.p);
+    q->api.easy_setopt(q->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->query.len);
+    q->api.easy_setopt(q->h, CURLOPT_WRITEFUNCTION, take);
+    q->api.easy_setopt(q->h, CURLOPT_WRITEDATA, q);
     if (q->u.user[0]) {
-        curl_easy_setopt(q->h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-        curl_easy_setopt(q->h, CURLOPT_USERNAME, q->u.user);
-        curl_easy_setopt(q->h, CURLOPT_PASSWORD, q->u.password);
+        q->api.easy_setopt(q->h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        q->api.easy_setopt(q->h, CURLOPT_USERNAME, q->u.user);
+        q->api.easy_setopt(q->h, CURLOPT_PASSWORD, q->u.password);
     }
     static const cookie_io_functions_t io = { rows_read, NULL, NULL, NULL };
     FILE *f = fopencookie(q, "r", io);
@@ -751,9 +767,10 @@ void ni_chsrc_close(ni_chsrc *q)
 {
     if (!q) return;
     ni_stored_close(q->st);
-    if (q->multi && q->h && q->started) curl_multi_remove_handle(q->multi, q->h);
-    if (q->h) curl_easy_cleanup(q->h);
-    if (q->multi) curl_multi_cleanup(q->multi);
+    if (q->multi && q->h && q->started) q->api.multi_remove_handle(q->multi, q->h);
+    if (q->h) q->api.easy_cleanup(q->h);
+    if (q->multi) q->api.multi_cleanup(q->multi);
+    ni_curl_close(&q->api);
     ni_ch_conn_free(q->conn);
     ni_ch_rows_free(q->rows);
     ni_buf_release(&q->query);

@@ -14,6 +14,7 @@
 #include "ni_test.h"
 #include "core/ni_prefix.h"
 #include "enrich/ni_asn.h"
+#include "core/ni_verified.h"
 
 static const char *data_dir(void)
 {
@@ -212,6 +213,13 @@ static void check_small(const ni_asn *a)
     CHECK_INT(in->v6_ranges, 1);
 }
 
+static ni_err count_net(void *ud, const ni_addr *addr, unsigned len)
+{
+    (void)addr; (void)len;
+    (*(size_t *)ud)++;
+    return NI_OK;
+}
+
 TEST(csv_and_cache)
 {
     make_tmpdir();
@@ -244,6 +252,36 @@ TEST(csv_and_cache)
     CHECK(a && !strcmp(ni_asn_get_info(a)->source, "cache"));
     if (a) check_small(a);
     ni_asn_free(a);
+    /* once the cache file is old enough for its check to be remembered
+     * (NI_VERIFIED_SETTLE_S), a load checks it whole and remembers that, and
+     * the next uses it where it lies (mapped): the same answers, prefixes too */
+    char xdg[160], vpath[200];
+    snprintf(xdg, sizeof xdg, "%s/xdg", tmpdir);
+    mkdir(xdg, 0755);
+    setenv("XDG_CACHE_HOME", xdg, 1);
+    unsetenv("NETINTEL_VERIFY_ALWAYS");
+    struct timespec settle = { NI_VERIFIED_SETTLE_S, 200000000 };
+    nanosleep(&settle, NULL);
+    for (int round = 0; round < 2; round++) {
+        a = ni_asn_load_csv(p4, p6, cache, &err);
+        CHECK(a && !strcmp(ni_asn_get_info(a)->source, "cache"));
+        if (a) check_small(a);
+        size_t nets = 0;
+        CHECK(a && ni_asn_prefixes(a, 15169, count_net, &nets) == NI_OK);
+        CHECK_INT(nets, 1);
+        ni_asn_free(a);
+    }
+    snprintf(vpath, sizeof vpath, "%s/netintel/verified", xdg);
+    FILE *vf = fopen(vpath, "r");
+    char vline[256];
+    bool remembered = false;
+    while (vf && fgets(vline, sizeof vline, vf)) if (!strncmp(vline, "asn-cache-sum/", 14)) remembered = true;
+    if (vf) fclose(vf);
+    CHECK(remembered);
+    unlink(vpath);
+    snprintf(vpath, sizeof vpath, "%s/netintel", xdg); rmdir(vpath);
+    rmdir(xdg);
+    unsetenv("XDG_CACHE_HOME");
     /* a damaged cache is ignored and rewritten */
     FILE *fp = fopen(cache, "r+b");
     CHECK(fp != NULL);

@@ -88,6 +88,44 @@ TEST(tsv_format)
     CHECK_INT(ni_tsv_next(&t, &err), -1);
     CHECK(strstr(err.msg, "e.tsv:2: line longer than") != NULL);
     ni_tsv_close(&t);
+    /* a line of exactly NI_LINE_MAX bytes is one; lines found across the
+     * reader's read-ahead window (ni_tsv.c), the last one without its
+     * newline; a NUL past the limit is the long line's error */
+    f = fopen(path, "wb");
+    fputs("a\tb\n", f);
+    for (int i = 0; i < (int)NI_LINE_MAX - 2; i++) fputc(i ? 'y' : 'x', f);
+    fputs("\tz\n", f);
+    for (int i = 0; i < 30000; i++) fprintf(f, "r%d\t%d\r\n", i, i * 7);
+    fputs("last\tline", f);
+    fclose(f);
+    CHECK_INT(ni_tsv_open(&t, path, &err), NI_OK);
+    CHECK_INT(ni_tsv_next(&t, &err), 1);
+    CHECK_INT(strlen(ni_tsv_field(&t, 0)), NI_LINE_MAX - 2);
+    CHECK_STR(ni_tsv_field(&t, 1), "z");
+    int rows = 0, wrong = 0;
+    char want[2][32];
+    for (int i = 0; i < 30000; i++) {
+        if (ni_tsv_next(&t, &err) != 1) { wrong++; break; }
+        snprintf(want[0], sizeof want[0], "r%d", i);
+        snprintf(want[1], sizeof want[1], "%d", i * 7);
+        if (strcmp(ni_tsv_field(&t, 0), want[0]) || strcmp(ni_tsv_field(&t, 1), want[1])) wrong++;
+        rows++;
+    }
+    CHECK_INT(rows, 30000);
+    CHECK_INT(wrong, 0);
+    CHECK_INT(ni_tsv_next(&t, &err), 1);
+    CHECK_STR(ni_tsv_field(&t, 0), "last"); CHECK_STR(ni_tsv_field(&t, 1), "line");
+    CHECK_INT(t.line, 30003);
+    CHECK_INT(ni_tsv_next(&t, &err), 0);
+    ni_tsv_close(&t);
+    f = fopen(path, "wb");
+    fputs("a\n", f);
+    for (int i = 0; i < 70000; i++) fputc(i == 66000 ? 0 : 'x', f);
+    fclose(f);
+    CHECK_INT(ni_tsv_open(&t, path, &err), NI_OK);
+    CHECK_INT(ni_tsv_next(&t, &err), -1);
+    CHECK(strstr(err.msg, "e.tsv:2: line longer than") != NULL);
+    ni_tsv_close(&t);
 }
 
 TEST(domain_rules)

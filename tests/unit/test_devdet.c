@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "ni_test.h"
 #include "enrich/ni_devdet.h"
+#include "core/ni_verified.h"
 
 static char root[64];
 
@@ -237,8 +239,24 @@ TEST(start_up_cache)
     enum { NU = sizeof uas / sizeof uas[0] };
     ni_devdet_result want[NU];
     size_t brands = 0, models = 0;
-    for (int round = 0; round < 4; round++) {
-        if (round == 3) {                        /* damage: one byte in the middle */
+    for (int round = 0; round < 6; round++) {
+        if (round == 3) {
+            /* the cache old enough for its check to be remembered
+             * (NI_VERIFIED_SETTLE_S): this round checks it whole and
+             * remembers that, the next uses it where it lies (mapped) */
+            struct timespec settle = { NI_VERIFIED_SETTLE_S, 200000000 };
+            nanosleep(&settle, NULL);
+        }
+        if (round == 5) {
+            char vp[300], line[256];
+            snprintf(vp, sizeof vp, "%s/netintel/verified", cache);
+            FILE *vf = fopen(vp, "r");
+            bool remembered = false;
+            while (vf && fgets(line, sizeof line, vf)) if (!strncmp(line, "devdet-cache-sum/", 17)) remembered = true;
+            if (vf) fclose(vf);
+            CHECK(remembered);
+        }
+        if (round == 5) {                        /* damage: one byte in the middle */
             FILE *f = fopen(bin, "r+b");
             CHECK(f != NULL);
             if (f) {

@@ -6,6 +6,8 @@
  * or with NETINTEL_DATA set. */
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <time.h>
 #include "ni_test.h"
 #include "core/ni_limits.h"
 #include "enrich/ni_ua.h"
@@ -275,6 +277,81 @@ TEST(real_rules_and_cache)
     }
     ni_ua_free(u);
     ni_ua_db_free(db);
+}
+
+/* The start-up cache (uap.bin under $XDG_CACHE_HOME/netintel): a first load
+ * verifies regexes.yaml (every rule compiled), a second keeps what it read,
+ * later ones read the cache (checked whole, then, once that is remembered,
+ * used where it lies, mapped); all parse alike, and a damaged cache is
+ * ignored. */
+TEST(start_up_cache)
+{
+    char cache[] = "/tmp/test_ua_cache_XXXXXX", bin[256], ver[256], path[1024];
+    CHECK(mkdtemp(cache) != NULL);
+    setenv("XDG_CACHE_HOME", cache, 1);
+    unsetenv("NETINTEL_VERIFY_ALWAYS");
+    snprintf(bin, sizeof bin, "%s/netintel/uap.bin", cache);
+    snprintf(ver, sizeof ver, "%s/netintel/verified", cache);
+    snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", data_dir());
+    static const char *const uas[] = {
+        "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 16_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+        "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+        "curl/8.4.0",
+    };
+    enum { NU = sizeof uas / sizeof uas[0] };
+    char want[NU][3][64];
+    for (int round = 0; round < 6; round++) {
+        if (round == 3) {                        /* old enough for its check to be remembered */
+            struct timespec settle = { 2, 200000000 };
+            nanosleep(&settle, NULL);
+        }
+        if (round == 5) {
+            FILE *vf = fopen(ver, "r");
+            char line[256];
+            bool remembered = false;
+            while (vf && fgets(line, sizeof line, vf)) if (!strncmp(line, "uap-cache-sum/", 14)) remembered = true;
+            if (vf) fclose(vf);
+            CHECK(remembered);
+            FILE *f = fopen(bin, "r+b");         /* damage: one byte in the middle */
+            CHECK(f != NULL);
+            if (f) {
+                fseek(f, 0, SEEK_END);
+                long n = ftell(f);
+                fseek(f, n / 2, SEEK_SET);
+                int c = fgetc(f);
+                fseek(f, n / 2, SEEK_SET);
+                fputc(c ^ 0x55, f);
+                fclose(f);
+            }
+        }
+        ni_error err = { 0 };
+        ni_ua_db *db = ni_ua_db_load(path, &err);
+        CHECK(db != NULL);
+        if (!db) { fprintf(stderr, "  %s\n", err.msg); break; }
+        struct stat st;
+        if (round >= 2) CHECK(stat(bin, &st) == 0);
+        ni_ua *u = ni_ua_new(db, 16, &err);
+        CHECK(u != NULL);
+        for (int i = 0; u && i < NU; i++) {
+            const ni_ua_result *r = ni_ua_parse(u, uas[i], strlen(uas[i]));
+            const char *got[3] = { r->browser.family, r->os.family, r->device.family };
+            for (int k = 0; k < 3; k++) {
+                if (round == 0) snprintf(want[i][k], sizeof want[i][k], "%s", got[k] ? got[k] : "");
+                ni_t_current = uas[i];
+                CHECK_STR(got[k] ? got[k] : "", want[i][k]);
+            }
+        }
+        ni_t_current = "start_up_cache";
+        ni_ua_free(u);
+        ni_ua_db_free(db);
+    }
+    CHECK_STR(want[0][0], "Firefox");
+    unlink(bin); unlink(ver);
+    char p[300];
+    snprintf(p, sizeof p, "%s/netintel", cache); rmdir(p);
+    rmdir(cache);
+    unsetenv("XDG_CACHE_HOME");
 }
 
 typedef struct vcase {
@@ -555,6 +632,6 @@ TEST(required_literals)
     CHECK_INT(ni_ua_required("(?:MI 8|Mi-8)", req, 4), 0);
 }
 
-RUN(T(spec_groups_and_replacements), T(prefilter_equivalence), T(load_errors),
+RUN(T(start_up_cache), T(spec_groups_and_replacements), T(prefilter_equivalence), T(load_errors),
     T(real_rules_and_cache), T(verdicts), T(devices_os_windows), T(maker_sources), T(verdict_table_errors),
     T(required_literals))
