@@ -476,13 +476,34 @@ static void csv_json_cell(emitter *e, json_value_fn fn, const ni_session *s)
     if (n > JSON_CELL_MAX) { ni_buf_truncate(b, at); return; }
     const unsigned char *t = (const unsigned char *)b->p + at;
     if (csv_plain(t, n)) return;
-    size_t q = 0;
-    for (size_t i = 0; i < n; i++) q += t[i] == '"';
+    size_t q = 0, i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16)
+        q += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(
+                 _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t + i)), _mm_set1_epi8('"'))));
+#endif
+    for (; i < n; i++) q += t[i] == '"';
     char *o = ni_buf_room(b, q + 2);
     if (!o) { ni_buf_add(b, NULL, SIZE_MAX); return; }      /* past the cap: the row fails */
-    char *c = o - n, *d = o + q + 2;            /* from the end back: d never passes the bytes still to read */
+    /* from the end back: d stays past the bytes still to be read */
+    char *c = o - n, *d = o + q + 2;
     *--d = '"';
-    for (size_t i = n; i-- > 0;) {
+    i = n;
+#if defined(__SSE2__)
+    for (; i >= 16; i -= 16) {                  /* 16 bytes with no quote moved at once */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c + i - 16));
+        if (!_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')))) {
+            d -= 16;
+            _mm_storeu_si128((__m128i *)(void *)d, v);
+            continue;
+        }
+        for (size_t k = i; k-- > i - 16;) {
+            *--d = c[k];
+            if (c[k] == '"') *--d = '"';
+        }
+    }
+#endif
+    while (i-- > 0) {
         *--d = c[i];
         if (c[i] == '"') *--d = '"';
     }
