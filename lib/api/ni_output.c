@@ -77,7 +77,6 @@ struct ni_sink {
     ni_sqlite *db;              /* NI_FORMAT_SQLITE */
     ni_chsink *ch;              /* a clickhouse:// URL (ni_sink_new_url) */
     bool ended;
-    ni_buf buf;
     bool begun;                 /* the CSV header is written with the first record */
 };
 
@@ -93,11 +92,7 @@ ni_err ni_format_parse(const char *name, ni_format *fmt)
 ni_err ni_output_flush(ni_output *o, ni_error *err)
 {
     if (!o || o->f.kind == NI_FILE_ATOMIC || !o->f.fp || o->f.failed) return NI_OK;
-    if (fflush(o->f.fp) == 0) return NI_OK;
-    int e = errno;
-    const char *name = o->f.path ? o->f.path : "standard output";
-    if (e == EPIPE) return ni_error_set(err, NI_ERR_PIPE, "%s: the reader went away", name);
-    return ni_error_set(err, NI_ERR_OUTPUT, "%s: %s", name, strerror(e));
+    return ni_file_flush(&o->f, err);
 }
 
 bool ni_format_from_name(const char *path, ni_format *fmt)
@@ -137,18 +132,20 @@ ni_sink *ni_sink_new(ni_output *out, ni_format fmt, ni_error *err)
     if (!k) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
     k->out = out;
     k->fmt = fmt == NI_FORMAT_CSV ? NI_OUT_CSV : NI_OUT_JSONL;
-    ni_buf_init(&k->buf, NI_SESSION_RECORD_MAX);
     if (fmt == NI_FORMAT_SQLITE && !(k->db = sink_sqlite(out, err))) { free(k); return NULL; }
     return k;
 }
 
+/* JSON Lines and CSV are formatted straight into the output file's buffer
+ * (no copy; written out a chunk at a time), a record at a time: one longer
+ * than NI_SESSION_RECORD_MAX is dropped whole (the buffer's cap leaves room
+ * for one that long past a chunk, so exactly those fail). */
 static ni_err sink_begin(ni_sink *k, ni_error *err)
 {
     if (k->begun) return NI_OK;
     k->begun = true;
-    ni_buf_clear(&k->buf);
-    ni_out_begin(&k->buf, k->fmt);
-    return ni_output_write(k->out, k->buf.p, k->buf.len, err);
+    ni_out_begin(ni_file_buf(&k->out->f), k->fmt);
+    return ni_file_wrote(&k->out->f, err);
 }
 
 ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err)
@@ -158,10 +155,14 @@ ni_err ni_sink_session(void *sink, const ni_session *s, ni_error *err)
     if (k->ch) return ni_chsink_add(k->ch, s, err);
     ni_err r = sink_begin(k, err);
     if (r) return r;
-    ni_buf_clear(&k->buf);
-    ni_out_session(&k->buf, k->fmt, s);
-    if (k->buf.err) return ni_error_set(err, NI_ERR_OUTPUT, "a session record is too large");
-    return ni_output_write(k->out, k->buf.p, k->buf.len, err);
+    ni_buf *b = ni_file_buf(&k->out->f);
+    size_t start = b->len;
+    ni_out_session(b, k->fmt, s);
+    if (b->err || b->len - start > NI_SESSION_RECORD_MAX) {
+        ni_buf_truncate(b, start);
+        return ni_error_set(err, NI_ERR_OUTPUT, "a session record is too large");
+    }
+    return ni_file_wrote(&k->out->f, err);
 }
 
 ni_err ni_sink_end(ni_sink *k, ni_error *err)
@@ -177,7 +178,6 @@ void ni_sink_free(ni_sink *k)
     if (!k) return;
     ni_sqlite_free(k->db);
     ni_chsink_free(k->ch);
-    ni_buf_release(&k->buf);
     free(k);
 }
 
@@ -187,7 +187,6 @@ ni_sink *ni_sink_new_url(const char *url, ni_error *err)
 {
     ni_sink *k = calloc(1, sizeof *k);
     if (!k) { ni_error_set(err, NI_ERR_NOMEM, "out of memory"); return NULL; }
-    ni_buf_init(&k->buf, 16);
     if (!(k->ch = ni_chsink_open(url, err))) { free(k); return NULL; }
     return k;
 }

@@ -23,6 +23,14 @@ void ni_buf_clear(ni_buf *b)
     b->err = NI_OK;
 }
 
+void ni_buf_truncate(ni_buf *b, size_t len)
+{
+    if (len > b->len) len = b->len;
+    b->len = len;
+    if (b->p) b->p[len] = 0;
+    b->err = NI_OK;
+}
+
 static ni_err grow(ni_buf *b, size_t extra)
 {
     if (b->err) return b->err;

@@ -17,6 +17,9 @@ typedef struct ni_buf {
 void ni_buf_init(ni_buf *b, size_t cap);
 void ni_buf_release(ni_buf *b);
 void ni_buf_clear(ni_buf *b);          /* len = 0, keeps memory, clears err */
+/* Drops what was appended after the first len bytes (len <= b->len), as
+ * after a record that failed half-way: keeps memory, clears err. */
+void ni_buf_truncate(ni_buf *b, size_t len);
 ni_err ni_buf_add(ni_buf *b, const void *p, size_t n);
 ni_err ni_buf_adds(ni_buf *b, const char *s);
 ni_err ni_buf_addc(ni_buf *b, char c);

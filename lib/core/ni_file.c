@@ -1,6 +1,7 @@
 /* ni_file.c — output files: temporary file in the destination's directory,
  * fsync, rename(2), unlink on failure; symlinks followed; devices, FIFOs and
- * sockets written through (see ni_file.h for the rules). */
+ * sockets written through (see ni_file.h for the rules); bytes gathered and
+ * handed to the system a chunk (NI_OUTPUT_CHUNK) at a time. */
 #include "core/ni_file.h"
 
 #include <errno.h>
@@ -12,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "core/ni_limits.h"
 
 #define SYMLINK_HOPS 40         /* as the kernel's MAXSYMLINKS */
 
@@ -25,6 +28,7 @@ static char *dupstr(const char *s)
 
 static void release(ni_file *f)
 {
+    ni_buf_release(&f->buf);
     free(f->path);
     free(f->dest);
     free(f->tmp);
@@ -156,6 +160,7 @@ static int open_temp(ni_file *f)
 ni_err ni_file_open(ni_file *f, const char *path, ni_error *err)
 {
     memset(f, 0, sizeof *f);
+    ni_buf_init(&f->buf, NI_OUTPUT_BUF_MAX);
     ni_err r = ni_file_resolve(path, &f->kind, &f->dest, err);
     if (r) return r;
     if (f->kind == NI_FILE_STDOUT) { f->fp = stdout; return NI_OK; }
@@ -178,6 +183,7 @@ ni_err ni_file_open(ni_file *f, const char *path, ni_error *err)
         release(f);
         return ni_error_set(err, NI_ERR_OUTPUT, "%s: %s", path, strerror(e));
     }
+    setvbuf(f->fp, NULL, _IONBF, 0);    /* the chunks go straight to write(2) */
     return NI_OK;
 }
 
@@ -204,13 +210,72 @@ static bool start_writeback(ni_file *f)
     return true;
 }
 
-ni_err ni_file_write(ni_file *f, const void *p, size_t n, ni_error *err)
+/* Notes the first failure (e: an errno value, 0 for unknown). */
+static void fail(ni_file *f, int e)
 {
-    if (f->failed) return write_failed(f, err);
+    if (f->failed) return;
+    f->failed = true;
+    f->write_errno = e;
+}
+
+/* Hands n bytes at p to the system (and starts the writeback every
+ * WRITEBACK_STEP bytes).  False on failure, noted. */
+static bool put(ni_file *f, const void *p, size_t n)
+{
     if ((n && fwrite(p, 1, n, f->fp) != n) ||
         (f->kind == NI_FILE_ATOMIC && (f->written += n) - f->flushed >= WRITEBACK_STEP && !start_writeback(f))) {
-        f->failed = true;
-        f->write_errno = errno;
+        fail(f, errno);
+        return false;
+    }
+    return true;
+}
+
+/* Hands the buffer over and empties it. */
+static bool drain(ni_file *f)
+{
+    bool ok = f->failed || put(f, f->buf.p, f->buf.len);
+    ni_buf_clear(&f->buf);
+    return ok && !f->failed;
+}
+
+/* A failed append to the buffer fails the output. */
+static void check_buf(ni_file *f)
+{
+    if (f->buf.err) fail(f, f->buf.err == NI_ERR_NOMEM ? ENOMEM : EFBIG);
+}
+
+ni_err ni_file_write(ni_file *f, const void *p, size_t n, ni_error *err)
+{
+    check_buf(f);
+    if (f->failed) return write_failed(f, err);
+    if (n < NI_OUTPUT_CHUNK) {              /* gathered: one write(2) a chunk */
+        if (ni_buf_add(&f->buf, p, n) != NI_OK) check_buf(f);
+        else if (f->buf.len < NI_OUTPUT_CHUNK || drain(f)) return NI_OK;
+        return write_failed(f, err);
+    }
+    if (!drain(f) || !put(f, p, n)) return write_failed(f, err);      /* large: no copy */
+    return NI_OK;
+}
+
+ni_buf *ni_file_buf(ni_file *f) { return &f->buf; }
+
+ni_err ni_file_wrote(ni_file *f, ni_error *err)
+{
+    check_buf(f);
+    if (f->failed) {
+        ni_buf_clear(&f->buf);      /* never written now: no growing past the failure */
+        return write_failed(f, err);
+    }
+    if (f->buf.len >= NI_OUTPUT_CHUNK && !drain(f)) return write_failed(f, err);
+    return NI_OK;
+}
+
+ni_err ni_file_flush(ni_file *f, ni_error *err)
+{
+    check_buf(f);
+    if (f->failed || !drain(f)) return write_failed(f, err);
+    if (fflush(f->fp) != 0) {
+        fail(f, errno);
         return write_failed(f, err);
     }
     return NI_OK;
@@ -225,6 +290,8 @@ const char *ni_file_write_path(const ni_file *f)
 ni_err ni_file_commit(ni_file *f, ni_error *err)
 {
     if (!f->fp) { release(f); return ni_error_set(err, NI_ERR_OUTPUT, "output not open"); }
+    check_buf(f);
+    if (!f->failed) drain(f);
     int e = f->failed ? (f->write_errno ? f->write_errno : EIO) : 0;
     if (!e && fflush(f->fp) != 0) e = errno ? errno : EIO;
     if (!e && ferror(f->fp)) e = EIO;
@@ -245,8 +312,10 @@ ni_err ni_file_commit(ni_file *f, ni_error *err)
 
 void ni_file_abort(ni_file *f)
 {
+    bool ok = true;
+    if (f->fp && f->kind != NI_FILE_ATOMIC && !f->failed && !f->buf.err) ok = drain(f);   /* written through: stays written */
     if (f->fp && f->kind == NI_FILE_STDOUT) {
-        if (fflush(f->fp) != 0) clearerr(f->fp);
+        if (fflush(f->fp) != 0 || !ok) clearerr(f->fp);
     } else if (f->fp) {
         fclose(f->fp);
     }

@@ -159,6 +159,10 @@
 #define NI_REPORT_JSON_MAX        (256u * 1024 * 1024) /* report.json: written by profile, read by report and diff */
 #define NI_REPORT_OUT_MAX         (64u * 1024 * 1024)  /* one rendered report.html / report.md (tables show 50 rows) */
 #define NI_SESSION_RECORD_MAX     (4u * 1024 * 1024)   /* one session as a JSON line or CSV row (sessions, the API's ni_sink) */
+#define NI_OUTPUT_CHUNK           (256u * 1024)        /* bytes an output file (core/ni_file) gathers before one write(2):
+                                                          few system calls, and the kernel's large page-cache folios */
+#define NI_OUTPUT_BUF_MAX         (NI_OUTPUT_CHUNK + NI_SESSION_RECORD_MAX) /* that buffer: a chunk and one more record
+                                                          formatted straight into it (the API's ni_sink) */
 #define NI_SQLITE_BATCH           10000u        /* sessions per SQLite transaction (docs/store.md: a crash keeps whole batches) */
 #define NI_SQLITE_BUSY_MS         10000         /* how long a SQLite reader or writer waits for a lock held by another */
 #define NI_DIFF_OUT_MAX           (4u * NI_REPORT_JSON_MAX) /* diff JSON or Markdown: one row per changed

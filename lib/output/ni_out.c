@@ -105,7 +105,7 @@ typedef struct emitter {
     emit_mode mode;
     ni_buf *b;          /* EMIT_JSON / EMIT_CSV / EMIT_HEADER: the record */
     ni_buf *tmp;        /* EMIT_CSV / EMIT_VISIT: scratch for a cell */
-    ni_buf *cell;       /* EMIT_CSV / EMIT_VISIT: a JSON value as text */
+    ni_buf *cell;       /* EMIT_VISIT: a JSON value as text */
     int n;              /* members or cells written in the record */
     ni_out_field_fn fn; /* EMIT_VISIT: the visitor */
     void *ud;
@@ -116,6 +116,7 @@ typedef struct emitter {
  * prefix "name": — a literal whose length is a compile-time constant. */
 #define KEY(k) k, "\"" k "\":", sizeof(k) + 2
 #define HOT static inline __attribute__((always_inline))
+#define JSON_CELL_MAX (1u << 20)    /* a JSON array or object as one CSV cell or store value; longer: absent */
 
 /* EMIT_VISIT: one field to the visitor. */
 static void visit(emitter *e, const char *key, ni_out_kind kind, bool present, const char *text, uint64_t num)
@@ -450,6 +451,66 @@ static void e_true(emitter *e, const char *name, const char *jk, size_t jl, bool
 /* A JSON array or object value, written by fn: in place (JSON), as JSON text
  * in one cell (CSV).  present false = absent. */
 typedef void (*json_value_fn)(ni_buf *b, const ni_session *s);
+
+/* CSV: the JSON text written by fn straight into the row, then quoted in
+ * place by csv_put's rule (quoted, its quotes doubled, when it holds a
+ * comma, quote, CR or LF); a text longer than JSON_CELL_MAX leaves the cell
+ * empty.  The same bytes as building the text aside and csv_put, without
+ * the copy. */
+static void csv_json_cell(emitter *e, json_value_fn fn, const ni_session *s)
+{
+    ni_buf *b = e->b;
+    csv_sep(e);
+    if (b->err) return;                         /* the row has failed already */
+    size_t at = b->len;
+    fn(b, s);
+    size_t n = b->len - at;
+    if (b->err) {                               /* past the row's cap: an empty cell if the text is too long anyway */
+        ni_buf aside;
+        ni_buf_init(&aside, JSON_CELL_MAX);
+        fn(&aside, s);
+        if (aside.err) ni_buf_truncate(b, at);  /* else the row fails, as it would with the cell aside */
+        ni_buf_release(&aside);
+        return;
+    }
+    if (n > JSON_CELL_MAX) { ni_buf_truncate(b, at); return; }
+    const unsigned char *t = (const unsigned char *)b->p + at;
+    if (csv_plain(t, n)) return;
+    size_t q = 0, i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16)
+        q += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(
+                 _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t + i)), _mm_set1_epi8('"'))));
+#endif
+    for (; i < n; i++) q += t[i] == '"';
+    char *o = ni_buf_room(b, q + 2);
+    if (!o) { ni_buf_add(b, NULL, SIZE_MAX); return; }      /* past the cap: the row fails */
+    /* from the end back: d stays past the bytes still to be read */
+    char *c = o - n, *d = o + q + 2;
+    *--d = '"';
+    i = n;
+#if defined(__SSE2__)
+    for (; i >= 16; i -= 16) {                  /* 16 bytes with no quote moved at once */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c + i - 16));
+        if (!_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')))) {
+            d -= 16;
+            _mm_storeu_si128((__m128i *)(void *)d, v);
+            continue;
+        }
+        for (size_t k = i; k-- > i - 16;) {
+            *--d = c[k];
+            if (c[k] == '"') *--d = '"';
+        }
+    }
+#endif
+    while (i-- > 0) {
+        *--d = c[i];
+        if (c[i] == '"') *--d = '"';
+    }
+    *--d = '"';
+    ni_buf_commit(b, o + q + 2);
+}
+
 static void e_json(emitter *e, const char *name, const char *jk, size_t jl, bool present,
                    json_value_fn fn, const ni_session *s)
 {
@@ -464,12 +525,11 @@ static void e_json(emitter *e, const char *name, const char *jk, size_t jl, bool
     }
     if (e->mode == EMIT_VISIT && (!present || e->schema)) { visit(e, name, NI_OUT_JSON, false, NULL, 0); return; }
     if (!present) { csv_cell(e, NULL); return; }
+    if (e->mode == EMIT_CSV) { csv_json_cell(e, fn, s); return; }
     ni_buf *cell = e->cell;
     ni_buf_clear(cell);
     fn(cell, s);
-    if (e->mode == EMIT_VISIT) visit(e, name, NI_OUT_JSON, !cell->err, cell->err ? NULL : ni_buf_str(cell), 0);
-    else if (cell->err) csv_cell(e, NULL);
-    else { csv_sep(e); csv_put(e->b, cell->p ? cell->p : "", cell->len); }   /* JSON text: valid UTF-8, starts with [ or { */
+    visit(e, name, NI_OUT_JSON, !cell->err, cell->err ? NULL : ni_buf_str(cell), 0);
 }
 
 /* The JSON text of a list of strings at b: ["a","b"]. */
@@ -692,21 +752,19 @@ static void session_json(ni_buf *b, const ni_session *s)
 
 static void session_csv(ni_buf *b, const ni_session *s)
 {
-    ni_buf tmp, cell;
+    ni_buf tmp;
     ni_buf_init(&tmp, 4u << 20);
-    ni_buf_init(&cell, 1u << 20);
-    emitter e = { s ? EMIT_CSV : EMIT_HEADER, b, &tmp, &cell, 0, NULL, NULL, false };
+    emitter e = { s ? EMIT_CSV : EMIT_HEADER, b, &tmp, NULL, 0, NULL, NULL, false };
     session_fields(&e, s);
     ni_buf_add(b, "\r\n", 2);
     ni_buf_release(&tmp);
-    ni_buf_release(&cell);
 }
 
 void ni_out_fields(const ni_session *s, ni_out_field_fn fn, void *ud)
 {
     ni_buf tmp, cell;
     ni_buf_init(&tmp, NI_SESSION_RECORD_MAX);
-    ni_buf_init(&cell, 1u << 20);
+    ni_buf_init(&cell, JSON_CELL_MAX);
     emitter e = { EMIT_VISIT, NULL, &tmp, &cell, 0, fn, ud, s == NULL };
     session_fields(&e, s);
     ni_buf_release(&tmp);

@@ -37,6 +37,24 @@ TEST(buf_cap)
     ni_buf_release(&b);
 }
 
+TEST(buf_truncate)
+{
+    ni_buf b; ni_buf_init(&b, 8);
+    CHECK_INT(ni_buf_adds(&b, "1234"), NI_OK);
+    size_t mark = b.len;
+    CHECK_INT(ni_buf_adds(&b, "56789"), NI_ERR_LIMIT);    /* a record that failed half-way */
+    CHECK_INT(b.err, NI_ERR_LIMIT);
+    ni_buf_truncate(&b, mark);
+    CHECK_INT(b.err, NI_OK);
+    CHECK_STR(ni_buf_str(&b), "1234");
+    CHECK_INT(ni_buf_adds(&b, "5678"), NI_OK);
+    ni_buf_truncate(&b, 100);                               /* past the end: unchanged */
+    CHECK_STR(ni_buf_str(&b), "12345678");
+    ni_buf_truncate(&b, 2);
+    CHECK_STR(ni_buf_str(&b), "12");
+    ni_buf_release(&b);
+}
+
 TEST(json_escape)
 {
     ni_buf b; ni_buf_init(&b, 1 << 16);
@@ -299,5 +317,5 @@ TEST(addr_parse_as_inet_pton)
     CHECK(ni_addr_parse("::ffff:1.2.3.4", &a) == NI_OK && a.family == 6 && a.b[15] == 4);
 }
 
-RUN(T(addr_parse_as_inet_pton), T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(json_escape), T(time_rfc3339), T(time_rfc3339_us_to), T(cursor_bounds), T(addr_text),
+RUN(T(addr_parse_as_inet_pton), T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(buf_truncate), T(json_escape), T(time_rfc3339), T(time_rfc3339_us_to), T(cursor_bounds), T(addr_text),
     T(ascii_folding), T(cursor_varint), T(cursor_der), T(prefix_add_upto), T(kinds_round_trip))

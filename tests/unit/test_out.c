@@ -6,6 +6,7 @@
 #include "output/ni_out.h"
 #include "core/ni_arena.h"
 #include "core/ni_file.h"
+#include "core/ni_limits.h"
 #include "core/ni_time.h"
 #include "ingest/ni_stored.h"
 
@@ -796,6 +797,186 @@ TEST(csv_cells_every_length)
     ni_buf_release(&b);
 }
 
+/* Bytes are handed to the system a chunk (NI_OUTPUT_CHUNK) at a time:
+ * small writes wait in the buffer, ni_file_flush hands them over (a reader
+ * of a pipe sees them before commit), a writer may format straight into
+ * ni_file_buf and drop a failed record with ni_buf_truncate; an abort of
+ * what is written through still delivers what was written. */
+TEST(file_chunks_and_direct_buffer)
+{
+    char dir[] = "/tmp/ni_test_chunk_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    ni_error err = { 0 };
+    ni_file f;
+    struct stat st;
+    CHECK(ni_file_open(&f, path, &err) == NI_OK);
+    CHECK(ni_file_write(&f, "a\n", 2, &err) == NI_OK);
+    ni_buf *b = ni_file_buf(&f);
+    ni_buf_adds(b, "b\n");
+    CHECK(ni_file_wrote(&f, &err) == NI_OK);
+    size_t mark = b->len;
+    ni_buf_adds(b, "dropped\n");                /* a record that failed half-way */
+    ni_buf_truncate(b, mark);
+    CHECK(ni_file_wrote(&f, &err) == NI_OK);
+    CHECK(stat(f.tmp, &st) == 0 && st.st_size == 0);            /* still gathered */
+    static char big[NI_OUTPUT_CHUNK + 3];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\n';
+    CHECK(ni_file_write(&f, big, sizeof big, &err) == NI_OK);   /* a chunk or more: handed over */
+    CHECK(stat(f.tmp, &st) == 0 && st.st_size == (off_t)(4 + sizeof big));
+    for (int i = 0; i < 3; i++) {                               /* formatted straight in, past a chunk */
+        b = ni_file_buf(&f);
+        CHECK(ni_buf_reserve(b, NI_OUTPUT_CHUNK / 2) == NI_OK);
+        memset(b->p + b->len, 'a' + i, NI_OUTPUT_CHUNK / 2 - 1);
+        b->p[b->len + NI_OUTPUT_CHUNK / 2 - 1] = '\n';
+        ni_buf_commit(b, b->p + b->len + NI_OUTPUT_CHUNK / 2);
+        CHECK(ni_file_wrote(&f, &err) == NI_OK);
+    }
+    CHECK(ni_file_write(&f, "c\n", 2, &err) == NI_OK);
+    CHECK(ni_file_flush(&f, &err) == NI_OK);
+    size_t total = 4 + sizeof big + 3 * (NI_OUTPUT_CHUNK / 2) + 2;
+    CHECK(stat(f.tmp, &st) == 0 && st.st_size == (off_t)total);
+    CHECK(access(path, F_OK) != 0);                             /* flushed, not yet in place */
+    CHECK(ni_file_commit(&f, &err) == NI_OK);
+    char *got = malloc(total + 1);
+    FILE *fp = fopen(path, "rb");
+    size_t n = fp && got ? fread(got, 1, total + 1, fp) : 0;
+    if (fp) fclose(fp);
+    CHECK_INT(n, total);
+    if (got && n == total) {
+        CHECK(!memcmp(got, "a\nb\n", 4) && !memcmp(got + 4, big, sizeof big));
+        size_t o = 4 + sizeof big;
+        for (int i = 0; i < 3; i++, o += NI_OUTPUT_CHUNK / 2)
+            CHECK(got[o] == 'a' + i && got[o + NI_OUTPUT_CHUNK / 2 - 2] == 'a' + i && got[o + NI_OUTPUT_CHUNK / 2 - 1] == '\n');
+        CHECK(!memcmp(got + o, "c\n", 2));
+    }
+    free(got);
+    unlink(path);
+    /* a pipe: ni_file_flush delivers before commit; an abort delivers the rest */
+    int pfd[2];
+    CHECK(pipe(pfd) == 0);
+    char dev[64], rd[64];
+    snprintf(dev, sizeof dev, "/dev/fd/%d", pfd[1]);
+    CHECK(ni_file_open(&f, dev, &err) == NI_OK);
+    CHECK_INT(f.kind, NI_FILE_THROUGH);
+    CHECK(ni_file_write(&f, "live\n", 5, &err) == NI_OK);
+    CHECK(ni_file_flush(&f, &err) == NI_OK);
+    ssize_t r = read(pfd[0], rd, sizeof rd - 1);
+    rd[r > 0 ? r : 0] = 0;
+    CHECK_STR(rd, "live\n");
+    CHECK(ni_file_write(&f, "rest\n", 5, &err) == NI_OK);
+    ni_file_abort(&f);
+    r = read(pfd[0], rd, sizeof rd - 1);
+    rd[r > 0 ? r : 0] = 0;
+    CHECK_STR(rd, "rest\n");
+    close(pfd[0]);
+    close(pfd[1]);
+    rmdir(dir);
+}
+
+/* The API's session writer: a record longer than NI_SESSION_RECORD_MAX is
+ * an error and leaves nothing behind; the records around it are written
+ * whole, in order (formatted straight into the output's buffer). */
+TEST(sink_record_too_large)
+{
+    char dir[] = "/tmp/ni_test_sink_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/s.jsonl", dir);
+    ni_error err = { 0 };
+    size_t huge = NI_SESSION_RECORD_MAX + 16;
+    char *ua = malloc(huge + 1);
+    CHECK(ua != NULL);
+    if (!ua) return;
+    memset(ua, 'u', huge);
+    ua[huge] = 0;
+    for (int fmt = 0; fmt < 2; fmt++) {
+        ni_output *o = ni_output_open(path, &err);
+        ni_sink *k = o ? ni_sink_new(o, fmt ? NI_FORMAT_CSV : NI_FORMAT_JSONL, &err) : NULL;
+        CHECK(k != NULL);
+        if (!k) { ni_output_abort(o); continue; }
+        ni_session s = base(), t = base();
+        ni_http_req r = { "GET", "h", "/", ua, NULL, NULL, NULL, NULL, NULL };
+        t.http = &r;
+        ni_buf one; ni_buf_init(&one, 1 << 16);
+        if (fmt) ni_out_begin(&one, NI_OUT_CSV);
+        ni_out_session(&one, fmt ? NI_OUT_CSV : NI_OUT_JSONL, &s);
+        ni_out_session(&one, fmt ? NI_OUT_CSV : NI_OUT_JSONL, &s);
+        unsigned many = 3 * NI_OUTPUT_CHUNK / 300;          /* past a chunk on either side */
+        for (unsigned i = 0; i < many; i++) CHECK(ni_sink_session(k, &s, &err) == NI_OK);
+        CHECK(ni_sink_session(k, &t, &err) == NI_ERR_OUTPUT);
+        CHECK(strstr(err.msg, "too large") != NULL);
+        for (unsigned i = 0; i < many; i++) CHECK(ni_sink_session(k, &s, &err) == NI_OK);
+        CHECK(ni_sink_end(k, &err) == NI_OK);
+        ni_sink_free(k);
+        CHECK(ni_output_commit(o, &err) == NI_OK);
+        /* the file: the header (CSV), then 2 * many copies of the same record */
+        size_t hl = 0;
+        if (fmt) { ni_buf h; ni_buf_init(&h, 1 << 16); ni_out_begin(&h, NI_OUT_CSV); hl = h.len; ni_buf_release(&h); }
+        size_t rl = (one.len - hl) / 2, want = hl + 2 * many * rl;
+        struct stat st;
+        CHECK(stat(path, &st) == 0 && st.st_size == (off_t)want);
+        FILE *fp = fopen(path, "rb");
+        char *got = malloc(want + 1);
+        size_t n = fp && got ? fread(got, 1, want + 1, fp) : 0;
+        if (fp) fclose(fp);
+        CHECK_INT(n, want);
+        unsigned bad = 0;
+        for (size_t i = 0; got && n == want && i < 2 * many; i++) bad += memcmp(got + hl + i * rl, one.p + hl, rl) != 0;
+        CHECK(got && n == want && !memcmp(got, one.p, hl));
+        CHECK_INT(bad, 0);
+        free(got);
+        ni_buf_release(&one);
+    }
+    free(ua);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* CSV: an array or object is its JSON text in one cell, quoted in place
+ * (quotes doubled); one longer than 1 MiB leaves the cell empty. */
+TEST(csv_json_cells_large)
+{
+    size_t len = 600 * 1024;
+    char *a = malloc(len + 1);
+    CHECK(a != NULL);
+    if (!a) return;
+    for (size_t i = 0; i < len; i++) a[i] = i % 100 == 7 ? '"' : (char)('a' + i % 26);
+    a[len] = 0;
+    ni_strlist l2 = { a, NULL }, l1 = { a, &l2 };
+    for (int two = 0; two < 2; two++) {
+        ni_session s = base();
+        s.alpn = two ? &l1 : &l2;
+        ni_buf j; ni_buf_init(&j, 16u << 20);
+        ni_out_session(&j, NI_OUT_JSONL, &s);
+        json_t *o = json_loads(ni_buf_str(&j), 0, NULL);
+        char *text = o ? json_dumps(json_object_get(o, "alpn"), JSON_COMPACT) : NULL;
+        CHECK(text != NULL);
+        ni_buf c; ni_buf_init(&c, 16u << 20);
+        ni_out_session(&c, NI_OUT_CSV, &s);
+        /* the cell after the user_agent column's: ",," then the alpn cell */
+        ni_buf want; ni_buf_init(&want, 16u << 20);
+        if (!two && text) {
+            ni_buf_addc(&want, '"');
+            for (const char *p = text; *p; p++) { if (*p == '"') ni_buf_addc(&want, '"'); ni_buf_addc(&want, *p); }
+            ni_buf_addc(&want, '"');
+            CHECK(strstr(ni_buf_str(&c), ni_buf_str(&want)) != NULL);
+        } else {
+            CHECK(strchr(ni_buf_str(&c), '"') == NULL);     /* the cell left empty: no quote anywhere */
+        }
+        CHECK_INT(c.err, NI_OK);
+        free(text);
+        json_decref(o);
+        ni_buf_release(&want);
+        ni_buf_release(&c);
+        ni_buf_release(&j);
+    }
+    free(a);
+}
+
 RUN(T(csv_cells_every_length), T(records_near_the_cap), T(json_dns_transactions_round_trip), T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
     T(csv_header_quoting_and_columns), T(flag_and_reason_names), T(atomic_file_commit_and_abort), T(atomic_file_past_writeback_step),
-    T(csv_has_every_jsonl_field), T(csv_hostile_cells), T(file_paths_regular_and_links), T(file_paths_written_through))
+    T(csv_has_every_jsonl_field), T(csv_hostile_cells), T(file_paths_regular_and_links), T(file_paths_written_through),
+    T(file_chunks_and_direct_buffer), T(sink_record_too_large), T(csv_json_cells_large))
