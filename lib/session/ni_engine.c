@@ -499,6 +499,8 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
 #define PAR_BATCH_BYTES NI_PAR_BATCH_BYTES
 #define PAR_BATCHES NI_PAR_BATCHES
 #define PAR_QUEUE_SOFT NI_PAR_QUEUE_SOFT
+#define PAR_CHUNK 32u                   /* sessions in a chunk of a lane's queue (about 17 KiB) */
+#define PAR_CHUNKS_KEEP 32u             /* emptied chunks a lane keeps for its next sessions */
 
 typedef struct par_key {
     uint64_t seq;
@@ -513,11 +515,17 @@ typedef struct par_msg {
     ni_session s;
 } par_msg;
 
-/* Sessions in order: v[head] .. v[n - 1]. */
-typedef struct par_vec {
-    par_msg *v;
-    size_t head, n, cap;
-} par_vec;
+/* Sessions in order, in chunks that pass between the threads by pointer:
+ * a chunk holds v[head] .. v[n - 1]; a queue is a list of chunks. */
+typedef struct par_chunk {
+    struct par_chunk *next;
+    uint32_t head, n;
+    par_msg v[PAR_CHUNK];
+} par_chunk;
+
+typedef struct par_q {
+    par_chunk *first, *last;
+} par_q;
 
 typedef struct par_op {         /* one entry a DNS answer taught the cache */
     ni_addr client, addr;
@@ -560,17 +568,22 @@ struct par_lane {
     bool started;
     pthread_cond_t cv;          /* a worker waits here */
     /* the lane's own thread's */
-    par_vec out;                /* sessions it finished since its last hand-over */
+    par_q out;                  /* sessions it finished since its last hand-over */
+    uint64_t nout;              /* how many */
+    par_q spare;                /* empty chunks to fill */
+    unsigned nspare;
     /* under mu */
     bool waiting;               /* the worker waits on cv */
-    par_vec hand;               /* sessions handed over, for the merge */
+    par_q hand;                 /* sessions handed over, for the merge */
+    par_q freed;                /* chunks delivered, back to the lane's thread */
     par_key wm;                 /* every later session of this lane comes after wm */
     bool done;                  /* nothing more will come */
     uint64_t next;              /* a worker: the batch it handles next */
     uint64_t backlog;           /* sessions handed over and not delivered yet */
     par_arenas spent;           /* arenas of delivered sessions, for the lane's thread to free */
     /* the merging thread's (P->merging) */
-    par_vec in;                 /* sessions to merge */
+    par_q in;                   /* sessions to merge */
+    par_q rfreed;               /* chunks delivered, not handed back yet */
     par_key rwm;                /* wm and done as last seen */
     bool rdone;
     par_arenas rspent;          /* delivered, not handed back yet */
@@ -592,7 +605,7 @@ struct par {
     par_batch *cur;             /* being filled by the reader */
     uint64_t published;         /* batches handed to the workers */
     uint64_t seq;               /* the next packet's sequence number */
-    uint64_t seed;              /* of the lane hash */
+    ni_mshift lane_hk;          /* the lane hash's numbers (pair_hash) */
     uint64_t share0, share;     /* lane_share: the reader's and each worker's units */
     bool finishing, aborting, finished;
     atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
@@ -636,64 +649,53 @@ static void set_nomem(par *P)
     pthread_mutex_unlock(&P->mu);
 }
 
-/* ---- vectors of sessions ----- */
-static size_t vec_len(const par_vec *q) { return q->n - q->head; }
+/* ---- queues of sessions ----- */
+static bool q_empty(const par_q *q) { return !q->first; }
 
-static bool vec_room(par_vec *q, size_t more)
+static void q_append(par_q *q, par_chunk *c)
 {
-    if (q->head == q->n) q->head = q->n = 0;
-    if (q->n + more <= q->cap) return true;
-    if (q->head) {                      /* drop what was taken */
-        memmove(q->v, q->v + q->head, vec_len(q) * sizeof *q->v);
-        q->n -= q->head;
-        q->head = 0;
-        if (q->n + more <= q->cap) return true;
-    }
-    size_t nc = q->cap ? q->cap : 256;
-    while (nc < q->n + more) nc *= 2;
-    par_msg *nv = realloc(q->v, nc * sizeof *nv);
-    if (!nv) return false;
-    q->v = nv;
-    q->cap = nc;
-    return true;
+    c->next = NULL;
+    if (q->last) q->last->next = c;
+    else q->first = c;
+    q->last = c;
 }
 
-/* An empty vector keeps at most PAR_VEC_KEEP places (a burst of sessions,
- * a flood's evictions, does not leave every vector that large). */
-#define PAR_VEC_KEEP 1024u
-static void vec_trim(par_vec *q)
+/* Moves every chunk of from to the end of to. */
+static void q_splice(par_q *to, par_q *from)
 {
-    q->head = q->n = 0;
-    if (q->cap > PAR_VEC_KEEP) {
-        free(q->v);
-        q->v = NULL;
-        q->cap = 0;
+    if (!from->first) return;
+    if (to->last) to->last->next = from->first;
+    else to->first = from->first;
+    to->last = from->last;
+    *from = (par_q){ 0 };
+}
+
+static par_chunk *q_pop(par_q *q)
+{
+    par_chunk *c = q->first;
+    if (c && !(q->first = c->next)) q->last = NULL;
+    return c;
+}
+
+/* Frees the chunks and the arenas of the sessions still in them. */
+static void q_free(par_q *q)
+{
+    for (par_chunk *c; (c = q_pop(q));) {
+        for (uint32_t i = c->head; i < c->n; i++) ni_arena_free(c->v[i].s.arena);
+        free(c);
     }
 }
 
-/* Moves everything of from to the end of to (swapped when to is empty). */
-static bool vec_move(par_vec *to, par_vec *from)
+/* The lane's thread takes back the chunks the merge emptied: at most
+ * PAR_CHUNKS_KEEP kept for its next sessions, the rest freed (a burst of
+ * sessions, a flood's evictions, does not leave every lane that many). */
+static void chunks_recycle(par_lane *L, par_q *back)
 {
-    if (!vec_len(from)) return true;
-    if (!vec_len(to)) {
-        par_vec t = *to;
-        *to = *from;
-        *from = t;
-        vec_trim(from);
-        return true;
+    for (par_chunk *c; (c = q_pop(back));) {
+        if (L->nspare >= PAR_CHUNKS_KEEP) { free(c); continue; }
+        q_append(&L->spare, c);
+        L->nspare++;
     }
-    if (!vec_room(to, vec_len(from))) return false;
-    memcpy(to->v + to->n, from->v + from->head, vec_len(from) * sizeof *to->v);
-    to->n += vec_len(from);
-    vec_trim(from);
-    return true;
-}
-
-static void vec_free(par_vec *q)
-{
-    for (size_t i = q->head; i < q->n; i++) ni_arena_free(q->v[i].s.arena);
-    free(q->v);
-    *q = (par_vec){ 0 };
 }
 
 static bool arenas_push(par_arenas *a, ni_arena *x)
@@ -736,8 +738,14 @@ static void lane_push(ni_engine *le, ni_session *s)
     par_lane *L = le->lane;
     par *P = L->P;
     ni_engine *e = P->e;
-    if (!vec_room(&L->out, 1)) { set_nomem(P); return; }
-    par_msg *m = &L->out.v[L->out.n];
+    par_chunk *c = L->out.last;
+    if (!c || c->n == PAR_CHUNK) {
+        if ((c = q_pop(&L->spare))) L->nspare--;
+        else if (!(c = malloc(sizeof *c))) { set_nomem(P); return; }
+        c->head = c->n = 0;
+        q_append(&L->out, c);
+    }
+    par_msg *m = &c->v[c->n];
     ni_flow_order o;
     ni_flow_emit_order(le->flows, &o);
     m->k.seq = o.seq;
@@ -751,7 +759,8 @@ static void lane_push(ni_engine *le, ni_session *s)
         if (e->lhooks[i].fn(e->lhooks[i].ud, &st[i], s)) m->todo &= ~(1u << i);
     m->s = *s;
     s->arena = NULL;                    /* the message owns it now */
-    L->out.n++;
+    c->n++;
+    L->nout++;
 }
 
 /* Under mu: wakes the threads that wait (their turn to merge may have come). */
@@ -762,14 +771,17 @@ static void wake_all(par *P)
         if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
 }
 
-/* Under mu: the lane's finished sessions go to the merge, with its new
- * watermark; it takes back the arenas to recycle (in *spent, once mu is
- * released).  A thread waiting to merge is woken if none merges. */
-static void hand_over(par *P, par_lane *L, par_key wm, par_arenas *spent)
+/* Under mu, by the lane's thread: its finished sessions go to the merge,
+ * with its new watermark; it takes back the arenas to recycle (in *spent,
+ * once mu is released) and the emptied chunks (in *back, for
+ * chunks_recycle).  A thread waiting to merge is woken if none merges. */
+static void hand_over(par *P, par_lane *L, par_key wm, par_arenas *spent, par_q *back)
 {
-    size_t n = vec_len(&L->out);
-    if (vec_move(&L->hand, &L->out)) L->backlog += n;
-    else fail_nomem(P);
+    q_splice(&L->hand, &L->out);
+    L->backlog += L->nout;
+    L->nout = 0;
+    *back = L->freed;
+    L->freed = (par_q){ 0 };
     L->wm = wm;
     P->changes++;
     if (!P->merging) {
@@ -790,7 +802,8 @@ static void collect(par *P)
 {
     for (unsigned i = 0; i <= P->nw; i++) {
         par_lane *L = &P->lane[i];
-        if (!vec_move(&L->in, &L->hand)) fail_nomem(P);
+        q_splice(&L->in, &L->hand);
+        q_splice(&L->freed, &L->rfreed);
         L->rwm = L->wm;
         L->rdone = L->done;
         if (L->rspent.n) {
@@ -852,20 +865,23 @@ static bool merge(par *P, const par_waiter *w)
         par_lane *best = NULL;
         for (unsigned i = 0; i < nl; i++) {
             par_lane *L = &P->lane[i];
-            if (vec_len(&L->in) && (!best || key_cmp(&L->in.v[L->in.head].k, &best->in.v[best->in.head].k) < 0))
+            if (!q_empty(&L->in) && (!best || key_cmp(&L->in.first->v[L->in.first->head].k,
+                                                      &best->in.first->v[best->in.first->head].k) < 0))
                 best = L;
         }
         if (!best) return false;
-        const par_key *bk = &best->in.v[best->in.head].k;
+        par_chunk *c = best->in.first;
+        const par_key *bk = &c->v[c->head].k;
         for (unsigned i = 0; i < nl; i++) {
             par_lane *L = &P->lane[i];
-            if (L != best && !vec_len(&L->in) && !L->rdone && key_cmp(bk, &L->rwm) >= 0) return false;
+            if (L != best && q_empty(&L->in) && !L->rdone && key_cmp(bk, &L->rwm) >= 0) return false;
         }
-        par_msg *m = &best->in.v[best->in.head++];
+        par_msg *m = &c->v[c->head++];
         deliver(e, &m->s, m->todo, P->mstate);
         if (e->sink_err != NI_OK) atomic_store(&P->failed, true);
         if (!arenas_push(&best->rspent, m->s.arena)) ni_arena_free(m->s.arena);
         best->rdelivered++;
+        if (c->head == c->n) q_append(&best->rfreed, q_pop(&best->in));
         if (n % 32 == 0 && w->until != UNTIL_SYNC && w->until != UNTIL_END) {
             pthread_mutex_lock(&P->mu);
             bool go = ready(P, w);
@@ -951,14 +967,16 @@ static void *worker_main(void *arg)
         wait_merging(P, &w, &L->cv, &L->waiting);
         if (P->aborting) break;
         par_arenas spent;
+        par_q back;
         if (L->next == P->published) {          /* finishing, every batch done */
             pthread_mutex_unlock(&P->mu);
             if (le) ni_flow_flush(le->flows);
             pthread_mutex_lock(&P->mu);
             L->done = true;
-            hand_over(P, L, key_end, &spent);
+            hand_over(P, L, key_end, &spent, &back);
             pthread_mutex_unlock(&P->mu);
             arenas_free(&spent);
+            chunks_recycle(L, &back);
             return NULL;
         }
         par_batch *b = &P->batch[L->next % PAR_BATCHES];
@@ -967,10 +985,11 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&P->mu);
         L->next++;
         b->pending--;
-        hand_over(P, L, key_before(b->seq0 + b->n), &spent);
-        if (spent.n) {
+        hand_over(P, L, key_before(b->seq0 + b->n), &spent, &back);
+        if (spent.n || back.first) {
             pthread_mutex_unlock(&P->mu);
             arenas_recycle(&spent, le ? le->flows : NULL);
+            chunks_recycle(L, &back);
             pthread_mutex_lock(&P->mu);
         } else {
             free(spent.v);
@@ -993,36 +1012,39 @@ static bool dns_port_flow(const ni_packet *p)
     return p->proto == 6 && (p->sport == 53 || p->dport == 53);
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
-/* One address, keyed by the run's seed: one mix for IPv4 (its bytes are
- * b[0..3], the rest zero), two for IPv6. */
-static uint64_t addr_mix(uint64_t seed, const ni_addr *a)
-{
-    uint64_t w[2];
-    memcpy(w, a->b, 16);
-    uint64_t h = mix64(seed ^ w[0] ^ ((uint64_t)a->family << 56));
-    return a->family == 4 ? h : h ^ mix64((seed + 0x9e3779b97f4a7c15ull) ^ w[1]);
-}
-
 /* The lane of a packet's flow: lane 0 for DNS ports, else by a symmetric
- * hash of its two addresses (the sum of both ends' hashes), seeded per run
- * so that chosen addresses cannot pile flows on one lane, into share0 units
- * for the reader and share units for each worker.  By addresses, not the
- * 5-tuple: nDPI keeps caches of what earlier flows between two hosts showed
- * (tinc's meta-connection announces the UDP tunnel's port, BitTorrent and
- * STUN peers), which then stay in one lane. */
+ * hash of its two addresses, keyed per run so that chosen addresses cannot
+ * pile flows on one lane, into share0 units for the reader and share units
+ * for each worker.  Symmetric by ordering the two ends (lower first), then
+ * Thorup's strongly universal multiply-shift (ni_mshift, numbers drawn per
+ * run) over the families and the ordered addresses' 32-bit words: for two
+ * IPv4 addresses three multiplies, where a seeded mix of each end cost
+ * about 45 instructions a packet.  By addresses, not the 5-tuple: nDPI
+ * keeps caches of what earlier flows between two hosts showed (tinc's
+ * meta-connection announces the UDP tunnel's port, BitTorrent and STUN
+ * peers), which then stay in one lane. */
+static uint32_t pair_hash(const par *P, const ni_addr *a, const ni_addr *b)
+{
+    if (a->family == 4 && b->family == 4) {
+        uint32_t x, y;
+        memcpy(&x, a->b, 4);
+        memcpy(&y, b->b, 4);
+        uint32_t w[3] = { 4, x < y ? x : y, x < y ? y : x };
+        return ni_mshift_hash(&P->lane_hk, w, 3);
+    }
+    int c = a->family != b->family ? (a->family < b->family ? -1 : 1) : memcmp(a->b, b->b, 16);
+    const ni_addr *lo = c <= 0 ? a : b, *hi = c <= 0 ? b : a;
+    uint32_t w[9];
+    w[0] = (uint32_t)lo->family << 8 | hi->family;
+    memcpy(w + 1, lo->b, 16);
+    memcpy(w + 5, hi->b, 16);
+    return ni_mshift_hash(&P->lane_hk, w, 9);
+}
+
 static uint32_t lane_of(const par *P, const ni_packet *p)
 {
     if (dns_port_flow(p)) return 0;
-    uint64_t h = addr_mix(P->seed, &p->src) + addr_mix(P->seed, &p->dst);
-    uint64_t u = ((h >> 32) * (P->share0 + P->nw * P->share)) >> 32;
+    uint64_t u = ((uint64_t)pair_hash(P, &p->src, &p->dst) * (P->share0 + P->nw * P->share)) >> 32;
     return u < P->share0 ? 0 : 1 + (uint32_t)((u - P->share0) / P->share);
 }
 
@@ -1033,14 +1055,16 @@ static void publish(par *P)
     par_batch *b = P->cur;
     if (!b) return;
     par_arenas spent;
+    par_q back;
     pthread_mutex_lock(&P->mu);
     b->pending = P->nw;
     P->published++;
-    hand_over(P, &P->lane[0], key_before(P->seq), &spent);
+    hand_over(P, &P->lane[0], key_before(P->seq), &spent, &back);
     for (unsigned i = 1; i <= P->nw; i++)
         if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
     pthread_mutex_unlock(&P->mu);
     arenas_recycle(&spent, P->e->flows);
+    chunks_recycle(&P->lane[0], &back);
     P->cur = NULL;
 }
 
@@ -1200,13 +1224,15 @@ static ni_err par_finish(ni_engine *e, ni_error *err)
         pthread_mutex_unlock(&P->mu);
         ni_flow_flush(e->flows);            /* lane 0's own, to its out */
         par_arenas spent;
+        par_q back;
         par_waiter w = { UNTIL_END, NULL };
         pthread_mutex_lock(&P->mu);
         P->lane[0].done = true;
-        hand_over(P, &P->lane[0], key_end, &spent);
+        hand_over(P, &P->lane[0], key_end, &spent, &back);
         wait_merging(P, &w, &P->cv_reader, &P->reader_waiting);
         pthread_mutex_unlock(&P->mu);
         arenas_free(&spent);
+        chunks_recycle(&P->lane[0], &back);
         par_join(P);
         P->finished = true;
         for (unsigned i = 0; i <= P->nw; i++) {
@@ -1237,9 +1263,12 @@ static void par_free(par *P)
     if (P->lane) par_join(P);
     for (unsigned i = 0; P->lane && i <= P->nw; i++) {
         par_lane *L = &P->lane[i];
-        vec_free(&L->out);
-        vec_free(&L->hand);
-        vec_free(&L->in);
+        q_free(&L->out);
+        q_free(&L->hand);
+        q_free(&L->in);
+        q_free(&L->spare);
+        q_free(&L->freed);
+        q_free(&L->rfreed);
         arenas_free(&L->spent);
         arenas_free(&L->rspent);
         if (i && L->eng) { L->eng->lane = NULL; ni_engine_free(L->eng); }  /* after the join */
@@ -1305,9 +1334,7 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     pthread_mutex_init(&P->mu, NULL);
     pthread_cond_init(&P->cv_reader, NULL);
     atomic_init(&P->failed, false);
-    ni_hash_key k;
-    ni_hash_key_random(&k);
-    P->seed = ni_hash(&k, "lanes", 5);
+    ni_mshift_init(&P->lane_hk);
     e->par = P;                         /* par_free undoes what follows */
     P->lane = calloc(n + 1, sizeof *P->lane);
     if (!P->lane) goto nomem;

@@ -763,7 +763,11 @@ void ni_flow_advance(ni_flow_table *t, int64_t ts_us)
     if (t->have_now && ts_us <= t->now) return;     /* nothing newly expires */
     t->now = ts_us;
     t->have_now = true;
-    expire(t);
+    /* as ni_flow_packet: nothing expires before t->due (most calls) */
+    if (t->now > t->due) {
+        if (expiry_due(t)) expire(t);
+        else due_reset(t);
+    }
 }
 
 void ni_flow_emit_order(const ni_flow_table *t, ni_flow_order *o)
