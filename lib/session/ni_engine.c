@@ -561,7 +561,9 @@ typedef struct par_arenas {
 struct par_lane {
     par *P;
     unsigned id;
-    ni_engine *eng;             /* lane 0: the run's own engine */
+    ni_engine *eng;             /* lane 0: the run's own engine; a worker's: NULL once it freed it */
+    ni_stats stats;             /* a worker's lane engine's, kept when it is freed */
+    size_t peak;                /* its flow table's peak, kept then */
     ni_dissect *dx;             /* a worker's content dissector: its DNS cache is fed from the ops */
     void *lstate[NI_ENGINE_HOOKS_MAX];  /* a worker: the lane hooks' state in its thread */
     pthread_t th;
@@ -977,6 +979,16 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&P->mu);
             arenas_free(&spent);
             chunks_recycle(L, &back);
+            /* the lane engine goes now, in this thread, while the merge
+             * finishes (its sessions own their arenas; nDPI's module is
+             * the longest to free): its counters kept for par_finish */
+            if (le) {
+                L->stats = le->stats;
+                L->peak = ni_flow_peak(le->flows);
+                L->eng = NULL;
+                le->lane = NULL;
+                ni_engine_free(le);
+            }
             return NULL;
         }
         par_batch *b = &P->batch[L->next % PAR_BATCHES];
@@ -1237,7 +1249,7 @@ static ni_err par_finish(ni_engine *e, ni_error *err)
         P->finished = true;
         for (unsigned i = 0; i <= P->nw; i++) {
             arenas_free(&P->lane[i].spent);
-            if (i && P->lane[i].eng) add_stats(&e->stats, &P->lane[i].eng->stats);
+            if (i) add_stats(&e->stats, P->lane[i].eng ? &P->lane[i].eng->stats : &P->lane[i].stats);
         }
     }
     if (atomic_load(&P->failed)) return par_failure(e, err);
@@ -1248,7 +1260,7 @@ static size_t par_peak_flows(const par *P)
 {
     size_t n = ni_flow_peak(P->e->flows);
     for (unsigned i = 1; i <= P->nw; i++)
-        if (P->lane[i].eng) n += ni_flow_peak(P->lane[i].eng->flows);
+        n += P->lane[i].eng ? ni_flow_peak(P->lane[i].eng->flows) : P->lane[i].peak;
     return n;
 }
 
@@ -1331,7 +1343,13 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     P->nw = n;
     P->share = PAR_SHARE;
     P->share0 = lane_share(n);
-    pthread_mutex_init(&P->mu, NULL);
+    /* adaptive: the threads hold it briefly, once a batch; a thread that
+     * finds it taken spins a little before it sleeps */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&P->mu, &ma);
+    pthread_mutexattr_destroy(&ma);
     pthread_cond_init(&P->cv_reader, NULL);
     atomic_init(&P->failed, false);
     ni_mshift_init(&P->lane_hk);
