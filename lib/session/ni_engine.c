@@ -143,7 +143,10 @@ static void deliver(ni_engine *e, ni_session *s, uint32_t todo, void **lstate)
     for (unsigned i = 0; i < e->nlhooks; i++)
         if (todo & (1u << i)) e->lhooks[i].fn(e->lhooks[i].ud, &lstate[i], s);
     for (unsigned i = 0; i < e->nhooks; i++) e->hooks[i].fn(e->hooks[i].ud, s);
-    if (e->sink && !e->sink_err) e->sink_err = e->sink(e->sink_ud, s, &e->sink_msg);
+    if (e->sink && !e->sink_err) {
+        ni_err r = e->sink(e->sink_ud, s, &e->sink_msg);
+        if (r) e->sink_err = r;
+    }
 }
 
 static void lane_push(ni_engine *le, ni_session *s);
@@ -499,8 +502,13 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
 #define PAR_BATCH_BYTES NI_PAR_BATCH_BYTES
 #define PAR_BATCHES NI_PAR_BATCHES
 #define PAR_QUEUE_SOFT NI_PAR_QUEUE_SOFT
+#define PAR_WAKE (PAR_BATCHES / 2)      /* batches that wake a waiting reader or worker */
 #define PAR_CHUNK 32u                   /* sessions in a chunk of a lane's queue (about 17 KiB) */
 #define PAR_CHUNKS_KEEP 32u             /* emptied chunks a lane keeps for its next sessions */
+/* The fields that different threads write are kept in cache lines apart
+ * (PAR_LINE): a line written by one thread and read or written by another
+ * at each packet or session moves between their CPUs every time. */
+#define PAR_LINE 64
 
 typedef struct par_key {
     uint64_t seq;
@@ -538,7 +546,7 @@ typedef struct par_op {         /* one entry a DNS answer taught the cache */
  * (they start where packet i-1's end).  lane, ts and op_end apart: every
  * worker reads them for every packet, ent only for its own. */
 typedef struct par_batch {
-    uint64_t seq0;
+    alignas(PAR_LINE) uint64_t seq0;
     uint32_t n;
     ni_packet *ent;
     uint8_t *lane;
@@ -568,13 +576,13 @@ struct par_lane {
     void *lstate[NI_ENGINE_HOOKS_MAX];  /* a worker: the lane hooks' state in its thread */
     pthread_t th;
     bool started;
-    pthread_cond_t cv;          /* a worker waits here */
     /* the lane's own thread's */
-    par_q out;                  /* sessions it finished since its last hand-over */
+    alignas(PAR_LINE) par_q out;        /* sessions it finished since its last hand-over */
     uint64_t nout;              /* how many */
     par_q spare;                /* empty chunks to fill */
     unsigned nspare;
     /* under mu */
+    alignas(PAR_LINE) pthread_cond_t cv;    /* a worker waits here */
     bool waiting;               /* the worker waits on cv */
     par_q hand;                 /* sessions handed over, for the merge */
     par_q freed;                /* chunks delivered, back to the lane's thread */
@@ -584,7 +592,7 @@ struct par_lane {
     uint64_t backlog;           /* sessions handed over and not delivered yet */
     par_arenas spent;           /* arenas of delivered sessions, for the lane's thread to free */
     /* the merging thread's (P->merging) */
-    par_q in;                   /* sessions to merge */
+    alignas(PAR_LINE) par_q in;         /* sessions to merge */
     par_q rfreed;               /* chunks delivered, not handed back yet */
     par_key rwm;                /* wm and done as last seen */
     bool rdone;
@@ -593,27 +601,32 @@ struct par_lane {
 };
 
 struct par {
+    /* set up before the threads start */
     ni_engine *e;
     unsigned nw;                /* worker lanes: lane[1..nw] */
     par_lane *lane;
-    pthread_mutex_t mu;
-    pthread_cond_t cv_reader;   /* the reader waits here (reader_waiting) */
-    bool reader_waiting;
-    bool merging;               /* (under mu) a thread holds the merge */
-    uint64_t changes;           /* (under mu) hand-overs so far */
-    uint64_t merged_upto;       /* (under mu) changes when a merge last found nothing more */
-    void *mstate[NI_ENGINE_HOOKS_MAX];  /* the merge's lane hook state (hooks a lane could not run) */
-    par_batch batch[PAR_BATCHES];
-    par_batch *cur;             /* being filled by the reader */
-    uint64_t published;         /* batches handed to the workers */
-    uint64_t seq;               /* the next packet's sequence number */
     ni_mshift lane_hk;          /* the lane hash's numbers (pair_hash) */
     uint64_t share0, share;     /* lane_share: the reader's and each worker's units */
-    bool finishing, aborting, finished;
-    atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
     ni_engine_config lane_cfg;  /* of the workers' lane engines */
-    ni_error lane_fail;         /* (under mu) a worker could not make its lane engine */
-    bool nomem;                 /* (under mu) a lane could not allocate */
+    /* the reader's (failed: read by it at each packet, set rarely) */
+    alignas(PAR_LINE) par_batch *cur;   /* being filled by the reader */
+    uint64_t seq;               /* the next packet's sequence number */
+    atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
+    /* under mu */
+    alignas(PAR_LINE) pthread_mutex_t mu;
+    pthread_cond_t cv_reader;   /* the reader waits here (reader_waiting) */
+    bool reader_waiting;
+    int reader_until;           /* what it waits for (par_waiter) */
+    bool merging;               /* a thread holds the merge */
+    uint64_t changes;           /* hand-overs so far */
+    uint64_t merged_upto;       /* changes when a merge last found nothing more */
+    uint64_t published;         /* batches handed to the workers */
+    bool finishing, aborting, finished;
+    ni_error lane_fail;         /* a worker could not make its lane engine */
+    bool nomem;                 /* a lane could not allocate */
+    /* the merging thread's */
+    alignas(PAR_LINE) void *mstate[NI_ENGINE_HOOKS_MAX];    /* the merge's lane hook state (hooks a lane could not run) */
+    par_batch batch[PAR_BATCHES];
 };
 
 static int key_cmp(const par_key *a, const par_key *b)
@@ -765,6 +778,19 @@ static void lane_push(ni_engine *le, ni_session *s)
     L->nout++;
 }
 
+/* What a waiting thread waits for: a worker's next batch (or its end) and
+ * room; the reader's batch to fill, everything read so far delivered
+ * (UNTIL_SYNC), or everything (UNTIL_END). */
+enum { UNTIL_BATCH, UNTIL_SYNC, UNTIL_END, UNTIL_WORK };
+
+/* Under mu: are the reader's next k batches to fill free? */
+static bool batches_free(const par *P, unsigned k)
+{
+    for (unsigned i = 0; i < k; i++)
+        if (P->batch[(P->published + i) % PAR_BATCHES].pending) return false;
+    return true;
+}
+
 /* Under mu: wakes the threads that wait (their turn to merge may have come). */
 static void wake_all(par *P)
 {
@@ -787,8 +813,12 @@ static void hand_over(par *P, par_lane *L, par_key wm, par_arenas *spent, par_q 
     L->wm = wm;
     P->changes++;
     if (!P->merging) {
-        if (P->reader_waiting) pthread_cond_signal(&P->cv_reader);
-        else
+        /* a reader waiting for a batch to fill is woken once PAR_WAKE are
+         * free, not at each: fewer wake-ups (and it merges meanwhile) */
+        if (P->reader_waiting) {
+            if (P->reader_until != UNTIL_BATCH || batches_free(P, PAR_WAKE))
+                pthread_cond_signal(&P->cv_reader);
+        } else
             for (unsigned i = 1; i <= P->nw; i++)
                 if (P->lane[i].waiting && &P->lane[i] != L) { pthread_cond_signal(&P->lane[i].cv); break; }
     }
@@ -825,10 +855,6 @@ static void collect(par *P)
     }
 }
 
-/* What a waiting thread waits for: a worker's next batch (or its end) and
- * room; the reader's batch to fill, everything read so far delivered
- * (UNTIL_SYNC), or everything (UNTIL_END). */
-enum { UNTIL_BATCH, UNTIL_SYNC, UNTIL_END, UNTIL_WORK };
 
 typedef struct par_waiter {
     int until;
@@ -919,6 +945,7 @@ static void wait_merging(par *P, const par_waiter *w, pthread_cond_t *cv, bool *
             continue;
         }
         *waiting = true;
+        if (cv == &P->cv_reader) P->reader_until = w->until;
         pthread_cond_wait(cv, &P->mu);
         *waiting = false;
     }
@@ -931,7 +958,8 @@ static void run_batch(par_lane *L, const par_batch *b)
     ni_flow_table *t = L->eng->flows;
     uint32_t op = 0;
     uint8_t id = (uint8_t)L->id;
-    for (uint32_t i = 0; i < b->n; i++) {
+    const uint32_t n = b->n;
+    for (uint32_t i = 0; i < n; i++) {
         ni_flow_set_seq(t, b->seq0 + i);
         if (b->lane[i] == id) {
             if (ni_flow_packet(t, &b->ent[i]) != NI_OK) set_nomem(L->P);
@@ -1072,8 +1100,8 @@ static void publish(par *P)
     b->pending = P->nw;
     P->published++;
     hand_over(P, &P->lane[0], key_before(P->seq), &spent, &back);
-    for (unsigned i = 1; i <= P->nw; i++)
-        if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
+    for (unsigned i = 1; i <= P->nw; i++)       /* once PAR_WAKE batches wait for it */
+        if (P->lane[i].waiting && P->published - P->lane[i].next >= PAR_WAKE) pthread_cond_signal(&P->lane[i].cv);
     pthread_mutex_unlock(&P->mu);
     arenas_recycle(&spent, P->e->flows);
     chunks_recycle(&P->lane[0], &back);
@@ -1195,6 +1223,8 @@ static ni_err par_sync(ni_engine *e, ni_error *err)
     publish(P);
     par_waiter w = { UNTIL_SYNC, NULL };
     pthread_mutex_lock(&P->mu);
+    for (unsigned i = 1; i <= P->nw; i++)       /* every batch published is needed now */
+        if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
     wait_merging(P, &w, &P->cv_reader, &P->reader_waiting);
     bool failed = atomic_load(&P->failed) || P->aborting;
     if (!failed) P->merging = true;
@@ -1337,8 +1367,9 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     if (e->par || e->stats.packets || e->stats.sessions)
         return ni_error_set(err, NI_ERR_ARG, "threads: set before the first input");
     if (n == 0) return NI_OK;
-    par *P = calloc(1, sizeof *P);
+    par *P = aligned_alloc(PAR_LINE, sizeof *P);    /* (a multiple of PAR_LINE) */
     if (!P) return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+    memset(P, 0, sizeof *P);
     P->e = e;
     P->nw = n;
     P->share = PAR_SHARE;
@@ -1354,8 +1385,9 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     atomic_init(&P->failed, false);
     ni_mshift_init(&P->lane_hk);
     e->par = P;                         /* par_free undoes what follows */
-    P->lane = calloc(n + 1, sizeof *P->lane);
+    P->lane = aligned_alloc(PAR_LINE, (n + 1) * sizeof *P->lane);
     if (!P->lane) goto nomem;
+    memset(P->lane, 0, (n + 1) * sizeof *P->lane);
     for (unsigned i = 1; i <= n; i++) pthread_cond_init(&P->lane[i].cv, NULL);
     for (unsigned i = 0; i < PAR_BATCHES; i++) {
         par_batch *b = &P->batch[i];
