@@ -487,10 +487,12 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * keyed by the pair of addresses stay exact).
  *
  * The threads meet under one mutex once per batch: a lane hands over the
- * sessions it finished (a vector swapped, rarely copied) and takes back the
- * arenas of its delivered sessions, reset for its flow table's next flows
- * (ni_flow_recycle_arena; a few hundred kept, the rest freed in the thread
- * that allocated them); a thread signals another only if it waits.
+ * sessions it finished (its chunks of sessions, by pointer) and takes back
+ * the emptied chunks (PAR_CHUNKS_KEEP kept) and the arenas of its delivered
+ * sessions, reset for its flow table's next flows (ni_flow_recycle_arena; a
+ * few hundred kept, the rest freed in the thread that allocated them); a
+ * thread signals another only if it waits, and a thread waiting for
+ * batches only once PAR_WAKE can go (fewer wake-ups).
  *
  * Memory: PAR_BATCHES batches of at most PAR_BATCH_PKTS packets and
  * PAR_BATCH_BYTES bytes of IP packets, and per lane the sessions finished
