@@ -946,8 +946,21 @@ static void wait_merging(par *P, const par_waiter *w, pthread_cond_t *cv, bool *
             wake_all(P);
             continue;
         }
+        /* before it sleeps, a thread wakes any waiting one that can go,
+         * which the wake-ups put off till PAR_WAKE batches may have left
+         * asleep (the reader waiting for its own sessions to go, which a
+         * worker's batch holds back; a worker's last batch) */
+        if (cv == &P->cv_reader) {
+            P->reader_until = w->until;
+            for (unsigned i = 1; i <= P->nw; i++) {
+                par_lane *L = &P->lane[i];
+                if (L->waiting && worker_can_go(P, L)) pthread_cond_signal(&L->cv);
+            }
+        } else if (P->reader_waiting) {
+            par_waiter rw = { P->reader_until, NULL };
+            if (ready(P, &rw)) pthread_cond_signal(&P->cv_reader);
+        }
         *waiting = true;
-        if (cv == &P->cv_reader) P->reader_until = w->until;
         pthread_cond_wait(cv, &P->mu);
         *waiting = false;
     }
