@@ -20,6 +20,18 @@ ni_map *ni_map_new(size_t cap)
     return ni_map_new_keyed(cap, &k);
 }
 
+/* A zeroed table with each page written: a large calloc is a fresh mapping
+ * whose pages, read first (a probe), map the zero page, and the first write
+ * to each then replaces it, which in a process with other threads
+ * interrupts every CPU running one (a TLB shootdown).  (A memset would be
+ * folded into the calloc by the compiler.) */
+static void *zalloc(size_t n, size_t size)
+{
+    unsigned char *p = calloc(n, size);
+    for (size_t i = 0; p && i < n * size; i += 4096) ((volatile unsigned char *)p)[i] = 0;
+    return p;
+}
+
 ni_map *ni_map_new_keyed(size_t cap, const ni_hash_key *key)
 {
     ni_map *m = calloc(1, sizeof *m);
@@ -51,7 +63,7 @@ static size_t find(const ni_map *m, const char *key, uint64_t h)
 static int grow(ni_map *m)
 {
     size_t ns = m->size * 2;
-    slot *nt = calloc(ns, sizeof *nt);
+    slot *nt = zalloc(ns, sizeof *nt);
     if (!nt) return -1;
     for (size_t i = 0; i < m->size; i++) {
         if (!m->t[i].key) continue;
@@ -210,7 +222,7 @@ int ni_addrset_add(ni_addrset *s, const ni_addr *a0)
     if (s->count >= s->cap) return -1;
     if ((s->count + 1) * 4 > s->size * 3) {
         size_t ns = s->size * 2;
-        aslot *nt = calloc(ns, sizeof *nt);
+        aslot *nt = zalloc(ns, sizeof *nt);
         if (!nt) return -1;
         for (size_t k = 0; k < s->size; k++) {
             if (!s->t[k].used) continue;

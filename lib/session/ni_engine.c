@@ -143,7 +143,10 @@ static void deliver(ni_engine *e, ni_session *s, uint32_t todo, void **lstate)
     for (unsigned i = 0; i < e->nlhooks; i++)
         if (todo & (1u << i)) e->lhooks[i].fn(e->lhooks[i].ud, &lstate[i], s);
     for (unsigned i = 0; i < e->nhooks; i++) e->hooks[i].fn(e->hooks[i].ud, s);
-    if (e->sink && !e->sink_err) e->sink_err = e->sink(e->sink_ud, s, &e->sink_msg);
+    if (e->sink && !e->sink_err) {
+        ni_err r = e->sink(e->sink_ud, s, &e->sink_msg);
+        if (r) e->sink_err = r;
+    }
 }
 
 static void lane_push(ni_engine *le, ni_session *s);
@@ -484,10 +487,12 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * keyed by the pair of addresses stay exact).
  *
  * The threads meet under one mutex once per batch: a lane hands over the
- * sessions it finished (a vector swapped, rarely copied) and takes back the
- * arenas of its delivered sessions, reset for its flow table's next flows
- * (ni_flow_recycle_arena; a few hundred kept, the rest freed in the thread
- * that allocated them); a thread signals another only if it waits.
+ * sessions it finished (its chunks of sessions, by pointer) and takes back
+ * the emptied chunks (PAR_CHUNKS_KEEP kept) and the arenas of its delivered
+ * sessions, reset for its flow table's next flows (ni_flow_recycle_arena; a
+ * few hundred kept, the rest freed in the thread that allocated them); a
+ * thread signals another only if it waits, and a thread waiting for
+ * batches only once PAR_WAKE can go (fewer wake-ups).
  *
  * Memory: PAR_BATCHES batches of at most PAR_BATCH_PKTS packets and
  * PAR_BATCH_BYTES bytes of IP packets, and per lane the sessions finished
@@ -499,6 +504,13 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
 #define PAR_BATCH_BYTES NI_PAR_BATCH_BYTES
 #define PAR_BATCHES NI_PAR_BATCHES
 #define PAR_QUEUE_SOFT NI_PAR_QUEUE_SOFT
+#define PAR_WAKE (PAR_BATCHES / 2)      /* batches that wake a waiting reader or worker */
+#define PAR_CHUNK 32u                   /* sessions in a chunk of a lane's queue (about 17 KiB) */
+#define PAR_CHUNKS_KEEP 32u             /* emptied chunks a lane keeps for its next sessions */
+/* The fields that different threads write are kept in cache lines apart
+ * (PAR_LINE): a line written by one thread and read or written by another
+ * at each packet or session moves between their CPUs every time. */
+#define PAR_LINE 64
 
 typedef struct par_key {
     uint64_t seq;
@@ -513,11 +525,17 @@ typedef struct par_msg {
     ni_session s;
 } par_msg;
 
-/* Sessions in order: v[head] .. v[n - 1]. */
-typedef struct par_vec {
-    par_msg *v;
-    size_t head, n, cap;
-} par_vec;
+/* Sessions in order, in chunks that pass between the threads by pointer:
+ * a chunk holds v[head] .. v[n - 1]; a queue is a list of chunks. */
+typedef struct par_chunk {
+    struct par_chunk *next;
+    uint32_t head, n;
+    par_msg v[PAR_CHUNK];
+} par_chunk;
+
+typedef struct par_q {
+    par_chunk *first, *last;
+} par_q;
 
 typedef struct par_op {         /* one entry a DNS answer taught the cache */
     ni_addr client, addr;
@@ -530,7 +548,7 @@ typedef struct par_op {         /* one entry a DNS answer taught the cache */
  * (they start where packet i-1's end).  lane, ts and op_end apart: every
  * worker reads them for every packet, ent only for its own. */
 typedef struct par_batch {
-    uint64_t seq0;
+    alignas(PAR_LINE) uint64_t seq0;
     uint32_t n;
     ni_packet *ent;
     uint8_t *lane;
@@ -553,24 +571,31 @@ typedef struct par_arenas {
 struct par_lane {
     par *P;
     unsigned id;
-    ni_engine *eng;             /* lane 0: the run's own engine */
+    ni_engine *eng;             /* lane 0: the run's own engine; a worker's: NULL once it freed it */
+    ni_stats stats;             /* a worker's lane engine's, kept when it is freed */
+    size_t peak;                /* its flow table's peak, kept then */
     ni_dissect *dx;             /* a worker's content dissector: its DNS cache is fed from the ops */
     void *lstate[NI_ENGINE_HOOKS_MAX];  /* a worker: the lane hooks' state in its thread */
     pthread_t th;
     bool started;
-    pthread_cond_t cv;          /* a worker waits here */
     /* the lane's own thread's */
-    par_vec out;                /* sessions it finished since its last hand-over */
+    alignas(PAR_LINE) par_q out;        /* sessions it finished since its last hand-over */
+    uint64_t nout;              /* how many */
+    par_q spare;                /* empty chunks to fill */
+    unsigned nspare;
     /* under mu */
+    alignas(PAR_LINE) pthread_cond_t cv;    /* a worker waits here */
     bool waiting;               /* the worker waits on cv */
-    par_vec hand;               /* sessions handed over, for the merge */
+    par_q hand;                 /* sessions handed over, for the merge */
+    par_q freed;                /* chunks delivered, back to the lane's thread */
     par_key wm;                 /* every later session of this lane comes after wm */
     bool done;                  /* nothing more will come */
     uint64_t next;              /* a worker: the batch it handles next */
     uint64_t backlog;           /* sessions handed over and not delivered yet */
     par_arenas spent;           /* arenas of delivered sessions, for the lane's thread to free */
     /* the merging thread's (P->merging) */
-    par_vec in;                 /* sessions to merge */
+    alignas(PAR_LINE) par_q in;         /* sessions to merge */
+    par_q rfreed;               /* chunks delivered, not handed back yet */
     par_key rwm;                /* wm and done as last seen */
     bool rdone;
     par_arenas rspent;          /* delivered, not handed back yet */
@@ -578,27 +603,32 @@ struct par_lane {
 };
 
 struct par {
+    /* set up before the threads start */
     ni_engine *e;
     unsigned nw;                /* worker lanes: lane[1..nw] */
     par_lane *lane;
-    pthread_mutex_t mu;
+    ni_mshift lane_hk;          /* the lane hash's numbers (pair_hash) */
+    uint64_t share0, share;     /* lane_share: the reader's and each worker's units */
+    ni_engine_config lane_cfg;  /* of the workers' lane engines */
+    /* the reader's (failed: read by it at each packet, set rarely) */
+    alignas(PAR_LINE) par_batch *cur;   /* being filled by the reader */
+    uint64_t seq;               /* the next packet's sequence number */
+    atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
+    /* under mu */
+    alignas(PAR_LINE) pthread_mutex_t mu;
     pthread_cond_t cv_reader;   /* the reader waits here (reader_waiting) */
     bool reader_waiting;
-    bool merging;               /* (under mu) a thread holds the merge */
-    uint64_t changes;           /* (under mu) hand-overs so far */
-    uint64_t merged_upto;       /* (under mu) changes when a merge last found nothing more */
-    void *mstate[NI_ENGINE_HOOKS_MAX];  /* the merge's lane hook state (hooks a lane could not run) */
-    par_batch batch[PAR_BATCHES];
-    par_batch *cur;             /* being filled by the reader */
+    int reader_until;           /* what it waits for (par_waiter) */
+    bool merging;               /* a thread holds the merge */
+    uint64_t changes;           /* hand-overs so far */
+    uint64_t merged_upto;       /* changes when a merge last found nothing more */
     uint64_t published;         /* batches handed to the workers */
-    uint64_t seq;               /* the next packet's sequence number */
-    uint64_t seed;              /* of the lane hash */
-    uint64_t share0, share;     /* lane_share: the reader's and each worker's units */
     bool finishing, aborting, finished;
-    atomic_bool failed;         /* a sink error or a lane's NI_ERR_NOMEM: the reader stops */
-    ni_engine_config lane_cfg;  /* of the workers' lane engines */
-    ni_error lane_fail;         /* (under mu) a worker could not make its lane engine */
-    bool nomem;                 /* (under mu) a lane could not allocate */
+    ni_error lane_fail;         /* a worker could not make its lane engine */
+    bool nomem;                 /* a lane could not allocate */
+    /* the merging thread's */
+    alignas(PAR_LINE) void *mstate[NI_ENGINE_HOOKS_MAX];    /* the merge's lane hook state (hooks a lane could not run) */
+    par_batch batch[PAR_BATCHES];
 };
 
 static int key_cmp(const par_key *a, const par_key *b)
@@ -636,64 +666,53 @@ static void set_nomem(par *P)
     pthread_mutex_unlock(&P->mu);
 }
 
-/* ---- vectors of sessions ----- */
-static size_t vec_len(const par_vec *q) { return q->n - q->head; }
+/* ---- queues of sessions ----- */
+static bool q_empty(const par_q *q) { return !q->first; }
 
-static bool vec_room(par_vec *q, size_t more)
+static void q_append(par_q *q, par_chunk *c)
 {
-    if (q->head == q->n) q->head = q->n = 0;
-    if (q->n + more <= q->cap) return true;
-    if (q->head) {                      /* drop what was taken */
-        memmove(q->v, q->v + q->head, vec_len(q) * sizeof *q->v);
-        q->n -= q->head;
-        q->head = 0;
-        if (q->n + more <= q->cap) return true;
-    }
-    size_t nc = q->cap ? q->cap : 256;
-    while (nc < q->n + more) nc *= 2;
-    par_msg *nv = realloc(q->v, nc * sizeof *nv);
-    if (!nv) return false;
-    q->v = nv;
-    q->cap = nc;
-    return true;
+    c->next = NULL;
+    if (q->last) q->last->next = c;
+    else q->first = c;
+    q->last = c;
 }
 
-/* An empty vector keeps at most PAR_VEC_KEEP places (a burst of sessions,
- * a flood's evictions, does not leave every vector that large). */
-#define PAR_VEC_KEEP 1024u
-static void vec_trim(par_vec *q)
+/* Moves every chunk of from to the end of to. */
+static void q_splice(par_q *to, par_q *from)
 {
-    q->head = q->n = 0;
-    if (q->cap > PAR_VEC_KEEP) {
-        free(q->v);
-        q->v = NULL;
-        q->cap = 0;
+    if (!from->first) return;
+    if (to->last) to->last->next = from->first;
+    else to->first = from->first;
+    to->last = from->last;
+    *from = (par_q){ 0 };
+}
+
+static par_chunk *q_pop(par_q *q)
+{
+    par_chunk *c = q->first;
+    if (c && !(q->first = c->next)) q->last = NULL;
+    return c;
+}
+
+/* Frees the chunks and the arenas of the sessions still in them. */
+static void q_free(par_q *q)
+{
+    for (par_chunk *c; (c = q_pop(q));) {
+        for (uint32_t i = c->head; i < c->n; i++) ni_arena_free(c->v[i].s.arena);
+        free(c);
     }
 }
 
-/* Moves everything of from to the end of to (swapped when to is empty). */
-static bool vec_move(par_vec *to, par_vec *from)
+/* The lane's thread takes back the chunks the merge emptied: at most
+ * PAR_CHUNKS_KEEP kept for its next sessions, the rest freed (a burst of
+ * sessions, a flood's evictions, does not leave every lane that many). */
+static void chunks_recycle(par_lane *L, par_q *back)
 {
-    if (!vec_len(from)) return true;
-    if (!vec_len(to)) {
-        par_vec t = *to;
-        *to = *from;
-        *from = t;
-        vec_trim(from);
-        return true;
+    for (par_chunk *c; (c = q_pop(back));) {
+        if (L->nspare >= PAR_CHUNKS_KEEP) { free(c); continue; }
+        q_append(&L->spare, c);
+        L->nspare++;
     }
-    if (!vec_room(to, vec_len(from))) return false;
-    memcpy(to->v + to->n, from->v + from->head, vec_len(from) * sizeof *to->v);
-    to->n += vec_len(from);
-    vec_trim(from);
-    return true;
-}
-
-static void vec_free(par_vec *q)
-{
-    for (size_t i = q->head; i < q->n; i++) ni_arena_free(q->v[i].s.arena);
-    free(q->v);
-    *q = (par_vec){ 0 };
 }
 
 static bool arenas_push(par_arenas *a, ni_arena *x)
@@ -736,8 +755,14 @@ static void lane_push(ni_engine *le, ni_session *s)
     par_lane *L = le->lane;
     par *P = L->P;
     ni_engine *e = P->e;
-    if (!vec_room(&L->out, 1)) { set_nomem(P); return; }
-    par_msg *m = &L->out.v[L->out.n];
+    par_chunk *c = L->out.last;
+    if (!c || c->n == PAR_CHUNK) {
+        if ((c = q_pop(&L->spare))) L->nspare--;
+        else if (!(c = malloc(sizeof *c))) { set_nomem(P); return; }
+        c->head = c->n = 0;
+        q_append(&L->out, c);
+    }
+    par_msg *m = &c->v[c->n];
     ni_flow_order o;
     ni_flow_emit_order(le->flows, &o);
     m->k.seq = o.seq;
@@ -751,7 +776,21 @@ static void lane_push(ni_engine *le, ni_session *s)
         if (e->lhooks[i].fn(e->lhooks[i].ud, &st[i], s)) m->todo &= ~(1u << i);
     m->s = *s;
     s->arena = NULL;                    /* the message owns it now */
-    L->out.n++;
+    c->n++;
+    L->nout++;
+}
+
+/* What a waiting thread waits for: a worker's next batch (or its end) and
+ * room; the reader's batch to fill, everything read so far delivered
+ * (UNTIL_SYNC), or everything (UNTIL_END). */
+enum { UNTIL_BATCH, UNTIL_SYNC, UNTIL_END, UNTIL_WORK };
+
+/* Under mu: are the reader's next k batches to fill free? */
+static bool batches_free(const par *P, unsigned k)
+{
+    for (unsigned i = 0; i < k; i++)
+        if (P->batch[(P->published + i) % PAR_BATCHES].pending) return false;
+    return true;
 }
 
 /* Under mu: wakes the threads that wait (their turn to merge may have come). */
@@ -762,19 +801,26 @@ static void wake_all(par *P)
         if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
 }
 
-/* Under mu: the lane's finished sessions go to the merge, with its new
- * watermark; it takes back the arenas to recycle (in *spent, once mu is
- * released).  A thread waiting to merge is woken if none merges. */
-static void hand_over(par *P, par_lane *L, par_key wm, par_arenas *spent)
+/* Under mu, by the lane's thread: its finished sessions go to the merge,
+ * with its new watermark; it takes back the arenas to recycle (in *spent,
+ * once mu is released) and the emptied chunks (in *back, for
+ * chunks_recycle).  A thread waiting to merge is woken if none merges. */
+static void hand_over(par *P, par_lane *L, par_key wm, par_arenas *spent, par_q *back)
 {
-    size_t n = vec_len(&L->out);
-    if (vec_move(&L->hand, &L->out)) L->backlog += n;
-    else fail_nomem(P);
+    q_splice(&L->hand, &L->out);
+    L->backlog += L->nout;
+    L->nout = 0;
+    *back = L->freed;
+    L->freed = (par_q){ 0 };
     L->wm = wm;
     P->changes++;
     if (!P->merging) {
-        if (P->reader_waiting) pthread_cond_signal(&P->cv_reader);
-        else
+        /* a reader waiting for a batch to fill is woken once PAR_WAKE are
+         * free, not at each: fewer wake-ups (and it merges meanwhile) */
+        if (P->reader_waiting) {
+            if (P->reader_until != UNTIL_BATCH || batches_free(P, PAR_WAKE))
+                pthread_cond_signal(&P->cv_reader);
+        } else
             for (unsigned i = 1; i <= P->nw; i++)
                 if (P->lane[i].waiting && &P->lane[i] != L) { pthread_cond_signal(&P->lane[i].cv); break; }
     }
@@ -790,7 +836,8 @@ static void collect(par *P)
 {
     for (unsigned i = 0; i <= P->nw; i++) {
         par_lane *L = &P->lane[i];
-        if (!vec_move(&L->in, &L->hand)) fail_nomem(P);
+        q_splice(&L->in, &L->hand);
+        q_splice(&L->freed, &L->rfreed);
         L->rwm = L->wm;
         L->rdone = L->done;
         if (L->rspent.n) {
@@ -810,10 +857,6 @@ static void collect(par *P)
     }
 }
 
-/* What a waiting thread waits for: a worker's next batch (or its end) and
- * room; the reader's batch to fill, everything read so far delivered
- * (UNTIL_SYNC), or everything (UNTIL_END). */
-enum { UNTIL_BATCH, UNTIL_SYNC, UNTIL_END, UNTIL_WORK };
 
 typedef struct par_waiter {
     int until;
@@ -852,20 +895,23 @@ static bool merge(par *P, const par_waiter *w)
         par_lane *best = NULL;
         for (unsigned i = 0; i < nl; i++) {
             par_lane *L = &P->lane[i];
-            if (vec_len(&L->in) && (!best || key_cmp(&L->in.v[L->in.head].k, &best->in.v[best->in.head].k) < 0))
+            if (!q_empty(&L->in) && (!best || key_cmp(&L->in.first->v[L->in.first->head].k,
+                                                      &best->in.first->v[best->in.first->head].k) < 0))
                 best = L;
         }
         if (!best) return false;
-        const par_key *bk = &best->in.v[best->in.head].k;
+        par_chunk *c = best->in.first;
+        const par_key *bk = &c->v[c->head].k;
         for (unsigned i = 0; i < nl; i++) {
             par_lane *L = &P->lane[i];
-            if (L != best && !vec_len(&L->in) && !L->rdone && key_cmp(bk, &L->rwm) >= 0) return false;
+            if (L != best && q_empty(&L->in) && !L->rdone && key_cmp(bk, &L->rwm) >= 0) return false;
         }
-        par_msg *m = &best->in.v[best->in.head++];
+        par_msg *m = &c->v[c->head++];
         deliver(e, &m->s, m->todo, P->mstate);
         if (e->sink_err != NI_OK) atomic_store(&P->failed, true);
         if (!arenas_push(&best->rspent, m->s.arena)) ni_arena_free(m->s.arena);
         best->rdelivered++;
+        if (c->head == c->n) q_append(&best->rfreed, q_pop(&best->in));
         if (n % 32 == 0 && w->until != UNTIL_SYNC && w->until != UNTIL_END) {
             pthread_mutex_lock(&P->mu);
             bool go = ready(P, w);
@@ -900,6 +946,20 @@ static void wait_merging(par *P, const par_waiter *w, pthread_cond_t *cv, bool *
             wake_all(P);
             continue;
         }
+        /* before it sleeps, a thread wakes any waiting one that can go,
+         * which the wake-ups put off till PAR_WAKE batches may have left
+         * asleep (the reader waiting for its own sessions to go, which a
+         * worker's batch holds back; a worker's last batch) */
+        if (cv == &P->cv_reader) {
+            P->reader_until = w->until;
+            for (unsigned i = 1; i <= P->nw; i++) {
+                par_lane *L = &P->lane[i];
+                if (L->waiting && worker_can_go(P, L)) pthread_cond_signal(&L->cv);
+            }
+        } else if (P->reader_waiting) {
+            par_waiter rw = { P->reader_until, NULL };
+            if (ready(P, &rw)) pthread_cond_signal(&P->cv_reader);
+        }
         *waiting = true;
         pthread_cond_wait(cv, &P->mu);
         *waiting = false;
@@ -913,7 +973,8 @@ static void run_batch(par_lane *L, const par_batch *b)
     ni_flow_table *t = L->eng->flows;
     uint32_t op = 0;
     uint8_t id = (uint8_t)L->id;
-    for (uint32_t i = 0; i < b->n; i++) {
+    const uint32_t n = b->n;
+    for (uint32_t i = 0; i < n; i++) {
         ni_flow_set_seq(t, b->seq0 + i);
         if (b->lane[i] == id) {
             if (ni_flow_packet(t, &b->ent[i]) != NI_OK) set_nomem(L->P);
@@ -951,14 +1012,26 @@ static void *worker_main(void *arg)
         wait_merging(P, &w, &L->cv, &L->waiting);
         if (P->aborting) break;
         par_arenas spent;
+        par_q back;
         if (L->next == P->published) {          /* finishing, every batch done */
             pthread_mutex_unlock(&P->mu);
             if (le) ni_flow_flush(le->flows);
             pthread_mutex_lock(&P->mu);
             L->done = true;
-            hand_over(P, L, key_end, &spent);
+            hand_over(P, L, key_end, &spent, &back);
             pthread_mutex_unlock(&P->mu);
             arenas_free(&spent);
+            chunks_recycle(L, &back);
+            /* the lane engine goes now, in this thread, while the merge
+             * finishes (its sessions own their arenas; nDPI's module is
+             * the longest to free): its counters kept for par_finish */
+            if (le) {
+                L->stats = le->stats;
+                L->peak = ni_flow_peak(le->flows);
+                L->eng = NULL;
+                le->lane = NULL;
+                ni_engine_free(le);
+            }
             return NULL;
         }
         par_batch *b = &P->batch[L->next % PAR_BATCHES];
@@ -967,10 +1040,11 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&P->mu);
         L->next++;
         b->pending--;
-        hand_over(P, L, key_before(b->seq0 + b->n), &spent);
-        if (spent.n) {
+        hand_over(P, L, key_before(b->seq0 + b->n), &spent, &back);
+        if (spent.n || back.first) {
             pthread_mutex_unlock(&P->mu);
             arenas_recycle(&spent, le ? le->flows : NULL);
+            chunks_recycle(L, &back);
             pthread_mutex_lock(&P->mu);
         } else {
             free(spent.v);
@@ -993,36 +1067,39 @@ static bool dns_port_flow(const ni_packet *p)
     return p->proto == 6 && (p->sport == 53 || p->dport == 53);
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
-/* One address, keyed by the run's seed: one mix for IPv4 (its bytes are
- * b[0..3], the rest zero), two for IPv6. */
-static uint64_t addr_mix(uint64_t seed, const ni_addr *a)
-{
-    uint64_t w[2];
-    memcpy(w, a->b, 16);
-    uint64_t h = mix64(seed ^ w[0] ^ ((uint64_t)a->family << 56));
-    return a->family == 4 ? h : h ^ mix64((seed + 0x9e3779b97f4a7c15ull) ^ w[1]);
-}
-
 /* The lane of a packet's flow: lane 0 for DNS ports, else by a symmetric
- * hash of its two addresses (the sum of both ends' hashes), seeded per run
- * so that chosen addresses cannot pile flows on one lane, into share0 units
- * for the reader and share units for each worker.  By addresses, not the
- * 5-tuple: nDPI keeps caches of what earlier flows between two hosts showed
- * (tinc's meta-connection announces the UDP tunnel's port, BitTorrent and
- * STUN peers), which then stay in one lane. */
+ * hash of its two addresses, keyed per run so that chosen addresses cannot
+ * pile flows on one lane, into share0 units for the reader and share units
+ * for each worker.  Symmetric by ordering the two ends (lower first), then
+ * Thorup's strongly universal multiply-shift (ni_mshift, numbers drawn per
+ * run) over the families and the ordered addresses' 32-bit words: for two
+ * IPv4 addresses three multiplies, where a seeded mix of each end cost
+ * about 45 instructions a packet.  By addresses, not the 5-tuple: nDPI
+ * keeps caches of what earlier flows between two hosts showed (tinc's
+ * meta-connection announces the UDP tunnel's port, BitTorrent and STUN
+ * peers), which then stay in one lane. */
+static uint32_t pair_hash(const par *P, const ni_addr *a, const ni_addr *b)
+{
+    if (a->family == 4 && b->family == 4) {
+        uint32_t x, y;
+        memcpy(&x, a->b, 4);
+        memcpy(&y, b->b, 4);
+        uint32_t w[3] = { 4, x < y ? x : y, x < y ? y : x };
+        return ni_mshift_hash(&P->lane_hk, w, 3);
+    }
+    int c = a->family != b->family ? (a->family < b->family ? -1 : 1) : memcmp(a->b, b->b, 16);
+    const ni_addr *lo = c <= 0 ? a : b, *hi = c <= 0 ? b : a;
+    uint32_t w[9];
+    w[0] = (uint32_t)lo->family << 8 | hi->family;
+    memcpy(w + 1, lo->b, 16);
+    memcpy(w + 5, hi->b, 16);
+    return ni_mshift_hash(&P->lane_hk, w, 9);
+}
+
 static uint32_t lane_of(const par *P, const ni_packet *p)
 {
     if (dns_port_flow(p)) return 0;
-    uint64_t h = addr_mix(P->seed, &p->src) + addr_mix(P->seed, &p->dst);
-    uint64_t u = ((h >> 32) * (P->share0 + P->nw * P->share)) >> 32;
+    uint64_t u = ((uint64_t)pair_hash(P, &p->src, &p->dst) * (P->share0 + P->nw * P->share)) >> 32;
     return u < P->share0 ? 0 : 1 + (uint32_t)((u - P->share0) / P->share);
 }
 
@@ -1033,14 +1110,16 @@ static void publish(par *P)
     par_batch *b = P->cur;
     if (!b) return;
     par_arenas spent;
+    par_q back;
     pthread_mutex_lock(&P->mu);
     b->pending = P->nw;
     P->published++;
-    hand_over(P, &P->lane[0], key_before(P->seq), &spent);
-    for (unsigned i = 1; i <= P->nw; i++)
-        if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
+    hand_over(P, &P->lane[0], key_before(P->seq), &spent, &back);
+    for (unsigned i = 1; i <= P->nw; i++)       /* once PAR_WAKE batches wait for it */
+        if (P->lane[i].waiting && P->published - P->lane[i].next >= PAR_WAKE) pthread_cond_signal(&P->lane[i].cv);
     pthread_mutex_unlock(&P->mu);
     arenas_recycle(&spent, P->e->flows);
+    chunks_recycle(&P->lane[0], &back);
     P->cur = NULL;
 }
 
@@ -1159,6 +1238,8 @@ static ni_err par_sync(ni_engine *e, ni_error *err)
     publish(P);
     par_waiter w = { UNTIL_SYNC, NULL };
     pthread_mutex_lock(&P->mu);
+    for (unsigned i = 1; i <= P->nw; i++)       /* every batch published is needed now */
+        if (P->lane[i].waiting) pthread_cond_signal(&P->lane[i].cv);
     wait_merging(P, &w, &P->cv_reader, &P->reader_waiting);
     bool failed = atomic_load(&P->failed) || P->aborting;
     if (!failed) P->merging = true;
@@ -1200,18 +1281,20 @@ static ni_err par_finish(ni_engine *e, ni_error *err)
         pthread_mutex_unlock(&P->mu);
         ni_flow_flush(e->flows);            /* lane 0's own, to its out */
         par_arenas spent;
+        par_q back;
         par_waiter w = { UNTIL_END, NULL };
         pthread_mutex_lock(&P->mu);
         P->lane[0].done = true;
-        hand_over(P, &P->lane[0], key_end, &spent);
+        hand_over(P, &P->lane[0], key_end, &spent, &back);
         wait_merging(P, &w, &P->cv_reader, &P->reader_waiting);
         pthread_mutex_unlock(&P->mu);
         arenas_free(&spent);
+        chunks_recycle(&P->lane[0], &back);
         par_join(P);
         P->finished = true;
         for (unsigned i = 0; i <= P->nw; i++) {
             arenas_free(&P->lane[i].spent);
-            if (i && P->lane[i].eng) add_stats(&e->stats, &P->lane[i].eng->stats);
+            if (i) add_stats(&e->stats, P->lane[i].eng ? &P->lane[i].eng->stats : &P->lane[i].stats);
         }
     }
     if (atomic_load(&P->failed)) return par_failure(e, err);
@@ -1222,7 +1305,7 @@ static size_t par_peak_flows(const par *P)
 {
     size_t n = ni_flow_peak(P->e->flows);
     for (unsigned i = 1; i <= P->nw; i++)
-        if (P->lane[i].eng) n += ni_flow_peak(P->lane[i].eng->flows);
+        n += P->lane[i].eng ? ni_flow_peak(P->lane[i].eng->flows) : P->lane[i].peak;
     return n;
 }
 
@@ -1237,9 +1320,12 @@ static void par_free(par *P)
     if (P->lane) par_join(P);
     for (unsigned i = 0; P->lane && i <= P->nw; i++) {
         par_lane *L = &P->lane[i];
-        vec_free(&L->out);
-        vec_free(&L->hand);
-        vec_free(&L->in);
+        q_free(&L->out);
+        q_free(&L->hand);
+        q_free(&L->in);
+        q_free(&L->spare);
+        q_free(&L->freed);
+        q_free(&L->rfreed);
         arenas_free(&L->spent);
         arenas_free(&L->rspent);
         if (i && L->eng) { L->eng->lane = NULL; ni_engine_free(L->eng); }  /* after the join */
@@ -1296,21 +1382,27 @@ ni_err ni_engine_set_threads(ni_engine *e, unsigned n, ni_error *err)
     if (e->par || e->stats.packets || e->stats.sessions)
         return ni_error_set(err, NI_ERR_ARG, "threads: set before the first input");
     if (n == 0) return NI_OK;
-    par *P = calloc(1, sizeof *P);
+    par *P = aligned_alloc(PAR_LINE, sizeof *P);    /* (a multiple of PAR_LINE) */
     if (!P) return ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+    memset(P, 0, sizeof *P);
     P->e = e;
     P->nw = n;
     P->share = PAR_SHARE;
     P->share0 = lane_share(n);
-    pthread_mutex_init(&P->mu, NULL);
+    /* adaptive: the threads hold it briefly, once a batch; a thread that
+     * finds it taken spins a little before it sleeps */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&P->mu, &ma);
+    pthread_mutexattr_destroy(&ma);
     pthread_cond_init(&P->cv_reader, NULL);
     atomic_init(&P->failed, false);
-    ni_hash_key k;
-    ni_hash_key_random(&k);
-    P->seed = ni_hash(&k, "lanes", 5);
+    ni_mshift_init(&P->lane_hk);
     e->par = P;                         /* par_free undoes what follows */
-    P->lane = calloc(n + 1, sizeof *P->lane);
+    P->lane = aligned_alloc(PAR_LINE, (n + 1) * sizeof *P->lane);
     if (!P->lane) goto nomem;
+    memset(P->lane, 0, (n + 1) * sizeof *P->lane);
     for (unsigned i = 1; i <= n; i++) pthread_cond_init(&P->lane[i].cv, NULL);
     for (unsigned i = 0; i < PAR_BATCHES; i++) {
         par_batch *b = &P->batch[i];
