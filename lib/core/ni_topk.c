@@ -4,12 +4,14 @@
  * key, placed by SipHash under the table's own random key (no chosen
  * collisions); a min-heap on (count + error, fixed-key hash descending, key
  * descending) finds the key to evict, built when the table first evicts.
- * The entry last added to is tried first (one strcmp), so a key added again
- * at once is not hashed again; then a direct-mapped memo of recent keys'
- * entries (64 slots, as many as the entry array past that, up to 1024), placed by a cheap
- * unkeyed fingerprint (length, first and last 8 bytes) and checked against
- * the entry's key, so a recent key is not hashed either (a collision,
- * chosen or not, only costs the SipHash look-up it would have cost anyway). */
+ * The entry last added to is tried first, so a key added again at once is
+ * not hashed again; then a direct-mapped memo of recent keys' entries (64
+ * slots, as many as the entry array past that, up to 1024), placed by a
+ * cheap unkeyed fingerprint (length, first and last 8 bytes) and checked
+ * against the entry's key, so a recent key is not hashed either (a
+ * collision, chosen or not, only costs the SipHash look-up it would have
+ * cost anyway).  Each entry keeps its key's length and fingerprint, compared
+ * before the key's bytes, so a miss rarely reads the key. */
 #include "core/ni_topk.h"
 #include "core/ni_hash.h"
 
@@ -26,6 +28,8 @@ typedef struct ent {
     uint64_t count, err;
     uint64_t h;         /* fixed-key hash: ties between equal counts */
     uint64_t place;     /* random-key hash: index position */
+    uint64_t fp;        /* memo_fp of the key: compared before the key itself */
+    uint32_t len;       /* strlen of the key */
     uint32_t pos;       /* place in the heap */
 } ent;
 
@@ -190,21 +194,23 @@ static uint64_t memo_fp(const char *key, size_t len)
     return f * 0x9e3779b97f4a7c15ull;
 }
 
+/* Whether entry x holds key (len bytes, fingerprint fp): the length and
+ * fingerprint kept beside the entry decide most misses without reading the
+ * key's bytes (another allocation, often out of cache). */
+static inline bool ent_is(const ent *x, const char *key, size_t len, uint64_t fp)
+{
+    return x->fp == fp && x->len == len && !memcmp(x->key, key, len);
+}
+
 static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
 {
-    ent *x = t->last < t->n && !strcmp(t->e[t->last].key, key) ? &t->e[t->last] : NULL;
-    uint64_t ph = 0;
-    size_t len = 0;
-    uint64_t fp = 0;
-    bool memo = false;      /* fp computed */
-    if (!x) {
-        len = strlen(key);
-        fp = memo_fp(key, len);
-        memo = true;
-        if (t->memo) {
-            uint32_t c = t->memo[fp >> (64 - t->memo_bits)];
-            if (c && c <= t->n && !strcmp(t->e[c - 1].key, key)) x = &t->e[c - 1];
-        }
+    size_t len = strlen(key);
+    uint64_t fp = memo_fp(key, len), ph = 0;
+    ent *x = NULL;
+    if (t->last < t->n && ent_is(&t->e[t->last], key, len, fp)) x = &t->e[t->last];
+    else if (t->memo) {
+        uint32_t c = t->memo[fp >> (64 - t->memo_bits)];
+        if (c && c <= t->n && ent_is(&t->e[c - 1], key, len, fp)) x = &t->e[c - 1];
     }
     if (!x) {
         ph = ni_hash(&t->key, key, len);
@@ -215,7 +221,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     }
     if (x) {
         t->last = (size_t)(x - t->e);
-        if (memo && t->memo) t->memo[fp >> (64 - t->memo_bits)] = (uint32_t)t->last + 1;
+        if (t->memo) t->memo[fp >> (64 - t->memo_bits)] = (uint32_t)t->last + 1;
         x->count += w;
         x->err += extra_err;
         t->total += w;
@@ -229,7 +235,8 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     if (t->n < t->cap) {
         if (grow(t)) { free(copy); return NULL; }
         uint32_t v = (uint32_t)t->n++;
-        t->e[v] = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph };
+        t->e[v] = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph, .fp = fp,
+                         .len = (uint32_t)len };
         t->idx[find(t, copy, ph)] = v + 1;
         t->last = v;
         t->memo[fp >> (64 - t->memo_bits)] = v + 1;
@@ -258,7 +265,8 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     t->evicted++;
     idx_remove(t, find(t, x->key, x->place));
     free(x->key);
-    *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .pos = 0 };
+    *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .fp = fp,
+                .len = (uint32_t)len, .pos = 0 };
     t->idx[find(t, copy, ph)] = v + 1;
     t->last = v;
     if (t->memo) t->memo[fp >> (64 - t->memo_bits)] = v + 1;
