@@ -187,6 +187,11 @@ static uint64_t memo_fp(const char *key, size_t len)
     if (len >= 8) {
         memcpy(&a, key, 8);
         memcpy(&b, key + len - 8, 8);
+    } else if (len >= 4) {          /* two overlapping 4-byte words */
+        uint32_t x, y;
+        memcpy(&x, key, 4);
+        memcpy(&y, key + len - 4, 4);
+        a = (uint64_t)x << 32 | y;
     } else {
         for (size_t i = 0; i < len; i++) a |= (uint64_t)(unsigned char)key[i] << (8 * i);
     }
