@@ -66,7 +66,7 @@ static inline uint32_t be32k(const uint8_t *k)
  * first `from` bits are already known to be equal.  Compared 32 bits at a
  * time from the word holding bit `from`: max is 32 or less for IPv4 keys
  * (4 bytes read) and 128 or less for IPv6 keys (16). */
-static unsigned common_bits_from(const uint8_t *a, const uint8_t *b, unsigned from, unsigned max)
+static inline unsigned common_bits_from(const uint8_t *a, const uint8_t *b, unsigned from, unsigned max)
 {
     unsigned n = from & ~31u;
     while (n < max) {
