@@ -62,6 +62,7 @@ enum {
  * frame). */
 static inline bool ni_decode_linktype_supported(int linktype)
 {
+    if (linktype == NI_LINKTYPE_ETHERNET) return true;     /* nearly every capture */
     switch (linktype) {
     case NI_LINKTYPE_NULL: case NI_LINKTYPE_ETHERNET: case NI_LINKTYPE_DLT_RAW12:
     case NI_LINKTYPE_DLT_RAW14: case NI_LINKTYPE_RAW: case NI_LINKTYPE_LOOP:
