@@ -21,7 +21,9 @@
 #define NI_TCP_URG 0x20
 
 /* One decoded packet.  Pointers refer to the captured frame and are valid
- * only until the next packet is read (per-packet data never outlives it). */
+ * only until the next packet is read (per-packet data never outlives it).
+ * A new field must also be written by ni_decode.c's fast path (which does
+ * not clear the packet first; a size assertion there says so). */
 typedef struct ni_packet {
     int64_t ts_us;              /* capture time, µs since epoch UTC */
     ni_addr src, dst;
