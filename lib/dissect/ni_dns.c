@@ -89,18 +89,21 @@ int ni_dns_name(const uint8_t *msg, size_t n, size_t off, char *out, size_t cap,
         const uint8_t *l = ni_cur_bytes(&c, len);
         if (!l) return -2;
         if (o + 1 + 4 * (size_t)len < cap) {         /* room for the worst case: unchecked */
-            if (o) out[o++] = '.';
-            for (size_t i = 0; i < len; i++) {
-                uint8_t b = l[i], m = label_char[b];
+            char *w = out + o;
+            if (o) *w++ = '.';
+            for (const uint8_t *q = l, *end = l + len; q < end; q++) {
+                uint8_t b = *q, m = label_char[b];
                 if (m) {
-                    out[o++] = (char)m;
+                    *w++ = (char)m;
                 } else {
-                    out[o++] = '\\';
-                    out[o++] = (char)('0' + b / 100);
-                    out[o++] = (char)('0' + b / 10 % 10);
-                    out[o++] = (char)('0' + b % 10);
+                    w[0] = '\\';
+                    w[1] = (char)('0' + b / 100);
+                    w[2] = (char)('0' + b / 10 % 10);
+                    w[3] = (char)('0' + b % 10);
+                    w += 4;
                 }
             }
+            o = (size_t)(w - out);
             continue;
         }
         if (o && !put(out, cap, &o, '.')) return -1;
