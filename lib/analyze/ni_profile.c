@@ -64,7 +64,7 @@ typedef struct hv_kept { uint64_t h; char key[NI_ADDR_STRLEN]; } hv_kept;
  * hash, checked against the address itself (a miss only costs the map's
  * look-up); an entry that leaves the view is cleared from its slot. */
 #define HVMEMO_N 256
-typedef struct hv_memo { void *b; char key[NI_ADDR_STRLEN]; } hv_memo;
+typedef struct hv_memo { void *b; uint64_t h; char key[NI_ADDR_STRLEN]; } hv_memo;   /* h: compared before key */
 
 /* The profile's tables of buckets: top-N by sessions (core/ni_topk,
  * Space-Saving): exact while a table holds fewer names than its cap, past
@@ -536,8 +536,9 @@ static void hv_sift_down(hv_kept *t, size_t n, size_t i)
  * has room or h ranks below its largest kept host, which then leaves (its
  * sessions counted in lost.host_view).  NULL when not kept: the caller
  * counts its own sessions as lost. */
-static void hv_memo_set(hv_memo *m, bucket *b, const char *key)
+static void hv_memo_set(hv_memo *m, bucket *b, const char *key, uint64_t h)
 {
+    m->h = h;
     kbuf kb;
     kb_init(&kb, m->key, sizeof m->key);
     kb_puts(&kb, key);
@@ -547,9 +548,9 @@ static void hv_memo_set(hv_memo *m, bucket *b, const char *key)
 static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
 {
     hv_memo *mm = &p->hv_memo[h % HVMEMO_N];
-    if (mm->b && !strcmp(mm->key, key)) return mm->b;
+    if (mm->b && mm->h == h && !strcmp(mm->key, key)) return mm->b;
     void *v = ni_map_get(p->host_view, key);
-    if (v) { hv_memo_set(mm, v, key); return v; }
+    if (v) { hv_memo_set(mm, v, key, h); return v; }
     size_t cap = p->lost.caps.host_view;
     if (!p->hv_heap && !(p->hv_heap = calloc(cap, sizeof *p->hv_heap))) { p->lost.out_of_memory++; return NULL; }
     hv_kept in = { .h = h };
@@ -583,7 +584,7 @@ static bucket *hv_admit(ni_profile *p, const char *key, uint64_t h)
             if (!strcmp(p->hv_heap[i].key, key)) { p->hv_heap[i] = p->hv_heap[--p->hv_n]; break; }
         for (size_t i = p->hv_n / 2 + 1; i-- > 0;) hv_sift_down(p->hv_heap, p->hv_n, i);
     } else {
-        hv_memo_set(mm, b, key);
+        hv_memo_set(mm, b, key, h);
     }
     return b;
 }

@@ -47,31 +47,45 @@ void ni_arena_reset(ni_arena *a)
     a->used = 0;
 }
 
-void *ni_arena_alloc(ni_arena *a, size_t n)
+/* n bytes (rounded up to 16), not zeroed: a new block when the current one
+ * has no room (kept out of line, the common case is a bump). */
+static void *grow_alloc(ni_arena *a, size_t n)
+{
+    ni_block *b = a->head;
+    size_t sz = b ? b->size * 2 : 256;
+    while (sz < n) sz *= 2;
+    if (sz > a->cap) sz = a->cap < n ? n : a->cap;
+    ni_block *nb = malloc(NI_BLOCK_HDR + sz);
+    if (!nb) return NULL;
+    nb->size = sz; nb->used = n; nb->next = b;
+    a->head = nb;
+    a->used += n;
+    return (char *)nb + NI_BLOCK_HDR;
+}
+
+static inline void *raw_alloc(ni_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     if (n == 0) n = 16;
     if (n > a->cap || a->used > a->cap - n) return NULL;
     ni_block *b = a->head;
-    if (!b || b->size - b->used < n) {
-        size_t sz = b ? b->size * 2 : 256;
-        while (sz < n) sz *= 2;
-        if (sz > a->cap) sz = a->cap < n ? n : a->cap;
-        ni_block *nb = malloc(NI_BLOCK_HDR + sz);
-        if (!nb) return NULL;
-        nb->size = sz; nb->used = 0; nb->next = b;
-        a->head = b = nb;
-    }
+    if (!b || b->size - b->used < n) return grow_alloc(a, n);
     void *p = (char *)b + NI_BLOCK_HDR + b->used;
     b->used += n;
     a->used += n;
-    memset(p, 0, n);
+    return p;
+}
+
+void *ni_arena_alloc(ni_arena *a, size_t n)
+{
+    void *p = raw_alloc(a, n);
+    if (p) memset(p, 0, n ? (n + 15) & ~(size_t)15 : 16);     /* the padding too, as ever */
     return p;
 }
 
 char *ni_arena_strndup(ni_arena *a, const char *s, size_t n)
 {
-    char *d = ni_arena_alloc(a, n + 1);
+    char *d = raw_alloc(a, n + 1);     /* every byte written below: no zeroing */
     if (!d) return NULL;
     memcpy(d, s, n);
     d[n] = 0;

@@ -57,17 +57,22 @@ static inline unsigned bit_at(const uint8_t *k, unsigned i)
     return (k[i >> 3] >> (7 - (i & 7))) & 1u;
 }
 
-/* Number of leading bits (at most max) that a and b share, given that the
- * first `from` bits are already known to be equal. */
-static unsigned common_bits_from(const uint8_t *a, const uint8_t *b, unsigned from, unsigned max)
+static inline uint32_t be32k(const uint8_t *k)
 {
-    unsigned n = from & ~7u;
+    return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+}
+
+/* Number of leading bits (at most max) that a and b share, given that the
+ * first `from` bits are already known to be equal.  Compared 32 bits at a
+ * time from the word holding bit `from`: max is 32 or less for IPv4 keys
+ * (4 bytes read) and 128 or less for IPv6 keys (16). */
+static inline unsigned common_bits_from(const uint8_t *a, const uint8_t *b, unsigned from, unsigned max)
+{
+    unsigned n = from & ~31u;
     while (n < max) {
-        uint8_t x = a[n >> 3] ^ b[n >> 3];
-        if (x == 0) { n = (n & ~7u) + 8; continue; }
-        unsigned lead = 0;
-        while (!(x & 0x80)) { x = (uint8_t)(x << 1); lead++; }
-        n = (n & ~7u) + lead;
+        uint32_t x = be32k(a + (n >> 3)) ^ be32k(b + (n >> 3));
+        if (x == 0) { n += 32; continue; }
+        n += (unsigned)__builtin_clz(x);
         break;
     }
     return n < max ? n : max;

@@ -4,12 +4,14 @@
  * key, placed by SipHash under the table's own random key (no chosen
  * collisions); a min-heap on (count + error, fixed-key hash descending, key
  * descending) finds the key to evict, built when the table first evicts.
- * The entry last added to is tried first (one strcmp), so a key added again
- * at once is not hashed again; then a direct-mapped memo of recent keys'
- * entries (64 slots, as many as the entry array past that, up to 1024), placed by a cheap
- * unkeyed fingerprint (length, first and last 8 bytes) and checked against
- * the entry's key, so a recent key is not hashed either (a collision,
- * chosen or not, only costs the SipHash look-up it would have cost anyway). */
+ * The entry last added to is tried first, so a key added again at once is
+ * not hashed again; then a direct-mapped memo of recent keys' entries (64
+ * slots, as many as the entry array past that, up to 1024), placed by a
+ * cheap unkeyed fingerprint (length, first and last 8 bytes) and checked
+ * against the entry's key, so a recent key is not hashed either (a
+ * collision, chosen or not, only costs the SipHash look-up it would have
+ * cost anyway).  Each entry keeps its key's length and fingerprint, compared
+ * before the key's bytes, so a miss rarely reads the key. */
 #include "core/ni_topk.h"
 #include "core/ni_hash.h"
 
@@ -19,15 +21,28 @@
 
 #define MEMO_SMALL_BITS 6 /* the memo: 64 slots in the table itself, */
 #define MEMO_MAX_BITS 10  /* as many as entries fit past that (a power of two), at most 1024 */
+#define INLINE_KEY 32     /* keys shorter than this live in their entry (no allocation,
+                             and no second cache line to read when compared) */
 
 typedef struct ent {
-    char *key;
+    uint64_t fp;        /* memo_fp of the key: compared before the key itself */
+    uint32_t len;       /* strlen of the key */
+    uint32_t pos;       /* place in the heap */
+    char *key;          /* ikey when len < INLINE_KEY, else an allocated copy */
     void *value;
     uint64_t count, err;
     uint64_t h;         /* fixed-key hash: ties between equal counts */
     uint64_t place;     /* random-key hash: index position */
-    uint32_t pos;       /* place in the heap */
+    char ikey[INLINE_KEY];
 } ent;
+
+static inline bool key_inline(const ent *x) { return x->len < INLINE_KEY; }
+
+/* Frees an entry's key copy (an inline key needs nothing). */
+static inline void key_release(ent *x)
+{
+    if (!key_inline(x)) free(x->key);
+}
 
 struct ni_topk {
     ent *e;
@@ -63,7 +78,7 @@ void ni_topk_free(ni_topk *t, void (*free_value)(void *))
     if (!t) return;
     for (size_t i = 0; i < t->n; i++) {
         if (free_value && t->e[i].value) free_value(t->e[i].value);
-        free(t->e[i].key);
+        key_release(&t->e[i]);
     }
     free(t->e);
     free(t->idx);
@@ -146,6 +161,8 @@ static ni_err grow(ni_topk *t)
     ent *ne = realloc(t->e, nc * sizeof *ne);
     if (!ne) return NI_ERR_NOMEM;
     t->e = ne;
+    for (size_t i = 0; i < t->n; i++)          /* inline keys moved with their entries */
+        if (key_inline(&ne[i])) ne[i].key = ne[i].ikey;
     size_t ns = 16;
     while (ns < 2 * nc) ns *= 2;
     if (ns != t->isize) {
@@ -183,6 +200,11 @@ static uint64_t memo_fp(const char *key, size_t len)
     if (len >= 8) {
         memcpy(&a, key, 8);
         memcpy(&b, key + len - 8, 8);
+    } else if (len >= 4) {          /* two overlapping 4-byte words */
+        uint32_t x, y;
+        memcpy(&x, key, 4);
+        memcpy(&y, key + len - 4, 4);
+        a = (uint64_t)x << 32 | y;
     } else {
         for (size_t i = 0; i < len; i++) a |= (uint64_t)(unsigned char)key[i] << (8 * i);
     }
@@ -190,21 +212,23 @@ static uint64_t memo_fp(const char *key, size_t len)
     return f * 0x9e3779b97f4a7c15ull;
 }
 
+/* Whether entry x holds key (len bytes, fingerprint fp): the length and
+ * fingerprint kept beside the entry decide most misses without reading the
+ * key's bytes (another allocation, often out of cache). */
+static inline bool ent_is(const ent *x, const char *key, size_t len, uint64_t fp)
+{
+    return x->fp == fp && x->len == len && !memcmp(x->key, key, len);
+}
+
 static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
 {
-    ent *x = t->last < t->n && !strcmp(t->e[t->last].key, key) ? &t->e[t->last] : NULL;
-    uint64_t ph = 0;
-    size_t len = 0;
-    uint64_t fp = 0;
-    bool memo = false;      /* fp computed */
-    if (!x) {
-        len = strlen(key);
-        fp = memo_fp(key, len);
-        memo = true;
-        if (t->memo) {
-            uint32_t c = t->memo[fp >> (64 - t->memo_bits)];
-            if (c && c <= t->n && !strcmp(t->e[c - 1].key, key)) x = &t->e[c - 1];
-        }
+    size_t len = strlen(key);
+    uint64_t fp = memo_fp(key, len), ph = 0;
+    ent *x = NULL;
+    if (t->last < t->n && ent_is(&t->e[t->last], key, len, fp)) x = &t->e[t->last];
+    else if (t->memo) {
+        uint32_t c = t->memo[fp >> (64 - t->memo_bits)];
+        if (c && c <= t->n && ent_is(&t->e[c - 1], key, len, fp)) x = &t->e[c - 1];
     }
     if (!x) {
         ph = ni_hash(&t->key, key, len);
@@ -215,22 +239,28 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     }
     if (x) {
         t->last = (size_t)(x - t->e);
-        if (memo && t->memo) t->memo[fp >> (64 - t->memo_bits)] = (uint32_t)t->last + 1;
+        if (t->memo) t->memo[fp >> (64 - t->memo_bits)] = (uint32_t)t->last + 1;
         x->count += w;
         x->err += extra_err;
         t->total += w;
         if (t->heaped) sift_down(t, x->pos);
         return &x->value;
     }
-    char *copy = malloc(len + 1);
+    /* the key copied first (the eviction below may free what it points to):
+     * into the entry when short, else allocated */
+    char ibuf[INLINE_KEY];
+    char *copy = len < INLINE_KEY ? ibuf : malloc(len + 1);
     if (!copy) return NULL;
     memcpy(copy, key, len + 1);
     uint64_t h = ni_hash(&ni_hash_key_fixed, key, len);
     if (t->n < t->cap) {
-        if (grow(t)) { free(copy); return NULL; }
+        if (grow(t)) { if (copy != ibuf) free(copy); return NULL; }
         uint32_t v = (uint32_t)t->n++;
-        t->e[v] = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph };
-        t->idx[find(t, copy, ph)] = v + 1;
+        ent *y = &t->e[v];
+        *y = (ent){ .key = copy, .count = w, .err = extra_err, .h = h, .place = ph, .fp = fp,
+                    .len = (uint32_t)len };
+        if (copy == ibuf) { memcpy(y->ikey, ibuf, len + 1); y->key = y->ikey; }
+        t->idx[find(t, y->key, ph)] = v + 1;
         t->last = v;
         t->memo[fp >> (64 - t->memo_bits)] = v + 1;
         if (t->heaped) {   /* keep the heap (a table refilled after merging) */
@@ -247,7 +277,7 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
         return &t->e[v].value;
     }
     if (!t->heaped) {
-        if (!t->heap && !(t->heap = malloc(t->ecap * sizeof *t->heap))) { free(copy); return NULL; }
+        if (!t->heap && !(t->heap = malloc(t->ecap * sizeof *t->heap))) { if (copy != ibuf) free(copy); return NULL; }
         heapify(t);
     }
     uint32_t v = t->heap[0];
@@ -257,9 +287,11 @@ static void **add(ni_topk *t, const char *key, uint64_t w, uint64_t extra_err)
     t->dropped += x->count;
     t->evicted++;
     idx_remove(t, find(t, x->key, x->place));
-    free(x->key);
-    *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .pos = 0 };
-    t->idx[find(t, copy, ph)] = v + 1;
+    key_release(x);
+    *x = (ent){ .key = copy, .count = w, .err = m + extra_err, .h = h, .place = ph, .fp = fp,
+                .len = (uint32_t)len, .pos = 0 };
+    if (copy == ibuf) { memcpy(x->ikey, ibuf, len + 1); x->key = x->ikey; }
+    t->idx[find(t, x->key, ph)] = v + 1;
     t->last = v;
     if (t->memo) t->memo[fp >> (64 - t->memo_bits)] = v + 1;
     t->total += w;

@@ -23,7 +23,8 @@
  * order give the same table.  Merging two tables (ni_topk_add of each kept
  * key with its count) keeps the guarantees with errors added.
  *
- * Memory: cap entries (key copy, value pointer, three counters), an index
+ * Memory: cap entries (96 bytes: value pointer, counters, the key when
+ * shorter than 32 bytes, else a pointer to its copy), an index
  * map and a memo of recent keys (4 bytes an entry, at most 4 KiB); nothing
  * grows past cap.  The heap that finds the least key is built only when the
  * table first fills, so a table below its cap costs a map lookup per
@@ -69,7 +70,8 @@ uint64_t ni_topk_evicted(const ni_topk *t); /* keys that left */
 uint64_t ni_topk_bound(const ni_topk *t);
 
 /* Iteration over kept keys: *it starts at 0; returns 0 at the end.  Order
- * is the table's (sort for output). */
+ * is the table's (sort for output).  A key is valid until the table next
+ * changes (an addition may move it). */
 int ni_topk_next(const ni_topk *t, size_t *it, const char **key, void **value);
 
 #endif

@@ -21,7 +21,9 @@
 #define NI_TCP_URG 0x20
 
 /* One decoded packet.  Pointers refer to the captured frame and are valid
- * only until the next packet is read (per-packet data never outlives it). */
+ * only until the next packet is read (per-packet data never outlives it).
+ * A new field must also be written by ni_decode.c's fast path (which does
+ * not clear the packet first; a size assertion there says so). */
 typedef struct ni_packet {
     int64_t ts_us;              /* capture time, µs since epoch UTC */
     ni_addr src, dst;
@@ -50,7 +52,28 @@ typedef enum ni_decode_result {
 ni_decode_result ni_decode_frame(int linktype, const uint8_t *p, uint32_t caplen,
                                  int64_t ts_us, ni_packet *out, ni_stats *st);
 
-/* True if netintel decodes frames of this link type. */
-bool ni_decode_linktype_supported(int linktype);
+/* pcap LINKTYPE_* values decoded (https://www.tcpdump.org/linktypes.html) */
+enum {
+    NI_LINKTYPE_NULL = 0, NI_LINKTYPE_ETHERNET = 1, NI_LINKTYPE_DLT_RAW12 = 12,
+    NI_LINKTYPE_DLT_RAW14 = 14, NI_LINKTYPE_RAW = 101, NI_LINKTYPE_LOOP = 108,
+    NI_LINKTYPE_LINUX_SLL = 113, NI_LINKTYPE_IPV4 = 228, NI_LINKTYPE_IPV6 = 229,
+    NI_LINKTYPE_LINUX_SLL2 = 276
+};
+
+/* True if netintel decodes frames of this link type (inline: asked once a
+ * frame). */
+static inline bool ni_decode_linktype_supported(int linktype)
+{
+    if (linktype == NI_LINKTYPE_ETHERNET) return true;     /* nearly every capture */
+    switch (linktype) {
+    case NI_LINKTYPE_NULL: case NI_LINKTYPE_ETHERNET: case NI_LINKTYPE_DLT_RAW12:
+    case NI_LINKTYPE_DLT_RAW14: case NI_LINKTYPE_RAW: case NI_LINKTYPE_LOOP:
+    case NI_LINKTYPE_LINUX_SLL: case NI_LINKTYPE_IPV4: case NI_LINKTYPE_IPV6:
+    case NI_LINKTYPE_LINUX_SLL2:
+        return true;
+    default:
+        return false;
+    }
+}
 
 #endif

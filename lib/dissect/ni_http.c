@@ -104,10 +104,13 @@ static void trim(const uint8_t **v, size_t *n)
     while (*n && is_ows((*v)[*n - 1])) (*n)--;
 }
 
-static bool name_is(const uint8_t *name, size_t n, const char *want)
+/* want: a lower-case name of want_len bytes (the lengths decide most
+ * mismatches without comparing). */
+static inline bool name_is_n(const uint8_t *name, size_t n, const char *want, size_t want_len)
 {
-    return ni_ascii_ieq(name, n, want);
+    return n == want_len && ni_ascii_ieq(name, n, want);
 }
+#define name_is(name, n, lit) name_is_n((name), (n), (lit), sizeof(lit) - 1)
 
 /* A kept header value, joined across obs-fold lines, capped. */
 typedef struct field {
@@ -117,9 +120,10 @@ typedef struct field {
 } field;
 
 enum { F_HOST, F_UA, F_CH_UA, F_CH_PLATFORM, F_CH_PLATFORM_VERSION, F_CH_MODEL, F_COUNT };
-static const char *const field_names[F_COUNT] = {
-    "host", "user-agent", "sec-ch-ua", "sec-ch-ua-platform",
-    "sec-ch-ua-platform-version", "sec-ch-ua-model",
+#define FIELD(lit) { lit, sizeof(lit) - 1 }
+static const struct { const char *name; size_t len; } field_names[F_COUNT] = {
+    FIELD("host"), FIELD("user-agent"), FIELD("sec-ch-ua"), FIELD("sec-ch-ua-platform"),
+    FIELD("sec-ch-ua-platform-version"), FIELD("sec-ch-ua-model"),
 };
 
 static void field_append(field *f, const uint8_t *v, size_t n, bool fold)
@@ -300,7 +304,7 @@ ni_err ni_http_parse_request(ni_session *s, const uint8_t *p, size_t n, bool req
             continue;
         }
         for (int i = 0; i < F_COUNT; i++) {
-            if (!name_is(name, nn, field_names[i])) continue;
+            if (!name_is_n(name, nn, field_names[i].name, field_names[i].len)) continue;
             if (!f[i].seen) {
                 f[i].seen = true;
                 field_append(&f[i], v, vn, false);

@@ -175,15 +175,18 @@ static void hex12(ni_ja4_cache *c, const char *text, size_t n, char *out)
     }
 }
 
-/* Copies the non-GREASE values of v (optionally without SNI/ALPN) into dst. */
-static size_t filter(uint16_t *dst, const uint16_t *v, size_t n, bool drop_sni_alpn)
+/* Copies the non-GREASE values of v (optionally without SNI/ALPN) into dst;
+ * *kept (if not NULL): how many are not GREASE, SNI and ALPN included. */
+static size_t filter(uint16_t *dst, const uint16_t *v, size_t n, bool drop_sni_alpn, size_t *kept)
 {
-    size_t k = 0;
+    size_t k = 0, all = 0;
     for (size_t i = 0; i < n; i++) {
         if (ni_tls_is_grease(v[i])) continue;
+        all++;
         if (drop_sni_alpn && (v[i] == 0x0000 || v[i] == 0x0010)) continue;
         dst[k++] = v[i];
     }
+    if (kept) *kept = all;
     return k;
 }
 
@@ -207,13 +210,12 @@ bool ni_ja4_compute_cached(const ni_ja4_input *in, ni_ja4_cache *cache, char *ou
     }
 
     uint16_t *ci = tmp;
-    size_t nci = filter(ci, in->ciphers, in->n_ciphers, false);
+    size_t nci = filter(ci, in->ciphers, in->n_ciphers, false, NULL);
     uint16_t *ex = ci + nci;
     size_t next_all = 0;
-    for (size_t i = 0; i < in->n_exts; i++) next_all += !ni_tls_is_grease(in->exts[i]);
-    size_t nex = filter(ex, in->exts, in->n_exts, true);
+    size_t nex = filter(ex, in->exts, in->n_exts, true, &next_all);
     uint16_t *sa = ex + nex;
-    size_t nsa = filter(sa, in->sigalgs, in->n_sigalgs, false);
+    size_t nsa = filter(sa, in->sigalgs, in->n_sigalgs, false, NULL);
 
     /* ALPN: first and last byte of the first value when both are
      * alphanumeric, else first and last hex digit of the value's hex form. */

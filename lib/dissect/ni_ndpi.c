@@ -20,6 +20,7 @@
 #define NI_NDPI_HELD_BYTES  96u     /* the largest one held (IPv6 + TCP headers with options) */
 #define NI_NDPI_HELD_FLOWS  16384u  /* flows holding packets at once (beyond: given to nDPI at once) */
 #define NI_NDPI_ASK_SLOTS   1024u   /* the gate's answers remembered, per name and per address */
+#define NI_NDPI_HELD_SPARE  64u     /* emptied hold buffers kept for the next flows (not freed) */
 
 /* One remembered answer of worth_asking's name part (a copy of the name) or
  * address part (an IPv4 address); both are pure functions of their key. */
@@ -33,6 +34,8 @@ struct ni_ndpi {
     uint64_t flows, skipped, named;
     ask_name names[NI_NDPI_ASK_SLOTS];          /* direct-mapped by the name's hash */
     ask_addr addrs[NI_NDPI_ASK_SLOTS];          /* direct-mapped by the address */
+    struct held *spare[NI_NDPI_HELD_SPARE];     /* emptied hold buffers, reused before malloc */
+    uint32_t nspare;
 };
 
 struct ni_ndpi_flow {
@@ -93,6 +96,7 @@ void ni_ndpi_free(ni_ndpi *nd)
 {
     if (!nd) return;
     for (size_t i = 0; i < NI_NDPI_ASK_SLOTS; i++) free(nd->names[i].name);
+    for (uint32_t i = 0; i < nd->nspare; i++) free(nd->spare[i]);
     if (nd->mod) {
         pthread_mutex_lock(&module_lock);
         ndpi_exit_detection_module(nd->mod);
@@ -315,7 +319,8 @@ static bool named(ni_ndpi *nd, const ni_pflow *f)
 static void held_free(ni_ndpi *nd, prod_state *x)
 {
     if (!x->held) return;
-    free(x->held);
+    if (nd->nspare < NI_NDPI_HELD_SPARE) nd->spare[nd->nspare++] = x->held;
+    else free(x->held);
     x->held = NULL;
     nd->holding--;
 }
@@ -326,7 +331,9 @@ static bool hold(ni_ndpi *nd, prod_state *x, const ni_packet *p)
 {
     if (p->l3_caplen > NI_NDPI_HELD_BYTES) return false;
     if (!x->held) {
-        if (nd->holding >= NI_NDPI_HELD_FLOWS || !(x->held = malloc(sizeof *x->held))) return false;
+        if (nd->holding >= NI_NDPI_HELD_FLOWS) return false;
+        x->held = nd->nspare ? nd->spare[--nd->nspare] : malloc(sizeof *x->held);
+        if (!x->held) return false;
         x->held->n = 0;
         nd->holding++;
     }

@@ -180,4 +180,57 @@ TEST(merge_tables)
     ni_topk_free(b, NULL);
 }
 
-RUN(T(exact_below_cap), T(late_heavy_hitters), T(bounds_hold), T(deterministic), T(merge_tables))
+/* Keys of every length around the size kept inside an entry (31, 32, 33
+ * bytes...) and long ones: below the cap every key is found with its exact
+ * count whatever the table grew through, and the keys it lists are the keys
+ * added; past the cap (evictions replace short keys by long ones and back)
+ * the kept counts still add up with the dropped ones to the total. */
+TEST(key_lengths)
+{
+    char k[128];
+    ni_topk *t = ni_topk_new(4000, NULL, NULL);
+    for (int i = 0; i < 3000; i++) {
+        int len = 20 + i % 60;                      /* 20..79 bytes */
+        snprintf(k, sizeof k, "%05d", i);
+        memset(k + 5, 'a' + i % 26, (size_t)len - 5);
+        k[len] = 0;
+        CHECK(ni_topk_add(t, k, (uint64_t)(i % 5 + 1)) != NULL);
+    }
+    int bad = 0;
+    for (int i = 0; i < 3000; i++) {
+        int len = 20 + i % 60;
+        snprintf(k, sizeof k, "%05d", i);
+        memset(k + 5, 'a' + i % 26, (size_t)len - 5);
+        k[len] = 0;
+        if (ni_topk_count_of(t, k, NULL) != (uint64_t)(i % 5 + 1)) bad++;
+    }
+    CHECK_INT(bad, 0);
+    size_t it = 0, n = 0; const char *key;
+    while (ni_topk_next(t, &it, &key, NULL)) {
+        int i = atoi(key);
+        size_t len = strlen(key);
+        if (len != (size_t)(20 + i % 60) || key[len - 1] != 'a' + i % 26) bad++;
+        n++;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(n, 3000);
+    ni_topk_free(t, NULL);
+
+    t = ni_topk_new(50, NULL, NULL);
+    for (int i = 0; i < 20000; i++) {
+        int key_i = (i * 7919) % 500, len = 25 + key_i % 20;     /* 25..44 bytes */
+        snprintf(k, sizeof k, "%05d", key_i);
+        memset(k + 5, 'x', (size_t)len - 5);
+        k[len] = 0;
+        CHECK(ni_topk_add(t, k, 1) != NULL);
+    }
+    uint64_t kept = 0;
+    it = 0;
+    while (ni_topk_next(t, &it, &key, NULL)) kept += ni_topk_count_of(t, key, NULL);
+    CHECK_INT(ni_topk_count(t), 50);
+    CHECK(ni_topk_evicted(t) > 0);
+    CHECK_INT(kept + ni_topk_dropped(t), 20000);
+    ni_topk_free(t, NULL);
+}
+
+RUN(T(exact_below_cap), T(late_heavy_hitters), T(bounds_hold), T(deterministic), T(merge_tables), T(key_lengths))
