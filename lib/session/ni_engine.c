@@ -1017,21 +1017,25 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&P->mu);
             if (le) ni_flow_flush(le->flows);
             pthread_mutex_lock(&P->mu);
+            /* its counters kept for par_finish, before it learns that the
+             * lane is done: it does not wait for what follows */
+            if (le) {
+                L->stats = le->stats;
+                L->peak = ni_flow_peak(le->flows);
+                L->eng = NULL;
+                le->lane = NULL;
+            }
             L->done = true;
             hand_over(P, L, key_end, &spent, &back);
             pthread_mutex_unlock(&P->mu);
             arenas_free(&spent);
             chunks_recycle(L, &back);
             /* the lane engine goes now, in this thread, while the merge
-             * finishes (its sessions own their arenas; nDPI's module is
-             * the longest to free): its counters kept for par_finish */
-            if (le) {
-                L->stats = le->stats;
-                L->peak = ni_flow_peak(le->flows);
-                L->eng = NULL;
-                le->lane = NULL;
-                ni_engine_free(le);
-            }
+             * and the caller finish (its sessions own their arenas; nDPI's
+             * module is the longest to free, ~15 ms): par_finish does not
+             * join this thread, par_free does, so a process that exits
+             * once its run is done (ni_run_exit) does not wait for it */
+            if (le) ni_engine_free(le);
             return NULL;
         }
         par_batch *b = &P->batch[L->next % PAR_BATCHES];
@@ -1290,12 +1294,16 @@ static ni_err par_finish(ni_engine *e, ni_error *err)
         pthread_mutex_unlock(&P->mu);
         arenas_free(&spent);
         chunks_recycle(&P->lane[0], &back);
-        par_join(P);
+        /* every lane is done (UNTIL_END): the workers kept their counters
+         * and may still be freeing their lane engines (par_free joins
+         * them); what they hand over is theirs no more */
         P->finished = true;
+        pthread_mutex_lock(&P->mu);
         for (unsigned i = 0; i <= P->nw; i++) {
             arenas_free(&P->lane[i].spent);
             if (i) add_stats(&e->stats, P->lane[i].eng ? &P->lane[i].eng->stats : &P->lane[i].stats);
         }
+        pthread_mutex_unlock(&P->mu);
     }
     if (atomic_load(&P->failed)) return par_failure(e, err);
     return NI_OK;
