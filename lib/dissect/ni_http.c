@@ -413,7 +413,7 @@ size_t ni_http_stream(ni_app_state *st, ni_session *s, const uint8_t *p, size_t 
         }
         unsigned state = ch_state(st);
         if (state == CH_SIZE) {
-            uint64_t size;
+            uint64_t size = 0;          /* set when r > 0 (-O1 cannot see it) */
             int r = chunk_size(&c, &size);
             if (r == 0) break;
             if (r < 0 || size > UINT32_MAX) { give_up(st, cnt, true); break; }
