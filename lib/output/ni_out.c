@@ -110,6 +110,7 @@ typedef struct emitter {
     ni_out_field_fn fn; /* EMIT_VISIT: the visitor */
     void *ud;
     bool schema;        /* EMIT_VISIT over no session: names and kinds only */
+    ni_time_memo tm;    /* the record's last second written (first, then last: mostly one) */
 } emitter;
 
 /* A field's name twice: bare (CSV header, visitor), and as the JSON member
@@ -389,14 +390,14 @@ HOT void e_time(emitter *e, const char *name, const char *jk, size_t jl, int64_t
     if (o) {
         o = json_member(e, o, jk, jl);
         *o++ = '"';
-        o = ni_time_rfc3339_us_to(us, o);
+        o = ni_time_rfc3339_us_memo_to(&e->tm, us, o);
         *o++ = '"';
         ni_buf_commit(e->b, o);
         return;
     }
     if (e->mode == EMIT_CSV && (o = ni_buf_room(e->b, NI_TIME_STRLEN + 1))) {
         if (e->n) *o++ = ',';
-        char *end = ni_time_rfc3339_us_to(us, o);
+        char *end = ni_time_rfc3339_us_memo_to(&e->tm, us, o);
         if (*o != '-') {                    /* a year below 0 is for csv_cell */
             e->n++;
             ni_buf_commit(e->b, end);
@@ -559,7 +560,7 @@ static void cert_names_json(ni_buf *b, const ni_session *s) { strlist_to(b, s->c
  * the commas). */
 static emitter member_writer(ni_buf *b)
 {
-    emitter o = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false };
+    emitter o = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false, { 0 } };
     return o;
 }
 
@@ -744,7 +745,7 @@ static void session_fields(emitter *e, const ni_session *s)
 
 static void session_json(ni_buf *b, const ni_session *s)
 {
-    emitter e = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false };
+    emitter e = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false, { 0 } };
     ni_buf_addc(b, '{');
     session_fields(&e, s);
     ni_buf_add(b, "}\n", 2);
@@ -754,7 +755,7 @@ static void session_csv(ni_buf *b, const ni_session *s)
 {
     ni_buf tmp;
     ni_buf_init(&tmp, 4u << 20);
-    emitter e = { s ? EMIT_CSV : EMIT_HEADER, b, &tmp, NULL, 0, NULL, NULL, false };
+    emitter e = { s ? EMIT_CSV : EMIT_HEADER, b, &tmp, NULL, 0, NULL, NULL, false, { 0 } };
     session_fields(&e, s);
     ni_buf_add(b, "\r\n", 2);
     ni_buf_release(&tmp);
@@ -765,7 +766,7 @@ void ni_out_fields(const ni_session *s, ni_out_field_fn fn, void *ud)
     ni_buf tmp, cell;
     ni_buf_init(&tmp, NI_SESSION_RECORD_MAX);
     ni_buf_init(&cell, JSON_CELL_MAX);
-    emitter e = { EMIT_VISIT, NULL, &tmp, &cell, 0, fn, ud, s == NULL };
+    emitter e = { EMIT_VISIT, NULL, &tmp, &cell, 0, fn, ud, s == NULL, { 0 } };
     session_fields(&e, s);
     ni_buf_release(&tmp);
     ni_buf_release(&cell);
