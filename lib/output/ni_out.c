@@ -382,6 +382,30 @@ HOT void e_str(emitter *e, emit_mode m, const char *name, const char *jk, size_t
     str_other(e, name, jk, jl, v, 0);
 }
 
+/* A name from netintel's own tables (protocol, direction, end reason, TLS
+ * version and cipher number, the kinds of ni_kinds): printable ASCII without
+ * a quote or a backslash, so JSON copies it between quotes, without the
+ * escaper (test_out's json_record_matches_field_walk writes every such name
+ * both ways).  Otherwise, and when the room is not there, as e_str.  NULL =
+ * absent. */
+HOT void e_plain(emitter *e, emit_mode m, const char *name, const char *jk, size_t jl, const char *v)
+{
+    char *o;
+    if (m == EMIT_JSON && v) {
+        size_t n = strlen(v);
+        if (n < 64 && (o = ni_buf_room(e->b, jl + n + 3))) {
+            o = json_member(e, o, jk, jl);
+            *o++ = '"';
+            memcpy(o, v, n);
+            o += n;
+            *o++ = '"';
+            ni_buf_commit(e->b, o);
+            return;
+        }
+    }
+    e_str(e, m, name, jk, jl, v);
+}
+
 /* A time (RFC 3339, microseconds): never absent, nothing to escape. */
 HOT void e_time(emitter *e, emit_mode m, const char *name, const char *jk, size_t jl, int64_t us)
 {
@@ -659,6 +683,7 @@ static const char *hex16(uint16_t v, char buf[8])
 }
 
 #define E_STR(k, v) e_str(e, m, KEY(k), v)
+#define E_NAME(k, v) e_plain(e, m, KEY(k), v)
 #define E_UINT(k, v, present) e_uint(e, m, KEY(k), v, present)
 
 /* Every field, in the order of docs/sessions.md.  s is NULL for the header.
@@ -675,12 +700,12 @@ HOT void fields_in(emitter *e, const ni_session *s)
     bool ports = has_ports(s->proto);
     e_time(e, m, KEY("first"), s->first_us);
     e_time(e, m, KEY("last"), s->last_us);
-    E_STR("proto", ni_out_proto_name(s->proto, pb));
+    E_NAME("proto", ni_out_proto_name(s->proto, pb));
     E_STR("client", ni_addr_format(&s->client, a));
     E_UINT("client_port", s->client_port, ports);
     E_STR("server", ni_addr_format(&s->server, a));
     E_UINT("server_port", s->server_port, ports);
-    E_STR("direction", ni_direction_name(s->direction));
+    E_NAME("direction", ni_direction_name(s->direction));
     E_UINT("c2s_packets", s->c2s_packets, true);
     E_UINT("c2s_bytes", s->c2s_bytes, true);
     E_UINT("s2c_packets", s->s2c_packets, true);
@@ -690,20 +715,20 @@ HOT void fields_in(emitter *e, const ni_session *s)
     e_json(e, m, KEY("http"), s->http != NULL, http_json, s);
     E_STR("sni", nz(s->sni));
     e_json(e, m, KEY("alpn"), s->alpn != NULL, alpn_json, s);
-    E_STR("tls_version", tls_text(s->tls_version ? s->tls_version : s->tls_client_version, vb));
+    E_NAME("tls_version", tls_text(s->tls_version ? s->tls_version : s->tls_client_version, vb));
     E_STR("ja4", s->ja4);
     E_STR("dns_query", s->dns_query);
     e_json(e, m, KEY("dns_answers"), s->dns_answers != NULL, answers_json, s);
     E_STR("dns_name", s->dns_name);
     E_STR("name", ni_session_name(s));
     /* extras */
-    E_STR("tls_client_version", tls_text(s->tls_client_version, vb));
-    E_STR("tls_cipher", s->tls_cipher ? hex16(s->tls_cipher, vb) : NULL);
+    E_NAME("tls_client_version", tls_text(s->tls_client_version, vb));
+    E_NAME("tls_cipher", s->tls_cipher ? hex16(s->tls_cipher, vb) : NULL);
     E_STR("cert_subject", s->tls_cert_subject);
     E_STR("cert_issuer", s->tls_cert_issuer);
     e_true(e, m, KEY("quic"), s->quic);
     e_tcp_flags(e, m, s);
-    E_STR("end", ni_out_end_name(s->end_reason));
+    E_NAME("end", ni_out_end_name(s->end_reason));
     E_UINT("vlan", s->vlan, s->vlan != 0);
     /* enrichment */
     E_STR("client_country", nz(s->client_country));
@@ -721,15 +746,15 @@ HOT void fields_in(emitter *e, const ni_session *s)
     E_STR("ua_maker", nz(s->ua_maker));
     E_STR("ua_model", nz(s->ua_model));
     E_STR("ua_form_factor", nz(s->ua_form_factor));
-    E_STR("ua_kind", nz(ni_ua_kind_name(s->ua_kind)));
+    E_NAME("ua_kind", nz(ni_ua_kind_name(s->ua_kind)));
     E_STR("windows_version", nz(s->windows_version));
     e_true(e, m, KEY("ua_reduced"), s->ua_reduced);
     E_STR("service", nz(s->service));
     E_STR("category", nz(s->category));
-    E_STR("service_evidence", nz(ni_evidence_name(s->service_evidence)));
+    E_NAME("service_evidence", nz(ni_evidence_name(s->service_evidence)));
     E_STR("vpn_provider", nz(s->vpn_provider));
-    E_STR("vpn_protocol", nz(ni_tunnel_proto_name(s->vpn_protocol)));
-    E_STR("vpn_evidence", nz(ni_evidence_name(s->vpn_evidence)));
+    E_NAME("vpn_protocol", nz(ni_tunnel_proto_name(s->vpn_protocol)));
+    E_NAME("vpn_evidence", nz(ni_evidence_name(s->vpn_evidence)));
     E_STR("ndpi_protocol", nz(s->ndpi_protocol));
     E_STR("ua_os_detail", nz(s->ua_os_detail));
     E_STR("ua_device_source", nz(s->ua_device_source));
@@ -737,7 +762,7 @@ HOT void fields_in(emitter *e, const ni_session *s)
     E_UINT("sampled", s->sampled, s->sampled != 0);
     e_json(e, m, KEY("dns"), s->dns != NULL, dns_json, s);
     E_UINT("dns_dropped", s->dns_dropped, s->dns_dropped != 0);
-    E_STR("proxy", ni_proxy_kind_name(s->proxy));
+    E_NAME("proxy", ni_proxy_kind_name(s->proxy));
     E_STR("proxy_dest", s->proxy_dest);
     /* TCP/IP fingerprint (issue 12) */
     E_STR("tcp_fingerprint", s->tcp_fingerprint);

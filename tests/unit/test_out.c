@@ -430,6 +430,31 @@ TEST(json_record_matches_field_walk)
     v[3] = base(); v[3].proto = 47; v[3].first_us = -1500000; v[3].last_us = -1000001;
     v[4] = base(); v[4].last_us = v[4].first_us + 999998;    /* same second */
     v[5] = full(arena); v[5].first_us = v[5].last_us = 253402300800000000ll;   /* year 10000 */
+    /* and every name the records take from netintel's tables, which JSON
+     * copies without the escaper (e_plain) */
+    for (unsigned k = 0; k < 0x10000; k++) {
+        ni_session t = base();
+        t.proto = (uint8_t)k;
+        t.direction = (ni_direction)(k % 8);
+        t.end_reason = (uint8_t)(k % 16);
+        t.tls_version = (uint16_t)k;
+        t.tls_client_version = (uint16_t)(k * 7919u);
+        t.tls_cipher = (uint16_t)(k * 31u);
+        t.ua_kind = (ni_ua_kind)(k % (NI_UA_KIND__COUNT + 1));
+        t.service_evidence = (ni_evidence)(k % (NI_EVIDENCE__COUNT + 1));
+        t.vpn_evidence = (ni_evidence)((k / 3) % (NI_EVIDENCE__COUNT + 1));
+        t.vpn_protocol = (ni_tunnel_proto)(k % (NI_TUN__COUNT + 1));
+        t.proxy = (ni_proxy_kind)(k % (NI_PROXY__COUNT + 1));
+        ni_buf a;
+        walk_rec w = { .n = 0 };
+        ni_buf_init(&a, 1 << 16); ni_buf_init(&w.b, 1 << 16);
+        ni_out_session(&a, NI_OUT_JSONL, &t);
+        ni_buf_addc(&w.b, '{');
+        ni_out_fields(&t, walk_json, &w);
+        ni_buf_add(&w.b, "}\n", 2);
+        if (strcmp(ni_buf_str(&a), ni_buf_str(&w.b))) { CHECK_STR(ni_buf_str(&a), ni_buf_str(&w.b)); break; }
+        ni_buf_release(&a); ni_buf_release(&w.b);
+    }
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         ni_buf a;
         walk_rec w = { .n = 0 };
