@@ -45,15 +45,15 @@ const char *ni_out_end_name(uint8_t reason)
     }
 }
 
-/* The flag letters of flags at o, in "SAPFRUEC" order; returns the end. */
+/* The flag letters of flags at o, in "SAPFRUEC" order; returns the end.
+ * Each letter is written and the end moved past it only when its bit is
+ * set (no branch per flag): it writes within o[0..7] whatever the flags. */
 static char *flags_to(char *o, uint8_t flags)
 {
-    static const struct { uint8_t bit; char c; } order[] = {
-        { 0x02, 'S' }, { 0x10, 'A' }, { 0x08, 'P' }, { 0x01, 'F' },
-        { 0x04, 'R' }, { 0x20, 'U' }, { 0x40, 'E' }, { 0x80, 'C' },
-    };
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (flags & order[i].bit) *o++ = order[i].c;
+#define FLAG(bit, c) (*o = (c), o += (flags >> (bit)) & 1)
+    FLAG(1, 'S'); FLAG(4, 'A'); FLAG(3, 'P'); FLAG(0, 'F');
+    FLAG(2, 'R'); FLAG(5, 'U'); FLAG(6, 'E'); FLAG(7, 'C');
+#undef FLAG
     return o;
 }
 

@@ -180,6 +180,16 @@ TEST(flag_and_reason_names)
     char fb[9];
     CHECK_STR(ni_out_tcp_flags(0xff, fb), "SAPFRUEC");
     CHECK_STR(ni_out_tcp_flags(0, fb), "");
+    /* every value against the letters picked one by one */
+    for (unsigned v = 0; v < 256; v++) {
+        static const char letters[] = "SAPFRUEC";
+        static const uint8_t bits[] = { 0x02, 0x10, 0x08, 0x01, 0x04, 0x20, 0x40, 0x80 };
+        char want[9], *w = want;
+        for (int i = 0; i < 8; i++) if (v & bits[i]) *w++ = letters[i];
+        *w = 0;
+        memset(fb, 'x', sizeof fb);
+        CHECK_STR(ni_out_tcp_flags((uint8_t)v, fb), want);
+    }
     CHECK_STR(ni_out_end_name(NI_END_EVICTED), "evicted");
     CHECK(ni_out_end_name(NI_END_NONE) == NULL);
 }
