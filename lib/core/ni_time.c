@@ -73,6 +73,24 @@ char *ni_time_rfc3339_us_to(int64_t us, char *buf)
     return p;
 }
 
+char *ni_time_rfc3339_us_memo_to(ni_time_memo *m, int64_t us, char *buf)
+{
+    int64_t sec = us / 1000000, f = us % 1000000;
+    if (f < 0) { f += 1000000; sec--; }
+    if (!m->valid || sec != m->sec) {
+        char *end = ni_time_rfc3339_us_to(us, buf);
+        /* 27 bytes: a four-character year, so the second's text is the
+         * first 20 (the same for every time in that second) */
+        if (end - buf == 27) { memcpy(m->text, buf, 20); m->sec = sec; m->valid = true; }
+        return end;
+    }
+    memcpy(buf, m->text, 20);
+    unsigned fu = (unsigned)f;
+    char *p = two(buf + 20, fu / 10000); p = two(p, fu / 100 % 100); p = two(p, fu % 100);
+    *p++ = 'Z'; *p = 0;
+    return p;
+}
+
 const char *ni_time_rfc3339_us(int64_t us, char *buf)
 {
     ni_time_rfc3339_us_to(us, buf);

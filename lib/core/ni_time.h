@@ -4,6 +4,7 @@
 #ifndef NI_TIME_H
 #define NI_TIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "netintel/netintel.h"
 
@@ -18,6 +19,19 @@ const char *ni_time_rfc3339_us(int64_t us, char *buf);
 /* The same text at buf (NI_TIME_STRLEN bytes, NUL-terminated); returns its
  * end (the NUL), for writers that copy it on. */
 char *ni_time_rfc3339_us_to(int64_t us, char *buf);
+/* The last second written by ni_time_rfc3339_us_memo_to, as its text up to
+ * the fraction ("2024-02-03T04:05:06."): a time in the same second copies it
+ * and writes only the fraction (a session's last packet is mostly in the
+ * second of its first).  Kept by the caller (one per record writer);
+ * zero-initialised = empty. */
+typedef struct ni_time_memo {
+    int64_t sec;
+    bool valid;
+    char text[20];
+} ni_time_memo;
+/* The text of ni_time_rfc3339_us_to at buf, through the memo m (which it
+ * updates); returns its end (the NUL). */
+char *ni_time_rfc3339_us_memo_to(ni_time_memo *m, int64_t us, char *buf);
 /* "2024-02-03T04:05:06Z" */
 const char *ni_time_rfc3339(int64_t us, char *buf);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.ffffff]]Z" or with ±HH:MM

@@ -45,15 +45,15 @@ const char *ni_out_end_name(uint8_t reason)
     }
 }
 
-/* The flag letters of flags at o, in "SAPFRUEC" order; returns the end. */
+/* The flag letters of flags at o, in "SAPFRUEC" order; returns the end.
+ * Each letter is written and the end moved past it only when its bit is
+ * set (no branch per flag): it writes within o[0..7] whatever the flags. */
 static char *flags_to(char *o, uint8_t flags)
 {
-    static const struct { uint8_t bit; char c; } order[] = {
-        { 0x02, 'S' }, { 0x10, 'A' }, { 0x08, 'P' }, { 0x01, 'F' },
-        { 0x04, 'R' }, { 0x20, 'U' }, { 0x40, 'E' }, { 0x80, 'C' },
-    };
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (flags & order[i].bit) *o++ = order[i].c;
+#define FLAG(bit, c) (*o = (c), o += (flags >> (bit)) & 1)
+    FLAG(1, 'S'); FLAG(4, 'A'); FLAG(3, 'P'); FLAG(0, 'F');
+    FLAG(2, 'R'); FLAG(5, 'U'); FLAG(6, 'E'); FLAG(7, 'C');
+#undef FLAG
     return o;
 }
 
@@ -110,6 +110,7 @@ typedef struct emitter {
     ni_out_field_fn fn; /* EMIT_VISIT: the visitor */
     void *ud;
     bool schema;        /* EMIT_VISIT over no session: names and kinds only */
+    ni_time_memo tm;    /* the record's last second written (first, then last: mostly one) */
 } emitter;
 
 /* A field's name twice: bare (CSV header, visitor), and as the JSON member
@@ -358,9 +359,9 @@ static void str_other(emitter *e, const char *name, const char *jk, size_t jl, c
     else if (e->mode == EMIT_CSV) csv_cell(e, v);
     else { json_member_slow(e, jk, jl); ni_json_escape(e->b, v, n); }
 }
-HOT void e_str(emitter *e, const char *name, const char *jk, size_t jl, const char *v)
+HOT void e_str(emitter *e, emit_mode m, const char *name, const char *jk, size_t jl, const char *v)
 {
-    if (e->mode == EMIT_JSON) {
+    if (m == EMIT_JSON) {
         if (!v) return;
         size_t n = strlen(v);
         char *o = n < SIZE_MAX / 8 ? ni_buf_room(e->b, jl + 6 * n + 3) : NULL;
@@ -368,7 +369,7 @@ HOT void e_str(emitter *e, const char *name, const char *jk, size_t jl, const ch
         str_other(e, name, jk, jl, v, n);
         return;
     }
-    if (e->mode == EMIT_CSV) {
+    if (m == EMIT_CSV) {
         char *o;
         if (v) { csv_cell(e, v); return; }
         if ((o = ni_buf_room(e->b, 1))) {        /* absent: the separator alone */
@@ -381,22 +382,46 @@ HOT void e_str(emitter *e, const char *name, const char *jk, size_t jl, const ch
     str_other(e, name, jk, jl, v, 0);
 }
 
+/* A name from netintel's own tables (protocol, direction, end reason, TLS
+ * version and cipher number, the kinds of ni_kinds): printable ASCII without
+ * a quote or a backslash, so JSON copies it between quotes, without the
+ * escaper (test_out's json_record_matches_field_walk writes every such name
+ * both ways).  Otherwise, and when the room is not there, as e_str.  NULL =
+ * absent. */
+HOT void e_plain(emitter *e, emit_mode m, const char *name, const char *jk, size_t jl, const char *v)
+{
+    char *o;
+    if (m == EMIT_JSON && v) {
+        size_t n = strlen(v);
+        if (n < 64 && (o = ni_buf_room(e->b, jl + n + 3))) {
+            o = json_member(e, o, jk, jl);
+            *o++ = '"';
+            memcpy(o, v, n);
+            o += n;
+            *o++ = '"';
+            ni_buf_commit(e->b, o);
+            return;
+        }
+    }
+    e_str(e, m, name, jk, jl, v);
+}
+
 /* A time (RFC 3339, microseconds): never absent, nothing to escape. */
-HOT void e_time(emitter *e, const char *name, const char *jk, size_t jl, int64_t us)
+HOT void e_time(emitter *e, emit_mode m, const char *name, const char *jk, size_t jl, int64_t us)
 {
     char t[NI_TIME_STRLEN];
-    char *o = e->mode == EMIT_JSON ? ni_buf_room(e->b, jl + NI_TIME_STRLEN + 3) : NULL;
+    char *o = m == EMIT_JSON ? ni_buf_room(e->b, jl + NI_TIME_STRLEN + 3) : NULL;
     if (o) {
         o = json_member(e, o, jk, jl);
         *o++ = '"';
-        o = ni_time_rfc3339_us_to(us, o);
+        o = ni_time_rfc3339_us_memo_to(&e->tm, us, o);
         *o++ = '"';
         ni_buf_commit(e->b, o);
         return;
     }
-    if (e->mode == EMIT_CSV && (o = ni_buf_room(e->b, NI_TIME_STRLEN + 1))) {
+    if (m == EMIT_CSV && (o = ni_buf_room(e->b, NI_TIME_STRLEN + 1))) {
         if (e->n) *o++ = ',';
-        char *end = ni_time_rfc3339_us_to(us, o);
+        char *end = ni_time_rfc3339_us_memo_to(&e->tm, us, o);
         if (*o != '-') {                    /* a year below 0 is for csv_cell */
             e->n++;
             ni_buf_commit(e->b, end);
@@ -422,16 +447,16 @@ static void uint_other(emitter *e, const char *name, const char *jk, size_t jl, 
     }
     ni_buf_add(e->b, d, (size_t)(ni_json_u64_to(d, v) - d));
 }
-HOT void e_uint(emitter *e, const char *name, const char *jk, size_t jl, uint64_t v, bool present)
+HOT void e_uint(emitter *e, emit_mode m, const char *name, const char *jk, size_t jl, uint64_t v, bool present)
 {
     char *o;
-    if (e->mode == EMIT_JSON) {
+    if (m == EMIT_JSON) {
         if (!present) return;
         if ((o = ni_buf_room(e->b, jl + 24))) {
             ni_buf_commit(e->b, ni_json_u64_to(json_member(e, o, jk, jl), v));
             return;
         }
-    } else if (e->mode == EMIT_CSV && (o = ni_buf_room(e->b, 24))) {
+    } else if (m == EMIT_CSV && (o = ni_buf_room(e->b, 24))) {
         if (e->n++) *o++ = ',';
         ni_buf_commit(e->b, present ? ni_json_u64_to(o, v) : o);
         return;
@@ -440,11 +465,11 @@ HOT void e_uint(emitter *e, const char *name, const char *jk, size_t jl, uint64_
 }
 
 /* A flag written only when true ("true" in CSV, empty otherwise). */
-static void e_true(emitter *e, const char *name, const char *jk, size_t jl, bool v)
+HOT void e_true(emitter *e, emit_mode m, const char *name, const char *jk, size_t jl, bool v)
 {
-    if (e->mode == EMIT_VISIT) visit(e, name, NI_OUT_TRUE, v, NULL, 0);
-    else if (e->mode == EMIT_HEADER) e_name(e, name);
-    else if (e->mode == EMIT_JSON) { if (v) { json_member_slow(e, jk, jl); ni_buf_add(e->b, "true", 4); } }
+    if (m == EMIT_VISIT) visit(e, name, NI_OUT_TRUE, v, NULL, 0);
+    else if (m == EMIT_HEADER) e_name(e, name);
+    else if (m == EMIT_JSON) { if (v) { json_member_slow(e, jk, jl); ni_buf_add(e->b, "true", 4); } }
     else csv_cell(e, v ? "true" : NULL);
 }
 
@@ -511,11 +536,11 @@ static void csv_json_cell(emitter *e, json_value_fn fn, const ni_session *s)
     ni_buf_commit(b, o + q + 2);
 }
 
-static void e_json(emitter *e, const char *name, const char *jk, size_t jl, bool present,
-                   json_value_fn fn, const ni_session *s)
+HOT void e_json(emitter *e, emit_mode m, const char *name, const char *jk, size_t jl, bool present,
+                json_value_fn fn, const ni_session *s)
 {
-    if (e->mode == EMIT_HEADER) { e_name(e, name); return; }
-    if (e->mode == EMIT_JSON) {
+    if (m == EMIT_HEADER) { e_name(e, name); return; }
+    if (m == EMIT_JSON) {
         if (!present) return;
         char *o = ni_buf_room(e->b, jl + 1);
         if (o) ni_buf_commit(e->b, json_member(e, o, jk, jl));
@@ -523,9 +548,9 @@ static void e_json(emitter *e, const char *name, const char *jk, size_t jl, bool
         fn(e->b, s);
         return;
     }
-    if (e->mode == EMIT_VISIT && (!present || e->schema)) { visit(e, name, NI_OUT_JSON, false, NULL, 0); return; }
+    if (m == EMIT_VISIT && (!present || e->schema)) { visit(e, name, NI_OUT_JSON, false, NULL, 0); return; }
     if (!present) { csv_cell(e, NULL); return; }
-    if (e->mode == EMIT_CSV) { csv_json_cell(e, fn, s); return; }
+    if (m == EMIT_CSV) { csv_json_cell(e, fn, s); return; }
     ni_buf *cell = e->cell;
     ni_buf_clear(cell);
     fn(cell, s);
@@ -559,7 +584,7 @@ static void cert_names_json(ni_buf *b, const ni_session *s) { strlist_to(b, s->c
  * the commas). */
 static emitter member_writer(ni_buf *b)
 {
-    emitter o = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false };
+    emitter o = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false, { 0 } };
     return o;
 }
 
@@ -570,14 +595,14 @@ static void http_json(ni_buf *b, const ni_session *s)
         if (r != s->http) ni_buf_addc(b, ',');
         ni_buf_addc(b, '{');
         emitter m = member_writer(b), *e = &m;
-        e_str(e, KEY("method"), r->method);
-        e_str(e, KEY("host"), r->host);
-        e_str(e, KEY("path"), r->path);
-        e_str(e, KEY("user_agent"), r->user_agent);
-        e_str(e, KEY("sec_ch_ua"), r->ch_ua);
-        e_str(e, KEY("sec_ch_ua_platform"), r->ch_ua_platform);
-        e_str(e, KEY("sec_ch_ua_platform_version"), r->ch_ua_platform_version);
-        e_str(e, KEY("sec_ch_ua_model"), r->ch_ua_model);
+        e_str(e, EMIT_JSON, KEY("method"), r->method);
+        e_str(e, EMIT_JSON, KEY("host"), r->host);
+        e_str(e, EMIT_JSON, KEY("path"), r->path);
+        e_str(e, EMIT_JSON, KEY("user_agent"), r->user_agent);
+        e_str(e, EMIT_JSON, KEY("sec_ch_ua"), r->ch_ua);
+        e_str(e, EMIT_JSON, KEY("sec_ch_ua_platform"), r->ch_ua_platform);
+        e_str(e, EMIT_JSON, KEY("sec_ch_ua_platform_version"), r->ch_ua_platform_version);
+        e_str(e, EMIT_JSON, KEY("sec_ch_ua_model"), r->ch_ua_model);
         ni_buf_addc(b, '}');
     }
     ni_buf_addc(b, ']');
@@ -591,16 +616,16 @@ static void dns_json(ni_buf *b, const ni_session *s)
         if (t != s->dns) ni_buf_addc(b, ',');
         ni_buf_addc(b, '{');
         emitter m = member_writer(b), *e = &m;
-        e_str(e, KEY("query"), t->query);
-        e_str(e, KEY("qtype"), t->qtype);
-        e_str(e, KEY("rcode"), t->rcode);
+        e_str(e, EMIT_JSON, KEY("query"), t->query);
+        e_str(e, EMIT_JSON, KEY("qtype"), t->qtype);
+        e_str(e, EMIT_JSON, KEY("rcode"), t->rcode);
         if (t->answers) {
             char *o = ni_buf_room(b, 16);
             if (o) ni_buf_commit(b, json_member(e, o, "\"answers\":", 10));
             else json_member_slow(e, "\"answers\":", 10);
             strlist_to(b, t->answers);
         }
-        e_uint(e, KEY("ttl"), (uint64_t)t->ttl, t->ttl >= 0);
+        e_uint(e, EMIT_JSON, KEY("ttl"), (uint64_t)t->ttl, t->ttl >= 0);
         ni_buf_addc(b, '}');
     }
     ni_buf_addc(b, ']');
@@ -617,13 +642,13 @@ static void tcp_flags_json(ni_buf *b, const ni_session *s)
 }
 
 /* tcp_flags: an object in JSON, two cells (tcp_flags_c2s, tcp_flags_s2c) in CSV. */
-static void e_tcp_flags(emitter *e, const ni_session *s)
+HOT void e_tcp_flags(emitter *e, emit_mode m, const ni_session *s)
 {
     char fb[9];
     bool tcp = s->proto == 6;
-    if (e->mode == EMIT_VISIT) { e_json(e, KEY("tcp_flags"), tcp, tcp_flags_json, s); return; }
-    if (e->mode == EMIT_HEADER) { e_name(e, "tcp_flags_c2s"); e_name(e, "tcp_flags_s2c"); return; }
-    if (e->mode == EMIT_CSV) {
+    if (m == EMIT_VISIT) { e_json(e, m, KEY("tcp_flags"), tcp, tcp_flags_json, s); return; }
+    if (m == EMIT_HEADER) { e_name(e, "tcp_flags_c2s"); e_name(e, "tcp_flags_s2c"); return; }
+    if (m == EMIT_CSV) {
         csv_cell(e, tcp ? ni_out_tcp_flags(s->c2s_tcp_flags, fb) : NULL);
         csv_cell(e, tcp ? ni_out_tcp_flags(s->s2c_tcp_flags, fb) : NULL);
         return;
@@ -657,47 +682,53 @@ static const char *hex16(uint16_t v, char buf[8])
     return buf;
 }
 
-#define E_STR(k, v) e_str(e, KEY(k), v)
-#define E_UINT(k, v, present) e_uint(e, KEY(k), v, present)
+#define E_STR(k, v) e_str(e, m, KEY(k), v)
+#define E_NAME(k, v) e_plain(e, m, KEY(k), v)
+#define E_UINT(k, v, present) e_uint(e, m, KEY(k), v, present)
 
-/* Every field, in the order of docs/sessions.md.  s is NULL for the header. */
-static void session_fields(emitter *e, const ni_session *s)
+/* Every field, in the order of docs/sessions.md.  s is NULL for the header.
+ * The mode is read once and handed to each field's writer: inlined where
+ * the mode is a constant (the JSON and the CSV records), every test of it
+ * folds away; session_fields is the one copy for the header and the
+ * visitor. */
+HOT void fields_in(emitter *e, const ni_session *s)
 {
     static const ni_session none;
+    const emit_mode m = e->mode;
     if (!s) s = &none;
     char a[NI_ADDR_STRLEN], pb[4], vb[8];
     bool ports = has_ports(s->proto);
-    e_time(e, KEY("first"), s->first_us);
-    e_time(e, KEY("last"), s->last_us);
-    E_STR("proto", ni_out_proto_name(s->proto, pb));
+    e_time(e, m, KEY("first"), s->first_us);
+    e_time(e, m, KEY("last"), s->last_us);
+    E_NAME("proto", ni_out_proto_name(s->proto, pb));
     E_STR("client", ni_addr_format(&s->client, a));
     E_UINT("client_port", s->client_port, ports);
     E_STR("server", ni_addr_format(&s->server, a));
     E_UINT("server_port", s->server_port, ports);
-    E_STR("direction", ni_direction_name(s->direction));
+    E_NAME("direction", ni_direction_name(s->direction));
     E_UINT("c2s_packets", s->c2s_packets, true);
     E_UINT("c2s_bytes", s->c2s_bytes, true);
     E_UINT("s2c_packets", s->s2c_packets, true);
     E_UINT("s2c_bytes", s->s2c_bytes, true);
     E_STR("http_host", first_host(s));
     E_STR("user_agent", ni_session_user_agent(s));
-    e_json(e, KEY("http"), s->http != NULL, http_json, s);
+    e_json(e, m, KEY("http"), s->http != NULL, http_json, s);
     E_STR("sni", nz(s->sni));
-    e_json(e, KEY("alpn"), s->alpn != NULL, alpn_json, s);
-    E_STR("tls_version", tls_text(s->tls_version ? s->tls_version : s->tls_client_version, vb));
+    e_json(e, m, KEY("alpn"), s->alpn != NULL, alpn_json, s);
+    E_NAME("tls_version", tls_text(s->tls_version ? s->tls_version : s->tls_client_version, vb));
     E_STR("ja4", s->ja4);
     E_STR("dns_query", s->dns_query);
-    e_json(e, KEY("dns_answers"), s->dns_answers != NULL, answers_json, s);
+    e_json(e, m, KEY("dns_answers"), s->dns_answers != NULL, answers_json, s);
     E_STR("dns_name", s->dns_name);
     E_STR("name", ni_session_name(s));
     /* extras */
-    E_STR("tls_client_version", tls_text(s->tls_client_version, vb));
-    E_STR("tls_cipher", s->tls_cipher ? hex16(s->tls_cipher, vb) : NULL);
+    E_NAME("tls_client_version", tls_text(s->tls_client_version, vb));
+    E_NAME("tls_cipher", s->tls_cipher ? hex16(s->tls_cipher, vb) : NULL);
     E_STR("cert_subject", s->tls_cert_subject);
     E_STR("cert_issuer", s->tls_cert_issuer);
-    e_true(e, KEY("quic"), s->quic);
-    e_tcp_flags(e, s);
-    E_STR("end", ni_out_end_name(s->end_reason));
+    e_true(e, m, KEY("quic"), s->quic);
+    e_tcp_flags(e, m, s);
+    E_NAME("end", ni_out_end_name(s->end_reason));
     E_UINT("vlan", s->vlan, s->vlan != 0);
     /* enrichment */
     E_STR("client_country", nz(s->client_country));
@@ -715,23 +746,23 @@ static void session_fields(emitter *e, const ni_session *s)
     E_STR("ua_maker", nz(s->ua_maker));
     E_STR("ua_model", nz(s->ua_model));
     E_STR("ua_form_factor", nz(s->ua_form_factor));
-    E_STR("ua_kind", nz(ni_ua_kind_name(s->ua_kind)));
+    E_NAME("ua_kind", nz(ni_ua_kind_name(s->ua_kind)));
     E_STR("windows_version", nz(s->windows_version));
-    e_true(e, KEY("ua_reduced"), s->ua_reduced);
+    e_true(e, m, KEY("ua_reduced"), s->ua_reduced);
     E_STR("service", nz(s->service));
     E_STR("category", nz(s->category));
-    E_STR("service_evidence", nz(ni_evidence_name(s->service_evidence)));
+    E_NAME("service_evidence", nz(ni_evidence_name(s->service_evidence)));
     E_STR("vpn_provider", nz(s->vpn_provider));
-    E_STR("vpn_protocol", nz(ni_tunnel_proto_name(s->vpn_protocol)));
-    E_STR("vpn_evidence", nz(ni_evidence_name(s->vpn_evidence)));
+    E_NAME("vpn_protocol", nz(ni_tunnel_proto_name(s->vpn_protocol)));
+    E_NAME("vpn_evidence", nz(ni_evidence_name(s->vpn_evidence)));
     E_STR("ndpi_protocol", nz(s->ndpi_protocol));
     E_STR("ua_os_detail", nz(s->ua_os_detail));
     E_STR("ua_device_source", nz(s->ua_device_source));
     E_STR("source", s->source);     /* absent for packet captures */
     E_UINT("sampled", s->sampled, s->sampled != 0);
-    e_json(e, KEY("dns"), s->dns != NULL, dns_json, s);
+    e_json(e, m, KEY("dns"), s->dns != NULL, dns_json, s);
     E_UINT("dns_dropped", s->dns_dropped, s->dns_dropped != 0);
-    E_STR("proxy", ni_proxy_kind_name(s->proxy));
+    E_NAME("proxy", ni_proxy_kind_name(s->proxy));
     E_STR("proxy_dest", s->proxy_dest);
     /* TCP/IP fingerprint (issue 12) */
     E_STR("tcp_fingerprint", s->tcp_fingerprint);
@@ -739,14 +770,16 @@ static void session_fields(emitter *e, const ni_session *s)
     E_STR("tcp_os", s->tcp_os);
     E_STR("tcp_os_detail", s->tcp_os_detail);
     /* certificate subjectAltName (issue 10) */
-    e_json(e, KEY("cert_names"), s->cert_names != NULL, cert_names_json, s);
+    e_json(e, m, KEY("cert_names"), s->cert_names != NULL, cert_names_json, s);
 }
+
+static void __attribute__((noinline)) session_fields(emitter *e, const ni_session *s) { fields_in(e, s); }
 
 static void session_json(ni_buf *b, const ni_session *s)
 {
-    emitter e = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false };
+    emitter e = { EMIT_JSON, b, NULL, NULL, 0, NULL, NULL, false, { 0 } };
     ni_buf_addc(b, '{');
-    session_fields(&e, s);
+    fields_in(&e, s);
     ni_buf_add(b, "}\n", 2);
 }
 
@@ -754,8 +787,13 @@ static void session_csv(ni_buf *b, const ni_session *s)
 {
     ni_buf tmp;
     ni_buf_init(&tmp, 4u << 20);
-    emitter e = { s ? EMIT_CSV : EMIT_HEADER, b, &tmp, NULL, 0, NULL, NULL, false };
-    session_fields(&e, s);
+    if (s) {
+        emitter e = { EMIT_CSV, b, &tmp, NULL, 0, NULL, NULL, false, { 0 } };
+        fields_in(&e, s);
+    } else {
+        emitter e = { EMIT_HEADER, b, &tmp, NULL, 0, NULL, NULL, false, { 0 } };
+        session_fields(&e, NULL);
+    }
     ni_buf_add(b, "\r\n", 2);
     ni_buf_release(&tmp);
 }
@@ -765,7 +803,7 @@ void ni_out_fields(const ni_session *s, ni_out_field_fn fn, void *ud)
     ni_buf tmp, cell;
     ni_buf_init(&tmp, NI_SESSION_RECORD_MAX);
     ni_buf_init(&cell, JSON_CELL_MAX);
-    emitter e = { EMIT_VISIT, NULL, &tmp, &cell, 0, fn, ud, s == NULL };
+    emitter e = { EMIT_VISIT, NULL, &tmp, &cell, 0, fn, ud, s == NULL, { 0 } };
     session_fields(&e, s);
     ni_buf_release(&tmp);
     ni_buf_release(&cell);

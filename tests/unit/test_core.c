@@ -110,6 +110,51 @@ TEST(time_rfc3339_us_to)
     }
 }
 
+TEST(time_rfc3339_us_memo)
+{
+    /* the memo path gives the text of the plain one, for times in the
+     * memo's second (either side), in another, before 1970, at years with
+     * more than four characters or below 0 (never memoised) */
+    static const int64_t s = 1698775789LL * 1000000;   /* 2023-10-31T18:09:49Z */
+    static const int64_t y10k = 253402300800LL * 1000000; /* 10000-01-01 */
+    const int64_t times[] = {
+        s, s + 1002, s + 999999, s + 1000000, s + 1000001, s - 1, s, s + 7,
+        -1, -1000000, -999999, -1, 0, 999999, y10k, y10k + 5, y10k, s + 3,
+        -62198755200000000LL + 1000000, -62198755200000000LL + 1000001, s,
+    };
+    ni_time_memo m = { 0 };
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        char a[NI_TIME_STRLEN], b[NI_TIME_STRLEN];
+        char *ea = ni_time_rfc3339_us_to(times[i], a);
+        char *eb = ni_time_rfc3339_us_memo_to(&m, times[i], b);
+        CHECK_STR(b, a);
+        CHECK_INT(eb - b, ea - a);
+        CHECK_INT(*eb, 0);
+    }
+    /* and over a long sweep of nearby times, memo kept throughout */
+    for (int64_t us = s - 3000000; us < s + 3000000; us += 12345) {
+        char a[NI_TIME_STRLEN], b[NI_TIME_STRLEN];
+        ni_time_rfc3339_us_to(us, a);
+        ni_time_rfc3339_us_memo_to(&m, us, b);
+        CHECK_STR(b, a);
+    }
+}
+
+TEST(addr_format_v4_all_bytes)
+{
+    /* the table path against printf, every byte value at every place */
+    ni_addr a = { .family = 4 };
+    char buf[NI_ADDR_STRLEN], want[NI_ADDR_STRLEN];
+    for (int place = 0; place < 4; place++)
+        for (int v = 0; v < 256; v++) {
+            uint8_t q[4] = { 7, 200, 0, 45 };
+            q[place] = (uint8_t)v;
+            memcpy(a.b, q, 4);
+            snprintf(want, sizeof want, "%u.%u.%u.%u", q[0], q[1], q[2], q[3]);
+            CHECK_STR(ni_addr_format(&a, buf), want);
+        }
+}
+
 TEST(cursor_bounds)
 {
     const uint8_t d[3] = {1, 2, 3};
@@ -317,5 +362,5 @@ TEST(addr_parse_as_inet_pton)
     CHECK(ni_addr_parse("::ffff:1.2.3.4", &a) == NI_OK && a.family == 6 && a.b[15] == 4);
 }
 
-RUN(T(addr_parse_as_inet_pton), T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(buf_truncate), T(json_escape), T(time_rfc3339), T(time_rfc3339_us_to), T(cursor_bounds), T(addr_text),
+RUN(T(addr_parse_as_inet_pton), T(map_basic), T(addrset_distinct), T(arena_cap), T(buf_cap), T(buf_truncate), T(json_escape), T(time_rfc3339), T(time_rfc3339_us_to), T(time_rfc3339_us_memo), T(addr_format_v4_all_bytes), T(cursor_bounds), T(addr_text),
     T(ascii_folding), T(cursor_varint), T(cursor_der), T(prefix_add_upto), T(kinds_round_trip))

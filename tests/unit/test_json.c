@@ -211,7 +211,19 @@ TEST(integers_in_place)
             snprintf(ref, sizeof ref, "%lld", -(long long)(v >> 1));
             if ((size_t)(end - out) != strlen(ref) || memcmp(out, ref, strlen(ref))) mismatches++;
         }
+    /* the 32-bit path's edge, and a sweep of its range */
+    for (uint64_t v = 0; v < (1ull << 33); v = v * 3 + 1 + (v >> 7)) {
+        for (uint64_t w = v; w < v + 3; w++) {
+            char *end = ni_json_u64_to(out, w);
+            snprintf(ref, sizeof ref, "%llu", (unsigned long long)w);
+            if ((size_t)(end - out) != strlen(ref) || memcmp(out, ref, strlen(ref))) mismatches++;
+        }
+    }
     CHECK_INT(mismatches, 0);
+    *ni_json_u64_to(out, UINT32_MAX) = 0;
+    CHECK_STR(out, "4294967295");
+    *ni_json_u64_to(out, (uint64_t)UINT32_MAX + 1) = 0;
+    CHECK_STR(out, "4294967296");
     *ni_json_u64_to(out, 0) = 0;
     CHECK_STR(out, "0");
     *ni_json_u64_to(out, UINT64_MAX) = 0;

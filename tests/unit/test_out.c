@@ -6,6 +6,7 @@
 #include "output/ni_out.h"
 #include "core/ni_arena.h"
 #include "core/ni_file.h"
+#include "core/ni_json.h"
 #include "core/ni_limits.h"
 #include "core/ni_time.h"
 #include "ingest/ni_stored.h"
@@ -179,6 +180,16 @@ TEST(flag_and_reason_names)
     char fb[9];
     CHECK_STR(ni_out_tcp_flags(0xff, fb), "SAPFRUEC");
     CHECK_STR(ni_out_tcp_flags(0, fb), "");
+    /* every value against the letters picked one by one */
+    for (unsigned v = 0; v < 256; v++) {
+        static const char letters[] = "SAPFRUEC";
+        static const uint8_t bits[] = { 0x02, 0x10, 0x08, 0x01, 0x04, 0x20, 0x40, 0x80 };
+        char want[9], *w = want;
+        for (int i = 0; i < 8; i++) if (v & bits[i]) *w++ = letters[i];
+        *w = 0;
+        memset(fb, 'x', sizeof fb);
+        CHECK_STR(ni_out_tcp_flags((uint8_t)v, fb), want);
+    }
     CHECK_STR(ni_out_end_name(NI_END_EVICTED), "evicted");
     CHECK(ni_out_end_name(NI_END_NONE) == NULL);
 }
@@ -396,6 +407,76 @@ TEST(csv_has_every_jsonl_field)
     CHECK_INT(seen, nh);        /* the full session fills every column */
     json_decref(o);
     ni_buf_release(&j); ni_buf_release(&c);
+    ni_arena_free(arena);
+}
+
+/* The JSON record built from the field walk (ni_out_fields: the generic copy
+ * of the walk, which the header and the stores use). */
+typedef struct walk_rec { ni_buf b; int n; } walk_rec;
+static void walk_json(void *ud, const ni_out_field *f)
+{
+    walk_rec *r = ud;
+    if (!f->present) return;
+    if (r->n++) ni_buf_addc(&r->b, ',');
+    ni_json_escape(&r->b, f->name, strlen(f->name));
+    ni_buf_addc(&r->b, ':');
+    if (f->kind == NI_OUT_STR) ni_json_escape(&r->b, f->text, strlen(f->text));
+    else if (f->kind == NI_OUT_UINT) ni_buf_printf(&r->b, "%llu", (unsigned long long)f->num);
+    else if (f->kind == NI_OUT_TRUE) ni_buf_adds(&r->b, "true");
+    else ni_buf_adds(&r->b, f->text);
+}
+
+/* JSON Lines records come from a copy of the field walk specialised for
+ * them (the mode folded in); it writes what the generic walk gives, for a
+ * minimal session, a full one, other protocols, a time before 1970 and
+ * records whose first and last share a second or not. */
+TEST(json_record_matches_field_walk)
+{
+    ni_arena *arena = ni_arena_new(4096);
+    ni_session v[6];
+    v[0] = base();
+    v[1] = full(arena);
+    v[2] = base(); v[2].proto = 17; v[2].c2s_tcp_flags = v[2].s2c_tcp_flags = 0; v[2].dns_query = "a\"b.example";
+    v[3] = base(); v[3].proto = 47; v[3].first_us = -1500000; v[3].last_us = -1000001;
+    v[4] = base(); v[4].last_us = v[4].first_us + 999998;    /* same second */
+    v[5] = full(arena); v[5].first_us = v[5].last_us = 253402300800000000ll;   /* year 10000 */
+    /* and every name the records take from netintel's tables, which JSON
+     * copies without the escaper (e_plain) */
+    for (unsigned k = 0; k < 0x10000; k++) {
+        ni_session t = base();
+        t.proto = (uint8_t)k;
+        t.direction = (ni_direction)(k % 8);
+        t.end_reason = (uint8_t)(k % 16);
+        t.tls_version = (uint16_t)k;
+        t.tls_client_version = (uint16_t)(k * 7919u);
+        t.tls_cipher = (uint16_t)(k * 31u);
+        t.ua_kind = (ni_ua_kind)(k % (NI_UA_KIND__COUNT + 1));
+        t.service_evidence = (ni_evidence)(k % (NI_EVIDENCE__COUNT + 1));
+        t.vpn_evidence = (ni_evidence)((k / 3) % (NI_EVIDENCE__COUNT + 1));
+        t.vpn_protocol = (ni_tunnel_proto)(k % (NI_TUN__COUNT + 1));
+        t.proxy = (ni_proxy_kind)(k % (NI_PROXY__COUNT + 1));
+        ni_buf a;
+        walk_rec w = { .n = 0 };
+        ni_buf_init(&a, 1 << 16); ni_buf_init(&w.b, 1 << 16);
+        ni_out_session(&a, NI_OUT_JSONL, &t);
+        ni_buf_addc(&w.b, '{');
+        ni_out_fields(&t, walk_json, &w);
+        ni_buf_add(&w.b, "}\n", 2);
+        if (strcmp(ni_buf_str(&a), ni_buf_str(&w.b))) { CHECK_STR(ni_buf_str(&a), ni_buf_str(&w.b)); break; }
+        ni_buf_release(&a); ni_buf_release(&w.b);
+    }
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        ni_buf a;
+        walk_rec w = { .n = 0 };
+        ni_buf_init(&a, 1 << 16); ni_buf_init(&w.b, 1 << 16);
+        ni_out_session(&a, NI_OUT_JSONL, &v[i]);
+        ni_buf_addc(&w.b, '{');
+        ni_out_fields(&v[i], walk_json, &w);
+        ni_buf_add(&w.b, "}\n", 2);
+        CHECK(w.n > 10);
+        CHECK_STR(ni_buf_str(&a), ni_buf_str(&w.b));
+        ni_buf_release(&a); ni_buf_release(&w.b);
+    }
     ni_arena_free(arena);
 }
 
@@ -976,7 +1057,7 @@ TEST(csv_json_cells_large)
     free(a);
 }
 
-RUN(T(csv_cells_every_length), T(records_near_the_cap), T(json_dns_transactions_round_trip), T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
+RUN(T(json_record_matches_field_walk), T(csv_cells_every_length), T(records_near_the_cap), T(json_dns_transactions_round_trip), T(json_minimal_omits_absent), T(json_full_field_order), T(json_dns_udp_and_other_protocols),
     T(csv_header_quoting_and_columns), T(flag_and_reason_names), T(atomic_file_commit_and_abort), T(atomic_file_past_writeback_step),
     T(csv_has_every_jsonl_field), T(csv_hostile_cells), T(file_paths_regular_and_links), T(file_paths_written_through),
     T(file_chunks_and_direct_buffer), T(sink_record_too_large), T(csv_json_cells_large))
