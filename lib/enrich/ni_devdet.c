@@ -486,7 +486,7 @@ fail:
 #define DD_CACHE_NAME "devdet.bin"
 #define DD_CACHE_VERIFIED_KIND "devdet-cache-sum/1"   /* its checksum matched */
 #define DD_NOSTR 0xffffffffu
-static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 3 };
+static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 4 };   /* 4: the same (ni_ua) */
 
 static void c_u32(ni_buf *b, uint32_t v)
 {
