@@ -29,7 +29,7 @@
 
 #define NFIELDS 5            /* replacement slots per rule */
 #define LIT_MIN 2            /* shortest literal worth filtering on */
-#define LIT_ALTS_MAX 256     /* alternatives kept per requirement */
+#define LIT_ALTS_MAX 512     /* alternatives kept per requirement */
 #define LIT_LEN_MAX 32       /* literal runs are cut here (a prefix still must occur) */
 #define RE_NEST_MAX 64       /* group nesting followed by the analysis */
 

@@ -37,12 +37,14 @@ typedef struct vrule {
     term *terms; size_t nterms;
 } vrule;
 
-enum { F_MAKER, F_KIND, F_FORM, F_REDUCED, F_OS, F_WINDOWS };
+enum { F_MAKER, F_KIND, F_FORM, F_REDUCED, F_OS, F_WINDOWS, F__N };
 
 typedef struct ntver { char *nt; char *name; } ntver;
 
 struct ni_uav {
     vrule *rules; size_t nrules;
+    /* the rules of each field in file order: by_field[f][0 .. nfield[f]) index rules */
+    uint32_t *by_field[F__N]; size_t nfield[F__N];
     ntver *nt; size_t nnt;
     ni_devdet *dd;             /* node-device-detector's device database */
 };
@@ -72,6 +74,7 @@ void ni_uav_free(ni_uav *v)
     if (!v) return;
     for (size_t i = 0; i < v->nrules; i++) rule_release(&v->rules[i]);
     free(v->rules);
+    for (int f = 0; f < F__N; f++) free(v->by_field[f]);
     for (size_t i = 0; i < v->nnt; i++) { free(v->nt[i].nt); free(v->nt[i].name); }
     free(v->nt);
     ni_devdet_free(v->dd);
@@ -202,6 +205,15 @@ ni_uav *ni_uav_load(const char *data_dir, ni_error *err)
         ni_uav_free(v);
         return NULL;
     }
+    for (int f = 0; f < F__N; f++) {
+        if (!(v->by_field[f] = malloc((v->nrules ? v->nrules : 1) * sizeof *v->by_field[f]))) {
+            ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+            ni_uav_free(v);
+            return NULL;
+        }
+        for (size_t i = 0; i < v->nrules; i++)
+            if (v->rules[i].field == f) v->by_field[f][v->nfield[f]++] = (uint32_t)i;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/ext/node_modules/node-device-detector/regexes", data_dir);
     if (!(v->dd = ni_devdet_load(path, err))) { ni_uav_free(v); return NULL; }
@@ -303,9 +315,8 @@ static bool term_true(const term *t, ctx *c)
 
 static const char *first_value(const ni_uav *v, int field, ctx *c)
 {
-    for (size_t i = 0; i < v->nrules; i++) {
-        const vrule *r = &v->rules[i];
-        if (r->field != field) continue;
+    for (size_t i = 0; i < v->nfield[field]; i++) {
+        const vrule *r = &v->rules[v->by_field[field][i]];
         bool ok = true;
         for (size_t k = 0; k < r->nterms && ok; k++)
             ok = term_true(&r->terms[k], c) != r->terms[k].neg;
