@@ -13,7 +13,11 @@
  * matched.  Brand and vendor patterns go through ni_ua's literal
  * prefilter (each pattern's required literals, one Aho-Corasick pass over
  * the lower-cased User-Agent): only brands one of whose literals occurs are
- * tried, in order, so results are those of trying them all.  The caller
+ * tried, in order, so results are those of trying them all; the fixed
+ * fragments (HbbTV, desktop...) are looked up by their required literals
+ * before they are matched.  A thread matches with a scratch of its own
+ * (ni_devdet_matcher: match data, the prefilter's candidate sets), made
+ * once, not per User-Agent.  The caller
  * (ni_uaverdict) consults the database only for User-Agents where uap-core
  * gives no real device, once per distinct User-Agent (the enrichment caches
  * verdicts). */
