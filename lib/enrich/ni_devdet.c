@@ -13,7 +13,11 @@
  * matched.  Brand and vendor patterns go through ni_ua's literal
  * prefilter (each pattern's required literals, one Aho-Corasick pass over
  * the lower-cased User-Agent): only brands one of whose literals occurs are
- * tried, in order, so results are those of trying them all.  The caller
+ * tried, in order, so results are those of trying them all; the fixed
+ * fragments (HbbTV, desktop...) are looked up by their required literals
+ * before they are matched.  A thread matches with a scratch of its own
+ * (ni_devdet_matcher: match data, the prefilter's candidate sets), made
+ * once, not per User-Agent.  The caller
  * (ni_uaverdict) consults the database only for User-Agents where uap-core
  * gives no real device, once per distinct User-Agent (the enrichment caches
  * verdicts). */
@@ -107,6 +111,7 @@ struct ni_devdet {
     dd_list lists[NLISTS];
     dd_vendor *vendors; size_t nvendors;
     pcre2_code *frag[FR__N];
+    char *frag_req[FR__N];   /* each fragment's required literals (ni_ua_required), NULL: none known */
     ni_map *info;            /* "brand\tmodel" lower-case → "2016", "2018-05" or "->alias" */
     size_t nbrands, nmodels;
     /* the literal prefilter (ni_ua's analysis) over brand and vendor patterns */
@@ -459,8 +464,13 @@ static ni_devdet *devdet_new(const char *dir, ni_error *err)
     d->arena = ni_arena_new(NI_CATALOG_BYTES_MAX);
     d->info = ni_map_new(NI_CATALOG_ROWS_MAX);
     if (!d->arena || !d->info) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); goto fail; }
-    for (int i = 0; i < FR__N; i++)
+    for (int i = 0; i < FR__N; i++) {
         if (!(d->frag[i] = compile(fragments[i].re, fragments[i].base, false, "ni_devdet", "fragment", err))) goto fail;
+        char buf[1024];
+        size_t n = ni_ua_required(fragments[i].re, buf, sizeof buf);
+        if (n > 1 && !(d->frag_req[i] = malloc(n))) { ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", dir); goto fail; }
+        if (n > 1) memcpy(d->frag_req[i], buf, n);
+    }
     return d;
 fail:
     ni_devdet_free(d);
@@ -480,7 +490,7 @@ fail:
 #define DD_CACHE_NAME "devdet.bin"
 #define DD_CACHE_VERIFIED_KIND "devdet-cache-sum/1"   /* its checksum matched */
 #define DD_NOSTR 0xffffffffu
-static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 3 };
+static const char dd_cache_magic[8] = { 'N', 'I', 'D', 'D', 'C', 0, 0, 4 };   /* 4: the same (ni_ua) */
 
 static void c_u32(ni_buf *b, uint32_t v)
 {
@@ -776,7 +786,7 @@ void ni_devdet_free(ni_devdet *d)
         free(d->vendors[i].pf);
     }
     free(d->vendors);
-    for (int i = 0; i < FR__N; i++) pcre2_code_free(d->frag[i]);
+    for (int i = 0; i < FR__N; i++) { pcre2_code_free(d->frag[i]); free(d->frag_req[i]); }
     ni_map_free(d->info, NULL);
     ni_ua_db_free(d->pf);
     free(d->pats);
@@ -792,14 +802,71 @@ size_t ni_devdet_unfiltered(const ni_devdet *d) { return d && ready(d) && d->pf 
 
 /* ---------------------------------------------------------------- matching */
 
+/* One thread's scratch for matching (ni_devdet.h): made once, reused for
+ * every User-Agent, so that a look-up allocates nothing (it used to make a
+ * prefilter parser, whose JIT stack is an mmap, and match data per call). */
+struct ni_devdet_matcher {
+    const ni_devdet *d;          /* the database it serves */
+    pcre2_match_data *md;
+    pcre2_match_context *mc;     /* the match limit; no JIT stack (PCRE2's default) */
+    ni_ua *pf;                   /* the prefilter's candidates over d->pf (made on first use: */
+                                 /* the prefilter exists once the database is ready()) */
+    char *lower; size_t lower_cap;
+};
+
+ni_devdet_matcher *ni_devdet_matcher_new(const ni_devdet *d, ni_error *err)
+{
+    ni_devdet_matcher *mt = calloc(1, sizeof *mt);
+    if (mt) {
+        mt->d = d;
+        mt->md = pcre2_match_data_create(32, NULL);
+        mt->mc = pcre2_match_context_create(NULL);
+    }
+    if (!mt || !mt->md || !mt->mc) {
+        ni_devdet_matcher_free(mt);
+        ni_error_set(err, NI_ERR_NOMEM, "device database: out of memory");
+        return NULL;
+    }
+    pcre2_set_match_limit(mt->mc, NI_UA_MATCH_LIMIT);
+    return mt;
+}
+
+void ni_devdet_matcher_free(ni_devdet_matcher *mt)
+{
+    if (!mt) return;
+    pcre2_match_data_free(mt->md);
+    pcre2_match_context_free(mt->mc);
+    ni_ua_free(mt->pf);
+    free(mt->lower);
+    free(mt);
+}
+
 typedef struct mctx {
     const char *s; size_t n;
     char *lower;                 /* s lower-cased (ASCII), made when first needed */
-    bool filter;                 /* models filtered by their literals (model_maybe) */
+    bool filter;                 /* models and fragments filtered by their literals (model_maybe, frag) */
     const uint64_t *cand;        /* prefilter candidates of s, NULL = try all */
     pcre2_match_data *md;
     pcre2_match_context *mc;
+    ni_devdet_matcher *mt;       /* the scratch: md, mc and the lower-case buffer */
 } mctx;
+
+/* m->s lower-cased (ASCII) in the matcher's buffer; NULL when out of memory. */
+static const char *lowered(mctx *m)
+{
+    if (m->lower) return m->lower;
+    ni_devdet_matcher *mt = m->mt;
+    if (mt->lower_cap < m->n + 1) {
+        char *nb = realloc(mt->lower, m->n + 1);
+        if (!nb) return NULL;
+        mt->lower = nb; mt->lower_cap = m->n + 1;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        char c = m->s[i];
+        mt->lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    }
+    return m->lower = mt->lower;
+}
 
 static bool maybe(const mctx *m, uint32_t id)
 {
@@ -851,14 +918,8 @@ static bool model_maybe(mctx *m, const dd_model *M)
         }
     }
     if (!*req) return true;
-    if (!m->lower) {
-        if (!(m->lower = malloc(m->n ? m->n : 1))) return true;
-        for (size_t i = 0; i < m->n; i++) {
-            char c = m->s[i];
-            m->lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-        }
-    }
-    return ni_ua_required_met(req, m->lower, m->n);
+    const char *low = lowered(m);
+    return !low || ni_ua_required_met(req, low, m->n);
 }
 
 static bool match(mctx *m, const pcre2_code *re)
@@ -866,6 +927,18 @@ static bool match(mctx *m, const pcre2_code *re)
     if (!re) return false;
     int rc = pcre2_match(re, (PCRE2_SPTR)m->s, m->n, 0, 0, m->md, m->mc);
     return rc >= 0;
+}
+
+/* Does fixed fragment f match?  Its required literals are looked up first
+ * (with the filter on): a fragment is tried on every User-Agent the
+ * database is asked about, interpreted, and most lack its literals. */
+static bool frag(const ni_devdet *d, mctx *m, int f)
+{
+    if (m->filter && d->frag_req[f]) {
+        const char *low = lowered(m);
+        if (low && !ni_ua_required_met(d->frag_req[f], low, m->n)) return false;
+    }
+    return match(m, d->frag[f]);
 }
 
 static void copy(char *dst, size_t cap, const char *s, size_t n)
@@ -973,7 +1046,7 @@ static int parse_list(const ni_devdet *d, const dd_list *L, mctx *m, ni_devdet_r
         copy(out->brand, sizeof out->brand, brand, strlen(brand));
         if (type) copy(out->type, sizeof out->type, type, strlen(type));
         /* an "iPhone" that says Android is a fake: no device */
-        if (!strcmp(out->brand, "Apple") && match(m, d->frag[FR_ANDROID_SP])) memset(out, 0, sizeof *out);
+        if (!strcmp(out->brand, "Apple") && frag(d, m, FR_ANDROID_SP)) memset(out, 0, sizeof *out);
     }
     switch (L->gate) {
     case GATE_HBBTV:
@@ -1000,20 +1073,26 @@ bool ni_devdet_parse(const ni_devdet *d, const char *ua, size_t len, const char 
 bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const char *hint_model,
                         const char *hint_platform_version, bool prefilter, ni_devdet_result *out)
 {
+    ni_devdet_matcher *mt = ni_devdet_matcher_new(d, NULL);
+    if (!mt) { memset(out, 0, sizeof *out); return false; }
+    bool found = ni_devdet_match(d, mt, ua, len, hint_model, hint_platform_version, prefilter, out);
+    ni_devdet_matcher_free(mt);
+    return found;
+}
+
+bool ni_devdet_match(const ni_devdet *d, ni_devdet_matcher *mt, const char *ua, size_t len, const char *hint_model,
+                     const char *hint_platform_version, bool prefilter, ni_devdet_result *out)
+{
+    if (!mt || mt->d != d) return ni_devdet_parse_ex(d, ua, len, hint_model, hint_platform_version, prefilter, out);
     memset(out, 0, sizeof *out);
     if (!d || !ua || !ready(d)) return false;
     if (len > NI_UA_LEN_MAX) len = NI_UA_LEN_MAX;
     if (hint_model && !*hint_model) hint_model = NULL;
-    mctx m = { .s = ua, .n = len, .filter = prefilter };
-    m.md = pcre2_match_data_create(32, NULL);
-    m.mc = pcre2_match_context_create(NULL);
+    mctx m = { .s = ua, .n = len, .filter = prefilter, .md = mt->md, .mc = mt->mc, .mt = mt };
     char *restored = NULL;
     bool found = false;
-    ni_ua *pf = NULL;
-    if (!m.md || !m.mc) goto done;
-    pcre2_set_match_limit(m.mc, NI_UA_MATCH_LIMIT);
 
-    bool ch_form = match(&m, d->frag[FR_CH_ANDROID]) && !match(&m, d->frag[FR_TELEGRAM]);
+    bool ch_form = frag(d, &m, FR_CH_ANDROID) && !frag(d, &m, FR_TELEGRAM);
     if (hint_model) {
         /* helper.js restoreUserAgentFromClientHints: the model goes where
          * the reduced form left it out */
@@ -1044,16 +1123,18 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
         }
         if (o >= cap) o = cap - 1;
         m.s = restored; m.n = o;
+        m.lower = NULL;                                         /* (of the User-Agent as sent) */
     } else {
         if (ch_form) goto done;                                 /* no model to find */
-        if (match(&m, d->frag[FR_DESKTOP]) && !match(&m, d->frag[FR_DESKTOP_EXCL])) goto done;
+        if (frag(d, &m, FR_DESKTOP) && !frag(d, &m, FR_DESKTOP_EXCL)) goto done;
     }
-    if (prefilter && (pf = ni_ua_new(d->pf, 0, NULL)) != NULL) m.cand = ni_ua_candidates(pf, m.s, m.n);
+    if (prefilter && !mt->pf && d->pf) mt->pf = ni_ua_new(d->pf, 0, NULL);   /* first use (NULL: try all) */
+    if (prefilter && mt->pf) m.cand = ni_ua_candidates(mt->pf, m.s, m.n);
     for (size_t i = 0; i < NLISTS; i++) {
         const dd_list *L = &d->lists[i];
-        if (L->gate == GATE_HBBTV && !match(&m, d->frag[FR_HBBTV])) continue;
-        if (L->gate == GATE_SHELLTV && !match(&m, d->frag[FR_SHELLTV])) continue;
-        if (L->gate == GATE_FBMD && !match(&m, d->frag[FR_FBMD])) continue;
+        if (L->gate == GATE_HBBTV && !frag(d, &m, FR_HBBTV)) continue;
+        if (L->gate == GATE_SHELLTV && !frag(d, &m, FR_SHELLTV)) continue;
+        if (L->gate == GATE_FBMD && !frag(d, &m, FR_FBMD)) continue;
         if (parse_list(d, L, &m, out)) break;
     }
     if (!out->brand[0]) {
@@ -1064,11 +1145,7 @@ bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const ch
     if (!out->model[0] && hint_model) copy(out->model, sizeof out->model, hint_model, strlen(hint_model));
     found = out->brand[0] || out->model[0];
 done:
-    ni_ua_free(pf);
-    free(m.lower);
     free(restored);
-    pcre2_match_data_free(m.md);
-    pcre2_match_context_free(m.mc);
     return found;
 }
 

@@ -78,6 +78,19 @@ bool ni_devdet_parse(const ni_devdet *d, const char *ua, size_t len, const char 
  * off is for checking that). */
 bool ni_devdet_parse_ex(const ni_devdet *d, const char *ua, size_t len, const char *hint_model,
                         const char *hint_platform_version, bool prefilter, ni_devdet_result *out);
+/* One thread's scratch for ni_devdet_match over d (which must outlive it):
+ * match data, a match context and the prefilter's candidate sets, made once
+ * instead of per User-Agent.  Not to be shared between threads.  NULL on
+ * OOM. */
+typedef struct ni_devdet_matcher ni_devdet_matcher;
+ni_devdet_matcher *ni_devdet_matcher_new(const ni_devdet *d, ni_error *err);
+void ni_devdet_matcher_free(ni_devdet_matcher *mt);
+
+/* ni_devdet_parse_ex with mt's scratch (a matcher made for another
+ * database, or NULL, falls back to a scratch of its own). */
+bool ni_devdet_match(const ni_devdet *d, ni_devdet_matcher *mt, const char *ua, size_t len, const char *hint_model,
+                     const char *hint_platform_version, bool prefilter, ni_devdet_result *out);
+
 /* Brand and vendor patterns without a literal the prefilter can use. */
 size_t ni_devdet_unfiltered(const ni_devdet *d);
 

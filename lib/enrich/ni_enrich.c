@@ -59,6 +59,7 @@ struct ni_enrich {
 struct ni_enrich_lane {
     ni_enrich *en;
     ni_ua *ua;              /* the thread's parser: match data and its own cache, over en->uadb */
+    ni_uav_scratch *uavs;   /* the thread's scratch for the verdicts (en->uav) */
     ni_map *ua_cache;       /* UA + hints → ua_fields (verdicts cost ~5 µs a UA) */
     ni_map *tcp_cache;      /* "fingerprint\twindow" → ni_tcpos_result (matching scans every signature) */
     ni_catalog_memo *names; /* host names → catalogue matches */
@@ -253,8 +254,8 @@ ni_enrich *ni_enrich_new(const ni_enrich_config *cfg, ni_error *err)
     }
     snprintf(path, sizeof path, "%s/ext/node_modules/uap-core/regexes.yaml", en->data_dir);
     if (!(en->uadb = ni_ua_db_load(path, err))) goto fail;
-    if (!(en->own = ni_enrich_lane_new(en, err))) goto fail;
     if (!(en->uav = ni_uav_load(en->data_dir, err))) goto fail;
+    if (!(en->own = ni_enrich_lane_new(en, err))) goto fail;     /* (after en->uav: its scratch) */
     if (load_tcpos(en, err)) goto fail;
     if (!cfg || !cfg->no_geo) {
         char gp[1024];
@@ -306,6 +307,7 @@ ni_enrich_lane *ni_enrich_lane_new(ni_enrich *en, ni_error *err)
         return NULL;
     }
     if (en->uadb && !(l->ua = ni_ua_new(en->uadb, NI_UA_CACHE, err))) { ni_enrich_lane_free(l); return NULL; }
+    if (en->uav && !(l->uavs = ni_uav_scratch_new(en->uav, err))) { ni_enrich_lane_free(l); return NULL; }
     return l;
 }
 
@@ -313,6 +315,7 @@ void ni_enrich_lane_free(ni_enrich_lane *l)
 {
     if (!l) return;
     ni_ua_free(l->ua);
+    ni_uav_scratch_free(l->uavs);
     ni_map_free(l->ua_cache, ua_fields_free);
     ni_map_free(l->tcp_cache, free);
     free(l->geo_cache);
@@ -384,7 +387,7 @@ static ua_fields *ua_decide(ni_enrich_lane *l, const char *ua, const char *platf
     if (u) return u;
     ni_uav_hints h = { platform, platform_version, model };
     ni_uav_verdict v;
-    ni_uav_parse(l->en->uav, l->ua, ua, strlen(ua), &h, &v);
+    ni_uav_parse_in(l->en->uav, l->uavs, l->ua, ua, strlen(ua), &h, &v);
     const ni_ua_result *r = v.ua;
     if (!(u = calloc(1, sizeof *u))) return NULL;
     if (r->browser.family && strcmp(r->browser.family, "Other")) {

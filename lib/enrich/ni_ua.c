@@ -29,7 +29,7 @@
 
 #define NFIELDS 5            /* replacement slots per rule */
 #define LIT_MIN 2            /* shortest literal worth filtering on */
-#define LIT_ALTS_MAX 256     /* alternatives kept per requirement */
+#define LIT_ALTS_MAX 512     /* alternatives kept per requirement */
 #define LIT_LEN_MAX 32       /* literal runs are cut here (a prefix still must occur) */
 #define RE_NEST_MAX 64       /* group nesting followed by the analysis */
 
@@ -145,7 +145,14 @@ typedef struct lparse {
     size_t i, n;
     bool fail;               /* a construct we do not understand: no literal */
     int depth;
+    bool expand;             /* small classes ([GN], [0-3], \d) become alternatives (class_set) */
 } lparse;
+
+/* A literal run being read: n alternatives of len bytes each (n > 1 only
+ * when a small class was expanded). */
+#define RUN_ALTS_MAX 64
+#define CLASS_EXPAND_MAX 10
+typedef struct lrun { int n; size_t len; char s[RUN_ALTS_MAX][LIT_LEN_MAX + 1]; } lrun;
 
 static size_t req_minlen(const req *r)
 {
@@ -266,29 +273,112 @@ static int skip_class(lparse *lp)
     return neg || only < 0 ? -1 : only;
 }
 
-static void flush_run(char *run, size_t *rl, conj *best, req *tmp)
+/* Reads a character class at '[' (as skip_class) into set[] (lower-cased
+ * members, distinct); returns how many, or -1 when it is not a small set of
+ * printable ASCII characters (negated, \w, \s, a POSIX class, a wide
+ * range, more than CLASS_EXPAND_MAX members). */
+static int class_set(lparse *lp, char set[CLASS_EXPAND_MAX])
 {
-    if (*rl >= LIT_MIN) {
-        tmp->none = false; tmp->n = 1;
-        memcpy(tmp->alt[0], run, *rl); tmp->alt[0][*rl] = 0;
+    bool in[128] = { false };
+    bool ok = true, first = true;
+    int prev = -1;                       /* the last single member, for a range */
+    lp->i++;
+    if (lp->i < lp->n && lp->p[lp->i] == '^') { ok = false; lp->i++; }
+    while (lp->i < lp->n && (lp->p[lp->i] != ']' || first)) {
+        first = false;
+        int c = (unsigned char)lp->p[lp->i];
+        if (c == '\\') {
+            if (lp->i + 1 >= lp->n) break;
+            int e = (unsigned char)lp->p[lp->i + 1];
+            lp->i += 2;
+            if (e == 'd') { for (int k = '0'; k <= '9'; k++) in[k] = true; prev = -1; continue; }
+            if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) { ok = false; prev = -1; continue; }
+            c = e;
+        } else if (c == '[' && lp->i + 1 < lp->n && lp->p[lp->i + 1] == ':') {
+            const char *e = strstr(lp->p + lp->i + 2, ":]");
+            if (!e) { lp->fail = true; lp->i = lp->n; return -1; }
+            lp->i = (size_t)(e - lp->p) + 2;
+            ok = false; prev = -1;
+            continue;
+        } else if (c == '-' && prev >= 0 && lp->i + 1 < lp->n && lp->p[lp->i + 1] != ']') {
+            int hi = (unsigned char)lp->p[lp->i + 1];
+            lp->i += 2;
+            if (hi == '\\') {                       /* an escaped upper bound */
+                if (lp->i >= lp->n) break;
+                hi = (unsigned char)lp->p[lp->i++];
+                if ((hi >= 'a' && hi <= 'z') || (hi >= 'A' && hi <= 'Z') || (hi >= '0' && hi <= '9')) ok = false;
+            }
+            if (hi < prev || hi - prev > 26 || hi < 0x20 || hi >= 0x80) ok = false;
+            else for (int k = prev; k <= hi; k++) in[ni_ascii_lower_int(k)] = true;
+            prev = -1;
+            continue;
+        } else lp->i++;
+        if (c < 0x20 || c >= 0x80) { ok = false; prev = -1; continue; }
+        in[ni_ascii_lower_int(c)] = true;
+        prev = c;
+    }
+    if (lp->i >= lp->n) { lp->fail = true; return -1; }
+    lp->i++;
+    if (!ok) return -1;
+    int k = 0;
+    for (int c = 0x20; c < 0x80; c++) {
+        if (!in[c]) continue;
+        if (k == CLASS_EXPAND_MAX) return -1;
+        set[k++] = (char)c;
+    }
+    return k ? k : -1;
+}
+
+static void run_flush(lrun *r, conj *best, req *tmp)
+{
+    if (r->len >= LIT_MIN) {
+        tmp->none = false; tmp->n = r->n;
+        for (int i = 0; i < r->n; i++) { memcpy(tmp->alt[i], r->s[i], r->len); tmp->alt[i][r->len] = 0; }
         conj_add(best, tmp);
     }
-    *rl = 0;
+    r->n = 1; r->len = 0;
+}
+
+/* One more character (lower-cased) on every alternative; a full run is
+ * flushed, the character dropped. */
+static void run_add(lrun *r, int c, conj *best, req *tmp)
+{
+    if (r->len < LIT_LEN_MAX) {
+        for (int i = 0; i < r->n; i++) r->s[i][r->len] = (char)c;
+        r->len++;
+    } else run_flush(r, best, tmp);
+}
+
+/* One of k characters: each alternative becomes k (a run that would grow
+ * past RUN_ALTS_MAX or LIT_LEN_MAX is flushed first). */
+static void run_add_set(lrun *r, const char *set, int k, conj *best, req *tmp)
+{
+    if (k == 1) { run_add(r, set[0], best, tmp); return; }
+    if (r->len >= LIT_LEN_MAX || r->n * k > RUN_ALTS_MAX) run_flush(r, best, tmp);
+    int n = r->n;
+    for (int j = k - 1; j >= 0; j--)
+        for (int i = 0; i < n; i++) {
+            if (j) memcpy(r->s[j * n + i], r->s[i], r->len);
+            r->s[j * n + i][r->len] = set[j];
+        }
+    r->n = n * k;
+    r->len++;
 }
 
 /* A sequence up to '|' or ')' or the end. */
 static void parse_seq(lparse *lp, conj *best)
 {
-    char run[LIT_LEN_MAX + 1]; size_t rl = 0;
+    lrun *run = malloc(sizeof *run);
     req *tmp = malloc(sizeof *tmp);
     conj *sub = malloc(sizeof *sub);
     best->n = 0;
-    if (!tmp || !sub) { lp->fail = true; free(tmp); free(sub); return; }
+    if (!run || !tmp || !sub) { lp->fail = true; free(run); free(tmp); free(sub); return; }
+    run->n = 1; run->len = 0;
     while (lp->i < lp->n && !lp->fail) {
         char c = lp->p[lp->i];
         if (c == '|' || c == ')') break;
         if (c == '(') {
-            flush_run(run, &rl, best, tmp);
+            run_flush(run, best, tmp);
             bool look = false;
             lp->i++;
             if (lp->i < lp->n && lp->p[lp->i] == '?') {
@@ -321,17 +411,20 @@ static void parse_seq(lparse *lp, conj *best)
             continue;
         }
         if (c == '[') {
-            int one = skip_class(lp);
-            if (one < 0) { flush_run(run, &rl, best, tmp); quantifier(lp); continue; }
+            char set[CLASS_EXPAND_MAX];
+            int k;
+            if (lp->expand) k = class_set(lp, set);
+            else { int one = skip_class(lp); k = one < 0 ? -1 : 1; set[0] = (char)one; }
+            if (k < 0) { run_flush(run, best, tmp); quantifier(lp); continue; }
             if (quantifier_follows(lp)) {
                 unsigned min = quantifier(lp);
-                if (min > 0 && rl < LIT_LEN_MAX) run[rl++] = (char)one;
-                flush_run(run, &rl, best, tmp);
-            } else if (rl < LIT_LEN_MAX) run[rl++] = (char)one;
-            else flush_run(run, &rl, best, tmp);
+                if (min > 0 && run->len < LIT_LEN_MAX) run_add_set(run, set, k, best, tmp);
+                run_flush(run, best, tmp);
+            } else if (run->len < LIT_LEN_MAX) run_add_set(run, set, k, best, tmp);
+            else run_flush(run, best, tmp);
             continue;
         }
-        if (c == '.') { flush_run(run, &rl, best, tmp); lp->i++; quantifier(lp); continue; }
+        if (c == '.') { run_flush(run, best, tmp); lp->i++; quantifier(lp); continue; }
         if (c == '^' || c == '$') { lp->i++; continue; }
         int lit = -1;
         if (c == '\\') {
@@ -343,23 +436,22 @@ static void parse_seq(lparse *lp, conj *best)
                 else if (e == 'n') lit = '\n';
                 else if (e == 'r') lit = '\r';
                 else if (e == 'x' || e == 'u' || e == 'c' || e == 'p' || e == 'P' || e == 'k' || e == 'g' || e == 'Q' || e == 'E') { lp->fail = true; break; }
-                else { flush_run(run, &rl, best, tmp); quantifier(lp); continue; } /* \d \s \b \1 ... */
+                else { run_flush(run, best, tmp); quantifier(lp); continue; } /* \d \s \b \1 ... */
             } else lit = (unsigned char)e;
         } else if (c == '*' || c == '+' || c == '?') {
             lp->fail = true; break;           /* a quantifier with nothing before it */
         } else { lit = (unsigned char)c; lp->i++; }
-        if (lit < 0x20 || lit >= 0x80) { flush_run(run, &rl, best, tmp); quantifier(lp); continue; }
+        if (lit < 0x20 || lit >= 0x80) { run_flush(run, best, tmp); quantifier(lp); continue; }
         if (quantifier_follows(lp)) {
             unsigned min = quantifier(lp);
-            if (min > 0 && rl < LIT_LEN_MAX) run[rl++] = (char)ni_ascii_lower_int(lit);
-            flush_run(run, &rl, best, tmp);
+            if (min > 0 && run->len < LIT_LEN_MAX) run_add(run, ni_ascii_lower_int(lit), best, tmp);
+            run_flush(run, best, tmp);
             continue;
         }
-        if (rl < LIT_LEN_MAX) run[rl++] = (char)ni_ascii_lower_int(lit);
-        else flush_run(run, &rl, best, tmp);   /* keep the 64-byte prefix, restart */
+        run_add(run, ni_ascii_lower_int(lit), best, tmp);   /* (full: keep the prefix, restart) */
     }
-    flush_run(run, &rl, best, tmp);
-    free(tmp); free(sub);
+    run_flush(run, best, tmp);
+    free(run); free(tmp); free(sub);
 }
 
 /* Alternatives: one branch keeps its conjunction; several become one
@@ -391,6 +483,14 @@ static void analyse(const char *pattern, conj *c)
     lparse lp = { .p = pattern, .i = 0, .n = strlen(pattern), .fail = false, .depth = 0 };
     parse_alt(&lp, c);
     if (lp.fail || lp.i != lp.n) c->n = 0;
+    if (c->n) return;
+    /* none: again with small classes as alternatives (P[GN]- is "pg-" or
+     * "pn-"), only here so that a pattern filtered without it keeps the
+     * requirements it had (more alternatives per branch could overflow an
+     * alternation's union) */
+    lparse lx = { .p = pattern, .i = 0, .n = strlen(pattern), .fail = false, .depth = 0, .expand = true };
+    parse_alt(&lx, c);
+    if (lx.fail || lx.i != lx.n) c->n = 0;
 }
 
 size_t ni_ua_required(const char *pattern, char *out, size_t cap)
@@ -686,7 +786,7 @@ static ni_err load_list(ni_ua_db *db, yaml_document_t *doc, yaml_node_t *seq, in
 #define UA_CACHE_NAME "uap.bin"
 #define UA_CACHE_VERIFIED_KIND "uap-cache-sum/1"   /* its checksum matched */
 #define UA_NOSTR 0xffffffffu
-static const char ua_cache_magic[8] = { 'N', 'I', 'U', 'A', 'C', 0, 0, 3 };
+static const char ua_cache_magic[8] = { 'N', 'I', 'U', 'A', 'C', 0, 0, 4 };   /* 4: small classes in the prefilter's analysis */
 
 static void put32(ni_buf *b, uint32_t v);
 

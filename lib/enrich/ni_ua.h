@@ -20,7 +20,9 @@
  * Prefilter: at load, each regex yields a set of literal strings one of
  * which must occur (lower-cased) in any text it matches (an analysis of the
  * pattern: required literal runs, through required groups and alternations,
- * never through optional parts or lookarounds).  Per User-Agent one
+ * never through optional parts or lookarounds; a pattern left with none is
+ * analysed again with small character classes, [GN] or [0-3], as
+ * alternatives).  Per User-Agent one
  * Aho-Corasick pass over the lower-cased string finds which literals occur,
  * and only regexes with an occurring literal (or without any usable literal)
  * are tried, still in file order — so results are identical with and without

@@ -27,6 +27,7 @@ typedef struct term {
     enum term_type type;
     bool neg;
     char *text; size_t len;
+    char *lower;               /* ihas: text lower-cased (ASCII) */
     pcre2_code *re;
 } term;
 
@@ -36,12 +37,14 @@ typedef struct vrule {
     term *terms; size_t nterms;
 } vrule;
 
-enum { F_MAKER, F_KIND, F_FORM, F_REDUCED, F_OS, F_WINDOWS };
+enum { F_MAKER, F_KIND, F_FORM, F_REDUCED, F_OS, F_WINDOWS, F__N };
 
 typedef struct ntver { char *nt; char *name; } ntver;
 
 struct ni_uav {
     vrule *rules; size_t nrules;
+    /* the rules of each field in file order: by_field[f][0 .. nfield[f]) index rules */
+    uint32_t *by_field[F__N]; size_t nfield[F__N];
     ntver *nt; size_t nnt;
     ni_devdet *dd;             /* node-device-detector's device database */
 };
@@ -58,7 +61,11 @@ static char *dupn(const char *s, size_t n)
 static void rule_release(vrule *r)
 {
     free(r->value);
-    for (size_t i = 0; i < r->nterms; i++) { free(r->terms[i].text); pcre2_code_free(r->terms[i].re); }
+    for (size_t i = 0; i < r->nterms; i++) {
+        free(r->terms[i].text);
+        free(r->terms[i].lower);
+        pcre2_code_free(r->terms[i].re);
+    }
     free(r->terms);
 }
 
@@ -67,6 +74,7 @@ void ni_uav_free(ni_uav *v)
     if (!v) return;
     for (size_t i = 0; i < v->nrules; i++) rule_release(&v->rules[i]);
     free(v->rules);
+    for (int f = 0; f < F__N; f++) free(v->by_field[f]);
     for (size_t i = 0; i < v->nnt; i++) { free(v->nt[i].nt); free(v->nt[i].name); }
     free(v->nt);
     ni_devdet_free(v->dd);
@@ -107,14 +115,19 @@ static ni_err parse_when(const char *when, vrule *r, const char *file, int linen
             t.len = qn - tn - 1;
             if (!(t.text = dupn(colon + 1, t.len))) return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", file);
         }
+        if (t.type == T_IHAS) {
+            if (!(t.lower = dupn(t.text, t.len))) { free(t.text); return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", file); }
+            for (size_t k = 0; k < t.len; k++)
+                if (t.lower[k] >= 'A' && t.lower[k] <= 'Z') t.lower[k] = (char)(t.lower[k] + 32);
+        }
         if (t.type == T_RE || t.type == T_MODELRE) {
             int ec; PCRE2_SIZE eo;
             t.re = pcre2_compile((PCRE2_SPTR)t.text, t.len, 0, &ec, &eo, NULL);
-            if (!t.re) { free(t.text); return ni_error_set(err, NI_ERR_DATA, "%s:%d: bad regex at %zu", file, lineno, (size_t)eo); }
+            if (!t.re) { free(t.text); free(t.lower); return ni_error_set(err, NI_ERR_DATA, "%s:%d: bad regex at %zu", file, lineno, (size_t)eo); }
             pcre2_jit_compile(t.re, PCRE2_JIT_COMPLETE);
         }
         term *nt = realloc(r->terms, (r->nterms + 1) * sizeof *nt);
-        if (!nt) { free(t.text); pcre2_code_free(t.re); return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", file); }
+        if (!nt) { free(t.text); free(t.lower); pcre2_code_free(t.re); return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", file); }
         r->terms = nt; r->terms[r->nterms++] = t;
         p += n;
         while (*p == ' ') p++;
@@ -192,6 +205,15 @@ ni_uav *ni_uav_load(const char *data_dir, ni_error *err)
         ni_uav_free(v);
         return NULL;
     }
+    for (int f = 0; f < F__N; f++) {
+        if (!(v->by_field[f] = malloc((v->nrules ? v->nrules : 1) * sizeof *v->by_field[f]))) {
+            ni_error_set(err, NI_ERR_NOMEM, "out of memory");
+            ni_uav_free(v);
+            return NULL;
+        }
+        for (size_t i = 0; i < v->nrules; i++)
+            if (v->rules[i].field == f) v->by_field[f][v->nfield[f]++] = (uint32_t)i;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/ext/node_modules/node-device-detector/regexes", data_dir);
     if (!(v->dd = ni_devdet_load(path, err))) { ni_uav_free(v); return NULL; }
@@ -200,8 +222,43 @@ ni_uav *ni_uav_load(const char *data_dir, ni_error *err)
 
 /* --------------------------------------------------------------- deciding */
 
+/* One thread's scratch (ni_uaverdict.h): match data for the "re" and
+ * "modelre" terms and the device database's matcher. */
+struct ni_uav_scratch {
+    const ni_uav *v;
+    pcre2_match_data *md;
+    ni_devdet_matcher *dd;
+};
+
+ni_uav_scratch *ni_uav_scratch_new(const ni_uav *v, ni_error *err)
+{
+    ni_uav_scratch *s = calloc(1, sizeof *s);
+    if (s) {
+        s->v = v;
+        s->md = pcre2_match_data_create(32, NULL);
+        s->dd = v && v->dd ? ni_devdet_matcher_new(v->dd, err) : NULL;
+    }
+    if (!s || !s->md || (v && v->dd && !s->dd)) {
+        ni_uav_scratch_free(s);
+        ni_error_set(err, NI_ERR_NOMEM, "User-Agent verdicts: out of memory");
+        return NULL;
+    }
+    return s;
+}
+
+void ni_uav_scratch_free(ni_uav_scratch *s)
+{
+    if (!s) return;
+    pcre2_match_data_free(s->md);
+    ni_devdet_matcher_free(s->dd);
+    free(s);
+}
+
 typedef struct ctx {
     const char *ua; size_t len;
+    const char *lower;                          /* ua lower-cased (ASCII), once an ihas term needs it */
+    char *lower_buf;                            /* its storage: NI_UA_LEN_MAX bytes */
+    pcre2_match_data *md;                       /* for re/modelre terms (NULL: made per match) */
     const ni_ua_result *r;
     const char *platform; size_t platform_len;   /* hint, unquoted */
     const char *maker, *kind;
@@ -216,21 +273,21 @@ static bool ieq(const char *a, const char *b, size_t bn)
     return a && strlen(a) == bn && strncasecmp(a, b, bn) == 0;
 }
 
-static bool icontains(const char *h, size_t hn, const char *n, size_t nn)
-{
-    if (nn > hn) return false;
-    for (size_t i = 0; i + nn <= hn; i++)
-        if (strncasecmp(h + i, n, nn) == 0) return true;
-    return false;
-}
-
-static bool term_true(const term *t, const ctx *c)
+static bool term_true(const term *t, ctx *c)
 {
     switch (t->type) {
     case T_ANY: return true;
     case T_PREFIX: return c->len >= t->len && memcmp(c->ua, t->text, t->len) == 0;
     case T_HAS: return memmem(c->ua, c->len, t->text, t->len) != NULL;
-    case T_IHAS: return icontains(c->ua, c->len, t->text, t->len);
+    case T_IHAS:
+        if (!c->lower) {
+            for (size_t i = 0; i < c->len; i++) {
+                char ch = c->ua[i];
+                c->lower_buf[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
+            }
+            c->lower = c->lower_buf;
+        }
+        return t->len <= c->len && (!t->len || memmem(c->lower, c->len, t->lower, t->len) != NULL);
     case T_BROWSER: return ieq(c->r->browser.family, t->text, t->len);
     case T_OS: return ieq(c->r->os.family, t->text, t->len);
     case T_DEVICE: return ieq(c->r->device.family, t->text, t->len);
@@ -246,21 +303,20 @@ static bool term_true(const term *t, const ctx *c)
         const char *s = t->type == T_RE ? c->ua : c->model;
         size_t n = t->type == T_RE ? c->len : s ? strlen(s) : 0;
         if (!s) return false;
-        pcre2_match_data *md = pcre2_match_data_create_from_pattern(t->re, NULL);
+        pcre2_match_data *md = c->md ? c->md : pcre2_match_data_create_from_pattern(t->re, NULL);
         if (!md) return false;
         int rc = pcre2_match(t->re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
-        pcre2_match_data_free(md);
+        if (md != c->md) pcre2_match_data_free(md);
         return rc >= 0;
     }
     }
     return false;
 }
 
-static const char *first_value(const ni_uav *v, int field, const ctx *c)
+static const char *first_value(const ni_uav *v, int field, ctx *c)
 {
-    for (size_t i = 0; i < v->nrules; i++) {
-        const vrule *r = &v->rules[i];
-        if (r->field != field) continue;
+    for (size_t i = 0; i < v->nfield[field]; i++) {
+        const vrule *r = &v->rules[v->by_field[field][i]];
         bool ok = true;
         for (size_t k = 0; k < r->nterms && ok; k++)
             ok = term_true(&r->terms[k], c) != r->terms[k].neg;
@@ -292,7 +348,7 @@ static bool placeholder_model(const char *b)
 }
 
 /* The "x.y" after "Windows NT " in the UA, as a table name; NULL if none. */
-static const char *windows_name(const ni_uav *v, const ctx *c, bool *is_ten)
+static const char *windows_name(const ni_uav *v, ctx *c, bool *is_ten)
 {
     static const char tok[] = "Windows NT ";
     const char *p = memmem(c->ua, c->len, tok, sizeof tok - 1);
@@ -329,7 +385,7 @@ static const char *windows_from_hint(const char *pv, size_t pvn)
 
 /* Linux distributions uap-core names as the OS family become Linux, the
  * distribution (and its version) the detail. */
-static void os_verdict(const ni_uav *v, const ctx *c, ni_uav_verdict *out)
+static void os_verdict(const ni_uav *v, ctx *c, ni_uav_verdict *out)
 {
     const ni_ua_agent *os = &c->r->os;
     out->os = os->family && strcmp(os->family, "Other") ? os->family : NULL;
@@ -348,11 +404,20 @@ static void os_verdict(const ni_uav *v, const ctx *c, ni_uav_verdict *out)
 void ni_uav_decide(const ni_uav *v, const char *ua, size_t len, const ni_ua_result *r,
                    const ni_uav_hints *h, ni_uav_verdict *out)
 {
+    ni_uav_decide_in(v, NULL, ua, len, r, h, out);
+}
+
+void ni_uav_decide_in(const ni_uav *v, ni_uav_scratch *sc, const char *ua, size_t len, const ni_ua_result *r,
+                      const ni_uav_hints *h, ni_uav_verdict *out)
+{
+    char lower_buf[NI_UA_LEN_MAX];
+    if (sc && sc->v != v) sc = NULL;                 /* made for other verdicts: unused */
     if (!ua) { ua = ""; len = 0; }
     if (len > NI_UA_LEN_MAX) len = NI_UA_LEN_MAX;
     memset(out, 0, sizeof *out);
     out->ua = r;
-    ctx c = { .ua = ua, .len = len, .r = r, .brand = r->device.brand };
+    ctx c = { .ua = ua, .len = len, .r = r, .brand = r->device.brand,
+              .lower_buf = lower_buf, .md = sc ? sc->md : NULL };
     size_t pvn = 0, hmn = 0;
     const char *pv = NULL, *hm = NULL;
     if (h) {
@@ -376,8 +441,8 @@ void ni_uav_decide(const ni_uav *v, const char *ua, size_t len, const ni_ua_resu
     if (generic_brand(r->device.brand) && !(r->device.brand && !strcasecmp(r->device.brand, "Spider")) && v->dd) {
         char pvb[32] = "";
         if (pv && pvn < sizeof pvb) { memcpy(pvb, pv, pvn); pvb[pvn] = 0; }
-        if (ni_devdet_parse(v->dd, ua, len, c.model == out->model_buf ? out->model_buf : NULL,
-                            pvb[0] ? pvb : NULL, &out->dd)) {
+        if (ni_devdet_match(v->dd, sc ? sc->dd : NULL, ua, len, c.model == out->model_buf ? out->model_buf : NULL,
+                            pvb[0] ? pvb : NULL, true, &out->dd)) {
             c.source = "device-detector";
             c.brand = out->dd.brand[0] ? out->dd.brand : NULL;
             c.ddtype = out->dd.type[0] ? out->dd.type : NULL;
@@ -426,8 +491,14 @@ void ni_uav_decide(const ni_uav *v, const char *ua, size_t len, const ni_ua_resu
 void ni_uav_parse(const ni_uav *v, ni_ua *p, const char *ua, size_t len,
                   const ni_uav_hints *h, ni_uav_verdict *out)
 {
+    ni_uav_parse_in(v, NULL, p, ua, len, h, out);
+}
+
+void ni_uav_parse_in(const ni_uav *v, ni_uav_scratch *sc, ni_ua *p, const char *ua, size_t len,
+                     const ni_uav_hints *h, ni_uav_verdict *out)
+{
     const ni_ua_result *r = ni_ua_parse(p, ua, len);
-    ni_uav_decide(v, ua, len, r, h, out);
+    ni_uav_decide_in(v, sc, ua, len, r, h, out);
 }
 
 const ni_devdet *ni_uav_devdet(const ni_uav *v) { return v ? v->dd : NULL; }

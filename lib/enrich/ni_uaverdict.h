@@ -96,6 +96,19 @@ void ni_uav_free(ni_uav *v);
 void ni_uav_decide(const ni_uav *v, const char *ua, size_t len, const ni_ua_result *r,
                    const ni_uav_hints *h, ni_uav_verdict *out);
 
+/* One thread's scratch for the verdicts of v (which must outlive it): the
+ * match data of its regex conditions and the device database's matcher
+ * (ni_devdet_matcher), made once instead of per User-Agent.  Not to be
+ * shared between threads.  NULL on OOM. */
+typedef struct ni_uav_scratch ni_uav_scratch;
+ni_uav_scratch *ni_uav_scratch_new(const ni_uav *v, ni_error *err);
+void ni_uav_scratch_free(ni_uav_scratch *s);
+
+/* ni_uav_decide with s's scratch (NULL, or made for other verdicts: a
+ * scratch per call, as ni_uav_decide).  The same verdicts. */
+void ni_uav_decide_in(const ni_uav *v, ni_uav_scratch *s, const char *ua, size_t len, const ni_ua_result *r,
+                      const ni_uav_hints *h, ni_uav_verdict *out);
+
 /* The device-detector database loaded with v (for release years). */
 const ni_devdet *ni_uav_devdet(const ni_uav *v);
 
@@ -103,5 +116,9 @@ const ni_devdet *ni_uav_devdet(const ni_uav *v);
  * valid until the next parse on p. */
 void ni_uav_parse(const ni_uav *v, ni_ua *p, const char *ua, size_t len,
                   const ni_uav_hints *h, ni_uav_verdict *out);
+/* The same with s's scratch (ni_uav_decide_in): what a thread parsing many
+ * User-Agents calls. */
+void ni_uav_parse_in(const ni_uav *v, ni_uav_scratch *s, ni_ua *p, const char *ua, size_t len,
+                     const ni_uav_hints *h, ni_uav_verdict *out);
 
 #endif

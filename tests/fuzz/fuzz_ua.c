@@ -5,7 +5,9 @@
  * the verdicts (with node-device-detector's database, ni_devdet, where
  * uap-core has no real device) take only their documented values,
  * families are never NULL, every field fits NI_UA_FIELD_MAX, and the
- * verdicts take only their documented values.  The rules come from
+ * verdicts take only their documented values, and verdicts made with one
+ * scratch kept across inputs (ni_uav_scratch, as a thread of the enrichment
+ * keeps it) equal those made with a fresh one.  The rules come from
  * $NETINTEL_DATA, else the data/ folder of the source tree whose
  * tests/fuzz/corpus/ is named on the command line, else ./data. */
 #include <stdint.h>
@@ -23,6 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static ni_ua_db *db;
 static ni_ua *fast, *slow;
 static ni_uav *verdicts;
+static ni_uav_scratch *scratch;
 static char data_dir[1024] = "data";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -48,7 +51,8 @@ static void setup(void)
     db = ni_ua_db_load(p, &err);
     if (db) { fast = ni_ua_new(db, 64, &err); slow = ni_ua_new(db, 0, &err); }
     if (db) verdicts = ni_uav_load(dir, &err);
-    if (!db || !fast || !slow || !verdicts) { fprintf(stderr, "fuzz_ua: %s\n", err.msg); abort(); }
+    if (verdicts) scratch = ni_uav_scratch_new(verdicts, &err);
+    if (!db || !fast || !slow || !verdicts || !scratch) { fprintf(stderr, "fuzz_ua: %s\n", err.msg); abort(); }
     ni_ua_set_prefilter(slow, false);
 }
 
@@ -106,6 +110,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const sources[] = { "uap-core", "device-detector", NULL };
     if (v.device_source && !one_of(v.device_source, sources)) abort();
     if (!v.device_source && (v.maker || v.model)) abort();
+    ni_uav_verdict w;
+    ni_uav_decide_in(verdicts, scratch, p, ualen, v.ua, &h, &w);
+    if (!same(v.maker, w.maker) || !same(v.model, w.model) || !same(v.form_factor, w.form_factor) ||
+        !same(v.kind, w.kind) || !same(v.windows_version, w.windows_version) || v.reduced != w.reduced ||
+        !same(v.device_source, w.device_source) || !same(v.os, w.os) || !same(v.os_detail, w.os_detail) ||
+        strcmp(v.dd.brand, w.dd.brand) || strcmp(v.dd.model, w.dd.model) || strcmp(v.dd.type, w.dd.type))
+        abort();
     free(p);
     return 0;
 }

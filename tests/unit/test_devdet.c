@@ -111,18 +111,26 @@ TEST(rules)
         { "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 Chrome/120.0.0.0 Mobile", "Q9", NULL, "Q9", NULL },
         { "", NULL, NULL, NULL, NULL },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const dcase *c = &cases[i];
-        ni_t_current = c->ua[0] ? c->ua : "(empty)";
-        for (int pf = 0; pf < 2; pf++) {
-            ni_devdet_result r;
-            bool found = ni_devdet_parse_ex(d, c->ua, strlen(c->ua), c->hint, NULL, pf, &r);
-            CHECK_INT(found, c->brand || c->model);
-            CHECK_STR(r.brand, c->brand ? c->brand : "");
-            CHECK_STR(r.model, c->model ? c->model : "");
-            CHECK_STR(r.type, c->type ? c->type : "");
+    /* each case with a scratch of its own (ni_devdet_parse_ex), then with
+     * one matcher reused for every case in turn, as a thread does: the same
+     * answers (nothing of one User-Agent's match is left for the next) */
+    ni_devdet_matcher *mt = ni_devdet_matcher_new(d, NULL);
+    CHECK(mt != NULL);
+    for (int reuse = 0; reuse < 2; reuse++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const dcase *c = &cases[i];
+            ni_t_current = c->ua[0] ? c->ua : "(empty)";
+            for (int pf = 0; pf < 2; pf++) {
+                ni_devdet_result r;
+                bool found = reuse ? ni_devdet_match(d, mt, c->ua, strlen(c->ua), c->hint, NULL, pf, &r)
+                                   : ni_devdet_parse_ex(d, c->ua, strlen(c->ua), c->hint, NULL, pf, &r);
+                CHECK_INT(found, c->brand || c->model);
+                CHECK_STR(r.brand, c->brand ? c->brand : "");
+                CHECK_STR(r.model, c->model ? c->model : "");
+                CHECK_STR(r.type, c->type ? c->type : "");
+            }
         }
-    }
+    ni_devdet_matcher_free(mt);
     ni_t_current = "rules";
     /* release years: "RE=2021.05" → "2021-05", aliases followed, names case-folded */
     CHECK_STR(ni_devdet_release(d, "Zed", "Z"), "2021-05");

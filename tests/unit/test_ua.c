@@ -628,6 +628,16 @@ TEST(required_literals)
     n = ni_ua_required("[a-z]+\\d", req, sizeof req);
     CHECK_INT(n, 1);
     CHECK(ni_ua_required_met(req, "", 0));
+    /* no literal of two letters or more but through small classes: their
+     * members become alternatives ("pg-" or "pn-"; "k4b", "k4m" or "k55") */
+    n = ni_ua_required("P[GN]-|K(?:4[bm]|55)", req, sizeof req);
+    CHECK(n > 1);
+    const char *f = "mozilla/5.0 (linux; pn-100)", *g = "mozilla/5.0 (linux; k4m)", *h = "mozilla/5.0 (linux; px-100 k5)";
+    CHECK(ni_ua_required_met(req, f, strlen(f)));
+    CHECK(ni_ua_required_met(req, g, strlen(g)));
+    CHECK(!ni_ua_required_met(req, h, strlen(h)));
+    /* not a small class: negated, \w, a wide range */
+    CHECK_INT(ni_ua_required("P[^GN]-|P\\w-|P[a-z]-", req, sizeof req), 1);
     /* too small a buffer: 0 (the caller does not filter) */
     CHECK_INT(ni_ua_required("(?:MI 8|Mi-8)", req, 4), 0);
 }
