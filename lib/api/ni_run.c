@@ -397,7 +397,9 @@ void ni_run_exit(ni_run *r)
 #ifdef NI_RUN_EXIT_FREES
     ni_run_free(r);
 #else
-    if (r) load_join(r);            /* the workers wait on their lock: the exit ends them */
+    /* the workers wait on their lock or free their lane engines (nothing
+     * of which the exit needs): the exit ends them */
+    if (r) load_join(r);
 #endif
 }
 
