@@ -1114,6 +1114,18 @@ static void widen16(uint32_t *d, const uint8_t *q, size_t n)
     for (; i < n; i++) d[i] = (uint32_t)q[2 * i] | (uint32_t)q[2 * i + 1] << 8;
 }
 
+/* An offsets table of n + 1 little-endian words at p: its last word, the
+ * length of the table it indexes (the caller checked that it is there). */
+static uint32_t offsets_total(const uint8_t *p, size_t n)
+{
+    uint32_t v;
+    memcpy(&v, p + 4 * n, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
 /* Reads the stored trig/chk tables (a trusted decode: borrowed, as the
  * others) or skips them and makes them again (index_lits); false when short. */
 static bool read_index(ni_ua_db *db, ni_cursor *c, bool use)
@@ -1121,12 +1133,7 @@ static bool read_index(ni_ua_db *db, ni_cursor *c, bool use)
     size_t nl = db->nlits, nr = db->nrules;
     bool b = false;
     if (nl + 1 > ni_cur_left(c) / 4) return false;
-    const uint8_t *to = ni_cur_ptr(c);
-    uint32_t ntrig;
-    memcpy(&ntrig, to + 4 * nl, 4);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    ntrig = __builtin_bswap32(ntrig);
-#endif
+    uint32_t ntrig = offsets_total(ni_cur_ptr(c), nl);
     if (use) {
         if (!(db->trig_off = get32s_b(c, nl + 1, true, &b)) || !(db->trig = get32s_b(c, ntrig, true, &b)) ||
             !(db->chk_off = get32s_b(c, nr + 1, true, &b)) || !(db->chk = get32s_b(c, db->chk_off[nr], true, &b)))
@@ -1136,12 +1143,7 @@ static bool read_index(ni_ua_db *db, ni_cursor *c, bool use)
     if ((size_t)ntrig > ni_cur_left(c) / 4 - (nl + 1)) return false;
     ni_cur_skip(c, 4 * (nl + 1 + (size_t)ntrig));
     if (nr + 1 > ni_cur_left(c) / 4) return false;
-    const uint8_t *co = ni_cur_ptr(c);
-    uint32_t nchk;
-    memcpy(&nchk, co + 4 * nr, 4);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    nchk = __builtin_bswap32(nchk);
-#endif
+    uint32_t nchk = offsets_total(ni_cur_ptr(c), nr);
     if ((size_t)nchk > ni_cur_left(c) / 4 - (nr + 1)) return false;
     ni_cur_skip(c, 4 * (nr + 1 + (size_t)nchk));
     return !c->bad && index_lits(db) == NI_OK;

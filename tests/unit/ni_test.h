@@ -21,6 +21,22 @@ static const char *ni_t_current;
     if (ni_a_ != ni_b_) { ni_t_failed_checks++; fprintf(stderr, "  FAIL %s: %s:%d: %s == %lld, expected %lld\n", \
     ni_t_current, __FILE__, __LINE__, #a, ni_a_, ni_b_); } } while (0)
 
+/* Flips the bits of one byte in the middle of a file (a damaged cache):
+ * false if the file cannot be opened for writing. */
+static inline int ni_test_damage_middle(const char *path)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, n / 2, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, n / 2, SEEK_SET);
+    fputc(c ^ 0x55, f);
+    fclose(f);
+    return 1;
+}
+
 #define TEST(name) static void name(void)
 typedef struct { const char *name; void (*fn)(void); } ni_test_case;
 #define T(name) { #name, name }

@@ -265,17 +265,7 @@ TEST(start_up_cache)
             CHECK(remembered);
         }
         if (round == 5) {                        /* damage: one byte in the middle */
-            FILE *f = fopen(bin, "r+b");
-            CHECK(f != NULL);
-            if (f) {
-                fseek(f, 0, SEEK_END);
-                long n = ftell(f);
-                fseek(f, n / 2, SEEK_SET);
-                int c = fgetc(f);
-                fseek(f, n / 2, SEEK_SET);
-                fputc(c ^ 0x55, f);
-                fclose(f);
-            }
+            CHECK(ni_test_damage_middle(bin));
         }
         ni_error err = { 0 };
         ni_devdet *d = ni_devdet_load(dir, &err);

@@ -313,17 +313,7 @@ TEST(start_up_cache)
             while (vf && fgets(line, sizeof line, vf)) if (!strncmp(line, "uap-cache-sum/", 14)) remembered = true;
             if (vf) fclose(vf);
             CHECK(remembered);
-            FILE *f = fopen(bin, "r+b");         /* damage: one byte in the middle */
-            CHECK(f != NULL);
-            if (f) {
-                fseek(f, 0, SEEK_END);
-                long n = ftell(f);
-                fseek(f, n / 2, SEEK_SET);
-                int c = fgetc(f);
-                fseek(f, n / 2, SEEK_SET);
-                fputc(c ^ 0x55, f);
-                fclose(f);
-            }
+            CHECK(ni_test_damage_middle(bin));     /* damage: one byte in the middle */
         }
         ni_error err = { 0 };
         ni_ua_db *db = ni_ua_db_load(path, &err);
