@@ -237,43 +237,7 @@ static bool quantifier_follows(const lparse *lp)
 
 static void parse_alt(lparse *lp, conj *out);
 
-/* Skips a character class at '['.  Returns the one character it stands for
- * once lower-cased ([Ss], [x]), or -1 when it is a real class. */
-static int skip_class(lparse *lp)
-{
-    int only = -2;           /* -2: no member yet, -1: several */
-    bool neg = false;
-    lp->i++;
-    if (lp->i < lp->n && lp->p[lp->i] == '^') { neg = true; lp->i++; }
-    bool first = true;
-    while (lp->i < lp->n && (lp->p[lp->i] != ']' || first)) {
-        first = false;
-        int c = (unsigned char)lp->p[lp->i];
-        if (c == '\\') {
-            if (lp->i + 1 >= lp->n) break;
-            int e = (unsigned char)lp->p[lp->i + 1];
-            bool alnum = (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9');
-            c = alnum ? -1 : e;      /* \d, \w, \x.. : not one character */
-            lp->i++;
-        } else if (c == '[' && lp->i + 1 < lp->n && lp->p[lp->i + 1] == ':') {
-            const char *e = strstr(lp->p + lp->i + 2, ":]");
-            if (!e) { lp->fail = true; lp->i = lp->n; return -1; }
-            lp->i = (size_t)(e - lp->p) + 1;
-            c = -1;
-        } else if (lp->i + 2 < lp->n && lp->p[lp->i + 1] == '-' && lp->p[lp->i + 2] != ']') {
-            c = -1;                  /* a range */
-        }
-        if (c < 0x20 || c >= 0x80) only = -1;
-        else if (only == -2) only = ni_ascii_lower_int(c);
-        else if (only != ni_ascii_lower_int(c)) only = -1;
-        lp->i++;
-    }
-    if (lp->i >= lp->n) { lp->fail = true; return -1; }
-    lp->i++;
-    return neg || only < 0 ? -1 : only;
-}
-
-/* Reads a character class at '[' (as skip_class) into set[] (lower-cased
+/* Reads a character class at '[' into set[] (lower-cased
  * members, distinct); returns how many, or -1 when it is not a small set of
  * printable ASCII characters (negated, \w, \s, a POSIX class, a wide
  * range, more than CLASS_EXPAND_MAX members). */
@@ -328,6 +292,14 @@ static int class_set(lparse *lp, char set[CLASS_EXPAND_MAX])
     }
     return k ? k : -1;
 }
+/* Skips a character class at '['.  Returns the one character it stands for
+ * once lower-cased ([Ss], [x]), or -1 when it is a real class. */
+static int skip_class(lparse *lp)
+{
+    char set[CLASS_EXPAND_MAX];
+    return class_set(lp, set) == 1 ? (unsigned char)set[0] : -1;
+}
+
 
 static void run_flush(lrun *r, conj *best, req *tmp)
 {
