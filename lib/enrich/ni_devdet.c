@@ -40,6 +40,7 @@
 #include "core/ni_cursor.h"
 #include "core/ni_limits.h"
 #include "core/ni_map.h"
+#include "core/ni_str.h"
 #include "enrich/ni_ua.h"
 #include "core/ni_verified.h"
 #include "core/ni_buf.h"
@@ -508,6 +509,13 @@ static void c_str(ni_buf *b, const char *s)
 }
 
 
+/* The bytes a release-table entry takes in the cache (c_str of the key and
+ * of its value: length, bytes, NUL each). */
+static size_t info_entry_len(const ni_devdet *d, const char *key)
+{
+    return 4 + strlen(key) + 1 + 4 + strlen(ni_map_get(d->info, key)) + 1;
+}
+
 /* A string of the cache: where it lies in the mapped file (inplace: a
  * trusted cache kept mapped), else copied into the arena; *ok false when
  * short, without its NUL, holding another NUL (checked unless inplace) or
@@ -557,14 +565,14 @@ static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
     size_t n = ni_map_count(d->info), total = 0;
     if (!keys) { ni_buf_release(&b); return; }
     c_u32(&b, (uint32_t)n);
-    for (size_t i = 0; i < n; i++) total += 4 + strlen(keys[i]) + 1 + 4 + strlen(ni_map_get(d->info, keys[i])) + 1;
+    for (size_t i = 0; i < n; i++) total += info_entry_len(d, keys[i]);
     c_u32(&b, (uint32_t)total);
     size_t pad = (4 - (b.len + 1) % 4) % 4;          /* the offsets at a 4-byte offset of the file */
     ni_buf_addc(&b, (char)pad);
     for (size_t i = 0; i < pad; i++) ni_buf_addc(&b, 0);
     for (size_t i = 0, at = 0; i < n; i++) {
         c_u32(&b, (uint32_t)at);
-        at += 4 + strlen(keys[i]) + 1 + 4 + strlen(ni_map_get(d->info, keys[i])) + 1;
+        at += info_entry_len(d, keys[i]);
     }
     for (size_t i = 0; i < n; i++) { c_str(&b, keys[i]); c_str(&b, ni_map_get(d->info, keys[i])); }
     free(keys);
@@ -572,8 +580,6 @@ static void cache_write(const ni_devdet *d, const char *path, uint64_t key)
     ni_cachefile_finish(&b, path);
 }
 
-/* Fills d from the cache at path; false (d to be freed) when it is absent,
- * stale or bad. */
 /* Fills d from the body of the cache; summed: the file was read whole and
  * right by an earlier run (same identity), so it is used where it lies
  * (ip: strings, release table, prefilter tables), its mapping d's. */
@@ -861,10 +867,7 @@ static const char *lowered(mctx *m)
         if (!nb) return NULL;
         mt->lower = nb; mt->lower_cap = m->n + 1;
     }
-    for (size_t i = 0; i < m->n; i++) {
-        char c = m->s[i];
-        mt->lower[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-    }
+    ni_ascii_lower_n(mt->lower, m->s, m->n);
     return m->lower = mt->lower;
 }
 

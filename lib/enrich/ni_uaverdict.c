@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "core/ni_limits.h"
+#include "core/ni_str.h"
 
 enum term_type { T_ANY, T_PREFIX, T_HAS, T_IHAS, T_BROWSER, T_OS, T_DEVICE, T_BRAND, T_MODEL,
                  T_MAKER, T_KIND, T_HINT, T_RE, T_MODELRE, T_DDTYPE, T_SOURCE };
@@ -117,8 +118,7 @@ static ni_err parse_when(const char *when, vrule *r, const char *file, int linen
         }
         if (t.type == T_IHAS) {
             if (!(t.lower = dupn(t.text, t.len))) { free(t.text); return ni_error_set(err, NI_ERR_NOMEM, "%s: out of memory", file); }
-            for (size_t k = 0; k < t.len; k++)
-                if (t.lower[k] >= 'A' && t.lower[k] <= 'Z') t.lower[k] = (char)(t.lower[k] + 32);
+            ni_ascii_lower_n(t.lower, t.lower, t.len);
         }
         if (t.type == T_RE || t.type == T_MODELRE) {
             int ec; PCRE2_SIZE eo;
@@ -281,10 +281,7 @@ static bool term_true(const term *t, ctx *c)
     case T_HAS: return memmem(c->ua, c->len, t->text, t->len) != NULL;
     case T_IHAS:
         if (!c->lower) {
-            for (size_t i = 0; i < c->len; i++) {
-                char ch = c->ua[i];
-                c->lower_buf[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
-            }
+            ni_ascii_lower_n(c->lower_buf, c->ua, c->len);
             c->lower = c->lower_buf;
         }
         return t->len <= c->len && (!t->len || memmem(c->lower, c->len, t->lower, t->len) != NULL);
