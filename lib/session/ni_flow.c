@@ -77,6 +77,7 @@ struct ni_flow_table {
     ni_stats *stats;
     ni_flow **buckets;
     size_t mask;
+    size_t nb_max;              /* the bucket count it may grow to (table_resize) */
     struct { ni_flow *head, *tail; size_t n; } lists[L_N];
     size_t count, peak, stream_bytes;
     int64_t now;
@@ -237,7 +238,47 @@ static int64_t list_timeout(const ni_flow_table *t, int list)
          : list == L_OTHER ? t->cfg.udp_idle_us : t->cfg.closed_linger_us;
 }
 
-/* ---- table -------------------------------------------------------------- */
+/* ---- table --------------------------------------------------------------
+ * The bucket array follows the live flows: FLOW_BUCKETS_MIN at first,
+ * doubled when the flows outnumber the buckets (up to the first power of
+ * two at or above max_flows), halved when fewer than one in 16 is used.
+ * Sized for the flows that are live, not for max_flows, it stays in the
+ * CPU's cache: a capture whose sessions are short and spread over time
+ * keeps a few dozen flows live, and a lookup in a 1 MiB array sized for
+ * the default max_flows was a cache miss (two fifths of ni_flow_packet's
+ * time on the benchmark's capture). */
+#define FLOW_BUCKETS_MIN 1024u
+#define FLOW_BUCKETS_MAX ((size_t)1 << 22)
+
+static ni_flow **buckets_new(size_t nb)
+{
+    ni_flow **b = calloc(nb, sizeof *b);
+    /* each page written now: a large calloc is a fresh mapping whose pages,
+     * read first (a lookup), map the zero page, and the first write to
+     * each then replaces it, which in a process with other threads
+     * interrupts every CPU running one (a TLB shootdown; measured in -j
+     * runs).  (A memset would be folded into the calloc by the compiler.) */
+    for (size_t i = 0; b && i < nb * sizeof *b; i += 4096) ((volatile unsigned char *)b)[i] = 0;
+    return b;
+}
+
+/* Rehashes the flows into nb buckets (each flow keeps its hash); without
+ * memory for them the table keeps its buckets, only its chains grow. */
+static void table_resize(ni_flow_table *t, size_t nb)
+{
+    ni_flow **nbk = buckets_new(nb);
+    if (!nbk) return;
+    for (size_t b = 0; b <= t->mask; b++)
+        for (ni_flow *f = t->buckets[b], *next; f; f = next) {
+            next = f->hnext;
+            f->hnext = nbk[f->hash & (nb - 1)];
+            nbk[f->hash & (nb - 1)] = f;
+        }
+    free(t->buckets);
+    t->buckets = nbk;
+    t->mask = nb - 1;
+}
+
 ni_flow_table *ni_flow_table_new(const ni_flow_config *cfg, const ni_flow_callbacks *cb,
                                  ni_stats *st)
 {
@@ -255,18 +296,11 @@ ni_flow_table *ni_flow_table_new(const ni_flow_config *cfg, const ni_flow_callba
     flow_hash_keys_init(&t->hk, &rk);
     if (cb) t->cb = *cb;
     t->stats = st;
-    size_t nb = 1024;
-    while (nb < c.max_flows && nb < ((size_t)1 << 22)) nb <<= 1;
-    t->buckets = calloc(nb, sizeof *t->buckets);
-    if (!t->buckets) { free(t); return NULL; }
-    /* each page written now: a large calloc is a fresh mapping whose pages,
-     * read first (a lookup), map the zero page, and the first write to
-     * each then replaces it, which in a process with other threads
-     * interrupts every CPU running one (a TLB shootdown; measured in -j
-     * runs).  (A memset would be folded into the calloc by the compiler.) */
-    for (size_t i = 0; i < nb * sizeof *t->buckets; i += 4096)
-        ((volatile unsigned char *)t->buckets)[i] = 0;
-    t->mask = nb - 1;
+    size_t nb = FLOW_BUCKETS_MIN;
+    while (nb < c.max_flows && nb < FLOW_BUCKETS_MAX) nb <<= 1;
+    t->nb_max = nb;
+    if (!(t->buckets = buckets_new(FLOW_BUCKETS_MIN))) { free(t); return NULL; }
+    t->mask = FLOW_BUCKETS_MIN - 1;
     for (int l = 0; l < L_N; l++) t->timeout[l] = list_timeout(t, l);
     t->due = INT64_MAX;
     return t;
@@ -358,6 +392,8 @@ size_t ni_flow_peak(const ni_flow_table *t) { return t->peak; }
 size_t ni_flow_stream_bytes(const ni_flow_table *t) { return t->stream_bytes; }
 int64_t ni_flow_now(const ni_flow_table *t) { return t->now; }
 
+size_t ni_flow_buckets(const ni_flow_table *t) { return t->mask + 1; }
+
 size_t ni_flow_chain_max(const ni_flow_table *t)
 {
     size_t most = 0;
@@ -386,6 +422,7 @@ static void flow_end(ni_flow_table *t, ni_flow *f, ni_end_reason reason)
     if (*pp) *pp = f->hnext;
     list_unlink(t, f);
     t->count--;
+    if (t->mask + 1 > FLOW_BUCKETS_MIN && t->count < (t->mask + 1) / 16) table_resize(t, (t->mask + 1) / 2);
     /* held segments behind a gap that never filled */
     t->stats->reasm_dropped += f->st[0].ooo_bytes + f->st[1].ooo_bytes;
     f->s.end_reason = (uint8_t)reason;
@@ -500,6 +537,7 @@ static ni_flow *flow_create(ni_flow_table *t, const ni_packet *p, int client_is_
     t->buckets[b] = f;
     list_append(t, f, p->proto == 6 ? L_HALF : L_OTHER);
     if (++t->count > t->peak) t->peak = t->count;
+    if (t->count > t->mask + 1 && t->mask + 1 < t->nb_max) table_resize(t, (t->mask + 1) * 2);
     if (t->cb.on_start) t->cb.on_start(t->cb.ud, s, f->app);
     return f;
 }

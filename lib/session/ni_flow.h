@@ -131,7 +131,9 @@ size_t ni_flow_peak(const ni_flow_table *t);
 size_t ni_flow_stream_bytes(const ni_flow_table *t);
 /* The table's clock: the largest timestamp seen. */
 int64_t ni_flow_now(const ni_flow_table *t);
-/* The most live flows in one hash bucket now (for tests of the hash). */
+/* The most live flows in one hash bucket now, and the buckets (for tests
+ * of the hash and of the table's growth). */
 size_t ni_flow_chain_max(const ni_flow_table *t);
+size_t ni_flow_buckets(const ni_flow_table *t);
 
 #endif

@@ -513,7 +513,7 @@ TEST(half_open_flows_are_capped)
 
 /* Structured tuples (one client address and port walking through
  * sources, ports in steps of powers of two, IPv6 addresses differing in two
- * bytes) spread over the buckets: 2^15 live flows in 2^16 buckets, none
+ * bytes) spread over the buckets: 2^15 live flows in as many buckets, none
  * holding more than a handful (a weak or unkeyed hash on such regular keys
  * puts hundreds in one chain). */
 TEST(structured_tuples_spread_over_buckets)
@@ -545,6 +545,43 @@ TEST(structured_tuples_spread_over_buckets)
         CHECK(ni_flow_chain_max(t) <= 12);
         ni_flow_table_free(t);
     }
+}
+
+/* The bucket array follows the live flows: it doubles as they outnumber
+ * it (every flow still found: its second packet starts no new flow), and
+ * halves back to its first size as they end; a table that could not grow
+ * past max_flows' power of two keeps its chains short anyway. */
+TEST(buckets_grow_and_shrink_with_live_flows)
+{
+    static fake f; memset(&f, 0, sizeof f);
+    ni_flow_config c;
+    ni_flow_config_default(&c);
+    c.max_flows = 20000;
+    ni_stats st; memset(&st, 0, sizeof st);
+    ni_flow_callbacks cb = { &f, sizeof(int), on_start, NULL, NULL, on_emit, on_release, NULL, NULL };
+    ni_flow_table *t = ni_flow_table_new(&c, &cb, &st);
+    CHECK(t != NULL);
+    if (!t) return;
+    size_t first = ni_flow_buckets(t);
+    CHECK(first <= 1024);
+    for (int round = 0; round < 2; round++)     /* every flow twice: found again after the growth */
+        for (int i = 0; i < 12000; i++) {
+            ni_packet p = pk(S + round, 1 + i % 3000, (uint16_t)(1024 + i / 3000), 70000, 53, 17);
+            CHECK(ni_flow_packet(t, &p) == NI_OK);
+        }
+    CHECK_INT(ni_flow_count(t), 12000);
+    CHECK_INT(st.sessions, 0);
+    CHECK(ni_flow_buckets(t) >= 12000 && ni_flow_buckets(t) <= 32768);
+    CHECK(ni_flow_chain_max(t) <= 12);
+    ni_flow_advance(t, 1000 * S);               /* every one idle past its timeout */
+    CHECK_INT(ni_flow_count(t), 0);
+    CHECK_INT(st.sessions, 12000);
+    CHECK_INT(ni_flow_buckets(t), first);
+    ni_packet p = pk(1001 * S, 1, 1024, 70000, 53, 17);   /* and it still works */
+    CHECK(ni_flow_packet(t, &p) == NI_OK);
+    CHECK(ni_flow_packet(t, &p) == NI_OK);
+    CHECK_INT(ni_flow_count(t), 1);
+    ni_flow_table_free(t);
 }
 
 /* A parallel run's on_emit takes the session's arena with it (sets it to
@@ -592,4 +629,5 @@ RUN(T(half_open_flows_are_capped), T(handshake_counters_and_fin), T(orientation_
     T(no_syn_starts_at_first_segment_and_done_stops), T(gap_that_never_fills_ends_direction),
     T(unconsumed_bytes_are_bounded), T(inspect_limit_and_snaplen_cut), T(datagrams_until_done),
     T(ipv6_and_free_without_flush), T(structured_tuples_spread_over_buckets),
+    T(buckets_grow_and_shrink_with_live_flows),
     T(reused_records_and_taken_arenas))
