@@ -549,17 +549,15 @@ TEST(structured_tuples_spread_over_buckets)
 
 /* The bucket array follows the live flows: it doubles as they outnumber
  * it (every flow still found: its second packet starts no new flow), and
- * halves back to its first size as they end; a table that could not grow
- * past max_flows' power of two keeps its chains short anyway. */
+ * halves back to its first size as they end. */
 TEST(buckets_grow_and_shrink_with_live_flows)
 {
     static fake f; memset(&f, 0, sizeof f);
     ni_flow_config c;
     ni_flow_config_default(&c);
     c.max_flows = 20000;
-    ni_stats st; memset(&st, 0, sizeof st);
-    ni_flow_callbacks cb = { &f, sizeof(int), on_start, NULL, NULL, on_emit, on_release, NULL, NULL };
-    ni_flow_table *t = ni_flow_table_new(&c, &cb, &st);
+    ni_stats st;
+    ni_flow_table *t = mk(&f, &c, &st);
     CHECK(t != NULL);
     if (!t) return;
     size_t first = ni_flow_buckets(t);
