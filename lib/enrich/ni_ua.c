@@ -292,14 +292,6 @@ static int class_set(lparse *lp, char set[CLASS_EXPAND_MAX])
     }
     return k ? k : -1;
 }
-/* Skips a character class at '['.  Returns the one character it stands for
- * once lower-cased ([Ss], [x]), or -1 when it is a real class. */
-static int skip_class(lparse *lp)
-{
-    char set[CLASS_EXPAND_MAX];
-    return class_set(lp, set) == 1 ? (unsigned char)set[0] : -1;
-}
-
 
 static void run_flush(lrun *r, conj *best, req *tmp)
 {
@@ -383,10 +375,11 @@ static void parse_seq(lparse *lp, conj *best)
             continue;
         }
         if (c == '[') {
+            /* a class of one character ([Ss], [x]) is that character; a
+             * small class counts only when expanding */
             char set[CLASS_EXPAND_MAX];
-            int k;
-            if (lp->expand) k = class_set(lp, set);
-            else { int one = skip_class(lp); k = one < 0 ? -1 : 1; set[0] = (char)one; }
+            int k = class_set(lp, set);
+            if (k > 1 && !lp->expand) k = -1;
             if (k < 0) { run_flush(run, best, tmp); quantifier(lp); continue; }
             if (quantifier_follows(lp)) {
                 unsigned min = quantifier(lp);
