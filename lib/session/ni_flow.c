@@ -244,9 +244,9 @@ static int64_t list_timeout(const ni_flow_table *t, int list)
  * two at or above max_flows), halved when fewer than one in 16 is used.
  * Sized for the flows that are live, not for max_flows, it stays in the
  * CPU's cache: a capture whose sessions are short and spread over time
- * keeps a few dozen flows live, and a lookup in a 1 MiB array sized for
- * the default max_flows was a cache miss (two fifths of ni_flow_packet's
- * time on the benchmark's capture). */
+ * keeps a handful of flows live, and in a 1 MiB array sized for the
+ * default max_flows each new flow's bucket was a cache miss (cachegrind,
+ * bench/README.md "sixth round": D1 misses 2.43 M → 2.39 M). */
 #define FLOW_BUCKETS_MIN 1024u
 #define FLOW_BUCKETS_MAX ((size_t)1 << 22)
 
