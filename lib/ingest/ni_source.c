@@ -18,10 +18,10 @@
  *            regular file skips the cookie: libpcap gets a FILE* of its own
  *            on a dup of the descriptor, rewound after the peeks.
  * A decoding error is kept on the source and reported instead of libpcap's
- * generic read error.  An uncompressed classic pcap file in this machine's
- * byte order has its records read from a window of the file instead, exactly
- * as libpcap would return them, until one is not clean (see "direct
- * reading"). */
+ * generic read error.  An uncompressed pcap or pcapng file in this
+ * machine's byte order has its records read from a window of the file
+ * instead, exactly as libpcap would return them, until one is not clean (see
+ * "direct reading"). */
 #include "ingest/ni_source.h"
 
 #include <errno.h>
@@ -69,8 +69,12 @@ struct ni_source {
 
     pcap_t *pc;                 /* owns the cookie FILE* once opened */
     bool direct;                /* pc reads a FILE* on a dup of fd, not the cookie */
+    bool classic;               /* a pcap file (not pcapng): its seconds are unsigned */
+    bool classic_us;            /* ... with microseconds */
     /* direct reading (below): records read from a window of fd */
     bool direct_rd;
+    bool ng;                    /* pcapng: blocks (else classic pcap records) */
+    bool nano;                  /* nanosecond time stamps (scaled down to µs) */
     uint64_t moff, msize;       /* next record's offset; the file's size */
     uint32_t msnap;             /* the header's snapshot length */
     const uint8_t *win;         /* the window: bytes [woff, woff + wlen) of the file */
@@ -313,6 +317,18 @@ static ni_source *fail(ni_source *s, ni_error *err, ni_err code, const char *wha
  * record (its FILE* is moved there), so such files get libpcap's handling
  * and messages.  libpcap keeps the header checks, link types, filters and
  * every other format.
+ * The same holds for a nanosecond pcap file (its time stamps divided by
+ * 1000, as libpcap does when asked for microseconds) and for a pcapng file
+ * in this machine's byte order whose first interface (the one libpcap read
+ * when it opened the file) has a link type as above, micro- or nanosecond
+ * time stamps and no time offset: its Enhanced Packet Blocks on that
+ * interface are read directly, the blocks libpcap ignores (name
+ * resolution, statistics, secrets, custom, unknown) skipped after the same
+ * checks libpcap makes of every block (length, multiple of 4, trailer); a
+ * block of any other kind (another interface or section, a Simple or
+ * obsolete Packet Block) or one that is not clean hands the rest of the
+ * file to libpcap at that block, whose state is then what it would have been
+ * had it read every block itself.
  * The file is read with pread(2) into one window of NI_READ_WIN bytes
  * (256 KiB: it stays in the CPU's cache between the kernel's copy and the
  * decoder), refilled from the next record when a record does not fit.  A
@@ -335,22 +351,95 @@ static inline uint32_t le32(const uint8_t *p)
     return v;
 }
 
+static bool known_linktype(uint32_t lt, int dlt_as_linktype)
+{
+    static const uint32_t linktypes[] = { 0, 1, 101, 108, 113, 228, 229, 276 };
+    for (size_t i = 0; i < sizeof linktypes / sizeof linktypes[0]; i++)
+        if (lt == linktypes[i]) return (int)lt == dlt_as_linktype;
+    return false;
+}
+
+#define NG_SHB 0x0a0d0d0au
+#define NG_IDB 1u
+#define NG_PB  2u
+#define NG_SPB 3u
+#define NG_EPB 6u
+#define NG_BLOCK_MAX (NI_READ_WIN + MAP_SNAP_MAX)   /* larger blocks go to libpcap */
+
+/* The pcapng block at off if it passes libpcap's checks of every block
+ * (at least 12 bytes, a multiple of 4, the trailer's length the same) and
+ * fits the window; NULL otherwise.  *len: its total length. */
+static const uint8_t *direct_at(ni_source *s, uint64_t off, size_t n);
+static const uint8_t *ng_block(ni_source *s, uint64_t off, uint32_t *len)
+{
+    if (s->msize - off < 12) return NULL;
+    const uint8_t *b = direct_at(s, off, 8);
+    if (!b) return NULL;
+    uint32_t n = le32(b + 4);
+    if (n < 12 || n % 4 || n > NG_BLOCK_MAX || n > s->msize - off || !(b = direct_at(s, off, n)) ||
+        le32(b + n - 4) != n)
+        return NULL;
+    *len = n;
+    return b;
+}
+
+/* pcapng: the section header and the blocks up to the first interface's,
+ * as libpcap read them when it opened the file; direct reading starts
+ * after them when that interface's time stamps and link type allow. */
+static void ng_start(ni_source *s)
+{
+    uint32_t n;
+    const uint8_t *b = ng_block(s, 0, &n);
+    /* byte-order magic of this machine (little-endian), version 1 */
+    if (!b || n < 28 || le32(b + 8) != 0x1a2b3c4du || (b[12] | b[13] << 8) != 1) return;
+    uint64_t off = n;
+    for (;;) {
+        if (!(b = ng_block(s, off, &n))) return;
+        uint32_t type = le32(b);
+        if (type == NG_IDB) break;
+        if (type == NG_SHB || type == NG_EPB || type == NG_SPB || type == NG_PB) return;
+        off += n;
+    }
+    if (n < 20 || !known_linktype((uint32_t)(b[8] | b[9] << 8), s->linktype)) return;
+    bool nano = false;
+    for (uint32_t o = 16; o + 4 <= n - 4;) {          /* options: if_tsresol (9), if_tsoffset (14) */
+        uint16_t code = (uint16_t)(b[o] | b[o + 1] << 8), olen = (uint16_t)(b[o + 2] | b[o + 3] << 8);
+        if (code == 0) break;
+        if ((uint64_t)o + 4 + olen > n - 4) return;
+        if (code == 9) {
+            if (olen != 1 || (b[o + 4] != 6 && b[o + 4] != 9)) return;
+            nano = b[o + 4] == 9;
+        }
+        if (code == 14) return;                        /* a time offset: libpcap's arithmetic */
+        o += 4 + ((olen + 3u) & ~3u);
+    }
+    off += n;
+    FILE *fp = pcap_file(s->pc);
+    int snap = pcap_snapshot(s->pc);
+    if (!fp || ftello(fp) != (off_t)off || snap < 1 || (uint32_t)snap > MAP_SNAP_MAX) return;
+    s->direct_rd = true;
+    s->ng = true;
+    s->nano = nano;
+    s->moff = off;
+    s->msnap = (uint32_t)snap;
+}
+
 static void direct_start(ni_source *s)
 {
-    static const int linktypes[] = { 0, 1, 101, 108, 113, 228, 229, 276 };
     uint8_t h[24];
     struct stat st;
     if (pread(s->fd, h, sizeof h, 0) != (ssize_t)sizeof h || fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode))
         return;
-    uint32_t magic = le32(h), snap = le32(h + 16), lt = le32(h + 20);
-    uint16_t vmaj = (uint16_t)(h[4] | h[5] << 8), vmin = (uint16_t)(h[6] | h[7] << 8);
-    if (magic != 0xa1b2c3d4u || vmaj != 2 || vmin != 4 || snap == 0 || snap > MAP_SNAP_MAX) return;
-    bool known = false;
-    for (size_t i = 0; i < sizeof linktypes / sizeof linktypes[0]; i++) if ((int)lt == linktypes[i]) known = true;
-    if (!known || (int)lt != s->linktype) return;
-    s->direct_rd = true;
-    s->moff = sizeof h;
     s->msize = (uint64_t)st.st_size;
+    uint32_t magic = le32(h), snap = le32(h + 16), lt = le32(h + 20);
+    if (magic == NG_SHB) { ng_start(s); return; }
+    uint16_t vmaj = (uint16_t)(h[4] | h[5] << 8), vmin = (uint16_t)(h[6] | h[7] << 8);
+    if ((magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) || vmaj != 2 || vmin != 4 || snap == 0 ||
+        snap > MAP_SNAP_MAX || !known_linktype(lt, s->linktype))
+        return;
+    s->direct_rd = true;
+    s->nano = magic == 0xa1b23c4du;
+    s->moff = sizeof h;
     s->msnap = snap;
 }
 
@@ -390,12 +479,20 @@ static const uint8_t *direct_at(ni_source *s, uint64_t off, size_t n)
     return s->win;
 }
 
+/* A classic record libpcap would return as it is: caplen within the
+ * snapshot length and the wire length; in a nanosecond file, a fraction
+ * below one second (libpcap's scaling of others is its own). */
+static inline bool rec_clean(const ni_source *s, const uint8_t *h, uint32_t caplen, uint32_t len)
+{
+    return caplen <= s->msnap && caplen <= len && (!s->nano || le32(h + 4) < 1000000000u);
+}
+
 /* The frame of the clean record at h (its 16-byte header, then caplen
  * bytes); moves past it.  Always 1. */
 static inline int direct_frame(ni_source *s, ni_frame *f, const uint8_t *h, uint32_t caplen, uint32_t len)
 {
     f->linktype = s->linktype;
-    f->ts_us = (int64_t)le32(h) * 1000000 + (int64_t)le32(h + 4);
+    f->ts_us = (int64_t)le32(h) * 1000000 + (int64_t)(s->nano ? le32(h + 4) / 1000 : le32(h + 4));
     f->caplen = caplen;
     f->wirelen = len;
     f->data = h + 16;
@@ -410,12 +507,52 @@ static int direct_next(ni_source *s, ni_frame *f)
     if (s->moff == s->msize) return 0;
     const uint8_t *h = s->msize - s->moff >= 16 ? direct_at(s, s->moff, 16) : NULL;
     uint32_t caplen = h ? le32(h + 8) : 0, len = h ? le32(h + 12) : 0;
-    if (!h || caplen > s->msnap || caplen > len || s->msize - s->moff - 16 < caplen ||
+    if (!h || !rec_clean(s, h, caplen, len) || s->msize - s->moff - 16 < caplen ||
         !(h = direct_at(s, s->moff, 16 + (size_t)caplen))) {
         direct_stop(s);
         return -1;
     }
     return direct_frame(s, f, h, caplen, len);
+}
+
+/* The frame of the Enhanced Packet Block at b (n bytes, which passed
+ * ng_block's checks) if libpcap would return it as it is: on the first
+ * interface, caplen within the block, the snapshot length and the wire
+ * length, a time stamp below 2^62; moves past it.  0 if not clean. */
+static inline int ng_epb(ni_source *s, ni_frame *f, const uint8_t *b, uint32_t n)
+{
+    if (n < 32 || le32(b + 8) != 0) return 0;
+    uint64_t t = (uint64_t)le32(b + 12) << 32 | le32(b + 16);
+    uint32_t caplen = le32(b + 20), len = le32(b + 24);
+    if (caplen > s->msnap || caplen > len || caplen > n - 32 || t >> 62) return 0;
+    f->linktype = s->linktype;
+    f->ts_us = (int64_t)(s->nano ? t / 1000 : t);
+    f->caplen = caplen;
+    f->wirelen = len;
+    f->data = b + 28;
+    s->moff += n;
+    return 1;
+}
+
+/* direct_next for pcapng: skips the blocks libpcap ignores; anything else
+ * than a clean Enhanced Packet Block hands the file over at that block. */
+static int ng_next(ni_source *s, ni_frame *f)
+{
+    for (;;) {
+        if (s->moff == s->msize) return 0;
+        uint32_t n;
+        const uint8_t *b = ng_block(s, s->moff, &n);
+        if (!b) break;
+        uint32_t type = le32(b);
+        if (type == NG_EPB) {
+            if (ng_epb(s, f, b, n)) return 1;
+            break;
+        }
+        if (type == NG_SHB || type == NG_IDB || type == NG_SPB || type == NG_PB) break;
+        s->moff += n;
+    }
+    direct_stop(s);
+    return -1;
 }
 
 ni_source *ni_source_open(const char *path, ni_error *err)
@@ -496,6 +633,8 @@ ni_source *ni_source_open(const char *path, ni_error *err)
                     s->kind == COMP_NONE ? "empty file" : "empty after decompression");
     if (got < DEC_PEEK || !is_capture_magic(s->dpeek))
         return fail(s, err, NI_ERR_FORMAT, "not a pcap or pcapng capture");
+    s->classic = s->dpeek[0] != 0x0a;
+    s->classic_us = s->classic && s->dpeek[1] != 0x3c && s->dpeek[2] != 0x3c;   /* not ns */
 
     /* An uncompressed regular file goes to libpcap as a plain FILE* on it
      * (rewound; a dup of the descriptor, so the offset is shared and gives
@@ -540,7 +679,7 @@ static int __attribute__((noinline)) source_next(ni_source *s, ni_frame *f, ni_e
         return -1;
     }
     if (s->direct_rd) {
-        int m = direct_next(s, f);
+        int m = s->ng ? ng_next(s, f) : direct_next(s, f);
         if (m >= 0) return m;
         if (s->failed) {
             ni_error_set(err, s->failcode, "%s", s->failmsg);
@@ -552,7 +691,17 @@ static int __attribute__((noinline)) source_next(ni_source *s, ni_frame *f, ni_e
     int r = pcap_next_ex(s->pc, &h, &d);
     if (r == 1) {
         f->linktype = s->linktype;
-        f->ts_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
+        /* A pcap record's seconds (and microseconds) are unsigned 32-bit
+         * numbers (draft-ietf-opsawg-pcap); libpcap 1.10 hands them out
+         * sign-extended, so a time past 2038 would come out before 1970,
+         * and differ from direct reading's.  A pcapng time stamp is 64 bits
+         * of any unit: past 2^63 µs it wraps (computed unsigned: no
+         * overflow). */
+        if (s->classic)
+            f->ts_us = (int64_t)(uint32_t)h->ts.tv_sec * 1000000 +
+                       (s->classic_us ? (int64_t)(uint32_t)h->ts.tv_usec : (int64_t)h->ts.tv_usec);
+        else
+            f->ts_us = (int64_t)((uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec);
         f->caplen = h->caplen;
         f->wirelen = h->len;
         f->data = d;
@@ -581,10 +730,18 @@ int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
      * must judge, every other reader) is source_next's. */
     if (s->direct_rd && s->win && s->moff >= s->woff) {
         uint64_t in = s->moff - s->woff;
-        if (in + 16 <= s->wlen) {
+        if (s->ng) {
+            if (in + 8 <= s->wlen) {
+                const uint8_t *b = s->win + in;
+                uint32_t n = le32(b + 4);
+                if (le32(b) == NG_EPB && n % 4 == 0 && n >= 32 && in + n <= s->wlen && le32(b + n - 4) == n &&
+                    ng_epb(s, f, b, n))
+                    return 1;
+            }
+        } else if (in + 16 <= s->wlen) {
             const uint8_t *h = s->win + in;
             uint32_t caplen = le32(h + 8), len = le32(h + 12);
-            if (caplen <= s->msnap && caplen <= len && in + 16 + caplen <= s->wlen) {
+            if (rec_clean(s, h, caplen, len) && in + 16 + caplen <= s->wlen) {
                 return direct_frame(s, f, h, caplen, len);
             }
         }
