@@ -74,7 +74,10 @@ struct ni_source {
     /* direct reading (below): records read from a window of fd */
     bool direct_rd;
     bool ng;                    /* pcapng: blocks (else classic pcap records) */
-    bool nano;                  /* nanosecond time stamps (scaled down to µs) */
+    bool nano;                  /* classic pcap: nanosecond time stamps (scaled down to µs) */
+    uint8_t ng_if[64];          /* pcapng: per interface of the section, NG_IF_* */
+    uint32_t ng_nif;            /* interfaces in ng_if */
+    uint32_t ng_visits;         /* blocks libpcap read before direct reading resumed */
     uint64_t moff, msize;       /* next record's offset; the file's size */
     uint32_t msnap;             /* the header's snapshot length */
     const uint8_t *win;         /* the window: bytes [woff, woff + wlen) of the file */
@@ -325,10 +328,14 @@ static ni_source *fail(ni_source *s, ni_error *err, ni_err code, const char *wha
  * interface are read directly, the blocks libpcap ignores (name
  * resolution, statistics, secrets, custom, unknown) skipped after the same
  * checks libpcap makes of every block (length, multiple of 4, trailer); a
- * block of any other kind (another interface or section, a Simple or
- * obsolete Packet Block) or one that is not clean hands the rest of the
- * file to libpcap at that block, whose state is then what it would have been
- * had it read every block itself.
+ * block of any other kind (an interface's, a Simple or obsolete Packet
+ * Block) or one that is not clean is read by libpcap instead, from that
+ * block to the next packet (a "visit": its FILE* moved there), so its state
+ * is what it would have been had it read every block itself; direct reading
+ * resumes after that packet, knowing the interfaces libpcap learnt (an
+ * interface with other time stamps is libpcap's to read, one visit a
+ * packet).  A new section, an error, or more than NG_VISITS_MAX visits
+ * leave the rest of the file to libpcap.
  * The file is read with pread(2) into one window of NI_READ_WIN bytes
  * (256 KiB: it stays in the CPU's cache between the kernel's copy and the
  * decoder), refilled from the next record when a record does not fit.  A
@@ -365,6 +372,8 @@ static bool known_linktype(uint32_t lt, int dlt_as_linktype)
 #define NG_SPB 3u
 #define NG_EPB 6u
 #define NG_BLOCK_MAX (NI_READ_WIN + MAP_SNAP_MAX)   /* larger blocks go to libpcap */
+#define NG_VISITS_MAX 64u     /* each costs libpcap's refill of its stdio buffer */
+enum { NG_IF_LIBPCAP, NG_IF_US, NG_IF_NS };          /* an interface's time stamps */
 
 /* The pcapng block at off if it passes libpcap's checks of every block
  * (at least 12 bytes, a multiple of 4, the trailer's length the same) and
@@ -381,6 +390,27 @@ static const uint8_t *ng_block(ni_source *s, uint64_t off, uint32_t *len)
         return NULL;
     *len = n;
     return b;
+}
+
+/* How an interface's packets are read (NG_IF_*), from its IDB b (n bytes,
+ * which passed ng_block's checks and libpcap's): directly when its time
+ * stamps are micro- or nanoseconds without an offset. */
+static uint8_t ng_if_kind(const uint8_t *b, uint32_t n)
+{
+    if (n < 20) return NG_IF_LIBPCAP;
+    uint8_t kind = NG_IF_US;
+    for (uint32_t o = 16; o + 4 <= n - 4;) {          /* options: if_tsresol (9), if_tsoffset (14) */
+        uint16_t code = (uint16_t)(b[o] | b[o + 1] << 8), olen = (uint16_t)(b[o + 2] | b[o + 3] << 8);
+        if (code == 0) break;
+        if ((uint64_t)o + 4 + olen > n - 4) return NG_IF_LIBPCAP;
+        if (code == 9) {
+            if (olen != 1 || (b[o + 4] != 6 && b[o + 4] != 9)) return NG_IF_LIBPCAP;
+            kind = b[o + 4] == 9 ? NG_IF_NS : NG_IF_US;
+        }
+        if (code == 14) return NG_IF_LIBPCAP;          /* a time offset: libpcap's arithmetic */
+        o += 4 + ((olen + 3u) & ~3u);
+    }
+    return kind;
 }
 
 /* pcapng: the section header and the blocks up to the first interface's,
@@ -400,26 +430,16 @@ static void ng_start(ni_source *s)
         if (type == NG_SHB || type == NG_EPB || type == NG_SPB || type == NG_PB) return;
         off += n;
     }
-    if (n < 20 || !known_linktype((uint32_t)(b[8] | b[9] << 8), s->linktype)) return;
-    bool nano = false;
-    for (uint32_t o = 16; o + 4 <= n - 4;) {          /* options: if_tsresol (9), if_tsoffset (14) */
-        uint16_t code = (uint16_t)(b[o] | b[o + 1] << 8), olen = (uint16_t)(b[o + 2] | b[o + 3] << 8);
-        if (code == 0) break;
-        if ((uint64_t)o + 4 + olen > n - 4) return;
-        if (code == 9) {
-            if (olen != 1 || (b[o + 4] != 6 && b[o + 4] != 9)) return;
-            nano = b[o + 4] == 9;
-        }
-        if (code == 14) return;                        /* a time offset: libpcap's arithmetic */
-        o += 4 + ((olen + 3u) & ~3u);
-    }
+    uint8_t kind = ng_if_kind(b, n);
+    if (n < 20 || !known_linktype((uint32_t)(b[8] | b[9] << 8), s->linktype) || kind == NG_IF_LIBPCAP) return;
     off += n;
     FILE *fp = pcap_file(s->pc);
     int snap = pcap_snapshot(s->pc);
     if (!fp || ftello(fp) != (off_t)off || snap < 1 || (uint32_t)snap > MAP_SNAP_MAX) return;
     s->direct_rd = true;
     s->ng = true;
-    s->nano = nano;
+    s->ng_if[0] = kind;
+    s->ng_nif = 1;
     s->moff = off;
     s->msnap = (uint32_t)snap;
 }
@@ -516,17 +536,18 @@ static int direct_next(ni_source *s, ni_frame *f)
 }
 
 /* The frame of the Enhanced Packet Block at b (n bytes, which passed
- * ng_block's checks) if libpcap would return it as it is: on the first
- * interface, caplen within the block, the snapshot length and the wire
+ * ng_block's checks) if libpcap would return it as it is: on an interface
+ * read directly, caplen within the block, the snapshot length and the wire
  * length, a time stamp below 2^62; moves past it.  0 if not clean. */
 static inline int ng_epb(ni_source *s, ni_frame *f, const uint8_t *b, uint32_t n)
 {
-    if (n < 32 || le32(b + 8) != 0) return 0;
+    uint32_t ifid = n >= 32 ? le32(b + 8) : UINT32_MAX;
+    if (ifid >= s->ng_nif || s->ng_if[ifid] == NG_IF_LIBPCAP) return 0;
     uint64_t t = (uint64_t)le32(b + 12) << 32 | le32(b + 16);
     uint32_t caplen = le32(b + 20), len = le32(b + 24);
     if (caplen > s->msnap || caplen > len || caplen > n - 32 || t >> 62) return 0;
     f->linktype = s->linktype;
-    f->ts_us = (int64_t)(s->nano ? t / 1000 : t);
+    f->ts_us = (int64_t)(s->ng_if[ifid] == NG_IF_NS ? t / 1000 : t);
     f->caplen = caplen;
     f->wirelen = len;
     f->data = b + 28;
@@ -535,7 +556,8 @@ static inline int ng_epb(ni_source *s, ni_frame *f, const uint8_t *b, uint32_t n
 }
 
 /* direct_next for pcapng: skips the blocks libpcap ignores; anything else
- * than a clean Enhanced Packet Block hands the file over at that block. */
+ * than a clean Enhanced Packet Block hands the file over at that block
+ * (for a visit, see source_next). */
 static int ng_next(ni_source *s, ni_frame *f)
 {
     for (;;) {
@@ -671,6 +693,37 @@ ni_source *ni_source_open(const char *path, ni_error *err)
     return s;
 }
 
+static int pcap_next_frame(ni_source *s, ni_frame *f, ni_error *err);
+
+/* After a visit that began at `from` and left libpcap's FILE* after the
+ * packet it returned: the blocks it read, walked again to learn the
+ * interfaces; direct reading resumes after the packet unless one of them
+ * was a section header (or cannot be walked, or there are more interfaces
+ * than ng_if holds). */
+static void ng_resume(ni_source *s, uint64_t from)
+{
+    FILE *fp = pcap_file(s->pc);
+    off_t to = fp ? ftello(fp) : -1;
+    if (to < 0 || (uint64_t)to <= from || (uint64_t)to > s->msize) return;
+    uint32_t nif = s->ng_nif;
+    uint8_t kinds[sizeof s->ng_if];
+    memcpy(kinds, s->ng_if, sizeof kinds);
+    for (uint64_t off = from; off < (uint64_t)to;) {     /* blocks libpcap has checked */
+        const uint8_t *b = (uint64_t)to - off >= 12 ? direct_at(s, off, 8) : NULL;
+        uint32_t n = b ? le32(b + 4) : 0;
+        if (!b || n < 12 || n > (uint64_t)to - off || le32(b) == NG_SHB) return;
+        if (le32(b) == NG_IDB) {
+            if (nif == sizeof kinds || !(b = ng_block(s, off, &n))) return;
+            kinds[nif++] = ng_if_kind(b, n);
+        }
+        off += n;
+    }
+    memcpy(s->ng_if, kinds, sizeof kinds);
+    s->ng_nif = nif;
+    s->moff = (uint64_t)to;
+    s->direct_rd = true;
+}
+
 /* ni_source_next past its common case (see there). */
 static int __attribute__((noinline)) source_next(ni_source *s, ni_frame *f, ni_error *err)
 {
@@ -685,7 +738,19 @@ static int __attribute__((noinline)) source_next(ni_source *s, ni_frame *f, ni_e
             ni_error_set(err, s->failcode, "%s", s->failmsg);
             return -1;
         }
+        if (s->ng && ++s->ng_visits <= NG_VISITS_MAX) {      /* a visit */
+            uint64_t from = s->moff;
+            int r = pcap_next_frame(s, f, err);
+            if (r == 1) ng_resume(s, from);
+            return r;
+        }
     }
+    return pcap_next_frame(s, f, err);
+}
+
+/* The next frame through libpcap. */
+static int pcap_next_frame(ni_source *s, ni_frame *f, ni_error *err)
+{
     struct pcap_pkthdr *h;
     const u_char *d;
     int r = pcap_next_ex(s->pc, &h, &d);
