@@ -3,8 +3,10 @@
  * independent record walker written here, and against tshark when
  * installed), gzip and zstd compression recognised by magic bytes whatever
  * the file name (compressed at test time with the gzip/zstd tools), standard
- * input through a pipe, several sources open at once, progress counters, and
- * every bad input with its one-line message. */
+ * input through a pipe, several sources open at once, progress counters,
+ * every bad input with its one-line message, and direct reading (classic,
+ * nanosecond and pcapng files of crafted blocks) against libpcap reading
+ * the same bytes gzip-compressed. */
 #include "ni_test.h"
 #include "ingest/ni_source.h"
 
