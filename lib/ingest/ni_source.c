@@ -375,9 +375,16 @@ static bool known_linktype(uint32_t lt, int dlt_as_linktype)
 #define NG_VISITS_MAX 64u     /* each costs libpcap's refill of its stdio buffer */
 enum { NG_IF_LIBPCAP, NG_IF_US, NG_IF_NS };          /* an interface's time stamps */
 
-/* The pcapng block at off if it passes libpcap's checks of every block
- * (at least 12 bytes, a multiple of 4, the trailer's length the same) and
- * fits the window; NULL otherwise.  *len: its total length. */
+/* libpcap's checks of every block, its total length n from its header:
+ * at least 12 bytes, a multiple of 4, within the avail bytes at b, the
+ * trailer's length the same. */
+static inline bool ng_clean(const uint8_t *b, uint32_t n, uint64_t avail)
+{
+    return n >= 12 && n % 4 == 0 && n <= avail && le32(b + n - 4) == n;
+}
+
+/* The pcapng block at off if it passes ng_clean and fits the window; NULL
+ * otherwise.  *len: its total length. */
 static const uint8_t *direct_at(ni_source *s, uint64_t off, size_t n);
 static const uint8_t *ng_block(ni_source *s, uint64_t off, uint32_t *len)
 {
@@ -385,8 +392,8 @@ static const uint8_t *ng_block(ni_source *s, uint64_t off, uint32_t *len)
     const uint8_t *b = direct_at(s, off, 8);
     if (!b) return NULL;
     uint32_t n = le32(b + 4);
-    if (n < 12 || n % 4 || n > NG_BLOCK_MAX || n > s->msize - off || !(b = direct_at(s, off, n)) ||
-        le32(b + n - 4) != n)
+    if (n < 12 || n > NG_BLOCK_MAX || n > s->msize - off || !(b = direct_at(s, off, n)) ||
+        !ng_clean(b, n, n))
         return NULL;
     *len = n;
     return b;
@@ -431,7 +438,7 @@ static void ng_start(ni_source *s)
         off += n;
     }
     uint8_t kind = ng_if_kind(b, n);
-    if (n < 20 || !known_linktype((uint32_t)(b[8] | b[9] << 8), s->linktype) || kind == NG_IF_LIBPCAP) return;
+    if (kind == NG_IF_LIBPCAP || !known_linktype((uint32_t)(b[8] | b[9] << 8), s->linktype)) return;
     off += n;
     FILE *fp = pcap_file(s->pc);
     int snap = pcap_snapshot(s->pc);
@@ -799,8 +806,7 @@ int ni_source_next(ni_source *s, ni_frame *f, ni_error *err)
             if (in + 8 <= s->wlen) {
                 const uint8_t *b = s->win + in;
                 uint32_t n = le32(b + 4);
-                if (le32(b) == NG_EPB && n % 4 == 0 && n >= 32 && in + n <= s->wlen && le32(b + n - 4) == n &&
-                    ng_epb(s, f, b, n))
+                if (le32(b) == NG_EPB && ng_clean(b, n, s->wlen - in) && ng_epb(s, f, b, n))
                     return 1;
             }
         } else if (in + 16 <= s->wlen) {

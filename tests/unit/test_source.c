@@ -850,10 +850,9 @@ static void ng_put(grow *g, uint32_t type, const uint8_t *body, uint32_t blen, u
 {
     uint32_t right = 12 + ((blen + 3) & ~3u);
     uint8_t *b = grow_at(g, right);
-    put32(b, type);
-    put32(b + 4, total ? total : right);
-    if (blen) memcpy(b + 8, body, blen);
-    put32(b + right - 4, trailer ? trailer : right);
+    pcapng_block(b, type, body, blen);
+    if (total) put32(b + 4, total);
+    if (trailer) put32(b + right - 4, trailer);
 }
 
 /* An IDB: link type 1, snapshot length snap, if_tsresol tsres (0: none),
