@@ -884,6 +884,24 @@ static bool ready(const par *P, const par_waiter *w)
     return true;
 }
 
+/* Under mu, by the merging thread: ready(w), the sessions it delivered
+ * since it last collected counted as gone (a lane's backlog drops only at
+ * collect): a thread that merges because its lane's backlog passed
+ * PAR_QUEUE_SOFT goes back to its own work once the backlog is under it,
+ * instead of merging everything while the other thread waits for it. */
+static bool ready_merging(const par *P, const par_waiter *w)
+{
+    if (P->aborting) return true;
+    if (w->until == UNTIL_WORK) {
+        const par_lane *L = w->L;
+        return (L->next != P->published || P->finishing) && L->backlog - L->rdelivered <= PAR_QUEUE_SOFT;
+    }
+    if (w->until == UNTIL_BATCH)
+        return !P->batch[P->published % PAR_BATCHES].pending &&
+               P->lane[0].backlog - P->lane[0].rdelivered <= PAR_QUEUE_SOFT;
+    return ready(P, w);
+}
+
 /* Delivers the sessions that no lane can still precede (mu not held, the
  * merge held), looking every 32 whether the thread's own work is ready;
  * false once nothing more can go with what was collected. */
@@ -914,7 +932,7 @@ static bool merge(par *P, const par_waiter *w)
         if (c->head == c->n) q_append(&best->rfreed, q_pop(&best->in));
         if (n % 32 == 0 && w->until != UNTIL_SYNC && w->until != UNTIL_END) {
             pthread_mutex_lock(&P->mu);
-            bool go = ready(P, w);
+            bool go = ready_merging(P, w);
             pthread_mutex_unlock(&P->mu);
             if (go) return true;
         }
