@@ -23,8 +23,10 @@
                                            enough that the batches in flight stay in cache */
 #define NI_PAR_BATCH_BYTES        (2u * 1024 * 1024) /* their IP bytes, at most */
 #define NI_PAR_BATCHES            4u    /* batches in flight */
-#define NI_PAR_QUEUE_SOFT         4096u /* finished sessions a lane queues for the merge
-                                           before it waits (a lane's burst may pass it) */
+#define NI_PAR_QUEUE_SOFT         512u  /* finished sessions a lane queues for the merge
+                                           before it waits (a lane's burst may pass it):
+                                           merged sooner, they are still in the cache
+                                           (4096: peak RSS 8.5 MiB higher, 1-3 % slower) */
 
 /* TCP/IP fingerprints (lib/enrich/ni_tcpos.c): p0f.fp and data/tcp-os.tsv */
 #define NI_TCPOS_SIGS_MAX         8192u         /* signatures, labels and family rows, each */
