@@ -863,18 +863,30 @@ typedef struct par_waiter {
     par_lane *L;                /* UNTIL_WORK: the worker's lane */
 } par_waiter;
 
-static bool worker_can_go(const par *P, const par_lane *L)
+/* Under mu: a lane's sessions handed over and not delivered yet.  Its
+ * backlog drops only when the merge collects; the merging thread itself
+ * (merging) also counts what it delivered since, so that a thread there
+ * for its backlog goes back to its own work once under PAR_QUEUE_SOFT
+ * instead of merging everything while the other waits for it. */
+static uint64_t undelivered(const par_lane *L, bool merging)
 {
-    return P->aborting || ((L->next != P->published || P->finishing) && L->backlog <= PAR_QUEUE_SOFT);
+    return merging ? L->backlog - L->rdelivered : L->backlog;
 }
 
-/* Under mu: may the waiting thread go on? */
-static bool ready(const par *P, const par_waiter *w)
+static bool worker_can_go(const par *P, const par_lane *L, bool merging)
+{
+    return P->aborting ||
+           ((L->next != P->published || P->finishing) && undelivered(L, merging) <= PAR_QUEUE_SOFT);
+}
+
+/* Under mu: may the waiting thread go on?  (merging: asked by the thread
+ * that holds the merge, between its deliveries) */
+static bool ready(const par *P, const par_waiter *w, bool merging)
 {
     if (P->aborting) return true;
-    if (w->until == UNTIL_WORK) return worker_can_go(P, w->L);
+    if (w->until == UNTIL_WORK) return worker_can_go(P, w->L, merging);
     if (w->until == UNTIL_BATCH)
-        return !P->batch[P->published % PAR_BATCHES].pending && P->lane[0].backlog <= PAR_QUEUE_SOFT;
+        return !P->batch[P->published % PAR_BATCHES].pending && undelivered(&P->lane[0], merging) <= PAR_QUEUE_SOFT;
     if (P->merging) return false;
     for (unsigned i = 0; i <= P->nw; i++) {
         const par_lane *L = &P->lane[i];
@@ -882,24 +894,6 @@ static bool ready(const par *P, const par_waiter *w)
         if (i && (w->until == UNTIL_SYNC ? L->next != P->published : !L->done)) return false;
     }
     return true;
-}
-
-/* Under mu, by the merging thread: ready(w), the sessions it delivered
- * since it last collected counted as gone (a lane's backlog drops only at
- * collect): a thread that merges because its lane's backlog passed
- * PAR_QUEUE_SOFT goes back to its own work once the backlog is under it,
- * instead of merging everything while the other thread waits for it. */
-static bool ready_merging(const par *P, const par_waiter *w)
-{
-    if (P->aborting) return true;
-    if (w->until == UNTIL_WORK) {
-        const par_lane *L = w->L;
-        return (L->next != P->published || P->finishing) && L->backlog - L->rdelivered <= PAR_QUEUE_SOFT;
-    }
-    if (w->until == UNTIL_BATCH)
-        return !P->batch[P->published % PAR_BATCHES].pending &&
-               P->lane[0].backlog - P->lane[0].rdelivered <= PAR_QUEUE_SOFT;
-    return ready(P, w);
 }
 
 /* Delivers the sessions that no lane can still precede (mu not held, the
@@ -932,7 +926,7 @@ static bool merge(par *P, const par_waiter *w)
         if (c->head == c->n) q_append(&best->rfreed, q_pop(&best->in));
         if (n % 32 == 0 && w->until != UNTIL_SYNC && w->until != UNTIL_END) {
             pthread_mutex_lock(&P->mu);
-            bool go = ready_merging(P, w);
+            bool go = ready(P, w, true);
             pthread_mutex_unlock(&P->mu);
             if (go) return true;
         }
@@ -947,7 +941,7 @@ static bool merge(par *P, const par_waiter *w)
  * goes to whichever thread would otherwise wait. */
 static void wait_merging(par *P, const par_waiter *w, pthread_cond_t *cv, bool *waiting)
 {
-    while (!ready(P, w)) {
+    while (!ready(P, w, false)) {
         if (!P->merging && P->changes != P->merged_upto) {
             P->merging = true;
             for (;;) {
@@ -972,11 +966,11 @@ static void wait_merging(par *P, const par_waiter *w, pthread_cond_t *cv, bool *
             P->reader_until = w->until;
             for (unsigned i = 1; i <= P->nw; i++) {
                 par_lane *L = &P->lane[i];
-                if (L->waiting && worker_can_go(P, L)) pthread_cond_signal(&L->cv);
+                if (L->waiting && worker_can_go(P, L, false)) pthread_cond_signal(&L->cv);
             }
         } else if (P->reader_waiting) {
             par_waiter rw = { P->reader_until, NULL };
-            if (ready(P, &rw)) pthread_cond_signal(&P->cv_reader);
+            if (ready(P, &rw, false)) pthread_cond_signal(&P->cv_reader);
         }
         *waiting = true;
         pthread_cond_wait(cv, &P->mu);
