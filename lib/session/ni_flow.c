@@ -121,8 +121,8 @@ void ni_flow_config_default(ni_flow_config *c)
  * "High Speed Hashing for Integers and Strings", 2015, section 3.3): the
  * key's 32-bit halves x_i, multipliers a_i and offset b drawn per table
  * (64-bit, derived with SipHash from a key from the kernel's random source,
- * ni_hash.h), h = ((b + sum a_i x_i) mod 2^64) >> 32, then a fixed
- * bijection of those 32 bits (flow_key_hash).  For any two distinct
+ * ni_hash.h), h = ((b + sum a_i x_i) mod 2^64) >> 32, then ni_hash_mix32
+ * (a fixed bijection: see ni_hash.h).  For any two distinct
  * keys fixed without knowing the table's numbers, the pair of 32-bit values
  * is uniform, so they share a bucket with probability 1/buckets: traffic
  * crafted in advance (spoofed tuples, the 5-tuple is the sender's to
@@ -188,20 +188,7 @@ static inline uint32_t flow_key_hash(const ni_flow_table *t, const flow_key *k)
         for (int i = 0; i < 5; i++)
             h += m->a[2 * i] * (uint32_t)k->w[i] + m->a[2 * i + 1] * (k->w[i] >> 32);
     }
-    /* then mixed by a fixed bijection (MurmurHash3's fmix32), so that the
-     * bucket bits (the low ones) depend on every bit of the sum: a pair of
-     * keys stays uniform, but regular keys (one client's ports or sources in
-     * steps) no longer map to a regular lattice whose step, for some
-     * multipliers, shares most of its low bits with the bucket mask
-     * (measured without it: longest chain 3 for most tables of 2^15 such
-     * flows, 10-14 for about 1 in 100) */
-    uint32_t x = (uint32_t)(h >> 32);
-    x ^= x >> 16;
-    x *= 0x85ebca6bu;
-    x ^= x >> 13;
-    x *= 0xc2b2ae35u;
-    x ^= x >> 16;
-    return x;
+    return ni_hash_mix32((uint32_t)(h >> 32));   /* regular keys spread as random ones */
 }
 
 static inline bool flow_key_eq(const ni_flow *f, const flow_key *k)
