@@ -29,6 +29,11 @@
                                            before it waits (a lane's burst may pass it):
                                            merged sooner, they are still in the cache
                                            (4096: peak RSS 8.5 MiB higher, 1-3 % slower) */
+#define NI_PAR_IDLE_STREAK        32u   /* batches in a row the reader had to wait for,
+                                           after which the workers leave their sessions'
+                                           enrichment (lane hooks) to the merge, which the
+                                           idle reader runs: traffic of one tiny session a
+                                           packet (a flood) */
 
 /* TCP/IP fingerprints (lib/enrich/ni_tcpos.c): p0f.fp and data/tcp-os.tsv */
 #define NI_TCPOS_SIGS_MAX         8192u         /* signatures, labels and family rows, each */

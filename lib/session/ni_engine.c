@@ -471,9 +471,14 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
  * in the run (ni_flow_emit_order), after the lane hooks (order-independent
  * work) ran in the thread that finished it, with that thread's state, and is
  * handed over at the end of the lane's batch (the reader's: when it
- * publishes one).  The merge takes the lanes' sessions in that order (a
- * k-way merge: a lane's next session goes when no other lane can still emit
- * an earlier one, by its queue's head or its watermark) and runs the hooks
+ * publishes one).  Once the reader had to wait for each of the last
+ * PAR_IDLE_STREAK batches (the workers are the bottleneck: a flood, one
+ * tiny session a packet), a worker leaves its sessions' lane hooks to the
+ * merge (their todo bits), which the waiting reader takes: the same
+ * results (a lane hook's depend on the session alone), from the merge's
+ * caches.  The merge takes the lanes' sessions in that order (a k-way
+ * merge: a lane's next session goes when no other lane can still emit an
+ * earlier one, by its queue's head or its watermark) and runs the hooks
  * and the sink.  It has no thread of its own: it is a token (P->merging)
  * that whichever thread would otherwise wait takes (wait_merging: a worker
  * with no batch or too many sessions undelivered, the reader with no batch
@@ -505,6 +510,7 @@ ni_err ni_engine_finish(ni_engine *e, ni_error *err)
 #define PAR_BATCHES NI_PAR_BATCHES
 #define PAR_QUEUE_SOFT NI_PAR_QUEUE_SOFT
 #define PAR_WAKE (PAR_BATCHES / 2)      /* batches that wake a waiting reader or worker */
+#define PAR_IDLE_STREAK NI_PAR_IDLE_STREAK
 #define PAR_CHUNK 32u                   /* sessions in a chunk of a lane's queue (about 17 KiB) */
 #define PAR_CHUNKS_KEEP 32u             /* emptied chunks a lane keeps for its next sessions */
 /* The fields that different threads write are kept in cache lines apart
@@ -583,6 +589,8 @@ struct par_lane {
     uint64_t nout;              /* how many */
     par_q spare;                /* empty chunks to fill */
     unsigned nspare;
+    bool defer;                 /* a worker: its sessions' lane hooks left to the merge
+                                   (this batch; set under mu) */
     /* under mu */
     alignas(PAR_LINE) pthread_cond_t cv;    /* a worker waits here */
     bool waiting;               /* the worker waits on cv */
@@ -623,6 +631,7 @@ struct par {
     uint64_t changes;           /* hand-overs so far */
     uint64_t merged_upto;       /* changes when a merge last found nothing more */
     uint64_t published;         /* batches handed to the workers */
+    uint32_t wait_streak;       /* batches in a row the reader had to wait for (PAR_IDLE_STREAK) */
     bool finishing, aborting, finished;
     ni_error lane_fail;         /* a worker could not make its lane engine */
     bool nomem;                 /* a lane could not allocate */
@@ -772,7 +781,7 @@ static void lane_push(ni_engine *le, ni_session *s)
     m->k.order = o.phase == NI_FLOW_END_CLOCK ? o.last_seq : o.first_seq;
     m->todo = UINT32_MAX;
     void **st = L->id ? L->lstate : e->lstate;
-    for (unsigned i = 0; i < e->nlhooks; i++)
+    for (unsigned i = 0; i < e->nlhooks && !L->defer; i++)
         if (e->lhooks[i].fn(e->lhooks[i].ud, &st[i], s)) m->todo &= ~(1u << i);
     m->s = *s;
     s->arena = NULL;                    /* the message owns it now */
@@ -1026,6 +1035,7 @@ static void *worker_main(void *arg)
         par_arenas spent;
         par_q back;
         if (L->next == P->published) {          /* finishing, every batch done */
+            L->defer = P->wait_streak >= PAR_IDLE_STREAK;
             pthread_mutex_unlock(&P->mu);
             if (le) ni_flow_flush(le->flows);
             pthread_mutex_lock(&P->mu);
@@ -1051,6 +1061,7 @@ static void *worker_main(void *arg)
             return NULL;
         }
         par_batch *b = &P->batch[L->next % PAR_BATCHES];
+        L->defer = P->wait_streak >= PAR_IDLE_STREAK;
         pthread_mutex_unlock(&P->mu);
         if (le) run_batch(L, b);
         pthread_mutex_lock(&P->mu);
@@ -1145,6 +1156,8 @@ static par_batch *take_batch(par *P)
 {
     par_waiter w = { UNTIL_BATCH, NULL };
     pthread_mutex_lock(&P->mu);
+    if (ready(P, &w, false)) P->wait_streak = 0;
+    else if (P->wait_streak < UINT32_MAX) P->wait_streak++;
     wait_merging(P, &w, &P->cv_reader, &P->reader_waiting);
     pthread_mutex_unlock(&P->mu);
     par_batch *b = &P->batch[P->published % PAR_BATCHES];
