@@ -1126,6 +1126,7 @@ static uint32_t pair_hash(const par *P, const ni_addr *a, const ni_addr *b)
 static uint32_t lane_of(const par *P, const ni_packet *p)
 {
     if (dns_port_flow(p)) return 0;
+    if (P->nw == 1 && !P->share0) return 1;    /* one worker, the reader no share: no hash */
     uint64_t u = ((uint64_t)pair_hash(P, &p->src, &p->dst) * (P->share0 + P->nw * P->share)) >> 32;
     return u < P->share0 ? 0 : 1 + (uint32_t)((u - P->share0) / P->share);
 }
